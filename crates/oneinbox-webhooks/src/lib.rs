@@ -1,7 +1,36 @@
 //! Typed, validated OneInbox webhook events and a sans-I/O management API.
+//!
+//! ```
+//! use oneinbox_webhooks::{parse_event, Event};
+//!
+//! let body = br#"{"event":"transcript.final","call_id":"call_abc123",
+//!   "messages":[{"role":"agent","content":"Hi! How can I help you today?"}]}"#;
+//! match parse_event(body)? {
+//!     Event::TranscriptFinal(t) => assert_eq!(t.messages.len(), 1),
+//!     other => println!("ignoring {}", other.name()),
+//! }
+//! # Ok::<(), oneinbox_webhooks::ValidationError>(())
+//! ```
 #![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod error;
+pub mod events;
+mod formats;
+mod parse;
 mod text;
 
 pub use error::{Issue, IssueCode, UsageError, ValidationError};
+pub use events::{
+    Analysis, CallAnalyzed, CallEnded, CallFailed, CallRecordingAvailable, CallStarted, Event,
+    Message, TranscriptFinal, TranscriptPartial, UnknownEvent, EVENT_NAMES,
+};
+pub use parse::{parse_event, ParseOptions};

@@ -1,0 +1,70 @@
+//! Helpers shared by the fixture runners: locating the shared fixtures and schemas, and
+//! building JSON Schema validators over `schemas/`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// The repository root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every `*.json` file in a folder, sorted by name.
+pub fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Reads a JSON file.
+pub fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// A draft 2020-12 validator (formats checked) for `entry`, with every schema in `dir`
+/// registered under its `$id` so relative `$ref`s resolve offline.
+pub fn schema_validator(dir: &Path, entry: &str) -> jsonschema::Validator {
+    let mut registry = jsonschema::Registry::new();
+    for file in json_files(dir) {
+        let schema = read_json(&file);
+        let id = schema["$id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} has no $id", file.display()))
+            .to_owned();
+        registry = registry
+            .add(id, jsonschema::Resource::from_contents(schema))
+            .expect("schema registers");
+    }
+    let registry = registry.prepare().expect("registry prepares");
+    let root = read_json(&dir.join(entry));
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .with_registry(&registry)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("{entry} does not compile: {e}"))
+}
+
+/// The body bytes of a fixture: `body` (serialized), `body_text` or `body_base64`.
+pub fn fixture_body(fixture: &Value) -> Vec<u8> {
+    use base64::Engine as _;
+    if let Some(body) = fixture.get("body") {
+        serde_json::to_vec(body).expect("body serializes")
+    } else if let Some(text) = fixture.get("body_text").and_then(Value::as_str) {
+        text.as_bytes().to_vec()
+    } else if let Some(b64) = fixture.get("body_base64").and_then(Value::as_str) {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("body_base64 is base64")
+    } else {
+        panic!("fixture has no body, body_text or body_base64")
+    }
+}
