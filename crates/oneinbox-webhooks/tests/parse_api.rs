@@ -1,0 +1,179 @@
+//! The parse API beyond the shared fixtures: defaults, limits at scale, order and round trips.
+
+use oneinbox_webhooks::{parse_event, Event, IssueCode, ParseOptions};
+
+fn codes(body: &[u8], opts: ParseOptions) -> Vec<(IssueCode, String)> {
+    match opts.parse(body) {
+        Ok(e) => panic!("accepted: {e:?}"),
+        Err(err) => err
+            .issues()
+            .iter()
+            .map(|i| (i.code, i.path.clone()))
+            .collect(),
+    }
+}
+
+#[test]
+fn defaults_are_lenient_one_mebibyte_depth_64() {
+    let d = ParseOptions::default();
+    assert!(!d.strict);
+    assert_eq!(d.max_body_bytes, 1_048_576);
+    assert_eq!(d.max_depth, 64);
+}
+
+#[test]
+fn a_hundred_thousand_nested_arrays_in_a_member_are_too_deep_without_overflow() {
+    for event_first in [true, false] {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let body = if event_first {
+            format!(r#"{{"event":"call.started","call_id":"c","x":{deep}}}"#)
+        } else {
+            format!(r#"{{"x":{deep},"event":"call.started","call_id":"c"}}"#)
+        };
+        let opts = ParseOptions {
+            max_body_bytes: usize::MAX,
+            ..ParseOptions::default()
+        };
+        let got = codes(body.as_bytes(), opts);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, IssueCode::TooDeep);
+        assert!(got[0].1.starts_with("/x/0/0/"), "{}", got[0].1);
+    }
+}
+
+#[test]
+fn unclosed_brackets_are_invalid_json_even_past_the_depth_limit() {
+    let body = "[".repeat(100_000);
+    let opts = ParseOptions {
+        max_body_bytes: usize::MAX,
+        ..ParseOptions::default()
+    };
+    assert_eq!(
+        codes(body.as_bytes(), opts),
+        [(IssueCode::InvalidJson, String::new())]
+    );
+}
+
+#[test]
+fn depth_limit_above_the_parser_ceiling_still_reports_too_deep() {
+    let body = format!(
+        r#"{{"event":"call.started","call_id":"c","x":{}{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let opts = ParseOptions {
+        max_depth: 10_000,
+        ..ParseOptions::default()
+    };
+    let got = codes(body.as_bytes(), opts);
+    assert_eq!(got.len(), 1);
+    assert!(
+        matches!(got[0].0, IssueCode::TooDeep | IssueCode::InvalidJson),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn size_limit_is_checked_before_parsing() {
+    let body = b"not json at all";
+    let opts = ParseOptions {
+        max_body_bytes: 4,
+        ..ParseOptions::default()
+    };
+    assert_eq!(codes(body, opts), [(IssueCode::TooLarge, String::new())]);
+}
+
+#[test]
+fn unknown_members_survive_the_round_trip_in_order() {
+    let body = br#"{"zeta":1,"event":"call.analyzed","call_id":"c","alpha":{"b":[1,2.5,"x"],"a":null},"outcome":"Interested"}"#;
+    let event = parse_event(body).expect("valid");
+    let Event::CallAnalyzed(e) = &event else {
+        panic!("{event:?}")
+    };
+    let keys: Vec<&str> = e.extra.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["zeta", "alpha"]);
+    let json = String::from_utf8(event.to_json()).expect("utf-8");
+    assert_eq!(
+        json,
+        r#"{"event":"call.analyzed","call_id":"c","outcome":"Interested","zeta":1,"alpha":{"b":[1,2.5,"x"],"a":null}}"#
+    );
+    assert_eq!(parse_event(json.as_bytes()), Ok(event));
+}
+
+#[test]
+fn unknown_events_keep_the_whole_payload() {
+    let body = br#"{"call_id":"c1","event":"call.transferred","to":"+15550000000"}"#;
+    let event = parse_event(body).expect("lenient accepts unknown events");
+    assert_eq!(event.name(), "call.transferred");
+    assert_eq!(event.call_id(), "c1");
+    let Event::Unknown(u) = &event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(u.payload.len(), 3);
+    assert_eq!(parse_event(&event.to_json()), Ok(event.clone()));
+    let strict = ParseOptions {
+        strict: true,
+        ..ParseOptions::default()
+    };
+    assert_eq!(
+        codes(body, strict),
+        [(IssueCode::UnknownEvent, "/event".to_owned())]
+    );
+}
+
+#[test]
+fn name_and_call_id_work_on_every_variant() {
+    for (name, extra) in [
+        ("call.started", ""),
+        ("call.ended", ""),
+        ("call.analyzed", ""),
+        ("call.failed", ""),
+        ("call.recording.available", ""),
+        ("transcript.partial", r#","messages":[]"#),
+        ("transcript.final", r#","messages":[]"#),
+        ("something.new", ""),
+    ] {
+        let body = format!(r#"{{"event":"{name}","call_id":"id-{name}"{extra}}}"#);
+        let event = parse_event(body.as_bytes()).expect("valid");
+        assert_eq!(event.name(), name);
+        assert_eq!(event.call_id(), format!("id-{name}"));
+    }
+}
+
+#[test]
+fn messages_never_echo_much_input() {
+    let huge = "x".repeat(100_000);
+    let body = format!(
+        r#"{{"event":"call.started","call_id":"c","agent_id":{huge:?},"to_number":"{huge}"}}"#
+    );
+    let strict = ParseOptions {
+        strict: true,
+        ..ParseOptions::default()
+    };
+    let err = strict.parse(body.as_bytes()).expect_err("bad numbers");
+    for issue in err.issues() {
+        assert!(issue.message.len() < 400, "{}", issue.message);
+    }
+    assert!(err.to_string().len() < 2_000);
+}
+
+#[test]
+fn ten_megabyte_strings_within_the_limit_parse() {
+    let content = "é".repeat(5 * 1024 * 1024);
+    let body = format!(
+        r#"{{"event":"transcript.final","call_id":"c","messages":[{{"role":"user","content":"{content}"}}]}}"#
+    );
+    let opts = ParseOptions {
+        max_body_bytes: 16 * 1024 * 1024,
+        ..ParseOptions::default()
+    };
+    match opts.parse(body.as_bytes()).expect("valid") {
+        Event::TranscriptFinal(t) => {
+            assert_eq!(
+                t.messages[0].content.as_deref().map(str::len),
+                Some(content.len())
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
