@@ -34,3 +34,8 @@ pub use events::{
     Message, TranscriptFinal, TranscriptPartial, UnknownEvent, EVENT_NAMES,
 };
 pub use parse::{parse_event, ParseOptions};
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
