@@ -2,6 +2,10 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod management;
 mod text;
 
 pub use error::{Issue, IssueCode, UsageError, ValidationError};
+pub use management::{
+    Api, ApiError, HttpRequest, Method, Prepared, ResponseError, Webhook, WebhookStatus,
+};

