@@ -1,7 +1,12 @@
 //! Runs every shared management fixture (`tests/fixtures/management/*.json`) as its own named
 //! test case, checks each fixture file against `fixture.schema.json`, and checks every expected
 //! request body and every successfully parsed response body against `schemas/management/`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -59,12 +64,19 @@ fn check_schema(schema_file: &str, instance: &Value, what: &str) -> Result<(), F
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(format!("{what} does not validate against {schema_file}:\n{}", errors.join("\n")).into())
+        Err(format!(
+            "{what} does not validate against {schema_file}:\n{}",
+            errors.join("\n")
+        )
+        .into())
     }
 }
 
 fn s(args: &Value, key: &str) -> String {
-    args.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
+    args.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
 }
 fn opt_s(args: &Value, key: &str) -> Option<String> {
     args.get(key).and_then(Value::as_str).map(str::to_owned)
@@ -95,18 +107,27 @@ fn make_api(api: Option<&Value>) -> Result<Api, UsageError> {
 /// Default arguments for response cases that give none.
 fn default_args(call: &str) -> Value {
     match call {
-        "create_webhook" => json!({"name": "Call events", "url": "https://example.com/h", "events": ["call.ended"]}),
+        "create_webhook" => {
+            json!({"name": "Call events", "url": "https://example.com/h", "events": ["call.ended"]})
+        }
         "update_webhook" => json!({"webhook_id": "wh_abc123", "status": "inactive"}),
-        "create_call" => json!({"agent_id": "agt_abc123", "to_number": "+919876543210", "from_number": "+15739693824"}),
+        "create_call" => {
+            json!({"agent_id": "agt_abc123", "to_number": "+919876543210", "from_number": "+15739693824"})
+        }
         _ => json!({"webhook_id": "wh_abc123"}),
     }
 }
 
+/// A response parser with its result turned into JSON.
+type ParseFn = Box<dyn Fn(u16, &[u8]) -> Result<Value, ResponseError>>;
+/// Parses a deliveries response and builds the next page's request.
+type NextFn = Box<dyn Fn(u16, &[u8]) -> Option<HttpRequest>>;
+
 /// A prepared request of any endpoint, with its response parser turned into JSON.
 struct AnyPrepared {
     request: HttpRequest,
-    parse: Box<dyn Fn(u16, &[u8]) -> Result<Value, ResponseError>>,
-    next: Option<Box<dyn Fn(u16, &[u8]) -> Option<HttpRequest>>>,
+    parse: ParseFn,
+    next: Option<NextFn>,
 }
 
 fn erase<T: Serialize + 'static>(p: Prepared<T>) -> AnyPrepared {
@@ -294,7 +315,10 @@ fn run_response(f: &Value) -> Result<(), Failed> {
             check_schema(schema, body, "the response body")?;
         }
         if let Some(want_next) = expect.get("next_request") {
-            let next = prepared.next.as_ref().expect("next_request only for list_deliveries");
+            let next = prepared
+                .next
+                .as_ref()
+                .expect("next_request only for list_deliveries");
             let got_next = next(status, &body).map_or(Value::Null, |r| request_json(&r));
             compare("next request", &got_next, want_next)?;
         }
@@ -311,7 +335,11 @@ fn run_response(f: &Value) -> Result<(), Failed> {
                 });
                 compare("api error", &value, want)?;
                 if call != "list_webhooks" && status == 422 {
-                    check_schema("schemas/management/error.schema.json", &f["body"], "the error body")?;
+                    check_schema(
+                        "schemas/management/error.schema.json",
+                        &f["body"],
+                        "the error body",
+                    )?;
                 }
                 Ok(())
             }
@@ -320,7 +348,9 @@ fn run_response(f: &Value) -> Result<(), Failed> {
     }
     if let Some(want) = expect.get("decode_issues") {
         return match got {
-            Err(ResponseError::Decode(e)) => compare("decode issues", &issue_list(e.issues()), want),
+            Err(ResponseError::Decode(e)) => {
+                compare("decode issues", &issue_list(e.issues()), want)
+            }
             other => Err(format!("expected decode issues, got {other:?}").into()),
         };
     }
@@ -347,7 +377,11 @@ fn main() {
     let mut trials: Vec<Trial> = files
         .iter()
         .map(|path| {
-            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_owned();
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("?")
+                .to_owned();
             let path = path.clone();
             Trial::test(format!("fixture::{name}"), move || run_fixture(&path))
         })
