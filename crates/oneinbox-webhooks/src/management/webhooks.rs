@@ -409,4 +409,32 @@ mod tests {
         assert!(decode_nothing(b"{\"ok\":true}").is_ok());
         assert!(decode_nothing(b"<html>").is_err());
     }
+
+    #[test]
+    fn no_input_panics() {
+        let samples: [&[u8]; 6] = [
+            br#"{"items":[{"id":"d","attempt":1,"response_status":500,"x":{"y":[1,2.5,null]}}],"total":1,"limit":50,"offset":0}"#,
+            br#"[{"id":"wh_1","events":["call.ended",1],"status":"disabled","secret":"s"}]"#,
+            br#"{"id":"call_1","duration_seconds":1e308,"transcript":[{"role":"agent"}],"variables":{}}"#,
+            b"\xef\xbb\xbf{}",
+            b"\xff\xfe{\x00}\x00",
+            br#"{"detail":[{"loc":[null,{},[]],"msg":5,"type":null},"x"]}"#,
+        ];
+        for sample in samples {
+            for end in 0..=sample.len() {
+                let body = sample.get(..end).unwrap_or_default();
+                let _ = decode_webhook(body);
+                let _ = decode_webhook_list(body);
+                let _ = decode_delivery_page(body);
+                let _ = decode_nothing(body);
+                let _ = super::super::calls::decode_call(body);
+                for status in [0, 99, 200, 302, 422, 500, 999] {
+                    let _ = super::super::response::parse_error_response(status, body, Some("k"));
+                }
+            }
+        }
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(decode_webhook(deep.as_bytes()).is_err());
+        let _ = super::super::response::parse_error_response(500, deep.as_bytes(), None);
+    }
 }
