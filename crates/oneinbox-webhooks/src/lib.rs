@@ -25,6 +25,7 @@
 pub mod error;
 pub mod events;
 mod formats;
+pub mod management;
 mod parse;
 mod text;
 
@@ -32,6 +33,9 @@ pub use error::{Issue, IssueCode, UsageError, ValidationError};
 pub use events::{
     Analysis, CallAnalyzed, CallEnded, CallFailed, CallRecordingAvailable, CallStarted, Event,
     Message, TranscriptFinal, TranscriptPartial, UnknownEvent, EVENT_NAMES,
+};
+pub use management::{
+    Api, ApiError, HttpRequest, Method, Prepared, ResponseError, Webhook, WebhookStatus,
 };
 pub use parse::{parse_event, ParseOptions};
 

@@ -45,7 +45,6 @@ pub(crate) fn push_token(pointer: &mut String, token: &str) {
 }
 
 /// `parent` with one more token.
-#[allow(dead_code)] // used by the management builders
 pub(crate) fn child(parent: &str, token: &str) -> String {
     let mut p = String::with_capacity(parent.len() + token.len() + 1);
     p.push_str(parent);
@@ -54,7 +53,6 @@ pub(crate) fn child(parent: &str, token: &str) -> String {
 }
 
 /// `parent` with one more array index.
-#[allow(dead_code)] // used by the management builders
 pub(crate) fn child_index(parent: &str, index: usize) -> String {
     format!("{parent}/{index}")
 }

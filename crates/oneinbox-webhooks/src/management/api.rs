@@ -1,0 +1,749 @@
+//! [`Api`]: the validated key and base URL, and one request builder per endpoint.
+
+use std::fmt;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::{Map, Value};
+
+use super::calls::{decode_call, Call, CreateCall};
+use super::request::{HttpRequest, Method, Paging, Prepared};
+use super::webhooks::{
+    decode_delivery_page, decode_nothing, decode_webhook, decode_webhook_list, CreateWebhook,
+    DeliveryPage, ListDeliveries, UpdateWebhook, Webhook,
+};
+use crate::error::{Issue, IssueCode, UsageError};
+use crate::text::{child_index, preview};
+
+/// The API's base URL unless [`Api::with_base_url`] says otherwise.
+pub const DEFAULT_BASE_URL: &str = "https://api.oneinbox.ai";
+
+/// The event names a webhook can subscribe to: the seven in the webhooks guide.
+///
+/// `call.analyzed` is included although the API reference's enum leaves it out (the docs
+/// conflict; the SDK accepts both readings and sends what it is given).
+pub use crate::events::EVENT_NAMES;
+
+/// The status words [`Api::update_webhook`] accepts: the guide's `active`/`inactive` and the
+/// API reference's `disabled`.
+pub const WEBHOOK_STATUSES: [&str; 3] = ["active", "inactive", "disabled"];
+
+/// Everything outside RFC 3986 unreserved characters is percent-encoded in an id.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The most items an `events` list may have.
+const MAX_EVENTS: usize = 20;
+/// The longest a webhook name may be, in characters.
+const MAX_NAME_CHARS: usize = 255;
+/// The largest page size of list-deliveries.
+const MAX_DELIVERY_LIMIT: i64 = 200;
+
+/// A validated secret API key and base URL; builds every management request.
+///
+/// `Debug` shows `api_key: "[redacted]"`; the key never appears in any message.
+///
+/// ```
+/// use oneinbox_webhooks::management::Api;
+///
+/// let api = Api::new("oi_sk_live_abc123")?;
+/// assert_eq!(api.base_url(), "https://api.oneinbox.ai");
+/// assert!(!format!("{api:?}").contains("abc123"));
+///
+/// let local = Api::new("oi_sk_live_abc123")?.with_base_url("http://127.0.0.1:8080/")?;
+/// assert_eq!(local.base_url(), "http://127.0.0.1:8080");
+///
+/// let err = Api::new("oi_pk_live_abc123").unwrap_err();
+/// assert!(err.to_string().contains("publishable"));
+/// # Ok::<(), oneinbox_webhooks::UsageError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Api {
+    key: String,
+    base: String,
+}
+
+impl fmt::Debug for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Api")
+            .field("api_key", &"[redacted]")
+            .field("base_url", &self.base)
+            .finish()
+    }
+}
+
+fn usage(issues: Vec<Issue>) -> Result<(), UsageError> {
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(UsageError::new(issues))
+    }
+}
+
+/// The first character that is whitespace, a control character or not ASCII, with its
+/// position (in characters).
+fn first_bad_char(s: &str) -> Option<usize> {
+    s.chars()
+        .position(|c| !c.is_ascii() || c.is_ascii_whitespace() || c.is_control())
+}
+
+fn check_api_key(key: &str) -> Option<Issue> {
+    let invalid = |msg: String| Some(Issue::new(IssueCode::InvalidValue, "/api_key", msg));
+    if key.is_empty() {
+        return invalid("`api_key` is empty; pass a secret API key (`oi_sk_...`)".into());
+    }
+    if let Some(at) = first_bad_char(key) {
+        return invalid(format!(
+            "`api_key` must be visible ASCII without whitespace or control characters \
+             (CR, LF, ...); found one at character {at}"
+        ));
+    }
+    if key.starts_with("oi_pk_") {
+        return invalid(
+            "`api_key` is a publishable key (`oi_pk_...`): publishable keys cannot manage \
+             webhooks or create calls; use a secret key (`oi_sk_...`)"
+                .into(),
+        );
+    }
+    None
+}
+
+/// Validates an absolute URL; `https_only` for webhook endpoints, `http` or `https` for the
+/// base URL. The URL is never quoted in messages (it could carry user-info).
+fn check_url(
+    value: &str,
+    field: &str,
+    path: &str,
+    https_only: bool,
+    base: bool,
+) -> Result<url::Url, Issue> {
+    let invalid = |msg: String| Issue::new(IssueCode::InvalidValue, path, msg);
+    if value.is_empty() {
+        return Err(invalid(format!("`{field}` is empty")));
+    }
+    if let Some(at) = value
+        .chars()
+        .position(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(invalid(format!(
+            "`{field}` must not contain whitespace or control characters; found one at \
+             character {at}"
+        )));
+    }
+    let url = url::Url::parse(value)
+        .map_err(|e| invalid(format!("`{field}` is not an absolute URL ({e})")))?;
+    // The URL standard reads `https:host` or `https:///host` as `https://host/`; a caller
+    // who wrote that meant something else, so the authority must be there as written.
+    let authority = value
+        .split_once("://")
+        .map_or("", |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    if authority.is_empty() {
+        return Err(invalid(format!(
+            "`{field}` must be written as scheme://host/..."
+        )));
+    }
+    let scheme_ok = match url.scheme() {
+        "https" => true,
+        "http" => !https_only,
+        _ => false,
+    };
+    if !scheme_ok {
+        let want = if https_only {
+            "`https`"
+        } else {
+            "`http` or `https`"
+        };
+        return Err(invalid(format!(
+            "`{field}` must use {want}, found scheme {}",
+            preview(url.scheme())
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(format!(
+            "`{field}` must not contain user-info (`user:password@`)"
+        )));
+    }
+    if url.host_str().map_or(true, str::is_empty) {
+        return Err(invalid(format!("`{field}` must have a host")));
+    }
+    if base && url.query().is_some() {
+        return Err(invalid(format!("`{field}` must not have a query (`?...`)")));
+    }
+    if base && url.fragment().is_some() {
+        return Err(invalid(format!(
+            "`{field}` must not have a fragment (`#...`)"
+        )));
+    }
+    Ok(url)
+}
+
+fn check_name(name: &str, path: &str, issues: &mut Vec<Issue>) {
+    let n = name.chars().count();
+    if n == 0 || n > MAX_NAME_CHARS {
+        issues.push(Issue::new(
+            IssueCode::InvalidValue,
+            path,
+            format!("`name` must be 1–{MAX_NAME_CHARS} characters, found {n}"),
+        ));
+    }
+}
+
+fn check_events(events: &[String], path: &str, issues: &mut Vec<Issue>) {
+    if events.is_empty() || events.len() > MAX_EVENTS {
+        issues.push(Issue::new(
+            IssueCode::InvalidValue,
+            path,
+            format!(
+                "`events` must list 1–{MAX_EVENTS} event names, found {}",
+                events.len()
+            ),
+        ));
+    }
+    for (i, event) in events.iter().enumerate() {
+        let item = child_index(path, i);
+        if !EVENT_NAMES.contains(&event.as_str()) {
+            issues.push(Issue::new(
+                IssueCode::InvalidValue,
+                item,
+                format!(
+                    "`events` item {} is not a known event name; expected one of {}",
+                    preview(event),
+                    EVENT_NAMES.join(", ")
+                ),
+            ));
+        } else if let Some(first) = events.iter().take(i).position(|e| e == event) {
+            issues.push(Issue::new(
+                IssueCode::InvalidValue,
+                item,
+                format!(
+                    "`events` item {} repeats {}",
+                    preview(event),
+                    child_index(path, first)
+                ),
+            ));
+        }
+    }
+}
+
+fn check_phone(number: &str, field: &str, issues: &mut Vec<Issue>) {
+    if !crate::formats::is_e164(number) {
+        issues.push(Issue::new(
+            IssueCode::InvalidValue,
+            format!("/{field}"),
+            format!(
+                "`{field}` must be an E.164 number (`+` then 2–15 digits, not starting with 0), \
+                 found {}",
+                preview(number)
+            ),
+        ));
+    }
+}
+
+/// Percent-encodes an id as one path segment, or records why it cannot be one.
+fn check_id(id: &str, issues: &mut Vec<Issue>) -> String {
+    let invalid = |msg: &str| Issue::new(IssueCode::InvalidValue, "/webhook_id", msg);
+    if id.is_empty() {
+        issues.push(invalid("`webhook_id` is empty"));
+    } else if id == "." || id == ".." {
+        issues.push(invalid(
+            "`webhook_id` must not be `.` or `..` (it would change the request path)",
+        ));
+    }
+    utf8_percent_encode(id, SEGMENT).to_string()
+}
+
+fn json_body(obj: Map<String, Value>) -> Vec<u8> {
+    // Serializing a `Value` cannot fail (keys are strings, numbers are finite).
+    serde_json::to_vec(&Value::Object(obj)).unwrap_or_default()
+}
+
+impl Api {
+    /// Validates a secret API key (`oi_sk_...`, or a dashboard token).
+    ///
+    /// The key must be non-empty visible ASCII with no whitespace or control characters (so it
+    /// can never break the `Authorization` header), and not a publishable `oi_pk_` key, which
+    /// cannot manage webhooks. Issues are at `/api_key` and never quote the key.
+    pub fn new(api_key: impl Into<String>) -> Result<Api, UsageError> {
+        let key = api_key.into();
+        if let Some(issue) = check_api_key(&key) {
+            return Err(UsageError::new(vec![issue]));
+        }
+        Ok(Api {
+            key,
+            base: DEFAULT_BASE_URL.to_owned(),
+        })
+    }
+
+    /// Sends requests to another base URL (a proxy, a staging host, a local fake).
+    ///
+    /// It must be an absolute `http` or `https` URL with a host and no user-info, query or
+    /// fragment. A path prefix is kept; trailing slashes are dropped. Issues are at
+    /// `/base_url`.
+    pub fn with_base_url(self, base_url: impl AsRef<str>) -> Result<Api, UsageError> {
+        let url = check_url(base_url.as_ref(), "base_url", "/base_url", false, true)
+            .map_err(|issue| UsageError::new(vec![issue]))?;
+        Ok(Api {
+            key: self.key,
+            base: url.as_str().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> HttpRequest {
+        let mut headers = vec![
+            ("Authorization".to_owned(), format!("Bearer {}", self.key)),
+            ("Accept".to_owned(), "application/json".to_owned()),
+        ];
+        if body.is_some() {
+            headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        }
+        HttpRequest {
+            method,
+            url: format!("{}{path}", self.base),
+            headers,
+            body,
+        }
+    }
+
+    /// `POST /v1/webhooks`: creates a webhook; the response is the new [`Webhook`] (with its
+    /// secret).
+    ///
+    /// `name` 1–255 characters (`/name`); `url` an absolute `https` URL with a host and no
+    /// user-info (`/url`); `events` 1–20 distinct names from [`EVENT_NAMES`] (`/events`,
+    /// `/events/<i>`; a repeat is reported at the later index).
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::{Api, CreateWebhook};
+    ///
+    /// let api = Api::new("oi_sk_live_abc123")?;
+    /// let prepared = api.create_webhook(&CreateWebhook {
+    ///     name: "Call events".into(),
+    ///     url: "https://example.com/hooks/oneinbox".into(),
+    ///     events: vec!["call.ended".into(), "call.analyzed".into()],
+    /// })?;
+    /// let req = prepared.request();
+    /// assert_eq!(req.method.as_str(), "POST");
+    /// assert_eq!(req.url, "https://api.oneinbox.ai/v1/webhooks");
+    ///
+    /// // ... send it with any HTTP client, then:
+    /// let hook = prepared.parse_response(201, br#"{"id":"wh_1","status":"active","secret":"s"}"#)?;
+    /// assert_eq!(hook.id, "wh_1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create_webhook(&self, args: &CreateWebhook) -> Result<Prepared<Webhook>, UsageError> {
+        let mut issues = Vec::new();
+        check_name(&args.name, "/name", &mut issues);
+        if let Err(issue) = check_url(&args.url, "url", "/url", true, false) {
+            issues.push(issue);
+        }
+        check_events(&args.events, "/events", &mut issues);
+        usage(issues)?;
+        let mut body = Map::new();
+        body.insert("name".into(), args.name.clone().into());
+        body.insert("url".into(), args.url.clone().into());
+        body.insert("events".into(), args.events.clone().into());
+        Ok(Prepared::new(
+            self.request(Method::Post, "/v1/webhooks", Some(json_body(body))),
+            decode_webhook,
+        ))
+    }
+
+    /// `GET /v1/webhooks`: lists the account's webhooks. The response may be a bare array or an
+    /// `{items, total, limit, offset}` envelope; both give the list.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::Api;
+    ///
+    /// let prepared = Api::new("oi_sk_live_abc123")?.list_webhooks()?;
+    /// assert_eq!(prepared.request().url, "https://api.oneinbox.ai/v1/webhooks");
+    /// let hooks = prepared.parse_response(200, br#"{"items":[{"id":"wh_1"}],"total":1,"limit":50,"offset":0}"#)?;
+    /// assert_eq!(hooks.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn list_webhooks(&self) -> Result<Prepared<Vec<Webhook>>, UsageError> {
+        Ok(Prepared::new(
+            self.request(Method::Get, "/v1/webhooks", None),
+            decode_webhook_list,
+        ))
+    }
+
+    /// `PATCH /v1/webhooks/{webhook_id}`: changes some of a webhook's fields; only the fields
+    /// that are `Some` are sent, and at least one must be (else `missing_field` at `""`).
+    ///
+    /// Fields are validated like [`Api::create_webhook`]'s; `status` must be one of
+    /// [`WEBHOOK_STATUSES`] and is sent as given. The id (`/webhook_id`) must be non-empty and
+    /// not `.` or `..`; it is percent-encoded as one path segment.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::{Api, UpdateWebhook, WebhookStatus};
+    ///
+    /// let api = Api::new("oi_sk_live_abc123")?;
+    /// let prepared = api.update_webhook("wh_1", &UpdateWebhook {
+    ///     status: Some("inactive".into()),
+    ///     ..UpdateWebhook::default()
+    /// })?;
+    /// assert_eq!(prepared.request().url, "https://api.oneinbox.ai/v1/webhooks/wh_1");
+    /// assert_eq!(prepared.request().body.as_deref(), Some(&br#"{"status":"inactive"}"#[..]));
+    ///
+    /// let hook = prepared.parse_response(200, br#"{"id":"wh_1","status":"disabled"}"#)?;
+    /// assert_eq!(hook.status, Some(WebhookStatus::Inactive));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn update_webhook(
+        &self,
+        webhook_id: &str,
+        args: &UpdateWebhook,
+    ) -> Result<Prepared<Webhook>, UsageError> {
+        let mut issues = Vec::new();
+        let id = check_id(webhook_id, &mut issues);
+        if args.name.is_none()
+            && args.url.is_none()
+            && args.events.is_none()
+            && args.status.is_none()
+        {
+            issues.push(Issue::new(
+                IssueCode::MissingField,
+                "",
+                "give at least one of `name`, `url`, `events`, `status` to update",
+            ));
+        }
+        let mut body = Map::new();
+        if let Some(name) = &args.name {
+            check_name(name, "/name", &mut issues);
+            body.insert("name".into(), name.clone().into());
+        }
+        if let Some(url) = &args.url {
+            if let Err(issue) = check_url(url, "url", "/url", true, false) {
+                issues.push(issue);
+            }
+            body.insert("url".into(), url.clone().into());
+        }
+        if let Some(events) = &args.events {
+            check_events(events, "/events", &mut issues);
+            body.insert("events".into(), events.clone().into());
+        }
+        if let Some(status) = &args.status {
+            if !WEBHOOK_STATUSES.contains(&status.as_str()) {
+                issues.push(Issue::new(
+                    IssueCode::InvalidValue,
+                    "/status",
+                    format!(
+                        "`status` must be `active` or `inactive` (or the API's `disabled`), \
+                         found {}",
+                        preview(status)
+                    ),
+                ));
+            }
+            body.insert("status".into(), status.clone().into());
+        }
+        usage(issues)?;
+        Ok(Prepared::new(
+            self.request(
+                Method::Patch,
+                &format!("/v1/webhooks/{id}"),
+                Some(json_body(body)),
+            ),
+            decode_webhook,
+        ))
+    }
+
+    /// `DELETE /v1/webhooks/{webhook_id}`: deletes a webhook for good. Any 2xx answer with an
+    /// empty or JSON body is success.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::Api;
+    ///
+    /// let prepared = Api::new("oi_sk_live_abc123")?.delete_webhook("wh_1")?;
+    /// assert_eq!(prepared.request().method.as_str(), "DELETE");
+    /// prepared.parse_response(204, b"")?;
+    ///
+    /// // An id can never change the path:
+    /// let odd = Api::new("oi_sk_live_abc123")?.delete_webhook("../x")?;
+    /// assert_eq!(odd.request().url, "https://api.oneinbox.ai/v1/webhooks/..%2Fx");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn delete_webhook(&self, webhook_id: &str) -> Result<Prepared<()>, UsageError> {
+        let mut issues = Vec::new();
+        let id = check_id(webhook_id, &mut issues);
+        usage(issues)?;
+        Ok(Prepared::new(
+            self.request(Method::Delete, &format!("/v1/webhooks/{id}"), None),
+            decode_nothing,
+        ))
+    }
+
+    /// `POST /v1/webhooks/{webhook_id}/test`: asks OneInbox to send a sample delivery to the
+    /// webhook's URL. No request body; any 2xx answer with an empty or JSON body is success.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::Api;
+    ///
+    /// let prepared = Api::new("oi_sk_live_abc123")?.test_webhook("wh_1")?;
+    /// assert_eq!(prepared.request().url, "https://api.oneinbox.ai/v1/webhooks/wh_1/test");
+    /// assert_eq!(prepared.request().body, None);
+    /// prepared.parse_response(200, br#"{"ok":true}"#)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn test_webhook(&self, webhook_id: &str) -> Result<Prepared<()>, UsageError> {
+        let mut issues = Vec::new();
+        let id = check_id(webhook_id, &mut issues);
+        usage(issues)?;
+        Ok(Prepared::new(
+            self.request(Method::Post, &format!("/v1/webhooks/{id}/test"), None),
+            decode_nothing,
+        ))
+    }
+
+    /// `GET /v1/webhooks/{webhook_id}/deliveries?limit=&offset=`: one page of the delivery
+    /// history, most recent first. Only the parameters given are sent; `limit` must be 1–200
+    /// (`/limit`), `offset` 0 or more (`/offset`). Use [`Prepared::next_page`] for the next
+    /// page.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::{Api, ListDeliveries};
+    ///
+    /// let api = Api::new("oi_sk_live_abc123")?;
+    /// let prepared = api.list_deliveries("wh_1", &ListDeliveries { limit: Some(2), offset: None })?;
+    /// assert_eq!(prepared.request().url, "https://api.oneinbox.ai/v1/webhooks/wh_1/deliveries?limit=2");
+    ///
+    /// let page = prepared.parse_response(200, br#"{"items":[{"id":"d1"},{"id":"d2"}],"total":3,"limit":2,"offset":0}"#)?;
+    /// let next = prepared.next_page(&page).expect("one more page");
+    /// assert_eq!(next.request().url, "https://api.oneinbox.ai/v1/webhooks/wh_1/deliveries?limit=2&offset=2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn list_deliveries(
+        &self,
+        webhook_id: &str,
+        args: &ListDeliveries,
+    ) -> Result<Prepared<DeliveryPage>, UsageError> {
+        let mut issues = Vec::new();
+        let id = check_id(webhook_id, &mut issues);
+        if let Some(limit) = args.limit {
+            if !(1..=MAX_DELIVERY_LIMIT).contains(&limit) {
+                issues.push(Issue::new(
+                    IssueCode::InvalidValue,
+                    "/limit",
+                    format!("`limit` must be 1–{MAX_DELIVERY_LIMIT}, found {limit}"),
+                ));
+            }
+        }
+        if let Some(offset) = args.offset {
+            if offset < 0 {
+                issues.push(Issue::new(
+                    IssueCode::InvalidValue,
+                    "/offset",
+                    format!("`offset` must be 0 or more, found {offset}"),
+                ));
+            }
+        }
+        usage(issues)?;
+        let paging = Paging {
+            base: format!("{}/v1/webhooks/{id}/deliveries", self.base),
+            limit: args.limit,
+        };
+        let url = deliveries_url(&paging, args.offset);
+        let mut prepared = Prepared::new(
+            HttpRequest {
+                url,
+                ..self.request(Method::Get, "", None)
+            },
+            decode_delivery_page,
+        );
+        prepared.paging = Some(paging);
+        Ok(prepared)
+    }
+
+    /// `POST /v1/calls`: places an outbound call; the response is the new [`Call`].
+    ///
+    /// `agent_id` non-empty; `to_number` and `from_number` E.164 (`^\+[1-9]\d{1,14}$`);
+    /// `webhook_url` (the per-call webhook override) validated like a webhook `url`. Only the
+    /// optional fields given are sent.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::{Api, CreateCall};
+    ///
+    /// let api = Api::new("oi_sk_live_abc123")?;
+    /// let prepared = api.create_call(&CreateCall {
+    ///     agent_id: "agt_1".into(),
+    ///     to_number: "+919876543210".into(),
+    ///     from_number: "+15739693824".into(),
+    ///     webhook_url: Some("https://example.com/this-campaign-only".into()),
+    ///     ..CreateCall::default()
+    /// })?;
+    /// assert_eq!(prepared.request().url, "https://api.oneinbox.ai/v1/calls");
+    /// let call = prepared.parse_response(201, br#"{"id":"call_1","status":"queued"}"#)?;
+    /// assert_eq!(call.status.as_deref(), Some("queued"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create_call(&self, args: &CreateCall) -> Result<Prepared<Call>, UsageError> {
+        let mut issues = Vec::new();
+        if args.agent_id.is_empty() {
+            issues.push(Issue::new(
+                IssueCode::InvalidValue,
+                "/agent_id",
+                "`agent_id` is empty",
+            ));
+        }
+        check_phone(&args.to_number, "to_number", &mut issues);
+        check_phone(&args.from_number, "from_number", &mut issues);
+        if let Some(url) = &args.webhook_url {
+            if let Err(issue) = check_url(url, "webhook_url", "/webhook_url", true, false) {
+                issues.push(issue);
+            }
+        }
+        usage(issues)?;
+        let mut body = Map::new();
+        body.insert("agent_id".into(), args.agent_id.clone().into());
+        body.insert("to_number".into(), args.to_number.clone().into());
+        body.insert("from_number".into(), args.from_number.clone().into());
+        if let Some(url) = &args.webhook_url {
+            body.insert("webhook_url".into(), url.clone().into());
+        }
+        if let Some(vars) = &args.variables {
+            body.insert("variables".into(), Value::Object(vars.clone()));
+        }
+        if let Some(meta) = &args.metadata {
+            body.insert("metadata".into(), Value::Object(meta.clone()));
+        }
+        Ok(Prepared::new(
+            self.request(Method::Post, "/v1/calls", Some(json_body(body))),
+            decode_call,
+        ))
+    }
+}
+
+fn deliveries_url(paging: &Paging, offset: Option<i64>) -> String {
+    let mut params = Vec::new();
+    if let Some(limit) = paging.limit {
+        params.push(format!("limit={limit}"));
+    }
+    if let Some(offset) = offset {
+        params.push(format!("offset={offset}"));
+    }
+    if params.is_empty() {
+        paging.base.clone()
+    } else {
+        format!("{}?{}", paging.base, params.join("&"))
+    }
+}
+
+impl Prepared<DeliveryPage> {
+    /// The request for the page after `page` (a page this request returned), or `None` when
+    /// `page` is the last one: it is empty, or `offset + items.len()` reaches `total`.
+    ///
+    /// The next request repeats the caller's `limit` (if any) and asks for
+    /// `offset = page.offset + page.items.len()`.
+    pub fn next_page(&self, page: &DeliveryPage) -> Option<Prepared<DeliveryPage>> {
+        let paging = self.paging.as_ref()?;
+        let seen = u64::try_from(page.items.len()).ok()?;
+        let next = page.offset.checked_add(seen)?;
+        if seen == 0 || next >= page.total {
+            return None;
+        }
+        let next = i64::try_from(next).ok()?;
+        let mut prepared = self.clone();
+        prepared.set_url(deliveries_url(paging, Some(next)));
+        Some(prepared)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn api() -> Api {
+        match Api::new("oi_sk_test_SECRETKEY") {
+            Ok(api) => api,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn debug_and_errors_never_show_the_key() {
+        let api = api();
+        let text = format!("{api:?}");
+        assert!(!text.contains("SECRETKEY"), "{text}");
+        assert!(text.contains("[redacted]"));
+        let prepared = api.list_webhooks().ok();
+        let text = format!("{prepared:?}");
+        assert!(!text.contains("SECRETKEY"), "{text}");
+        for key in ["oi_pk_live_SECRETKEY", "oi_sk_SECRET\r\nKEY", "SECRET KEY"] {
+            let text = match Api::new(key) {
+                Err(e) => format!("{e} {e:?}"),
+                Ok(_) => panic!("accepted"),
+            };
+            assert!(!text.contains("SECRET"), "{text}");
+        }
+    }
+
+    #[test]
+    fn publishable_key_message() {
+        let err = Api::new("oi_pk_live_abc123").err().map(|e| e.to_string());
+        insta::assert_snapshot!(err.unwrap_or_default(), @"invalid argument: /api_key: `api_key` is a publishable key (`oi_pk_...`): publishable keys cannot manage webhooks or create calls; use a secret key (`oi_sk_...`) [invalid_value]");
+    }
+
+    #[test]
+    fn all_issues_in_one_pass() {
+        let err = api()
+            .create_webhook(&CreateWebhook {
+                name: String::new(),
+                url: "http://x.example".into(),
+                events: vec!["call.ended".into(), "nope".into(), "call.ended".into()],
+            })
+            .err()
+            .map(|e| e.to_string());
+        insta::assert_snapshot!(err.unwrap_or_default(), @r#"
+        invalid argument (4 issues):
+          - /name: `name` must be 1–255 characters, found 0 [invalid_value]
+          - /url: `url` must use `https`, found scheme "http" [invalid_value]
+          - /events/1: `events` item "nope" is not a known event name; expected one of call.started, call.ended, call.analyzed, call.failed, call.recording.available, transcript.partial, transcript.final [invalid_value]
+          - /events/2: `events` item "call.ended" repeats /events/0 [invalid_value]
+        "#);
+    }
+
+    #[test]
+    fn next_page_stops_at_the_end() {
+        let api = api();
+        let prepared = api.list_deliveries("wh", &ListDeliveries::default()).ok();
+        let page = |n: usize, total: u64, offset: u64| DeliveryPage {
+            items: (0..n)
+                .map(|i| super::super::webhooks::Delivery {
+                    id: format!("d{i}"),
+                    webhook_id: None,
+                    event: None,
+                    status: None,
+                    attempt: None,
+                    response_status: None,
+                    response_body: None,
+                    error: None,
+                    next_retry_at: None,
+                    completed_at: None,
+                    created_at: None,
+                    extra: Map::new(),
+                })
+                .collect(),
+            total,
+            limit: 50,
+            offset,
+            extra: Map::new(),
+        };
+        let p = prepared.as_ref();
+        assert!(p.and_then(|p| p.next_page(&page(0, 10, 0))).is_none());
+        assert!(p.and_then(|p| p.next_page(&page(2, 4, 2))).is_none());
+        let next = p.and_then(|p| p.next_page(&page(2, 5, 2)));
+        assert_eq!(
+            next.map(|n| n.request().url.clone()).as_deref(),
+            Some("https://api.oneinbox.ai/v1/webhooks/wh/deliveries?offset=4")
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! [`HttpRequest`], [`Method`] and [`Prepared`]: the values the builders return.
+
+use std::fmt;
+
+use super::response::{parse_error_response, ResponseError};
+use crate::error::ValidationError;
+
+/// An HTTP method used by the management API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl Method {
+    /// The method's name in upper case, as sent on the wire (`"GET"`, `"POST"`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A complete HTTP request, ready to hand to any HTTP client.
+///
+/// Header values never contain CR or LF; the URL is absolute; the body, when present, is
+/// UTF-8 JSON and a `Content-Type: application/json` header is included.
+///
+/// `Debug` shows the `Authorization` header as `Bearer [redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// The method.
+    pub method: Method,
+    /// The absolute URL, with the id path segments percent-encoded.
+    pub url: String,
+    /// Header names and values, in the order they should be sent.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body, if the endpoint takes one.
+    pub body: Option<Vec<u8>>,
+}
+
+impl HttpRequest {
+    /// The value of the first header named `name` (compared case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The bearer token this request carries, if any (used to scrub it from error messages).
+    pub(crate) fn bearer_token(&self) -> Option<&str> {
+        self.header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Headers<'a>(&'a [(String, String)]);
+        impl fmt::Debug for Headers<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut list = f.debug_list();
+                for (name, value) in self.0 {
+                    if name.eq_ignore_ascii_case("authorization") {
+                        list.entry(&(name.as_str(), "Bearer [redacted]"));
+                    } else {
+                        list.entry(&(name.as_str(), value.as_str()));
+                    }
+                }
+                list.finish()
+            }
+        }
+        let body = self.body.as_deref().map(String::from_utf8_lossy);
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &Headers(&self.headers))
+            .field("body", &body)
+            .finish()
+    }
+}
+
+/// What a list-deliveries request needs to build the request for the next page.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Paging {
+    /// The deliveries URL without its query.
+    pub(crate) base: String,
+    /// The `limit` the caller asked for, repeated on every page.
+    pub(crate) limit: Option<i64>,
+}
+
+/// A request together with the parser for its response.
+///
+/// Send [`Prepared::request`] with any HTTP client, then hand the status code and body bytes
+/// to [`Prepared::parse_response`] to get the endpoint's typed result.
+pub struct Prepared<T> {
+    request: HttpRequest,
+    decode: fn(&[u8]) -> Result<T, ValidationError>,
+    pub(crate) paging: Option<Paging>,
+}
+
+impl<T> Prepared<T> {
+    pub(crate) fn new(
+        request: HttpRequest,
+        decode: fn(&[u8]) -> Result<T, ValidationError>,
+    ) -> Self {
+        Prepared {
+            request,
+            decode,
+            paging: None,
+        }
+    }
+
+    pub(crate) fn set_url(&mut self, url: String) {
+        self.request.url = url;
+    }
+
+    /// The request to send.
+    pub fn request(&self) -> &HttpRequest {
+        &self.request
+    }
+
+    /// Takes the request out (the response parser is dropped; keep a clone if you need it).
+    pub fn into_request(self) -> HttpRequest {
+        self.request
+    }
+
+    /// Reads the response to this request.
+    ///
+    /// Any 2xx status is success: the body is decoded into `T` (lenient: unknown members are
+    /// kept, unknown enum values are kept as strings), and a body that does not match gives
+    /// [`ResponseError::Decode`]. Any other status gives [`ResponseError::Api`]. The API key
+    /// is scrubbed from every message, even if the server echoes it.
+    pub fn parse_response(&self, status: u16, body: &[u8]) -> Result<T, ResponseError> {
+        if (200..300).contains(&status) {
+            (self.decode)(body).map_err(ResponseError::Decode)
+        } else {
+            Err(ResponseError::Api(parse_error_response(
+                status,
+                body,
+                self.request.bearer_token(),
+            )))
+        }
+    }
+}
+
+impl<T> Clone for Prepared<T> {
+    fn clone(&self) -> Self {
+        Prepared {
+            request: self.request.clone(),
+            decode: self.decode,
+            paging: self.paging.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Prepared<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Prepared")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,300 @@
+//! Reading responses: [`ResponseError`], [`ApiError`] and [`retry_after`].
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use crate::error::{Issue, IssueCode, ValidationError};
+use crate::text::push_token;
+
+/// The most characters of a server-provided message that an [`ApiError`] keeps.
+const MESSAGE_CHARS: usize = 300;
+
+/// Why a response could not be turned into the endpoint's result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseError {
+    /// The server answered with a status outside 2xx.
+    #[error(transparent)]
+    Api(ApiError),
+    /// The server answered 2xx but the body does not match the endpoint's result: every issue,
+    /// with JSON Pointer paths into the body.
+    #[error("unexpected response body: {0}")]
+    Decode(ValidationError),
+}
+
+impl ResponseError {
+    /// Whether sending the same request again later may succeed (only for [`ResponseError::Api`]
+    /// with status 408, 429 or 5xx).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ResponseError::Api(e) if e.retryable)
+    }
+}
+
+/// A non-2xx answer from the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status code.
+    pub status: u16,
+    /// A sentence for people: the server's `detail` (or `message`/`error`) string when the body
+    /// has one, `"request validation failed"` for a FastAPI validation list, otherwise
+    /// `"HTTP <status> <reason>"`. Cut to 300 characters, control characters replaced, the
+    /// API key scrubbed.
+    pub message: String,
+    /// The items of a FastAPI-style `{"detail": [{"loc", "msg", "type"}]}` body, one [`Issue`]
+    /// each. `path` is a JSON Pointer built from `loc` after dropping its leading `"body"`,
+    /// `"query"` or `"path"` element (so `["body", "events", 2]` becomes `/events/2`, which
+    /// matches the builder's argument paths). `code` maps the FastAPI `type`: `missing` →
+    /// `missing_field`, `extra_forbidden` → `unknown_field`, `*_type`/`*_parsing`/`type_error*`
+    /// → `wrong_type`, `json_invalid` → `invalid_json`, anything else → `invalid_value`.
+    /// `message` is the item's `msg`. Empty for any other body.
+    pub details: Vec<Issue>,
+    /// True for 408, 429 and 5xx: the same request may succeed later (see [`retry_after`]).
+    pub retryable: bool,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "API error {}: {}", self.status, self.message)?;
+        for d in &self.details {
+            write!(f, "\n  - {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// `true` for the statuses worth retrying: 408, 429 and 5xx.
+pub fn is_retryable_status(status: u16) -> bool {
+    status == 408 || status == 429 || (500..600).contains(&status)
+}
+
+fn reason_phrase(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Content",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => return None,
+    })
+}
+
+/// Server text made safe for a message: control characters become spaces, the key (if any)
+/// is replaced by `[redacted]`, and the result is cut to [`MESSAGE_CHARS`] characters.
+fn clean(text: &str, secret: Option<&str>) -> String {
+    let scrubbed = match secret {
+        Some(key) if !key.is_empty() => text.replace(key, "[redacted]"),
+        _ => text.to_owned(),
+    };
+    let mut out = String::new();
+    for (i, c) in scrubbed.chars().enumerate() {
+        if i == MESSAGE_CHARS {
+            out.push('…');
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
+}
+
+fn fastapi_code(kind: &str) -> IssueCode {
+    match kind {
+        "missing" | "value_error.missing" => IssueCode::MissingField,
+        "extra_forbidden" | "value_error.extra" => IssueCode::UnknownField,
+        "json_invalid" | "value_error.jsondecode" => IssueCode::InvalidJson,
+        k if k.ends_with("_type") || k.ends_with("_parsing") || k.starts_with("type_error") => {
+            IssueCode::WrongType
+        }
+        _ => IssueCode::InvalidValue,
+    }
+}
+
+fn loc_pointer(loc: Option<&Value>) -> String {
+    let mut pointer = String::new();
+    let Some(Value::Array(parts)) = loc else {
+        return pointer;
+    };
+    let skip = matches!(
+        parts.first(),
+        Some(Value::String(s)) if s == "body" || s == "query" || s == "path"
+    );
+    for part in parts.iter().skip(usize::from(skip)) {
+        match part {
+            Value::String(s) => push_token(&mut pointer, s),
+            other => push_token(&mut pointer, &other.to_string()),
+        }
+    }
+    pointer
+}
+
+fn detail_issue(item: &Value, secret: Option<&str>) -> Issue {
+    let kind = item.get("type").and_then(Value::as_str).unwrap_or("");
+    let msg = item
+        .get("msg")
+        .and_then(Value::as_str)
+        .unwrap_or("invalid value");
+    Issue::new(
+        fastapi_code(kind),
+        clean(&loc_pointer(item.get("loc")), secret),
+        clean(msg, secret),
+    )
+}
+
+fn message_of(obj: &serde_json::Map<String, Value>) -> Option<&str> {
+    if let Some(Value::String(s)) = obj.get("detail") {
+        return Some(s);
+    }
+    if let Some(Value::String(s)) = obj.get("message") {
+        return Some(s);
+    }
+    match obj.get("error") {
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Object(e)) => e.get("message").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// Reads a non-2xx response body into an [`ApiError`]. Never fails.
+pub(crate) fn parse_error_response(status: u16, body: &[u8], secret: Option<&str>) -> ApiError {
+    let mut message = None;
+    let mut details = Vec::new();
+    if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) {
+        if let Some(Value::Array(items)) = obj.get("detail") {
+            details = items.iter().map(|i| detail_issue(i, secret)).collect();
+            message = Some("request validation failed".to_owned());
+        } else if let Some(m) = message_of(&obj) {
+            message = Some(clean(m, secret));
+        }
+    }
+    let message = message.unwrap_or_else(|| match reason_phrase(status) {
+        Some(reason) => format!("HTTP {status} {reason}"),
+        None => format!("HTTP {status}"),
+    });
+    ApiError {
+        status,
+        message,
+        details,
+        retryable: is_retryable_status(status),
+    }
+}
+
+/// How long to wait before retrying, from the first `Retry-After` header (name compared
+/// case-insensitively).
+///
+/// The value is either delta-seconds (`"120"`) or an HTTP date (`"Wed, 21 Oct 2015 07:28:00
+/// GMT"`, read with `httpdate`), compared with `now` (pass `SystemTime::now()`; the crate
+/// never reads the clock). A date that is not after `now` gives `Some(Duration::ZERO)`: retry
+/// now. A missing, empty or unreadable value, or a number too large for `u64`, gives `None`.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use oneinbox_webhooks::management::retry_after;
+///
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_470);
+/// assert_eq!(retry_after(&[("retry-after", "30")], now), Some(Duration::from_secs(30)));
+/// assert_eq!(
+///     retry_after(&[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")], now),
+///     Some(Duration::from_secs(10))
+/// );
+/// assert_eq!(retry_after(&[("Content-Type", "text/plain")], now), None);
+/// ```
+pub fn retry_after<K: AsRef<str>, V: AsRef<str>>(
+    headers: &[(K, V)],
+    now: SystemTime,
+) -> Option<Duration> {
+    let value = headers
+        .iter()
+        .find(|(name, _)| name.as_ref().trim().eq_ignore_ascii_case("retry-after"))?
+        .1
+        .as_ref()
+        .trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return value.parse::<u64>().ok().map(Duration::from_secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fastapi_details_become_issues() {
+        let body = br#"{"detail":[{"loc":["body","events",2],"msg":"Input should be 'call.started'","type":"enum"},{"loc":["path","webhook_id"],"msg":"Input should be a valid UUID","type":"uuid_parsing"},{"loc":["body","name"],"msg":"Field required","type":"missing"}]}"#;
+        let err = parse_error_response(422, body, None);
+        let got: Vec<(&str, &str)> = err
+            .details
+            .iter()
+            .map(|i| (i.code.as_str(), i.path.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("invalid_value", "/events/2"),
+                ("wrong_type", "/webhook_id"),
+                ("missing_field", "/name")
+            ]
+        );
+        assert!(!err.retryable);
+    }
+
+    #[test]
+    fn the_key_is_scrubbed_from_messages() {
+        let err = parse_error_response(
+            401,
+            br#"{"detail":"bad key oi_sk_live_secret123"}"#,
+            Some("oi_sk_live_secret123"),
+        );
+        assert_eq!(err.message, "bad key [redacted]");
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(
+            retry_after(&[("RETRY-AFTER", " 0 ")], now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after(&[("Retry-After", "Thu, 01 Jan 1970 00:00:00 GMT")], now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&[("Retry-After", "-5")], now), None);
+        assert_eq!(retry_after(&[("Retry-After", "soon")], now), None);
+        assert_eq!(retry_after(&[("Retry-After", "")], now), None);
+        assert_eq!(
+            retry_after(&[("Retry-After", "99999999999999999999999")], now),
+            None
+        );
+        let none: [(&str, &str); 0] = [];
+        assert_eq!(retry_after(&none, now), None);
+    }
+
+    #[test]
+    fn display_snapshot() {
+        let err = ResponseError::Api(parse_error_response(
+            422,
+            br#"{"detail":[{"loc":["body","url"],"msg":"URL scheme should be 'https'","type":"url_scheme"}]}"#,
+            None,
+        ));
+        insta::assert_snapshot!(err.to_string(), @r"
+        API error 422: request validation failed
+          - /url: URL scheme should be 'https' [invalid_value]
+        ");
+    }
+}
