@@ -22,6 +22,7 @@
     )
 )]
 
+pub mod auth;
 pub mod error;
 pub mod events;
 mod formats;
