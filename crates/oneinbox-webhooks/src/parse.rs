@@ -1094,18 +1094,43 @@ fn check_format(ctx: &mut Ctx, field: Field, path: &Path<'_>, s: &str) {
 // ---------------------------------------------------------------------------------------------
 // messages
 
-struct MessagesSeed<'c, 'p> {
-    ctx: &'c mut Ctx,
-    path: Path<'p>,
+/// A seed for a typed member (`messages`, one message, `analysis`): its struct, its
+/// `DeserializeSeed` impl, and how it reports a value of the wrong type — before the issues
+/// found inside that value, to keep document pre-order.
+macro_rules! typed_seed {
+    ($name:ident, $out:ty, $expected:literal) => {
+        struct $name<'c, 'p> {
+            ctx: &'c mut Ctx,
+            path: Path<'p>,
+        }
+
+        impl<'de> DeserializeSeed<'de> for $name<'_, '_> {
+            type Value = $out;
+
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+
+        impl $name<'_, '_> {
+            fn wrong(self, found: Value) -> $out {
+                let mark = self.ctx.issues.len();
+                self.wrong_at(mark, found)
+            }
+
+            fn wrong_at(self, mark: usize, found: Value) -> $out {
+                self.ctx.wrong_type_at(mark, &self.path, $expected, &found);
+                None
+            }
+        }
+    };
 }
 
-impl<'de> DeserializeSeed<'de> for MessagesSeed<'_, '_> {
-    type Value = Option<Vec<Message>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+typed_seed!(
+    MessagesSeed,
+    Option<Vec<Message>>,
+    "an array of {role, content} objects"
+);
 
 /// For typed visitors: a value of the wrong type is still read in full (depth, duplicates,
 /// strings checked), then reported.
@@ -1136,21 +1161,6 @@ macro_rules! wrong_type_fallbacks {
 }
 
 impl MessagesSeed<'_, '_> {
-    fn wrong(self, found: Value) -> Option<Vec<Message>> {
-        let mark = self.ctx.issues.len();
-        self.wrong_at(mark, found)
-    }
-
-    fn wrong_at(self, mark: usize, found: Value) -> Option<Vec<Message>> {
-        self.ctx.wrong_type_at(
-            mark,
-            &self.path,
-            "an array of {role, content} objects",
-            &found,
-        );
-        None
-    }
-
     fn null(self) -> Option<Vec<Message>> {
         self.wrong(Value::Null)
     }
@@ -1193,31 +1203,9 @@ impl<'de> Visitor<'de> for MessagesSeed<'_, '_> {
     }
 }
 
-struct MessageSeed<'c, 'p> {
-    ctx: &'c mut Ctx,
-    path: Path<'p>,
-}
-
-impl<'de> DeserializeSeed<'de> for MessageSeed<'_, '_> {
-    type Value = Option<Message>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+typed_seed!(MessageSeed, Option<Message>, "an object {role, content}");
 
 impl MessageSeed<'_, '_> {
-    fn wrong(self, found: Value) -> Option<Message> {
-        let mark = self.ctx.issues.len();
-        self.wrong_at(mark, found)
-    }
-
-    fn wrong_at(self, mark: usize, found: Value) -> Option<Message> {
-        self.ctx
-            .wrong_type_at(mark, &self.path, "an object {role, content}", &found);
-        None
-    }
-
     fn null(self) -> Option<Message> {
         self.wrong(Value::Null)
     }
@@ -1299,31 +1287,9 @@ impl<'de> Visitor<'de> for MessageSeed<'_, '_> {
 // ---------------------------------------------------------------------------------------------
 // analysis
 
-struct AnalysisSeed<'c, 'p> {
-    ctx: &'c mut Ctx,
-    path: Path<'p>,
-}
-
-impl<'de> DeserializeSeed<'de> for AnalysisSeed<'_, '_> {
-    type Value = Option<Analysis>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+typed_seed!(AnalysisSeed, Option<Analysis>, "an object");
 
 impl AnalysisSeed<'_, '_> {
-    fn wrong(self, found: Value) -> Option<Analysis> {
-        let mark = self.ctx.issues.len();
-        self.wrong_at(mark, found)
-    }
-
-    fn wrong_at(self, mark: usize, found: Value) -> Option<Analysis> {
-        self.ctx
-            .wrong_type_at(mark, &self.path, "an object", &found);
-        None
-    }
-
     fn null(self) -> Option<Analysis> {
         if self.ctx.strict {
             self.wrong(Value::Null)
