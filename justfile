@@ -11,7 +11,7 @@ demo:
     cargo run --quiet --example demo
 
 # everything CI runs
-test: fmt-check clippy check-deps test-rust
+test: fmt-check clippy check-deps test-rust fuzz-smoke
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
@@ -46,3 +46,18 @@ bench:
 # accept changed insta snapshots after reviewing them (needs no extra tool)
 snapshots:
     INSTA_UPDATE=always cargo test -p oneinbox-webhooks --test event_fixtures
+
+# fuzz every target for SECONDS each (needs `cargo install cargo-fuzz`); seeds are scratch copies
+fuzz SECONDS="600":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    rm -rf target/fuzz-seeds && python3 fuzz/scripts/seed.py target/fuzz-seeds >/dev/null
+    for t in parse_event management_response verify; do
+        mkdir -p target/fuzz-corpus/$t
+        RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none -O $t target/fuzz-corpus/$t target/fuzz-seeds/$t -- -max_total_time={{SECONDS}} -rss_limit_mb=4096 -print_final_stats=1 2>&1 | grep -E "^(Done|stat::number_of_executed_units)|panicked|SUMMARY" || true
+        test ! -d fuzz/artifacts/$t || test -z "$(ls -A fuzz/artifacts/$t)" || { echo "fuzz target $t found a crash: fuzz/artifacts/$t"; exit 1; }
+    done
+
+# a short fuzz run of every target (part of `just test`)
+fuzz-smoke:
+    just fuzz 30

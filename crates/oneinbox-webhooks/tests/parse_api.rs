@@ -177,3 +177,15 @@ fn ten_megabyte_strings_within_the_limit_parse() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn long_numbers_round_trip_exactly() {
+    // Found by the parse_event fuzz target: a 300-digit integer must parse to the same f64
+    // as its shortest printed form, or the round trip changes the event.
+    let body = format!(
+        r#"{{"event":"call.started","call_id":"c","big":1{}}}"#,
+        "0".repeat(159)
+    );
+    let event = parse_event(body.as_bytes()).expect("valid");
+    assert_eq!(parse_event(&event.to_json()), Ok(event));
+}
