@@ -27,6 +27,7 @@ pub mod events;
 mod formats;
 mod parse;
 mod text;
+mod validate;
 
 pub use error::{Issue, IssueCode, UsageError, ValidationError};
 pub use events::{
