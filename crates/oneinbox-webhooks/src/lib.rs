@@ -11,6 +11,7 @@
 //! }
 //! # Ok::<(), oneinbox_webhooks::ValidationError>(())
 //! ```
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
