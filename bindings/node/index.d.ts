@@ -26,6 +26,7 @@ export interface NativeIssue {
  * Validates a webhook body with the core's `ParseOptions::validate` (the verdict and issues of
  * `ParseOptions::parse`, without building the event). Returns `null` when the body
  * is a valid event, otherwise every issue found. `maxBodyBytes` and `maxDepth` are
- * non-negative integers (checked by the caller, `oneinbox.js`).
+ * non-negative integers (checked by the caller, `oneinbox.js`). The typed reference entry;
+ * `oneinbox.js` calls `validateEventFast` (`fast.rs`), which the tests check against this.
  */
 export declare function validateEvent(body: Uint8Array, strict: boolean, maxBodyBytes: number, maxDepth: number): Array<NativeIssue> | null

@@ -146,7 +146,11 @@ function parseEvent(body, options) {
   }
   let issues
   try {
-    issues = native.validateEvent(bytes, strict, maxBodyBytes, maxDepth)
+    // The hand-registered callback (src/fast.rs): no options, no option arguments to read.
+    issues =
+      options === undefined
+        ? native.validateEventFast(bytes)
+        : native.validateEventFast(bytes, strict, maxBodyBytes, maxDepth)
   } catch (err) {
     rethrow(err)
   }

@@ -94,6 +94,22 @@ test('the other Error classes: codes, fields, instanceof', () => {
   assert.ok(!(base instanceof ValidationError))
 })
 
+test('validateEventFast (the hot path) and validateEvent (the typed entry) agree', () => {
+  const native = require('../index.js')
+  const bodies = ['{}', ENDED, '{"event":"x","call_id":""}', '[1]', '{"event":"call.ended","call_id":"c","to_number":"1"}']
+  for (const text of bodies) {
+    const body = Buffer.from(text)
+    for (const strict of [false, true]) {
+      assert.deepEqual(native.validateEventFast(body, strict, 1048576, 64), native.validateEvent(body, strict, 1048576, 64))
+    }
+    assert.deepEqual(native.validateEventFast(body), native.validateEvent(body, false, 1048576, 64))
+    assert.deepEqual(native.validateEventFast(body, false, 3, 64), native.validateEvent(body, false, 3, 64))
+  }
+  assert.throws(() => native.validateEventFast('{}'), TypeError)
+  assert.throws(() => native.validateEventFast(new Uint16Array(2)), TypeError)
+  assert.throws(() => native.validateEventFast(), TypeError)
+})
+
 test('a Rust panic becomes a thrown Error and the process goes on', () => {
   const native = require('../index.js')
   assert.throws(() => native.__triggerPanicForTests(), /internal error \(a Rust panic/)
