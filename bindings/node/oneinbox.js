@@ -95,6 +95,13 @@ const EXPRESS_HINT =
   "pass the raw request body (a Buffer, Uint8Array or string), not a parsed object: " +
   "for example `express.raw({ type: 'application/json' })` instead of `express.json()`"
 
+// `String.prototype.isWellFormed` is Node >= 20; the regular expression is the fallback for 18.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const isWellFormed =
+  typeof String.prototype.isWellFormed === 'function'
+    ? (s) => s.isWellFormed()
+    : (s) => !LONE_SURROGATE.test(s)
+
 function describeType(v) {
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'an array'
@@ -130,7 +137,7 @@ function parseEvent(body, options) {
   } else if (typeof body === 'string') {
     // A lone surrogate cannot be encoded as UTF-8 (it would become U+FFFD), so the bytes the
     // core sees would differ from the text JSON.parse reads: reject it like invalid UTF-8.
-    if (!body.isWellFormed()) {
+    if (!isWellFormed(body)) {
       throw new ValidationError([
         {
           code: 'invalid_json',
