@@ -11,7 +11,7 @@ demo:
     cargo run --quiet --example demo
 
 # everything CI runs
-test: fmt-check clippy check-deps test-rust fuzz-smoke
+test: fmt-check clippy check-deps test-rust test-node fuzz-smoke
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
@@ -61,3 +61,25 @@ fuzz SECONDS="600":
 # a short fuzz run of every target (part of `just test`)
 fuzz-smoke:
     just fuzz 30
+
+# install the Node binding's dev tools from the committed lock file
+setup-node:
+    cd bindings/node && npm ci --no-audit --no-fund
+
+# build the Node addon (release) and regenerate bindings/node/index.js and index.d.ts
+build-node:
+    cd bindings/node && npx napi build --platform --release
+
+# fail if the build changed the committed, generated index.js / index.d.ts
+check-node-generated: build-node
+    git diff --exit-code -- bindings/node/index.js bindings/node/index.d.ts
+
+# Node: build, every fixture + ajv cross-check + API tests, tsc over the typed usage file, npm pack
+test-node: build-node check-node-generated
+    cd bindings/node && node --test __test__/
+    cd bindings/node && npx tsc -p __test__/tsconfig.json
+    bash bindings/node/__test__/pack-install.sh
+
+# Node benchmark: parseEvent(Buffer) against JSON.parse + ajv and zod v4 safeParse
+bench-node: build-node
+    cd bindings/node && node bench/bench.mjs

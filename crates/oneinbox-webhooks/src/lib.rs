@@ -11,6 +11,7 @@
 //! }
 //! # Ok::<(), oneinbox_webhooks::ValidationError>(())
 //! ```
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -29,6 +30,7 @@ mod formats;
 pub mod management;
 mod parse;
 mod text;
+mod validate;
 
 pub use error::{Issue, IssueCode, UsageError, ValidationError};
 pub use events::{

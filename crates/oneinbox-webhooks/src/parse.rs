@@ -479,7 +479,7 @@ fn invalid_value(ctx: &mut Ctx, path: &Path<'_>, expected: &str, found: &str) {
 // Event kinds and their fields
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Field {
+pub(crate) enum Field {
     CallId,
     AgentId,
     ToNumber,
@@ -496,7 +496,7 @@ enum Field {
 }
 
 impl Field {
-    fn from_key(key: &str) -> Option<Field> {
+    pub(crate) fn from_key(key: &str) -> Option<Field> {
         Some(match key {
             "call_id" => Field::CallId,
             "agent_id" => Field::AgentId,
@@ -533,18 +533,18 @@ impl Field {
         }
     }
 
-    fn bit(self) -> u16 {
+    pub(crate) fn bit(self) -> u16 {
         1 << (self as u16)
     }
 
     /// Required (and non-null) even in lenient mode.
-    fn always_required(self) -> bool {
+    pub(crate) fn always_required(self) -> bool {
         matches!(self, Field::CallId | Field::Messages)
     }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
+pub(crate) enum Kind {
     CallStarted,
     CallEnded,
     CallAnalyzed,
@@ -555,7 +555,7 @@ enum Kind {
 }
 
 impl Kind {
-    fn from_name(name: &str) -> Option<Kind> {
+    pub(crate) fn from_name(name: &str) -> Option<Kind> {
         Some(match name {
             "call.started" => Kind::CallStarted,
             "call.ended" => Kind::CallEnded,
@@ -581,7 +581,7 @@ impl Kind {
     }
 
     /// The guide's fields for this event, in the guide's order.
-    fn fields(self) -> &'static [Field] {
+    pub(crate) fn fields(self) -> &'static [Field] {
         use Field::*;
         match self {
             Kind::CallStarted => &[CallId, AgentId, ToNumber, FromNumber, CreatedAt],

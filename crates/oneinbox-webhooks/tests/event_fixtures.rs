@@ -70,6 +70,11 @@ fn run(
     for mode in ["lenient", "strict"] {
         let opts = options(fixture, mode == "strict");
         let result = opts.parse(&body);
+        // The validation-only entry point gives the same verdict and the same issues.
+        let checked = opts.validate(&body);
+        if checked.as_ref().err() != result.as_ref().err() {
+            return Err(format!("{mode}: validate() disagrees with parse(): {checked:?}").into());
+        }
         let got = verdict(&result);
         if got != fixture[mode] {
             return Err(format!(

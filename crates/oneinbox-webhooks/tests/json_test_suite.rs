@@ -89,7 +89,11 @@ fn main() {
         .collect();
     names.sort();
     for path in &names {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_owned();
         let bytes = std::fs::read(path).expect("readable");
         if name.starts_with("i_string_") || name.starts_with("y_string_") {
             cases.push((format!("embedded:{name}"), embed(&bytes), false));

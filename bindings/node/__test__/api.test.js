@@ -1,0 +1,140 @@
+// parseEvent's argument handling, the Error classes, the panic guard, and worker threads.
+'use strict'
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const { Worker } = require('node:worker_threads')
+const pkg = require('..')
+const { parseEvent, OneInboxError, ValidationError, UsageError, ApiError } = pkg
+
+const ENDED = '{"event":"call.ended","call_id":"call_abc123","duration_seconds":87,"extra_member":{"a":[1,2]}}'
+
+test('exports exactly the public API', () => {
+  assert.deepEqual(Object.keys(pkg).sort(), ['ApiError', 'OneInboxError', 'UsageError', 'ValidationError', 'parseEvent'])
+})
+
+test('Buffer, Uint8Array and string bodies give the same plain object with wire names', () => {
+  const fromBuffer = parseEvent(Buffer.from(ENDED))
+  const bytes = new TextEncoder().encode(ENDED)
+  // A view into a larger buffer, at an offset.
+  const padded = new Uint8Array(bytes.length + 8)
+  padded.set(bytes, 4)
+  for (const body of [ENDED, bytes, padded.subarray(4, 4 + bytes.length)]) {
+    assert.deepEqual(parseEvent(body), fromBuffer)
+  }
+  assert.deepEqual(fromBuffer, JSON.parse(ENDED))
+  assert.equal(Object.getPrototypeOf(fromBuffer), Object.prototype)
+})
+
+test('a parsed object instead of the raw body is a TypeError naming express.raw', () => {
+  for (const wrong of [JSON.parse(ENDED), null, undefined, 42, [1], new ArrayBuffer(4)]) {
+    assert.throws(
+      () => parseEvent(wrong),
+      (err) => err instanceof TypeError && /raw request body/.test(err.message) && /express\.raw\(\{ type: 'application\/json' \}\)/.test(err.message),
+    )
+  }
+})
+
+test('options are checked: wrong types are TypeErrors, bad numbers RangeErrors', () => {
+  assert.throws(() => parseEvent(ENDED, { strict: 'yes' }), TypeError)
+  assert.throws(() => parseEvent(ENDED, { maxDepth: '3' }), TypeError)
+  assert.throws(() => parseEvent(ENDED, 'strict'), TypeError)
+  assert.throws(() => parseEvent(ENDED, { maxBodyBytes: -1 }), RangeError)
+  assert.throws(() => parseEvent(ENDED, { maxDepth: 1.5 }), RangeError)
+  assert.equal(parseEvent(ENDED, {}).event, 'call.ended')
+  assert.equal(parseEvent(ENDED, { maxBodyBytes: Number.MAX_SAFE_INTEGER }).event, 'call.ended')
+})
+
+test('ValidationError lists every issue, with a stable code, and instanceof works', () => {
+  let caught
+  try {
+    parseEvent('{"event":"call.analyzed","call_id":"call_1","agent_id":"agt_1"}', { strict: true })
+  } catch (err) {
+    caught = err
+  }
+  assert.ok(caught instanceof ValidationError)
+  assert.ok(caught instanceof OneInboxError)
+  assert.ok(caught instanceof Error)
+  assert.equal(caught.name, 'ValidationError')
+  assert.equal(caught.code, 'ERR_ONEINBOX_VALIDATION')
+  assert.deepEqual(
+    caught.issues.map(({ code, path }) => ({ code, path })),
+    [
+      { code: 'missing_field', path: '/outcome' },
+      { code: 'missing_field', path: '/ai_summary' },
+    ],
+  )
+  assert.ok(caught.issues.every((i) => typeof i.message === 'string' && i.message.length > 0))
+  assert.match(caught.message, /2 issues/)
+  assert.ok(Object.isFrozen(caught.issues))
+  assert.ok(typeof caught.stack === 'string')
+})
+
+test('a string body with a lone surrogate is invalid_json, never silently replaced', () => {
+  assert.throws(
+    () => parseEvent('{"event":"call.failed","call_id":"c\ud800"}'),
+    (err) => err instanceof ValidationError && err.issues[0].code === 'invalid_json',
+  )
+})
+
+test('the other Error classes: codes, fields, instanceof', () => {
+  const usage = new UsageError([{ code: 'invalid_value', path: '/url', message: '`url` must be https' }])
+  assert.ok(usage instanceof OneInboxError && usage instanceof Error)
+  assert.equal(usage.code, 'ERR_ONEINBOX_USAGE')
+  assert.equal(usage.name, 'UsageError')
+  assert.equal(usage.issues[0].path, '/url')
+  const api = new ApiError(429, 'rate limited', { retry_after: 3 }, true)
+  assert.ok(api instanceof OneInboxError && api instanceof Error)
+  assert.equal(api.code, 'ERR_ONEINBOX_API')
+  assert.equal(api.name, 'ApiError')
+  assert.deepEqual([api.status, api.message, api.details, api.retryable], [429, 'rate limited', { retry_after: 3 }, true])
+  const base = new OneInboxError('x')
+  assert.equal(base.code, 'ERR_ONEINBOX')
+  assert.ok(!(base instanceof ValidationError))
+})
+
+test('validateEventFast (the hot path) and validateEvent (the typed entry) agree', () => {
+  const native = require('../index.js')
+  const bodies = ['{}', ENDED, '{"event":"x","call_id":""}', '[1]', '{"event":"call.ended","call_id":"c","to_number":"1"}']
+  for (const text of bodies) {
+    const body = Buffer.from(text)
+    for (const strict of [false, true]) {
+      assert.deepEqual(native.validateEventFast(body, strict, 1048576, 64), native.validateEvent(body, strict, 1048576, 64))
+    }
+    assert.deepEqual(native.validateEventFast(body), native.validateEvent(body, false, 1048576, 64))
+    assert.deepEqual(native.validateEventFast(body, false, 3, 64), native.validateEvent(body, false, 3, 64))
+  }
+  assert.throws(() => native.validateEventFast('{}'), TypeError)
+  assert.throws(() => native.validateEventFast(new Uint16Array(2)), TypeError)
+  assert.throws(() => native.validateEventFast(), TypeError)
+})
+
+test('a Rust panic becomes a thrown Error and the process goes on', () => {
+  const native = require('../index.js')
+  assert.throws(() => native.__triggerPanicForTests(), /internal error \(a Rust panic/)
+  assert.equal(parseEvent(ENDED).call_id, 'call_abc123')
+})
+
+test('the addon loads and works in two worker threads at once', async () => {
+  const entry = path.join(__dirname, '..')
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { parseEvent, ValidationError } = require(workerData.entry)
+    const e = parseEvent(Buffer.from(workerData.body))
+    let issues = null
+    try { parseEvent('{}') } catch (err) { issues = err instanceof ValidationError ? err.issues.length : -1 }
+    parentPort.postMessage({ call_id: e.call_id, issues })
+  `
+  const run = () =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(code, { eval: true, workerData: { entry, body: ENDED } })
+      w.once('message', resolve)
+      w.once('error', reject)
+    })
+  const results = await Promise.all([run(), run()])
+  assert.deepEqual(results, [
+    { call_id: 'call_abc123', issues: 2 },
+    { call_id: 'call_abc123', issues: 2 },
+  ])
+})

@@ -1,0 +1,161 @@
+//! `validateEventFast(body, strict?, maxBodyBytes?, maxDepth?)`: `validateEvent` as a raw
+//! Node-API callback.
+//!
+//! napi-rs wraps every generated function that takes arguments in a "native borrow scope"
+//! (thread-local bookkeeping) that costs about 90 ns per call, as much as validating a small
+//! webhook body. This one hot function is therefore registered by hand: one
+//! `napi_get_cb_info`, one `napi_get_typedarray_info`, one call per option given, the core's
+//! `validate`, and `null` back. Options left `undefined` take the core's defaults.
+//! It goes through the same panic guard as every export, and its failure path converts the
+//! issues with the same function (`issues_to_js`). It is the only `unsafe` code of the binding.
+#![allow(unsafe_code)]
+
+use std::ffi::CString;
+use std::ptr;
+
+use napi::bindgen_prelude::{Env, Object, ToNapiValue};
+use napi::{sys, JsValue};
+use napi_derive::napi;
+use oneinbox_webhooks::ParseOptions;
+
+use crate::errors::{guard, issues_to_js};
+
+const NAME: &std::ffi::CStr = c"validateEventFast";
+
+/// Adds `validateEventFast` to the addon's exports when it is loaded.
+#[napi(module_exports)]
+pub fn register_fast_path(exports: Object, env: Env) -> napi::Result<()> {
+    let mut function = ptr::null_mut();
+    // SAFETY: `env` and `exports` are the live values Node passes to the module initializer;
+    // the name is a NUL-terminated static string and the callback has the N-API signature.
+    let status = unsafe {
+        sys::napi_create_function(
+            env.raw(),
+            NAME.as_ptr(),
+            NAME.to_bytes().len() as isize,
+            Some(validate_event_fast),
+            ptr::null_mut(),
+            &mut function,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(napi::Error::from_reason("cannot create validateEventFast"));
+    }
+    // SAFETY: as above; `function` was just created in this environment.
+    let status =
+        unsafe { sys::napi_set_named_property(env.raw(), exports.raw(), NAME.as_ptr(), function) };
+    if status != sys::Status::napi_ok {
+        return Err(napi::Error::from_reason("cannot export validateEventFast"));
+    }
+    Ok(())
+}
+
+/// Throws a JavaScript error (a `TypeError` when `type_error`) and returns no value.
+unsafe fn throw(env: sys::napi_env, type_error: bool, message: &str) -> sys::napi_value {
+    let message = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: `env` is the live environment of the current call; the message is a C string.
+    unsafe {
+        if type_error {
+            sys::napi_throw_type_error(env, ptr::null(), message.as_ptr());
+        } else {
+            sys::napi_throw_error(env, ptr::null(), message.as_ptr());
+        }
+    }
+    ptr::null_mut()
+}
+
+/// A boolean argument, or `None` when it is not a boolean (`undefined`).
+unsafe fn get_bool(env: sys::napi_env, value: sys::napi_value) -> Option<bool> {
+    let mut out = false;
+    // SAFETY: `env` and `value` are live for this call; `out` is a valid out-pointer.
+    let status = unsafe { sys::napi_get_value_bool(env, value, &mut out) };
+    (status == sys::Status::napi_ok).then_some(out)
+}
+
+/// A non-negative integer argument (checked by `oneinbox.js`), saturated to `usize`, or `None`
+/// when it is not a number (`undefined`).
+unsafe fn get_limit(env: sys::napi_env, value: sys::napi_value) -> Option<usize> {
+    let mut out = 0f64;
+    // SAFETY: `env` and `value` are live for this call; `out` is a valid out-pointer.
+    let status = unsafe { sys::napi_get_value_double(env, value, &mut out) };
+    // `as` saturates (and maps NaN to 0).
+    (status == sys::Status::napi_ok).then_some(out.max(0.0) as usize)
+}
+
+/// `validateEventFast(body: Uint8Array, strict?: boolean, maxBodyBytes?: number,
+/// maxDepth?: number): NativeIssue[] | null`.
+unsafe extern "C" fn validate_event_fast(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let mut argc = 4usize;
+    let mut argv = [ptr::null_mut(); 4];
+    let (mut kind, mut length, mut data) = (0, 0usize, ptr::null_mut());
+    let (mut buffer, mut offset) = (ptr::null_mut(), 0usize);
+    // SAFETY: `env` and `info` come from Node for this call; the out-pointers are valid locals
+    // and `argv` has room for `argc` values.
+    let ok = unsafe {
+        sys::napi_get_cb_info(
+            env,
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        ) == sys::Status::napi_ok
+            && argc >= 1
+            && sys::napi_get_typedarray_info(
+                env,
+                argv[0],
+                &mut kind,
+                &mut length,
+                &mut data,
+                &mut buffer,
+                &mut offset,
+            ) == sys::Status::napi_ok
+            && kind == sys::TypedarrayType::uint8_array
+    };
+    if !ok {
+        // SAFETY: `env` is live.
+        return unsafe { throw(env, true, "validateEventFast expects a Uint8Array") };
+    }
+    let body: &[u8] = if length == 0 || data.is_null() {
+        &[]
+    } else {
+        // SAFETY: N-API's `data` points at the view's first byte (already adjusted by its
+        // offset) and the view holds `length` bytes; the view is an argument of this call, so
+        // it stays alive and, JavaScript being blocked, unchanged until we return.
+        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), length) }
+    };
+    let mut opts = ParseOptions::default();
+    // SAFETY (the three reads): `env` is live and `argv` holds values (N-API fills the
+    // arguments not passed with `undefined`).
+    if argc >= 2 {
+        opts.strict = unsafe { get_bool(env, argv[1]) }.unwrap_or(opts.strict);
+    }
+    if argc >= 3 {
+        opts.max_body_bytes = unsafe { get_limit(env, argv[2]) }.unwrap_or(opts.max_body_bytes);
+    }
+    if argc >= 4 {
+        opts.max_depth = unsafe { get_limit(env, argv[3]) }.unwrap_or(opts.max_depth);
+    }
+    let verdict = guard(|| Ok(opts.validate(body)));
+    let mut result = ptr::null_mut();
+    match verdict {
+        // SAFETY: `env` is live; `result` is a valid out-pointer.
+        Ok(Ok(())) => unsafe {
+            sys::napi_get_null(env, &mut result);
+        },
+        // SAFETY: `env` is live; the conversion builds plain objects in it.
+        Ok(Err(err)) => {
+            match unsafe { ToNapiValue::to_napi_value(env, issues_to_js(err.into_issues())) } {
+                Ok(v) => result = v,
+                // SAFETY: `env` is live.
+                Err(e) => return unsafe { throw(env, false, &e.reason) },
+            }
+        }
+        // SAFETY: `env` is live.
+        Err(e) => return unsafe { throw(env, false, &e.reason) },
+    }
+    result
+}
