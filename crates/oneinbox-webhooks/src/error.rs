@@ -127,15 +127,8 @@ impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() {
             f.write_str("(body)")?;
-        }
-        for (i, token) in self.path.split('/').enumerate() {
-            if i > 0 {
-                f.write_str("/")?;
-            }
-            match token.char_indices().nth(crate::text::PREVIEW_CHARS) {
-                Some((end, _)) => write!(f, "{}…", token.get(..end).unwrap_or_default())?,
-                None => f.write_str(token)?,
-            }
+        } else {
+            f.write_str(&crate::text::cut_tokens(&self.path))?;
         }
         write!(f, ": {} [{}]", self.message, self.code)
     }
