@@ -136,9 +136,7 @@ impl Issue {
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {
-            let r = |s: &str| -> PyResult<String> {
-                Ok(PyString::new(py, s).repr()?.to_cow()?.into_owned())
-            };
+            let r = |s: &str| short_repr(PyString::new(py, s).as_any());
             Ok(format!(
                 "Issue(code={}, path={}, message={})",
                 r(&self.code)?,
@@ -229,4 +227,18 @@ pub(crate) fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyRes
             Err(internal_error(py, &what))
         }
     }
+}
+
+/// Most characters of one value's repr shown by a `__repr__`.
+const REPR_CHARS: usize = 80;
+
+/// `repr(v)`, cut to [`REPR_CHARS`] characters so that a huge payload never floods a log.
+pub(crate) fn short_repr(v: &Bound<'_, PyAny>) -> PyResult<String> {
+    let r = v.repr()?.to_cow()?.into_owned();
+    if r.chars().count() <= REPR_CHARS {
+        return Ok(r);
+    }
+    let mut cut: String = r.chars().take(REPR_CHARS).collect();
+    cut.push('…');
+    Ok(cut)
 }

@@ -13,7 +13,7 @@ use pyo3::types::{
 use pyo3::{intern, Borrowed};
 use serde_json::{Map, Number, Value};
 
-use crate::errors::{guard, to_py_err};
+use crate::errors::{guard, short_repr, to_py_err};
 
 /// Bodies longer than this are parsed with the GIL released, so that other Python threads
 /// run meanwhile. Below it, releasing and re-taking the GIL costs more than it frees (see
@@ -24,9 +24,6 @@ const DETACH_ABOVE_BYTES: usize = 4096;
 const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The default of `max_depth`.
 const DEFAULT_MAX_DEPTH: usize = 64;
-
-/// Most characters of one attribute's repr shown by `__repr__`.
-const REPR_CHARS: usize = 80;
 
 /// A `max_body_bytes` / `max_depth` argument: any Python `int`. A value above what the
 /// platform can count means "no limit"; a negative one is kept so that `parse_event` can
@@ -267,17 +264,6 @@ fn wire<'py>(py: Python<'py>, v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAn
         return Ok(out.into_any());
     }
     Ok(v.clone())
-}
-
-/// `repr(v)`, cut to [`REPR_CHARS`] characters so that a huge payload never floods a log.
-fn short_repr(v: &Bound<'_, PyAny>) -> PyResult<String> {
-    let r = v.repr()?.to_cow()?.into_owned();
-    if r.chars().count() <= REPR_CHARS {
-        return Ok(r);
-    }
-    let mut cut: String = r.chars().take(REPR_CHARS).collect();
-    cut.push('…');
-    Ok(cut)
 }
 
 /// Defines a frozen class over a core struct: one attribute per listed field (wire name,
