@@ -16,8 +16,11 @@ use serde_json::{Map, Number, Value};
 use crate::errors::{guard, short_repr, to_py_err};
 
 /// Bodies longer than this are parsed with the GIL released, so that other Python threads
-/// run meanwhile. Below it, releasing and re-taking the GIL costs more than it frees (see
-/// `bench/bench.py --gil`).
+/// run meanwhile (the event objects are built after it is taken back). Measured with
+/// `bench/bench.py --gil`: parsing costs about 1.7 µs per KB, and releasing and re-taking
+/// the (uncontended) GIL makes no visible step at this size, i.e. it costs well under the
+/// 2% noise of a 7 µs parse; on small bodies the same fixed cost would be a larger share
+/// of a sub-microsecond call, for no gain.
 const DETACH_ABOVE_BYTES: usize = 4096;
 
 /// The default of `max_body_bytes`.
@@ -172,7 +175,14 @@ trait Field {
 
 impl Field for String {
     fn into_py_field(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(PyString::new(py, &self).into_any().unbind())
+        // The values that repeat in every transcript and call share one interned str.
+        let shared = match self.as_str() {
+            "agent" => intern!(py, "agent"),
+            "user" => intern!(py, "user"),
+            "completed" => intern!(py, "completed"),
+            _ => return Ok(PyString::new(py, &self).into_any().unbind()),
+        };
+        Ok(shared.clone().into_any().unbind())
     }
 }
 
@@ -266,6 +276,33 @@ fn wire<'py>(py: Python<'py>, v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAn
     Ok(v.clone())
 }
 
+/// The `extra` members: no dict at all in the usual case where there are none (a dict per
+/// event and per message would be a measurable share of the parse time).
+struct Extra(Option<Py<PyDict>>);
+
+impl Extra {
+    fn new(py: Python<'_>, map: &Map<String, Value>) -> PyResult<Self> {
+        if map.is_empty() {
+            return Ok(Extra(None));
+        }
+        Ok(Extra(Some(map_to_py(py, map)?.unbind())))
+    }
+
+    fn get<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
+        match &self.0 {
+            Some(d) => d.bind(py).clone(),
+            None => PyDict::new(py),
+        }
+    }
+
+    fn write_into(&self, py: Python<'_>, d: &Bound<'_, PyDict>) -> PyResult<()> {
+        match &self.0 {
+            Some(extra) => d.update(extra.bind(py).as_mapping()),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Defines a frozen class over a core struct: one attribute per listed field (wire name,
 /// `None` when absent), `extra`, `__match_args__`, `__repr__`, `__eq__` and `to_dict()`;
 /// with `event = "..."`, also the `event` class attribute, written first by `to_dict()`.
@@ -278,15 +315,14 @@ macro_rules! record {
         #[pyclass(module = "oneinbox_webhooks", frozen)]
         pub struct $py {
             $( #[pyo3(get)] $field: Py<PyAny>, )*
-            #[pyo3(get)]
-            extra: Py<PyDict>,
+            extra: Extra,
         }
 
         impl $py {
             fn from_core(py: Python<'_>, e: $core) -> PyResult<Self> {
                 Ok($py {
                     $( $field: Field::into_py_field(e.$field, py)?, )*
-                    extra: map_to_py(py, &e.extra)?.unbind(),
+                    extra: Extra::new(py, &e.extra)?,
                 })
             }
 
@@ -300,7 +336,7 @@ macro_rules! record {
                         d.set_item(intern!(py, stringify!($field)), wire(py, v)?)?;
                     }
                 )*
-                d.update(self.extra.bind(py).as_mapping())?;
+                self.extra.write_into(py, &d)?;
                 Ok(d)
             }
         }
@@ -315,6 +351,12 @@ macro_rules! record {
                     $wire
                 }
             )?
+
+            /// Members the contract does not list, in their original order.
+            #[getter]
+            fn extra<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
+                self.extra.get(py)
+            }
 
             #[classattr]
             fn __match_args__(py: Python<'_>) -> PyResult<Bound<'_, PyTuple>> {
@@ -333,9 +375,8 @@ macro_rules! record {
                         concat!(stringify!($field), "={}"),
                         short_repr(self.$field.bind(py))?
                     )); )*
-                    let extra = self.extra.bind(py);
-                    if !extra.is_empty() {
-                        parts.push(format!("extra={}", short_repr(extra.as_any())?));
+                    if let Some(extra) = &self.extra.0 {
+                        parts.push(format!("extra={}", short_repr(extra.bind(py).as_any())?));
                     }
                     Ok(format!(concat!(stringify!($py), "({})"), parts.join(", ")))
                 })
@@ -349,7 +390,7 @@ macro_rules! record {
                             return Ok(false);
                         }
                     )*
-                    self.extra.bind(py).eq(other.extra.bind(py))
+                    self.extra.get(py).eq(other.extra.get(py))
                 })
             }
         }
