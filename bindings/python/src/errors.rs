@@ -136,12 +136,15 @@ impl Issue {
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {
-            let r = |s: &str| short_repr(PyString::new(py, s).as_any());
+            // The path can hold a member name of any length; the message is bounded already.
+            let path = short_repr(PyString::new(py, &self.path).as_any())?;
+            let full = |s: &str| -> PyResult<String> {
+                Ok(PyString::new(py, s).repr()?.to_cow()?.into_owned())
+            };
             Ok(format!(
-                "Issue(code={}, path={}, message={})",
-                r(&self.code)?,
-                r(&self.path)?,
-                r(&self.message)?
+                "Issue(code={}, path={path}, message={})",
+                full(&self.code)?,
+                full(&self.message)?
             ))
         })
     }
