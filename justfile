@@ -11,12 +11,35 @@ demo:
     cargo run --quiet --example demo
 
 # everything CI runs
-test: fmt-check clippy check-deps test-rust test-node fuzz-smoke
+test: fmt-check clippy check-deps test-rust test-python test-node fuzz-smoke
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
     cargo test --workspace --all-targets
     cargo test --workspace --doc
+
+# create .venv (once) and install the Python dev tools from bindings/python/requirements-dev.txt
+venv:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r bindings/python/requirements-dev.txt
+
+# build the Python package (debug) and install it into .venv, editable
+build-python: venv
+    cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --quiet
+
+# Python binding: pytest (every shared fixture, schemas, threads), stubtest, mypy --strict
+test-python: build-python
+    cd bindings/python && ../../.venv/bin/python -m pytest -q
+    cd bindings/python && ../../.venv/bin/python -m mypy.stubtest oneinbox_webhooks
+    cd bindings/python && ../../.venv/bin/python -m mypy --strict tests/test_typing.py python/oneinbox_webhooks
+
+# Python benchmark (release build): parse_event against msgspec, pydantic and json.loads
+bench-python: venv
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r bindings/python/bench/requirements.txt
+    cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release --quiet
+    .venv/bin/python bindings/python/bench/bench.py
 
 # check formatting without changing files
 fmt-check:

@@ -121,13 +121,16 @@ impl Issue {
 }
 
 impl fmt::Display for Issue {
+    /// `path: message [code]`. A path token longer than 80 characters (an unknown member with
+    /// a huge name) is cut with `…`, so that the text never echoes more than that of any one
+    /// input string; the `path` field itself stays exact.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() {
-            "(body)"
+        if self.path.is_empty() {
+            f.write_str("(body)")?;
         } else {
-            &self.path
-        };
-        write!(f, "{path}: {} [{}]", self.message, self.code)
+            f.write_str(&crate::text::cut_tokens(&self.path))?;
+        }
+        write!(f, ": {} [{}]", self.message, self.code)
     }
 }
 
@@ -219,6 +222,22 @@ mod tests {
             assert_eq!(code.as_str().parse::<IssueCode>(), Ok(code));
         }
         assert!("nope".parse::<IssueCode>().is_err());
+    }
+
+    #[test]
+    fn display_cuts_a_huge_path() {
+        let key = "k".repeat(1000);
+        let issue = Issue::new(
+            IssueCode::UnknownField,
+            format!("/a/{key}/0"),
+            "unknown member",
+        );
+        let text = issue.to_string();
+        assert_eq!(
+            text,
+            format!("/a/{}…/0: unknown member [unknown_field]", "k".repeat(80))
+        );
+        assert_eq!(issue.path.len(), 1005);
     }
 
     #[test]

@@ -241,7 +241,7 @@ impl Path<'_> {
 
     /// How messages name the field: the pointer without its leading slash.
     fn label(&self) -> String {
-        let p = self.pointer();
+        let p = crate::text::cut_tokens(&self.pointer());
         match p.strip_prefix('/') {
             Some(rest) => format!("`{rest}`"),
             None => "the body".into(),

@@ -32,6 +32,26 @@ pub(crate) fn preview(s: &str) -> String {
     out
 }
 
+/// A JSON Pointer for messages: each reference token longer than [`PREVIEW_CHARS`] characters
+/// (a member with a huge name) is cut with `…`, so that a message never echoes more than that
+/// of any one input string.
+pub(crate) fn cut_tokens(pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len().min(PREVIEW_CHARS * 8));
+    for (i, token) in pointer.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        match token.char_indices().nth(PREVIEW_CHARS) {
+            Some((end, _)) => {
+                out.push_str(token.get(..end).unwrap_or_default());
+                out.push('…');
+            }
+            None => out.push_str(token),
+        }
+    }
+    out
+}
+
 /// Appends one reference token to a JSON Pointer, escaping `~` and `/` (RFC 6901).
 pub(crate) fn push_token(pointer: &mut String, token: &str) {
     pointer.push('/');
@@ -65,6 +85,17 @@ mod tests {
     fn pointer_tokens_are_escaped() {
         assert_eq!(child("", "a/b~c"), "/a~1b~0c");
         assert_eq!(child_index("/messages", 3), "/messages/3");
+    }
+
+    #[test]
+    fn long_tokens_are_cut() {
+        let key = "k".repeat(200);
+        assert_eq!(
+            cut_tokens(&format!("/a/{key}/0")),
+            format!("/a/{}…/0", "k".repeat(80))
+        );
+        assert_eq!(cut_tokens("/a/b"), "/a/b");
+        assert_eq!(cut_tokens(""), "");
     }
 
     #[test]

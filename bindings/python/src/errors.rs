@@ -1,0 +1,247 @@
+//! The exception tree, [`Issue`], the one mapping from core errors to Python exceptions, and
+//! the panic guard that every export runs in.
+//!
+//! `ValidationError` and `UsageError` derive from both `OneInboxError` and `ValueError`, which
+//! pyo3's `create_exception!` (single base) cannot express, so the tree is a few lines of
+//! Python compiled once when the module is imported.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use oneinbox_webhooks as core;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyList, PyModule, PyString, PyType};
+
+/// The exception classes. `__module__` is the public package so that tracebacks read
+/// `oneinbox_webhooks.ValidationError`.
+const TREE: &std::ffi::CStr = cr#"
+class OneInboxError(Exception):
+    """Base class of every error raised by oneinbox_webhooks."""
+    __module__ = "oneinbox_webhooks"
+
+
+class ValidationError(OneInboxError, ValueError):
+    """A payload or response does not match its contract.
+
+    ``issues`` lists every problem found (never just the first), in document order;
+    ``str()`` lists them too.
+    """
+    __module__ = "oneinbox_webhooks"
+
+    def __init__(self, message, issues):
+        super().__init__(message)
+        self.issues = list(issues)
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.issues))
+
+
+class UsageError(OneInboxError, ValueError):
+    """A caller passed an argument that cannot work; ``issues`` point into the arguments."""
+    __module__ = "oneinbox_webhooks"
+
+    def __init__(self, message, issues):
+        super().__init__(message)
+        self.issues = list(issues)
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.issues))
+
+
+class ApiError(OneInboxError):
+    """The OneInbox API answered with an error status."""
+    __module__ = "oneinbox_webhooks"
+
+    def __init__(self, status, message, details=None, retryable=False):
+        super().__init__(f"OneInbox API error {status}: {message}")
+        self.status = status
+        self.message = message
+        self.details = details
+        self.retryable = retryable
+
+    def __reduce__(self):
+        return (type(self), (self.status, self.message, self.details, self.retryable))
+"#;
+
+/// The names defined by [`TREE`], added to the native module in this order.
+const NAMES: [&str; 4] = ["OneInboxError", "ValidationError", "UsageError", "ApiError"];
+
+static TREE_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+static VALIDATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static USAGE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static ONEINBOX_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn tree(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    TREE_MODULE
+        .get_or_try_init(py, || {
+            PyModule::from_code(
+                py,
+                TREE,
+                c"oneinbox_webhooks/_errors.py",
+                c"oneinbox_webhooks._errors",
+            )
+            .map(Bound::unbind)
+        })
+        .map(|m| m.bind(py))
+}
+
+fn class<'py>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Py<PyType>>,
+    name: &str,
+) -> PyResult<&'py Bound<'py, PyType>> {
+    cell.get_or_try_init(py, || {
+        Ok::<_, PyErr>(tree(py)?.getattr(name)?.cast_into::<PyType>()?.unbind())
+    })
+    .map(|t| t.bind(py))
+}
+
+/// Adds the exception classes and [`Issue`] to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let tree = tree(m.py())?;
+    for name in NAMES {
+        m.add(name, tree.getattr(name)?)?;
+    }
+    m.add_class::<Issue>()
+}
+
+/// One problem found in a payload or an argument: a stable `code`, a JSON Pointer `path` and
+/// a `message` for people (never more than about 80 characters of input).
+#[pyclass(module = "oneinbox_webhooks", frozen, eq, hash)]
+#[derive(PartialEq, Eq, Hash)]
+pub struct Issue {
+    #[pyo3(get)]
+    code: String,
+    #[pyo3(get)]
+    path: String,
+    #[pyo3(get)]
+    message: String,
+}
+
+#[pymethods]
+impl Issue {
+    #[new]
+    fn new(code: String, path: String, message: String) -> Self {
+        Issue {
+            code,
+            path,
+            message,
+        }
+    }
+
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str, &'static str) {
+        ("code", "path", "message")
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            // The path can hold a member name of any length; the message is bounded already.
+            let path = short_repr(PyString::new(py, &self.path).as_any())?;
+            let full = |s: &str| -> PyResult<String> {
+                Ok(PyString::new(py, s).repr()?.to_cow()?.into_owned())
+            };
+            Ok(format!(
+                "Issue(code={}, path={path}, message={})",
+                full(&self.code)?,
+                full(&self.message)?
+            ))
+        })
+    }
+}
+
+impl From<core::Issue> for Issue {
+    fn from(issue: core::Issue) -> Self {
+        Issue {
+            code: issue.code.as_str().to_owned(),
+            path: issue.path,
+            message: issue.message,
+        }
+    }
+}
+
+/// Every error the core returns.
+pub(crate) enum CoreError {
+    /// Bad remote input.
+    Validation(core::ValidationError),
+    /// A caller's bad argument.
+    Usage(core::UsageError),
+}
+
+impl From<core::ValidationError> for CoreError {
+    fn from(e: core::ValidationError) -> Self {
+        CoreError::Validation(e)
+    }
+}
+
+impl From<core::UsageError> for CoreError {
+    fn from(e: core::UsageError) -> Self {
+        CoreError::Usage(e)
+    }
+}
+
+/// The one mapping from a core error to a Python exception: `ValidationError` or
+/// `UsageError`, with the core's text as `str()` and its issues as `.issues`.
+pub(crate) fn to_py_err(py: Python<'_>, err: impl Into<CoreError>) -> PyErr {
+    let (cell, name, message, issues) = match err.into() {
+        CoreError::Validation(e) => (
+            &VALIDATION_ERROR,
+            "ValidationError",
+            e.to_string(),
+            e.into_issues(),
+        ),
+        CoreError::Usage(e) => (&USAGE_ERROR, "UsageError", e.to_string(), e.into_issues()),
+    };
+    let build = || -> PyResult<PyErr> {
+        let issues = PyList::new(
+            py,
+            issues
+                .into_iter()
+                .map(|i| Bound::new(py, Issue::from(i)))
+                .collect::<PyResult<Vec<_>>>()?,
+        )?;
+        let ty = class(py, cell, name)?;
+        Ok(PyErr::from_value(ty.call1((message, issues))?))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+/// An unexpected failure inside the binding (a bug): a `OneInboxError`, never pyo3's
+/// `PanicException` (which is not an `Exception` and escapes `except Exception`).
+fn internal_error(py: Python<'_>, what: &str) -> PyErr {
+    let message = format!("internal error in oneinbox_webhooks (please report it): {what}");
+    match class(py, &ONEINBOX_ERROR, "OneInboxError") {
+        Ok(ty) => PyErr::from_type(ty.clone(), message),
+        Err(e) => e,
+    }
+}
+
+/// Runs `f`, turning a panic into `OneInboxError`. Every function and method the module
+/// exports runs its body through this.
+pub(crate) fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_owned());
+            Err(internal_error(py, &what))
+        }
+    }
+}
+
+/// Most characters of one value's repr shown by a `__repr__`.
+const REPR_CHARS: usize = 80;
+
+/// `repr(v)`, cut to [`REPR_CHARS`] characters so that a huge payload never floods a log.
+pub(crate) fn short_repr(v: &Bound<'_, PyAny>) -> PyResult<String> {
+    let r = v.repr()?.to_cow()?.into_owned();
+    if r.chars().count() <= REPR_CHARS {
+        return Ok(r);
+    }
+    let mut cut: String = r.chars().take(REPR_CHARS).collect();
+    cut.push('…');
+    Ok(cut)
+}
