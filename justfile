@@ -91,6 +91,7 @@ setup-node:
 
 # build the Node addon (release) and regenerate bindings/node/index.js and index.d.ts
 build-node:
+    test -d bindings/node/node_modules || just setup-node
     cd bindings/node && npx napi build --platform --release
 
 # fail if the build changed the committed, generated index.js / index.d.ts
