@@ -103,11 +103,12 @@ impl ParseOptions {
             max_depth: self.max_depth,
             issues: Vec::new(),
             fatal: None,
+            event: None,
         };
         let mut de = serde_json::Deserializer::from_slice(body);
         let result = TopSeed { ctx: &mut ctx }
             .deserialize(&mut de)
-            .and_then(|event| de.end().map(|()| event));
+            .and_then(|()| de.end());
         if let Some(fatal) = ctx.fatal.take() {
             // Reading stopped at the fault; a syntax error further on still takes precedence
             // (the check skips values without recursion, so any depth is safe).
@@ -119,13 +120,14 @@ impl ParseOptions {
         }
         match result {
             Err(e) => Err(invalid_json(describe_json_error(body, &e))),
-            Ok(_) if !ctx.issues.is_empty() => Err(ValidationError::new(ctx.issues)),
-            Ok(Some(event)) => Ok(event),
-            Ok(None) => Err(ValidationError::new(vec![Issue::new(
-                IssueCode::InvalidJson,
-                "",
-                "the body could not be read as an event",
-            )])),
+            Ok(()) if !ctx.issues.is_empty() => Err(ValidationError::new(ctx.issues)),
+            Ok(()) => ctx.event.take().ok_or_else(|| {
+                ValidationError::new(vec![Issue::new(
+                    IssueCode::InvalidJson,
+                    "",
+                    "the body could not be read as an event",
+                )])
+            }),
         }
     }
 }
@@ -206,6 +208,9 @@ struct Ctx {
     max_depth: usize,
     issues: Vec<Issue>,
     fatal: Option<Issue>,
+    /// The result, stored here rather than returned through serde's layers: an event is a
+    /// few hundred bytes, and every layer would copy it.
+    event: Option<Event>,
 }
 
 /// A JSON Pointer built lazily: a linked list on the stack, turned into a string only when an
@@ -266,9 +271,26 @@ impl Ctx {
     /// A wrong type reported before the `mark`-th issue onwards (the issues found inside the
     /// value), so that issues stay in document pre-order.
     fn wrong_type_at(&mut self, mark: usize, path: &Path<'_>, expected: &str, found: &Value) {
-        let nested = self.issues.split_off(mark.min(self.issues.len()));
+        let nested = self.take_nested(mark);
         self.wrong_type(path, expected, found);
-        self.issues.extend(nested);
+        self.restore(nested);
+    }
+
+    /// The issues pushed since `mark` (those found inside a member's value), taken out so
+    /// that issues about the member itself can go first. Free when there are none.
+    fn take_nested(&mut self, mark: usize) -> Vec<Issue> {
+        if self.issues.len() > mark {
+            self.issues.split_off(mark)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Puts back what [`Ctx::take_nested`] took.
+    fn restore(&mut self, nested: Vec<Issue>) {
+        if !nested.is_empty() {
+            self.issues.extend(nested);
+        }
     }
 
     fn missing(&mut self, path: &Path<'_>) {
@@ -669,53 +691,58 @@ struct TopSeed<'c> {
 }
 
 impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = Option<Event>;
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Event>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl TopSeed<'_> {
-    fn not_an_object(self, found: &str) -> Option<Event> {
+    fn not_an_object(self, found: &str) {
         self.ctx.push(
             IssueCode::NotAnObject,
             &Path::Root,
             format!("the body must be a JSON object, found {found}"),
         );
-        None
     }
 }
 
 impl<'de> Visitor<'de> for TopSeed<'_> {
-    type Value = Option<Event>;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(self.not_an_object("a boolean"))
+        self.not_an_object("a boolean");
+        Ok(())
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object("a number"))
+        self.not_an_object("a number");
+        Ok(())
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object("a number"))
+        self.not_an_object("a number");
+        Ok(())
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(self.not_an_object("a number"))
+        self.not_an_object("a number");
+        Ok(())
     }
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(self.not_an_object("a string"))
+        self.not_an_object("a string");
+        Ok(())
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(self.not_an_object("null"))
+        self.not_an_object("null");
+        Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
@@ -728,7 +755,8 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
         }
         .visit_seq(seq)?;
         self.ctx.issues.clear();
-        Ok(self.not_an_object("an array"))
+        self.not_an_object("an array");
+        Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -771,7 +799,8 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
             top.replay(&mut pending)?;
             top.ctx.missing(&Path::Key(&Path::Root, "event"));
         }
-        Ok(top.finish())
+        top.finish();
+        Ok(())
     }
 }
 
@@ -855,7 +884,7 @@ impl Top<'_> {
                 path: here,
                 depth: 2,
             })?;
-            let nested = self.ctx.issues.split_off(mark);
+            let nested = self.ctx.take_nested(mark);
             let duplicate = self.fields.extra.contains_key(key.as_ref());
             match self.shape {
                 _ if duplicate => self.ctx.duplicate(&here),
@@ -867,7 +896,7 @@ impl Top<'_> {
                 }
                 _ => {}
             }
-            self.ctx.issues.extend(nested);
+            self.ctx.restore(nested);
             if !duplicate {
                 self.fields.extra.insert(key.into_owned(), v);
             }
@@ -902,9 +931,9 @@ impl Top<'_> {
             path: here,
             depth: 2,
         })?;
-        let nested = self.ctx.issues.split_off(mark);
+        let nested = self.ctx.take_nested(mark);
         self.scalar(field, &here, v);
-        self.ctx.issues.extend(nested);
+        self.ctx.restore(nested);
         Ok(())
     }
 
@@ -955,14 +984,12 @@ impl Top<'_> {
         }
     }
 
-    /// Missing-field checks, then the typed event.
-    fn finish(self) -> Option<Event> {
-        let Top {
-            ctx,
-            shape,
-            mut fields,
-            event,
-        } = self;
+    /// Missing-field checks, then the typed event, left in the context.
+    fn finish(&mut self) {
+        let ctx = &mut *self.ctx;
+        let shape = self.shape;
+        let fields = &mut self.fields;
+        let event = self.event.take();
         match shape {
             Shape::Known(kind) => {
                 for &field in kind.fields() {
@@ -983,12 +1010,12 @@ impl Top<'_> {
             }
         }
         if !ctx.issues.is_empty() {
-            return None;
+            return;
         }
-        let f = &mut fields;
+        let f = fields;
         let call_id = f.call_id.take().unwrap_or_default();
         let extra = std::mem::take(&mut f.extra);
-        Some(match shape {
+        let built = match shape {
             Shape::Known(Kind::CallStarted) => Event::CallStarted(CallStarted {
                 call_id,
                 agent_id: f.agent_id.take(),
@@ -1053,8 +1080,9 @@ impl Top<'_> {
                 })
             }
             // Both always carry an issue, so they never get here.
-            Shape::Invalid | Shape::Pending => return None,
-        })
+            Shape::Invalid | Shape::Pending => return,
+        };
+        ctx.event = Some(built);
     }
 }
 
@@ -1242,7 +1270,7 @@ impl<'de> Visitor<'de> for MessageSeed<'_, '_> {
                 path: here,
                 depth: 4,
             })?;
-            let nested = ctx.issues.split_off(mark);
+            let nested = ctx.take_nested(mark);
             let seen = match key.as_ref() {
                 "role" => std::mem::replace(&mut has_role, true),
                 "content" => std::mem::replace(&mut has_content, true),
@@ -1250,7 +1278,7 @@ impl<'de> Visitor<'de> for MessageSeed<'_, '_> {
             };
             if seen {
                 ctx.duplicate(&here);
-                ctx.issues.extend(nested);
+                ctx.restore(nested);
                 continue;
             }
             match key.as_ref() {
@@ -1270,7 +1298,7 @@ impl<'de> Visitor<'de> for MessageSeed<'_, '_> {
                     m.extra.insert(key.into_owned(), v);
                 }
             }
-            ctx.issues.extend(nested);
+            ctx.restore(nested);
         }
         if strict {
             if !has_role {
@@ -1329,7 +1357,7 @@ impl<'de> Visitor<'de> for AnalysisSeed<'_, '_> {
                 path: here,
                 depth: 3,
             })?;
-            let nested = ctx.issues.split_off(mark);
+            let nested = ctx.take_nested(mark);
             let slot = match key.as_ref() {
                 "summary" => Some(0),
                 "outcome" => Some(1),
@@ -1342,7 +1370,7 @@ impl<'de> Visitor<'de> for AnalysisSeed<'_, '_> {
             };
             if dup {
                 ctx.duplicate(&here);
-                ctx.issues.extend(nested);
+                ctx.restore(nested);
                 continue;
             }
             match slot {
@@ -1365,7 +1393,7 @@ impl<'de> Visitor<'de> for AnalysisSeed<'_, '_> {
                     a.extra.insert(key.into_owned(), v);
                 }
             }
-            ctx.issues.extend(nested);
+            ctx.restore(nested);
         }
         if strict && !seen[0] {
             ctx.missing(&Path::Key(&path, "summary"));
