@@ -1163,7 +1163,18 @@ typed_seed!(
 /// For typed visitors: a value of the wrong type is still read in full (depth, duplicates,
 /// strings checked), then reported.
 macro_rules! wrong_type_fallbacks {
-    ($expected:literal) => {
+    ($expected:literal, $visit:ident, $access:ident, $depth:literal) => {
+        /// A container of the other kind: read in full, then reported.
+        fn $visit<A: $access<'de>>(self, access: A) -> Result<Self::Value, A::Error> {
+            let mark = self.ctx.issues.len();
+            let v = ValueSeed {
+                ctx: &mut *self.ctx,
+                path: self.path,
+                depth: $depth,
+            }
+            .$visit(access)?;
+            Ok(self.wrong_at(mark, v))
+        }
         fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
             Ok(self.wrong(Value::Bool(v)))
         }
@@ -1197,18 +1208,7 @@ impl MessagesSeed<'_, '_> {
 impl<'de> Visitor<'de> for MessagesSeed<'_, '_> {
     type Value = Option<Vec<Message>>;
 
-    wrong_type_fallbacks!("an array of messages");
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let mark = self.ctx.issues.len();
-        let v = ValueSeed {
-            ctx: &mut *self.ctx,
-            path: self.path,
-            depth: 2,
-        }
-        .visit_map(map)?;
-        Ok(self.wrong_at(mark, v))
-    }
+    wrong_type_fallbacks!("an array of messages", visit_map, MapAccess, 2);
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let MessagesSeed { ctx, path } = self;
@@ -1242,18 +1242,7 @@ impl MessageSeed<'_, '_> {
 impl<'de> Visitor<'de> for MessageSeed<'_, '_> {
     type Value = Option<Message>;
 
-    wrong_type_fallbacks!("a message object");
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        let mark = self.ctx.issues.len();
-        let v = ValueSeed {
-            ctx: &mut *self.ctx,
-            path: self.path,
-            depth: 3,
-        }
-        .visit_seq(seq)?;
-        Ok(self.wrong_at(mark, v))
-    }
+    wrong_type_fallbacks!("a message object", visit_seq, SeqAccess, 3);
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let MessageSeed { ctx, path } = self;
@@ -1330,18 +1319,7 @@ impl AnalysisSeed<'_, '_> {
 impl<'de> Visitor<'de> for AnalysisSeed<'_, '_> {
     type Value = Option<Analysis>;
 
-    wrong_type_fallbacks!("an analysis object");
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        let mark = self.ctx.issues.len();
-        let v = ValueSeed {
-            ctx: &mut *self.ctx,
-            path: self.path,
-            depth: 2,
-        }
-        .visit_seq(seq)?;
-        Ok(self.wrong_at(mark, v))
-    }
+    wrong_type_fallbacks!("an analysis object", visit_seq, SeqAccess, 2);
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let AnalysisSeed { ctx, path } = self;
