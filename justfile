@@ -107,3 +107,7 @@ test-node: build-node check-node-generated
 # Node benchmark: parseEvent(Buffer) against JSON.parse + ajv and zod v4 safeParse
 bench-node: build-node
     cd bindings/node && node bench/bench.mjs
+
+# Node: verifySignature on a 40 KB body against the npm standardwebhooks package
+bench-verify-node: build-node
+    cd bindings/node && node bench/bench-verify.mjs

@@ -10,6 +10,84 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * A validated API key and base URL (the core's `Api`). The key never leaves Rust except in
+ * the `Authorization` header of a built request.
+ */
+export declare class NativeApi {
+  /** The base URL requests go to, without a trailing slash. */
+  get baseUrl(): string
+  /** `POST /v1/webhooks`. */
+  createWebhook(name: string, url: string, events: Array<string>): NativePrepared | Array<NativeIssue>
+  /** `GET /v1/webhooks`. */
+  listWebhooks(): NativePrepared | Array<NativeIssue>
+  /** `PATCH /v1/webhooks/{id}`; only the fields given are sent. */
+  updateWebhook(webhookId: string, name?: string | undefined | null, url?: string | undefined | null, events?: Array<string> | undefined | null, status?: string | undefined | null): NativePrepared | Array<NativeIssue>
+  /** `DELETE /v1/webhooks/{id}`. */
+  deleteWebhook(webhookId: string): NativePrepared | Array<NativeIssue>
+  /** `POST /v1/webhooks/{id}/test`. */
+  testWebhook(webhookId: string): NativePrepared | Array<NativeIssue>
+  /**
+   * `GET /v1/webhooks/{id}/deliveries?limit=&offset=`. `limit`/`offset` are integers
+   * (checked by `oneinbox.js`), saturated to `i64`.
+   */
+  listDeliveries(webhookId: string, limit?: number | undefined | null, offset?: number | undefined | null): NativePrepared | Array<NativeIssue>
+  /** `POST /v1/calls`. `variables` and `metadata` are JSON object texts. */
+  createCall(agentId: string, toNumber: string, fromNumber: string, webhookUrl?: string | undefined | null, variables?: string | undefined | null, metadata?: string | undefined | null): NativePrepared | Array<NativeIssue>
+}
+
+/** A successfully parsed response: its JSON form, and the page itself for `nextPage`. */
+export declare class NativeParsed {
+  /** The JSON form of the result (the secret included; `oneinbox.js` wraps it). */
+  get json(): string
+}
+
+/** A request together with its response parser (the core's `Prepared<T>`). */
+export declare class NativePrepared {
+  /** The request to send. */
+  request(): NativeRequest
+  /**
+   * `Prepared::parse_response(status, body)`. `status` is 0–65535 (checked by
+   * `oneinbox.js`).
+   */
+  parseResponse(status: number, body: Uint8Array): NativeParsed | NativeFailure
+  /**
+   * `Prepared::next_page(page)` for a page this request returned; `null` on the last page
+   * (or when this is not a list-deliveries request).
+   */
+  nextPage(parsed: NativeParsed): NativePrepared | null
+}
+
+/** A configured `Receiver` (its secrets never leave Rust). */
+export declare class NativeReceiver {
+  /**
+   * `Receiver::receive`: `null` when the delivery authenticates and the body is a valid
+   * event (`oneinbox.js` then builds it with `JSON.parse`), the failed verification when it
+   * does not authenticate, or the body's issues.
+   */
+  receive(body: Uint8Array, names: Array<string>, values: Array<string>, url: string | undefined | null, now: number): NativeVerification | Array<NativeIssue> | null
+}
+
+/** `add_url_token(url, token)`. */
+export declare function addUrlToken(url: string, token: string): string | Array<NativeIssue>
+
+/**
+ * A non-2xx answer (`kind` `"api"`, thrown as `ApiError`) or a 2xx body that does not match
+ * (`kind` `"decode"`, thrown as `ValidationError`).
+ */
+export interface NativeFailure {
+  /** `"api"` or `"decode"`. */
+  kind: string
+  /** The HTTP status. */
+  status: number
+  /** The core's message (the API key scrubbed). */
+  message: string
+  /** `ApiError.details`, or the decode issues. */
+  issues: Array<NativeIssue>
+  /** Whether the same request may succeed later (408, 429, 5xx). */
+  retryable: boolean
+}
+
+/**
  * One problem found in a payload: `code` is a stable snake_case string, `path` a JSON Pointer
  * (`""` is the whole body), `message` a sentence for people.
  */
@@ -22,6 +100,50 @@ export interface NativeIssue {
   message: string
 }
 
+/** The request as plain data, ready for `fetch(url, { method, headers, body })`. */
+export interface NativeRequest {
+  /** `GET`, `POST`, `PATCH` or `DELETE`. */
+  method: string
+  /** The absolute URL. */
+  url: string
+  /** `[name, value]` pairs in sending order. */
+  headers: Array<Array<string>>
+  /** The JSON body, if the endpoint takes one. */
+  body?: string
+}
+
+/** The outcome of a verification (the core's `Verification`). */
+export interface NativeVerification {
+  /** `true` exactly when `code` is `"ok"`. */
+  ok: boolean
+  /**
+   * A stable code: `ok`, `missing_token`, `token_mismatch`, `missing_header`,
+   * `invalid_header`, `invalid_timestamp`, `timestamp_too_old`, `timestamp_too_new`,
+   * `no_matching_signature`.
+   */
+  code: string
+  /** The index of the secret that matched, or `null`. */
+  matchedSecret?: number
+}
+
+/** `Api::new(api_key)` then, if given, `.with_base_url(base_url)`. */
+export declare function newApi(apiKey: string, baseUrl?: string | undefined | null): NativeApi | Array<NativeIssue>
+
+/**
+ * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list is misuse),
+ * the tolerance in seconds, and the parse options.
+ */
+export declare function newReceiver(urlTokens: Array<string> | undefined | null, signingSecrets: Array<string> | undefined | null, tolerance: number, strict: boolean, maxBodyBytes: number, maxDepth: number): NativeReceiver | Array<NativeIssue>
+
+/**
+ * `retry_after(headers, now)`: seconds to wait from a `Retry-After` header, or `null`.
+ * `now` is Unix seconds.
+ */
+export declare function retryAfter(names: Array<string>, values: Array<string>, now: number): number | null
+
+/** `sign(secret, msg_id, timestamp, body)`: the `webhook-signature` header value. */
+export declare function sign(secret: string, msgId: string, timestamp: number, body: Uint8Array): string | Array<NativeIssue>
+
 /**
  * Validates a webhook body with the core's `ParseOptions::validate` (the verdict and issues of
  * `ParseOptions::parse`, without building the event). Returns `null` when the body
@@ -30,3 +152,9 @@ export interface NativeIssue {
  * `oneinbox.js` calls `validateEventFast` (`fast.rs`), which the tests check against this.
  */
 export declare function validateEvent(body: Uint8Array, strict: boolean, maxBodyBytes: number, maxDepth: number): Array<NativeIssue> | null
+
+/** `verify_signature(headers, body, secrets, now, tolerance)`. */
+export declare function verifySignature(names: Array<string>, values: Array<string>, body: Uint8Array, secrets: Array<string>, now: number, tolerance: number): NativeVerification | Array<NativeIssue>
+
+/** `verify_url_token(request_url_or_query, secrets)`. */
+export declare function verifyUrlToken(url: string, secrets: Array<string>): NativeVerification | Array<NativeIssue>

@@ -835,4 +835,15 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeApi = nativeBinding.NativeApi
+module.exports.NativeParsed = nativeBinding.NativeParsed
+module.exports.NativePrepared = nativeBinding.NativePrepared
+module.exports.NativeReceiver = nativeBinding.NativeReceiver
+module.exports.addUrlToken = nativeBinding.addUrlToken
+module.exports.newApi = nativeBinding.newApi
+module.exports.newReceiver = nativeBinding.newReceiver
+module.exports.retryAfter = nativeBinding.retryAfter
+module.exports.sign = nativeBinding.sign
 module.exports.validateEvent = nativeBinding.validateEvent
+module.exports.verifySignature = nativeBinding.verifySignature
+module.exports.verifyUrlToken = nativeBinding.verifyUrlToken

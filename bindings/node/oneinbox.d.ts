@@ -165,7 +165,7 @@ export class OneInboxError extends Error {
 
 /** A payload or response that does not match its contract; lists every issue found. */
 export class ValidationError extends OneInboxError {
-  constructor(issues: readonly Issue[])
+  constructor(issues: readonly Issue[], what?: string)
   readonly code: 'ERR_ONEINBOX_VALIDATION'
   readonly issues: readonly Issue[]
 }
@@ -177,16 +177,29 @@ export class UsageError extends OneInboxError {
   readonly issues: readonly Issue[]
 }
 
-/** The OneInbox API answered with an error (used by the management API). */
+/**
+ * The OneInbox API answered with a non-2xx status (thrown by `PreparedRequest.parseResponse`).
+ */
 export class ApiError extends OneInboxError {
-  constructor(status: number, message: string, details?: JsonValue, retryable?: boolean)
+  constructor(status: number, message: string, details?: readonly Issue[], retryable?: boolean)
   readonly code: 'ERR_ONEINBOX_API'
   /** The HTTP status. */
   readonly status: number
-  /** The error body's details, if any. */
-  readonly details: JsonValue
-  /** Whether retrying the same request later may succeed (429, 5xx). */
+  /**
+   * The items of a FastAPI-style `{"detail": [...]}` body, one issue each, with paths into the
+   * request arguments (`/events/2`); empty for any other body.
+   */
+  readonly details: readonly Issue[]
+  /** Whether retrying the same request later may succeed (408, 429, 5xx); see {@link retryAfter}. */
   readonly retryable: boolean
+}
+
+/** A delivery that did not authenticate ({@link Receiver.receive}): answer 401, do not process it. */
+export class AuthenticationError extends OneInboxError {
+  constructor(verification: Verification)
+  readonly code: 'ERR_ONEINBOX_AUTHENTICATION'
+  /** Why (`verification.code`); never `ok`. */
+  readonly verification: Verification
 }
 
 /**
@@ -195,3 +208,270 @@ export class ApiError extends OneInboxError {
  * throws {@link ValidationError} listing every issue; a wrong argument type is a `TypeError`.
  */
 export function parseEvent(body: Buffer | Uint8Array | string, options?: ParseOptions): Event
+
+// ---------------------------------------------------------------------------------------------
+// Management (sans I/O: build a request, send it with any client, parse the answer)
+
+/** The event names a webhook can subscribe to. */
+export type EventName = KnownEventName
+
+/** A webhook signing secret: shows `[redacted]` in `util.inspect`, `JSON.stringify` and `String()`. */
+export class Secret {
+  constructor(value: string)
+  /** The secret itself. Avoid logging it. */
+  reveal(): string
+  toJSON(): '[redacted]'
+  toString(): '[redacted]'
+}
+
+/** A webhook as the API returns it; documented members may be absent, unknown ones are kept. */
+export class Webhook {
+  constructor(fields: { [member: string]: JsonValue })
+  readonly id: string
+  readonly name?: string
+  readonly url?: string
+  readonly events?: string[]
+  /** The signing secret; `webhook.secret.reveal()` reads it. */
+  readonly secret?: Secret
+  /** `'active'`, `'inactive'` (the API's `disabled` reads as `inactive`) or a newer value. */
+  readonly status?: 'active' | 'inactive' | (string & {})
+  readonly created_at?: string
+  readonly updated_at?: string
+  readonly [member: string]: unknown
+}
+
+/** One delivery attempt of a webhook. */
+export interface Delivery extends Extra {
+  id: string
+  webhook_id?: string
+  event?: string
+  status?: string
+  attempt?: number
+  response_status?: number
+  response_body?: string
+  error?: string
+  next_retry_at?: string
+  completed_at?: string
+  created_at?: string
+}
+
+/** One page of a webhook's delivery history, most recent first. */
+export interface DeliveryPage extends Extra {
+  items: Delivery[]
+  total: number
+  limit: number
+  offset: number
+}
+
+/** A call as the API returns it. */
+export interface Call extends Extra {
+  id: string
+  agent_id?: string
+  type?: string
+  status?: string
+  direction?: string
+  from_number?: string
+  to_number?: string
+  room_name?: string
+  scheduled_at?: string
+  variables?: { [key: string]: JsonValue }
+  started_at?: string
+  ended_at?: string
+  duration_seconds?: number
+  end_reason?: string
+  transcript?: JsonValue
+  messages?: JsonValue[]
+  recording_url?: string
+  analysis?: { [key: string]: JsonValue }
+  latency?: { [key: string]: JsonValue }
+  cost_cents?: number
+  metadata?: { [key: string]: JsonValue }
+  created_at?: string
+  updated_at?: string
+  twilio_call_sid?: string
+  outcome?: string
+  ai_summary?: string
+  credits_used?: number
+}
+
+/**
+ * A ready-to-send request: `fetch(req.url, req)` sends it. `util.inspect` and `JSON.stringify`
+ * show the `Authorization` header as `Bearer [redacted]`.
+ */
+export class PreparedRequest<T> {
+  private constructor()
+  private readonly __result: T
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  readonly url: string
+  /** `Authorization`, `Accept` and (with a body) `Content-Type`, in sending order. */
+  readonly headers: Record<string, string>
+  /** The JSON body, or `null`. */
+  readonly body: string | null
+  /**
+   * Reads the answer: the typed result for 2xx, {@link ApiError} otherwise,
+   * {@link ValidationError} when a 2xx body does not match.
+   */
+  parseResponse(status: number, body: string | Uint8Array | ArrayBuffer): T
+  /** The next page's request, or `null` after the last page (list-deliveries only). */
+  nextPage(page: T extends DeliveryPage ? T : never): PreparedRequest<DeliveryPage> | null
+}
+
+/** `createWebhook` arguments (wire names). */
+export interface CreateWebhookArgs {
+  name: string
+  /** An absolute `https` URL (add a URL token with {@link addUrlToken}). */
+  url: string
+  /** 1–20 distinct event names. */
+  events: readonly EventName[]
+}
+
+/** `updateWebhook` arguments: at least one. */
+export interface UpdateWebhookArgs {
+  name?: string
+  url?: string
+  events?: readonly EventName[]
+  /** `'active'`, `'inactive'` (or the API's `'disabled'`). */
+  status?: 'active' | 'inactive' | 'disabled'
+}
+
+/** `listDeliveries` arguments. */
+export interface ListDeliveriesArgs {
+  /** 1–200. */
+  limit?: number
+  /** 0 or more. */
+  offset?: number
+}
+
+/** A JSON object (finite numbers only: NaN and Infinity are refused with `UsageError`). */
+export type JsonObject = { [key: string]: JsonValue }
+
+/** `createCall` arguments (wire names, as in the guide's curl bodies). */
+export interface CreateCallArgs {
+  agent_id: string
+  /** E.164, e.g. `+919876543210`. */
+  to_number: string
+  from_number: string
+  /** A per-call webhook URL (`https`). */
+  webhook_url?: string
+  variables?: JsonObject
+  metadata?: JsonObject
+}
+
+/** Options of `new Api`. */
+export interface ApiOptions {
+  /** Default `https://api.oneinbox.ai`. */
+  baseUrl?: string
+}
+
+/**
+ * The management API, sans I/O. Each method checks its arguments (throwing {@link UsageError}
+ * listing every problem; a wrong type is a `TypeError`) and returns a {@link PreparedRequest}.
+ * The API key never shows in `util.inspect` or `JSON.stringify`.
+ */
+export class Api {
+  constructor(apiKey: string, options?: ApiOptions)
+  readonly baseUrl: string
+  createWebhook(args: CreateWebhookArgs): PreparedRequest<Webhook>
+  listWebhooks(): PreparedRequest<Webhook[]>
+  updateWebhook(webhookId: string, args: UpdateWebhookArgs): PreparedRequest<Webhook>
+  deleteWebhook(webhookId: string): PreparedRequest<void>
+  testWebhook(webhookId: string): PreparedRequest<void>
+  listDeliveries(webhookId: string, args?: ListDeliveriesArgs): PreparedRequest<DeliveryPage>
+  createCall(args: CreateCallArgs): PreparedRequest<Call>
+  toJSON(): { baseUrl: string; apiKey: '[redacted]' }
+}
+
+/**
+ * Headers as any Node framework gives them: a plain object (`IncomingHttpHeaders`, array values
+ * allowed), a `Headers` instance, or `[name, value]` pairs. Names are case-insensitive.
+ */
+export type HeadersLike =
+  | { readonly [name: string]: string | readonly string[] | undefined }
+  | Headers
+  | Iterable<readonly [string, string]> & { get(name: string): unknown }
+  | ReadonlyArray<readonly [string, string]>
+
+/** Seconds to wait from a `Retry-After` header (seconds or HTTP date), or `null`. `now`: Unix seconds. */
+export function retryAfter(headers: HeadersLike, options?: { now?: number | Date }): number | null
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+
+/** The stable code of a {@link Verification}. */
+export type VerificationCode =
+  | 'ok'
+  | 'missing_token'
+  | 'token_mismatch'
+  | 'missing_header'
+  | 'invalid_header'
+  | 'invalid_timestamp'
+  | 'timestamp_too_old'
+  | 'timestamp_too_new'
+  | 'no_matching_signature'
+
+/** The outcome of a verification (a frozen object): a forged request is a value, not an exception. */
+export interface Verification {
+  readonly ok: boolean
+  readonly code: VerificationCode
+  /** The index of the secret that matched (key rotation), or `null`. */
+  readonly matchedSecret: number | null
+}
+
+/** One secret, or several during a rotation. */
+export type Secrets = string | Secret | ReadonlyArray<string | Secret>
+
+/** Options of {@link verifySignature}. */
+export interface VerifyOptions {
+  /** Unix seconds (or a Date). Default: the current time. */
+  now?: number | Date
+  /** Allowed distance of `webhook-timestamp` from `now`, both ways, in seconds. Default 300. */
+  tolerance?: number
+}
+
+/**
+ * Verifies a Standard Webhooks signature over the **raw** body (`express.raw()`, never a
+ * re-serialized object). Throws {@link UsageError} only for misuse (no secret, a secret that is
+ * not `whsec_` base64).
+ */
+export function verifySignature(headers: HeadersLike, body: Buffer | Uint8Array | string, secrets: Secrets, options?: VerifyOptions): Verification
+
+/** The `webhook-signature` header value (`v1,<base64>`) for a message: for your own tests. */
+export function sign(secret: string | Secret, msgId: string, timestamp: number | Date, body: Buffer | Uint8Array | string): string
+
+/** Sets (or replaces) the `token` query parameter of an absolute http(s) URL. */
+export function addUrlToken(url: string, token: string | Secret): string
+
+/** Checks the `token` query parameter of a request URL, path or query, in constant time. */
+export function verifyUrlToken(url: string | URL, secrets: Secrets): Verification
+
+/** 32 random bytes from `crypto.randomBytes`, base64url-encoded (43 characters). */
+export function newUrlToken(): string
+
+/** Options of {@link Receiver}; unknown names are refused. */
+export interface ReceiverOptions extends ParseOptions {
+  /** Require a `token` query parameter equal to one of these. */
+  urlTokens?: Secrets
+  /** Require a Standard Webhooks signature by one of these `whsec_` secrets. */
+  signingSecrets?: Secrets
+  /** Seconds, default 300. */
+  tolerance?: number
+}
+
+/** What {@link Receiver.receive} needs besides the body. */
+export interface ReceiveRequest {
+  headers?: HeadersLike
+  /** The request URL as the framework gives it (`req.url`, `req.originalUrl`, `request.url`). */
+  url?: string | URL
+  /** Unix seconds (or a Date). Default: the current time. */
+  now?: number | Date
+}
+
+/** Authenticates deliveries as configured, then parses them. Secrets never show when inspected. */
+export class Receiver {
+  constructor(options?: ReceiverOptions)
+  /**
+   * Returns the event, or throws {@link AuthenticationError} (answer 401) or
+   * {@link ValidationError} (answer 400). Pass the **raw** body.
+   */
+  receive(body: Buffer | Uint8Array | string, request?: ReceiveRequest): Event
+}

@@ -7,6 +7,8 @@
 // the object is exactly the document that was validated. Types: `oneinbox.d.ts`.
 'use strict'
 
+const crypto = require('node:crypto')
+const { inspect } = require('node:util')
 const native = require('./index.js')
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -40,9 +42,9 @@ function freezeIssues(issues) {
 
 /** A payload or response that does not match its contract; `.issues` lists every problem. */
 class ValidationError extends OneInboxError {
-  constructor(issues) {
+  constructor(issues, what = 'invalid payload') {
     const list = freezeIssues(issues)
-    super(describeIssues('invalid payload', list))
+    super(describeIssues(what, list))
     this.code = 'ERR_ONEINBOX_VALIDATION'
     this.issues = list
   }
@@ -58,14 +60,30 @@ class UsageError extends OneInboxError {
   }
 }
 
-/** The OneInbox API answered with an error status (used by the management API). */
+/**
+ * The OneInbox API answered with a non-2xx status. `.details` lists the items of a FastAPI-style
+ * validation body as issues (paths into the request arguments); `.retryable` is true for 408,
+ * 429 and 5xx (see `retryAfter`).
+ */
 class ApiError extends OneInboxError {
-  constructor(status, message, details = null, retryable = false) {
+  constructor(status, message, details = [], retryable = false) {
     super(message)
     this.code = 'ERR_ONEINBOX_API'
     this.status = status
-    this.details = details
+    this.details = freezeIssues(Array.isArray(details) ? details : [])
     this.retryable = retryable
+  }
+}
+
+/**
+ * A delivery that did not authenticate (`Receiver.receive`): answer 401 and do not process it.
+ * `.verification` says why (`.verification.code`); no secret is ever part of the error.
+ */
+class AuthenticationError extends OneInboxError {
+  constructor(verification) {
+    super(`delivery not authenticated: ${verification.code}`)
+    this.code = 'ERR_ONEINBOX_AUTHENTICATION'
+    this.verification = verification
   }
 }
 
@@ -109,34 +127,32 @@ function describeType(v) {
   return typeof v
 }
 
-/**
- * Parses and validates one webhook body. Returns the event (a plain object with the wire
- * names) or throws `ValidationError` listing every issue.
- */
-function parseEvent(body, options) {
+function checkParseOptions(options, where) {
   let strict = false
   let maxBodyBytes = DEFAULT_MAX_BODY_BYTES
   let maxDepth = DEFAULT_MAX_DEPTH
   if (options !== undefined && options !== null) {
     if (typeof options !== 'object') {
-      throw new TypeError(`options must be an object, got ${describeType(options)}`)
+      throw new TypeError(`${where} must be an object, got ${describeType(options)}`)
     }
     if (options.strict !== undefined) {
       if (typeof options.strict !== 'boolean') {
-        throw new TypeError(`options.strict must be a boolean, got ${typeof options.strict}`)
+        throw new TypeError(`${where}.strict must be a boolean, got ${typeof options.strict}`)
       }
       strict = options.strict
     }
     maxBodyBytes = limit(options, 'maxBodyBytes', maxBodyBytes)
     maxDepth = limit(options, 'maxDepth', maxDepth)
   }
-  let bytes
-  let text
-  if (body instanceof Uint8Array) {
-    bytes = body
-  } else if (typeof body === 'string') {
-    // A lone surrogate cannot be encoded as UTF-8 (it would become U+FFFD), so the bytes the
-    // core sees would differ from the text JSON.parse reads: reject it like invalid UTF-8.
+  return { strict, maxBodyBytes, maxDepth }
+}
+
+// The raw body as bytes for the core, and as text when it came as a string. A string with a
+// lone surrogate cannot be encoded as UTF-8 (it would become U+FFFD), so the bytes the core
+// sees would differ from the text JSON.parse reads: it is rejected like invalid UTF-8.
+function rawBody(body, fn) {
+  if (body instanceof Uint8Array) return { bytes: body, text: undefined }
+  if (typeof body === 'string') {
     if (!isWellFormed(body)) {
       throw new ValidationError([
         {
@@ -146,11 +162,28 @@ function parseEvent(body, options) {
         },
       ])
     }
-    text = body
-    bytes = Buffer.from(body, 'utf8')
-  } else {
-    throw new TypeError(`parseEvent: got ${describeType(body)}; ${EXPRESS_HINT}`)
+    return { bytes: Buffer.from(body, 'utf8'), text: body }
   }
+  throw new TypeError(`${fn}: got ${describeType(body)}; ${EXPRESS_HINT}`)
+}
+
+// Builds the event from bytes the core has already validated.
+function buildEvent(bytes, text) {
+  if (text === undefined) {
+    text = Buffer.isBuffer(bytes)
+      ? bytes.toString('utf8')
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+  }
+  return JSON.parse(text)
+}
+
+/**
+ * Parses and validates one webhook body. Returns the event (a plain object with the wire
+ * names) or throws `ValidationError` listing every issue.
+ */
+function parseEvent(body, options) {
+  const { strict, maxBodyBytes, maxDepth } = checkParseOptions(options, 'options')
+  const { bytes, text } = rawBody(body, 'parseEvent')
   let issues
   try {
     // The hand-registered callback (src/fast.rs): no options, no option arguments to read.
@@ -162,12 +195,640 @@ function parseEvent(body, options) {
     rethrow(err)
   }
   if (issues !== null) throw new ValidationError(issues)
-  if (text === undefined) {
-    text = Buffer.isBuffer(bytes)
-      ? bytes.toString('utf8')
-      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
-  }
-  return JSON.parse(text)
+  return buildEvent(bytes, text)
 }
 
-module.exports = { parseEvent, OneInboxError, ValidationError, UsageError, ApiError }
+// ---------------------------------------------------------------------------------------------
+// Shared argument helpers (management and authentication)
+
+// Calls into the addon, turning a Rust panic into a OneInboxError.
+function callNative(f) {
+  try {
+    return f()
+  } catch (err) {
+    rethrow(err)
+  }
+}
+
+// A JSON Pointer token (RFC 6901).
+function pointerToken(key) {
+  return String(key).replace(/~/g, '~0').replace(/\//g, '~1')
+}
+
+function usageIssue(code, path, message) {
+  return { code, path, message }
+}
+
+function isPlainObject(v) {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+// An options/arguments object: `undefined` (when allowed) or a plain object whose members are
+// all known. A wrong type is a TypeError; an unknown member is reported as an `unknown_field`
+// issue (a misspelt option must not be silently ignored).
+function argumentObject(value, what, known, issues, { optional = false } = {}) {
+  if (value === undefined || value === null) {
+    if (optional) return {}
+    throw new TypeError(`${what} must be an object, got ${describeType(value)}`)
+  }
+  if (!isPlainObject(value)) {
+    throw new TypeError(`${what} must be a plain object, got ${describeType(value)}`)
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      issues.push(
+        usageIssue('unknown_field', `/${pointerToken(key)}`, `${what} has no member ${JSON.stringify(key.slice(0, 40))}; expected one of ${known.join(', ')}`),
+      )
+    }
+  }
+  return value
+}
+
+// A string argument: TypeError for another type; a lone surrogate (which UTF-8 cannot carry)
+// is an `invalid_value` issue. Values are never quoted (they may be secrets).
+function stringArg(value, name, path, issues, { optional = false } = {}) {
+  if (value === undefined || (optional && value === null)) {
+    if (optional) return undefined
+    throw new TypeError(`${name} is required (a string)`)
+  }
+  if (typeof value !== 'string') {
+    throw new TypeError(`${name} must be a string, got ${describeType(value)}`)
+  }
+  if (!isWellFormed(value)) {
+    issues.push(usageIssue('invalid_value', path, `\`${name}\` holds a lone UTF-16 surrogate, which is not text`))
+  }
+  return value
+}
+
+function stringListArg(value, name, path, issues, { optional = false } = {}) {
+  if (value === undefined || (optional && value === null)) {
+    if (optional) return undefined
+    throw new TypeError(`${name} is required (an array of strings)`)
+  }
+  if (!Array.isArray(value)) {
+    throw new TypeError(`${name} must be an array of strings, got ${describeType(value)}`)
+  }
+  return Array.from(value, (item, i) => stringArg(item, `${name}[${i}]`, `${path}/${i}`, issues))
+}
+
+// An integer argument: TypeError for a non-number, an `invalid_value` issue for a number that
+// is not an integer (NaN, Infinity, 1.5). Out-of-range integers are the core's to report.
+function integerArg(value, name, path, issues) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number') {
+    throw new TypeError(`${name} must be a number, got ${describeType(value)}`)
+  }
+  if (!Number.isInteger(value)) {
+    issues.push(usageIssue('invalid_value', path, `\`${name}\` must be an integer, found ${value}`))
+    return undefined
+  }
+  return value
+}
+
+const MAX_JSON_DEPTH = 64
+
+// Checks that `value` (the `variables` or `metadata` of a call) survives JSON exactly: plain
+// objects, arrays, strings, finite numbers, booleans and null only. `JSON.stringify` would
+// silently turn NaN/Infinity into null and drop undefined, functions and symbols; here each
+// is an issue at its JSON Pointer. Iterative, with a depth limit (which also stops cycles).
+function checkJsonObject(value, name, path, issues) {
+  if (value === undefined || value === null) return undefined
+  if (!isPlainObject(value)) {
+    throw new TypeError(`${name} must be a plain object, got ${describeType(value)}`)
+  }
+  const before = issues.length
+  const stack = [[value, path, 1]]
+  while (stack.length > 0) {
+    const [v, at, depth] = stack.pop()
+    if (v === null || typeof v === 'boolean') continue
+    if (typeof v === 'string') {
+      if (!isWellFormed(v)) issues.push(usageIssue('invalid_value', at, 'a string holds a lone UTF-16 surrogate, which is not text'))
+      continue
+    }
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) issues.push(usageIssue('invalid_value', at, `${v} is not a JSON number (only finite numbers can be sent)`))
+      continue
+    }
+    const isArray = Array.isArray(v)
+    if (!isArray && !isPlainObject(v)) {
+      issues.push(usageIssue('wrong_type', at, `expected a JSON value (object, array, string, finite number, boolean or null), found ${describeType(v)}`))
+      continue
+    }
+    if (depth > MAX_JSON_DEPTH) {
+      issues.push(usageIssue('too_deep', at, `nested deeper than ${MAX_JSON_DEPTH} levels (or a cycle)`))
+      continue
+    }
+    if (isArray) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}/${i}`, depth + 1])
+    } else {
+      const keys = Object.keys(v)
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]
+        if (!isWellFormed(key)) issues.push(usageIssue('invalid_value', at, 'a member name holds a lone UTF-16 surrogate, which is not text'))
+        stack.push([v[key], `${at}/${pointerToken(key)}`, depth + 1])
+      }
+    }
+  }
+  return issues.length === before ? JSON.stringify(value) : undefined
+}
+
+function throwIfIssues(issues) {
+  if (issues.length > 0) throw new UsageError(issues)
+}
+
+// A native result that is either the value or the UsageError's issues.
+function valueOrThrow(result) {
+  if (Array.isArray(result)) throw new UsageError(result)
+  return result
+}
+
+// Response bodies: text, bytes or an ArrayBuffer (`await res.text()`, `await res.arrayBuffer()`).
+function responseBytes(body) {
+  if (body instanceof Uint8Array) return body
+  if (typeof body === 'string') return Buffer.from(body, 'utf8')
+  if (body instanceof ArrayBuffer) return new Uint8Array(body)
+  if (body === undefined || body === null) return new Uint8Array(0)
+  throw new TypeError(`parseResponse: body must be a string, Uint8Array or ArrayBuffer, got ${describeType(body)}`)
+}
+
+// Defines own enumerable data properties without ever invoking a setter (a member named
+// `__proto__` in a server response stays an ordinary member).
+function defineAll(target, source) {
+  for (const key of Object.keys(source)) {
+    Object.defineProperty(target, key, { value: source[key], enumerable: true, writable: true, configurable: true })
+  }
+  return target
+}
+
+const REDACTED = '[redacted]'
+
+// ---------------------------------------------------------------------------------------------
+// Management
+
+/**
+ * A webhook signing secret. `util.inspect`, `JSON.stringify`, `String()` and template literals
+ * show `[redacted]`; call `reveal()` to read it deliberately.
+ */
+class Secret {
+  #value
+  constructor(value) {
+    if (typeof value !== 'string') throw new TypeError(`Secret: expected a string, got ${describeType(value)}`)
+    this.#value = value
+  }
+
+  /** The secret itself. Avoid logging it. */
+  reveal() {
+    return this.#value
+  }
+
+  toJSON() {
+    return REDACTED
+  }
+
+  toString() {
+    return REDACTED
+  }
+
+  [inspect.custom]() {
+    return `Secret(${REDACTED})`
+  }
+}
+
+/** A webhook as the API returns it: wire names, unknown members kept, `secret` a `Secret`. */
+class Webhook {
+  constructor(fields) {
+    if (!isPlainObject(fields)) throw new TypeError(`Webhook: expected a plain object, got ${describeType(fields)}`)
+    defineAll(this, fields)
+    if (typeof fields.secret === 'string') {
+      Object.defineProperty(this, 'secret', { value: new Secret(fields.secret), enumerable: true, writable: true, configurable: true })
+    }
+  }
+}
+
+const pageHandles = new WeakMap()
+
+function redactHeaders(headers) {
+  const out = {}
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = name.toLowerCase() === 'authorization' ? `Bearer ${REDACTED}` : value
+  }
+  return out
+}
+
+/**
+ * A ready-to-send request: `fetch(req.url, req)` sends it (`method`, `url`, `headers`, `body`).
+ * `parseResponse(status, body)` reads the answer. `util.inspect` and `JSON.stringify` show the
+ * `Authorization` header as `Bearer [redacted]`; `req.headers.Authorization` is the real one.
+ */
+class PreparedRequest {
+  #native
+  #kind
+  constructor(handle, kind) {
+    const r = callNative(() => handle.request())
+    this.method = r.method
+    this.url = r.url
+    this.headers = defineAll({}, Object.fromEntries(r.headers))
+    this.body = r.body ?? null
+    this.#native = handle
+    this.#kind = kind
+  }
+
+  /**
+   * Reads the response to this request: the typed result for a 2xx status, `ApiError` for any
+   * other status, `ValidationError` when a 2xx body does not match the endpoint's result.
+   */
+  parseResponse(status, body) {
+    if (typeof status !== 'number') throw new TypeError(`parseResponse: status must be a number, got ${describeType(status)}`)
+    if (!Number.isInteger(status) || status < 0 || status > 65535) {
+      throw new RangeError(`parseResponse: status must be an integer HTTP status, got ${status}`)
+    }
+    const bytes = responseBytes(body)
+    const r = callNative(() => this.#native.parseResponse(status, bytes))
+    if (!(r instanceof native.NativeParsed)) {
+      if (r.kind === 'api') throw new ApiError(r.status, r.message, r.issues, r.retryable)
+      throw new ValidationError(r.issues, 'unexpected response body')
+    }
+    const value = JSON.parse(r.json)
+    switch (this.#kind) {
+      case 'webhook':
+        return new Webhook(value)
+      case 'webhooks':
+        return value.map((w) => new Webhook(w))
+      case 'nothing':
+        return undefined
+      case 'deliveries':
+        pageHandles.set(value, r)
+        return value
+      default:
+        return value
+    }
+  }
+
+  /**
+   * The request for the page after `page` (a page this request's `parseResponse` returned), or
+   * `null` when `page` is the last one. Only for `listDeliveries`.
+   */
+  nextPage(page) {
+    const handle = typeof page === 'object' && page !== null ? pageHandles.get(page) : undefined
+    if (handle === undefined) {
+      throw new TypeError('nextPage: pass a page returned by parseResponse of a listDeliveries request')
+    }
+    const next = callNative(() => this.#native.nextPage(handle))
+    return next === null ? null : new PreparedRequest(next, 'deliveries')
+  }
+
+  toJSON() {
+    return { method: this.method, url: this.url, headers: redactHeaders(this.headers), body: this.body }
+  }
+
+  [inspect.custom](depth, options, inspectFn) {
+    return `PreparedRequest ${inspectFn(this.toJSON(), options)}`
+  }
+}
+
+function prepared(result, kind) {
+  return new PreparedRequest(valueOrThrow(result), kind)
+}
+
+/**
+ * The management API, sans I/O: each method validates its arguments (throwing `UsageError`
+ * listing every problem) and returns a `PreparedRequest`. The API key stays inside the native
+ * addon; `util.inspect` and `JSON.stringify` show `[redacted]`.
+ */
+class Api {
+  #native
+  constructor(apiKey, options) {
+    if (typeof apiKey !== 'string') throw new TypeError(`new Api: apiKey must be a string, got ${describeType(apiKey)}`)
+    const issues = []
+    const opts = argumentObject(options, 'options', ['baseUrl'], issues, { optional: true })
+    const baseUrl = stringArg(opts.baseUrl, 'baseUrl', '/base_url', issues, { optional: true })
+    throwIfIssues(issues)
+    this.#native = valueOrThrow(callNative(() => native.newApi(apiKey, baseUrl)))
+  }
+
+  /** The base URL requests go to, without a trailing slash. */
+  get baseUrl() {
+    return this.#native.baseUrl
+  }
+
+  /** `POST /v1/webhooks`: `{ name, url, events }`; the result is the new `Webhook`. */
+  createWebhook(args) {
+    const issues = []
+    const a = argumentObject(args, 'createWebhook(args)', ['name', 'url', 'events'], issues)
+    const name = stringArg(a.name, 'name', '/name', issues)
+    const url = stringArg(a.url, 'url', '/url', issues)
+    const events = stringListArg(a.events, 'events', '/events', issues)
+    throwIfIssues(issues)
+    return prepared(callNative(() => this.#native.createWebhook(name, url, events)), 'webhook')
+  }
+
+  /** `GET /v1/webhooks`: the result is an array of `Webhook`. */
+  listWebhooks() {
+    return prepared(callNative(() => this.#native.listWebhooks()), 'webhooks')
+  }
+
+  /** `PATCH /v1/webhooks/{id}`: `{ name?, url?, events?, status? }`, at least one. */
+  updateWebhook(webhookId, args) {
+    const issues = []
+    const id = stringArg(webhookId, 'webhookId', '/webhook_id', issues)
+    const a = argumentObject(args, 'updateWebhook(id, args)', ['name', 'url', 'events', 'status'], issues)
+    const name = stringArg(a.name, 'name', '/name', issues, { optional: true })
+    const url = stringArg(a.url, 'url', '/url', issues, { optional: true })
+    const events = stringListArg(a.events, 'events', '/events', issues, { optional: true })
+    const status = stringArg(a.status, 'status', '/status', issues, { optional: true })
+    throwIfIssues(issues)
+    return prepared(callNative(() => this.#native.updateWebhook(id, name, url, events, status)), 'webhook')
+  }
+
+  /** `DELETE /v1/webhooks/{id}`: the result is `undefined`. */
+  deleteWebhook(webhookId) {
+    const issues = []
+    const id = stringArg(webhookId, 'webhookId', '/webhook_id', issues)
+    throwIfIssues(issues)
+    return prepared(callNative(() => this.#native.deleteWebhook(id)), 'nothing')
+  }
+
+  /** `POST /v1/webhooks/{id}/test`: the result is `undefined`. */
+  testWebhook(webhookId) {
+    const issues = []
+    const id = stringArg(webhookId, 'webhookId', '/webhook_id', issues)
+    throwIfIssues(issues)
+    return prepared(callNative(() => this.#native.testWebhook(id)), 'nothing')
+  }
+
+  /** `GET /v1/webhooks/{id}/deliveries`: `{ limit?, offset? }`; the result is a `DeliveryPage`. */
+  listDeliveries(webhookId, args) {
+    const issues = []
+    const id = stringArg(webhookId, 'webhookId', '/webhook_id', issues)
+    const a = argumentObject(args, 'listDeliveries(id, args)', ['limit', 'offset'], issues, { optional: true })
+    const limitArg = integerArg(a.limit, 'limit', '/limit', issues)
+    const offset = integerArg(a.offset, 'offset', '/offset', issues)
+    throwIfIssues(issues)
+    return prepared(callNative(() => this.#native.listDeliveries(id, limitArg, offset)), 'deliveries')
+  }
+
+  /**
+   * `POST /v1/calls`: `{ agent_id, to_number, from_number, webhook_url?, variables?, metadata? }`;
+   * the result is the new `Call`.
+   */
+  createCall(args) {
+    const issues = []
+    const known = ['agent_id', 'to_number', 'from_number', 'webhook_url', 'variables', 'metadata']
+    const a = argumentObject(args, 'createCall(args)', known, issues)
+    const agentId = stringArg(a.agent_id, 'agent_id', '/agent_id', issues)
+    const to = stringArg(a.to_number, 'to_number', '/to_number', issues)
+    const from = stringArg(a.from_number, 'from_number', '/from_number', issues)
+    const webhookUrl = stringArg(a.webhook_url, 'webhook_url', '/webhook_url', issues, { optional: true })
+    const variables = checkJsonObject(a.variables, 'variables', '/variables', issues)
+    const metadata = checkJsonObject(a.metadata, 'metadata', '/metadata', issues)
+    throwIfIssues(issues)
+    return prepared(callNative(() => this.#native.createCall(agentId, to, from, webhookUrl, variables, metadata)), 'call')
+  }
+
+  toJSON() {
+    return { baseUrl: this.baseUrl, apiKey: REDACTED }
+  }
+
+  [inspect.custom](depth, options, inspectFn) {
+    return `Api ${inspectFn(this.toJSON(), options)}`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Headers and time
+
+// Flattens headers into parallel name/value arrays: a plain object (Node's IncomingHttpHeaders,
+// array values giving one pair each), a `Headers` instance (or any iterable of pairs with
+// `get`, e.g. a Map), or an array of `[name, value]` pairs.
+function headerArrays(headers, fn) {
+  const names = []
+  const values = []
+  const push = (name, value, where) => {
+    if (typeof name !== 'string') throw new TypeError(`${fn}: header names must be strings, got ${describeType(name)} in ${where}`)
+    if (value === undefined) return
+    if (typeof value === 'string') {
+      names.push(name)
+      values.push(value)
+    } else if (Array.isArray(value)) {
+      for (const item of value) {
+        if (typeof item !== 'string') throw new TypeError(`${fn}: header ${JSON.stringify(name.slice(0, 40))} has a non-string value (${describeType(item)})`)
+        names.push(name)
+        values.push(item)
+      }
+    } else {
+      throw new TypeError(`${fn}: header ${JSON.stringify(name.slice(0, 40))} must be a string or an array of strings, got ${describeType(value)}`)
+    }
+  }
+  if (headers === undefined || headers === null) return [names, values]
+  if (Array.isArray(headers)) {
+    headers.forEach((pair, i) => {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`${fn}: headers[${i}] must be a [name, value] pair`)
+      push(pair[0], pair[1], `headers[${i}]`)
+    })
+  } else if (typeof headers === 'object' && typeof headers[Symbol.iterator] === 'function' && typeof headers.get === 'function') {
+    for (const pair of headers) push(pair[0], pair[1], 'headers')
+  } else if (typeof headers === 'object') {
+    for (const name of Object.keys(headers)) push(name, headers[name], 'headers')
+  } else {
+    throw new TypeError(`${fn}: headers must be an object, a Headers instance or an array of pairs, got ${describeType(headers)}`)
+  }
+  return [names, values]
+}
+
+// Unix seconds: an integer number (any magnitude; saturated to 64 bits), or a Date.
+function unixSeconds(value, name, fallback) {
+  if (value === undefined || value === null) return fallback()
+  if (value instanceof Date) {
+    const ms = value.getTime()
+    if (Number.isNaN(ms)) throw new RangeError(`${name} is an invalid Date`)
+    return Math.floor(ms / 1000)
+  }
+  if (typeof value !== 'number') throw new TypeError(`${name} must be Unix seconds (a number) or a Date, got ${describeType(value)}`)
+  if (!Number.isInteger(value)) throw new RangeError(`${name} must be whole Unix seconds, got ${value}`)
+  return value
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+/**
+ * How long to wait before retrying, in seconds, from a `Retry-After` header (delta-seconds or
+ * an HTTP date), or `null` when there is none or it cannot be read.
+ */
+function retryAfter(headers, options) {
+  const issues = []
+  const opts = argumentObject(options, 'options', ['now'], issues, { optional: true })
+  throwIfIssues(issues)
+  const [names, values] = headerArrays(headers, 'retryAfter')
+  const now = unixSeconds(opts.now, 'options.now', nowSeconds)
+  return callNative(() => native.retryAfter(names, values, now))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+
+const DEFAULT_TOLERANCE_SECONDS = 300
+
+// Secrets: one string or `Secret`, or an array of them. Never quoted in any message.
+function secretList(value, name) {
+  const list = Array.isArray(value) ? value : [value]
+  return list.map((s, i) => {
+    if (typeof s === 'string') return s
+    if (s instanceof Secret) return s.reveal()
+    throw new TypeError(`${name}${Array.isArray(value) ? `[${i}]` : ''} must be a string or a Secret, got ${describeType(s)}`)
+  })
+}
+
+function bytesArg(body, fn) {
+  if (body instanceof Uint8Array) return body
+  if (typeof body === 'string') return Buffer.from(body, 'utf8')
+  throw new TypeError(`${fn}: got ${describeType(body)}; ${EXPRESS_HINT}`)
+}
+
+function verification(v) {
+  return Object.freeze({ ok: v.ok, code: v.code, matchedSecret: v.matchedSecret ?? null })
+}
+
+function toleranceArg(value, name) {
+  if (value === undefined || value === null) return DEFAULT_TOLERANCE_SECONDS
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number of seconds, got ${describeType(value)}`)
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`)
+  return value
+}
+
+/**
+ * Verifies a Standard Webhooks signature over the **raw** body. Returns a `Verification`
+ * (`{ ok, code, matchedSecret }`); throws `UsageError` only for misuse (no secrets, a secret
+ * that is not `whsec_` base64). `now` defaults to the current time (Unix seconds).
+ */
+function verifySignature(headers, body, secrets, options) {
+  const issues = []
+  const opts = argumentObject(options, 'options', ['now', 'tolerance'], issues, { optional: true })
+  throwIfIssues(issues)
+  const [names, values] = headerArrays(headers, 'verifySignature')
+  const bytes = bytesArg(body, 'verifySignature')
+  const keys = secretList(secrets, 'secrets')
+  const now = unixSeconds(opts.now, 'options.now', nowSeconds)
+  const tolerance = toleranceArg(opts.tolerance, 'options.tolerance')
+  return verification(valueOrThrow(callNative(() => native.verifySignature(names, values, bytes, keys, now, tolerance))))
+}
+
+/** Signs a message the Standard Webhooks way: the `webhook-signature` header value (`v1,...`). */
+function sign(secret, msgId, timestamp, body) {
+  const [key] = secretList(secret, 'secret')
+  if (typeof msgId !== 'string') throw new TypeError(`sign: msgId must be a string, got ${describeType(msgId)}`)
+  const ts = unixSeconds(timestamp, 'timestamp', () => {
+    throw new TypeError('sign: timestamp is required (Unix seconds or a Date)')
+  })
+  const bytes = bytesArg(body, 'sign')
+  return valueOrThrow(callNative(() => native.sign(key, msgId, ts, bytes)))
+}
+
+/** Sets (or replaces) the `token` query parameter of `url`, percent-encoded. */
+function addUrlToken(url, token) {
+  if (typeof url !== 'string') throw new TypeError(`addUrlToken: url must be a string, got ${describeType(url)}`)
+  const [t] = secretList(token, 'token')
+  return valueOrThrow(callNative(() => native.addUrlToken(url, t)))
+}
+
+/** Checks the `token` query parameter of a request URL (or path, or query) in constant time. */
+function verifyUrlToken(url, secrets) {
+  const u = url instanceof URL ? url.href : url
+  if (typeof u !== 'string') throw new TypeError(`verifyUrlToken: url must be a string or URL, got ${describeType(url)}`)
+  const keys = secretList(secrets, 'secrets')
+  return verification(valueOrThrow(callNative(() => native.verifyUrlToken(u, keys))))
+}
+
+/** A fresh URL token: 32 bytes from `crypto.randomBytes`, base64url-encoded (43 characters). */
+function newUrlToken() {
+  return crypto.randomBytes(32).toString('base64url')
+}
+
+const RECEIVER_OPTIONS = ['urlTokens', 'signingSecrets', 'tolerance', 'strict', 'maxBodyBytes', 'maxDepth']
+
+/**
+ * Authenticates deliveries (URL token and/or Standard Webhooks signature, as configured) and
+ * parses them. Unknown option names are refused, so a misspelt option cannot silently turn
+ * authentication off. Secrets stay in the native addon; inspecting shows only their count.
+ */
+class Receiver {
+  #native
+  #tokens
+  #secrets
+  #options
+  constructor(options) {
+    const issues = []
+    const opts = argumentObject(options, 'new Receiver(options)', RECEIVER_OPTIONS, issues, { optional: true })
+    throwIfIssues(issues)
+    const tokens = opts.urlTokens === undefined ? undefined : secretList(opts.urlTokens, 'urlTokens')
+    const secrets = opts.signingSecrets === undefined ? undefined : secretList(opts.signingSecrets, 'signingSecrets')
+    const tolerance = toleranceArg(opts.tolerance, 'tolerance')
+    const { strict, maxBodyBytes, maxDepth } = checkParseOptions(
+      { strict: opts.strict, maxBodyBytes: opts.maxBodyBytes, maxDepth: opts.maxDepth },
+      'options',
+    )
+    this.#native = valueOrThrow(callNative(() => native.newReceiver(tokens, secrets, tolerance, strict, maxBodyBytes, maxDepth)))
+    this.#tokens = tokens?.length ?? 0
+    this.#secrets = secrets?.length ?? 0
+    this.#options = { tolerance, strict, maxBodyBytes, maxDepth }
+  }
+
+  /**
+   * Authenticates the delivery, then parses the **raw** body. `url` is the request URL as the
+   * framework gives it (`req.url`, `req.originalUrl`, `request.url`); `now` defaults to the
+   * current time. Returns the event; throws `AuthenticationError` (answer 401) or
+   * `ValidationError` (answer 400).
+   */
+  receive(body, request) {
+    const issues = []
+    const r = argumentObject(request, 'receive(body, request)', ['headers', 'url', 'now'], issues, { optional: true })
+    throwIfIssues(issues)
+    const { bytes, text } = rawBody(body, 'receive')
+    const [names, values] = headerArrays(r.headers, 'receive')
+    let url = r.url
+    if (url instanceof URL) url = url.href
+    if (url !== undefined && url !== null && typeof url !== 'string') {
+      throw new TypeError(`receive: url must be a string or URL, got ${describeType(url)}`)
+    }
+    const now = unixSeconds(r.now, 'request.now', nowSeconds)
+    const outcome = callNative(() => this.#native.receive(bytes, names, values, url ?? undefined, now))
+    if (outcome !== null) {
+      if (Array.isArray(outcome)) throw new ValidationError(outcome)
+      throw new AuthenticationError(verification(outcome))
+    }
+    return buildEvent(bytes, text)
+  }
+
+  toJSON() {
+    return {
+      urlTokens: `[${this.#tokens} ${REDACTED}]`,
+      signingSecrets: `[${this.#secrets} ${REDACTED}]`,
+      ...this.#options,
+    }
+  }
+
+  [inspect.custom](depth, options, inspectFn) {
+    return `Receiver ${inspectFn(this.toJSON(), options)}`
+  }
+}
+
+module.exports = {
+  parseEvent,
+  OneInboxError,
+  ValidationError,
+  UsageError,
+  ApiError,
+  AuthenticationError,
+  Api,
+  PreparedRequest,
+  Webhook,
+  Secret,
+  retryAfter,
+  verifySignature,
+  sign,
+  addUrlToken,
+  verifyUrlToken,
+  newUrlToken,
+  Receiver,
+}

@@ -11,7 +11,25 @@ const { parseEvent, OneInboxError, ValidationError, UsageError, ApiError } = pkg
 const ENDED = '{"event":"call.ended","call_id":"call_abc123","duration_seconds":87,"extra_member":{"a":[1,2]}}'
 
 test('exports exactly the public API', () => {
-  assert.deepEqual(Object.keys(pkg).sort(), ['ApiError', 'OneInboxError', 'UsageError', 'ValidationError', 'parseEvent'])
+  assert.deepEqual(Object.keys(pkg).sort(), [
+    'Api',
+    'ApiError',
+    'AuthenticationError',
+    'OneInboxError',
+    'PreparedRequest',
+    'Receiver',
+    'Secret',
+    'UsageError',
+    'ValidationError',
+    'Webhook',
+    'addUrlToken',
+    'newUrlToken',
+    'parseEvent',
+    'retryAfter',
+    'sign',
+    'verifySignature',
+    'verifyUrlToken',
+  ])
 })
 
 test('Buffer, Uint8Array and string bodies give the same plain object with wire names', () => {
@@ -84,11 +102,14 @@ test('the other Error classes: codes, fields, instanceof', () => {
   assert.equal(usage.code, 'ERR_ONEINBOX_USAGE')
   assert.equal(usage.name, 'UsageError')
   assert.equal(usage.issues[0].path, '/url')
-  const api = new ApiError(429, 'rate limited', { retry_after: 3 }, true)
+  const details = [{ code: 'invalid_value', path: '/events/0', message: 'bad' }]
+  const api = new ApiError(422, 'request validation failed', details, false)
   assert.ok(api instanceof OneInboxError && api instanceof Error)
   assert.equal(api.code, 'ERR_ONEINBOX_API')
   assert.equal(api.name, 'ApiError')
-  assert.deepEqual([api.status, api.message, api.details, api.retryable], [429, 'rate limited', { retry_after: 3 }, true])
+  assert.deepEqual([api.status, api.message, api.details, api.retryable], [422, 'request validation failed', details, false])
+  assert.ok(Object.isFrozen(api.details))
+  assert.deepEqual(new ApiError(503, 'x').details, [])
   const base = new OneInboxError('x')
   assert.equal(base.code, 'ERR_ONEINBOX')
   assert.ok(!(base instanceof ValidationError))

@@ -65,3 +65,68 @@ try {
     console.log(err.code)
   }
 }
+
+// Management: wire-name arguments, typed results, prepared requests usable with fetch.
+import { Api, ApiError, AuthenticationError, Receiver, Secret, Webhook, newUrlToken, sign, verifySignature, verifyUrlToken, addUrlToken, retryAfter, type DeliveryPage, type Verification } from 'oneinbox-webhooks'
+
+async function manage(): Promise<void> {
+  const api = new Api('oi_sk_live_x', { baseUrl: 'http://127.0.0.1:8080' })
+  const req = api.createWebhook({ name: 'n', url: addUrlToken('https://e.com/h', newUrlToken()), events: ['call.ended'] })
+  const res = await fetch(req.url, req)
+  const hook: Webhook = req.parseResponse(res.status, await res.text())
+  const secret: string | undefined = hook.secret?.reveal()
+  const hooks: Webhook[] = api.listWebhooks().parseResponse(200, '[]')
+  const page: DeliveryPage = api.listDeliveries(hook.id, { limit: 10 }).parseResponse(200, new Uint8Array())
+  const next = api.listDeliveries(hook.id).nextPage(page)
+  if (next !== null) console.log(next.url)
+  const call = api.createCall({ agent_id: 'a', to_number: '+1555', from_number: '+1556', variables: { n: 1, tags: ['x'] } }).parseResponse(201, '{}')
+  console.log(secret, hooks, call.status, call.duration_seconds, retryAfter(res.headers))
+  api.deleteWebhook('wh').parseResponse(204, '') satisfies void
+  // @ts-expect-error arguments use the wire names
+  api.createCall({ agentId: 'a', toNumber: '+1', fromNumber: '+1' })
+  // @ts-expect-error not an event name
+  api.createWebhook({ name: 'n', url: 'https://e.com', events: ['call.ending'] })
+  // @ts-expect-error status is a closed set
+  api.updateWebhook('wh', { status: 'paused' })
+  // @ts-expect-error limit is a number
+  api.listDeliveries('wh', { limit: '5' })
+  // @ts-expect-error nextPage only exists for pages
+  api.listWebhooks().nextPage(hooks)
+  // @ts-expect-error the secret is not a string
+  const leaked: string = hook.secret
+  // @ts-expect-error variables are JSON (no functions)
+  api.createCall({ agent_id: 'a', to_number: '+1', from_number: '+1', variables: { f: () => 1 } })
+  try {
+    api.testWebhook('wh').parseResponse(500, '')
+  } catch (err) {
+    if (err instanceof ApiError) console.log(err.status, err.retryable, err.details[0]?.path, leaked)
+  }
+}
+manage()
+
+// Authentication.
+declare const headers: import('node:http').IncomingHttpHeaders
+const v: Verification = verifySignature(headers, raw, ['whsec_x', new Secret('whsec_y')], { now: new Date(), tolerance: 60 })
+if (!v.ok && v.code === 'timestamp_too_old') console.log(v.matchedSecret)
+// @ts-expect-error not a verification code
+if (v.code === 'expired') console.log(v)
+verifySignature(new Headers(), '{}', 'whsec_x')
+verifySignature([['webhook-id', 'm']], new Uint8Array(), 'whsec_x')
+// @ts-expect-error options are camelCase
+verifySignature(headers, raw, 'whsec_x', { max_age: 5 })
+const header: string = sign('whsec_x', 'msg_1', 1_700_000_000, raw)
+console.log(header, verifyUrlToken(new URL('https://e.com/?token=t'), 't').ok)
+const receiver = new Receiver({ urlTokens: [newUrlToken()], signingSecrets: 'whsec_x', tolerance: 300, strict: false })
+try {
+  const e: Event = receiver.receive(raw, { headers, url: '/hooks?token=t' })
+  handle(e)
+} catch (err) {
+  if (err instanceof AuthenticationError) {
+    const code: Verification['code'] = err.verification.code
+    console.log(code)
+  }
+}
+// @ts-expect-error a misspelt option
+new Receiver({ urlToken: 'x' })
+// @ts-expect-error a parsed object is not a raw body
+receiver.receive({ event: 'call.ended' })

@@ -1,7 +1,7 @@
 //! The native half of the npm package `oneinbox-webhooks`.
 //!
-//! Registration only: each area of the core has its own module (`events` now, `management`
-//! later), and `errors` holds the one conversion from core errors plus the panic guard that
+//! Registration only: each area of the core has its own module (`events`, `management`,
+//! `auth`), and `errors` holds the one conversion from core errors plus the panic guard that
 //! every export goes through. The public JavaScript API (`parseEvent`, the `Error` classes and
 //! the `Event` union type) is the hand-written layer in `oneinbox.js` / `oneinbox.d.ts`, which
 //! calls the functions generated into `index.js` / `index.d.ts` and, on the hot path,
@@ -13,11 +13,19 @@
     clippy::indexing_slicing
 )]
 
+mod auth;
 mod errors;
 mod events;
 mod fast;
-// mod management;  // added with the management API
+mod management;
 
+pub use auth::{
+    add_url_token, new_receiver, sign, verify_signature, verify_url_token, NativeReceiver,
+    NativeVerification,
+};
 pub use errors::NativeIssue;
 pub use events::{trigger_panic_for_tests, validate_event};
 pub use fast::register_fast_path;
+pub use management::{
+    new_api, retry_after, NativeApi, NativeFailure, NativeParsed, NativePrepared, NativeRequest,
+};

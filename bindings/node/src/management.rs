@@ -1,0 +1,398 @@
+//! Management: thin wrappers over the core's sans-I/O `Api` (request builders and response
+//! parsers).
+//!
+//! Arguments arrive already type-checked by `oneinbox.js`; `variables` and `metadata` arrive
+//! as JSON text that `oneinbox.js` produced after refusing what JSON cannot carry (non-finite
+//! numbers, functions, cycles). Misuse comes back as the list of the core's `UsageError`
+//! issues (`oneinbox.js` throws `UsageError`); a parsed response comes back as the JSON form of
+//! the core's typed result (`oneinbox.js` lets `JSON.parse` build the objects), an error
+//! response as a `NativeFailure`. The API key lives only in the Rust `Api` value.
+
+use napi::bindgen_prelude::Either;
+use napi_derive::napi;
+use oneinbox_webhooks::management::{
+    self, Api, Call, CreateCall, CreateWebhook, DeliveryPage, ListDeliveries, Prepared,
+    ResponseError, UpdateWebhook, Webhook,
+};
+use oneinbox_webhooks::{Issue, IssueCode, UsageError};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::errors::{guard, issues_to_js, NativeIssue};
+
+fn or_issues<T, U>(
+    result: Result<T, UsageError>,
+    f: impl FnOnce(T) -> U,
+) -> Either<U, Vec<NativeIssue>> {
+    match result {
+        Ok(v) => Either::A(f(v)),
+        Err(e) => Either::B(issues_to_js(e.into_issues())),
+    }
+}
+
+/// A validated API key and base URL (the core's `Api`). The key never leaves Rust except in
+/// the `Authorization` header of a built request.
+#[napi]
+pub struct NativeApi {
+    api: Api,
+}
+
+/// `Api::new(api_key)` then, if given, `.with_base_url(base_url)`.
+#[napi(js_name = "newApi")]
+pub fn new_api(
+    api_key: String,
+    base_url: Option<String>,
+) -> napi::Result<Either<NativeApi, Vec<NativeIssue>>> {
+    guard(|| {
+        let api = Api::new(api_key).and_then(|api| match base_url {
+            Some(base) => api.with_base_url(base),
+            None => Ok(api),
+        });
+        Ok(or_issues(api, |api| NativeApi { api }))
+    })
+}
+
+/// Reads a JSON object produced by `oneinbox.js` (`JSON.stringify` of a checked plain object).
+fn json_object(
+    text: Option<String>,
+    path: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<Map<String, Value>> {
+    let text = text?;
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(map)) => Some(map),
+        Ok(_) => {
+            issues.push(Issue::new(IssueCode::WrongType, path, "expected an object"));
+            None
+        }
+        Err(e) => {
+            issues.push(Issue::new(
+                IssueCode::InvalidValue,
+                path,
+                format!("cannot be sent as JSON ({e})"),
+            ));
+            None
+        }
+    }
+}
+
+#[napi]
+impl NativeApi {
+    /// The base URL requests go to, without a trailing slash.
+    #[napi(getter, js_name = "baseUrl")]
+    pub fn base_url(&self) -> String {
+        self.api.base_url().to_owned()
+    }
+
+    /// `POST /v1/webhooks`.
+    #[napi(js_name = "createWebhook")]
+    pub fn create_webhook(
+        &self,
+        name: String,
+        url: String,
+        events: Vec<String>,
+    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
+        guard(|| {
+            let args = CreateWebhook { name, url, events };
+            Ok(or_issues(self.api.create_webhook(&args), |p| {
+                NativePrepared::new(Any::Webhook(p))
+            }))
+        })
+    }
+
+    /// `GET /v1/webhooks`.
+    #[napi(js_name = "listWebhooks")]
+    pub fn list_webhooks(&self) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
+        guard(|| {
+            Ok(or_issues(self.api.list_webhooks(), |p| {
+                NativePrepared::new(Any::Webhooks(p))
+            }))
+        })
+    }
+
+    /// `PATCH /v1/webhooks/{id}`; only the fields given are sent.
+    #[napi(js_name = "updateWebhook")]
+    pub fn update_webhook(
+        &self,
+        webhook_id: String,
+        name: Option<String>,
+        url: Option<String>,
+        events: Option<Vec<String>>,
+        status: Option<String>,
+    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
+        guard(|| {
+            let args = UpdateWebhook {
+                name,
+                url,
+                events,
+                status,
+            };
+            Ok(or_issues(
+                self.api.update_webhook(&webhook_id, &args),
+                |p| NativePrepared::new(Any::Webhook(p)),
+            ))
+        })
+    }
+
+    /// `DELETE /v1/webhooks/{id}`.
+    #[napi(js_name = "deleteWebhook")]
+    pub fn delete_webhook(
+        &self,
+        webhook_id: String,
+    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
+        guard(|| {
+            Ok(or_issues(self.api.delete_webhook(&webhook_id), |p| {
+                NativePrepared::new(Any::Nothing(p))
+            }))
+        })
+    }
+
+    /// `POST /v1/webhooks/{id}/test`.
+    #[napi(js_name = "testWebhook")]
+    pub fn test_webhook(
+        &self,
+        webhook_id: String,
+    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
+        guard(|| {
+            Ok(or_issues(self.api.test_webhook(&webhook_id), |p| {
+                NativePrepared::new(Any::Nothing(p))
+            }))
+        })
+    }
+
+    /// `GET /v1/webhooks/{id}/deliveries?limit=&offset=`. `limit`/`offset` are integers
+    /// (checked by `oneinbox.js`), saturated to `i64`.
+    #[napi(js_name = "listDeliveries")]
+    pub fn list_deliveries(
+        &self,
+        webhook_id: String,
+        limit: Option<f64>,
+        offset: Option<f64>,
+    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
+        guard(|| {
+            // `as` saturates (the core then reports the value as out of range).
+            let args = ListDeliveries {
+                limit: limit.map(|n| n as i64),
+                offset: offset.map(|n| n as i64),
+            };
+            Ok(or_issues(
+                self.api.list_deliveries(&webhook_id, &args),
+                |p| NativePrepared::new(Any::Deliveries(p)),
+            ))
+        })
+    }
+
+    /// `POST /v1/calls`. `variables` and `metadata` are JSON object texts.
+    #[napi(js_name = "createCall")]
+    pub fn create_call(
+        &self,
+        agent_id: String,
+        to_number: String,
+        from_number: String,
+        webhook_url: Option<String>,
+        variables: Option<String>,
+        metadata: Option<String>,
+    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
+        guard(|| {
+            let mut issues = Vec::new();
+            let variables = json_object(variables, "/variables", &mut issues);
+            let metadata = json_object(metadata, "/metadata", &mut issues);
+            if !issues.is_empty() {
+                return Ok(Either::B(issues_to_js(issues)));
+            }
+            let args = CreateCall {
+                agent_id,
+                to_number,
+                from_number,
+                webhook_url,
+                variables,
+                metadata,
+            };
+            Ok(or_issues(self.api.create_call(&args), |p| {
+                NativePrepared::new(Any::Call(p))
+            }))
+        })
+    }
+}
+
+/// A prepared request of any endpoint.
+enum Any {
+    Webhook(Prepared<Webhook>),
+    Webhooks(Prepared<Vec<Webhook>>),
+    Nothing(Prepared<()>),
+    Deliveries(Prepared<DeliveryPage>),
+    Call(Prepared<Call>),
+}
+
+/// The request as plain data, ready for `fetch(url, { method, headers, body })`.
+#[napi(object, js_name = "NativeRequest")]
+pub struct NativeRequest {
+    /// `GET`, `POST`, `PATCH` or `DELETE`.
+    pub method: String,
+    /// The absolute URL.
+    pub url: String,
+    /// `[name, value]` pairs in sending order.
+    pub headers: Vec<Vec<String>>,
+    /// The JSON body, if the endpoint takes one.
+    pub body: Option<String>,
+}
+
+/// A non-2xx answer (`kind` `"api"`, thrown as `ApiError`) or a 2xx body that does not match
+/// (`kind` `"decode"`, thrown as `ValidationError`).
+#[napi(object, js_name = "NativeFailure")]
+pub struct NativeFailure {
+    /// `"api"` or `"decode"`.
+    pub kind: String,
+    /// The HTTP status.
+    pub status: u32,
+    /// The core's message (the API key scrubbed).
+    pub message: String,
+    /// `ApiError.details`, or the decode issues.
+    pub issues: Vec<NativeIssue>,
+    /// Whether the same request may succeed later (408, 429, 5xx).
+    pub retryable: bool,
+}
+
+/// A successfully parsed response: its JSON form, and the page itself for `nextPage`.
+#[napi]
+pub struct NativeParsed {
+    json: String,
+    page: Option<DeliveryPage>,
+}
+
+#[napi]
+impl NativeParsed {
+    /// The JSON form of the result (the secret included; `oneinbox.js` wraps it).
+    #[napi(getter)]
+    pub fn json(&self) -> String {
+        self.json.clone()
+    }
+}
+
+/// A request together with its response parser (the core's `Prepared<T>`).
+#[napi]
+pub struct NativePrepared {
+    inner: Any,
+}
+
+fn parsed<T: Serialize>(
+    result: Result<T, ResponseError>,
+    status: u16,
+    page: impl FnOnce(&T) -> Option<DeliveryPage>,
+) -> Either<NativeParsed, NativeFailure> {
+    match result {
+        Ok(value) => {
+            // Serializing the core's result types cannot fail (string keys, finite numbers).
+            let json = serde_json::to_string(&value).unwrap_or_else(|_| "null".to_owned());
+            Either::A(NativeParsed {
+                json,
+                page: page(&value),
+            })
+        }
+        Err(ResponseError::Api(e)) => Either::B(NativeFailure {
+            kind: "api".to_owned(),
+            status: u32::from(e.status),
+            message: e.message,
+            issues: issues_to_js(e.details),
+            retryable: e.retryable,
+        }),
+        Err(ResponseError::Decode(e)) => Either::B(NativeFailure {
+            kind: "decode".to_owned(),
+            status: u32::from(status),
+            message: e.to_string(),
+            issues: issues_to_js(e.into_issues()),
+            retryable: false,
+        }),
+    }
+}
+
+impl NativePrepared {
+    fn new(inner: Any) -> Self {
+        NativePrepared { inner }
+    }
+
+    fn request_ref(&self) -> &management::HttpRequest {
+        match &self.inner {
+            Any::Webhook(p) => p.request(),
+            Any::Webhooks(p) => p.request(),
+            Any::Nothing(p) => p.request(),
+            Any::Deliveries(p) => p.request(),
+            Any::Call(p) => p.request(),
+        }
+    }
+}
+
+#[napi]
+impl NativePrepared {
+    /// The request to send.
+    #[napi]
+    pub fn request(&self) -> napi::Result<NativeRequest> {
+        guard(|| {
+            let r = self.request_ref();
+            Ok(NativeRequest {
+                method: r.method.as_str().to_owned(),
+                url: r.url.clone(),
+                headers: r
+                    .headers
+                    .iter()
+                    .map(|(n, v)| vec![n.clone(), v.clone()])
+                    .collect(),
+                // The core's bodies are UTF-8 JSON.
+                body: r
+                    .body
+                    .as_deref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned()),
+            })
+        })
+    }
+
+    /// `Prepared::parse_response(status, body)`. `status` is 0–65535 (checked by
+    /// `oneinbox.js`).
+    #[napi(js_name = "parseResponse")]
+    pub fn parse_response(
+        &self,
+        status: u32,
+        body: &[u8],
+    ) -> napi::Result<Either<NativeParsed, NativeFailure>> {
+        guard(|| {
+            let status = u16::try_from(status).unwrap_or(u16::MAX);
+            Ok(match &self.inner {
+                Any::Webhook(p) => parsed(p.parse_response(status, body), status, |_| None),
+                Any::Webhooks(p) => parsed(p.parse_response(status, body), status, |_| None),
+                Any::Nothing(p) => parsed(p.parse_response(status, body), status, |_| None),
+                Any::Call(p) => parsed(p.parse_response(status, body), status, |_| None),
+                Any::Deliveries(p) => parsed(p.parse_response(status, body), status, |page| {
+                    Some(page.clone())
+                }),
+            })
+        })
+    }
+
+    /// `Prepared::next_page(page)` for a page this request returned; `null` on the last page
+    /// (or when this is not a list-deliveries request).
+    #[napi(js_name = "nextPage")]
+    pub fn next_page(&self, parsed: &NativeParsed) -> napi::Result<Option<NativePrepared>> {
+        guard(|| {
+            Ok(match (&self.inner, &parsed.page) {
+                (Any::Deliveries(p), Some(page)) => p
+                    .next_page(page)
+                    .map(|next| NativePrepared::new(Any::Deliveries(next))),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// `retry_after(headers, now)`: seconds to wait from a `Retry-After` header, or `null`.
+/// `now` is Unix seconds.
+#[napi(js_name = "retryAfter")]
+pub fn retry_after(names: Vec<String>, values: Vec<String>, now: f64) -> napi::Result<Option<f64>> {
+    guard(|| {
+        let pairs: Vec<(&String, &String)> = names.iter().zip(values.iter()).collect();
+        let since_epoch = std::time::Duration::try_from_secs_f64(now).unwrap_or_default();
+        let now = std::time::UNIX_EPOCH
+            .checked_add(since_epoch)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        Ok(management::retry_after(&pairs, now).map(|d| d.as_secs_f64()))
+    })
+}
