@@ -396,6 +396,16 @@ impl PreparedRequest {
         })
     }
 
+    /// `PreparedRequest[Webhook]` in annotations evaluated at run time: the class itself.
+    #[classmethod]
+    fn __class_getitem__<'py>(
+        cls: &Bound<'py, pyo3::types::PyType>,
+        item: &Bound<'py, PyAny>,
+    ) -> Bound<'py, pyo3::types::PyType> {
+        let _ = item;
+        cls.clone()
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {
             let r = self.request();

@@ -1,7 +1,7 @@
 # Hand-written stub of the native module; `python -m mypy.stubtest oneinbox_webhooks` checks
 # it against the built module.
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Literal, Optional, Protocol, Union, final
+from typing import Any, ClassVar, Generic, Literal, Optional, Protocol, TypeVar, Union, final
 
 __all__ = [
     "OneInboxError",
@@ -283,7 +283,7 @@ def _panic_for_tests() -> None:
 
 DEFAULT_BASE_URL: str
 
-_WebhookResult = Union[Webhook, list[Webhook], DeliveryPage, Call, None]
+_T = TypeVar("_T", covariant=True)
 
 @final
 class Secret:
@@ -422,8 +422,11 @@ class Call:
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
-class PreparedRequest:
-    """A request to send with any HTTP client, and the parser of its response."""
+class PreparedRequest(Generic[_T]):
+    """A request to send with any HTTP client, and the parser of its response.
+
+    Generic in what ``parse_response`` returns (``PreparedRequest[Webhook]`` and so on); the
+    runtime class accepts the subscript too."""
 
     @property
     def method(self) -> Literal["GET", "POST", "PATCH", "DELETE"]: ...
@@ -434,18 +437,23 @@ class PreparedRequest:
         """A new dict each time; ``Authorization`` carries the API key."""
     @property
     def body(self) -> Optional[bytes]: ...
-    def parse_response(self, status: int, body: _Body) -> Any:
-        """``Webhook``, ``list[Webhook]``, ``DeliveryPage``, ``Call`` or ``None`` (by endpoint);
-        raises ``ApiError`` (non-2xx) or ``ValidationError`` (a 2xx body that does not match)."""
-    def next_page(self, page: DeliveryPage) -> Optional[PreparedRequest]: ...
+    def parse_response(self, status: int, body: _Body) -> _T:
+        """Raises ``ApiError`` (non-2xx) or ``ValidationError`` (a 2xx body that does not
+        match)."""
+    def next_page(
+        self: PreparedRequest[DeliveryPage], page: DeliveryPage
+    ) -> Optional[PreparedRequest[DeliveryPage]]: ...
+    def __class_getitem__(cls, item: Any) -> Any: ...
 
 @final
 class Api:
     def __new__(cls, api_key: str, *, base_url: str = "https://api.oneinbox.ai") -> Api: ...
     @property
     def base_url(self) -> str: ...
-    def create_webhook(self, *, name: str, url: str, events: list[str]) -> PreparedRequest: ...
-    def list_webhooks(self) -> PreparedRequest: ...
+    def create_webhook(
+        self, *, name: str, url: str, events: list[str]
+    ) -> PreparedRequest[Webhook]: ...
+    def list_webhooks(self) -> PreparedRequest[list[Webhook]]: ...
     def update_webhook(
         self,
         webhook_id: str,
@@ -454,12 +462,12 @@ class Api:
         url: Optional[str] = None,
         events: Optional[list[str]] = None,
         status: Optional[str] = None,
-    ) -> PreparedRequest: ...
-    def delete_webhook(self, webhook_id: str) -> PreparedRequest: ...
-    def test_webhook(self, webhook_id: str) -> PreparedRequest: ...
+    ) -> PreparedRequest[Webhook]: ...
+    def delete_webhook(self, webhook_id: str) -> PreparedRequest[None]: ...
+    def test_webhook(self, webhook_id: str) -> PreparedRequest[None]: ...
     def list_deliveries(
         self, webhook_id: str, *, limit: Optional[int] = None, offset: Optional[int] = None
-    ) -> PreparedRequest: ...
+    ) -> PreparedRequest[DeliveryPage]: ...
     def create_call(
         self,
         *,
@@ -469,7 +477,7 @@ class Api:
         webhook_url: Optional[str] = None,
         variables: Optional[Mapping[str, Any]] = None,
         metadata: Optional[Mapping[str, Any]] = None,
-    ) -> PreparedRequest: ...
+    ) -> PreparedRequest[Call]: ...
 
 # ---- authentication ---------------------------------------------------------------------
 
