@@ -163,22 +163,26 @@ impl Verification {
         ("ok", "code", "matched_secret")
     }
 
-    fn __repr__(&self) -> String {
-        let matched = self
-            .matched_secret
-            .map_or_else(|| "None".to_owned(), |i| i.to_string());
-        let ok = if self.ok { "True" } else { "False" };
-        format!(
-            "Verification(ok={ok}, code='{}', matched_secret={matched})",
-            self.code
-        )
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            let matched = self
+                .matched_secret
+                .map_or_else(|| "None".to_owned(), |i| i.to_string());
+            let ok = if self.ok { "True" } else { "False" };
+            Ok(format!(
+                "Verification(ok={ok}, code='{}', matched_secret={matched})",
+                self.code
+            ))
+        })
     }
 
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let rebuild = py
-            .import(intern!(py, "oneinbox_webhooks._native"))?
-            .getattr(intern!(py, "_verification"))?;
-        (rebuild, (self.ok, self.code, self.matched_secret)).into_pyobject(py)
+        guard(py, || {
+            let rebuild = py
+                .import(intern!(py, "oneinbox_webhooks._native"))?
+                .getattr(intern!(py, "_verification"))?;
+            (rebuild, (self.ok, self.code, self.matched_secret)).into_pyobject(py)
+        })
     }
 }
 
@@ -364,14 +368,16 @@ impl Receiver {
         })
     }
 
-    fn __repr__(&self) -> String {
-        format!(
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            Ok(format!(
             "Receiver(url_tokens=[{} redacted], signing_secrets=[{} redacted], tolerance={}, strict={})",
             self.tokens,
             self.secrets,
             self.tolerance,
             if self.options.strict { "True" } else { "False" }
-        )
+        ))
+        })
     }
 }
 

@@ -226,33 +226,45 @@ pub struct Secret {
 #[pymethods]
 impl Secret {
     #[new]
-    fn new(secret: String) -> Self {
-        Secret {
-            inner: m::Secret::new(secret),
-        }
+    fn new(py: Python<'_>, secret: String) -> PyResult<Self> {
+        guard(py, || {
+            Ok(Secret {
+                inner: m::Secret::new(secret),
+            })
+        })
     }
 
     /// The secret itself. Keep it out of logs.
+    #[pyo3(name = "expose")]
+    fn py_expose(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || Ok(self.expose()))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<&'static str> {
+        guard(py, || Ok("Secret('[redacted]')"))
+    }
+
+    fn __str__(&self, py: Python<'_>) -> PyResult<&'static str> {
+        guard(py, || Ok("Secret('[redacted]')"))
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            Ok(match other.cast::<Secret>() {
+                Ok(o) => PyBool::new(py, self.inner == o.get().inner)
+                    .to_owned()
+                    .into_any()
+                    .unbind(),
+                Err(_) => py.NotImplemented(),
+            })
+        })
+    }
+}
+
+impl Secret {
+    /// The secret string (for the binding's own use: `verify_signature`, `sign`, `Receiver`).
     pub(crate) fn expose(&self) -> String {
         self.inner.expose().to_owned()
-    }
-
-    fn __repr__(&self) -> &'static str {
-        "Secret('[redacted]')"
-    }
-
-    fn __str__(&self) -> &'static str {
-        "Secret('[redacted]')"
-    }
-
-    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> Py<PyAny> {
-        match other.cast::<Secret>() {
-            Ok(o) => PyBool::new(py, self.inner == o.get().inner)
-                .to_owned()
-                .into_any()
-                .unbind(),
-            Err(_) => py.NotImplemented(),
-        }
     }
 }
 
@@ -305,14 +317,14 @@ fn status_code(py: Python<'_>, status: i64) -> PyResult<u16> {
 impl PreparedRequest {
     /// `"GET"`, `"POST"`, `"PATCH"` or `"DELETE"`.
     #[getter]
-    fn method(&self) -> &'static str {
-        self.request().method.as_str()
+    fn method(&self, py: Python<'_>) -> PyResult<&'static str> {
+        guard(py, || Ok(self.request().method.as_str()))
     }
 
     /// The absolute URL (ids percent-encoded).
     #[getter]
-    fn url(&self) -> String {
-        self.request().url.clone()
+    fn url(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || Ok(self.request().url.clone()))
     }
 
     /// The headers to send (a new dict each time), `Authorization` included.
@@ -329,8 +341,10 @@ impl PreparedRequest {
 
     /// The JSON body, or `None` for requests without one.
     #[getter]
-    fn body<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
-        self.request().body.as_deref().map(|b| PyBytes::new(py, b))
+    fn body<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        guard(py, || {
+            Ok(self.request().body.as_deref().map(|b| PyBytes::new(py, b)))
+        })
     }
 
     /// Reads the response to this request: a `Webhook`, `list[Webhook]`, `DeliveryPage`,
@@ -566,8 +580,8 @@ impl Api {
 
     /// The base URL requests go to, without a trailing slash.
     #[getter]
-    fn base_url(&self) -> String {
-        self.inner.base_url().to_owned()
+    fn base_url(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || Ok(self.inner.base_url().to_owned()))
     }
 
     /// `POST /v1/webhooks`; the response is the new `Webhook` (with its secret).
