@@ -35,11 +35,12 @@ test-python: build-python
     cd bindings/python && ../../.venv/bin/python -m mypy.stubtest oneinbox_webhooks
     cd bindings/python && ../../.venv/bin/python -m mypy --strict tests/test_typing.py python/oneinbox_webhooks
 
-# Python benchmark (release build): parse_event against msgspec, pydantic and json.loads
+# Python benchmarks (release build): parse_event against msgspec, pydantic and json.loads; verify_signature against standardwebhooks
 bench-python: venv
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r bindings/python/bench/requirements.txt
     cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release --quiet
     .venv/bin/python bindings/python/bench/bench.py
+    .venv/bin/python bindings/python/bench/bench_verify.py
 
 # check formatting without changing files
 fmt-check:

@@ -61,15 +61,39 @@ class ApiError(OneInboxError):
 
     def __reduce__(self):
         return (type(self), (self.status, self.message, self.details, self.retryable))
+
+
+class AuthenticationError(OneInboxError):
+    """A delivery did not authenticate (answer 401 and do not process it).
+
+    ``verification`` is the ``Verification`` that failed; its ``code`` says why. Neither the
+    message nor the verification ever holds a token or a secret.
+    """
+    __module__ = "oneinbox_webhooks"
+
+    def __init__(self, verification):
+        super().__init__(f"delivery not authenticated: {verification.code}")
+        self.verification = verification
+
+    def __reduce__(self):
+        return (type(self), (self.verification,))
 "#;
 
 /// The names defined by [`TREE`], added to the native module in this order.
-const NAMES: [&str; 4] = ["OneInboxError", "ValidationError", "UsageError", "ApiError"];
+const NAMES: [&str; 5] = [
+    "OneInboxError",
+    "ValidationError",
+    "UsageError",
+    "ApiError",
+    "AuthenticationError",
+];
 
 static TREE_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 static VALIDATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static USAGE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static ONEINBOX_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static API_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static AUTHENTICATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 fn tree(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     TREE_MODULE
@@ -166,6 +190,28 @@ pub(crate) enum CoreError {
     Validation(core::ValidationError),
     /// A caller's bad argument.
     Usage(core::UsageError),
+    /// The management API answered with an error status.
+    Api(core::ApiError),
+    /// A delivery that did not authenticate.
+    Unauthenticated(core::auth::Verification),
+}
+
+impl From<core::ResponseError> for CoreError {
+    fn from(e: core::ResponseError) -> Self {
+        match e {
+            core::ResponseError::Api(e) => CoreError::Api(e),
+            core::ResponseError::Decode(e) => CoreError::Validation(e),
+        }
+    }
+}
+
+impl From<core::auth::ReceiveError> for CoreError {
+    fn from(e: core::auth::ReceiveError) -> Self {
+        match e {
+            core::auth::ReceiveError::Unauthenticated(v) => CoreError::Unauthenticated(v),
+            core::auth::ReceiveError::Invalid(e) => CoreError::Validation(e),
+        }
+    }
 }
 
 impl From<core::ValidationError> for CoreError {
@@ -181,27 +227,36 @@ impl From<core::UsageError> for CoreError {
 }
 
 /// The one mapping from a core error to a Python exception: `ValidationError` or
-/// `UsageError`, with the core's text as `str()` and its issues as `.issues`.
+/// `UsageError` (the core's text as `str()`, its issues as `.issues`), `ApiError` (`.status`,
+/// `.message`, `.details` as issues, `.retryable`) or `AuthenticationError` (`.verification`).
 pub(crate) fn to_py_err(py: Python<'_>, err: impl Into<CoreError>) -> PyErr {
-    let (cell, name, message, issues) = match err.into() {
-        CoreError::Validation(e) => (
-            &VALIDATION_ERROR,
-            "ValidationError",
-            e.to_string(),
-            e.into_issues(),
-        ),
-        CoreError::Usage(e) => (&USAGE_ERROR, "UsageError", e.to_string(), e.into_issues()),
-    };
-    let build = || -> PyResult<PyErr> {
-        let issues = PyList::new(
+    let issue_list = |issues: Vec<core::Issue>| -> PyResult<Bound<'_, PyList>> {
+        PyList::new(
             py,
             issues
                 .into_iter()
                 .map(|i| Bound::new(py, Issue::from(i)))
                 .collect::<PyResult<Vec<_>>>()?,
-        )?;
-        let ty = class(py, cell, name)?;
-        Ok(PyErr::from_value(ty.call1((message, issues))?))
+        )
+    };
+    let build = || -> PyResult<PyErr> {
+        let value = match err.into() {
+            CoreError::Validation(e) => class(py, &VALIDATION_ERROR, "ValidationError")?
+                .call1((e.to_string(), issue_list(e.into_issues())?))?,
+            CoreError::Usage(e) => class(py, &USAGE_ERROR, "UsageError")?
+                .call1((e.to_string(), issue_list(e.into_issues())?))?,
+            CoreError::Api(e) => class(py, &API_ERROR, "ApiError")?.call1((
+                e.status,
+                e.message,
+                issue_list(e.details)?,
+                e.retryable,
+            ))?,
+            CoreError::Unauthenticated(v) => {
+                let v = Bound::new(py, crate::auth::Verification::from(v))?;
+                class(py, &AUTHENTICATION_ERROR, "AuthenticationError")?.call1((v,))?
+            }
+        };
+        Ok(PyErr::from_value(value))
     };
     build().unwrap_or_else(|e| e)
 }

@@ -24,15 +24,15 @@ use crate::errors::{guard, short_repr, to_py_err};
 const DETACH_ABOVE_BYTES: usize = 4096;
 
 /// The default of `max_body_bytes`.
-const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The default of `max_depth`.
-const DEFAULT_MAX_DEPTH: usize = 64;
+pub(crate) const DEFAULT_MAX_DEPTH: usize = 64;
 
 /// A `max_body_bytes` / `max_depth` argument: any Python `int`. A value above what the
 /// platform can count means "no limit"; a negative one is kept so that `parse_event` can
 /// report it as a `UsageError` naming the argument.
 #[derive(Clone, Copy)]
-pub struct Limit(Option<usize>);
+pub struct Limit(pub(crate) Option<usize>);
 
 impl<'a, 'py> FromPyObject<'a, 'py> for Limit {
     type Error = PyErr;
@@ -77,31 +77,8 @@ pub fn parse_event<'py>(
     max_depth: Limit,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
-        let mut bad = Vec::new();
-        for (name, limit) in [("max_body_bytes", max_body_bytes), ("max_depth", max_depth)] {
-            if limit.0.is_none() {
-                bad.push(Issue::new(
-                    IssueCode::InvalidValue,
-                    format!("/{name}"),
-                    format!("`{name}` must be a non-negative integer, got a negative one"),
-                ));
-            }
-        }
-        if !bad.is_empty() {
-            return Err(to_py_err(py, UsageError::new(bad)));
-        }
-        let opts = ParseOptions {
-            strict,
-            max_body_bytes: max_body_bytes.0.unwrap_or(DEFAULT_MAX_BODY_BYTES),
-            max_depth: max_depth.0.unwrap_or(DEFAULT_MAX_DEPTH),
-        };
-        let parsed = with_body(py, body, |bytes| {
-            if bytes.len() > DETACH_ABOVE_BYTES && bytes.len() <= opts.max_body_bytes {
-                py.detach(|| opts.parse(bytes))
-            } else {
-                opts.parse(bytes)
-            }
-        })?;
+        let opts = parse_options(py, strict, max_body_bytes, max_depth)?;
+        let parsed = with_body(py, body, |bytes| parse_detached(py, &opts, bytes))?;
         match parsed {
             Ok(event) => event_to_py(py, event),
             Err(err) => Err(to_py_err(py, err)),
@@ -109,10 +86,73 @@ pub fn parse_event<'py>(
     })
 }
 
+/// The core's options from the Python arguments; a negative limit is a `UsageError` naming
+/// the argument.
+pub(crate) fn parse_options(
+    py: Python<'_>,
+    strict: bool,
+    max_body_bytes: Limit,
+    max_depth: Limit,
+) -> PyResult<ParseOptions> {
+    let mut bad = Vec::new();
+    for (name, limit) in [("max_body_bytes", max_body_bytes), ("max_depth", max_depth)] {
+        if limit.0.is_none() {
+            bad.push(Issue::new(
+                IssueCode::InvalidValue,
+                format!("/{name}"),
+                format!("`{name}` must be a non-negative integer, got a negative one"),
+            ));
+        }
+    }
+    if !bad.is_empty() {
+        return Err(to_py_err(py, UsageError::new(bad)));
+    }
+    Ok(ParseOptions {
+        strict,
+        max_body_bytes: max_body_bytes.0.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+        max_depth: max_depth.0.unwrap_or(DEFAULT_MAX_DEPTH),
+    })
+}
+
+/// Runs `f` (which parses `bytes`) with the GIL released when the body is large enough for
+/// that to pay off (see [`DETACH_ABOVE_BYTES`]).
+pub(crate) fn parse_detached(
+    py: Python<'_>,
+    opts: &ParseOptions,
+    bytes: &[u8],
+) -> Result<Event, core::ValidationError> {
+    detached(py, opts, bytes, |b| opts.parse(b))
+}
+
+/// Runs `f` over `bytes`, with the GIL released when `bytes` is larger than
+/// [`DETACH_ABOVE_BYTES`] and within `opts.max_body_bytes`.
+pub(crate) fn detached<R: Send>(
+    py: Python<'_>,
+    opts: &ParseOptions,
+    bytes: &[u8],
+    f: impl FnOnce(&[u8]) -> R + Send,
+) -> R {
+    if bytes.len() > DETACH_ABOVE_BYTES && bytes.len() <= opts.max_body_bytes {
+        py.detach(|| f(bytes))
+    } else {
+        f(bytes)
+    }
+}
+
 /// Calls `f` with the bytes of `body`: `bytes` and `str` without a copy where the platform
 /// allows, `bytearray` and `memoryview` copied first (they are mutable).
-fn with_body<R>(
+pub(crate) fn with_body<R>(
     py: Python<'_>,
+    body: &Bound<'_, PyAny>,
+    f: impl FnOnce(&[u8]) -> R,
+) -> PyResult<R> {
+    with_body_of(py, "parse_event", body, f)
+}
+
+/// [`with_body`] for the function `func` (named in the `TypeError`).
+pub(crate) fn with_body_of<R>(
+    py: Python<'_>,
+    func: &str,
     body: &Bound<'_, PyAny>,
     f: impl FnOnce(&[u8]) -> R,
 ) -> PyResult<R> {
@@ -140,18 +180,18 @@ fn with_body<R>(
     let kind = type_name(&body.as_borrowed());
     if body.is_instance_of::<PyDict>() || body.is_instance_of::<PyList>() {
         return Err(PyTypeError::new_err(format!(
-            "parse_event() takes the raw request body (bytes or str), not an already parsed {kind}: \
+            "{func}() takes the raw request body (bytes or str), not an already parsed {kind}: \
              pass e.g. `await request.body()` (FastAPI/Starlette) or `request.get_data()` (Flask), \
              not `request.json`"
         )));
     }
     Err(PyTypeError::new_err(format!(
-        "parse_event() takes the raw request body as bytes, bytearray, memoryview or str, not {kind}"
+        "{func}() takes the raw body as bytes, bytearray, memoryview or str, not {kind}"
     )))
 }
 
 /// Builds the Python object of a parsed event.
-fn event_to_py(py: Python<'_>, event: Event) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn event_to_py(py: Python<'_>, event: Event) -> PyResult<Bound<'_, PyAny>> {
     Ok(match event {
         Event::CallStarted(e) => Bound::new(py, CallStarted::from_core(py, e)?)?.into_any(),
         Event::CallEnded(e) => Bound::new(py, CallEnded::from_core(py, e)?)?.into_any(),
@@ -223,7 +263,7 @@ impl Field for Vec<core::Message> {
     }
 }
 
-fn number_to_py<'py>(py: Python<'py>, n: &Number) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn number_to_py<'py>(py: Python<'py>, n: &Number) -> PyResult<Bound<'py, PyAny>> {
     Ok(if let Some(i) = n.as_i64() {
         i.into_pyobject(py)?.into_any()
     } else if let Some(u) = n.as_u64() {
@@ -233,7 +273,7 @@ fn number_to_py<'py>(py: Python<'py>, n: &Number) -> PyResult<Bound<'py, PyAny>>
     })
 }
 
-fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
@@ -250,7 +290,10 @@ fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
-fn map_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn map_to_py<'py>(
+    py: Python<'py>,
+    map: &Map<String, Value>,
+) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (k, v) in map {
         dict.set_item(PyString::new(py, k), value_to_py(py, v)?)?;

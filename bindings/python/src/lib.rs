@@ -1,17 +1,21 @@
 //! `oneinbox_webhooks._native`: the Python binding of the `oneinbox-webhooks` core. This file
-//! only registers the module; each area lives in its own file (`errors`, `events`; the
-//! management API will add `management`).
+//! only registers the module; each area lives in its own file, one per core module (`errors`,
+//! `events`, `management`, `auth`).
 
 use pyo3::prelude::*;
 
+mod auth;
 mod errors;
 mod events;
+mod management;
 
 /// The native module behind the `oneinbox_webhooks` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     events::register(m)?;
+    management::register(m)?;
+    auth::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -3,23 +3,41 @@ pytest runs it, so the annotations and the runtime agree."""
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Optional, TypeVar, Union
 
 from oneinbox_webhooks import (
+    Api,
+    ApiError,
+    AuthenticationError,
+    Call,
     CallAnalyzed,
     CallEnded,
     CallFailed,
     CallRecordingAvailable,
     CallStarted,
+    DeliveryPage,
     Event,
     Issue,
+    PreparedRequest,
+    Receiver,
+    Secret,
     TranscriptFinal,
     TranscriptPartial,
     UnknownEvent,
     UsageError,
     ValidationError,
+    Verification,
+    Webhook,
+    add_url_token,
+    new_url_token,
     parse_event,
+    retry_after,
+    sign,
+    verify_signature,
+    verify_url_token,
 )
+
+T = TypeVar("T")
 
 
 def describe(event: Event) -> str:
@@ -65,3 +83,76 @@ def test_describe() -> None:
 def test_issues_of() -> None:
     assert issues_of('{"event":"call.failed","call_id":""}') == [("invalid_value", "/call_id")]
     assert issues_of(b'{"event":"call.failed","call_id":"c"}') == []
+
+
+# ---- management and authentication, typed ----------------------------------------------
+
+
+def send_fake(prepared: PreparedRequest[T], status: int, body: bytes) -> T:
+    assert prepared.method in ("GET", "POST", "PATCH", "DELETE")
+    headers: dict[str, str] = prepared.headers
+    assert headers["Accept"] == "application/json"
+    sent: Optional[bytes] = prepared.body
+    assert sent is None or sent.startswith(b"{")
+    return prepared.parse_response(status, body)
+
+
+def test_management_types() -> None:
+    api = Api("oi_sk_test_abc123")
+    hook: Webhook = send_fake(
+        api.create_webhook(name="n", url="https://e.com/h", events=["call.ended"]),
+        201,
+        b'{"id":"wh_1","secret":"whsec_abc"}',
+    )
+    secret: Optional[Secret] = hook.secret
+    assert secret is not None and secret.expose() == "whsec_abc"
+    hooks: list[Webhook] = send_fake(api.list_webhooks(), 200, b"[]")
+    assert hooks == []
+    gone: None = send_fake(api.delete_webhook("wh_1"), 204, b"")
+    assert gone is None
+    prepared = api.list_deliveries("wh_1", limit=1)
+    page: DeliveryPage = send_fake(prepared, 200, b'{"items":[{"id":"d"}],"total":2,"limit":1,"offset":0}')
+    nxt: Optional[PreparedRequest[DeliveryPage]] = prepared.next_page(page)
+    assert nxt is not None and page.items[0].id == "d"
+    call: Call = send_fake(
+        api.create_call(
+            agent_id="a", to_number="+15551234567", from_number="+15557654321", variables={"x": 1}
+        ),
+        201,
+        b'{"id":"call_1"}',
+    )
+    assert call.type is None
+    try:
+        api.list_webhooks().parse_response(429, b"")
+    except ApiError as err:
+        assert err.retryable
+    wait: Optional[float] = retry_after({"Retry-After": "2"})
+    assert wait == 2.0
+
+
+def test_auth_types() -> None:
+    token: str = new_url_token()
+    url: str = add_url_token("https://e.com/h", token)
+    v: Verification = verify_url_token(url, [token])
+    index: Optional[int] = v.matched_secret
+    assert v.ok and index == 0
+    signature: str = sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "m", 1, b"{}")
+    checked = verify_signature(
+        {"webhook-id": "m", "webhook-timestamp": "1", "webhook-signature": signature},
+        b"{}",
+        ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+        now=1,
+    )
+    match checked:
+        case Verification(ok=True, code="ok"):
+            pass
+        case _:
+            raise AssertionError(checked)
+    receiver = Receiver(url_tokens=[token], strict=False)
+    try:
+        receiver.receive(b'{"event":"call.started","call_id":"c"}', headers=[("a", "b")], url="/h")
+    except AuthenticationError as err:
+        code: str = err.verification.code
+        assert code == "missing_token"
+    event: Event = receiver.receive(b'{"event":"call.started","call_id":"c"}', url=url)
+    assert describe(event) == "call.started c"

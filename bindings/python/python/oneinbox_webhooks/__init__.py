@@ -8,28 +8,50 @@
     match parse_event(raw_body):
         case CallEnded(call_id=call_id, outcome=outcome):
             print(call_id, outcome)
+
+``Receiver`` authenticates a delivery (secret URL token and/or Standard Webhooks signature)
+before parsing it; ``Api`` builds management requests that any HTTP client can send.
 """
 
+import base64
+import secrets as _secrets
 from typing import Union
 
 from ._native import (
+    DEFAULT_BASE_URL,
+    DEFAULT_TOLERANCE_SECONDS,
     Analysis,
+    Api,
     ApiError,
+    AuthenticationError,
+    Call,
     CallAnalyzed,
     CallEnded,
     CallFailed,
     CallRecordingAvailable,
     CallStarted,
+    Delivery,
+    DeliveryPage,
     Issue,
     Message,
     OneInboxError,
+    PreparedRequest,
+    Receiver,
+    Secret,
     TranscriptFinal,
     TranscriptPartial,
     UnknownEvent,
     UsageError,
     ValidationError,
+    Verification,
+    Webhook,
     __version__,
+    add_url_token,
     parse_event,
+    retry_after,
+    sign,
+    verify_signature,
+    verify_url_token,
 )
 
 Event = Union[
@@ -44,23 +66,52 @@ Event = Union[
 ]
 """Every class ``parse_event`` can return, for annotations."""
 
+
+def new_url_token() -> str:
+    """A new secret URL token: 32 random bytes from ``secrets.token_bytes`` (the operating
+    system's CSPRNG), base64url-encoded without padding (43 characters).
+
+    Put it in your webhook URL with ``add_url_token(url, token)`` and check deliveries with
+    ``Receiver(url_tokens=[token])`` or ``verify_url_token(request_url, [token])``.
+    """
+    return base64.urlsafe_b64encode(_secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+
+
 __all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TOLERANCE_SECONDS",
     "Analysis",
+    "Api",
     "ApiError",
+    "AuthenticationError",
+    "Call",
     "CallAnalyzed",
     "CallEnded",
     "CallFailed",
     "CallRecordingAvailable",
     "CallStarted",
+    "Delivery",
+    "DeliveryPage",
     "Event",
     "Issue",
     "Message",
     "OneInboxError",
+    "PreparedRequest",
+    "Receiver",
+    "Secret",
     "TranscriptFinal",
     "TranscriptPartial",
     "UnknownEvent",
     "UsageError",
     "ValidationError",
+    "Verification",
+    "Webhook",
     "__version__",
+    "add_url_token",
+    "new_url_token",
     "parse_event",
+    "retry_after",
+    "sign",
+    "verify_signature",
+    "verify_url_token",
 ]

@@ -1,12 +1,14 @@
 # Hand-written stub of the native module; `python -m mypy.stubtest oneinbox_webhooks` checks
 # it against the built module.
-from typing import Any, ClassVar, Literal, Union, final
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Generic, Literal, Optional, Protocol, TypeVar, Union, final
 
 __all__ = [
     "OneInboxError",
     "ValidationError",
     "UsageError",
     "ApiError",
+    "AuthenticationError",
     "Issue",
     "parse_event",
     "_panic_for_tests",
@@ -20,6 +22,23 @@ __all__ = [
     "UnknownEvent",
     "Message",
     "Analysis",
+    "Api",
+    "PreparedRequest",
+    "Webhook",
+    "Secret",
+    "Delivery",
+    "DeliveryPage",
+    "Call",
+    "retry_after",
+    "DEFAULT_BASE_URL",
+    "Verification",
+    "Receiver",
+    "add_url_token",
+    "verify_url_token",
+    "verify_signature",
+    "sign",
+    "_verification",
+    "DEFAULT_TOLERANCE_SECONDS",
     "__version__",
 ]
 
@@ -59,6 +78,12 @@ class ApiError(OneInboxError):
     def __init__(
         self, status: int, message: str, details: Any = None, retryable: bool = False
     ) -> None: ...
+
+class AuthenticationError(OneInboxError):
+    """A delivery did not authenticate; ``verification.code`` says why."""
+
+    verification: Verification
+    def __init__(self, verification: Verification) -> None: ...
 
 @final
 class Issue:
@@ -253,3 +278,286 @@ def parse_event(
 
 def _panic_for_tests() -> None:
     """Panics inside the binding's guard; raises ``OneInboxError`` (for the tests)."""
+
+# ---- management -------------------------------------------------------------------------
+
+DEFAULT_BASE_URL: str
+
+_T = TypeVar("_T", covariant=True)
+
+@final
+class Secret:
+    """A webhook signing secret; ``repr``/``str`` are redacted, ``expose()`` gives the string."""
+
+    def __new__(cls, secret: str) -> Secret: ...
+    def expose(self) -> str: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Webhook:
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> Optional[str]: ...
+    @property
+    def url(self) -> Optional[str]: ...
+    @property
+    def events(self) -> Optional[list[str]]: ...
+    @property
+    def status(self) -> Optional[str]: ...
+    @property
+    def secret(self) -> Optional[Secret]: ...
+    @property
+    def created_at(self) -> Optional[str]: ...
+    @property
+    def updated_at(self) -> Optional[str]: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Delivery:
+    @property
+    def id(self) -> str: ...
+    @property
+    def webhook_id(self) -> Optional[str]: ...
+    @property
+    def event(self) -> Optional[str]: ...
+    @property
+    def status(self) -> Optional[str]: ...
+    @property
+    def attempt(self) -> Optional[int]: ...
+    @property
+    def response_status(self) -> Optional[int]: ...
+    @property
+    def response_body(self) -> Optional[str]: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    @property
+    def next_retry_at(self) -> Optional[str]: ...
+    @property
+    def completed_at(self) -> Optional[str]: ...
+    @property
+    def created_at(self) -> Optional[str]: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class DeliveryPage:
+    @property
+    def items(self) -> list[Delivery]: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def limit(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Call:
+    @property
+    def id(self) -> str: ...
+    @property
+    def agent_id(self) -> Optional[str]: ...
+    @property
+    def type(self) -> Optional[str]: ...
+    @property
+    def status(self) -> Optional[str]: ...
+    @property
+    def direction(self) -> Optional[str]: ...
+    @property
+    def from_number(self) -> Optional[str]: ...
+    @property
+    def to_number(self) -> Optional[str]: ...
+    @property
+    def room_name(self) -> Optional[str]: ...
+    @property
+    def scheduled_at(self) -> Optional[str]: ...
+    @property
+    def variables(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def started_at(self) -> Optional[str]: ...
+    @property
+    def ended_at(self) -> Optional[str]: ...
+    @property
+    def duration_seconds(self) -> Optional[Union[int, float]]: ...
+    @property
+    def end_reason(self) -> Optional[str]: ...
+    @property
+    def transcript(self) -> Any: ...
+    @property
+    def messages(self) -> Optional[list[Any]]: ...
+    @property
+    def recording_url(self) -> Optional[str]: ...
+    @property
+    def analysis(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def latency(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def cost_cents(self) -> Optional[Union[int, float]]: ...
+    @property
+    def metadata(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def created_at(self) -> Optional[str]: ...
+    @property
+    def updated_at(self) -> Optional[str]: ...
+    @property
+    def twilio_call_sid(self) -> Optional[str]: ...
+    @property
+    def outcome(self) -> Optional[str]: ...
+    @property
+    def ai_summary(self) -> Optional[str]: ...
+    @property
+    def credits_used(self) -> Optional[Union[int, float]]: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class PreparedRequest(Generic[_T]):
+    """A request to send with any HTTP client, and the parser of its response.
+
+    Generic in what ``parse_response`` returns (``PreparedRequest[Webhook]`` and so on); the
+    runtime class accepts the subscript too."""
+
+    @property
+    def method(self) -> Literal["GET", "POST", "PATCH", "DELETE"]: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def headers(self) -> dict[str, str]:
+        """A new dict each time; ``Authorization`` carries the API key."""
+    @property
+    def body(self) -> Optional[bytes]: ...
+    def parse_response(self, status: int, body: _Body) -> _T:
+        """Raises ``ApiError`` (non-2xx) or ``ValidationError`` (a 2xx body that does not
+        match)."""
+    def next_page(
+        self: PreparedRequest[DeliveryPage], page: DeliveryPage
+    ) -> Optional[PreparedRequest[DeliveryPage]]: ...
+    def __class_getitem__(cls, item: Any) -> Any: ...
+
+@final
+class Api:
+    def __new__(cls, api_key: str, *, base_url: str = "https://api.oneinbox.ai") -> Api: ...
+    @property
+    def base_url(self) -> str: ...
+    def create_webhook(
+        self, *, name: str, url: str, events: list[str]
+    ) -> PreparedRequest[Webhook]: ...
+    def list_webhooks(self) -> PreparedRequest[list[Webhook]]: ...
+    def update_webhook(
+        self,
+        webhook_id: str,
+        *,
+        name: Optional[str] = None,
+        url: Optional[str] = None,
+        events: Optional[list[str]] = None,
+        status: Optional[str] = None,
+    ) -> PreparedRequest[Webhook]: ...
+    def delete_webhook(self, webhook_id: str) -> PreparedRequest[None]: ...
+    def test_webhook(self, webhook_id: str) -> PreparedRequest[None]: ...
+    def list_deliveries(
+        self, webhook_id: str, *, limit: Optional[int] = None, offset: Optional[int] = None
+    ) -> PreparedRequest[DeliveryPage]: ...
+    def create_call(
+        self,
+        *,
+        agent_id: str,
+        to_number: str,
+        from_number: str,
+        webhook_url: Optional[str] = None,
+        variables: Optional[Mapping[str, Any]] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> PreparedRequest[Call]: ...
+
+# ---- authentication ---------------------------------------------------------------------
+
+DEFAULT_TOLERANCE_SECONDS: int
+
+class _ItemsHeaders(Protocol):
+    def items(self) -> Iterable[tuple[Union[str, bytes], Union[str, bytes]]]: ...
+
+_Headers = Union[
+    Mapping[str, str],
+    _ItemsHeaders,
+    Iterable[tuple[Union[str, bytes], Union[str, bytes]]],
+]
+_Secrets = Iterable[Union[str, Secret]]
+
+_VerificationCode = Literal[
+    "ok",
+    "missing_token",
+    "token_mismatch",
+    "missing_header",
+    "invalid_header",
+    "invalid_timestamp",
+    "timestamp_too_old",
+    "timestamp_too_new",
+    "no_matching_signature",
+]
+
+@final
+class Verification:
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def code(self) -> _VerificationCode: ...
+    @property
+    def matched_secret(self) -> Optional[int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+@final
+class Receiver:
+    def __new__(
+        cls,
+        *,
+        url_tokens: Optional[_Secrets] = None,
+        signing_secrets: Optional[_Secrets] = None,
+        tolerance: int = 300,
+        strict: bool = False,
+        max_body_bytes: int = 1048576,
+        max_depth: int = 64,
+    ) -> Receiver: ...
+    def receive(
+        self,
+        body: _Body,
+        *,
+        headers: Optional[_Headers] = None,
+        url: Optional[str] = None,
+        now: Optional[int] = None,
+    ) -> Union[
+        CallStarted,
+        CallEnded,
+        CallAnalyzed,
+        CallFailed,
+        CallRecordingAvailable,
+        TranscriptPartial,
+        TranscriptFinal,
+        UnknownEvent,
+    ]: ...
+
+def retry_after(headers: _Headers, *, now: Optional[float] = None) -> Optional[float]: ...
+def add_url_token(url: str, token: str) -> str: ...
+def verify_url_token(request_url_or_query: str, secrets: _Secrets) -> Verification: ...
+def verify_signature(
+    headers: _Headers,
+    body: _Body,
+    secrets: _Secrets,
+    *,
+    now: Optional[int] = None,
+    tolerance: int = 300,
+) -> Verification: ...
+def sign(secret: Union[str, Secret], msg_id: str, timestamp: int, body: _Body) -> str: ...
+def _verification(ok: bool, code: str, matched_secret: Optional[int]) -> Verification: ...

@@ -1,0 +1,779 @@
+//! The management API: `Api`, `PreparedRequest` and the response classes (`Webhook`,
+//! `Secret`, `Delivery`, `DeliveryPage`, `Call`), thin wrappers over the core's sans-I/O
+//! `management` module. Nothing here sends a request: the caller sends `PreparedRequest` with
+//! any HTTP client and hands the status and body back to `parse_response`.
+
+use std::time::{Duration, SystemTime};
+
+use oneinbox_webhooks::management::{
+    self as m, CreateCall, CreateWebhook, ListDeliveries, Prepared, UpdateWebhook,
+};
+use oneinbox_webhooks::{Issue as CoreIssue, IssueCode, UsageError};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+
+use crate::auth::Headers;
+use crate::errors::{guard, short_repr, to_py_err};
+use crate::events::{value_to_py, with_body_of};
+
+/// The deepest a `variables`/`metadata` value may nest (the API's bodies are parsed with the
+/// same limit as events, so anything deeper could never be read back).
+const MAX_ARG_DEPTH: usize = 64;
+
+/// A value of any documented type as its Python form (via its wire JSON).
+fn to_py<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+    let value = serde_json::to_value(v).map_err(|e| {
+        PyTypeError::new_err(format!("oneinbox_webhooks: cannot convert a value: {e}"))
+    })?;
+    value_to_py(py, &value)
+}
+
+/// `repr()` of a response object: the class name and its documented members that have a
+/// value, each cut to a bounded length. `Webhook` shows its secret as `Secret('[redacted]')`;
+/// unknown members are left out (they could hold anything).
+fn record_repr<T: Serialize>(
+    py: Python<'_>,
+    class: &str,
+    v: &T,
+    documented: &[&str],
+) -> PyResult<String> {
+    let value = serde_json::to_value(v).unwrap_or(Value::Null);
+    let mut parts = Vec::new();
+    for name in documented {
+        match value.get(*name) {
+            None | Some(Value::Null) => {}
+            Some(_) if *name == "secret" => parts.push("secret=Secret('[redacted]')".to_owned()),
+            Some(field) => {
+                let shown = short_repr(&value_to_py(py, field)?)?;
+                parts.push(format!("{name}={shown}"));
+            }
+        }
+    }
+    Ok(format!("{class}({})", parts.join(", ")))
+}
+
+/// Defines a frozen response class over a core struct: one read-only attribute per listed
+/// documented member (wire name, `None` when absent), `extra` (unknown members, in order),
+/// `to_dict()` (the wire form, unknown members included), `__repr__` and `__eq__`. `$more`
+/// adds methods (attributes whose Python value is not the plain JSON form).
+macro_rules! record {
+    (
+        $(#[$doc:meta])* $py:ident($core:ty) {
+            $($attr:ident => $field:ident),* $(,)?
+        }
+        documented = [$($wire:literal),* $(,)?];
+        $($more:tt)*
+    ) => {
+        $(#[$doc])*
+        #[pyclass(module = "oneinbox_webhooks", frozen)]
+        pub struct $py {
+            pub(crate) inner: $core,
+        }
+
+        #[pymethods]
+        impl $py {
+            $(
+                #[getter]
+                #[allow(clippy::wrong_self_convention)]
+                fn $attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                    guard(py, || to_py(py, &self.inner.$field))
+                }
+            )*
+
+            /// Members this version does not know, in the order received.
+            #[getter]
+            fn extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                guard(py, || to_py(py, &self.inner.extra))
+            }
+
+            /// The wire form: documented members that have a value, then unknown members.
+            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                guard(py, || to_py(py, &self.inner))
+            }
+
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                guard(py, || record_repr(py, stringify!($py), &self.inner, &[$($wire),*]))
+            }
+
+            fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                guard(py, || {
+                    Ok(match other.cast::<$py>() {
+                        Ok(o) => PyBool::new(py, self.inner == o.get().inner)
+                            .to_owned()
+                            .into_any()
+                            .unbind(),
+                        Err(_) => py.NotImplemented(),
+                    })
+                })
+            }
+
+            $($more)*
+        }
+    };
+}
+
+record! {
+    /// A webhook as the API returns it. `secret` is a `Secret` (redacted in `repr`), or `None`
+    /// when the response has none; `status` is `"active"`, `"inactive"` (also for the API's
+    /// `"disabled"`) or any other value as sent.
+    Webhook(m::Webhook) {
+        id => id,
+        name => name,
+        url => url,
+        events => events,
+        status => status,
+        created_at => created_at,
+        updated_at => updated_at,
+    }
+    documented = ["id", "name", "url", "events", "status", "secret", "created_at", "updated_at"];
+
+    /// The signing secret, wrapped so that it never shows in a `repr` or a log line; call
+    /// `.expose()` for the string.
+    #[getter]
+    fn secret(&self, py: Python<'_>) -> PyResult<Option<Secret>> {
+        guard(py, || Ok(self.inner.secret.clone().map(|inner| Secret { inner })))
+    }
+}
+
+record! {
+    /// One delivery attempt of a webhook.
+    Delivery(m::Delivery) {
+        id => id,
+        webhook_id => webhook_id,
+        event => event,
+        status => status,
+        attempt => attempt,
+        response_status => response_status,
+        response_body => response_body,
+        error => error,
+        next_retry_at => next_retry_at,
+        completed_at => completed_at,
+        created_at => created_at,
+    }
+    documented = ["id", "webhook_id", "event", "status", "attempt", "response_status",
+        "error", "next_retry_at", "completed_at", "created_at"];
+}
+
+record! {
+    /// One page of a webhook's deliveries; `PreparedRequest.next_page(page)` asks for the next.
+    DeliveryPage(m::DeliveryPage) {
+        total => total,
+        limit => limit,
+        offset => offset,
+    }
+    documented = ["total", "limit", "offset"];
+
+    /// The deliveries on this page.
+    #[getter]
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        guard(py, || {
+            let items = self
+                .inner
+                .items
+                .iter()
+                .map(|d| Bound::new(py, Delivery { inner: d.clone() }))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)
+        })
+    }
+}
+
+record! {
+    /// A call as the API returns it (`type` is the wire name of the call type).
+    Call(m::Call) {
+        id => id,
+        agent_id => agent_id,
+        r#type => call_type,
+        status => status,
+        direction => direction,
+        from_number => from_number,
+        to_number => to_number,
+        room_name => room_name,
+        scheduled_at => scheduled_at,
+        variables => variables,
+        started_at => started_at,
+        ended_at => ended_at,
+        duration_seconds => duration_seconds,
+        end_reason => end_reason,
+        transcript => transcript,
+        messages => messages,
+        recording_url => recording_url,
+        analysis => analysis,
+        latency => latency,
+        cost_cents => cost_cents,
+        metadata => metadata,
+        created_at => created_at,
+        updated_at => updated_at,
+        twilio_call_sid => twilio_call_sid,
+        outcome => outcome,
+        ai_summary => ai_summary,
+        credits_used => credits_used,
+    }
+    documented = ["id", "agent_id", "type", "status", "direction", "from_number", "to_number",
+        "created_at"];
+}
+
+/// A webhook's signing secret. `repr()` and `str()` show `Secret('[redacted]')`; `expose()`
+/// returns the string (pass it to `verify_signature` / `Receiver`).
+#[pyclass(module = "oneinbox_webhooks", frozen)]
+pub struct Secret {
+    inner: m::Secret,
+}
+
+#[pymethods]
+impl Secret {
+    #[new]
+    fn new(py: Python<'_>, secret: String) -> PyResult<Self> {
+        guard(py, || {
+            Ok(Secret {
+                inner: m::Secret::new(secret),
+            })
+        })
+    }
+
+    /// The secret itself. Keep it out of logs.
+    #[pyo3(name = "expose")]
+    fn py_expose(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || Ok(self.expose()))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<&'static str> {
+        guard(py, || Ok("Secret('[redacted]')"))
+    }
+
+    fn __str__(&self, py: Python<'_>) -> PyResult<&'static str> {
+        guard(py, || Ok("Secret('[redacted]')"))
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            Ok(match other.cast::<Secret>() {
+                Ok(o) => PyBool::new(py, self.inner == o.get().inner)
+                    .to_owned()
+                    .into_any()
+                    .unbind(),
+                Err(_) => py.NotImplemented(),
+            })
+        })
+    }
+}
+
+impl Secret {
+    /// The secret string (for the binding's own use: `verify_signature`, `sign`, `Receiver`).
+    pub(crate) fn expose(&self) -> String {
+        self.inner.expose().to_owned()
+    }
+}
+
+/// A prepared request of any endpoint, remembering what its response decodes into.
+enum AnyPrepared {
+    Webhook(Prepared<m::Webhook>),
+    Webhooks(Prepared<Vec<m::Webhook>>),
+    Nothing(Prepared<()>),
+    Deliveries(Prepared<m::DeliveryPage>),
+    Call(Prepared<m::Call>),
+}
+
+/// A request ready to send with any HTTP client (`method`, `url`, `headers`, `body`), and the
+/// parser of its response (`parse_response`). `headers` carries the API key in
+/// `Authorization`; `repr()` does not.
+#[pyclass(module = "oneinbox_webhooks", frozen)]
+pub struct PreparedRequest {
+    inner: AnyPrepared,
+}
+
+impl PreparedRequest {
+    fn request(&self) -> &m::HttpRequest {
+        match &self.inner {
+            AnyPrepared::Webhook(p) => p.request(),
+            AnyPrepared::Webhooks(p) => p.request(),
+            AnyPrepared::Nothing(p) => p.request(),
+            AnyPrepared::Deliveries(p) => p.request(),
+            AnyPrepared::Call(p) => p.request(),
+        }
+    }
+}
+
+fn status_code(py: Python<'_>, status: i64) -> PyResult<u16> {
+    u16::try_from(status)
+        .ok()
+        .filter(|s| (100..=999).contains(s))
+        .ok_or_else(|| {
+            to_py_err(
+                py,
+                UsageError::new(vec![CoreIssue::new(
+                    IssueCode::InvalidValue,
+                    "/status",
+                    format!("`status` must be an HTTP status code (100–999), found {status}"),
+                )]),
+            )
+        })
+}
+
+#[pymethods]
+impl PreparedRequest {
+    /// `"GET"`, `"POST"`, `"PATCH"` or `"DELETE"`.
+    #[getter]
+    fn method(&self, py: Python<'_>) -> PyResult<&'static str> {
+        guard(py, || Ok(self.request().method.as_str()))
+    }
+
+    /// The absolute URL (ids percent-encoded).
+    #[getter]
+    fn url(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || Ok(self.request().url.clone()))
+    }
+
+    /// The headers to send (a new dict each time), `Authorization` included.
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        guard(py, || {
+            let d = PyDict::new(py);
+            for (name, value) in &self.request().headers {
+                d.set_item(name, value)?;
+            }
+            Ok(d)
+        })
+    }
+
+    /// The JSON body, or `None` for requests without one.
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        guard(py, || {
+            Ok(self.request().body.as_deref().map(|b| PyBytes::new(py, b)))
+        })
+    }
+
+    /// Reads the response to this request: a `Webhook`, `list[Webhook]`, `DeliveryPage`,
+    /// `Call` or `None` (delete, test) for a 2xx status; raises `ApiError` for any other
+    /// status and `ValidationError` for a 2xx body that does not match.
+    fn parse_response<'py>(
+        &self,
+        py: Python<'py>,
+        status: i64,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let status = status_code(py, status)?;
+            with_body_of(py, "parse_response", body, |bytes| {
+                let err = |e| to_py_err(py, e);
+                Ok(match &self.inner {
+                    AnyPrepared::Webhook(p) => {
+                        let inner = p.parse_response(status, bytes).map_err(err)?;
+                        Bound::new(py, Webhook { inner })?.into_any()
+                    }
+                    AnyPrepared::Webhooks(p) => {
+                        let hooks = p
+                            .parse_response(status, bytes)
+                            .map_err(err)?
+                            .into_iter()
+                            .map(|inner| Bound::new(py, Webhook { inner }))
+                            .collect::<PyResult<Vec<_>>>()?;
+                        PyList::new(py, hooks)?.into_any()
+                    }
+                    AnyPrepared::Nothing(p) => {
+                        p.parse_response(status, bytes).map_err(err)?;
+                        py.None().into_bound(py)
+                    }
+                    AnyPrepared::Deliveries(p) => {
+                        let inner = p.parse_response(status, bytes).map_err(err)?;
+                        Bound::new(py, DeliveryPage { inner })?.into_any()
+                    }
+                    AnyPrepared::Call(p) => {
+                        let inner = p.parse_response(status, bytes).map_err(err)?;
+                        Bound::new(py, Call { inner })?.into_any()
+                    }
+                })
+            })?
+        })
+    }
+
+    /// For a `list_deliveries` request: the request for the page after `page`, or `None`
+    /// when `page` is the last. Any other request raises `TypeError`.
+    fn next_page(
+        &self,
+        py: Python<'_>,
+        page: PyRef<'_, DeliveryPage>,
+    ) -> PyResult<Option<PreparedRequest>> {
+        guard(py, || match &self.inner {
+            AnyPrepared::Deliveries(p) => {
+                Ok(p.next_page(&page.inner).map(|next| PreparedRequest {
+                    inner: AnyPrepared::Deliveries(next),
+                }))
+            }
+            _ => Err(PyTypeError::new_err(
+                "next_page() is only for a list_deliveries request",
+            )),
+        })
+    }
+
+    /// `PreparedRequest[Webhook]` in annotations evaluated at run time: the class itself.
+    #[classmethod]
+    fn __class_getitem__<'py>(
+        cls: &Bound<'py, pyo3::types::PyType>,
+        item: &Bound<'py, PyAny>,
+    ) -> Bound<'py, pyo3::types::PyType> {
+        let _ = item;
+        cls.clone()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            let r = self.request();
+            let url = short_repr(PyString::new(py, &r.url).as_any())?;
+            Ok(format!(
+                "PreparedRequest(method='{}', url={url})",
+                r.method.as_str()
+            ))
+        })
+    }
+}
+
+/// A validated secret API key and base URL; builds every management request. `repr()` never
+/// shows the key.
+#[pyclass(module = "oneinbox_webhooks", frozen)]
+pub struct Api {
+    inner: m::Api,
+}
+
+fn json_pointer_token(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Converts a Python value to JSON for `variables`/`metadata`: `None`, `bool`, `int` (64-bit),
+/// finite `float`, `str`, `dict` with `str` keys, `list`/`tuple`. Values JSON cannot hold
+/// (non-finite floats, huge ints, lone surrogates, nesting beyond the limit) are recorded as
+/// issues at their path; a value of another type is a `TypeError`.
+fn to_json(
+    v: &Bound<'_, PyAny>,
+    path: &str,
+    depth: usize,
+    issues: &mut Vec<CoreIssue>,
+) -> PyResult<Value> {
+    let invalid = |issues: &mut Vec<CoreIssue>, code, msg: String| {
+        issues.push(CoreIssue::new(code, path, msg));
+        Ok(Value::Null)
+    };
+    if v.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = v.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if v.is_instance_of::<PyInt>() {
+        if let Ok(i) = v.extract::<i64>() {
+            return Ok(i.into());
+        }
+        if let Ok(u) = v.extract::<u64>() {
+            return Ok(u.into());
+        }
+        return invalid(
+            issues,
+            IssueCode::InvalidValue,
+            "an integer outside the 64-bit range cannot be sent as JSON".into(),
+        );
+    }
+    if let Ok(f) = v.cast::<PyFloat>() {
+        return match Number::from_f64(f.value()) {
+            Some(n) => Ok(Value::Number(n)),
+            None => invalid(
+                issues,
+                IssueCode::InvalidValue,
+                format!(
+                    "{} is not a JSON number (NaN and infinities cannot be sent)",
+                    f.value()
+                ),
+            ),
+        };
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        return match s.to_cow() {
+            Ok(text) => Ok(Value::String(text.into_owned())),
+            Err(_) => invalid(
+                issues,
+                IssueCode::InvalidValue,
+                "a string with a lone surrogate cannot be sent as UTF-8 JSON".into(),
+            ),
+        };
+    }
+    let is_container = v.is_instance_of::<PyDict>()
+        || v.is_instance_of::<PyList>()
+        || v.is_instance_of::<PyTuple>();
+    if is_container && depth >= MAX_ARG_DEPTH {
+        return invalid(
+            issues,
+            IssueCode::TooDeep,
+            format!("nested deeper than {MAX_ARG_DEPTH} levels"),
+        );
+    }
+    if let Ok(d) = v.cast::<PyDict>() {
+        let mut map = Map::new();
+        for (k, item) in d.iter() {
+            let key = match k.cast::<PyString>() {
+                Ok(s) => s.to_cow()?.into_owned(),
+                Err(_) => {
+                    return Err(PyTypeError::new_err(format!(
+                        "JSON object keys must be str; found a {} key at {}",
+                        k.get_type().name()?,
+                        if path.is_empty() { "/" } else { path }
+                    )))
+                }
+            };
+            let child = format!("{path}/{}", json_pointer_token(&key));
+            let value = to_json(&item, &child, depth + 1, issues)?;
+            map.insert(key, value);
+        }
+        return Ok(Value::Object(map));
+    }
+    if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+        let mut items = Vec::new();
+        for (i, item) in v.try_iter()?.enumerate() {
+            items.push(to_json(&item?, &format!("{path}/{i}"), depth + 1, issues)?);
+        }
+        return Ok(Value::Array(items));
+    }
+    Err(PyTypeError::new_err(format!(
+        "{path}: a {} is not a JSON value (use dict, list, str, int, float, bool or None)",
+        v.get_type().name()?
+    )))
+}
+
+/// `variables=`/`metadata=`: a dict converted to a JSON object, or `None`.
+fn json_object(
+    v: Option<&Bound<'_, PyAny>>,
+    name: &str,
+    issues: &mut Vec<CoreIssue>,
+) -> PyResult<Option<Map<String, Value>>> {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return Ok(None);
+    };
+    if !v.is_instance_of::<PyDict>() {
+        return Err(PyTypeError::new_err(format!(
+            "`{name}` must be a dict, not {}",
+            v.get_type().name()?
+        )));
+    }
+    match to_json(v, &format!("/{name}"), 1, issues)? {
+        Value::Object(map) => Ok(Some(map)),
+        _ => Ok(None),
+    }
+}
+
+#[pymethods]
+impl Api {
+    #[new]
+    #[pyo3(
+        signature = (api_key, *, base_url = m::DEFAULT_BASE_URL.to_owned()),
+        text_signature = "(api_key, *, base_url='https://api.oneinbox.ai')"
+    )]
+    fn new(py: Python<'_>, api_key: String, base_url: String) -> PyResult<Self> {
+        guard(py, || {
+            m::Api::new(api_key)
+                .and_then(|api| api.with_base_url(base_url))
+                .map(|inner| Api { inner })
+                .map_err(|e| to_py_err(py, e))
+        })
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    #[getter]
+    fn base_url(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || Ok(self.inner.base_url().to_owned()))
+    }
+
+    /// `POST /v1/webhooks`; the response is the new `Webhook` (with its secret).
+    #[pyo3(signature = (*, name, url, events))]
+    fn create_webhook(
+        &self,
+        py: Python<'_>,
+        name: String,
+        url: String,
+        events: Vec<String>,
+    ) -> PyResult<PreparedRequest> {
+        guard(py, || {
+            let p = self
+                .inner
+                .create_webhook(&CreateWebhook { name, url, events })
+                .map_err(|e| to_py_err(py, e))?;
+            Ok(PreparedRequest {
+                inner: AnyPrepared::Webhook(p),
+            })
+        })
+    }
+
+    /// `GET /v1/webhooks`; the response is a `list[Webhook]`.
+    fn list_webhooks(&self, py: Python<'_>) -> PyResult<PreparedRequest> {
+        guard(py, || {
+            let p = self.inner.list_webhooks().map_err(|e| to_py_err(py, e))?;
+            Ok(PreparedRequest {
+                inner: AnyPrepared::Webhooks(p),
+            })
+        })
+    }
+
+    /// `PATCH /v1/webhooks/{webhook_id}` with the fields given; the response is the `Webhook`.
+    #[pyo3(signature = (webhook_id, *, name = None, url = None, events = None, status = None))]
+    fn update_webhook(
+        &self,
+        py: Python<'_>,
+        webhook_id: String,
+        name: Option<String>,
+        url: Option<String>,
+        events: Option<Vec<String>>,
+        status: Option<String>,
+    ) -> PyResult<PreparedRequest> {
+        guard(py, || {
+            let p = self
+                .inner
+                .update_webhook(
+                    &webhook_id,
+                    &UpdateWebhook {
+                        name,
+                        url,
+                        events,
+                        status,
+                    },
+                )
+                .map_err(|e| to_py_err(py, e))?;
+            Ok(PreparedRequest {
+                inner: AnyPrepared::Webhook(p),
+            })
+        })
+    }
+
+    /// `DELETE /v1/webhooks/{webhook_id}`; the response is `None`.
+    fn delete_webhook(&self, py: Python<'_>, webhook_id: String) -> PyResult<PreparedRequest> {
+        guard(py, || {
+            let p = self
+                .inner
+                .delete_webhook(&webhook_id)
+                .map_err(|e| to_py_err(py, e))?;
+            Ok(PreparedRequest {
+                inner: AnyPrepared::Nothing(p),
+            })
+        })
+    }
+
+    /// `POST /v1/webhooks/{webhook_id}/test`; the response is `None`.
+    fn test_webhook(&self, py: Python<'_>, webhook_id: String) -> PyResult<PreparedRequest> {
+        guard(py, || {
+            let p = self
+                .inner
+                .test_webhook(&webhook_id)
+                .map_err(|e| to_py_err(py, e))?;
+            Ok(PreparedRequest {
+                inner: AnyPrepared::Nothing(p),
+            })
+        })
+    }
+
+    /// `GET /v1/webhooks/{webhook_id}/deliveries`; the response is a `DeliveryPage`.
+    #[pyo3(signature = (webhook_id, *, limit = None, offset = None))]
+    fn list_deliveries(
+        &self,
+        py: Python<'_>,
+        webhook_id: String,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> PyResult<PreparedRequest> {
+        guard(py, || {
+            let p = self
+                .inner
+                .list_deliveries(&webhook_id, &ListDeliveries { limit, offset })
+                .map_err(|e| to_py_err(py, e))?;
+            Ok(PreparedRequest {
+                inner: AnyPrepared::Deliveries(p),
+            })
+        })
+    }
+
+    /// `POST /v1/calls`; the response is the new `Call`. `variables` and `metadata` are dicts
+    /// of JSON values (NaN, infinities and ints beyond 64 bits are a `UsageError`).
+    #[pyo3(signature = (*, agent_id, to_number, from_number, webhook_url = None, variables = None, metadata = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_call(
+        &self,
+        py: Python<'_>,
+        agent_id: String,
+        to_number: String,
+        from_number: String,
+        webhook_url: Option<String>,
+        variables: Option<&Bound<'_, PyAny>>,
+        metadata: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PreparedRequest> {
+        guard(py, || {
+            let mut value_issues = Vec::new();
+            let variables = json_object(variables, "variables", &mut value_issues)?;
+            let metadata = json_object(metadata, "metadata", &mut value_issues)?;
+            let built = self.inner.create_call(&CreateCall {
+                agent_id,
+                to_number,
+                from_number,
+                webhook_url,
+                variables,
+                metadata,
+            });
+            match built {
+                Ok(p) if value_issues.is_empty() => Ok(PreparedRequest {
+                    inner: AnyPrepared::Call(p),
+                }),
+                Ok(_) => Err(to_py_err(py, UsageError::new(value_issues))),
+                Err(e) => {
+                    let mut issues = e.into_issues();
+                    issues.append(&mut value_issues);
+                    Err(to_py_err(py, UsageError::new(issues)))
+                }
+            }
+        })
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            let base = short_repr(PyString::new(py, self.inner.base_url()).as_any())?;
+            Ok(format!("Api(base_url={base}, api_key='[redacted]')"))
+        })
+    }
+}
+
+/// How long a `429`/`503` response asks the client to wait, from its `Retry-After` header
+/// (delay seconds or an HTTP date), in seconds; `None` when there is no usable header.
+/// `now` (Unix seconds) defaults to the current time.
+#[pyfunction]
+#[pyo3(signature = (headers, *, now = None))]
+pub fn retry_after(py: Python<'_>, headers: Headers, now: Option<f64>) -> PyResult<Option<f64>> {
+    guard(py, || {
+        let now = match now {
+            Some(t) if t.is_finite() && t >= 0.0 => {
+                SystemTime::UNIX_EPOCH + Duration::from_secs_f64(t.min(1e15))
+            }
+            Some(_) => {
+                return Err(to_py_err(
+                    py,
+                    UsageError::new(vec![CoreIssue::new(
+                        IssueCode::InvalidValue,
+                        "/now",
+                        "`now` must be a finite, non-negative Unix time",
+                    )]),
+                ))
+            }
+            None => SystemTime::now(),
+        };
+        Ok(m::retry_after(&headers.0, now).map(|d| d.as_secs_f64()))
+    })
+}
+
+/// Adds the management classes and functions to the module.
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<Api>()?;
+    module.add_class::<PreparedRequest>()?;
+    module.add_class::<Webhook>()?;
+    module.add_class::<Secret>()?;
+    module.add_class::<Delivery>()?;
+    module.add_class::<DeliveryPage>()?;
+    module.add_class::<Call>()?;
+    module.add_function(wrap_pyfunction!(retry_after, module)?)?;
+    module.add("DEFAULT_BASE_URL", m::DEFAULT_BASE_URL)
+}
