@@ -27,7 +27,7 @@ venv:
 
 # build the Python package (debug) and install it into .venv, editable
 build-python: venv
-    cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --quiet
+    cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --quiet --features test-panic
 
 # Python binding: pytest (every shared fixture, schemas, threads), stubtest, mypy --strict
 test-python: build-python

@@ -551,6 +551,9 @@ impl UnknownEvent {
 }
 
 /// Raises a panic inside the guard; for the test that no panic escapes as `PanicException`.
+/// Compiled only with the `test-panic` feature, which `just build-python` (the test build)
+/// turns on; a package built by `pip install` does not have it.
+#[cfg(feature = "test-panic")]
 #[pyfunction]
 pub fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
     guard(py, || -> PyResult<()> {
@@ -565,6 +568,7 @@ pub fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
 /// Adds the functions and classes to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_event, m)?)?;
+    #[cfg(feature = "test-panic")]
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_class::<CallStarted>()?;
     m.add_class::<CallEnded>()?;
