@@ -93,7 +93,7 @@ setup-node:
 # build the Node addon (release) and regenerate bindings/node/index.js and index.d.ts
 build-node:
     test -d bindings/node/node_modules || just setup-node
-    cd bindings/node && npx napi build --platform --release
+    cd bindings/node && npx napi build --platform --release --features test-panic
 
 # fail if the build changed the committed, generated index.js / index.d.ts
 check-node-generated: build-node

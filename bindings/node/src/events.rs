@@ -46,7 +46,10 @@ fn to_usize(n: f64) -> usize {
 }
 
 /// Panics inside the guard: lets the tests check that a Rust panic becomes a thrown error and
-/// never aborts the process. Not part of the public API (not re-exported by `oneinbox.js`).
+/// never aborts the process. Not part of the public API (not re-exported by `oneinbox.js`), and
+/// compiled only with the `test-panic` feature, which `just build-node` (the test build) turns
+/// on; `npm install` builds without it.
+#[cfg(feature = "test-panic")]
 #[napi(js_name = "__triggerPanicForTests", skip_typescript)]
 pub fn trigger_panic_for_tests() -> napi::Result<()> {
     guard(|| -> napi::Result<()> {

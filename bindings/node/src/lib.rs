@@ -24,7 +24,9 @@ pub use auth::{
     NativeVerification,
 };
 pub use errors::NativeIssue;
-pub use events::{trigger_panic_for_tests, validate_event};
+#[cfg(feature = "test-panic")]
+pub use events::trigger_panic_for_tests;
+pub use events::validate_event;
 pub use fast::register_fast_path;
 pub use management::{
     new_api, retry_after, NativeApi, NativeFailure, NativeParsed, NativePrepared, NativeRequest,
