@@ -35,11 +35,18 @@ pub enum IssueCode {
     TooLarge,
     /// `too_deep`: arrays/objects are nested deeper than `max_depth`.
     TooDeep,
+    /// `too_many_issues`: more issues were found than are reported (the first
+    /// [`MAX_ISSUES`](crate::error::MAX_ISSUES)); always the last issue of the list. Added so that
+    /// a hostile body cannot make the report grow without bound.
+    TooManyIssues,
 }
+
+/// The most issues one report lists; past that a final `too_many_issues` issue says so.
+pub const MAX_ISSUES: usize = 100;
 
 impl IssueCode {
     /// Every code, in declaration order.
-    pub const ALL: [IssueCode; 10] = [
+    pub const ALL: [IssueCode; 11] = [
         IssueCode::InvalidJson,
         IssueCode::NotAnObject,
         IssueCode::MissingField,
@@ -50,6 +57,7 @@ impl IssueCode {
         IssueCode::DuplicateField,
         IssueCode::TooLarge,
         IssueCode::TooDeep,
+        IssueCode::TooManyIssues,
     ];
 
     /// The stable snake_case code, e.g. `"missing_field"`.
@@ -65,6 +73,7 @@ impl IssueCode {
             IssueCode::DuplicateField => "duplicate_field",
             IssueCode::TooLarge => "too_large",
             IssueCode::TooDeep => "too_deep",
+            IssueCode::TooManyIssues => "too_many_issues",
         }
     }
 }

@@ -32,7 +32,7 @@ mod parse;
 mod text;
 mod validate;
 
-pub use error::{Issue, IssueCode, UsageError, ValidationError};
+pub use error::{Issue, IssueCode, UsageError, ValidationError, MAX_ISSUES};
 pub use events::{
     Analysis, CallAnalyzed, CallEnded, CallFailed, CallRecordingAvailable, CallStarted, Event,
     Message, TranscriptFinal, TranscriptPartial, UnknownEvent, EVENT_NAMES,
@@ -40,7 +40,7 @@ pub use events::{
 pub use management::{
     Api, ApiError, HttpRequest, Method, Prepared, ResponseError, Webhook, WebhookStatus,
 };
-pub use parse::{parse_event, ParseOptions};
+pub use parse::{parse_event, ParseOptions, MAX_DEPTH_CEILING};
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[doc = include_str!("../../../README.md")]

@@ -12,7 +12,7 @@ use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Seq
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
 
-use crate::error::{Issue, IssueCode, ValidationError};
+use crate::error::{Issue, IssueCode, ValidationError, MAX_ISSUES};
 use crate::events::{
     Analysis, CallAnalyzed, CallEnded, CallFailed, CallRecordingAvailable, CallStarted, Event,
     Message, TranscriptFinal, TranscriptPartial, UnknownEvent, EVENT_NAMES,
@@ -47,10 +47,14 @@ pub struct ParseOptions {
     /// Default 1 MiB.
     pub max_body_bytes: usize,
     /// Arrays and objects nested deeper than this are rejected with `too_deep` (the top-level
-    /// object is depth 1). Default 64. The underlying parser stops at depth 128 whatever this
-    /// says, so values above 127 act as 127.
+    /// object is depth 1). Default 64. Values above [`MAX_DEPTH_CEILING`] act as the ceiling,
+    /// so that the verdict never depends on the underlying parser's own limit.
     pub max_depth: usize,
 }
+
+/// The deepest nesting any [`ParseOptions::max_depth`] allows: 126 (the underlying parser
+/// refuses a 128th level, and members read before `event` are replayed one level down).
+pub const MAX_DEPTH_CEILING: usize = 126;
 
 impl Default for ParseOptions {
     fn default() -> Self {
@@ -100,8 +104,10 @@ impl ParseOptions {
         }
         let mut ctx = Ctx {
             strict: self.strict,
-            max_depth: self.max_depth,
+            max_depth: self.max_depth.min(MAX_DEPTH_CEILING),
             issues: Vec::new(),
+            recorded: 0,
+            truncated: false,
             fatal: None,
             event: None,
         };
@@ -120,7 +126,18 @@ impl ParseOptions {
         }
         match result {
             Err(e) => Err(invalid_json(describe_json_error(body, &e))),
-            Ok(()) if !ctx.issues.is_empty() => Err(ValidationError::new(ctx.issues)),
+            Ok(()) if !ctx.issues.is_empty() => {
+                if ctx.truncated {
+                    ctx.issues.push(Issue::new(
+                        IssueCode::TooManyIssues,
+                        "",
+                        format!(
+                            "more than {MAX_ISSUES} issues; only the first {MAX_ISSUES} are listed"
+                        ),
+                    ));
+                }
+                Err(ValidationError::new(ctx.issues))
+            }
             Ok(()) => ctx.event.take().ok_or_else(|| {
                 ValidationError::new(vec![Issue::new(
                     IssueCode::InvalidJson,
@@ -207,6 +224,11 @@ struct Ctx {
     strict: bool,
     max_depth: usize,
     issues: Vec<Issue>,
+    /// How many issues were recorded (the list itself may be shorter for a moment while
+    /// nested issues are set aside); capped at [`MAX_ISSUES`].
+    recorded: usize,
+    /// More issues were found than are kept.
+    truncated: bool,
     fatal: Option<Issue>,
     /// The result, stored here rather than returned through serde's layers: an event is a
     /// few hundred bytes, and every layer would copy it.
@@ -255,11 +277,36 @@ impl Path<'_> {
 }
 
 impl Ctx {
+    /// `true` once [`MAX_ISSUES`] are kept: later issues are only counted, and their paths and
+    /// messages are never built, so a hostile body cannot make the report (or the time spent
+    /// on it) grow with the square of its size.
+    fn full(&mut self) -> bool {
+        if self.recorded >= MAX_ISSUES {
+            self.truncated = true;
+            return true;
+        }
+        false
+    }
+
     fn push(&mut self, code: IssueCode, path: &Path<'_>, message: String) {
+        if self.full() {
+            return;
+        }
+        self.recorded += 1;
         self.issues.push(Issue::new(code, path.pointer(), message));
     }
 
+    /// Forgets every issue (a non-object body gets exactly one).
+    fn clear(&mut self) {
+        self.issues.clear();
+        self.recorded = 0;
+        self.truncated = false;
+    }
+
     fn wrong_type(&mut self, path: &Path<'_>, expected: &str, found: &Value) {
+        if self.full() {
+            return;
+        }
         let message = format!(
             "{} must be {expected}, found {}",
             path.label(),
@@ -280,25 +327,39 @@ impl Ctx {
     /// that issues about the member itself can go first. Free when there are none.
     fn take_nested(&mut self, mark: usize) -> Vec<Issue> {
         if self.issues.len() > mark {
-            self.issues.split_off(mark)
+            let nested = self.issues.split_off(mark);
+            self.recorded -= nested.len();
+            nested
         } else {
             Vec::new()
         }
     }
 
-    /// Puts back what [`Ctx::take_nested`] took.
+    /// Puts back what [`Ctx::take_nested`] took, after the member's own issues; what no longer
+    /// fits under [`MAX_ISSUES`] is dropped from the end.
     fn restore(&mut self, nested: Vec<Issue>) {
         if !nested.is_empty() {
             self.issues.extend(nested);
+            if self.issues.len() > MAX_ISSUES {
+                self.issues.truncate(MAX_ISSUES);
+                self.truncated = true;
+            }
+            self.recorded = self.issues.len();
         }
     }
 
     fn missing(&mut self, path: &Path<'_>) {
+        if self.full() {
+            return;
+        }
         let message = format!("{} is required but missing", path.label());
         self.push(IssueCode::MissingField, path, message);
     }
 
     fn duplicate(&mut self, path: &Path<'_>) {
+        if self.full() {
+            return;
+        }
         let message = format!(
             "{} appears more than once in the same object; duplicate keys are rejected",
             path.label()
@@ -307,6 +368,9 @@ impl Ctx {
     }
 
     fn unknown_field(&mut self, path: &Path<'_>, owner: &str) {
+        if self.full() {
+            return;
+        }
         let message = format!(
             "{} is not a field of {owner} (strict mode rejects unknown members)",
             path.label()
@@ -489,6 +553,9 @@ fn take_string(ctx: &mut Ctx, path: &Path<'_>, v: Value, nullable: bool) -> Opti
 }
 
 fn invalid_value(ctx: &mut Ctx, path: &Path<'_>, expected: &str, found: &str) {
+    if ctx.full() {
+        return;
+    }
     let message = format!(
         "{} must be {expected}, found {}",
         path.label(),
@@ -754,7 +821,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
             depth: 1,
         }
         .visit_seq(seq)?;
-        self.ctx.issues.clear();
+        self.ctx.clear();
         self.not_an_object("an array");
         Ok(())
     }

@@ -107,3 +107,67 @@ mod tests {
         assert!(p.ends_with('…'));
     }
 }
+
+/// `s` with the value of every `token=` query parameter replaced by `[redacted]` (a parameter
+/// starts the string or follows `?`, `&` or `;`; its value ends at `&`, `#`, `"`, `'`, `;`,
+/// whitespace or the end). For Debug output, reprs and echoed error text: secret URL tokens
+/// must not reach logs.
+pub(crate) fn redact_url_tokens(s: &str) -> std::borrow::Cow<'_, str> {
+    const KEY: &str = "token=";
+    if !s.contains(KEY) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    let mut at_param_start = true;
+    while !rest.is_empty() {
+        if at_param_start && rest.starts_with(KEY) {
+            out.push_str(KEY);
+            let end = rest
+                .get(KEY.len()..)
+                .and_then(|v| v.find(['&', '#', '"', '\'', ';', ' ', '\n', '\r', '\t']))
+                .map_or(rest.len(), |i| i + KEY.len());
+            if end > KEY.len() {
+                out.push_str("[redacted]");
+            }
+            rest = rest.get(end..).unwrap_or_default();
+            at_param_start = false;
+            continue;
+        }
+        let Some(c) = rest.chars().next() else { break };
+        out.push(c);
+        at_param_start = matches!(c, '?' | '&' | ';');
+        rest = rest.get(c.len_utf8()..).unwrap_or_default();
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Debug-prints a string with its URL tokens redacted.
+pub(crate) struct RedactedStr<'a>(pub &'a str);
+
+impl std::fmt::Debug for RedactedStr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(redact_url_tokens(self.0).as_ref(), f)
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redact_url_tokens;
+
+    #[test]
+    fn url_tokens_are_redacted_wherever_they_appear() {
+        assert_eq!(
+            redact_url_tokens("https://x.com/h?a=1&token=s3cr3t#f"),
+            "https://x.com/h?a=1&token=[redacted]#f"
+        );
+        assert_eq!(redact_url_tokens("token=abc"), "token=[redacted]");
+        assert_eq!(
+            redact_url_tokens(r#"{"url":"https://x/h?token=abc"}"#),
+            r#"{"url":"https://x/h?token=[redacted]"}"#
+        );
+        assert_eq!(redact_url_tokens("mytoken=abc"), "mytoken=abc");
+        assert_eq!(redact_url_tokens("no secrets here"), "no secrets here");
+        assert_eq!(redact_url_tokens("é?token=ü&b"), "é?token=[redacted]&b");
+    }
+}

@@ -49,7 +49,7 @@ impl ParseOptions {
         let mut de = serde_json::Deserializer::from_str(text);
         let top = Top {
             strict: self.strict,
-            max_depth: self.max_depth,
+            max_depth: self.max_depth.min(crate::parse::MAX_DEPTH_CEILING),
         };
         top.deserialize(&mut de).is_ok() && de.end().is_ok()
     }

@@ -23,7 +23,7 @@ mod token;
 
 pub use receiver::{ReceiveError, Receiver};
 pub use signature::{sign, verify_signature, SigningSecret, DEFAULT_TOLERANCE_SECONDS};
-pub use token::{add_url_token, verify_url_token};
+pub use token::{add_url_token, redact_url_token, verify_url_token};
 
 use std::fmt;
 
@@ -200,6 +200,49 @@ mod tests {
             r.receive(bad_body, &headers2, Some("/h?token=t"), 100),
             Err(ReceiveError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn url_tokens_never_show_in_debug_output() {
+        use crate::management::{Api, CreateCall, CreateWebhook};
+        let token = "tok_do_not_log_me";
+        let url = add_url_token("https://example.com/hooks", token).expect("valid");
+        let args = CreateWebhook {
+            name: "n".into(),
+            url: url.clone(),
+            events: vec!["call.ended".into()],
+        };
+        let api = Api::new("oi_sk_test").expect("key");
+        let prepared = api.create_webhook(&args).expect("valid");
+        let call = CreateCall {
+            agent_id: "agt".into(),
+            to_number: "+15550000000".into(),
+            from_number: "+15550000001".into(),
+            webhook_url: Some(url.clone()),
+            ..CreateCall::default()
+        };
+        let body = format!(r#"{{"id":"wh_1","url":"{url}","secret":"whsec_x"}}"#);
+        let webhook = prepared
+            .parse_response(200, body.as_bytes())
+            .expect("a webhook");
+        let echoed = format!(r#"{{"detail":"bad url {url}"}}"#);
+        let api_error = prepared
+            .parse_response(400, echoed.as_bytes())
+            .expect_err("400");
+        for text in [
+            format!("{args:?}"),
+            format!("{prepared:?}"),
+            format!("{:?}", prepared.request()),
+            format!("{call:?}"),
+            format!("{webhook:?}"),
+            format!("{api_error:?} {api_error}"),
+        ] {
+            assert!(!text.contains(token), "{text}");
+            assert!(text.contains("token=[redacted]"), "{text}");
+        }
+        // The request itself still carries the token: it is what OneInbox must store.
+        let sent = String::from_utf8(prepared.request().body.clone().unwrap_or_default());
+        assert!(sent.map(|b| b.contains(token)).unwrap_or(false));
     }
 
     #[test]

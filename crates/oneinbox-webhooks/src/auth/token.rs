@@ -29,6 +29,14 @@ pub fn add_url_token(url: &str, token: &str) -> Result<String, UsageError> {
     if token.is_empty() {
         return Err(usage("/token", "`token` is empty"));
     }
+    // The URL standard silently drops tabs and newlines, so they are refused here instead of
+    // being handed back (a CR/LF in a URL that ends up in a header is an injection).
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(usage(
+            "/url",
+            "`url` must not contain whitespace or control characters",
+        ));
+    }
     match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
         _ => {
@@ -102,7 +110,7 @@ pub fn verify_url_token<S: AsRef<str>>(
         .map_or(request_url_or_query, |(a, _)| a);
     let query = match without_fragment.split_once('?') {
         Some((_, q)) => q,
-        None if without_fragment.contains("://") || without_fragment.starts_with('/') => "",
+        None if without_fragment.starts_with('/') || has_scheme(without_fragment) => "",
         None => without_fragment,
     };
     let mut tokens = url::form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k == PARAM);
@@ -125,6 +133,36 @@ pub fn verify_url_token<S: AsRef<str>>(
             None => Verification::fail(VerificationCode::TokenMismatch),
         },
     )
+}
+
+/// `scheme://…` at the start (RFC 3986 scheme characters), as opposed to a bare query string
+/// that merely contains a URL in a value.
+fn has_scheme(s: &str) -> bool {
+    match s.split_once("://") {
+        Some((scheme, _)) => {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+/// `text` with the value of every `token=` query parameter replaced by `[redacted]`: for logs,
+/// reprs and error messages that may hold a URL made by [`add_url_token`]. The SDK's own
+/// `Debug` output and error messages already do this.
+///
+/// ```
+/// use oneinbox_webhooks::auth::redact_url_token;
+///
+/// assert_eq!(
+///     redact_url_token("https://example.com/hooks?team=a&token=s3cr3t"),
+///     "https://example.com/hooks?team=a&token=[redacted]"
+/// );
+/// ```
+pub fn redact_url_token(text: &str) -> String {
+    crate::text::redact_url_tokens(text).into_owned()
 }
 
 pub(crate) fn check_secrets<S: AsRef<str>>(secrets: &[S]) -> Result<(), UsageError> {

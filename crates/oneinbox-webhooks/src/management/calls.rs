@@ -8,7 +8,7 @@ use super::decode::{expect_object, parse_json, Reader};
 use crate::error::ValidationError;
 
 /// Arguments of [`Api::create_call`](super::Api::create_call).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CreateCall {
     /// The agent that places the call (non-empty).
     pub agent_id: String,
@@ -157,5 +157,22 @@ pub(crate) fn decode_call(body: &[u8]) -> Result<Call, ValidationError> {
     match call {
         Some(c) if issues.is_empty() => Ok(c),
         _ => Err(ValidationError::new(issues)),
+    }
+}
+
+// Debug output redacts a secret URL token in the per-call `webhook_url`.
+impl std::fmt::Debug for CreateCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateCall")
+            .field("agent_id", &self.agent_id)
+            .field("to_number", &self.to_number)
+            .field("from_number", &self.from_number)
+            .field(
+                "webhook_url",
+                &self.webhook_url.as_deref().map(crate::text::RedactedStr),
+            )
+            .field("variables", &self.variables)
+            .field("metadata", &self.metadata)
+            .finish()
     }
 }

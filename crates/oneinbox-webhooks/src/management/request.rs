@@ -89,9 +89,9 @@ impl fmt::Debug for HttpRequest {
         let body = self.body.as_deref().map(String::from_utf8_lossy);
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
-            .field("url", &self.url)
+            .field("url", &crate::text::RedactedStr(&self.url))
             .field("headers", &Headers(&self.headers))
-            .field("body", &body)
+            .field("body", &body.as_deref().map(crate::text::RedactedStr))
             .finish()
     }
 }

@@ -100,6 +100,8 @@ fn clean(text: &str, secret: Option<&str>) -> String {
         Some(key) if !key.is_empty() => text.replace(key, "[redacted]"),
         _ => text.to_owned(),
     };
+    // A server that echoes a URL back must not put a secret URL token into our errors.
+    let scrubbed = crate::text::redact_url_tokens(&scrubbed).into_owned();
     let mut out = String::new();
     for (i, c) in scrubbed.chars().enumerate() {
         if i == MESSAGE_CHARS {

@@ -7,10 +7,10 @@ use serde_json::{Map, Value};
 
 use super::decode::{expect_object, parse_json, type_name, Reader};
 use crate::error::{Issue, IssueCode, ValidationError};
-use crate::text::child_index;
+use crate::text::{child_index, RedactedStr};
 
 /// Arguments of [`Api::create_webhook`](super::Api::create_webhook).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CreateWebhook {
     /// A name for people, 1–255 characters.
     pub name: String,
@@ -22,7 +22,7 @@ pub struct CreateWebhook {
 
 /// Arguments of [`Api::update_webhook`](super::Api::update_webhook). Only the fields that are
 /// `Some` are sent; at least one must be.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct UpdateWebhook {
     /// A new name, 1–255 characters.
     pub name: Option<String>,
@@ -120,7 +120,7 @@ impl Serialize for WebhookStatus {
 /// examples leave some out. Unknown members are kept in `extra`. Serializing (the JSON form
 /// used by the shared fixtures) writes the members that have a value, the secret included,
 /// the status normalized as in [`WebhookStatus::as_str`], then `extra`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 pub struct Webhook {
     /// The webhook id, used by update, delete, test and list-deliveries.
     pub id: String,
@@ -367,6 +367,45 @@ pub(crate) fn decode_nothing(body: &[u8]) -> Result<(), ValidationError> {
         return Ok(());
     }
     parse_json(body).map(|_| ())
+}
+
+// Debug output redacts secret URL tokens (`?token=...`) in URLs; the webhook secret is a
+// [`Secret`], redacted on its own.
+impl fmt::Debug for CreateWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateWebhook")
+            .field("name", &self.name)
+            .field("url", &RedactedStr(&self.url))
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+impl fmt::Debug for UpdateWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateWebhook")
+            .field("name", &self.name)
+            .field("url", &self.url.as_deref().map(RedactedStr))
+            .field("events", &self.events)
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("url", &self.url.as_deref().map(RedactedStr))
+            .field("events", &self.events)
+            .field("secret", &self.secret)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 #[cfg(test)]
