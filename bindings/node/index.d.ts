@@ -135,6 +135,9 @@ export declare function newApi(apiKey: string, baseUrl?: string | undefined | nu
  */
 export declare function newReceiver(urlTokens: Array<string> | undefined | null, signingSecrets: Array<string> | undefined | null, tolerance: number, strict: boolean, maxBodyBytes: number, maxDepth: number): NativeReceiver | Array<NativeIssue>
 
+/** `redact_url_token(text)`. */
+export declare function redactUrlToken(text: string): string
+
 /**
  * `retry_after(headers, now)`: seconds to wait from a `Retry-After` header, or `null`.
  * `now` is Unix seconds.

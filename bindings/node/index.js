@@ -842,6 +842,7 @@ module.exports.NativeReceiver = nativeBinding.NativeReceiver
 module.exports.addUrlToken = nativeBinding.addUrlToken
 module.exports.newApi = nativeBinding.newApi
 module.exports.newReceiver = nativeBinding.newReceiver
+module.exports.redactUrlToken = nativeBinding.redactUrlToken
 module.exports.retryAfter = nativeBinding.retryAfter
 module.exports.sign = nativeBinding.sign
 module.exports.validateEvent = nativeBinding.validateEvent

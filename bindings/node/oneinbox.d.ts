@@ -440,6 +440,8 @@ export function sign(secret: string | Secret, msgId: string, timestamp: number |
 
 /** Sets (or replaces) the `token` query parameter of an absolute http(s) URL. */
 export function addUrlToken(url: string, token: string | Secret): string
+/** `text` with every `token=` query value replaced by `[redacted]` (for logs). */
+export function redactUrlToken(text: string): string
 
 /** Checks the `token` query parameter of a request URL, path or query, in constant time. */
 export function verifyUrlToken(url: string | URL, secrets: Secrets): Verification

@@ -405,6 +405,17 @@ class Webhook {
       Object.defineProperty(this, 'secret', { value: new Secret(fields.secret), enumerable: true, writable: true, configurable: true })
     }
   }
+
+  /** `JSON.stringify` and `util.inspect` show the secret and any URL token as `[redacted]`. */
+  toJSON() {
+    const out = { ...this }
+    if (typeof out.url === 'string') out.url = redactUrlToken(out.url)
+    return out
+  }
+
+  [inspect.custom](depth, options, inspectFn) {
+    return `Webhook ${inspectFn(this.toJSON(), options)}`
+  }
 }
 
 const pageHandles = new WeakMap()
@@ -480,7 +491,12 @@ class PreparedRequest {
   }
 
   toJSON() {
-    return { method: this.method, url: this.url, headers: redactHeaders(this.headers), body: this.body }
+    return {
+      method: this.method,
+      url: redactUrlToken(this.url),
+      headers: redactHeaders(this.headers),
+      body: typeof this.body === 'string' ? redactUrlToken(this.body) : this.body,
+    }
   }
 
   [inspect.custom](depth, options, inspectFn) {
@@ -726,6 +742,15 @@ function sign(secret, msgId, timestamp, body) {
 }
 
 /** Sets (or replaces) the `token` query parameter of `url`, percent-encoded. */
+/**
+ * `text` with every `token=` query value replaced by `[redacted]`: for logging URLs that carry
+ * a secret URL token. The SDK's own inspect/JSON output already does this.
+ */
+function redactUrlToken(text) {
+  if (typeof text !== 'string') throw new TypeError(`redactUrlToken: text must be a string, got ${describeType(text)}`)
+  return callNative(() => native.redactUrlToken(text))
+}
+
 function addUrlToken(url, token) {
   if (typeof url !== 'string') throw new TypeError(`addUrlToken: url must be a string, got ${describeType(url)}`)
   const [t] = secretList(token, 'token')
@@ -828,6 +853,7 @@ module.exports = {
   verifySignature,
   sign,
   addUrlToken,
+  redactUrlToken,
   verifyUrlToken,
   newUrlToken,
   Receiver,

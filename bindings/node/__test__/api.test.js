@@ -25,6 +25,7 @@ test('exports exactly the public API', () => {
     'addUrlToken',
     'newUrlToken',
     'parseEvent',
+    'redactUrlToken',
     'retryAfter',
     'sign',
     'verifySignature',

@@ -327,3 +327,20 @@ test('loopback: every endpoint sent with fetch arrives with its method, path, he
     await new Promise((resolve) => server.close(resolve))
   }
 })
+
+test('url tokens never show in inspect or JSON output', () => {
+  const { addUrlToken, redactUrlToken } = require('..')
+  const token = 'tok_do_not_log_me'
+  const url = addUrlToken('https://example.com/hooks', token)
+  const req = new Api('oi_sk_test').createWebhook({ name: 'n', url, events: ['call.ended'] })
+  assert.ok(!util.inspect(req).includes(token))
+  assert.ok(!JSON.stringify(req).includes(token))
+  const webhook = req.parseResponse(200, JSON.stringify({ id: 'wh_1', url }))
+  assert.ok(!util.inspect(webhook).includes(token))
+  assert.ok(!JSON.stringify(webhook).includes(token))
+  assert.ok(util.inspect(webhook).includes('token=[redacted]'))
+  assert.equal(redactUrlToken(url), 'https://example.com/hooks?token=[redacted]')
+  // The request itself still carries it: OneInbox has to store the URL.
+  assert.ok(req.body.includes(token))
+  assert.equal(webhook.url, url)
+})

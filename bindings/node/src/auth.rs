@@ -93,6 +93,12 @@ pub fn add_url_token(url: String, token: String) -> napi::Result<Either<String, 
     guard(|| Ok(or_issues(auth::add_url_token(&url, &token), |s| s)))
 }
 
+/// `redact_url_token(text)`.
+#[napi(js_name = "redactUrlToken")]
+pub fn redact_url_token(text: String) -> napi::Result<String> {
+    guard(|| Ok(auth::redact_url_token(&text)))
+}
+
 /// `verify_url_token(request_url_or_query, secrets)`.
 #[napi(js_name = "verifyUrlToken")]
 pub fn verify_url_token(

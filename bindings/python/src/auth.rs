@@ -208,6 +208,12 @@ fn _verification(
     })
 }
 
+/// `redact_url_token(text)`: `text` with every `token=` query value replaced by `[redacted]`.
+#[pyfunction]
+pub fn redact_url_token(py: Python<'_>, text: String) -> PyResult<String> {
+    guard(py, || Ok(a::redact_url_token(&text)))
+}
+
 /// Sets (or replaces) the `token` query parameter of `url`, percent-encoded, keeping the rest
 /// of the URL.
 #[pyfunction]
@@ -386,6 +392,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Verification>()?;
     m.add_class::<Receiver>()?;
     m.add_function(wrap_pyfunction!(add_url_token, m)?)?;
+    m.add_function(wrap_pyfunction!(redact_url_token, m)?)?;
     m.add_function(wrap_pyfunction!(verify_url_token, m)?)?;
     m.add_function(wrap_pyfunction!(verify_signature, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;

@@ -47,7 +47,12 @@ fn record_repr<T: Serialize>(
             None | Some(Value::Null) => {}
             Some(_) if *name == "secret" => parts.push("secret=Secret('[redacted]')".to_owned()),
             Some(field) => {
-                let shown = short_repr(&value_to_py(py, field)?)?;
+                // Secret URL tokens in URLs never reach a repr.
+                let field = match field {
+                    Value::String(s) => Value::String(oneinbox_webhooks::auth::redact_url_token(s)),
+                    other => other.clone(),
+                };
+                let shown = short_repr(&value_to_py(py, &field)?)?;
                 parts.push(format!("{name}={shown}"));
             }
         }
@@ -423,7 +428,8 @@ impl PreparedRequest {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || {
             let r = self.request();
-            let url = short_repr(PyString::new(py, &r.url).as_any())?;
+            let url = oneinbox_webhooks::auth::redact_url_token(&r.url);
+            let url = short_repr(PyString::new(py, &url).as_any())?;
             Ok(format!(
                 "PreparedRequest(method='{}', url={url})",
                 r.method.as_str()

@@ -383,3 +383,18 @@ def test_loopback_error_and_retry_after(server: tuple[str, list[Seen]]) -> None:
         with pytest.raises(ApiError) as e:
             p2.parse_response(err.code, err.read())
         assert e.value.retryable and isinstance(e.value, OneInboxError)
+
+
+def test_url_tokens_never_show_in_reprs() -> None:
+    import oneinbox_webhooks as ow
+
+    token = "tok_do_not_log_me"
+    url = ow.add_url_token("https://example.com/hooks", token)
+    req = ow.Api("oi_sk_test").create_webhook(name="n", url=url, events=["call.ended"])
+    assert token not in repr(req)
+    webhook = req.parse_response(200, json.dumps({"id": "wh_1", "url": url}).encode())
+    assert token not in repr(webhook)
+    assert "token=[redacted]" in repr(webhook)
+    assert ow.redact_url_token(url) == "https://example.com/hooks?token=[redacted]"
+    # The request itself still carries it: OneInbox has to store the URL.
+    assert req.body is not None and token.encode() in req.body

@@ -34,6 +34,7 @@ __all__ = [
     "Verification",
     "Receiver",
     "add_url_token",
+    "redact_url_token",
     "verify_url_token",
     "verify_signature",
     "sign",
@@ -550,6 +551,8 @@ class Receiver:
 
 def retry_after(headers: _Headers, *, now: Optional[float] = None) -> Optional[float]: ...
 def add_url_token(url: str, token: str) -> str: ...
+def redact_url_token(text: str) -> str:
+    """``text`` with every ``token=`` query value replaced by ``[redacted]`` (for logs)."""
 def verify_url_token(request_url_or_query: str, secrets: _Secrets) -> Verification: ...
 def verify_signature(
     headers: _Headers,
