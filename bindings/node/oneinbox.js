@@ -151,7 +151,14 @@ function checkParseOptions(options, where) {
 // lone surrogate cannot be encoded as UTF-8 (it would become U+FFFD), so the bytes the core
 // sees would differ from the text JSON.parse reads: it is rejected like invalid UTF-8.
 function rawBody(body, fn) {
-  if (body instanceof Uint8Array) return { bytes: body, text: undefined }
+  if (body instanceof Uint8Array) {
+    // A view of a SharedArrayBuffer could change under another worker between validation and
+    // JSON.parse; copy it so that what is parsed is exactly what was validated.
+    if (typeof SharedArrayBuffer !== 'undefined' && body.buffer instanceof SharedArrayBuffer) {
+      return { bytes: Buffer.from(body), text: undefined }
+    }
+    return { bytes: body, text: undefined }
+  }
   if (typeof body === 'string') {
     if (!isWellFormed(body)) {
       throw new ValidationError([

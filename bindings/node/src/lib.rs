@@ -20,8 +20,8 @@ mod fast;
 mod management;
 
 pub use auth::{
-    add_url_token, new_receiver, sign, verify_signature, verify_url_token, NativeReceiver,
-    NativeVerification,
+    add_url_token, new_receiver, redact_url_token, sign, verify_signature, verify_url_token,
+    NativeReceiver, NativeVerification,
 };
 pub use errors::NativeIssue;
 #[cfg(feature = "test-panic")]
