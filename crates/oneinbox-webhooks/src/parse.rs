@@ -128,13 +128,7 @@ impl ParseOptions {
             Err(e) => Err(invalid_json(describe_json_error(body, &e))),
             Ok(()) if !ctx.issues.is_empty() => {
                 if ctx.truncated {
-                    ctx.issues.push(Issue::new(
-                        IssueCode::TooManyIssues,
-                        "",
-                        format!(
-                            "more than {MAX_ISSUES} issues; only the first {MAX_ISSUES} are listed"
-                        ),
-                    ));
+                    ctx.issues.push(too_many_issues());
                 }
                 Err(ValidationError::new(ctx.issues))
             }
@@ -147,6 +141,57 @@ impl ParseOptions {
             }),
         }
     }
+}
+
+/// Reads any JSON document with the same rules as an event body: valid UTF-8 JSON only,
+/// duplicate keys rejected at any depth, nesting limited to `max_depth` (capped at
+/// [`MAX_DEPTH_CEILING`]). For management responses.
+pub(crate) fn parse_value(body: &[u8], max_depth: usize) -> Result<Value, ValidationError> {
+    if let Some(why) = encoding_fault(body) {
+        return Err(invalid_json(why));
+    }
+    let mut ctx = Ctx {
+        strict: false,
+        max_depth: max_depth.min(MAX_DEPTH_CEILING),
+        issues: Vec::new(),
+        recorded: 0,
+        truncated: false,
+        fatal: None,
+        event: None,
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let result = ValueSeed {
+        ctx: &mut ctx,
+        path: Path::Root,
+        depth: 1,
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v));
+    if let Some(fatal) = ctx.fatal.take() {
+        let mut rest = serde_json::Deserializer::from_slice(body);
+        if let Err(e) = de::IgnoredAny::deserialize(&mut rest).and_then(|_| rest.end()) {
+            return Err(invalid_json(describe_json_error(body, &e)));
+        }
+        return Err(ValidationError::new(vec![fatal]));
+    }
+    match result {
+        Err(e) => Err(invalid_json(describe_json_error(body, &e))),
+        Ok(_) if !ctx.issues.is_empty() => {
+            if ctx.truncated {
+                ctx.issues.push(too_many_issues());
+            }
+            Err(ValidationError::new(ctx.issues))
+        }
+        Ok(v) => Ok(v),
+    }
+}
+
+fn too_many_issues() -> Issue {
+    Issue::new(
+        IssueCode::TooManyIssues,
+        "",
+        format!("more than {MAX_ISSUES} issues; only the first {MAX_ISSUES} are listed"),
+    )
 }
 
 fn invalid_json(why: String) -> ValidationError {

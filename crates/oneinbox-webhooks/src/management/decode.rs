@@ -9,30 +9,20 @@ use crate::text::child;
 /// Parses a response body as one JSON text. Nesting past serde_json's recursion limit gives
 /// `too_deep`; anything else that is not JSON gives `invalid_json`.
 pub(crate) fn parse_json(body: &[u8]) -> Result<Value, ValidationError> {
-    serde_json::from_slice::<Value>(body).map_err(|e| {
-        let text = e.to_string();
-        let issue = if text.starts_with("recursion limit exceeded") {
-            Issue::new(
-                IssueCode::TooDeep,
-                "",
-                "the response body is nested too deeply to parse",
-            )
-        } else if body.iter().all(u8::is_ascii_whitespace) {
-            Issue::new(
-                IssueCode::InvalidJson,
-                "",
-                "expected a JSON response body, found an empty body",
-            )
-        } else {
-            Issue::new(
-                IssueCode::InvalidJson,
-                "",
-                format!("the response body is not valid JSON: {text}"),
-            )
-        };
-        ValidationError::new(vec![issue])
-    })
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ValidationError::new(vec![Issue::new(
+            IssueCode::InvalidJson,
+            "",
+            "expected a JSON response body, found an empty body",
+        )]));
+    }
+    // The event parser's reader: duplicate keys are rejected (never last-wins), nesting is
+    // bounded, strings are checked.
+    crate::parse::parse_value(body, RESPONSE_MAX_DEPTH)
 }
+
+/// How deeply a management response may nest (the documented ones need 4 levels).
+const RESPONSE_MAX_DEPTH: usize = 64;
 
 /// A short name of a JSON value's type, for messages.
 pub(crate) fn type_name(v: &Value) -> &'static str {
