@@ -697,7 +697,14 @@ const DEFAULT_TOLERANCE_SECONDS = 300
 function secretList(value, name) {
   const list = Array.isArray(value) ? value : [value]
   return list.map((s, i) => {
-    if (typeof s === 'string') return s
+    if (typeof s === 'string') {
+      // A lone surrogate would silently become U+FFFD on its way to Rust: a different secret.
+      if (!isWellFormed(s)) {
+        const path = Array.isArray(value) ? `/${name}/${i}` : `/${name}`
+        throw new UsageError([{ code: 'invalid_value', path, message: `${name} holds a lone UTF-16 surrogate, which is not text` }])
+      }
+      return s
+    }
     if (s instanceof Secret) return s.reveal()
     throw new TypeError(`${name}${Array.isArray(value) ? `[${i}]` : ''} must be a string or a Secret, got ${describeType(s)}`)
   })

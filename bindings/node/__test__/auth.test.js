@@ -223,3 +223,8 @@ test('secrets never appear in inspect, JSON or errors', () => {
   }
   for (const text of texts) assert.ok(!text.includes('TOPSECRET'), text)
 })
+
+test('a secret with a lone surrogate is refused, not altered', () => {
+  const { verifyUrlToken, UsageError } = require('..')
+  assert.throws(() => verifyUrlToken('/h?token=x', ['tok\ud800']), UsageError)
+})

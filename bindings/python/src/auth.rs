@@ -97,7 +97,9 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Secrets {
             if let Ok(s) = item.cast::<Secret>() {
                 out.push(s.get().expose());
             } else if let Ok(s) = item.cast::<PyString>() {
-                out.push(s.to_string_lossy().into_owned());
+                // Strict: a lone surrogate raises UnicodeEncodeError rather than silently
+                // becoming U+FFFD (a different secret from the one given).
+                out.push(s.to_cow()?.into_owned());
             } else {
                 return Err(PyTypeError::new_err(format!(
                     "each secret must be a str or a Secret, not {}",

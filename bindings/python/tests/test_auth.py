@@ -312,3 +312,10 @@ def test_exports() -> None:
         assert name in ow.__all__
     assert ow.DEFAULT_TOLERANCE_SECONDS == 300
 
+
+
+def test_a_secret_with_a_lone_surrogate_is_refused_not_altered() -> None:
+    import oneinbox_webhooks as ow
+
+    with pytest.raises(UnicodeEncodeError):
+        ow.verify_url_token("/h?token=x", ["tok\ud800"])
