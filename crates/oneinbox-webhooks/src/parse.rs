@@ -102,44 +102,19 @@ impl ParseOptions {
         if let Some(why) = encoding_fault(body) {
             return Err(invalid_json(why));
         }
-        let mut ctx = Ctx {
-            strict: self.strict,
-            max_depth: self.max_depth.min(MAX_DEPTH_CEILING),
-            issues: Vec::new(),
-            recorded: 0,
-            truncated: false,
-            fatal: None,
-            event: None,
-        };
+        let mut ctx = Ctx::new(self.strict, self.max_depth);
         let mut de = serde_json::Deserializer::from_slice(body);
         let result = TopSeed { ctx: &mut ctx }
             .deserialize(&mut de)
             .and_then(|()| de.end());
-        if let Some(fatal) = ctx.fatal.take() {
-            // Reading stopped at the fault; a syntax error further on still takes precedence
-            // (the check skips values without recursion, so any depth is safe).
-            let mut rest = serde_json::Deserializer::from_slice(body);
-            if let Err(e) = de::IgnoredAny::deserialize(&mut rest).and_then(|_| rest.end()) {
-                return Err(invalid_json(describe_json_error(body, &e)));
-            }
-            return Err(ValidationError::new(vec![fatal]));
-        }
-        match result {
-            Err(e) => Err(invalid_json(describe_json_error(body, &e))),
-            Ok(()) if !ctx.issues.is_empty() => {
-                if ctx.truncated {
-                    ctx.issues.push(too_many_issues());
-                }
-                Err(ValidationError::new(ctx.issues))
-            }
-            Ok(()) => ctx.event.take().ok_or_else(|| {
-                ValidationError::new(vec![Issue::new(
-                    IssueCode::InvalidJson,
-                    "",
-                    "the body could not be read as an event",
-                )])
-            }),
-        }
+        ctx.conclude(body, result)?;
+        ctx.event.take().ok_or_else(|| {
+            ValidationError::new(vec![Issue::new(
+                IssueCode::InvalidJson,
+                "",
+                "the body could not be read as an event",
+            )])
+        })
     }
 }
 
@@ -150,15 +125,7 @@ pub(crate) fn parse_value(body: &[u8], max_depth: usize) -> Result<Value, Valida
     if let Some(why) = encoding_fault(body) {
         return Err(invalid_json(why));
     }
-    let mut ctx = Ctx {
-        strict: false,
-        max_depth: max_depth.min(MAX_DEPTH_CEILING),
-        issues: Vec::new(),
-        recorded: 0,
-        truncated: false,
-        fatal: None,
-        event: None,
-    };
+    let mut ctx = Ctx::new(false, max_depth);
     let mut de = serde_json::Deserializer::from_slice(body);
     let result = ValueSeed {
         ctx: &mut ctx,
@@ -167,23 +134,7 @@ pub(crate) fn parse_value(body: &[u8], max_depth: usize) -> Result<Value, Valida
     }
     .deserialize(&mut de)
     .and_then(|v| de.end().map(|()| v));
-    if let Some(fatal) = ctx.fatal.take() {
-        let mut rest = serde_json::Deserializer::from_slice(body);
-        if let Err(e) = de::IgnoredAny::deserialize(&mut rest).and_then(|_| rest.end()) {
-            return Err(invalid_json(describe_json_error(body, &e)));
-        }
-        return Err(ValidationError::new(vec![fatal]));
-    }
-    match result {
-        Err(e) => Err(invalid_json(describe_json_error(body, &e))),
-        Ok(_) if !ctx.issues.is_empty() => {
-            if ctx.truncated {
-                ctx.issues.push(too_many_issues());
-            }
-            Err(ValidationError::new(ctx.issues))
-        }
-        Ok(v) => Ok(v),
-    }
+    ctx.conclude(body, result)
 }
 
 fn too_many_issues() -> Issue {
@@ -322,6 +273,45 @@ impl Path<'_> {
 }
 
 impl Ctx {
+    fn new(strict: bool, max_depth: usize) -> Self {
+        Ctx {
+            strict,
+            max_depth: max_depth.min(MAX_DEPTH_CEILING),
+            issues: Vec::new(),
+            recorded: 0,
+            truncated: false,
+            fatal: None,
+            event: None,
+        }
+    }
+
+    /// The verdict of one read: a fatal issue (unless a syntax error further on takes
+    /// precedence), a syntax error, or every issue collected; otherwise the value read.
+    fn conclude<T>(
+        &mut self,
+        body: &[u8],
+        result: Result<T, serde_json::Error>,
+    ) -> Result<T, ValidationError> {
+        if let Some(fatal) = self.fatal.take() {
+            // Reading stopped at the fault; a syntax error further on still takes precedence
+            // (the check skips values without recursion, so any depth is safe).
+            let mut rest = serde_json::Deserializer::from_slice(body);
+            if let Err(e) = de::IgnoredAny::deserialize(&mut rest).and_then(|_| rest.end()) {
+                return Err(invalid_json(describe_json_error(body, &e)));
+            }
+            return Err(ValidationError::new(vec![fatal]));
+        }
+        let value = result.map_err(|e| invalid_json(describe_json_error(body, &e)))?;
+        if !self.issues.is_empty() {
+            let mut issues = std::mem::take(&mut self.issues);
+            if self.truncated {
+                issues.push(too_many_issues());
+            }
+            return Err(ValidationError::new(issues));
+        }
+        Ok(value)
+    }
+
     /// `true` once [`MAX_ISSUES`] are kept: later issues are only counted, and their paths and
     /// messages are never built, so a hostile body cannot make the report (or the time spent
     /// on it) grow with the square of its size.
