@@ -124,7 +124,9 @@ unsafe extern "C" fn validate_event_fast(
     } else {
         // SAFETY: N-API's `data` points at the view's first byte (already adjusted by its
         // offset) and the view holds `length` bytes; the view is an argument of this call, so
-        // it stays alive and, JavaScript being blocked, unchanged until we return.
+        // it stays alive until we return, and this thread's JavaScript is blocked. Another
+        // worker could still write a view of a SharedArrayBuffer, so `oneinbox.js` copies such
+        // views before calling (see `rawBody`): only unshared memory reaches here.
         unsafe { std::slice::from_raw_parts(data.cast::<u8>(), length) }
     };
     let mut opts = ParseOptions::default();
