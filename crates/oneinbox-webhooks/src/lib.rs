@@ -7,7 +7,7 @@
 //!   "messages":[{"role":"agent","content":"Hi! How can I help you today?"}]}"#;
 //! match parse_event(body)? {
 //!     Event::TranscriptFinal(t) => assert_eq!(t.messages.len(), 1),
-//!     other => println!("ignoring {}", other.name()),
+//!     other => assert!(!other.name().is_empty()), // other events: ignore or log
 //! }
 //! # Ok::<(), oneinbox_webhooks::ValidationError>(())
 //! ```

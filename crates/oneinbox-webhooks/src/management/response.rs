@@ -198,8 +198,8 @@ pub(crate) fn parse_error_response(status: u16, body: &[u8], secret: Option<&str
 /// case-insensitively).
 ///
 /// The value is either delta-seconds (`"120"`) or an HTTP date (`"Wed, 21 Oct 2015 07:28:00
-/// GMT"`, read with `httpdate`), compared with `now` (pass `SystemTime::now()`; the crate
-/// never reads the clock). A date that is not after `now` gives `Some(Duration::ZERO)`: retry
+/// GMT"`, read with `httpdate`), compared with `now` (the caller passes the current time; the
+/// crate never reads the clock). A date that is not after `now` gives `Some(Duration::ZERO)`: retry
 /// now. A missing, empty or unreadable value, or a number too large for `u64`, gives `None`.
 ///
 /// ```
