@@ -24,6 +24,7 @@
 )]
 
 pub mod auth;
+pub mod build;
 pub mod error;
 pub mod events;
 mod formats;

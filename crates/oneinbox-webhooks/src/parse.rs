@@ -657,29 +657,41 @@ impl Field {
         }
     }
 
-    pub(crate) fn bit(self) -> u16 {
+    pub(crate) const fn bit(self) -> u16 {
         1 << (self as u16)
     }
 
+    /// The bits of the fields required (and non-null) even in lenient mode.
+    pub(crate) const ALWAYS_REQUIRED: u16 = Field::CallId.bit() | Field::Messages.bit();
+
     /// Required (and non-null) even in lenient mode.
     pub(crate) fn always_required(self) -> bool {
-        matches!(self, Field::CallId | Field::Messages)
+        Field::ALWAYS_REQUIRED & self.bit() != 0
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Kind {
+/// One of the seven documented events.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Kind {
+    /// `call.started`
     CallStarted,
+    /// `call.ended`
     CallEnded,
+    /// `call.analyzed`
     CallAnalyzed,
+    /// `call.failed`
     CallFailed,
+    /// `call.recording.available`
     CallRecordingAvailable,
+    /// `transcript.partial`
     TranscriptPartial,
+    /// `transcript.final`
     TranscriptFinal,
 }
 
 impl Kind {
-    pub(crate) fn from_name(name: &str) -> Option<Kind> {
+    /// The event of a wire name; `None` for a name this version does not know.
+    pub fn from_name(name: &str) -> Option<Kind> {
         Some(match name {
             "call.started" => Kind::CallStarted,
             "call.ended" => Kind::CallEnded,
@@ -692,7 +704,8 @@ impl Kind {
         })
     }
 
-    fn name(self) -> &'static str {
+    /// The wire name, e.g. `"call.ended"`.
+    pub fn name(self) -> &'static str {
         match self {
             Kind::CallStarted => CallStarted::EVENT,
             Kind::CallEnded => CallEnded::EVENT,
@@ -704,8 +717,42 @@ impl Kind {
         }
     }
 
+    /// The bits ([`Field::bit`]) of [`Kind::fields`].
+    pub(crate) fn mask(self) -> u16 {
+        const fn bits(fields: &[Field]) -> u16 {
+            match fields {
+                [first, rest @ ..] => first.bit() | bits(rest),
+                [] => 0,
+            }
+        }
+        const STARTED: u16 = bits(Kind::CallStarted.fields());
+        const ENDED: u16 = bits(Kind::CallEnded.fields());
+        const ANALYZED: u16 = bits(Kind::CallAnalyzed.fields());
+        const FAILED: u16 = bits(Kind::CallFailed.fields());
+        const RECORDING: u16 = bits(Kind::CallRecordingAvailable.fields());
+        const TRANSCRIPT: u16 = bits(Kind::TranscriptFinal.fields());
+        match self {
+            Kind::CallStarted => STARTED,
+            Kind::CallEnded => ENDED,
+            Kind::CallAnalyzed => ANALYZED,
+            Kind::CallFailed => FAILED,
+            Kind::CallRecordingAvailable => RECORDING,
+            Kind::TranscriptPartial | Kind::TranscriptFinal => TRANSCRIPT,
+        }
+    }
+
+    /// The bits of the fields that must be present: all of them in strict mode, those that
+    /// are [`Field::always_required`] in lenient mode.
+    pub(crate) fn required_mask(self, strict: bool) -> u16 {
+        if strict {
+            self.mask()
+        } else {
+            self.mask() & Field::ALWAYS_REQUIRED
+        }
+    }
+
     /// The guide's fields for this event, in the guide's order.
-    pub(crate) fn fields(self) -> &'static [Field] {
+    pub(crate) const fn fields(self) -> &'static [Field] {
         use Field::*;
         match self {
             Kind::CallStarted => &[CallId, AgentId, ToNumber, FromNumber, CreatedAt],

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use oneinbox_webhooks::build::{self, BuildError, ValueBuilder};
 use oneinbox_webhooks::{Event, IssueCode, ParseOptions, ValidationError};
 use serde_json::{json, Value};
 
@@ -74,6 +75,28 @@ fn run(
         let checked = opts.validate(&body);
         if checked.as_ref().err() != result.as_ref().err() {
             return Err(format!("{mode}: validate() disagrees with parse(): {checked:?}").into());
+        }
+        // A builder gets the same verdict, and builds what `parse` parsed: the same value
+        // whether the fast pass built it or the parsed event was walked, and the same as the
+        // event's own serialization.
+        let built = opts.parse_with(&body, &mut ValueBuilder);
+        match (&result, built) {
+            (Ok(event), Ok(value)) => {
+                // Compared as text, so that member order counts too.
+                let Ok(walked) = build::event(event, &mut ValueBuilder);
+                let (value, walked) = (value.to_string(), walked.to_string());
+                let written = String::from_utf8_lossy(&event.to_json()).into_owned();
+                if value != walked || value != written {
+                    return Err(format!(
+                        "{mode}: parse_with built {value}\nwalking the event gives {walked}\nto_json gives {written}"
+                    )
+                    .into());
+                }
+            }
+            (Err(expected), Err(BuildError::Invalid(got))) if *expected == got => {}
+            (_, built) => {
+                return Err(format!("{mode}: parse_with disagrees with parse(): {built:?}").into())
+            }
         }
         let got = verdict(&result);
         if got != fixture[mode] {

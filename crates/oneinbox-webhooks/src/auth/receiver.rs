@@ -99,6 +99,21 @@ impl Receiver {
         url: Option<&str>,
         now: i64,
     ) -> Result<Event, ReceiveError> {
+        self.authenticate(body, headers, url, now)
+            .map_err(ReceiveError::Unauthenticated)?;
+        Ok(self.options.parse(body)?)
+    }
+
+    /// The authentication half of [`Receiver::receive`]: the failed check, if any. For
+    /// callers that then parse the body themselves, e.g. with
+    /// [`ParseOptions::parse_with`] and the options of [`Receiver::parse_options`].
+    pub fn authenticate<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        body: &[u8],
+        headers: &[(K, V)],
+        url: Option<&str>,
+        now: i64,
+    ) -> Result<(), Verification> {
         if !self.url_tokens.is_empty() {
             let v = match url {
                 Some(url) => verify_url_token(url, &self.url_tokens)
@@ -106,16 +121,21 @@ impl Receiver {
                 None => Verification::fail(VerificationCode::MissingToken),
             };
             if !v.ok {
-                return Err(ReceiveError::Unauthenticated(v));
+                return Err(v);
             }
         }
         if !self.signing_secrets.is_empty() {
             let v = verify_with(headers, body, &self.signing_secrets, now, self.tolerance);
             if !v.ok {
-                return Err(ReceiveError::Unauthenticated(v));
+                return Err(v);
             }
         }
-        Ok(self.options.parse(body)?)
+        Ok(())
+    }
+
+    /// How bodies are parsed (see [`Receiver::with_parse_options`]).
+    pub fn parse_options(&self) -> &ParseOptions {
+        &self.options
     }
 }
 
