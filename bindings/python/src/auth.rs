@@ -14,7 +14,7 @@ use pyo3::{intern, Borrowed};
 
 use crate::errors::{guard, to_py_err};
 use crate::events::{
-    detached, event_to_py, parse_options, with_body_of, Limit, DEFAULT_MAX_BODY_BYTES,
+    detached, parse_options, parse_to_py, with_body_of, Limit, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_DEPTH,
 };
 use crate::management::Secret;
@@ -364,15 +364,13 @@ impl Receiver {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let now = now_or_current(now);
-            let result = with_body_of(py, "receive", body, |bytes| {
+            with_body_of(py, "receive", body, |bytes| {
                 detached(py, &self.options, bytes, |b| {
-                    self.inner.receive(b, &headers.0, url.as_deref(), now)
+                    self.inner.authenticate(b, &headers.0, url.as_deref(), now)
                 })
-            })?;
-            match result {
-                Ok(event) => event_to_py(py, event),
-                Err(e) => Err(to_py_err(py, e)),
-            }
+                .map_err(|v| to_py_err(py, a::ReceiveError::Unauthenticated(v)))?;
+                parse_to_py(py, &self.options, bytes)
+            })?
         })
     }
 

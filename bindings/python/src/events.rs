@@ -1,27 +1,31 @@
 //! `parse_event` and the event classes: thin wrappers over the core's `events` module.
 //!
-//! The core parses the body into its typed `Event`; each class is then built straight from
-//! that Rust value (no intermediate JSON document, no dict per event). Attribute values are
-//! Python objects made once at parse time, so reading an attribute is a reference count bump.
+//! The core validates the body and calls [`PyBuilder`] for every value it accepts
+//! (`ParseOptions::parse_with`), so the Python strings, numbers and objects are made straight
+//! from the bytes: no Rust event in between, no dict per event. Attribute values are made once
+//! at parse time, so reading an attribute is a reference count bump.
 
-use oneinbox_webhooks::{self as core, Event, Issue, IssueCode, ParseOptions, UsageError};
+use oneinbox_webhooks::build::{
+    self, AnalysisParts, BuildError, Builder, EventParts, Kind, Members, MessageParts, UnknownParts,
+};
+use oneinbox_webhooks::{Event, Issue, IssueCode, ParseOptions, UsageError};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
 };
 use pyo3::{intern, Borrowed};
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
 use crate::errors::{guard, short_repr, to_py_err};
 
 /// Bodies longer than this are parsed with the GIL released, so that other Python threads
-/// run meanwhile (the event objects are built after it is taken back). Measured with
-/// `bench/bench.py --gil`: parsing costs about 1.7 µs per KB, and releasing and re-taking
-/// the (uncontended) GIL makes no visible step at this size, i.e. it costs well under the
-/// 2% noise of a 7 µs parse; on small bodies the same fixed cost would be a larger share
-/// of a sub-microsecond call, for no gain.
-const DETACH_ABOVE_BYTES: usize = 4096;
+/// run meanwhile: the core parses into its Rust event without the GIL, and the event objects
+/// are made from it once the GIL is back. Below it, the objects are made during the parse
+/// (one pass, faster for the caller, but holding the GIL). 64 KiB takes about 60 µs to parse,
+/// long enough that letting other threads run is worth the second pass (`bench/bench.py
+/// --gil` measures both sides of the threshold).
+const DETACH_ABOVE_BYTES: usize = 64 * 1024;
 
 /// The default of `max_body_bytes`.
 pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -78,11 +82,7 @@ pub fn parse_event<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let opts = parse_options(py, strict, max_body_bytes, max_depth)?;
-        let parsed = with_body(py, body, |bytes| parse_detached(py, &opts, bytes))?;
-        match parsed {
-            Ok(event) => event_to_py(py, event),
-            Err(err) => Err(to_py_err(py, err)),
-        }
+        with_body(py, body, |bytes| parse_to_py(py, &opts, bytes))?
     })
 }
 
@@ -114,14 +114,28 @@ pub(crate) fn parse_options(
     })
 }
 
-/// Runs `f` (which parses `bytes`) with the GIL released when the body is large enough for
-/// that to pay off (see [`DETACH_ABOVE_BYTES`]).
-pub(crate) fn parse_detached(
-    py: Python<'_>,
+/// The event object of `bytes`, or the `ValidationError`: made during the parse, or for a
+/// large body (see [`DETACH_ABOVE_BYTES`]) from the event parsed with the GIL released.
+pub(crate) fn parse_to_py<'py>(
+    py: Python<'py>,
     opts: &ParseOptions,
     bytes: &[u8],
-) -> Result<Event, core::ValidationError> {
-    detached(py, opts, bytes, |b| opts.parse(b))
+) -> PyResult<Bound<'py, PyAny>> {
+    if is_large(opts, bytes) {
+        let event = py
+            .detach(|| opts.parse(bytes))
+            .map_err(|e| to_py_err(py, e))?;
+        return event_to_py(py, &event);
+    }
+    match opts.parse_with(bytes, &mut PyBuilder { py }) {
+        Ok(event) => Ok(event),
+        Err(BuildError::Invalid(e)) => Err(to_py_err(py, e)),
+        Err(BuildError::Host(e)) => Err(e),
+    }
+}
+
+fn is_large(opts: &ParseOptions, bytes: &[u8]) -> bool {
+    bytes.len() > DETACH_ABOVE_BYTES && bytes.len() <= opts.max_body_bytes
 }
 
 /// Runs `f` over `bytes`, with the GIL released when `bytes` is larger than
@@ -132,7 +146,7 @@ pub(crate) fn detached<R: Send>(
     bytes: &[u8],
     f: impl FnOnce(&[u8]) -> R + Send,
 ) -> R {
-    if bytes.len() > DETACH_ABOVE_BYTES && bytes.len() <= opts.max_body_bytes {
+    if is_large(opts, bytes) {
         py.detach(|| f(bytes))
     } else {
         f(bytes)
@@ -190,115 +204,116 @@ pub(crate) fn with_body_of<R>(
     )))
 }
 
-/// Builds the Python object of a parsed event.
-pub(crate) fn event_to_py(py: Python<'_>, event: Event) -> PyResult<Bound<'_, PyAny>> {
-    Ok(match event {
-        Event::CallStarted(e) => Bound::new(py, CallStarted::from_core(py, e)?)?.into_any(),
-        Event::CallEnded(e) => Bound::new(py, CallEnded::from_core(py, e)?)?.into_any(),
-        Event::CallAnalyzed(e) => Bound::new(py, CallAnalyzed::from_core(py, e)?)?.into_any(),
-        Event::CallFailed(e) => Bound::new(py, CallFailed::from_core(py, e)?)?.into_any(),
-        Event::CallRecordingAvailable(e) => {
-            Bound::new(py, CallRecordingAvailable::from_core(py, e)?)?.into_any()
-        }
-        Event::TranscriptPartial(e) => {
-            Bound::new(py, TranscriptPartial::from_core(py, e)?)?.into_any()
-        }
-        Event::TranscriptFinal(e) => Bound::new(py, TranscriptFinal::from_core(py, e)?)?.into_any(),
-        Event::Unknown(e) => Bound::new(py, UnknownEvent::from_core(py, e)?)?.into_any(),
-    })
+/// The Python object of a parsed event.
+pub(crate) fn event_to_py<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, PyAny>> {
+    build::event(event, &mut PyBuilder { py })
 }
 
-/// A core field value turned into the Python attribute value.
-trait Field {
-    fn into_py_field(self, py: Python<'_>) -> PyResult<Py<PyAny>>;
+/// The Python form of any JSON value (a dict for an object, a list for an array).
+pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    build::value(v, &mut PyBuilder { py })
 }
 
-impl Field for String {
-    fn into_py_field(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+/// Makes the Python values the core asks for while it validates a body.
+struct PyBuilder<'py> {
+    py: Python<'py>,
+}
+
+impl<'py> Builder for PyBuilder<'py> {
+    type Value = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn null(&mut self) -> PyResult<Self::Value> {
+        Ok(self.py.None().into_bound(self.py))
+    }
+    fn bool(&mut self, v: bool) -> PyResult<Self::Value> {
+        Ok(PyBool::new(self.py, v).to_owned().into_any())
+    }
+    fn i64(&mut self, v: i64) -> PyResult<Self::Value> {
+        Ok(v.into_pyobject(self.py)?.into_any())
+    }
+    fn u64(&mut self, v: u64) -> PyResult<Self::Value> {
+        Ok(v.into_pyobject(self.py)?.into_any())
+    }
+    fn f64(&mut self, v: f64) -> PyResult<Self::Value> {
+        Ok(PyFloat::new(self.py, v).into_any())
+    }
+    fn str(&mut self, v: &str) -> PyResult<Self::Value> {
+        let py = self.py;
         // The values that repeat in every transcript and call share one interned str.
-        let shared = match self.as_str() {
+        let shared = match v {
             "agent" => intern!(py, "agent"),
             "user" => intern!(py, "user"),
             "completed" => intern!(py, "completed"),
-            _ => return Ok(PyString::new(py, &self).into_any().unbind()),
+            _ => return Ok(PyString::new(py, v).into_any()),
         };
-        Ok(shared.clone().into_any().unbind())
+        Ok(shared.clone().into_any())
     }
-}
-
-impl<T: Field> Field for Option<T> {
-    fn into_py_field(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self {
-            Some(v) => v.into_py_field(py),
-            None => Ok(py.None()),
+    fn key(&mut self, v: &str) -> PyResult<Self::Value> {
+        Ok(PyString::new(self.py, v).into_any())
+    }
+    fn array(&mut self, items: Vec<Self::Value>) -> PyResult<Self::Value> {
+        Ok(PyList::new(self.py, items)?.into_any())
+    }
+    fn object(&mut self, members: Members<Self::Value>) -> PyResult<Self::Value> {
+        let dict = PyDict::new(self.py);
+        for (k, v) in members {
+            dict.set_item(k, v)?;
         }
+        Ok(dict.into_any())
     }
-}
-
-impl Field for Number {
-    fn into_py_field(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        number_to_py(py, &self).map(Bound::unbind)
+    fn message(&mut self, p: MessageParts<Self::Value>) -> PyResult<Self::Value> {
+        Ok(Bound::new(self.py, Message::from_parts(self.py, p)?)?.into_any())
     }
-}
-
-impl Field for Map<String, Value> {
-    fn into_py_field(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        map_to_py(py, &self).map(|d| d.into_any().unbind())
+    fn analysis(&mut self, p: AnalysisParts<Self::Value>) -> PyResult<Self::Value> {
+        Ok(Bound::new(self.py, Analysis::from_parts(self.py, p)?)?.into_any())
     }
-}
-
-impl Field for core::Analysis {
-    fn into_py_field(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, Analysis::from_core(py, self)?)?.into_any())
-    }
-}
-
-impl Field for Vec<core::Message> {
-    fn into_py_field(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let items = self
-            .into_iter()
-            .map(|m| Bound::new(py, Message::from_core(py, m)?))
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(PyList::new(py, items)?.into_any().unbind())
-    }
-}
-
-pub(crate) fn number_to_py<'py>(py: Python<'py>, n: &Number) -> PyResult<Bound<'py, PyAny>> {
-    Ok(if let Some(i) = n.as_i64() {
-        i.into_pyobject(py)?.into_any()
-    } else if let Some(u) = n.as_u64() {
-        u.into_pyobject(py)?.into_any()
-    } else {
-        PyFloat::new(py, n.as_f64().unwrap_or(f64::NAN)).into_any()
-    })
-}
-
-pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match v {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => number_to_py(py, n)?,
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(value_to_py(py, item)?)?;
+    fn event(&mut self, p: EventParts<Self::Value>) -> PyResult<Self::Value> {
+        let py = self.py;
+        Ok(match p.kind {
+            Kind::CallStarted => Bound::new(py, CallStarted::from_parts(py, p)?)?.into_any(),
+            Kind::CallEnded => Bound::new(py, CallEnded::from_parts(py, p)?)?.into_any(),
+            Kind::CallAnalyzed => Bound::new(py, CallAnalyzed::from_parts(py, p)?)?.into_any(),
+            Kind::CallFailed => Bound::new(py, CallFailed::from_parts(py, p)?)?.into_any(),
+            Kind::CallRecordingAvailable => {
+                Bound::new(py, CallRecordingAvailable::from_parts(py, p)?)?.into_any()
             }
-            list.into_any()
-        }
-        Value::Object(map) => map_to_py(py, map)?.into_any(),
-    })
+            Kind::TranscriptPartial => {
+                Bound::new(py, TranscriptPartial::from_parts(py, p)?)?.into_any()
+            }
+            Kind::TranscriptFinal => {
+                Bound::new(py, TranscriptFinal::from_parts(py, p)?)?.into_any()
+            }
+        })
+    }
+    fn unknown_event(&mut self, p: UnknownParts<Self::Value>) -> PyResult<Self::Value> {
+        let event = UnknownEvent {
+            event: p.event.unbind(),
+            call_id: p.call_id.unbind(),
+            extra: p.payload.cast_into::<PyDict>()?.unbind(),
+        };
+        Ok(Bound::new(self.py, event)?.into_any())
+    }
 }
 
-pub(crate) fn map_to_py<'py>(
-    py: Python<'py>,
-    map: &Map<String, Value>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let dict = PyDict::new(py);
-    for (k, v) in map {
-        dict.set_item(PyString::new(py, k), value_to_py(py, v)?)?;
+/// A builder value as an attribute value (`None` when absent).
+trait Attr {
+    fn attr(self, py: Python<'_>) -> Py<PyAny>;
+}
+
+impl Attr for Bound<'_, PyAny> {
+    fn attr(self, _: Python<'_>) -> Py<PyAny> {
+        self.unbind()
     }
-    Ok(dict)
+}
+
+impl Attr for Option<Bound<'_, PyAny>> {
+    fn attr(self, py: Python<'_>) -> Py<PyAny> {
+        match self {
+            Some(v) => v.unbind(),
+            None => py.None(),
+        }
+    }
 }
 
 /// The wire form of an attribute value: nested `Analysis` and `Message` objects become dicts.
@@ -324,11 +339,11 @@ fn wire<'py>(py: Python<'py>, v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAn
 struct Extra(Option<Py<PyDict>>);
 
 impl Extra {
-    fn new(py: Python<'_>, map: &Map<String, Value>) -> PyResult<Self> {
-        if map.is_empty() {
-            return Ok(Extra(None));
-        }
-        Ok(Extra(Some(map_to_py(py, map)?.unbind())))
+    fn new(extra: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
+        Ok(Extra(match extra {
+            Some(d) => Some(d.cast_into::<PyDict>()?.unbind()),
+            None => None,
+        }))
     }
 
     fn get<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
@@ -346,26 +361,28 @@ impl Extra {
     }
 }
 
-/// Defines a frozen class over a core struct: one attribute per listed field (wire name,
-/// `None` when absent), `extra`, `__match_args__`, `__repr__`, `__eq__` and `to_dict()`;
-/// with `event = "..."`, also the `event` class attribute, written first by `to_dict()`.
+/// Defines a frozen class made from the core's parts (`EventParts`, `MessageParts`, ...): one
+/// attribute per listed field (wire name, `None` when absent), `extra`, `__match_args__`,
+/// `__repr__`, `__eq__` and `to_dict()`; with `event = "..."`, also the `event` class
+/// attribute, written first by `to_dict()`. A freelist keeps a few freed instances for reuse
+/// (one event per request: this skips an allocation and a free per event and message).
 macro_rules! record {
     (
         $(#[$doc:meta])*
-        $py:ident($core:ty) $(event = $wire:literal)? { $($field:ident),* $(,)? }
+        $py:ident($parts:ident) $(event = $wire:literal)? { $($field:ident),* $(,)? }
     ) => {
         $(#[$doc])*
-        #[pyclass(module = "oneinbox_webhooks", frozen)]
+        #[pyclass(module = "oneinbox_webhooks", frozen, freelist = 64)]
         pub struct $py {
             $( #[pyo3(get)] $field: Py<PyAny>, )*
             extra: Extra,
         }
 
         impl $py {
-            fn from_core(py: Python<'_>, e: $core) -> PyResult<Self> {
+            fn from_parts(py: Python<'_>, p: $parts<Bound<'_, PyAny>>) -> PyResult<Self> {
                 Ok($py {
-                    $( $field: Field::into_py_field(e.$field, py)?, )*
-                    extra: Extra::new(py, &e.extra)?,
+                    $( $field: Attr::attr(p.$field, py), )*
+                    extra: Extra::new(p.extra)?,
                 })
             }
 
@@ -442,14 +459,14 @@ macro_rules! record {
 
 record! {
     /// `call.started`: the call connected and the agent began the session.
-    CallStarted(core::CallStarted) event = "call.started" {
+    CallStarted(EventParts) event = "call.started" {
         call_id, agent_id, to_number, from_number, created_at
     }
 }
 
 record! {
     /// `call.ended`: the call ended; carries the outcome and summary.
-    CallEnded(core::CallEnded) event = "call.ended" {
+    CallEnded(EventParts) event = "call.ended" {
         call_id, agent_id, status, duration_seconds, to_number, from_number, outcome,
         ai_summary, analysis
     }
@@ -457,52 +474,52 @@ record! {
 
 record! {
     /// `call.analyzed`: the AI analysis is ready after the call.
-    CallAnalyzed(core::CallAnalyzed) event = "call.analyzed" {
+    CallAnalyzed(EventParts) event = "call.analyzed" {
         call_id, agent_id, outcome, ai_summary
     }
 }
 
 record! {
     /// `call.failed`: the call failed to connect.
-    CallFailed(core::CallFailed) event = "call.failed" {
+    CallFailed(EventParts) event = "call.failed" {
         call_id, agent_id, to_number, from_number, reason
     }
 }
 
 record! {
     /// `call.recording.available`: the recording is ready.
-    CallRecordingAvailable(core::CallRecordingAvailable) event = "call.recording.available" {
+    CallRecordingAvailable(EventParts) event = "call.recording.available" {
         call_id, recording_url
     }
 }
 
 record! {
     /// `transcript.partial`: a partial transcript during a live call.
-    TranscriptPartial(core::TranscriptPartial) event = "transcript.partial" {
+    TranscriptPartial(EventParts) event = "transcript.partial" {
         call_id, messages
     }
 }
 
 record! {
     /// `transcript.final`: the full transcript, sent after `call.ended`.
-    TranscriptFinal(core::TranscriptFinal) event = "transcript.final" {
+    TranscriptFinal(EventParts) event = "transcript.final" {
         call_id, messages
     }
 }
 
 record! {
     /// One turn of a conversation.
-    Message(core::Message) { role, content }
+    Message(MessageParts) { role, content }
 }
 
 record! {
     /// The `analysis` object of `call.ended`.
-    Analysis(core::Analysis) { summary, outcome, extracted_data }
+    Analysis(AnalysisParts) { summary, outcome, extracted_data }
 }
 
 /// An event whose name this version does not know (lenient mode only). `extra` holds the
 /// whole payload, `event` and `call_id` included, in its original order.
-#[pyclass(module = "oneinbox_webhooks", frozen)]
+#[pyclass(module = "oneinbox_webhooks", frozen, freelist = 64)]
 pub struct UnknownEvent {
     #[pyo3(get)]
     event: Py<PyAny>,
@@ -510,16 +527,6 @@ pub struct UnknownEvent {
     call_id: Py<PyAny>,
     #[pyo3(get)]
     extra: Py<PyDict>,
-}
-
-impl UnknownEvent {
-    fn from_core(py: Python<'_>, e: core::UnknownEvent) -> PyResult<Self> {
-        Ok(UnknownEvent {
-            event: e.event.into_py_field(py)?,
-            call_id: e.call_id.into_py_field(py)?,
-            extra: map_to_py(py, &e.payload)?.unbind(),
-        })
-    }
 }
 
 #[pymethods]

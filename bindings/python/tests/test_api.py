@@ -259,11 +259,31 @@ def test_repr_and_str_of_errors_are_bounded() -> None:
     assert "A" * 90 not in repr(event)
 
 
+def test_both_ways_of_building_give_equal_objects() -> None:
+    # With `event` first the objects are made during the parse; with `event` last the core
+    # parses in full first and the objects are made from its event. Same objects either way.
+    members = {
+        "call_id": "call_1",
+        "agent_id": "agt_1",
+        "status": "completed",
+        "duration_seconds": 87.5,
+        "analysis": {"summary": "s", "extracted_data": {"k": [1, None, True, {"x": "y"}]}, "z": 2},
+        "custom": {"nested": [1, 2.5, "three"]},
+    }
+    first = parse_event(json.dumps({"event": "call.ended", **members}))
+    last = parse_event(json.dumps({**members, "event": "call.ended"}))
+    assert first == last
+    assert first.to_dict() == last.to_dict() == {"event": "call.ended", **members}
+    assert first.analysis == last.analysis and first.extra == last.extra == {"custom": members["custom"]}
+
+
 def test_large_bodies_release_the_gil_and_threads_agree() -> None:
-    # 8 threads parse every fixture (and a ~40 KB transcript, parsed with the GIL released)
+    # 8 threads parse every fixture (and a ~90 KB transcript, parsed with the GIL released)
     # at once; each sees the same verdicts as a sequential run.
-    messages = [{"role": "agent" if i % 2 else "user", "content": f"turn {i} " * 20} for i in range(200)]
+    messages = [{"role": "agent" if i % 2 else "user", "content": f"turn {i} " * 20} for i in range(450)]
     big = json.dumps({"event": "transcript.final", "call_id": "c", "messages": messages}).encode()
+    assert len(big) > 64 * 1024  # above the threshold where the GIL is released
+    assert parse_event(big).to_dict() == json.loads(big)
     cases = [(body_bytes(f), options(f, s)) for p in fixture_paths() for f in [load(p)] for s in (False, True)]
     cases.append((big, {"strict": True}))
 
