@@ -1,5 +1,9 @@
 //! The parse API beyond the shared fixtures: defaults, limits at scale, order and round trips.
 
+use oneinbox_webhooks::build::{
+    AnalysisParts, BuildError, Builder, EventParts, Members, MessageParts, UnknownParts,
+    ValueBuilder,
+};
 use oneinbox_webhooks::{parse_event, Event, IssueCode, ParseOptions};
 
 fn codes(body: &[u8], opts: ParseOptions) -> Vec<(IssueCode, String)> {
@@ -188,4 +192,95 @@ fn long_numbers_round_trip_exactly() {
     );
     let event = parse_event(body.as_bytes()).expect("valid");
     assert_eq!(parse_event(&event.to_json()), Ok(event));
+}
+
+/// A builder that makes `ValueBuilder`'s values but fails on its `fail_at`-th call.
+struct FailingBuilder {
+    calls: usize,
+    fail_at: usize,
+}
+
+impl FailingBuilder {
+    fn step<T>(&mut self, v: T) -> Result<T, String> {
+        self.calls += 1;
+        if self.calls == self.fail_at {
+            Err(format!("host failure at call {}", self.calls))
+        } else {
+            Ok(v)
+        }
+    }
+}
+
+macro_rules! through {
+    ($($name:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(fn $name(&mut self, $($arg: $ty),*) -> Result<serde_json::Value, String> {
+            let Ok(v) = ValueBuilder.$name($($arg),*);
+            self.step(v)
+        })*
+    };
+}
+
+impl Builder for FailingBuilder {
+    type Value = serde_json::Value;
+    type Error = String;
+
+    through! {
+        null(),
+        bool(v: bool),
+        i64(v: i64),
+        u64(v: u64),
+        f64(v: f64),
+        str(v: &str),
+        array(items: Vec<serde_json::Value>),
+        object(members: Members<serde_json::Value>),
+        message(p: MessageParts<serde_json::Value>),
+        analysis(p: AnalysisParts<serde_json::Value>),
+        event(p: EventParts<serde_json::Value>),
+        unknown_event(p: UnknownParts<serde_json::Value>),
+    }
+}
+
+#[test]
+fn a_failing_builder_stops_the_parse_with_its_own_error_on_both_paths() {
+    // `event` first takes the fast pass; `event` last the full parse and then the walk.
+    let members = r#""call_id":"c","analysis":{"summary":"s","extracted_data":{"k":[1,2.5,null,true]}},"x":{"y":"z"}"#;
+    for body in [
+        format!(r#"{{"event":"call.ended",{members}}}"#),
+        format!(r#"{{{members},"event":"call.ended"}}"#),
+        r#"{"event":"call.new","call_id":"c","x":[1,{"y":null}]}"#.to_owned(),
+    ] {
+        let opts = ParseOptions::default();
+        let mut counting = FailingBuilder {
+            calls: 0,
+            fail_at: 0,
+        };
+        let expected = opts.parse_with(body.as_bytes(), &mut ValueBuilder).unwrap();
+        assert_eq!(
+            opts.parse_with(body.as_bytes(), &mut counting).unwrap(),
+            expected
+        );
+        assert!(counting.calls > 5, "{body}: {} calls", counting.calls);
+        for fail_at in 1..=counting.calls {
+            let mut b = FailingBuilder { calls: 0, fail_at };
+            match opts.parse_with(body.as_bytes(), &mut b) {
+                Err(BuildError::Host(e)) => {
+                    assert_eq!(e, format!("host failure at call {fail_at}"))
+                }
+                other => panic!("{body}: failing at call {fail_at} gave {other:?}"),
+            }
+            assert_eq!(
+                b.calls, fail_at,
+                "{body}: the parse went on after the failure"
+            );
+        }
+    }
+    // An invalid body is reported as such, whatever the builder.
+    let mut b = FailingBuilder {
+        calls: 0,
+        fail_at: usize::MAX,
+    };
+    match ParseOptions::default().parse_with(br#"{"event":"call.ended"}"#, &mut b) {
+        Err(BuildError::Invalid(e)) => assert_eq!(e.issues()[0].code, IssueCode::MissingField),
+        other => panic!("{other:?}"),
+    }
 }
