@@ -10,7 +10,10 @@
 //! The builder is called in document order for the common shape of a body. For anything
 //! unusual (a problem to report, `event` not first, an escaped key) the core runs its full
 //! parser and then walks the parsed [`Event`] with the same builder ([`event`]), so the
-//! result is the same either way; only the order of the calls differs.
+//! result is the same either way (the same methods with the same arguments). The builder may
+//! then have been called for part of the body before the fast pass gave up, and for bodies
+//! that turn out to be invalid: those values are dropped, so a builder should make values
+//! and nothing else (no side effects that must happen once).
 //!
 //! ```
 //! use oneinbox_webhooks::build::ValueBuilder;
@@ -45,7 +48,8 @@ pub trait Builder {
     /// The host's error.
     type Error;
 
-    /// JSON `null` inside `extra` members and `extracted_data`.
+    /// JSON `null` inside a value the contract does not type: members of `extra`, of
+    /// `extracted_data` and of an unknown event's payload, items of their arrays.
     fn null(&mut self) -> Result<Self::Value, Self::Error>;
     /// A JSON boolean.
     fn bool(&mut self, v: bool) -> Result<Self::Value, Self::Error>;
@@ -82,6 +86,7 @@ pub trait Builder {
 /// The fields of one [`Message`]. A field is `None` when it is absent or `null`; `extra` is
 /// an object of the members the contract does not list, `None` when there are none.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct MessageParts<V> {
     /// `role`.
     pub role: Option<V>,
@@ -93,6 +98,7 @@ pub struct MessageParts<V> {
 
 /// The fields of one [`Analysis`], as in [`MessageParts`].
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct AnalysisParts<V> {
     /// `summary`.
     pub summary: Option<V>,
@@ -104,10 +110,15 @@ pub struct AnalysisParts<V> {
     pub extra: Option<V>,
 }
 
-/// The fields of one documented event. Only the fields of `kind` (see [`Kind::fields`]) can
-/// be set; a field is `None` when it is absent or `null` (lenient mode). `messages` is always
+/// The fields of one documented event. Only the fields of `kind` can be set (`call.started`:
+/// `agent_id`, `to_number`, `from_number`, `created_at`; `call.ended`: `agent_id`, `status`,
+/// `duration_seconds`, `to_number`, `from_number`, `outcome`, `ai_summary`, `analysis`;
+/// `call.analyzed`: `agent_id`, `outcome`, `ai_summary`; `call.failed`: `agent_id`,
+/// `to_number`, `from_number`, `reason`; `call.recording.available`: `recording_url`; the
+/// transcripts: `messages`); a field is `None` when it is absent or `null` (lenient mode). `messages` is always
 /// set on the transcript events, and `extra` is `None` when there are no other members.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct EventParts<V> {
     /// Which event.
     pub kind: Kind,
@@ -166,6 +177,7 @@ impl<V> EventParts<V> {
 
 /// An event whose name this version does not know.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct UnknownParts<V> {
     /// The `event` member, a string.
     pub event: V,

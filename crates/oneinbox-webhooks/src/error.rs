@@ -36,7 +36,7 @@ pub enum IssueCode {
     /// `too_deep`: arrays/objects are nested deeper than `max_depth`.
     TooDeep,
     /// `too_many_issues`: more issues were found than are reported (the first
-    /// [`MAX_ISSUES`](crate::error::MAX_ISSUES)); always the last issue of the list. Added so that
+    /// [`MAX_ISSUES`]); always the last issue of the list. Added so that
     /// a hostile body cannot make the report grow without bound.
     TooManyIssues,
 }

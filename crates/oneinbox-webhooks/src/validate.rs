@@ -65,7 +65,11 @@ impl ParseOptions {
     ) -> Result<B::Value, BuildError<B::Error>> {
         match self.fast(body, builder) {
             Ok(v) => Ok(v),
-            Err(Some(host)) => Err(BuildError::Host(host)),
+            // An invalid body is reported as such even when the builder failed first.
+            Err(Some(host)) => match self.validate(body) {
+                Ok(()) => Err(BuildError::Host(host)),
+                Err(invalid) => Err(BuildError::Invalid(invalid)),
+            },
             Err(None) => {
                 let event = self.parse(body).map_err(BuildError::Invalid)?;
                 build::event(&event, builder).map_err(BuildError::Host)
@@ -171,6 +175,15 @@ impl<B: Builder + ?Sized> Sink<'_, B> {
             let r = self.b.object(members);
             self.put(r).map(Some)
         }
+    }
+}
+
+/// A non-negative integer (serde_json reports them all as `u64`): `i64` when it fits, as
+/// [`build::event`] does for the parsed event.
+fn int<B: Builder + ?Sized>(b: &mut B, v: u64) -> Result<B::Value, B::Error> {
+    match i64::try_from(v) {
+        Ok(i) => b.i64(i),
+        Err(_) => b.u64(v),
     }
 }
 
@@ -313,7 +326,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Any<'_, '_, B> {
         self.sink.put(r)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<B::Value, E> {
-        let r = self.sink.b.u64(v);
+        let r = int(self.sink.b, v);
         self.sink.put(r)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<B::Value, E> {
@@ -417,7 +430,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Duration<'_, '_, B> {
         self.sink.put(r).map(Some)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        let r = self.sink.b.u64(v);
+        let r = int(self.sink.b, v);
         self.sink.put(r).map(Some)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {

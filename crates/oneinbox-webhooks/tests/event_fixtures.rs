@@ -92,6 +92,17 @@ fn run(
                     )
                     .into());
                 }
+                // The same builder methods on both paths (an integer is an `i64` whenever it
+                // fits, a float an `f64`, ...), not only the same values.
+                let Ok(tagged) = opts.parse_with(&body, &mut common::TagBuilder) else {
+                    return Err(format!("{mode}: parse_with(TagBuilder) failed").into());
+                };
+                let Ok(walked) = build::event(event, &mut common::TagBuilder);
+                if tagged != walked {
+                    return Err(
+                        format!("{mode}: builder calls differ: {tagged}\nwalk: {walked}").into(),
+                    );
+                }
             }
             (Err(expected), Err(BuildError::Invalid(got))) if *expected == got => {}
             (_, built) => {

@@ -274,6 +274,18 @@ fn a_failing_builder_stops_the_parse_with_its_own_error_on_both_paths() {
             );
         }
     }
+    // An invalid body is reported as such even when the builder fails before the fast pass
+    // reaches the problem.
+    for fail_at in 1..=3 {
+        let mut b = FailingBuilder { calls: 0, fail_at };
+        let body = br#"{"event":"call.failed","call_id":"c","x":1,"x":2}"#;
+        match ParseOptions::default().parse_with(body, &mut b) {
+            Err(BuildError::Invalid(e)) => {
+                assert_eq!(e.issues()[0].code, IssueCode::DuplicateField)
+            }
+            other => panic!("failing at call {fail_at}: {other:?}"),
+        }
+    }
     // An invalid body is reported as such, whatever the builder.
     let mut b = FailingBuilder {
         calls: 0,

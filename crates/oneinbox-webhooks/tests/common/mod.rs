@@ -68,3 +68,69 @@ pub fn fixture_body(fixture: &Value) -> Vec<u8> {
         panic!("fixture has no body, body_text or body_base64")
     }
 }
+
+/// A builder that records which method made each value: scalars become strings such as
+/// `"i64:87"`, `"u64:18446744073709551615"`, `"str:abc"`; keys keep their text and containers
+/// are built as by `ValueBuilder`. Two ways of building that call different methods give
+/// different text.
+pub struct TagBuilder;
+
+impl oneinbox_webhooks::build::Builder for TagBuilder {
+    type Value = Value;
+    type Error = std::convert::Infallible;
+
+    fn null(&mut self) -> Result<Value, Self::Error> {
+        Ok(Value::from("null"))
+    }
+    fn bool(&mut self, v: bool) -> Result<Value, Self::Error> {
+        Ok(Value::from(format!("bool:{v}")))
+    }
+    fn i64(&mut self, v: i64) -> Result<Value, Self::Error> {
+        Ok(Value::from(format!("i64:{v}")))
+    }
+    fn u64(&mut self, v: u64) -> Result<Value, Self::Error> {
+        Ok(Value::from(format!("u64:{v}")))
+    }
+    fn f64(&mut self, v: f64) -> Result<Value, Self::Error> {
+        Ok(Value::from(format!("f64:{v:?}")))
+    }
+    fn str(&mut self, v: &str) -> Result<Value, Self::Error> {
+        Ok(Value::from(format!("str:{v}")))
+    }
+    fn key(&mut self, v: &str) -> Result<Value, Self::Error> {
+        Ok(Value::from(v))
+    }
+    fn array(&mut self, items: Vec<Value>) -> Result<Value, Self::Error> {
+        oneinbox_webhooks::build::ValueBuilder.array(items)
+    }
+    fn object(
+        &mut self,
+        members: oneinbox_webhooks::build::Members<Value>,
+    ) -> Result<Value, Self::Error> {
+        oneinbox_webhooks::build::ValueBuilder.object(members)
+    }
+    fn message(
+        &mut self,
+        p: oneinbox_webhooks::build::MessageParts<Value>,
+    ) -> Result<Value, Self::Error> {
+        oneinbox_webhooks::build::ValueBuilder.message(p)
+    }
+    fn analysis(
+        &mut self,
+        p: oneinbox_webhooks::build::AnalysisParts<Value>,
+    ) -> Result<Value, Self::Error> {
+        oneinbox_webhooks::build::ValueBuilder.analysis(p)
+    }
+    fn event(
+        &mut self,
+        p: oneinbox_webhooks::build::EventParts<Value>,
+    ) -> Result<Value, Self::Error> {
+        oneinbox_webhooks::build::ValueBuilder.event(p)
+    }
+    fn unknown_event(
+        &mut self,
+        p: oneinbox_webhooks::build::UnknownParts<Value>,
+    ) -> Result<Value, Self::Error> {
+        oneinbox_webhooks::build::ValueBuilder.unknown_event(p)
+    }
+}
