@@ -30,6 +30,7 @@ pub mod events;
 mod formats;
 pub mod management;
 mod parse;
+mod scan;
 mod text;
 mod validate;
 

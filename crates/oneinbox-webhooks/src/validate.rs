@@ -1,7 +1,7 @@
 //! The fast pass behind [`ParseOptions::validate`] and [`ParseOptions::parse_with`].
 //!
-//! One pass over the body with borrowed strings and keys answers "valid for sure" for the
-//! common shape, calling the [`Builder`] for every accepted value on the way (`validate`
+//! One pass over the body (read by [`crate::scan`], with borrowed strings and keys) answers
+//! "valid for sure" for the common shape, calling the [`Builder`] for every accepted value on the way (`validate`
 //! uses a builder that makes nothing). Anything else (a problem, or a rare shape it does not
 //! handle: `event` not first, an escaped key, a huge object) makes it give up, and the full
 //! parser takes over: it reports the issues, or parses the event that the builder then walks
@@ -20,6 +20,7 @@ use crate::build::{
 use crate::error::ValidationError;
 use crate::formats;
 use crate::parse::{Field, Kind, ParseOptions};
+use crate::scan::Scan;
 
 impl ParseOptions {
     /// Validates one webhook body exactly as [`ParseOptions::parse`] does (same verdict, same
@@ -90,7 +91,7 @@ impl ParseOptions {
         let Ok(text) = std::str::from_utf8(body) else {
             return Err(None);
         };
-        let mut de = serde_json::Deserializer::from_str(text);
+        let mut de = Scan::new(text);
         let mut sink = Sink {
             b: builder,
             failed: None,

@@ -3,6 +3,8 @@
 //! `n_` files are `invalid_json` (or `too_deep`/`too_large` where that is the cause), `y_`
 //! files are valid JSON but not events (never accepted), `i_` files get a deterministic
 //! verdict. Each `i_string_*`/`y_string_*` value is also embedded as a message's `content`.
+//! Every file is also embedded as a member value of an unknown event, and on every body the
+//! fast pass (`validate`, `parse_with`) must agree with `parse`: same issues, same value.
 //!
 //! Every verdict is pinned in `tests/fixtures/json-test-suite/expected.json`, which the Python
 //! and Node suites check too (one verdict in every language). Regenerate it after a reviewed
@@ -15,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use oneinbox_webhooks::build::{self, BuildError, ValueBuilder};
 use oneinbox_webhooks::{IssueCode, ParseOptions};
 use serde_json::{json, Value};
 
@@ -32,6 +35,44 @@ fn verdict(body: &[u8], strict: bool) -> Value {
                 .collect(),
         ),
     }
+}
+
+/// `validate` and `parse_with` (the fast pass, with the full parser behind it) give `parse`'s
+/// verdict and issues, and `parse_with` builds what walking the parsed event builds.
+fn fast_pass_agrees(body: &[u8]) -> Result<(), Failed> {
+    for strict in [false, true] {
+        let opts = ParseOptions {
+            strict,
+            ..ParseOptions::default()
+        };
+        let parsed = opts.parse(body);
+        if opts.validate(body).as_ref().err() != parsed.as_ref().err() {
+            return Err(format!("validate and parse disagree (strict: {strict})").into());
+        }
+        match (&parsed, opts.parse_with(body, &mut ValueBuilder)) {
+            (Ok(event), Ok(value)) => {
+                let Ok(walked) = build::event(event, &mut ValueBuilder);
+                // Compared as text: member order counts too.
+                if serde_json::to_vec(&value).ok() != serde_json::to_vec(&walked).ok() {
+                    return Err(format!("parse_with built {value}, the walk {walked}").into());
+                }
+            }
+            (Err(e), Err(BuildError::Invalid(got))) if &got == e => {}
+            (_, built) => {
+                return Err(format!("parse_with and parse disagree: {built:?}").into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Any JSON text as the value of a member of an unknown event (the fast pass reads it with
+/// the rest of the event in lenient mode).
+fn embed_as_member(file: &[u8]) -> Vec<u8> {
+    let mut body = br#"{"event":"call.unknown","call_id":"call_1","value":"#.to_vec();
+    body.extend_from_slice(file);
+    body.extend_from_slice(b"}");
+    body
 }
 
 /// The raw JSON text of the single string in an `i_string_*`/`y_string_*` file, embedded as
@@ -114,7 +155,9 @@ fn main() {
             }
             if rule {
                 check_rule(&name, &lenient, &strict)?;
+                fast_pass_agrees(&embed_as_member(&body))?;
             }
+            fast_pass_agrees(&body)?;
             let got = json!({ "lenient": lenient, "strict": strict });
             if update {
                 recorded
