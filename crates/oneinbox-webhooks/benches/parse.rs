@@ -1,6 +1,8 @@
 //! `just bench`: `parse_event` against `serde_json` decoding the same bytes into a
 //! `serde_json::Value` and into plain `#[derive(Deserialize)]` structs of the same shape
-//! (no validation, no duplicate-key check: the floor a typed decode can reach).
+//! (no validation, no duplicate-key check: the floor a typed decode can reach); and
+//! `ParseOptions::validate` (the verdict alone, what the Node binding calls) against
+//! serde_json reading the same bytes into `IgnoredAny` (reading the JSON and nothing else).
 
 use std::path::Path;
 
@@ -97,11 +99,16 @@ fn bench(c: &mut Criterion) {
         strict: true,
         ..ParseOptions::default()
     };
+    let lenient = ParseOptions::default();
     for (name, body) in &cases {
         let mut g = c.benchmark_group(name.as_str());
         g.throughput(Throughput::Bytes(body.len() as u64));
         g.bench_function("parse_event", |b| b.iter(|| parse_event(body)));
         g.bench_function("parse_event_strict", |b| b.iter(|| strict.parse(body)));
+        g.bench_function("validate", |b| b.iter(|| lenient.validate(body)));
+        g.bench_function("serde_json_ignored_any", |b| {
+            b.iter(|| serde_json::from_slice::<serde::de::IgnoredAny>(body))
+        });
         g.bench_function("serde_json_value", |b| {
             b.iter(|| serde_json::from_slice::<serde_json::Value>(body))
         });
