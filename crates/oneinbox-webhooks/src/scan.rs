@@ -271,6 +271,26 @@ impl<'de> Scan<'de> {
         }
     }
 
+    /// Before the next member or item of an object or array: `None` at its closing bracket
+    /// (consumed), else the first byte of the member or item, after the comma due before it.
+    #[inline(always)]
+    fn next_item(&mut self, first: &mut bool, close: u8) -> Result<Option<u8>, GiveUp> {
+        let mut b = self.peek().ok_or(GiveUp)?;
+        if b == close {
+            self.pos += 1;
+            self.closed = true;
+            return Ok(None);
+        }
+        if !std::mem::replace(first, false) {
+            if b != b',' {
+                return Err(GiveUp);
+            }
+            self.pos += 1;
+            b = self.peek().ok_or(GiveUp)?;
+        }
+        Ok(Some(b))
+    }
+
     /// One level deeper, within serde_json's limit.
     fn nest(&mut self) -> Result<(), GiveUp> {
         self.nesting += 1;
@@ -391,23 +411,11 @@ impl<'de> MapAccess<'de> for Map<'_, 'de> {
         seed: K,
     ) -> Result<Option<K::Value>, GiveUp> {
         let scan = &mut *self.scan;
-        let mut b = scan.peek().ok_or(GiveUp)?;
-        if b == b'}' {
-            scan.pos += 1;
-            scan.closed = true;
-            return Ok(None);
+        match scan.next_item(&mut self.first, b'}')? {
+            None => return Ok(None),
+            Some(b'"') => scan.pos += 1,
+            Some(_) => return Err(GiveUp),
         }
-        if !std::mem::replace(&mut self.first, false) {
-            if b != b',' {
-                return Err(GiveUp);
-            }
-            scan.pos += 1;
-            b = scan.peek().ok_or(GiveUp)?;
-        }
-        if b != b'"' {
-            return Err(GiveUp);
-        }
-        scan.pos += 1;
         // An escaped key is left to serde_json (the fast pass compares keys as written).
         let key = scan.string()?.ok_or(GiveUp)?;
         scan.eat(b':')?;
@@ -434,17 +442,8 @@ impl<'de> SeqAccess<'de> for Seq<'_, 'de> {
         seed: S,
     ) -> Result<Option<S::Value>, GiveUp> {
         let scan = &mut *self.scan;
-        let b = scan.peek().ok_or(GiveUp)?;
-        if b == b']' {
-            scan.pos += 1;
-            scan.closed = true;
+        if scan.next_item(&mut self.first, b']')?.is_none() {
             return Ok(None);
-        }
-        if !std::mem::replace(&mut self.first, false) {
-            if b != b',' {
-                return Err(GiveUp);
-            }
-            scan.pos += 1;
         }
         seed.deserialize(&mut *scan).map(Some)
     }
