@@ -22,7 +22,7 @@ use crate::errors::{guard, short_repr, to_py_err};
 /// Bodies longer than this are parsed with the GIL released, so that other Python threads
 /// run meanwhile: the core parses into its Rust event without the GIL, and the objects are
 /// made from it once the GIL is back. Below it, the objects are made during the parse: one
-/// pass, holding the GIL. Measured with `bench/bench.py --gil` (release build): about 1.0 µs
+/// pass, holding the GIL. Measured with `bench/bench.py --gil` (release build): about 0.9 µs
 /// per KB in one pass, 1.65 µs per KB in two, of which the core's parse (about 1.2 µs per KB,
 /// `just bench`) runs without the GIL. So above the threshold other threads get about twice
 /// the time this call loses; webhook bodies are nearly always far below it.
