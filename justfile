@@ -25,20 +25,54 @@ venv:
     if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r bindings/python/requirements-dev.txt
 
-# build the Python package (debug) and install it into .venv, editable
-build-python: venv
-    cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --quiet --features test-panic
+# build the Python package (debug) into .venv, editable; ABI: abi3-py39 (the cp39-abi3 wheel) or abi3-py310 (cp310-abi3)
+build-python ABI="abi3-py39": venv
+    cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --quiet --no-default-features --features "{{ABI}} test-panic"
 
-# Python binding: pytest (every shared fixture, schemas, threads), stubtest, mypy --strict
-test-python: build-python
-    cd bindings/python && ../../.venv/bin/python -m pytest -q
-    cd bindings/python && ../../.venv/bin/python -m mypy.stubtest oneinbox_webhooks
-    cd bindings/python && ../../.venv/bin/python -m mypy --strict tests/test_typing.py python/oneinbox_webhooks
+# Python binding: pytest (every shared fixture, schemas, threads) and stubtest on each wheel's build, mypy --strict, the wheels themselves
+test-python: venv
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for abi in $(just python-abis); do
+        echo "Python binding built as $abi"
+        just build-python "$abi"
+        (cd bindings/python && ../../.venv/bin/python -m pytest -q)
+        (cd bindings/python && ../../.venv/bin/python -m mypy.stubtest oneinbox_webhooks)
+    done
+    (cd bindings/python && ../../.venv/bin/python -m mypy --strict tests/test_typing.py python/oneinbox_webhooks)
+    just check-wheels
 
-# Python benchmarks (release build): parse_event against msgspec, pydantic and json.loads; verify_signature against standardwebhooks
-bench-python: venv
+# the ABI features of the wheels .venv's Python can load: abi3-py39, and abi3-py310 on CPython 3.10 or later
+python-abis: venv
+    @.venv/bin/python -c 'import sys; print("abi3-py39 abi3-py310" if sys.version_info >= (3, 10) else "abi3-py39")'
+
+# build the release wheels into target/wheels: cp39-abi3 (CPython 3.9 and later) and cp310-abi3 (3.10 and later, faster; pip prefers it)
+wheels: venv
+    cd bindings/python && ../../.venv/bin/maturin build --release --quiet -o ../../target/wheels
+    cd bindings/python && ../../.venv/bin/maturin build --release --quiet -o ../../target/wheels --no-default-features --features abi3-py310
+
+# build both wheels (debug) and check that pip installs the right one into a fresh venv (cp310-abi3 on 3.10+, else cp39-abi3) and that it works
+check-wheels: venv
+    #!/usr/bin/env bash
+    set -euo pipefail
+    out=target/wheels-check
+    rm -rf "$out"
+    (cd bindings/python && ../../.venv/bin/maturin build --quiet -o "../../$out")
+    (cd bindings/python && ../../.venv/bin/maturin build --quiet -o "../../$out" --no-default-features --features abi3-py310)
+    ls "$out"/*-cp39-abi3-*.whl "$out"/*-cp310-abi3-*.whl
+    .venv/bin/python -m venv "$out/venv"
+    "$out/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --find-links "$out" oneinbox-webhooks
+    "$out/venv/bin/python" bindings/python/tests/wheel_smoke.py
+
+# Python benchmarks (release build of the wheel pip installs here, or ABI): parse_event against msgspec, pydantic and json.loads; verify_signature against standardwebhooks
+bench-python ABI="": venv
+    #!/usr/bin/env bash
+    set -euo pipefail
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r bindings/python/bench/requirements.txt
-    cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release --quiet
+    abi="{{ABI}}"
+    if [ -z "$abi" ]; then abi=$(just python-abis | awk '{print $NF}'); fi
+    echo "benchmarking the $abi build (release)"
+    (cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release --quiet --no-default-features --features "$abi")
     .venv/bin/python bindings/python/bench/bench.py
     .venv/bin/python bindings/python/bench/bench_verify.py
 
