@@ -51,15 +51,16 @@ wheels: venv
     cd bindings/python && ../../.venv/bin/maturin build --release --quiet -o ../../target/wheels
     cd bindings/python && ../../.venv/bin/maturin build --release --quiet -o ../../target/wheels --no-default-features --features abi3-py310
 
-# build both wheels (debug) and check that pip installs the right one into a fresh venv (cp310-abi3 on 3.10+, else cp39-abi3) and that it works
+# build the wheels this Python can load (debug) and check that pip installs the right one into a fresh venv (cp310-abi3 on 3.10+, else cp39-abi3) and that it works
 check-wheels: venv
     #!/usr/bin/env bash
     set -euo pipefail
     out=target/wheels-check
     rm -rf "$out"
-    (cd bindings/python && ../../.venv/bin/maturin build --quiet -o "../../$out")
-    (cd bindings/python && ../../.venv/bin/maturin build --quiet -o "../../$out" --no-default-features --features abi3-py310)
-    ls "$out"/*-cp39-abi3-*.whl "$out"/*-cp310-abi3-*.whl
+    for abi in $(just python-abis); do
+        (cd bindings/python && ../../.venv/bin/maturin build --quiet -o "../../$out" --no-default-features --features "$abi")
+        ls "$out"/*-cp${abi#abi3-py}-abi3-*.whl
+    done
     .venv/bin/python -m venv "$out/venv"
     "$out/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --find-links "$out" oneinbox-webhooks
     "$out/venv/bin/python" bindings/python/tests/wheel_smoke.py
