@@ -88,7 +88,8 @@ impl ParseOptions {
         if body.len() > self.max_body_bytes {
             return Err(None);
         }
-        let Ok(text) = std::str::from_utf8(body) else {
+        // std's check, done with SIMD: a few percent of a webhook's parse time saved.
+        let Ok(text) = simdutf8::basic::from_utf8(body) else {
             return Err(None);
         };
         let mut de = Scan::new(text);
