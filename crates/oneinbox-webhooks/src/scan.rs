@@ -48,7 +48,6 @@ const MAX_NESTING: u32 = 128;
 /// A reader over one body, already known to be UTF-8.
 pub(crate) struct Scan<'de> {
     text: &'de str,
-    bytes: &'de [u8],
     pos: usize,
     /// Decoded strings that had escapes (allocated on the first one).
     scratch: String,
@@ -61,12 +60,17 @@ impl<'de> Scan<'de> {
     pub(crate) fn new(text: &'de str) -> Self {
         Scan {
             text,
-            bytes: text.as_bytes(),
             pos: 0,
             scratch: String::new(),
             nesting: 0,
             closed: false,
         }
+    }
+
+    /// The body's bytes.
+    #[inline(always)]
+    fn bytes(&self) -> &'de [u8] {
+        self.text.as_bytes()
     }
 
     /// Only whitespace may follow the top-level value.
@@ -80,7 +84,7 @@ impl<'de> Scan<'de> {
     /// The next byte that is not JSON whitespace, not consumed.
     #[inline]
     fn peek(&mut self) -> Option<u8> {
-        while let Some(&b) = self.bytes.get(self.pos) {
+        while let Some(&b) = self.bytes().get(self.pos) {
             if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
                 return Some(b);
             }
@@ -102,7 +106,7 @@ impl<'de> Scan<'de> {
     /// Consumes `word` (after its first byte, already seen).
     fn literal(&mut self, word: &[u8]) -> Result<(), GiveUp> {
         let end = self.pos + word.len();
-        if self.bytes.get(self.pos..end) == Some(word) {
+        if self.bytes().get(self.pos..end) == Some(word) {
             self.pos = end;
             Ok(())
         } else {
@@ -115,8 +119,8 @@ impl<'de> Scan<'de> {
     #[inline(always)]
     fn string(&mut self) -> Result<Option<&'de str>, GiveUp> {
         let start = self.pos;
-        let end = string_end(self.bytes, start);
-        if self.bytes.get(end) == Some(&b'"') {
+        let end = string_end(self.bytes(), start);
+        if self.bytes().get(end) == Some(&b'"') {
             self.pos = end + 1;
             return self.text.get(start..end).map(Some).ok_or(GiveUp);
         }
@@ -128,7 +132,7 @@ impl<'de> Scan<'de> {
     #[cold]
     #[inline(never)]
     fn unusual_string(&mut self, start: usize) -> Result<Option<&'de str>, GiveUp> {
-        if self.bytes.get(self.pos) != Some(&b'\\') {
+        if self.bytes().get(self.pos) != Some(&b'\\') {
             return Err(GiveUp);
         }
         self.scratch.clear();
@@ -141,13 +145,13 @@ impl<'de> Scan<'de> {
     /// The rest of a string with escapes, from the first `\`, decoded into `scratch`.
     fn escaped(&mut self) -> Result<(), GiveUp> {
         loop {
-            match self.bytes.get(self.pos) {
+            match self.bytes().get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
                     return Ok(());
                 }
                 Some(b'\\') => {
-                    let c = match self.bytes.get(self.pos + 1) {
+                    let c = match self.bytes().get(self.pos + 1) {
                         Some(b'"') => '"',
                         Some(b'\\') => '\\',
                         Some(b'/') => '/',
@@ -160,7 +164,7 @@ impl<'de> Scan<'de> {
                             let code = self.hex4(self.pos + 2)?;
                             self.pos += 4;
                             if (0xD800..0xDC00).contains(&code)
-                                && self.bytes.get(self.pos + 2..self.pos + 4) == Some(b"\\u")
+                                && self.bytes().get(self.pos + 2..self.pos + 4) == Some(b"\\u")
                             {
                                 // A surrogate pair: one character.
                                 let low = self.hex4(self.pos + 4)?;
@@ -182,7 +186,7 @@ impl<'de> Scan<'de> {
                 }
                 Some(_) => {
                     let start = self.pos;
-                    self.pos = string_end(self.bytes, start);
+                    self.pos = string_end(self.bytes(), start);
                     if self.pos == start {
                         // A control character, or the end of the body.
                         return Err(GiveUp);
@@ -208,15 +212,15 @@ impl<'de> Scan<'de> {
     /// would: `u64`, `i64` or `f64`.
     fn number<V: Visitor<'de>>(&mut self, v: V) -> Result<V::Value, GiveUp> {
         let start = self.pos;
-        let negative = self.bytes.get(self.pos) == Some(&b'-');
+        let negative = self.bytes().get(self.pos) == Some(&b'-');
         if negative {
             self.pos += 1;
         }
         let mut n: u64 = 0;
-        match self.bytes.get(self.pos) {
+        match self.bytes().get(self.pos) {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => {
-                while let Some(&d @ b'0'..=b'9') = self.bytes.get(self.pos) {
+                while let Some(&d @ b'0'..=b'9') = self.bytes().get(self.pos) {
                     n = n
                         .checked_mul(10)
                         .and_then(|n| n.checked_add(u64::from(d - b'0')))
@@ -227,14 +231,14 @@ impl<'de> Scan<'de> {
             _ => return Err(GiveUp),
         }
         let mut float = false;
-        if self.bytes.get(self.pos) == Some(&b'.') {
+        if self.bytes().get(self.pos) == Some(&b'.') {
             self.pos += 1;
             self.digits()?;
             float = true;
         }
-        if matches!(self.bytes.get(self.pos), Some(b'e' | b'E')) {
+        if matches!(self.bytes().get(self.pos), Some(b'e' | b'E')) {
             self.pos += 1;
-            if matches!(self.bytes.get(self.pos), Some(b'+' | b'-')) {
+            if matches!(self.bytes().get(self.pos), Some(b'+' | b'-')) {
                 self.pos += 1;
             }
             self.digits()?;
@@ -261,7 +265,7 @@ impl<'de> Scan<'de> {
     /// One or more digits.
     fn digits(&mut self) -> Result<(), GiveUp> {
         let start = self.pos;
-        while matches!(self.bytes.get(self.pos), Some(b'0'..=b'9')) {
+        while matches!(self.bytes().get(self.pos), Some(b'0'..=b'9')) {
             self.pos += 1;
         }
         if self.pos == start {
