@@ -61,6 +61,14 @@ pub trait Builder {
     fn f64(&mut self, v: f64) -> Result<Self::Value, Self::Error>;
     /// A string value.
     fn str(&mut self, v: &str) -> Result<Self::Value, Self::Error>;
+    /// A string value of a field whose values tend to repeat from one event to the next:
+    /// `agent_id`, `to_number`, `from_number`, `status`, `outcome` (also the analysis's),
+    /// `reason` and a message's `role`. A builder may hand out one shared value for equal
+    /// strings (the Python binding keeps a small cache of them). The default makes it with
+    /// [`Builder::str`].
+    fn repeated_str(&mut self, v: &str) -> Result<Self::Value, Self::Error> {
+        self.str(v)
+    }
     /// An object key. The default makes it with [`Builder::str`].
     fn key(&mut self, v: &str) -> Result<Self::Value, Self::Error> {
         self.str(v)
@@ -223,38 +231,38 @@ pub fn event<B: Builder + ?Sized>(e: &Event, b: &mut B) -> Result<B::Value, B::E
     }
     match e {
         Event::CallStarted(e) => known(b, Kind::CallStarted, &e.call_id, &e.extra, |b, p| {
-            p.agent_id = opt_str(b, &e.agent_id)?;
-            p.to_number = opt_str(b, &e.to_number)?;
-            p.from_number = opt_str(b, &e.from_number)?;
+            p.agent_id = opt_repeated(b, &e.agent_id)?;
+            p.to_number = opt_repeated(b, &e.to_number)?;
+            p.from_number = opt_repeated(b, &e.from_number)?;
             p.created_at = opt_str(b, &e.created_at)?;
             Ok(())
         }),
         Event::CallEnded(e) => known(b, Kind::CallEnded, &e.call_id, &e.extra, |b, p| {
-            p.agent_id = opt_str(b, &e.agent_id)?;
-            p.status = opt_str(b, &e.status)?;
+            p.agent_id = opt_repeated(b, &e.agent_id)?;
+            p.status = opt_repeated(b, &e.status)?;
             p.duration_seconds = e
                 .duration_seconds
                 .as_ref()
                 .map(|n| number(b, n))
                 .transpose()?;
-            p.to_number = opt_str(b, &e.to_number)?;
-            p.from_number = opt_str(b, &e.from_number)?;
-            p.outcome = opt_str(b, &e.outcome)?;
+            p.to_number = opt_repeated(b, &e.to_number)?;
+            p.from_number = opt_repeated(b, &e.from_number)?;
+            p.outcome = opt_repeated(b, &e.outcome)?;
             p.ai_summary = opt_str(b, &e.ai_summary)?;
             p.analysis = e.analysis.as_ref().map(|a| analysis(b, a)).transpose()?;
             Ok(())
         }),
         Event::CallAnalyzed(e) => known(b, Kind::CallAnalyzed, &e.call_id, &e.extra, |b, p| {
-            p.agent_id = opt_str(b, &e.agent_id)?;
-            p.outcome = opt_str(b, &e.outcome)?;
+            p.agent_id = opt_repeated(b, &e.agent_id)?;
+            p.outcome = opt_repeated(b, &e.outcome)?;
             p.ai_summary = opt_str(b, &e.ai_summary)?;
             Ok(())
         }),
         Event::CallFailed(e) => known(b, Kind::CallFailed, &e.call_id, &e.extra, |b, p| {
-            p.agent_id = opt_str(b, &e.agent_id)?;
-            p.to_number = opt_str(b, &e.to_number)?;
-            p.from_number = opt_str(b, &e.from_number)?;
-            p.reason = opt_str(b, &e.reason)?;
+            p.agent_id = opt_repeated(b, &e.agent_id)?;
+            p.to_number = opt_repeated(b, &e.to_number)?;
+            p.from_number = opt_repeated(b, &e.from_number)?;
+            p.reason = opt_repeated(b, &e.reason)?;
             Ok(())
         }),
         Event::CallRecordingAvailable(e) => known(
@@ -326,6 +334,13 @@ fn opt_str<B: Builder + ?Sized>(
     s.as_deref().map(|s| b.str(s)).transpose()
 }
 
+fn opt_repeated<B: Builder + ?Sized>(
+    b: &mut B,
+    s: &Option<String>,
+) -> Result<Option<B::Value>, B::Error> {
+    s.as_deref().map(|s| b.repeated_str(s)).transpose()
+}
+
 fn object<B: Builder + ?Sized>(b: &mut B, map: &Map<String, Value>) -> Result<B::Value, B::Error> {
     let members = map
         .iter()
@@ -351,7 +366,7 @@ fn messages<B: Builder + ?Sized>(b: &mut B, list: &[Message]) -> Result<B::Value
         .iter()
         .map(|m| {
             let parts = MessageParts {
-                role: opt_str(b, &m.role)?,
+                role: opt_repeated(b, &m.role)?,
                 content: opt_str(b, &m.content)?,
                 extra: members(b, &m.extra)?,
             };
@@ -364,7 +379,7 @@ fn messages<B: Builder + ?Sized>(b: &mut B, list: &[Message]) -> Result<B::Value
 fn analysis<B: Builder + ?Sized>(b: &mut B, a: &Analysis) -> Result<B::Value, B::Error> {
     let parts = AnalysisParts {
         summary: opt_str(b, &a.summary)?,
-        outcome: opt_str(b, &a.outcome)?,
+        outcome: opt_repeated(b, &a.outcome)?,
         extracted_data: a
             .extracted_data
             .as_ref()

@@ -375,11 +375,12 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Any<'_, '_, B> {
 // Typed fields
 
 /// A string field: `null` allowed when `nullable` (it reads as `None`), the string checked
-/// by `ok`.
+/// by `ok`, made with [`Builder::repeated_str`] when `repeats`.
 struct Str<'s, 'b, B: Builder + ?Sized> {
     sink: &'s mut Sink<'b, B>,
     nullable: bool,
     ok: fn(&str) -> bool,
+    repeats: bool,
 }
 
 fn any_str(_: &str) -> bool {
@@ -400,7 +401,11 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Str<'_, '_, B> {
         if !(self.ok)(v) {
             return no();
         }
-        let r = self.sink.b.str(v);
+        let r = if self.repeats {
+            self.sink.b.repeated_str(v)
+        } else {
+            self.sink.b.str(v)
+        };
         self.sink.put(r).map(Some)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
@@ -538,6 +543,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Message<'_, '_, B> {
                 sink: &mut *sink,
                 nullable: !strict,
                 ok,
+                repeats: key == "role",
             })?;
         }
         if strict && !(seen_role && seen_content) {
@@ -618,6 +624,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for AnalysisV<'_, '_, B> {
                         sink: &mut *sink,
                         nullable: !strict,
                         ok: any_str,
+                        repeats: false,
                     })?;
                 }
                 1 => {
@@ -625,6 +632,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for AnalysisV<'_, '_, B> {
                         sink: &mut *sink,
                         nullable: true,
                         ok: any_str,
+                        repeats: true,
                     })?;
                 }
                 _ => {
@@ -773,11 +781,13 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Top<'_, '_, B> {
                     sink: &mut *sink,
                     nullable: false,
                     ok: non_empty,
+                    repeats: false,
                 })?,
                 _ => map.next_value_seed(Str {
                     sink: &mut *sink,
                     nullable: !strict,
                     ok: if strict { format_of(field) } else { any_str },
+                    repeats: repeats(field),
                 })?,
             };
             if let Some(slot) = slots.get_mut(field as usize) {
@@ -879,6 +889,20 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for CallIdTwice<'_, '_, B> {
         let r = self.sink.b.str(v);
         Ok((id, self.sink.put(r)?))
     }
+}
+
+/// The string fields whose values tend to repeat from one event to the next (see
+/// [`Builder::repeated_str`]).
+fn repeats(field: Field) -> bool {
+    matches!(
+        field,
+        Field::AgentId
+            | Field::ToNumber
+            | Field::FromNumber
+            | Field::Status
+            | Field::Outcome
+            | Field::Reason
+    )
 }
 
 /// Strict-mode formats of string fields (as `parse`'s `check_format`).

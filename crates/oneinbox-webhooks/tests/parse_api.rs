@@ -6,6 +6,8 @@ use oneinbox_webhooks::build::{
 };
 use oneinbox_webhooks::{parse_event, Event, IssueCode, ParseOptions};
 
+mod common;
+
 fn codes(body: &[u8], opts: ParseOptions) -> Vec<(IssueCode, String)> {
     match opts.parse(body) {
         Ok(e) => panic!("accepted: {e:?}"),
@@ -295,4 +297,50 @@ fn a_failing_builder_stops_the_parse_with_its_own_error_on_both_paths() {
         Err(BuildError::Invalid(e)) => assert_eq!(e.issues()[0].code, IssueCode::MissingField),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn fields_that_repeat_between_events_are_made_with_repeated_str_on_both_paths() {
+    let members = r#""call_id":"call_1","agent_id":"agt_1","status":"completed","to_number":"+15550100","from_number":"+15550101","outcome":"Booked","ai_summary":"Agreed.","created_at":"2026-06-01T10:00:00Z","analysis":{"summary":"S","outcome":"Booked","extracted_data":{"k":"v"}},"x":"y""#;
+    let failed = r#""call_id":"call_2","reason":"no-answer""#;
+    let transcript = r#""call_id":"call_3","messages":[{"role":"agent","content":"Hi"}]"#;
+    let mut checked = 0;
+    for (name, members) in [
+        ("call.ended", members),
+        ("call.failed", failed),
+        ("transcript.final", transcript),
+    ] {
+        // `event` first takes the fast pass; `event` last the full parse and then the walk.
+        for body in [
+            format!(r#"{{"event":"{name}",{members}}}"#),
+            format!(r#"{{{members},"event":"{name}"}}"#),
+        ] {
+            let value = ParseOptions::default()
+                .parse_with(body.as_bytes(), &mut common::TagBuilder)
+                .unwrap();
+            let repeated = |v: &serde_json::Value| v.as_str().unwrap().starts_with("repeated:");
+            let object = value.as_object().unwrap();
+            for (key, v) in object {
+                let expected = matches!(
+                    key.as_str(),
+                    "agent_id" | "status" | "to_number" | "from_number" | "outcome" | "reason"
+                );
+                if v.is_string() {
+                    assert_eq!(repeated(v), expected, "{body}: {key} = {v}");
+                    checked += 1;
+                }
+            }
+            if let Some(a) = object.get("analysis") {
+                assert!(repeated(&a["outcome"]), "{body}");
+                assert!(!repeated(&a["summary"]), "{body}");
+                assert!(!repeated(&a["extracted_data"]["k"]), "{body}");
+            }
+            if let Some(m) = object.get("messages") {
+                assert!(repeated(&m[0]["role"]), "{body}");
+                assert!(!repeated(&m[0]["content"]), "{body}");
+            }
+        }
+    }
+    // Every string member, `event` and the unknown `x` included.
+    assert_eq!(checked, 2 * (10 + 3 + 2));
 }

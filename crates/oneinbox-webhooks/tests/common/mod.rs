@@ -70,7 +70,7 @@ pub fn fixture_body(fixture: &Value) -> Vec<u8> {
 }
 
 /// A builder that records which method made each value: scalars become strings such as
-/// `"i64:87"`, `"u64:18446744073709551615"`, `"str:abc"`; keys keep their text and containers
+/// `"i64:87"`, `"u64:18446744073709551615"`, `"str:abc"`, `"repeated:agt_1"`; keys keep their text and containers
 /// are built as by `ValueBuilder`. Two ways of building that call different methods give
 /// different text.
 pub struct TagBuilder;
@@ -96,6 +96,9 @@ impl oneinbox_webhooks::build::Builder for TagBuilder {
     }
     fn str(&mut self, v: &str) -> Result<Value, Self::Error> {
         Ok(Value::from(format!("str:{v}")))
+    }
+    fn repeated_str(&mut self, v: &str) -> Result<Value, Self::Error> {
+        Ok(Value::from(format!("repeated:{v}")))
     }
     fn key(&mut self, v: &str) -> Result<Value, Self::Error> {
         Ok(Value::from(v))
