@@ -18,6 +18,7 @@ use pyo3::{intern, Borrowed};
 use serde_json::Value;
 
 use crate::errors::{guard, short_repr, to_py_err};
+use crate::strings::Strings;
 
 /// Bodies longer than this are parsed with the GIL released, so that other Python threads
 /// run meanwhile: the core parses into its Rust event without the GIL, and the objects are
@@ -128,7 +129,7 @@ pub(crate) fn parse_to_py<'py>(
             .map_err(|e| to_py_err(py, e))?;
         return event_to_py(py, &event);
     }
-    match opts.parse_with(bytes, &mut PyBuilder { py }) {
+    match opts.parse_with(bytes, &mut PyBuilder::new(py)) {
         Ok(event) => Ok(event),
         Err(BuildError::Invalid(e)) => Err(to_py_err(py, e)),
         Err(BuildError::Host(e)) => Err(e),
@@ -207,17 +208,28 @@ pub(crate) fn with_body_of<R>(
 
 /// The Python object of a parsed event.
 pub(crate) fn event_to_py<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, PyAny>> {
-    build::event(event, &mut PyBuilder { py })
+    build::event(event, &mut PyBuilder::new(py))
 }
 
 /// The Python form of any JSON value (a dict for an object, a list for an array).
 pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    build::value(v, &mut PyBuilder { py })
+    build::value(v, &mut PyBuilder::new(py))
 }
 
 /// Makes the Python values the core asks for while it validates a body.
 struct PyBuilder<'py> {
     py: Python<'py>,
+    /// Shared strs for keys and for the values that repeat between events.
+    strings: Strings,
+}
+
+impl<'py> PyBuilder<'py> {
+    fn new(py: Python<'py>) -> Self {
+        PyBuilder {
+            py,
+            strings: Strings::Untried,
+        }
+    }
 }
 
 impl<'py> Builder for PyBuilder<'py> {
@@ -240,18 +252,13 @@ impl<'py> Builder for PyBuilder<'py> {
         Ok(PyFloat::new(self.py, v).into_any())
     }
     fn str(&mut self, v: &str) -> PyResult<Self::Value> {
-        let py = self.py;
-        // The values that repeat in every transcript and call share one interned str.
-        let shared = match v {
-            "agent" => intern!(py, "agent"),
-            "user" => intern!(py, "user"),
-            "completed" => intern!(py, "completed"),
-            _ => return Ok(PyString::new(py, v).into_any()),
-        };
-        Ok(shared.clone().into_any())
+        Ok(PyString::new(self.py, v).into_any())
+    }
+    fn repeated_str(&mut self, v: &str) -> PyResult<Self::Value> {
+        Ok(self.strings.get(self.py, v).into_any())
     }
     fn key(&mut self, v: &str) -> PyResult<Self::Value> {
-        Ok(PyString::new(self.py, v).into_any())
+        Ok(self.strings.get(self.py, v).into_any())
     }
     fn array(&mut self, items: Vec<Self::Value>) -> PyResult<Self::Value> {
         Ok(PyList::new(self.py, items)?.into_any())

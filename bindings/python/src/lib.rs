@@ -8,6 +8,7 @@ mod auth;
 mod errors;
 mod events;
 mod management;
+mod strings;
 
 /// The native module behind the `oneinbox_webhooks` package.
 #[pymodule]

@@ -311,3 +311,100 @@ def test_large_bodies_release_the_gil_and_threads_agree() -> None:
     for t in threads:
         t.join()
     assert all(r == expected for r in results)
+
+
+def _call_ended(call_id: str, agent_id: str, outcome: str) -> bytes:
+    return json.dumps(
+        {"event": "call.ended", "call_id": call_id, "agent_id": agent_id, "status": "completed", "outcome": outcome}
+    ).encode()
+
+
+def test_values_that_repeat_between_events_share_one_str() -> None:
+    # agent_id, status, outcome, roles and keys repeat from event to event: the binding hands
+    # out one str for them (a small table). Call ids are new in every event and are not kept.
+    a = parse_event(_call_ended("call_1", "agt_1", "Booked"))
+    b = parse_event(_call_ended("call_2", "agt_1", "Booked"))
+    assert a.agent_id == b.agent_id == "agt_1" and a.agent_id is b.agent_id
+    assert a.outcome is b.outcome and a.status is b.status
+    assert type(a.agent_id) is str
+    messages = [{"role": "agent", "content": "Hi", "lang": "en"}]
+    t1 = parse_event(json.dumps({"event": "transcript.final", "call_id": "c", "messages": messages}))
+    t2 = parse_event(json.dumps({"event": "transcript.final", "call_id": "c", "messages": messages}))
+    assert t1.messages[0].role is t2.messages[0].role
+    assert next(iter(t1.messages[0].extra)) is next(iter(t2.messages[0].extra))
+
+
+def test_shared_strs_never_mix_up_values() -> None:
+    # Far more distinct values than the table has slots, so slots are shared and replaced,
+    # plus lengths around the 64-byte limit, non-ASCII text and an agent id equal to another
+    # field's value: each event still gets exactly its own values, twice over.
+    agents = [f"agt_{i}" for i in range(5000)]
+    agents += ["a" * n for n in (1, 63, 64, 65, 200)] + ["agënt_ü_日本", "", "completed", "call_1"]
+    for _ in range(2):
+        for i, agent in enumerate(agents):
+            outcome = f"outcome {i % 7}"
+            event = parse_event(_call_ended("call_1", agent, outcome))
+            assert (event.agent_id, event.outcome, event.status) == (agent, outcome, "completed")
+    # Keys of unknown members too.
+    for i in range(3000):
+        extra = parse_event(json.dumps({"event": "call.started", "call_id": "c", f"k{i}": i})).extra
+        assert extra == {f"k{i}": i}
+
+
+_NESTED_PARSE = """
+import gc, json
+from oneinbox_webhooks import parse_event
+
+def call_ended(agent_id):
+    return json.dumps({"event": "call.ended", "call_id": "c", "agent_id": agent_id, "outcome": "o"})
+
+inner = []
+
+def on_gc(phase, info):
+    if phase == "start":
+        inner.append(parse_event(call_ended("agt_inner")).agent_id)
+
+messages = [{"role": f"r{i % 5}", "content": "x", "n": [i]} for i in range(2000)]
+body = json.dumps({"event": "transcript.final", "call_id": "c", "messages": messages})
+gc.callbacks.append(on_gc)
+gc.set_threshold(10)
+event = parse_event(body)
+gc.set_threshold(700)
+gc.callbacks.remove(on_gc)
+assert inner and set(inner) == {"agt_inner"}, inner
+assert [m.role for m in event.messages] == [f"r{i % 5}" for i in range(2000)]
+assert event.to_dict() == json.loads(body)
+print("ok", len(inner))
+"""
+
+
+def test_a_parse_inside_a_parse_does_not_wait_for_the_shared_strs() -> None:
+    # A garbage collection during a parse can run Python code, which may parse an event of its
+    # own while the outer parse holds the table: it must neither block nor get wrong values.
+    # In a child process, so that a deadlock fails the test instead of hanging the run.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _NESTED_PARSE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ok "), done.stdout
+
+
+def test_threads_parsing_different_agents_get_their_own_values() -> None:
+    barrier = threading.Barrier(8)
+    failures: list[tuple[int, int, object]] = []
+
+    def worker(k: int) -> None:
+        barrier.wait()
+        for i in range(3000):
+            agent = f"agt_{k}_{i % 300}"
+            event = parse_event(_call_ended(f"call_{i}", agent, f"o{k}"))
+            if (event.agent_id, event.outcome) != (agent, f"o{k}"):
+                failures.append((k, i, event))
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
