@@ -96,24 +96,25 @@ pub(crate) fn parse_options(
     max_body_bytes: Limit,
     max_depth: Limit,
 ) -> PyResult<ParseOptions> {
-    let mut bad = Vec::new();
-    for (name, limit) in [("max_body_bytes", max_body_bytes), ("max_depth", max_depth)] {
-        if limit.0.is_none() {
-            bad.push(Issue::new(
+    if let (Limit(Some(max_body_bytes)), Limit(Some(max_depth))) = (max_body_bytes, max_depth) {
+        return Ok(ParseOptions {
+            strict,
+            max_body_bytes,
+            max_depth,
+        });
+    }
+    let bad = [("max_body_bytes", max_body_bytes), ("max_depth", max_depth)]
+        .into_iter()
+        .filter(|(_, limit)| limit.0.is_none())
+        .map(|(name, _)| {
+            Issue::new(
                 IssueCode::InvalidValue,
                 format!("/{name}"),
                 format!("`{name}` must be a non-negative integer, got a negative one"),
-            ));
-        }
-    }
-    if !bad.is_empty() {
-        return Err(to_py_err(py, UsageError::new(bad)));
-    }
-    Ok(ParseOptions {
-        strict,
-        max_body_bytes: max_body_bytes.0.unwrap_or(DEFAULT_MAX_BODY_BYTES),
-        max_depth: max_depth.0.unwrap_or(DEFAULT_MAX_DEPTH),
-    })
+            )
+        })
+        .collect();
+    Err(to_py_err(py, UsageError::new(bad)))
 }
 
 /// The event object of `bytes`, or the `ValidationError`: made during the parse, or for a
