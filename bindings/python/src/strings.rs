@@ -1,6 +1,6 @@
 //! One shared Python `str` for values that repeat from one event to the next.
 //!
-//! Making a `str` is most of the cost of a small event (the limited API has no cheaper
+//! Making a `str` is a large share of the cost of a small event (the limited API has no cheaper
 //! constructor than `PyUnicode_FromStringAndSize`), and many values are the same in every
 //! event of an account: the agent id, its phone number, the status, the outcome, a message's
 //! role, the keys of `extra` and `extracted_data`. The core marks those fields
@@ -8,11 +8,12 @@
 //! as orjson does for keys and pydantic-core (`cache_strings`) for short strings. Values that
 //! are new in every event (call ids, summaries, transcripts) never go through it.
 //!
-//! The table is direct-mapped: a hash of the text picks one slot, which holds the last string
-//! that landed there; a hit is checked against the full text, a miss replaces the slot. So it
-//! holds at most [`SLOTS`] strings of at most [`MAX_LEN`] bytes, and costs a hash and a
-//! comparison when it does not help. Python strings are immutable, so sharing one is only
-//! visible to `is`.
+//! The table is direct-mapped: a hash of the text picks one slot, which holds one string; a
+//! hit is checked against the full text. A text that misses is kept, in place of the slot's
+//! string, only when it missed that slot the last time too, so values that never repeat (a
+//! caller's number, say) pass through without evicting the ones that do. The table holds at
+//! most [`SLOTS`] strings of at most [`MAX_LEN`] bytes, and costs a hash and a comparison when
+//! it does not help. Python strings are immutable, so sharing one is only visible to `is`.
 
 use std::hash::Hasher;
 use std::sync::{Mutex, MutexGuard, TryLockError};
@@ -27,13 +28,17 @@ const SLOTS: usize = 1024;
 /// more.
 const MAX_LEN: usize = 64;
 
+/// One slot: the text of its string (kept here, so that a lookup reads no Python object), the
+/// string, and the hash of the last text that missed it.
 struct Slot {
-    text: Box<str>,
-    value: Py<PyString>,
+    missed: u64,
+    len: usize,
+    text: [u8; MAX_LEN],
+    value: Option<Py<PyString>>,
 }
 
 pub(crate) struct Table {
-    slots: Vec<Option<Slot>>,
+    slots: Vec<Slot>,
 }
 
 /// The process's table. The module is imported once per process (pyo3 modules refuse
@@ -61,8 +66,8 @@ impl Strings {
         if let Strings::Untried = self {
             *self = match TABLE.try_lock() {
                 Ok(table) => Strings::Held(table),
-                // Only a panic inside `get` could poison it, and every slot is whole at any
-                // point: the table is still good.
+                // Only a panic inside `get` could poison it, and a slot being written holds
+                // no string: the table is still good.
                 Err(TryLockError::Poisoned(p)) => Strings::Held(p.into_inner()),
                 Err(TryLockError::WouldBlock) => Strings::Busy,
             };
@@ -71,25 +76,39 @@ impl Strings {
             return PyString::new(py, text);
         };
         if table.slots.is_empty() {
-            table.slots.resize_with(SLOTS, || None);
+            table.slots.resize_with(SLOTS, || Slot {
+                missed: 0,
+                len: 0,
+                text: [0; MAX_LEN],
+                value: None,
+            });
         }
         let mut hasher = FxHasher::default();
         hasher.write(text.as_bytes());
         // The remainder is below SLOTS, so it fits a usize.
-        let index = usize::try_from(hasher.finish() % SLOTS as u64).unwrap_or(0);
+        let hash = hasher.finish();
+        let index = usize::try_from(hash % SLOTS as u64).unwrap_or(0);
         let Some(slot) = table.slots.get_mut(index) else {
             return PyString::new(py, text);
         };
-        if let Some(shared) = slot {
-            if *shared.text == *text {
-                return shared.value.bind(py).clone();
+        if let Some(shared) = &slot.value {
+            if slot.text.get(..slot.len) == Some(text.as_bytes()) {
+                return shared.bind(py).clone();
             }
         }
         let value = PyString::new(py, text);
-        *slot = Some(Slot {
-            text: text.into(),
-            value: value.clone().unbind(),
-        });
+        // A text is kept the second time in a row that it misses its slot: a value that is
+        // new in every event (a caller's number) then never replaces one that repeats.
+        if std::mem::replace(&mut slot.missed, hash) != hash {
+            return value;
+        }
+        // Emptied first: a slot holds a string only once its text is written.
+        slot.value = None;
+        if let Some(dst) = slot.text.get_mut(..text.len()) {
+            dst.copy_from_slice(text.as_bytes());
+            slot.len = text.len();
+            slot.value = Some(value.clone().unbind());
+        }
         value
     }
 }

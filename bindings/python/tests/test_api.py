@@ -320,18 +320,24 @@ def _call_ended(call_id: str, agent_id: str, outcome: str) -> bytes:
 
 
 def test_values_that_repeat_between_events_share_one_str() -> None:
-    # agent_id, status, outcome, roles and keys repeat from event to event: the binding hands
-    # out one str for them (a small table). Call ids are new in every event and are not kept.
-    a = parse_event(_call_ended("call_1", "agt_1", "Booked"))
-    b = parse_event(_call_ended("call_2", "agt_1", "Booked"))
-    assert a.agent_id == b.agent_id == "agt_1" and a.agent_id is b.agent_id
+    # agent_id, status, outcome, roles and keys repeat from event to event: the binding keeps
+    # one str for such a value once it has seen it twice (a small table), and hands it out
+    # from then on.
+    first, a, b = (parse_event(_call_ended(f"call_{i}", "agt_1", "Booked")) for i in range(3))
+    assert first.agent_id == a.agent_id == b.agent_id == "agt_1" and a.agent_id is b.agent_id
     assert a.outcome is b.outcome and a.status is b.status
     assert type(a.agent_id) is str
+    # Call ids are new in every event and are never kept.
+    assert a.call_id is not parse_event(_call_ended(a.call_id, "agt_1", "Booked")).call_id
     messages = [{"role": "agent", "content": "Hi", "lang": "en"}]
-    t1 = parse_event(json.dumps({"event": "transcript.final", "call_id": "c", "messages": messages}))
-    t2 = parse_event(json.dumps({"event": "transcript.final", "call_id": "c", "messages": messages}))
+    body = json.dumps({"event": "transcript.final", "call_id": "c", "messages": messages})
+    _, t1, t2 = (parse_event(body) for _ in range(3))
     assert t1.messages[0].role is t2.messages[0].role
     assert next(iter(t1.messages[0].extra)) is next(iter(t2.messages[0].extra))
+    # Values seen only once (thousands of callers' numbers) do not push out one that repeats.
+    for i in range(5000):
+        parse_event(_call_ended("c", f"agt_once_{i}", f"once {i}"))
+    assert parse_event(_call_ended("call_9", "agt_1", "Booked")).agent_id is a.agent_id
 
 
 def test_shared_strs_never_mix_up_values() -> None:
