@@ -325,22 +325,37 @@ impl Attr for Option<Bound<'_, PyAny>> {
     }
 }
 
-/// The wire form of an attribute value: nested `Analysis` and `Message` objects become dicts.
+/// The wire form of a value, in new containers all the way down: nested `Analysis` and
+/// `Message` objects become dicts, every dict and list is a new one, and strings and numbers
+/// (immutable) are shared. So nothing a caller does to a `to_dict()` or `extra` result changes
+/// the event. The depth is bounded by the parse (the reader's nesting limit).
 fn wire<'py>(py: Python<'py>, v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     if let Ok(a) = v.cast::<Analysis>() {
         return Ok(a.get().dict(py)?.into_any());
     }
+    if let Ok(m) = v.cast::<Message>() {
+        return Ok(m.get().dict(py)?.into_any());
+    }
     if let Ok(list) = v.cast::<PyList>() {
         let out = PyList::empty(py);
         for item in list.iter() {
-            match item.cast::<Message>() {
-                Ok(m) => out.append(m.get().dict(py)?)?,
-                Err(_) => out.append(item)?,
-            }
+            out.append(wire(py, &item)?)?;
         }
         return Ok(out.into_any());
     }
+    if let Ok(dict) = v.cast::<PyDict>() {
+        return Ok(wire_dict(py, dict)?.into_any());
+    }
     Ok(v.clone())
+}
+
+/// [`wire`] of a dict, as a dict.
+fn wire_dict<'py>(py: Python<'py>, dict: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    for (k, v) in dict.iter() {
+        out.set_item(k, wire(py, &v)?)?;
+    }
+    Ok(out)
 }
 
 /// The `extra` members: no dict at all in the usual case where there are none (a dict per
@@ -355,6 +370,7 @@ impl Extra {
         }))
     }
 
+    /// The event's own dict (for comparing).
     fn get<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
         match &self.0 {
             Some(d) => d.bind(py).clone(),
@@ -362,11 +378,21 @@ impl Extra {
         }
     }
 
-    fn write_into(&self, py: Python<'_>, d: &Bound<'_, PyDict>) -> PyResult<()> {
+    /// A copy for the caller, new containers all the way down ([`wire`]).
+    fn copy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         match &self.0 {
-            Some(extra) => d.update(extra.bind(py).as_mapping()),
-            None => Ok(()),
+            Some(d) => wire_dict(py, d.bind(py)),
+            None => Ok(PyDict::new(py)),
         }
+    }
+
+    fn write_into(&self, py: Python<'_>, d: &Bound<'_, PyDict>) -> PyResult<()> {
+        if let Some(extra) = &self.0 {
+            for (k, v) in extra.bind(py).iter() {
+                d.set_item(k, wire(py, &v)?)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -421,10 +447,11 @@ macro_rules! record {
                 }
             )?
 
-            /// Members the contract does not list, in their original order.
+            /// Members the contract does not list, in their original order: a new dict
+            /// on every access (changing it leaves the event as it is).
             #[getter]
-            fn extra<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
-                self.extra.get(py)
+            fn extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+                guard(py, || self.extra.copy(py))
             }
 
             #[classattr]
@@ -534,7 +561,6 @@ pub struct UnknownEvent {
     event: Py<PyAny>,
     #[pyo3(get)]
     call_id: Py<PyAny>,
-    #[pyo3(get)]
     extra: Py<PyDict>,
 }
 
@@ -545,9 +571,16 @@ impl UnknownEvent {
         ("event", "call_id")
     }
 
+    /// The whole payload, `event` and `call_id` included, in its original order: a new dict
+    /// on every access.
+    #[getter]
+    fn extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        guard(py, || wire_dict(py, self.extra.bind(py)))
+    }
+
     /// The whole payload as a dict, in its original order.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        guard(py, || self.extra.bind(py).copy())
+        guard(py, || wire_dict(py, self.extra.bind(py)))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

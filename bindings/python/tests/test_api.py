@@ -414,3 +414,46 @@ def test_threads_parsing_different_agents_get_their_own_values() -> None:
     for t in threads:
         t.join()
     assert failures == []
+
+
+def _scribble(value: object) -> None:
+    """Changes every dict and list inside `value`, in place."""
+    if isinstance(value, dict):
+        for v in list(value.values()):
+            _scribble(v)
+        value["scribbled"] = True
+    elif isinstance(value, list):
+        for v in value:
+            _scribble(v)
+        value.append("scribbled")
+
+
+def test_to_dict_and_extra_never_hand_out_the_events_own_containers() -> None:
+    bodies = [
+        {
+            "event": "call.ended",
+            "call_id": "c",
+            "analysis": {"summary": "s", "extracted_data": {"k": [1, {"x": ["y"]}]}, "z": {"w": []}},
+            "custom": {"nested": [1, {"deep": [2.5, "three"]}]},
+        },
+        {
+            "event": "transcript.final",
+            "call_id": "c",
+            "messages": [{"role": "agent", "content": "Hi", "meta": {"tags": ["a"]}}],
+            "custom": [[{"a": 1}]],
+        },
+        {"event": "call.new", "call_id": "c", "payload": {"list": [{"a": [1]}]}},
+    ]
+    for body in bodies:
+        event = parse_event(json.dumps(body))
+        _scribble(event.to_dict())
+        _scribble(event.extra)
+        for message in getattr(event, "messages", None) or []:
+            _scribble(message.to_dict())
+            _scribble(message.extra)
+        analysis = getattr(event, "analysis", None)
+        if analysis is not None:
+            _scribble(analysis.to_dict())
+            _scribble(analysis.extra)
+        assert event.to_dict() == body
+        assert event == parse_event(json.dumps(body))
