@@ -12,8 +12,8 @@
 //! hit is checked against the full text. A text that misses is kept, in place of the slot's
 //! string, only when it missed that slot the last time too, so values that never repeat (a
 //! caller's number, say) pass through without evicting the ones that do. The table holds at
-//! most [`SLOTS`] strings of at most [`MAX_LEN`] bytes, and costs a hash and a comparison when
-//! it does not help. Python strings are immutable, so sharing one is only visible to `is`.
+//! most [`SLOTS`] strings of at most [`MAX_LEN`] bytes; when it does not help, it costs a hash
+//! and the read and write of one 16-byte slot head. Python strings are immutable, so sharing one is only visible to `is`.
 
 use std::hash::Hasher;
 use std::sync::{Mutex, MutexGuard, TryLockError};
