@@ -1,7 +1,7 @@
 """Writes a scratch seed corpus for each fuzz target from the shared fixtures.
 
 libFuzzer writes new inputs into the first corpus folder it is given, so the fuzzers are
-always pointed at these scratch copies, never at tests/fixtures or the shared corpora.
+always pointed at these scratch copies, never at tests/fixtures or tests/corpora.
 Usage: python3 fuzz/scripts/seed.py <out-dir>
 """
 import base64

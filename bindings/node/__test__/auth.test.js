@@ -1,5 +1,5 @@
 // Every fixture in tests/fixtures/auth, every Standard Webhooks vector and secret_parsing case of
-// the shared corpus (read in place), interpreted as the Rust runner does
+// tests/corpora/standard-webhooks (read in place), interpreted as the Rust runner does
 // (crates/oneinbox-webhooks/tests/auth_fixtures.rs); header forms; the Receiver; redaction.
 'use strict'
 
@@ -24,7 +24,7 @@ const {
 
 const root = path.join(__dirname, '..', '..', '..')
 const fixtureDir = path.join(root, 'tests', 'fixtures', 'auth')
-const corpus = JSON.parse(fs.readFileSync(path.join(root, '..', 'shared', 'corpora', 'standard-webhooks', 'vectors.json'), 'utf8'))
+const corpus = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'corpora', 'standard-webhooks', 'vectors.json'), 'utf8'))
 
 function outcome(f) {
   try {

@@ -10,7 +10,7 @@ const path = require('node:path')
 const { parseEvent, Api, UsageError, ValidationError } = require('..')
 
 const root = path.join(__dirname, '..', '..', '..')
-const corpus = path.join(root, '..', 'shared', 'corpora', 'JSONTestSuite', 'test_parsing')
+const corpus = path.join(root, 'tests', 'corpora', 'JSONTestSuite', 'test_parsing')
 const expected = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'fixtures', 'json-test-suite', 'expected.json'), 'utf8'))
 
 // The verdict in the Rust runner's form: `{accepted: name}` or the issues' `{code, path}`.

@@ -1,6 +1,7 @@
 """Authentication: every tests/fixtures/auth fixture and every Standard Webhooks vector of the
-shared corpus (read in place), interpreted as crates/oneinbox-webhooks/tests/auth_fixtures.rs
-does; then the Python surface (header forms, Receiver, errors, secrecy)."""
+corpus in tests/corpora/standard-webhooks (read in place), interpreted as
+crates/oneinbox-webhooks/tests/auth_fixtures.rs does; then the Python surface (header forms,
+Receiver, errors, secrecy)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from oneinbox_webhooks import (
 
 AUTH = REPO / "tests" / "fixtures" / "auth"
 FIXTURES = sorted(AUTH.glob("*.json"))
-VECTORS = json.loads((REPO / ".." / "shared" / "corpora" / "standard-webhooks" / "vectors.json").read_text())
+VECTORS = json.loads((REPO / "tests" / "corpora" / "standard-webhooks" / "vectors.json").read_text())
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 BODY = b'{"event":"call.started","call_id":"call_1"}'
 

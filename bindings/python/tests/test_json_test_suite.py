@@ -1,4 +1,4 @@
-"""JSONTestSuite (the 318 files of ../shared/corpora/JSONTestSuite/test_parsing, read in place)
+"""JSONTestSuite (the 318 files of tests/corpora/JSONTestSuite/test_parsing, read in place)
 through parse_event, lenient and strict, plus each i_string_*/y_string_* value embedded as a
 message's content: every verdict equals tests/fixtures/json-test-suite/expected.json, which
 crates/oneinbox-webhooks/tests/json_test_suite.rs pins (one verdict in every language). And
@@ -14,7 +14,7 @@ from fixtures import REPO
 
 from oneinbox_webhooks import ValidationError, parse_event
 
-CORPUS = REPO / ".." / "shared" / "corpora" / "JSONTestSuite" / "test_parsing"
+CORPUS = REPO / "tests" / "corpora" / "JSONTestSuite" / "test_parsing"
 EXPECTED: dict[str, Any] = json.loads(
     (REPO / "tests" / "fixtures" / "json-test-suite" / "expected.json").read_text("utf-8")
 )

@@ -542,9 +542,9 @@ mod tests {
     #[test]
     fn json_test_suite_cases_read_as_serde_json_reads_them() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/corpora/JSONTestSuite/test_parsing");
+            .join("../../tests/corpora/JSONTestSuite/test_parsing");
         let mut paths: Vec<_> = std::fs::read_dir(&dir)
-            .expect("the shared JSONTestSuite corpus sits beside the repository")
+            .expect("the JSONTestSuite corpus is in tests/corpora")
             .map(|e| e.unwrap().path())
             .collect();
         paths.sort();

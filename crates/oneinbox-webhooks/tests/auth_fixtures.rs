@@ -1,5 +1,5 @@
-//! Runs every fixture in `tests/fixtures/auth` and every Standard Webhooks vector of the shared
-//! corpus (`../shared/corpora/standard-webhooks/vectors.json`, read in place) as named cases.
+//! Runs every fixture in `tests/fixtures/auth` and every Standard Webhooks vector of the copied
+//! corpus (`tests/corpora/standard-webhooks/vectors.json`, read in place) as named cases.
 
 mod common;
 
@@ -126,7 +126,7 @@ fn main() {
         }
         Ok(())
     }));
-    let corpus = root.join("../shared/corpora/standard-webhooks/vectors.json");
+    let corpus = root.join("tests/corpora/standard-webhooks/vectors.json");
     let vectors = common::read_json(&corpus);
     for v in vectors["standard_webhooks"]
         .as_array()

@@ -1,5 +1,5 @@
 //! JSONTestSuite (the 318 parser cases, read in place from
-//! `../shared/corpora/JSONTestSuite/test_parsing`) through `parse_event`, lenient and strict:
+//! `tests/corpora/JSONTestSuite/test_parsing`) through `parse_event`, lenient and strict:
 //! `n_` files are `invalid_json` (or `too_deep`/`too_large` where that is the cause), `y_`
 //! files are valid JSON but not events (never accepted), `i_` files get a deterministic
 //! verdict. Each `i_string_*`/`y_string_*` value is also embedded as a message's `content`.
@@ -114,7 +114,7 @@ fn check_rule(name: &str, lenient: &Value, strict: &Value) -> Result<(), Failed>
 fn main() {
     let args = Arguments::from_args();
     let root = common::repo_root();
-    let corpus = root.join("../shared/corpora/JSONTestSuite/test_parsing");
+    let corpus = root.join("tests/corpora/JSONTestSuite/test_parsing");
     let expected_path: PathBuf = root.join("tests/fixtures/json-test-suite/expected.json");
     let update = std::env::var_os("ONEINBOX_UPDATE_EXPECTED").is_some();
     let expected: Arc<Value> = Arc::new(if update {
@@ -124,7 +124,7 @@ fn main() {
     });
     let mut cases: Vec<(String, Vec<u8>, bool)> = Vec::new();
     let mut names: Vec<PathBuf> = std::fs::read_dir(&corpus)
-        .expect("the shared JSONTestSuite corpus sits beside the repository")
+        .expect("the JSONTestSuite corpus is in tests/corpora")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
