@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::calls::{decode_call, Call, CreateCall};
 use super::request::{HttpRequest, Method, Paging, Prepared};
+use super::response::Retry;
 use super::webhooks::{
     decode_delivery_page, decode_nothing, decode_webhook, decode_webhook_list, CreateWebhook,
     DeliveryPage, ListDeliveries, UpdateWebhook, Webhook,
@@ -354,6 +355,7 @@ impl Api {
         Ok(Prepared::new(
             self.request(Method::Post, "/v1/webhooks", Some(json_body(body))),
             decode_webhook,
+            Retry::CreatesWebhook,
         ))
     }
 
@@ -373,6 +375,7 @@ impl Api {
         Ok(Prepared::new(
             self.request(Method::Get, "/v1/webhooks", None),
             decode_webhook_list,
+            Retry::Idempotent,
         ))
     }
 
@@ -453,6 +456,7 @@ impl Api {
                 Some(json_body(body)),
             ),
             decode_webhook,
+            Retry::Idempotent,
         ))
     }
 
@@ -478,6 +482,7 @@ impl Api {
         Ok(Prepared::new(
             self.request(Method::Delete, &format!("/v1/webhooks/{id}"), None),
             decode_nothing,
+            Retry::Idempotent,
         ))
     }
 
@@ -500,6 +505,7 @@ impl Api {
         Ok(Prepared::new(
             self.request(Method::Post, &format!("/v1/webhooks/{id}/test"), None),
             decode_nothing,
+            Retry::Idempotent,
         ))
     }
 
@@ -557,6 +563,7 @@ impl Api {
                 ..self.request(Method::Get, "", None)
             },
             decode_delivery_page,
+            Retry::Idempotent,
         );
         prepared.paging = Some(paging);
         Ok(prepared)
@@ -617,6 +624,7 @@ impl Api {
         Ok(Prepared::new(
             self.request(Method::Post, "/v1/calls", Some(json_body(body))),
             decode_call,
+            Retry::CreatesCall,
         ))
     }
 }

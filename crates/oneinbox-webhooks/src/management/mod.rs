@@ -49,7 +49,7 @@ mod webhooks;
 pub use api::{Api, DEFAULT_BASE_URL, EVENT_NAMES, WEBHOOK_STATUSES};
 pub use calls::{Call, CreateCall};
 pub use request::{HttpRequest, Method, Prepared};
-pub use response::{is_retryable_status, retry_after, ApiError, ResponseError};
+pub use response::{is_retryable_status, retry_after, ApiError, ResponseError, Retry};
 pub use webhooks::{
     CreateWebhook, Delivery, DeliveryPage, ListDeliveries, Secret, UpdateWebhook, Webhook,
     WebhookStatus,

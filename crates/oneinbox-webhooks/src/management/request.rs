@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::response::{parse_error_response, ResponseError};
+use super::response::{parse_error_response, ResponseError, Retry};
 use crate::error::ValidationError;
 
 /// An HTTP method used by the management API.
@@ -112,6 +112,7 @@ pub(crate) struct Paging {
 pub struct Prepared<T> {
     request: HttpRequest,
     decode: fn(&[u8]) -> Result<T, ValidationError>,
+    retry: Retry,
     pub(crate) paging: Option<Paging>,
 }
 
@@ -119,12 +120,20 @@ impl<T> Prepared<T> {
     pub(crate) fn new(
         request: HttpRequest,
         decode: fn(&[u8]) -> Result<T, ValidationError>,
+        retry: Retry,
     ) -> Self {
         Prepared {
             request,
             decode,
+            retry,
             paging: None,
         }
+    }
+
+    /// How this request may be retried: [`Retry::Idempotent`], or, for a request that creates
+    /// something, only after 429 or 503 and never after a lost connection.
+    pub fn retry(&self) -> Retry {
+        self.retry
     }
 
     pub(crate) fn set_url(&mut self, url: String) {
@@ -155,6 +164,7 @@ impl<T> Prepared<T> {
                 status,
                 body,
                 self.request.bearer_token(),
+                self.retry,
             )))
         }
     }
@@ -165,6 +175,7 @@ impl<T> Clone for Prepared<T> {
         Prepared {
             request: self.request.clone(),
             decode: self.decode,
+            retry: self.retry,
             paging: self.paging.clone(),
         }
     }
@@ -174,6 +185,7 @@ impl<T> fmt::Debug for Prepared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Prepared")
             .field("request", &self.request)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }

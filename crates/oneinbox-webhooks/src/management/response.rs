@@ -24,8 +24,8 @@ pub enum ResponseError {
 }
 
 impl ResponseError {
-    /// Whether sending the same request again later may succeed (only for [`ResponseError::Api`]
-    /// with status 408, 429 or 5xx).
+    /// Whether the same request may be sent again (only a [`ResponseError::Api`] whose
+    /// [`ApiError::retryable`] is set; see [`Retry`] for which statuses that is per request).
     pub fn is_retryable(&self) -> bool {
         matches!(self, ResponseError::Api(e) if e.retryable)
     }
@@ -49,8 +49,79 @@ pub struct ApiError {
     /// → `wrong_type`, `json_invalid` → `invalid_json`, anything else → `invalid_value`.
     /// `message` is the item's `msg`. Empty for any other body.
     pub details: Vec<Issue>,
-    /// True for 408, 429 and 5xx: the same request may succeed later (see [`retry_after`]).
+    /// Whether sending the same request again is safe and may succeed (see [`retry_after`]
+    /// for how long to wait). It depends on the request ([`Retry`]): a request that can be sent
+    /// twice without harm is retryable on 408, 429 and 5xx; a request that creates something
+    /// only on 429 and 503, the statuses that say the request was not processed. After any
+    /// other 5xx to such a request the thing may exist already, and `message` says how to check.
     pub retryable: bool,
+}
+
+/// How a request may be retried: the policy of its endpoint, from [`Prepared::retry`].
+///
+/// OneInbox documents no idempotency key, so a request that creates something (a webhook, or
+/// a call, which dials a phone) is never sent again after an answer that leaves open whether
+/// it was processed (500, 502, 504, a lost connection).
+///
+/// [`Prepared::retry`]: super::Prepared::retry
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Retry {
+    /// Sending it twice has the effect of sending it once (`GET`, `PATCH`, `DELETE`,
+    /// `test_webhook`): retryable on 408, 429 and 5xx, and after a lost connection.
+    Idempotent,
+    /// It creates a webhook (`create_webhook`): retryable only on 429 and 503.
+    CreatesWebhook,
+    /// It creates a call and dials the phone (`create_call`): retryable only on 429 and 503.
+    CreatesCall,
+}
+
+impl Retry {
+    /// Whether a response with `status` may be answered by sending the request again.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::Retry;
+    ///
+    /// assert!(Retry::Idempotent.allows(502));
+    /// assert!(!Retry::CreatesCall.allows(502)); // the call may have been placed
+    /// assert!(Retry::CreatesCall.allows(503));
+    /// ```
+    pub const fn allows(self, status: u16) -> bool {
+        match self {
+            Retry::Idempotent => is_retryable_status(status),
+            Retry::CreatesWebhook | Retry::CreatesCall => status == 429 || status == 503,
+        }
+    }
+
+    /// The policy's stable name, as the bindings show it: `"idempotent"`, `"creates_webhook"`
+    /// or `"creates_call"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Retry::Idempotent => "idempotent",
+            Retry::CreatesWebhook => "creates_webhook",
+            Retry::CreatesCall => "creates_call",
+        }
+    }
+
+    /// Whether a failure before any answer (the connection lost after the request was sent, a
+    /// timeout) may be answered by sending the request again: only for idempotent requests.
+    pub const fn after_lost_connection(self) -> bool {
+        matches!(self, Retry::Idempotent)
+    }
+
+    /// For a request that creates something: what a person should do before creating it again
+    /// when the outcome is unknown. `None` for idempotent requests.
+    pub const fn ambiguity_note(self) -> Option<&'static str> {
+        match self {
+            Retry::Idempotent => None,
+            Retry::CreatesWebhook => Some(
+                "the webhook may have been created; not retried: check list_webhooks before creating it again",
+            ),
+            Retry::CreatesCall => Some(
+                "the call may have been placed; not retried: check for its call events (call.started, call.failed) before creating it again",
+            ),
+        }
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -65,9 +136,10 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// `true` for the statuses worth retrying: 408, 429 and 5xx.
-pub fn is_retryable_status(status: u16) -> bool {
-    status == 408 || status == 429 || (500..600).contains(&status)
+/// `true` for the statuses worth retrying for an idempotent request: 408, 429 and 5xx. A
+/// request that creates something has its own rule: [`Retry::allows`].
+pub const fn is_retryable_status(status: u16) -> bool {
+    status == 408 || status == 429 || (status >= 500 && status < 600)
 }
 
 fn reason_phrase(status: u16) -> Option<&'static str> {
@@ -170,8 +242,14 @@ fn message_of(obj: &serde_json::Map<String, Value>) -> Option<&str> {
     }
 }
 
-/// Reads a non-2xx response body into an [`ApiError`]. Never fails.
-pub(crate) fn parse_error_response(status: u16, body: &[u8], secret: Option<&str>) -> ApiError {
+/// Reads a non-2xx response body into an [`ApiError`] for a request with the `retry` policy.
+/// Never fails.
+pub(crate) fn parse_error_response(
+    status: u16,
+    body: &[u8],
+    secret: Option<&str>,
+    retry: Retry,
+) -> ApiError {
     let mut message = None;
     let mut details = Vec::new();
     if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) {
@@ -182,15 +260,23 @@ pub(crate) fn parse_error_response(status: u16, body: &[u8], secret: Option<&str
             message = Some(clean(m, secret));
         }
     }
-    let message = message.unwrap_or_else(|| match reason_phrase(status) {
+    let mut message = message.unwrap_or_else(|| match reason_phrase(status) {
         Some(reason) => format!("HTTP {status} {reason}"),
         None => format!("HTTP {status}"),
     });
+    let retryable = retry.allows(status);
+    if !retryable && (500..600).contains(&status) {
+        if let Some(note) = retry.ambiguity_note() {
+            message.push_str(" (");
+            message.push_str(note);
+            message.push(')');
+        }
+    }
     ApiError {
         status,
         message,
         details,
-        retryable: is_retryable_status(status),
+        retryable,
     }
 }
 
@@ -238,7 +324,7 @@ mod tests {
     #[test]
     fn fastapi_details_become_issues() {
         let body = br#"{"detail":[{"loc":["body","events",2],"msg":"Input should be 'call.started'","type":"enum"},{"loc":["path","webhook_id"],"msg":"Input should be a valid UUID","type":"uuid_parsing"},{"loc":["body","name"],"msg":"Field required","type":"missing"}]}"#;
-        let err = parse_error_response(422, body, None);
+        let err = parse_error_response(422, body, None, Retry::Idempotent);
         let got: Vec<(&str, &str)> = err
             .details
             .iter()
@@ -261,8 +347,39 @@ mod tests {
             401,
             br#"{"detail":"bad key oi_sk_live_secret123"}"#,
             Some("oi_sk_live_secret123"),
+            Retry::Idempotent,
         );
         assert_eq!(err.message, "bad key [redacted]");
+    }
+
+    #[test]
+    fn creating_requests_retry_only_when_not_processed() {
+        for status in [400, 404, 408, 409, 422, 429, 500, 501, 502, 503, 504, 599] {
+            let idem = parse_error_response(status, b"", None, Retry::Idempotent);
+            assert_eq!(
+                idem.retryable,
+                status == 408 || status == 429 || status >= 500
+            );
+            assert!(!idem.message.contains("may have been"), "{}", idem.message);
+            for retry in [Retry::CreatesCall, Retry::CreatesWebhook] {
+                let e = parse_error_response(status, b"", None, retry);
+                assert_eq!(e.retryable, status == 429 || status == 503, "{status}");
+                let ambiguous = status >= 500 && status != 503;
+                assert_eq!(
+                    e.message.contains("may have been"),
+                    ambiguous,
+                    "{}",
+                    e.message
+                );
+                assert!(!retry.after_lost_connection());
+            }
+        }
+        let e = parse_error_response(502, b"", None, Retry::CreatesCall);
+        assert_eq!(
+            e.message,
+            "HTTP 502 Bad Gateway (the call may have been placed; not retried: check for its call events (call.started, call.failed) before creating it again)"
+        );
+        assert!(Retry::Idempotent.after_lost_connection());
     }
 
     #[test]
@@ -293,6 +410,7 @@ mod tests {
             422,
             br#"{"detail":[{"loc":["body","url"],"msg":"URL scheme should be 'https'","type":"url_scheme"}]}"#,
             None,
+            Retry::Idempotent,
         ));
         insta::assert_snapshot!(err.to_string(), @r"
         API error 422: request validation failed

@@ -468,12 +468,22 @@ mod tests {
                 let _ = decode_nothing(body);
                 let _ = super::super::calls::decode_call(body);
                 for status in [0, 99, 200, 302, 422, 500, 999] {
-                    let _ = super::super::response::parse_error_response(status, body, Some("k"));
+                    let _ = super::super::response::parse_error_response(
+                        status,
+                        body,
+                        Some("k"),
+                        super::super::response::Retry::Idempotent,
+                    );
                 }
             }
         }
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(decode_webhook(deep.as_bytes()).is_err());
-        let _ = super::super::response::parse_error_response(500, deep.as_bytes(), None);
+        let _ = super::super::response::parse_error_response(
+            500,
+            deep.as_bytes(),
+            None,
+            super::super::response::Retry::Idempotent,
+        );
     }
 }
