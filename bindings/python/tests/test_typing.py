@@ -3,6 +3,7 @@ pytest runs it, so the annotations and the runtime agree."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Optional, TypeVar, Union
 
 from oneinbox_webhooks import (
@@ -20,6 +21,7 @@ from oneinbox_webhooks import (
     Issue,
     PreparedRequest,
     Receiver,
+    Router,
     Secret,
     TranscriptFinal,
     TranscriptPartial,
@@ -156,3 +158,75 @@ def test_auth_types() -> None:
         assert code == "missing_token"
     event: Event = receiver.receive(b'{"event":"call.started","call_id":"c"}', url=url)
     assert describe(event) == "call.started c"
+
+
+# ---- the router, typed (tests/test_typing_errors.py has the handlers mypy must reject) -----
+
+router = Router(exhaustive=True)
+handled: list[str] = []
+
+
+@router.on("call.ended")
+def on_ended(event: CallEnded) -> None:
+    seconds: Union[int, float, None] = event.duration_seconds  # narrowed to CallEnded
+    handled.append(f"ended {seconds}")
+
+
+@router.on(CallFailed)
+def on_failed(event: CallFailed) -> str:
+    reason: Optional[str] = event.reason
+    handled.append(f"failed {reason}")
+    return reason or ""
+
+
+@router.on("transcript.partial")
+@router.on(TranscriptFinal)
+def on_transcript(event: Union[TranscriptPartial, TranscriptFinal]) -> int:
+    handled.append(f"{event.event} {len(event.messages)}")
+    return len(event.messages)
+
+
+@router.on("call.started")
+@router.on("call.analyzed")
+@router.on("call.recording.available")
+def on_other(event: Event) -> None:  # a broader parameter takes any event
+    handled.append(event.event)
+
+
+@router.on("call.started")
+async def on_started(event: CallStarted) -> None:
+    await asyncio.sleep(0)
+    handled.append(f"started {event.created_at}")
+
+
+@router.on_unknown
+def on_unknown(event: UnknownEvent) -> None:
+    handled.append(f"unknown {event.event}")
+
+
+@router.on_any
+async def on_any(event: Event) -> None:
+    handled.append(f"any {event.call_id}")
+
+
+def test_router_types() -> None:
+    router.check()  # every known event has a handler
+    final = parse_event(b'{"event":"transcript.final","call_id":"c","messages":[]}')
+    assert isinstance(final, TranscriptFinal)
+    length: int = on_transcript(final)
+    assert length == 0  # the decorators return the function itself
+    handled.clear()
+    ended = parse_event(b'{"event":"call.ended","call_id":"c","duration_seconds":3}')
+    ran: int = asyncio.run(router.dispatch_async(ended))
+    assert ran == 2 and handled == ["ended 3", "any c"]
+    handled.clear()
+    ran = asyncio.run(router.dispatch_async(parse_event(b'{"event":"call.started","call_id":"c"}')))
+    assert ran == 3 and handled == ["call.started", "started None", "any c"]
+    sync_router = Router()
+    sync_router.on("call.failed")(on_failed)
+    sync_router.on_unknown(on_unknown)
+    handled.clear()
+    failed = parse_event(b'{"event":"call.failed","call_id":"c","reason":"busy"}')
+    ran = sync_router.dispatch(failed)
+    ran += sync_router.dispatch(parse_event(b'{"event":"x.y","call_id":"c"}'))
+    assert ran == 2 and handled == ["failed busy", "unknown x.y"]

@@ -54,6 +54,7 @@ from ._native import (
     verify_signature,
     verify_url_token,
 )
+from .router import Router
 
 Event = Union[
     CallStarted,
@@ -99,6 +100,7 @@ __all__ = [
     "OneInboxError",
     "PreparedRequest",
     "Receiver",
+    "Router",
     "Secret",
     "TranscriptFinal",
     "TranscriptPartial",
