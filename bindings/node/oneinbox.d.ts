@@ -477,3 +477,60 @@ export class Receiver {
    */
   receive(body: Buffer | Uint8Array | string, request?: ReceiveRequest): Event
 }
+
+// ---------------------------------------------------------------------------------------------
+// The event router
+
+/** Each known event name and the event type it carries: `EventMap['call.ended']` is `CallEnded`. */
+export type EventMap = { [N in KnownEventName]: Extract<Event, { event: N }> }
+
+/** The names of the seven documented events, in the guide's order. */
+export const KNOWN_EVENTS: readonly KnownEventName[]
+
+/** Options of {@link Router}; unknown names are refused. */
+export interface RouterOptions {
+  /** Make {@link Router.check} require an `on` handler for every known event. Default `false`. */
+  exhaustive?: boolean
+}
+
+/**
+ * Routes events to handlers by `event`. Every handler that matches runs, one after the other in
+ * registration order: `on(name)` handlers, `onUnknown` ones for an event this version does not
+ * know, and `onAny` ones for every event.
+ *
+ * ```ts
+ * const router = new Router()
+ *   .on('call.ended', (e) => console.log(e.outcome)) // e: CallEnded
+ *   .on('transcript.final', async (e) => save(e.messages))
+ * await router.dispatch(parseEvent(body))
+ * ```
+ */
+export class Router {
+  constructor(options?: RouterOptions)
+  /** Whether {@link check} requires a handler for every known event. */
+  readonly exhaustive: boolean
+  /** Registers `handler` for one known event; its parameter is that event's type. Returns the router. */
+  on<N extends KnownEventName>(event: N, handler: (event: EventMap[N]) => unknown): this
+  /** Registers `handler` for every event this version does not know (`event.event` names it). */
+  onUnknown(handler: (event: UnknownEvent) => unknown): this
+  /** Registers `handler` for every event, known or not. */
+  onAny(handler: (event: Event) => unknown): this
+  /**
+   * Calls every handler of `event` in registration order, awaiting each (sync or async);
+   * resolves to how many ran (0: no handler matched). Rejects with the first handler error.
+   */
+  dispatch(event: Event): Promise<number>
+  /**
+   * For `new Router({ exhaustive: true })`: throws {@link MissingHandlersError} naming each known
+   * event without an `on` handler (`onAny` does not count). Does nothing otherwise.
+   */
+  check(): void
+}
+
+/** Thrown by {@link Router.check} of an exhaustive router. */
+export class MissingHandlersError extends OneInboxError {
+  constructor(missing: readonly KnownEventName[])
+  readonly code: 'ERR_ONEINBOX_MISSING_HANDLERS'
+  /** The known events without a handler, in the guide's order. */
+  readonly missing: readonly KnownEventName[]
+}

@@ -852,6 +852,9 @@ class Receiver {
   }
 }
 
+// The event router (router.js): plain JavaScript, no dependency.
+const { Router, MissingHandlersError, KNOWN_EVENTS } = require('./router.js')({ OneInboxError, UsageError })
+
 module.exports = {
   parseEvent,
   OneInboxError,
@@ -871,4 +874,7 @@ module.exports = {
   verifyUrlToken,
   newUrlToken,
   Receiver,
+  Router,
+  MissingHandlersError,
+  KNOWN_EVENTS,
 }

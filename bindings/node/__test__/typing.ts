@@ -130,3 +130,56 @@ try {
 new Receiver({ urlToken: 'x' })
 // @ts-expect-error a parsed object is not a raw body
 receiver.receive({ event: 'call.ended' })
+
+// The router: `on(name, handler)` types the handler's parameter as that event.
+import { Router, MissingHandlersError, KNOWN_EVENTS, type EventMap, type KnownEventName } from 'oneinbox-webhooks'
+import type { CallEnded, CallStarted, TranscriptFinal, TranscriptPartial, UnknownEvent } from 'oneinbox-webhooks'
+
+const router = new Router({ exhaustive: true })
+  .on('call.ended', (e) => {
+    const ended: CallEnded = e
+    const seconds: number | null | undefined = e.duration_seconds
+    // @ts-expect-error call.ended has no recording_url (an unknown member is `unknown`)
+    const url: string | null | undefined = e.recording_url
+    return [ended, seconds, url]
+  })
+  .on('transcript.final', async (e) => {
+    const messages: TranscriptFinal['messages'] = e.messages
+    return messages.length
+  })
+  .on('call.started', (e: CallStarted) => e.created_at)
+  .on('call.analyzed', (e: Event) => handle(e)) // a broader parameter is fine
+  .onUnknown((e) => {
+    const unknown: UnknownEvent = e
+    const name: string = e.event
+    return [unknown, name]
+  })
+  .onAny((e) => handle(e))
+for (const name of KNOWN_EVENTS) {
+  const known: KnownEventName = name
+  router.on(known, (e: EventMap[typeof known]) => e.call_id)
+}
+const transcriptHandler = (e: TranscriptPartial | TranscriptFinal) => e.messages.length
+router.on('transcript.partial', transcriptHandler).on('transcript.final', transcriptHandler)
+const ran: Promise<number> = router.dispatch(event)
+ran.then((n: number) => n)
+try {
+  router.check()
+} catch (err) {
+  if (err instanceof MissingHandlersError) {
+    const missing: readonly KnownEventName[] = err.missing
+    console.log(missing, err.code === 'ERR_ONEINBOX_MISSING_HANDLERS')
+  }
+}
+const endedType: EventMap['call.ended'] = { event: 'call.ended', call_id: 'c' }
+console.log(endedType)
+// @ts-expect-error a handler for call.ended cannot take a CallStarted
+router.on('call.ended', (e: CallStarted) => e.created_at)
+// @ts-expect-error not a known event name (use onUnknown)
+router.on('call.endd', (e) => e)
+// @ts-expect-error onUnknown handlers take an UnknownEvent
+router.onUnknown((e: CallEnded) => e.outcome)
+// @ts-expect-error exhaustive is a boolean
+new Router({ exhaustive: 'yes' })
+// @ts-expect-error dispatch takes an event, not a raw body
+router.dispatch(raw)
