@@ -30,6 +30,7 @@ pub mod events;
 mod formats;
 pub mod management;
 mod parse;
+pub mod record;
 mod scan;
 mod text;
 mod validate;
@@ -43,6 +44,7 @@ pub use management::{
     Api, ApiError, HttpRequest, Method, Prepared, ResponseError, Webhook, WebhookStatus,
 };
 pub use parse::{parse_event, ParseOptions, MAX_DEPTH_CEILING};
+pub use record::{dedupe_key, Applied, CallRecord, CallStatus};
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[doc = include_str!("../../../README.md")]

@@ -1,0 +1,783 @@
+//! [`CallRecord`]: what is known about one call, folded from its events in any order, with any
+//! repeats, across any number of workers; and [`dedupe_key`], the name of a delivery's content.
+//!
+//! ```
+//! use oneinbox_webhooks::{dedupe_key, parse_event, CallRecord, CallStatus};
+//!
+//! let ended = parse_event(br#"{"event":"call.ended","call_id":"call_1","outcome":"Voicemail"}"#)?;
+//! let analyzed = parse_event(br#"{"event":"call.analyzed","call_id":"call_1","outcome":"Appointment Booked"}"#)?;
+//!
+//! // Two workers, each with part of the deliveries, one of them twice.
+//! let mut a = CallRecord::new("call_1");
+//! a.apply(&analyzed);
+//! let mut b = CallRecord::new("call_1");
+//! b.apply(&ended);
+//! b.apply(&ended); // a retried delivery: no change
+//! assert!(!b.apply(&ended).changed);
+//!
+//! a.merge(&b)?; // as if one worker had seen all three
+//! assert_eq!(a.status(), CallStatus::Completed);
+//! assert_eq!(a.outcome(), Some("Appointment Booked")); // call.analyzed wins over call.ended
+//! assert_eq!(a.source("outcome"), Some(dedupe_key(&analyzed).as_str()));
+//! assert_eq!(CallRecord::from_json(a.to_json().as_bytes())?, a);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod json;
+mod key;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Map, Number, Value};
+
+pub use key::dedupe_key;
+
+use crate::error::{Issue, IssueCode, UsageError};
+use crate::events::{Analysis, Event, Message};
+use crate::text::preview;
+
+/// Where a call stands, derived from the lifecycle events the record has seen.
+///
+/// The greatest of the seen statuses wins, in the order `unknown` < `in_progress` <
+/// `completed` < `failed`: `call.failed` gives `failed`, else `call.ended` gives `completed`,
+/// else `call.started` gives `in_progress`, else (only transcripts, `call.analyzed`,
+/// `call.recording.available` or unknown events) `unknown`. So a late `call.started` never
+/// reopens an ended call, and a `call.failed` is never hidden by a `call.ended`. The
+/// `status` member of `call.ended` is not read (its values are not documented).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CallStatus {
+    /// `unknown`: no `call.started`, `call.ended` or `call.failed` seen yet.
+    Unknown,
+    /// `in_progress`: `call.started` seen, and neither `call.ended` nor `call.failed`.
+    InProgress,
+    /// `completed`: `call.ended` seen, and no `call.failed`.
+    Completed,
+    /// `failed`: `call.failed` seen.
+    Failed,
+}
+
+impl CallStatus {
+    /// Every status, in increasing order.
+    pub const ALL: [CallStatus; 4] = [
+        CallStatus::Unknown,
+        CallStatus::InProgress,
+        CallStatus::Completed,
+        CallStatus::Failed,
+    ];
+
+    /// The stable snake_case name, e.g. `"in_progress"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CallStatus::Unknown => "unknown",
+            CallStatus::InProgress => "in_progress",
+            CallStatus::Completed => "completed",
+            CallStatus::Failed => "failed",
+        }
+    }
+
+    /// The status of a record that has seen these event names.
+    fn of<'a>(names: impl Iterator<Item = &'a str>) -> CallStatus {
+        names
+            .map(|name| match name {
+                "call.failed" => CallStatus::Failed,
+                "call.ended" => CallStatus::Completed,
+                "call.started" => CallStatus::InProgress,
+                _ => CallStatus::Unknown,
+            })
+            .fold(CallStatus::Unknown, CallStatus::max)
+    }
+}
+
+impl fmt::Display for CallStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of [`CallStatus::from_str`]: the string is not one of the four names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown call status {0:?}")]
+pub struct UnknownCallStatus(pub String);
+
+impl FromStr for CallStatus {
+    type Err = UnknownCallStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CallStatus::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownCallStatus(preview(s)))
+    }
+}
+
+impl serde::Serialize for CallStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// What [`CallRecord::apply`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Applied {
+    /// Whether the record changed. `false` for a repeated delivery, for an event that brings
+    /// nothing new (every value it carries lost to one already held), and for an ignored event.
+    pub changed: bool,
+    /// Why the event was ignored, or `None` when it was applied. The only reason today is an
+    /// event of another call; the text is for people and may change.
+    pub ignored: Option<String>,
+}
+
+/// One value of the record and the event it came from.
+#[derive(Debug, Clone, PartialEq)]
+struct Slot {
+    /// The rank of the value, from its field, its event's name and (for the transcript) its
+    /// length; see [`Field::rank`].
+    rank: (u8, usize),
+    /// The dedupe key of the event the value came from.
+    key: String,
+    value: Val,
+}
+
+impl Slot {
+    /// Whether this value beats `other`: greater rank, or equal rank and greater key.
+    fn beats(&self, other: &Slot) -> bool {
+        (self.rank, &self.key) > (other.rank, &other.key)
+    }
+}
+
+/// A value of the record.
+#[derive(Debug, Clone, PartialEq)]
+enum Val {
+    Str(String),
+    Num(Number),
+    Analysis(Analysis),
+    Messages(Vec<Message>),
+}
+
+/// The record's fields that come from events, in the order of the JSON form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    AgentId,
+    ToNumber,
+    FromNumber,
+    StartedAt,
+    DurationSeconds,
+    Outcome,
+    AiSummary,
+    Analysis,
+    FailureReason,
+    RecordingUrl,
+    Transcript,
+}
+
+/// How many [`Field`]s there are.
+const FIELDS: usize = 11;
+
+impl Field {
+    const ALL: [Field; FIELDS] = [
+        Field::AgentId,
+        Field::ToNumber,
+        Field::FromNumber,
+        Field::StartedAt,
+        Field::DurationSeconds,
+        Field::Outcome,
+        Field::AiSummary,
+        Field::Analysis,
+        Field::FailureReason,
+        Field::RecordingUrl,
+        Field::Transcript,
+    ];
+
+    /// The name in the JSON form (and of the getter).
+    const fn name(self) -> &'static str {
+        match self {
+            Field::AgentId => "agent_id",
+            Field::ToNumber => "to_number",
+            Field::FromNumber => "from_number",
+            Field::StartedAt => "started_at",
+            Field::DurationSeconds => "duration_seconds",
+            Field::Outcome => "outcome",
+            Field::AiSummary => "ai_summary",
+            Field::Analysis => "analysis",
+            Field::FailureReason => "failure_reason",
+            Field::RecordingUrl => "recording_url",
+            Field::Transcript => "transcript",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The events that supply this field: `(event name, wire member, rank)`.
+    const fn sources(self) -> &'static [(&'static str, &'static str, u8)] {
+        const STARTED: &str = "call.started";
+        const ENDED: &str = "call.ended";
+        const ANALYZED: &str = "call.analyzed";
+        const FAILED: &str = "call.failed";
+        match self {
+            Field::AgentId => &[
+                (STARTED, "agent_id", 0),
+                (ENDED, "agent_id", 0),
+                (ANALYZED, "agent_id", 0),
+                (FAILED, "agent_id", 0),
+            ],
+            Field::ToNumber => &[
+                (STARTED, "to_number", 0),
+                (ENDED, "to_number", 0),
+                (FAILED, "to_number", 0),
+            ],
+            Field::FromNumber => &[
+                (STARTED, "from_number", 0),
+                (ENDED, "from_number", 0),
+                (FAILED, "from_number", 0),
+            ],
+            Field::StartedAt => &[(STARTED, "created_at", 0)],
+            Field::DurationSeconds => &[(ENDED, "duration_seconds", 0)],
+            Field::Outcome => &[(ENDED, "outcome", 0), (ANALYZED, "outcome", 1)],
+            Field::AiSummary => &[(ENDED, "ai_summary", 0), (ANALYZED, "ai_summary", 1)],
+            Field::Analysis => &[(ENDED, "analysis", 0)],
+            Field::FailureReason => &[(FAILED, "reason", 0)],
+            Field::RecordingUrl => &[("call.recording.available", "recording_url", 0)],
+            Field::Transcript => &[
+                ("transcript.partial", "messages", 0),
+                ("transcript.final", "messages", 1),
+            ],
+        }
+    }
+
+    /// The wire member and rank of this field in the event `name`, if it supplies the field.
+    fn source(self, name: &str) -> Option<(&'static str, u8)> {
+        self.sources()
+            .iter()
+            .find(|(event, _, _)| *event == name)
+            .map(|&(_, member, rank)| (member, rank))
+    }
+
+    /// The full rank of a value of this field from event `name`: the event's rank, then (for
+    /// the transcript) the number of messages.
+    fn rank(self, event_rank: u8, value: &Val) -> (u8, usize) {
+        match value {
+            Val::Messages(m) => (event_rank, m.len()),
+            _ => (event_rank, 0),
+        }
+    }
+
+    /// The value this field takes from the wire member `v`, if it has the field's type.
+    fn value_of(self, v: &Value) -> Option<Val> {
+        match (self, v) {
+            (Field::DurationSeconds, Value::Number(n)) => Some(Val::Num(key::canonical_number(n))),
+            (Field::DurationSeconds, _) => None,
+            (Field::Analysis, Value::Object(map)) => Some(Val::Analysis(analysis_of(map))),
+            (Field::Analysis, _) => None,
+            (Field::Transcript, Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_object().map(message_of))
+                .collect::<Option<Vec<Message>>>()
+                .map(Val::Messages),
+            (Field::Transcript, _) => None,
+            (_, Value::String(s)) => Some(Val::Str(s.clone())),
+            (_, _) => None,
+        }
+    }
+}
+
+/// The analysis the record keeps for a wire `analysis` object: `summary` and `outcome` when
+/// they are strings, `extracted_data` when it is an object, every other member in `extra`; all
+/// of it canonical (members sorted by UTF-16 code units, numbers as doubles).
+fn analysis_of(map: &Map<String, Value>) -> Analysis {
+    let mut out = Analysis::default();
+    for (k, v) in key::canonical_map(map) {
+        match (k.as_str(), v) {
+            ("summary", Value::String(s)) => out.summary = Some(s),
+            ("outcome", Value::String(s)) => out.outcome = Some(s),
+            ("extracted_data", Value::Object(m)) => out.extracted_data = Some(m),
+            ("summary" | "outcome" | "extracted_data", Value::Null) => {}
+            (_, v) => {
+                out.extra.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
+/// The message the record keeps for a wire message object: `role` and `content` when they
+/// are strings, every other member in `extra`, canonical as in [`analysis_of`].
+fn message_of(map: &Map<String, Value>) -> Message {
+    let mut out = Message::default();
+    for (k, v) in key::canonical_map(map) {
+        match (k.as_str(), v) {
+            ("role", Value::String(s)) => out.role = Some(s),
+            ("content", Value::String(s)) => out.content = Some(s),
+            ("role" | "content", Value::Null) => {}
+            (_, v) => {
+                out.extra.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
+/// What is known about one call: a function of the **set** of its events, whatever their
+/// order, repetition, or the workers that saw them.
+///
+/// [`apply`](CallRecord::apply) is commutative, idempotent and associative, and
+/// [`merge`](CallRecord::merge) of two records equals the record that saw both sets of
+/// events: the record is a join-semilattice. Each field holds one *candidate* value taken
+/// from one event, and every conflict resolves by a rule that depends only on values:
+///
+/// | field (JSON name) | taken from (wire member) | rank, greatest wins |
+/// |---|---|---|
+/// | `agent_id` | `call.started`, `call.ended`, `call.analyzed`, `call.failed` | all equal |
+/// | `to_number`, `from_number` | `call.started`, `call.ended`, `call.failed` | all equal |
+/// | `started_at` | `call.started` (`created_at`) | |
+/// | `duration_seconds` | `call.ended` | |
+/// | `outcome`, `ai_summary` | `call.analyzed` over `call.ended` | analyzed 1, ended 0 |
+/// | `analysis` | `call.ended` | |
+/// | `failure_reason` | `call.failed` (`reason`) | |
+/// | `recording_url` | `call.recording.available` | |
+/// | `transcript` | `transcript.final` over `transcript.partial` (`messages`) | final first, then most messages |
+///
+/// - Between two candidates of equal rank, the one whose event has the greater
+///   [`dedupe_key`] wins (byte-wise string comparison; every key of one call starts with
+///   the event name, so this compares names first, then content hashes). Two candidates with
+///   the same key come from the same content and are equal.
+/// - A member that is absent or `null` is no candidate: it never erases a value. A member of
+///   another JSON type than the field's (only possible in an event built by hand) is no
+///   candidate either.
+/// - `status` is derived from `events_seen` (see [`CallStatus`]): `failed` > `completed` >
+///   `in_progress` > `unknown`.
+/// - `transcript_final` is `true` when the transcript came from `transcript.final`.
+/// - `events_seen` is the set of event names applied (unknown events included), sorted by
+///   code point.
+/// - Values are kept canonical, so that equal content gives equal records: numbers as the
+///   double they denote (`87.0` is kept as `87`), object members sorted by UTF-16 code units
+///   (in `analysis` and in the messages' unknown members).
+/// - Events of another call are ignored ([`Applied::ignored`]); an empty `call_id` matches no
+///   event (every event has a non-empty one).
+///
+/// The record remembers, for each field, the dedupe key of the event its value came from
+/// ([`source`](CallRecord::source), and `sources` in the JSON form), which is what makes
+/// [`merge`](CallRecord::merge) exact. It does not remember the set of dedupe keys: a store
+/// that must report whether a delivery is new keeps those itself.
+///
+/// The JSON form ([`to_json`](CallRecord::to_json), [`from_json`](CallRecord::from_json)) is
+/// described by `schemas/call-record.schema.json`: every member is always written, `null`
+/// when unknown, in the order `call_id`, `status`, `agent_id`, `to_number`, `from_number`,
+/// `started_at`, `duration_seconds`, `outcome`, `ai_summary`, `analysis`, `failure_reason`,
+/// `recording_url`, `transcript`, `transcript_final`, `events_seen`, `sources` (an object from
+/// field name to dedupe key, for the fields that have a value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRecord {
+    call_id: String,
+    events_seen: BTreeSet<String>,
+    slots: [Option<Slot>; FIELDS],
+}
+
+impl CallRecord {
+    /// An empty record of the call `call_id`: status `unknown`, no values, no events seen.
+    pub fn new(call_id: impl Into<String>) -> Self {
+        CallRecord {
+            call_id: call_id.into(),
+            events_seen: BTreeSet::new(),
+            slots: Default::default(),
+        }
+    }
+
+    /// Folds one event into the record. An event of another call is ignored (the record is
+    /// unchanged and [`Applied::ignored`] says why); any other event, unknown ones included,
+    /// is added to `events_seen` and offers its values to the fields it supplies (see the
+    /// rules on [`CallRecord`]).
+    pub fn apply(&mut self, event: &Event) -> Applied {
+        if event.call_id() != self.call_id {
+            return Applied {
+                changed: false,
+                ignored: Some(format!(
+                    "the event is for call {}, this record is for call {}",
+                    preview(event.call_id()),
+                    preview(&self.call_id)
+                )),
+            };
+        }
+        let name = event.name();
+        let wire = key::wire(event);
+        let key = key::key_of(name, event.call_id(), &wire);
+        let mut changed = self.see(name);
+        for (slot, field) in self.slots.iter_mut().zip(Field::ALL) {
+            let Some((member, event_rank)) = field.source(name) else {
+                continue;
+            };
+            let Some(value) = wire.get(member).and_then(|v| field.value_of(v)) else {
+                continue;
+            };
+            let candidate = Slot {
+                rank: field.rank(event_rank, &value),
+                key: key.clone(),
+                value,
+            };
+            changed |= offer(slot, candidate);
+        }
+        Applied {
+            changed,
+            ignored: None,
+        }
+    }
+
+    /// Combines `other` into this record, as if this record had also seen every event
+    /// `other` saw: afterwards it equals the record of the union of both event sets. Returns
+    /// whether this record changed.
+    ///
+    /// # Errors
+    ///
+    /// A [`UsageError`] (`invalid_value` at `/call_id`) when the records are of different
+    /// calls; this record is then unchanged.
+    pub fn merge(&mut self, other: &CallRecord) -> Result<bool, UsageError> {
+        if other.call_id != self.call_id {
+            return Err(UsageError::new(vec![Issue::new(
+                IssueCode::InvalidValue,
+                "/call_id",
+                format!(
+                    "`call_id` of the record to merge is {}; this record is of call {}",
+                    preview(&other.call_id),
+                    preview(&self.call_id)
+                ),
+            )]));
+        }
+        let mut changed = false;
+        for name in &other.events_seen {
+            changed |= self.see(name);
+        }
+        for (slot, theirs) in self.slots.iter_mut().zip(&other.slots) {
+            if let Some(theirs) = theirs {
+                changed |= offer(slot, theirs.clone());
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Adds `name` to `events_seen`; whether it was new.
+    fn see(&mut self, name: &str) -> bool {
+        if self.events_seen.contains(name) {
+            false
+        } else {
+            self.events_seen.insert(name.to_owned())
+        }
+    }
+
+    fn slot(&self, field: Field) -> Option<&Slot> {
+        self.slots
+            .iter()
+            .zip(Field::ALL)
+            .find(|(_, f)| *f == field)
+            .and_then(|(s, _)| s.as_ref())
+    }
+
+    fn str_field(&self, field: Field) -> Option<&str> {
+        match self.slot(field).map(|s| &s.value) {
+            Some(Val::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The call this record is about.
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
+    /// Where the call stands (see [`CallStatus`]).
+    pub fn status(&self) -> CallStatus {
+        CallStatus::of(self.events_seen.iter().map(String::as_str))
+    }
+
+    /// The agent that handled the call.
+    pub fn agent_id(&self) -> Option<&str> {
+        self.str_field(Field::AgentId)
+    }
+
+    /// The called number.
+    pub fn to_number(&self) -> Option<&str> {
+        self.str_field(Field::ToNumber)
+    }
+
+    /// The calling number.
+    pub fn from_number(&self) -> Option<&str> {
+        self.str_field(Field::FromNumber)
+    }
+
+    /// When the call started: `created_at` of `call.started`.
+    pub fn started_at(&self) -> Option<&str> {
+        self.str_field(Field::StartedAt)
+    }
+
+    /// How long the call lasted, in seconds (canonical: `87.0` is kept as `87`).
+    pub fn duration_seconds(&self) -> Option<&Number> {
+        match self.slot(Field::DurationSeconds).map(|s| &s.value) {
+            Some(Val::Num(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The outcome: from `call.analyzed` if one had it, else from `call.ended`.
+    pub fn outcome(&self) -> Option<&str> {
+        self.str_field(Field::Outcome)
+    }
+
+    /// The AI summary: from `call.analyzed` if one had it, else from `call.ended`.
+    pub fn ai_summary(&self) -> Option<&str> {
+        self.str_field(Field::AiSummary)
+    }
+
+    /// The `analysis` object of `call.ended` (canonical: members sorted).
+    pub fn analysis(&self) -> Option<&Analysis> {
+        match self.slot(Field::Analysis).map(|s| &s.value) {
+            Some(Val::Analysis(a)) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Why the call failed: `reason` of `call.failed`.
+    pub fn failure_reason(&self) -> Option<&str> {
+        self.str_field(Field::FailureReason)
+    }
+
+    /// Where to fetch the recording.
+    pub fn recording_url(&self) -> Option<&str> {
+        self.str_field(Field::RecordingUrl)
+    }
+
+    /// The transcript: the final one if seen, else the partial one with the most messages.
+    pub fn transcript(&self) -> Option<&[Message]> {
+        match self.slot(Field::Transcript).map(|s| &s.value) {
+            Some(Val::Messages(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Whether [`transcript`](CallRecord::transcript) came from `transcript.final`.
+    pub fn transcript_final(&self) -> bool {
+        self.slot(Field::Transcript)
+            .is_some_and(|s| s.rank.0 == TRANSCRIPT_FINAL_RANK)
+    }
+
+    /// The names of the events applied (unknown events included), sorted by code point.
+    pub fn events_seen(&self) -> &BTreeSet<String> {
+        &self.events_seen
+    }
+
+    /// The dedupe key of the event that the value of `field` (a JSON member name such as
+    /// `"outcome"`) came from; `None` when the field has no value or is not one that comes
+    /// from events (`call_id`, `status`, `transcript_final` and `events_seen` do not).
+    pub fn source(&self, field: &str) -> Option<&str> {
+        Field::from_name(field)
+            .and_then(|f| self.slot(f))
+            .map(|s| s.key.as_str())
+    }
+
+    /// The JSON form (compact, members in a fixed order, every value canonical), which
+    /// [`from_json`](CallRecord::from_json) reads back into an equal record.
+    pub fn to_json(&self) -> String {
+        // Serializing a record cannot fail: every map key is a string and every number finite.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads the JSON form written by [`to_json`](CallRecord::to_json) (whitespace and member
+    /// order are free; numbers and objects are made canonical).
+    ///
+    /// # Errors
+    ///
+    /// A [`ValidationError`](crate::ValidationError) listing every issue, each with a JSON
+    /// Pointer: `invalid_json` (not one UTF-8 JSON text, duplicate members at any depth are
+    /// `duplicate_field`, nesting beyond [`MAX_DEPTH_CEILING`](crate::MAX_DEPTH_CEILING) is
+    /// `too_deep`), `not_an_object`, `missing_field` (every member is required, `null` where
+    /// allowed), `unknown_field`, `wrong_type`, and `invalid_value` for a record that no set of
+    /// events can produce: a `status` that disagrees with `events_seen`, `events_seen` not
+    /// sorted or not unique, a field with a value but no source (`missing_field` at
+    /// `/sources/<field>`) or a source but no value, a source that is not the dedupe key of
+    /// an event of this call that supplies the field or whose event is not in `events_seen`,
+    /// or a `transcript_final` that disagrees with the transcript's source.
+    pub fn from_json(body: &[u8]) -> Result<CallRecord, crate::ValidationError> {
+        json::from_json(body)
+    }
+}
+
+/// The rank of `transcript.final` in [`Field::Transcript`]'s sources.
+const TRANSCRIPT_FINAL_RANK: u8 = 1;
+
+/// Puts `candidate` in `slot` if it beats what is there; whether it did.
+fn offer(slot: &mut Option<Slot>, candidate: Slot) -> bool {
+    match slot {
+        Some(current) if !candidate.beats(current) => false,
+        _ => {
+            *slot = Some(candidate);
+            true
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_event;
+
+    fn ev(body: &str) -> Event {
+        parse_event(body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn status_order() {
+        let s = |names: &[&str]| CallStatus::of(names.iter().copied());
+        assert_eq!(s(&[]), CallStatus::Unknown);
+        assert_eq!(s(&["transcript.final", "x"]), CallStatus::Unknown);
+        assert_eq!(s(&["call.started"]), CallStatus::InProgress);
+        assert_eq!(s(&["call.ended", "call.started"]), CallStatus::Completed);
+        assert_eq!(s(&["call.ended", "call.failed"]), CallStatus::Failed);
+        assert_eq!(s(&["call.failed", "call.started"]), CallStatus::Failed);
+        for c in CallStatus::ALL {
+            assert_eq!(c.as_str().parse::<CallStatus>(), Ok(c));
+        }
+        assert!("done".parse::<CallStatus>().is_err());
+    }
+
+    #[test]
+    fn other_calls_are_ignored() {
+        let mut r = CallRecord::new("c1");
+        let applied = r.apply(&ev(r#"{"event":"call.started","call_id":"c2"}"#));
+        assert!(!applied.changed);
+        assert!(applied.ignored.unwrap().contains("\"c2\""));
+        assert_eq!(r, CallRecord::new("c1"));
+        // An empty call id matches nothing.
+        let mut empty = CallRecord::new("");
+        assert!(empty
+            .apply(&ev(r#"{"event":"call.started","call_id":"c2"}"#))
+            .ignored
+            .is_some());
+    }
+
+    #[test]
+    fn merge_refuses_another_call() {
+        let mut a = CallRecord::new("c1");
+        let err = a.merge(&CallRecord::new("c2")).unwrap_err();
+        assert_eq!(err.issues()[0].code, IssueCode::InvalidValue);
+        assert_eq!(err.issues()[0].path, "/call_id");
+        assert!(err.issues()[0].message.contains("`call_id`"));
+    }
+
+    #[test]
+    fn unknown_events_are_seen_and_change_nothing_else() {
+        let mut r = CallRecord::new("c");
+        assert!(
+            r.apply(&ev(
+                r#"{"event":"call.transferred","call_id":"c","agent_id":"a"}"#
+            ))
+            .changed
+        );
+        assert_eq!(r.agent_id(), None);
+        assert_eq!(
+            r.events_seen().iter().collect::<Vec<_>>(),
+            ["call.transferred"]
+        );
+        assert_eq!(r.status(), CallStatus::Unknown);
+    }
+
+    #[test]
+    fn rules() {
+        let started =
+            ev(r#"{"event":"call.started","call_id":"c","agent_id":"a1","created_at":"t"}"#);
+        let ended = ev(
+            r#"{"event":"call.ended","call_id":"c","outcome":"o-ended","ai_summary":"s-ended","duration_seconds":87.0,"analysis":{"summary":"x","z":1,"a":2.0}}"#,
+        );
+        let analyzed = ev(r#"{"event":"call.analyzed","call_id":"c","outcome":"o-analyzed"}"#);
+        let partial2 = ev(
+            r#"{"event":"transcript.partial","call_id":"c","messages":[{"role":"agent","content":"1"},{"role":"user","content":"2"}]}"#,
+        );
+        let final1 = ev(
+            r#"{"event":"transcript.final","call_id":"c","messages":[{"content":"1","role":"agent","w":1.0}]}"#,
+        );
+        let mut r = CallRecord::new("c");
+        for e in [&analyzed, &final1, &ended, &partial2, &started] {
+            assert!(r.apply(e).changed, "{}", e.name());
+        }
+        assert_eq!(r.status(), CallStatus::Completed);
+        assert_eq!(r.agent_id(), Some("a1"));
+        assert_eq!(r.started_at(), Some("t"));
+        assert_eq!(r.outcome(), Some("o-analyzed"));
+        assert_eq!(r.ai_summary(), Some("s-ended")); // call.analyzed had none
+        assert_eq!(r.duration_seconds(), Some(&Number::from(87)));
+        let analysis = r.analysis().unwrap();
+        assert_eq!(analysis.summary.as_deref(), Some("x"));
+        assert_eq!(analysis.extra.keys().collect::<Vec<_>>(), ["a", "z"]);
+        assert_eq!(analysis.extra["a"], Value::from(2));
+        // The final transcript wins even though the partial one has more messages.
+        assert!(r.transcript_final());
+        let t = r.transcript().unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].extra["w"], Value::from(1));
+        assert_eq!(r.source("outcome"), Some(dedupe_key(&analyzed).as_str()));
+        assert_eq!(r.source("ai_summary"), Some(dedupe_key(&ended).as_str()));
+        assert_eq!(r.source("status"), None);
+        assert_eq!(r.source("failure_reason"), None);
+        // Nothing applied twice changes anything.
+        for e in [&started, &ended, &analyzed, &partial2, &final1] {
+            assert_eq!(
+                r.apply(e),
+                Applied {
+                    changed: false,
+                    ignored: None
+                }
+            );
+        }
+        // A late call.failed wins the status.
+        assert!(
+            r.apply(&ev(
+                r#"{"event":"call.failed","call_id":"c","reason":"busy"}"#
+            ))
+            .changed
+        );
+        assert_eq!(r.status(), CallStatus::Failed);
+        assert_eq!(r.failure_reason(), Some("busy"));
+    }
+
+    #[test]
+    fn partials_by_length_then_key() {
+        let p = |n: usize, tag: &str| {
+            let msgs: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"role":"user","content":"{tag}{i}"}}"#))
+                .collect();
+            ev(&format!(
+                r#"{{"event":"transcript.partial","call_id":"c","messages":[{}]}}"#,
+                msgs.join(",")
+            ))
+        };
+        let (a, b, c) = (p(2, "a"), p(2, "b"), p(1, "c"));
+        let winner = if dedupe_key(&a) > dedupe_key(&b) {
+            &a
+        } else {
+            &b
+        };
+        for order in [[&a, &b, &c], [&c, &b, &a], [&b, &c, &a]] {
+            let mut r = CallRecord::new("c");
+            for e in order {
+                r.apply(e);
+            }
+            assert!(!r.transcript_final());
+            assert_eq!(r.source("transcript"), Some(dedupe_key(winner).as_str()));
+            assert_eq!(r.status(), CallStatus::Unknown);
+        }
+    }
+
+    #[test]
+    fn null_never_erases() {
+        let mut r = CallRecord::new("c");
+        r.apply(&ev(r#"{"event":"call.ended","call_id":"c","outcome":"o"}"#));
+        r.apply(&ev(
+            r#"{"event":"call.ended","call_id":"c","outcome":null,"x":1}"#,
+        ));
+        r.apply(&ev(
+            r#"{"event":"call.analyzed","call_id":"c","outcome":null}"#,
+        ));
+        assert_eq!(r.outcome(), Some("o"));
+    }
+}

@@ -1,0 +1,352 @@
+//! Property tests of `CallRecord` and `dedupe_key` over generated sets of small events: the
+//! record is a join-semilattice (apply commutative, idempotent and associative; merge equal to
+//! the record of the union), `changed` tells the truth, the JSON form round-trips, and the
+//! dedupe key ignores spelling (member order, whitespace, `87` against `87.0`).
+//!
+//! 12,000 cases in all (5,000 + 5,000 + 2,000); the values come from small pools so that
+//! events collide and conflict often.
+
+use oneinbox_webhooks::{
+    dedupe_key, parse_event, Analysis, CallAnalyzed, CallEnded, CallFailed,
+    CallRecordingAvailable, CallStarted, Event, Message, TranscriptFinal, TranscriptPartial,
+    UnknownEvent,
+};
+use oneinbox_webhooks::{CallRecord, CallStatus};
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::test_runner::Config;
+use serde_json::{json, Map, Number, Value};
+
+const CALL: &str = "call_1";
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        // No regression files written into the source tree; a failure prints its input.
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = Option<String>> + Clone {
+    prop::option::of(select(pool).prop_map(String::from))
+}
+
+fn number() -> impl Strategy<Value = Option<Number>> + Clone {
+    prop_oneof![
+        Just(None),
+        Just(Some(Number::from(87))),
+        // The same value spelt as a float: the same content.
+        Just(Number::from_f64(87.0)),
+        Just(Some(Number::from(12))),
+        Just(Number::from_f64(12.5)),
+    ]
+}
+
+fn extra() -> impl Strategy<Value = Map<String, Value>> + Clone {
+    prop_oneof![
+        3 => Just(Map::new()),
+        1 => Just(json!({"attempt": 1}).as_object().cloned().unwrap_or_default()),
+        1 => Just(json!({"attempt": 1.0, "meta": {"b": true, "a": [1, "x"]}}).as_object().cloned().unwrap_or_default()),
+        1 => Just(json!({"meta": {"a": [1, "x"], "b": true}, "attempt": 2}).as_object().cloned().unwrap_or_default()),
+    ]
+}
+
+fn messages() -> impl Strategy<Value = Vec<Message>> {
+    prop::collection::vec(
+        (pick(&["agent", "user"]), pick(&["Hi!", "Book a demo.", "Done."]), extra()).prop_map(
+            |(role, content, extra)| Message {
+                role,
+                content,
+                extra,
+            },
+        ),
+        0..4,
+    )
+}
+
+fn analysis() -> impl Strategy<Value = Option<Analysis>> {
+    prop::option::of(
+        (pick(&["Demo booked.", "No answer."]), pick(&["Booked"]), extra()).prop_map(
+            |(summary, outcome, extra)| Analysis {
+                summary,
+                outcome,
+                extracted_data: None,
+                extra,
+            },
+        ),
+    )
+}
+
+/// One small event: mostly of `call_1`, sometimes of another call; any of the seven events
+/// or an unknown one; each field from a pool of two or three values, or absent.
+fn event() -> impl Strategy<Value = Event> {
+    let call = prop_oneof![9 => Just(CALL.to_owned()), 1 => Just("call_2".to_owned())];
+    let agent = pick(&["agt_1", "agt_2"]);
+    let numbers = (pick(&["+15550001"]), pick(&["+15550002", "+15550003"]));
+    let texts = (
+        pick(&["Appointment Booked", "Voicemail"]),
+        pick(&["Summary A", "Summary B"]),
+        pick(&["no-answer", "busy"]),
+    );
+    (
+        0u8..8,
+        call,
+        agent,
+        numbers,
+        texts,
+        number(),
+        analysis(),
+        messages(),
+        extra(),
+        pick(&["2026-06-01T10:00:00Z", "2026-06-01T10:00:05Z"]),
+        pick(&["https://r/1.mp3", "https://r/2.mp3"]),
+    )
+        .prop_map(
+            |(
+                kind,
+                call_id,
+                agent_id,
+                (to_number, from_number),
+                (outcome, ai_summary, reason),
+                duration_seconds,
+                analysis,
+                messages,
+                extra,
+                created_at,
+                recording_url,
+            )| match kind {
+                0 => Event::CallStarted(CallStarted {
+                    call_id,
+                    agent_id,
+                    to_number,
+                    from_number,
+                    created_at,
+                    extra,
+                }),
+                1 => Event::CallEnded(CallEnded {
+                    call_id,
+                    agent_id,
+                    status: Some("completed".into()),
+                    duration_seconds,
+                    to_number,
+                    from_number,
+                    outcome,
+                    ai_summary,
+                    analysis,
+                    extra,
+                }),
+                2 => Event::CallAnalyzed(CallAnalyzed {
+                    call_id,
+                    agent_id,
+                    outcome,
+                    ai_summary,
+                    extra,
+                }),
+                3 => Event::CallFailed(CallFailed {
+                    call_id,
+                    agent_id,
+                    to_number,
+                    from_number,
+                    reason,
+                    extra,
+                }),
+                4 => Event::CallRecordingAvailable(CallRecordingAvailable {
+                    call_id,
+                    recording_url,
+                    extra,
+                }),
+                5 => Event::TranscriptPartial(TranscriptPartial {
+                    call_id,
+                    messages,
+                    extra,
+                }),
+                6 => Event::TranscriptFinal(TranscriptFinal {
+                    call_id,
+                    messages,
+                    extra,
+                }),
+                _ => {
+                    let mut payload = Map::new();
+                    payload.insert("event".into(), "call.transferred".into());
+                    payload.insert("call_id".into(), call_id.clone().into());
+                    if let Some(a) = agent_id {
+                        payload.insert("agent_id".into(), a.into());
+                    }
+                    payload.extend(extra);
+                    Event::Unknown(UnknownEvent {
+                        event: "call.transferred".into(),
+                        call_id,
+                        payload,
+                    })
+                }
+            },
+        )
+}
+
+fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> CallRecord {
+    let mut record = CallRecord::new(CALL);
+    for e in events {
+        record.apply(e);
+    }
+    record
+}
+
+fn merged(a: &CallRecord, b: &CallRecord) -> CallRecord {
+    let mut out = a.clone();
+    out.merge(b).expect("same call");
+    out
+}
+
+/// A list of events and a shuffle of it.
+fn events_and_shuffle() -> impl Strategy<Value = (Vec<Event>, Vec<Event>)> {
+    prop::collection::vec(event(), 0..8)
+        .prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle()))
+}
+
+proptest! {
+    #![proptest_config(config(5_000))]
+
+    /// apply is commutative (any order), idempotent (repeats change nothing) and `changed`
+    /// is true exactly when the record changed; the JSON form round-trips.
+    #[test]
+    fn order_and_repeats_do_not_matter((events, shuffled) in events_and_shuffle()) {
+        let record = fold(&events);
+        prop_assert_eq!(&fold(&shuffled), &record);
+        prop_assert_eq!(&fold(events.iter().chain(&shuffled)), &record);
+
+        let mut step = CallRecord::new(CALL);
+        for e in &events {
+            let before = step.clone();
+            let applied = step.apply(e);
+            prop_assert_eq!(applied.changed, before != step);
+            prop_assert_eq!(applied.ignored.is_some(), e.call_id() != CALL);
+            if applied.ignored.is_some() {
+                prop_assert_eq!(&before, &step);
+            }
+        }
+        for e in &shuffled {
+            prop_assert!(!step.apply(e).changed);
+        }
+        prop_assert_eq!(&step, &record);
+
+        let text = record.to_json();
+        let back = CallRecord::from_json(text.as_bytes());
+        prop_assert_eq!(back.as_ref(), Ok(&record), "{}", text);
+        // status is derived from the events seen.
+        let seen = |n: &str| events.iter().any(|e| e.call_id() == CALL && e.name() == n);
+        let expected = if seen("call.failed") {
+            CallStatus::Failed
+        } else if seen("call.ended") {
+            CallStatus::Completed
+        } else if seen("call.started") {
+            CallStatus::InProgress
+        } else {
+            CallStatus::Unknown
+        };
+        prop_assert_eq!(record.status(), expected);
+    }
+}
+
+proptest! {
+    #![proptest_config(config(5_000))]
+
+    /// merge is commutative, associative and idempotent, and merging the records of the parts
+    /// of an event list (in any split) gives the record of the whole list.
+    #[test]
+    fn merge_equals_the_union(
+        events in prop::collection::vec(event(), 0..9),
+        i in 0usize..10,
+        j in 0usize..10,
+    ) {
+        let n = events.len();
+        let (i, j) = (i.min(j).min(n), i.max(j).min(n));
+        let whole = fold(&events);
+        let a = fold(&events[..i]);
+        let b = fold(&events[i..j]);
+        let c = fold(&events[j..]);
+
+        prop_assert_eq!(&merged(&a, &b), &fold(&events[..j]));
+        prop_assert_eq!(&merged(&a, &b), &merged(&b, &a));
+        prop_assert_eq!(&merged(&merged(&a, &b), &c), &whole);
+        prop_assert_eq!(&merged(&a, &merged(&b, &c)), &whole);
+        prop_assert_eq!(&merged(&c, &merged(&a, &b)), &whole);
+        prop_assert_eq!(&merged(&whole, &a), &whole);
+        prop_assert_eq!(&merged(&a, &a), &a);
+
+        // `changed` of merge tells the truth.
+        let mut x = a.clone();
+        let changed = x.merge(&c).expect("same call");
+        prop_assert_eq!(changed, x != a);
+
+        // A record read back from its JSON form merges the same.
+        let b_again = CallRecord::from_json(b.to_json().as_bytes()).expect("round trip");
+        prop_assert_eq!(&merged(&merged(&a, &b_again), &c), &whole);
+
+        // Applying the rest of the events to a merged record also gives the whole.
+        let mut rest = merged(&a, &c);
+        for e in &events[i..j] {
+            rest.apply(e);
+        }
+        prop_assert_eq!(&rest, &whole);
+    }
+}
+
+/// `v` with every object's members in reverse order and every whole number written as a
+/// float (`87` becomes `87.0`).
+fn respell(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), respell(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(respell).collect()),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) if i.unsigned_abs() < (1 << 53) => Number::from_f64(i as f64)
+                .map(Value::Number)
+                .unwrap_or_else(|| v.clone()),
+            _ => v.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+proptest! {
+    #![proptest_config(config(2_000))]
+
+    /// The dedupe key and the record do not depend on member order, whitespace or number
+    /// spelling: the same event written differently has the same key and changes nothing.
+    #[test]
+    fn spelling_does_not_matter(e in event()) {
+        let key = dedupe_key(&e);
+        let prefix = format!("{}:{}:", e.name(), e.call_id());
+        prop_assert!(key.starts_with(&prefix));
+        let wire: Value = serde_json::from_slice(&e.to_json()).expect("json");
+        let respelt = respell(&wire);
+        let pretty = serde_json::to_string_pretty(&respelt).expect("json");
+        let again = parse_event(pretty.as_bytes()).expect("parses");
+        prop_assert_eq!(&dedupe_key(&again), &key);
+        let mut record = fold([&e]);
+        prop_assert!(!record.apply(&again).changed);
+        prop_assert_eq!(&record, &fold([&again]));
+    }
+}
+
+#[test]
+fn any_change_of_content_changes_the_key() {
+    let base = parse_event(br#"{"event":"call.ended","call_id":"call_1","duration_seconds":87,"analysis":{"summary":"x","extracted_data":{"n":[1,2]}}}"#).unwrap();
+    let key = dedupe_key(&base);
+    let changed = [
+        &br#"{"event":"call.ended","call_id":"call_1","duration_seconds":87.5,"analysis":{"summary":"x","extracted_data":{"n":[1,2]}}}"#[..],
+        br#"{"event":"call.ended","call_id":"call_1","duration_seconds":87,"analysis":{"summary":"x ","extracted_data":{"n":[1,2]}}}"#,
+        br#"{"event":"call.ended","call_id":"call_1","duration_seconds":87,"analysis":{"summary":"x","extracted_data":{"n":[2,1]}}}"#,
+        br#"{"event":"call.ended","call_id":"call_1","duration_seconds":87,"analysis":{"summary":"x","extracted_data":{"n":[1,2],"m":null}}}"#,
+        br#"{"event":"call.ended","call_id":"call_1","duration_seconds":87,"analysis":{"summary":"x","extracted_data":{"n":[1,"2"]}}}"#,
+        br#"{"event":"call.analyzed","call_id":"call_1","duration_seconds":87,"analysis":{"summary":"x","extracted_data":{"n":[1,2]}}}"#,
+    ];
+    for body in changed {
+        assert_ne!(dedupe_key(&parse_event(body).unwrap()), key);
+    }
+}
