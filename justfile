@@ -113,7 +113,12 @@ fuzz SECONDS="600":
     rm -rf target/fuzz-seeds && python3 fuzz/scripts/seed.py target/fuzz-seeds >/dev/null
     for t in parse_event management_response verify; do
         mkdir -p target/fuzz-corpus/$t
-        RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none -O $t target/fuzz-corpus/$t target/fuzz-seeds/$t -- -max_total_time={{SECONDS}} -rss_limit_mb=4096 -print_final_stats=1 2>&1 | grep -E "^(Done|stat::number_of_executed_units)|panicked|SUMMARY" || true
+        log=target/fuzz-$t.log
+        # A target that fails to build, a crash or a timeout makes cargo fuzz exit non-zero.
+        if ! RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none -O $t target/fuzz-corpus/$t target/fuzz-seeds/$t -- -max_total_time={{SECONDS}} -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1; then
+            tail -n 40 "$log"; echo "fuzz target $t failed (build error or finding; full log: $log)"; exit 1
+        fi
+        grep -E "^(Done|stat::number_of_executed_units)" "$log"
         test ! -d fuzz/artifacts/$t || test -z "$(ls -A fuzz/artifacts/$t)" || { echo "fuzz target $t found a crash: fuzz/artifacts/$t"; exit 1; }
     done
 
