@@ -70,6 +70,24 @@ export declare class NativeReceiver {
 /** `add_url_token(url, token)`. */
 export declare function addUrlToken(url: string, token: string): string | Array<NativeIssue>
 
+/** The default `maxBodyBytes` (1 MiB). */
+export declare const DEFAULT_MAX_BODY_BYTES: number
+
+/** The default `maxDepth`. */
+export declare const DEFAULT_MAX_DEPTH: number
+
+/** The default clock tolerance of signature checks, in seconds. */
+export declare const DEFAULT_TOLERANCE_SECONDS: number
+
+/**
+ * Checks `value` against the core's rule `rule` (`limit`, `seconds`, `unix_seconds` or
+ * `http_status`) for the argument `name`: the value to use, or the issues of a `UsageError`.
+ */
+export declare function hostArg(rule: string, name: string, value: number): number | Array<NativeIssue>
+
+/** How deeply `variables` / `metadata` may nest. */
+export declare const MAX_ARGUMENT_DEPTH: number
+
 /**
  * A non-2xx answer (`kind` `"api"`, thrown as `ApiError`) or a 2xx body that does not match
  * (`kind` `"decode"`, thrown as `ValidationError`).
@@ -83,7 +101,7 @@ export interface NativeFailure {
   message: string
   /** `ApiError.details`, or the decode issues. */
   issues: Array<NativeIssue>
-  /** Whether the same request may succeed later (408, 429, 5xx). */
+  /** Whether sending the same request again is safe and may succeed (the request's policy). */
   retryable: boolean
 }
 
@@ -110,6 +128,8 @@ export interface NativeRequest {
   headers: Array<Array<string>>
   /** The JSON body, if the endpoint takes one. */
   body?: string
+  /** The retry policy: `idempotent`, `creates_webhook` or `creates_call`. */
+  retry: string
 }
 
 /** The outcome of a verification (the core's `Verification`). */

@@ -308,6 +308,12 @@ export class PreparedRequest<T> {
   /** The JSON body, or `null`. */
   readonly body: string | null
   /**
+   * How this request may be retried: `'idempotent'` after 408, 429, 5xx or a lost connection;
+   * `'creates_webhook'` / `'creates_call'` only after 429 or 503 (after any other failure the
+   * webhook or call may exist already, and sending again could create a second).
+   */
+  readonly retry: 'idempotent' | 'creates_webhook' | 'creates_call'
+  /**
    * Reads the answer: the typed result for 2xx, {@link ApiError} otherwise,
    * {@link ValidationError} when a 2xx body does not match.
    */

@@ -11,8 +11,7 @@ const crypto = require('node:crypto')
 const { inspect } = require('node:util')
 const native = require('./index.js')
 
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-const DEFAULT_MAX_DEPTH = 64
+const { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS, MAX_ARGUMENT_DEPTH } = native
 const PANIC_PREFIX = 'oneinbox-webhooks internal error'
 
 /** The base class of every error this package throws (code `ERR_ONEINBOX`). */
@@ -62,8 +61,9 @@ class UsageError extends OneInboxError {
 
 /**
  * The OneInbox API answered with a non-2xx status. `.details` lists the items of a FastAPI-style
- * validation body as issues (paths into the request arguments); `.retryable` is true for 408,
- * 429 and 5xx (see `retryAfter`).
+ * validation body as issues (paths into the request arguments). `.retryable` follows the
+ * request's policy (`PreparedRequest.retry`): 408, 429 and 5xx for idempotent requests, only 429
+ * and 503 for `createWebhook` and `createCall` (see `retryAfter`).
  */
 class ApiError extends OneInboxError {
   constructor(status, message, details = [], retryable = false) {
@@ -97,16 +97,24 @@ function rethrow(err) {
   throw err
 }
 
-function limit(options, key, fallback) {
+// A number argument checked by the core's rule (`limit`, `seconds`, `unix_seconds`,
+// `http_status`): another type is a TypeError, a number that breaks the rule a UsageError whose
+// issue names `name`.
+// With `issues`, a broken rule is added there (and `undefined` returned) instead of thrown.
+function hostNumber(rule, name, value, what = name, issues = undefined) {
+  if (typeof value !== 'number') throw new TypeError(`${what} must be a number, got ${describeType(value)}`)
+  const result = callNative(() => native.hostArg(rule, name, value))
+  if (issues !== undefined && Array.isArray(result)) {
+    issues.push(...result)
+    return undefined
+  }
+  return valueOrThrow(result)
+}
+
+function limit(options, key, fallback, issues) {
   const v = options[key]
   if (v === undefined) return fallback
-  if (typeof v !== 'number') {
-    throw new TypeError(`options.${key} must be a number, got ${typeof v}`)
-  }
-  if (!Number.isInteger(v) || v < 0) {
-    throw new RangeError(`options.${key} must be a non-negative integer, got ${v}`)
-  }
-  return v
+  return hostNumber('limit', key, v, `options.${key}`, issues)
 }
 
 const EXPRESS_HINT =
@@ -141,8 +149,10 @@ function checkParseOptions(options, where) {
       }
       strict = options.strict
     }
-    maxBodyBytes = limit(options, 'maxBodyBytes', maxBodyBytes)
-    maxDepth = limit(options, 'maxDepth', maxDepth)
+    const issues = []
+    maxBodyBytes = limit(options, 'maxBodyBytes', maxBodyBytes, issues)
+    maxDepth = limit(options, 'maxDepth', maxDepth, issues)
+    throwIfIssues(issues)
   }
   return { strict, maxBodyBytes, maxDepth }
 }
@@ -294,7 +304,7 @@ function integerArg(value, name, path, issues) {
   return value
 }
 
-const MAX_JSON_DEPTH = 64
+const MAX_JSON_DEPTH = MAX_ARGUMENT_DEPTH
 
 // Checks that `value` (the `variables` or `metadata` of a call) survives JSON exactly: plain
 // objects, arrays, strings, finite numbers, booleans and null only. `JSON.stringify` would
@@ -449,6 +459,7 @@ class PreparedRequest {
     this.url = r.url
     this.headers = defineAll({}, Object.fromEntries(r.headers))
     this.body = r.body ?? null
+    this.retry = r.retry
     this.#native = handle
     this.#kind = kind
   }
@@ -458,10 +469,7 @@ class PreparedRequest {
    * other status, `ValidationError` when a 2xx body does not match the endpoint's result.
    */
   parseResponse(status, body) {
-    if (typeof status !== 'number') throw new TypeError(`parseResponse: status must be a number, got ${describeType(status)}`)
-    if (!Number.isInteger(status) || status < 0 || status > 65535) {
-      throw new RangeError(`parseResponse: status must be an integer HTTP status, got ${status}`)
-    }
+    status = hostNumber('http_status', 'status', status, 'parseResponse: status')
     const bytes = responseBytes(body)
     const r = callNative(() => this.#native.parseResponse(status, bytes))
     if (!(r instanceof native.NativeParsed)) {
@@ -503,6 +511,7 @@ class PreparedRequest {
       url: redactUrlToken(this.url),
       headers: redactHeaders(this.headers),
       body: typeof this.body === 'string' ? redactUrlToken(this.body) : this.body,
+      retry: this.retry,
     }
   }
 
@@ -663,14 +672,10 @@ function headerArrays(headers, fn) {
 // Unix seconds: an integer number (any magnitude; saturated to 64 bits), or a Date.
 function unixSeconds(value, name, fallback) {
   if (value === undefined || value === null) return fallback()
-  if (value instanceof Date) {
-    const ms = value.getTime()
-    if (Number.isNaN(ms)) throw new RangeError(`${name} is an invalid Date`)
-    return Math.floor(ms / 1000)
-  }
+  // An invalid Date becomes NaN, which the core's rule refuses.
+  if (value instanceof Date) value = Math.floor(value.getTime() / 1000)
   if (typeof value !== 'number') throw new TypeError(`${name} must be Unix seconds (a number) or a Date, got ${describeType(value)}`)
-  if (!Number.isInteger(value)) throw new RangeError(`${name} must be whole Unix seconds, got ${value}`)
-  return value
+  return hostNumber('unix_seconds', name, value)
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
@@ -684,14 +689,13 @@ function retryAfter(headers, options) {
   const opts = argumentObject(options, 'options', ['now'], issues, { optional: true })
   throwIfIssues(issues)
   const [names, values] = headerArrays(headers, 'retryAfter')
-  const now = unixSeconds(opts.now, 'options.now', nowSeconds)
+  const now = unixSeconds(opts.now, 'now', nowSeconds)
   return callNative(() => native.retryAfter(names, values, now))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Authentication
 
-const DEFAULT_TOLERANCE_SECONDS = 300
 
 // Secrets: one string or `Secret`, or an array of them. Never quoted in any message.
 function secretList(value, name) {
@@ -720,11 +724,9 @@ function verification(v) {
   return Object.freeze({ ok: v.ok, code: v.code, matchedSecret: v.matchedSecret ?? null })
 }
 
-function toleranceArg(value, name) {
+function toleranceArg(value) {
   if (value === undefined || value === null) return DEFAULT_TOLERANCE_SECONDS
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number of seconds, got ${describeType(value)}`)
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`)
-  return value
+  return hostNumber('seconds', 'tolerance', value)
 }
 
 /**
@@ -739,8 +741,8 @@ function verifySignature(headers, body, secrets, options) {
   const [names, values] = headerArrays(headers, 'verifySignature')
   const bytes = bytesArg(body, 'verifySignature')
   const keys = secretList(secrets, 'secrets')
-  const now = unixSeconds(opts.now, 'options.now', nowSeconds)
-  const tolerance = toleranceArg(opts.tolerance, 'options.tolerance')
+  const now = unixSeconds(opts.now, 'now', nowSeconds)
+  const tolerance = toleranceArg(opts.tolerance)
   return verification(valueOrThrow(callNative(() => native.verifySignature(names, values, bytes, keys, now, tolerance))))
 }
 
@@ -802,7 +804,7 @@ class Receiver {
     throwIfIssues(issues)
     const tokens = opts.urlTokens === undefined ? undefined : secretList(opts.urlTokens, 'urlTokens')
     const secrets = opts.signingSecrets === undefined ? undefined : secretList(opts.signingSecrets, 'signingSecrets')
-    const tolerance = toleranceArg(opts.tolerance, 'tolerance')
+    const tolerance = toleranceArg(opts.tolerance)
     const { strict, maxBodyBytes, maxDepth } = checkParseOptions(
       { strict: opts.strict, maxBodyBytes: opts.maxBodyBytes, maxDepth: opts.maxDepth },
       'options',
@@ -830,7 +832,7 @@ class Receiver {
     if (url !== undefined && url !== null && typeof url !== 'string') {
       throw new TypeError(`receive: url must be a string or URL, got ${describeType(url)}`)
     }
-    const now = unixSeconds(r.now, 'request.now', nowSeconds)
+    const now = unixSeconds(r.now, 'now', nowSeconds)
     const outcome = callNative(() => this.#native.receive(bytes, names, values, url ?? undefined, now))
     if (outcome !== null) {
       if (Array.isArray(outcome)) throw new ValidationError(outcome)

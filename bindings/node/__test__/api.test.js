@@ -58,12 +58,14 @@ test('a parsed object instead of the raw body is a TypeError naming express.raw'
   }
 })
 
-test('options are checked: wrong types are TypeErrors, bad numbers RangeErrors', () => {
+test('options are checked: wrong types are TypeErrors, numbers that break the core rule UsageErrors', () => {
   assert.throws(() => parseEvent(ENDED, { strict: 'yes' }), TypeError)
   assert.throws(() => parseEvent(ENDED, { maxDepth: '3' }), TypeError)
   assert.throws(() => parseEvent(ENDED, 'strict'), TypeError)
-  assert.throws(() => parseEvent(ENDED, { maxBodyBytes: -1 }), RangeError)
-  assert.throws(() => parseEvent(ENDED, { maxDepth: 1.5 }), RangeError)
+  assert.throws(() => parseEvent(ENDED, { maxBodyBytes: -1 }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/maxBodyBytes')
+  assert.throws(() => parseEvent(ENDED, { maxDepth: 1.5 }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/maxDepth')
+  assert.throws(() => parseEvent(ENDED, { maxDepth: NaN }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/maxDepth')
+  assert.equal(parseEvent(ENDED, { maxDepth: Infinity, maxBodyBytes: Infinity }).event, 'call.ended')
   assert.equal(parseEvent(ENDED, {}).event, 'call.ended')
   assert.equal(parseEvent(ENDED, { maxBodyBytes: Number.MAX_SAFE_INTEGER }).event, 'call.ended')
 })

@@ -229,8 +229,11 @@ test('parseResponse accepts text, bytes and an ArrayBuffer; status is checked', 
   assert.equal(req.parseResponse(204, new Uint8Array(0)), undefined)
   assert.equal(req.parseResponse(204, new ArrayBuffer(0)), undefined)
   assert.throws(() => req.parseResponse('200', ''), TypeError)
-  assert.throws(() => req.parseResponse(200.5, ''), RangeError)
-  assert.throws(() => req.parseResponse(70000, ''), RangeError)
+  assert.throws(() => req.parseResponse(200.5, ''), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status')
+  assert.throws(() => req.parseResponse(70000, ''), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status')
+  assert.throws(() => req.parseResponse(1000, ''), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status')
+  assert.throws(() => req.parseResponse(99, ''), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status')
+  assert.throws(() => req.parseResponse(999, ''), ApiError)
   assert.throws(() => req.parseResponse(200, {}), TypeError)
   const err = (() => {
     try {
@@ -241,6 +244,43 @@ test('parseResponse accepts text, bytes and an ArrayBuffer; status is checked', 
   })()
   assert.ok(err instanceof ValidationError)
   assert.match(err.message, /^unexpected response body/)
+})
+
+test('retryable follows the request: creating requests only after 429 and 503', () => {
+  const api = new Api(KEY)
+  const creates = {
+    creates_webhook: api.createWebhook({ name: 'n', url: 'https://example.com/h', events: ['call.ended'] }),
+    creates_call: api.createCall({ agent_id: 'ag_1', to_number: '+15551234567', from_number: '+15551234568' }),
+  }
+  const idempotent = [api.listWebhooks(), api.updateWebhook('wh_1', { name: 'n' }), api.deleteWebhook('wh_1'), api.testWebhook('wh_1'), api.listDeliveries('wh_1')]
+  const failure = (req, status) => {
+    try {
+      req.parseResponse(status, '')
+    } catch (e) {
+      assert.ok(e instanceof ApiError)
+      return e
+    }
+    throw new Error('no error')
+  }
+  for (const req of idempotent) {
+    assert.equal(req.retry, 'idempotent')
+    assert.equal(req.toJSON().retry, 'idempotent')
+    for (const status of [408, 429, 500, 502, 503, 504]) {
+      const e = failure(req, status)
+      assert.equal(e.retryable, true, `${req.url} ${status}`)
+      assert.doesNotMatch(e.message, /may have been/)
+    }
+  }
+  for (const [policy, req] of Object.entries(creates)) {
+    assert.equal(req.retry, policy)
+    for (const status of [429, 503]) assert.equal(failure(req, status).retryable, true)
+    for (const status of [408, 500, 502, 504]) {
+      const e = failure(req, status)
+      assert.equal(e.retryable, false, `${policy} ${status}`)
+      assert.equal(/may have been/.test(e.message), status !== 408)
+    }
+  }
+  assert.match(failure(creates.creates_call, 502).message, /the call may have been placed/)
 })
 
 test('nextPage walks the pages and refuses a page it did not parse', () => {

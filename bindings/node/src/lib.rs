@@ -13,12 +13,17 @@
     clippy::indexing_slicing
 )]
 
+mod args;
 mod auth;
 mod errors;
 mod events;
 mod fast;
 mod management;
 
+pub use args::{
+    host_arg, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS,
+    MAX_ARGUMENT_DEPTH,
+};
 pub use auth::{
     add_url_token, new_receiver, redact_url_token, sign, verify_signature, verify_url_token,
     NativeReceiver, NativeVerification,

@@ -235,6 +235,8 @@ pub struct NativeRequest {
     pub headers: Vec<Vec<String>>,
     /// The JSON body, if the endpoint takes one.
     pub body: Option<String>,
+    /// The retry policy: `idempotent`, `creates_webhook` or `creates_call`.
+    pub retry: String,
 }
 
 /// A non-2xx answer (`kind` `"api"`, thrown as `ApiError`) or a 2xx body that does not match
@@ -249,7 +251,7 @@ pub struct NativeFailure {
     pub message: String,
     /// `ApiError.details`, or the decode issues.
     pub issues: Vec<NativeIssue>,
-    /// Whether the same request may succeed later (408, 429, 5xx).
+    /// Whether sending the same request again is safe and may succeed (the request's policy).
     pub retryable: bool,
 }
 
@@ -320,6 +322,16 @@ impl NativePrepared {
             Any::Call(p) => p.request(),
         }
     }
+
+    fn retry_policy(&self) -> management::Retry {
+        match &self.inner {
+            Any::Webhook(p) => p.retry(),
+            Any::Webhooks(p) => p.retry(),
+            Any::Nothing(p) => p.retry(),
+            Any::Deliveries(p) => p.retry(),
+            Any::Call(p) => p.retry(),
+        }
+    }
 }
 
 #[napi]
@@ -342,6 +354,7 @@ impl NativePrepared {
                     .body
                     .as_deref()
                     .map(|b| String::from_utf8_lossy(b).into_owned()),
+                retry: self.retry_policy().as_str().to_owned(),
             })
         })
     }

@@ -6,18 +6,18 @@
 use std::time::SystemTime;
 
 use oneinbox_webhooks::auth::{self as a, DEFAULT_TOLERANCE_SECONDS};
-use oneinbox_webhooks::{Issue as CoreIssue, IssueCode, ParseOptions, UsageError};
+use oneinbox_webhooks::host;
+use oneinbox_webhooks::ParseOptions;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 use pyo3::{intern, Borrowed};
 
+use crate::args::{one, Int};
 use crate::errors::{guard, to_py_err};
-use crate::events::{
-    detached, parse_options, parse_to_py, with_body_of, Limit, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_DEPTH,
-};
+use crate::events::{detached, parse_options, parse_to_py, with_body_of};
 use crate::management::Secret;
+use oneinbox_webhooks::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH};
 
 /// Request headers as name/value pairs, from a dict, a list of pairs or any object with an
 /// `items()` method that yields pairs (a `Mapping`, Starlette's and Werkzeug's `Headers`,
@@ -111,10 +111,6 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Secrets {
     }
 }
 
-fn usage(path: &str, message: &str) -> UsageError {
-    UsageError::new(vec![CoreIssue::new(IssueCode::InvalidValue, path, message)])
-}
-
 /// `now` (Unix seconds) or the current time.
 fn now_or_current(now: Option<i64>) -> i64 {
     now.unwrap_or_else(|| {
@@ -124,13 +120,8 @@ fn now_or_current(now: Option<i64>) -> i64 {
     })
 }
 
-fn tolerance_seconds(py: Python<'_>, tolerance: i64) -> PyResult<u64> {
-    u64::try_from(tolerance).map_err(|_| {
-        to_py_err(
-            py,
-            usage("/tolerance", "`tolerance` must be 0 or more seconds"),
-        )
-    })
+fn tolerance_seconds(py: Python<'_>, tolerance: Int) -> PyResult<u64> {
+    one(py, host::seconds(tolerance.0, "tolerance"))
 }
 
 /// The outcome of a check: `ok`, a stable `code` (`"ok"`, `"missing_token"`,
@@ -244,7 +235,7 @@ pub fn verify_url_token(
 /// `webhook-signature`) over the raw body bytes, exactly as received.
 #[pyfunction]
 #[pyo3(
-    signature = (headers, body, secrets, *, now = None, tolerance = DEFAULT_TOLERANCE_SECONDS as i64),
+    signature = (headers, body, secrets, *, now = None, tolerance = Int::of(DEFAULT_TOLERANCE_SECONDS as usize)),
     text_signature = "(headers, body, secrets, *, now=None, tolerance=300)"
 )]
 pub fn verify_signature(
@@ -253,7 +244,7 @@ pub fn verify_signature(
     body: &Bound<'_, PyAny>,
     secrets: Secrets,
     now: Option<i64>,
-    tolerance: i64,
+    tolerance: Int,
 ) -> PyResult<Verification> {
     guard(py, || {
         let tolerance = tolerance_seconds(py, tolerance)?;
@@ -305,19 +296,19 @@ impl Receiver {
         *,
         url_tokens = None,
         signing_secrets = None,
-        tolerance = DEFAULT_TOLERANCE_SECONDS as i64,
+        tolerance = Int::of(DEFAULT_TOLERANCE_SECONDS as usize),
         strict = false,
-        max_body_bytes = Limit(Some(DEFAULT_MAX_BODY_BYTES)),
-        max_depth = Limit(Some(DEFAULT_MAX_DEPTH)),
+        max_body_bytes = Int::of(DEFAULT_MAX_BODY_BYTES),
+        max_depth = Int::of(DEFAULT_MAX_DEPTH),
     ), text_signature = "(*, url_tokens=None, signing_secrets=None, tolerance=300, strict=False, max_body_bytes=1048576, max_depth=64)")]
     fn new(
         py: Python<'_>,
         url_tokens: Option<Secrets>,
         signing_secrets: Option<Secrets>,
-        tolerance: i64,
+        tolerance: Int,
         strict: bool,
-        max_body_bytes: Limit,
-        max_depth: Limit,
+        max_body_bytes: Int,
+        max_depth: Int,
     ) -> PyResult<Self> {
         guard(py, || {
             let tolerance = tolerance_seconds(py, tolerance)?;

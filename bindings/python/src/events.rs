@@ -8,15 +8,17 @@
 use oneinbox_webhooks::build::{
     self, AnalysisParts, BuildError, Builder, EventParts, Kind, Members, MessageParts, UnknownParts,
 };
-use oneinbox_webhooks::{Event, Issue, IssueCode, ParseOptions, UsageError};
+use oneinbox_webhooks::host;
+use oneinbox_webhooks::{Event, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyList, PyMemoryView, PyString, PyTuple,
 };
 use pyo3::{intern, Borrowed};
 use serde_json::Value;
 
+use crate::args::{checked, Int};
 use crate::errors::{guard, short_repr, to_py_err};
 use crate::strings::Strings;
 
@@ -29,38 +31,6 @@ use crate::strings::Strings;
 /// the time this call loses; webhook bodies are nearly always far below it.
 const DETACH_ABOVE_BYTES: usize = 64 * 1024;
 
-/// The default of `max_body_bytes`.
-pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-/// The default of `max_depth`.
-pub(crate) const DEFAULT_MAX_DEPTH: usize = 64;
-
-/// A `max_body_bytes` / `max_depth` argument: any Python `int`. A value above what the
-/// platform can count means "no limit"; a negative one is kept so that `parse_event` can
-/// report it as a `UsageError` naming the argument.
-#[derive(Clone, Copy)]
-pub struct Limit(pub(crate) Option<usize>);
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Limit {
-    type Error = PyErr;
-
-    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        if !obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyBool>() {
-            return Err(PyTypeError::new_err(format!(
-                "expected an int, got {}",
-                type_name(&obj)
-            )));
-        }
-        if let Ok(n) = obj.extract::<usize>() {
-            return Ok(Limit(Some(n)));
-        }
-        if obj.lt(0)? {
-            Ok(Limit(None))
-        } else {
-            Ok(Limit(Some(usize::MAX)))
-        }
-    }
-}
-
 fn type_name(obj: &Borrowed<'_, '_, PyAny>) -> String {
     obj.get_type()
         .name()
@@ -72,15 +42,15 @@ fn type_name(obj: &Borrowed<'_, '_, PyAny>) -> String {
 /// listing every issue. Pass the raw request body, exactly as received.
 #[pyfunction]
 #[pyo3(
-    signature = (body, *, strict = false, max_body_bytes = Limit(Some(DEFAULT_MAX_BODY_BYTES)), max_depth = Limit(Some(DEFAULT_MAX_DEPTH))),
+    signature = (body, *, strict = false, max_body_bytes = Int::of(DEFAULT_MAX_BODY_BYTES), max_depth = Int::of(DEFAULT_MAX_DEPTH)),
     text_signature = "(body, *, strict=False, max_body_bytes=1048576, max_depth=64)"
 )]
 pub fn parse_event<'py>(
     py: Python<'py>,
     body: &Bound<'py, PyAny>,
     strict: bool,
-    max_body_bytes: Limit,
-    max_depth: Limit,
+    max_body_bytes: Int,
+    max_depth: Int,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let opts = parse_options(py, strict, max_body_bytes, max_depth)?;
@@ -88,33 +58,24 @@ pub fn parse_event<'py>(
     })
 }
 
-/// The core's options from the Python arguments; a negative limit is a `UsageError` naming
-/// the argument.
+/// The core's options from the Python arguments; a bad limit is a `UsageError` naming the
+/// argument (the rule is the core's `host::limit`).
 pub(crate) fn parse_options(
     py: Python<'_>,
     strict: bool,
-    max_body_bytes: Limit,
-    max_depth: Limit,
+    max_body_bytes: Int,
+    max_depth: Int,
 ) -> PyResult<ParseOptions> {
-    if let (Limit(Some(max_body_bytes)), Limit(Some(max_depth))) = (max_body_bytes, max_depth) {
+    let body = host::limit(max_body_bytes.0, "max_body_bytes");
+    let depth = host::limit(max_depth.0, "max_depth");
+    if let (Ok(max_body_bytes), Ok(max_depth)) = (&body, &depth) {
         return Ok(ParseOptions {
             strict,
-            max_body_bytes,
-            max_depth,
+            max_body_bytes: *max_body_bytes,
+            max_depth: *max_depth,
         });
     }
-    let bad = [("max_body_bytes", max_body_bytes), ("max_depth", max_depth)]
-        .into_iter()
-        .filter(|(_, limit)| limit.0.is_none())
-        .map(|(name, _)| {
-            Issue::new(
-                IssueCode::InvalidValue,
-                format!("/{name}"),
-                format!("`{name}` must be a non-negative integer, got a negative one"),
-            )
-        })
-        .collect();
-    Err(to_py_err(py, UsageError::new(bad)))
+    checked(py, vec![body, depth]).map(|_| ParseOptions::default())
 }
 
 /// The event object of `bytes`, or the `ValidationError`: made during the parse, or for a

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use oneinbox_webhooks::host;
 use oneinbox_webhooks::management::{
     self as m, CreateCall, CreateWebhook, ListDeliveries, Prepared, UpdateWebhook,
 };
@@ -15,13 +16,14 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyT
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
+use crate::args::{one, Int};
 use crate::auth::Headers;
 use crate::errors::{guard, short_repr, to_py_err};
 use crate::events::{value_to_py, with_body_of};
 
 /// The deepest a `variables`/`metadata` value may nest (the API's bodies are parsed with the
 /// same limit as events, so anything deeper could never be read back).
-const MAX_ARG_DEPTH: usize = 64;
+const MAX_ARG_DEPTH: usize = host::MAX_ARGUMENT_DEPTH;
 
 /// A value of any documented type as its Python form (via its wire JSON).
 fn to_py<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
@@ -300,22 +302,20 @@ impl PreparedRequest {
             AnyPrepared::Call(p) => p.request(),
         }
     }
+
+    fn retry_policy(&self) -> m::Retry {
+        match &self.inner {
+            AnyPrepared::Webhook(p) => p.retry(),
+            AnyPrepared::Webhooks(p) => p.retry(),
+            AnyPrepared::Nothing(p) => p.retry(),
+            AnyPrepared::Deliveries(p) => p.retry(),
+            AnyPrepared::Call(p) => p.retry(),
+        }
+    }
 }
 
-fn status_code(py: Python<'_>, status: i64) -> PyResult<u16> {
-    u16::try_from(status)
-        .ok()
-        .filter(|s| (100..=999).contains(s))
-        .ok_or_else(|| {
-            to_py_err(
-                py,
-                UsageError::new(vec![CoreIssue::new(
-                    IssueCode::InvalidValue,
-                    "/status",
-                    format!("`status` must be an HTTP status code (100–999), found {status}"),
-                )]),
-            )
-        })
+fn status_code(py: Python<'_>, status: Int) -> PyResult<u16> {
+    one(py, host::http_status(status.0, "status"))
 }
 
 #[pymethods]
@@ -344,6 +344,14 @@ impl PreparedRequest {
         })
     }
 
+    /// How this request may be retried: `"idempotent"` (after 408, 429, 5xx or a lost
+    /// connection), or `"creates_webhook"` / `"creates_call"` (only after 429 or 503: after any
+    /// other failure the webhook or call may exist, and sending again could create a second).
+    #[getter]
+    fn retry(&self, py: Python<'_>) -> PyResult<&'static str> {
+        guard(py, || Ok(self.retry_policy().as_str()))
+    }
+
     /// The JSON body, or `None` for requests without one.
     #[getter]
     fn body<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
@@ -358,7 +366,7 @@ impl PreparedRequest {
     fn parse_response<'py>(
         &self,
         py: Python<'py>,
-        status: i64,
+        status: Int,
         body: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {

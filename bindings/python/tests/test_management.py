@@ -207,6 +207,45 @@ def test_parse_response_errors() -> None:
         p.next_page(p.parse_response(200, b"[]"))  # type: ignore[arg-type]
 
 
+def test_retry_policy_per_request() -> None:
+    a = api()
+    creates = {
+        "creates_webhook": a.create_webhook(
+            name="n", url="https://example.com/h", events=["call.ended"]
+        ),
+        "creates_call": a.create_call(
+            agent_id="ag_1", to_number="+15551234567", from_number="+15551234568"
+        ),
+    }
+    idempotent = [
+        a.list_webhooks(),
+        a.update_webhook("wh_1", name="n"),
+        a.delete_webhook("wh_1"),
+        a.test_webhook("wh_1"),
+        a.list_deliveries("wh_1"),
+    ]
+    for p in idempotent:
+        assert p.retry == "idempotent"
+        for status in (408, 429, 500, 502, 503, 504):
+            with pytest.raises(ApiError) as e:
+                p.parse_response(status, b"")
+            assert e.value.retryable, (p, status)
+            assert "may have been" not in e.value.message
+    for policy, p in creates.items():
+        assert p.retry == policy
+        for status in (429, 503):
+            with pytest.raises(ApiError) as e:
+                p.parse_response(status, b"")
+            assert e.value.retryable
+        for status in (408, 500, 502, 504):
+            with pytest.raises(ApiError) as e:
+                p.parse_response(status, b"")
+            assert not e.value.retryable, (policy, status)
+            assert ("may have been" in e.value.message) == (status != 408)
+    with pytest.raises(ApiError, match="the call may have been placed"):
+        creates["creates_call"].parse_response(502, b"")
+
+
 def test_retry_after() -> None:
     assert retry_after({"Retry-After": "7"}) == 7.0
     assert retry_after([("retry-after", "Thu, 01 Jan 1970 00:01:40 GMT")], now=40.0) == 60.0

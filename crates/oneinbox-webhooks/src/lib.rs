@@ -28,6 +28,8 @@ pub mod build;
 pub mod error;
 pub mod events;
 mod formats;
+#[doc(hidden)]
+pub mod host;
 pub mod management;
 mod parse;
 pub mod record;
@@ -43,7 +45,9 @@ pub use events::{
 pub use management::{
     Api, ApiError, HttpRequest, Method, Prepared, ResponseError, Webhook, WebhookStatus,
 };
-pub use parse::{parse_event, ParseOptions, MAX_DEPTH_CEILING};
+pub use parse::{
+    parse_event, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, MAX_DEPTH_CEILING,
+};
 pub use record::{dedupe_key, Applied, CallRecord, CallStatus};
 
 /// The README's Rust examples, compiled and run as doc tests.

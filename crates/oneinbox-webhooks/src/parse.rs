@@ -56,12 +56,18 @@ pub struct ParseOptions {
 /// refuses a 128th level, and members read before `event` are replayed one level down).
 pub const MAX_DEPTH_CEILING: usize = 126;
 
+/// The default [`ParseOptions::max_body_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The default [`ParseOptions::max_depth`]: 64.
+pub const DEFAULT_MAX_DEPTH: usize = 64;
+
 impl Default for ParseOptions {
     fn default() -> Self {
         ParseOptions {
             strict: false,
-            max_body_bytes: 1024 * 1024,
-            max_depth: 64,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_depth: DEFAULT_MAX_DEPTH,
         }
     }
 }

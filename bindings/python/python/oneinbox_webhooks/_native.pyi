@@ -438,6 +438,11 @@ class PreparedRequest(Generic[_T]):
         """A new dict each time; ``Authorization`` carries the API key."""
     @property
     def body(self) -> Optional[bytes]: ...
+    @property
+    def retry(self) -> Literal["idempotent", "creates_webhook", "creates_call"]:
+        """``"idempotent"``: may be sent again after 408, 429, 5xx or a lost connection.
+        ``"creates_webhook"`` / ``"creates_call"``: only after 429 or 503; after any other
+        failure the webhook or call may exist already."""
     def parse_response(self, status: int, body: _Body) -> _T:
         """Raises ``ApiError`` (non-2xx) or ``ValidationError`` (a 2xx body that does not
         match)."""
