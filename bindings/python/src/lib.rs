@@ -9,7 +9,9 @@ mod auth;
 mod errors;
 mod events;
 mod management;
+mod record;
 mod strings;
+mod testing;
 
 /// The native module behind the `oneinbox_webhooks` package.
 #[pymodule]
@@ -18,6 +20,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     events::register(m)?;
     management::register(m)?;
     auth::register(m)?;
+    testing::register(m)?;
+    record::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -230,3 +230,30 @@ def test_router_types() -> None:
     ran = sync_router.dispatch(failed)
     ran += sync_router.dispatch(parse_event(b'{"event":"x.y","call_id":"c"}'))
     assert ran == 2 and handled == ["failed busy", "unknown x.y"]
+
+
+def test_call_record_types() -> None:
+    from oneinbox_webhooks import Applied, CallRecord, dedupe_key
+
+    record = CallRecord("c")
+    event: Event = parse_event(b'{"event":"call.ended","call_id":"c","duration_seconds":87}')
+    applied: Applied = record.apply(event)
+    changed: bool = applied.changed
+    why: Optional[str] = applied.ignored
+    key: str = dedupe_key(event)
+    assert changed and why is None and key.startswith("call.ended:c:")
+    seconds: Union[int, float, None] = record.duration_seconds
+    status: str = record.status
+    seen: list[str] = record.events_seen
+    assert (seconds, status, seen) == (87, "completed", ["call.ended"])
+    other = CallRecord.from_json(record.to_json())
+    merged: bool = other.merge(record)
+    assert not merged and other == record
+    # A raw body is not an event: mypy rejects it (the ignore would be unused otherwise, which
+    # --strict reports), and so does the runtime.
+    try:
+        dedupe_key(b"{}")  # type: ignore[arg-type]
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("dedupe_key accepted bytes")

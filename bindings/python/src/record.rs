@@ -1,0 +1,381 @@
+//! `CallRecord`, `Applied` and `dedupe_key`: thin wrappers over the core's `record` module.
+//!
+//! An event object (one of the classes `parse_event` returns) reaches the core through its
+//! wire form: `to_dict()`, written as JSON and parsed again by the core in lenient mode with no
+//! size limit. That gives back exactly the event the object was made from (its values are
+//! immutable), so the dedupe key and the record are byte for byte those of the Rust core and
+//! of the Node binding.
+//!
+//! The record is a mutable object. Each method converts its Python arguments first and then
+//! borrows the record only for the core call (pure Rust, no Python code runs meanwhile), so
+//! threads sharing one record never see a half-applied event or a borrow error.
+
+use oneinbox_webhooks::{self as core, Event, ParseOptions, TranscriptFinal, MAX_DEPTH_CEILING};
+use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde_json::{Map, Number, Value};
+
+use crate::errors::{guard, short_repr, to_py_err};
+use crate::events::{
+    event_to_py, value_to_py, with_body_of, CallAnalyzed, CallEnded, CallFailed,
+    CallRecordingAvailable, CallStarted, TranscriptFinal as PyTranscriptFinal, TranscriptPartial,
+    UnknownEvent,
+};
+
+/// The JSON value of a Python value made by `to_dict()` of an event: `dict`, `list`, `str`,
+/// `int` (64-bit), `float`, `bool`, `None`.
+fn json_of(v: &Bound<'_, PyAny>) -> PyResult<Value> {
+    if v.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = v.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if v.is_instance_of::<PyInt>() {
+        if let Ok(i) = v.extract::<i64>() {
+            return Ok(i.into());
+        }
+        return Ok(v.extract::<u64>()?.into());
+    }
+    if let Ok(f) = v.cast::<PyFloat>() {
+        return Number::from_f64(f.value())
+            .map(Value::Number)
+            .ok_or_else(|| PyTypeError::new_err("an event holds a number JSON cannot write"));
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if let Ok(d) = v.cast::<PyDict>() {
+        let mut map = Map::new();
+        for (k, item) in d.iter() {
+            map.insert(
+                k.cast::<PyString>()?.to_cow()?.into_owned(),
+                json_of(&item)?,
+            );
+        }
+        return Ok(Value::Object(map));
+    }
+    if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+        let items = v
+            .try_iter()?
+            .map(|item| json_of(&item?))
+            .collect::<PyResult<Vec<Value>>>()?;
+        return Ok(Value::Array(items));
+    }
+    Err(PyTypeError::new_err(format!(
+        "an event holds a {}, which is not a JSON value",
+        v.get_type().name()?
+    )))
+}
+
+/// Whether `v` is one of the event classes `parse_event` returns.
+fn is_event(v: &Bound<'_, PyAny>) -> bool {
+    v.is_instance_of::<CallStarted>()
+        || v.is_instance_of::<CallEnded>()
+        || v.is_instance_of::<CallAnalyzed>()
+        || v.is_instance_of::<CallFailed>()
+        || v.is_instance_of::<CallRecordingAvailable>()
+        || v.is_instance_of::<TranscriptPartial>()
+        || v.is_instance_of::<PyTranscriptFinal>()
+        || v.is_instance_of::<UnknownEvent>()
+}
+
+/// The core event of an event object; a `TypeError` naming `func` for anything else.
+fn core_event(py: Python<'_>, func: &str, event: &Bound<'_, PyAny>) -> PyResult<Event> {
+    if !is_event(event) {
+        let kind = event.get_type().name()?;
+        let hint = if event.is_instance_of::<pyo3::types::PyBytes>()
+            || event.is_instance_of::<PyString>()
+        {
+            ": pass the event parse_event returned, not the raw body"
+        } else {
+            ""
+        };
+        return Err(PyTypeError::new_err(format!(
+            "{func}() takes an event returned by parse_event, not {kind}{hint}"
+        )));
+    }
+    let wire = json_of(&event.call_method0(intern!(py, "to_dict"))?)?;
+    let text = serde_json::to_vec(&wire)
+        .map_err(|e| PyTypeError::new_err(format!("{func}(): cannot write the event: {e}")))?;
+    let opts = ParseOptions {
+        strict: false,
+        max_body_bytes: usize::MAX,
+        max_depth: MAX_DEPTH_CEILING,
+    };
+    opts.parse(&text).map_err(|e| to_py_err(py, e))
+}
+
+/// The key under which to remember that a delivery was seen:
+/// ``"<event name>:<call_id>:<64 hex digits of SHA-256>"`` over the event's RFC 8785
+/// canonical wire JSON. The same for the same content, whatever its member order, whitespace
+/// or number spelling (``87`` and ``87.0``); different for any change of content. The same
+/// string as in Rust and Node.
+#[pyfunction]
+pub fn dedupe_key(py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<String> {
+    guard(py, || {
+        let event = core_event(py, "dedupe_key", event)?;
+        Ok(core::dedupe_key(&event))
+    })
+}
+
+/// What ``CallRecord.apply`` did: ``changed`` (whether the record changed) and ``ignored``
+/// (why the event was ignored, e.g. it belongs to another call; ``None`` when applied).
+#[pyclass(module = "oneinbox_webhooks", frozen, eq, hash)]
+#[derive(PartialEq, Eq, Hash)]
+pub struct Applied {
+    #[pyo3(get)]
+    changed: bool,
+    #[pyo3(get)]
+    ignored: Option<String>,
+}
+
+#[pymethods]
+impl Applied {
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str) {
+        ("changed", "ignored")
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            let ignored = match &self.ignored {
+                None => "None".to_owned(),
+                Some(why) => PyString::new(py, why).repr()?.to_cow()?.into_owned(),
+            };
+            Ok(format!(
+                "Applied(changed={}, ignored={ignored})",
+                if self.changed { "True" } else { "False" }
+            ))
+        })
+    }
+}
+
+/// What is known about one call, folded from its events in any order, with any repeats, and
+/// merged across workers: the record is a function of the set of events applied. See the
+/// README and ``schemas/call-record.schema.json`` for the rules.
+#[pyclass(module = "oneinbox_webhooks")]
+pub struct CallRecord {
+    inner: core::CallRecord,
+}
+
+/// A number as the Python `int` or `float` it denotes.
+fn number_to_py<'py>(py: Python<'py>, n: &Number) -> PyResult<Bound<'py, PyAny>> {
+    value_to_py(py, &Value::Number(n.clone()))
+}
+
+#[pymethods]
+impl CallRecord {
+    /// An empty record of the call ``call_id``.
+    #[new]
+    fn new(call_id: String) -> Self {
+        CallRecord {
+            inner: core::CallRecord::new(call_id),
+        }
+    }
+
+    /// Folds one event (as returned by ``parse_event``) into the record. An event of another
+    /// call is ignored: ``Applied(changed=False, ignored="...")``.
+    fn apply(slf: &Bound<'_, Self>, event: &Bound<'_, PyAny>) -> PyResult<Applied> {
+        let py = slf.py();
+        guard(py, || {
+            let event = core_event(py, "CallRecord.apply", event)?;
+            let applied = slf.borrow_mut().inner.apply(&event);
+            Ok(Applied {
+                changed: applied.changed,
+                ignored: applied.ignored,
+            })
+        })
+    }
+
+    /// Combines ``other`` into this record, as if this record had also seen every event
+    /// ``other`` saw; returns whether this record changed. Raises ``UsageError`` when the
+    /// records are of different calls.
+    fn merge(slf: &Bound<'_, Self>, other: &Bound<'_, CallRecord>) -> PyResult<bool> {
+        let py = slf.py();
+        guard(py, || {
+            if slf.is(other) {
+                return Ok(false);
+            }
+            let theirs = other.borrow().inner.clone();
+            let result = slf.borrow_mut().inner.merge(&theirs);
+            result.map_err(|e| to_py_err(py, e))
+        })
+    }
+
+    /// The JSON form (compact, members in a fixed order), which ``from_json`` reads back.
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || Ok(self.inner.to_json()))
+    }
+
+    /// Reads the JSON form (``str`` or ``bytes``); raises ``ValidationError`` listing every
+    /// issue, each with a JSON Pointer.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<CallRecord> {
+        guard(py, || {
+            let record = with_body_of(py, "CallRecord.from_json", data, |bytes| {
+                core::CallRecord::from_json(bytes)
+            })?;
+            record
+                .map(|inner| CallRecord { inner })
+                .map_err(|e| to_py_err(py, e))
+        })
+    }
+
+    /// The JSON form as a dict (what ``json.loads(record.to_json())`` gives).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let value = serde_json::to_value(&self.inner)
+                .map_err(|e| PyTypeError::new_err(format!("cannot write the record: {e}")))?;
+            value_to_py(py, &value)
+        })
+    }
+
+    #[getter]
+    fn call_id(&self) -> &str {
+        self.inner.call_id()
+    }
+
+    /// ``"in_progress"``, ``"completed"``, ``"failed"`` or ``"unknown"``.
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.inner.status().as_str()
+    }
+
+    #[getter]
+    fn agent_id(&self) -> Option<&str> {
+        self.inner.agent_id()
+    }
+
+    #[getter]
+    fn to_number(&self) -> Option<&str> {
+        self.inner.to_number()
+    }
+
+    #[getter(from_number)]
+    fn caller_number(&self) -> Option<&str> {
+        self.inner.from_number()
+    }
+
+    #[getter]
+    fn started_at(&self) -> Option<&str> {
+        self.inner.started_at()
+    }
+
+    #[getter]
+    fn duration_seconds<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        guard(py, || {
+            self.inner
+                .duration_seconds()
+                .map(|n| number_to_py(py, n))
+                .transpose()
+        })
+    }
+
+    #[getter]
+    fn outcome(&self) -> Option<&str> {
+        self.inner.outcome()
+    }
+
+    #[getter]
+    fn ai_summary(&self) -> Option<&str> {
+        self.inner.ai_summary()
+    }
+
+    /// The ``analysis`` of ``call.ended``, an ``Analysis`` (a new object on every access).
+    #[getter]
+    fn analysis<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        guard(py, || {
+            let Some(analysis) = self.inner.analysis() else {
+                return Ok(None);
+            };
+            let ended = Event::CallEnded(core::CallEnded {
+                call_id: self.inner.call_id().to_owned(),
+                analysis: Some(analysis.clone()),
+                ..Default::default()
+            });
+            Ok(Some(
+                event_to_py(py, &ended)?.getattr(intern!(py, "analysis"))?,
+            ))
+        })
+    }
+
+    #[getter]
+    fn failure_reason(&self) -> Option<&str> {
+        self.inner.failure_reason()
+    }
+
+    #[getter]
+    fn recording_url(&self) -> Option<&str> {
+        self.inner.recording_url()
+    }
+
+    /// The transcript, a list of ``Message`` (a new list on every access).
+    #[getter]
+    fn transcript<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        guard(py, || {
+            let Some(messages) = self.inner.transcript() else {
+                return Ok(None);
+            };
+            let event = Event::TranscriptFinal(TranscriptFinal {
+                call_id: self.inner.call_id().to_owned(),
+                messages: messages.to_vec(),
+                extra: Map::new(),
+            });
+            Ok(Some(
+                event_to_py(py, &event)?.getattr(intern!(py, "messages"))?,
+            ))
+        })
+    }
+
+    #[getter]
+    fn transcript_final(&self) -> bool {
+        self.inner.transcript_final()
+    }
+
+    /// The names of the events applied, sorted (a new list on every access).
+    #[getter]
+    fn events_seen(&self) -> Vec<String> {
+        self.inner.events_seen().iter().cloned().collect()
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            Ok(match other.cast::<CallRecord>() {
+                Ok(other) => {
+                    let equal = other.borrow().inner == self.inner;
+                    PyBool::new(py, equal).to_owned().into_any().unbind()
+                }
+                Err(_) => py.NotImplemented(),
+            })
+        })
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            // Each value cut on its own, so that a huge id or event name never floods a log.
+            let short = |s: &str| short_repr(PyString::new(py, s).as_any());
+            let seen = self
+                .inner
+                .events_seen()
+                .iter()
+                .map(|name| short(name))
+                .collect::<PyResult<Vec<String>>>()?;
+            Ok(format!(
+                "CallRecord(call_id={}, status='{}', events_seen=[{}])",
+                short(self.inner.call_id())?,
+                self.inner.status().as_str(),
+                seen.join(", ")
+            ))
+        })
+    }
+}
+
+/// Adds the classes and functions to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(dedupe_key, m)?)?;
+    m.add_class::<Applied>()?;
+    m.add_class::<CallRecord>()
+}
