@@ -556,7 +556,7 @@ fn to_json(
 }
 
 /// `variables=`/`metadata=`: a dict converted to a JSON object, or `None`.
-fn json_object(
+pub(crate) fn json_object(
     v: Option<&Bound<'_, PyAny>>,
     name: &str,
     issues: &mut Vec<CoreIssue>,

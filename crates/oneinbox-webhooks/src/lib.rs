@@ -34,6 +34,8 @@ pub mod management;
 mod parse;
 pub mod record;
 mod scan;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod text;
 mod validate;
 

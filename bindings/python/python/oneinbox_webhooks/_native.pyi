@@ -43,6 +43,10 @@ __all__ = [
     "sign",
     "_verification",
     "DEFAULT_TOLERANCE_SECONDS",
+    "CALL_SEQUENCE",
+    "make_event",
+    "make_call",
+    "make_delivery",
     "__version__",
 ]
 
@@ -647,3 +651,23 @@ def verify_signature(
 ) -> Verification: ...
 def sign(secret: Union[str, Secret], msg_id: str, timestamp: int, body: _Body) -> str: ...
 def _verification(ok: bool, code: str, matched_secret: Optional[int]) -> Verification: ...
+
+# The core's `testing` module (wrapped by `oneinbox_webhooks.testing`).
+CALL_SEQUENCE: list[str]
+
+def make_event(event: str, overrides: Optional[Mapping[str, Any]] = None) -> bytes:
+    """The guide's payload of ``event`` with ``overrides`` (wire names) set; ``UsageError``
+    for an unknown event name."""
+
+def make_call(call_id: str) -> list[bytes]:
+    """The deliveries of one connected call (``CALL_SEQUENCE``), all with ``call_id``."""
+
+def make_delivery(
+    body: _Body,
+    url: str,
+    url_token: Optional[str],
+    signing_secret: Optional[str],
+    msg_id: str,
+    timestamp: int,
+) -> tuple[bytes, list[tuple[str, str]], str]:
+    """``(body, headers, url)`` of the delivery OneInbox would make."""

@@ -19,7 +19,7 @@
 
 mod receiver;
 mod signature;
-mod token;
+pub(crate) mod token;
 
 pub use receiver::{ReceiveError, Receiver};
 pub use signature::{sign, verify_signature, SigningSecret, DEFAULT_TOLERANCE_SECONDS};

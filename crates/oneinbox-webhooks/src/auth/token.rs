@@ -15,6 +15,25 @@ const VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// A URL a delivery can be sent to: absolute `http(s)` with a host, and no whitespace or
+/// control characters (the URL standard silently drops tabs and newlines, so they are refused
+/// instead of being handed back: a CR/LF in a URL that ends up in a header is an injection).
+pub(crate) fn check_url(url: &str) -> Result<(), UsageError> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(usage(
+            "/url",
+            "`url` must not contain whitespace or control characters",
+        ));
+    }
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
+        _ => Err(usage(
+            "/url",
+            "`url` must be an absolute http(s) URL with a host",
+        )),
+    }
+}
+
 /// Sets (or replaces) the `token` query parameter of `url`, percent-encoded, keeping the rest of
 /// the URL (other parameters, their order and encoding, the fragment) as written.
 ///
@@ -29,23 +48,7 @@ pub fn add_url_token(url: &str, token: &str) -> Result<String, UsageError> {
     if token.is_empty() {
         return Err(usage("/token", "`token` is empty"));
     }
-    // The URL standard silently drops tabs and newlines, so they are refused here instead of
-    // being handed back (a CR/LF in a URL that ends up in a header is an injection).
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(usage(
-            "/url",
-            "`url` must not contain whitespace or control characters",
-        ));
-    }
-    match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
-        _ => {
-            return Err(usage(
-                "/url",
-                "`url` must be an absolute http(s) URL with a host",
-            ))
-        }
-    }
+    check_url(url)?;
     let (before_fragment, fragment) = match url.split_once('#') {
         Some((a, f)) => (a, Some(f)),
         None => (url, None),

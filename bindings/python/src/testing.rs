@@ -1,0 +1,79 @@
+//! `make_event`, `make_call` and `make_delivery`: the core's `testing` module for the Python
+//! `oneinbox_webhooks.testing` helpers (which add a random message id and the current time).
+
+use oneinbox_webhooks::testing::{self as t, DeliveryOptions};
+use oneinbox_webhooks::UsageError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use serde_json::Value;
+
+use crate::errors::{guard, to_py_err};
+use crate::events::with_body_of;
+use crate::management::json_object;
+
+/// The body of one `event` delivery: the guide's payload with `overrides` (wire names) set.
+#[pyfunction]
+#[pyo3(signature = (event, overrides = None))]
+pub fn make_event<'py>(
+    py: Python<'py>,
+    event: &str,
+    overrides: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    guard(py, || {
+        let mut issues = Vec::new();
+        let overrides = json_object(overrides, "overrides", &mut issues)?;
+        if !issues.is_empty() {
+            return Err(to_py_err(py, UsageError::new(issues)));
+        }
+        let overrides = overrides.map_or(Value::Null, Value::Object);
+        let body = t::make_event(event, &overrides).map_err(|e| to_py_err(py, e))?;
+        Ok(PyBytes::new(py, &body))
+    })
+}
+
+/// The deliveries of one connected call, in the order OneInbox sends them.
+#[pyfunction]
+pub fn make_call<'py>(py: Python<'py>, call_id: &str) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+    guard(py, || {
+        Ok(t::make_call(call_id)
+            .iter()
+            .map(|b| PyBytes::new(py, b))
+            .collect())
+    })
+}
+
+/// The delivery of `body` as OneInbox makes it: `(body, headers, url)`.
+#[pyfunction]
+#[pyo3(signature = (body, url, url_token, signing_secret, msg_id, timestamp))]
+#[allow(clippy::type_complexity)]
+pub fn make_delivery<'py>(
+    py: Python<'py>,
+    body: &Bound<'py, PyAny>,
+    url: String,
+    url_token: Option<String>,
+    signing_secret: Option<String>,
+    msg_id: String,
+    timestamp: i64,
+) -> PyResult<(Bound<'py, PyBytes>, Vec<(String, String)>, String)> {
+    guard(py, || {
+        let options = DeliveryOptions {
+            url,
+            url_token,
+            signing_secret,
+            msg_id,
+            timestamp,
+        };
+        let d = with_body_of(py, "make_delivery", body, |bytes| {
+            t::make_delivery(bytes, &options)
+        })?
+        .map_err(|e| to_py_err(py, e))?;
+        Ok((PyBytes::new(py, &d.body), d.headers, d.url))
+    })
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(make_event, m)?)?;
+    m.add_function(wrap_pyfunction!(make_call, m)?)?;
+    m.add_function(wrap_pyfunction!(make_delivery, m)?)?;
+    m.add("CALL_SEQUENCE", t::CALL_SEQUENCE.to_vec())
+}
