@@ -1,5 +1,22 @@
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 # The helpers next to the tests (fixtures.py) import as plain modules.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from redis_server import RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port for the whole session (tests/redis_server.py);
+    the tests that use it fail, never skip, where redis-server is missing."""
+    try:
+        server = RedisServer(tmp_path_factory.mktemp("redis"))
+    except RuntimeError as err:
+        pytest.fail(str(err), pytrace=False)
+    yield server
+    server.stop()

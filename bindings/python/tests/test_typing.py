@@ -4,6 +4,7 @@ pytest runs it, so the annotations and the runtime agree."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Optional, TypeVar, Union
 
 from oneinbox_webhooks import (
@@ -14,6 +15,7 @@ from oneinbox_webhooks import (
     CallAnalyzed,
     CallEnded,
     CallFailed,
+    CallRecord,
     CallRecordingAvailable,
     CallStarted,
     DeliveryPage,
@@ -38,6 +40,7 @@ from oneinbox_webhooks import (
     verify_signature,
     verify_url_token,
 )
+from oneinbox_webhooks.stores import MemoryStore, Recorded, RedisStore, SQLiteStore, Store
 
 T = TypeVar("T")
 
@@ -257,3 +260,43 @@ def test_call_record_types() -> None:
         pass
     else:
         raise AssertionError("dedupe_key accepted bytes")
+
+
+# ---- stores, typed (tests/test_stores.py runs them against a real Redis and SQLite file) ----
+
+
+def record_twice(store: Store, body: bytes) -> tuple[bool, bool, CallRecord]:
+    first: Recorded = store.record(parse_event(body))
+    second = store.record(parse_event(body))
+    got: Optional[CallRecord] = store.get(first.record.call_id)
+    assert got is not None and got == second.record
+    return first.new, second.new, second.record
+
+
+def test_store_types(tmp_path: Path) -> None:
+    body = b'{"event":"call.ended","call_id":"c","outcome":"Booked"}'
+    stores: list[Store] = [MemoryStore(), SQLiteStore(tmp_path / "calls.sqlite3")]
+    for store in stores:
+        new, again, record = record_twice(store, body)
+        assert (new, again) == (True, False)
+        status: str = record.status
+        assert status == "completed" and record.outcome == "Booked"
+    with SQLiteStore(str(tmp_path / "other.sqlite3"), timeout=1.5) as sqlite_store:
+        assert sqlite_store.get("c") is None
+
+
+def redis_stores_type_check(url: str) -> tuple[Store, RedisStore, RedisStore]:
+    """Never called: mypy checks that redis-py's clients fit RedisStore."""
+    import redis
+    import redis.asyncio
+
+    sync_store: Store = RedisStore(redis.Redis.from_url(url), prefix="app:", ttl_seconds=86400)
+    text_store = RedisStore(redis.Redis.from_url(url, decode_responses=True))
+    async_store = RedisStore(redis.asyncio.Redis.from_url(url))
+    return sync_store, text_store, async_store
+
+
+async def record_async(store: RedisStore, body: bytes) -> Optional[str]:
+    recorded: Recorded = await store.arecord(parse_event(body))
+    record: Optional[CallRecord] = await store.aget(recorded.record.call_id)
+    return None if record is None else record.outcome

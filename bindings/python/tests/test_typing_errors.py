@@ -68,6 +68,24 @@ def unknown(event: UnknownEvent) -> None: ...
 count: str = router.dispatch(stacked)  # E: Argument 1 to "dispatch" of "Router" has incompatible type
 """
 
+STORES_SNIPPET = """
+import redis
+
+from oneinbox_webhooks import CallRecord, parse_event
+from oneinbox_webhooks.stores import MemoryStore, RedisStore, SQLiteStore, Store
+
+store: Store = MemoryStore()
+recorded = store.record(parse_event(b"{}"))
+recorded.new = False  # E: Property "new" defined in "Recorded" is read-only
+store.record(b"{}")  # E: Argument 1 to "record" of "Store" has incompatible type "bytes"
+name: str = store.get("c")  # E: Incompatible types in assignment
+RedisStore(redis.Redis(), ttl_seconds="60")  # E: Argument "ttl_seconds" to "RedisStore"
+RedisStore(object())  # E: Argument 1 to "RedisStore" has incompatible type "object"
+RedisStore(redis.Redis(), "app:")  # E: Too many positional arguments for "RedisStore"
+SQLiteStore(3)  # E: Argument 1 to "SQLiteStore" has incompatible type "int"
+record: CallRecord | None = store.get("c")
+"""
+
 
 def mypy_errors(snippet: str, tmp_path: Path) -> dict[int, list[str]]:
     path = tmp_path / "snippet.py"
@@ -110,6 +128,15 @@ def test_router_handlers_of_the_wrong_type_fail_mypy(tmp_path: Path) -> None:
     errors = mypy_errors(ROUTER_SNIPPET, tmp_path)
     expected = expected_errors(ROUTER_SNIPPET)
     assert len(expected) == 8
+    assert sorted(errors) == sorted(expected), errors
+    for number, text in expected.items():
+        assert any(text in message for message in errors[number]), (number, errors[number])
+
+
+def test_store_misuse_fails_mypy(tmp_path: Path) -> None:
+    errors = mypy_errors(STORES_SNIPPET, tmp_path)
+    expected = expected_errors(STORES_SNIPPET)
+    assert len(expected) == 7
     assert sorted(errors) == sorted(expected), errors
     for number, text in expected.items():
         assert any(text in message for message in errors[number]), (number, errors[number])
