@@ -35,6 +35,19 @@ export declare class NativeApi {
   createCall(agentId: string, toNumber: string, fromNumber: string, webhookUrl?: string | undefined | null, variables?: string | undefined | null, metadata?: string | undefined | null): NativePrepared | Array<NativeIssue>
 }
 
+/** The core's `CallRecord`. */
+export declare class NativeCallRecord {
+  /** `apply` of the JSON text of an event object. */
+  apply(eventJson: string): NativeApplied
+  /**
+   * `merge(other)`: whether this record changed, or the `UsageError`'s issues (records of
+   * different calls). `record.js` never passes a record to its own `merge`.
+   */
+  merge(other: NativeCallRecord): boolean | Array<NativeIssue>
+  /** The JSON form. */
+  toJson(): string
+}
+
 /** A successfully parsed response: its JSON form, and the page itself for `nextPage`. */
 export declare class NativeParsed {
   /** The JSON form of the result (the secret included; `oneinbox.js` wraps it). */
@@ -70,6 +83,15 @@ export declare class NativeReceiver {
 /** `add_url_token(url, token)`. */
 export declare function addUrlToken(url: string, token: string): string | Array<NativeIssue>
 
+/** `CallRecord::from_json(bytes)`, or the `ValidationError`'s issues. */
+export declare function callRecordFromJson(bytes: Uint8Array): NativeCallRecord | Array<NativeIssue>
+
+/**
+ * `dedupe_key(event)` of the JSON text of an event object, or the issues that stop the text
+ * from being an event.
+ */
+export declare function dedupeKey(eventJson: string): string | Array<NativeIssue>
+
 /** The default `maxBodyBytes` (1 MiB). */
 export declare const DEFAULT_MAX_BODY_BYTES: number
 
@@ -87,6 +109,19 @@ export declare function hostArg(rule: string, name: string, value: number): numb
 
 /** How deeply `variables` / `metadata` may nest. */
 export declare const MAX_ARGUMENT_DEPTH: number
+
+/**
+ * What `apply` did (the core's `Applied`), or the issues that stop the text from being an
+ * event (`issues` set, the other members meaningless).
+ */
+export interface NativeApplied {
+  /** Whether the record changed. */
+  changed: boolean
+  /** Why the event was ignored, or `null`. */
+  ignored?: string
+  /** The issues when the text is not an event, else `null`. */
+  issues?: Array<NativeIssue>
+}
 
 /**
  * A non-2xx answer (`kind` `"api"`, thrown as `ApiError`) or a 2xx body that does not match
@@ -148,6 +183,9 @@ export interface NativeVerification {
 
 /** `Api::new(api_key)` then, if given, `.with_base_url(base_url)`. */
 export declare function newApi(apiKey: string, baseUrl?: string | undefined | null): NativeApi | Array<NativeIssue>
+
+/** `CallRecord::new(call_id)`. */
+export declare function newCallRecord(callId: string): NativeCallRecord
 
 /**
  * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list is misuse),

@@ -540,3 +540,116 @@ export class MissingHandlersError extends OneInboxError {
   /** The known events without a handler, in the guide's order. */
   readonly missing: readonly KnownEventName[]
 }
+
+// ---------------------------------------------------------------------------------------------
+// Call records and dedupe keys
+
+/**
+ * Where a call stands, derived from the lifecycle events seen: `failed` (call.failed seen) >
+ * `completed` (call.ended) > `in_progress` (call.started) > `unknown` (none of them: only
+ * transcripts, call.analyzed, recordings or unknown events). A late call.started never reopens
+ * an ended call.
+ */
+export type CallStatus = 'in_progress' | 'completed' | 'failed' | 'unknown'
+
+/** What {@link CallRecord.apply} did. */
+export interface Applied {
+  /** Whether the record changed (false for a repeat, or an event whose values all lost). */
+  readonly changed: boolean
+  /** Why the event was ignored (it belongs to another call), else `null`. */
+  readonly ignored: string | null
+}
+
+/** The fields of a call record that come from events: the members `sources` may have. */
+export type CallRecordField =
+  | 'agent_id'
+  | 'to_number'
+  | 'from_number'
+  | 'started_at'
+  | 'duration_seconds'
+  | 'outcome'
+  | 'ai_summary'
+  | 'analysis'
+  | 'failure_reason'
+  | 'recording_url'
+  | 'transcript'
+
+/**
+ * The JSON form of a call record (`record.toJSON()`, `JSON.parse(record.toJson())`), described
+ * by `schemas/call-record.schema.json`. Every member is always there, `null` when unknown.
+ */
+export interface CallRecordJson {
+  call_id: string
+  status: CallStatus
+  agent_id: string | null
+  to_number: string | null
+  from_number: string | null
+  /** `created_at` of call.started. */
+  started_at: string | null
+  duration_seconds: number | null
+  /** call.analyzed wins over call.ended. */
+  outcome: string | null
+  /** call.analyzed wins over call.ended. */
+  ai_summary: string | null
+  analysis: Analysis | null
+  /** `reason` of call.failed. */
+  failure_reason: string | null
+  recording_url: string | null
+  /** transcript.final wins over transcript.partial; then the most messages. */
+  transcript: Message[] | null
+  /** Whether `transcript` came from transcript.final. */
+  transcript_final: boolean
+  /** The names of every event applied, unknown ones included, sorted. */
+  events_seen: string[]
+  /** For each field with a value, the dedupe key of the event it came from. */
+  sources: { [field in CallRecordField]?: string }
+}
+
+/**
+ * What is known about one call, folded from its events in any order, with any repeats, and
+ * merged across workers: the record is a function of the set of events applied. Each field holds
+ * one event's value; the greater rank wins (call.analyzed over call.ended for `outcome` and
+ * `ai_summary`, transcript.final over partial, then more messages), and between equals the event
+ * with the greater dedupe key. Absent or `null` members never erase a value. The getters (wire
+ * names) return frozen values.
+ */
+export class CallRecord {
+  /** An empty record of the call `callId`. */
+  constructor(callId: string)
+  /** Reads the JSON form; throws {@link ValidationError} listing every issue. */
+  static fromJson(text: string | Uint8Array | ArrayBuffer): CallRecord
+  /** Folds one event (as {@link parseEvent} returned it) into the record. */
+  apply(event: Event): Applied
+  /**
+   * Combines `other` into this record, as if it had also seen every event `other` saw; returns
+   * whether this record changed. Throws {@link UsageError} for records of different calls.
+   */
+  merge(other: CallRecord): boolean
+  /** The JSON form (compact, members in a fixed order). */
+  toJson(): string
+  /** The JSON form as a new plain object (so `JSON.stringify(record)` writes it). */
+  toJSON(): CallRecordJson
+  readonly call_id: string
+  readonly status: CallStatus
+  readonly agent_id: string | null
+  readonly to_number: string | null
+  readonly from_number: string | null
+  readonly started_at: string | null
+  readonly duration_seconds: number | null
+  readonly outcome: string | null
+  readonly ai_summary: string | null
+  readonly analysis: Readonly<Analysis> | null
+  readonly failure_reason: string | null
+  readonly recording_url: string | null
+  readonly transcript: readonly Readonly<Message>[] | null
+  readonly transcript_final: boolean
+  readonly events_seen: readonly string[]
+}
+
+/**
+ * `"<event name>:<call_id>:<64 hex digits>"`: the SHA-256 of the event's RFC 8785 canonical
+ * JSON. The same for the same content (member order, whitespace and number spelling do not
+ * matter), different for any change; the same string as in Rust and Python. Throws
+ * {@link ValidationError} when the object is not an event.
+ */
+export function dedupeKey(event: Event): string

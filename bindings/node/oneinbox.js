@@ -857,6 +857,16 @@ class Receiver {
 // The event router (router.js): plain JavaScript, no dependency.
 const { Router, MissingHandlersError, KNOWN_EVENTS } = require('./router.js')({ OneInboxError, UsageError })
 
+// Call records and dedupe keys (record.js), over the native CallRecord.
+const { CallRecord, dedupeKey } = require('./record.js')({
+  native,
+  ValidationError,
+  UsageError,
+  callNative,
+  describeType,
+  isWellFormed,
+})
+
 module.exports = {
   parseEvent,
   OneInboxError,
@@ -879,4 +889,6 @@ module.exports = {
   Router,
   MissingHandlersError,
   KNOWN_EVENTS,
+  CallRecord,
+  dedupeKey,
 }

@@ -183,3 +183,47 @@ router.onUnknown((e: CallEnded) => e.outcome)
 new Router({ exhaustive: 'yes' })
 // @ts-expect-error dispatch takes an event, not a raw body
 router.dispatch(raw)
+
+// Call records and dedupe keys.
+import { CallRecord, dedupeKey, type Applied, type CallRecordJson, type CallStatus } from 'oneinbox-webhooks'
+
+const record = new CallRecord('call_1')
+const applied: Applied = record.apply(event)
+const changedFlag: boolean = applied.changed
+const ignoredWhy: string | null = applied.ignored
+const key: string = dedupeKey(event)
+const recordStatus: CallStatus = record.status
+const seconds: number | null = record.duration_seconds
+const seenNames: readonly string[] = record.events_seen
+const firstRole = record.transcript?.[0]?.role
+const summaryText: string | null | undefined = record.analysis?.summary
+const mergedFlag: boolean = record.merge(CallRecord.fromJson(record.toJson()))
+const plain: CallRecordJson = record.toJSON()
+const outcomeSource: string | undefined = plain.sources.outcome
+CallRecord.fromJson(raw)
+console.log(changedFlag, ignoredWhy, key, recordStatus, seconds, seenNames, firstRole, summaryText, mergedFlag, outcomeSource)
+switch (record.status) {
+  case 'in_progress':
+  case 'completed':
+  case 'failed':
+  case 'unknown':
+    break
+  default: {
+    const never: never = record.status
+    console.log(never)
+  }
+}
+// @ts-expect-error apply takes an event, not a raw body
+record.apply(raw)
+// @ts-expect-error dedupeKey takes an event, not a raw body
+dedupeKey('{"event":"call.ended","call_id":"c"}')
+// @ts-expect-error the record's values are read-only
+record.status = 'failed'
+// @ts-expect-error the events seen are read-only
+record.events_seen.push('x')
+// @ts-expect-error not a status
+const wrongStatus: CallStatus = 'done'
+// @ts-expect-error merge takes a CallRecord
+record.merge(plain)
+// @ts-expect-error sources has only the fields that come from events
+console.log(plain.sources.status, wrongStatus)

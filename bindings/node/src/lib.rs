@@ -19,6 +19,8 @@ mod errors;
 mod events;
 mod fast;
 mod management;
+mod record;
+mod testing;
 
 pub use args::{
     host_arg, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS,
@@ -36,3 +38,7 @@ pub use fast::register_fast_path;
 pub use management::{
     new_api, retry_after, NativeApi, NativeFailure, NativeParsed, NativePrepared, NativeRequest,
 };
+pub use record::{
+    call_record_from_json, dedupe_key, new_call_record, NativeApplied, NativeCallRecord,
+};
+pub use testing::{call_sequence, make_call, make_delivery, make_event, NativeSimulatedDelivery};

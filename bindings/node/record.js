@@ -1,0 +1,160 @@
+// Call records and dedupe keys of `oneinbox-webhooks` (exported by oneinbox.js; types in
+// oneinbox.d.ts). A thin layer over the native `NativeCallRecord` (bindings/node/src/record.rs):
+// an event crosses as the text `JSON.stringify` writes for it, and the Rust core parses it again,
+// so keys and records are byte for byte those of the Rust core and of the Python binding.
+'use strict'
+
+const { inspect } = require('node:util')
+
+// `ValidationError`, `UsageError`, `callNative` (which turns a Rust panic into a OneInboxError)
+// and the addon come from oneinbox.js, which requires this file.
+module.exports = function makeRecord({ native, ValidationError, UsageError, callNative, describeType, isWellFormed }) {
+  // The JSON text of an event object, for the core. Anything but a plain object (an event from
+  // `parseEvent`) is a TypeError: a raw body must go through `parseEvent` first.
+  function eventText(event, where) {
+    if (event === null || typeof event !== 'object' || Array.isArray(event) || ArrayBuffer.isView(event)) {
+      const hint = ArrayBuffer.isView(event) || typeof event === 'string' ? '; pass the event parseEvent returned, not the raw body' : ''
+      throw new TypeError(`${where}: expected an event returned by parseEvent, got ${describeType(event)}${hint}`)
+    }
+    return JSON.stringify(event)
+  }
+
+  /**
+   * `dedupeKey(event)`: `"<event name>:<call_id>:<64 hex digits of SHA-256>"` over the event's
+   * RFC 8785 canonical JSON. The same for the same content whatever its member order, whitespace
+   * or number spelling; different for any change of content. Throws `ValidationError` when the
+   * object is not an event (for example after removing its `call_id`).
+   */
+  function dedupeKey(event) {
+    const text = eventText(event, 'dedupeKey')
+    const r = callNative(() => native.dedupeKey(text))
+    if (Array.isArray(r)) throw new ValidationError(r)
+    return r
+  }
+
+  function deepFreeze(v) {
+    if (v !== null && typeof v === 'object') {
+      for (const item of Object.values(v)) deepFreeze(item)
+      Object.freeze(v)
+    }
+    return v
+  }
+
+  // Lets `fromJson` wrap an existing native record without the constructor's argument check.
+  const WRAP = Symbol('wrap')
+
+  /**
+   * What is known about one call, folded from its events in any order, with any repeats, and
+   * merged across workers: the record is a function of the set of events applied (see the
+   * README and `schemas/call-record.schema.json` for the rules). Read the values through the
+   * getters with the wire names (`record.status`, `record.outcome`, ...): frozen values.
+   */
+  class CallRecord {
+    #native
+    #view // the frozen JSON form, made when first read after a change
+
+    constructor(callId, handle) {
+      if (callId === WRAP) {
+        this.#native = handle
+        return
+      }
+      if (typeof callId !== 'string') {
+        throw new TypeError(`CallRecord: callId must be a string, got ${describeType(callId)}`)
+      }
+      if (!isWellFormed(callId)) {
+        throw new UsageError([
+          { code: 'invalid_value', path: '/callId', message: '`callId` holds a lone UTF-16 surrogate, which is not text' },
+        ])
+      }
+      this.#native = callNative(() => native.newCallRecord(callId))
+    }
+
+    /** Reads the JSON form (a string or UTF-8 bytes); throws `ValidationError` listing every issue. */
+    static fromJson(text) {
+      let bytes
+      if (typeof text === 'string') {
+        if (!isWellFormed(text)) {
+          throw new ValidationError([
+            { code: 'invalid_json', path: '', message: 'invalid JSON: the text holds a lone UTF-16 surrogate, which is not text' },
+          ])
+        }
+        bytes = Buffer.from(text, 'utf8')
+      } else if (text instanceof Uint8Array) {
+        bytes = text
+      } else if (text instanceof ArrayBuffer) {
+        bytes = new Uint8Array(text)
+      } else {
+        throw new TypeError(`CallRecord.fromJson: expected a string or bytes, got ${describeType(text)}`)
+      }
+      const r = callNative(() => native.callRecordFromJson(bytes))
+      if (Array.isArray(r)) throw new ValidationError(r)
+      return new CallRecord(WRAP, r)
+    }
+
+    /**
+     * Folds one event (as `parseEvent` returned it) into the record: `{ changed, ignored }`, where
+     * `ignored` says why an event was left out (it belongs to another call), else `null`.
+     */
+    apply(event) {
+      const text = eventText(event, 'CallRecord.apply')
+      const r = callNative(() => this.#native.apply(text))
+      if (r.issues) throw new ValidationError(r.issues)
+      if (r.changed) this.#view = undefined
+      return Object.freeze({ changed: r.changed, ignored: r.ignored ?? null })
+    }
+
+    /**
+     * Combines `other` into this record, as if this record had also seen every event `other`
+     * saw; returns whether this record changed. Throws `UsageError` for records of different calls.
+     */
+    merge(other) {
+      if (!(other instanceof CallRecord)) {
+        throw new TypeError(`CallRecord.merge: expected a CallRecord, got ${describeType(other)}`)
+      }
+      if (other === this) return false
+      const theirs = other.#native
+      const r = callNative(() => this.#native.merge(theirs))
+      if (Array.isArray(r)) throw new UsageError(r)
+      if (r) this.#view = undefined
+      return r
+    }
+
+    /** The JSON form (compact, members in a fixed order), which `CallRecord.fromJson` reads back. */
+    toJson() {
+      return callNative(() => this.#native.toJson())
+    }
+
+    /** The JSON form as a new plain object, so that `JSON.stringify(record)` writes it. */
+    toJSON() {
+      return JSON.parse(this.toJson())
+    }
+
+    #get(name) {
+      if (this.#view === undefined) this.#view = deepFreeze(this.toJSON())
+      return this.#view[name]
+    }
+
+    get call_id() { return this.#get('call_id') }
+    get status() { return this.#get('status') }
+    get agent_id() { return this.#get('agent_id') }
+    get to_number() { return this.#get('to_number') }
+    get from_number() { return this.#get('from_number') }
+    get started_at() { return this.#get('started_at') }
+    get duration_seconds() { return this.#get('duration_seconds') }
+    get outcome() { return this.#get('outcome') }
+    get ai_summary() { return this.#get('ai_summary') }
+    get analysis() { return this.#get('analysis') }
+    get failure_reason() { return this.#get('failure_reason') }
+    get recording_url() { return this.#get('recording_url') }
+    get transcript() { return this.#get('transcript') }
+    get transcript_final() { return this.#get('transcript_final') }
+    get events_seen() { return this.#get('events_seen') }
+
+    [inspect.custom](depth, options, inspectFn) {
+      const shown = { call_id: this.call_id, status: this.status, events_seen: this.events_seen }
+      return `CallRecord ${inspectFn(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })}`
+    }
+  }
+
+  return { CallRecord, dedupeKey }
+}

@@ -1,0 +1,123 @@
+//! Call records: thin wrappers over the core's `record` module (`CallRecord`, `dedupe_key`).
+//!
+//! An event arrives as the JSON text `oneinbox.js` writes with `JSON.stringify` of the object
+//! `parseEvent` returned; the core parses it again in lenient mode with no size limit, which
+//! gives back the event that object was built from (JavaScript reads numbers as doubles, as
+//! the dedupe key's canonical form does). So the keys and records are byte for byte those of
+//! the Rust core and of the Python binding. Failures come back as the issues of the core's
+//! `ValidationError` / `UsageError`; `record.js` throws the matching class.
+
+use napi::bindgen_prelude::Either;
+use napi_derive::napi;
+use oneinbox_webhooks::{self as core, Event, ParseOptions, ValidationError, MAX_DEPTH_CEILING};
+
+use crate::errors::{guard, issues_to_js, NativeIssue};
+
+/// The event of the JSON text of an event object.
+fn event_of(text: &str) -> Result<Event, ValidationError> {
+    ParseOptions {
+        strict: false,
+        max_body_bytes: usize::MAX,
+        max_depth: MAX_DEPTH_CEILING,
+    }
+    .parse(text.as_bytes())
+}
+
+/// `dedupe_key(event)` of the JSON text of an event object, or the issues that stop the text
+/// from being an event.
+#[napi(js_name = "dedupeKey")]
+pub fn dedupe_key(event_json: String) -> napi::Result<Either<String, Vec<NativeIssue>>> {
+    guard(|| {
+        Ok(match event_of(&event_json) {
+            Ok(event) => Either::A(core::dedupe_key(&event)),
+            Err(e) => Either::B(issues_to_js(e.into_issues())),
+        })
+    })
+}
+
+/// What `apply` did (the core's `Applied`), or the issues that stop the text from being an
+/// event (`issues` set, the other members meaningless).
+#[napi(object, js_name = "NativeApplied")]
+pub struct NativeApplied {
+    /// Whether the record changed.
+    pub changed: bool,
+    /// Why the event was ignored, or `null`.
+    pub ignored: Option<String>,
+    /// The issues when the text is not an event, else `null`.
+    pub issues: Option<Vec<NativeIssue>>,
+}
+
+/// The core's `CallRecord`.
+#[napi]
+pub struct NativeCallRecord {
+    inner: core::CallRecord,
+}
+
+/// `CallRecord::new(call_id)`.
+#[napi(js_name = "newCallRecord")]
+pub fn new_call_record(call_id: String) -> napi::Result<NativeCallRecord> {
+    guard(|| {
+        Ok(NativeCallRecord {
+            inner: core::CallRecord::new(call_id),
+        })
+    })
+}
+
+/// `CallRecord::from_json(bytes)`, or the `ValidationError`'s issues.
+#[napi(js_name = "callRecordFromJson")]
+pub fn call_record_from_json(
+    bytes: &[u8],
+) -> napi::Result<Either<NativeCallRecord, Vec<NativeIssue>>> {
+    guard(|| {
+        Ok(match core::CallRecord::from_json(bytes) {
+            Ok(inner) => Either::A(NativeCallRecord { inner }),
+            Err(e) => Either::B(issues_to_js(e.into_issues())),
+        })
+    })
+}
+
+#[napi]
+impl NativeCallRecord {
+    /// `apply` of the JSON text of an event object.
+    #[napi]
+    pub fn apply(&mut self, event_json: String) -> napi::Result<NativeApplied> {
+        guard(|| {
+            Ok(match event_of(&event_json) {
+                Ok(event) => {
+                    let applied = self.inner.apply(&event);
+                    NativeApplied {
+                        changed: applied.changed,
+                        ignored: applied.ignored,
+                        issues: None,
+                    }
+                }
+                Err(e) => NativeApplied {
+                    changed: false,
+                    ignored: None,
+                    issues: Some(issues_to_js(e.into_issues())),
+                },
+            })
+        })
+    }
+
+    /// `merge(other)`: whether this record changed, or the `UsageError`'s issues (records of
+    /// different calls). `record.js` never passes a record to its own `merge`.
+    #[napi]
+    pub fn merge(
+        &mut self,
+        other: &NativeCallRecord,
+    ) -> napi::Result<Either<bool, Vec<NativeIssue>>> {
+        guard(|| {
+            Ok(match self.inner.merge(&other.inner) {
+                Ok(changed) => Either::A(changed),
+                Err(e) => Either::B(issues_to_js(e.into_issues())),
+            })
+        })
+    }
+
+    /// The JSON form.
+    #[napi(js_name = "toJson")]
+    pub fn to_json(&self) -> napi::Result<String> {
+        guard(|| Ok(self.inner.to_json()))
+    }
+}
