@@ -24,6 +24,9 @@
 )]
 
 pub mod auth;
+// The protocol the bindings build their own values with: workspace-internal, not part of the
+// semver-bound API (its shape follows the parser's needs).
+#[doc(hidden)]
 pub mod build;
 pub mod error;
 pub mod events;

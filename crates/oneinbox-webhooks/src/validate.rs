@@ -59,6 +59,7 @@ impl ParseOptions {
     ///     other => panic!("{other:?}"),
     /// }
     /// ```
+    #[doc(hidden)]
     pub fn parse_with<B: Builder + ?Sized>(
         &self,
         body: &[u8],

@@ -7,6 +7,7 @@ use crate::error::ValidationError;
 
 /// An HTTP method used by the management API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Method {
     /// `GET`
     Get,

@@ -79,6 +79,7 @@ impl Serialize for Secret {
 /// `inactive` and `disabled` read as [`WebhookStatus::Inactive`]. Any other value is kept as
 /// [`WebhookStatus::Other`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum WebhookStatus {
     /// `active`: events are delivered.
     Active,
