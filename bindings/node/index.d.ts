@@ -86,6 +86,9 @@ export declare function addUrlToken(url: string, token: string): string | Array<
 /** `CallRecord::from_json(bytes)`, or the `ValidationError`'s issues. */
 export declare function callRecordFromJson(bytes: Uint8Array): NativeCallRecord | Array<NativeIssue>
 
+/** The events of one connected call, in the order OneInbox sends them. */
+export declare function callSequence(): Array<string>
+
 /**
  * `dedupe_key(event)` of the JSON text of an event object, or the issues that stop the text
  * from being an event.
@@ -106,6 +109,15 @@ export declare const DEFAULT_TOLERANCE_SECONDS: number
  * `http_status`) for the argument `name`: the value to use, or the issues of a `UsageError`.
  */
 export declare function hostArg(rule: string, name: string, value: number): number | Array<NativeIssue>
+
+/** The deliveries of one connected call, all with `call_id`. */
+export declare function makeCall(callId: string): Array<Buffer>
+
+/** The delivery of `body` OneInbox would make (`timestamp` in Unix seconds, saturated). */
+export declare function makeDelivery(body: Uint8Array, url: string, urlToken: string | undefined | null, signingSecret: string | undefined | null, msgId: string, timestamp: number): NativeSimulatedDelivery | Array<NativeIssue>
+
+/** The guide's payload of `event` with `overrides_json` (a JSON object text, wire names) set. */
+export declare function makeEvent(event: string, overridesJson?: string | undefined | null): Buffer | Array<NativeIssue>
 
 /** How deeply `variables` / `metadata` may nest. */
 export declare const MAX_ARGUMENT_DEPTH: number
@@ -165,6 +177,16 @@ export interface NativeRequest {
   body?: string
   /** The retry policy: `idempotent`, `creates_webhook` or `creates_call`. */
   retry: string
+}
+
+/** A delivery as OneInbox makes it. */
+export interface NativeSimulatedDelivery {
+  /** The body, unchanged. */
+  body: Buffer
+  /** `[name, value]` pairs. */
+  headers: Array<Array<string>>
+  /** The URL, with the token. */
+  url: string
 }
 
 /** The outcome of a verification (the core's `Verification`). */

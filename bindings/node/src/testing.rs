@@ -1,0 +1,92 @@
+//! `makeEvent`, `makeCall` and `makeDelivery`: the core's `testing` module for the JavaScript
+//! `oneinbox-webhooks/testing` helpers (which add a random message id and the current time).
+
+use napi::bindgen_prelude::{Buffer, Either};
+use napi_derive::napi;
+use oneinbox_webhooks::testing::{self as t, DeliveryOptions};
+use oneinbox_webhooks::{Issue, IssueCode};
+use serde_json::Value;
+
+use crate::errors::{guard, issues_to_js, NativeIssue};
+
+/// The events of one connected call, in the order OneInbox sends them.
+#[napi(js_name = "callSequence")]
+pub fn call_sequence() -> Vec<String> {
+    t::CALL_SEQUENCE.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The guide's payload of `event` with `overrides_json` (a JSON object text, wire names) set.
+#[napi(js_name = "makeEvent")]
+pub fn make_event(
+    event: String,
+    overrides_json: Option<String>,
+) -> napi::Result<Either<Buffer, Vec<NativeIssue>>> {
+    guard(|| {
+        let overrides = match overrides_json.as_deref().map(serde_json::from_str::<Value>) {
+            None => Value::Null,
+            Some(Ok(v)) => v,
+            Some(Err(e)) => {
+                return Ok(Either::B(issues_to_js(vec![Issue::new(
+                    IssueCode::InvalidJson,
+                    "/overrides",
+                    format!("`overrides` is not JSON: {e}"),
+                )])))
+            }
+        };
+        Ok(match t::make_event(&event, &overrides) {
+            Ok(body) => Either::A(body.into()),
+            Err(e) => Either::B(issues_to_js(e.into_issues())),
+        })
+    })
+}
+
+/// The deliveries of one connected call, all with `call_id`.
+#[napi(js_name = "makeCall")]
+pub fn make_call(call_id: String) -> napi::Result<Vec<Buffer>> {
+    guard(|| {
+        Ok(t::make_call(&call_id)
+            .into_iter()
+            .map(Buffer::from)
+            .collect())
+    })
+}
+
+/// A delivery as OneInbox makes it.
+#[napi(object, js_name = "NativeSimulatedDelivery")]
+pub struct NativeSimulatedDelivery {
+    /// The body, unchanged.
+    pub body: Buffer,
+    /// `[name, value]` pairs.
+    pub headers: Vec<Vec<String>>,
+    /// The URL, with the token.
+    pub url: String,
+}
+
+/// The delivery of `body` OneInbox would make (`timestamp` in Unix seconds, saturated).
+#[napi(js_name = "makeDelivery")]
+pub fn make_delivery(
+    body: &[u8],
+    url: String,
+    url_token: Option<String>,
+    signing_secret: Option<String>,
+    msg_id: String,
+    timestamp: f64,
+) -> napi::Result<Either<NativeSimulatedDelivery, Vec<NativeIssue>>> {
+    guard(|| {
+        let options = DeliveryOptions {
+            url,
+            url_token,
+            signing_secret,
+            msg_id,
+            timestamp: timestamp as i64,
+        };
+        Ok(match t::make_delivery(body, &options) {
+            Ok(d) => Either::A(NativeSimulatedDelivery {
+                body: d.body.into(),
+                headers: d.headers.into_iter().map(|(n, v)| vec![n, v]).collect(),
+                url: d.url,
+            }),
+            Err(e) => Either::B(issues_to_js(e.into_issues())),
+        })
+    })
+}
