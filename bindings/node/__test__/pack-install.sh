@@ -20,4 +20,18 @@ node --input-type=module -e '
   import { parseEvent } from "oneinbox-webhooks"
   if (parseEvent("{\"event\":\"x\",\"call_id\":\"c\"}").call_id !== "c") throw new Error("esm")
 '
-echo "npm pack: $tarball installs into an empty project and loads (CommonJS and ESM)"
+# The router (main entry) and the stores (a subpath export that needs no Redis client to load).
+node -e '
+  const { parseEvent, Router } = require("oneinbox-webhooks")
+  const { MemoryStore } = require("oneinbox-webhooks/stores")
+  const event = parseEvent("{\"event\":\"call.ended\",\"call_id\":\"c\"}")
+  const seen = []
+  new Router().on("call.ended", (e) => seen.push(e.call_id)).dispatch(event)
+    .then(() => new MemoryStore().record(event))
+    .then((r) => { if (!r.new || r.record.status !== "completed" || seen[0] !== "c") throw new Error("router/stores") })
+'
+node --input-type=module -e '
+  import { MemoryStore, RedisStore } from "oneinbox-webhooks/stores"
+  if (typeof MemoryStore !== "function" || typeof RedisStore !== "function") throw new Error("esm stores")
+'
+echo "npm pack: $tarball installs into an empty project and loads (CommonJS and ESM, router and stores)"

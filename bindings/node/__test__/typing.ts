@@ -227,3 +227,26 @@ const wrongStatus: CallStatus = 'done'
 record.merge(plain)
 // @ts-expect-error sources has only the fields that come from events
 console.log(plain.sources.status, wrongStatus)
+
+// The stores (`oneinbox-webhooks/stores`): node-redis and ioredis clients both fit RedisStore.
+import { MemoryStore, RedisStore, type Recorded, type Store } from 'oneinbox-webhooks/stores'
+import { createClient } from 'redis'
+import Redis from 'ioredis'
+
+async function storeTypes(e: Event): Promise<boolean> {
+  const stores: Store[] = [
+    new MemoryStore(),
+    new RedisStore(createClient({ url: 'redis://127.0.0.1:6379' }), { prefix: 'app:', ttlSeconds: 86_400 }),
+    new RedisStore(new Redis(6379, '127.0.0.1')),
+  ]
+  let allNew = true
+  for (const store of stores) {
+    const recorded: Recorded = await store.record(e)
+    const record: CallRecord = recorded.record
+    const again: CallRecord | null = await store.get(record.call_id)
+    allNew &&= recorded.new && again !== null
+  }
+  const key: string = new RedisStore(new Redis()).key(e.call_id)
+  return allNew && key.length > 0
+}
+storeTypes(event)

@@ -1,0 +1,214 @@
+// `oneinbox-webhooks/stores`: call records that survive retries, reordering and several workers.
+// Types: stores.d.ts. The main package never loads this file.
+//
+// A store keeps, per call, the set of deliveries it has seen, keyed by `dedupeKey(event)`, and
+// the call's `CallRecord` is the fold of that set. The fold ignores order and repetition, so
+// concurrent writers need no lock: claiming a delivery is one atomic `HSETNX`, and any worker can
+// compute the record from the hash. Python's `oneinbox_webhooks.stores.RedisStore` writes the
+// same keys and values, so Python and Node workers can share one Redis.
+'use strict'
+
+const { CallRecord, UsageError, dedupeKey, parseEvent } = require('./oneinbox.js')
+
+// The deepest nesting any parse allows (the core's MAX_DEPTH_CEILING): a stored event was parsed
+// within it, so it is read back within it whatever maxDepth the first parse had.
+const MAX_DEPTH_CEILING = 126
+
+function describeType(v) {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`
+  return typeof v
+}
+
+function checkEvent(event, where) {
+  if (event === null || typeof event !== 'object' || typeof event.call_id !== 'string') {
+    throw new TypeError(`${where} takes an event returned by parseEvent or Receiver.receive, got ${describeType(event)}`)
+  }
+}
+
+function checkCallId(callId, where) {
+  if (typeof callId !== 'string') {
+    throw new TypeError(`${where}: callId must be a string, got ${describeType(callId)}`)
+  }
+}
+
+function copy(record) {
+  const c = new CallRecord(record.call_id)
+  c.merge(record)
+  return c
+}
+
+// A stored value (the event's wire JSON, as a string or a Buffer) read back as the event.
+function parseStored(value) {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
+  return parseEvent(bytes, { maxBodyBytes: bytes.length, maxDepth: MAX_DEPTH_CEILING })
+}
+
+function fold(callId, stored) {
+  const record = new CallRecord(callId)
+  for (const value of stored) record.apply(parseStored(value))
+  return record
+}
+
+/**
+ * A store in this worker's memory: the default for one process. It keeps every call it has seen
+ * while the process runs; a `worker_threads` worker has its own. Use `RedisStore` to share
+ * deliveries between workers, processes and machines.
+ */
+class MemoryStore {
+  #calls = new Map()
+
+  /** Claims the delivery of `event`: `{ new, record }` (`record` is a copy). */
+  async record(event) {
+    checkEvent(event, 'store.record')
+    const key = dedupeKey(event)
+    let entry = this.#calls.get(event.call_id)
+    if (entry === undefined) {
+      entry = { keys: new Set(), record: new CallRecord(event.call_id) }
+      this.#calls.set(event.call_id, entry)
+    }
+    const isNew = !entry.keys.has(key)
+    if (isNew) {
+      entry.keys.add(key)
+      entry.record.apply(event)
+    }
+    return Object.freeze({ new: isNew, record: copy(entry.record) })
+  }
+
+  /** The call's record (a copy), or `null` if no delivery of it was recorded. */
+  async get(callId) {
+    checkCallId(callId, 'store.get')
+    const entry = this.#calls.get(callId)
+    return entry === undefined ? null : copy(entry.record)
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'MemoryStore'
+  }
+}
+
+// The three commands, whichever client it is: node-redis v4/v5 (`hSetNX`, camelCase) or ioredis
+// (`hsetnx`, lower case).
+function redisCommands(client) {
+  if (client === null || (typeof client !== 'object' && typeof client !== 'function')) {
+    throw new TypeError(`new RedisStore(client): expected a node-redis or ioredis client, got ${describeType(client)}`)
+  }
+  if (typeof client.hSetNX === 'function' && typeof client.hGetAll === 'function' && typeof client.expire === 'function') {
+    return {
+      kind: 'node-redis',
+      hsetnx: (key, field, value) => client.hSetNX(key, field, value),
+      hgetall: (key) => client.hGetAll(key),
+      expire: (key, seconds) => client.expire(key, seconds),
+    }
+  }
+  if (typeof client.hsetnx === 'function' && typeof client.hgetall === 'function' && typeof client.expire === 'function') {
+    return {
+      kind: 'ioredis',
+      hsetnx: (key, field, value) => client.hsetnx(key, field, value),
+      hgetall: (key) => client.hgetall(key),
+      expire: (key, seconds) => client.expire(key, seconds),
+    }
+  }
+  throw new TypeError(
+    'new RedisStore(client): expected a node-redis client (hSetNX, hGetAll, expire) or an ioredis client (hsetnx, hgetall, expire)',
+  )
+}
+
+function hashValues(fields) {
+  if (fields === null || fields === undefined) return []
+  if (fields instanceof Map) return [...fields.values()]
+  if (typeof fields === 'object' && !Array.isArray(fields)) return Object.values(fields)
+  throw new TypeError(`HGETALL answered ${describeType(fields)}, not an object of fields`)
+}
+
+const REDIS_OPTIONS = ['prefix', 'ttlSeconds']
+
+/**
+ * A store in Redis, shared by every worker, process and machine that uses the same server. Each
+ * call is one hash, `${prefix}call:${callId}`, from dedupe key to the event's wire JSON; `record`
+ * claims a delivery with `HSETNX` and reads the hash with `HGETALL`. With `ttlSeconds`, `EXPIRE`
+ * after each delivery drops a call that long after its last one.
+ */
+class RedisStore {
+  #commands
+  #prefix
+  #ttl
+
+  constructor(client, options) {
+    this.#commands = redisCommands(client)
+    let prefix = 'oneinbox:'
+    let ttl
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object' || Array.isArray(options)) {
+        throw new TypeError(`new RedisStore(client, options): options must be an object, got ${describeType(options)}`)
+      }
+      const unknown = Object.keys(options).filter((k) => !REDIS_OPTIONS.includes(k))
+      if (unknown.length > 0) {
+        throw new UsageError(
+          unknown.map((k) => ({
+            code: 'unknown_field',
+            path: `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+            message: `new RedisStore(client, options) has no member ${JSON.stringify(k.slice(0, 40))}; expected one of ${REDIS_OPTIONS.join(', ')}`,
+          })),
+        )
+      }
+      if (options.prefix !== undefined) {
+        if (typeof options.prefix !== 'string') {
+          throw new TypeError(`new RedisStore: prefix must be a string, got ${describeType(options.prefix)}`)
+        }
+        prefix = options.prefix
+      }
+      if (options.ttlSeconds !== undefined && options.ttlSeconds !== null) {
+        if (typeof options.ttlSeconds !== 'number') {
+          throw new TypeError(`new RedisStore: ttlSeconds must be a number, got ${describeType(options.ttlSeconds)}`)
+        }
+        if (!Number.isSafeInteger(options.ttlSeconds) || options.ttlSeconds <= 0) {
+          throw new RangeError(`new RedisStore: ttlSeconds must be a positive integer, got ${options.ttlSeconds}`)
+        }
+        ttl = options.ttlSeconds
+      }
+    }
+    this.#prefix = prefix
+    this.#ttl = ttl
+  }
+
+  /** The Redis key of a call's hash. */
+  key(callId) {
+    checkCallId(callId, 'store.key')
+    return `${this.#prefix}call:${callId}`
+  }
+
+  /** Claims the delivery of `event` (one atomic HSETNX): `{ new, record }`. */
+  async record(event) {
+    checkEvent(event, 'store.record')
+    const name = this.key(event.call_id)
+    const key = dedupeKey(event)
+    const claimed = await this.#commands.hsetnx(name, key, JSON.stringify(event))
+    if (this.#ttl !== undefined) await this.#commands.expire(name, this.#ttl)
+    const fields = hashValues(await this.#commands.hgetall(name))
+    // node-redis v4 answers HSETNX with a boolean, v5 and ioredis with 1 or 0.
+    const isNew = claimed === true || claimed === 1
+    return Object.freeze({ new: isNew, record: fold(event.call_id, fields) })
+  }
+
+  /** The call's record, or `null` if no delivery of it was recorded. */
+  async get(callId) {
+    const fields = hashValues(await this.#commands.hgetall(this.key(callId)))
+    return fields.length === 0 ? null : fold(callId, fields)
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'RedisStore'
+  }
+
+  toJSON() {
+    return { client: this.#commands.kind, prefix: this.#prefix, ttlSeconds: this.#ttl ?? null }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](depth, options, inspect) {
+    return `RedisStore ${inspect(this.toJSON(), options)}`
+  }
+}
+
+module.exports = { MemoryStore, RedisStore }
