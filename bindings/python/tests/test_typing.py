@@ -300,3 +300,71 @@ async def record_async(store: RedisStore, body: bytes) -> Optional[str]:
     recorded: Recorded = await store.arecord(parse_event(body))
     record: Optional[CallRecord] = await store.aget(recorded.record.call_id)
     return None if record is None else record.outcome
+
+
+# ---- the client, the fake and the factories, typed -------------------------------------------
+
+
+def test_client_fake_and_factory_types() -> None:
+    import random
+
+    from oneinbox_webhooks.client import AsyncClient, Client, TransportError
+    from oneinbox_webhooks.testing import (
+        Delivery as SimulatedDelivery,
+        FakeOneInbox,
+        FakeResponse,
+        RecordedRequest,
+        make_call,
+        make_delivery,
+        make_event,
+    )
+
+    waits: list[float] = []
+    with FakeOneInbox("oi_sk_test_typed") as fake:
+        fake.fail_next(503, retry_after=1)
+        client: Client = fake.client(sleep=waits.append, random=random.Random(1).random)
+        with client:
+            hook: Webhook = client.create_webhook(
+                name="n", url="https://e.com/h", events=["call.ended"]
+            )
+            hooks: list[Webhook] = client.list_webhooks()
+            renamed: Webhook = client.update_webhook(hook.id, name="m")
+            client.test_webhook(hook.id)
+            page: DeliveryPage = client.list_deliveries(hook.id, limit=1)
+            every: list[str] = [d.id for d in client.iter_deliveries(hook.id, limit=1)]
+            call: Call = client.create_call(
+                agent_id="a",
+                to_number="+15551234567",
+                from_number="+15557654321",
+                webhook_url="https://e.com/c",
+            )
+            client.delete_webhook(hook.id)
+        assert waits == [1.0] and len(hooks) == 1 and renamed.name == "m"
+        assert page.total == 1 and every == [page.items[0].id] and call.id
+        seen: list[RecordedRequest] = fake.requests
+        stored: list[dict[str, object]] = fake.calls
+        assert seen[0].authorized and stored[0]["webhook_url"] == "https://e.com/c"
+        answer: Optional[FakeResponse] = fake.handle("GET", "/v1/webhooks", {})
+        assert answer is not None and answer.status == 401
+
+        async def listing() -> list[Webhook]:
+            async with AsyncClient(fake.api_key, base_url=fake.serve(), max_retries=0) as a:
+                return await a.list_webhooks()
+
+        assert asyncio.run(listing()) == []
+    try:
+        raise TransportError("x", retryable=False)
+    except TransportError as err:
+        retryable: bool = err.retryable
+        assert not retryable
+
+    body: bytes = make_event("call.ended", call_id="call_1", outcome="Booked")
+    bodies: list[bytes] = make_call("call_1")
+    delivery: SimulatedDelivery = make_delivery(
+        body, url="https://e.com/h", url_token="t", signing_secret=Secret("whsec_abcd")
+    )
+    headers: dict[str, str] = delivery.headers
+    event: Event = Receiver(url_tokens=["t"], signing_secrets=["whsec_abcd"]).receive(
+        delivery.body, headers=headers, url=delivery.url
+    )
+    assert event.call_id == "call_1" and len(bodies) == 6 and delivery.event == "call.ended"
