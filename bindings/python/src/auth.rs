@@ -8,108 +8,14 @@ use std::time::SystemTime;
 use oneinbox_webhooks::auth::{self as a, DEFAULT_TOLERANCE_SECONDS};
 use oneinbox_webhooks::host;
 use oneinbox_webhooks::ParseOptions;
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString, PyTuple};
-use pyo3::{intern, Borrowed};
 
-use crate::args::{one, Int};
+use crate::args::{one, Headers, Int, Secrets};
+use crate::errors::{_verification, Verification};
 use crate::errors::{guard, to_py_err};
 use crate::events::{detached, parse_options, parse_to_py, with_body_of};
-use crate::management::Secret;
+use crate::secret::Secret;
 use oneinbox_webhooks::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH};
-
-/// Request headers as name/value pairs, from a dict, a list of pairs or any object with an
-/// `items()` method that yields pairs (a `Mapping`, Starlette's and Werkzeug's `Headers`,
-/// `http.client.HTTPMessage`; repeated headers are kept). Names and values may be `str` or
-/// `bytes` (decoded as Latin-1, as ASGI servers hand them over).
-pub struct Headers(pub(crate) Vec<(String, String)>);
-
-fn header_text(v: &Bound<'_, PyAny>) -> PyResult<String> {
-    if let Ok(s) = v.cast::<PyString>() {
-        return Ok(s.to_string_lossy().into_owned());
-    }
-    if let Ok(b) = v.cast::<PyBytes>() {
-        return Ok(b.as_bytes().iter().map(|&c| char::from(c)).collect());
-    }
-    Err(PyTypeError::new_err(format!(
-        "header names and values must be str or bytes, not {}",
-        v.get_type().name()?
-    )))
-}
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Headers {
-    type Error = PyErr;
-
-    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        let py = obj.py();
-        if obj.is_none() {
-            return Ok(Headers(Vec::new()));
-        }
-        if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
-            return Err(PyTypeError::new_err(
-                "headers must be a dict, a list of (name, value) pairs or a Mapping, not a string",
-            ));
-        }
-        let pairs = if obj.hasattr(intern!(py, "items"))? {
-            obj.call_method0(intern!(py, "items"))?
-        } else {
-            obj.to_owned()
-        };
-        let mut out = Vec::new();
-        for pair in pairs.try_iter()? {
-            let pair = pair?;
-            let items: Vec<Bound<'py, PyAny>> =
-                if pair.is_instance_of::<PyString>() || pair.is_instance_of::<PyBytes>() {
-                    Vec::new()
-                } else {
-                    pair.try_iter()?.collect::<PyResult<_>>()?
-                };
-            match items.as_slice() {
-                [name, value] => out.push((header_text(name)?, header_text(value)?)),
-                _ => {
-                    return Err(PyTypeError::new_err(
-                        "headers must be (name, value) pairs; iterate a Mapping with .items()",
-                    ))
-                }
-            }
-        }
-        Ok(Headers(out))
-    }
-}
-
-/// A list of secrets: each a `str` or a `Secret` (as `Webhook.secret` returns it).
-pub struct Secrets(Vec<String>);
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Secrets {
-    type Error = PyErr;
-
-    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
-            return Err(PyTypeError::new_err(
-                "secrets must be a list of str (several are accepted at once for key rotation), \
-                 not a single string: pass [secret]",
-            ));
-        }
-        let mut out = Vec::new();
-        for item in obj.try_iter()? {
-            let item = item?;
-            if let Ok(s) = item.cast::<Secret>() {
-                out.push(s.get().expose());
-            } else if let Ok(s) = item.cast::<PyString>() {
-                // Strict: a lone surrogate raises UnicodeEncodeError rather than silently
-                // becoming U+FFFD (a different secret from the one given).
-                out.push(s.to_cow()?.into_owned());
-            } else {
-                return Err(PyTypeError::new_err(format!(
-                    "each secret must be a str or a Secret, not {}",
-                    item.get_type().name()?
-                )));
-            }
-        }
-        Ok(Secrets(out))
-    }
-}
 
 /// `now` (Unix seconds) or the current time.
 fn now_or_current(now: Option<i64>) -> i64 {
@@ -122,83 +28,6 @@ fn now_or_current(now: Option<i64>) -> i64 {
 
 fn tolerance_seconds(py: Python<'_>, tolerance: Int) -> PyResult<u64> {
     one(py, host::seconds(tolerance.0, "tolerance"))
-}
-
-/// The outcome of a check: `ok`, a stable `code` (`"ok"`, `"missing_token"`,
-/// `"token_mismatch"`, `"missing_header"`, `"invalid_header"`, `"invalid_timestamp"`,
-/// `"timestamp_too_old"`, `"timestamp_too_new"`, `"no_matching_signature"`) and
-/// `matched_secret`, the index of the secret that matched (or `None`).
-#[pyclass(module = "oneinbox_webhooks", frozen, eq, hash)]
-#[derive(PartialEq, Eq, Hash)]
-pub struct Verification {
-    #[pyo3(get)]
-    ok: bool,
-    #[pyo3(get)]
-    code: &'static str,
-    #[pyo3(get)]
-    matched_secret: Option<usize>,
-}
-
-impl From<a::Verification> for Verification {
-    fn from(v: a::Verification) -> Self {
-        Verification {
-            ok: v.ok,
-            code: v.code.as_str(),
-            matched_secret: v.matched_secret,
-        }
-    }
-}
-
-#[pymethods]
-impl Verification {
-    #[classattr]
-    fn __match_args__() -> (&'static str, &'static str, &'static str) {
-        ("ok", "code", "matched_secret")
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        guard(py, || {
-            let matched = self
-                .matched_secret
-                .map_or_else(|| "None".to_owned(), |i| i.to_string());
-            let ok = if self.ok { "True" } else { "False" };
-            Ok(format!(
-                "Verification(ok={ok}, code='{}', matched_secret={matched})",
-                self.code
-            ))
-        })
-    }
-
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        guard(py, || {
-            let rebuild = py
-                .import(intern!(py, "oneinbox_webhooks._native"))?
-                .getattr(intern!(py, "_verification"))?;
-            (rebuild, (self.ok, self.code, self.matched_secret)).into_pyobject(py)
-        })
-    }
-}
-
-/// Rebuilds a `Verification` (for pickling `AuthenticationError`).
-#[pyfunction]
-fn _verification(
-    py: Python<'_>,
-    ok: bool,
-    code: String,
-    matched_secret: Option<usize>,
-) -> PyResult<Verification> {
-    guard(py, || {
-        let code = a::VerificationCode::ALL
-            .iter()
-            .find(|c| c.as_str() == code)
-            .map(|c| c.as_str())
-            .ok_or_else(|| PyTypeError::new_err("unknown verification code"))?;
-        Ok(Verification {
-            ok,
-            code,
-            matched_secret,
-        })
-    })
 }
 
 /// `redact_url_token(text)`: `text` with every `token=` query value replaced by `[redacted]`.
@@ -363,6 +192,13 @@ impl Receiver {
                 parse_to_py(py, &self.options, bytes)
             })?
         })
+    }
+
+    /// The largest body `receive` accepts, in bytes (`max_body_bytes`): framework adapters
+    /// answer 413 above it from `Content-Length`, before reading the body.
+    #[getter]
+    fn max_body_bytes(&self) -> usize {
+        self.options.max_body_bytes
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

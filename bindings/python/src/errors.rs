@@ -1,85 +1,22 @@
-//! The exception tree, [`Issue`], the one mapping from core errors to Python exceptions, and
-//! the panic guard that every export runs in.
+//! The exception tree, the values errors carry ([`Issue`], [`Verification`]), the one mapping
+//! from core errors to Python exceptions, and the panic guard that every export runs in. A
+//! bottom module: it imports nothing else of the binding.
 //!
 //! `ValidationError` and `UsageError` derive from both `OneInboxError` and `ValueError`, which
-//! pyo3's `create_exception!` (single base) cannot express, so the tree is a few lines of
-//! Python compiled once when the module is imported.
+//! pyo3's `create_exception!` (single base) cannot express, so the tree is plain Python
+//! (`oneinbox_webhooks/_errors.py`), imported once when the native module is.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use oneinbox_webhooks as core;
+use oneinbox_webhooks::auth as a;
+use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyModule, PyString, PyType};
+use pyo3::types::{PyList, PyModule, PyString, PyTuple, PyType};
 
-/// The exception classes. `__module__` is the public package so that tracebacks read
-/// `oneinbox_webhooks.ValidationError`.
-const TREE: &std::ffi::CStr = cr#"
-class OneInboxError(Exception):
-    """Base class of every error raised by oneinbox_webhooks."""
-    __module__ = "oneinbox_webhooks"
-
-
-class ValidationError(OneInboxError, ValueError):
-    """A payload or response does not match its contract.
-
-    ``issues`` lists every problem found (never just the first), in document order;
-    ``str()`` lists them too.
-    """
-    __module__ = "oneinbox_webhooks"
-
-    def __init__(self, message, issues):
-        super().__init__(message)
-        self.issues = list(issues)
-
-    def __reduce__(self):
-        return (type(self), (str(self), self.issues))
-
-
-class UsageError(OneInboxError, ValueError):
-    """A caller passed an argument that cannot work; ``issues`` point into the arguments."""
-    __module__ = "oneinbox_webhooks"
-
-    def __init__(self, message, issues):
-        super().__init__(message)
-        self.issues = list(issues)
-
-    def __reduce__(self):
-        return (type(self), (str(self), self.issues))
-
-
-class ApiError(OneInboxError):
-    """The OneInbox API answered with an error status."""
-    __module__ = "oneinbox_webhooks"
-
-    def __init__(self, status, message, details=None, retryable=False):
-        super().__init__(f"OneInbox API error {status}: {message}")
-        self.status = status
-        self.message = message
-        self.details = details
-        self.retryable = retryable
-
-    def __reduce__(self):
-        return (type(self), (self.status, self.message, self.details, self.retryable))
-
-
-class AuthenticationError(OneInboxError):
-    """A delivery did not authenticate (answer 401 and do not process it).
-
-    ``verification`` is the ``Verification`` that failed; its ``code`` says why. Neither the
-    message nor the verification ever holds a token or a secret.
-    """
-    __module__ = "oneinbox_webhooks"
-
-    def __init__(self, verification):
-        super().__init__(f"delivery not authenticated: {verification.code}")
-        self.verification = verification
-
-    def __reduce__(self):
-        return (type(self), (self.verification,))
-"#;
-
-/// The names defined by [`TREE`], added to the native module in this order.
+/// The classes of `_errors.py`, added to the native module in this order.
 const NAMES: [&str; 5] = [
     "OneInboxError",
     "ValidationError",
@@ -98,13 +35,7 @@ static AUTHENTICATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 fn tree(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     TREE_MODULE
         .get_or_try_init(py, || {
-            PyModule::from_code(
-                py,
-                TREE,
-                c"oneinbox_webhooks/_errors.py",
-                c"oneinbox_webhooks._errors",
-            )
-            .map(Bound::unbind)
+            py.import("oneinbox_webhooks._errors").map(Bound::unbind)
         })
         .map(|m| m.bind(py))
 }
@@ -252,7 +183,7 @@ pub(crate) fn to_py_err(py: Python<'_>, err: impl Into<CoreError>) -> PyErr {
                 e.retryable,
             ))?,
             CoreError::Unauthenticated(v) => {
-                let v = Bound::new(py, crate::auth::Verification::from(v))?;
+                let v = Bound::new(py, Verification::from(v))?;
                 class(py, &AUTHENTICATION_ERROR, "AuthenticationError")?.call1((v,))?
             }
         };
@@ -299,4 +230,81 @@ pub(crate) fn short_repr(v: &Bound<'_, PyAny>) -> PyResult<String> {
     let mut cut: String = r.chars().take(REPR_CHARS).collect();
     cut.push('…');
     Ok(cut)
+}
+
+/// The outcome of a check: `ok`, a stable `code` (`"ok"`, `"missing_token"`,
+/// `"token_mismatch"`, `"missing_header"`, `"invalid_header"`, `"invalid_timestamp"`,
+/// `"timestamp_too_old"`, `"timestamp_too_new"`, `"no_matching_signature"`) and
+/// `matched_secret`, the index of the secret that matched (or `None`).
+#[pyclass(module = "oneinbox_webhooks", frozen, eq, hash)]
+#[derive(PartialEq, Eq, Hash)]
+pub struct Verification {
+    #[pyo3(get)]
+    ok: bool,
+    #[pyo3(get)]
+    code: &'static str,
+    #[pyo3(get)]
+    matched_secret: Option<usize>,
+}
+
+impl From<a::Verification> for Verification {
+    fn from(v: a::Verification) -> Self {
+        Verification {
+            ok: v.ok,
+            code: v.code.as_str(),
+            matched_secret: v.matched_secret,
+        }
+    }
+}
+
+#[pymethods]
+impl Verification {
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str, &'static str) {
+        ("ok", "code", "matched_secret")
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            let matched = self
+                .matched_secret
+                .map_or_else(|| "None".to_owned(), |i| i.to_string());
+            let ok = if self.ok { "True" } else { "False" };
+            Ok(format!(
+                "Verification(ok={ok}, code='{}', matched_secret={matched})",
+                self.code
+            ))
+        })
+    }
+
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        guard(py, || {
+            let rebuild = py
+                .import(intern!(py, "oneinbox_webhooks._native"))?
+                .getattr(intern!(py, "_verification"))?;
+            (rebuild, (self.ok, self.code, self.matched_secret)).into_pyobject(py)
+        })
+    }
+}
+
+/// Rebuilds a `Verification` (for pickling `AuthenticationError`).
+#[pyfunction]
+pub(crate) fn _verification(
+    py: Python<'_>,
+    ok: bool,
+    code: String,
+    matched_secret: Option<usize>,
+) -> PyResult<Verification> {
+    guard(py, || {
+        let code = a::VerificationCode::ALL
+            .iter()
+            .find(|c| c.as_str() == code)
+            .map(|c| c.as_str())
+            .ok_or_else(|| PyTypeError::new_err("unknown verification code"))?;
+        Ok(Verification {
+            ok,
+            code,
+            matched_secret,
+        })
+    })
 }

@@ -1,6 +1,9 @@
 //! `oneinbox_webhooks._native`: the Python binding of the `oneinbox-webhooks` core. This file
-//! only registers the module; each area lives in its own file, one per core module (`errors`,
-//! `events`, `management`, `auth`).
+//! only registers the module; each area lives in its own file, one per core module (`events`,
+//! `management`, `auth`, `record`, `testing`), over bottom modules that import nothing above
+//! them: `errors` (the exception mapping, `Issue`, `Verification`, the panic guard), `secret`
+//! and `args` (Python arguments as core values). `tests/test_layout.py` keeps the imports
+//! acyclic.
 
 use pyo3::prelude::*;
 
@@ -10,6 +13,7 @@ mod errors;
 mod events;
 mod management;
 mod record;
+mod secret;
 mod strings;
 mod testing;
 

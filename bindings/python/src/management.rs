@@ -12,18 +12,14 @@ use oneinbox_webhooks::management::{
 use oneinbox_webhooks::{Issue as CoreIssue, IssueCode, UsageError};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
 use serde::Serialize;
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
-use crate::args::{one, Int};
-use crate::auth::Headers;
+use crate::args::{json_object, one, Headers, Int};
 use crate::errors::{guard, short_repr, to_py_err};
 use crate::events::{value_to_py, with_body_of};
-
-/// The deepest a `variables`/`metadata` value may nest (the API's bodies are parsed with the
-/// same limit as events, so anything deeper could never be read back).
-const MAX_ARG_DEPTH: usize = host::MAX_ARGUMENT_DEPTH;
+use crate::secret::Secret;
 
 /// A value of any documented type as its Python form (via its wire JSON).
 fn to_py<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
@@ -223,58 +219,6 @@ record! {
         "created_at"];
 }
 
-/// A webhook's signing secret. `repr()` and `str()` show `Secret('[redacted]')`; `expose()`
-/// returns the string (pass it to `verify_signature` / `Receiver`).
-#[pyclass(module = "oneinbox_webhooks", frozen)]
-pub struct Secret {
-    inner: m::Secret,
-}
-
-#[pymethods]
-impl Secret {
-    #[new]
-    fn new(py: Python<'_>, secret: String) -> PyResult<Self> {
-        guard(py, || {
-            Ok(Secret {
-                inner: m::Secret::new(secret),
-            })
-        })
-    }
-
-    /// The secret itself. Keep it out of logs.
-    #[pyo3(name = "expose")]
-    fn py_expose(&self, py: Python<'_>) -> PyResult<String> {
-        guard(py, || Ok(self.expose()))
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<&'static str> {
-        guard(py, || Ok("Secret('[redacted]')"))
-    }
-
-    fn __str__(&self, py: Python<'_>) -> PyResult<&'static str> {
-        guard(py, || Ok("Secret('[redacted]')"))
-    }
-
-    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        guard(py, || {
-            Ok(match other.cast::<Secret>() {
-                Ok(o) => PyBool::new(py, self.inner == o.get().inner)
-                    .to_owned()
-                    .into_any()
-                    .unbind(),
-                Err(_) => py.NotImplemented(),
-            })
-        })
-    }
-}
-
-impl Secret {
-    /// The secret string (for the binding's own use: `verify_signature`, `sign`, `Receiver`).
-    pub(crate) fn expose(&self) -> String {
-        self.inner.expose().to_owned()
-    }
-}
-
 /// A prepared request of any endpoint, remembering what its response decodes into.
 enum AnyPrepared {
     Webhook(Prepared<m::Webhook>),
@@ -451,129 +395,6 @@ impl PreparedRequest {
 #[pyclass(module = "oneinbox_webhooks", frozen)]
 pub struct Api {
     inner: m::Api,
-}
-
-fn json_pointer_token(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-/// Converts a Python value to JSON for `variables`/`metadata`: `None`, `bool`, `int` (64-bit),
-/// finite `float`, `str`, `dict` with `str` keys, `list`/`tuple`. Values JSON cannot hold
-/// (non-finite floats, huge ints, lone surrogates, nesting beyond the limit) are recorded as
-/// issues at their path; a value of another type is a `TypeError`.
-fn to_json(
-    v: &Bound<'_, PyAny>,
-    path: &str,
-    depth: usize,
-    issues: &mut Vec<CoreIssue>,
-) -> PyResult<Value> {
-    let invalid = |issues: &mut Vec<CoreIssue>, code, msg: String| {
-        issues.push(CoreIssue::new(code, path, msg));
-        Ok(Value::Null)
-    };
-    if v.is_none() {
-        return Ok(Value::Null);
-    }
-    if let Ok(b) = v.cast::<PyBool>() {
-        return Ok(Value::Bool(b.is_true()));
-    }
-    if v.is_instance_of::<PyInt>() {
-        if let Ok(i) = v.extract::<i64>() {
-            return Ok(i.into());
-        }
-        if let Ok(u) = v.extract::<u64>() {
-            return Ok(u.into());
-        }
-        return invalid(
-            issues,
-            IssueCode::InvalidValue,
-            "an integer outside the 64-bit range cannot be sent as JSON".into(),
-        );
-    }
-    if let Ok(f) = v.cast::<PyFloat>() {
-        return match Number::from_f64(f.value()) {
-            Some(n) => Ok(Value::Number(n)),
-            None => invalid(
-                issues,
-                IssueCode::InvalidValue,
-                format!(
-                    "{} is not a JSON number (NaN and infinities cannot be sent)",
-                    f.value()
-                ),
-            ),
-        };
-    }
-    if let Ok(s) = v.cast::<PyString>() {
-        return match s.to_cow() {
-            Ok(text) => Ok(Value::String(text.into_owned())),
-            Err(_) => invalid(
-                issues,
-                IssueCode::InvalidValue,
-                "a string with a lone surrogate cannot be sent as UTF-8 JSON".into(),
-            ),
-        };
-    }
-    let is_container = v.is_instance_of::<PyDict>()
-        || v.is_instance_of::<PyList>()
-        || v.is_instance_of::<PyTuple>();
-    if is_container && depth >= MAX_ARG_DEPTH {
-        return invalid(
-            issues,
-            IssueCode::TooDeep,
-            format!("nested deeper than {MAX_ARG_DEPTH} levels"),
-        );
-    }
-    if let Ok(d) = v.cast::<PyDict>() {
-        let mut map = Map::new();
-        for (k, item) in d.iter() {
-            let key = match k.cast::<PyString>() {
-                Ok(s) => s.to_cow()?.into_owned(),
-                Err(_) => {
-                    return Err(PyTypeError::new_err(format!(
-                        "JSON object keys must be str; found a {} key at {}",
-                        k.get_type().name()?,
-                        if path.is_empty() { "/" } else { path }
-                    )))
-                }
-            };
-            let child = format!("{path}/{}", json_pointer_token(&key));
-            let value = to_json(&item, &child, depth + 1, issues)?;
-            map.insert(key, value);
-        }
-        return Ok(Value::Object(map));
-    }
-    if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
-        let mut items = Vec::new();
-        for (i, item) in v.try_iter()?.enumerate() {
-            items.push(to_json(&item?, &format!("{path}/{i}"), depth + 1, issues)?);
-        }
-        return Ok(Value::Array(items));
-    }
-    Err(PyTypeError::new_err(format!(
-        "{path}: a {} is not a JSON value (use dict, list, str, int, float, bool or None)",
-        v.get_type().name()?
-    )))
-}
-
-/// `variables=`/`metadata=`: a dict converted to a JSON object, or `None`.
-pub(crate) fn json_object(
-    v: Option<&Bound<'_, PyAny>>,
-    name: &str,
-    issues: &mut Vec<CoreIssue>,
-) -> PyResult<Option<Map<String, Value>>> {
-    let Some(v) = v.filter(|v| !v.is_none()) else {
-        return Ok(None);
-    };
-    if !v.is_instance_of::<PyDict>() {
-        return Err(PyTypeError::new_err(format!(
-            "`{name}` must be a dict, not {}",
-            v.get_type().name()?
-        )));
-    }
-    match to_json(v, &format!("/{name}"), 1, issues)? {
-        Value::Object(map) => Ok(Some(map)),
-        _ => Ok(None),
-    }
 }
 
 #[pymethods]

@@ -7,9 +7,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde_json::Value;
 
+use crate::args::json_object;
 use crate::errors::{guard, to_py_err};
 use crate::events::with_body_of;
-use crate::management::json_object;
 
 /// The body of one `event` delivery: the guide's payload with `overrides` (wire names) set.
 #[pyfunction]
