@@ -111,7 +111,7 @@ fuzz SECONDS="600":
     #!/usr/bin/env bash
     set -euo pipefail
     rm -rf target/fuzz-seeds && python3 fuzz/scripts/seed.py target/fuzz-seeds >/dev/null
-    for t in parse_event management_response verify; do
+    for t in parse_event management_response verify call_record; do
         mkdir -p target/fuzz-corpus/$t
         log=target/fuzz-$t.log
         # A target that fails to build, a crash or a timeout makes cargo fuzz exit non-zero.

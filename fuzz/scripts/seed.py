@@ -23,7 +23,7 @@ def body(f):
     return None
 
 
-targets = {"parse_event": [], "management_response": [], "verify": []}
+targets = {"parse_event": [], "management_response": [], "verify": [], "call_record": []}
 for p in sorted((root / "tests/fixtures/events").glob("*.json")):
     b = body(json.loads(p.read_text()))
     if b is not None:
@@ -38,6 +38,14 @@ for p in sorted((root / "tests/fixtures/auth").glob("*.json")):
     parts = [h.get("webhook-id", ""), h.get("webhook-timestamp", ""), h.get("webhook-signature", ""),
              f.get("url", ""), f.get("body_text", "")]
     targets["verify"].append("\n".join(parts).encode("utf-8", "surrogatepass"))
+for p in sorted((root / "tests/fixtures/calls").glob("*.json")):
+    f = json.loads(p.read_text())
+    if "deliveries" not in f:
+        continue  # the fixture schema
+    bodies = [body(json.loads((root / "tests/fixtures" / d["fixture"]).read_text())) if "fixture" in d else body(d)
+              for d in f["deliveries"]]
+    targets["call_record"].append(b"\x1e".join(bodies))
+    targets["call_record"].append(json.dumps(f["record"]).encode())
 for name, items in targets.items():
     d = out / name
     d.mkdir(parents=True, exist_ok=True)
