@@ -618,6 +618,9 @@ class Receiver:
         max_body_bytes: int = 1048576,
         max_depth: int = 64,
     ) -> Receiver: ...
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest body ``receive`` accepts, in bytes."""
     def receive(
         self,
         body: _Body,
