@@ -250,3 +250,45 @@ async function storeTypes(e: Event): Promise<boolean> {
   return allNew && key.length > 0
 }
 storeTypes(event)
+
+// The framework adapters (`oneinbox-webhooks/express`, `/fastify`, `/fetch`).
+import { createServer } from 'node:http'
+import { webhookMiddleware, type WebhookOptions, type WebhookLogger } from 'oneinbox-webhooks/express'
+import { oneinboxWebhooks, type OneInboxFastifyOptions } from 'oneinbox-webhooks/fastify'
+import { webhookHandler } from 'oneinbox-webhooks/fetch'
+import Fastify from 'fastify'
+
+function adapterTypes(): void {
+  const adapterLogger: WebhookLogger = { error: (message: string, error?: unknown) => console.error(message, error) }
+  const webhookOptions: WebhookOptions = {
+    receiver: new Receiver({ urlTokens: newUrlToken() }),
+    router: new Router().on('call.ended', async (e) => console.log(e.outcome)),
+    store: new MemoryStore(),
+    ackTimeoutMs: 2000,
+    logger: adapterLogger,
+  }
+  // Express middleware is Node middleware: it fits a plain node:http server too.
+  const middleware: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<void> =
+    webhookMiddleware(webhookOptions)
+  createServer(middleware)
+  webhookMiddleware({ receiver: webhookOptions.receiver, router: webhookOptions.router, logger: console })
+
+  const app = Fastify()
+  app.register(oneinboxWebhooks, { ...webhookOptions, path: '/hooks/oneinbox' })
+  app.register(oneinboxWebhooks, { receiver: webhookOptions.receiver, router: webhookOptions.router, prefix: '/v2' })
+  // @ts-expect-error the plugin needs a router
+  app.register(oneinboxWebhooks, { receiver: webhookOptions.receiver })
+  const fastifyOptions: OneInboxFastifyOptions = { ...webhookOptions }
+  console.log(fastifyOptions.path)
+
+  const POST: (request: Request) => Promise<Response> = webhookHandler({ receiver: webhookOptions.receiver, router: webhookOptions.router })
+  POST(new Request('https://example.test/webhooks/oneinbox', { method: 'POST', body: '{}' })).then((r: Response) => r.status)
+
+  // @ts-expect-error the router is required
+  webhookHandler({ receiver: webhookOptions.receiver })
+  // @ts-expect-error ackTimeoutMs is milliseconds, a number
+  webhookMiddleware({ ...webhookOptions, ackTimeoutMs: '5s' })
+  // @ts-expect-error a logger needs error(message)
+  webhookHandler({ ...webhookOptions, logger: { info: (m: string) => m } })
+}
+adapterTypes()

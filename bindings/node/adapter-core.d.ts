@@ -1,0 +1,41 @@
+// Types shared by the framework adapters `oneinbox-webhooks/express`, `/fastify` and `/fetch`
+// (hand-written, next to adapter-core.js).
+import type { Receiver, Router } from './oneinbox.js'
+import type { Store } from './stores.js'
+
+/**
+ * Where an adapter reports what it cannot answer with detail: a handler or store failure (the
+ * event name and call id, then the error), a body another middleware already read. `console`
+ * fits. The request URL (it carries the URL token), headers and secrets are never passed.
+ */
+export interface WebhookLogger {
+  error(message: string, error?: unknown): void
+}
+
+/**
+ * The options every adapter takes; unknown names are refused (`UsageError`).
+ *
+ * Each delivery is answered: 204 once authenticated, parsed, recorded (with a `store`; a delivery
+ * the store has seen before is answered 204 without running its handlers again) and handled;
+ * 400 `{"issues":[{code,path,message}]}` for an invalid payload; 401 (no detail) when
+ * authentication fails; 413 over the receiver's `maxBodyBytes` (from Content-Length before
+ * reading, and while reading); 415 unless the Content-Type is `application/json` or
+ * `application/*+json`; 405 (`Allow: POST`) for another method; 500 (no detail, logged) when a
+ * handler or the store fails; 202 when the handlers take longer than `ackTimeoutMs` (they go on,
+ * and a later failure is logged). Only the 400 has a body.
+ */
+export interface WebhookOptions {
+  /** Authenticates and parses each delivery (its `maxBodyBytes` is the adapter's size limit). */
+  receiver: Receiver
+  /** Runs the handlers of each new event (sync or async). */
+  router: Router
+  /** Records each delivery first, so a repeated one is acknowledged without handling it again. */
+  store?: Pick<Store, 'record'> | null
+  /**
+   * How long to wait for the handlers before answering 202 (they go on), in milliseconds.
+   * Default 5000, below OneInbox's retry window; `null` waits however long they take.
+   */
+  ackTimeoutMs?: number | null
+  /** Default `console` (Fastify: the instance's logger). */
+  logger?: WebhookLogger
+}

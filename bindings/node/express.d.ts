@@ -1,0 +1,20 @@
+// Types of `oneinbox-webhooks/express` (hand-written, next to express.js).
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { WebhookOptions } from './adapter-core.js'
+
+export type { WebhookLogger, WebhookOptions } from './adapter-core.js'
+
+/**
+ * The webhook endpoint as Express (or Connect, or `http.createServer`) middleware. It reads the
+ * raw body from the request stream itself, or takes the Buffer of `express.raw()`; when another
+ * parser (`express.json()`) has consumed the body it answers 500 and logs how to fix the order.
+ * It answers every request itself and never calls `next`.
+ *
+ * ```js
+ * app.all('/webhooks/oneinbox', webhookMiddleware({ receiver, router, store }))
+ * app.use(express.json()) // after the webhook route
+ * ```
+ */
+export function webhookMiddleware(
+  options: WebhookOptions,
+): (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => Promise<void>
