@@ -371,3 +371,38 @@ def test_serve_answers_threads_at_once() -> None:
     assert results == [201] * 8
     assert sorted(h["name"] for h in fake.webhooks) == [f"n{i}" for i in range(8)]
     assert len({h["id"] for h in fake.webhooks}) == 8
+
+
+def test_serve_reads_chunked_bodies() -> None:
+    import http.client
+
+    with FakeOneInbox(KEY) as fake:
+        fake.serve()
+        assert fake.url is not None
+        port = int(fake.url.rsplit(":", 1)[1])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        body = json.dumps(HOOK).encode()
+        conn.request(
+            "POST",
+            "/v1/webhooks",
+            body=iter([body[:10], body[10:]]),
+            headers={**AUTH, "Content-Type": "application/json"},
+            encode_chunked=True,
+        )
+        response = conn.getresponse()
+        assert response.status == 201 and json.loads(response.read())["name"] == HOOK["name"]
+        conn.close()
+    assert fake.requests[0].json() == HOOK
+
+
+def test_close_ends_kept_alive_connections() -> None:
+    import httpx
+
+    fake = FakeOneInbox(KEY)
+    base = fake.serve()
+    with httpx.Client(base_url=base, headers=AUTH, timeout=5) as http:
+        assert http.get("/v1/webhooks").status_code == 200  # the connection stays open
+        fake.close()
+        with pytest.raises(httpx.TransportError):
+            http.get("/v1/webhooks")  # no answer from a closed fake
+    assert len(fake.requests) == 1

@@ -39,6 +39,7 @@ import copy
 import hmac
 import json
 import secrets as _secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -853,6 +854,7 @@ class FakeOneInbox:
         if server is not None:
             server.shutdown()
             server.server_close()
+            server.drop_connections()
         if thread is not None:
             thread.join()
 
@@ -880,6 +882,28 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], fake: FakeOneInbox) -> None:
         super().__init__(address, _Handler)
         self.fake = fake
+        self.open: set[socket.socket] = set()
+        self.open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.open_lock:
+            self.open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.open_lock:
+            self.open.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Ends the kept-alive connections, so that no answer comes after ``close()``."""
+        with self.open_lock:
+            connections = list(self.open)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -887,9 +911,23 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = -1  # one write per answer (headers and body apart wait on delayed ACKs)
     server: _Server
 
-    def _any(self) -> None:
+    def _read_body(self) -> Optional[bytes]:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks) or None
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
+        return self.rfile.read(length) if length else None
+
+    def _any(self) -> None:
+        body = self._read_body()
         response = self.server.fake.handle(self.command, self.path, self.headers.items(), body)
         if response is None:  # no answer: the client sees the connection close
             self.close_connection = True
