@@ -11,6 +11,10 @@
 
 ``Receiver`` authenticates a delivery (secret URL token and/or Standard Webhooks signature)
 before parsing it; ``Api`` builds management requests that any HTTP client can send.
+``oneinbox_webhooks.client`` sends them with httpx (``Client``, ``AsyncClient``; the ``[httpx]``
+extra), ``oneinbox_webhooks.testing`` fakes OneInbox for your tests (``FakeOneInbox``,
+``make_event``, ``make_call``, ``make_delivery``), and ``python -m oneinbox_webhooks send``
+plays a call's deliveries into a running receiver.
 """
 
 import base64
