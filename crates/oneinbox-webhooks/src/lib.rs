@@ -11,6 +11,45 @@
 //! }
 //! # Ok::<(), oneinbox_webhooks::ValidationError>(())
 //! ```
+//!
+//! `match` is the router. Deliveries are retried and arrive in any order, so a receiver
+//! remembers each delivery's [`dedupe_key`] (in a unique index of its database) and folds the
+//! call's events into a [`CallRecord`], whose value does not depend on their order, on
+//! repeats, or on which worker saw which (records [`merge`](CallRecord::merge)):
+//!
+//! ```
+//! use std::collections::{HashMap, HashSet};
+//! use oneinbox_webhooks::{dedupe_key, parse_event, CallRecord, CallStatus, Event};
+//!
+//! let mut seen = HashSet::new(); // stands for a unique index in your database
+//! let mut calls: HashMap<String, CallRecord> = HashMap::new();
+//! let deliveries: [&[u8]; 4] = [
+//!     br#"{"event":"transcript.final","call_id":"call_1","messages":[]}"#,
+//!     br#"{"event":"call.ended","call_id":"call_1","outcome":"Appointment Booked"}"#,
+//!     br#"{"event":"call.ended","call_id":"call_1","outcome":"Appointment Booked"}"#, // a retry
+//!     br#"{"event":"call.transferred","call_id":"call_1"}"#, // an event this version does not know
+//! ];
+//! let mut handled = 0;
+//! for body in deliveries {
+//!     let event = parse_event(body)?;
+//!     if !seen.insert(dedupe_key(&event)) {
+//!         continue; // seen before: answer 2xx and do nothing
+//!     }
+//!     let record = calls
+//!         .entry(event.call_id().to_owned())
+//!         .or_insert_with(|| CallRecord::new(event.call_id()));
+//!     record.apply(&event);
+//!     match &event {
+//!         Event::CallEnded(e) => handled += usize::from(e.outcome.is_some()),
+//!         Event::TranscriptFinal(t) => handled += 1 + t.messages.len(),
+//!         Event::Unknown(u) => assert_eq!(u.event, "call.transferred"),
+//!         _ => {}
+//!     }
+//! }
+//! assert_eq!(handled, 2);
+//! assert_eq!(calls["call_1"].status(), CallStatus::Completed);
+//! # Ok::<(), oneinbox_webhooks::ValidationError>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(
