@@ -116,8 +116,13 @@ const ROWS = [
         // A different event of the same call is new.
         assert.equal((await endpoint.send(...sendArgs(delivery(event('call.analyzed'))))).status, 204)
         assert.equal(seen.length, 2)
+        // Two copies of one delivery at once: both acknowledged, handled once.
+        const twice = delivery(event('call.recording.available'))
+        const answers = await Promise.all([endpoint.send(...sendArgs(twice)), endpoint.send(...sendArgs(twice))])
+        assert.deepEqual(answers.map((r) => r.status), [204, 204])
+        assert.equal(seen.length, 3)
         const record = await store.get('call_abc123')
-        assert.deepEqual([...record.events_seen], ['call.analyzed', 'call.ended'])
+        assert.deepEqual([...record.events_seen], ['call.analyzed', 'call.ended', 'call.recording.available'])
       })
     },
   },
@@ -397,6 +402,7 @@ describe('adapter options', () => {
         (err) => err instanceof UsageError && err.issues[0].path === '/stor',
       )
       assert.equal(typeof make({ receiver: receiver(), router, store: new MemoryStore(), ackTimeoutMs: 0 }), 'function')
+      assert.equal(typeof make({ receiver: receiver(), router, store: null, ackTimeoutMs: null }), 'function')
     })
   }
 })
@@ -580,6 +586,24 @@ describe('fetch handler: Request specifics', () => {
     assert.equal(logger.calls.length, 1)
     assert.match(logger.calls[0].args[0], /already read/)
     assertNoSecrets(logger)
+  })
+
+  it('ackTimeoutMs null (or Infinity) waits for the handlers however long they take', async () => {
+    for (const ackTimeoutMs of [null, Infinity]) {
+      const gate = deferred()
+      const router = new Router().on('call.ended', () => gate.promise)
+      const handler = webhookHandler({ receiver: receiver(), router, ackTimeoutMs, logger: recordingLogger() })
+      const d = delivery(event('call.ended'))
+      let answered = false
+      const pending = handler(new Request(new URL(d.path, 'https://example.test'), post(d))).then((r) => {
+        answered = true
+        return r
+      })
+      await new Promise((r) => setTimeout(r, 30))
+      assert.equal(answered, false)
+      gate.resolve()
+      assert.equal((await pending).status, 204)
+    }
   })
 
   it('an endless body stream is cancelled at the limit', async () => {
