@@ -55,7 +55,7 @@ def fastapi_app(received: Received) -> Any:
                 await request.body(), headers=request.headers, url=str(request.url)
             )
         except AuthenticationError as err:  # err.verification.code: "missing_token", ...
-            raise HTTPException(401, err.verification.code)
+            raise HTTPException(401, err.verification.code) from None
         received.add(event, request.headers)
 
     return app

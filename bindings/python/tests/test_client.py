@@ -265,7 +265,7 @@ def test_502_on_create_call_is_not_retried(fake: FakeOneInbox) -> None:
 def test_500_on_create_webhook_is_not_retried(fake: FakeOneInbox) -> None:
     fake.fail_next(500, processed=True)
     with fake.client() as client:
-        with pytest.raises(ApiError, match="may have been created.*list_webhooks"):
+        with pytest.raises(ApiError, match=r"may have been created.*list_webhooks"):
             client.create_webhook(**HOOK)
     assert len(fake.requests) == 1 and len(fake.webhooks) == 1
 

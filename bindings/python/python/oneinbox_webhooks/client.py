@@ -60,6 +60,7 @@ from ._native import (
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import Self
 
 __all__ = [
     "BACKOFF_BASE",
@@ -258,7 +259,7 @@ class Client(_Policy):
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -406,7 +407,7 @@ class AsyncClient(_Policy):
         if self._owns_http:
             await self._http.aclose()
 
-    async def __aenter__(self) -> AsyncClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

@@ -35,6 +35,7 @@ found"}``, a missing or wrong API key 401.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hmac
 import json
@@ -56,6 +57,7 @@ from ._native import Api, Secret, UsageError, redact_url_token
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import Self
 
     from .client import AsyncClient, Client
 
@@ -69,6 +71,7 @@ __all__ = [
     "make_delivery",
     "make_event",
 ]
+
 
 CALL_SEQUENCE: tuple[str, ...] = tuple(_native.CALL_SEQUENCE)
 """The events ``make_call`` gives, in order: those of one connected call."""
@@ -481,7 +484,7 @@ class FakeOneInbox:
         status: int,
         *,
         times: int = 1,
-        retry_after: Union[int, float, str, None] = None,
+        retry_after: Union[float, str, None] = None,
         body: Union[bytes, str, Mapping[str, Any], None] = None,
         processed: bool = False,
     ) -> None:
@@ -858,7 +861,7 @@ class FakeOneInbox:
         if thread is not None:
             thread.join()
 
-    def __enter__(self) -> FakeOneInbox:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -900,10 +903,8 @@ class _Server(ThreadingHTTPServer):
         with self.open_lock:
             connections = list(self.open)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
