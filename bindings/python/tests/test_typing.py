@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Optional, TypeVar, Union
+from typing import Callable, Optional, TypeVar, Union
 
 from oneinbox_webhooks import (
     Api,
@@ -368,3 +368,42 @@ def test_client_fake_and_factory_types() -> None:
         delivery.body, headers=headers, url=delivery.url
     )
     assert event.call_id == "call_1" and len(bodies) == 6 and delivery.event == "call.ended"
+
+# ---- framework adapters, typed (tests/test_adapters.py drives each through its framework) ----
+
+
+def test_adapter_types(tmp_path: Path) -> None:
+    import pytest
+
+    pytest.importorskip("fastapi")  # a dev dependency from Python 3.11 on
+    from django.http import HttpRequest, HttpResponse
+    from django.urls import URLPattern, path
+    from fastapi import APIRouter, FastAPI
+    from flask import Blueprint, Flask
+
+    from oneinbox_webhooks.django import webhook_view
+    from oneinbox_webhooks.fastapi import webhook_router
+    from oneinbox_webhooks.flask import webhook_blueprint
+
+    receiver = Receiver(url_tokens=[new_url_token()])
+    router = Router()
+
+    @router.on("call.ended")
+    async def ended(event: CallEnded) -> None:
+        assert event.call_id
+
+    store: Store = MemoryStore()
+    api_router: APIRouter = webhook_router(
+        receiver, router, path="/hooks/oneinbox", store=store, ack_timeout=1.5
+    )
+    blueprint: Blueprint = webhook_blueprint(receiver, router, ack_timeout=None)
+    with SQLiteStore(tmp_path / "calls.sqlite3") as sqlite:
+        view = webhook_view(receiver, router, store=sqlite, ack_timeout=2)
+    typed_view: Callable[[HttpRequest], HttpResponse] = view
+    route: URLPattern = path("webhooks/oneinbox", typed_view)
+
+    app = FastAPI()
+    app.include_router(api_router, prefix="/api")
+    flask_app = Flask(__name__)
+    flask_app.register_blueprint(blueprint)
+    assert route.callback is view and "oneinbox_webhooks" in flask_app.blueprints

@@ -1,0 +1,92 @@
+"""Flask adapter: ``pip install "oneinbox-webhooks[flask]"``.
+
+::
+
+    from flask import Flask
+    from oneinbox_webhooks import CallEnded, Receiver, Router
+    from oneinbox_webhooks.flask import webhook_blueprint
+    from oneinbox_webhooks.stores import SQLiteStore
+
+    router = Router()
+
+    @router.on("call.ended")
+    def ended(event: CallEnded) -> None:
+        print(event.call_id, event.outcome)
+
+    receiver = Receiver(url_tokens=[token])  # token: your secret URL token
+    app = Flask(__name__)
+    app.register_blueprint(webhook_blueprint(receiver, router, store=SQLiteStore("calls.sqlite3")))
+
+The blueprint is named ``oneinbox_webhooks`` (``app.register_blueprint(bp, name=...)`` mounts a
+second one). The handlers of each delivery run in a thread of their own, so that a delivery whose
+handlers take longer than ``ack_timeout`` is answered 202 while they finish (``async def``
+handlers run in an event loop of that thread). See ``oneinbox_webhooks``'s README for the answers
+to every case.
+"""
+
+from __future__ import annotations
+
+from ._adapter import DEFAULT_ACK_TIMEOUT, DEFAULT_PATH, Webhook, missing_framework
+from ._native import Receiver
+from .router import Router
+from .stores import Store
+
+try:
+    import flask
+except ModuleNotFoundError as _missing:  # pragma: no cover - the test venv has Flask
+    if (_missing.name or "").split(".")[0] not in ("flask", "werkzeug"):
+        raise
+    raise missing_framework("Flask", "flask") from _missing
+
+__all__ = ["webhook_blueprint"]
+
+# Every method reaches the view, which answers 405 (Allow: POST) to all but POST.
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def webhook_blueprint(
+    receiver: Receiver,
+    router: Router,
+    *,
+    path: str = DEFAULT_PATH,
+    store: Store | None = None,
+    ack_timeout: float | None = DEFAULT_ACK_TIMEOUT,
+) -> flask.Blueprint:
+    """A ``Blueprint`` with the webhook at ``path``: ``app.register_blueprint(...)``.
+
+    Deliveries are authenticated with ``receiver``, recorded in ``store`` (a retry of a recorded
+    delivery is answered 204 without running its handlers again) and dispatched with ``router``;
+    handlers that take longer than ``ack_timeout`` seconds (``None``: no limit, and no thread)
+    are answered 202 and go on running."""
+    webhook = Webhook(
+        receiver,
+        router,
+        store=store,
+        ack_timeout=ack_timeout,
+        framework="Flask",
+        asynchronous=False,
+    )
+
+    def oneinbox_webhook() -> flask.Response:
+        request = flask.request
+        answer = webhook.precheck(
+            request.method,
+            request.headers.get("Content-Type"),
+            request.headers.get("Content-Length"),
+        )
+        if answer is None:
+            answer = webhook.respond(
+                request.get_data(cache=False),
+                request.headers,
+                request.query_string.decode("latin-1"),
+            )
+        response = flask.Response(answer.body, answer.status, list(answer.headers))
+        if not answer.body:
+            del response.headers["Content-Type"]
+        return response
+
+    blueprint = flask.Blueprint("oneinbox_webhooks", __name__)
+    blueprint.add_url_rule(
+        path, view_func=oneinbox_webhook, methods=_METHODS, provide_automatic_options=False
+    )
+    return blueprint
