@@ -310,7 +310,7 @@ def test_client_fake_and_factory_types() -> None:
 
     from oneinbox_webhooks.client import AsyncClient, Client, TransportError
     from oneinbox_webhooks.testing import (
-        Delivery as SimulatedDelivery,
+        Delivery,
         FakeOneInbox,
         FakeResponse,
         RecordedRequest,
@@ -360,7 +360,7 @@ def test_client_fake_and_factory_types() -> None:
 
     body: bytes = make_event("call.ended", call_id="call_1", outcome="Booked")
     bodies: list[bytes] = make_call("call_1")
-    delivery: SimulatedDelivery = make_delivery(
+    delivery: Delivery = make_delivery(
         body, url="https://e.com/h", url_token="t", signing_secret=Secret("whsec_abcd")
     )
     headers: dict[str, str] = delivery.headers
@@ -368,6 +368,7 @@ def test_client_fake_and_factory_types() -> None:
         delivery.body, headers=headers, url=delivery.url
     )
     assert event.call_id == "call_1" and len(bodies) == 6 and delivery.event == "call.ended"
+
 
 # ---- framework adapters, typed (tests/test_adapters.py drives each through its framework) ----
 
