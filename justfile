@@ -11,7 +11,7 @@ demo:
     cargo run --quiet --example demo
 
 # everything CI runs
-test: fmt-check clippy check-deps test-rust test-python test-node fuzz-smoke
+test: fmt-check clippy check-deps test-rust test-python test-node fuzz-smoke test-dist
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
@@ -29,7 +29,7 @@ venv:
 build-python ABI="abi3-py39": venv
     cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --quiet --no-default-features --features "{{ABI}} test-panic"
 
-# Python binding: pytest (every shared fixture, schemas, threads) and stubtest on each wheel's build, mypy --strict, the wheels themselves
+# Python binding: pytest (every shared fixture, schemas, threads) and stubtest on each wheel's build, mypy --strict (the wheels themselves: test-dist)
 test-python: venv
     #!/usr/bin/env bash
     set -euo pipefail
@@ -40,30 +40,56 @@ test-python: venv
         (cd bindings/python && ../../.venv/bin/python -m mypy.stubtest oneinbox_webhooks)
     done
     (cd bindings/python && ../../.venv/bin/python -m mypy --strict tests/test_typing.py python/oneinbox_webhooks)
-    just check-wheels
 
 # the ABI features of the wheels .venv's Python can load: abi3-py39, and abi3-py310 on CPython 3.10 or later
 python-abis: venv
     @.venv/bin/python -c 'import sys; print("abi3-py39 abi3-py310" if sys.version_info >= (3, 10) else "abi3-py39")'
 
-# build the release wheels into target/wheels: cp39-abi3 (CPython 3.9 and later) and cp310-abi3 (3.10 and later, faster; pip prefers it)
-wheels: venv
-    cd bindings/python && ../../.venv/bin/maturin build --release --quiet -o ../../target/wheels
-    cd bindings/python && ../../.venv/bin/maturin build --release --quiet -o ../../target/wheels --no-default-features --features abi3-py310
-
-# build the wheels this Python can load (debug) and check that pip installs the right one into a fresh venv (cp310-abi3 on 3.10+, else cp39-abi3) and that it works
-check-wheels: venv
+# the release artifacts this Linux machine can build, into target/dist: manylinux2014 wheels cp39-abi3 and cp310-abi3 (maturin --zig), the sdist, the npm packages (main + this platform's, napi layout) and the core crate's .crate
+dist: venv
     #!/usr/bin/env bash
     set -euo pipefail
-    out=target/wheels-check
-    rm -rf "$out"
-    for abi in $(just python-abis); do
-        (cd bindings/python && ../../.venv/bin/maturin build --quiet -o "../../$out" --no-default-features --features "$abi")
-        ls "$out"/*-cp${abi#abi3-py}-abi3-*.whl
+    out=target/dist
+    rm -rf "$out" target/dist-node
+    mkdir -p "$out" target/dist-node
+    # .venv holds maturin, ziglang (zig links against an old glibc), cargo-zigbuild, auditwheel.
+    export PATH="$PWD/.venv/bin:$PATH"
+    arch=$(uname -m)
+    # Python: cp39-abi3 (CPython 3.9 on) and cp310-abi3 (3.10 on; pip prefers it), then the sdist.
+    for features in abi3-py39 abi3-py310; do
+        (cd bindings/python && maturin build --release --quiet --zig --compatibility manylinux2014 \
+            --no-default-features --features "$features" -o "../../$out")
     done
-    .venv/bin/python -m venv "$out/venv"
-    "$out/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --find-links "$out" oneinbox-webhooks
-    "$out/venv/bin/python" bindings/python/tests/wheel_smoke.py
+    (cd bindings/python && maturin sdist -o "../../$out")
+    for abi in cp39-abi3 cp310-abi3; do
+        report=$(auditwheel show "$(ls "$out"/oneinbox_webhooks-*-"$abi"-manylinux*.whl)" | tr -s ' \n' ' ')
+        echo "auditwheel:$report"
+        [[ "$report" == *"consistent with the following platform tag: \"manylinux_2_17_$arch\""* ]] || { echo "the $abi wheel is not manylinux2014"; exit 1; }
+    done
+    # The sdist carries the core crate: the binding depends on it by path (test-dist builds it).
+    tar -tzf "$out"/oneinbox_webhooks-*.tar.gz >target/dist-node/sdist.txt
+    grep '/crates/oneinbox-webhooks/src/lib.rs$' target/dist-node/sdist.txt
+    rm target/dist-node/sdist.txt
+    # Node: the addon for glibc 2.17 (cargo-zigbuild), the loader it generates must be the committed one.
+    test -d bindings/node/node_modules || just setup-node
+    (cd bindings/node && npx napi build --platform --release --target "$arch-unknown-linux-gnu.2.17" --cross-compile \
+        --output-dir ../../target/dist-node)
+    for f in index.js index.d.ts; do
+        cmp "target/dist-node/$f" "bindings/node/$f" || { echo "bindings/node/$f is stale: run just build-node and commit it"; exit 1; }
+        rm "target/dist-node/$f"
+    done
+    node bindings/node/scripts/pack.mjs target/dist-node "$out"
+    # Rust: the core crate as crates.io gets it. --allow-dirty: `just test` runs this on trees
+    # with uncommitted work; the release publishes from a clean checkout.
+    cargo package -p oneinbox-webhooks --allow-dirty --quiet
+    version=$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json, sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "oneinbox-webhooks"))')
+    cp "target/package/oneinbox-webhooks-$version.crate" "$out/"
+    for tgz in "$out"/*.tgz; do echo "$(basename "$tgz"):"; tar -tzf "$tgz" | sed 's/^/    /'; done
+    ls -l "$out"
+
+# install target/dist as a user would (no cargo or rustc on PATH): pip in a fresh venv for each of PYTHONS, npm in an empty project (with and without install scripts), require/import/tsc, then the sdist where Rust is
+test-dist PYTHONS="python3": dist
+    bash tests/dist/test-dist.sh "{{PYTHONS}}"
 
 # Python benchmarks (release build of the wheel pip installs here, or ABI): parse_event against msgspec, pydantic and json.loads; verify_signature against standardwebhooks
 bench-python ABI="": venv
