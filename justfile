@@ -11,7 +11,7 @@ demo:
     cargo run --quiet --example demo
 
 # everything CI runs
-test: fmt-check clippy check-deps test-rust test-python test-node fuzz-smoke test-dist
+test: fmt-check clippy check-deps lint-workflows test-rust test-python test-node fuzz-smoke test-dist
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
@@ -90,6 +90,10 @@ dist: venv
 # install target/dist as a user would (no cargo or rustc on PATH): pip in a fresh venv for each of PYTHONS, npm in an empty project (with and without install scripts), require/import/tsc, then the sdist where Rust is
 test-dist PYTHONS="python3": dist
     bash tests/dist/test-dist.sh "{{PYTHONS}}"
+
+# lint the GitHub workflows with actionlint (and shellcheck over their scripts), both from .venv
+lint-workflows: venv
+    .venv/bin/actionlint -no-color -shellcheck .venv/bin/shellcheck .github/workflows/ci.yml .github/workflows/release.yml
 
 # Python benchmarks (release build of the wheel pip installs here, or ABI): parse_event against msgspec, pydantic and json.loads; verify_signature against standardwebhooks
 bench-python ABI="": venv
