@@ -22,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
         let again = CallRecord::from_json(text.as_bytes()).expect("to_json reads back");
         assert_eq!(again, record, "from_json(to_json()) changed the record");
         let mut merged = record.clone();
-        assert_eq!(merged.merge(&record), Ok(false), "merging a record into itself changed it");
+        assert_eq!(
+            merged.merge(&record),
+            Ok(false),
+            "merging a record into itself changed it"
+        );
     }
 
     let opts = ParseOptions {
@@ -37,14 +41,27 @@ fuzz_target!(|data: &[u8]| {
     let call_id = first.call_id().to_owned();
     for e in &events {
         let key = dedupe_key(e);
-        assert!(key.len() > 64 && key.starts_with(e.name()), "malformed key {key}");
+        assert!(
+            key.len() > 64 && key.starts_with(e.name()),
+            "malformed key {key}"
+        );
     }
     let record = fold(&call_id, &events);
-    assert_eq!(fold(&call_id, events.iter().rev()), record, "apply is not commutative");
-    assert_eq!(fold(&call_id, events.iter().chain(&events)), record, "apply is not idempotent");
+    assert_eq!(
+        fold(&call_id, events.iter().rev()),
+        record,
+        "apply is not commutative"
+    );
+    assert_eq!(
+        fold(&call_id, events.iter().chain(&events)),
+        record,
+        "apply is not idempotent"
+    );
     let half = events.len() / 2;
     let mut merged = fold(&call_id, &events[..half]);
-    merged.merge(&fold(&call_id, &events[half..])).expect("same call");
+    merged
+        .merge(&fold(&call_id, &events[half..]))
+        .expect("same call");
     assert_eq!(merged, record, "merge is not the union");
     let again = CallRecord::from_json(record.to_json().as_bytes()).expect("to_json reads back");
     assert_eq!(again, record, "the record does not round-trip");

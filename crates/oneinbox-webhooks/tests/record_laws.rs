@@ -7,9 +7,8 @@
 //! events collide and conflict often.
 
 use oneinbox_webhooks::{
-    dedupe_key, parse_event, Analysis, CallAnalyzed, CallEnded, CallFailed,
-    CallRecordingAvailable, CallStarted, Event, Message, TranscriptFinal, TranscriptPartial,
-    UnknownEvent,
+    dedupe_key, parse_event, Analysis, CallAnalyzed, CallEnded, CallFailed, CallRecordingAvailable,
+    CallStarted, Event, Message, TranscriptFinal, TranscriptPartial, UnknownEvent,
 };
 use oneinbox_webhooks::{CallRecord, CallStatus};
 use proptest::prelude::*;
@@ -54,27 +53,33 @@ fn extra() -> impl Strategy<Value = Map<String, Value>> + Clone {
 
 fn messages() -> impl Strategy<Value = Vec<Message>> {
     prop::collection::vec(
-        (pick(&["agent", "user"]), pick(&["Hi!", "Book a demo.", "Done."]), extra()).prop_map(
-            |(role, content, extra)| Message {
+        (
+            pick(&["agent", "user"]),
+            pick(&["Hi!", "Book a demo.", "Done."]),
+            extra(),
+        )
+            .prop_map(|(role, content, extra)| Message {
                 role,
                 content,
                 extra,
-            },
-        ),
+            }),
         0..4,
     )
 }
 
 fn analysis() -> impl Strategy<Value = Option<Analysis>> {
     prop::option::of(
-        (pick(&["Demo booked.", "No answer."]), pick(&["Booked"]), extra()).prop_map(
-            |(summary, outcome, extra)| Analysis {
+        (
+            pick(&["Demo booked.", "No answer."]),
+            pick(&["Booked"]),
+            extra(),
+        )
+            .prop_map(|(summary, outcome, extra)| Analysis {
                 summary,
                 outcome,
                 extracted_data: None,
                 extra,
-            },
-        ),
+            }),
     )
 }
 
