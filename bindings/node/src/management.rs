@@ -11,11 +11,10 @@
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 use oneinbox_webhooks::management::{
-    self, Api, Call, CreateCall, CreateWebhook, DeliveryPage, ListDeliveries, Prepared,
-    ResponseError, UpdateWebhook, Webhook,
+    self, AnyPrepared, AnyResponse, Api, CreateCall, CreateWebhook, DeliveryPage, ListDeliveries,
+    ResponseError, UpdateWebhook,
 };
 use oneinbox_webhooks::{Issue, IssueCode, UsageError};
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::errors::{guard, issues_to_js, NativeIssue};
@@ -95,7 +94,7 @@ impl NativeApi {
         guard(|| {
             let args = CreateWebhook { name, url, events };
             Ok(or_issues(self.api.create_webhook(&args), |p| {
-                NativePrepared::new(Any::Webhook(p))
+                NativePrepared::new(p)
             }))
         })
     }
@@ -105,7 +104,7 @@ impl NativeApi {
     pub fn list_webhooks(&self) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
         guard(|| {
             Ok(or_issues(self.api.list_webhooks(), |p| {
-                NativePrepared::new(Any::Webhooks(p))
+                NativePrepared::new(p)
             }))
         })
     }
@@ -129,7 +128,7 @@ impl NativeApi {
             };
             Ok(or_issues(
                 self.api.update_webhook(&webhook_id, &args),
-                |p| NativePrepared::new(Any::Webhook(p)),
+                NativePrepared::new,
             ))
         })
     }
@@ -142,7 +141,7 @@ impl NativeApi {
     ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
         guard(|| {
             Ok(or_issues(self.api.delete_webhook(&webhook_id), |p| {
-                NativePrepared::new(Any::Nothing(p))
+                NativePrepared::new(p)
             }))
         })
     }
@@ -155,7 +154,7 @@ impl NativeApi {
     ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
         guard(|| {
             Ok(or_issues(self.api.test_webhook(&webhook_id), |p| {
-                NativePrepared::new(Any::Nothing(p))
+                NativePrepared::new(p)
             }))
         })
     }
@@ -177,7 +176,7 @@ impl NativeApi {
             };
             Ok(or_issues(
                 self.api.list_deliveries(&webhook_id, &args),
-                |p| NativePrepared::new(Any::Deliveries(p)),
+                NativePrepared::new,
             ))
         })
     }
@@ -209,19 +208,10 @@ impl NativeApi {
                 metadata,
             };
             Ok(or_issues(self.api.create_call(&args), |p| {
-                NativePrepared::new(Any::Call(p))
+                NativePrepared::new(p)
             }))
         })
     }
-}
-
-/// A prepared request of any endpoint.
-enum Any {
-    Webhook(Prepared<Webhook>),
-    Webhooks(Prepared<Vec<Webhook>>),
-    Nothing(Prepared<()>),
-    Deliveries(Prepared<DeliveryPage>),
-    Call(Prepared<Call>),
 }
 
 /// The request as plain data, ready for `fetch(url, { method, headers, body })`.
@@ -274,22 +264,29 @@ impl NativeParsed {
 /// A request together with its response parser (the core's `Prepared<T>`).
 #[napi]
 pub struct NativePrepared {
-    inner: Any,
+    inner: AnyPrepared,
 }
 
-fn parsed<T: Serialize>(
-    result: Result<T, ResponseError>,
+fn parsed(
+    result: Result<AnyResponse, ResponseError>,
     status: u16,
-    page: impl FnOnce(&T) -> Option<DeliveryPage>,
 ) -> Either<NativeParsed, NativeFailure> {
     match result {
         Ok(value) => {
             // Serializing the core's result types cannot fail (string keys, finite numbers).
-            let json = serde_json::to_string(&value).unwrap_or_else(|_| "null".to_owned());
-            Either::A(NativeParsed {
-                json,
-                page: page(&value),
-            })
+            let json = match &value {
+                AnyResponse::Webhook(v) => serde_json::to_string(v),
+                AnyResponse::Webhooks(v) => serde_json::to_string(v),
+                AnyResponse::Nothing => Ok("null".to_owned()),
+                AnyResponse::Deliveries(v) => serde_json::to_string(v),
+                AnyResponse::Call(v) => serde_json::to_string(v),
+            }
+            .unwrap_or_else(|_| "null".to_owned());
+            let page = match value {
+                AnyResponse::Deliveries(page) => Some(page),
+                _ => None,
+            };
+            Either::A(NativeParsed { json, page })
         }
         Err(ResponseError::Api(e)) => Either::B(NativeFailure {
             kind: "api".to_owned(),
@@ -309,28 +306,18 @@ fn parsed<T: Serialize>(
 }
 
 impl NativePrepared {
-    fn new(inner: Any) -> Self {
-        NativePrepared { inner }
+    fn new(inner: impl Into<AnyPrepared>) -> Self {
+        NativePrepared {
+            inner: inner.into(),
+        }
     }
 
     fn request_ref(&self) -> &management::HttpRequest {
-        match &self.inner {
-            Any::Webhook(p) => p.request(),
-            Any::Webhooks(p) => p.request(),
-            Any::Nothing(p) => p.request(),
-            Any::Deliveries(p) => p.request(),
-            Any::Call(p) => p.request(),
-        }
+        self.inner.request()
     }
 
     fn retry_policy(&self) -> management::Retry {
-        match &self.inner {
-            Any::Webhook(p) => p.retry(),
-            Any::Webhooks(p) => p.retry(),
-            Any::Nothing(p) => p.retry(),
-            Any::Deliveries(p) => p.retry(),
-            Any::Call(p) => p.retry(),
-        }
+        self.inner.retry()
     }
 }
 
@@ -369,15 +356,7 @@ impl NativePrepared {
     ) -> napi::Result<Either<NativeParsed, NativeFailure>> {
         guard(|| {
             let status = u16::try_from(status).unwrap_or(u16::MAX);
-            Ok(match &self.inner {
-                Any::Webhook(p) => parsed(p.parse_response(status, body), status, |_| None),
-                Any::Webhooks(p) => parsed(p.parse_response(status, body), status, |_| None),
-                Any::Nothing(p) => parsed(p.parse_response(status, body), status, |_| None),
-                Any::Call(p) => parsed(p.parse_response(status, body), status, |_| None),
-                Any::Deliveries(p) => parsed(p.parse_response(status, body), status, |page| {
-                    Some(page.clone())
-                }),
-            })
+            Ok(parsed(self.inner.parse_response(status, body), status))
         })
     }
 
@@ -386,11 +365,14 @@ impl NativePrepared {
     #[napi(js_name = "nextPage")]
     pub fn next_page(&self, parsed: &NativeParsed) -> napi::Result<Option<NativePrepared>> {
         guard(|| {
-            Ok(match (&self.inner, &parsed.page) {
-                (Any::Deliveries(p), Some(page)) => p
+            Ok(match &parsed.page {
+                Some(page) => self
+                    .inner
                     .next_page(page)
-                    .map(|next| NativePrepared::new(Any::Deliveries(next))),
-                _ => None,
+                    .ok()
+                    .flatten()
+                    .map(NativePrepared::new),
+                None => None,
             })
         })
     }

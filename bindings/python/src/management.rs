@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use oneinbox_webhooks::host;
 use oneinbox_webhooks::management::{
-    self as m, CreateCall, CreateWebhook, ListDeliveries, Prepared, UpdateWebhook,
+    self as m, AnyPrepared, AnyResponse, CreateCall, CreateWebhook, ListDeliveries, UpdateWebhook,
 };
 use oneinbox_webhooks::{Issue as CoreIssue, IssueCode, UsageError};
 use pyo3::exceptions::PyTypeError;
@@ -219,15 +219,6 @@ record! {
         "created_at"];
 }
 
-/// A prepared request of any endpoint, remembering what its response decodes into.
-enum AnyPrepared {
-    Webhook(Prepared<m::Webhook>),
-    Webhooks(Prepared<Vec<m::Webhook>>),
-    Nothing(Prepared<()>),
-    Deliveries(Prepared<m::DeliveryPage>),
-    Call(Prepared<m::Call>),
-}
-
 /// A request ready to send with any HTTP client (`method`, `url`, `headers`, `body`), and the
 /// parser of its response (`parse_response`). `headers` carries the API key in
 /// `Authorization`; `repr()` does not.
@@ -238,23 +229,11 @@ pub struct PreparedRequest {
 
 impl PreparedRequest {
     fn request(&self) -> &m::HttpRequest {
-        match &self.inner {
-            AnyPrepared::Webhook(p) => p.request(),
-            AnyPrepared::Webhooks(p) => p.request(),
-            AnyPrepared::Nothing(p) => p.request(),
-            AnyPrepared::Deliveries(p) => p.request(),
-            AnyPrepared::Call(p) => p.request(),
-        }
+        self.inner.request()
     }
 
     fn retry_policy(&self) -> m::Retry {
-        match &self.inner {
-            AnyPrepared::Webhook(p) => p.retry(),
-            AnyPrepared::Webhooks(p) => p.retry(),
-            AnyPrepared::Nothing(p) => p.retry(),
-            AnyPrepared::Deliveries(p) => p.retry(),
-            AnyPrepared::Call(p) => p.retry(),
-        }
+        self.inner.retry()
     }
 }
 
@@ -316,33 +295,24 @@ impl PreparedRequest {
         guard(py, || {
             let status = status_code(py, status)?;
             with_body_of(py, "parse_response", body, |bytes| {
-                let err = |e| to_py_err(py, e);
-                Ok(match &self.inner {
-                    AnyPrepared::Webhook(p) => {
-                        let inner = p.parse_response(status, bytes).map_err(err)?;
-                        Bound::new(py, Webhook { inner })?.into_any()
-                    }
-                    AnyPrepared::Webhooks(p) => {
-                        let hooks = p
-                            .parse_response(status, bytes)
-                            .map_err(err)?
+                let response = self
+                    .inner
+                    .parse_response(status, bytes)
+                    .map_err(|e| to_py_err(py, e))?;
+                Ok(match response {
+                    AnyResponse::Webhook(inner) => Bound::new(py, Webhook { inner })?.into_any(),
+                    AnyResponse::Webhooks(hooks) => {
+                        let hooks = hooks
                             .into_iter()
                             .map(|inner| Bound::new(py, Webhook { inner }))
                             .collect::<PyResult<Vec<_>>>()?;
                         PyList::new(py, hooks)?.into_any()
                     }
-                    AnyPrepared::Nothing(p) => {
-                        p.parse_response(status, bytes).map_err(err)?;
-                        py.None().into_bound(py)
-                    }
-                    AnyPrepared::Deliveries(p) => {
-                        let inner = p.parse_response(status, bytes).map_err(err)?;
+                    AnyResponse::Nothing => py.None().into_bound(py),
+                    AnyResponse::Deliveries(inner) => {
                         Bound::new(py, DeliveryPage { inner })?.into_any()
                     }
-                    AnyPrepared::Call(p) => {
-                        let inner = p.parse_response(status, bytes).map_err(err)?;
-                        Bound::new(py, Call { inner })?.into_any()
-                    }
+                    AnyResponse::Call(inner) => Bound::new(py, Call { inner })?.into_any(),
                 })
             })?
         })
@@ -355,13 +325,9 @@ impl PreparedRequest {
         py: Python<'_>,
         page: PyRef<'_, DeliveryPage>,
     ) -> PyResult<Option<PreparedRequest>> {
-        guard(py, || match &self.inner {
-            AnyPrepared::Deliveries(p) => {
-                Ok(p.next_page(&page.inner).map(|next| PreparedRequest {
-                    inner: AnyPrepared::Deliveries(next),
-                }))
-            }
-            _ => Err(PyTypeError::new_err(
+        guard(py, || match self.inner.next_page(&page.inner) {
+            Ok(next) => Ok(next.map(|inner| PreparedRequest { inner })),
+            Err(()) => Err(PyTypeError::new_err(
                 "next_page() is only for a list_deliveries request",
             )),
         })
@@ -433,9 +399,7 @@ impl Api {
                 .inner
                 .create_webhook(&CreateWebhook { name, url, events })
                 .map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest {
-                inner: AnyPrepared::Webhook(p),
-            })
+            Ok(PreparedRequest { inner: p.into() })
         })
     }
 
@@ -443,9 +407,7 @@ impl Api {
     fn list_webhooks(&self, py: Python<'_>) -> PyResult<PreparedRequest> {
         guard(py, || {
             let p = self.inner.list_webhooks().map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest {
-                inner: AnyPrepared::Webhooks(p),
-            })
+            Ok(PreparedRequest { inner: p.into() })
         })
     }
 
@@ -473,9 +435,7 @@ impl Api {
                     },
                 )
                 .map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest {
-                inner: AnyPrepared::Webhook(p),
-            })
+            Ok(PreparedRequest { inner: p.into() })
         })
     }
 
@@ -486,9 +446,7 @@ impl Api {
                 .inner
                 .delete_webhook(&webhook_id)
                 .map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest {
-                inner: AnyPrepared::Nothing(p),
-            })
+            Ok(PreparedRequest { inner: p.into() })
         })
     }
 
@@ -499,9 +457,7 @@ impl Api {
                 .inner
                 .test_webhook(&webhook_id)
                 .map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest {
-                inner: AnyPrepared::Nothing(p),
-            })
+            Ok(PreparedRequest { inner: p.into() })
         })
     }
 
@@ -519,9 +475,7 @@ impl Api {
                 .inner
                 .list_deliveries(&webhook_id, &ListDeliveries { limit, offset })
                 .map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest {
-                inner: AnyPrepared::Deliveries(p),
-            })
+            Ok(PreparedRequest { inner: p.into() })
         })
     }
 
@@ -552,9 +506,7 @@ impl Api {
                 metadata,
             });
             match built {
-                Ok(p) if value_issues.is_empty() => Ok(PreparedRequest {
-                    inner: AnyPrepared::Call(p),
-                }),
+                Ok(p) if value_issues.is_empty() => Ok(PreparedRequest { inner: p.into() }),
                 Ok(_) => Err(to_py_err(py, UsageError::new(value_issues))),
                 Err(e) => {
                     let mut issues = e.into_issues();

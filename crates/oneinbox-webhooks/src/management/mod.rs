@@ -48,7 +48,7 @@ mod webhooks;
 
 pub use api::{Api, DEFAULT_BASE_URL, EVENT_NAMES, WEBHOOK_STATUSES};
 pub use calls::{Call, CreateCall};
-pub use request::{HttpRequest, Method, Prepared};
+pub use request::{AnyPrepared, AnyResponse, HttpRequest, Method, Prepared};
 pub use response::{is_retryable_status, retry_after, ApiError, ResponseError, Retry};
 pub use webhooks::{
     CreateWebhook, Delivery, DeliveryPage, ListDeliveries, Secret, UpdateWebhook, Webhook,

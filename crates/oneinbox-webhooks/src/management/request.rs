@@ -2,7 +2,9 @@
 
 use std::fmt;
 
+use super::calls::Call;
 use super::response::{parse_error_response, ResponseError, Retry};
+use super::webhooks::{DeliveryPage, Webhook};
 use crate::error::ValidationError;
 
 /// An HTTP method used by the management API.
@@ -190,3 +192,98 @@ impl<T> fmt::Debug for Prepared<T> {
             .finish_non_exhaustive()
     }
 }
+
+/// A prepared request of any endpoint, for hosts that keep one type for every request (the
+/// Python and Node bindings): the dispatch over the endpoints, written once.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub enum AnyPrepared {
+    /// `create_webhook`, `update_webhook`.
+    Webhook(Prepared<Webhook>),
+    /// `list_webhooks`.
+    Webhooks(Prepared<Vec<Webhook>>),
+    /// `delete_webhook`, `test_webhook`.
+    Nothing(Prepared<()>),
+    /// `list_deliveries`.
+    Deliveries(Prepared<DeliveryPage>),
+    /// `create_call`.
+    Call(Prepared<Call>),
+}
+
+/// The result of [`AnyPrepared::parse_response`].
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq)]
+// One response is made per request and converted at once; boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum AnyResponse {
+    /// A webhook.
+    Webhook(Webhook),
+    /// A list of webhooks.
+    Webhooks(Vec<Webhook>),
+    /// Nothing (delete, test).
+    Nothing,
+    /// A page of deliveries.
+    Deliveries(DeliveryPage),
+    /// A call.
+    Call(Call),
+}
+
+macro_rules! each_prepared {
+    ($any:expr, $p:ident => $e:expr) => {
+        match $any {
+            AnyPrepared::Webhook($p) => $e,
+            AnyPrepared::Webhooks($p) => $e,
+            AnyPrepared::Nothing($p) => $e,
+            AnyPrepared::Deliveries($p) => $e,
+            AnyPrepared::Call($p) => $e,
+        }
+    };
+}
+
+impl AnyPrepared {
+    /// The request to send.
+    pub fn request(&self) -> &HttpRequest {
+        each_prepared!(self, p => p.request())
+    }
+
+    /// The request's retry policy.
+    pub fn retry(&self) -> Retry {
+        each_prepared!(self, p => p.retry())
+    }
+
+    /// Reads the response, as [`Prepared::parse_response`] does.
+    pub fn parse_response(&self, status: u16, body: &[u8]) -> Result<AnyResponse, ResponseError> {
+        Ok(match self {
+            AnyPrepared::Webhook(p) => AnyResponse::Webhook(p.parse_response(status, body)?),
+            AnyPrepared::Webhooks(p) => AnyResponse::Webhooks(p.parse_response(status, body)?),
+            AnyPrepared::Nothing(p) => {
+                p.parse_response(status, body)?;
+                AnyResponse::Nothing
+            }
+            AnyPrepared::Deliveries(p) => AnyResponse::Deliveries(p.parse_response(status, body)?),
+            AnyPrepared::Call(p) => AnyResponse::Call(p.parse_response(status, body)?),
+        })
+    }
+
+    /// For a `list_deliveries` request, the request for the page after `page` (`None` after
+    /// the last page); `Err(())` for any other request.
+    #[allow(clippy::result_unit_err)]
+    pub fn next_page(&self, page: &DeliveryPage) -> Result<Option<AnyPrepared>, ()> {
+        match self {
+            AnyPrepared::Deliveries(p) => Ok(p.next_page(page).map(AnyPrepared::Deliveries)),
+            _ => Err(()),
+        }
+    }
+}
+
+macro_rules! from_prepared {
+    ($($t:ty => $variant:ident),*) => {$(
+        impl From<Prepared<$t>> for AnyPrepared {
+            fn from(p: Prepared<$t>) -> Self {
+                AnyPrepared::$variant(p)
+            }
+        }
+    )*};
+}
+
+from_prepared!(Webhook => Webhook, Vec<Webhook> => Webhooks, () => Nothing, DeliveryPage => Deliveries, Call => Call);
