@@ -356,8 +356,8 @@ fn message_of(map: &Map<String, Value>) -> Message {
 /// - Values are kept canonical, so that equal content gives equal records: numbers as the
 ///   double they denote (`87.0` is kept as `87`), object members sorted by UTF-16 code units
 ///   (in `analysis` and in the messages' unknown members).
-/// - Events of another call are ignored ([`Applied::ignored`]); an empty `call_id` matches no
-///   event (every event has a non-empty one).
+/// - Events of another call are ignored ([`Applied::ignored`]); a record with an empty
+///   `call_id` matches no parsed event (parsing requires a non-empty one).
 ///
 /// The record remembers, for each field, the dedupe key of the event its value came from
 /// ([`source`](CallRecord::source), and `sources` in the JSON form), which is what makes
