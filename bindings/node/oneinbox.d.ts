@@ -653,3 +653,8 @@ export class CallRecord {
  * {@link ValidationError} when the object is not an event.
  */
 export function dedupeKey(event: Event): string
+
+// ---------------------------------------------------------------------------------------------
+// The HTTP client (client.d.ts): the requests above sent with fetch, retried by the core's policy
+
+export { Client, TransportError, type ClientOptions, type FetchLike } from './client'

@@ -895,6 +895,19 @@ const { CallRecord, dedupeKey } = require('./record.js')({
   isWellFormed,
 })
 
+// The HTTP client (client.js): the Api's requests sent with fetch, retried by the core's policy.
+const { Client, TransportError } = require('./client.js')({
+  Api,
+  ApiError,
+  OneInboxError,
+  PreparedRequest,
+  retryAfter,
+  redactUrlToken,
+  argumentObject,
+  throwIfIssues,
+  hostLimit: (name, value, issues) => hostNumber('limit', name, value, `options.${name}`, issues),
+})
+
 module.exports = {
   parseEvent,
   OneInboxError,
@@ -919,4 +932,6 @@ module.exports = {
   KNOWN_EVENTS,
   CallRecord,
   dedupeKey,
+  Client,
+  TransportError,
 }

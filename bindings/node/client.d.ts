@@ -1,0 +1,97 @@
+// Types of the HTTP client of `oneinbox-webhooks` (client.js), re-exported by oneinbox.d.ts.
+import type {
+  Api,
+  Call,
+  CreateCallArgs,
+  CreateWebhookArgs,
+  Delivery,
+  DeliveryPage,
+  ListDeliveriesArgs,
+  OneInboxError,
+  PreparedRequest,
+  UpdateWebhookArgs,
+  Webhook,
+} from './oneinbox'
+
+/** The `fetch` the client calls: the global one, or any function with its signature. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>
+
+/** Options of {@link Client}; unknown names are refused. */
+export interface ClientOptions {
+  /** Default `https://api.oneinbox.ai`; `http` is allowed (a local fake, a proxy). */
+  baseUrl?: string
+  /**
+   * Milliseconds each attempt may take, reading the answer included (`AbortSignal.timeout`).
+   * Default 10000; `Infinity` for none.
+   */
+  timeoutMs?: number
+  /** How many times a failed request may be sent again (per the request's policy). Default 2. */
+  maxRetries?: number
+  /** Default `globalThis.fetch`. A `FakeOneInbox`'s `fake.fetch` plugs in here. */
+  fetch?: FetchLike
+  /**
+   * Waits between attempts; default `setTimeout`. For tests: record the waits instead of
+   * sleeping (`sleep: async (ms) => { waits.push(ms) }`).
+   */
+  sleep?: (ms: number) => Promise<unknown> | unknown
+  /** A number in [0, 1) for the backoff's jitter; default `Math.random`. For tests: a seeded one. */
+  random?: () => number
+}
+
+/**
+ * A request that got no usable answer: the connection failed or was lost, or it timed out.
+ * `cause` is the error `fetch` gave (with the API key replaced, if it held it).
+ */
+export class TransportError extends OneInboxError {
+  readonly code: 'ERR_ONEINBOX_TRANSPORT'
+  readonly method: string
+  /** The request URL (any `token=` query value shown as `[redacted]`). */
+  readonly url: string
+  /** The request's retry policy. */
+  readonly retry: 'idempotent' | 'creates_webhook' | 'creates_call'
+  /** How many times the request was sent. */
+  readonly attempts: number
+  /** Whether the last attempt ran out of `timeoutMs`. */
+  readonly timedOut: boolean
+  /**
+   * `true` for an idempotent request (sending it again later is safe); `false` for
+   * `createWebhook`/`createCall`, which may have created the webhook or placed the call: the
+   * message says how to check.
+   */
+  readonly retryable: boolean
+}
+
+/**
+ * The management API over `fetch`. Arguments are checked by the native `Api` before anything is
+ * sent (`UsageError`); a non-2xx answer is an `ApiError`, no answer a {@link TransportError}.
+ *
+ * Retries follow the core's per-request policy only: a status when `ApiError.retryable` says so
+ * (idempotent requests after 408, 429 and 5xx; `createWebhook` and `createCall` only after 429
+ * and 503), a failure without an answer only for idempotent requests. Each wait is the answer's
+ * `Retry-After` (at most 60 s) or exponential backoff with full jitter (up to 500 ms, 1 s, 2 s,
+ * ... capped at 8 s); at most `maxRetries` retries. The API key never shows in `util.inspect`,
+ * `JSON.stringify` or any error.
+ */
+export class Client {
+  constructor(apiKey: string, options?: ClientOptions)
+  readonly baseUrl: string
+  /** The sans-I/O `Api` the client builds its requests with. */
+  readonly api: Api
+  readonly timeoutMs: number
+  readonly maxRetries: number
+  createWebhook(args: CreateWebhookArgs): Promise<Webhook>
+  listWebhooks(): Promise<Webhook[]>
+  updateWebhook(webhookId: string, args: UpdateWebhookArgs): Promise<Webhook>
+  deleteWebhook(webhookId: string): Promise<void>
+  testWebhook(webhookId: string): Promise<void>
+  listDeliveries(webhookId: string, args?: ListDeliveriesArgs): Promise<DeliveryPage>
+  /**
+   * Every delivery of a webhook, page after page, fetched lazily:
+   * `for await (const d of client.iterDeliveries(id, { limit: 100 }))`.
+   */
+  iterDeliveries(webhookId: string, args?: ListDeliveriesArgs): AsyncGenerator<Delivery, void, undefined>
+  createCall(args: CreateCallArgs): Promise<Call>
+  /** Sends any prepared request with this client's timeout and retries. */
+  send<T>(prepared: PreparedRequest<T>): Promise<T>
+  toJSON(): { baseUrl: string; apiKey: '[redacted]'; timeoutMs: number; maxRetries: number }
+}

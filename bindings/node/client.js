@@ -1,0 +1,294 @@
+// The HTTP client of `oneinbox-webhooks` (exported by oneinbox.js; types in client.d.ts): a thin
+// I/O layer over the sans-I/O `Api`. Every request is built by the native `Api` (so every
+// argument rule is the core's), sent with `fetch`, and read with `parseResponse`. Retries follow
+// the core's per-request policy only (`PreparedRequest.retry`, `ApiError.retryable`).
+'use strict'
+
+const { inspect } = require('node:util')
+
+const BASE_DELAY_MS = 500
+const MAX_DELAY_MS = 8000
+const MAX_RETRY_AFTER_MS = 60000
+const DEFAULT_TIMEOUT_MS = 10000
+const DEFAULT_MAX_RETRIES = 2
+// The longest delay setTimeout (and so AbortSignal.timeout) keeps; longer means no timeout.
+const MAX_TIMER_MS = 2 ** 31 - 1
+const REDACTED = '[redacted]'
+
+const CLIENT_OPTIONS = ['baseUrl', 'timeoutMs', 'maxRetries', 'fetch', 'sleep', 'random']
+
+// What a person should do when a creating request failed without an answer (the wording of the
+// core's `Retry::ambiguity_note`, with the Node method names).
+const AMBIGUITY = {
+  creates_webhook: 'the webhook may have been created; not retried: check listWebhooks() before creating it again',
+  creates_call:
+    'the call may have been placed; not retried: check for its call events (call.started, call.failed) before creating it again',
+}
+
+function describeType(v) {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`
+  return typeof v
+}
+
+const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+module.exports = function clientModule({ Api, ApiError, OneInboxError, PreparedRequest, retryAfter, redactUrlToken, argumentObject, throwIfIssues, hostLimit }) {
+  /**
+   * A request that got no usable answer: the connection failed or was lost, or it timed out.
+   * `.cause` is the error `fetch` gave. `.retryable` says whether sending the same request again
+   * is safe (an idempotent request whose retries ran out); for `createWebhook` and `createCall`
+   * it is `false` and the message says the webhook or call may exist and how to check.
+   */
+  class TransportError extends OneInboxError {
+    constructor(message, { method, url, retry, attempts, timedOut = false, cause } = {}) {
+      super(message, cause === undefined ? undefined : { cause })
+      this.code = 'ERR_ONEINBOX_TRANSPORT'
+      this.method = method
+      this.url = url
+      this.retry = retry
+      this.attempts = attempts
+      this.timedOut = timedOut
+      this.retryable = retry === 'idempotent'
+    }
+  }
+
+  // The text of an error, with the API key (if it is somewhere in it) replaced.
+  function scrub(text, key) {
+    let out = String(text)
+    if (key) out = out.split(key).join(REDACTED)
+    return redactUrlToken(out)
+  }
+
+  function describeCause(err) {
+    const parts = []
+    let e = err
+    for (let depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+      const msg = typeof e === 'object' && 'message' in e ? String(e.message) : String(e)
+      const code = typeof e === 'object' && typeof e.code === 'string' ? ` (${e.code})` : ''
+      if (msg || code) parts.push(`${msg}${code}`)
+      e = typeof e === 'object' ? e.cause : undefined
+    }
+    return parts.join(': ') || 'no answer'
+  }
+
+  // The cause to attach: the error itself, unless its text somewhere holds the key.
+  function safeCause(err, key) {
+    if (!key) return err
+    let text
+    try {
+      text = inspect(err, { depth: 6, showHidden: true })
+    } catch {
+      text = ''
+    }
+    if (!text.includes(key)) return err
+    return new Error(scrub(describeCause(err), key))
+  }
+
+  function isTimeout(err) {
+    return err !== null && typeof err === 'object' && (err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError')
+  }
+
+  async function readBody(res) {
+    if (typeof res.arrayBuffer === 'function') return new Uint8Array(await res.arrayBuffer())
+    if (typeof res.text === 'function') return res.text()
+    throw new TypeError('fetch resolved to something that is not a Response (no arrayBuffer() or text())')
+  }
+
+  /**
+   * Sends management requests with `fetch`: `createWebhook`, `listWebhooks`, `updateWebhook`,
+   * `deleteWebhook`, `testWebhook`, `listDeliveries`, `iterDeliveries` and `createCall`.
+   * Arguments are checked by the native `Api` before anything is sent (`UsageError`). A non-2xx
+   * answer is an `ApiError`; no answer at all is a `TransportError`.
+   *
+   * Retries follow the core's policy only: a status is retried when `ApiError.retryable` says so
+   * (idempotent requests after 408, 429 and 5xx; `createWebhook`/`createCall` only after 429 and
+   * 503), a failure without an answer only for idempotent requests. Waits: `Retry-After` when the
+   * answer has one (at most 60 s), otherwise exponential backoff with full jitter (a random
+   * delay up to 500 ms, 1 s, 2 s, ... capped at 8 s); at most `maxRetries` retries.
+   */
+  class Client {
+    #api
+    #fetch
+    #timeoutMs
+    #maxRetries
+    #sleep
+    #random
+
+    constructor(apiKey, options) {
+      const issues = []
+      const opts = argumentObject(options, 'new Client(apiKey, options)', CLIENT_OPTIONS, issues, { optional: true })
+      throwIfIssues(issues)
+      if (typeof apiKey !== 'string') throw new TypeError(`new Client: apiKey must be a string, got ${describeType(apiKey)}`)
+      const fetchFn = opts.fetch === undefined ? globalThis.fetch : opts.fetch
+      if (typeof fetchFn !== 'function') {
+        throw new TypeError(
+          opts.fetch === undefined
+            ? 'new Client: there is no global fetch (Node >= 18 has one); pass options.fetch'
+            : `new Client: options.fetch must be a function, got ${describeType(opts.fetch)}`,
+        )
+      }
+      for (const name of ['sleep', 'random']) {
+        if (opts[name] !== undefined && typeof opts[name] !== 'function') {
+          throw new TypeError(`new Client: options.${name} must be a function, got ${describeType(opts[name])}`)
+        }
+      }
+      for (const name of ['timeoutMs', 'maxRetries']) {
+        if (opts[name] !== undefined && typeof opts[name] !== 'number') {
+          throw new TypeError(`new Client: options.${name} must be a number, got ${describeType(opts[name])}`)
+        }
+      }
+      // Both rules at once, so that every bad number is reported together.
+      const timeoutMs = opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : hostLimit('timeoutMs', opts.timeoutMs, issues)
+      const maxRetries = opts.maxRetries === undefined ? DEFAULT_MAX_RETRIES : hostLimit('maxRetries', opts.maxRetries, issues)
+      throwIfIssues(issues)
+      this.#api = opts.baseUrl === undefined ? new Api(apiKey) : new Api(apiKey, { baseUrl: opts.baseUrl })
+      this.#fetch = fetchFn
+      // Beyond what a timer can wait (about 24.8 days; `Infinity`): no timeout.
+      this.#timeoutMs = timeoutMs > MAX_TIMER_MS ? Infinity : timeoutMs
+      this.#maxRetries = maxRetries
+      this.#sleep = opts.sleep ?? defaultSleep
+      this.#random = opts.random ?? Math.random
+    }
+
+    /** The base URL requests go to, without a trailing slash. */
+    get baseUrl() {
+      return this.#api.baseUrl
+    }
+
+    /** The sans-I/O `Api` this client builds its requests with. */
+    get api() {
+      return this.#api
+    }
+
+    /** Milliseconds each attempt may take, answer body included. */
+    get timeoutMs() {
+      return this.#timeoutMs
+    }
+
+    /** How many times a failed request may be sent again. */
+    get maxRetries() {
+      return this.#maxRetries
+    }
+
+    /** `POST /v1/webhooks`; never retried after an answer that leaves open whether it was created. */
+    async createWebhook(args) {
+      return this.send(this.#api.createWebhook(args))
+    }
+
+    /** `GET /v1/webhooks`. */
+    async listWebhooks() {
+      return this.send(this.#api.listWebhooks())
+    }
+
+    /** `PATCH /v1/webhooks/{id}`. */
+    async updateWebhook(webhookId, args) {
+      return this.send(this.#api.updateWebhook(webhookId, args))
+    }
+
+    /** `DELETE /v1/webhooks/{id}`. */
+    async deleteWebhook(webhookId) {
+      return this.send(this.#api.deleteWebhook(webhookId))
+    }
+
+    /** `POST /v1/webhooks/{id}/test`. */
+    async testWebhook(webhookId) {
+      return this.send(this.#api.testWebhook(webhookId))
+    }
+
+    /** `GET /v1/webhooks/{id}/deliveries`: one page. */
+    async listDeliveries(webhookId, args) {
+      return this.send(this.#api.listDeliveries(webhookId, args))
+    }
+
+    /**
+     * Every delivery of a webhook, page after page (`PreparedRequest.nextPage`), fetched lazily:
+     * `for await (const d of client.iterDeliveries(id, { limit: 100 }))`. The arguments are
+     * checked at once (a `UsageError` is thrown here, not at the first `next()`).
+     */
+    iterDeliveries(webhookId, args) {
+      const first = this.#api.listDeliveries(webhookId, args)
+      const send = (prepared) => this.send(prepared)
+      return (async function* deliveries() {
+        let prepared = first
+        while (prepared !== null) {
+          const page = await send(prepared)
+          yield* page.items
+          prepared = prepared.nextPage(page)
+        }
+      })()
+    }
+
+    /** `POST /v1/calls` (it dials the phone); never retried after an ambiguous failure. */
+    async createCall(args) {
+      return this.send(this.#api.createCall(args))
+    }
+
+    /**
+     * Sends one `PreparedRequest` (from `client.api` or any `Api`) with this client's timeout and
+     * retries, and returns what its `parseResponse` returns.
+     */
+    async send(prepared) {
+      if (!(prepared instanceof PreparedRequest)) {
+        throw new TypeError(`send: expected a PreparedRequest (from an Api method), got ${describeType(prepared)}`)
+      }
+      const key = (prepared.headers.Authorization ?? '').replace(/^Bearer /, '')
+      const init = { method: prepared.method, headers: { ...prepared.headers } }
+      if (prepared.body !== null) init.body = prepared.body
+      for (let attempt = 0; ; attempt++) {
+        let status
+        let headers
+        let body
+        try {
+          const signal = this.#timeoutMs === Infinity ? undefined : AbortSignal.timeout(this.#timeoutMs)
+          const res = await this.#fetch(prepared.url, signal === undefined ? init : { ...init, signal })
+          status = res.status
+          headers = res.headers
+          body = await readBody(res)
+        } catch (err) {
+          if (prepared.retry === 'idempotent' && attempt < this.#maxRetries) {
+            await this.#sleep(this.#backoff(attempt))
+            continue
+          }
+          throw this.#transportError(prepared, err, attempt + 1, key)
+        }
+        try {
+          return prepared.parseResponse(status, body)
+        } catch (err) {
+          if (!(err instanceof ApiError) || !err.retryable || attempt >= this.#maxRetries) throw err
+          const seconds = headers === undefined || headers === null ? null : retryAfter(headers)
+          await this.#sleep(seconds === null ? this.#backoff(attempt) : Math.min(seconds * 1000, MAX_RETRY_AFTER_MS))
+        }
+      }
+    }
+
+    // Full jitter: a random delay between 0 and min(8 s, 500 ms * 2^attempt).
+    #backoff(attempt) {
+      const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt)
+      const r = Number(this.#random())
+      return Math.floor((Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0) * ceiling)
+    }
+
+    #transportError(prepared, err, attempts, key) {
+      const timedOut = isTimeout(err)
+      const url = scrub(prepared.url, key)
+      const what = timedOut ? `timed out after ${this.#timeoutMs} ms` : scrub(describeCause(err), key)
+      const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`
+      let message = `${prepared.method} ${url} got no answer (${what}; ${tries})`
+      const note = AMBIGUITY[prepared.retry]
+      if (note !== undefined) message += `: ${note}`
+      return new TransportError(message, { method: prepared.method, url, retry: prepared.retry, attempts, timedOut, cause: safeCause(err, key) })
+    }
+
+    toJSON() {
+      return { baseUrl: this.baseUrl, apiKey: REDACTED, timeoutMs: this.#timeoutMs, maxRetries: this.#maxRetries }
+    }
+
+    [inspect.custom](depth, options, inspectFn) {
+      return `Client ${inspectFn(this.toJSON(), options)}`
+    }
+  }
+
+  return { Client, TransportError }
+}
