@@ -215,6 +215,12 @@ export declare function newCallRecord(callId: string): NativeCallRecord
  */
 export declare function newReceiver(urlTokens: Array<string> | undefined | null, signingSecrets: Array<string> | undefined | null, tolerance: number, strict: boolean, maxBodyBytes: number, maxDepth: number): NativeReceiver | Array<NativeIssue>
 
+/**
+ * `token` as one JSON Pointer reference token (`~` and `/` escaped, RFC 6901), by the core's
+ * one implementation.
+ */
+export declare function pointerToken(token: string): string
+
 /** `redact_url_token(text)`. */
 export declare function redactUrlToken(text: string): string
 

@@ -255,9 +255,9 @@ function callNative(f) {
   }
 }
 
-// A JSON Pointer token (RFC 6901).
+// A JSON Pointer token (RFC 6901), escaped by the core.
 function pointerToken(key) {
-  return String(key).replace(/~/g, '~0').replace(/\//g, '~1')
+  return callNative(() => native.pointerToken(String(key)))
 }
 
 function usageIssue(code, path, message) {

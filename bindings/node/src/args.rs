@@ -48,3 +48,14 @@ pub fn host_arg(
         })
     })
 }
+
+/// `token` as one JSON Pointer reference token (`~` and `/` escaped, RFC 6901), by the core's
+/// one implementation.
+#[napi(js_name = "pointerToken")]
+pub fn pointer_token(token: String) -> napi::Result<String> {
+    guard(|| {
+        let mut pointer = String::new();
+        host::push_pointer_token(&mut pointer, &token);
+        Ok(pointer.split_off(1))
+    })
+}

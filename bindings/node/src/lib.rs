@@ -23,7 +23,7 @@ mod record;
 mod testing;
 
 pub use args::{
-    host_arg, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS,
+    host_arg, pointer_token, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS,
     MAX_ARGUMENT_DEPTH,
 };
 pub use auth::{

@@ -167,10 +167,6 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Secrets {
 /// same limit as events, so anything deeper could never be read back).
 const MAX_ARG_DEPTH: usize = host::MAX_ARGUMENT_DEPTH;
 
-fn json_pointer_token(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
 /// Converts a Python value to JSON for `variables`/`metadata`: `None`, `bool`, `int` (64-bit),
 /// finite `float`, `str`, `dict` with `str` keys, `list`/`tuple`. Values JSON cannot hold
 /// (non-finite floats, huge ints, lone surrogates, nesting beyond the limit) are recorded as
@@ -250,7 +246,8 @@ pub(crate) fn to_json(
                     )))
                 }
             };
-            let child = format!("{path}/{}", json_pointer_token(&key));
+            let mut child = path.to_owned();
+            host::push_pointer_token(&mut child, &key);
             let value = to_json(&item, &child, depth + 1, issues)?;
             map.insert(key, value);
         }

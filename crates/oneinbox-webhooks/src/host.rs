@@ -50,6 +50,12 @@ impl std::fmt::Display for HostNumber {
     }
 }
 
+/// Appends `token` to the JSON Pointer `pointer`, escaping `~` and `/` (RFC 6901): the one
+/// implementation, for the paths a binding builds into its own arguments.
+pub fn push_pointer_token(pointer: &mut String, token: &str) {
+    push_token(pointer, token);
+}
+
 fn issue(name: &str, rule: &str, value: HostNumber) -> Issue {
     let mut path = String::new();
     push_token(&mut path, name);
