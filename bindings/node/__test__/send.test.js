@@ -1,0 +1,175 @@
+// `npx oneinbox-webhooks send` (bin/oneinbox-webhooks.js), spawned as a process, against a
+// receiver built the way the README shows it (node:http and Receiver): every event delivered
+// with exit 0, a forged token answered 401 with exit 1, usage errors exit 2, secrets never
+// printed.
+'use strict'
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const { execFile } = require('node:child_process')
+const http = require('node:http')
+const path = require('node:path')
+const { AuthenticationError, KNOWN_EVENTS, Receiver } = require('..')
+
+const BIN = path.join(__dirname, '..', 'bin', 'oneinbox-webhooks.js')
+const TOKEN = 'tok_SECRETTOKEN_4f1c'
+const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+
+// The receiver of the README: the raw body, the headers and the URL go to Receiver.receive.
+function startReceiver(options) {
+  const receiver = new Receiver(options)
+  const received = []
+  const server = http.createServer((req, res) => {
+    const chunks = []
+    req.on('data', (chunk) => chunks.push(chunk))
+    req.on('end', () => {
+      try {
+        const event = receiver.receive(Buffer.concat(chunks), { headers: req.headers, url: req.url })
+        received.push({ event, id: req.headers['webhook-id'] })
+        res.writeHead(204).end()
+      } catch (err) {
+        res.writeHead(err instanceof AuthenticationError ? 401 : 400).end()
+      }
+    })
+  })
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const url = `http://127.0.0.1:${server.address().port}/webhooks/oneinbox`
+      resolve({ url, received, close: () => new Promise((r) => server.close(r)) })
+    })
+  })
+}
+
+// Runs the command; resolves to { code, stdout, stderr } (never rejects on a non-zero exit).
+function run(args, env = {}) {
+  return new Promise((resolve) => {
+    const clean = { ...process.env, ONEINBOX_URL_TOKEN: '', ONEINBOX_SIGNING_SECRET: '', ...env }
+    for (const k of Object.keys(clean)) if (clean[k] === '') delete clean[k]
+    execFile(process.execPath, [BIN, ...args], { env: clean, timeout: 30000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? err.code : 0, stdout, stderr })
+    })
+  })
+}
+
+const lines = (text) => text.split('\n').filter((l) => l !== '')
+const events = (stdout) => lines(stdout).map((l) => l.split(/\s+/)[0])
+
+function noSecrets(...texts) {
+  for (const text of texts) {
+    assert.ok(!text.includes('SECRETTOKEN'), text)
+    assert.ok(!text.includes('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'), text)
+  }
+}
+
+test('send delivers all seven events to a README receiver (token and signature): exit 0', async () => {
+  const r = await startReceiver({ urlTokens: [TOKEN], signingSecrets: [WHSEC] })
+  try {
+    const { code, stdout, stderr } = await run(['send', '--to', r.url, '--url-token', TOKEN, '--signing-secret', WHSEC, ...KNOWN_EVENTS])
+    assert.equal(code, 0, stderr)
+    assert.deepEqual(events(stdout), KNOWN_EVENTS)
+    for (const line of lines(stdout)) assert.match(line, /^\S+\s+204\s+\d+\.\d ms$/)
+    assert.deepEqual(r.received.map((x) => x.event.event), KNOWN_EVENTS)
+    const callIds = new Set(r.received.map((x) => x.event.call_id))
+    assert.equal(callIds.size, 1)
+    assert.match([...callIds][0], /^call_[0-9a-f]{16}$/)
+    assert.equal(new Set(r.received.map((x) => x.id)).size, 7, 'one message id per delivery')
+    assert.match(stderr, /^7 deliveries to http:\/\/127\.0\.0\.1:\d+\/webhooks\/oneinbox: 7 answered 2xx\n$/)
+    noSecrets(stdout, stderr)
+  } finally {
+    await r.close()
+  }
+})
+
+test('send without event names plays one whole call; secrets from the environment; --call-id', async () => {
+  const r = await startReceiver({ urlTokens: [TOKEN], signingSecrets: [WHSEC] })
+  try {
+    const { code, stdout, stderr } = await run(['send', '--to', r.url, '--call-id', 'call_fixed'], { ONEINBOX_URL_TOKEN: TOKEN, ONEINBOX_SIGNING_SECRET: WHSEC })
+    assert.equal(code, 0, stderr)
+    const { CALL_SEQUENCE } = require('../testing')
+    assert.deepEqual(events(stdout), CALL_SEQUENCE)
+    assert.ok(r.received.every((x) => x.event.call_id === 'call_fixed'))
+    noSecrets(stdout, stderr)
+  } finally {
+    await r.close()
+  }
+})
+
+test('--shuffle and --duplicates: redeliveries keep their webhook-id; --seed repeats a run', async () => {
+  const r = await startReceiver({ urlTokens: [TOKEN], signingSecrets: [WHSEC] })
+  try {
+    const args = ['send', '--to', r.url, '--url-token', TOKEN, '--signing-secret', WHSEC, '--shuffle', '--duplicates', '2', '--seed', '1234']
+    const first = await run(args)
+    assert.equal(first.code, 0, first.stderr)
+    assert.equal(lines(first.stdout).length, 8)
+    assert.equal(lines(first.stdout).filter((l) => l.endsWith('(again)')).length, 2)
+    const ids = r.received.map((x) => x.id)
+    assert.equal(new Set(ids).size, 6, 'two of the eight are redeliveries of the same message')
+    const second = await run(args)
+    assert.deepEqual(events(second.stdout), events(first.stdout))
+    assert.deepEqual(r.received.slice(8).map((x) => x.id), ids, 'the same seed, the same message ids')
+    // More duplicates than deliveries.
+    const many = await run(['send', '--to', r.url, '--url-token', TOKEN, '--signing-secret', WHSEC, '--duplicates', '3', 'call.failed'])
+    assert.equal(many.code, 0, many.stderr)
+    assert.deepEqual(events(many.stdout), ['call.failed', 'call.failed', 'call.failed', 'call.failed'])
+  } finally {
+    await r.close()
+  }
+})
+
+test('a forged delivery (wrong token) gets 401 and exit 1; so does a missing signature', async () => {
+  const r = await startReceiver({ urlTokens: [TOKEN], signingSecrets: [WHSEC] })
+  try {
+    const forged = await run(['send', '--to', r.url, '--url-token', 'tok_wrong', '--signing-secret', WHSEC, 'call.ended'])
+    assert.equal(forged.code, 1)
+    assert.match(lines(forged.stdout)[0], /^call\.ended\s+401\s/)
+    assert.match(forged.stderr, /1 deliveries to .*: 0 answered 2xx/)
+    const unsigned = await run(['send', '--to', r.url, '--url-token', TOKEN, 'call.ended', 'call.failed'])
+    assert.equal(unsigned.code, 1)
+    assert.deepEqual(lines(unsigned.stdout).map((l) => l.split(/\s+/)[1]), ['401', '401'])
+    assert.equal(r.received.length, 0, 'nothing was processed')
+    noSecrets(forged.stdout, forged.stderr, unsigned.stdout, unsigned.stderr)
+  } finally {
+    await r.close()
+  }
+})
+
+test('an unreachable receiver is exit 1 with an error line; the URL token is not printed', async () => {
+  const r = await startReceiver({})
+  await r.close() // nothing listens on that port any more
+  const { code, stdout, stderr } = await run(['send', '--to', r.url, '--url-token', TOKEN, '--timeout', '5', 'call.ended'])
+  assert.equal(code, 1)
+  assert.match(stdout, /^call\.ended\s+error: .*ECONNREFUSED/)
+  assert.match(stderr, /^1 deliveries to http:\/\/127\.0\.0\.1:\d+\/webhooks\/oneinbox: 0 answered 2xx\n$/)
+  noSecrets(stdout, stderr)
+})
+
+test('usage errors exit 2 and send nothing; --help exits 0', async () => {
+  const r = await startReceiver({})
+  try {
+    for (const args of [
+      [],
+      ['sned', '--to', r.url],
+      ['send'],
+      ['send', '--to', r.url, 'call.endd'],
+      ['send', '--to', r.url, '--dupes', '2'],
+      ['send', '--to', r.url, '--duplicates', '-1'],
+      ['send', '--to', r.url, '--duplicates', 'two'],
+      ['send', '--to', r.url, '--timeout', '0'],
+      ['send', '--to', 'ftp://example.com/hook'],
+      ['send', '--to', r.url, '--signing-secret', 'whsec_SECRETTOKEN!!'],
+    ]) {
+      const { code, stdout, stderr } = await run(args)
+      assert.equal(code, 2, `${args.join(' ')}: ${stderr}`)
+      assert.equal(stdout, '')
+      assert.match(stderr, /^usage: oneinbox-webhooks send/)
+      assert.match(stderr, /oneinbox-webhooks send: error: /)
+      noSecrets(stderr)
+    }
+    assert.equal(r.received.length, 0)
+    const help = await run(['--help'])
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /--duplicates N/)
+  } finally {
+    await r.close()
+  }
+})
