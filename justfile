@@ -6,9 +6,9 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @just --list
 
-# the main job: parse every guide payload and show a strict-mode issue report
-demo:
-    cargo run --quiet --example demo
+# the main job: play one simulated OneInbox call into a FastAPI and an Express receiver (examples/) and check that both keep the same call record
+demo: build-python build-node
+    .venv/bin/python examples/demo.py
 
 # everything CI runs
 test: fmt-check clippy check-deps lint-workflows test-rust test-python test-node fuzz-smoke test-dist

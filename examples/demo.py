@@ -1,0 +1,202 @@
+"""`just demo`: one simulated OneInbox call played into two real receivers.
+
+Starts the FastAPI receiver (examples/python_receiver.py, SQLite store) and the Express receiver
+(examples/node_receiver.js, memory store) on free loopback ports, plays a call into both with
+the `send` command (every event of the guide, one duplicate delivery, one out-of-order pair),
+sends a forged delivery without the URL token, then reads the call's record from each receiver
+and checks that the two are identical. Exits 0 when everything behaved as described.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CALL = "call_demo_" + secrets.token_hex(3)
+FAILED_CALL = "call_demo_" + secrets.token_hex(3)
+# A connected call with transcript.final before transcript.partial (an out-of-order pair);
+# `--duplicates 1` sends one of them twice, as a OneInbox retry would.
+CALL_EVENTS = [
+    "call.started",
+    "transcript.final",
+    "transcript.partial",
+    "call.ended",
+    "call.analyzed",
+    "call.recording.available",
+]
+
+
+def step(title: str, *lines: str) -> None:
+    print(f"\n== {title}", flush=True)
+    for line in lines:
+        print(f"   {line}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def wait_ready(name: str, url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the {name} receiver exited with status {proc.returncode}")
+        try:
+            get(url)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"the {name} receiver did not start within 30 s")
+
+
+def send(url: str, token: str, *args: str) -> int:
+    env = {**os.environ, "ONEINBOX_URL_TOKEN": token}
+    cmd = [sys.executable, "-m", "oneinbox_webhooks", "send", "--to", url, *args]
+    return subprocess.run(cmd, env=env, check=False).returncode
+
+
+def main() -> int:
+    token = secrets.token_urlsafe(24)
+    work = Path(tempfile.mkdtemp(prefix="oneinbox-demo-"))
+    # Node finds the package and Express as an installed app would.
+    modules = work / "node_modules"
+    modules.mkdir()
+    (modules / "oneinbox-webhooks").symlink_to(REPO / "bindings" / "node", target_is_directory=True)
+    py_port, node_port = free_port(), free_port()
+    base_env = {**os.environ, "ONEINBOX_URL_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+    receivers = {
+        "python": subprocess.Popen(
+            [sys.executable, str(REPO / "examples" / "python_receiver.py")],
+            env={**base_env, "PORT": str(py_port), "ONEINBOX_DB": str(work / "calls.sqlite3")},
+        ),
+        "node": subprocess.Popen(
+            ["node", str(REPO / "examples" / "node_receiver.js")],
+            env={
+                **base_env,
+                "PORT": str(node_port),
+                "NODE_PATH": os.pathsep.join(
+                    [str(modules), str(REPO / "bindings" / "node" / "node_modules")]
+                ),
+            },
+        ),
+    }
+    urls = {
+        "python": f"http://127.0.0.1:{py_port}",
+        "node": f"http://127.0.0.1:{node_port}",
+    }
+    ok = True
+    try:
+        step(
+            "Starting two receivers",
+            f"python: FastAPI + uvicorn, SQLiteStore   {urls['python']}/webhooks/oneinbox",
+            f"node:   Express, MemoryStore             {urls['node']}/webhooks/oneinbox",
+            "Both accept only deliveries that carry the secret URL token.",
+        )
+        for name, proc in receivers.items():
+            wait_ready(name, f"{urls[name]}/calls/none", proc)
+
+        for name in receivers:
+            step(
+                f"Playing call {CALL} into the {name} receiver",
+                "The send command POSTs each event as OneInbox does: transcript.final arrives",
+                "before transcript.partial, and one delivery comes twice (a retry). The receiver",
+                "answers 204 to both copies but runs its handler once: it prints six events.",
+            )
+            args = ["--call-id", CALL, "--duplicates", "1", "--seed", "7", *CALL_EVENTS]
+            ok &= send(f"{urls[name]}/webhooks/oneinbox", token, *args) == 0
+            time.sleep(0.2)  # let the receiver's lines reach the terminal before the next step
+
+        step(
+            f"A call that never connected: {FAILED_CALL}",
+            "call.failed fires instead of call.started / call.ended.",
+        )
+        for name in receivers:
+            ok &= (
+                send(
+                    f"{urls[name]}/webhooks/oneinbox",
+                    token,
+                    "--call-id",
+                    FAILED_CALL,
+                    "call.failed",
+                )
+                == 0
+            )
+        time.sleep(0.2)
+
+        step(
+            "A forged delivery (no valid URL token)",
+            "Both receivers answer 401 and run nothing; send exits 1, as it should.",
+        )
+        for name in receivers:
+            status = send(
+                f"{urls[name]}/webhooks/oneinbox", "forged-token", "--call-id", CALL, "call.ended"
+            )
+            ok &= status == 1
+
+        step(
+            "The call's record, as each receiver stored it",
+            "Folded from the deliveries in any order, duplicates ignored: status, outcome,",
+            "summary, the final transcript and the events seen.",
+        )
+        records = {}
+        for name in receivers:
+            status, body = get(f"{urls[name]}/calls/{CALL}")
+            if status != 200:
+                print(f"   {name}: no record (HTTP {status})")
+                ok = False
+                continue
+            records[name] = body
+            print(f"\n   {name} ({len(body)} bytes of JSON):")
+            for key, value in json.loads(body).items():
+                if key == "sources":
+                    value = f"(the dedupe key each of {len(value)} fields came from)"
+                elif key == "transcript" and isinstance(value, list):
+                    value = f"{len(value)} messages"
+                print(
+                    f"     {key:<17} {json.dumps(value) if not isinstance(value, str) else value}"
+                )
+        same = len(records) == 2 and records["python"] == records["node"]
+        step(
+            "Result",
+            "The two records are identical, byte for byte." if same else "The two records DIFFER.",
+        )
+        ok &= same
+    finally:
+        for proc in receivers.values():
+            proc.terminate()
+        for proc in receivers.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    print(
+        "\nDemo finished: every step behaved as described." if ok else "\nDemo FAILED: see above."
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
