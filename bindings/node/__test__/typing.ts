@@ -292,3 +292,117 @@ function adapterTypes(): void {
   webhookHandler({ ...webhookOptions, logger: { info: (m: string) => m } })
 }
 adapterTypes()
+
+// ---------------------------------------------------------------------------------------------
+// Client, FakeOneInbox and the factories
+
+import { Client, TransportError, type ClientOptions, type Call, type Delivery as DeliveryRecord } from 'oneinbox-webhooks'
+import {
+  CALL_SEQUENCE,
+  FakeOneInbox,
+  makeCall,
+  makeDelivery,
+  makeEvent,
+  type Delivery,
+  type FakeCall,
+  type FakeResponse,
+  type FakeWebhook,
+  type RecordedRequest,
+} from 'oneinbox-webhooks/testing'
+
+async function clientTypes(): Promise<void> {
+  const waits: number[] = []
+  const options: ClientOptions = {
+    baseUrl: 'http://127.0.0.1:8080',
+    timeoutMs: 5000,
+    maxRetries: 3,
+    fetch: globalThis.fetch,
+    sleep: async (ms: number) => {
+      waits.push(ms)
+    },
+    random: Math.random,
+  }
+  const client = new Client('oi_sk_test_abc', options)
+  const hook: Webhook = await client.createWebhook({ name: 'n', url: 'https://e.com/h', events: ['call.ended'] })
+  const secret: string | undefined = hook.secret?.reveal()
+  const hooks: Webhook[] = await client.listWebhooks()
+  await client.updateWebhook(hook.id, { status: 'inactive' })
+  const nothing: void = await client.deleteWebhook(hook.id)
+  await client.testWebhook(hook.id)
+  const page: DeliveryPage = await client.listDeliveries(hook.id, { limit: 10, offset: 20 })
+  for await (const d of client.iterDeliveries(hook.id, { limit: 100 })) {
+    const record: DeliveryRecord = d
+    console.log(record.id, record.response_status)
+  }
+  const call: Call = await client.createCall({ agent_id: 'a', to_number: '+15551234567', from_number: '+15551234568', webhook_url: 'https://e.com/c' })
+  const again: Webhook[] = await client.send(client.api.listWebhooks())
+  console.log(secret, hooks, nothing, page.total, call.id, again, client.baseUrl, client.timeoutMs, client.maxRetries)
+  try {
+    await client.createCall({ agent_id: 'a', to_number: '+15551234567', from_number: '+15551234568' })
+  } catch (err) {
+    if (err instanceof TransportError) {
+      const policy: 'idempotent' | 'creates_webhook' | 'creates_call' = err.retry
+      const code: 'ERR_ONEINBOX_TRANSPORT' = err.code
+      console.log(policy, code, err.attempts, err.timedOut, err.retryable, err.url)
+    } else if (err instanceof ApiError) {
+      console.log(err.retryable)
+    }
+  }
+  // @ts-expect-error createWebhook returns a Promise: await it
+  const notAwaited: Webhook = client.createWebhook({ name: 'n', url: 'https://e.com/h', events: ['call.ended'] })
+  // @ts-expect-error options are camelCase
+  new Client('k', { max_retries: 1 })
+  // @ts-expect-error timeoutMs is a number of milliseconds
+  new Client('k', { timeoutMs: '10s' })
+  // @ts-expect-error iterDeliveries is an async iterable, not an array
+  client.iterDeliveries('wh_1').map((d: DeliveryRecord) => d.id)
+  console.log(notAwaited)
+}
+clientTypes()
+
+async function fakeTypes(): Promise<void> {
+  const fake = new FakeOneInbox({ apiKey: 'oi_sk_test_fake' })
+  const client: Client = new Client(fake.apiKey, { baseUrl: fake.url, fetch: fake.fetch })
+  const recorded: Client = fake.client({ maxRetries: 1, random: () => 0.5 })
+  fake.failNext(429, { retryAfter: 2 })
+  fake.failNext(502, { times: 2, processed: true, body: { detail: 'Bad Gateway' } })
+  fake.disconnectNext({ processed: true })
+  await client.listWebhooks()
+  await recorded.listWebhooks()
+  const webhooks: FakeWebhook[] = fake.webhooks
+  const secret: string = webhooks[0].secret
+  const calls: FakeCall[] = fake.calls
+  const webhookUrl: string | null = calls[0].webhook_url
+  const requests: RecordedRequest[] = fake.requests
+  const authorized: boolean = requests[0].authorized
+  const sleeps: number[] = fake.sleeps
+  const history = fake.deliveries(webhooks[0].id)
+  fake.addDelivery(webhooks[0].id, { event: 'call.failed', response_status: 500 })
+  const answer: FakeResponse | null = fake.handle({ method: 'GET', url: '/v1/webhooks', headers: { authorization: `Bearer ${fake.apiKey}` } })
+  const url: string = await fake.listen(0)
+  await fake.close()
+  console.log(secret, webhookUrl, authorized, sleeps, history[0].event, answer?.status, url)
+  // @ts-expect-error failNext takes a status number
+  fake.failNext('502')
+  // @ts-expect-error processed is a boolean
+  fake.disconnectNext({ processed: 'yes' })
+}
+fakeTypes()
+
+function factoryTypes(): void {
+  const sequence: readonly KnownEventName[] = CALL_SEQUENCE
+  const body: Buffer = makeEvent('call.ended', { call_id: 'call_1', outcome: null, duration_seconds: 12 })
+  const call: Buffer[] = makeCall()
+  makeCall('call_1')
+  const d: Delivery = makeDelivery(body, { url: 'https://e.com/h', urlToken: 'tok', signingSecret: new Secret('whsec_abc'), timestamp: new Date() })
+  const headers: Readonly<Record<string, string>> = d.headers
+  const event = new Receiver({ urlTokens: ['tok'] }).receive(d.body, { headers: d.headers, url: d.url })
+  console.log(sequence, call, headers, d.event, event.call_id)
+  // @ts-expect-error not a documented event name
+  makeEvent('call.endd')
+  // @ts-expect-error overrides are JSON values
+  makeEvent('call.ended', { when: new Date() })
+  // @ts-expect-error url is required
+  makeDelivery(body, { urlToken: 'tok' })
+}
+factoryTypes()
