@@ -11,7 +11,7 @@ demo: build-python build-node
     .venv/bin/python examples/demo.py
 
 # everything CI runs
-test: fmt-check clippy check-deps lint-workflows test-rust test-python test-node fuzz-smoke test-dist
+test: fmt-check clippy check-deps lint-python lint-workflows test-rust test-python test-node fuzz-smoke test-dist demo
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
@@ -106,6 +106,11 @@ bench-python ABI="": venv
     (cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release --quiet --no-default-features --features "$abi")
     .venv/bin/python bindings/python/bench/bench.py
     .venv/bin/python bindings/python/bench/bench_verify.py
+
+# Python style: ruff's lint rules and formatting over the package, its tests, benchmarks and examples (ruff.toml)
+lint-python: venv
+    .venv/bin/ruff check bindings/python examples
+    .venv/bin/ruff format --check bindings/python examples
 
 # check formatting without changing files
 fmt-check:

@@ -56,7 +56,10 @@ def fresh_call_failed(n: int = 4096) -> list[bytes]:
 
 def big_transcript() -> bytes:
     """A deterministic transcript.final of 200 messages, about 40 KB."""
-    words = "sure thanks appointment thursday demo pricing calendar confirm number email".split()
+    words = [
+        "sure", "thanks", "appointment", "thursday", "demo",
+        "pricing", "calendar", "confirm", "number", "email",
+    ]  # fmt: skip
     messages = []
     for i in range(200):
         text = " ".join(words[(i * 7 + k * 3) % len(words)] for k in range(24))
@@ -263,11 +266,14 @@ def table() -> None:
     payloads = [(name, [body]) for name, body in guide_payloads()]
     payloads.append(("transcript.final 40KB", [big_transcript()]))
     payloads.append(("call-failed, every value new", fresh_call_failed()))
-    for name, bodies in payloads:  # every library accepts every payload
+    for _name, bodies in payloads:  # every library accepts every payload
         for fn in LIBS.values():
             fn(bodies[0])
     print(f"Python {sys.version.split()[0]}, {ROUNDS} interleaved rounds, median ns/op\n")
-    head = "| payload | bytes | oneinbox | msgspec | pydantic | json.loads | vs msgspec | vs pydantic |"
+    head = (
+        "| payload | bytes | oneinbox | msgspec | pydantic | json.loads"
+        " | vs msgspec | vs pydantic |"
+    )
     print(head)
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, bodies in payloads:
@@ -287,7 +293,9 @@ def gil() -> None:
     print("|---:|---:|---:|")
     for n in (1, 20, 80, 320, 330, 335, 340, 360, 640):
         messages = [{"role": "user", "content": "x" * 180} for _ in range(n)]
-        body = json.dumps({"event": "transcript.final", "call_id": "c", "messages": messages}).encode()
+        body = json.dumps(
+            {"event": "transcript.final", "call_id": "c", "messages": messages}
+        ).encode()
         m = measure([body], {"oneinbox": parse_event})["oneinbox"]
         print(f"| {len(body)} | {m:,.0f} | {m / len(body) * 1000:,.0f} |")
 

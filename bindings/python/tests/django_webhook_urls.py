@@ -1,7 +1,8 @@
 """The URLconf of the Django adapter tests (ROOT_URLCONF): test_adapters.py puts the view under
 test in ``urlpatterns``."""
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 urlpatterns: list[Any] = []
 

@@ -10,6 +10,7 @@ import traceback
 from typing import Any
 
 from fixtures import EVENTS
+
 from oneinbox_webhooks import dedupe_key, parse_event
 from oneinbox_webhooks.stores import RedisStore, SQLiteStore, Store
 

@@ -149,7 +149,10 @@ def test_classes_are_frozen_and_final() -> None:
 
 
 def test_extra_keeps_unknown_members_in_order() -> None:
-    body = b'{"event":"call.failed","call_id":"c","zeta":1,"reason":"busy","alpha":{"x":[1,2.5,null,true,"s"]}}'
+    body = (
+        b'{"event":"call.failed","call_id":"c","zeta":1,"reason":"busy",'
+        b'"alpha":{"x":[1,2.5,null,true,"s"]}}'
+    )
     event = parse_event(body)
     assert event.extra == {"zeta": 1, "alpha": {"x": [1, 2.5, None, True, "s"]}}
     assert list(event.extra) == ["zeta", "alpha"]
@@ -206,7 +209,9 @@ def test_issue_value_semantics() -> None:
     a = Issue("missing_field", "/call_id", "`call_id` is required")
     b = Issue("missing_field", "/call_id", "`call_id` is required")
     assert a == b and hash(a) == hash(b) and a != Issue("wrong_type", "", "")
-    assert repr(a) == "Issue(code='missing_field', path='/call_id', message='`call_id` is required')"
+    assert (
+        repr(a) == "Issue(code='missing_field', path='/call_id', message='`call_id` is required')"
+    )
     with pytest.raises(AttributeError):
         a.code = "x"  # type: ignore[misc]
     match a:
@@ -274,17 +279,26 @@ def test_both_ways_of_building_give_equal_objects() -> None:
     last = parse_event(json.dumps({**members, "event": "call.ended"}))
     assert first == last
     assert first.to_dict() == last.to_dict() == {"event": "call.ended", **members}
-    assert first.analysis == last.analysis and first.extra == last.extra == {"custom": members["custom"]}
+    assert first.analysis == last.analysis and first.extra == last.extra == {
+        "custom": members["custom"]
+    }
 
 
 def test_large_bodies_release_the_gil_and_threads_agree() -> None:
     # 8 threads parse every fixture (and a ~90 KB transcript, parsed with the GIL released)
     # at once; each sees the same verdicts as a sequential run.
-    messages = [{"role": "agent" if i % 2 else "user", "content": f"turn {i} " * 20} for i in range(450)]
+    messages = [
+        {"role": "agent" if i % 2 else "user", "content": f"turn {i} " * 20} for i in range(450)
+    ]
     big = json.dumps({"event": "transcript.final", "call_id": "c", "messages": messages}).encode()
     assert len(big) > 64 * 1024  # above the threshold where the GIL is released
     assert parse_event(big).to_dict() == json.loads(big)
-    cases = [(body_bytes(f), options(f, s)) for p in fixture_paths() for f in [load(p)] for s in (False, True)]
+    cases = [
+        (body_bytes(f), options(f, s))
+        for p in fixture_paths()
+        for f in [load(p)]
+        for s in (False, True)
+    ]
     cases.append((big, {"strict": True}))
 
     def run() -> list[object]:
@@ -315,7 +329,13 @@ def test_large_bodies_release_the_gil_and_threads_agree() -> None:
 
 def _call_ended(call_id: str, agent_id: str, outcome: str) -> bytes:
     return json.dumps(
-        {"event": "call.ended", "call_id": call_id, "agent_id": agent_id, "status": "completed", "outcome": outcome}
+        {
+            "event": "call.ended",
+            "call_id": call_id,
+            "agent_id": agent_id,
+            "status": "completed",
+            "outcome": outcome,
+        }
     ).encode()
 
 
@@ -391,7 +411,9 @@ def test_a_parse_inside_a_parse_does_not_wait_for_the_shared_strs() -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", _NESTED_PARSE], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", _NESTED_PARSE], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok "), done.stdout
 
@@ -433,7 +455,11 @@ def test_to_dict_and_extra_never_hand_out_the_events_own_containers() -> None:
         {
             "event": "call.ended",
             "call_id": "c",
-            "analysis": {"summary": "s", "extracted_data": {"k": [1, {"x": ["y"]}]}, "z": {"w": []}},
+            "analysis": {
+                "summary": "s",
+                "extracted_data": {"k": [1, {"x": ["y"]}]},
+                "z": {"w": []},
+            },
             "custom": {"nested": [1, {"deep": [2.5, "three"]}]},
         },
         {

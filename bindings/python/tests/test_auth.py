@@ -34,7 +34,9 @@ from oneinbox_webhooks import (
 
 AUTH = REPO / "tests" / "fixtures" / "auth"
 FIXTURES = sorted(AUTH.glob("*.json"))
-VECTORS = json.loads((REPO / "tests" / "corpora" / "standard-webhooks" / "vectors.json").read_text())
+VECTORS = json.loads(
+    (REPO / "tests" / "corpora" / "standard-webhooks" / "vectors.json").read_text()
+)
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 BODY = b'{"event":"call.started","call_id":"call_1"}'
 
@@ -157,7 +159,9 @@ def test_headers_in_every_form() -> None:
     assert verify_signature(msg, BODY, [WHSEC], now=1_780_000_000).ok
     # repeated headers stay repeated (and are refused as ambiguous)
     dup = [*pairs, ("Webhook-Signature", h["webhook-signature"])]
-    assert verify_signature(_ItemsOnly(dup), BODY, [WHSEC], now=1_780_000_000).code == "invalid_header"
+    assert (
+        verify_signature(_ItemsOnly(dup), BODY, [WHSEC], now=1_780_000_000).code == "invalid_header"
+    )
 
 
 @pytest.mark.parametrize("bad", ["webhook-id: x", b"x", [("a",)], [("a", "b", "c")], [(1, "b")], 5])
@@ -296,7 +300,9 @@ def test_bodies_of_every_type() -> None:
     h = signed_headers(ts)
     for body in [BODY, bytearray(BODY), memoryview(BODY), BODY.decode()]:
         assert verify_signature(h, body, [WHSEC], now=ts).ok
-        assert isinstance(Receiver(signing_secrets=[WHSEC]).receive(body, headers=h, now=ts), CallStarted)
+        assert isinstance(
+            Receiver(signing_secrets=[WHSEC]).receive(body, headers=h, now=ts), CallStarted
+        )
 
 
 def test_exports() -> None:
@@ -312,7 +318,6 @@ def test_exports() -> None:
     ]:
         assert name in ow.__all__
     assert ow.DEFAULT_TOLERANCE_SECONDS == 300
-
 
 
 def test_a_secret_with_a_lone_surrogate_is_refused_not_altered() -> None:

@@ -76,7 +76,7 @@ def test_call_fixture(path: Path) -> None:
     assert len(fixture["applied"]) == len(events)
 
     record = ow.CallRecord(call_id)
-    for i, (event, expected) in enumerate(zip(events, fixture["applied"])):
+    for i, (event, expected) in enumerate(zip(events, fixture["applied"], strict=True)):
         assert ow.dedupe_key(event) == expected["key"], f"delivery {i}"
         applied = record.apply(event)
         assert applied.changed == expected["changed"], f"delivery {i}: {applied!r}"
@@ -100,7 +100,11 @@ def test_call_fixture(path: Path) -> None:
         assert merged(a, b) == record, f"split at {k}"
         assert merged(b, a) == record, f"split at {k}, merged the other way"
         for j in range(k, n + 1):
-            x, y, z = fold(call_id, events[:k]), fold(call_id, events[k:j]), fold(call_id, events[j:])
+            x, y, z = (
+                fold(call_id, events[:k]),
+                fold(call_id, events[k:j]),
+                fold(call_id, events[j:]),
+            )
             assert merged(merged(x, y), z) == merged(x, merged(y, z)) == record
 
 
@@ -114,7 +118,13 @@ def guide(name: str) -> ow.Event:
 def test_attributes_have_the_wire_names_and_types() -> None:
     record = ow.CallRecord("call_abc123")
     assert record.status == "unknown" and record.events_seen == []
-    for name in ["call-started", "call-ended", "transcript-final", "call-analyzed", "call-recording-available"]:
+    for name in [
+        "call-started",
+        "call-ended",
+        "transcript-final",
+        "call-analyzed",
+        "call-recording-available",
+    ]:
         record.apply(guide(name))
     assert record.call_id == "call_abc123"
     assert record.status == "completed"
@@ -133,21 +143,33 @@ def test_attributes_have_the_wire_names_and_types() -> None:
     assert all(isinstance(m, ow.Message) for m in record.transcript)
     assert record.transcript[0].role == "agent"
     assert record.transcript_final is True
-    assert record.events_seen == sorted(record.events_seen) == [
-        "call.analyzed",
-        "call.ended",
-        "call.recording.available",
-        "call.started",
-        "transcript.final",
-    ]
+    assert (
+        record.events_seen
+        == sorted(record.events_seen)
+        == [
+            "call.analyzed",
+            "call.ended",
+            "call.recording.available",
+            "call.started",
+            "transcript.final",
+        ]
+    )
     # Changing what an attribute returned never changes the record.
     record.events_seen.append("x")
     record.transcript.clear()
     record.to_dict()["sources"].clear()
     assert len(record.events_seen) == 5 and len(record.transcript) == 3
     assert set(record.to_dict()["sources"]) == {
-        "agent_id", "to_number", "from_number", "started_at", "duration_seconds", "outcome",
-        "ai_summary", "analysis", "recording_url", "transcript",
+        "agent_id",
+        "to_number",
+        "from_number",
+        "started_at",
+        "duration_seconds",
+        "outcome",
+        "ai_summary",
+        "analysis",
+        "recording_url",
+        "transcript",
     }
     assert repr(record) == (
         "CallRecord(call_id='call_abc123', status='completed', events_seen=['call.analyzed', "
@@ -172,7 +194,9 @@ def test_applied() -> None:
             assert "call_abc123" in why
         case _:
             pytest.fail("Applied does not match")
-    assert again == record.apply(guide("call-failed")) and hash(again) == hash(record.apply(guide("call-failed")))
+    assert again == record.apply(guide("call-failed")) and hash(again) == hash(
+        record.apply(guide("call-failed"))
+    )
     with pytest.raises(TypeError):
         ow.Applied()  # type: ignore[call-arg]
 
@@ -184,19 +208,29 @@ def test_dedupe_key_takes_every_event_class() -> None:
     assert key.startswith("call.transferred:c:") and len(key) == len("call.transferred:c:") + 64
     same = ow.parse_event(b'{"to":{"a":2.0,"b":1},"call_id":"c","event":"call.transferred"}')
     assert ow.dedupe_key(same) == key
-    for name in ["call-started", "call-ended", "call-analyzed", "call-failed", "call-recording-available", "transcript-partial", "transcript-final"]:
+    for name in [
+        "call-started",
+        "call-ended",
+        "call-analyzed",
+        "call-failed",
+        "call-recording-available",
+        "transcript-partial",
+        "transcript-final",
+    ]:
         event = guide(name)
         assert ow.dedupe_key(event).startswith(f"{event.event}:call_abc123:")
     # null and absent are the same content; any other change is not.
-    assert ow.dedupe_key(ow.parse_event(b'{"event":"call.ended","call_id":"c","outcome":null}')) == ow.dedupe_key(
-        ow.parse_event(b'{"event":"call.ended","call_id":"c"}')
-    )
-    assert ow.dedupe_key(ow.parse_event(b'{"event":"call.ended","call_id":"c","outcome":""}')) != ow.dedupe_key(
-        ow.parse_event(b'{"event":"call.ended","call_id":"c"}')
-    )
+    assert ow.dedupe_key(
+        ow.parse_event(b'{"event":"call.ended","call_id":"c","outcome":null}')
+    ) == ow.dedupe_key(ow.parse_event(b'{"event":"call.ended","call_id":"c"}'))
+    assert ow.dedupe_key(
+        ow.parse_event(b'{"event":"call.ended","call_id":"c","outcome":""}')
+    ) != ow.dedupe_key(ow.parse_event(b'{"event":"call.ended","call_id":"c"}'))
 
 
-@pytest.mark.parametrize("bad", [b"{}", "{}", {"event": "call.ended", "call_id": "c"}, None, 3, ow.CallRecord("c")])
+@pytest.mark.parametrize(
+    "bad", [b"{}", "{}", {"event": "call.ended", "call_id": "c"}, None, 3, ow.CallRecord("c")]
+)
 def test_only_events_are_accepted(bad: Any) -> None:
     with pytest.raises(TypeError, match="takes an event returned by parse_event"):
         ow.dedupe_key(bad)
@@ -220,7 +254,11 @@ def test_merge() -> None:
 
 
 def test_from_json_reports_every_issue() -> None:
-    good = json.loads(fold("c", [ow.parse_event(b'{"event":"call.failed","call_id":"c","reason":"busy"}')]).to_json())
+    good = json.loads(
+        fold(
+            "c", [ow.parse_event(b'{"event":"call.failed","call_id":"c","reason":"busy"}')]
+        ).to_json()
+    )
     bad = dict(good, status="completed", failure_reason=7, extra=1)
     with pytest.raises(ow.ValidationError) as err:
         ow.CallRecord.from_json(json.dumps(bad))
@@ -249,7 +287,16 @@ def test_equality() -> None:
 
 
 def test_threads_share_one_record() -> None:
-    events = [guide(n) for n in ["call-started", "call-ended", "transcript-final", "call-analyzed", "transcript-partial"]]
+    events = [
+        guide(n)
+        for n in [
+            "call-started",
+            "call-ended",
+            "transcript-final",
+            "call-analyzed",
+            "transcript-partial",
+        ]
+    ]
     expected = fold("call_abc123", events)
     shared = ow.CallRecord("call_abc123")
 

@@ -10,8 +10,8 @@ import logging
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -228,7 +228,7 @@ def test_retries_stop_at_max_retries(fake: FakeOneInbox) -> None:
     assert len(fake.requests) == 5
     assert fake.sleeps == expected_backoff(3, 4)
     windows = [min(BACKOFF_CAP, BACKOFF_BASE * 2.0**n) for n in range(4)]
-    assert all(0 <= s < w for s, w in zip(fake.sleeps, windows))
+    assert all(0 <= s < w for s, w in zip(fake.sleeps, windows, strict=True))
 
 
 def test_backoff_window_is_capped() -> None:

@@ -43,7 +43,9 @@ def test_nesting_beyond_max_depth() -> None:
 def test_100000_brackets_no_stack_overflow(strict: bool) -> None:
     closed = b"[" * 100_000 + b"]" * 100_000
     assert issues(closed, strict=strict)[0][0] == "too_deep"
-    nested_obj = b'{"event":"call.ended","call_id":"c","x":' + b'{"a":' * 100_000 + b"1" + b"}" * 100_001
+    nested_obj = (
+        b'{"event":"call.ended","call_id":"c","x":' + b'{"a":' * 100_000 + b"1" + b"}" * 100_001
+    )
     assert issues(nested_obj, strict=strict)[0] == ("too_deep", "/x" + "/a" * 63)
     assert issues(b"[" * 100_000, strict=strict) == [("invalid_json", "")]  # never closed
     # a max_depth above the ceiling acts as the ceiling (126): still too_deep, as in Rust
@@ -111,8 +113,24 @@ def test_utf16_and_utf32(encoding: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"\xff", b"\xc3", b"\x80", b"\xc0\xaf", b"\xe0\x80\xaf", b"\xf0\x80\x80\xaf", b"\xf4\x90\x80\x80"],
-    ids=["ff", "truncated", "lone-continuation", "overlong-2", "overlong-3", "overlong-4", "above-10ffff"],
+    [
+        b"\xff",
+        b"\xc3",
+        b"\x80",
+        b"\xc0\xaf",
+        b"\xe0\x80\xaf",
+        b"\xf0\x80\x80\xaf",
+        b"\xf4\x90\x80\x80",
+    ],
+    ids=[
+        "ff",
+        "truncated",
+        "lone-continuation",
+        "overlong-2",
+        "overlong-3",
+        "overlong-4",
+        "above-10ffff",
+    ],
 )
 def test_invalid_and_overlong_utf8(raw: bytes) -> None:
     assert issues(STARTED % raw) == [("invalid_json", "")]
@@ -136,12 +154,18 @@ def test_20_digit_integers_in_duration_seconds() -> None:
     assert isinstance(e, CallEnded) and e.duration_seconds == 12345678901234567890
     e = parse_event(ENDED % b"99999999999999999999")
     assert isinstance(e, CallEnded) and isinstance(e.duration_seconds, (int, float))
-    assert ("invalid_value", "/duration_seconds") in issues(ENDED % b"-12345678901234567890", strict=True)
+    assert ("invalid_value", "/duration_seconds") in issues(
+        ENDED % b"-12345678901234567890", strict=True
+    )
 
 
 def test_10_mb_string_within_the_limit() -> None:
     content = b"a" * 10_000_000
-    body = b'{"event":"transcript.final","call_id":"c","messages":[{"role":"user","content":"' + content + b'"}]}'
+    body = (
+        b'{"event":"transcript.final","call_id":"c","messages":[{"role":"user","content":"'
+        + content
+        + b'"}]}'
+    )
     tracemalloc.start()
     try:
         e = parse_event(body, max_body_bytes=11_000_000)

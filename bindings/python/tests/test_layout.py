@@ -43,4 +43,4 @@ def test_the_exception_tree_is_the_python_module() -> None:
     for name in ("OneInboxError", "ValidationError", "UsageError", "ApiError"):
         assert getattr(ow, name) is getattr(_errors, name)
     assert issubclass(ow.ValidationError, ValueError)
-    assert not any('class OneInboxError' in p.read_text() for p in SRC.glob("*.rs"))
+    assert not any("class OneInboxError" in p.read_text() for p in SRC.glob("*.rs"))

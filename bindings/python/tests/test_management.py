@@ -8,9 +8,9 @@ import math
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -56,7 +56,8 @@ def test_api_repr_never_shows_the_key() -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["oi_sk_SUPER\r\nSECRET", "oi_sk_SUPER\nSECRET", "oi_pk_live_SUPERSECRET", "SUPER SECRET"]
+    "key",
+    ["oi_sk_SUPER\r\nSECRET", "oi_sk_SUPER\nSECRET", "oi_pk_live_SUPERSECRET", "SUPER SECRET"],
 )
 def test_bad_keys_are_usage_errors_without_the_key(key: str) -> None:
     with pytest.raises(UsageError) as e:
@@ -132,7 +133,15 @@ def _nested(n: int) -> dict[str, Any]:
 
 
 def test_variables_round_trip_as_json() -> None:
-    variables = {"name": "Ana", "n": 3, "f": 0.5, "t": True, "none": None, "l": [1, "a"], "u": "é\x00"}
+    variables = {
+        "name": "Ana",
+        "n": 3,
+        "f": 0.5,
+        "t": True,
+        "none": None,
+        "l": [1, "a"],
+        "u": "é\x00",
+    }
     p = api().create_call(
         agent_id="a", to_number="+15551234567", from_number="+15557654321", variables=variables
     )
@@ -406,7 +415,7 @@ def test_loopback_error_and_retry_after(server: tuple[str, list[Seen]]) -> None:
     base, _ = server
     p = Api(KEY, base_url=base + "/v1/limited").list_webhooks()
     assert p.url == base + "/v1/limited/v1/webhooks"
-    status, payload, headers = send(p)
+    status, payload, _headers = send(p)
     assert status == 404
     with pytest.raises(ApiError) as e:
         p.parse_response(status, payload)

@@ -86,7 +86,9 @@ def build(call: str, api: Api, args: dict[str, Any]) -> PreparedRequest:
     if call == "test_webhook":
         return api.test_webhook(wid)
     if call == "list_deliveries":
-        return api.list_deliveries(wid, limit=opt_int(args, "limit"), offset=opt_int(args, "offset"))
+        return api.list_deliveries(
+            wid, limit=opt_int(args, "limit"), offset=opt_int(args, "offset")
+        )
     if call == "create_call":
         return api.create_call(
             agent_id=args.get("agent_id", ""),

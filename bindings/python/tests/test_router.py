@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fixtures import EVENTS
+
 from oneinbox_webhooks import (
     CallAnalyzed,
     CallEnded,
@@ -157,7 +158,10 @@ def test_dispatch_refuses_async_handlers_before_running_any() -> None:
 
     with pytest.raises(
         TypeError,
-        match=r"handler .*analyzed for 'call.analyzed' is async: use `await router.dispatch_async\(event\)`",
+        match=(
+            r"handler .*analyzed for 'call.analyzed' is async: "
+            r"use `await router.dispatch_async\(event\)`"
+        ),
     ):
         router.dispatch(GUIDE["call.analyzed"])
     assert ran == []
@@ -258,7 +262,7 @@ def test_misuse_is_refused_with_a_clear_error() -> None:
     router = Router()
     with pytest.raises(ValueError, match=r"'call.endd' is not a known event name .*on_unknown"):
         router.on("call.endd")  # type: ignore[call-overload]
-    with pytest.raises(ValueError, match="use @router.on_unknown to handle UnknownEvent"):
+    with pytest.raises(ValueError, match=r"use @router\.on_unknown to handle UnknownEvent"):
         router.on(UnknownEvent)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="dict is not an event class"):
         router.on(dict)  # type: ignore[arg-type]
@@ -267,7 +271,7 @@ def test_misuse_is_refused_with_a_clear_error() -> None:
     with pytest.raises(TypeError, match="a handler must be callable, got str"):
         router.on("call.ended")("not a function")  # type: ignore[type-var]
     with pytest.raises(
-        TypeError, match="dispatch takes an event returned by parse_event .*got dict"
+        TypeError, match=r"dispatch takes an event returned by parse_event .*got dict"
     ):
         router.dispatch({"event": "call.ended", "call_id": "c"})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="exhaustive must be a bool"):

@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 from fixtures import body_bytes, fixture_paths, load, options
+from redis_server import RedisServer
+from store_worker import CALL_ID, bodies
+
 from oneinbox_webhooks import CallRecord, Event, dedupe_key, parse_event
 from oneinbox_webhooks.stores import (
     MemoryStore,
@@ -28,8 +31,6 @@ from oneinbox_webhooks.stores import (
     _parse_stored,
     _wire_json,
 )
-from redis_server import RedisServer
-from store_worker import CALL_ID, bodies
 
 EVENTS = [parse_event(body) for body in bodies()]
 OTHER_CALL = parse_event(b'{"event":"call.failed","call_id":"call_other","reason":"busy"}')

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 import store_worker
-from oneinbox_webhooks import CallRecord, dedupe_key, parse_event
-from oneinbox_webhooks.stores import RedisStore, SQLiteStore
 from redis_server import RedisServer
 from store_worker import CALL_ID, bodies
+
+from oneinbox_webhooks import CallRecord, dedupe_key, parse_event
+from oneinbox_webhooks.stores import RedisStore, SQLiteStore
 
 WORKERS = 8
 

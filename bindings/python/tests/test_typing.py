@@ -4,8 +4,9 @@ pytest runs it, so the annotations and the runtime agree."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional, TypeVar, Union
+from typing import Optional, TypeVar, Union
 
 from oneinbox_webhooks import (
     Api,
@@ -79,7 +80,9 @@ def test_describe() -> None:
         b'"duration_seconds":3,"analysis":{"summary":" ok "}}'
     )
     assert describe(parse_event(body)) == "c1 booked 3s ok"
-    final = b'{"event":"transcript.final","call_id":"c","messages":[{"role":"user","content":"hi"}]}'
+    final = (
+        b'{"event":"transcript.final","call_id":"c","messages":[{"role":"user","content":"hi"}]}'
+    )
     assert describe(parse_event(final)) == "user: hi"
     assert describe(parse_event(b'{"event":"call.failed","call_id":"c"}')) == "call.failed c"
     assert describe(parse_event(b'{"event":"x.y","call_id":"c","z":1}')).startswith("unknown x.y c")
@@ -116,7 +119,9 @@ def test_management_types() -> None:
     gone: None = send_fake(api.delete_webhook("wh_1"), 204, b"")
     assert gone is None
     prepared = api.list_deliveries("wh_1", limit=1)
-    page: DeliveryPage = send_fake(prepared, 200, b'{"items":[{"id":"d"}],"total":2,"limit":1,"offset":0}')
+    page: DeliveryPage = send_fake(
+        prepared, 200, b'{"items":[{"id":"d"}],"total":2,"limit":1,"offset":0}'
+    )
     nxt: Optional[PreparedRequest[DeliveryPage]] = prepared.next_page(page)
     assert nxt is not None and page.items[0].id == "d"
     call: Call = send_fake(

@@ -3,8 +3,9 @@ same error class and issue codes here as in Node."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from fixtures import REPO, load
@@ -25,8 +26,8 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 CALLS: dict[str, Callable[[dict[str, Any]], object]] = {
     "parse_event": lambda args: parse_event(ENDED, **args),
-    "parse_response": lambda args: Api("oi_sk_test_key").list_webhooks().parse_response(
-        args["status"], b""
+    "parse_response": lambda args: (
+        Api("oi_sk_test_key").list_webhooks().parse_response(args["status"], b"")
     ),
     "verify_signature": lambda args: verify_signature({}, ENDED, [SECRET], **args),
     "receiver": lambda args: Receiver(**args),

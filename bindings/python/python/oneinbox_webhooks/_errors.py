@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+
 class OneInboxError(Exception):
     """Base class of every error raised by oneinbox_webhooks."""
+
     __module__ = "oneinbox_webhooks"
 
 
@@ -21,6 +23,7 @@ class ValidationError(OneInboxError, ValueError):
     ``issues`` lists every problem found (never just the first), in document order;
     ``str()`` lists them too.
     """
+
     __module__ = "oneinbox_webhooks"
 
     def __init__(self, message: str, issues: Any) -> None:
@@ -33,6 +36,7 @@ class ValidationError(OneInboxError, ValueError):
 
 class UsageError(OneInboxError, ValueError):
     """A caller passed an argument that cannot work; ``issues`` point into the arguments."""
+
     __module__ = "oneinbox_webhooks"
 
     def __init__(self, message: str, issues: Any) -> None:
@@ -45,6 +49,7 @@ class UsageError(OneInboxError, ValueError):
 
 class ApiError(OneInboxError):
     """The OneInbox API answered with an error status."""
+
     __module__ = "oneinbox_webhooks"
 
     def __init__(
@@ -66,6 +71,7 @@ class AuthenticationError(OneInboxError):
     ``verification`` is the ``Verification`` that failed; its ``code`` says why. Neither the
     message nor the verification ever holds a token or a secret.
     """
+
     __module__ = "oneinbox_webhooks"
 
     def __init__(self, verification: Any) -> None:

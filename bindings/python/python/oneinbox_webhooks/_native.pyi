@@ -3,56 +3,58 @@
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Generic, Literal, Optional, Protocol, TypeVar, Union, final
 
+from typing_extensions import TypeAlias
+
 __all__ = [
-    "OneInboxError",
-    "ValidationError",
-    "UsageError",
-    "ApiError",
-    "AuthenticationError",
-    "Issue",
-    "parse_event",
-    "_panic_for_tests",
-    "Applied",
-    "CallRecord",
-    "dedupe_key",
-    "CallStarted",
-    "CallEnded",
-    "CallAnalyzed",
-    "CallFailed",
-    "CallRecordingAvailable",
-    "TranscriptPartial",
-    "TranscriptFinal",
-    "UnknownEvent",
-    "Message",
+    "CALL_SEQUENCE",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TOLERANCE_SECONDS",
     "Analysis",
     "Api",
-    "PreparedRequest",
-    "Webhook",
-    "Secret",
+    "ApiError",
+    "Applied",
+    "AuthenticationError",
+    "Call",
+    "CallAnalyzed",
+    "CallEnded",
+    "CallFailed",
+    "CallRecord",
+    "CallRecordingAvailable",
+    "CallStarted",
     "Delivery",
     "DeliveryPage",
-    "Call",
-    "retry_after",
-    "DEFAULT_BASE_URL",
-    "Verification",
+    "Issue",
+    "Message",
+    "OneInboxError",
+    "PreparedRequest",
     "Receiver",
-    "add_url_token",
-    "redact_url_token",
-    "verify_url_token",
-    "verify_signature",
-    "sign",
+    "Secret",
+    "TranscriptFinal",
+    "TranscriptPartial",
+    "UnknownEvent",
+    "UsageError",
+    "ValidationError",
+    "Verification",
+    "Webhook",
+    "__version__",
+    "_panic_for_tests",
     "_verification",
-    "DEFAULT_TOLERANCE_SECONDS",
-    "CALL_SEQUENCE",
-    "make_event",
+    "add_url_token",
+    "dedupe_key",
     "make_call",
     "make_delivery",
-    "__version__",
+    "make_event",
+    "parse_event",
+    "redact_url_token",
+    "retry_after",
+    "sign",
+    "verify_signature",
+    "verify_url_token",
 ]
 
 __version__: str
 
-_IssueCode = Literal[
+_IssueCode: TypeAlias = Literal[
     "invalid_json",
     "not_an_object",
     "missing_field",
@@ -65,7 +67,7 @@ _IssueCode = Literal[
     "too_deep",
 ]
 
-_Body = Union[bytes, bytearray, memoryview, str]
+_Body: TypeAlias = Union[bytes, bytearray, memoryview, str]
 
 class OneInboxError(Exception):
     """Base class of every error raised by oneinbox_webhooks."""
@@ -105,7 +107,6 @@ class Issue:
     def message(self) -> str: ...
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
-    def __repr__(self) -> str: ...
 
 @final
 class Message:
@@ -283,13 +284,12 @@ def parse_event(
     TranscriptFinal,
     UnknownEvent,
 ]: ...
-
 def _panic_for_tests() -> None:
     """Panics inside the binding's guard; raises ``OneInboxError`` (for the tests)."""
 
 # ---- call records -------------------------------------------------------------------------
 
-_Event = Union[
+_Event: TypeAlias = Union[
     CallStarted,
     CallEnded,
     CallAnalyzed,
@@ -300,7 +300,7 @@ _Event = Union[
     UnknownEvent,
 ]
 
-_CallStatus = Literal["in_progress", "completed", "failed", "unknown"]
+_CallStatus: TypeAlias = Literal["in_progress", "completed", "failed", "unknown"]
 
 def dedupe_key(event: _Event) -> str:
     """``"<event name>:<call_id>:<sha256 hex>"`` over the event's RFC 8785 canonical JSON."""
@@ -316,7 +316,6 @@ class Applied:
     def ignored(self) -> str | None: ...
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
-    def __repr__(self) -> str: ...
 
 @final
 class CallRecord:
@@ -360,7 +359,6 @@ class CallRecord:
     @property
     def events_seen(self) -> list[str]: ...
     def __eq__(self, other: object, /) -> bool: ...
-    def __repr__(self) -> str: ...
 
 # ---- management -------------------------------------------------------------------------
 
@@ -574,14 +572,14 @@ DEFAULT_TOLERANCE_SECONDS: int
 class _ItemsHeaders(Protocol):
     def items(self) -> Iterable[tuple[Union[str, bytes], Union[str, bytes]]]: ...
 
-_Headers = Union[
+_Headers: TypeAlias = Union[
     Mapping[str, str],
     _ItemsHeaders,
     Iterable[tuple[Union[str, bytes], Union[str, bytes]]],
 ]
-_Secrets = Iterable[Union[str, Secret]]
+_Secrets: TypeAlias = Iterable[Union[str, Secret]]
 
-_VerificationCode = Literal[
+_VerificationCode: TypeAlias = Literal[
     "ok",
     "missing_token",
     "token_mismatch",
@@ -643,6 +641,7 @@ def retry_after(headers: _Headers, *, now: Optional[float] = None) -> Optional[f
 def add_url_token(url: str, token: str) -> str: ...
 def redact_url_token(text: str) -> str:
     """``text`` with every ``token=`` query value replaced by ``[redacted]`` (for logs)."""
+
 def verify_url_token(request_url_or_query: str, secrets: _Secrets) -> Verification: ...
 def verify_signature(
     headers: _Headers,
