@@ -11,7 +11,7 @@ demo: build-python build-node
     .venv/bin/python examples/demo.py
 
 # everything CI runs
-test: fmt-check clippy check-deps lint-python lint-workflows test-rust test-python test-node fuzz-smoke test-dist demo
+test: fmt-check clippy check-deps lint-python lint-js lint-workflows test-rust test-python test-node fuzz-smoke test-dist demo
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
@@ -111,6 +111,11 @@ bench-python ABI="": venv
 lint-python: venv
     .venv/bin/ruff check bindings/python examples
     .venv/bin/ruff format --check bindings/python examples
+
+# JavaScript and TypeScript style: biome's recommended lint rules and formatting over the hand-written JS/TS and examples (bindings/node/biome.json)
+lint-js:
+    test -d bindings/node/node_modules || just setup-node
+    cd bindings/node && npx biome check . ../../examples
 
 # check formatting without changing files
 fmt-check:

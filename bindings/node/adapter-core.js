@@ -113,7 +113,9 @@ function createCore(options, where, known) {
   }
   const { receiver, router, store } = options
   if (receiver === null || typeof receiver !== 'object' || typeof receiver.receive !== 'function') {
-    throw new TypeError(`${where}: receiver must be a Receiver (new Receiver({ urlTokens, signingSecrets })), got ${describeType(receiver)}`)
+    throw new TypeError(
+      `${where}: receiver must be a Receiver (new Receiver({ urlTokens, signingSecrets })), got ${describeType(receiver)}`,
+    )
   }
   if (router === null || typeof router !== 'object' || typeof router.dispatch !== 'function') {
     throw new TypeError(`${where}: router must be a Router (new Router().on(...)), got ${describeType(router)}`)
@@ -126,7 +128,9 @@ function createCore(options, where, known) {
   if (options.ackTimeoutMs !== undefined) {
     ackTimeoutMs = options.ackTimeoutMs === null ? Infinity : options.ackTimeoutMs
     if (typeof ackTimeoutMs !== 'number' || Number.isNaN(ackTimeoutMs) || ackTimeoutMs < 0) {
-      throw new TypeError(`${where}: ackTimeoutMs must be a number of milliseconds >= 0 (or null), got ${describeType(ackTimeoutMs)} ${String(ackTimeoutMs)}`)
+      throw new TypeError(
+        `${where}: ackTimeoutMs must be a number of milliseconds >= 0 (or null), got ${describeType(ackTimeoutMs)} ${String(ackTimeoutMs)}`,
+      )
     }
   }
   const logger = checkLogger(options.logger === undefined ? console : options.logger, where)
@@ -202,7 +206,9 @@ class Core {
         return this.serverError(`oneinbox-webhooks: store.record failed for ${what}; answered 500 so that OneInbox retries`, err)
       }
       if (recorded === null || typeof recorded !== 'object' || typeof recorded.new !== 'boolean') {
-        return this.serverError(`oneinbox-webhooks: store.record returned ${describeType(recorded)}, not { new, record }, for ${what}; answered 500`)
+        return this.serverError(
+          `oneinbox-webhooks: store.record returned ${describeType(recorded)}, not { new, record }, for ${what}; answered 500`,
+        )
       }
       if (!recorded.new) return NO_CONTENT
     }
@@ -232,7 +238,10 @@ class Core {
       clearTimeout(timer)
     }
     running.catch((err) => {
-      this.log(`oneinbox-webhooks: a handler of ${what} failed after the delivery was answered 202 (after ackTimeoutMs ${this.ackTimeoutMs}); OneInbox will not retry it`, err)
+      this.log(
+        `oneinbox-webhooks: a handler of ${what} failed after the delivery was answered 202 (after ackTimeoutMs ${this.ackTimeoutMs}); OneInbox will not retry it`,
+        err,
+      )
     })
     return ACCEPTED
   }

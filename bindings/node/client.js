@@ -34,7 +34,17 @@ function describeType(v) {
 
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-module.exports = function clientModule({ Api, ApiError, OneInboxError, PreparedRequest, retryAfter, redactUrlToken, argumentObject, throwIfIssues, hostLimit }) {
+module.exports = function clientModule({
+  Api,
+  ApiError,
+  OneInboxError,
+  PreparedRequest,
+  retryAfter,
+  redactUrlToken,
+  argumentObject,
+  throwIfIssues,
+  hostLimit,
+}) {
   /**
    * A request that got no usable answer: the connection failed or was lost, or it timed out.
    * `.cause` is the error `fetch` gave. `.retryable` says whether sending the same request again
@@ -278,7 +288,14 @@ module.exports = function clientModule({ Api, ApiError, OneInboxError, PreparedR
       let message = `${prepared.method} ${url} got no answer (${what}; ${tries})`
       const note = AMBIGUITY[prepared.retry]
       if (note !== undefined) message += `: ${note}`
-      return new TransportError(message, { method: prepared.method, url, retry: prepared.retry, attempts, timedOut, cause: safeCause(err, key) })
+      return new TransportError(message, {
+        method: prepared.method,
+        url,
+        retry: prepared.retry,
+        attempts,
+        timedOut,
+        cause: safeCause(err, key),
+      })
     }
 
     toJSON() {

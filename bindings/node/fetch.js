@@ -45,7 +45,11 @@ function webhookHandler(options) {
       const early = core.precheck(request.method, headers.get('content-type') ?? undefined, headers.get('content-length') ?? undefined)
       if (early !== null) return toResponse(early)
       if (request.bodyUsed) {
-        return toResponse(core.serverError('oneinbox-webhooks: the webhook body was already read (request.json() or request.text() ran first), so it cannot be authenticated; answered 500. Fix: pass the Request to the handler before anything reads its body'))
+        return toResponse(
+          core.serverError(
+            'oneinbox-webhooks: the webhook body was already read (request.json() or request.text() ran first), so it cannot be authenticated; answered 500. Fix: pass the Request to the handler before anything reads its body',
+          ),
+        )
       }
       let body
       try {

@@ -394,7 +394,7 @@ export class Api {
 export type HeadersLike =
   | { readonly [name: string]: string | readonly string[] | undefined }
   | Headers
-  | Iterable<readonly [string, string]> & { get(name: string): unknown }
+  | (Iterable<readonly [string, string]> & { get(name: string): unknown })
   | ReadonlyArray<readonly [string, string]>
 
 /** Seconds to wait from a `Retry-After` header (seconds or HTTP date), or `null`. `now`: Unix seconds. */
@@ -439,7 +439,12 @@ export interface VerifyOptions {
  * re-serialized object). Throws {@link UsageError} only for misuse (no secret, a secret that is
  * not `whsec_` base64).
  */
-export function verifySignature(headers: HeadersLike, body: Buffer | Uint8Array | string, secrets: Secrets, options?: VerifyOptions): Verification
+export function verifySignature(
+  headers: HeadersLike,
+  body: Buffer | Uint8Array | string,
+  secrets: Secrets,
+  options?: VerifyOptions,
+): Verification
 
 /** The `webhook-signature` header value (`v1,<base64>`) for a message: for your own tests. */
 export function sign(secret: string | Secret, msgId: string, timestamp: number | Date, body: Buffer | Uint8Array | string): string

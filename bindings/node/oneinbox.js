@@ -146,15 +146,12 @@ function limit(options, key, fallback, issues) {
 }
 
 const EXPRESS_HINT =
-  "pass the raw request body (a Buffer, Uint8Array or string), not a parsed object: " +
+  'pass the raw request body (a Buffer, Uint8Array or string), not a parsed object: ' +
   "for example `express.raw({ type: 'application/json' })` instead of `express.json()`"
 
 // `String.prototype.isWellFormed` is Node >= 20; the regular expression is the fallback for 18.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-const isWellFormed =
-  typeof String.prototype.isWellFormed === 'function'
-    ? (s) => s.isWellFormed()
-    : (s) => !LONE_SURROGATE.test(s)
+const isWellFormed = typeof String.prototype.isWellFormed === 'function' ? (s) => s.isWellFormed() : (s) => !LONE_SURROGATE.test(s)
 
 function describeType(v) {
   if (v === null) return 'null'
@@ -215,9 +212,7 @@ function rawBody(body, fn) {
 // Builds the event from bytes the core has already validated.
 function buildEvent(bytes, text) {
   if (text === undefined) {
-    text = Buffer.isBuffer(bytes)
-      ? bytes.toString('utf8')
-      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+    text = Buffer.isBuffer(bytes) ? bytes.toString('utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
   }
   return JSON.parse(text)
 }
@@ -232,10 +227,7 @@ function parseEvent(body, options) {
   let issues
   try {
     // The hand-registered callback (src/fast.rs): no options, no option arguments to read.
-    issues =
-      options === undefined
-        ? native.validateEventFast(bytes)
-        : native.validateEventFast(bytes, strict, maxBodyBytes, maxDepth)
+    issues = options === undefined ? native.validateEventFast(bytes) : native.validateEventFast(bytes, strict, maxBodyBytes, maxDepth)
   } catch (err) {
     rethrow(err)
   }
@@ -284,7 +276,11 @@ function argumentObject(value, what, known, issues, { optional = false } = {}) {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       issues.push(
-        usageIssue('unknown_field', `/${pointerToken(key)}`, `${what} has no member ${JSON.stringify(key.slice(0, 40))}; expected one of ${known.join(', ')}`),
+        usageIssue(
+          'unknown_field',
+          `/${pointerToken(key)}`,
+          `${what} has no member ${JSON.stringify(key.slice(0, 40))}; expected one of ${known.join(', ')}`,
+        ),
       )
     }
   }
@@ -358,7 +354,13 @@ function checkJsonObject(value, name, path, issues) {
     }
     const isArray = Array.isArray(v)
     if (!isArray && !isPlainObject(v)) {
-      issues.push(usageIssue('wrong_type', at, `expected a JSON value (object, array, string, finite number, boolean or null), found ${describeType(v)}`))
+      issues.push(
+        usageIssue(
+          'wrong_type',
+          at,
+          `expected a JSON value (object, array, string, finite number, boolean or null), found ${describeType(v)}`,
+        ),
+      )
       continue
     }
     if (depth > MAX_JSON_DEPTH) {
@@ -371,7 +373,8 @@ function checkJsonObject(value, name, path, issues) {
       const keys = Object.keys(v)
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]
-        if (!isWellFormed(key)) issues.push(usageIssue('invalid_value', at, 'a member name holds a lone UTF-16 surrogate, which is not text'))
+        if (!isWellFormed(key))
+          issues.push(usageIssue('invalid_value', at, 'a member name holds a lone UTF-16 surrogate, which is not text'))
         stack.push([v[key], `${at}/${pointerToken(key)}`, depth + 1])
       }
     }
@@ -581,12 +584,18 @@ class Api {
     const url = stringArg(a.url, 'url', '/url', issues)
     const events = stringListArg(a.events, 'events', '/events', issues)
     throwIfIssues(issues)
-    return prepared(callNative(() => this.#native.createWebhook(name, url, events)), 'webhook')
+    return prepared(
+      callNative(() => this.#native.createWebhook(name, url, events)),
+      'webhook',
+    )
   }
 
   /** `GET /v1/webhooks`: the result is an array of `Webhook`. */
   listWebhooks() {
-    return prepared(callNative(() => this.#native.listWebhooks()), 'webhooks')
+    return prepared(
+      callNative(() => this.#native.listWebhooks()),
+      'webhooks',
+    )
   }
 
   /** `PATCH /v1/webhooks/{id}`: `{ name?, url?, events?, status? }`, at least one. */
@@ -599,7 +608,10 @@ class Api {
     const events = stringListArg(a.events, 'events', '/events', issues, { optional: true })
     const status = stringArg(a.status, 'status', '/status', issues, { optional: true })
     throwIfIssues(issues)
-    return prepared(callNative(() => this.#native.updateWebhook(id, name, url, events, status)), 'webhook')
+    return prepared(
+      callNative(() => this.#native.updateWebhook(id, name, url, events, status)),
+      'webhook',
+    )
   }
 
   /** `DELETE /v1/webhooks/{id}`: the result is `undefined`. */
@@ -607,7 +619,10 @@ class Api {
     const issues = []
     const id = stringArg(webhookId, 'webhookId', '/webhook_id', issues)
     throwIfIssues(issues)
-    return prepared(callNative(() => this.#native.deleteWebhook(id)), 'nothing')
+    return prepared(
+      callNative(() => this.#native.deleteWebhook(id)),
+      'nothing',
+    )
   }
 
   /** `POST /v1/webhooks/{id}/test`: the result is `undefined`. */
@@ -615,7 +630,10 @@ class Api {
     const issues = []
     const id = stringArg(webhookId, 'webhookId', '/webhook_id', issues)
     throwIfIssues(issues)
-    return prepared(callNative(() => this.#native.testWebhook(id)), 'nothing')
+    return prepared(
+      callNative(() => this.#native.testWebhook(id)),
+      'nothing',
+    )
   }
 
   /** `GET /v1/webhooks/{id}/deliveries`: `{ limit?, offset? }`; the result is a `DeliveryPage`. */
@@ -626,7 +644,10 @@ class Api {
     const limitArg = integerArg(a.limit, 'limit', '/limit', issues)
     const offset = integerArg(a.offset, 'offset', '/offset', issues)
     throwIfIssues(issues)
-    return prepared(callNative(() => this.#native.listDeliveries(id, limitArg, offset)), 'deliveries')
+    return prepared(
+      callNative(() => this.#native.listDeliveries(id, limitArg, offset)),
+      'deliveries',
+    )
   }
 
   /**
@@ -644,7 +665,10 @@ class Api {
     const variables = checkJsonObject(a.variables, 'variables', '/variables', issues)
     const metadata = checkJsonObject(a.metadata, 'metadata', '/metadata', issues)
     throwIfIssues(issues)
-    return prepared(callNative(() => this.#native.createCall(agentId, to, from, webhookUrl, variables, metadata)), 'call')
+    return prepared(
+      callNative(() => this.#native.createCall(agentId, to, from, webhookUrl, variables, metadata)),
+      'call',
+    )
   }
 
   toJSON() {
@@ -673,12 +697,15 @@ function headerArrays(headers, fn) {
       values.push(value)
     } else if (Array.isArray(value)) {
       for (const item of value) {
-        if (typeof item !== 'string') throw new TypeError(`${fn}: header ${JSON.stringify(name.slice(0, 40))} has a non-string value (${describeType(item)})`)
+        if (typeof item !== 'string')
+          throw new TypeError(`${fn}: header ${JSON.stringify(name.slice(0, 40))} has a non-string value (${describeType(item)})`)
         names.push(name)
         values.push(item)
       }
     } else {
-      throw new TypeError(`${fn}: header ${JSON.stringify(name.slice(0, 40))} must be a string or an array of strings, got ${describeType(value)}`)
+      throw new TypeError(
+        `${fn}: header ${JSON.stringify(name.slice(0, 40))} must be a string or an array of strings, got ${describeType(value)}`,
+      )
     }
   }
   if (headers === undefined || headers === null) return [names, values]
@@ -723,7 +750,6 @@ function retryAfter(headers, options) {
 
 // ---------------------------------------------------------------------------------------------
 // Authentication
-
 
 // Secrets: one string or `Secret`, or an array of them. Never quoted in any message.
 function secretList(value, name) {

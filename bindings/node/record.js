@@ -134,21 +134,51 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       return this.#view[name]
     }
 
-    get call_id() { return this.#get('call_id') }
-    get status() { return this.#get('status') }
-    get agent_id() { return this.#get('agent_id') }
-    get to_number() { return this.#get('to_number') }
-    get from_number() { return this.#get('from_number') }
-    get started_at() { return this.#get('started_at') }
-    get duration_seconds() { return this.#get('duration_seconds') }
-    get outcome() { return this.#get('outcome') }
-    get ai_summary() { return this.#get('ai_summary') }
-    get analysis() { return this.#get('analysis') }
-    get failure_reason() { return this.#get('failure_reason') }
-    get recording_url() { return this.#get('recording_url') }
-    get transcript() { return this.#get('transcript') }
-    get transcript_final() { return this.#get('transcript_final') }
-    get events_seen() { return this.#get('events_seen') }
+    get call_id() {
+      return this.#get('call_id')
+    }
+    get status() {
+      return this.#get('status')
+    }
+    get agent_id() {
+      return this.#get('agent_id')
+    }
+    get to_number() {
+      return this.#get('to_number')
+    }
+    get from_number() {
+      return this.#get('from_number')
+    }
+    get started_at() {
+      return this.#get('started_at')
+    }
+    get duration_seconds() {
+      return this.#get('duration_seconds')
+    }
+    get outcome() {
+      return this.#get('outcome')
+    }
+    get ai_summary() {
+      return this.#get('ai_summary')
+    }
+    get analysis() {
+      return this.#get('analysis')
+    }
+    get failure_reason() {
+      return this.#get('failure_reason')
+    }
+    get recording_url() {
+      return this.#get('recording_url')
+    }
+    get transcript() {
+      return this.#get('transcript')
+    }
+    get transcript_final() {
+      return this.#get('transcript_final')
+    }
+    get events_seen() {
+      return this.#get('events_seen')
+    }
 
     [inspect.custom](depth, options, inspectFn) {
       const shown = { call_id: this.call_id, status: this.status, events_seen: this.events_seen }

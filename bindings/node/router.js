@@ -36,7 +36,7 @@ module.exports = function defineRouter({ OneInboxError, UsageError }) {
       const list = Object.freeze([...missing])
       super(
         `no handler for ${list.length} known event${list.length === 1 ? '' : 's'}: ${list.join(', ')} ` +
-          "(register one with router.on(name, handler))",
+          '(register one with router.on(name, handler))',
       )
       this.code = 'ERR_ONEINBOX_MISSING_HANDLERS'
       this.missing = list

@@ -483,7 +483,8 @@ class FakeOneInbox {
   constructor(options) {
     const opts = optionsArg(options, 'new FakeOneInbox(options)', ['apiKey'])
     const apiKey = opts.apiKey ?? DEFAULT_API_KEY
-    if (typeof apiKey !== 'string' || apiKey === '') throw new TypeError(`new FakeOneInbox: options.apiKey must be a non-empty string, got ${describeType(apiKey)}`)
+    if (typeof apiKey !== 'string' || apiKey === '')
+      throw new TypeError(`new FakeOneInbox: options.apiKey must be a non-empty string, got ${describeType(apiKey)}`)
     this.#apiKey = apiKey
     /**
      * A fetch-compatible function answering from this fake, without a socket (any host; the
@@ -537,7 +538,8 @@ class FakeOneInbox {
   addDelivery(webhookId, fields) {
     const history = this.#deliveries.get(webhookId)
     if (history === undefined) throw new RangeError(`FakeOneInbox: no webhook ${JSON.stringify(String(webhookId))}`)
-    if (fields !== undefined && !isPlainObject(fields)) throw new TypeError(`addDelivery: fields must be a plain object, got ${describeType(fields)}`)
+    if (fields !== undefined && !isPlainObject(fields))
+      throw new TypeError(`addDelivery: fields must be a plain object, got ${describeType(fields)}`)
     const record = { ...newDelivery(webhookId, 'call.ended'), ...fields }
     history.unshift(record)
     return structuredClone(record)
@@ -554,7 +556,9 @@ class FakeOneInbox {
     const opts = optionsArg(options, 'failNext(status, options)', ['times', 'retryAfter', 'body', 'processed'])
     if (typeof status !== 'number') throw new TypeError(`failNext: status must be a number, got ${describeType(status)}`)
     if (!Number.isInteger(status) || status < 200 || status > 599) {
-      throw new UsageError([{ code: 'invalid_value', path: '/status', message: `\`status\` must be an HTTP status from 200 to 599, found ${status}` }])
+      throw new UsageError([
+        { code: 'invalid_value', path: '/status', message: `\`status\` must be an HTTP status from 200 to 599, found ${status}` },
+      ])
     }
     const times = timesArg(opts.times)
     let raw
@@ -696,7 +700,12 @@ class FakeOneInbox {
       url = input.url
       method = init?.method ?? input.method
       headers = init?.headers ?? input.headers
-      body = init?.body !== undefined ? await bodyBytes(init.body) : method === 'GET' || method === 'HEAD' ? null : Buffer.from(await input.arrayBuffer())
+      body =
+        init?.body !== undefined
+          ? await bodyBytes(init.body)
+          : method === 'GET' || method === 'HEAD'
+            ? null
+            : Buffer.from(await input.arrayBuffer())
       signal ??= input.signal
     } else {
       url = input instanceof URL ? input.href : String(input)
@@ -821,7 +830,9 @@ class FakeOneInbox {
       const text = params.get(name).trim()
       if (/^[+-]?\d+$/.test(text)) numbers[name] = Number(text)
       else {
-        details.push(item(['query', name], 'int_parsing', 'Input should be a valid integer, unable to parse string as an integer', params.get(name)))
+        details.push(
+          item(['query', name], 'int_parsing', 'Input should be a valid integer, unable to parse string as an integer', params.get(name)),
+        )
       }
     }
     if (details.length === 0) {
@@ -906,7 +917,9 @@ function timesArg(times) {
   if (times === undefined) return 1
   if (typeof times !== 'number') throw new TypeError(`options.times must be a number, got ${describeType(times)}`)
   if (!Number.isInteger(times) || times < 1) {
-    throw new UsageError([{ code: 'invalid_value', path: '/times', message: `\`times\` must be a whole number of 1 or more, found ${times}` }])
+    throw new UsageError([
+      { code: 'invalid_value', path: '/times', message: `\`times\` must be a whole number of 1 or more, found ${times}` },
+    ])
   }
   return times
 }

@@ -91,7 +91,12 @@ const ROWS = [
     async run(target) {
       const { router, seen } = countingRouter()
       await withEndpoint(target, { receiver: receiver(), router }, async (endpoint) => {
-        for (const type of ['application/json; charset=utf-8', 'Application/JSON', 'application/vnd.oneinbox+json', 'application/cloudevents+json; charset=UTF-8']) {
+        for (const type of [
+          'application/json; charset=utf-8',
+          'Application/JSON',
+          'application/vnd.oneinbox+json',
+          'application/cloudevents+json; charset=UTF-8',
+        ]) {
           const d = delivery(event('call.started', { call_id: `call_${seen.length}` }))
           const res = await endpoint.send(d.path, post(d, withHeader(d.headers, 'content-type', type)))
           assert.equal(res.status, 204, type)
@@ -119,7 +124,10 @@ const ROWS = [
         // Two copies of one delivery at once: both acknowledged, handled once.
         const twice = delivery(event('call.recording.available'))
         const answers = await Promise.all([endpoint.send(...sendArgs(twice)), endpoint.send(...sendArgs(twice))])
-        assert.deepEqual(answers.map((r) => r.status), [204, 204])
+        assert.deepEqual(
+          answers.map((r) => r.status),
+          [204, 204],
+        )
         assert.equal(seen.length, 3)
         const record = await store.get('call_abc123')
         assert.deepEqual([...record.events_seen], ['call.analyzed', 'call.ended', 'call.recording.available'])
@@ -249,7 +257,14 @@ const ROWS = [
     async run(target) {
       const { router, seen } = countingRouter()
       await withEndpoint(target, { receiver: receiver(), router }, async (endpoint) => {
-        for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonp', 'text/json', 'application/+json', undefined]) {
+        for (const type of [
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/jsonp',
+          'text/json',
+          'application/+json',
+          undefined,
+        ]) {
           const d = delivery(event('call.ended'))
           const res = await endpoint.send(d.path, post(d, withHeader(d.headers, 'content-type', type)))
           assert.equal(res.status, 415, String(type))
@@ -621,7 +636,9 @@ describe('fetch handler: Request specifics', () => {
         cancelled = true
       },
     })
-    const res = await handler(new Request(new URL(d.path, 'https://example.test'), { method: 'POST', headers: d.headers, body, duplex: 'half' }))
+    const res = await handler(
+      new Request(new URL(d.path, 'https://example.test'), { method: 'POST', headers: d.headers, body, duplex: 'half' }),
+    )
     assert.equal(res.status, 413)
     assert.ok(pulled <= SMALL_LIMIT + 4 * 256, `pulled ${pulled} bytes`)
     await new Promise((r) => setImmediate(r))

@@ -57,7 +57,10 @@ test('a parsed object instead of the raw body is a TypeError naming express.raw'
   for (const wrong of [JSON.parse(ENDED), null, undefined, 42, [1], new ArrayBuffer(4)]) {
     assert.throws(
       () => parseEvent(wrong),
-      (err) => err instanceof TypeError && /raw request body/.test(err.message) && /express\.raw\(\{ type: 'application\/json' \}\)/.test(err.message),
+      (err) =>
+        err instanceof TypeError &&
+        /raw request body/.test(err.message) &&
+        /express\.raw\(\{ type: 'application\/json' \}\)/.test(err.message),
     )
   }
 })
@@ -66,9 +69,24 @@ test('options are checked: wrong types are TypeErrors, numbers that break the co
   assert.throws(() => parseEvent(ENDED, { strict: 'yes' }), TypeError)
   assert.throws(() => parseEvent(ENDED, { maxDepth: '3' }), TypeError)
   assert.throws(() => parseEvent(ENDED, 'strict'), TypeError)
-  assert.throws(() => parseEvent(ENDED, { maxBodyBytes: -1 }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/maxBodyBytes')
-  assert.throws(() => parseEvent(ENDED, { maxDepth: 1.5 }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/maxDepth')
-  assert.throws(() => parseEvent(ENDED, { maxDepth: NaN }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/maxDepth')
+  assert.throws(
+    () => parseEvent(ENDED, { maxBodyBytes: -1 }),
+    (err) =>
+      err instanceof UsageError &&
+      err.issues.length === 1 &&
+      err.issues[0].code === 'invalid_value' &&
+      err.issues[0].path === '/maxBodyBytes',
+  )
+  assert.throws(
+    () => parseEvent(ENDED, { maxDepth: 1.5 }),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/maxDepth',
+  )
+  assert.throws(
+    () => parseEvent(ENDED, { maxDepth: NaN }),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/maxDepth',
+  )
   assert.equal(parseEvent(ENDED, { maxDepth: Infinity, maxBodyBytes: Infinity }).event, 'call.ended')
   assert.equal(parseEvent(ENDED, {}).event, 'call.ended')
   assert.equal(parseEvent(ENDED, { maxBodyBytes: Number.MAX_SAFE_INTEGER }).event, 'call.ended')

@@ -65,7 +65,10 @@ function run(f) {
   assert.deepEqual(got, f.expect)
 }
 
-const files = fs.readdirSync(fixtureDir).filter((f) => f.endsWith('.json')).sort()
+const files = fs
+  .readdirSync(fixtureDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
 
 test('the auth fixture folder holds the shared fixtures', () => {
   assert.ok(files.length >= 30, `only ${files.length} auth fixtures`)
@@ -114,8 +117,16 @@ test('sign and verifySignature round trip; every header form gives the same verd
     { 'webhook-id': 'msg_1', 'webhook-timestamp': String(TS), 'webhook-signature': sig },
     { 'Webhook-Id': ['msg_1'], 'WEBHOOK-TIMESTAMP': String(TS), 'webhook-signature': [sig], 'x-other': undefined },
     new Headers({ 'webhook-id': 'msg_1', 'webhook-timestamp': String(TS), 'webhook-signature': sig }),
-    [['webhook-id', 'msg_1'], ['webhook-timestamp', String(TS)], ['webhook-signature', sig]],
-    new Map([['webhook-id', 'msg_1'], ['webhook-timestamp', String(TS)], ['webhook-signature', sig]]),
+    [
+      ['webhook-id', 'msg_1'],
+      ['webhook-timestamp', String(TS)],
+      ['webhook-signature', sig],
+    ],
+    new Map([
+      ['webhook-id', 'msg_1'],
+      ['webhook-timestamp', String(TS)],
+      ['webhook-signature', sig],
+    ]),
   ]
   for (const headers of forms) {
     assert.deepEqual(verifySignature(headers, BODY, [SECRET], { now: TS }), { ok: true, code: 'ok', matchedSecret: 0 })
@@ -137,14 +148,32 @@ test('sign and verifySignature round trip; every header form gives the same verd
 test('wrong argument types are TypeErrors, misuse is UsageError', () => {
   assert.throws(() => verifySignature({ a: 1 }, BODY, SECRET), TypeError)
   assert.throws(() => verifySignature('x', BODY, SECRET), TypeError)
-  assert.throws(() => verifySignature({}, JSON.parse(BODY), SECRET), (err) => err instanceof TypeError && /express\.raw/.test(err.message))
+  assert.throws(
+    () => verifySignature({}, JSON.parse(BODY), SECRET),
+    (err) => err instanceof TypeError && /express\.raw/.test(err.message),
+  )
   assert.throws(() => verifySignature({}, BODY, [42]), TypeError)
-  assert.throws(() => verifySignature({}, BODY, SECRET, { now: 1.5 }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/now')
-  assert.throws(() => verifySignature({}, BODY, SECRET, { now: new Date(NaN) }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/now')
+  assert.throws(
+    () => verifySignature({}, BODY, SECRET, { now: 1.5 }),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/now',
+  )
+  assert.throws(
+    () => verifySignature({}, BODY, SECRET, { now: new Date(NaN) }),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/now',
+  )
   assert.throws(() => verifySignature({}, BODY, SECRET, { now: '1' }), TypeError)
-  assert.throws(() => verifySignature({}, BODY, SECRET, { tolerance: -1 }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/tolerance')
+  assert.throws(
+    () => verifySignature({}, BODY, SECRET, { tolerance: -1 }),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/tolerance',
+  )
   assert.throws(() => verifySignature({}, BODY, SECRET, { tolrance: 5 }), UsageError)
-  assert.throws(() => verifySignature({}, BODY, []), (err) => err instanceof UsageError && err.issues[0].path === '/secrets')
+  assert.throws(
+    () => verifySignature({}, BODY, []),
+    (err) => err instanceof UsageError && err.issues[0].path === '/secrets',
+  )
   assert.throws(() => sign(SECRET, '', TS, BODY), UsageError)
   assert.throws(() => sign(SECRET, 'm', undefined, BODY), TypeError)
   assert.throws(() => addUrlToken('/relative', 't'), UsageError)
@@ -180,8 +209,14 @@ test('Receiver: authenticates, then parses; AuthenticationError carries the veri
   assert.equal(caught.code, 'ERR_ONEINBOX_AUTHENTICATION')
   assert.equal(caught.name, 'AuthenticationError')
   assert.deepEqual(caught.verification, { ok: false, code: 'token_mismatch', matchedSecret: null })
-  assert.throws(() => receiver.receive(BODY, { headers, now: TS }), (err) => err.verification.code === 'missing_token')
-  assert.throws(() => receiver.receive(BODY, { headers, url: `/h?token=${token}` }), (err) => err.verification.code === 'timestamp_too_old')
+  assert.throws(
+    () => receiver.receive(BODY, { headers, now: TS }),
+    (err) => err.verification.code === 'missing_token',
+  )
+  assert.throws(
+    () => receiver.receive(BODY, { headers, url: `/h?token=${token}` }),
+    (err) => err.verification.code === 'timestamp_too_old',
+  )
   // Authenticated but not an event: ValidationError.
   const bad = '{"event":"call.started"}'
   const badHeaders = { ...headers, 'webhook-signature': sign(SECRET, 'msg_1', TS, bad) }
@@ -194,12 +229,29 @@ test('Receiver: authenticates, then parses; AuthenticationError carries the veri
 })
 
 test('Receiver refuses misspelt options and empty or undecodable secrets', () => {
-  assert.throws(() => new Receiver({ urlToken: 'x' }), (err) => err instanceof UsageError && err.issues[0].code === 'unknown_field')
-  assert.throws(() => new Receiver({ urlTokens: [] }), (err) => err instanceof UsageError && err.issues[0].path === '/url_tokens')
-  assert.throws(() => new Receiver({ signingSecrets: ['whsec_!!!TOPSECRET!!!'] }), (err) => err instanceof UsageError && err.issues[0].path === '/signing_secrets/0' && !err.message.includes('TOPSECRET'))
+  assert.throws(
+    () => new Receiver({ urlToken: 'x' }),
+    (err) => err instanceof UsageError && err.issues[0].code === 'unknown_field',
+  )
+  assert.throws(
+    () => new Receiver({ urlTokens: [] }),
+    (err) => err instanceof UsageError && err.issues[0].path === '/url_tokens',
+  )
+  assert.throws(
+    () => new Receiver({ signingSecrets: ['whsec_!!!TOPSECRET!!!'] }),
+    (err) => err instanceof UsageError && err.issues[0].path === '/signing_secrets/0' && !err.message.includes('TOPSECRET'),
+  )
   assert.throws(() => new Receiver({ urlTokens: [1] }), TypeError)
-  assert.throws(() => new Receiver({ tolerance: -5 }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/tolerance')
-  assert.throws(() => new Receiver({ maxDepth: -1 }), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/maxDepth')
+  assert.throws(
+    () => new Receiver({ tolerance: -5 }),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/tolerance',
+  )
+  assert.throws(
+    () => new Receiver({ maxDepth: -1 }),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/maxDepth',
+  )
   assert.throws(() => new Receiver({ maxDepth: 'x' }), TypeError)
 })
 
@@ -207,10 +259,21 @@ test('secrets never appear in inspect, JSON or errors', () => {
   const token = 'tok_TOPSECRET_url_token_value'
   const whsec = 'whsec_TOPSECRETTOPSECRETTOPSECRET'
   const receiver = new Receiver({ urlTokens: [token], signingSecrets: [whsec] })
-  const texts = [util.inspect(receiver), util.inspect(receiver, { showHidden: true, depth: 5 }), JSON.stringify(receiver), String(receiver), util.inspect(new Secret(whsec)), JSON.stringify({ s: new Secret(whsec) })]
+  const texts = [
+    util.inspect(receiver),
+    util.inspect(receiver, { showHidden: true, depth: 5 }),
+    JSON.stringify(receiver),
+    String(receiver),
+    util.inspect(new Secret(whsec)),
+    JSON.stringify({ s: new Secret(whsec) }),
+  ]
   for (const call of [
     () => receiver.receive(BODY, { url: '/h?token=nope' }),
-    () => receiver.receive(BODY, { url: `/h?token=${token}`, headers: { 'webhook-id': 'm', 'webhook-timestamp': '1', 'webhook-signature': 'v1,AAAA' } }),
+    () =>
+      receiver.receive(BODY, {
+        url: `/h?token=${token}`,
+        headers: { 'webhook-id': 'm', 'webhook-timestamp': '1', 'webhook-signature': 'v1,AAAA' },
+      }),
     () => verifySignature({}, BODY, ['whsec_TOPSECRET!!!']),
     () => verifyUrlToken('/h', ['']),
     () => sign('whsec_TOPSECRET***', 'm', 1, ''),

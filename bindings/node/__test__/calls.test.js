@@ -115,7 +115,14 @@ for (const file of files) {
     const n = events.length
     const orders = n <= ALL_ORDERS_UP_TO ? permutations([...Array(n).keys()]) : shuffles(n, SHUFFLES)
     for (const order of orders) {
-      assert.equal(fold(callId, order.map((i) => events[i])).toJson(), text, `order ${order}`)
+      assert.equal(
+        fold(
+          callId,
+          order.map((i) => events[i]),
+        ).toJson(),
+        text,
+        `order ${order}`,
+      )
     }
     assert.equal(fold(callId, [...events, ...[...events].reverse()]).toJson(), text)
 
@@ -157,13 +164,7 @@ test('getters have the wire names and return frozen values', () => {
   assert.equal(record.transcript.length, 3)
   assert.equal(record.transcript[0].role, 'agent')
   assert.equal(record.transcript_final, true)
-  assert.deepEqual(record.events_seen, [
-    'call.analyzed',
-    'call.ended',
-    'call.recording.available',
-    'call.started',
-    'transcript.final',
-  ])
+  assert.deepEqual(record.events_seen, ['call.analyzed', 'call.ended', 'call.recording.available', 'call.started', 'transcript.final'])
   assert.ok(Object.isFrozen(record.events_seen) && Object.isFrozen(record.transcript[0]))
   assert.throws(() => record.events_seen.push('x'), TypeError)
   assert.throws(() => {
@@ -200,7 +201,15 @@ test('dedupeKey takes every event, known or not, and only events', () => {
   const key = dedupeKey(unknown)
   assert.match(key, /^call\.transferred:c:[0-9a-f]{64}$/)
   assert.equal(dedupeKey(parseEvent('{"to":{"a":2.0,"b":1},"call_id":"c","event":"call.transferred"}')), key)
-  for (const name of ['call-started', 'call-ended', 'call-analyzed', 'call-failed', 'call-recording-available', 'transcript-partial', 'transcript-final']) {
+  for (const name of [
+    'call-started',
+    'call-ended',
+    'call-analyzed',
+    'call-failed',
+    'call-recording-available',
+    'transcript-partial',
+    'transcript-final',
+  ]) {
     const e = guide(name)
     assert.ok(dedupeKey(e).startsWith(`${e.event}:call_abc123:`))
   }
@@ -215,7 +224,10 @@ test('dedupeKey takes every event, known or not, and only events', () => {
   // An object that is no longer an event.
   const event = parseEvent('{"event":"call.ended","call_id":"c"}')
   delete event.call_id
-  assert.throws(() => dedupeKey(event), (err) => err instanceof ValidationError && err.issues[0].path === '/call_id')
+  assert.throws(
+    () => dedupeKey(event),
+    (err) => err instanceof ValidationError && err.issues[0].path === '/call_id',
+  )
   assert.throws(() => new CallRecord('c').apply(event), ValidationError)
 })
 
@@ -249,8 +261,14 @@ test('fromJson reports every issue', () => {
           ['invalid_value', '/status'],
         ]),
   )
-  assert.throws(() => CallRecord.fromJson('[]'), (err) => err.issues[0].code === 'not_an_object')
-  assert.throws(() => CallRecord.fromJson('{"call_id":"a","call_id":"b"}'), (err) => err.issues[0].code === 'duplicate_field')
+  assert.throws(
+    () => CallRecord.fromJson('[]'),
+    (err) => err.issues[0].code === 'not_an_object',
+  )
+  assert.throws(
+    () => CallRecord.fromJson('{"call_id":"a","call_id":"b"}'),
+    (err) => err.issues[0].code === 'duplicate_field',
+  )
   assert.throws(() => CallRecord.fromJson('"\ud800"'), ValidationError)
   assert.throws(() => CallRecord.fromJson(good), TypeError)
   assert.equal(CallRecord.fromJson(new TextEncoder().encode(JSON.stringify(good)).buffer).status, 'failed')

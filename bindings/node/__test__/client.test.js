@@ -48,10 +48,16 @@ async function everyEndpoint(fake, client) {
   assert.ok(hook instanceof Webhook)
   assert.match(hook.id, /^wh_/)
   assert.match(hook.secret.reveal(), /^whsec_/)
-  assert.deepEqual(fake.webhooks.map((w) => [w.id, w.secret, w.url, w.events]), [[hook.id, hook.secret.reveal(), HOOK.url, HOOK.events]])
+  assert.deepEqual(
+    fake.webhooks.map((w) => [w.id, w.secret, w.url, w.events]),
+    [[hook.id, hook.secret.reveal(), HOOK.url, HOOK.events]],
+  )
 
   const listed = await client.listWebhooks()
-  assert.deepEqual(listed.map((w) => w.id), [hook.id])
+  assert.deepEqual(
+    listed.map((w) => w.id),
+    [hook.id],
+  )
   assert.ok(listed[0] instanceof Webhook)
 
   const updated = await client.updateWebhook(hook.id, { status: 'inactive', events: ['call.ended'] })
@@ -71,19 +77,31 @@ async function everyEndpoint(fake, client) {
   const before = fake.requests.length
   const ids = []
   for await (const d of client.iterDeliveries(hook.id, { limit: 3 })) ids.push(d.id)
-  assert.deepEqual(ids, fake.deliveries(hook.id).map((d) => d.id))
+  assert.deepEqual(
+    ids,
+    fake.deliveries(hook.id).map((d) => d.id),
+  )
   assert.equal(ids.length, 10)
-  assert.deepEqual(paths(fake).slice(before), [0, 3, 6, 9].map((o) => `GET /v1/webhooks/${hook.id}/deliveries?limit=3${o ? `&offset=${o}` : ''}`))
+  assert.deepEqual(
+    paths(fake).slice(before),
+    [0, 3, 6, 9].map((o) => `GET /v1/webhooks/${hook.id}/deliveries?limit=3${o ? `&offset=${o}` : ''}`),
+  )
 
   const call = await client.createCall({ ...CALL, webhook_url: 'https://example.com/campaign', variables: { name: 'Ada' } })
   assert.match(call.id, /^call_/)
   assert.deepEqual([call.status, call.to_number, call.variables], ['queued', CALL.to_number, { name: 'Ada' }])
-  assert.deepEqual(fake.calls.map((c) => [c.id, c.webhook_url]), [[call.id, 'https://example.com/campaign']])
+  assert.deepEqual(
+    fake.calls.map((c) => [c.id, c.webhook_url]),
+    [[call.id, 'https://example.com/campaign']],
+  )
 
   assert.equal(await client.deleteWebhook(hook.id), undefined)
   assert.deepEqual(fake.webhooks, [])
   const count = fake.requests.length
-  await assert.rejects(client.deleteWebhook(hook.id), (err) => err instanceof ApiError && err.status === 404 && err.message === 'Webhook not found' && !err.retryable)
+  await assert.rejects(
+    client.deleteWebhook(hook.id),
+    (err) => err instanceof ApiError && err.status === 404 && err.message === 'Webhook not found' && !err.retryable,
+  )
   assert.equal(fake.requests.length, count + 1, 'a 404 is not retried')
   assert.ok(fake.requests.every((r) => r.authorized))
 }
@@ -120,8 +138,14 @@ test('iterDeliveries is lazy and checks its arguments at once', async () => {
     break
   }
   assert.equal(fake.requests.length, before + 1, 'one page for one item')
-  assert.throws(() => client.iterDeliveries(hook.id, { limit: 0 }), (err) => err instanceof UsageError && err.issues[0].path === '/limit')
-  assert.throws(() => client.iterDeliveries(hook.id, { limit: 2, offest: 1 }), (err) => err instanceof UsageError && err.issues[0].code === 'unknown_field')
+  assert.throws(
+    () => client.iterDeliveries(hook.id, { limit: 0 }),
+    (err) => err instanceof UsageError && err.issues[0].path === '/limit',
+  )
+  assert.throws(
+    () => client.iterDeliveries(hook.id, { limit: 2, offest: 1 }),
+    (err) => err instanceof UsageError && err.issues[0].code === 'unknown_field',
+  )
   // No deliveries at all: one request, nothing yielded.
   const empty = await client.createWebhook(HOOK)
   const got = []
@@ -129,11 +153,17 @@ test('iterDeliveries is lazy and checks its arguments at once', async () => {
   assert.deepEqual(got, [])
 })
 
-test('argument rules are the core\'s: nothing is sent for a bad argument', async () => {
+test("argument rules are the core's: nothing is sent for a bad argument", async () => {
   const fake = new FakeOneInbox()
   const { client } = clientOf(fake)
-  await assert.rejects(client.createWebhook({ name: '', url: 'http://e.com', events: ['nope'] }), (err) => err instanceof UsageError && err.issues.map((i) => i.path).join() === '/name,/url,/events/0')
-  await assert.rejects(client.createCall({ ...CALL, to_number: '12' }), (err) => err instanceof UsageError && err.issues[0].path === '/to_number')
+  await assert.rejects(
+    client.createWebhook({ name: '', url: 'http://e.com', events: ['nope'] }),
+    (err) => err instanceof UsageError && err.issues.map((i) => i.path).join() === '/name,/url,/events/0',
+  )
+  await assert.rejects(
+    client.createCall({ ...CALL, to_number: '12' }),
+    (err) => err instanceof UsageError && err.issues[0].path === '/to_number',
+  )
   await assert.rejects(client.updateWebhook('wh_1', {}), UsageError)
   await assert.rejects(client.deleteWebhook(7), TypeError)
   assert.equal(fake.requests.length, 0)
@@ -153,7 +183,10 @@ test('429 with Retry-After: 2 is retried after 2000 ms, then succeeds', async ()
   fake.failNext(429, { retryAfter: 1 })
   const hook = await client.createWebhook(HOOK)
   assert.deepEqual(waits, [2000, 1000])
-  assert.deepEqual(fake.webhooks.map((w) => w.id), [hook.id])
+  assert.deepEqual(
+    fake.webhooks.map((w) => w.id),
+    [hook.id],
+  )
 })
 
 test('502 on createCall is not retried: the error says the call may have been placed and how to check', async () => {
@@ -174,7 +207,10 @@ test('502 on createCall is not retried: the error says the call may have been pl
   // 500 and 504 alike; 503 says the request was not processed: retried.
   for (const status of [500, 504]) {
     fake.failNext(status)
-    await assert.rejects(client.createCall(CALL), (err) => err instanceof ApiError && err.status === status && /may have been placed/.test(err.message))
+    await assert.rejects(
+      client.createCall(CALL),
+      (err) => err instanceof ApiError && err.status === status && /may have been placed/.test(err.message),
+    )
   }
   fake.failNext(503)
   await client.createCall(CALL)
@@ -186,12 +222,18 @@ test('502 on createWebhook is not retried; the message points to listWebhooks', 
   const fake = new FakeOneInbox()
   const { client, waits } = clientOf(fake)
   fake.failNext(502, { processed: true })
-  await assert.rejects(client.createWebhook(HOOK), (err) => err instanceof ApiError && err.status === 502 && !err.retryable && /the webhook may have been created/.test(err.message))
+  await assert.rejects(
+    client.createWebhook(HOOK),
+    (err) => err instanceof ApiError && err.status === 502 && !err.retryable && /the webhook may have been created/.test(err.message),
+  )
   assert.deepEqual(waits, [])
   assert.equal(fake.webhooks.length, 1)
   // 408 is not retried for a creating request either (and says nothing about existing).
   fake.failNext(408)
-  await assert.rejects(client.createWebhook(HOOK), (err) => err instanceof ApiError && err.status === 408 && !/may have been/.test(err.message))
+  await assert.rejects(
+    client.createWebhook(HOOK),
+    (err) => err instanceof ApiError && err.status === 408 && !/may have been/.test(err.message),
+  )
   assert.deepEqual(waits, [])
 })
 
@@ -286,10 +328,16 @@ test('no answer: createWebhook is not retried (TransportError says it may exist)
   assert.deepEqual(waits, [250, 500])
 
   fake.disconnectNext()
-  await assert.rejects(client.createCall(CALL), (err) => err instanceof TransportError && err.retry === 'creates_call' && /the call may have been placed/.test(err.message))
+  await assert.rejects(
+    client.createCall(CALL),
+    (err) => err instanceof TransportError && err.retry === 'creates_call' && /the call may have been placed/.test(err.message),
+  )
   // An idempotent request whose retries ran out: retryable (later).
   fake.disconnectNext({ times: 3 })
-  await assert.rejects(client.testWebhook(listed[0].id), (err) => err instanceof TransportError && err.retryable && err.attempts === 3 && !/may have been/.test(err.message))
+  await assert.rejects(
+    client.testWebhook(listed[0].id),
+    (err) => err instanceof TransportError && err.retryable && err.attempts === 3 && !/may have been/.test(err.message),
+  )
 })
 
 test('no answer over a real socket: the connection closes; createWebhook not retried, listWebhooks retried', async () => {
@@ -299,7 +347,10 @@ test('no answer over a real socket: the connection closes; createWebhook not ret
     const waits = []
     const client = new Client(KEY, { baseUrl: url, sleep: async (ms) => waits.push(ms) })
     fake.disconnectNext({ processed: true })
-    await assert.rejects(client.createWebhook(HOOK), (err) => err instanceof TransportError && err.attempts === 1 && /may have been created/.test(err.message))
+    await assert.rejects(
+      client.createWebhook(HOOK),
+      (err) => err instanceof TransportError && err.attempts === 1 && /may have been created/.test(err.message),
+    )
     assert.equal(fake.webhooks.length, 1)
     assert.deepEqual(waits, [])
     fake.disconnectNext()
@@ -312,7 +363,10 @@ test('no answer over a real socket: the connection closes; createWebhook not ret
   // Nothing listens any more: connection refused, retried only when idempotent.
   const waits = []
   const client = new Client(KEY, { baseUrl: url, sleep: async (ms) => waits.push(ms) })
-  await assert.rejects(client.listWebhooks(), (err) => err instanceof TransportError && err.attempts === 3 && /ECONNREFUSED/.test(err.message))
+  await assert.rejects(
+    client.listWebhooks(),
+    (err) => err instanceof TransportError && err.attempts === 3 && /ECONNREFUSED/.test(err.message),
+  )
   await assert.rejects(client.createCall(CALL), (err) => err instanceof TransportError && err.attempts === 1)
   assert.equal(waits.length, 2)
 })
@@ -329,9 +383,15 @@ test('timeoutMs aborts an attempt: retried when idempotent, not for createCall',
   const waits = []
   const client = new Client(KEY, { fetch: hanging, timeoutMs: 20, maxRetries: 1, sleep: async (ms) => waits.push(ms) })
   assert.equal(client.timeoutMs, 20)
-  await assert.rejects(client.listWebhooks(), (err) => err instanceof TransportError && err.timedOut && err.attempts === 2 && /timed out after 20 ms/.test(err.message))
+  await assert.rejects(
+    client.listWebhooks(),
+    (err) => err instanceof TransportError && err.timedOut && err.attempts === 2 && /timed out after 20 ms/.test(err.message),
+  )
   assert.equal(sent, 2)
-  await assert.rejects(client.createCall(CALL), (err) => err instanceof TransportError && err.timedOut && err.attempts === 1 && /may have been placed/.test(err.message))
+  await assert.rejects(
+    client.createCall(CALL),
+    (err) => err instanceof TransportError && err.timedOut && err.attempts === 1 && /may have been placed/.test(err.message),
+  )
   assert.equal(sent, 3)
   // The body is read under the same timeout.
   const slowBody = () =>
@@ -340,15 +400,26 @@ test('timeoutMs aborts an attempt: retried when idempotent, not for createCall',
       headers: new Headers(),
       arrayBuffer: () => new Promise(() => {}),
     })
-  const stuck = new Client(KEY, { fetch: (u, init) => slowBody().then((r) => ({ ...r, arrayBuffer: () => new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason))) })), timeoutMs: 10, maxRetries: 0 })
+  const stuck = new Client(KEY, {
+    fetch: (u, init) =>
+      slowBody().then((r) => ({
+        ...r,
+        arrayBuffer: () => new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason))),
+      })),
+    timeoutMs: 10,
+    maxRetries: 0,
+  })
   await assert.rejects(stuck.listWebhooks(), (err) => err instanceof TransportError && err.timedOut)
 })
 
 // ---------------------------------------------------------------------------------------------
 // Options and secrecy
 
-test('options are checked: unknown names, types and the core\'s number rule', () => {
-  assert.throws(() => new Client(KEY, { retries: 3 }), (err) => err instanceof UsageError && err.issues[0].code === 'unknown_field' && err.issues[0].path === '/retries')
+test("options are checked: unknown names, types and the core's number rule", () => {
+  assert.throws(
+    () => new Client(KEY, { retries: 3 }),
+    (err) => err instanceof UsageError && err.issues[0].code === 'unknown_field' && err.issues[0].path === '/retries',
+  )
   assert.throws(
     () => new Client(KEY, { maxRetries: -1, timeoutMs: 1.5 }),
     (err) => err instanceof UsageError && err.issues.map((i) => i.path).join() === '/timeoutMs,/maxRetries',
@@ -358,14 +429,17 @@ test('options are checked: unknown names, types and the core\'s number rule', ()
   assert.throws(() => new Client(KEY, { sleep: 1 }), TypeError)
   assert.throws(() => new Client(KEY, 'https://x'), TypeError)
   assert.throws(() => new Client(42), TypeError)
-  assert.throws(() => new Client(KEY, { baseUrl: 'ftp://x' }), (err) => err instanceof UsageError && err.issues[0].path === '/base_url')
+  assert.throws(
+    () => new Client(KEY, { baseUrl: 'ftp://x' }),
+    (err) => err instanceof UsageError && err.issues[0].path === '/base_url',
+  )
   const c = new Client(KEY, { baseUrl: 'http://127.0.0.1:9/' })
   assert.deepEqual([c.baseUrl, c.timeoutMs, c.maxRetries], ['http://127.0.0.1:9', 10000, 2])
   assert.ok(c.api.listWebhooks() instanceof PreparedRequest)
   assert.equal(new Client(KEY, { timeoutMs: Infinity }).timeoutMs, Infinity)
 })
 
-test('send(prepared) sends any PreparedRequest with the client\'s retries', async () => {
+test("send(prepared) sends any PreparedRequest with the client's retries", async () => {
   const fake = new FakeOneInbox()
   const { client, waits } = clientOf(fake)
   fake.failNext(503)
@@ -375,27 +449,51 @@ test('send(prepared) sends any PreparedRequest with the client\'s retries', asyn
 })
 
 test('the API key never shows in inspect, JSON or any error', async () => {
-  const texts = (v) => [util.inspect(v), util.inspect(v, { showHidden: true, depth: 10 }), JSON.stringify(v), String(v), util.format('%o %O %j', v, v, v)]
+  const texts = (v) => [
+    util.inspect(v),
+    util.inspect(v, { showHidden: true, depth: 10 }),
+    JSON.stringify(v),
+    String(v),
+    util.format('%o %O %j', v, v, v),
+  ]
   const fake = new FakeOneInbox({ apiKey: KEY })
   const { client } = clientOf(fake)
   for (const text of texts(client)) assert.ok(!text.includes('SECRETKEY'), text)
   assert.match(util.inspect(client), /apiKey: '\[redacted\]'/)
 
   const errors = []
-  const catchErr = async (p) => p.then(() => assert.fail('resolved'), (e) => errors.push(e))
+  const catchErr = async (p) =>
+    p.then(
+      () => assert.fail('resolved'),
+      (e) => errors.push(e),
+    )
   // A fetch error that carries the key (a custom fetch printing its headers).
-  const leaky = new Client(KEY, { fetch: async (url, init) => { throw new Error(`refused ${init.headers.Authorization}`) }, maxRetries: 0 })
+  const leaky = new Client(KEY, {
+    fetch: async (url, init) => {
+      throw new Error(`refused ${init.headers.Authorization}`)
+    },
+    maxRetries: 0,
+  })
   await catchErr(leaky.listWebhooks())
   await catchErr(leaky.createWebhook(HOOK))
   // A server that echoes the key; a wrong key; a bad key.
   fake.failNext(500, { body: { detail: `upstream rejected ${KEY}` } })
   await catchErr(client.createCall(CALL))
   await catchErr(new Client('oi_sk_test_WRONGSECRETKEY', { baseUrl: fake.url, fetch: fake.fetch }).listWebhooks())
-  assert.throws(() => new Client('oi_pk_live_SECRETKEY123'), (e) => errors.push(e) && e instanceof UsageError)
+  assert.throws(
+    () => new Client('oi_pk_live_SECRETKEY123'),
+    (e) => errors.push(e) && e instanceof UsageError,
+  )
   assert.equal(errors.length, 5)
   for (const err of errors) {
     assert.ok(err instanceof OneInboxError, err)
-    for (const text of [err.message, err.stack, util.inspect(err, { depth: 10, showHidden: true }), JSON.stringify(err), String(err.cause ?? '')]) {
+    for (const text of [
+      err.message,
+      err.stack,
+      util.inspect(err, { depth: 10, showHidden: true }),
+      JSON.stringify(err),
+      String(err.cause ?? ''),
+    ]) {
       assert.ok(!text.includes('SECRETKEY'), text)
     }
   }

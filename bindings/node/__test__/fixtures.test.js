@@ -24,10 +24,7 @@ const NOT_IN_SCHEMA = new Set(['invalid_json', 'too_large', 'too_deep', 'duplica
  * Rust runner with the `jsonschema` crate) reject both; here ajv's verdict is asserted to be
  * exactly this known deviation, so the list stays accurate if ajv-formats changes.
  */
-const AJV_FORMATS_LAXER = new Set([
-  'call-started-created-at-offset-without-colon',
-  'call-started-created-at-space-separator',
-])
+const AJV_FORMATS_LAXER = new Set(['call-started-created-at-offset-without-colon', 'call-started-created-at-space-separator'])
 
 const VARIANTS = {
   'call.started': 'CallStarted',
@@ -57,12 +54,18 @@ function verdict(body, options) {
 
 const ajv = new Ajv2020({ strict: false, allErrors: true })
 addFormats(ajv)
-for (const file of fs.readdirSync(schemaDir).filter((f) => f.endsWith('.schema.json')).sort()) {
+for (const file of fs
+  .readdirSync(schemaDir)
+  .filter((f) => f.endsWith('.schema.json'))
+  .sort()) {
   ajv.addSchema(JSON.parse(fs.readFileSync(path.join(schemaDir, file), 'utf8')))
 }
 const schema = ajv.getSchema('https://schemas.oneinbox-webhooks.dev/events/event.schema.json')
 
-const files = fs.readdirSync(fixtureDir).filter((f) => f.endsWith('.json')).sort()
+const files = fs
+  .readdirSync(fixtureDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
 let schemaChecked = 0
 
 test('the fixture folder holds the shared fixtures', () => {
@@ -82,7 +85,11 @@ for (const file of files) {
       assert.deepEqual(got, fixture[mode], `${mode} verdict`)
       // The same body passed as a string (when it is text) gives the same verdict.
       if ('body_base64' in fixture === false) {
-        assert.deepEqual(verdict(body.toString('utf8'), { ...limits, strict: mode === 'strict' }), fixture[mode], `${mode} verdict (string body)`)
+        assert.deepEqual(
+          verdict(body.toString('utf8'), { ...limits, strict: mode === 'strict' }),
+          fixture[mode],
+          `${mode} verdict (string body)`,
+        )
       }
     }
     const strictCodes = (fixture.strict.issues ?? []).map((i) => i.code)

@@ -33,10 +33,17 @@ function embed(file) {
   let inner = file.subarray(start, end)
   if (inner.length >= 2 && inner[0] === 0x5b && inner[inner.length - 1] === 0x5d) inner = inner.subarray(1, inner.length - 1)
   else if (inner.length === 1 && inner[0] === 0x5b) inner = inner.subarray(0, 1)
-  return Buffer.concat([Buffer.from('{"event":"transcript.final","call_id":"call_1","messages":[{"role":"user","content":'), inner, Buffer.from('}]}')])
+  return Buffer.concat([
+    Buffer.from('{"event":"transcript.final","call_id":"call_1","messages":[{"role":"user","content":'),
+    inner,
+    Buffer.from('}]}'),
+  ])
 }
 
-const names = fs.readdirSync(corpus).filter((f) => f.endsWith('.json')).sort()
+const names = fs
+  .readdirSync(corpus)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
 
 test('json_test_suite::corpus_complete', () => {
   assert.equal(names.length, 318)
@@ -141,7 +148,11 @@ test('hostile::nan_infinity_1e400_minus_zero_20_digits_in_duration_seconds', () 
         const e = parseEvent(body, { strict })
         assert.ok(Number.isFinite(e.duration_seconds), `${dur} built ${e.duration_seconds}`)
       } else {
-        assert.deepEqual(v, issues.map(({ code, path }) => ({ code, path })), dur)
+        assert.deepEqual(
+          v,
+          issues.map(({ code, path }) => ({ code, path })),
+          dur,
+        )
       }
     }
   }
@@ -175,8 +186,15 @@ test('hostile::management_ids_with_slash_query_hash_dotdot', () => {
   const api = new Api('oi_sk_test_abc123')
   assert.equal(api.deleteWebhook('a/b?c#d').url, 'https://api.oneinbox.ai/v1/webhooks/a%2Fb%3Fc%23d')
   assert.equal(api.testWebhook('../../v1/calls').url, 'https://api.oneinbox.ai/v1/webhooks/..%2F..%2Fv1%2Fcalls/test')
-  for (const id of ['..', '.', '']) assert.throws(() => api.deleteWebhook(id), (err) => err instanceof UsageError && err.issues[0].path === '/webhook_id')
-  assert.throws(() => api.deleteWebhook('wh\ud800'), (err) => err instanceof UsageError && err.issues[0].path === '/webhook_id')
+  for (const id of ['..', '.', ''])
+    assert.throws(
+      () => api.deleteWebhook(id),
+      (err) => err instanceof UsageError && err.issues[0].path === '/webhook_id',
+    )
+  assert.throws(
+    () => api.deleteWebhook('wh\ud800'),
+    (err) => err instanceof UsageError && err.issues[0].path === '/webhook_id',
+  )
   assert.equal(api.updateWebhook('a\r\nX-Evil: 1', { name: 'n' }).url, 'https://api.oneinbox.ai/v1/webhooks/a%0D%0AX-Evil%3A%201')
 })
 

@@ -160,7 +160,13 @@ const KEY = 'oi_sk_test_SECRETKEY123'
 
 test('Api and Webhook never show the key or the secret (inspect, JSON, String)', () => {
   const api = new Api(KEY, { baseUrl: 'http://127.0.0.1:9' })
-  for (const text of [util.inspect(api), util.inspect(api, { showHidden: true, depth: 10 }), JSON.stringify(api), String(api), util.format('%o', api)]) {
+  for (const text of [
+    util.inspect(api),
+    util.inspect(api, { showHidden: true, depth: 10 }),
+    JSON.stringify(api),
+    String(api),
+    util.format('%o', api),
+  ]) {
     assert.ok(!text.includes('SECRETKEY'), text)
   }
   assert.match(util.inspect(api), /\[redacted\]/)
@@ -171,7 +177,14 @@ test('Api and Webhook never show the key or the secret (inspect, JSON, String)',
   const [hook] = req.parseResponse(200, '[{"id":"wh_1","secret":"whsec_TOPSECRETvalue","status":"disabled"}]')
   assert.ok(hook instanceof Webhook)
   assert.ok(hook.secret instanceof Secret)
-  for (const text of [util.inspect(hook), util.inspect(hook, { showHidden: true }), JSON.stringify(hook), `${hook.secret}`, String(hook.secret), util.format('%j %o %O', hook, hook, hook)]) {
+  for (const text of [
+    util.inspect(hook),
+    util.inspect(hook, { showHidden: true }),
+    JSON.stringify(hook),
+    `${hook.secret}`,
+    String(hook.secret),
+    util.format('%j %o %O', hook, hook, hook),
+  ]) {
     assert.ok(!text.includes('TOPSECRET'), text)
   }
   assert.equal(hook.secret.reveal(), 'whsec_TOPSECRETvalue')
@@ -188,7 +201,9 @@ test('a key echoed by the server is scrubbed from ApiError', () => {
 })
 
 test('a member named __proto__ in a response stays an ordinary member', () => {
-  const hook = new Api(KEY).createWebhook({ name: 'n', url: 'https://e.com/h', events: ['call.ended'] }).parseResponse(201, '{"id":"w","__proto__":{"polluted":true}}')
+  const hook = new Api(KEY)
+    .createWebhook({ name: 'n', url: 'https://e.com/h', events: ['call.ended'] })
+    .parseResponse(201, '{"id":"w","__proto__":{"polluted":true}}')
   assert.equal(Object.getPrototypeOf(hook), Webhook.prototype)
   assert.equal(hook.polluted, undefined)
   assert.deepEqual(Object.keys(hook), ['id', '__proto__'])
@@ -220,7 +235,10 @@ test('wrong argument types are TypeErrors; bad values are UsageErrors listing ev
     () => api.listDeliveries('wh', { limit: 1.5, offset: NaN }),
     (err) => err instanceof UsageError && err.issues.map((i) => i.path).join() === '/limit,/offset',
   )
-  assert.throws(() => api.updateWebhook('wh', {}), (err) => err instanceof UsageError && err.issues[0].code === 'missing_field')
+  assert.throws(
+    () => api.updateWebhook('wh', {}),
+    (err) => err instanceof UsageError && err.issues[0].code === 'missing_field',
+  )
 })
 
 test('parseResponse accepts text, bytes and an ArrayBuffer; status is checked', () => {
@@ -229,10 +247,26 @@ test('parseResponse accepts text, bytes and an ArrayBuffer; status is checked', 
   assert.equal(req.parseResponse(204, new Uint8Array(0)), undefined)
   assert.equal(req.parseResponse(204, new ArrayBuffer(0)), undefined)
   assert.throws(() => req.parseResponse('200', ''), TypeError)
-  assert.throws(() => req.parseResponse(200.5, ''), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status')
-  assert.throws(() => req.parseResponse(70000, ''), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status')
-  assert.throws(() => req.parseResponse(1000, ''), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status')
-  assert.throws(() => req.parseResponse(99, ''), (err) => err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status')
+  assert.throws(
+    () => req.parseResponse(200.5, ''),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status',
+  )
+  assert.throws(
+    () => req.parseResponse(70000, ''),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status',
+  )
+  assert.throws(
+    () => req.parseResponse(1000, ''),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status',
+  )
+  assert.throws(
+    () => req.parseResponse(99, ''),
+    (err) =>
+      err instanceof UsageError && err.issues.length === 1 && err.issues[0].code === 'invalid_value' && err.issues[0].path === '/status',
+  )
   assert.throws(() => req.parseResponse(999, ''), ApiError)
   assert.throws(() => req.parseResponse(200, {}), TypeError)
   const err = (() => {
@@ -252,7 +286,13 @@ test('retryable follows the request: creating requests only after 429 and 503', 
     creates_webhook: api.createWebhook({ name: 'n', url: 'https://example.com/h', events: ['call.ended'] }),
     creates_call: api.createCall({ agent_id: 'ag_1', to_number: '+15551234567', from_number: '+15551234568' }),
   }
-  const idempotent = [api.listWebhooks(), api.updateWebhook('wh_1', { name: 'n' }), api.deleteWebhook('wh_1'), api.testWebhook('wh_1'), api.listDeliveries('wh_1')]
+  const idempotent = [
+    api.listWebhooks(),
+    api.updateWebhook('wh_1', { name: 'n' }),
+    api.deleteWebhook('wh_1'),
+    api.testWebhook('wh_1'),
+    api.listDeliveries('wh_1'),
+  ]
   const failure = (req, status) => {
     try {
       req.parseResponse(status, '')
@@ -334,13 +374,35 @@ test('loopback: every endpoint sent with fetch arrives with its method, path, he
       return req.parseResponse(res.status, await res.text())
     }
     const calls = [
-      [api.createWebhook({ name: 'n', url: 'https://e.com/h', events: ['call.ended', 'call.analyzed'] }), 'POST', '/api/v1/webhooks', { name: 'n', url: 'https://e.com/h', events: ['call.ended', 'call.analyzed'] }],
+      [
+        api.createWebhook({ name: 'n', url: 'https://e.com/h', events: ['call.ended', 'call.analyzed'] }),
+        'POST',
+        '/api/v1/webhooks',
+        { name: 'n', url: 'https://e.com/h', events: ['call.ended', 'call.analyzed'] },
+      ],
       [api.listWebhooks(), 'GET', '/api/v1/webhooks', null],
       [api.updateWebhook('wh/1?#..', { status: 'inactive' }), 'PATCH', '/api/v1/webhooks/wh%2F1%3F%23..', { status: 'inactive' }],
       [api.deleteWebhook('..'.concat('x')), 'DELETE', '/api/v1/webhooks/..x', null],
       [api.testWebhook('wh_1'), 'POST', '/api/v1/webhooks/wh_1/test', null],
       [api.listDeliveries('wh_1', { limit: 1, offset: 0 }), 'GET', '/api/v1/webhooks/wh_1/deliveries?limit=1&offset=0', null],
-      [api.createCall({ agent_id: 'agt_1', to_number: '+919876543210', from_number: '+15739693824', variables: { n: 1.5, s: 'ü' }, metadata: { deep: { a: [null, true] } } }), 'POST', '/api/v1/calls', { agent_id: 'agt_1', to_number: '+919876543210', from_number: '+15739693824', variables: { n: 1.5, s: 'ü' }, metadata: { deep: { a: [null, true] } } }],
+      [
+        api.createCall({
+          agent_id: 'agt_1',
+          to_number: '+919876543210',
+          from_number: '+15739693824',
+          variables: { n: 1.5, s: 'ü' },
+          metadata: { deep: { a: [null, true] } },
+        }),
+        'POST',
+        '/api/v1/calls',
+        {
+          agent_id: 'agt_1',
+          to_number: '+919876543210',
+          from_number: '+15739693824',
+          variables: { n: 1.5, s: 'ü' },
+          metadata: { deep: { a: [null, true] } },
+        },
+      ],
     ]
     const results = []
     for (const [req, method, url, body] of calls) {
@@ -362,7 +424,10 @@ test('loopback: every endpoint sent with fetch arrives with its method, path, he
     assert.equal(page.items[0].id, 'd1')
     assert.deepEqual(call, { id: 'call_1', type: 'outbound', status: 'queued' })
     // A 404 from the server is an ApiError.
-    await assert.rejects(send(new Api(KEY, { baseUrl: `http://127.0.0.1:${port}/nope` }).listWebhooks()), (err) => err instanceof ApiError && err.status === 404 && !err.retryable)
+    await assert.rejects(
+      send(new Api(KEY, { baseUrl: `http://127.0.0.1:${port}/nope` }).listWebhooks()),
+      (err) => err instanceof ApiError && err.status === 404 && !err.retryable,
+    )
   } finally {
     await new Promise((resolve) => server.close(resolve))
   }

@@ -153,11 +153,17 @@ test('misuse is refused with a clear error', async () => {
   })
   await assert.rejects(router.dispatch({ event: 1 }), TypeError)
   await assert.rejects(router.dispatch(null), TypeError)
-  assert.throws(() => new Router({ exhaustiv: true }), (err) => {
-    assert.ok(err instanceof UsageError)
-    assert.deepEqual(err.issues.map((i) => [i.code, i.path]), [['unknown_field', '/exhaustiv']])
-    return true
-  })
+  assert.throws(
+    () => new Router({ exhaustiv: true }),
+    (err) => {
+      assert.ok(err instanceof UsageError)
+      assert.deepEqual(
+        err.issues.map((i) => [i.code, i.path]),
+        [['unknown_field', '/exhaustiv']],
+      )
+      return true
+    },
+  )
   assert.throws(() => new Router({ exhaustive: 'yes' }), /exhaustive must be a boolean, got string/)
   assert.throws(() => new Router(true), /options must be an object, got boolean/)
   assert.equal(Object.prototype.toString.call(router), '[object Router]')

@@ -68,7 +68,10 @@ test('send delivers all seven events to a README receiver (token and signature):
     assert.equal(code, 0, stderr)
     assert.deepEqual(events(stdout), KNOWN_EVENTS)
     for (const line of lines(stdout)) assert.match(line, /^\S+\s+204\s+\d+\.\d ms$/)
-    assert.deepEqual(r.received.map((x) => x.event.event), KNOWN_EVENTS)
+    assert.deepEqual(
+      r.received.map((x) => x.event.event),
+      KNOWN_EVENTS,
+    )
     const callIds = new Set(r.received.map((x) => x.event.call_id))
     assert.equal(callIds.size, 1)
     assert.match([...callIds][0], /^call_[0-9a-f]{16}$/)
@@ -83,7 +86,10 @@ test('send delivers all seven events to a README receiver (token and signature):
 test('send without event names plays one whole call; secrets from the environment; --call-id', async () => {
   const r = await startReceiver({ urlTokens: [TOKEN], signingSecrets: [WHSEC] })
   try {
-    const { code, stdout, stderr } = await run(['send', '--to', r.url, '--call-id', 'call_fixed'], { ONEINBOX_URL_TOKEN: TOKEN, ONEINBOX_SIGNING_SECRET: WHSEC })
+    const { code, stdout, stderr } = await run(['send', '--to', r.url, '--call-id', 'call_fixed'], {
+      ONEINBOX_URL_TOKEN: TOKEN,
+      ONEINBOX_SIGNING_SECRET: WHSEC,
+    })
     assert.equal(code, 0, stderr)
     const { CALL_SEQUENCE } = require('../testing')
     assert.deepEqual(events(stdout), CALL_SEQUENCE)
@@ -97,7 +103,20 @@ test('send without event names plays one whole call; secrets from the environmen
 test('--shuffle and --duplicates: redeliveries keep their webhook-id; --seed repeats a run', async () => {
   const r = await startReceiver({ urlTokens: [TOKEN], signingSecrets: [WHSEC] })
   try {
-    const args = ['send', '--to', r.url, '--url-token', TOKEN, '--signing-secret', WHSEC, '--shuffle', '--duplicates', '2', '--seed', '1234']
+    const args = [
+      'send',
+      '--to',
+      r.url,
+      '--url-token',
+      TOKEN,
+      '--signing-secret',
+      WHSEC,
+      '--shuffle',
+      '--duplicates',
+      '2',
+      '--seed',
+      '1234',
+    ]
     const first = await run(args)
     assert.equal(first.code, 0, first.stderr)
     assert.equal(lines(first.stdout).length, 8)
@@ -106,7 +125,11 @@ test('--shuffle and --duplicates: redeliveries keep their webhook-id; --seed rep
     assert.equal(new Set(ids).size, 6, 'two of the eight are redeliveries of the same message')
     const second = await run(args)
     assert.deepEqual(events(second.stdout), events(first.stdout))
-    assert.deepEqual(r.received.slice(8).map((x) => x.id), ids, 'the same seed, the same message ids')
+    assert.deepEqual(
+      r.received.slice(8).map((x) => x.id),
+      ids,
+      'the same seed, the same message ids',
+    )
     // More duplicates than deliveries.
     const many = await run(['send', '--to', r.url, '--url-token', TOKEN, '--signing-secret', WHSEC, '--duplicates', '3', 'call.failed'])
     assert.equal(many.code, 0, many.stderr)
@@ -125,7 +148,10 @@ test('a forged delivery (wrong token) gets 401 and exit 1; so does a missing sig
     assert.match(forged.stderr, /1 deliveries to .*: 0 answered 2xx/)
     const unsigned = await run(['send', '--to', r.url, '--url-token', TOKEN, 'call.ended', 'call.failed'])
     assert.equal(unsigned.code, 1)
-    assert.deepEqual(lines(unsigned.stdout).map((l) => l.split(/\s+/)[1]), ['401', '401'])
+    assert.deepEqual(
+      lines(unsigned.stdout).map((l) => l.split(/\s+/)[1]),
+      ['401', '401'],
+    )
     assert.equal(r.received.length, 0, 'nothing was processed')
     noSecrets(forged.stdout, forged.stderr, unsigned.stdout, unsigned.stderr)
   } finally {

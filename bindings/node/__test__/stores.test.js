@@ -144,7 +144,10 @@ test('RedisStore: key layout, wire JSON values, ttl', async () => {
   await plain.record(EVENTS[0])
   assert.equal(await client.ttl(plain.key(CALL_ID)), -1)
   assert.deepEqual(store.toJSON(), { client: 'node-redis', prefix, ttlSeconds: 60 })
-  assert.equal(require('node:util').inspect(new RedisStore(client, { prefix: 'p:' })), "RedisStore { client: 'node-redis', prefix: 'p:', ttlSeconds: null }")
+  assert.equal(
+    require('node:util').inspect(new RedisStore(client, { prefix: 'p:' })),
+    "RedisStore { client: 'node-redis', prefix: 'p:', ttlSeconds: null }",
+  )
 })
 
 test('RedisStore: a client answering HGETALL with a Map of Buffers, HSETNX with a boolean', async () => {

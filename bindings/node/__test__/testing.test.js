@@ -26,7 +26,16 @@ const HOOK = { name: 'Call events', url: 'https://example.com/h', events: ['call
 const CALL = { agent_id: 'agt_1', to_number: '+15551234567', from_number: '+15557654321' }
 
 test('the testing module exports exactly its API', () => {
-  assert.deepEqual(Object.keys(testing).sort(), ['CALL_SEQUENCE', 'Delivery', 'FakeOneInbox', 'FakeResponse', 'RecordedRequest', 'makeCall', 'makeDelivery', 'makeEvent'])
+  assert.deepEqual(Object.keys(testing).sort(), [
+    'CALL_SEQUENCE',
+    'Delivery',
+    'FakeOneInbox',
+    'FakeResponse',
+    'RecordedRequest',
+    'makeCall',
+    'makeDelivery',
+    'makeEvent',
+  ])
   assert.equal(require('oneinbox-webhooks/testing'), testing, 'the subpath export resolves to this file')
 })
 
@@ -45,12 +54,24 @@ test('makeEvent: every documented event, valid in strict mode, with the guide pa
 })
 
 test('makeEvent: overrides by wire name (null, new members, nested values)', () => {
-  const body = makeEvent('call.ended', { call_id: 'call_1', outcome: null, duration_seconds: 12, analysis: { summary: 's', extracted_data: { n: [1] } }, x_new: true })
+  const body = makeEvent('call.ended', {
+    call_id: 'call_1',
+    outcome: null,
+    duration_seconds: 12,
+    analysis: { summary: 's', extracted_data: { n: [1] } },
+    x_new: true,
+  })
   const e = parseEvent(body)
   assert.deepEqual([e.call_id, e.outcome, e.duration_seconds, e.analysis.extracted_data, e.x_new], ['call_1', null, 12, { n: [1] }, true])
-  assert.throws(() => parseEvent(body, { strict: true }), (err) => err.issues.some((i) => i.code === 'unknown_field' && i.path === '/x_new'))
+  assert.throws(
+    () => parseEvent(body, { strict: true }),
+    (err) => err.issues.some((i) => i.code === 'unknown_field' && i.path === '/x_new'),
+  )
   assert.equal(parseEvent(makeEvent('call.started', {})).agent_id, 'agt_abc123')
-  assert.throws(() => makeEvent('call.endd'), (err) => err instanceof UsageError && err.issues[0].path === '/event')
+  assert.throws(
+    () => makeEvent('call.endd'),
+    (err) => err instanceof UsageError && err.issues[0].path === '/event',
+  )
   assert.throws(
     () => makeEvent('call.ended', { a: NaN, b: { c: undefined }, d: [Infinity] }),
     (err) => err instanceof UsageError && err.issues.map((i) => i.path).join() === '/a,/b/c,/d/0',
@@ -61,10 +82,20 @@ test('makeEvent: overrides by wire name (null, new members, nested values)', () 
 
 test('makeCall: the events of one connected call in order, one call_id, each strict-valid', () => {
   assert.ok(Object.isFrozen(CALL_SEQUENCE))
-  assert.deepEqual(CALL_SEQUENCE, ['call.started', 'transcript.partial', 'transcript.final', 'call.ended', 'call.analyzed', 'call.recording.available'])
+  assert.deepEqual(CALL_SEQUENCE, [
+    'call.started',
+    'transcript.partial',
+    'transcript.final',
+    'call.ended',
+    'call.analyzed',
+    'call.recording.available',
+  ])
   const bodies = makeCall()
   const events = bodies.map((b) => parseEvent(b, { strict: true }))
-  assert.deepEqual(events.map((e) => e.event), CALL_SEQUENCE)
+  assert.deepEqual(
+    events.map((e) => e.event),
+    CALL_SEQUENCE,
+  )
   assert.match(events[0].call_id, /^call_[0-9a-f]{16}$/)
   assert.ok(events.every((e) => e.call_id === events[0].call_id))
   assert.notEqual(parseEvent(makeCall()[0]).call_id, events[0].call_id, 'a fresh id each time')
@@ -74,7 +105,13 @@ test('makeCall: the events of one connected call in order, one call_id, each str
 
 test('makeDelivery: a Receiver with the same token and secret accepts it; others refuse it', () => {
   const body = makeEvent('call.ended', { call_id: 'call_7' })
-  const d = makeDelivery(body, { url: 'https://example.com/webhooks/oneinbox', urlToken: 'tok_123', signingSecret: WHSEC, msgId: 'msg_1', timestamp: 1_700_000_000 })
+  const d = makeDelivery(body, {
+    url: 'https://example.com/webhooks/oneinbox',
+    urlToken: 'tok_123',
+    signingSecret: WHSEC,
+    msgId: 'msg_1',
+    timestamp: 1_700_000_000,
+  })
   assert.ok(d instanceof Delivery)
   assert.equal(d.url, 'https://example.com/webhooks/oneinbox?token=tok_123')
   assert.deepEqual(d.body, body)
@@ -86,9 +123,17 @@ test('makeDelivery: a Receiver with the same token and secret accepts it; others
   assert.equal(d.headers['webhook-signature'], sign(WHSEC, 'msg_1', 1_700_000_000, body))
   const receiver = new Receiver({ urlTokens: ['tok_123'], signingSecrets: [WHSEC] })
   assert.equal(receiver.receive(d.body, { headers: d.headers, url: d.url, now: 1_700_000_000 }).call_id, 'call_7')
-  assert.throws(() => new Receiver({ urlTokens: ['other'] }).receive(d.body, { headers: d.headers, url: d.url }), (e) => e instanceof AuthenticationError && e.verification.code === 'token_mismatch')
   assert.throws(
-    () => new Receiver({ signingSecrets: ['whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCEh'] }).receive(d.body, { headers: d.headers, url: d.url, now: 1_700_000_000 }),
+    () => new Receiver({ urlTokens: ['other'] }).receive(d.body, { headers: d.headers, url: d.url }),
+    (e) => e instanceof AuthenticationError && e.verification.code === 'token_mismatch',
+  )
+  assert.throws(
+    () =>
+      new Receiver({ signingSecrets: ['whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCEh'] }).receive(d.body, {
+        headers: d.headers,
+        url: d.url,
+        now: 1_700_000_000,
+      }),
     (e) => e instanceof AuthenticationError && e.verification.code === 'no_matching_signature',
   )
 
@@ -96,8 +141,14 @@ test('makeDelivery: a Receiver with the same token and secret accepts it; others
   const fresh = makeDelivery(body, { url: 'https://example.com/h', urlToken: new Secret('tok_9'), signingSecret: new Secret(WHSEC) })
   assert.match(fresh.headers['webhook-id'], /^msg_[0-9a-f]{16}$/)
   assert.ok(Math.abs(Number(fresh.headers['webhook-timestamp']) - Date.now() / 1000) < 5)
-  assert.equal(new Receiver({ urlTokens: ['tok_9'], signingSecrets: [WHSEC] }).receive(fresh.body, { headers: fresh.headers, url: fresh.url }).event, 'call.ended')
-  assert.equal(makeDelivery(body, { url: 'https://e.com/h', signingSecret: WHSEC, timestamp: new Date(5_000_000) }).headers['webhook-timestamp'], '5000')
+  assert.equal(
+    new Receiver({ urlTokens: ['tok_9'], signingSecrets: [WHSEC] }).receive(fresh.body, { headers: fresh.headers, url: fresh.url }).event,
+    'call.ended',
+  )
+  assert.equal(
+    makeDelivery(body, { url: 'https://e.com/h', signingSecret: WHSEC, timestamp: new Date(5_000_000) }).headers['webhook-timestamp'],
+    '5000',
+  )
 
   // Token only: no signature headers; neither: the body as it is.
   const plain = makeDelivery('{"event":"call.failed","call_id":"c"}', { url: 'https://e.com/h', urlToken: 'tok' })
@@ -111,9 +162,18 @@ test('makeDelivery: misuse, and the token never shows', () => {
   assert.throws(() => makeDelivery(body), TypeError)
   assert.throws(() => makeDelivery(body, { url: 5 }), TypeError)
   assert.throws(() => makeDelivery({}, { url: 'https://e.com' }), TypeError)
-  assert.throws(() => makeDelivery(body, { url: 'https://e.com', token: 'x' }), (e) => e instanceof UsageError && e.issues[0].path === '/token')
-  assert.throws(() => makeDelivery(body, { url: 'https://e.com', signingSecret: 'not-a-whsec-TOPSECRET' }), (e) => e instanceof UsageError && !e.message.includes('TOPSECRET'))
-  assert.throws(() => makeDelivery(body, { url: 'https://e.com', timestamp: 1.5 }), (e) => e instanceof UsageError && e.issues[0].path === '/timestamp')
+  assert.throws(
+    () => makeDelivery(body, { url: 'https://e.com', token: 'x' }),
+    (e) => e instanceof UsageError && e.issues[0].path === '/token',
+  )
+  assert.throws(
+    () => makeDelivery(body, { url: 'https://e.com', signingSecret: 'not-a-whsec-TOPSECRET' }),
+    (e) => e instanceof UsageError && !e.message.includes('TOPSECRET'),
+  )
+  assert.throws(
+    () => makeDelivery(body, { url: 'https://e.com', timestamp: 1.5 }),
+    (e) => e instanceof UsageError && e.issues[0].path === '/timestamp',
+  )
   const d = makeDelivery(body, { url: 'https://e.com/h', urlToken: 'tok_TOPSECRET' })
   for (const text of [util.inspect(d), JSON.stringify(d)]) {
     assert.ok(!text.includes('TOPSECRET'), text)
@@ -186,14 +246,29 @@ test('401 without the right key, 404 for unknown paths and ids, 405 for other me
   ]) {
     const r = send(fake, 'GET', '/v1/webhooks', undefined, headers)
     assert.deepEqual([r.status, r.json(), r.headers['www-authenticate']], [401, { detail }, 'Bearer'])
-    assert.throws(() => new Api(KEY).listWebhooks().parseResponse(r.status, r.body), (e) => e instanceof ApiError && e.status === 401 && e.message === detail && !e.retryable)
+    assert.throws(
+      () => new Api(KEY).listWebhooks().parseResponse(r.status, r.body),
+      (e) => e instanceof ApiError && e.status === 401 && e.message === detail && !e.retryable,
+    )
   }
-  assert.deepEqual(fake.requests.map((r) => r.authorized), [true, false, false, false, false])
-  for (const [method, url] of [['PATCH', '/v1/webhooks/wh_nope'], ['DELETE', '/v1/webhooks/wh_nope'], ['POST', '/v1/webhooks/wh_nope/test'], ['GET', '/v1/webhooks/wh_nope/deliveries'], ['GET', '/v1/webhooks/wh_nope']]) {
+  assert.deepEqual(
+    fake.requests.map((r) => r.authorized),
+    [true, false, false, false, false],
+  )
+  for (const [method, url] of [
+    ['PATCH', '/v1/webhooks/wh_nope'],
+    ['DELETE', '/v1/webhooks/wh_nope'],
+    ['POST', '/v1/webhooks/wh_nope/test'],
+    ['GET', '/v1/webhooks/wh_nope/deliveries'],
+    ['GET', '/v1/webhooks/wh_nope'],
+  ]) {
     const r = send(fake, method, url, method === 'PATCH' ? { name: 'x' } : undefined)
     assert.deepEqual([r.status, r.json()], [404, { detail: 'Webhook not found' }], `${method} ${url}`)
   }
-  assert.deepEqual([send(fake, 'GET', '/v2/webhooks').status, send(fake, 'GET', '/v1/nothing').status, send(fake, 'GET', '/').status], [404, 404, 404])
+  assert.deepEqual(
+    [send(fake, 'GET', '/v2/webhooks').status, send(fake, 'GET', '/v1/nothing').status, send(fake, 'GET', '/').status],
+    [404, 404, 404],
+  )
   assert.equal(send(fake, 'PUT', `/v1/webhooks/${hook.id}`, HOOK).status, 405)
   assert.equal(send(fake, 'GET', '/v1/calls').status, 405)
   // Ids are percent-decoded as one path segment (the core encodes them).
@@ -202,7 +277,7 @@ test('401 without the right key, 404 for unknown paths and ids, 405 for other me
   assert.deepEqual([r.status, r.json()], [404, { detail: 'Webhook not found' }])
 })
 
-test('422 bodies: FastAPI details (loc, msg, type) from the core\'s rules', () => {
+test("422 bodies: FastAPI details (loc, msg, type) from the core's rules", () => {
   const fake = new FakeOneInbox({ apiKey: KEY })
   const details = (method, url, body) => {
     const r = send(fake, method, url, body)
@@ -216,31 +291,60 @@ test('422 bodies: FastAPI details (loc, msg, type) from the core\'s rules', () =
     { type: 'extra_forbidden', loc: ['body', 'extra'], msg: 'Extra inputs are not permitted', input: 1 },
   ])
   // A list index maps back to the body's own index when wrong-typed items were left out.
-  assert.deepEqual(details('POST', '/v1/webhooks', { ...HOOK, events: [null, 'nope'] }).map((d) => [d.type, d.loc]), [
-    ['string_type', ['body', 'events', 0]],
-    ['value_error', ['body', 'events', 1]],
+  assert.deepEqual(
+    details('POST', '/v1/webhooks', { ...HOOK, events: [null, 'nope'] }).map((d) => [d.type, d.loc]),
+    [
+      ['string_type', ['body', 'events', 0]],
+      ['value_error', ['body', 'events', 1]],
+    ],
+  )
+  assert.deepEqual(
+    details('POST', '/v1/webhooks', { url: 7, events: 'call.ended' }).map((d) => [d.type, d.loc]),
+    [
+      ['missing', ['body', 'name']],
+      ['string_type', ['body', 'url']],
+      ['list_type', ['body', 'events']],
+    ],
+  )
+  assert.deepEqual(details('POST', '/v1/webhooks', '{'), [
+    { type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', ctx: { error: details('POST', '/v1/webhooks', '{')[0].ctx.error } },
   ])
-  assert.deepEqual(details('POST', '/v1/webhooks', { url: 7, events: 'call.ended' }).map((d) => [d.type, d.loc]), [
-    ['missing', ['body', 'name']],
-    ['string_type', ['body', 'url']],
-    ['list_type', ['body', 'events']],
-  ])
-  assert.deepEqual(details('POST', '/v1/webhooks', '{'), [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', ctx: { error: details('POST', '/v1/webhooks', '{')[0].ctx.error } }])
-  assert.deepEqual(details('POST', '/v1/webhooks', '[]').map((d) => [d.type, d.loc]), [['model_attributes_type', ['body']]])
-  assert.deepEqual(details('POST', '/v1/calls', undefined).map((d) => [d.type, d.loc]), [['missing', ['body']]])
-  assert.deepEqual(details('POST', '/v1/calls', { ...CALL, variables: { a: { 'b/c': [1, 2] } }, metadata: [] }).map((d) => [d.type, d.loc]), [['dict_type', ['body', 'metadata']]])
+  assert.deepEqual(
+    details('POST', '/v1/webhooks', '[]').map((d) => [d.type, d.loc]),
+    [['model_attributes_type', ['body']]],
+  )
+  assert.deepEqual(
+    details('POST', '/v1/calls', undefined).map((d) => [d.type, d.loc]),
+    [['missing', ['body']]],
+  )
+  assert.deepEqual(
+    details('POST', '/v1/calls', { ...CALL, variables: { a: { 'b/c': [1, 2] } }, metadata: [] }).map((d) => [d.type, d.loc]),
+    [['dict_type', ['body', 'metadata']]],
+  )
   const hook = send(fake, 'POST', '/v1/webhooks', HOOK).json()
-  assert.deepEqual(details('PATCH', `/v1/webhooks/${hook.id}`, {}).map((d) => [d.type, d.loc]), [['missing', ['body']]])
-  assert.deepEqual(details('PATCH', `/v1/webhooks/${hook.id}`, { status: 'paused', name: null }).map((d) => [d.type, d.loc]), [['value_error', ['body', 'status']]])
+  assert.deepEqual(
+    details('PATCH', `/v1/webhooks/${hook.id}`, {}).map((d) => [d.type, d.loc]),
+    [['missing', ['body']]],
+  )
+  assert.deepEqual(
+    details('PATCH', `/v1/webhooks/${hook.id}`, { status: 'paused', name: null }).map((d) => [d.type, d.loc]),
+    [['value_error', ['body', 'status']]],
+  )
   // A valid PATCH with nulls: the null members are left alone.
   const patched = send(fake, 'PATCH', `/v1/webhooks/${hook.id}`, { status: 'disabled', name: null })
   assert.deepEqual([patched.status, patched.json().status, patched.json().name], [200, 'disabled', 'Call events'])
   // Query parameters of the delivery list.
-  assert.deepEqual(details('GET', `/v1/webhooks/${hook.id}/deliveries?limit=x&offset=1`).map((d) => [d.type, d.loc]), [['int_parsing', ['query', 'limit']]])
-  assert.deepEqual(details('GET', `/v1/webhooks/${hook.id}/deliveries?limit=201&offset=-1`).map((d) => [d.type, d.loc]), [
-    ['value_error', ['query', 'limit']],
-    ['value_error', ['query', 'offset']],
-  ])
+  assert.deepEqual(
+    details('GET', `/v1/webhooks/${hook.id}/deliveries?limit=x&offset=1`).map((d) => [d.type, d.loc]),
+    [['int_parsing', ['query', 'limit']]],
+  )
+  assert.deepEqual(
+    details('GET', `/v1/webhooks/${hook.id}/deliveries?limit=201&offset=-1`).map((d) => [d.type, d.loc]),
+    [
+      ['value_error', ['query', 'limit']],
+      ['value_error', ['query', 'offset']],
+    ],
+  )
   const err = (() => {
     const r = send(fake, 'GET', `/v1/webhooks/${hook.id}/deliveries?limit=0`)
     try {
@@ -250,7 +354,10 @@ test('422 bodies: FastAPI details (loc, msg, type) from the core\'s rules', () =
     }
   })()
   assert.ok(err instanceof ApiError)
-  assert.deepEqual(err.details.map((i) => [i.code, i.path]), [['invalid_value', '/limit']])
+  assert.deepEqual(
+    err.details.map((i) => [i.code, i.path]),
+    [['invalid_value', '/limit']],
+  )
 })
 
 const fixtureDir = path.join(root, 'tests', 'fixtures', 'management')
@@ -264,7 +371,9 @@ const fixtures = fs
 
 function target(c) {
   const id = c.args.webhook_id ?? 'wh_1'
-  return c.call === 'update_webhook' ? ['PATCH', `/v1/webhooks/${encodeURIComponent(id)}`] : ['POST', c.call === 'create_call' ? '/v1/calls' : '/v1/webhooks']
+  return c.call === 'update_webhook'
+    ? ['PATCH', `/v1/webhooks/${encodeURIComponent(id)}`]
+    : ['POST', c.call === 'create_call' ? '/v1/calls' : '/v1/webhooks']
 }
 
 const badCases = fixtures.filter(([, c]) => 'usage_issues' in c.expect && !c.expect.usage_issues.some((i) => i.path === '/webhook_id'))
@@ -279,7 +388,10 @@ for (const [name, c] of badCases) {
       () => new Api(KEY).listWebhooks().parseResponse(r.status, r.body),
       (e) => {
         assert.ok(e instanceof ApiError)
-        assert.deepEqual(e.details.map(({ code, path: p }) => ({ code, path: p })), c.expect.usage_issues)
+        assert.deepEqual(
+          e.details.map(({ code, path: p }) => ({ code, path: p })),
+          c.expect.usage_issues,
+        )
         return true
       },
     )
@@ -310,12 +422,24 @@ test('delivery history: testWebhook and addDelivery record, newest first; limit/
   send(fake, 'POST', `/v1/webhooks/${hook.id}/test`)
   const added = fake.addDelivery(hook.id, { event: 'call.failed', status: 'failed', response_status: 500, error: 'boom' })
   const history = fake.deliveries(hook.id)
-  assert.deepEqual(history.map((d) => [d.event, d.status]), [['call.failed', 'failed'], ['transcript.final', 'succeeded']])
+  assert.deepEqual(
+    history.map((d) => [d.event, d.status]),
+    [
+      ['call.failed', 'failed'],
+      ['transcript.final', 'succeeded'],
+    ],
+  )
   assert.deepEqual(history[0], added)
   for (let i = 0; i < 5; i++) fake.addDelivery(hook.id)
   const page = send(fake, 'GET', `/v1/webhooks/${hook.id}/deliveries?limit=3&offset=5`).json()
   assert.deepEqual([page.items.length, page.total, page.limit, page.offset], [2, 7, 3, 5])
-  assert.deepEqual(page.items.map((d) => d.id), fake.deliveries(hook.id).slice(5).map((d) => d.id))
+  assert.deepEqual(
+    page.items.map((d) => d.id),
+    fake
+      .deliveries(hook.id)
+      .slice(5)
+      .map((d) => d.id),
+  )
   assert.deepEqual(send(fake, 'GET', `/v1/webhooks/${hook.id}/deliveries?offset=99`).json().items, [])
   // Copies: changing them changes nothing.
   fake.deliveries(hook.id)[0].event = 'x'
@@ -343,7 +467,10 @@ test('failNext: status, times, Retry-After, body, processed; checked options', (
   assert.deepEqual([send(fake, 'GET', '/v1/webhooks').body.toString()], ['oops'])
   const teapot = send(fake, 'GET', '/v1/webhooks')
   assert.equal(teapot.status, 418)
-  assert.throws(() => new Api(KEY).listWebhooks().parseResponse(teapot.status, teapot.body), (e) => e.message === 'teapot')
+  assert.throws(
+    () => new Api(KEY).listWebhooks().parseResponse(teapot.status, teapot.body),
+    (e) => e.message === 'teapot',
+  )
   assert.equal(send(fake, 'GET', '/v1/webhooks').status, 200, 'faults are used up')
   fake.failNext(504, { processed: true })
   assert.equal(send(fake, 'POST', '/v1/webhooks', HOOK).status, 504)
@@ -355,7 +482,10 @@ test('failNext: status, times, Retry-After, body, processed; checked options', (
   assert.throws(() => fake.failNext(99), UsageError)
   assert.throws(() => fake.failNext(600), UsageError)
   assert.throws(() => fake.failNext('500'), TypeError)
-  assert.throws(() => fake.failNext(500, { time: 2 }), (e) => e instanceof UsageError && e.issues[0].path === '/time')
+  assert.throws(
+    () => fake.failNext(500, { time: 2 }),
+    (e) => e instanceof UsageError && e.issues[0].path === '/time',
+  )
   assert.throws(() => fake.failNext(500, { times: 0 }), UsageError)
   assert.throws(() => fake.disconnectNext({ times: 1.5 }), UsageError)
 })
@@ -383,7 +513,11 @@ test('fake.fetch takes a URL string, a URL, a Request, Headers and any body form
   const base = fake.url
   assert.equal(base, 'http://fake.oneinbox.invalid')
   const { fetch } = fake // works unbound
-  let r = await fetch(`${base}/v1/webhooks`, { method: 'POST', headers: new Headers(AUTH), body: new TextEncoder().encode(JSON.stringify(HOOK)) })
+  let r = await fetch(`${base}/v1/webhooks`, {
+    method: 'POST',
+    headers: new Headers(AUTH),
+    body: new TextEncoder().encode(JSON.stringify(HOOK)),
+  })
   assert.equal(r.status, 201)
   const id = (await r.json()).id
   r = await fetch(new URL(`${base}/v1/webhooks`), { headers: [['Authorization', `Bearer ${KEY}`]] })
@@ -396,7 +530,10 @@ test('fake.fetch takes a URL string, a URL, a Request, Headers and any body form
   controller.abort(new Error('stop'))
   await assert.rejects(fetch(`${base}/v1/webhooks`, { headers: AUTH, signal: controller.signal }), /stop/)
   fake.disconnectNext()
-  await assert.rejects(fetch(`${base}/v1/webhooks`, { headers: AUTH }), (e) => e instanceof TypeError && e.message === 'fetch failed' && e.cause.code === 'UND_ERR_SOCKET')
+  await assert.rejects(
+    fetch(`${base}/v1/webhooks`, { headers: AUTH }),
+    (e) => e instanceof TypeError && e.message === 'fetch failed' && e.cause.code === 'UND_ERR_SOCKET',
+  )
 })
 
 test('fake.client(): a Client over fake.fetch whose waits land in fake.sleeps', async () => {
@@ -438,7 +575,10 @@ test('listen: any HTTP client (node:http, chunked bodies, kept-alive connections
     assert.equal(JSON.parse(listed.body).items[0].id, JSON.parse(created.body).id)
     const bad = await request('POST', '/v1/calls', { agent_id: 'a' })
     assert.equal(bad.status, 422)
-    assert.deepEqual(JSON.parse(bad.body).detail.map((d) => d.loc.join('.')), ['body.to_number', 'body.from_number'])
+    assert.deepEqual(
+      JSON.parse(bad.body).detail.map((d) => d.loc.join('.')),
+      ['body.to_number', 'body.from_number'],
+    )
     fake.disconnectNext()
     await assert.rejects(request('GET', '/v1/webhooks'), (e) => e.code === 'ECONNRESET' || /socket hang up/.test(e.message))
   } finally {

@@ -67,7 +67,22 @@ try {
 }
 
 // Management: wire-name arguments, typed results, prepared requests usable with fetch.
-import { Api, ApiError, AuthenticationError, Receiver, Secret, Webhook, newUrlToken, sign, verifySignature, verifyUrlToken, addUrlToken, retryAfter, type DeliveryPage, type Verification } from 'oneinbox-webhooks'
+import {
+  Api,
+  ApiError,
+  AuthenticationError,
+  Receiver,
+  Secret,
+  type Webhook,
+  newUrlToken,
+  sign,
+  verifySignature,
+  verifyUrlToken,
+  addUrlToken,
+  retryAfter,
+  type DeliveryPage,
+  type Verification,
+} from 'oneinbox-webhooks'
 
 async function manage(): Promise<void> {
   const api = new Api('oi_sk_live_x', { baseUrl: 'http://127.0.0.1:8080' })
@@ -79,7 +94,9 @@ async function manage(): Promise<void> {
   const page: DeliveryPage = api.listDeliveries(hook.id, { limit: 10 }).parseResponse(200, new Uint8Array())
   const next = api.listDeliveries(hook.id).nextPage(page)
   if (next !== null) console.log(next.url)
-  const call = api.createCall({ agent_id: 'a', to_number: '+1555', from_number: '+1556', variables: { n: 1, tags: ['x'] } }).parseResponse(201, '{}')
+  const call = api
+    .createCall({ agent_id: 'a', to_number: '+1555', from_number: '+1556', variables: { n: 1, tags: ['x'] } })
+    .parseResponse(201, '{}')
   console.log(secret, hooks, call.status, call.duration_seconds, retryAfter(res.headers))
   api.deleteWebhook('wh').parseResponse(204, '') satisfies void
   // @ts-expect-error arguments use the wire names
@@ -334,7 +351,12 @@ async function clientTypes(): Promise<void> {
     const record: DeliveryRecord = d
     console.log(record.id, record.response_status)
   }
-  const call: Call = await client.createCall({ agent_id: 'a', to_number: '+15551234567', from_number: '+15551234568', webhook_url: 'https://e.com/c' })
+  const call: Call = await client.createCall({
+    agent_id: 'a',
+    to_number: '+15551234567',
+    from_number: '+15551234568',
+    webhook_url: 'https://e.com/c',
+  })
   const again: Webhook[] = await client.send(client.api.listWebhooks())
   console.log(secret, hooks, nothing, page.total, call.id, again, client.baseUrl, client.timeoutMs, client.maxRetries)
   try {
@@ -378,7 +400,11 @@ async function fakeTypes(): Promise<void> {
   const sleeps: number[] = fake.sleeps
   const history = fake.deliveries(webhooks[0].id)
   fake.addDelivery(webhooks[0].id, { event: 'call.failed', response_status: 500 })
-  const answer: FakeResponse | null = fake.handle({ method: 'GET', url: '/v1/webhooks', headers: { authorization: `Bearer ${fake.apiKey}` } })
+  const answer: FakeResponse | null = fake.handle({
+    method: 'GET',
+    url: '/v1/webhooks',
+    headers: { authorization: `Bearer ${fake.apiKey}` },
+  })
   const url: string = await fake.listen(0)
   await fake.close()
   console.log(secret, webhookUrl, authorized, sleeps, history[0].event, answer?.status, url)
@@ -394,7 +420,12 @@ function factoryTypes(): void {
   const body: Buffer = makeEvent('call.ended', { call_id: 'call_1', outcome: null, duration_seconds: 12 })
   const call: Buffer[] = makeCall()
   makeCall('call_1')
-  const d: Delivery = makeDelivery(body, { url: 'https://e.com/h', urlToken: 'tok', signingSecret: new Secret('whsec_abc'), timestamp: new Date() })
+  const d: Delivery = makeDelivery(body, {
+    url: 'https://e.com/h',
+    urlToken: 'tok',
+    signingSecret: new Secret('whsec_abc'),
+    timestamp: new Date(),
+  })
   const headers: Readonly<Record<string, string>> = d.headers
   const event = new Receiver({ urlTokens: ['tok'] }).receive(d.body, { headers: d.headers, url: d.url })
   console.log(sequence, call, headers, d.event, event.call_id)

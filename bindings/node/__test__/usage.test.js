@@ -25,7 +25,10 @@ const CALLS = {
 }
 const ERRORS = { UsageError, ValidationError, ApiError, TypeError }
 
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+const files = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
 
 test('the usage fixture folder holds the shared fixtures', () => {
   assert.ok(files.length >= 15, `${files.length} fixtures`)
@@ -51,7 +54,10 @@ for (const file of files) {
     assert.ok(error instanceof ERRORS[expect.error], `expected ${expect.error}, got ${error}`)
     if (expect.issues) {
       const want = expect.issues.map((i) => ({ code: i.code, path: expect.error === 'UsageError' ? camelPath(i.path) : i.path }))
-      assert.deepEqual(error.issues.map((i) => ({ code: i.code, path: i.path })), want)
+      assert.deepEqual(
+        error.issues.map((i) => ({ code: i.code, path: i.path })),
+        want,
+      )
       if (expect.error === 'UsageError') {
         for (const issue of error.issues) assert.ok(issue.message.includes(`\`${issue.path.slice(1)}\``), issue.message)
       }

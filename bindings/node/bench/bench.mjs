@@ -19,9 +19,16 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21)
 const TARGET_NS_PER_SAMPLE = Number(process.env.BENCH_SAMPLE_NS ?? 20e6)
 
 // --- payloads --------------------------------------------------------------------------------
-const GUIDE = ['call-started', 'call-ended', 'call-analyzed', 'call-failed', 'call-recording-available', 'transcript-partial', 'transcript-final']
-const guide = (name) =>
-  JSON.parse(readFileSync(join(root, 'tests/fixtures/events', `guide-${name}.json`), 'utf8')).body_text
+const GUIDE = [
+  'call-started',
+  'call-ended',
+  'call-analyzed',
+  'call-failed',
+  'call-recording-available',
+  'transcript-partial',
+  'transcript-final',
+]
+const guide = (name) => JSON.parse(readFileSync(join(root, 'tests/fixtures/events', `guide-${name}.json`), 'utf8')).body_text
 
 // The same ~40 KB transcript.final as the Rust bench (crates/oneinbox-webhooks/benches/parse.rs).
 function largeTranscript() {
@@ -50,11 +57,29 @@ const id = z.string().min(1)
 const e164 = z.string().regex(/^\+[1-9][0-9]{1,14}$/)
 const message = z.strictObject({ role: z.enum(['agent', 'user']), content: z.string() })
 const zEvent = z.discriminatedUnion('event', [
-  z.strictObject({ event: z.literal('call.started'), call_id: id, agent_id: id, to_number: e164, from_number: e164, created_at: z.iso.datetime({ offset: true }) }),
   z.strictObject({
-    event: z.literal('call.ended'), call_id: id, agent_id: id, status: z.string(), duration_seconds: z.number().min(0),
-    to_number: e164, from_number: e164, outcome: z.string(), ai_summary: z.string(),
-    analysis: z.strictObject({ summary: z.string(), outcome: z.string().nullable().optional(), extracted_data: z.record(z.string(), z.unknown()).nullable().optional() }),
+    event: z.literal('call.started'),
+    call_id: id,
+    agent_id: id,
+    to_number: e164,
+    from_number: e164,
+    created_at: z.iso.datetime({ offset: true }),
+  }),
+  z.strictObject({
+    event: z.literal('call.ended'),
+    call_id: id,
+    agent_id: id,
+    status: z.string(),
+    duration_seconds: z.number().min(0),
+    to_number: e164,
+    from_number: e164,
+    outcome: z.string(),
+    ai_summary: z.string(),
+    analysis: z.strictObject({
+      summary: z.string(),
+      outcome: z.string().nullable().optional(),
+      extracted_data: z.record(z.string(), z.unknown()).nullable().optional(),
+    }),
   }),
   z.strictObject({ event: z.literal('call.analyzed'), call_id: id, agent_id: id, outcome: z.string(), ai_summary: z.string() }),
   z.strictObject({ event: z.literal('call.failed'), call_id: id, agent_id: id, to_number: e164, from_number: e164, reason: z.string() }),

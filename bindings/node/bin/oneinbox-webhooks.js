@@ -91,7 +91,8 @@ function parse(argv, env) {
   const { values, positionals } = parsed
   if (values.help) return { help: true }
   const [command, ...events] = positionals
-  if (command !== 'send') throw new Usage(command === undefined ? 'a command is required: send' : `unknown command ${JSON.stringify(command)}`)
+  if (command !== 'send')
+    throw new Usage(command === undefined ? 'a command is required: send' : `unknown command ${JSON.stringify(command)}`)
   if (values.to === undefined) throw new Usage('--to URL is required')
   const timeout = values.timeout === undefined ? 10 : Number(values.timeout)
   if (!Number.isFinite(timeout) || timeout <= 0) throw new Usage('--timeout: expected a number of seconds above 0')
@@ -110,7 +111,10 @@ function parse(argv, env) {
 
 // [{ body, msgId, again }] in sending order.
 function plan(bodies, args, random) {
-  const hex = () => Math.floor(random() * 2 ** 32).toString(16).padStart(8, '0')
+  const hex = () =>
+    Math.floor(random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0')
   const list = bodies.map((body) => ({ body, msgId: `msg_${hex()}${hex()}`, again: false }))
   // N distinct deliveries sent twice, each right after itself (a redelivery)...
   const indexes = list.map((_, i) => i)

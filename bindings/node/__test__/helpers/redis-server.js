@@ -44,8 +44,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 async function startRedis() {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error(
-      'redis-server is not installed (the store tests need a real Redis server): ' +
-        '`apt-get install redis-server` (.ci/run installs it)',
+      'redis-server is not installed (the store tests need a real Redis server): ' + '`apt-get install redis-server` (.ci/run installs it)',
     )
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oneinbox-redis-'))
@@ -55,7 +54,22 @@ async function startRedis() {
     const logfile = path.join(dir, `redis-${port}.log`)
     const child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', logfile, '--daemonize', 'no'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--logfile',
+        logfile,
+        '--daemonize',
+        'no',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     )
     let stderr = ''

@@ -62,5 +62,5 @@ main().catch((err) => {
   Atomics.store(counters, 1, parties)
   Atomics.notify(counters, 0)
   Atomics.notify(counters, 1)
-  parentPort.postMessage({ seed, error: String(err && err.stack ? err.stack : err) })
+  parentPort.postMessage({ seed, error: String(err?.stack ? err.stack : err) })
 })
