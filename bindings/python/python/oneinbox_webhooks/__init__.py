@@ -19,8 +19,8 @@ plays a call's deliveries into a running receiver.
 
 import base64
 import secrets as _secrets
-from typing import Union
 
+from ._events import Event
 from ._native import (
     DEFAULT_BASE_URL,
     DEFAULT_TOLERANCE_SECONDS,
@@ -62,18 +62,6 @@ from ._native import (
     verify_url_token,
 )
 from .router import Router
-
-Event = Union[
-    CallStarted,
-    CallEnded,
-    CallAnalyzed,
-    CallFailed,
-    CallRecordingAvailable,
-    TranscriptPartial,
-    TranscriptFinal,
-    UnknownEvent,
-]
-"""Every class ``parse_event`` can return, for annotations."""
 
 
 def new_url_token() -> str:

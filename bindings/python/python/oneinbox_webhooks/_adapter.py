@@ -30,19 +30,12 @@ import math
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._events import Event as _Event
 from ._native import (
     AuthenticationError,
-    CallAnalyzed,
-    CallEnded,
-    CallFailed,
-    CallRecordingAvailable,
-    CallStarted,
     Receiver,
-    TranscriptFinal,
-    TranscriptPartial,
-    UnknownEvent,
     ValidationError,
 )
 from .router import Router
@@ -50,16 +43,6 @@ from .stores import MemoryStore, Recorded, Store
 
 __all__ = ["DEFAULT_ACK_TIMEOUT", "DEFAULT_PATH", "Answer", "Webhook", "logger"]
 
-_Event = Union[
-    CallStarted,
-    CallEnded,
-    CallAnalyzed,
-    CallFailed,
-    CallRecordingAvailable,
-    TranscriptPartial,
-    TranscriptFinal,
-    UnknownEvent,
-]
 _T = TypeVar("_T")
 if TYPE_CHECKING:
     # How an async framework runs blocking code (a sync handler, a SQLite store) off its loop.

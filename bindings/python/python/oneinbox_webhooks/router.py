@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple, Protocol, TypeVar, Union, overload
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar, overload
 
+from ._events import Event as _Event
 from ._native import (
     CallAnalyzed,
     CallEnded,
@@ -41,16 +42,6 @@ from ._native import (
 
 __all__ = ["KNOWN_EVENTS", "MissingHandlersError", "Router"]
 
-_Event = Union[
-    CallStarted,
-    CallEnded,
-    CallAnalyzed,
-    CallFailed,
-    CallRecordingAvailable,
-    TranscriptPartial,
-    TranscriptFinal,
-    UnknownEvent,
-]
 
 _CLASSES: tuple[type[Any], ...] = (
     CallStarted,

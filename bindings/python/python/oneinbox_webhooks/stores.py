@@ -36,18 +36,13 @@ import sqlite3
 import threading
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, Union, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from . import CallRecord, dedupe_key, parse_event
+from ._events import Event as _Event
 from ._native import (
-    CallAnalyzed,
-    CallEnded,
-    CallFailed,
-    CallRecordingAvailable,
-    CallStarted,
-    TranscriptFinal,
-    TranscriptPartial,
-    UnknownEvent,
+    CallRecord,
+    dedupe_key,
+    parse_event,
 )
 
 if TYPE_CHECKING:
@@ -63,16 +58,6 @@ __all__ = [
     "Store",
 ]
 
-_Event = Union[
-    CallStarted,
-    CallEnded,
-    CallAnalyzed,
-    CallFailed,
-    CallRecordingAvailable,
-    TranscriptPartial,
-    TranscriptFinal,
-    UnknownEvent,
-]
 
 # The deepest nesting any parse allows (the core's MAX_DEPTH_CEILING): a stored event was parsed
 # within it, so it is read back within it whatever max_depth the first parse had.
