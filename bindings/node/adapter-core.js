@@ -27,12 +27,7 @@ const TIMED_OUT = Symbol('timed out')
 
 const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json; charset=utf-8' })
 
-function describeType(v) {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`
-  return typeof v
-}
+const { describeType } = require('./describe.js')
 
 /** An answer: the status, headers (lower-case names) and a body text or `null`. */
 function reply(status, headers = {}, body = null) {

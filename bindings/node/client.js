@@ -25,12 +25,7 @@ const AMBIGUITY = {
     'the call may have been placed; not retried: check for its call events (call.started, call.failed) before creating it again',
 }
 
-function describeType(v) {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`
-  return typeof v
-}
+const { describeType } = require('./describe.js')
 
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -153,12 +153,7 @@ const EXPRESS_HINT =
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const isWellFormed = typeof String.prototype.isWellFormed === 'function' ? (s) => s.isWellFormed() : (s) => !LONE_SURROGATE.test(s)
 
-function describeType(v) {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`
-  return typeof v
-}
+const { describeType } = require('./describe.js')
 
 function checkParseOptions(options, where) {
   let strict = false

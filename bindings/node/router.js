@@ -15,12 +15,7 @@ const KNOWN_EVENTS = Object.freeze([
 const KNOWN = new Set(KNOWN_EVENTS)
 const UNKNOWN_KEY = '' // the cache key of every unknown event (they share their handlers)
 
-function describeType(v) {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`
-  return typeof v
-}
+const { describeType } = require('./describe.js')
 
 function checkHandler(handler, where) {
   if (typeof handler !== 'function') {

@@ -14,12 +14,7 @@ const { CallRecord, UsageError, dedupeKey, parseEvent } = require('./oneinbox.js
 // within it, so it is read back within it whatever maxDepth the first parse had.
 const MAX_DEPTH_CEILING = 126
 
-function describeType(v) {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`
-  return typeof v
-}
+const { describeType } = require('./describe.js')
 
 function checkEvent(event, where) {
   if (event === null || typeof event !== 'object' || typeof event.call_id !== 'string') {

@@ -29,12 +29,7 @@ const DEFAULT_API_KEY = 'oi_sk_test_fake'
 // resolves, so a request sent there by another fetch fails at once instead of leaving the machine.
 const OFFLINE_URL = 'http://fake.oneinbox.invalid'
 
-function describeType(v) {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`
-  return typeof v
-}
+const { describeType } = require('./describe.js')
 
 function isPlainObject(v) {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false
