@@ -124,7 +124,8 @@ maturin=$(sed -n 's/^maturin==//p' bindings/python/requirements-dev.txt)
 venv=$tmp/venv-sdist
 python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet "maturin==$maturin"
-CARGO_TARGET_DIR=$root/target/sdist-build pip_from_dist "$venv/bin/python" --no-build-isolation \
-    "$dist/oneinbox_webhooks-$version.tar.gz"
+# The venv's bin first on PATH, as activating it would: the build hook runs `maturin` from there.
+PATH=$venv/bin:$PATH CARGO_TARGET_DIR=$root/target/sdist-build pip_from_dist "$venv/bin/python" \
+    --no-build-isolation "$dist/oneinbox_webhooks-$version.tar.gz"
 "$venv/bin/python" tests/dist/smoke.py --built-from-sdist
 echo "sdist: builds with maturin $maturin, installs, passes the smoke test"
