@@ -13,7 +13,4 @@ import {
 } from 'oneinbox-webhooks'
 import check from './checks.cjs'
 
-check(
-  { Api, ApiError, AuthenticationError, OneInboxError, Receiver, ValidationError, addUrlToken, parseEvent, sign },
-  'import',
-)
+check({ Api, ApiError, AuthenticationError, OneInboxError, Receiver, ValidationError, addUrlToken, parseEvent, sign }, 'import')
