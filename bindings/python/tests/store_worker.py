@@ -90,3 +90,13 @@ def deliver(kind: str, target: str, prefix: str, seed: int, barrier: Any, result
         results.put(("error", traceback.format_exc()))
         barrier.abort()  # the other workers stop waiting
         raise
+
+
+def open_at_once(path: str, barrier: Any, results: Any) -> None:
+    """Opens a SQLiteStore on ``path`` once every worker is ready (a new file, all at once)."""
+    try:
+        barrier.wait(timeout=120)
+        SQLiteStore(path).close()
+        results.put("ok")
+    except Exception:
+        results.put(traceback.format_exc())

@@ -78,6 +78,28 @@ def check_results(got: list[tuple[Any, ...]]) -> None:
             assert not CallRecord.from_json(expected.to_json()).merge(CallRecord.from_json(text))
 
 
+def test_eight_processes_open_a_new_sqlite_file_at_once(tmp_path: Any) -> None:
+    # Switching a new file to WAL can fail with "database is locked" without waiting for the
+    # busy timeout; the store retries it (without the retry this test failed in 3 runs of 3).
+    ctx = multiprocessing.get_context("spawn")
+    for round_ in range(8):
+        path = str(tmp_path / f"new-{round_}.sqlite3")
+        barrier = ctx.Barrier(WORKERS)
+        results = ctx.Queue()
+        processes = [
+            ctx.Process(target=store_worker.open_at_once, args=(path, barrier, results))
+            for _ in range(WORKERS)
+        ]
+        for process in processes:
+            process.start()
+        try:
+            got = [results.get(timeout=300) for _ in processes]
+        finally:
+            for process in processes:
+                process.join(timeout=60)
+        assert got == ["ok"] * WORKERS, "\n".join(r for r in got if r != "ok")
+
+
 def test_eight_processes_share_one_sqlite_file(tmp_path: Any) -> None:
     path = tmp_path / "calls.sqlite3"
     check_results(run_workers("sqlite", str(path), ""))

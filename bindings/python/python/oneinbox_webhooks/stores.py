@@ -34,6 +34,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -167,6 +168,28 @@ _SQLITE_INSERT = (
 _SQLITE_SELECT = "SELECT event FROM oneinbox_deliveries WHERE call_id = ?"
 
 
+def _setup(conn: sqlite3.Connection, timeout: float) -> None:
+    """WAL mode and the table. When several processes open a new file at once, switching the
+    journal mode can fail with "database is locked" at once, without waiting for the busy
+    timeout (SQLite does not call the busy handler there), so the setup is retried until
+    ``timeout`` has passed."""
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(_SQLITE_SCHEMA)
+            return
+        except sqlite3.OperationalError as err:
+            busy = "locked" in str(err) or "busy" in str(err)
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 class SQLiteStore:
     """A store in one SQLite file (stdlib ``sqlite3``), safe for many threads and processes.
 
@@ -213,10 +236,7 @@ class SQLiteStore:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-            (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
-            if str(mode).lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(_SQLITE_SCHEMA)
+            _setup(conn, self._timeout)
         except BaseException:
             conn.close()
             raise
