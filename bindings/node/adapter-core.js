@@ -129,10 +129,8 @@ function createCore(options, where, known) {
     }
   }
   const logger = checkLogger(options.logger === undefined ? console : options.logger, where)
-  // The receiver's size limit: its `maxBodyBytes`, or the option as its toJSON shows it.
-  let maxBodyBytes = receiver.maxBodyBytes
-  if (!Number.isSafeInteger(maxBodyBytes) && typeof receiver.toJSON === 'function') maxBodyBytes = receiver.toJSON()?.maxBodyBytes
-  if (!Number.isSafeInteger(maxBodyBytes)) maxBodyBytes = DEFAULT_MAX_BODY_BYTES
+  // The receiver's size limit (a receiver-like object without one gets the default).
+  const maxBodyBytes = typeof receiver.maxBodyBytes === 'number' ? receiver.maxBodyBytes : DEFAULT_MAX_BODY_BYTES
   return new Core({ receiver, router, store: store ?? undefined, ackTimeoutMs, logger, maxBodyBytes })
 }
 

@@ -482,6 +482,8 @@ export interface ReceiveRequest {
 /** Authenticates deliveries as configured, then parses them. Secrets never show when inspected. */
 export class Receiver {
   constructor(options?: ReceiverOptions)
+  /** The largest body `receive` accepts, in bytes (an adapter answers 413 above it before reading). */
+  readonly maxBodyBytes: number
   /**
    * Returns the event, or throws {@link AuthenticationError} (answer 401) or
    * {@link ValidationError} (answer 400). Pass the **raw** body.

@@ -864,6 +864,11 @@ class Receiver {
     this.#options = { tolerance, strict, maxBodyBytes, maxDepth }
   }
 
+  /** The largest body `receive` accepts, in bytes (an adapter answers 413 above it before reading). */
+  get maxBodyBytes() {
+    return this.#options.maxBodyBytes
+  }
+
   /**
    * Authenticates the delivery, then parses the **raw** body. `url` is the request URL as the
    * framework gives it (`req.url`, `req.originalUrl`, `request.url`); `now` defaults to the

@@ -74,7 +74,7 @@ function unknownOptions(options, known, what) {
     if (!known.includes(key)) {
       issues.push({
         code: 'unknown_field',
-        path: `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        path: `/${native.pointerToken(key)}`,
         message: `${what} has no member ${JSON.stringify(key.slice(0, 40))}; expected one of ${known.join(', ')}`,
       })
     }
@@ -119,7 +119,7 @@ function overridesText(overrides) {
     }
     // Pushed in reverse, so that the issues come in the object's order.
     for (const key of Object.keys(v).reverse()) {
-      stack.push([v[key], `${at}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1])
+      stack.push([v[key], `${at}/${native.pointerToken(String(key))}`, depth + 1])
     }
   }
   if (issues.length > 0) throw new UsageError(issues)

@@ -228,6 +228,15 @@ test('Receiver: authenticates, then parses; AuthenticationError carries the veri
   assert.equal(new Receiver().receive(BODY).call_id, 'call_1')
 })
 
+test('Receiver.maxBodyBytes is the limit it applies (the default, a given one, Infinity as no limit)', () => {
+  assert.equal(new Receiver().maxBodyBytes, 1024 * 1024)
+  assert.equal(new Receiver({ maxBodyBytes: 10 }).maxBodyBytes, 10)
+  assert.ok(new Receiver({ maxBodyBytes: Infinity }).maxBodyBytes > Number.MAX_SAFE_INTEGER)
+  assert.throws(() => {
+    new Receiver().maxBodyBytes = 5
+  }, TypeError)
+})
+
 test('Receiver refuses misspelt options and empty or undecodable secrets', () => {
   assert.throws(
     () => new Receiver({ urlToken: 'x' }),
