@@ -268,27 +268,7 @@ class UnknownEvent:
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
 
-def parse_event(
-    body: _Body,
-    *,
-    strict: bool = False,
-    max_body_bytes: int = 1048576,
-    max_depth: int = 64,
-) -> Union[
-    CallStarted,
-    CallEnded,
-    CallAnalyzed,
-    CallFailed,
-    CallRecordingAvailable,
-    TranscriptPartial,
-    TranscriptFinal,
-    UnknownEvent,
-]: ...
-def _panic_for_tests() -> None:
-    """Panics inside the binding's guard; raises ``OneInboxError`` (for the tests)."""
-
-# ---- call records -------------------------------------------------------------------------
-
+# Every class parse_event can return (the package exports it as ``Event``).
 _Event: TypeAlias = Union[
     CallStarted,
     CallEnded,
@@ -299,6 +279,18 @@ _Event: TypeAlias = Union[
     TranscriptFinal,
     UnknownEvent,
 ]
+
+def parse_event(
+    body: _Body,
+    *,
+    strict: bool = False,
+    max_body_bytes: int = 1048576,
+    max_depth: int = 64,
+) -> _Event: ...
+def _panic_for_tests() -> None:
+    """Panics inside the binding's guard; raises ``OneInboxError`` (for the tests)."""
+
+# ---- call records -------------------------------------------------------------------------
 
 _CallStatus: TypeAlias = Literal["in_progress", "completed", "failed", "unknown"]
 
@@ -626,16 +618,7 @@ class Receiver:
         headers: Optional[_Headers] = None,
         url: Optional[str] = None,
         now: Optional[int] = None,
-    ) -> Union[
-        CallStarted,
-        CallEnded,
-        CallAnalyzed,
-        CallFailed,
-        CallRecordingAvailable,
-        TranscriptPartial,
-        TranscriptFinal,
-        UnknownEvent,
-    ]: ...
+    ) -> _Event: ...
 
 def retry_after(headers: _Headers, *, now: Optional[float] = None) -> Optional[float]: ...
 def add_url_token(url: str, token: str) -> str: ...
