@@ -5,9 +5,7 @@
 //! from the bytes: no Rust event in between, no dict per event. Attribute values are made once
 //! at parse time, so reading an attribute is a reference count bump.
 
-use oneinbox_webhooks::build::{
-    self, AnalysisParts, BuildError, Builder, EventParts, Kind, Members, MessageParts, UnknownParts,
-};
+use oneinbox_webhooks::build::{self, BuildError, Builder, Kind, Members, Shape, UnknownParts};
 use oneinbox_webhooks::host;
 use oneinbox_webhooks::{Event, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH};
 use pyo3::exceptions::PyTypeError;
@@ -232,29 +230,13 @@ impl<'py> Builder for PyBuilder<'py> {
         }
         Ok(dict.into_any())
     }
-    fn message(&mut self, p: MessageParts<Self::Value>) -> PyResult<Self::Value> {
-        Ok(Bound::new(self.py, Message::from_parts(self.py, p)?)?.into_any())
-    }
-    fn analysis(&mut self, p: AnalysisParts<Self::Value>) -> PyResult<Self::Value> {
-        Ok(Bound::new(self.py, Analysis::from_parts(self.py, p)?)?.into_any())
-    }
-    fn event(&mut self, p: EventParts<Self::Value>) -> PyResult<Self::Value> {
-        let py = self.py;
-        Ok(match p.kind {
-            Kind::CallStarted => Bound::new(py, CallStarted::from_parts(py, p)?)?.into_any(),
-            Kind::CallEnded => Bound::new(py, CallEnded::from_parts(py, p)?)?.into_any(),
-            Kind::CallAnalyzed => Bound::new(py, CallAnalyzed::from_parts(py, p)?)?.into_any(),
-            Kind::CallFailed => Bound::new(py, CallFailed::from_parts(py, p)?)?.into_any(),
-            Kind::CallRecordingAvailable => {
-                Bound::new(py, CallRecordingAvailable::from_parts(py, p)?)?.into_any()
-            }
-            Kind::TranscriptPartial => {
-                Bound::new(py, TranscriptPartial::from_parts(py, p)?)?.into_any()
-            }
-            Kind::TranscriptFinal => {
-                Bound::new(py, TranscriptFinal::from_parts(py, p)?)?.into_any()
-            }
-        })
+    fn record(
+        &mut self,
+        shape: &'static Shape,
+        values: &mut [Option<Self::Value>],
+        extra: Option<Self::Value>,
+    ) -> PyResult<Self::Value> {
+        make_record(self.py, shape, values, extra)
     }
     fn unknown_event(&mut self, p: UnknownParts<Self::Value>) -> PyResult<Self::Value> {
         let event = UnknownEvent {
@@ -357,15 +339,15 @@ impl Extra {
     }
 }
 
-/// Defines a frozen class made from the core's parts (`EventParts`, `MessageParts`, ...): one
-/// attribute per listed field (wire name, `None` when absent), `extra`, `__match_args__`,
+/// Defines a frozen class made from the values of a record of the contract: one
+/// attribute per field (wire name, `None` when absent), `extra`, `__match_args__`,
 /// `__repr__`, `__eq__` and `to_dict()`; with `event = "..."`, also the `event` class
 /// attribute, written first by `to_dict()`. A freelist keeps a few freed instances for reuse
 /// (one event per request: this skips an allocation and a free per event and message).
 macro_rules! record {
     (
         $(#[$doc:meta])*
-        $py:ident($parts:ident) $(event = $wire:literal)? { $($field:ident),* $(,)? }
+        $py:ident $(event = $wire:literal)? { $($field:ident),* $(,)? }
     ) => {
         $(#[$doc])*
         #[pyclass(module = "oneinbox_webhooks", frozen, freelist = 64)]
@@ -375,10 +357,16 @@ macro_rules! record {
         }
 
         impl $py {
-            fn from_parts(py: Python<'_>, p: $parts<Bound<'_, PyAny>>) -> PyResult<Self> {
+            /// From one value per field, in the contract's order.
+            fn from_values(
+                py: Python<'_>,
+                values: &mut [Option<Bound<'_, PyAny>>],
+                extra: Option<Bound<'_, PyAny>>,
+            ) -> PyResult<Self> {
+                let mut slots = values.iter_mut();
                 Ok($py {
-                    $( $field: Attr::attr(p.$field, py), )*
-                    extra: Extra::new(p.extra)?,
+                    $( $field: Attr::attr(slots.next().and_then(Option::take), py), )*
+                    extra: Extra::new(extra)?,
                 })
             }
 
@@ -454,65 +442,77 @@ macro_rules! record {
     };
 }
 
-record! {
-    /// `call.started`: the call connected and the agent began the session.
-    CallStarted(EventParts) event = "call.started" {
-        call_id, agent_id, to_number, from_number, created_at
-    }
+/// One class per event and nested object of the core's contract, and [`make_record`].
+macro_rules! classes {
+    (
+        events { $(
+            $(#[doc = $edoc:literal])*
+            $event:ident = $wire:literal {
+                $( $(#[doc = $fdoc:literal])* $field:ident : $ty:ty = $spec:expr ),* $(,)?
+            }
+        )* }
+        objects { $(
+            $(#[doc = $odoc:literal])*
+            $object:ident = $label:literal, $expected:literal, $list_expected:literal {
+                $( $(#[doc = $ofdoc:literal])* $ofield:ident : $oty:ty = $ospec:expr ),* $(,)?
+            }
+        )* }
+    ) => {
+        $(
+            record! {
+                $(#[doc = $edoc])*
+                $event event = $wire { $($field),* }
+            }
+        )*
+        $(
+            record! {
+                $(#[doc = $odoc])*
+                $object { $($ofield),* }
+            }
+        )*
+
+        /// The object of a record the core made.
+        fn make_record<'py>(
+            py: Python<'py>,
+            shape: &'static Shape,
+            values: &mut [Option<Bound<'py, PyAny>>],
+            extra: Option<Bound<'py, PyAny>>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            Ok(match shape.kind {
+                $( Some(Kind::$event) => {
+                    Bound::new(py, $event::from_values(py, values, extra)?)?.into_any()
+                } )*
+                None => match shape.name {
+                    $( stringify!($object) => {
+                        Bound::new(py, $object::from_values(py, values, extra)?)?.into_any()
+                    } )*
+                    other => {
+                        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                            "no class for the record {other}"
+                        )))
+                    }
+                },
+                // `Kind` may grow; a kind without a class is a bug of this binding.
+                #[allow(unreachable_patterns)]
+                Some(kind) => {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                        "no class for the event {}",
+                        kind.name()
+                    )))
+                }
+            })
+        }
+
+        /// Registers the classes on the module.
+        pub(crate) fn add_classes(m: &Bound<'_, PyModule>) -> PyResult<()> {
+            $( m.add_class::<$event>()?; )*
+            $( m.add_class::<$object>()?; )*
+            Ok(())
+        }
+    };
 }
 
-record! {
-    /// `call.ended`: the call ended; carries the outcome and summary.
-    CallEnded(EventParts) event = "call.ended" {
-        call_id, agent_id, status, duration_seconds, to_number, from_number, outcome,
-        ai_summary, analysis
-    }
-}
-
-record! {
-    /// `call.analyzed`: the AI analysis is ready after the call.
-    CallAnalyzed(EventParts) event = "call.analyzed" {
-        call_id, agent_id, outcome, ai_summary
-    }
-}
-
-record! {
-    /// `call.failed`: the call failed to connect.
-    CallFailed(EventParts) event = "call.failed" {
-        call_id, agent_id, to_number, from_number, reason
-    }
-}
-
-record! {
-    /// `call.recording.available`: the recording is ready.
-    CallRecordingAvailable(EventParts) event = "call.recording.available" {
-        call_id, recording_url
-    }
-}
-
-record! {
-    /// `transcript.partial`: a partial transcript during a live call.
-    TranscriptPartial(EventParts) event = "transcript.partial" {
-        call_id, messages
-    }
-}
-
-record! {
-    /// `transcript.final`: the full transcript, sent after `call.ended`.
-    TranscriptFinal(EventParts) event = "transcript.final" {
-        call_id, messages
-    }
-}
-
-record! {
-    /// One turn of a conversation.
-    Message(MessageParts) { role, content }
-}
-
-record! {
-    /// The `analysis` object of `call.ended`.
-    Analysis(AnalysisParts) { summary, outcome, extracted_data }
-}
+oneinbox_webhooks::contract!(classes);
 
 /// An event whose name this version does not know (lenient mode only). `extra` holds the
 /// whole payload, `event` and `call_id` included, in its original order.
@@ -580,14 +580,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_event, m)?)?;
     #[cfg(feature = "test-panic")]
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
-    m.add_class::<CallStarted>()?;
-    m.add_class::<CallEnded>()?;
-    m.add_class::<CallAnalyzed>()?;
-    m.add_class::<CallFailed>()?;
-    m.add_class::<CallRecordingAvailable>()?;
-    m.add_class::<TranscriptPartial>()?;
-    m.add_class::<TranscriptFinal>()?;
-    m.add_class::<UnknownEvent>()?;
-    m.add_class::<Message>()?;
-    m.add_class::<Analysis>()
+    add_classes(m)?;
+    m.add_class::<UnknownEvent>()
 }

@@ -7,13 +7,14 @@
 //! for every value it accepts, so the host's strings and objects are made straight from the
 //! bytes in one pass; the core still owns every rule and every issue.
 //!
-//! The builder is called in document order for the common shape of a body. For anything
-//! unusual (a problem to report, `event` not first, an escaped key) the core runs its full
-//! parser and then walks the parsed [`Event`] with the same builder ([`event`]), so the
-//! result is the same either way (the same methods with the same arguments). The builder may
-//! then have been called for part of the body before the fast pass gave up, and for bodies
-//! that turn out to be invalid: those values are dropped, so a builder should make values
-//! and nothing else (no side effects that must happen once).
+//! The core reads the body once ([`crate::pass`]) and calls the builder in document order for
+//! every value it accepts: plain JSON values with the scalar, [`Builder::array`] and
+//! [`Builder::object`] methods, and the objects of the contract (an event, `analysis`, a
+//! message) with [`Builder::record`], which gets one slot per field of the contract's
+//! [`Shape`]. So a builder needs no field list of its own. Once an issue is found nothing
+//! more is built (the body is invalid; the pass goes on only to report every issue), and
+//! values already made are dropped: a builder should make values and nothing else (no side
+//! effects that must happen once).
 //!
 //! ```
 //! use oneinbox_webhooks::build::ValueBuilder;
@@ -29,10 +30,11 @@ use std::fmt;
 
 use serde_json::{Map, Number, Value};
 
+use crate::contract::{FieldSpec, HasShape};
 use crate::error::ValidationError;
-use crate::events::{Analysis, Event, Message};
+use crate::events::{self, Event, UnknownEvent};
 
-pub use crate::parse::Kind;
+pub use crate::contract::{Kind, Shape};
 
 /// The members of an object: keys and values in document order.
 pub type Members<V> = Vec<(V, V)>;
@@ -78,109 +80,32 @@ pub trait Builder {
     /// A JSON object: keys (made with [`Builder::key`]) and values in document order; keys
     /// are unique.
     fn object(&mut self, members: Members<Self::Value>) -> Result<Self::Value, Self::Error>;
-    /// One transcript message.
-    fn message(&mut self, parts: MessageParts<Self::Value>) -> Result<Self::Value, Self::Error>;
-    /// The `analysis` object of `call.ended`.
-    fn analysis(&mut self, parts: AnalysisParts<Self::Value>) -> Result<Self::Value, Self::Error>;
-    /// One of the seven documented events.
-    fn event(&mut self, parts: EventParts<Self::Value>) -> Result<Self::Value, Self::Error>;
+    /// An array of records of `shape` (the transcript's `messages`), its items made by
+    /// [`Builder::record`]. The default makes it with [`Builder::array`].
+    fn list(
+        &mut self,
+        shape: &'static Shape,
+        items: Vec<Self::Value>,
+    ) -> Result<Self::Value, Self::Error> {
+        let _ = shape;
+        self.array(items)
+    }
+    /// An object of the contract: an event ([`Shape::kind`] is set), `analysis`, or a
+    /// message. `values` has one slot per field of [`Shape::fields`], in that order; a slot
+    /// is `None` when the field is absent or `null` (the fields required in both modes,
+    /// `call_id` and `messages`, are always there). `extra` is an object of the members the
+    /// contract does not list, `None` when there are none. Take the values out of the slots.
+    fn record(
+        &mut self,
+        shape: &'static Shape,
+        values: &mut [Option<Self::Value>],
+        extra: Option<Self::Value>,
+    ) -> Result<Self::Value, Self::Error>;
     /// An event whose name this version does not know (lenient mode only).
     fn unknown_event(
         &mut self,
         parts: UnknownParts<Self::Value>,
     ) -> Result<Self::Value, Self::Error>;
-}
-
-/// The fields of one [`Message`]. A field is `None` when it is absent or `null`; `extra` is
-/// an object of the members the contract does not list, `None` when there are none.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct MessageParts<V> {
-    /// `role`.
-    pub role: Option<V>,
-    /// `content`.
-    pub content: Option<V>,
-    /// The other members, as one object.
-    pub extra: Option<V>,
-}
-
-/// The fields of one [`Analysis`], as in [`MessageParts`].
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct AnalysisParts<V> {
-    /// `summary`.
-    pub summary: Option<V>,
-    /// `outcome`.
-    pub outcome: Option<V>,
-    /// `extracted_data` (an object).
-    pub extracted_data: Option<V>,
-    /// The other members, as one object.
-    pub extra: Option<V>,
-}
-
-/// The fields of one documented event. Only the fields of `kind` can be set (`call.started`:
-/// `agent_id`, `to_number`, `from_number`, `created_at`; `call.ended`: `agent_id`, `status`,
-/// `duration_seconds`, `to_number`, `from_number`, `outcome`, `ai_summary`, `analysis`;
-/// `call.analyzed`: `agent_id`, `outcome`, `ai_summary`; `call.failed`: `agent_id`,
-/// `to_number`, `from_number`, `reason`; `call.recording.available`: `recording_url`; the
-/// transcripts: `messages`); a field is `None` when it is absent or `null` (lenient mode). `messages` is always
-/// set on the transcript events, and `extra` is `None` when there are no other members.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct EventParts<V> {
-    /// Which event.
-    pub kind: Kind,
-    /// `call_id`, a non-empty string.
-    pub call_id: V,
-    /// `agent_id`.
-    pub agent_id: Option<V>,
-    /// `to_number`.
-    pub to_number: Option<V>,
-    /// `from_number`.
-    pub from_number: Option<V>,
-    /// `created_at`.
-    pub created_at: Option<V>,
-    /// `status`.
-    pub status: Option<V>,
-    /// `duration_seconds`, a number.
-    pub duration_seconds: Option<V>,
-    /// `outcome`.
-    pub outcome: Option<V>,
-    /// `ai_summary`.
-    pub ai_summary: Option<V>,
-    /// `analysis`, made by [`Builder::analysis`].
-    pub analysis: Option<V>,
-    /// `reason`.
-    pub reason: Option<V>,
-    /// `recording_url`.
-    pub recording_url: Option<V>,
-    /// `messages`, an array made of [`Builder::message`] values.
-    pub messages: Option<V>,
-    /// The other members, as one object.
-    pub extra: Option<V>,
-}
-
-impl<V> EventParts<V> {
-    /// Parts with only `kind` and `call_id` set.
-    pub fn new(kind: Kind, call_id: V) -> Self {
-        EventParts {
-            kind,
-            call_id,
-            agent_id: None,
-            to_number: None,
-            from_number: None,
-            created_at: None,
-            status: None,
-            duration_seconds: None,
-            outcome: None,
-            ai_summary: None,
-            analysis: None,
-            reason: None,
-            recording_url: None,
-            messages: None,
-            extra: None,
-        }
-    }
 }
 
 /// An event whose name this version does not know.
@@ -215,87 +140,10 @@ impl<E: fmt::Display> fmt::Display for BuildError<E> {
 
 impl<E: fmt::Debug + fmt::Display> std::error::Error for BuildError<E> {}
 
-/// Makes the builder's value of a parsed event (what `parse_with` does after its full parse).
+/// Makes the builder's value of a parsed event: the same calls, with the same arguments, as
+/// parsing its wire form with [`ParseOptions::parse_with`](crate::ParseOptions::parse_with).
 pub fn event<B: Builder + ?Sized>(e: &Event, b: &mut B) -> Result<B::Value, B::Error> {
-    fn known<B: Builder + ?Sized>(
-        b: &mut B,
-        kind: Kind,
-        call_id: &str,
-        extra: &Map<String, Value>,
-        fill: impl FnOnce(&mut B, &mut EventParts<B::Value>) -> Result<(), B::Error>,
-    ) -> Result<B::Value, B::Error> {
-        let mut parts = EventParts::new(kind, b.str(call_id)?);
-        fill(b, &mut parts)?;
-        parts.extra = members(b, extra)?;
-        b.event(parts)
-    }
-    match e {
-        Event::CallStarted(e) => known(b, Kind::CallStarted, &e.call_id, &e.extra, |b, p| {
-            p.agent_id = opt_repeated(b, &e.agent_id)?;
-            p.to_number = opt_repeated(b, &e.to_number)?;
-            p.from_number = opt_repeated(b, &e.from_number)?;
-            p.created_at = opt_str(b, &e.created_at)?;
-            Ok(())
-        }),
-        Event::CallEnded(e) => known(b, Kind::CallEnded, &e.call_id, &e.extra, |b, p| {
-            p.agent_id = opt_repeated(b, &e.agent_id)?;
-            p.status = opt_repeated(b, &e.status)?;
-            p.duration_seconds = e
-                .duration_seconds
-                .as_ref()
-                .map(|n| number(b, n))
-                .transpose()?;
-            p.to_number = opt_repeated(b, &e.to_number)?;
-            p.from_number = opt_repeated(b, &e.from_number)?;
-            p.outcome = opt_repeated(b, &e.outcome)?;
-            p.ai_summary = opt_str(b, &e.ai_summary)?;
-            p.analysis = e.analysis.as_ref().map(|a| analysis(b, a)).transpose()?;
-            Ok(())
-        }),
-        Event::CallAnalyzed(e) => known(b, Kind::CallAnalyzed, &e.call_id, &e.extra, |b, p| {
-            p.agent_id = opt_repeated(b, &e.agent_id)?;
-            p.outcome = opt_repeated(b, &e.outcome)?;
-            p.ai_summary = opt_str(b, &e.ai_summary)?;
-            Ok(())
-        }),
-        Event::CallFailed(e) => known(b, Kind::CallFailed, &e.call_id, &e.extra, |b, p| {
-            p.agent_id = opt_repeated(b, &e.agent_id)?;
-            p.to_number = opt_repeated(b, &e.to_number)?;
-            p.from_number = opt_repeated(b, &e.from_number)?;
-            p.reason = opt_repeated(b, &e.reason)?;
-            Ok(())
-        }),
-        Event::CallRecordingAvailable(e) => known(
-            b,
-            Kind::CallRecordingAvailable,
-            &e.call_id,
-            &e.extra,
-            |b, p| {
-                p.recording_url = opt_str(b, &e.recording_url)?;
-                Ok(())
-            },
-        ),
-        Event::TranscriptPartial(e) => {
-            known(b, Kind::TranscriptPartial, &e.call_id, &e.extra, |b, p| {
-                p.messages = Some(messages(b, &e.messages)?);
-                Ok(())
-            })
-        }
-        Event::TranscriptFinal(e) => {
-            known(b, Kind::TranscriptFinal, &e.call_id, &e.extra, |b, p| {
-                p.messages = Some(messages(b, &e.messages)?);
-                Ok(())
-            })
-        }
-        Event::Unknown(u) => {
-            let parts = UnknownParts {
-                event: b.str(&u.event)?,
-                call_id: b.str(&u.call_id)?,
-                payload: object(b, &u.payload)?,
-            };
-            b.unknown_event(parts)
-        }
-    }
+    walk_event(e, b)
 }
 
 /// Makes the builder's value of any JSON value (e.g. a member of `extra`).
@@ -316,7 +164,8 @@ pub fn value<B: Builder + ?Sized>(v: &Value, b: &mut B) -> Result<B::Value, B::E
     }
 }
 
-fn number<B: Builder + ?Sized>(b: &mut B, n: &Number) -> Result<B::Value, B::Error> {
+/// A number as the parser hands it over: `i64` when it fits, then `u64`, then `f64`.
+pub(crate) fn number<B: Builder + ?Sized>(b: &mut B, n: &Number) -> Result<B::Value, B::Error> {
     if let Some(i) = n.as_i64() {
         b.i64(i)
     } else if let Some(u) = n.as_u64() {
@@ -325,20 +174,6 @@ fn number<B: Builder + ?Sized>(b: &mut B, n: &Number) -> Result<B::Value, B::Err
         // Without serde_json's arbitrary_precision a number is an i64, a u64 or an f64.
         b.f64(n.as_f64().unwrap_or(f64::NAN))
     }
-}
-
-fn opt_str<B: Builder + ?Sized>(
-    b: &mut B,
-    s: &Option<String>,
-) -> Result<Option<B::Value>, B::Error> {
-    s.as_deref().map(|s| b.str(s)).transpose()
-}
-
-fn opt_repeated<B: Builder + ?Sized>(
-    b: &mut B,
-    s: &Option<String>,
-) -> Result<Option<B::Value>, B::Error> {
-    s.as_deref().map(|s| b.repeated_str(s)).transpose()
 }
 
 fn object<B: Builder + ?Sized>(b: &mut B, map: &Map<String, Value>) -> Result<B::Value, B::Error> {
@@ -361,34 +196,371 @@ fn members<B: Builder + ?Sized>(
     }
 }
 
-fn messages<B: Builder + ?Sized>(b: &mut B, list: &[Message]) -> Result<B::Value, B::Error> {
-    let items = list
-        .iter()
-        .map(|m| {
-            let parts = MessageParts {
-                role: opt_repeated(b, &m.role)?,
-                content: opt_str(b, &m.content)?,
-                extra: members(b, &m.extra)?,
-            };
-            b.message(parts)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    b.array(items)
+/// A string field as the parser makes it.
+fn string<B: Builder + ?Sized>(b: &mut B, spec: &FieldSpec, s: &str) -> Result<B::Value, B::Error> {
+    if spec.repeats {
+        b.repeated_str(s)
+    } else {
+        b.str(s)
+    }
 }
 
-fn analysis<B: Builder + ?Sized>(b: &mut B, a: &Analysis) -> Result<B::Value, B::Error> {
-    let parts = AnalysisParts {
-        summary: opt_str(b, &a.summary)?,
-        outcome: opt_repeated(b, &a.outcome)?,
-        extracted_data: a
-            .extracted_data
-            .as_ref()
-            .map(|m| object(b, m))
-            .transpose()?,
-        extra: members(b, &a.extra)?,
-    };
-    b.analysis(parts)
+/// A field of a parsed record, walked: `None` when absent.
+trait WalkField {
+    fn walk<B: Builder + ?Sized>(
+        &self,
+        spec: &FieldSpec,
+        b: &mut B,
+    ) -> Result<Option<B::Value>, B::Error>;
 }
+
+impl WalkField for String {
+    fn walk<B: Builder + ?Sized>(
+        &self,
+        spec: &FieldSpec,
+        b: &mut B,
+    ) -> Result<Option<B::Value>, B::Error> {
+        string(b, spec, self).map(Some)
+    }
+}
+
+impl WalkField for Option<String> {
+    fn walk<B: Builder + ?Sized>(
+        &self,
+        spec: &FieldSpec,
+        b: &mut B,
+    ) -> Result<Option<B::Value>, B::Error> {
+        self.as_deref().map(|s| string(b, spec, s)).transpose()
+    }
+}
+
+impl WalkField for Option<Number> {
+    fn walk<B: Builder + ?Sized>(
+        &self,
+        _: &FieldSpec,
+        b: &mut B,
+    ) -> Result<Option<B::Value>, B::Error> {
+        self.as_ref().map(|n| number(b, n)).transpose()
+    }
+}
+
+impl WalkField for Option<Map<String, Value>> {
+    fn walk<B: Builder + ?Sized>(
+        &self,
+        _: &FieldSpec,
+        b: &mut B,
+    ) -> Result<Option<B::Value>, B::Error> {
+        self.as_ref().map(|m| object(b, m)).transpose()
+    }
+}
+
+impl<T: WalkRecord> WalkField for Option<T> {
+    fn walk<B: Builder + ?Sized>(
+        &self,
+        _: &FieldSpec,
+        b: &mut B,
+    ) -> Result<Option<B::Value>, B::Error> {
+        self.as_ref().map(|r| r.walk(b)).transpose()
+    }
+}
+
+impl<T: WalkRecord + HasShape> WalkField for Vec<T> {
+    fn walk<B: Builder + ?Sized>(
+        &self,
+        _: &FieldSpec,
+        b: &mut B,
+    ) -> Result<Option<B::Value>, B::Error> {
+        let items = self
+            .iter()
+            .map(|r| r.walk(b))
+            .collect::<Result<Vec<_>, _>>()?;
+        b.list(T::SHAPE, items).map(Some)
+    }
+}
+
+/// A record of the contract, walked.
+trait WalkRecord {
+    fn walk<B: Builder + ?Sized>(&self, b: &mut B) -> Result<B::Value, B::Error>;
+}
+
+/// What the builder of `parse` makes: JSON values, the records, and the event.
+#[derive(Debug)]
+pub(crate) enum Built {
+    // Small (32 bytes): the slots of every record hold these. Strings and numbers, nearly
+    // every value of an event, are kept inline; the rest is boxed.
+    Str(String),
+    Number(Number),
+    Json(Box<Value>),
+    List(Vec<Built>),
+    Event(Box<Event>),
+    Record(Box<Record>),
+}
+
+/// A field's value, taken from what the builder made (the parser guarantees the types).
+trait FromBuilt: Sized {
+    fn from_built(v: Option<Built>) -> Self;
+}
+
+impl FromBuilt for String {
+    fn from_built(v: Option<Built>) -> Self {
+        match v {
+            Some(Built::Str(s)) => s,
+            _ => String::new(),
+        }
+    }
+}
+
+impl FromBuilt for Option<String> {
+    fn from_built(v: Option<Built>) -> Self {
+        match v {
+            Some(Built::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl FromBuilt for Option<Number> {
+    fn from_built(v: Option<Built>) -> Self {
+        match v {
+            Some(Built::Number(n)) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+impl FromBuilt for Option<Map<String, Value>> {
+    fn from_built(v: Option<Built>) -> Self {
+        match v {
+            Some(Built::Json(v)) => match *v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+impl Built {
+    /// Any JSON value (what the builder makes for untyped values).
+    fn into_value(self) -> Value {
+        match self {
+            Built::Str(s) => Value::String(s),
+            Built::Number(n) => Value::Number(n),
+            Built::Json(v) => *v,
+            Built::List(items) => Value::Array(items.into_iter().map(Built::into_value).collect()),
+            Built::Event(e) => serde_json::to_value(&*e).unwrap_or_default(),
+            Built::Record(r) => r.into_value(),
+        }
+    }
+
+    fn into_object(self) -> Map<String, Value> {
+        match self.into_value() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+}
+
+/// The builder of [`ParseOptions::parse`](crate::ParseOptions::parse): makes the Rust types.
+pub(crate) struct EventBuilder;
+
+impl Builder for EventBuilder {
+    type Value = Built;
+    type Error = std::convert::Infallible;
+
+    fn null(&mut self) -> Result<Built, Self::Error> {
+        Ok(Built::Json(Box::new(Value::Null)))
+    }
+    fn bool(&mut self, v: bool) -> Result<Built, Self::Error> {
+        Ok(Built::Json(Box::new(Value::Bool(v))))
+    }
+    fn i64(&mut self, v: i64) -> Result<Built, Self::Error> {
+        Ok(Built::Number(v.into()))
+    }
+    fn u64(&mut self, v: u64) -> Result<Built, Self::Error> {
+        Ok(Built::Number(v.into()))
+    }
+    fn f64(&mut self, v: f64) -> Result<Built, Self::Error> {
+        Ok(match Number::from_f64(v) {
+            Some(n) => Built::Number(n),
+            None => Built::Json(Box::new(Value::Null)),
+        })
+    }
+    fn str(&mut self, v: &str) -> Result<Built, Self::Error> {
+        Ok(Built::Str(v.to_owned()))
+    }
+    fn array(&mut self, items: Vec<Built>) -> Result<Built, Self::Error> {
+        Ok(Built::Json(Box::new(Value::Array(
+            items.into_iter().map(Built::into_value).collect(),
+        ))))
+    }
+    fn object(&mut self, members: Members<Built>) -> Result<Built, Self::Error> {
+        let mut map = Map::with_capacity(members.len());
+        for (k, v) in members {
+            if let Built::Str(k) = k {
+                map.insert(k, v.into_value());
+            }
+        }
+        Ok(Built::Json(Box::new(Value::Object(map))))
+    }
+    fn list(&mut self, _: &'static Shape, items: Vec<Built>) -> Result<Built, Self::Error> {
+        Ok(Built::List(items))
+    }
+    fn record(
+        &mut self,
+        shape: &'static Shape,
+        values: &mut [Option<Built>],
+        extra: Option<Built>,
+    ) -> Result<Built, Self::Error> {
+        let extra = extra.map(Built::into_object).unwrap_or_default();
+        Ok(make_record(shape, values, extra))
+    }
+    fn unknown_event(&mut self, p: UnknownParts<Built>) -> Result<Built, Self::Error> {
+        let event = String::from_built(Some(p.event));
+        let call_id = String::from_built(Some(p.call_id));
+        Ok(Built::Event(Box::new(Event::Unknown(UnknownEvent {
+            event,
+            call_id,
+            payload: p.payload.into_object(),
+        }))))
+    }
+}
+
+/// Makes the walk, the conversions and the records of [`Built`] from the contract.
+macro_rules! builders {
+    (
+        events { $(
+            $(#[doc = $edoc:literal])*
+            $event:ident = $wire:literal {
+                $( $(#[doc = $fdoc:literal])* $field:ident : $ty:ty = $spec:expr ),* $(,)?
+            }
+        )* }
+        objects { $(
+            $(#[doc = $odoc:literal])*
+            $object:ident = $label:literal, $expected:literal, $list_expected:literal {
+                $( $(#[doc = $ofdoc:literal])* $ofield:ident : $oty:ty = $ospec:expr ),* $(,)?
+            }
+        )* }
+    ) => {
+        fn walk_event<B: Builder + ?Sized>(e: &Event, b: &mut B) -> Result<B::Value, B::Error> {
+            match e {
+                $( Event::$event(e) => e.walk(b), )*
+                Event::Unknown(u) => {
+                    let parts = UnknownParts {
+                        event: b.str(&u.event)?,
+                        call_id: b.str(&u.call_id)?,
+                        payload: object(b, &u.payload)?,
+                    };
+                    b.unknown_event(parts)
+                }
+            }
+        }
+
+        $(
+            impl WalkRecord for events::$event {
+                fn walk<B: Builder + ?Sized>(&self, b: &mut B) -> Result<B::Value, B::Error> {
+                    let shape = <Self as HasShape>::SHAPE;
+                    let mut specs = shape.fields.iter();
+                    let mut values = Vec::with_capacity(shape.fields.len());
+                    $(
+                        let spec = specs.next().unwrap_or(&NO_SPEC);
+                        values.push(WalkField::walk(&self.$field, spec, b)?);
+                    )*
+                    let extra = members(b, &self.extra)?;
+                    b.record(shape, &mut values, extra)
+                }
+            }
+        )*
+        $(
+            impl WalkRecord for events::$object {
+                fn walk<B: Builder + ?Sized>(&self, b: &mut B) -> Result<B::Value, B::Error> {
+                    let shape = <Self as HasShape>::SHAPE;
+                    let mut specs = shape.fields.iter();
+                    let mut values = Vec::with_capacity(shape.fields.len());
+                    $(
+                        let spec = specs.next().unwrap_or(&NO_SPEC);
+                        values.push(WalkField::walk(&self.$ofield, spec, b)?);
+                    )*
+                    let extra = members(b, &self.extra)?;
+                    b.record(shape, &mut values, extra)
+                }
+            }
+
+            impl FromBuilt for Option<events::$object> {
+                fn from_built(v: Option<Built>) -> Self {
+                    match v {
+                        Some(Built::Record(r)) => match *r {
+                            Record::$object(r) => Some(r),
+                            #[allow(unreachable_patterns)]
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                }
+            }
+        )*
+
+        /// A nested record made by [`EventBuilder`].
+        #[derive(Debug)]
+        pub(crate) enum Record {
+            $( $object(events::$object), )*
+        }
+
+        impl Record {
+            fn into_value(self) -> Value {
+                match self {
+                    $( Record::$object(r) => serde_json::to_value(&r).unwrap_or_default(), )*
+                }
+            }
+        }
+
+        impl<T> FromBuilt for Vec<T>
+        where
+            Option<T>: FromBuilt,
+        {
+            fn from_built(v: Option<Built>) -> Self {
+                match v {
+                    Some(Built::List(items)) => items
+                        .into_iter()
+                        .filter_map(|item| <Option<T>>::from_built(Some(item)))
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            }
+        }
+
+        fn make_record(
+            shape: &'static Shape,
+            values: &mut [Option<Built>],
+            extra: Map<String, Value>,
+        ) -> Built {
+            let mut slots = values.iter_mut();
+            match shape.kind {
+                $(
+                    Some(Kind::$event) => Built::Event(Box::new(Event::$event(events::$event {
+                        $( $field: FromBuilt::from_built(slots.next().and_then(Option::take)), )*
+                        extra,
+                    }))),
+                )*
+                None => match shape.name {
+                    $(
+                        stringify!($object) => Built::Record(Box::new(Record::$object(events::$object {
+                            $( $ofield: FromBuilt::from_built(slots.next().and_then(Option::take)), )*
+                            extra,
+                        }))),
+                    )*
+                    _ => Built::Json(Box::new(Value::Object(extra))),
+                },
+            }
+        }
+    };
+}
+
+crate::contract!(builders);
+
+/// Stands for a field spec that cannot be missing (the shapes come from the same list).
+const NO_SPEC: FieldSpec =
+    crate::contract::Spec::OPTIONAL.field("", "", crate::contract::Type::String);
 
 /// Builds the wire form of an event as a [`serde_json::Value`], exactly what
 /// [`Event::to_json`] writes: `event` first, then the present fields in the contract's
@@ -439,44 +611,24 @@ impl Builder for ValueBuilder {
         }
         Ok(Value::Object(map))
     }
-    fn message(&mut self, p: MessageParts<Value>) -> Result<Value, Self::Error> {
+    fn record(
+        &mut self,
+        shape: &'static Shape,
+        values: &mut [Option<Value>],
+        extra: Option<Value>,
+    ) -> Result<Value, Self::Error> {
         let mut map = Map::new();
-        put(&mut map, "role", p.role);
-        put(&mut map, "content", p.content);
-        Ok(Self::with_extra(map, p.extra))
-    }
-    fn analysis(&mut self, p: AnalysisParts<Value>) -> Result<Value, Self::Error> {
-        let mut map = Map::new();
-        put(&mut map, "summary", p.summary);
-        put(&mut map, "outcome", p.outcome);
-        put(&mut map, "extracted_data", p.extracted_data);
-        Ok(Self::with_extra(map, p.extra))
-    }
-    fn event(&mut self, p: EventParts<Value>) -> Result<Value, Self::Error> {
-        let mut map = Map::new();
-        map.insert("event".into(), Value::String(p.kind.name().into()));
-        map.insert("call_id".into(), p.call_id);
-        put(&mut map, "agent_id", p.agent_id);
-        put(&mut map, "status", p.status);
-        put(&mut map, "duration_seconds", p.duration_seconds);
-        put(&mut map, "to_number", p.to_number);
-        put(&mut map, "from_number", p.from_number);
-        put(&mut map, "created_at", p.created_at);
-        put(&mut map, "outcome", p.outcome);
-        put(&mut map, "ai_summary", p.ai_summary);
-        put(&mut map, "analysis", p.analysis);
-        put(&mut map, "reason", p.reason);
-        put(&mut map, "recording_url", p.recording_url);
-        put(&mut map, "messages", p.messages);
-        Ok(Self::with_extra(map, p.extra))
+        if let Some(kind) = shape.kind {
+            map.insert("event".into(), Value::String(kind.name().into()));
+        }
+        for (field, v) in shape.fields.iter().zip(values.iter_mut()) {
+            if let Some(v) = v.take() {
+                map.insert(field.name.into(), v);
+            }
+        }
+        Ok(Self::with_extra(map, extra))
     }
     fn unknown_event(&mut self, p: UnknownParts<Value>) -> Result<Value, Self::Error> {
         Ok(p.payload)
-    }
-}
-
-fn put(map: &mut Map<String, Value>, key: &str, v: Option<Value>) {
-    if let Some(v) = v {
-        map.insert(key.into(), v);
     }
 }

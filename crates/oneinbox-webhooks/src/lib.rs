@@ -67,6 +67,9 @@ pub mod auth;
 // semver-bound API (its shape follows the parser's needs).
 #[doc(hidden)]
 pub mod build;
+// The contract the parser, the types and the generated files come from.
+#[doc(hidden)]
+pub mod contract;
 pub mod error;
 pub mod events;
 mod formats;
@@ -74,12 +77,12 @@ mod formats;
 pub mod host;
 pub mod management;
 mod parse;
+mod pass;
 pub mod record;
 mod scan;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod text;
-mod validate;
 
 pub use error::{Issue, IssueCode, UsageError, ValidationError, MAX_ISSUES};
 pub use events::{

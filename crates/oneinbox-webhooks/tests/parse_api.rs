@@ -1,9 +1,6 @@
 //! The parse API beyond the shared fixtures: defaults, limits at scale, order and round trips.
 
-use oneinbox_webhooks::build::{
-    AnalysisParts, BuildError, Builder, EventParts, Members, MessageParts, UnknownParts,
-    ValueBuilder,
-};
+use oneinbox_webhooks::build::{BuildError, Builder, Members, Shape, UnknownParts, ValueBuilder};
 use oneinbox_webhooks::{parse_event, Event, IssueCode, ParseOptions};
 
 mod common;
@@ -235,9 +232,7 @@ impl Builder for FailingBuilder {
         str(v: &str),
         array(items: Vec<serde_json::Value>),
         object(members: Members<serde_json::Value>),
-        message(p: MessageParts<serde_json::Value>),
-        analysis(p: AnalysisParts<serde_json::Value>),
-        event(p: EventParts<serde_json::Value>),
+        record(shape: &'static Shape, values: &mut [Option<serde_json::Value>], extra: Option<serde_json::Value>),
         unknown_event(p: UnknownParts<serde_json::Value>),
     }
 }

@@ -112,23 +112,13 @@ impl oneinbox_webhooks::build::Builder for TagBuilder {
     ) -> Result<Value, Self::Error> {
         oneinbox_webhooks::build::ValueBuilder.object(members)
     }
-    fn message(
+    fn record(
         &mut self,
-        p: oneinbox_webhooks::build::MessageParts<Value>,
+        shape: &'static oneinbox_webhooks::build::Shape,
+        values: &mut [Option<Value>],
+        extra: Option<Value>,
     ) -> Result<Value, Self::Error> {
-        oneinbox_webhooks::build::ValueBuilder.message(p)
-    }
-    fn analysis(
-        &mut self,
-        p: oneinbox_webhooks::build::AnalysisParts<Value>,
-    ) -> Result<Value, Self::Error> {
-        oneinbox_webhooks::build::ValueBuilder.analysis(p)
-    }
-    fn event(
-        &mut self,
-        p: oneinbox_webhooks::build::EventParts<Value>,
-    ) -> Result<Value, Self::Error> {
-        oneinbox_webhooks::build::ValueBuilder.event(p)
+        oneinbox_webhooks::build::ValueBuilder.record(shape, values, extra)
     }
     fn unknown_event(
         &mut self,
