@@ -11,7 +11,7 @@ demo: build-python build-node
     .venv/bin/python examples/demo.py
 
 # everything CI runs
-test: fmt-check clippy check-deps lint-python lint-js lint-workflows test-rust test-python test-node fuzz-smoke test-dist demo
+test: fmt-check check-generated clippy check-deps lint-python lint-js lint-workflows test-rust test-python test-node fuzz-smoke test-dist demo
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
@@ -120,6 +120,14 @@ lint-js:
 # check formatting without changing files
 fmt-check:
     cargo fmt --all -- --check
+
+# write every file made from the event contract (crates/oneinbox-webhooks/src/contract.rs): schemas/events, the Python stub classes, _events.py and __init__ re-exports, the Node events.generated.d.ts/.js
+generate:
+    cargo run -q -p oneinbox-webhooks-generate
+
+# fail if a file made from the event contract is stale or missing (`just generate` rewrites them)
+check-generated:
+    cargo run -q -p oneinbox-webhooks-generate -- --check
 
 # format every Rust file
 fmt:

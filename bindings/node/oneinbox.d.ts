@@ -1,7 +1,11 @@
-// Types of the public API of `oneinbox-webhooks` (hand-written, next to oneinbox.js).
-// Payload fields keep their wire names (snake_case); functions and options are camelCase.
-// In lenient mode (the default) every documented field other than `call_id` (and `messages`
-// on transcripts) may be absent or `null`; strict mode guarantees all of them are present.
+// Types of the public API of `oneinbox-webhooks` (hand-written, next to oneinbox.js). The event
+// types (`CallStarted`, ..., `Analysis`, `Message`, `KnownEventName`, `Event`) are generated from
+// the contract into events.generated.d.ts and re-exported here. Payload fields keep their wire
+// names (snake_case); functions and options are camelCase.
+
+import type { Analysis, Event, KnownEventName, Message } from './events.generated'
+
+export * from './events.generated'
 
 /** A JSON value as `JSON.parse` returns it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
@@ -10,94 +14,6 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 interface Extra {
   readonly [member: string]: unknown
 }
-
-/** One transcript message. `role` is `"agent"` or `"user"` in strict mode. */
-export interface Message extends Extra {
-  role?: 'agent' | 'user' | (string & {}) | null
-  content?: string | null
-}
-
-/** The AI analysis of a call. */
-export interface Analysis extends Extra {
-  summary?: string | null
-  outcome?: string | null
-  extracted_data?: { [key: string]: JsonValue } | null
-}
-
-/** `call.started`: an inbound or outbound call was connected. */
-export interface CallStarted extends Extra {
-  event: 'call.started'
-  call_id: string
-  agent_id?: string | null
-  to_number?: string | null
-  from_number?: string | null
-  created_at?: string | null
-}
-
-/** `call.ended`: the call finished. */
-export interface CallEnded extends Extra {
-  event: 'call.ended'
-  call_id: string
-  agent_id?: string | null
-  status?: string | null
-  duration_seconds?: number | null
-  to_number?: string | null
-  from_number?: string | null
-  outcome?: string | null
-  ai_summary?: string | null
-  analysis?: Analysis | null
-}
-
-/** `call.analyzed`: the post-call AI analysis is ready. */
-export interface CallAnalyzed extends Extra {
-  event: 'call.analyzed'
-  call_id: string
-  agent_id?: string | null
-  outcome?: string | null
-  ai_summary?: string | null
-}
-
-/** `call.failed`: the call could not be connected. */
-export interface CallFailed extends Extra {
-  event: 'call.failed'
-  call_id: string
-  agent_id?: string | null
-  to_number?: string | null
-  from_number?: string | null
-  reason?: string | null
-}
-
-/** `call.recording.available`: the recording can be downloaded. */
-export interface CallRecordingAvailable extends Extra {
-  event: 'call.recording.available'
-  call_id: string
-  recording_url?: string | null
-}
-
-/** `transcript.partial`: the transcript so far, during the call. */
-export interface TranscriptPartial extends Extra {
-  event: 'transcript.partial'
-  call_id: string
-  messages: Message[]
-}
-
-/** `transcript.final`: the full transcript, after `call.ended`. */
-export interface TranscriptFinal extends Extra {
-  event: 'transcript.final'
-  call_id: string
-  messages: Message[]
-}
-
-/** The names of the seven documented events. */
-export type KnownEventName = (
-  | CallStarted
-  | CallEnded
-  | CallAnalyzed
-  | CallFailed
-  | CallRecordingAvailable
-  | TranscriptPartial
-  | TranscriptFinal
-)['event']
 
 /**
  * The `event` of an {@link UnknownEvent}. At run time it is the name as sent (any string other
@@ -115,17 +31,6 @@ export interface UnknownEvent extends Extra {
   event: UnknownEventName
   call_id: string
 }
-
-/** One OneInbox webhook delivery: a discriminated union on `event`. */
-export type Event =
-  | CallStarted
-  | CallEnded
-  | CallAnalyzed
-  | CallFailed
-  | CallRecordingAvailable
-  | TranscriptPartial
-  | TranscriptFinal
-  | UnknownEvent
 
 /** Options of {@link parseEvent}. */
 export interface ParseOptions {

@@ -2,16 +2,8 @@
 // Plain JavaScript with no dependency: it routes the objects `parseEvent` returns by `event`.
 'use strict'
 
-/** The names of the seven documented events, in the guide's order. */
-const KNOWN_EVENTS = Object.freeze([
-  'call.started',
-  'call.ended',
-  'call.analyzed',
-  'call.failed',
-  'call.recording.available',
-  'transcript.partial',
-  'transcript.final',
-])
+// The names of the documented events, in the guide's order (generated from the contract).
+const { KNOWN_EVENTS } = require('./events.generated.js')
 const KNOWN = new Set(KNOWN_EVENTS)
 const UNKNOWN_KEY = '' // the cache key of every unknown event (they share their handlers)
 

@@ -1,3 +1,4 @@
+# Partly generated: the blocks between @generated lines are written by `just generate`.
 """Typed, validated OneInbox webhook events.
 
 ``parse_event(body)`` turns a raw webhook body into one of the event classes below, or raises
@@ -20,32 +21,37 @@ plays a call's deliveries into a running receiver.
 import base64
 import secrets as _secrets
 
-from ._events import Event
+# @generated begin: event imports (just generate, from crates/oneinbox-webhooks/src/contract.rs)
+from ._events import (
+    Analysis,
+    CallAnalyzed,
+    CallEnded,
+    CallFailed,
+    CallRecordingAvailable,
+    CallStarted,
+    Event,
+    Message,
+    TranscriptFinal,
+    TranscriptPartial,
+)
+
+# @generated end: event imports
 from ._native import (
     DEFAULT_BASE_URL,
     DEFAULT_TOLERANCE_SECONDS,
-    Analysis,
     Api,
     ApiError,
     Applied,
     AuthenticationError,
     Call,
-    CallAnalyzed,
-    CallEnded,
-    CallFailed,
     CallRecord,
-    CallRecordingAvailable,
-    CallStarted,
     Delivery,
     DeliveryPage,
     Issue,
-    Message,
     OneInboxError,
     PreparedRequest,
     Receiver,
     Secret,
-    TranscriptFinal,
-    TranscriptPartial,
     UnknownEvent,
     UsageError,
     ValidationError,
@@ -77,30 +83,20 @@ def new_url_token() -> str:
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TOLERANCE_SECONDS",
-    "Analysis",
     "Api",
     "ApiError",
     "Applied",
     "AuthenticationError",
     "Call",
-    "CallAnalyzed",
-    "CallEnded",
-    "CallFailed",
     "CallRecord",
-    "CallRecordingAvailable",
-    "CallStarted",
     "Delivery",
     "DeliveryPage",
-    "Event",
     "Issue",
-    "Message",
     "OneInboxError",
     "PreparedRequest",
     "Receiver",
     "Router",
     "Secret",
-    "TranscriptFinal",
-    "TranscriptPartial",
     "UnknownEvent",
     "UsageError",
     "ValidationError",
@@ -117,3 +113,17 @@ __all__ = [
     "verify_signature",
     "verify_url_token",
 ]
+# @generated begin: event exports (just generate, from crates/oneinbox-webhooks/src/contract.rs)
+__all__ += [
+    "Analysis",
+    "CallAnalyzed",
+    "CallEnded",
+    "CallFailed",
+    "CallRecordingAvailable",
+    "CallStarted",
+    "Event",
+    "Message",
+    "TranscriptFinal",
+    "TranscriptPartial",
+]
+# @generated end: event exports

@@ -1,5 +1,6 @@
-# Hand-written stub of the native module; `python -m mypy.stubtest oneinbox_webhooks` checks
-# it against the built module.
+# Partly generated: the blocks between @generated lines are written by `just generate`.
+# The rest is the hand-written stub of the native module; `python -m mypy.stubtest
+# oneinbox_webhooks` checks it against the built module.
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Generic, Literal, Optional, Protocol, TypeVar, Union, final
 
@@ -9,28 +10,19 @@ __all__ = [
     "CALL_SEQUENCE",
     "DEFAULT_BASE_URL",
     "DEFAULT_TOLERANCE_SECONDS",
-    "Analysis",
     "Api",
     "ApiError",
     "Applied",
     "AuthenticationError",
     "Call",
-    "CallAnalyzed",
-    "CallEnded",
-    "CallFailed",
     "CallRecord",
-    "CallRecordingAvailable",
-    "CallStarted",
     "Delivery",
     "DeliveryPage",
     "Issue",
-    "Message",
     "OneInboxError",
     "PreparedRequest",
     "Receiver",
     "Secret",
-    "TranscriptFinal",
-    "TranscriptPartial",
     "UnknownEvent",
     "UsageError",
     "ValidationError",
@@ -109,153 +101,6 @@ class Issue:
     def __hash__(self) -> int: ...
 
 @final
-class Message:
-    __match_args__: ClassVar[tuple[str, ...]]
-    @property
-    def role(self) -> str | None: ...
-    @property
-    def content(self) -> str | None: ...
-    @property
-    def extra(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object, /) -> bool: ...
-
-@final
-class Analysis:
-    __match_args__: ClassVar[tuple[str, ...]]
-    @property
-    def summary(self) -> str | None: ...
-    @property
-    def outcome(self) -> str | None: ...
-    @property
-    def extracted_data(self) -> dict[str, Any] | None: ...
-    @property
-    def extra(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object, /) -> bool: ...
-
-@final
-class CallStarted:
-    event: ClassVar[Literal["call.started"]]
-    __match_args__: ClassVar[tuple[str, ...]]
-    @property
-    def call_id(self) -> str: ...
-    @property
-    def agent_id(self) -> str | None: ...
-    @property
-    def to_number(self) -> str | None: ...
-    @property
-    def from_number(self) -> str | None: ...
-    @property
-    def created_at(self) -> str | None: ...
-    @property
-    def extra(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object, /) -> bool: ...
-
-@final
-class CallEnded:
-    event: ClassVar[Literal["call.ended"]]
-    __match_args__: ClassVar[tuple[str, ...]]
-    @property
-    def call_id(self) -> str: ...
-    @property
-    def agent_id(self) -> str | None: ...
-    @property
-    def status(self) -> str | None: ...
-    @property
-    def duration_seconds(self) -> int | float | None: ...
-    @property
-    def to_number(self) -> str | None: ...
-    @property
-    def from_number(self) -> str | None: ...
-    @property
-    def outcome(self) -> str | None: ...
-    @property
-    def ai_summary(self) -> str | None: ...
-    @property
-    def analysis(self) -> Analysis | None: ...
-    @property
-    def extra(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object, /) -> bool: ...
-
-@final
-class CallAnalyzed:
-    event: ClassVar[Literal["call.analyzed"]]
-    __match_args__: ClassVar[tuple[str, ...]]
-    @property
-    def call_id(self) -> str: ...
-    @property
-    def agent_id(self) -> str | None: ...
-    @property
-    def outcome(self) -> str | None: ...
-    @property
-    def ai_summary(self) -> str | None: ...
-    @property
-    def extra(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object, /) -> bool: ...
-
-@final
-class CallFailed:
-    event: ClassVar[Literal["call.failed"]]
-    __match_args__: ClassVar[tuple[str, ...]]
-    @property
-    def call_id(self) -> str: ...
-    @property
-    def agent_id(self) -> str | None: ...
-    @property
-    def to_number(self) -> str | None: ...
-    @property
-    def from_number(self) -> str | None: ...
-    @property
-    def reason(self) -> str | None: ...
-    @property
-    def extra(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object, /) -> bool: ...
-
-@final
-class CallRecordingAvailable:
-    event: ClassVar[Literal["call.recording.available"]]
-    __match_args__: ClassVar[tuple[str, ...]]
-    @property
-    def call_id(self) -> str: ...
-    @property
-    def recording_url(self) -> str | None: ...
-    @property
-    def extra(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object, /) -> bool: ...
-
-@final
-class TranscriptPartial:
-    event: ClassVar[Literal["transcript.partial"]]
-    __match_args__: ClassVar[tuple[str, ...]]
-    @property
-    def call_id(self) -> str: ...
-    @property
-    def messages(self) -> list[Message]: ...
-    @property
-    def extra(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object, /) -> bool: ...
-
-@final
-class TranscriptFinal:
-    event: ClassVar[Literal["transcript.final"]]
-    __match_args__: ClassVar[tuple[str, ...]]
-    @property
-    def call_id(self) -> str: ...
-    @property
-    def messages(self) -> list[Message]: ...
-    @property
-    def extra(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object, /) -> bool: ...
-
-@final
 class UnknownEvent:
     __match_args__: ClassVar[tuple[str, ...]]
     @property
@@ -265,6 +110,212 @@ class UnknownEvent:
     @property
     def extra(self) -> dict[str, Any]:
         """The whole payload, ``event`` and ``call_id`` included."""
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+# @generated begin: event classes (just generate, from crates/oneinbox-webhooks/src/contract.rs)
+@final
+class Analysis:
+    """The ``analysis`` object of ``call.ended``.
+
+    The guide shows ``{ "summary": ... }``; the API's call record also documents ``outcome``
+    and ``extracted_data``. Strict mode requires ``summary`` and allows those two; lenient
+    mode keeps any other member in ``extra``."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def summary(self) -> str | None:
+        """The summary of the call."""
+    @property
+    def outcome(self) -> str | None:
+        """The outcome, when the analysis carries one. May be absent or null in strict mode too."""
+    @property
+    def extracted_data(self) -> dict[str, Any] | None:
+        """Data extracted by the agent's tools, keyed by tool name. May be absent or null in
+        strict mode too."""
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Message:
+    """One turn of a conversation."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def role(self) -> str | None:
+        """Who spoke: ``agent`` or ``user`` (other values are kept as sent in lenient mode)."""
+    @property
+    def content(self) -> str | None:
+        """What was said."""
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class CallStarted:
+    """``call.started``: the call connected and the agent began the session."""
+
+    event: ClassVar[Literal["call.started"]]
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def call_id(self) -> str:
+        """The call this event belongs to (a non-empty string)."""
+    @property
+    def agent_id(self) -> str | None:
+        """The agent handling the call."""
+    @property
+    def to_number(self) -> str | None:
+        """The called number (E.164)."""
+    @property
+    def from_number(self) -> str | None:
+        """The calling number (E.164)."""
+    @property
+    def created_at(self) -> str | None:
+        """When the call started, an RFC 3339 date-time such as ``2026-06-01T10:00:00Z``."""
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class CallEnded:
+    """``call.ended``: the call ended (agent or caller hung up). Carries the outcome and summary."""
+
+    event: ClassVar[Literal["call.ended"]]
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def call_id(self) -> str:
+        """The call this event belongs to (a non-empty string)."""
+    @property
+    def agent_id(self) -> str | None:
+        """The agent that handled the call."""
+    @property
+    def status(self) -> str | None:
+        """The call status, e.g. ``completed``; unknown values are kept as sent."""
+    @property
+    def duration_seconds(self) -> int | float | None:
+        """How long the call lasted, in seconds (an integer or a number on the wire)."""
+    @property
+    def to_number(self) -> str | None:
+        """The called number (E.164)."""
+    @property
+    def from_number(self) -> str | None:
+        """The calling number (E.164)."""
+    @property
+    def outcome(self) -> str | None:
+        """The call outcome, e.g. ``Appointment Booked``; unknown values are kept as sent."""
+    @property
+    def ai_summary(self) -> str | None:
+        """The AI-written summary of the call."""
+    @property
+    def analysis(self) -> Analysis | None:
+        """The call analysis."""
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class CallAnalyzed:
+    """``call.analyzed``: the AI analysis (summary, outcome) is ready after the call."""
+
+    event: ClassVar[Literal["call.analyzed"]]
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def call_id(self) -> str:
+        """The call this event belongs to (a non-empty string)."""
+    @property
+    def agent_id(self) -> str | None:
+        """The agent that handled the call."""
+    @property
+    def outcome(self) -> str | None:
+        """The call outcome; unknown values are kept as sent."""
+    @property
+    def ai_summary(self) -> str | None:
+        """The AI-written summary of the call."""
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class CallFailed:
+    """``call.failed``: the call failed to connect."""
+
+    event: ClassVar[Literal["call.failed"]]
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def call_id(self) -> str:
+        """The call this event belongs to (a non-empty string)."""
+    @property
+    def agent_id(self) -> str | None:
+        """The agent that placed the call."""
+    @property
+    def to_number(self) -> str | None:
+        """The called number (E.164)."""
+    @property
+    def from_number(self) -> str | None:
+        """The calling number (E.164)."""
+    @property
+    def reason(self) -> str | None:
+        """Why the call failed, e.g. ``no-answer``; unknown values are kept as sent."""
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class CallRecordingAvailable:
+    """``call.recording.available``: the recording is processed and ready."""
+
+    event: ClassVar[Literal["call.recording.available"]]
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def call_id(self) -> str:
+        """The call this event belongs to (a non-empty string)."""
+    @property
+    def recording_url(self) -> str | None:
+        """Where to fetch the recording (an ``https`` URL; it may be a signed URL that expires)."""
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class TranscriptPartial:
+    """``transcript.partial``: a partial transcript during a live call; later updates may change
+    it."""
+
+    event: ClassVar[Literal["transcript.partial"]]
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def call_id(self) -> str:
+        """The call this transcript belongs to (a non-empty string)."""
+    @property
+    def messages(self) -> list[Message]:
+        """The conversation so far, in order."""
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class TranscriptFinal:
+    """``transcript.final``: the full transcript, sent after ``call.ended``."""
+
+    event: ClassVar[Literal["transcript.final"]]
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def call_id(self) -> str:
+        """The call this transcript belongs to (a non-empty string)."""
+    @property
+    def messages(self) -> list[Message]:
+        """The whole conversation, in order."""
+    @property
+    def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
 
@@ -279,6 +330,19 @@ _Event: TypeAlias = Union[
     TranscriptFinal,
     UnknownEvent,
 ]
+
+__all__ += [
+    "Analysis",
+    "CallAnalyzed",
+    "CallEnded",
+    "CallFailed",
+    "CallRecordingAvailable",
+    "CallStarted",
+    "Message",
+    "TranscriptFinal",
+    "TranscriptPartial",
+]
+# @generated end: event classes
 
 def parse_event(
     body: _Body,

@@ -27,6 +27,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar, overload
 
+from ._events import EVENT_CLASSES
 from ._events import Event as _Event
 from ._native import (
     CallAnalyzed,
@@ -43,16 +44,7 @@ from ._native import (
 __all__ = ["KNOWN_EVENTS", "MissingHandlersError", "Router"]
 
 
-_CLASSES: tuple[type[Any], ...] = (
-    CallStarted,
-    CallEnded,
-    CallAnalyzed,
-    CallFailed,
-    CallRecordingAvailable,
-    TranscriptPartial,
-    TranscriptFinal,
-)
-_NAME_OF_CLASS: dict[type[Any], str] = {cls: cls.event for cls in _CLASSES}
+_NAME_OF_CLASS: dict[type[Any], str] = {cls: cls.event for cls in EVENT_CLASSES}
 
 KNOWN_EVENTS: tuple[str, ...] = tuple(_NAME_OF_CLASS.values())
 """The names of the seven documented events, in the guide's order."""
