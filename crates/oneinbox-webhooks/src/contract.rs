@@ -202,6 +202,10 @@ pub struct Shape {
     pub doc: &'static str,
     /// Its fields in the guide's order (for an event, `call_id` first).
     pub fields: &'static [FieldSpec],
+    /// The fields required in lenient mode (bit `i` for `fields[i]`).
+    pub required_lenient: u32,
+    /// The fields required in strict mode.
+    pub required_strict: u32,
 }
 
 impl Shape {
@@ -210,6 +214,47 @@ impl Shape {
     pub fn index(&self, key: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == key)
     }
+
+    /// The set of the fields required in this mode (bit `i` for `fields[i]`).
+    #[inline]
+    pub fn required(&self, strict: bool) -> u32 {
+        if strict {
+            self.required_strict
+        } else {
+            self.required_lenient
+        }
+    }
+}
+
+impl Shape {
+    /// The shape with its required sets worked out from its fields.
+    const fn new(shape: Shape) -> Shape {
+        Shape {
+            required_lenient: required_mask(shape.fields, false),
+            required_strict: required_mask(shape.fields, true),
+            ..shape
+        }
+    }
+}
+
+/// The set of the fields of `fields` required in this mode.
+const fn required_mask(fields: &[FieldSpec], strict: bool) -> u32 {
+    let mut mask = 0;
+    let mut rest = fields;
+    let mut bit = 1;
+    while let [first, tail @ ..] = rest {
+        let required = match first.presence {
+            Presence::Always => true,
+            Presence::Strict => strict,
+            Presence::Optional => false,
+        };
+        if required {
+            mask |= bit;
+        }
+        bit <<= 1;
+        rest = tail;
+    }
+    mask
 }
 
 /// A Rust type made from the contract, and its shape.
@@ -449,13 +494,15 @@ macro_rules! table {
         mod shapes {
             use super::*;
             $(
-                pub(super) const $event: Shape = Shape {
+                pub(super) const $event: Shape = Shape::new(Shape {
                     kind: Some(Kind::$event),
                     name: $wire,
                     label: $wire,
                     expected: "an object",
                     list_expected: "an array of objects",
                     doc: concat!($($edoc, "\n"),*),
+                    required_lenient: 0,
+                    required_strict: 0,
                     fields: &[$(
                         $spec.field(
                             stringify!($field),
@@ -463,16 +510,18 @@ macro_rules! table {
                             <$ty as FieldType>::TYPE,
                         ),
                     )*],
-                };
+                });
             )*
             $(
-                pub(super) const $object: Shape = Shape {
+                pub(super) const $object: Shape = Shape::new(Shape {
                     kind: None,
                     name: stringify!($object),
                     label: $label,
                     expected: $expected,
                     list_expected: $list_expected,
                     doc: concat!($($odoc, "\n"),*),
+                    required_lenient: 0,
+                    required_strict: 0,
                     fields: &[$(
                         $ospec.field(
                             stringify!($ofield),
@@ -480,7 +529,7 @@ macro_rules! table {
                             <$oty as FieldType>::TYPE,
                         ),
                     )*],
-                };
+                });
             )*
         }
 

@@ -281,8 +281,18 @@ impl Ctx {
     }
 
     /// Checks the nesting depth of a container; too deep stops the read.
+    #[inline]
     fn enter<E: de::Error>(&mut self, depth: usize, path: &Path<'_>) -> Result<(), E> {
         if depth > self.max_depth {
+            return Err(self.too_deep(path));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_deep<E: de::Error>(&mut self, path: &Path<'_>) -> E {
+        {
             self.fatal = Some(Issue::new(
                 IssueCode::TooDeep,
                 path.pointer(),
@@ -292,9 +302,8 @@ impl Ctx {
                     path.label()
                 ),
             ));
-            return Err(E::custom("nesting too deep"));
+            E::custom("nesting too deep")
         }
-        Ok(())
     }
 }
 
@@ -597,6 +606,7 @@ struct FieldV<'a, 'p, 'b, B: Builder + ?Sized> {
 impl<'de, B: Builder + ?Sized> DeserializeSeed<'de> for FieldV<'_, '_, '_, B> {
     type Value = Option<B::Value>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
@@ -676,6 +686,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
         Ok(p.make(|b| b.f64(v)))
     }
 
+    #[inline]
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         let FieldV { p, path, spec, .. } = self;
         if !matches!(spec.ty, Type::String) {
@@ -725,7 +736,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
             depth,
         } = self;
         match spec.ty {
-            Type::Record(shape) => record(p, map, shape, path, depth, None),
+            Type::Record(shape) => record::<_, _, false>(p, map, shape, path, depth, None),
             Type::Object => {
                 let members = AnyV {
                     p: &mut *p,
@@ -793,6 +804,7 @@ struct ItemV<'a, 'p, 'b, B: Builder + ?Sized> {
 impl<'de, B: Builder + ?Sized> DeserializeSeed<'de> for ItemV<'_, '_, '_, B> {
     type Value = Option<B::Value>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
@@ -850,7 +862,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for ItemV<'_, '_, '_, B> {
         Ok(None)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        record(self.p, map, self.shape, self.path, self.depth, None)
+        record::<_, _, false>(self.p, map, self.shape, self.path, self.depth, None)
     }
 }
 
@@ -863,7 +875,9 @@ struct TopKeys<'de> {
 
 /// A record of `shape`: each field read with its rules, the other members into `extra`
 /// (rejected in strict mode), missing fields reported at the end.
-fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
+/// `TOP`: the top-level object of an event, which also holds `event` (`top` says what was
+/// read of it already); nested records are compiled without that.
+fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
     p: &mut Pass<'_, B>,
     mut map: A,
     shape: &'static Shape,
@@ -873,18 +887,19 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
 ) -> Result<Option<B::Value>, A::Error> {
     p.ctx.enter(depth, &path)?;
     let strict = p.ctx.strict;
-    let (is_top, mut first, mut event_seen) = match top {
-        Some(t) => (true, t.first, t.event_seen),
-        None => (false, None, false),
+    let (mut first, mut event_seen) = match top {
+        Some(t) if TOP => (t.first, t.event_seen),
+        _ => (None, false),
     };
     let mut slots: [Option<B::Value>; MAX_FIELDS] = std::array::from_fn(|_| None);
     let mut seen = 0u32;
-    let mut keys = Keys::new();
-    let mut extra = Vec::new();
+    // Members the contract does not list, and their keys (for duplicates): rare, so made
+    // on the first one.
+    let mut others: Option<(Keys<'de>, Members<B::Value>)> = None;
     // OneInbox sends the fields in the contract's order: try the next one first.
     let mut next = 0;
     loop {
-        let key = match first.take() {
+        let key = match if TOP { first.take() } else { None } {
             Some(k) => k,
             None => match map.next_key_seed(KeySeed)? {
                 Some(k) => k,
@@ -920,7 +935,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
             }
             continue;
         }
-        if is_top && key == "event" {
+        if TOP && key == "event" {
             if event_seen {
                 p.ctx.duplicate(&here);
                 map.next_value_seed(AnyV {
@@ -935,6 +950,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
             }
             continue;
         }
+        let (keys, extra) = others.get_or_insert_with(|| (Keys::new(), Vec::new()));
         if !keys.insert(&key) {
             p.ctx.duplicate(&here);
             map.next_value_seed(AnyV {
@@ -957,18 +973,20 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
             extra.push((k, v));
         }
     }
-    for (i, field) in shape.fields.iter().enumerate() {
-        if seen & (1 << i) == 0 && field.required(strict) {
-            p.ctx.missing(&Path::Key(&path, field.name));
+    let required = shape.required(strict);
+    if seen & required != required {
+        for (i, field) in shape.fields.iter().enumerate() {
+            if seen & (1 << i) == 0 && field.required(strict) {
+                p.ctx.missing(&Path::Key(&path, field.name));
+            }
         }
     }
-    let extra = if extra.is_empty() {
-        None
-    } else {
-        match p.make(|b| b.object(extra)) {
+    let extra = match others {
+        Some((_, extra)) if !extra.is_empty() => match p.make(|b| b.object(extra)) {
             Some(v) => Some(v),
             None => return Ok(None),
-        }
+        },
+        _ => None,
     };
     let values = slots.get_mut(..shape.fields.len()).unwrap_or_default();
     Ok(p.make(|b| b.record(shape, values, extra)))
@@ -1257,7 +1275,9 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Top<'_, '_, '_, B> {
             }
         };
         match name {
-            Some(Name::Known(kind)) => record(p, map, kind.shape(), Path::Root, 1, Some(top)),
+            Some(Name::Known(kind)) => {
+                record::<_, _, true>(p, map, kind.shape(), Path::Root, 1, Some(top))
+            }
             Some(Name::Unknown(name, in_payload)) => payload(p, map, top, Some((name, in_payload))),
             Some(Name::Invalid) | None => payload(p, map, top, None),
         }
@@ -1288,6 +1308,10 @@ fn payload<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
     }
     let mut call_id: Option<Option<B::Value>> = None;
     let mut keys = Keys::new();
+    if event_seen {
+        // A second `event` is a duplicate of the first.
+        keys.insert(&Cow::Borrowed("event"));
+    }
     loop {
         let key = match first.take() {
             Some(k) => k,

@@ -853,7 +853,18 @@ impl<'de> Scan<'de> {
     }
 
     /// After the members of an object a visitor read (serde_json's `end_map`).
+    #[inline(always)]
     fn end_map(&mut self) -> Result<()> {
+        if self.bytes().get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        self.end_map_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn end_map_slow(&mut self) -> Result<()> {
         match self.parse_whitespace() {
             Some(b'}') => {
                 self.pos += 1;
@@ -865,7 +876,19 @@ impl<'de> Scan<'de> {
         }
     }
 
+    #[inline(always)]
     fn parse_object_colon(&mut self) -> Result<()> {
+        // Nearly always the very next byte.
+        if self.bytes().get(self.pos) == Some(&b':') {
+            self.pos += 1;
+            return Ok(());
+        }
+        self.parse_object_colon_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn parse_object_colon_slow(&mut self) -> Result<()> {
         match self.parse_whitespace() {
             Some(b':') => {
                 self.pos += 1;
