@@ -52,6 +52,7 @@ pub enum Format {
 
 impl Format {
     /// Whether `s` has this format (for string formats; number formats accept any string).
+    #[inline]
     pub fn accepts_str(self, s: &str) -> bool {
         match self {
             Format::Any | Format::NonNegative => true,
@@ -64,6 +65,7 @@ impl Format {
     }
 
     /// Whether the number `x` has this format.
+    #[inline]
     pub fn accepts_number(self, x: f64) -> bool {
         // `-0.0` is not below zero.
         self != Format::NonNegative || x >= 0.0
@@ -171,6 +173,7 @@ impl Spec {
 
 impl FieldSpec {
     /// Whether the field must be present (and non-null) in this mode.
+    #[inline]
     pub fn required(&self, strict: bool) -> bool {
         match self.presence {
             Presence::Always => true,
@@ -180,6 +183,7 @@ impl FieldSpec {
     }
 
     /// Whether its format is checked in this mode.
+    #[inline]
     pub fn checks_format(&self, strict: bool) -> bool {
         strict || self.presence == Presence::Always
     }
@@ -212,7 +216,7 @@ impl Shape {
     /// The index in [`Shape::fields`] of the field named `key`.
     #[inline]
     pub fn index(&self, key: &str) -> Option<usize> {
-        self.fields.iter().position(|f| f.name == key)
+        self.fields.iter().position(|f| same(f.name, key))
     }
 
     /// The set of the fields required in this mode (bit `i` for `fields[i]`).
@@ -234,6 +238,30 @@ impl Shape {
             required_strict: required_mask(shape.fields, true),
             ..shape
         }
+    }
+}
+
+/// `a == b` for short strings such as field names: two overlapping word loads instead of a
+/// call to `memcmp` (a field name is compared for every member of every event).
+#[inline(always)]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    fn word8(s: &[u8], at: usize) -> Option<u64> {
+        let w: [u8; 8] = s.get(at..at + 8)?.try_into().ok()?;
+        Some(u64::from_ne_bytes(w))
+    }
+    fn word4(s: &[u8], at: usize) -> Option<u32> {
+        let w: [u8; 4] = s.get(at..at + 4)?.try_into().ok()?;
+        Some(u32::from_ne_bytes(w))
+    }
+    match n {
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        _ => a == b,
     }
 }
 

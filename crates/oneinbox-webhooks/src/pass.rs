@@ -686,7 +686,12 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
         Ok(p.make(|b| b.f64(v)))
     }
 
-    #[inline]
+    #[inline(always)]
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        self.visit_str(v)
+    }
+
+    #[inline(always)]
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         let FieldV { p, path, spec, .. } = self;
         if !matches!(spec.ty, Type::String) {
@@ -895,7 +900,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
     let mut seen = 0u32;
     // Members the contract does not list, and their keys (for duplicates): rare, so made
     // on the first one.
-    let mut others: Option<(Keys<'de>, Members<B::Value>)> = None;
+    let mut others: Option<Box<(Keys<'de>, Members<B::Value>)>> = None;
     // OneInbox sends the fields in the contract's order: try the next one first.
     let mut next = 0;
     loop {
@@ -908,7 +913,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
         };
         let here = Path::Key(&path, &key);
         let index = match shape.fields.get(next) {
-            Some(f) if f.name == key => Some(next),
+            Some(f) if crate::contract::same(f.name, &key) => Some(next),
             _ => shape.index(&key),
         };
         if let (Some(i), Some(spec)) = (index, index.and_then(|i| shape.fields.get(i))) {
@@ -950,7 +955,8 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
             }
             continue;
         }
-        let (keys, extra) = others.get_or_insert_with(|| (Keys::new(), Vec::new()));
+        let (keys, extra) =
+            &mut **others.get_or_insert_with(|| Box::new((Keys::new(), Vec::new())));
         if !keys.insert(&key) {
             p.ctx.duplicate(&here);
             map.next_value_seed(AnyV {
@@ -981,8 +987,8 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
             }
         }
     }
-    let extra = match others {
-        Some((_, extra)) if !extra.is_empty() => match p.make(|b| b.object(extra)) {
+    let extra = match others.map(|o| o.1) {
+        Some(extra) if !extra.is_empty() => match p.make(|b| b.object(extra)) {
             Some(v) => Some(v),
             None => return Ok(None),
         },
