@@ -6,6 +6,7 @@
 //! at parse time, so reading an attribute is a reference count bump.
 
 use oneinbox_webhooks::build::{self, BuildError, Builder, Kind, Members, Shape, UnknownParts};
+use oneinbox_webhooks::contract::ObjectKind;
 use oneinbox_webhooks::host;
 use oneinbox_webhooks::{Event, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH};
 use pyo3::exceptions::PyTypeError;
@@ -482,13 +483,13 @@ macro_rules! classes {
                 $( Some(Kind::$event) => {
                     Bound::new(py, $event::from_values(py, values, extra)?)?.into_any()
                 } )*
-                None => match shape.name {
-                    $( stringify!($object) => {
+                None => match shape.object {
+                    $( Some(ObjectKind::$object) => {
                         Bound::new(py, $object::from_values(py, values, extra)?)?.into_any()
                     } )*
                     other => {
                         return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                            "no class for the record {other}"
+                            "no class for the record {other:?}"
                         )))
                     }
                 },

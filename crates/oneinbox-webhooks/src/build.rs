@@ -30,7 +30,7 @@ use std::fmt;
 
 use serde_json::{Map, Number, Value};
 
-use crate::contract::{FieldSpec, HasShape};
+use crate::contract::{FieldSpec, HasShape, ObjectKind};
 use crate::error::ValidationError;
 use crate::events::{self, Event, UnknownEvent};
 
@@ -542,9 +542,9 @@ macro_rules! builders {
                         extra,
                     }))),
                 )*
-                None => match shape.name {
+                None => match shape.object {
                     $(
-                        stringify!($object) => Built::Record(Box::new(Record::$object(events::$object {
+                        Some(ObjectKind::$object) => Built::Record(Box::new(Record::$object(events::$object {
                             $( $ofield: FromBuilt::from_built(slots.next().and_then(Option::take)), )*
                             extra,
                         }))),

@@ -194,6 +194,8 @@ impl FieldSpec {
 pub struct Shape {
     /// The event for an event's shape.
     pub kind: Option<Kind>,
+    /// The nested object for an object's shape.
+    pub object: Option<ObjectKind>,
     /// The event name (`call.ended`), or the object's Rust name (`Analysis`, `Message`).
     pub name: &'static str,
     /// How issues name the object's owner: the event name, `analysis`, `a message`.
@@ -517,6 +519,12 @@ macro_rules! table {
             }
         }
 
+        /// One of the nested objects of the contract.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        pub enum ObjectKind {
+            $( $(#[doc = $odoc])* $object, )*
+        }
+
         /// The shapes, one constant each.
         #[allow(non_upper_case_globals)]
         mod shapes {
@@ -524,6 +532,7 @@ macro_rules! table {
             $(
                 pub(super) const $event: Shape = Shape::new(Shape {
                     kind: Some(Kind::$event),
+                    object: None,
                     name: $wire,
                     label: $wire,
                     expected: "an object",
@@ -543,6 +552,7 @@ macro_rules! table {
             $(
                 pub(super) const $object: Shape = Shape::new(Shape {
                     kind: None,
+                    object: Some(ObjectKind::$object),
                     name: stringify!($object),
                     label: $label,
                     expected: $expected,
