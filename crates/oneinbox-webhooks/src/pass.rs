@@ -105,6 +105,59 @@ impl Builder for Nothing {
     }
 }
 
+/// The `DeserializeSeed` of a visitor of this module: its value is read with
+/// `deserialize_any` (every value of a body is self-describing JSON).
+macro_rules! seed {
+    ($name:ident, $value:ty) => {
+        impl<'de, B: Builder + ?Sized> DeserializeSeed<'de> for $name<'_, '_, '_, B> {
+            type Value = $value;
+
+            #[inline]
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+    };
+}
+
+/// Visits of scalars that are all of the wrong type for the visitor: each is reported with
+/// the visitor's own `wrong` (which knows what was expected).
+macro_rules! wrong_scalars {
+    ($($visit:ident),*) => {
+        $( wrong_scalars!(@ $visit); )*
+    };
+    (@ visit_bool) => {
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(self.wrong(&Found::Bool(v)))
+        }
+    };
+    (@ visit_i64) => {
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(self.wrong(&Found::Number(v.to_string())))
+        }
+    };
+    (@ visit_u64) => {
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(self.wrong(&Found::Number(v.to_string())))
+        }
+    };
+    (@ visit_f64) => {
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(self.wrong(&Found::Number(f64_text(v))))
+        }
+    };
+    (@ visit_str) => {
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(self.wrong(&Found::Str(v)))
+        }
+    };
+    (@ visit_unit) => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(self.wrong(&Found::Null))
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Issues
 
@@ -491,13 +544,7 @@ struct AnyV<'a, 'p, 'b, B: Builder + ?Sized> {
     depth: usize,
 }
 
-impl<'de, B: Builder + ?Sized> DeserializeSeed<'de> for AnyV<'_, '_, '_, B> {
-    type Value = Option<B::Value>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!(AnyV, Option<B::Value>);
 
 impl<'de, B: Builder + ?Sized> AnyV<'_, '_, '_, B> {
     /// The members of an object, checked for duplicates.
@@ -603,14 +650,7 @@ struct FieldV<'a, 'p, 'b, B: Builder + ?Sized> {
     depth: usize,
 }
 
-impl<'de, B: Builder + ?Sized> DeserializeSeed<'de> for FieldV<'_, '_, '_, B> {
-    type Value = Option<B::Value>;
-
-    #[inline]
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!(FieldV, Option<B::Value>);
 
 /// How issues say what a field's type is.
 fn expected(ty: Type) -> &'static str {
@@ -806,14 +846,7 @@ struct ItemV<'a, 'p, 'b, B: Builder + ?Sized> {
     depth: usize,
 }
 
-impl<'de, B: Builder + ?Sized> DeserializeSeed<'de> for ItemV<'_, '_, '_, B> {
-    type Value = Option<B::Value>;
-
-    #[inline]
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!(ItemV, Option<B::Value>);
 
 impl<B: Builder + ?Sized> ItemV<'_, '_, '_, B> {
     fn wrong(self, found: &Found<'_>) -> Option<B::Value> {
@@ -830,24 +863,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for ItemV<'_, '_, '_, B> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.shape.expected)
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Bool(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Number(v.to_string())))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Number(v.to_string())))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Number(f64_text(v))))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Str(v)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Null))
-    }
+    wrong_scalars!(visit_bool, visit_i64, visit_u64, visit_f64, visit_str, visit_unit);
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         let ItemV {
             p,
@@ -1028,13 +1044,7 @@ struct EventSeed<'a, 'p, 'b, B: Builder + ?Sized> {
     path: Path<'p>,
 }
 
-impl<'de, B: Builder + ?Sized> DeserializeSeed<'de> for EventSeed<'_, '_, '_, B> {
-    type Value = Name<B::Value>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!(EventSeed, Name<B::Value>);
 
 const EVENT_EXPECTED: &str = "a string (the event name)";
 
@@ -1069,21 +1079,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for EventSeed<'_, '_, '_, B> {
         let again = p.make(|b| b.str(v));
         Ok(Name::Unknown(name, again))
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Bool(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Number(v.to_string())))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Number(v.to_string())))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Number(f64_text(v))))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Null))
-    }
+    wrong_scalars!(visit_bool, visit_i64, visit_u64, visit_f64, visit_unit);
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         let EventSeed { p, path } = self;
         let mark = p.ctx.issues.len();
@@ -1189,13 +1185,7 @@ struct Top<'a, 'b, 't, B: Builder + ?Sized> {
     text: &'t str,
 }
 
-impl<'de, B: Builder + ?Sized> DeserializeSeed<'de> for Top<'_, '_, '_, B> {
-    type Value = Option<B::Value>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!(Top, Option<B::Value>);
 
 impl<B: Builder + ?Sized> Top<'_, '_, '_, B> {
     fn not_an_object(self, found: &str) -> Option<B::Value> {
@@ -1408,13 +1398,7 @@ struct CallIdTwice<'a, 'p, 'b, B: Builder + ?Sized> {
     path: Path<'p>,
 }
 
-impl<'de, B: Builder + ?Sized> DeserializeSeed<'de> for CallIdTwice<'_, '_, '_, B> {
-    type Value = (Option<B::Value>, Option<B::Value>);
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+seed!(CallIdTwice, (Option<B::Value>, Option<B::Value>));
 
 impl<'b, B: Builder + ?Sized> CallIdTwice<'_, '_, 'b, B> {
     /// The checks of every event's `call_id`.
