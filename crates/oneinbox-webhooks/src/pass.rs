@@ -640,6 +640,46 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for AnyV<'_, '_, '_, B> {
     }
 }
 
+/// An array where something else was expected: read in full (depth, duplicate keys), then
+/// reported before the issues found inside it (document pre-order).
+fn wrong_seq<'de, A: SeqAccess<'de>, B: Builder + ?Sized>(
+    p: &mut Pass<'_, B>,
+    seq: A,
+    path: Path<'_>,
+    depth: usize,
+    expected: &str,
+) -> Result<(), A::Error> {
+    let mark = p.ctx.issues.len();
+    let (_, count) = AnyV {
+        p: &mut *p,
+        path,
+        depth,
+    }
+    .items(seq)?;
+    p.ctx
+        .wrong_type_at(mark, &path, expected, &Found::Array(count));
+    Ok(())
+}
+
+/// An object where something else was expected, as [`wrong_seq`].
+fn wrong_map<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
+    p: &mut Pass<'_, B>,
+    map: A,
+    path: Path<'_>,
+    depth: usize,
+    expected: &str,
+) -> Result<(), A::Error> {
+    let mark = p.ctx.issues.len();
+    AnyV {
+        p: &mut *p,
+        path,
+        depth,
+    }
+    .members(map)?;
+    p.ctx.wrong_type_at(mark, &path, expected, &Found::Object);
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // A field of the contract
 
@@ -761,15 +801,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
         if let Type::List(shape) = spec.ty {
             return list(p, seq, shape, path, depth);
         }
-        let mark = p.ctx.issues.len();
-        let (_, count) = AnyV {
-            p: &mut *p,
-            path,
-            depth,
-        }
-        .items(seq)?;
-        p.ctx
-            .wrong_type_at(mark, &path, expected(spec.ty), &Found::Array(count));
+        wrong_seq(p, seq, path, depth, expected(spec.ty))?;
         Ok(None)
     }
 
@@ -792,15 +824,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
                 Ok(members.and_then(|m| p.make(|b| b.object(m))))
             }
             _ => {
-                let mark = p.ctx.issues.len();
-                AnyV {
-                    p: &mut *p,
-                    path,
-                    depth,
-                }
-                .members(map)?;
-                p.ctx
-                    .wrong_type_at(mark, &path, expected(spec.ty), &Found::Object);
+                wrong_map(p, map, path, depth, expected(spec.ty))?;
                 Ok(None)
             }
         }
@@ -871,15 +895,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for ItemV<'_, '_, '_, B> {
             shape,
             depth,
         } = self;
-        let mark = p.ctx.issues.len();
-        let (_, count) = AnyV {
-            p: &mut *p,
-            path,
-            depth,
-        }
-        .items(seq)?;
-        p.ctx
-            .wrong_type_at(mark, &path, shape.expected, &Found::Array(count));
+        wrong_seq(p, seq, path, depth, shape.expected)?;
         Ok(None)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -1082,28 +1098,12 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for EventSeed<'_, '_, '_, B> {
     wrong_scalars!(visit_bool, visit_i64, visit_u64, visit_f64, visit_unit);
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         let EventSeed { p, path } = self;
-        let mark = p.ctx.issues.len();
-        let (_, count) = AnyV {
-            p: &mut *p,
-            path,
-            depth: 2,
-        }
-        .items(seq)?;
-        p.ctx
-            .wrong_type_at(mark, &path, EVENT_EXPECTED, &Found::Array(count));
+        wrong_seq(p, seq, path, 2, EVENT_EXPECTED)?;
         Ok(Name::Invalid)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         let EventSeed { p, path } = self;
-        let mark = p.ctx.issues.len();
-        AnyV {
-            p: &mut *p,
-            path,
-            depth: 2,
-        }
-        .members(map)?;
-        p.ctx
-            .wrong_type_at(mark, &path, EVENT_EXPECTED, &Found::Object);
+        wrong_map(p, map, path, 2, EVENT_EXPECTED)?;
         Ok(Name::Invalid)
     }
 }
