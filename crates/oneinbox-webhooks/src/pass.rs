@@ -400,6 +400,7 @@ impl<'b, B: Builder + ?Sized> Pass<'b, B> {
     }
 
     /// A string field's value.
+    #[inline]
     fn string(&mut self, spec: &FieldSpec, v: &str) -> Option<B::Value> {
         if spec.repeats {
             self.make(|b| b.repeated_str(v))
@@ -409,6 +410,7 @@ impl<'b, B: Builder + ?Sized> Pass<'b, B> {
     }
 
     /// A non-negative integer (the reader hands them all over as `u64`): `i64` when it fits.
+    #[inline]
     fn uint(&mut self, v: u64) -> Option<B::Value> {
         match i64::try_from(v) {
             Ok(i) => self.make(|b| b.i64(i)),
