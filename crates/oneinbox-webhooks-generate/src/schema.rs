@@ -68,16 +68,17 @@ fn format_def(format: Format, users: &str) -> Option<(&'static str, String, Valu
         Format::Role => (
             "role",
             format!(
-                "Who spoke a transcript message ({users}). Strict mode only knows \"agent\" and \
-                 \"user\"; any other string is invalid_value."
+                "Who spoke a transcript message ({users}). Strict mode only knows {}; any other \
+                 string is invalid_value.",
+                ROLES.map(|r| format!("\"{r}\"")).join(" and ")
             ),
             json!({"type": "string", "enum": ROLES}),
         ),
     })
 }
 
-/// The values of [`Format::Role`] (also the TypeScript literal types).
-pub const ROLES: [&str; 2] = ["agent", "user"];
+/// The values of [`Format::Role`] (also the TypeScript literal types), from the contract.
+pub const ROLES: [&str; 2] = Format::ROLES;
 
 /// The JSON type a format applies to, to check the contract pairs them sensibly.
 fn format_type(format: Format) -> Option<&'static str> {

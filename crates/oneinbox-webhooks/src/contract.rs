@@ -51,6 +51,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// The values of [`Format::Role`].
+    pub const ROLES: [&'static str; 2] = ["agent", "user"];
+
     /// Whether `s` has this format (for string formats; number formats accept any string).
     #[inline]
     pub fn accepts_str(self, s: &str) -> bool {
@@ -60,7 +63,7 @@ impl Format {
             Format::E164 => crate::formats::is_e164(s),
             Format::Rfc3339 => crate::formats::is_rfc3339(s),
             Format::HttpsUrl => crate::formats::is_https_url(s),
-            Format::Role => s == "agent" || s == "user",
+            Format::Role => Format::ROLES.contains(&s),
         }
     }
 
@@ -128,6 +131,9 @@ pub struct Spec {
     /// Whether its values repeat between events.
     pub repeats: bool,
 }
+
+/// The rule of `call_id`, the field every event has: a non-empty string, in both modes.
+pub const CALL_ID: Spec = Spec::ALWAYS.format(Format::NonEmpty);
 
 impl Spec {
     /// Required in both modes.
@@ -345,8 +351,7 @@ macro_rules! contract {
                 /// `call.started`: the call connected and the agent began the session.
                 CallStarted = "call.started" {
                     /// The call this event belongs to (a non-empty string).
-                    call_id: String = $crate::contract::Spec::ALWAYS
-                        .format($crate::contract::Format::NonEmpty),
+                    call_id: String = $crate::contract::CALL_ID,
                     /// The agent handling the call.
                     agent_id: Option<String> = $crate::contract::Spec::STRICT
                         .format($crate::contract::Format::NonEmpty).repeats(),
@@ -363,8 +368,7 @@ macro_rules! contract {
                 /// `call.ended`: the call ended (agent or caller hung up). Carries the outcome and summary.
                 CallEnded = "call.ended" {
                     /// The call this event belongs to (a non-empty string).
-                    call_id: String = $crate::contract::Spec::ALWAYS
-                        .format($crate::contract::Format::NonEmpty),
+                    call_id: String = $crate::contract::CALL_ID,
                     /// The agent that handled the call.
                     agent_id: Option<String> = $crate::contract::Spec::STRICT
                         .format($crate::contract::Format::NonEmpty).repeats(),
@@ -389,8 +393,7 @@ macro_rules! contract {
                 /// `call.analyzed`: the AI analysis (summary, outcome) is ready after the call.
                 CallAnalyzed = "call.analyzed" {
                     /// The call this event belongs to (a non-empty string).
-                    call_id: String = $crate::contract::Spec::ALWAYS
-                        .format($crate::contract::Format::NonEmpty),
+                    call_id: String = $crate::contract::CALL_ID,
                     /// The agent that handled the call.
                     agent_id: Option<String> = $crate::contract::Spec::STRICT
                         .format($crate::contract::Format::NonEmpty).repeats(),
@@ -402,8 +405,7 @@ macro_rules! contract {
                 /// `call.failed`: the call failed to connect.
                 CallFailed = "call.failed" {
                     /// The call this event belongs to (a non-empty string).
-                    call_id: String = $crate::contract::Spec::ALWAYS
-                        .format($crate::contract::Format::NonEmpty),
+                    call_id: String = $crate::contract::CALL_ID,
                     /// The agent that placed the call.
                     agent_id: Option<String> = $crate::contract::Spec::STRICT
                         .format($crate::contract::Format::NonEmpty).repeats(),
@@ -419,8 +421,7 @@ macro_rules! contract {
                 /// `call.recording.available`: the recording is processed and ready.
                 CallRecordingAvailable = "call.recording.available" {
                     /// The call this event belongs to (a non-empty string).
-                    call_id: String = $crate::contract::Spec::ALWAYS
-                        .format($crate::contract::Format::NonEmpty),
+                    call_id: String = $crate::contract::CALL_ID,
                     /// Where to fetch the recording (an `https` URL; it may be a signed URL that expires).
                     recording_url: Option<String> = $crate::contract::Spec::STRICT
                         .format($crate::contract::Format::HttpsUrl),
@@ -428,16 +429,14 @@ macro_rules! contract {
                 /// `transcript.partial`: a partial transcript during a live call; later updates may change it.
                 TranscriptPartial = "transcript.partial" {
                     /// The call this transcript belongs to (a non-empty string).
-                    call_id: String = $crate::contract::Spec::ALWAYS
-                        .format($crate::contract::Format::NonEmpty),
+                    call_id: String = $crate::contract::CALL_ID,
                     /// The conversation so far, in order.
                     messages: Vec<$crate::events::Message> = $crate::contract::Spec::ALWAYS,
                 }
                 /// `transcript.final`: the full transcript, sent after `call.ended`.
                 TranscriptFinal = "transcript.final" {
                     /// The call this transcript belongs to (a non-empty string).
-                    call_id: String = $crate::contract::Spec::ALWAYS
-                        .format($crate::contract::Format::NonEmpty),
+                    call_id: String = $crate::contract::CALL_ID,
                     /// The whole conversation, in order.
                     messages: Vec<$crate::events::Message> = $crate::contract::Spec::ALWAYS,
                 }

@@ -1037,13 +1037,8 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
 
 /// The spec of `call_id`: the first field of every event.
 fn call_id_spec() -> &'static FieldSpec {
-    static FALLBACK: FieldSpec = crate::contract::Spec::ALWAYS
-        .format(crate::contract::Format::NonEmpty)
-        .field("call_id", "", Type::String);
-    Kind::ALL
-        .first()
-        .and_then(|k| k.shape().fields.first())
-        .unwrap_or(&FALLBACK)
+    static CALL_ID: FieldSpec = crate::contract::CALL_ID.field("call_id", "", Type::String);
+    &CALL_ID
 }
 
 /// What the `event` member says.
