@@ -53,7 +53,7 @@ pub(crate) fn run_value<B: Builder + ?Sized>(
     let mut reader = Scan::new(text);
     let result = AnyV {
         p: &mut pass,
-        path: Path::Root,
+        path: &Path::Root,
         depth: 1,
     }
     .deserialize(&mut reader)
@@ -541,7 +541,7 @@ impl<'de> Keys<'de> {
 
 struct AnyV<'a, 'p, 'b, B: Builder + ?Sized> {
     p: &'a mut Pass<'b, B>,
-    path: Path<'p>,
+    path: &'p Path<'p>,
     /// The depth of this value if it is a container (the top-level value is 1).
     depth: usize,
 }
@@ -552,18 +552,18 @@ impl<'de, B: Builder + ?Sized> AnyV<'_, '_, '_, B> {
     /// The members of an object, checked for duplicates.
     fn members<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Members<B::Value>>, A::Error> {
         let AnyV { p, path, depth } = self;
-        p.ctx.enter(depth, &path)?;
+        p.ctx.enter(depth, path)?;
         let mut keys = Keys::new();
         let mut members = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            let here = Path::Key(&path, &key);
+            let here = Path::Key(path, &key);
             if !keys.insert(&key) {
                 p.ctx.duplicate(&here);
             }
             let k = p.make(|b| b.key(&key));
             let v = map.next_value_seed(AnyV {
                 p: &mut *p,
-                path: here,
+                path: &here,
                 depth: depth + 1,
             })?;
             if let (Some(k), Some(v)) = (k, v) {
@@ -576,13 +576,14 @@ impl<'de, B: Builder + ?Sized> AnyV<'_, '_, '_, B> {
     /// The items of an array; also returns how many there were.
     fn items<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(Vec<B::Value>, usize), A::Error> {
         let AnyV { p, path, depth } = self;
-        p.ctx.enter(depth, &path)?;
+        p.ctx.enter(depth, path)?;
         let mut items = Vec::new();
         let mut count = 0;
         loop {
+            let here = Path::Index(path, count);
             let seed = AnyV {
                 p: &mut *p,
-                path: Path::Index(&path, count),
+                path: &here,
                 depth: depth + 1,
             };
             match seq.next_element_seed(seed)? {
@@ -647,7 +648,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for AnyV<'_, '_, '_, B> {
 fn wrong_seq<'de, A: SeqAccess<'de>, B: Builder + ?Sized>(
     p: &mut Pass<'_, B>,
     seq: A,
-    path: Path<'_>,
+    path: &Path<'_>,
     depth: usize,
     expected: &str,
 ) -> Result<(), A::Error> {
@@ -659,7 +660,7 @@ fn wrong_seq<'de, A: SeqAccess<'de>, B: Builder + ?Sized>(
     }
     .items(seq)?;
     p.ctx
-        .wrong_type_at(mark, &path, expected, &Found::Array(count));
+        .wrong_type_at(mark, path, expected, &Found::Array(count));
     Ok(())
 }
 
@@ -667,7 +668,7 @@ fn wrong_seq<'de, A: SeqAccess<'de>, B: Builder + ?Sized>(
 fn wrong_map<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
     p: &mut Pass<'_, B>,
     map: A,
-    path: Path<'_>,
+    path: &Path<'_>,
     depth: usize,
     expected: &str,
 ) -> Result<(), A::Error> {
@@ -678,7 +679,7 @@ fn wrong_map<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
         depth,
     }
     .members(map)?;
-    p.ctx.wrong_type_at(mark, &path, expected, &Found::Object);
+    p.ctx.wrong_type_at(mark, path, expected, &Found::Object);
     Ok(())
 }
 
@@ -687,7 +688,7 @@ fn wrong_map<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
 
 struct FieldV<'a, 'p, 'b, B: Builder + ?Sized> {
     p: &'a mut Pass<'b, B>,
-    path: Path<'p>,
+    path: &'p Path<'p>,
     spec: &'static FieldSpec,
     depth: usize,
 }
@@ -709,7 +710,7 @@ impl<B: Builder + ?Sized> FieldV<'_, '_, '_, B> {
     fn wrong(self, found: &Found<'_>) -> Option<B::Value> {
         self.p
             .ctx
-            .wrong_type(&self.path, expected(self.spec.ty), found);
+            .wrong_type(self.path, expected(self.spec.ty), found);
         None
     }
 }
@@ -746,7 +747,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
         let FieldV { p, path, spec, .. } = self;
-        if !number_ok(p, &path, spec, v as f64, || v.to_string()) {
+        if !number_ok(p, path, spec, v as f64, || v.to_string()) {
             return Ok(None);
         }
         Ok(p.make(|b| b.i64(v)))
@@ -754,7 +755,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
         let FieldV { p, path, spec, .. } = self;
-        if !number_ok(p, &path, spec, v as f64, || v.to_string()) {
+        if !number_ok(p, path, spec, v as f64, || v.to_string()) {
             return Ok(None);
         }
         Ok(p.uint(v))
@@ -762,7 +763,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
         let FieldV { p, path, spec, .. } = self;
-        if !number_ok(p, &path, spec, v, || f64_text(v)) {
+        if !number_ok(p, path, spec, v, || f64_text(v)) {
             return Ok(None);
         }
         Ok(p.make(|b| b.f64(v)))
@@ -777,11 +778,11 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         let FieldV { p, path, spec, .. } = self;
         if !matches!(spec.ty, Type::String) {
-            p.ctx.wrong_type(&path, expected(spec.ty), &Found::Str(v));
+            p.ctx.wrong_type(path, expected(spec.ty), &Found::Str(v));
             return Ok(None);
         }
         if spec.checks_format(p.ctx.strict) && !spec.format.accepts_str(v) {
-            p.ctx.invalid_value(&path, spec.format.expected(), v);
+            p.ctx.invalid_value(path, spec.format.expected(), v);
         }
         Ok(p.string(spec, v))
     }
@@ -841,16 +842,17 @@ fn list<'de, A: SeqAccess<'de>, B: Builder + ?Sized>(
     p: &mut Pass<'_, B>,
     mut seq: A,
     shape: &'static Shape,
-    path: Path<'_>,
+    path: &Path<'_>,
     depth: usize,
 ) -> Result<Option<B::Value>, A::Error> {
-    p.ctx.enter(depth, &path)?;
+    p.ctx.enter(depth, path)?;
     let mut items = Vec::new();
     let mut index = 0;
     loop {
+        let here = Path::Index(path, index);
         let seed = ItemV {
             p: &mut *p,
-            path: Path::Index(&path, index),
+            path: &here,
             shape,
             depth: depth + 1,
         };
@@ -867,7 +869,7 @@ fn list<'de, A: SeqAccess<'de>, B: Builder + ?Sized>(
 /// One item of a list of records: never `null`.
 struct ItemV<'a, 'p, 'b, B: Builder + ?Sized> {
     p: &'a mut Pass<'b, B>,
-    path: Path<'p>,
+    path: &'p Path<'p>,
     shape: &'static Shape,
     depth: usize,
 }
@@ -876,9 +878,7 @@ seed!(ItemV, Option<B::Value>);
 
 impl<B: Builder + ?Sized> ItemV<'_, '_, '_, B> {
     fn wrong(self, found: &Found<'_>) -> Option<B::Value> {
-        self.p
-            .ctx
-            .wrong_type(&self.path, self.shape.expected, found);
+        self.p.ctx.wrong_type(self.path, self.shape.expected, found);
         None
     }
 }
@@ -920,11 +920,11 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
     p: &mut Pass<'_, B>,
     mut map: A,
     shape: &'static Shape,
-    path: Path<'_>,
+    path: &Path<'_>,
     depth: usize,
     top: Option<TopKeys<'de>>,
 ) -> Result<Option<B::Value>, A::Error> {
-    p.ctx.enter(depth, &path)?;
+    p.ctx.enter(depth, path)?;
     let strict = p.ctx.strict;
     let (mut first, mut event_seen) = match top {
         Some(t) if TOP => (t.first, t.event_seen),
@@ -945,7 +945,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
                 None => break,
             },
         };
-        let here = Path::Key(&path, &key);
+        let here = Path::Key(path, &key);
         let index = match shape.fields.get(next) {
             Some(f) if crate::contract::same(f.name, &key) => Some(next),
             _ => shape.index(&key),
@@ -957,7 +957,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
                 p.ctx.duplicate(&here);
                 map.next_value_seed(AnyV {
                     p: &mut *p,
-                    path: here,
+                    path: &here,
                     depth: depth + 1,
                 })?;
                 continue;
@@ -965,7 +965,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
             seen |= bit;
             let v = map.next_value_seed(FieldV {
                 p: &mut *p,
-                path: here,
+                path: &here,
                 spec,
                 depth: depth + 1,
             })?;
@@ -979,7 +979,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
                 p.ctx.duplicate(&here);
                 map.next_value_seed(AnyV {
                     p: &mut *p,
-                    path: here,
+                    path: &here,
                     depth: depth + 1,
                 })?;
             } else {
@@ -995,7 +995,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
             p.ctx.duplicate(&here);
             map.next_value_seed(AnyV {
                 p: &mut *p,
-                path: here,
+                path: &here,
                 depth: depth + 1,
             })?;
             continue;
@@ -1006,7 +1006,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
         let k = p.make(|b| b.key(&key));
         let v = map.next_value_seed(AnyV {
             p: &mut *p,
-            path: here,
+            path: &here,
             depth: depth + 1,
         })?;
         if let (Some(k), Some(v)) = (k, v) {
@@ -1017,7 +1017,7 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
     if seen & required != required {
         for (i, field) in shape.fields.iter().enumerate() {
             if seen & (1 << i) == 0 && field.required(strict) {
-                p.ctx.missing(&Path::Key(&path, field.name));
+                p.ctx.missing(&Path::Key(path, field.name));
             }
         }
     }
@@ -1054,7 +1054,7 @@ enum Name<V> {
 /// The value of `event`.
 struct EventSeed<'a, 'p, 'b, B: Builder + ?Sized> {
     p: &'a mut Pass<'b, B>,
-    path: Path<'p>,
+    path: &'p Path<'p>,
 }
 
 seed!(EventSeed, Name<B::Value>);
@@ -1063,7 +1063,7 @@ const EVENT_EXPECTED: &str = "a string (the event name)";
 
 impl<B: Builder + ?Sized> EventSeed<'_, '_, '_, B> {
     fn wrong(self, found: &Found<'_>) -> Name<B::Value> {
-        self.p.ctx.wrong_type(&self.path, EVENT_EXPECTED, found);
+        self.p.ctx.wrong_type(self.path, EVENT_EXPECTED, found);
         Name::Invalid
     }
 }
@@ -1080,7 +1080,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for EventSeed<'_, '_, '_, B> {
         }
         let p = self.p;
         if p.ctx.strict {
-            p.ctx.push(IssueCode::UnknownEvent, &self.path, || {
+            p.ctx.push(IssueCode::UnknownEvent, self.path, || {
                 format!(
                     "{} is not a known event (strict mode); known events: {}",
                     preview(v),
@@ -1222,7 +1222,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Top<'_, '_, '_, B> {
         // issue: what is inside an array does not matter.
         AnyV {
             p: &mut *self.p,
-            path: Path::Root,
+            path: &Path::Root,
             depth: 1,
         }
         .items(seq)?;
@@ -1239,7 +1239,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Top<'_, '_, '_, B> {
             Some(key) if key == "event" => {
                 let name = map.next_value_seed(EventSeed {
                     p: &mut *p,
-                    path: event_path,
+                    path: &event_path,
                 })?;
                 (
                     Some(name),
@@ -1269,7 +1269,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Top<'_, '_, '_, B> {
         };
         match name {
             Some(Name::Known(kind)) => {
-                record::<_, _, true>(p, map, kind.shape(), Path::Root, 1, Some(top))
+                record::<_, _, true>(p, map, kind.shape(), &Path::Root, 1, Some(top))
             }
             Some(Name::Unknown(name, in_payload)) => payload(p, map, top, Some((name, in_payload))),
             Some(Name::Invalid) | None => payload(p, map, top, None),
@@ -1319,7 +1319,7 @@ fn payload<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
             keys.insert(&key);
             match map.next_value_seed(EventSeed {
                 p: &mut *p,
-                path: here,
+                path: &here,
             })? {
                 Name::Unknown(name, in_payload) => {
                     event = Some(name);
@@ -1338,7 +1338,7 @@ fn payload<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
             p.ctx.duplicate(&here);
             map.next_value_seed(AnyV {
                 p: &mut *p,
-                path: here,
+                path: &here,
                 depth: 2,
             })?;
             continue;
@@ -1347,7 +1347,7 @@ fn payload<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
         if key == "call_id" {
             let (id, in_payload) = map.next_value_seed(CallIdTwice {
                 p: &mut *p,
-                path: here,
+                path: &here,
             })?;
             call_id = Some(id);
             if let (Some(k), Some(v)) = (k, in_payload) {
@@ -1357,7 +1357,7 @@ fn payload<'de, A: MapAccess<'de>, B: Builder + ?Sized>(
         }
         let v = map.next_value_seed(AnyV {
             p: &mut *p,
-            path: here,
+            path: &here,
             depth: 2,
         })?;
         if let (Some(k), Some(v)) = (k, v) {
@@ -1392,7 +1392,7 @@ type Twice<V> = (Option<V>, Option<V>);
 /// and the payload member).
 struct CallIdTwice<'a, 'p, 'b, B: Builder + ?Sized> {
     p: &'a mut Pass<'b, B>,
-    path: Path<'p>,
+    path: &'p Path<'p>,
 }
 
 seed!(CallIdTwice, (Option<B::Value>, Option<B::Value>));
