@@ -256,6 +256,8 @@ impl Ctx {
         false
     }
 
+    #[cold]
+    #[inline(never)]
     fn push(&mut self, code: IssueCode, path: &Path<'_>, message: impl FnOnce() -> String) {
         if self.full() {
             return;
@@ -272,6 +274,8 @@ impl Ctx {
         self.truncated = false;
     }
 
+    #[cold]
+    #[inline(never)]
     fn wrong_type(&mut self, path: &Path<'_>, expected: &str, found: &Found<'_>) {
         self.push(IssueCode::WrongType, path, || {
             format!("{} must be {expected}, found {found}", path.label())
@@ -280,6 +284,8 @@ impl Ctx {
 
     /// A wrong type reported before the issues recorded since `mark` (those found inside the
     /// value), so that issues stay in document pre-order.
+    #[cold]
+    #[inline(never)]
     fn wrong_type_at(&mut self, mark: usize, path: &Path<'_>, expected: &str, found: &Found<'_>) {
         let nested = if self.issues.len() > mark {
             let nested = self.issues.split_off(mark);
@@ -299,6 +305,8 @@ impl Ctx {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn invalid_value(&mut self, path: &Path<'_>, expected: &str, found: &str) {
         self.push(IssueCode::InvalidValue, path, || {
             format!(
@@ -309,12 +317,16 @@ impl Ctx {
         });
     }
 
+    #[cold]
+    #[inline(never)]
     fn missing(&mut self, path: &Path<'_>) {
         self.push(IssueCode::MissingField, path, || {
             format!("{} is required but missing", path.label())
         });
     }
 
+    #[cold]
+    #[inline(never)]
     fn duplicate(&mut self, path: &Path<'_>) {
         self.push(IssueCode::DuplicateField, path, || {
             format!(
@@ -324,6 +336,8 @@ impl Ctx {
         });
     }
 
+    #[cold]
+    #[inline(never)]
     fn unknown_field(&mut self, path: &Path<'_>, owner: &str) {
         self.push(IssueCode::UnknownField, path, || {
             format!(

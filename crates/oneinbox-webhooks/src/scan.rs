@@ -5,7 +5,7 @@
 //! Why not serde_json itself: on a webhook-sized body most of the time went into serde_json's
 //! general-purpose reader (its `Read` abstraction, a byte scratch buffer per string), not into
 //! the checks. This reader works on a `&str` only: strings without escapes are borrowed from
-//! the body, the end of a string is found eight bytes at a time, and nothing is tracked while
+//! the body, the end of a string is found sixteen bytes at a time, and nothing is tracked while
 //! reading (line and column are computed from the byte offset only when an error is made).
 //!
 //! It serves what the crate asks of it, self-describing reads, and is a port of serde_json's
