@@ -135,6 +135,14 @@ pub struct Spec {
 /// The rule of `call_id`, the field every event has: a non-empty string, in both modes.
 pub const CALL_ID: Spec = Spec::ALWAYS.format(Format::NonEmpty);
 
+/// The rule of `agent_id`, on every call event: a non-empty string in strict mode, the same
+/// in most events of an account.
+pub const AGENT_ID: Spec = Spec::STRICT.format(Format::NonEmpty).repeats();
+
+/// The rule of `to_number` and `from_number`: an E.164 number in strict mode, the same in
+/// many events of an account.
+pub const PHONE_NUMBER: Spec = Spec::STRICT.format(Format::E164).repeats();
+
 impl Spec {
     /// Required in both modes.
     pub const ALWAYS: Spec = Spec::new(Presence::Always);
@@ -353,14 +361,11 @@ macro_rules! contract {
                     /// The call this event belongs to (a non-empty string).
                     call_id: String = $crate::contract::CALL_ID,
                     /// The agent handling the call.
-                    agent_id: Option<String> = $crate::contract::Spec::STRICT
-                        .format($crate::contract::Format::NonEmpty).repeats(),
+                    agent_id: Option<String> = $crate::contract::AGENT_ID,
                     /// The called number (E.164).
-                    to_number: Option<String> = $crate::contract::Spec::STRICT
-                        .format($crate::contract::Format::E164).repeats(),
+                    to_number: Option<String> = $crate::contract::PHONE_NUMBER,
                     /// The calling number (E.164).
-                    from_number: Option<String> = $crate::contract::Spec::STRICT
-                        .format($crate::contract::Format::E164).repeats(),
+                    from_number: Option<String> = $crate::contract::PHONE_NUMBER,
                     /// When the call started, an RFC 3339 date-time such as `2026-06-01T10:00:00Z`.
                     created_at: Option<String> = $crate::contract::Spec::STRICT
                         .format($crate::contract::Format::Rfc3339),
@@ -370,19 +375,16 @@ macro_rules! contract {
                     /// The call this event belongs to (a non-empty string).
                     call_id: String = $crate::contract::CALL_ID,
                     /// The agent that handled the call.
-                    agent_id: Option<String> = $crate::contract::Spec::STRICT
-                        .format($crate::contract::Format::NonEmpty).repeats(),
+                    agent_id: Option<String> = $crate::contract::AGENT_ID,
                     /// The call status, e.g. `completed`; unknown values are kept as sent.
                     status: Option<String> = $crate::contract::Spec::STRICT.repeats(),
                     /// How long the call lasted, in seconds (an integer or a number on the wire).
                     duration_seconds: Option<$crate::contract::Number> = $crate::contract::Spec::STRICT
                         .format($crate::contract::Format::NonNegative),
                     /// The called number (E.164).
-                    to_number: Option<String> = $crate::contract::Spec::STRICT
-                        .format($crate::contract::Format::E164).repeats(),
+                    to_number: Option<String> = $crate::contract::PHONE_NUMBER,
                     /// The calling number (E.164).
-                    from_number: Option<String> = $crate::contract::Spec::STRICT
-                        .format($crate::contract::Format::E164).repeats(),
+                    from_number: Option<String> = $crate::contract::PHONE_NUMBER,
                     /// The call outcome, e.g. `Appointment Booked`; unknown values are kept as sent.
                     outcome: Option<String> = $crate::contract::Spec::STRICT.repeats(),
                     /// The AI-written summary of the call.
@@ -395,8 +397,7 @@ macro_rules! contract {
                     /// The call this event belongs to (a non-empty string).
                     call_id: String = $crate::contract::CALL_ID,
                     /// The agent that handled the call.
-                    agent_id: Option<String> = $crate::contract::Spec::STRICT
-                        .format($crate::contract::Format::NonEmpty).repeats(),
+                    agent_id: Option<String> = $crate::contract::AGENT_ID,
                     /// The call outcome; unknown values are kept as sent.
                     outcome: Option<String> = $crate::contract::Spec::STRICT.repeats(),
                     /// The AI-written summary of the call.
@@ -407,14 +408,11 @@ macro_rules! contract {
                     /// The call this event belongs to (a non-empty string).
                     call_id: String = $crate::contract::CALL_ID,
                     /// The agent that placed the call.
-                    agent_id: Option<String> = $crate::contract::Spec::STRICT
-                        .format($crate::contract::Format::NonEmpty).repeats(),
+                    agent_id: Option<String> = $crate::contract::AGENT_ID,
                     /// The called number (E.164).
-                    to_number: Option<String> = $crate::contract::Spec::STRICT
-                        .format($crate::contract::Format::E164).repeats(),
+                    to_number: Option<String> = $crate::contract::PHONE_NUMBER,
                     /// The calling number (E.164).
-                    from_number: Option<String> = $crate::contract::Spec::STRICT
-                        .format($crate::contract::Format::E164).repeats(),
+                    from_number: Option<String> = $crate::contract::PHONE_NUMBER,
                     /// Why the call failed, e.g. `no-answer`; unknown values are kept as sent.
                     reason: Option<String> = $crate::contract::Spec::STRICT.repeats(),
                 }
