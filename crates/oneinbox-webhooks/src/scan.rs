@@ -1183,7 +1183,7 @@ struct Map<'a, 'de> {
 impl<'de> de::MapAccess<'de> for Map<'_, 'de> {
     type Error = Error;
 
-    #[inline]
+    #[inline(always)]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         let de = &mut *self.de;
         let Some(peek) = de.parse_whitespace() else {
