@@ -439,10 +439,19 @@ impl<'b, B: Builder + ?Sized> Pass<'b, B> {
         text: &str,
         result: Result<Option<B::Value>, scan::Error>,
     ) -> Result<B::Value, BuildError<B::Error>> {
+        // Taken apart, so that what is left to drop on the way out is known to be empty.
         let Pass {
-            mut ctx, failed, ..
+            ctx:
+                Ctx {
+                    mut issues,
+                    truncated,
+                    fatal,
+                    ..
+                },
+            failed,
+            ..
         } = self;
-        if let Some(fatal) = ctx.fatal.take() {
+        if let Some(fatal) = fatal {
             if let Err(e) = scan::check_syntax(text) {
                 return Err(BuildError::Invalid(crate::parse::invalid_json(
                     crate::parse::describe_json_error(text.as_bytes(), &e),
@@ -455,9 +464,8 @@ impl<'b, B: Builder + ?Sized> Pass<'b, B> {
                 crate::parse::describe_json_error(text.as_bytes(), &e),
             ))
         })?;
-        if !ctx.issues.is_empty() {
-            let mut issues = std::mem::take(&mut ctx.issues);
-            if ctx.truncated {
+        if !issues.is_empty() {
+            if truncated {
                 issues.push(Issue::new(
                     IssueCode::TooManyIssues,
                     "",
