@@ -434,6 +434,7 @@ impl<'b, B: Builder + ?Sized> Pass<'b, B> {
 
     /// The verdict: a fatal issue (unless a syntax error anywhere takes precedence), a syntax
     /// error, every issue collected, the builder's error; otherwise the value made.
+    #[inline(always)]
     fn conclude(
         self,
         text: &str,
