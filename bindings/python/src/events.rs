@@ -5,7 +5,9 @@
 //! from the bytes: no Rust event in between, no dict per event. Attribute values are made once
 //! at parse time, so reading an attribute is a reference count bump.
 
-use oneinbox_webhooks::build::{self, BuildError, Builder, Kind, Members, Shape, UnknownParts};
+use oneinbox_webhooks::build::{
+    self, BuildError, Builder, Items, Kind, Members, Shape, UnknownParts,
+};
 use oneinbox_webhooks::contract::ObjectKind;
 use oneinbox_webhooks::host;
 use oneinbox_webhooks::{Event, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH};
@@ -223,6 +225,9 @@ impl<'py> Builder for PyBuilder<'py> {
     }
     fn array(&mut self, items: Vec<Self::Value>) -> PyResult<Self::Value> {
         Ok(PyList::new(self.py, items)?.into_any())
+    }
+    fn list(&mut self, _: &'static Shape, items: &mut Items<Self::Value>) -> PyResult<Self::Value> {
+        Ok(PyList::new(self.py, items.drain(..))?.into_any())
     }
     fn object(&mut self, members: Members<Self::Value>) -> PyResult<Self::Value> {
         let dict = PyDict::new(self.py);

@@ -39,6 +39,10 @@ pub use crate::contract::{Kind, Shape};
 /// The members of an object: keys and values in document order.
 pub type Members<V> = Vec<(V, V)>;
 
+/// The items of a list of records (a transcript's `messages`), in order: held inline up to
+/// eight, so that a short list costs no allocation before the builder makes its own.
+pub type Items<V> = smallvec::SmallVec<[V; 8]>;
+
 /// Makes the caller's values while the core validates a body.
 ///
 /// Every method returns the host's value or the host's error (for example an out-of-memory
@@ -81,14 +85,15 @@ pub trait Builder {
     /// are unique.
     fn object(&mut self, members: Members<Self::Value>) -> Result<Self::Value, Self::Error>;
     /// An array of records of `shape` (the transcript's `messages`), its items made by
-    /// [`Builder::record`]. The default makes it with [`Builder::array`].
+    /// [`Builder::record`]: take them out of `items`. The default makes it with
+    /// [`Builder::array`].
     fn list(
         &mut self,
         shape: &'static Shape,
-        items: Vec<Self::Value>,
+        items: &mut Items<Self::Value>,
     ) -> Result<Self::Value, Self::Error> {
         let _ = shape;
-        self.array(items)
+        self.array(items.drain(..).collect())
     }
     /// An object of the contract: an event ([`Shape::kind`] is set), `analysis`, or a
     /// message. `values` has one slot per field of [`Shape::fields`], in that order; a slot
@@ -270,11 +275,11 @@ impl<T: WalkRecord + HasShape> WalkField for Vec<T> {
         _: &FieldSpec,
         b: &mut B,
     ) -> Result<Option<B::Value>, B::Error> {
-        let items = self
+        let mut items = self
             .iter()
             .map(|r| r.walk(b))
-            .collect::<Result<Vec<_>, _>>()?;
-        b.list(T::SHAPE, items).map(Some)
+            .collect::<Result<Items<_>, _>>()?;
+        b.list(T::SHAPE, &mut items).map(Some)
     }
 }
 
@@ -403,8 +408,13 @@ impl Builder for EventBuilder {
         }
         Ok(Built::Json(Box::new(Value::Object(map))))
     }
-    fn list(&mut self, _: &'static Shape, items: Vec<Built>) -> Result<Built, Self::Error> {
-        Ok(Built::List(items))
+    fn list(&mut self, _: &'static Shape, items: &mut Items<Built>) -> Result<Built, Self::Error> {
+        // A list longer than the inline room hands its allocation over.
+        Ok(Built::List(if items.spilled() {
+            std::mem::take(items).into_vec()
+        } else {
+            items.drain(..).collect()
+        }))
     }
     fn record(
         &mut self,

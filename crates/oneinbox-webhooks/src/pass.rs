@@ -17,7 +17,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::build::{BuildError, Builder, Members, UnknownParts};
+use crate::build::{BuildError, Builder, Items, Members, UnknownParts};
 use crate::contract::{FieldSpec, Kind, Shape, Type, MAX_FIELDS};
 use crate::error::{Issue, IssueCode, ValidationError, MAX_ISSUES};
 use crate::events::EVENT_NAMES;
@@ -869,7 +869,7 @@ fn list<'de, A: SeqAccess<'de>, B: Builder + ?Sized>(
     depth: usize,
 ) -> Result<Option<B::Value>, A::Error> {
     p.ctx.enter(depth, path)?;
-    let mut items = Vec::new();
+    let mut items = Items::new();
     let mut index = 0;
     loop {
         let here = Path::Index(path, index);
@@ -886,7 +886,7 @@ fn list<'de, A: SeqAccess<'de>, B: Builder + ?Sized>(
         }
         index += 1;
     }
-    Ok(p.make(|b| b.list(shape, items)))
+    Ok(p.make(|b| b.list(shape, &mut items)))
 }
 
 /// One item of a list of records: never `null`.
