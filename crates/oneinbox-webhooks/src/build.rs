@@ -10,9 +10,10 @@
 //! The core reads the body once ([`crate::pass`]) and calls the builder in document order for
 //! every value it accepts: plain JSON values with the scalar, [`Builder::array`] and
 //! [`Builder::object`] methods, and the objects of the contract (an event, `analysis`, a
-//! message) with [`Builder::record`], which gets one slot per field of the contract's
-//! [`Shape`]. So a builder needs no field list of its own. Once an issue is found nothing
-//! more is built (the body is invalid; the pass goes on only to report every issue), and
+//! message) with [`Builder::record`] ([`Builder::item`] for the items of a list, then
+//! [`Builder::list`]), which gets one slot per field of the contract's [`Shape`]. So a
+//! builder needs no field list of its own. Once an issue is found nothing more is built
+//! (the body is invalid; the pass goes on only to report every issue), and
 //! values already made are dropped: a builder should make values and nothing else (no side
 //! effects that must happen once).
 //!
@@ -72,10 +73,12 @@ pub trait Builder {
     /// `reason` and a message's `role`. A builder may hand out one shared value for equal
     /// strings (the Python binding keeps a small cache of them). The default makes it with
     /// [`Builder::str`].
+    #[inline]
     fn repeated_str(&mut self, v: &str) -> Result<Self::Value, Self::Error> {
         self.str(v)
     }
     /// An object key. The default makes it with [`Builder::str`].
+    #[inline]
     fn key(&mut self, v: &str) -> Result<Self::Value, Self::Error> {
         self.str(v)
     }
@@ -106,6 +109,18 @@ pub trait Builder {
         values: &mut [Option<Self::Value>],
         extra: Option<Self::Value>,
     ) -> Result<Self::Value, Self::Error>;
+    /// A record that is an item of a list of records (a message of `messages`), with the
+    /// slots of [`Builder::record`]; its value goes to [`Builder::list`] with the other items
+    /// of the list, which is made right after the last of them. The default makes it with
+    /// [`Builder::record`].
+    fn item(
+        &mut self,
+        shape: &'static Shape,
+        values: &mut [Option<Self::Value>],
+        extra: Option<Self::Value>,
+    ) -> Result<Self::Value, Self::Error> {
+        self.record(shape, values, extra)
+    }
     /// An event whose name this version does not know (lenient mode only).
     fn unknown_event(
         &mut self,
@@ -296,9 +311,20 @@ pub(crate) enum Built {
     Str(String),
     Number(Number),
     Json(Box<Value>),
-    List(Vec<Built>),
+    /// A list of records, typed.
+    List(Box<Records>),
     Event(Box<Event>),
     Record(Box<Record>),
+    /// An item of a list of records, kept by the builder in [`Pools`] until its list is made.
+    Item,
+}
+
+// The slots of every record are an array of these: keep them small.
+const _: () = assert!(std::mem::size_of::<Built>() <= 32);
+
+/// A record of the contract, made from its slots (see [`Builder::record`]).
+trait FromSlots {
+    fn from_slots(values: &mut [Option<Built>], extra: Map<String, Value>) -> Self;
 }
 
 /// A field's value, taken from what the builder made (the parser guarantees the types).
@@ -352,9 +378,11 @@ impl Built {
             Built::Str(s) => Value::String(s),
             Built::Number(n) => Value::Number(n),
             Built::Json(v) => *v,
-            Built::List(items) => Value::Array(items.into_iter().map(Built::into_value).collect()),
-            Built::Event(e) => serde_json::to_value(&*e).unwrap_or_default(),
+            Built::List(records) => records.into_value(),
             Built::Record(r) => r.into_value(),
+            Built::Event(e) => serde_json::to_value(&*e).unwrap_or_default(),
+            // An item its list has taken.
+            Built::Item => Value::Null,
         }
     }
 
@@ -367,7 +395,13 @@ impl Built {
 }
 
 /// The builder of [`ParseOptions::parse`](crate::ParseOptions::parse): makes the Rust types.
-pub(crate) struct EventBuilder;
+///
+/// The items of lists are kept here rather than boxed one by one into [`Built`]: a
+/// transcript's messages are made straight into the `Vec` the event holds.
+#[derive(Default)]
+pub(crate) struct EventBuilder {
+    pools: Pools,
+}
 
 impl Builder for EventBuilder {
     type Value = Built;
@@ -391,6 +425,7 @@ impl Builder for EventBuilder {
             None => Built::Json(Box::new(Value::Null)),
         })
     }
+    #[inline]
     fn str(&mut self, v: &str) -> Result<Built, Self::Error> {
         Ok(Built::Str(v.to_owned()))
     }
@@ -408,13 +443,15 @@ impl Builder for EventBuilder {
         }
         Ok(Built::Json(Box::new(Value::Object(map))))
     }
-    fn list(&mut self, _: &'static Shape, items: &mut Items<Built>) -> Result<Built, Self::Error> {
-        // A list longer than the inline room hands its allocation over.
-        Ok(Built::List(if items.spilled() {
-            std::mem::take(items).into_vec()
-        } else {
-            items.drain(..).collect()
-        }))
+    fn list(
+        &mut self,
+        shape: &'static Shape,
+        items: &mut Items<Built>,
+    ) -> Result<Built, Self::Error> {
+        // The items are markers: the records are the last `items.len()` of their pool.
+        let n = items.len();
+        items.clear();
+        Ok(self.pools.take(shape, n))
     }
     fn record(
         &mut self,
@@ -424,6 +461,15 @@ impl Builder for EventBuilder {
     ) -> Result<Built, Self::Error> {
         let extra = extra.map(Built::into_object).unwrap_or_default();
         Ok(make_record(shape, values, extra))
+    }
+    fn item(
+        &mut self,
+        shape: &'static Shape,
+        values: &mut [Option<Built>],
+        extra: Option<Built>,
+    ) -> Result<Built, Self::Error> {
+        let extra = extra.map(Built::into_object).unwrap_or_default();
+        Ok(self.pools.make(shape, values, extra))
     }
     fn unknown_event(&mut self, p: UnknownParts<Built>) -> Result<Built, Self::Error> {
         let event = String::from_built(Some(p.event));
@@ -524,40 +570,123 @@ macro_rules! builders {
             }
         }
 
-        impl<T> FromBuilt for Vec<T>
-        where
-            Option<T>: FromBuilt,
-        {
-            fn from_built(v: Option<Built>) -> Self {
-                match v {
-                    Some(Built::List(items)) => items
-                        .into_iter()
-                        .filter_map(|item| <Option<T>>::from_built(Some(item)))
-                        .collect(),
-                    _ => Vec::new(),
+        /// A list of records made by [`EventBuilder`].
+        #[derive(Debug)]
+        pub(crate) enum Records {
+            $( $object(Vec<events::$object>), )*
+        }
+
+        impl Records {
+            fn into_value(self) -> Value {
+                match self {
+                    $( Records::$object(r) => serde_json::to_value(&r).unwrap_or_default(), )*
                 }
             }
         }
+
+        /// The items of lists of records, one pool per kind of record, in the order they were
+        /// made. Lists nest properly, so the items of the list being made are the last ones of
+        /// their pool.
+        #[derive(Debug, Default)]
+        #[allow(non_snake_case)]
+        pub(crate) struct Pools {
+            $( $object: Vec<events::$object>, )*
+        }
+
+        impl Pools {
+            /// Makes an item of a list of records into its pool.
+            fn make(
+                &mut self,
+                shape: &'static Shape,
+                values: &mut [Option<Built>],
+                extra: Map<String, Value>,
+            ) -> Built {
+                match (shape.kind, shape.object) {
+                    $(
+                        (None, Some(ObjectKind::$object)) => {
+                            self.$object.push(FromSlots::from_slots(values, extra));
+                            Built::Item
+                        }
+                    )*
+                    _ => make_record(shape, values, extra),
+                }
+            }
+
+            /// The list of the last `n` records of `shape`'s pool.
+            fn take(&mut self, shape: &'static Shape, n: usize) -> Built {
+                fn last<T>(pool: &mut Vec<T>, n: usize) -> Vec<T> {
+                    debug_assert!(n <= pool.len(), "a list has more items than its pool");
+                    match pool.len().checked_sub(n) {
+                        // The whole pool (one list, the usual case): handed over, not copied.
+                        Some(0) | None => std::mem::take(pool),
+                        Some(at) => pool.split_off(at),
+                    }
+                }
+                match shape.object {
+                    $( Some(ObjectKind::$object) => {
+                        Built::List(Box::new(Records::$object(last(&mut self.$object, n))))
+                    } )*
+                    _ => Built::Json(Box::new(Value::Array(Vec::new()))),
+                }
+            }
+        }
+
+        $(
+            impl FromBuilt for Vec<events::$object> {
+                fn from_built(v: Option<Built>) -> Self {
+                    match v {
+                        Some(Built::List(records)) => match *records {
+                            Records::$object(r) => r,
+                            #[allow(unreachable_patterns)]
+                            _ => Vec::new(),
+                        },
+                        _ => Vec::new(),
+                    }
+                }
+            }
+        )*
+
+        $(
+            impl FromSlots for events::$event {
+                #[inline(always)]
+                fn from_slots(values: &mut [Option<Built>], extra: Map<String, Value>) -> Self {
+                    let mut slots = values.iter_mut();
+                    events::$event {
+                        $( $field: FromBuilt::from_built(slots.next().and_then(Option::take)), )*
+                        extra,
+                    }
+                }
+            }
+        )*
+        $(
+            impl FromSlots for events::$object {
+                #[inline(always)]
+                fn from_slots(values: &mut [Option<Built>], extra: Map<String, Value>) -> Self {
+                    let mut slots = values.iter_mut();
+                    events::$object {
+                        $( $ofield: FromBuilt::from_built(slots.next().and_then(Option::take)), )*
+                        extra,
+                    }
+                }
+            }
+        )*
 
         fn make_record(
             shape: &'static Shape,
             values: &mut [Option<Built>],
             extra: Map<String, Value>,
         ) -> Built {
-            let mut slots = values.iter_mut();
             match shape.kind {
                 $(
-                    Some(Kind::$event) => Built::Event(Box::new(Event::$event(events::$event {
-                        $( $field: FromBuilt::from_built(slots.next().and_then(Option::take)), )*
-                        extra,
-                    }))),
+                    Some(Kind::$event) => Built::Event(Box::new(Event::$event(
+                        FromSlots::from_slots(values, extra),
+                    ))),
                 )*
                 None => match shape.object {
                     $(
-                        Some(ObjectKind::$object) => Built::Record(Box::new(Record::$object(events::$object {
-                            $( $ofield: FromBuilt::from_built(slots.next().and_then(Option::take)), )*
-                            extra,
-                        }))),
+                        Some(ObjectKind::$object) => Built::Record(Box::new(Record::$object(
+                            FromSlots::from_slots(values, extra),
+                        ))),
                     )*
                     _ => Built::Json(Box::new(Value::Object(extra))),
                 },
@@ -640,5 +769,44 @@ impl Builder for ValueBuilder {
     }
     fn unknown_event(&mut self, p: UnknownParts<Value>) -> Result<Value, Self::Error> {
         Ok(p.payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::MESSAGE;
+
+    fn message(b: &mut EventBuilder, content: &str) -> Built {
+        let mut values = [None, Some(Built::Str(content.to_owned()))];
+        b.item(MESSAGE, &mut values, None).unwrap()
+    }
+
+    fn contents(list: Built) -> Vec<String> {
+        Vec::<events::Message>::from_built(Some(list))
+            .into_iter()
+            .map(|m| m.content.unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn a_list_takes_the_last_items_of_its_pool_and_leaves_the_others() {
+        // Lists nest: the items of an inner list are made after some of the outer list's.
+        let mut b = EventBuilder::default();
+        let mut outer: Items<Built> = [message(&mut b, "a"), message(&mut b, "b")]
+            .into_iter()
+            .collect();
+        let mut inner: Items<Built> = [message(&mut b, "c"), message(&mut b, "d")]
+            .into_iter()
+            .collect();
+        let inner = b.list(MESSAGE, &mut inner).unwrap();
+        assert_eq!(contents(inner), ["c", "d"]);
+        outer.push(message(&mut b, "e"));
+        let outer = b.list(MESSAGE, &mut outer).unwrap();
+        assert_eq!(contents(outer), ["a", "b", "e"]);
+        assert!(b.pools.Message.is_empty());
+        // An empty list takes nothing.
+        let empty = b.list(MESSAGE, &mut Items::new()).unwrap();
+        assert!(contents(empty).is_empty());
     }
 }

@@ -84,7 +84,7 @@ pub fn parse_event(body: &[u8]) -> Result<Event, ValidationError> {
 impl ParseOptions {
     /// Parses and validates one webhook body. Every issue found is reported at once.
     pub fn parse(&self, body: &[u8]) -> Result<Event, ValidationError> {
-        match self.run(body, &mut EventBuilder) {
+        match self.run(body, &mut EventBuilder::default()) {
             Ok(Built::Event(event)) => Ok(*event),
             Ok(_) => Err(ValidationError::new(vec![Issue::new(
                 IssueCode::InvalidJson,

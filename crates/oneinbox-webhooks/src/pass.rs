@@ -399,7 +399,7 @@ impl<'b, B: Builder + ?Sized> Pass<'b, B> {
 
     /// Makes a value, unless an issue was recorded or the builder failed (then nothing more
     /// is built: the result is an error either way).
-    #[inline]
+    #[inline(always)]
     fn make(&mut self, f: impl FnOnce(&mut B) -> Result<B::Value, B::Error>) -> Option<B::Value> {
         if self.failed.is_some() || self.ctx.recorded != 0 {
             return None;
@@ -839,7 +839,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
             depth,
         } = self;
         match spec.ty {
-            Type::Record(shape) => record::<_, _, false>(p, map, shape, path, depth, None),
+            Type::Record(shape) => record::<_, _, false, false>(p, map, shape, path, depth, None),
             Type::Object => {
                 let members = AnyV {
                     p: &mut *p,
@@ -924,7 +924,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for ItemV<'_, '_, '_, B> {
         Ok(None)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        record::<_, _, false>(self.p, map, self.shape, self.path, self.depth, None)
+        record::<_, _, false, true>(self.p, map, self.shape, self.path, self.depth, None)
     }
 }
 
@@ -938,8 +938,10 @@ struct TopKeys<'de> {
 /// A record of `shape`: each field read with its rules, the other members into `extra`
 /// (rejected in strict mode), missing fields reported at the end.
 /// `TOP`: the top-level object of an event, which also holds `event` (`top` says what was
-/// read of it already); nested records are compiled without that.
-fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
+/// read of it already); nested records are compiled without that. `ITEM`: an item of a list
+/// of records, made with [`Builder::item`] (its own copy, so each kind of record is compiled
+/// for where it is read).
+fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool, const ITEM: bool>(
     p: &mut Pass<'_, B>,
     mut map: A,
     shape: &'static Shape,
@@ -1052,7 +1054,11 @@ fn record<'de, A: MapAccess<'de>, B: Builder + ?Sized, const TOP: bool>(
         _ => None,
     };
     let values = slots.get_mut(..shape.fields.len()).unwrap_or_default();
-    Ok(p.make(|b| b.record(shape, values, extra)))
+    if ITEM {
+        Ok(p.make(|b| b.item(shape, values, extra)))
+    } else {
+        Ok(p.make(|b| b.record(shape, values, extra)))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1292,7 +1298,7 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for Top<'_, '_, '_, B> {
         };
         match name {
             Some(Name::Known(kind)) => {
-                record::<_, _, true>(p, map, kind.shape(), &Path::Root, 1, Some(top))
+                record::<_, _, true, false>(p, map, kind.shape(), &Path::Root, 1, Some(top))
             }
             Some(Name::Unknown(name, in_payload)) => payload(p, map, top, Some((name, in_payload))),
             Some(Name::Invalid) | None => payload(p, map, top, None),

@@ -339,3 +339,60 @@ fn fields_that_repeat_between_events_are_made_with_repeated_str_on_both_paths() 
     // Every string member, `event` and the unknown `x` included.
     assert_eq!(checked, 2 * (10 + 3 + 2));
 }
+
+#[test]
+fn messages_of_any_count_keep_their_order_and_their_members() {
+    // Short lists, lists around the inline room of the items (eight), and a long one; some
+    // messages with members of their own or without a role.
+    for n in [0, 1, 7, 8, 9, 17, 300] {
+        let messages: Vec<String> = (0..n)
+            .map(|i| match i % 3 {
+                0 => format!(r#"{{"role":"agent","content":"turn {i}"}}"#),
+                1 => format!(r#"{{"role":"user","content":"turn {i}","lang":"en-{i}"}}"#),
+                _ => format!(r#"{{"content":"turn {i}","role":null}}"#),
+            })
+            .collect();
+        let body = format!(
+            r#"{{"event":"transcript.final","call_id":"c","messages":[{}],"x":{n}}}"#,
+            messages.join(",")
+        );
+        let event = parse_event(body.as_bytes()).unwrap();
+        let Event::TranscriptFinal(t) = &event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(t.messages.len(), n);
+        for (i, m) in t.messages.iter().enumerate() {
+            assert_eq!(m.content.as_deref(), Some(format!("turn {i}").as_str()));
+            assert_eq!(m.extra.len(), usize::from(i % 3 == 1), "message {i} of {n}");
+        }
+        // The same as the builder of plain JSON values, which makes every record alike.
+        let value = ParseOptions::default()
+            .parse_with(body.as_bytes(), &mut ValueBuilder)
+            .unwrap();
+        let written: serde_json::Value = serde_json::from_slice(&event.to_json()).unwrap();
+        assert_eq!(written, value, "{n} messages");
+    }
+}
+
+#[test]
+fn a_bad_message_anywhere_in_a_long_list_is_reported_at_its_index() {
+    for bad in [0, 7, 8, 9, 199] {
+        let messages: Vec<String> = (0..200)
+            .map(|i| {
+                if i == bad {
+                    r#"{"role":"user","content":7}"#.to_owned()
+                } else {
+                    format!(r#"{{"role":"agent","content":"turn {i}"}}"#)
+                }
+            })
+            .collect();
+        let body = format!(
+            r#"{{"event":"transcript.partial","call_id":"c","messages":[{}]}}"#,
+            messages.join(",")
+        );
+        assert_eq!(
+            codes(body.as_bytes(), ParseOptions::default()),
+            vec![(IssueCode::WrongType, format!("/messages/{bad}/content"))]
+        );
+    }
+}
