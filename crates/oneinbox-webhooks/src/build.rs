@@ -482,6 +482,22 @@ impl Builder for EventBuilder {
     }
 }
 
+/// [`FromSlots`] for one record of the contract: its fields in the contract's order.
+macro_rules! from_slots {
+    ($record:ident { $($field:ident),* }) => {
+        impl FromSlots for events::$record {
+            #[inline(always)]
+            fn from_slots(values: &mut [Option<Built>], extra: Map<String, Value>) -> Self {
+                let mut slots = values.iter_mut();
+                events::$record {
+                    $( $field: FromBuilt::from_built(slots.next().and_then(Option::take)), )*
+                    extra,
+                }
+            }
+        }
+    };
+}
+
 /// Makes the walk, the conversions and the records of [`Built`] from the contract.
 macro_rules! builders {
     (
@@ -646,30 +662,8 @@ macro_rules! builders {
             }
         )*
 
-        $(
-            impl FromSlots for events::$event {
-                #[inline(always)]
-                fn from_slots(values: &mut [Option<Built>], extra: Map<String, Value>) -> Self {
-                    let mut slots = values.iter_mut();
-                    events::$event {
-                        $( $field: FromBuilt::from_built(slots.next().and_then(Option::take)), )*
-                        extra,
-                    }
-                }
-            }
-        )*
-        $(
-            impl FromSlots for events::$object {
-                #[inline(always)]
-                fn from_slots(values: &mut [Option<Built>], extra: Map<String, Value>) -> Self {
-                    let mut slots = values.iter_mut();
-                    events::$object {
-                        $( $ofield: FromBuilt::from_built(slots.next().and_then(Option::take)), )*
-                        extra,
-                    }
-                }
-            }
-        )*
+        $( from_slots!($event { $($field),* }); )*
+        $( from_slots!($object { $($ofield),* }); )*
 
         fn make_record(
             shape: &'static Shape,
