@@ -88,7 +88,7 @@ pub trait Builder {
     /// are unique.
     fn object(&mut self, members: Members<Self::Value>) -> Result<Self::Value, Self::Error>;
     /// An array of records of `shape` (the transcript's `messages`), its items made by
-    /// [`Builder::record`]: take them out of `items`. The default makes it with
+    /// [`Builder::item`]: take them out of `items`. The default makes it with
     /// [`Builder::array`].
     fn list(
         &mut self,
@@ -98,8 +98,8 @@ pub trait Builder {
         let _ = shape;
         self.array(items.drain(..).collect())
     }
-    /// An object of the contract: an event ([`Shape::kind`] is set), `analysis`, or a
-    /// message. `values` has one slot per field of [`Shape::fields`], in that order; a slot
+    /// An object of the contract: an event ([`Shape::kind`] is set) or `analysis` (the items
+    /// of a list, messages, are made with [`Builder::item`]). `values` has one slot per field of [`Shape::fields`], in that order; a slot
     /// is `None` when the field is absent or `null` (the fields required in both modes,
     /// `call_id` and `messages`, are always there). `extra` is an object of the members the
     /// contract does not list, `None` when there are none. Take the values out of the slots.
@@ -110,9 +110,10 @@ pub trait Builder {
         extra: Option<Self::Value>,
     ) -> Result<Self::Value, Self::Error>;
     /// A record that is an item of a list of records (a message of `messages`), with the
-    /// slots of [`Builder::record`]; its value goes to [`Builder::list`] with the other items
-    /// of the list, which is made right after the last of them. The default makes it with
-    /// [`Builder::record`].
+    /// slots of [`Builder::record`]. [`Builder::list`] gets the values `item` made for that
+    /// list, in order; lists nest (a list inside an item is made before that item), so a
+    /// builder may keep items on a stack. Once an issue is found no list is made, so items
+    /// already made may never reach one. The default makes it with [`Builder::record`].
     fn item(
         &mut self,
         shape: &'static Shape,
@@ -280,7 +281,7 @@ impl<T: WalkRecord> WalkField for Option<T> {
         _: &FieldSpec,
         b: &mut B,
     ) -> Result<Option<B::Value>, B::Error> {
-        self.as_ref().map(|r| r.walk(b)).transpose()
+        self.as_ref().map(|r| r.walk(b, false)).transpose()
     }
 }
 
@@ -292,7 +293,7 @@ impl<T: WalkRecord + HasShape> WalkField for Vec<T> {
     ) -> Result<Option<B::Value>, B::Error> {
         let mut items = self
             .iter()
-            .map(|r| r.walk(b))
+            .map(|r| r.walk(b, true))
             .collect::<Result<Items<_>, _>>()?;
         b.list(T::SHAPE, &mut items).map(Some)
     }
@@ -300,7 +301,8 @@ impl<T: WalkRecord + HasShape> WalkField for Vec<T> {
 
 /// A record of the contract, walked.
 trait WalkRecord {
-    fn walk<B: Builder + ?Sized>(&self, b: &mut B) -> Result<B::Value, B::Error>;
+    /// `item`: an item of a list, made with [`Builder::item`] as the parse makes it.
+    fn walk<B: Builder + ?Sized>(&self, b: &mut B, item: bool) -> Result<B::Value, B::Error>;
 }
 
 /// What the builder of `parse` makes: JSON values, the records, and the event.
@@ -312,7 +314,7 @@ pub(crate) enum Built {
     Number(Number),
     Json(Box<Value>),
     /// A list of records, typed.
-    List(Box<Records>),
+    List(Box<RecordList>),
     Event(Box<Event>),
     Record(Box<Record>),
     /// An item of a list of records, kept by the builder in [`Pools`] until its list is made.
@@ -381,7 +383,8 @@ impl Built {
             Built::List(records) => records.into_value(),
             Built::Record(r) => r.into_value(),
             Built::Event(e) => serde_json::to_value(&*e).unwrap_or_default(),
-            // An item its list has taken.
+            // Never reached: an event is only ever the whole body's value, and an item only
+            // ever goes to its list.
             Built::Item => Value::Null,
         }
     }
@@ -448,7 +451,9 @@ impl Builder for EventBuilder {
         shape: &'static Shape,
         items: &mut Items<Built>,
     ) -> Result<Built, Self::Error> {
-        // The items are markers: the records are the last `items.len()` of their pool.
+        // The items are markers (`item` makes nothing else for a record of a list): the
+        // records are the last ones of their pool.
+        debug_assert!(items.iter().all(|v| matches!(v, Built::Item)));
         let n = items.len();
         items.clear();
         Ok(self.pools.take(shape, n))
@@ -480,6 +485,29 @@ impl Builder for EventBuilder {
             payload: p.payload.into_object(),
         }))))
     }
+}
+
+/// [`WalkRecord`] for one record of the contract: its fields in the contract's order.
+macro_rules! walk_record {
+    ($record:ident { $($field:ident),* }) => {
+        impl WalkRecord for events::$record {
+            fn walk<B: Builder + ?Sized>(&self, b: &mut B, item: bool) -> Result<B::Value, B::Error> {
+                let shape = <Self as HasShape>::SHAPE;
+                let mut specs = shape.fields.iter();
+                let mut values = Vec::with_capacity(shape.fields.len());
+                $(
+                    let spec = specs.next().unwrap_or(&NO_SPEC);
+                    values.push(WalkField::walk(&self.$field, spec, b)?);
+                )*
+                let extra = members(b, &self.extra)?;
+                if item {
+                    b.item(shape, &mut values, extra)
+                } else {
+                    b.record(shape, &mut values, extra)
+                }
+            }
+        }
+    };
 }
 
 /// [`FromSlots`] for one record of the contract: its fields in the contract's order.
@@ -516,7 +544,7 @@ macro_rules! builders {
     ) => {
         fn walk_event<B: Builder + ?Sized>(e: &Event, b: &mut B) -> Result<B::Value, B::Error> {
             match e {
-                $( Event::$event(e) => e.walk(b), )*
+                $( Event::$event(e) => e.walk(b, false), )*
                 Event::Unknown(u) => {
                     let parts = UnknownParts {
                         event: b.str(&u.event)?,
@@ -528,35 +556,9 @@ macro_rules! builders {
             }
         }
 
+        $( walk_record!($event { $($field),* }); )*
         $(
-            impl WalkRecord for events::$event {
-                fn walk<B: Builder + ?Sized>(&self, b: &mut B) -> Result<B::Value, B::Error> {
-                    let shape = <Self as HasShape>::SHAPE;
-                    let mut specs = shape.fields.iter();
-                    let mut values = Vec::with_capacity(shape.fields.len());
-                    $(
-                        let spec = specs.next().unwrap_or(&NO_SPEC);
-                        values.push(WalkField::walk(&self.$field, spec, b)?);
-                    )*
-                    let extra = members(b, &self.extra)?;
-                    b.record(shape, &mut values, extra)
-                }
-            }
-        )*
-        $(
-            impl WalkRecord for events::$object {
-                fn walk<B: Builder + ?Sized>(&self, b: &mut B) -> Result<B::Value, B::Error> {
-                    let shape = <Self as HasShape>::SHAPE;
-                    let mut specs = shape.fields.iter();
-                    let mut values = Vec::with_capacity(shape.fields.len());
-                    $(
-                        let spec = specs.next().unwrap_or(&NO_SPEC);
-                        values.push(WalkField::walk(&self.$ofield, spec, b)?);
-                    )*
-                    let extra = members(b, &self.extra)?;
-                    b.record(shape, &mut values, extra)
-                }
-            }
+            walk_record!($object { $($ofield),* });
 
             impl FromBuilt for Option<events::$object> {
                 fn from_built(v: Option<Built>) -> Self {
@@ -588,14 +590,14 @@ macro_rules! builders {
 
         /// A list of records made by [`EventBuilder`].
         #[derive(Debug)]
-        pub(crate) enum Records {
+        pub(crate) enum RecordList {
             $( $object(Vec<events::$object>), )*
         }
 
-        impl Records {
+        impl RecordList {
             fn into_value(self) -> Value {
                 match self {
-                    $( Records::$object(r) => serde_json::to_value(&r).unwrap_or_default(), )*
+                    $( RecordList::$object(r) => serde_json::to_value(&r).unwrap_or_default(), )*
                 }
             }
         }
@@ -605,7 +607,7 @@ macro_rules! builders {
         /// their pool.
         #[derive(Debug, Default)]
         #[allow(non_snake_case)]
-        pub(crate) struct Pools {
+        struct Pools {
             $( $object: Vec<events::$object>, )*
         }
 
@@ -632,15 +634,15 @@ macro_rules! builders {
             fn take(&mut self, shape: &'static Shape, n: usize) -> Built {
                 fn last<T>(pool: &mut Vec<T>, n: usize) -> Vec<T> {
                     debug_assert!(n <= pool.len(), "a list has more items than its pool");
-                    match pool.len().checked_sub(n) {
+                    match pool.len().saturating_sub(n) {
                         // The whole pool (one list, the usual case): handed over, not copied.
-                        Some(0) | None => std::mem::take(pool),
-                        Some(at) => pool.split_off(at),
+                        0 => std::mem::take(pool),
+                        at => pool.split_off(at),
                     }
                 }
                 match shape.object {
                     $( Some(ObjectKind::$object) => {
-                        Built::List(Box::new(Records::$object(last(&mut self.$object, n))))
+                        Built::List(Box::new(RecordList::$object(last(&mut self.$object, n))))
                     } )*
                     _ => Built::Json(Box::new(Value::Array(Vec::new()))),
                 }
@@ -652,7 +654,7 @@ macro_rules! builders {
                 fn from_built(v: Option<Built>) -> Self {
                     match v {
                         Some(Built::List(records)) => match *records {
-                            Records::$object(r) => r,
+                            RecordList::$object(r) => r,
                             #[allow(unreachable_patterns)]
                             _ => Vec::new(),
                         },
@@ -795,12 +797,13 @@ mod tests {
             .collect();
         let inner = b.list(MESSAGE, &mut inner).unwrap();
         assert_eq!(contents(inner), ["c", "d"]);
+        // An empty inner list takes nothing either.
+        let empty = b.list(MESSAGE, &mut Items::new()).unwrap();
+        assert!(contents(empty).is_empty());
+        assert_eq!(b.pools.Message.len(), 2);
         outer.push(message(&mut b, "e"));
         let outer = b.list(MESSAGE, &mut outer).unwrap();
         assert_eq!(contents(outer), ["a", "b", "e"]);
         assert!(b.pools.Message.is_empty());
-        // An empty list takes nothing.
-        let empty = b.list(MESSAGE, &mut Items::new()).unwrap();
-        assert!(contents(empty).is_empty());
     }
 }

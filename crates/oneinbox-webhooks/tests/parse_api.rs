@@ -1,6 +1,8 @@
 //! The parse API beyond the shared fixtures: defaults, limits at scale, order and round trips.
 
-use oneinbox_webhooks::build::{BuildError, Builder, Members, Shape, UnknownParts, ValueBuilder};
+use oneinbox_webhooks::build::{
+    BuildError, Builder, Items, Members, Shape, UnknownParts, ValueBuilder,
+};
 use oneinbox_webhooks::{parse_event, Event, IssueCode, ParseOptions};
 
 mod common;
@@ -233,6 +235,8 @@ impl Builder for FailingBuilder {
         array(items: Vec<serde_json::Value>),
         object(members: Members<serde_json::Value>),
         record(shape: &'static Shape, values: &mut [Option<serde_json::Value>], extra: Option<serde_json::Value>),
+        item(shape: &'static Shape, values: &mut [Option<serde_json::Value>], extra: Option<serde_json::Value>),
+        list(shape: &'static Shape, items: &mut Items<serde_json::Value>),
         unknown_event(p: UnknownParts<serde_json::Value>),
     }
 }
@@ -245,6 +249,7 @@ fn a_failing_builder_stops_the_parse_with_its_own_error_on_both_paths() {
         format!(r#"{{"event":"call.ended",{members}}}"#),
         format!(r#"{{{members},"event":"call.ended"}}"#),
         r#"{"event":"call.new","call_id":"c","x":[1,{"y":null}]}"#.to_owned(),
+        r#"{"event":"transcript.final","call_id":"c","messages":[{"role":"agent","content":"a"},{"content":"b","x":1}]}"#.to_owned(),
     ] {
         let opts = ParseOptions::default();
         let mut counting = FailingBuilder {

@@ -71,7 +71,7 @@ pub fn fixture_body(fixture: &Value) -> Vec<u8> {
 
 /// A builder that records which method made each value: scalars become strings such as
 /// `"i64:87"`, `"u64:18446744073709551615"`, `"str:abc"`, `"repeated:agt_1"`; keys keep their text and containers
-/// are built as by `ValueBuilder`. Two ways of building that call different methods give
+/// are built as by `ValueBuilder`, and a record made with `item` has a member `"(made by)": "item"`. Two ways of building that call different methods give
 /// different text.
 pub struct TagBuilder;
 
@@ -119,6 +119,19 @@ impl oneinbox_webhooks::build::Builder for TagBuilder {
         extra: Option<Value>,
     ) -> Result<Value, Self::Error> {
         oneinbox_webhooks::build::ValueBuilder.record(shape, values, extra)
+    }
+    /// A record made as an item of a list says so in a member of its own.
+    fn item(
+        &mut self,
+        shape: &'static oneinbox_webhooks::build::Shape,
+        values: &mut [Option<Value>],
+        extra: Option<Value>,
+    ) -> Result<Value, Self::Error> {
+        let mut v = oneinbox_webhooks::build::ValueBuilder.record(shape, values, extra)?;
+        if let Some(object) = v.as_object_mut() {
+            object.insert("(made by)".into(), Value::from("item"));
+        }
+        Ok(v)
     }
     fn unknown_event(
         &mut self,
