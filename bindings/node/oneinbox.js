@@ -199,15 +199,16 @@ function rawBody(body, fn) {
         },
       ])
     }
-    return { bytes: Buffer.from(body, 'utf8'), text: body }
+    return { bytes: Buffer.from(body), text: body }
   }
   throw new TypeError(`${fn}: got ${describeType(body)}; ${EXPRESS_HINT}`)
 }
 
-// Builds the event from bytes the core has already validated.
+// Builds the event from bytes the core has already validated. `toString()` without arguments
+// decodes UTF-8 by Node's shortest road (no encoding name to look up, no range to check).
 function buildEvent(bytes, text) {
   if (text === undefined) {
-    text = Buffer.isBuffer(bytes) ? bytes.toString('utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+    text = Buffer.isBuffer(bytes) ? bytes.toString() : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()
   }
   return JSON.parse(text)
 }
@@ -765,7 +766,7 @@ function secretList(value, name) {
 
 function bytesArg(body, fn) {
   if (body instanceof Uint8Array) return body
-  if (typeof body === 'string') return Buffer.from(body, 'utf8')
+  if (typeof body === 'string') return Buffer.from(body)
   throw new TypeError(`${fn}: got ${describeType(body)}; ${EXPRESS_HINT}`)
 }
 
