@@ -99,10 +99,11 @@ pub trait Builder {
         self.array(items.drain(..).collect())
     }
     /// An object of the contract: an event ([`Shape::kind`] is set) or `analysis` (the items
-    /// of a list, messages, are made with [`Builder::item`]). `values` has one slot per field of [`Shape::fields`], in that order; a slot
-    /// is `None` when the field is absent or `null` (the fields required in both modes,
-    /// `call_id` and `messages`, are always there). `extra` is an object of the members the
-    /// contract does not list, `None` when there are none. Take the values out of the slots.
+    /// of a list, messages, are made with [`Builder::item`]). `values` has one slot per
+    /// field of [`Shape::fields`], in that order; a slot is `None` when the field is absent
+    /// or `null` (the fields required in both modes, `call_id` and `messages`, are always
+    /// there). `extra` is an object of the members the contract does not list, `None` when
+    /// there are none. Take the values out of the slots.
     fn record(
         &mut self,
         shape: &'static Shape,
@@ -491,7 +492,11 @@ impl Builder for EventBuilder {
 macro_rules! walk_record {
     ($record:ident { $($field:ident),* }) => {
         impl WalkRecord for events::$record {
-            fn walk<B: Builder + ?Sized>(&self, b: &mut B, item: bool) -> Result<B::Value, B::Error> {
+            fn walk<B: Builder + ?Sized>(
+                &self,
+                b: &mut B,
+                item: bool,
+            ) -> Result<B::Value, B::Error> {
                 let shape = <Self as HasShape>::SHAPE;
                 let mut specs = shape.fields.iter();
                 let mut values = Vec::with_capacity(shape.fields.len());
