@@ -54,9 +54,10 @@ export class TransportError extends OneInboxError {
   /** Whether the last attempt ran out of `timeoutMs`. */
   readonly timedOut: boolean
   /**
-   * `true` for an idempotent request (sending it again later is safe); `false` for
-   * `createWebhook`/`createCall`, which may have created the webhook or placed the call: the
-   * message says how to check.
+   * Whether sending the same request again later is safe: `true` when nothing was sent (the
+   * connection could not be opened) or the retries of an idempotent request ran out; `false`
+   * for `createWebhook`/`createCall` after the request may have been sent: the webhook may
+   * exist or the call may have been placed, and the message says how to check.
    */
   readonly retryable: boolean
 }
@@ -67,7 +68,9 @@ export class TransportError extends OneInboxError {
  *
  * Retries follow the core's per-request policy only: a status when `ApiError.retryable` says so
  * (idempotent requests after 408, 429 and 5xx; `createWebhook` and `createCall` only after 429
- * and 503), a failure without an answer only for idempotent requests. Each wait is the answer's
+ * and 503); a connection that could not be opened for every request (nothing was sent); a
+ * failure after the request may have been sent only for idempotent requests. The decision is
+ * the core's (`PreparedRequest.afterStatus` / `afterFailure`). Each wait is the answer's
  * `Retry-After` (at most 60 s) or exponential backoff with full jitter (up to 500 ms, 1 s, 2 s,
  * ... capped at 8 s); at most `maxRetries` retries. The API key never shows in `util.inspect`,
  * `JSON.stringify` or any error.

@@ -6,35 +6,27 @@
 
 const { inspect } = require('node:util')
 
-const BASE_DELAY_MS = 500
-const MAX_DELAY_MS = 8000
-const MAX_RETRY_AFTER_MS = 60000
 const DEFAULT_TIMEOUT_MS = 10000
-const DEFAULT_MAX_RETRIES = 2
 // The longest delay setTimeout (and so AbortSignal.timeout) keeps; longer means no timeout.
 const MAX_TIMER_MS = 2 ** 31 - 1
 const REDACTED = '[redacted]'
 
 const CLIENT_OPTIONS = ['baseUrl', 'timeoutMs', 'maxRetries', 'fetch', 'sleep', 'random']
 
-// What a person should do when a creating request failed without an answer (the wording of the
-// core's `Retry::ambiguity_note`, with the Node method names).
-const AMBIGUITY = {
-  creates_webhook: 'the webhook may have been created; not retried: check listWebhooks() before creating it again',
-  creates_call:
-    'the call may have been placed; not retried: check for its call events (call.started, call.failed) before creating it again',
-}
+// Error codes of a connection that could not be opened (so nothing was sent): refused, no
+// route, no such host, a connect timeout (undici's and Node's names).
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
 
 const { describeType } = require('./describe.js')
 
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 module.exports = function clientModule({
+  DEFAULT_MAX_RETRIES,
   Api,
   ApiError,
   OneInboxError,
   PreparedRequest,
-  retryAfter,
   redactUrlToken,
   argumentObject,
   throwIfIssues,
@@ -43,11 +35,12 @@ module.exports = function clientModule({
   /**
    * A request that got no usable answer: the connection failed or was lost, or it timed out.
    * `.cause` is the error `fetch` gave. `.retryable` says whether sending the same request again
-   * is safe (an idempotent request whose retries ran out); for `createWebhook` and `createCall`
-   * it is `false` and the message says the webhook or call may exist and how to check.
+   * is safe (the retries ran out of a request that can be sent twice, or nothing was sent); for
+   * `createWebhook` and `createCall` after the request may have been sent it is `false` and the
+   * message says the webhook or call may exist and how to check.
    */
   class TransportError extends OneInboxError {
-    constructor(message, { method, url, retry, attempts, timedOut = false, cause } = {}) {
+    constructor(message, { method, url, retry, attempts, timedOut = false, retryable = false, cause } = {}) {
       super(message, cause === undefined ? undefined : { cause })
       this.code = 'ERR_ONEINBOX_TRANSPORT'
       this.method = method
@@ -55,7 +48,7 @@ module.exports = function clientModule({
       this.retry = retry
       this.attempts = attempts
       this.timedOut = timedOut
-      this.retryable = retry === 'idempotent'
+      this.retryable = retryable
     }
   }
 
@@ -89,6 +82,15 @@ module.exports = function clientModule({
     }
     if (!text.includes(key)) return err
     return new Error(scrub(describeCause(err), key))
+  }
+
+  // Whether the connection could not be opened at all (every address tried refused it, ...).
+  function notConnected(err) {
+    for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = e.cause, depth++) {
+      if (NOT_CONNECTED.has(e.code)) return true
+      if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((inner) => notConnected(inner))
+    }
+    return false
   }
 
   function isTimeout(err) {
@@ -252,45 +254,45 @@ module.exports = function clientModule({
           headers = res.headers
           body = await readBody(res)
         } catch (err) {
-          if (prepared.retry === 'idempotent' && attempt < this.#maxRetries) {
-            await this.#sleep(this.#backoff(attempt))
-            continue
+          const timedOut = isTimeout(err)
+          const cause = timedOut ? `timed out after ${this.#timeoutMs} ms` : describeCause(err)
+          const step = prepared.afterFailure({
+            attempt,
+            maxRetries: this.#maxRetries,
+            sent: !notConnected(err),
+            cause,
+            draw: this.#draw(),
+          })
+          if (step.wait === null) {
+            throw new TransportError(step.message, {
+              method: prepared.method,
+              url: scrub(prepared.url, key),
+              retry: prepared.retry,
+              attempts: attempt + 1,
+              timedOut,
+              retryable: step.retryable,
+              cause: safeCause(err, key),
+            })
           }
-          throw this.#transportError(prepared, err, attempt + 1, key)
+          await this.#sleep(Math.round(step.wait * 1000))
+          continue
         }
         try {
           return prepared.parseResponse(status, body)
         } catch (err) {
-          if (!(err instanceof ApiError) || !err.retryable || attempt >= this.#maxRetries) throw err
-          const seconds = headers === undefined || headers === null ? null : retryAfter(headers)
-          await this.#sleep(seconds === null ? this.#backoff(attempt) : Math.min(seconds * 1000, MAX_RETRY_AFTER_MS))
+          if (!(err instanceof ApiError)) throw err
+          const answer = headers === undefined || headers === null ? undefined : headers
+          const step = prepared.afterStatus({ attempt, maxRetries: this.#maxRetries, status, headers: answer, draw: this.#draw() })
+          if (step.wait === null) throw err
+          await this.#sleep(Math.round(step.wait * 1000))
         }
       }
     }
 
-    // Full jitter: a random delay between 0 and min(8 s, 500 ms * 2^attempt).
-    #backoff(attempt) {
-      const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt)
+    // The random draw the core's backoff uses: a number in [0, 1] (the core clamps the rest).
+    #draw() {
       const r = Number(this.#random())
-      return Math.floor((Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0) * ceiling)
-    }
-
-    #transportError(prepared, err, attempts, key) {
-      const timedOut = isTimeout(err)
-      const url = scrub(prepared.url, key)
-      const what = timedOut ? `timed out after ${this.#timeoutMs} ms` : scrub(describeCause(err), key)
-      const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`
-      let message = `${prepared.method} ${url} got no answer (${what}; ${tries})`
-      const note = AMBIGUITY[prepared.retry]
-      if (note !== undefined) message += `: ${note}`
-      return new TransportError(message, {
-        method: prepared.method,
-        url,
-        retry: prepared.retry,
-        attempts,
-        timedOut,
-        cause: safeCause(err, key),
-      })
+      return Number.isNaN(r) ? 0 : r
     }
 
     toJSON() {

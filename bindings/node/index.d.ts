@@ -64,6 +64,17 @@ export declare class NativePrepared {
    */
   parseResponse(status: number, body: Uint8Array): NativeParsed | NativeFailure
   /**
+   * `Prepared::next_step` after a non-2xx `status` (with the answer's headers as names and
+   * values, read at `now`, Unix seconds). `attempt` and `maxRetries` are checked counts,
+   * `status` a checked status (`oneinbox.js`).
+   */
+  afterStatus(attempt: number, maxRetries: number, status: number, names: Array<string>, values: Array<string>, now: number, draw: number): NativeRetryStep
+  /**
+   * `Prepared::next_step` after no answer: `sent` is false when the connection could not be
+   * opened (nothing was sent); `cause` describes the failure.
+   */
+  afterFailure(attempt: number, maxRetries: number, sent: boolean, cause: string, draw: number): NativeRetryStep
+  /**
    * `Prepared::next_page(page)` for a page this request returned; `null` on the last page
    * (or when this is not a list-deliveries request).
    */
@@ -100,6 +111,9 @@ export declare const DEFAULT_MAX_BODY_BYTES: number
 
 /** The default `maxDepth`. */
 export declare const DEFAULT_MAX_DEPTH: number
+
+/** How many times a client sends a failed request again unless told otherwise. */
+export declare const DEFAULT_MAX_RETRIES: number
 
 /** The default clock tolerance of signature checks, in seconds. */
 export declare const DEFAULT_TOLERANCE_SECONDS: number
@@ -177,6 +191,20 @@ export interface NativeRequest {
   body?: string
   /** The retry policy: `idempotent`, `creates_webhook` or `creates_call`. */
   retry: string
+}
+
+/**
+ * What a client does after a failed attempt (the core's `Step`): `wait` seconds (whole
+ * milliseconds) before sending again, or `null` to give up; then `retryable` and, for a
+ * failure without an answer, the error's `message`.
+ */
+export interface NativeRetryStep {
+  /** Seconds to wait before sending again; `null`: give up. */
+  wait?: number
+  /** Whether sending the same request again later is safe. */
+  retryable: boolean
+  /** The `TransportError` message for a failure without an answer. */
+  message?: string
 }
 
 /** A delivery as OneInbox makes it. */

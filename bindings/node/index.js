@@ -846,6 +846,7 @@ module.exports.callSequence = nativeBinding.callSequence
 module.exports.dedupeKey = nativeBinding.dedupeKey
 module.exports.DEFAULT_MAX_BODY_BYTES = nativeBinding.DEFAULT_MAX_BODY_BYTES
 module.exports.DEFAULT_MAX_DEPTH = nativeBinding.DEFAULT_MAX_DEPTH
+module.exports.DEFAULT_MAX_RETRIES = nativeBinding.DEFAULT_MAX_RETRIES
 module.exports.DEFAULT_TOLERANCE_SECONDS = nativeBinding.DEFAULT_TOLERANCE_SECONDS
 module.exports.hostArg = nativeBinding.hostArg
 module.exports.makeCall = nativeBinding.makeCall

@@ -225,6 +225,36 @@ export class PreparedRequest<T> {
   parseResponse(status: number, body: string | Uint8Array | ArrayBuffer): T
   /** The next page's request, or `null` after the last page (list-deliveries only). */
   nextPage(page: T extends DeliveryPage ? T : never): PreparedRequest<DeliveryPage> | null
+  /**
+   * The core's retry driver after attempt `attempt` (0 for the first) was answered with a non-2xx
+   * `status`: wait and send again, or give up (then throw the `ApiError`). `Retry-After` in
+   * `headers` is read at `now` (Unix seconds or a `Date`; default: the clock).
+   */
+  afterStatus(options: {
+    attempt: number
+    maxRetries: number
+    status: number
+    headers?: HeadersLike | null
+    /** A random number in [0, 1] (clamped). */
+    draw: number
+    now?: number | Date
+  }): RetryStep
+  /**
+   * The core's retry driver after attempt `attempt` got no answer: `sent` is `false` when the
+   * connection could not be opened (nothing was sent), `true` when it was lost or timed out after
+   * the request may have been sent. `cause` describes the failure for the message.
+   */
+  afterFailure(options: { attempt: number; maxRetries: number; sent: boolean; cause: string; draw: number }): RetryStep
+}
+
+/** What a client does after a failed attempt, as the core decides it in every language. */
+export interface RetryStep {
+  /** Seconds (whole milliseconds) to wait before sending again; `null`: give up. */
+  readonly wait: number | null
+  /** Whether sending the same request again later is safe. */
+  readonly retryable: boolean
+  /** For a failure without an answer, the `TransportError`'s message; otherwise `null`. */
+  readonly message: string | null
 }
 
 /** `createWebhook` arguments (wire names). */

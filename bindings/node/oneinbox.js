@@ -472,6 +472,17 @@ function redactHeaders(headers) {
   return out
 }
 
+// A checked count (0 or more, `Infinity` for no bound) as the addon's u32.
+const count = (n) => Math.min(n, 0xffffffff)
+
+// The addon leaves an absent member out; a step always has all three.
+const retryStep = (r) => ({ wait: r.wait ?? null, retryable: r.retryable, message: r.message ?? null })
+
+function drawArg(value, fn) {
+  if (typeof value !== 'number') throw new TypeError(`${fn}: draw must be a number in [0, 1], got ${describeType(value)}`)
+  return value
+}
+
 /**
  * A ready-to-send request: `fetch(req.url, req)` sends it (`method`, `url`, `headers`, `body`).
  * `parseResponse(status, body)` reads the answer. `util.inspect` and `JSON.stringify` show the
@@ -530,6 +541,44 @@ class PreparedRequest {
     }
     const next = callNative(() => this.#native.nextPage(handle))
     return next === null ? null : new PreparedRequest(next, 'deliveries')
+  }
+
+  /**
+   * After attempt number `attempt` (0 for the first) was answered with a non-2xx `status`:
+   * `{ wait, retryable, message }`, where `wait` is the seconds to wait before sending again, or
+   * `null` to give up (then throw the `ApiError`). `headers` are the answer's (for
+   * `Retry-After`, read at `now`, Unix seconds, default the clock); `draw` is a random number in
+   * [0, 1]. The decision is the core's, the same in every language.
+   */
+  afterStatus(options) {
+    const issues = []
+    const o = argumentObject(options, 'afterStatus(options)', ['attempt', 'maxRetries', 'status', 'headers', 'draw', 'now'], issues)
+    const attempt = hostNumber('limit', 'attempt', o.attempt, 'afterStatus: attempt', issues)
+    const maxRetries = hostNumber('limit', 'maxRetries', o.maxRetries, 'afterStatus: maxRetries', issues)
+    const status = hostNumber('http_status', 'status', o.status, 'afterStatus: status', issues)
+    throwIfIssues(issues)
+    const draw = drawArg(o.draw, 'afterStatus')
+    const [names, values] = headerArrays(o.headers, 'afterStatus')
+    const now = unixSeconds(o.now, 'now', nowSeconds)
+    return retryStep(callNative(() => this.#native.afterStatus(count(attempt), count(maxRetries), status, names, values, now, draw)))
+  }
+
+  /**
+   * After attempt number `attempt` got no answer: `sent` is `false` when the connection could
+   * not be opened (nothing was sent), `true` when it was lost or timed out after the request may
+   * have been sent; `cause` describes the failure for the message. Returns `{ wait, retryable,
+   * message }` as `afterStatus` does; on giving up, `message` is the `TransportError`'s.
+   */
+  afterFailure(options) {
+    const issues = []
+    const o = argumentObject(options, 'afterFailure(options)', ['attempt', 'maxRetries', 'sent', 'cause', 'draw'], issues)
+    const attempt = hostNumber('limit', 'attempt', o.attempt, 'afterFailure: attempt', issues)
+    const maxRetries = hostNumber('limit', 'maxRetries', o.maxRetries, 'afterFailure: maxRetries', issues)
+    throwIfIssues(issues)
+    if (typeof o.sent !== 'boolean') throw new TypeError(`afterFailure: sent must be a boolean, got ${describeType(o.sent)}`)
+    if (typeof o.cause !== 'string') throw new TypeError(`afterFailure: cause must be a string, got ${describeType(o.cause)}`)
+    const draw = drawArg(o.draw, 'afterFailure')
+    return retryStep(callNative(() => this.#native.afterFailure(count(attempt), count(maxRetries), o.sent, o.cause, draw)))
   }
 
   toJSON() {
@@ -924,11 +973,11 @@ const { CallRecord, dedupeKey } = require('./record.js')({
 
 // The HTTP client (client.js): the Api's requests sent with fetch, retried by the core's policy.
 const { Client, TransportError } = require('./client.js')({
+  DEFAULT_MAX_RETRIES: native.DEFAULT_MAX_RETRIES,
   Api,
   ApiError,
   OneInboxError,
   PreparedRequest,
-  retryAfter,
   redactUrlToken,
   argumentObject,
   throwIfIssues,

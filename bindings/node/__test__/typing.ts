@@ -99,6 +99,13 @@ async function manage(): Promise<void> {
     .parseResponse(201, '{}')
   console.log(secret, hooks, call.status, call.duration_seconds, retryAfter(res.headers))
   api.deleteWebhook('wh').parseResponse(204, '') satisfies void
+  const step = api.listWebhooks().afterStatus({ attempt: 0, maxRetries: 2, status: 503, headers: res.headers, draw: 0.5 })
+  const wait: number | null = step.wait
+  const lost = api.listWebhooks().afterFailure({ attempt: 1, maxRetries: 2, sent: true, cause: 'reset', draw: 0.5 })
+  const message: string | null = lost.message
+  console.log(wait, message, lost.retryable satisfies boolean)
+  // @ts-expect-error sent is a boolean
+  api.listWebhooks().afterFailure({ attempt: 1, maxRetries: 2, sent: 'yes', cause: 'reset', draw: 0.5 })
   // @ts-expect-error arguments use the wire names
   api.createCall({ agentId: 'a', toNumber: '+1', fromNumber: '+1' })
   // @ts-expect-error not an event name

@@ -360,6 +360,60 @@ impl NativePrepared {
         })
     }
 
+    /// `Prepared::next_step` after a non-2xx `status` (with the answer's headers as names and
+    /// values, read at `now`, Unix seconds). `attempt` and `maxRetries` are checked counts,
+    /// `status` a checked status (`oneinbox.js`).
+    #[napi(js_name = "afterStatus")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn after_status(
+        &self,
+        attempt: u32,
+        max_retries: u32,
+        status: u32,
+        names: Vec<String>,
+        values: Vec<String>,
+        now: f64,
+        draw: f64,
+    ) -> napi::Result<NativeRetryStep> {
+        guard(|| {
+            let pairs: Vec<(&String, &String)> = names.iter().zip(values.iter()).collect();
+            let retry_after = management::retry_after(&pairs, unix_time(now));
+            let outcome = management::Outcome::Status {
+                status: u16::try_from(status).unwrap_or(u16::MAX),
+                retry_after,
+            };
+            Ok(self
+                .inner
+                .next_step(attempt, max_retries, outcome, draw)
+                .into())
+        })
+    }
+
+    /// `Prepared::next_step` after no answer: `sent` is false when the connection could not be
+    /// opened (nothing was sent); `cause` describes the failure.
+    #[napi(js_name = "afterFailure")]
+    pub fn after_failure(
+        &self,
+        attempt: u32,
+        max_retries: u32,
+        sent: bool,
+        cause: String,
+        draw: f64,
+    ) -> napi::Result<NativeRetryStep> {
+        guard(|| {
+            let cause = cause.as_str();
+            let outcome = if sent {
+                management::Outcome::Lost { cause }
+            } else {
+                management::Outcome::NotConnected { cause }
+            };
+            Ok(self
+                .inner
+                .next_step(attempt, max_retries, outcome, draw)
+                .into())
+        })
+    }
+
     /// `Prepared::next_page(page)` for a page this request returned; `null` on the last page
     /// (or when this is not a list-deliveries request).
     #[napi(js_name = "nextPage")]
@@ -378,16 +432,55 @@ impl NativePrepared {
     }
 }
 
+/// How many times a client sends a failed request again unless told otherwise.
+#[napi]
+pub const DEFAULT_MAX_RETRIES: u32 = management::DEFAULT_MAX_RETRIES;
+
+/// What a client does after a failed attempt (the core's `Step`): `wait` seconds (whole
+/// milliseconds) before sending again, or `null` to give up; then `retryable` and, for a
+/// failure without an answer, the error's `message`.
+#[napi(object, js_name = "NativeRetryStep")]
+pub struct NativeRetryStep {
+    /// Seconds to wait before sending again; `null`: give up.
+    pub wait: Option<f64>,
+    /// Whether sending the same request again later is safe.
+    pub retryable: bool,
+    /// The `TransportError` message for a failure without an answer.
+    pub message: Option<String>,
+}
+
+impl From<management::Step> for NativeRetryStep {
+    fn from(step: management::Step) -> Self {
+        match step {
+            // Whole milliseconds: divided once, so the number is the same as `ms / 1000`.
+            management::Step::Retry { wait } => NativeRetryStep {
+                wait: Some(wait.as_millis() as f64 / 1000.0),
+                retryable: true,
+                message: None,
+            },
+            management::Step::GiveUp(g) => NativeRetryStep {
+                wait: None,
+                retryable: g.retryable,
+                message: g.message,
+            },
+        }
+    }
+}
+
+/// Unix seconds (checked by `oneinbox.js`) as a time; before 1970 counts as 1970.
+fn unix_time(now: f64) -> std::time::SystemTime {
+    let since_epoch = std::time::Duration::try_from_secs_f64(now).unwrap_or_default();
+    std::time::UNIX_EPOCH
+        .checked_add(since_epoch)
+        .unwrap_or(std::time::UNIX_EPOCH)
+}
+
 /// `retry_after(headers, now)`: seconds to wait from a `Retry-After` header, or `null`.
 /// `now` is Unix seconds.
 #[napi(js_name = "retryAfter")]
 pub fn retry_after(names: Vec<String>, values: Vec<String>, now: f64) -> napi::Result<Option<f64>> {
     guard(|| {
         let pairs: Vec<(&String, &String)> = names.iter().zip(values.iter()).collect();
-        let since_epoch = std::time::Duration::try_from_secs_f64(now).unwrap_or_default();
-        let now = std::time::UNIX_EPOCH
-            .checked_add(since_epoch)
-            .unwrap_or(std::time::UNIX_EPOCH);
-        Ok(management::retry_after(&pairs, now).map(|d| d.as_secs_f64()))
+        Ok(management::retry_after(&pairs, unix_time(now)).map(|d| d.as_secs_f64()))
     })
 }

@@ -318,6 +318,65 @@ impl PreparedRequest {
         })
     }
 
+    /// After attempt number `attempt` (0 for the first) was answered with a non-2xx `status`
+    /// (and these `headers`, for `Retry-After`, read at `now`, Unix seconds, default the
+    /// clock): wait and send again, or give up. `draw` is a random number in [0, 1].
+    #[pyo3(signature = (attempt, max_retries, status, headers, draw, *, now = None))]
+    #[allow(clippy::too_many_arguments)] // the Python signature, one argument each
+    fn after_status(
+        &self,
+        py: Python<'_>,
+        attempt: Int,
+        max_retries: Int,
+        status: Int,
+        headers: Headers,
+        draw: f64,
+        now: Option<f64>,
+    ) -> PyResult<RetryStep> {
+        guard(py, || {
+            let attempt = count(py, attempt, "attempt")?;
+            let max_retries = count(py, max_retries, "max_retries")?;
+            let status = status_code(py, status)?;
+            let retry_after = m::retry_after(&headers.0, now_or_clock(py, now)?);
+            let outcome = m::Outcome::Status {
+                status,
+                retry_after,
+            };
+            Ok(self
+                .inner
+                .next_step(attempt, max_retries, outcome, draw)
+                .into())
+        })
+    }
+
+    /// After attempt number `attempt` (0 for the first) got no answer: `sent` is `False` when
+    /// the connection could not be opened (nothing was sent), `True` when it was lost or timed
+    /// out after the request may have been sent; `cause` describes it for the message.
+    #[pyo3(signature = (attempt, max_retries, *, sent, cause, draw))]
+    fn after_failure(
+        &self,
+        py: Python<'_>,
+        attempt: Int,
+        max_retries: Int,
+        sent: bool,
+        cause: &str,
+        draw: f64,
+    ) -> PyResult<RetryStep> {
+        guard(py, || {
+            let attempt = count(py, attempt, "attempt")?;
+            let max_retries = count(py, max_retries, "max_retries")?;
+            let outcome = if sent {
+                m::Outcome::Lost { cause }
+            } else {
+                m::Outcome::NotConnected { cause }
+            };
+            Ok(self
+                .inner
+                .next_step(attempt, max_retries, outcome, draw)
+                .into())
+        })
+    }
+
     /// For a `list_deliveries` request: the request for the page after `page`, or `None`
     /// when `page` is the last. Any other request raises `TypeError`.
     fn next_page(
@@ -532,35 +591,97 @@ impl Api {
 #[pyo3(signature = (headers, *, now = None))]
 pub fn retry_after(py: Python<'_>, headers: Headers, now: Option<f64>) -> PyResult<Option<f64>> {
     guard(py, || {
-        let now = match now {
-            Some(t) if t.is_finite() && t >= 0.0 => {
-                SystemTime::UNIX_EPOCH + Duration::from_secs_f64(t.min(1e15))
-            }
-            Some(_) => {
-                return Err(to_py_err(
-                    py,
-                    UsageError::new(vec![CoreIssue::new(
-                        IssueCode::InvalidValue,
-                        "/now",
-                        "`now` must be a finite, non-negative Unix time",
-                    )]),
-                ))
-            }
-            None => SystemTime::now(),
-        };
+        let now = now_or_clock(py, now)?;
         Ok(m::retry_after(&headers.0, now).map(|d| d.as_secs_f64()))
     })
+}
+
+/// `now` as a time: the given Unix seconds, or the clock.
+fn now_or_clock(py: Python<'_>, now: Option<f64>) -> PyResult<SystemTime> {
+    match now {
+        Some(t) if t.is_finite() && t >= 0.0 => {
+            Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(t.min(1e15)))
+        }
+        Some(_) => Err(to_py_err(
+            py,
+            UsageError::new(vec![CoreIssue::new(
+                IssueCode::InvalidValue,
+                "/now",
+                "`now` must be a finite, non-negative Unix time",
+            )]),
+        )),
+        None => Ok(SystemTime::now()),
+    }
+}
+
+/// What a client does after a failed attempt (the core's `Prepared::next_step`): `wait` is the
+/// seconds to wait before sending again, or `None` to give up; then `retryable` says whether
+/// sending again later is safe, and `message` is the text of the error to raise for a failure
+/// without an answer (`None` after a status: raise the `ApiError`).
+#[pyclass(module = "oneinbox_webhooks", frozen, eq)]
+#[derive(PartialEq)]
+pub struct RetryStep {
+    #[pyo3(get)]
+    wait: Option<f64>,
+    #[pyo3(get)]
+    retryable: bool,
+    #[pyo3(get)]
+    message: Option<String>,
+}
+
+impl From<m::Step> for RetryStep {
+    fn from(step: m::Step) -> Self {
+        match step {
+            // Whole milliseconds: divided once, so the float is the same as `ms / 1000`.
+            m::Step::Retry { wait } => RetryStep {
+                wait: Some(wait.as_millis() as f64 / 1000.0),
+                retryable: true,
+                message: None,
+            },
+            m::Step::GiveUp(g) => RetryStep {
+                wait: None,
+                retryable: g.retryable,
+                message: g.message,
+            },
+        }
+    }
+}
+
+#[pymethods]
+impl RetryStep {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            let message = match &self.message {
+                Some(m) => short_repr(PyString::new(py, m).as_any())?,
+                None => "None".to_owned(),
+            };
+            let wait = self.wait.map_or("None".to_owned(), |w| format!("{w:?}"));
+            Ok(format!(
+                "RetryStep(wait={wait}, retryable={}, message={message})",
+                if self.retryable { "True" } else { "False" }
+            ))
+        })
+    }
+}
+
+fn count(py: Python<'_>, value: Int, name: &str) -> PyResult<u32> {
+    one(py, host::limit(value.0, name)).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// Adds the management classes and functions to the module.
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Api>()?;
     module.add_class::<PreparedRequest>()?;
+    module.add_class::<RetryStep>()?;
     module.add_class::<Webhook>()?;
     module.add_class::<Secret>()?;
     module.add_class::<Delivery>()?;
     module.add_class::<DeliveryPage>()?;
     module.add_class::<Call>()?;
     module.add_function(wrap_pyfunction!(retry_after, module)?)?;
+    module.add("BACKOFF_BASE", m::BACKOFF_BASE.as_secs_f64())?;
+    module.add("BACKOFF_CAP", m::BACKOFF_CAP.as_secs_f64())?;
+    module.add("RETRY_AFTER_CAP", m::RETRY_AFTER_CAP.as_secs_f64())?;
+    module.add("DEFAULT_MAX_RETRIES", m::DEFAULT_MAX_RETRIES)?;
     module.add("DEFAULT_BASE_URL", m::DEFAULT_BASE_URL)
 }

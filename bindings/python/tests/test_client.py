@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 import subprocess
 import sys
@@ -50,9 +51,11 @@ def seeded(seed: int = 7) -> Callable[[], float]:
 
 
 def expected_backoff(seed: int, retries: int) -> list[float]:
-    """Full jitter, as the client computes it, from the same seeded source."""
+    """Full jitter from the same seeded source: each failed attempt draws one number, and the
+    wait is whole milliseconds (the fraction cut)."""
     rnd = random.Random(seed)
-    return [rnd.random() * min(BACKOFF_CAP, BACKOFF_BASE * 2.0**n) for n in range(retries)]
+    windows_ms = [min(BACKOFF_CAP, BACKOFF_BASE * 2.0**n) * 1000 for n in range(retries)]
+    return [math.floor(rnd.random() * w) / 1000 for w in windows_ms]
 
 
 def paths(fake: FakeOneInbox) -> list[str]:
@@ -296,8 +299,9 @@ def test_async_retries_and_waits(fake: FakeOneInbox) -> None:
             return await client.list_webhooks()
 
     assert asyncio.run(run()) == []
-    # Retry-After draws no random number; the second retry's window is 2 * BACKOFF_BASE.
-    assert fake.sleeps == [2.0, random.Random(5).random() * 2 * BACKOFF_BASE]
+    # Every failed attempt draws a number (the Retry-After wait leaves its draw unused); the
+    # second retry's window is 2 * BACKOFF_BASE.
+    assert fake.sleeps == [2.0, expected_backoff(5, 2)[1]]
     assert len(fake.requests) == 3
 
 

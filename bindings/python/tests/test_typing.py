@@ -24,6 +24,7 @@ from oneinbox_webhooks import (
     Issue,
     PreparedRequest,
     Receiver,
+    RetryStep,
     Router,
     Secret,
     TranscriptFinal,
@@ -138,6 +139,13 @@ def test_management_types() -> None:
         assert err.retryable
     wait: Optional[float] = retry_after({"Retry-After": "2"})
     assert wait == 2.0
+    step: RetryStep = api.list_webhooks().after_status(0, 2, 503, {"Retry-After": "2"}, 0.5)
+    assert step.wait == 2.0 and step.retryable and step.message is None
+    lost = api.create_call(
+        agent_id="a", to_number="+15551234567", from_number="+15557654321"
+    ).after_failure(0, 2, sent=True, cause="ReadTimeout", draw=0.5)
+    message: Optional[str] = lost.message
+    assert lost.wait is None and message is not None and "may have been placed" in message
 
 
 def test_auth_types() -> None:

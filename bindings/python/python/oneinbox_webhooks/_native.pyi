@@ -7,9 +7,13 @@ from typing import Any, ClassVar, Generic, Literal, Optional, Protocol, TypeVar,
 from typing_extensions import TypeAlias
 
 __all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
     "CALL_SEQUENCE",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
     "DEFAULT_TOLERANCE_SECONDS",
+    "RETRY_AFTER_CAP",
     "Api",
     "ApiError",
     "Applied",
@@ -22,6 +26,7 @@ __all__ = [
     "OneInboxError",
     "PreparedRequest",
     "Receiver",
+    "RetryStep",
     "Secret",
     "UnknownEvent",
     "UsageError",
@@ -419,6 +424,29 @@ class CallRecord:
 # ---- management -------------------------------------------------------------------------
 
 DEFAULT_BASE_URL: str
+BACKOFF_BASE: float
+"""Seconds: the first retry waits up to this long (full jitter), doubling each retry."""
+BACKOFF_CAP: float
+"""Seconds: the longest backoff window."""
+RETRY_AFTER_CAP: float
+"""Seconds: the longest ``Retry-After`` honoured; a longer one is cut to this."""
+DEFAULT_MAX_RETRIES: int
+"""How many times a client sends a failed request again unless told otherwise."""
+
+@final
+class RetryStep:
+    """What a client does after a failed attempt: ``wait`` seconds, then send again; or, when
+    ``wait`` is ``None``, give up. ``retryable`` says whether sending again later is safe;
+    ``message`` is the error text for a failure without an answer (``None`` after a status:
+    raise the ``ApiError``)."""
+
+    @property
+    def wait(self) -> Optional[float]: ...
+    @property
+    def retryable(self) -> bool: ...
+    @property
+    def message(self) -> Optional[str]: ...
+    def __eq__(self, value: object, /) -> bool: ...
 
 _T = TypeVar("_T", covariant=True)
 
@@ -585,6 +613,23 @@ class PreparedRequest(Generic[_T]):
     def next_page(
         self: PreparedRequest[DeliveryPage], page: DeliveryPage
     ) -> Optional[PreparedRequest[DeliveryPage]]: ...
+    def after_status(
+        self,
+        attempt: int,
+        max_retries: int,
+        status: int,
+        headers: _Headers,
+        draw: float,
+        *,
+        now: Optional[float] = None,
+    ) -> RetryStep:
+        """After attempt ``attempt`` (0 for the first) was answered ``status``: wait and send
+        again, or give up. ``draw`` is a random number in [0, 1]."""
+    def after_failure(
+        self, attempt: int, max_retries: int, *, sent: bool, cause: str, draw: float
+    ) -> RetryStep:
+        """After attempt ``attempt`` got no answer: ``sent`` is ``False`` when the connection
+        could not be opened (nothing was sent)."""
     def __class_getitem__(cls, item: Any) -> Any: ...
 
 @final

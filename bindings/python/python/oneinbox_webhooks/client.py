@@ -18,17 +18,18 @@ argument raises ``UsageError`` before anything is sent), sends it, and returns
 ``parse_response(...)``: a ``Webhook``, ``list[Webhook]``, ``DeliveryPage``, ``Call`` or
 ``None``, or raises ``ApiError`` / ``ValidationError``.
 
-Retries follow the core's policy for the request (``PreparedRequest.retry``) and nothing else:
+Retries are the core's decision (``PreparedRequest.after_status`` and ``after_failure``, the
+same driver the Node client and Rust use); each client only keeps the loop that asks it:
 
 - a response is retried when the core says it is (``ApiError.retryable``): 408, 429 and 5xx for
   requests that can be sent twice, only 429 and 503 for ``create_webhook`` and ``create_call``;
-- a failure before any response (a lost connection, a timeout) is retried only for requests that
-  can be sent twice. For ``create_webhook`` and ``create_call`` it raises ``TransportError``
-  whose message says the webhook or call may exist and how to check. A connection that could not
-  be opened at all (``httpx.ConnectError``, ``ConnectTimeout``, ``PoolTimeout``) sent nothing,
-  so it is retried for every request;
-- the wait before retry ``n`` (from 0) is ``Retry-After`` when the response has one (read by
-  ``retry_after``, at most ``RETRY_AFTER_CAP`` seconds), otherwise full jitter:
+- a connection that could not be opened at all (``httpx.ConnectError``, ``ConnectTimeout``,
+  ``PoolTimeout``) sent nothing, so it is retried for every request; a failure after the request
+  may have been sent (a lost connection, a read timeout) only for requests that can be sent
+  twice. For ``create_webhook`` and ``create_call`` it raises ``TransportError`` whose message
+  says the webhook or call may exist and how to check;
+- the wait before retry ``n`` (from 0) is ``Retry-After`` when the response has one (at most
+  ``RETRY_AFTER_CAP`` seconds), otherwise full jitter:
   ``random() * min(BACKOFF_CAP, BACKOFF_BASE * 2 ** n)``; at most ``max_retries`` retries.
 
 The API key is only ever in the ``Authorization`` header: never in ``repr``, messages or logs
@@ -45,7 +46,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 from ._native import (
+    BACKOFF_BASE,
+    BACKOFF_CAP,
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    RETRY_AFTER_CAP,
     Api,
     ApiError,
     Call,
@@ -53,9 +58,9 @@ from ._native import (
     DeliveryPage,
     OneInboxError,
     PreparedRequest,
+    RetryStep,
     Webhook,
     redact_url_token,
-    retry_after,
 )
 
 if TYPE_CHECKING:
@@ -71,25 +76,10 @@ __all__ = [
     "TransportError",
 ]
 
-BACKOFF_BASE = 0.5
-"""Seconds: the first retry waits up to this long (full jitter), doubling each retry."""
-BACKOFF_CAP = 8.0
-"""Seconds: the longest backoff window."""
-RETRY_AFTER_CAP = 60.0
-"""Seconds: the longest ``Retry-After`` honoured; a longer one is cut to this."""
-
 INSTALL_HINT = 'pip install "oneinbox-webhooks[httpx]"'
 
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
-
-# The core's notes (management::Retry::ambiguity_note), for failures without a response.
-_AMBIGUITY = {
-    "creates_webhook": "the webhook may have been created; not retried: "
-    "check list_webhooks before creating it again",
-    "creates_call": "the call may have been placed; not retried: "
-    "check for its call events (call.started, call.failed) before creating it again",
-}
 
 
 class TransportError(OneInboxError, ConnectionError):
@@ -163,22 +153,15 @@ class _Policy:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._api.base_url!r}, api_key=[redacted])"
 
-    def _backoff(self, retry: int, headers: Optional[Mapping[str, str]]) -> float:
-        """Seconds to wait before retry number ``retry`` (0 for the first)."""
-        if headers is not None:
-            asked = retry_after(headers)
-            if asked is not None:
-                return min(asked, RETRY_AFTER_CAP)
-        window = min(BACKOFF_CAP, BACKOFF_BASE * 2.0**retry)
-        return self._random() * window
-
     def _after_status(
         self, prepared: PreparedRequest[Any], err: ApiError, attempt: int, headers: Any
     ) -> float:
         """The wait before sending again after ``err``, or raises it."""
-        if not err.retryable or attempt >= self._max_retries:
+        step = prepared.after_status(
+            attempt, self._max_retries, err.status, headers, self._random()
+        )
+        if step.wait is None:
             raise err
-        wait = self._backoff(attempt, headers)
         _log.info(
             "oneinbox: %s %s answered %d; retry %d of %d in %.2f s",
             prepared.method,
@@ -186,37 +169,35 @@ class _Policy:
             err.status,
             attempt + 1,
             self._max_retries,
-            wait,
+            step.wait,
         )
-        return wait
+        return step.wait
 
     def _after_transport(
         self, httpx: Any, prepared: PreparedRequest[Any], err: Exception, attempt: int
     ) -> float:
         """The wait before sending again after a failure without a response, or raises
         ``TransportError``."""
-        what = f"{type(err).__name__}: {redact_url_token(str(err))}".rstrip(": ")
-        where = f"{prepared.method} {redact_url_token(prepared.url)}"
-        unsent = _not_sent(httpx, err)
-        if prepared.retry != "idempotent" and not unsent:
-            note = _AMBIGUITY.get(prepared.retry, "the request may have been processed")
-            raise TransportError(
-                f"{where}: no response after the request was sent ({what}); {note}",
-                retryable=False,
-            )
-        if attempt >= self._max_retries:
-            tries = "1 attempt" if attempt == 0 else f"{attempt + 1} attempts"
-            raise TransportError(f"{where}: no response after {tries} ({what})", retryable=True)
-        wait = self._backoff(attempt, None)
+        cause = f"{type(err).__name__}: {err}".rstrip(": ")
+        step: RetryStep = prepared.after_failure(
+            attempt,
+            self._max_retries,
+            sent=not _not_sent(httpx, err),
+            cause=cause,
+            draw=self._random(),
+        )
+        if step.wait is None:
+            raise TransportError(step.message or "no response", retryable=step.retryable)
         _log.info(
-            "oneinbox: %s failed (%s); retry %d of %d in %.2f s",
-            where,
+            "oneinbox: %s %s failed (%s); retry %d of %d in %.2f s",
+            prepared.method,
+            redact_url_token(prepared.url),
             type(err).__name__,
             attempt + 1,
             self._max_retries,
-            wait,
+            step.wait,
         )
-        return wait
+        return step.wait
 
 
 class Client(_Policy):
@@ -236,7 +217,7 @@ class Client(_Policy):
         *,
         base_url: str = DEFAULT_BASE_URL,
         timeout: Optional[float] = 10.0,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: Optional[httpx.Client] = None,
         sleep: Optional[Callable[[float], object]] = None,
         random: Optional[Callable[[], float]] = None,
@@ -380,7 +361,7 @@ class AsyncClient(_Policy):
         *,
         base_url: str = DEFAULT_BASE_URL,
         timeout: Optional[float] = 10.0,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: Optional[httpx.AsyncClient] = None,
         sleep: Optional[Callable[[float], Awaitable[object]]] = None,
         random: Optional[Callable[[], float]] = None,

@@ -44,12 +44,16 @@ mod calls;
 mod decode;
 mod request;
 mod response;
+mod retry;
 mod webhooks;
 
 pub use api::{Api, DEFAULT_BASE_URL, EVENT_NAMES, WEBHOOK_STATUSES};
 pub use calls::{Call, CreateCall};
 pub use request::{AnyPrepared, AnyResponse, HttpRequest, Method, Prepared};
 pub use response::{is_retryable_status, retry_after, ApiError, ResponseError, Retry};
+pub use retry::{
+    GiveUp, Outcome, Step, BACKOFF_BASE, BACKOFF_CAP, DEFAULT_MAX_RETRIES, RETRY_AFTER_CAP,
+};
 pub use webhooks::{
     CreateWebhook, Delivery, DeliveryPage, ListDeliveries, Secret, UpdateWebhook, Webhook,
     WebhookStatus,

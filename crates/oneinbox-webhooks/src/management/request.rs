@@ -251,6 +251,24 @@ impl AnyPrepared {
         each_prepared!(self, p => p.retry())
     }
 
+    /// What to do after a failed attempt, as [`Prepared::next_step`] says.
+    pub fn next_step(
+        &self,
+        attempt: u32,
+        max_retries: u32,
+        outcome: super::Outcome<'_>,
+        draw: f64,
+    ) -> super::Step {
+        super::retry::next_step(
+            self.retry(),
+            self.request(),
+            attempt,
+            max_retries,
+            outcome,
+            draw,
+        )
+    }
+
     /// Reads the response, as [`Prepared::parse_response`] does.
     pub fn parse_response(&self, status: u16, body: &[u8]) -> Result<AnyResponse, ResponseError> {
         Ok(match self {

@@ -167,7 +167,7 @@ fn reason_phrase(status: u16) -> Option<&'static str> {
 
 /// Server text made safe for a message: control characters become spaces, the key (if any)
 /// is replaced by `[redacted]`, and the result is cut to [`MESSAGE_CHARS`] characters.
-fn clean(text: &str, secret: Option<&str>) -> String {
+pub(crate) fn clean(text: &str, secret: Option<&str>) -> String {
     let scrubbed = match secret {
         Some(key) if !key.is_empty() => text.replace(key, "[redacted]"),
         _ => text.to_owned(),
