@@ -32,7 +32,7 @@ def argv(args: dict[str, Any]) -> list[str]:
     out = ["send", "--dry-run"]
     for name in ("call_id", "seed", "duplicates"):
         if name in args:
-            out += [f"--{name.replace('_', '-')}", args[name]]
+            out.append(f"--{name.replace('_', '-')}={args[name]}")  # as the Node runner does
     if args.get("shuffle"):
         out.append("--shuffle")
     return out + list(args.get("events", []))
