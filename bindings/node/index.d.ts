@@ -179,6 +179,20 @@ export interface NativeIssue {
   message: string
 }
 
+/** One delivery of the `send` command's plan. */
+export interface NativePlannedDelivery {
+  /** The event name of the body. */
+  event: string
+  /** The `call_id` of the body. */
+  callId: string
+  /** The message id (`webhook-id`); a repeat has its original's. */
+  msgId: string
+  /** Whether an earlier delivery of the plan had the same message id. */
+  repeat: boolean
+  /** The line `send --dry-run` prints for it. */
+  line: string
+}
+
 /** The request as plain data, ready for `fetch(url, { method, headers, body })`. */
 export interface NativeRequest {
   /** `GET`, `POST`, `PATCH` or `DELETE`. */
@@ -205,6 +219,17 @@ export interface NativeRetryStep {
   retryable: boolean
   /** The `TransportError` message for a failure without an answer. */
   message?: string
+}
+
+/**
+ * The plan of the `send` command, or the issues of its `UsageError` (exactly one of the two
+ * is set).
+ */
+export interface NativeSendPlan {
+  /** The deliveries in sending order. */
+  deliveries?: Array<NativePlannedDelivery>
+  /** The issues when an argument is bad. */
+  issues?: Array<NativeIssue>
 }
 
 /** A delivery as OneInbox makes it. */
@@ -242,6 +267,12 @@ export declare function newCallRecord(callId: string): NativeCallRecord
  * the tolerance in seconds, and the parse options.
  */
 export declare function newReceiver(urlTokens: Array<string> | undefined | null, signingSecrets: Array<string> | undefined | null, tolerance: number, strict: boolean, maxBodyBytes: number, maxDepth: number): NativeReceiver | Array<NativeIssue>
+
+/**
+ * The plan of the `send` command's arguments as typed (`seed` and `duplicates` as their
+ * text); `random_seed` (8 bytes, big-endian) is the seed when `seed` is `null`.
+ */
+export declare function planSend(events: Array<string>, callId: string | undefined | null, seed: string | undefined | null, duplicates: string | undefined | null, shuffle: boolean, randomSeed: Uint8Array): NativeSendPlan
 
 /**
  * `token` as one JSON Pointer reference token (`~` and `/` escaped, RFC 6901), by the core's

@@ -856,6 +856,7 @@ module.exports.MAX_ARGUMENT_DEPTH = nativeBinding.MAX_ARGUMENT_DEPTH
 module.exports.newApi = nativeBinding.newApi
 module.exports.newCallRecord = nativeBinding.newCallRecord
 module.exports.newReceiver = nativeBinding.newReceiver
+module.exports.planSend = nativeBinding.planSend
 module.exports.pointerToken = nativeBinding.pointerToken
 module.exports.redactUrlToken = nativeBinding.redactUrlToken
 module.exports.retryAfter = nativeBinding.retryAfter

@@ -7,6 +7,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { execFile } = require('node:child_process')
+const fs = require('node:fs')
 const http = require('node:http')
 const path = require('node:path')
 const { AuthenticationError, KNOWN_EVENTS, Receiver } = require('..')
@@ -169,6 +170,47 @@ test('an unreachable receiver is exit 1 with an error line; the URL token is not
   noSecrets(stdout, stderr)
 })
 
+test('--dry-run --seed 7 call.started call.ended prints the shared plan (the same lines as Python)', async () => {
+  // The expected lines are stored once, in the fixture both bindings' commands are held to.
+  const fixture = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '..', '..', '..', 'tests', 'fixtures', 'send', 'two-events-seed-7.json'), 'utf8'),
+  )
+  const { code, stdout, stderr } = await run(['send', '--dry-run', '--seed', '7', 'call.started', 'call.ended'])
+  assert.equal(code, 0, stderr)
+  assert.equal(stdout, fixture.deliveries.map((d) => `${d.line}\n`).join(''))
+})
+
+test('--dry-run sends nothing; a run with the same arguments follows its plan', async () => {
+  const r = await startReceiver({ urlTokens: [TOKEN], signingSecrets: [WHSEC] })
+  try {
+    const args = ['send', '--to', r.url, '--url-token', TOKEN, '--signing-secret', WHSEC, '--seed', '99', '--duplicates', '2', '--shuffle']
+    const dry = await run([...args, '--dry-run'])
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.equal(dry.stderr, '')
+    assert.equal(lines(dry.stdout).length, 8)
+    assert.equal(r.received.length, 0, 'nothing was sent')
+    noSecrets(dry.stdout)
+    const real = await run(args)
+    assert.equal(real.code, 0, real.stderr)
+    // Each line: event, call id, message id, and "(again)" for a repeat.
+    assert.deepEqual(
+      r.received.map((x) => [x.event.event, x.event.call_id, x.id]),
+      lines(dry.stdout).map((l) => l.split(/\s+/).slice(0, 3)),
+    )
+    assert.equal(lines(dry.stdout).filter((l) => l.endsWith('  (again)')).length, 2)
+    // Without --seed, two dry runs draw their own seeds.
+    assert.notEqual((await run(['send', '--dry-run'])).stdout, (await run(['send', '--dry-run'])).stdout)
+    // A URL and secret given with --dry-run are checked as a real run would.
+    const bad = await run(['send', '--dry-run', '--to', 'ftp://example.com/h', '--signing-secret', 'whsec_SECRETTOKEN!!'])
+    assert.equal(bad.code, 2)
+    assert.equal(bad.stdout, '')
+    assert.match(bad.stderr, /\/url: /)
+    noSecrets(bad.stderr)
+  } finally {
+    await r.close()
+  }
+})
+
 test('usage errors exit 2 and send nothing; --help exits 0', async () => {
   const r = await startReceiver({})
   try {
@@ -180,6 +222,9 @@ test('usage errors exit 2 and send nothing; --help exits 0', async () => {
       ['send', '--to', r.url, '--dupes', '2'],
       ['send', '--to', r.url, '--duplicates', '-1'],
       ['send', '--to', r.url, '--duplicates', 'two'],
+      ['send', '--to', r.url, '--duplicates', '1001'],
+      ['send', '--to', r.url, '--seed=-5'],
+      ['send', '--to', r.url, '--seed', '18446744073709551616'],
       ['send', '--to', r.url, '--timeout', '0'],
       ['send', '--to', 'ftp://example.com/hook'],
       ['send', '--to', r.url, '--signing-secret', 'whsec_SECRETTOKEN!!'],

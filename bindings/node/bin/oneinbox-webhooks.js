@@ -11,8 +11,14 @@
 // other, and prints one line per delivery: the event, the status (or `error`) and the time in
 // milliseconds. Without event names it sends the events of one whole call (`makeCall`); with
 // names, one delivery each, all with the same `call_id`. `--duplicates N` sends N deliveries a
-// second time (same message id, newly signed, as a redelivery is), `--shuffle` in a random order
-// (`--seed` makes both repeatable).
+// second time (same message id, newly signed, as a redelivery is), `--shuffle` in a random order.
+// `--seed N` makes the call id, the message ids, the duplicates and the order repeatable: the
+// plan comes from the core (the addon's `planSend`), so `python -m oneinbox_webhooks send` makes
+// the same plan from the same arguments.
+//
+// `--dry-run` prints the plan instead, one delivery a line (event, call id, message id, and
+// `(again)` for a repeat), and sends nothing: `--to` is then optional (checked when given), and
+// the same arguments print the same lines from the Python command.
 //
 // Exit status: 0 when every answer was 2xx, 1 otherwise (or when the receiver could not be
 // reached), 2 for a usage error. Secrets are never printed: `--url-token` and `--signing-secret`
@@ -27,43 +33,26 @@ const PROG = 'oneinbox-webhooks'
 
 const USAGE = `usage: ${PROG} send --to URL [--url-token T] [--signing-secret S] [--call-id ID]
                           [--shuffle] [--duplicates N] [--seed N] [--timeout SECONDS] [EVENT...]
+       ${PROG} send --dry-run [--call-id ID] [--shuffle] [--duplicates N] [--seed N] [EVENT...]
 
 POST webhook deliveries to URL as OneInbox makes them, one line per delivery (event, status,
 milliseconds); exit 1 if any answer was not 2xx, 2 for a usage error.
 
-  --to URL             the receiver's URL
+  --to URL             the receiver's URL (required unless --dry-run)
   --url-token T        add ?token=T to the URL (default: $ONEINBOX_URL_TOKEN)
   --signing-secret S   sign with this whsec_ secret, Standard Webhooks headers
                        (default: $ONEINBOX_SIGNING_SECRET)
   --call-id ID         the call_id of every event (default: a new one)
   --shuffle            send in a random order
   --duplicates N       send N of the deliveries twice (same webhook-id)
-  --seed N             seed for --shuffle, --duplicates and the message ids
+  --seed N             seed for the ids, --shuffle and --duplicates (0 to 2^64-1)
+  --dry-run            print the plan, one delivery a line; send nothing
   --timeout SECONDS    per request (default 10)
   EVENT...             event names, e.g. call.started call.ended
                        (default: the events of one whole call)
 `
 
 class Usage extends Error {}
-
-// mulberry32: a small seeded generator, so that --seed repeats a run.
-function seeded(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-function wholeNumber(text, flag, { min = 0 } = {}) {
-  if (!/^[+-]?\d+$/.test(text.trim())) throw new Usage(`${flag}: expected a whole number, got ${JSON.stringify(text)}`)
-  const n = Number(text)
-  if (!Number.isSafeInteger(n) || n < min) throw new Usage(`${flag}: must be a whole number of ${min} or more`)
-  return n
-}
 
 function parse(argv, env) {
   let parsed
@@ -81,6 +70,7 @@ function parse(argv, env) {
         duplicates: { type: 'string' },
         seed: { type: 'string' },
         timeout: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -93,48 +83,23 @@ function parse(argv, env) {
   const [command, ...events] = positionals
   if (command !== 'send')
     throw new Usage(command === undefined ? 'a command is required: send' : `unknown command ${JSON.stringify(command)}`)
-  if (values.to === undefined) throw new Usage('--to URL is required')
+  const dryRun = values['dry-run']
+  if (values.to === undefined && !dryRun) throw new Usage('--to URL is required (unless --dry-run)')
   const timeout = values.timeout === undefined ? 10 : Number(values.timeout)
   if (!Number.isFinite(timeout) || timeout <= 0) throw new Usage('--timeout: expected a number of seconds above 0')
   return {
-    to: values.to,
+    to: values.to ?? null,
+    dryRun,
     urlToken: values['url-token'] ?? env.ONEINBOX_URL_TOKEN ?? null,
     signingSecret: values['signing-secret'] ?? env.ONEINBOX_SIGNING_SECRET ?? null,
     callId: values['call-id'] ?? null,
     shuffle: values.shuffle,
-    duplicates: values.duplicates === undefined ? 0 : wholeNumber(values.duplicates, '--duplicates'),
-    seed: values.seed === undefined ? crypto.randomBytes(4).readUInt32BE(0) : wholeNumber(values.seed, '--seed', { min: -(2 ** 53) }),
+    // The texts as typed: the core checks them (decimal digits, in range).
+    duplicates: values.duplicates ?? null,
+    seed: values.seed ?? null,
     timeoutMs: Math.ceil(timeout * 1000),
     events,
   }
-}
-
-// [{ body, msgId, again }] in sending order.
-function plan(bodies, args, random) {
-  const hex = () =>
-    Math.floor(random() * 2 ** 32)
-      .toString(16)
-      .padStart(8, '0')
-  const list = bodies.map((body) => ({ body, msgId: `msg_${hex()}${hex()}`, again: false }))
-  // N distinct deliveries sent twice, each right after itself (a redelivery)...
-  const indexes = list.map((_, i) => i)
-  for (let i = indexes.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[indexes[i], indexes[j]] = [indexes[j], indexes[i]]
-  }
-  const chosen = indexes.slice(0, Math.min(args.duplicates, list.length)).sort((a, b) => b - a)
-  for (const i of chosen) list.splice(i + 1, 0, { ...list[i], again: true })
-  // ...and, for more duplicates than deliveries, repeats at random at the end.
-  for (let k = bodies.length; k < args.duplicates; k++) {
-    list.push({ ...list[Math.floor(random() * list.length)], again: true })
-  }
-  if (args.shuffle) {
-    for (let i = list.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1))
-      ;[list[i], list[j]] = [list[j], list[i]]
-    }
-  }
-  return list
 }
 
 function describeError(err, redactUrlToken) {
@@ -146,28 +111,37 @@ function describeError(err, redactUrlToken) {
 }
 
 async function send(args, out, err) {
-  const { OneInboxError, redactUrlToken } = require('../oneinbox.js')
-  const { makeCall, makeDelivery, makeEvent } = require('../testing.js')
-  const random = seeded(args.seed)
-  let bodies
-  try {
-    if (args.events.length > 0) {
-      const callId = args.callId ?? `call_${crypto.randomBytes(8).toString('hex')}`
-      bodies = args.events.map((name) => makeEvent(name, { call_id: callId }))
-    } else {
-      bodies = makeCall(args.callId ?? undefined)
+  const { OneInboxError, UsageError, redactUrlToken } = require('../oneinbox.js')
+  const { planSend } = require('../index.js') // after oneinbox.js, which explains a missing addon
+  const { makeDelivery, makeEvent } = require('../testing.js')
+  // The plan from the core; the random seed (8 bytes) is used when --seed is absent.
+  const plan = planSend(args.events, args.callId, args.seed, args.duplicates, args.shuffle, crypto.randomBytes(8))
+  if (plan.issues) throw new Usage(new UsageError(plan.issues).message)
+  const bodyOf = ({ event, callId }) => makeEvent(event, { call_id: callId })
+  if (args.to !== null) {
+    try {
+      // A delivery is made before the first is sent, so that a bad URL or secret is a usage
+      // error (exit 2) and nothing has been sent (or, with --dry-run, printed).
+      makeDelivery(bodyOf(plan.deliveries[0]), {
+        url: args.to,
+        urlToken: args.urlToken,
+        signingSecret: args.signingSecret,
+        msgId: 'msg_check',
+      })
+    } catch (e) {
+      if (e instanceof OneInboxError) throw new Usage(e.message)
+      throw e
     }
-    // Every delivery is made before the first is sent, so that a bad URL or secret is a usage
-    // error (exit 2) and nothing has been sent.
-    makeDelivery(bodies[0], { url: args.to, urlToken: args.urlToken, signingSecret: args.signingSecret, msgId: 'msg_check' })
-  } catch (e) {
-    if (e instanceof OneInboxError) throw new Usage(e.message)
-    throw e
+  }
+  if (args.dryRun) {
+    for (const { line } of plan.deliveries) out.write(`${line}\n`)
+    return 0
   }
   let failures = 0
-  const deliveries = plan(bodies, args, random)
-  for (const { body, msgId, again } of deliveries) {
-    const d = makeDelivery(body, { url: args.to, urlToken: args.urlToken, signingSecret: args.signingSecret, msgId })
+  const { deliveries } = plan
+  for (const delivery of deliveries) {
+    const { msgId, repeat: again } = delivery
+    const d = makeDelivery(bodyOf(delivery), { url: args.to, urlToken: args.urlToken, signingSecret: args.signingSecret, msgId })
     const started = performance.now()
     let status
     let ok = false

@@ -42,4 +42,7 @@ pub use management::{
 pub use record::{
     call_record_from_json, dedupe_key, new_call_record, NativeApplied, NativeCallRecord,
 };
-pub use testing::{call_sequence, make_call, make_delivery, make_event, NativeSimulatedDelivery};
+pub use testing::{
+    call_sequence, make_call, make_delivery, make_event, plan_send, NativePlannedDelivery,
+    NativeSendPlan, NativeSimulatedDelivery,
+};

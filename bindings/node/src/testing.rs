@@ -1,8 +1,10 @@
 //! `makeEvent`, `makeCall` and `makeDelivery`: the core's `testing` module for the JavaScript
-//! `oneinbox-webhooks/testing` helpers (which add a random message id and the current time).
+//! `oneinbox-webhooks/testing` helpers (which add a random message id and the current time);
+//! `planSend`: its `send` module, for the `send` command (`bin/oneinbox-webhooks.js`).
 
 use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
+use oneinbox_webhooks::send::SendArgs;
 use oneinbox_webhooks::testing::{self as t, DeliveryOptions};
 use oneinbox_webhooks::{Issue, IssueCode};
 use serde_json::Value;
@@ -87,6 +89,77 @@ pub fn make_delivery(
                 url: d.url,
             }),
             Err(e) => Either::B(issues_to_js(e.into_issues())),
+        })
+    })
+}
+
+/// One delivery of the `send` command's plan.
+#[napi(object, js_name = "NativePlannedDelivery")]
+pub struct NativePlannedDelivery {
+    /// The event name of the body.
+    pub event: String,
+    /// The `call_id` of the body.
+    pub call_id: String,
+    /// The message id (`webhook-id`); a repeat has its original's.
+    pub msg_id: String,
+    /// Whether an earlier delivery of the plan had the same message id.
+    pub repeat: bool,
+    /// The line `send --dry-run` prints for it.
+    pub line: String,
+}
+
+/// The plan of the `send` command, or the issues of its `UsageError` (exactly one of the two
+/// is set).
+#[napi(object, js_name = "NativeSendPlan")]
+pub struct NativeSendPlan {
+    /// The deliveries in sending order.
+    pub deliveries: Option<Vec<NativePlannedDelivery>>,
+    /// The issues when an argument is bad.
+    pub issues: Option<Vec<NativeIssue>>,
+}
+
+/// The plan of the `send` command's arguments as typed (`seed` and `duplicates` as their
+/// text); `random_seed` (8 bytes, big-endian) is the seed when `seed` is `null`.
+#[napi(js_name = "planSend")]
+pub fn plan_send(
+    events: Vec<String>,
+    call_id: Option<String>,
+    seed: Option<String>,
+    duplicates: Option<String>,
+    shuffle: bool,
+    random_seed: &[u8],
+) -> napi::Result<NativeSendPlan> {
+    guard(|| {
+        let args = SendArgs {
+            events,
+            call_id,
+            seed,
+            duplicates,
+            shuffle,
+        };
+        let random_seed = random_seed
+            .iter()
+            .take(8)
+            .fold(0u64, |seed, &b| seed << 8 | u64::from(b));
+        Ok(match args.plan(random_seed) {
+            Ok(plan) => NativeSendPlan {
+                deliveries: Some(
+                    plan.into_iter()
+                        .map(|d| NativePlannedDelivery {
+                            line: d.line(),
+                            event: d.event,
+                            call_id: d.call_id,
+                            msg_id: d.msg_id,
+                            repeat: d.repeat,
+                        })
+                        .collect(),
+                ),
+                issues: None,
+            },
+            Err(e) => NativeSendPlan {
+                deliveries: None,
+                issues: Some(issues_to_js(e.into_issues())),
+            },
         })
     })
 }

@@ -1,6 +1,8 @@
-//! `make_event`, `make_call` and `make_delivery`: the core's `testing` module for the Python
+//! `make_event`, `make_call` and `make_delivery`: the core's `testing` module (and `plan_send`,
+//! its `send` module, for the `send` command) for the Python
 //! `oneinbox_webhooks.testing` helpers (which add a random message id and the current time).
 
+use oneinbox_webhooks::send::SendArgs;
 use oneinbox_webhooks::testing::{self as t, DeliveryOptions};
 use oneinbox_webhooks::UsageError;
 use pyo3::prelude::*;
@@ -71,9 +73,43 @@ pub fn make_delivery<'py>(
     })
 }
 
+/// The plan of the `send` command's arguments as typed (`random_seed` when `seed` is `None`):
+/// `(event, call_id, msg_id, repeat, line)` per delivery, in sending order.
+#[pyfunction]
+#[pyo3(signature = (events, call_id, seed, duplicates, shuffle, random_seed))]
+#[allow(clippy::type_complexity)]
+pub fn plan_send(
+    py: Python<'_>,
+    events: Vec<String>,
+    call_id: Option<String>,
+    seed: Option<String>,
+    duplicates: Option<String>,
+    shuffle: bool,
+    random_seed: u64,
+) -> PyResult<Vec<(String, String, String, bool, String)>> {
+    guard(py, || {
+        let args = SendArgs {
+            events,
+            call_id,
+            seed,
+            duplicates,
+            shuffle,
+        };
+        let plan = args.plan(random_seed).map_err(|e| to_py_err(py, e))?;
+        Ok(plan
+            .into_iter()
+            .map(|d| {
+                let line = d.line();
+                (d.event, d.call_id, d.msg_id, d.repeat, line)
+            })
+            .collect())
+    })
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(make_event, m)?)?;
     m.add_function(wrap_pyfunction!(make_call, m)?)?;
     m.add_function(wrap_pyfunction!(make_delivery, m)?)?;
+    m.add_function(wrap_pyfunction!(plan_send, m)?)?;
     m.add("CALL_SEQUENCE", t::CALL_SEQUENCE.to_vec())
 }

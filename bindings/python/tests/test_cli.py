@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from fixtures import REPO, load
 
 from oneinbox_webhooks import AuthenticationError, Receiver, ValidationError
 from oneinbox_webhooks.cli import main
@@ -257,6 +258,49 @@ def test_a_body_the_receiver_rejects_is_a_failure(stdlib_receiver: tuple[str, Re
     assert status == 1 and [line.split()[1] for line in lines] == ["401", "401"]
 
 
+# ---- --dry-run: the plan, shared with the Node command -------------------------------------
+
+
+def test_dry_run_prints_the_shared_plan_of_the_issue_example() -> None:
+    # The expected lines are stored once, in the fixture both bindings' commands are held to.
+    fixture = load(REPO / "tests" / "fixtures" / "send" / "two-events-seed-7.json")
+    command = ["send", "--dry-run", "--seed", "7", "call.started", "call.ended"]
+    done = subprocess.run(
+        [sys.executable, "-m", "oneinbox_webhooks", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "".join(d["line"] + "\n" for d in fixture["deliveries"])
+
+
+def test_dry_run_sends_nothing_and_a_run_follows_its_plan(
+    stdlib_receiver: tuple[str, Received],
+) -> None:
+    url, received = stdlib_receiver
+    args = ["send", "--to", url, "--url-token", TOKEN, "--signing-secret", WHSEC]
+    plan = ["--seed", "99", "--duplicates", "2", "--shuffle"]
+    status, lines, err = run(*args, *plan, "--dry-run")
+    assert status == 0 and len(lines) == len(CALL_SEQUENCE) + 2 and err == ""
+    assert received.events == []
+    secrets_absent(*lines)
+    assert run(*args, *plan)[0] == 0
+    # Each line: event, call id, message id, and "(again)" for a repeat.
+    assert [(e, c, m) for e, c, m in received.events] == [tuple(line.split()[:3]) for line in lines]
+    assert sum(line.endswith("  (again)") for line in lines) == 2
+    # Without --seed, two dry runs draw their own seeds.
+    assert run("send", "--dry-run")[1] != run("send", "--dry-run")[1]
+
+
+def test_dry_run_checks_the_url_and_secret_when_given() -> None:
+    status, lines, err = run(
+        "send", "--dry-run", "--to", "ftp://example.com/h", "--signing-secret", "whsec_!!SECRETXYZ"
+    )
+    assert status == 2 and lines == [] and "SECRETXYZ" not in err
+    assert "/url" in err and "/signing_secret" in err
+
+
 # ---- usage ----------------------------------------------------------------------------------
 
 
@@ -264,6 +308,8 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("send", "--to", "http://127.0.0.1:9/h", "call.exploded")[0] == 2
     assert run("send", "call.ended")[0] == 2  # no --to
     assert run("send", "--to", "http://x", "--duplicates", "-1")[0] == 2
+    assert run("send", "--to", "http://x", "--duplicates", "1001")[0] == 2  # at most 1000
+    assert run("send", "--to", "http://x", "--seed", "-5")[0] == 2  # 0 to 2**64 - 1
     assert run()[0] == 2  # no command
     status, lines, err = run(
         "send", "--to", "http://127.0.0.1:9/h", "--signing-secret", "whsec_!!SECRETXYZ"

@@ -81,6 +81,8 @@ mod pass;
 pub mod record;
 mod scan;
 #[cfg(feature = "testing")]
+pub mod send;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod text;
 

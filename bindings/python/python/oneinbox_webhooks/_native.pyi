@@ -42,6 +42,7 @@ __all__ = [
     "make_delivery",
     "make_event",
     "parse_event",
+    "plan_send",
     "redact_url_token",
     "retry_after",
     "sign",
@@ -765,3 +766,17 @@ def make_delivery(
     timestamp: int,
 ) -> tuple[bytes, list[tuple[str, str]], str]:
     """``(body, headers, url)`` of the delivery OneInbox would make."""
+
+def plan_send(
+    events: list[str],
+    call_id: Optional[str],
+    seed: Optional[str],
+    duplicates: Optional[str],
+    shuffle: bool,
+    random_seed: int,
+) -> list[tuple[str, str, str, bool, str]]:
+    """The plan of the ``send`` command's arguments as typed (``seed`` and ``duplicates`` as
+    their text; ``random_seed``, 0 to 2**64 - 1, when ``seed`` is ``None``): ``(event, call_id,
+    msg_id, repeat, line)`` per delivery in sending order, ``line`` being what ``send
+    --dry-run`` prints. ``UsageError`` for an unknown event name, an empty call id, or a seed or
+    duplicates count that is not decimal digits in range."""

@@ -11,7 +11,13 @@ one after the other, and prints one line per delivery: the event, the status (or
 the time in milliseconds. Without event names it sends the events of one whole call
 (``make_call``); with names, one delivery each, all with the same ``call_id``. ``--duplicates N``
 sends N deliveries a second time (same message id, newly signed, as a redelivery is), and
-``--shuffle`` sends them in a random order (``--seed`` makes both repeatable).
+``--shuffle`` sends them in a random order. ``--seed N`` makes the call id, the message ids, the
+duplicates and the order repeatable; the plan comes from the core (``_native.plan_send``), so
+``npx oneinbox-webhooks send`` makes the same plan from the same arguments.
+
+``--dry-run`` prints the plan instead, one delivery a line (event, call id, message id, and
+``(again)`` for a repeat), and sends nothing: ``--to`` is then optional (checked when given), and
+the same arguments print the same lines from the Node command.
 
 Exit status: 0 when every answer was 2xx, 1 otherwise (or when a receiver could not be
 reached), 2 for a usage error. Secrets are never printed: ``--url-token`` and
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
+import secrets
 import sys
 import time
 import urllib.error
@@ -31,8 +37,8 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Optional, TextIO
 
-from ._native import OneInboxError, redact_url_token
-from .testing import _new_id, make_call, make_delivery, make_event
+from ._native import OneInboxError, plan_send, redact_url_token
+from .testing import make_delivery, make_event
 
 __all__ = ["main"]
 
@@ -51,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         description="POST webhook deliveries to URL as OneInbox makes them, one line per "
         "delivery (event, status, milliseconds); exit 1 if any answer was not 2xx.",
     )
-    send.add_argument("--to", required=True, metavar="URL", help="the receiver's URL")
+    send.add_argument("--to", metavar="URL", help="the receiver's URL (required unless --dry-run)")
     send.add_argument(
         "--url-token",
         metavar="T",
@@ -68,13 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--call-id", metavar="ID", help="the call_id of every event (default: new)")
     send.add_argument("--shuffle", action="store_true", help="send in a random order")
     send.add_argument(
-        "--duplicates",
-        type=_count,
-        default=0,
-        metavar="N",
-        help="send N of the deliveries twice (same webhook-id)",
+        "--duplicates", metavar="N", help="send N of the deliveries twice (same webhook-id)"
     )
-    send.add_argument("--seed", type=int, metavar="N", help="seed for --shuffle/--duplicates")
+    send.add_argument(
+        "--seed", metavar="N", help="seed for the ids, --shuffle and --duplicates (0 to 2**64-1)"
+    )
+    send.add_argument(
+        "--dry-run", action="store_true", help="print the plan, one delivery a line; send nothing"
+    )
     send.add_argument(
         "--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (default 10)"
     )
@@ -85,13 +92,6 @@ def _parser() -> argparse.ArgumentParser:
         help="event names, e.g. call.started call.ended (default: the events of a whole call)",
     )
     return parser
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[str, bool]:
@@ -111,29 +111,31 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tup
 
 
 def _send(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    call_id: Optional[str] = args.call_id
-    if args.events:
-        call_id = call_id if call_id is not None else _new_id("call")
-        bodies = [make_event(name, call_id=call_id) for name in args.events]
-    else:
-        bodies = make_call(call_id)
-    rng = random.Random(args.seed)
-    # (body, message id, whether it is a redelivery)
-    plan = [(body, f"msg_{rng.getrandbits(64):016x}", False) for body in bodies]
-    for index in sorted(rng.sample(range(len(plan)), min(args.duplicates, len(plan))))[::-1]:
-        body, msg_id, _ = plan[index]
-        plan.insert(index + 1, (body, msg_id, True))
-    if args.duplicates > len(bodies):  # more duplicates than deliveries: repeat at random
-        for _ in range(args.duplicates - len(bodies)):
-            body, msg_id, _ = rng.choice(plan)
-            plan.append((body, msg_id, True))
-    if args.shuffle:
-        rng.shuffle(plan)
+    # (event, call id, message id, whether it is a redelivery, the --dry-run line)
+    plan = plan_send(
+        args.events,
+        args.call_id,
+        args.seed,
+        args.duplicates,
+        args.shuffle,
+        secrets.randbits(64),  # the seed when --seed is absent
+    )
+    if args.dry_run:
+        if args.to is not None:  # the URL and secrets are checked as a real run would
+            make_delivery(
+                make_event(plan[0][0]),
+                url=args.to,
+                url_token=args.url_token,
+                signing_secret=args.signing_secret,
+            )
+        for *_, line in plan:
+            print(line, file=out)
+        return 0
 
     failures = 0
-    for body, msg_id, again in plan:
+    for event, call_id, msg_id, again, _ in plan:
         delivery = make_delivery(
-            body,
+            make_event(event, call_id=call_id),
             url=args.to,
             url_token=args.url_token,
             signing_secret=args.signing_secret,
@@ -165,10 +167,12 @@ def main(
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.to is None and not args.dry_run:
+            parser.error("send: --to URL is required (unless --dry-run)")
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
         return int(exit_.code or 0)
     try:
         return _send(args, out, err)
-    except OneInboxError as problem:  # an unknown event name, an undecodable whsec_ secret...
+    except OneInboxError as problem:  # an unknown event name, a bad --seed, a bad secret...
         print(f"{PROG} send: error: {problem}", file=err)
         return 2
