@@ -7,9 +7,13 @@ import type { Store } from './stores.js'
  * Where an adapter reports what it cannot answer with detail: a handler or store failure (the
  * event name and call id, then the error), a body another middleware already read. `console`
  * fits. The request URL (it carries the URL token), headers and secrets are never passed.
+ * A logger that also has `info` gets a line for each refused delivery (401, 400), and one with
+ * `debug` a line for each retry acknowledged; the levels are the core's answer table.
  */
 export interface WebhookLogger {
   error(message: string, error?: unknown): void
+  info?(message: string, error?: unknown): void
+  debug?(message: string, error?: unknown): void
 }
 
 /**
@@ -20,7 +24,7 @@ export interface WebhookLogger {
  * 400 `{"issues":[{code,path,message}]}` for an invalid payload; 401 (no detail) when
  * authentication fails; 413 over the receiver's `maxBodyBytes` (from Content-Length before
  * reading, and while reading); 415 unless the Content-Type is `application/json` or
- * `application/*+json`; 405 (`Allow: POST`) for another method; 500 (no detail, logged) when a
+ * `application/<name>+json`; 405 (`Allow: POST`) for another method; 500 (no detail, logged) when a
  * handler or the store fails; 202 when the handlers take longer than `ackTimeoutMs` (they go on,
  * and a later failure is logged). Only the 400 has a body.
  */
@@ -36,6 +40,6 @@ export interface WebhookOptions {
    * Default 5000, below OneInbox's retry window; `null` waits however long they take.
    */
   ackTimeoutMs?: number | null
-  /** Default `console` (Fastify: the instance's logger). */
+  /** Default: `console.error` for error lines only (Fastify: the instance's logger). */
   logger?: WebhookLogger
 }

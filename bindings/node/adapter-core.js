@@ -1,83 +1,58 @@
 // The behaviour every framework adapter of `oneinbox-webhooks` shares (express.js, fastify.js,
-// fetch.js), written once and free of any framework: the adapters only move bytes, headers and
-// answers between their framework and this file. The main package never loads it.
+// fetch.js), free of any framework: the adapters only move bytes, headers and answers between
+// their framework and this file, and this file does the I/O between the steps of the core's
+// answer table (crates/oneinbox-webhooks/src/answer.rs, held by tests/fixtures/answers/), which
+// it asks through the addon at each step:
 //
-// One delivery, in order:
-//   method other than POST                          -> 405 (Allow: POST)
-//   Content-Type not application/json or application/*+json -> 415
-//   Content-Length, or the bytes read, over the receiver's maxBodyBytes -> 413 (reading stops)
-//   Receiver.receive: AuthenticationError           -> 401, no detail
-//                     ValidationError               -> 400 {"issues":[{code,path,message}]}
-//   store.record (when a store is given): a delivery recorded before -> 204, handlers not run
-//   router.dispatch: done within ackTimeoutMs       -> 204
-//                    still running after it         -> 202 (it finishes; a late failure is logged)
-//                    throws or rejects              -> 500, no detail, logged
-// 405, 413, 415, 401, 202, 204 and 500 have no body, as in the Python adapters
-// (oneinbox_webhooks/_adapter.py). Log lines name the event and the call id, never the request
-// URL (it carries the URL token), a header or a secret.
+//   before the body: method other than POST -> 405 (Allow: POST); Content-Type not
+//     application/json or application/<name>+json -> 415; Content-Length over the receiver's
+//     maxBodyBytes -> 413 (connection closed)
+//   reading: past maxBodyBytes -> 413 (reading stops); the stream failed -> 400; read by
+//     another middleware first -> 500, logged with the fix
+//   Receiver.receive: AuthenticationError -> 401; ValidationError -> 400
+//     {"issues":[{code,path,message}]} (or 413 for too_large); anything else -> 500, logged
+//   store.record (when a store is given): recorded before -> 204, handlers not run; fails -> 500
+//   router.dispatch: done within ackTimeoutMs -> 204; throws or rejects -> 500, logged; still
+//     running after it -> 202 (it finishes; a late failure is logged)
+//
+// Only the 400 has a body, as in the Python adapters (oneinbox_webhooks/_adapter.py). Each
+// answer says what to log and at which level: `error` lines go to the logger's error method,
+// `info` and `debug` ones to its method of that name if it has one. They name the event and
+// the call id, never the request URL (it carries the URL token), a header or a secret.
 'use strict'
 
 const { AuthenticationError, ValidationError, UsageError } = require('./oneinbox.js')
+const native = require('./index.js')
+const { describeType } = require('./describe.js')
 
 const DEFAULT_ACK_TIMEOUT_MS = 5000
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 // setTimeout fires at once for delays above this; longer ack timeouts mean "never answer 202".
 const MAX_TIMER_MS = 2 ** 31 - 1
 const TIMED_OUT = Symbol('timed out')
 
-const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json; charset=utf-8' })
-
-const { describeType } = require('./describe.js')
-
-/** An answer: the status, headers (lower-case names) and a body text or `null`. */
-function reply(status, headers = {}, body = null) {
-  return Object.freeze({ status, headers: Object.freeze({ ...headers }), body })
-}
-
-function jsonReply(status, value, headers = {}) {
-  return reply(status, { ...JSON_HEADERS, ...headers }, JSON.stringify(value))
-}
-
-const METHOD_NOT_ALLOWED = reply(405, { allow: 'POST' })
-const UNAUTHORIZED = reply(401)
-const SERVER_ERROR = reply(500)
-const ACCEPTED = reply(202)
-const NO_CONTENT = reply(204)
-
-const UNSUPPORTED_MEDIA_TYPE = reply(415)
-const TOO_LARGE = reply(413)
-
-function issuesReply(issues) {
-  // The core reports a body over max_body_bytes as the issue `too_large`: that is a 413.
-  if (issues.some((i) => i.code === 'too_large')) return TOO_LARGE
-  return jsonReply(400, { issues: issues.map((i) => ({ code: i.code, path: i.path, message: i.message })) })
-}
+// Without a logger option only error lines are written (to stderr), as Python's logging does
+// by default.
+const DEFAULT_LOGGER = Object.freeze({
+  error: (message, error) => (error === undefined ? console.error(message) : console.error(message, error)),
+})
 
 /**
- * Whether a Content-Type names JSON: `application/json` or any `application/...+json`, with or
- * without parameters (`; charset=utf-8`), in any case.
+ * An answer of the addon as the adapters send it: the status, `[name, value]` header pairs, the
+ * body (a Buffer, or `null`) and whether to close the connection (the body was not read).
  */
-function isJsonContentType(value) {
-  if (Array.isArray(value)) value = value[0]
-  if (typeof value !== 'string') return false
-  const essence = value.split(';', 1)[0].trim().toLowerCase()
-  if (essence === 'application/json') return true
-  const slash = essence.indexOf('/')
-  if (slash < 0 || essence.slice(0, slash) !== 'application') return false
-  const subtype = essence.slice(slash + 1)
-  return subtype.length > '+json'.length && subtype.endsWith('+json') && !/[\s/]/.test(subtype)
+function reply(answer) {
+  return Object.freeze({
+    status: answer.status,
+    headers: Object.freeze(answer.headers.map(([name, value]) => Object.freeze([name, value]))),
+    body: answer.body ?? null,
+    closeConnection: answer.closeConnection,
+  })
 }
 
-/** A Content-Length header as a number, or `undefined` when absent or not a plain decimal. */
-function contentLength(value) {
+/** The first value of a header (Node gives repeated ones as an array), or `null`. */
+function first(value) {
   if (Array.isArray(value)) value = value[0]
-  if (typeof value !== 'string' || !/^\s*\d+\s*$/.test(value)) return undefined
-  return Number(value)
-}
-
-// JSON.stringify keeps a log line on one line whatever the call id or event name holds.
-function quote(value) {
-  return typeof value === 'string' ? JSON.stringify(value.slice(0, 200)) : '(none)'
+  return typeof value === 'string' ? value : null
 }
 
 function checkLogger(logger, where) {
@@ -128,9 +103,9 @@ function createCore(options, where, known) {
       )
     }
   }
-  const logger = checkLogger(options.logger === undefined ? console : options.logger, where)
+  const logger = checkLogger(options.logger === undefined ? DEFAULT_LOGGER : options.logger, where)
   // The receiver's size limit (a receiver-like object without one gets the default).
-  const maxBodyBytes = typeof receiver.maxBodyBytes === 'number' ? receiver.maxBodyBytes : DEFAULT_MAX_BODY_BYTES
+  const maxBodyBytes = typeof receiver.maxBodyBytes === 'number' ? receiver.maxBodyBytes : native.DEFAULT_MAX_BODY_BYTES
   return new Core({ receiver, router, store: store ?? undefined, ackTimeoutMs, logger, maxBodyBytes })
 }
 
@@ -146,31 +121,44 @@ class Core {
 
   /**
    * What can be answered before reading the body: 405, 415, or 413 from Content-Length; `null`
-   * when the body should be read.
+   * when the body should be read (up to `maxBodyBytes`).
    */
   precheck(method, contentType, length) {
-    if (typeof method !== 'string' || method.toUpperCase() !== 'POST') return METHOD_NOT_ALLOWED
-    if (!isJsonContentType(contentType)) return UNSUPPORTED_MEDIA_TYPE
-    const n = contentLength(length)
-    if (n !== undefined && n > this.maxBodyBytes) return TOO_LARGE
-    return null
+    const answer = native.answerBeforeBody(first(method), first(contentType), first(length), this.maxBodyBytes)
+    return answer === null ? null : this.#told(answer)
   }
 
-  /** The 413 answer for a body found too long while reading it. */
+  /** The 413 answer for a body found too long while reading it (reading stopped). */
   tooLarge() {
-    return TOO_LARGE
+    return this.#told(native.answerAfterRead('over_limit', this.maxBodyBytes))
   }
 
-  /** The 500 answer after logging `line` (one line, no secret). */
-  serverError(line, error) {
-    this.log(line, error)
-    return SERVER_ERROR
+  /** The answer for a body stream that failed or closed early (the client went away). */
+  readFailed() {
+    return this.#told(native.answerAfterRead('failed', this.maxBodyBytes))
   }
 
-  log(line, error) {
+  /** The 500 answer for a body something else read first; the log line names the `fix`. */
+  alreadyRead(fix) {
+    return this.#told(native.answerAfterRead('already_read', this.maxBodyBytes, undefined, fix))
+  }
+
+  /** The 500 answer for an unexpected failure of the adapter itself, logged with `error`. */
+  unexpected(error) {
+    return this.#told(native.answerAfterReceive('failed'), error)
+  }
+
+  #told(answer, error) {
+    this.#log(answer.logLevel, answer.logLine, error)
+    return reply(answer)
+  }
+
+  #log(level, line, error) {
+    const write = level === 'none' ? undefined : this.logger[level]
+    if (typeof write !== 'function') return
     try {
-      if (error === undefined) this.logger.error(line)
-      else this.logger.error(line, error)
+      if (error === undefined) write.call(this.logger, line)
+      else write.call(this.logger, line, error)
     } catch {
       // A failing logger must not turn an answer into a crash.
     }
@@ -181,41 +169,43 @@ class Core {
    * resolves to the answer. Never rejects.
    */
   async handle(body, headers, url) {
-    if (body.length > this.maxBodyBytes) return TOO_LARGE
+    const tooLong = native.answerAfterRead('body', this.maxBodyBytes, body.length)
+    if (tooLong !== null) return this.#told(tooLong)
     let event
     try {
       event = this.receiver.receive(body, { headers, url })
     } catch (err) {
-      if (err instanceof AuthenticationError) return UNAUTHORIZED
-      if (err instanceof ValidationError) return issuesReply(err.issues)
-      return this.serverError('oneinbox-webhooks: receiving a delivery failed unexpectedly; answered 500', err)
+      if (err instanceof AuthenticationError) return this.#told(native.answerAfterReceive('unauthenticated', err.verification.code))
+      if (err instanceof ValidationError) return this.#told(native.answerAfterReceive('invalid', undefined, err.issues))
+      return this.#told(native.answerAfterReceive('failed'), err)
     }
-    const what = `${quote(event.event)} of call ${quote(event.call_id)}`
+    const label = [String(event.event), String(event.call_id)]
     if (this.store !== undefined) {
-      let recorded
+      let stored
       try {
-        recorded = await this.store.record(event)
+        const recorded = await this.store.record(event)
+        if (recorded === null || typeof recorded !== 'object' || typeof recorded.new !== 'boolean') {
+          throw new TypeError(`store.record returned ${describeType(recorded)}, not { new, record }`)
+        }
+        stored = recorded.new ? 'new' : 'repeat'
       } catch (err) {
-        return this.serverError(`oneinbox-webhooks: store.record failed for ${what}; answered 500 so that OneInbox retries`, err)
+        return this.#told(native.answerAfterStore(...label, 'failed'), err)
       }
-      if (recorded === null || typeof recorded !== 'object' || typeof recorded.new !== 'boolean') {
-        return this.serverError(
-          `oneinbox-webhooks: store.record returned ${describeType(recorded)}, not { new, record }, for ${what}; answered 500`,
-        )
-      }
-      if (!recorded.new) return NO_CONTENT
+      const answer = native.answerAfterStore(...label, stored)
+      if (answer !== null) return this.#told(answer)
     }
-    return this.#dispatch(event, what)
+    return this.#dispatch(event, label)
   }
 
-  async #dispatch(event, what) {
+  async #dispatch(event, label) {
+    const handled = (outcome, error) => this.#told(native.answerAfterHandlers(...label, outcome), error)
     const running = (async () => this.router.dispatch(event))()
     if (this.ackTimeoutMs > MAX_TIMER_MS || this.ackTimeoutMs === Infinity) {
       try {
         await running
-        return NO_CONTENT
+        return handled('done')
       } catch (err) {
-        return this.serverError(`oneinbox-webhooks: a handler of ${what} failed; answered 500`, err)
+        return handled('failed', err)
       }
     }
     let timer
@@ -223,20 +213,18 @@ class Core {
       timer = setTimeout(resolve, this.ackTimeoutMs, TIMED_OUT)
     })
     try {
-      const first = await Promise.race([running, timeout])
-      if (first !== TIMED_OUT) return NO_CONTENT
+      const winner = await Promise.race([running, timeout])
+      if (winner !== TIMED_OUT) return handled('done')
     } catch (err) {
-      return this.serverError(`oneinbox-webhooks: a handler of ${what} failed; answered 500`, err)
+      return handled('failed', err)
     } finally {
       clearTimeout(timer)
     }
     running.catch((err) => {
-      this.log(
-        `oneinbox-webhooks: a handler of ${what} failed after the delivery was answered 202 (after ackTimeoutMs ${this.ackTimeoutMs}); OneInbox will not retry it`,
-        err,
-      )
+      const log = native.answerLateFailure(...label)
+      this.#log(log.level, log.line, err)
     })
-    return ACCEPTED
+    return handled('late')
   }
 }
 
@@ -296,6 +284,5 @@ function readNodeStream(stream, limit) {
 module.exports = {
   createCore,
   readNodeStream,
-  isJsonContentType,
   DEFAULT_ACK_TIMEOUT_MS,
 }

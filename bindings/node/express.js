@@ -7,9 +7,8 @@ const { createCore, readNodeStream } = require('./adapter-core.js')
 
 const OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger']
 
-const CONSUMED =
-  'oneinbox-webhooks: the webhook body was already read by another middleware (express.json() or ' +
-  'another body parser ran first), so it cannot be authenticated; answered 500. Fix: mount ' +
+const CONSUMED_FIX =
+  'another middleware read it (express.json() or another body parser ran first): mount ' +
   "webhookMiddleware before express.json(), or use express.raw({ type: 'application/json' }) on its route"
 
 function send(res, answer) {
@@ -18,13 +17,13 @@ function send(res, answer) {
     return
   }
   res.statusCode = answer.status
-  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
+  for (const [name, value] of answer.headers) res.setHeader(name, value)
+  if (answer.closeConnection) res.setHeader('connection', 'close')
   if (answer.body === null) {
     res.end()
   } else {
-    const body = Buffer.from(answer.body, 'utf8')
-    res.setHeader('content-length', body.length)
-    res.end(body)
+    res.setHeader('content-length', answer.body.length)
+    res.end(answer.body)
   }
 }
 
@@ -40,7 +39,6 @@ function webhookMiddleware(options) {
       const headers = req.headers
       const early = core.precheck(req.method, headers['content-type'], headers['content-length'])
       if (early !== null) {
-        if (early.status === 413) res.setHeader('connection', 'close')
         send(res, early)
         // The body is not wanted: drop it as it arrives.
         if (!req.readableEnded) req.resume()
@@ -52,18 +50,17 @@ function webhookMiddleware(options) {
         body = req.body
       } else if (req._body === true || req.readableEnded) {
         // A parser consumed the stream: the raw bytes are gone. Never accept without them.
-        send(res, core.serverError(CONSUMED))
+        send(res, core.alreadyRead(CONSUMED_FIX))
         return
       } else {
         try {
           body = await readNodeStream(req, core.maxBodyBytes)
         } catch {
           // The client went away, or the stream failed: nothing was authenticated.
-          if (!res.headersSent) send(res, { status: 400, headers: {}, body: null })
+          if (!res.headersSent) send(res, core.readFailed())
           return
         }
         if (body === null) {
-          res.setHeader('connection', 'close')
           send(res, core.tooLarge())
           return
         }
@@ -71,7 +68,7 @@ function webhookMiddleware(options) {
       // `originalUrl` keeps the query (the URL token) whatever path the app mounted this on.
       send(res, await core.handle(body, headers, req.originalUrl ?? req.url))
     } catch (err) {
-      send(res, core.serverError('oneinbox-webhooks: the webhook middleware failed unexpectedly; answered 500', err))
+      send(res, core.unexpected(err))
     }
   }
 }

@@ -12,18 +12,19 @@ const CORE_OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger']
 const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
 const DEFAULT_PATH = '/webhooks/oneinbox'
 const TOO_LARGE = Symbol('too large')
+const READ_FAILED = Symbol('read failed')
 
 function send(reply, answer) {
   reply.code(answer.status)
-  for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value)
+  for (const [name, value] of answer.headers) reply.header(name, value)
+  if (answer.closeConnection) reply.header('connection', 'close')
   return reply.send(answer.body === null ? undefined : answer.body)
 }
 
 // Fastify's logger takes (object, message); the adapters' logger contract is (message, error).
 function fastifyLogger(log) {
-  return {
-    error: (message, error) => (error === undefined ? log.error(message) : log.error({ err: error }, message)),
-  }
+  const level = (name) => (message, error) => (error === undefined ? log[name](message) : log[name]({ err: error }, message))
+  return { error: level('error'), info: level('info'), debug: level('debug') }
 }
 
 /**
@@ -50,10 +51,7 @@ async function oneinboxWebhooks(fastify, options) {
   fastify.addContentTypeParser('*', function rawBody(request, payload, done) {
     readNodeStream(payload, core.maxBodyBytes).then(
       (body) => done(null, body === null ? TOO_LARGE : body),
-      (err) => {
-        err.statusCode = 400
-        done(err)
-      },
+      () => done(null, READ_FAILED),
     )
   })
 
@@ -68,15 +66,12 @@ async function oneinboxWebhooks(fastify, options) {
         done()
         return
       }
-      if (early.status === 413) reply.header('connection', 'close')
       send(reply, early)
     },
     async handler(request, reply) {
       const body = request.body
-      if (body === TOO_LARGE) {
-        reply.header('connection', 'close')
-        return send(reply, core.tooLarge())
-      }
+      if (body === TOO_LARGE) return send(reply, core.tooLarge())
+      if (body === READ_FAILED) return send(reply, core.readFailed())
       const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0)
       // `request.url` is the URL as sent, with its query (the URL token).
       return send(reply, await core.handle(bytes, request.headers, request.url))

@@ -9,7 +9,7 @@ const { createCore } = require('./adapter-core.js')
 const OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger']
 
 function toResponse(answer) {
-  // 204 and the like must have a null body.
+  // 204 and the like must have a null body; the server decides about the connection.
   return new Response(answer.body, { status: answer.status, headers: answer.headers })
 }
 
@@ -46,8 +46,8 @@ function webhookHandler(options) {
       if (early !== null) return toResponse(early)
       if (request.bodyUsed) {
         return toResponse(
-          core.serverError(
-            'oneinbox-webhooks: the webhook body was already read (request.json() or request.text() ran first), so it cannot be authenticated; answered 500. Fix: pass the Request to the handler before anything reads its body',
+          core.alreadyRead(
+            'request.json() or request.text() already read it: pass the Request to the handler before anything reads its body',
           ),
         )
       }
@@ -55,12 +55,12 @@ function webhookHandler(options) {
       try {
         body = await readBody(request, core.maxBodyBytes)
       } catch {
-        return new Response(null, { status: 400 })
+        return toResponse(core.readFailed())
       }
       if (body === null) return toResponse(core.tooLarge())
       return toResponse(await core.handle(body, headers, request.url))
     } catch (err) {
-      return toResponse(core.serverError('oneinbox-webhooks: the webhook handler failed unexpectedly; answered 500', err))
+      return toResponse(core.unexpected(err))
     }
   }
 }

@@ -94,6 +94,30 @@ export declare class NativeReceiver {
 /** `add_url_token(url, token)`. */
 export declare function addUrlToken(url: string, token: string): string | Array<NativeIssue>
 
+/** Step 5: `handled` is `done`, `failed` or `late` (still running at the ack timeout). */
+export declare function answerAfterHandlers(event: string, callId: string, handled: string): NativeAnswer
+
+/**
+ * Step 2: `result` is `body` (`length` bytes), `over_limit`, `failed` or `already_read`
+ * (with `fix`); `null`: receive the body.
+ */
+export declare function answerAfterRead(result: string, maxBodyBytes: number, length?: number | undefined | null, fix?: string | undefined | null): NativeAnswer | null
+
+/**
+ * Step 3: `result` is `event`, `unauthenticated` (with the verification `code`), `invalid`
+ * (with the `ValidationError`'s `issues`) or `failed`; `null`: record the event (or handle it).
+ */
+export declare function answerAfterReceive(result: string, code?: string | undefined | null, issues?: Array<NativeIssue> | undefined | null): NativeAnswer | null
+
+/** Step 4, with a store: `stored` is `new`, `repeat` or `failed`; `null`: run the handlers. */
+export declare function answerAfterStore(event: string, callId: string, stored: string): NativeAnswer | null
+
+/** Step 1: 405, 415 or 413 from the method and headers alone; `null`: read the body. */
+export declare function answerBeforeBody(method: string | undefined | null, contentType: string | undefined | null, contentLength: string | undefined | null, maxBodyBytes: number): NativeAnswer | null
+
+/** What to log when a handler fails after its delivery was answered 202. */
+export declare function answerLateFailure(event: string, callId: string): NativeLog
+
 /** `CallRecord::from_json(bytes)`, or the `ValidationError`'s issues. */
 export declare function callRecordFromJson(bytes: Uint8Array): NativeCallRecord | Array<NativeIssue>
 
@@ -136,6 +160,22 @@ export declare function makeEvent(event: string, overridesJson?: string | undefi
 /** How deeply `variables` / `metadata` may nest. */
 export declare const MAX_ARGUMENT_DEPTH: number
 
+/** The reply to a delivery and what to log about it. */
+export interface NativeAnswer {
+  /** The HTTP status. */
+  status: number
+  /** `[name, value]` pairs, in order. */
+  headers: Array<Array<string>>
+  /** The body; absent when it is empty (every answer but a 400 for an invalid payload). */
+  body?: Buffer
+  /** The body was not read to its end: close the connection where the server allows it. */
+  closeConnection: boolean
+  /** `none`, `debug`, `info` or `error`. */
+  logLevel: string
+  /** What to log: one line with no URL, header or secret (empty for `none`). */
+  logLine: string
+}
+
 /**
  * What `apply` did (the core's `Applied`), or the issues that stop the text from being an
  * event (`issues` set, the other members meaningless).
@@ -177,6 +217,17 @@ export interface NativeIssue {
   path: string
   /** A sentence for people; never more than ~80 characters of input. */
   message: string
+}
+
+/**
+ * What to log: `level` is `none`, `debug`, `info` or `error`; `line` is one line with no URL,
+ * header or secret (empty for `none`).
+ */
+export interface NativeLog {
+  /** `none`, `debug`, `info` or `error`. */
+  level: string
+  /** The line. */
+  line: string
 }
 
 /** One delivery of the `send` command's plan. */

@@ -284,6 +284,8 @@ import Fastify from 'fastify'
 
 function adapterTypes(): void {
   const adapterLogger: WebhookLogger = { error: (message: string, error?: unknown) => console.error(message, error) }
+  // info and debug are optional: refused deliveries and acknowledged retries at those levels.
+  const levelledLogger: WebhookLogger = { error: console.error, info: (line: string) => line.length, debug: console.debug }
   const webhookOptions: WebhookOptions = {
     receiver: new Receiver({ urlTokens: newUrlToken() }),
     router: new Router().on('call.ended', async (e) => console.log(e.outcome)),
@@ -296,6 +298,7 @@ function adapterTypes(): void {
     webhookMiddleware(webhookOptions)
   createServer(middleware)
   webhookMiddleware({ receiver: webhookOptions.receiver, router: webhookOptions.router, logger: console })
+  webhookMiddleware({ ...webhookOptions, logger: levelledLogger })
 
   const app = Fastify()
   app.register(oneinboxWebhooks, { ...webhookOptions, path: '/hooks/oneinbox' })

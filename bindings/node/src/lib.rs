@@ -13,6 +13,7 @@
     clippy::indexing_slicing
 )]
 
+mod answer;
 mod args;
 mod auth;
 mod errors;
@@ -22,6 +23,10 @@ mod management;
 mod record;
 mod testing;
 
+pub use answer::{
+    answer_after_handlers, answer_after_read, answer_after_receive, answer_after_store,
+    answer_before_body, answer_late_failure, NativeAnswer, NativeLog,
+};
 pub use args::{
     host_arg, pointer_token, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS,
     MAX_ARGUMENT_DEPTH,

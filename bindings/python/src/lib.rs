@@ -7,6 +7,7 @@
 
 use pyo3::prelude::*;
 
+mod answer;
 mod args;
 mod auth;
 mod errors;
@@ -26,6 +27,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     auth::register(m)?;
     testing::register(m)?;
     record::register(m)?;
+    answer::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

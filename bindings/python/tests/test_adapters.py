@@ -33,7 +33,7 @@ from oneinbox_webhooks import (
     new_url_token,
     parse_event,
 )
-from oneinbox_webhooks._adapter import Webhook, declared_length, is_json
+from oneinbox_webhooks._adapter import Webhook
 from oneinbox_webhooks.stores import MemoryStore, RedisStore, SQLiteStore
 from oneinbox_webhooks.testing import Delivery, make_delivery, make_event
 
@@ -486,7 +486,14 @@ def test_fastapi_reads_no_more_than_the_limit_without_content_length(
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "application/jsonl", "text/json+x", ""],
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/jsonl",
+        "text/json+x",
+        "application/+json",  # no subtype name before the suffix (RFC 6838)
+        "",
+    ],
 )
 def test_non_json_content_type_is_415(
     driver: Driver, keys: Secrets, calls: Calls, content_type: str
@@ -842,6 +849,79 @@ def test_sync_adapters_refuse_an_asyncio_redis_store(keys: Secrets, redis_server
         webhook_view(keys.receiver(), Router(), store=store)
 
 
+# ---- the shared answers fixtures, end to end ----------------------------------------------
+
+ANSWERS = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "answers"
+
+
+def _answers_case(name: str) -> dict[str, Any]:
+    case: dict[str, Any] = json.loads((ANSWERS / f"{name}.json").read_text(encoding="utf-8"))
+    return case
+
+
+def _early_cases() -> list[str]:
+    """The cases answered from the request line and headers alone whose Content-Length a test
+    client sends as it is (the length of the body it is given)."""
+    names = []
+    for path in sorted(ANSWERS.glob("*.json")):
+        if path.name.endswith(".schema.json"):
+            continue
+        case = _answers_case(path.stem)
+        method, length = case["request"]["method"], case["request"]["content_length"]
+        if "read" in case or method is None:
+            continue
+        if length is None or (length.isdigit() and int(length) <= 10_000):
+            names.append(path.stem)
+    return names
+
+
+# The body each later case stands for (the early ones send filler of their Content-Length).
+LATER_CASES = {
+    "invalid-json-400-one-issue": b'{"event":',
+    "unauthenticated-token-mismatch-401": make_event("call.ended"),
+    "store-repeat-204": make_event("call.ended"),
+    "handlers-failed-500": make_event("call.ended"),
+}
+
+
+@pytest.mark.parametrize("name", [*_early_cases(), *LATER_CASES])
+def test_answers_fixtures_end_to_end(
+    driver: Driver, keys: Secrets, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    """The adapter answers as the case says (status, its headers, the exact body) and logs its
+    line at its level: the core's table reaches each framework's response and log."""
+    case = _answers_case(name)
+    request, expected = case["request"], case["answer"]
+    router = Router()
+
+    @router.on("call.ended")
+    def fails(event: CallEnded) -> None:
+        raise RuntimeError("handler bug")
+
+    receiver = Receiver(url_tokens=[keys.token], max_body_bytes=request["max_body_bytes"])
+    store = MemoryStore() if "store" in case else None
+    driver.mount(receiver, router, store=store)
+    token = new_url_token() if name.startswith("unauthenticated") else keys.token
+    length = request["content_length"]
+    body = LATER_CASES.get(name, b"x" * int(length or 0))
+    delivery = make_delivery(body, url=URL, url_token=token)
+    headers = {k: v for k, v in delivery.headers.items() if k.lower() != "content-type"}
+    if request["content_type"] is not None:
+        headers["content-type"] = request["content_type"]
+    if case.get("store") == "repeat":  # recorded once before
+        driver.send(request["method"], delivery.url, body, headers)
+    caplog.clear()
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    reply = driver.send(request["method"], delivery.url, body, headers)
+    assert reply.status == expected["status"]
+    for header, value in expected["headers"]:
+        assert reply.headers[header.lower()] == value
+    assert reply.body == expected["body_text"].encode("utf-8")
+    logged = [(r.levelname.lower(), r.getMessage()) for r in caplog.records if r.name == LOGGER]
+    log = expected["log"]
+    assert logged == ([] if log["level"] == "none" else [(log["level"], log["line"])])
+
+
 # ---- arguments, imports, the shared core -------------------------------------------------
 
 
@@ -894,13 +974,14 @@ def test_precheck_from_the_headers_alone(keys: Secrets) -> None:
     assert status("POST", "text/plain", "101") == 415  # the content type first
     assert status("GET", "text/plain", "101") == 405  # the method before all
     assert status(None, None, None) == 405
-    assert declared_length(" 42 ") == 42
-    assert declared_length("4x") is None
-    assert declared_length("-1") is None
-    assert declared_length("٣") is None  # a digit, but not an ASCII one
-    assert is_json("application/problem+json; charset=utf-8")
-    assert not is_json(None)
-    assert not is_json("json")
+    assert status("POST", "application/json", " 101 ") == 413  # optional whitespace
+    assert status("POST", "application/json", " 100 ") is None
+    assert status("POST", "application/json", "4x") is None  # not a length: left to reading
+    assert status("POST", "application/json", "-1") is None
+    assert status("POST", "application/json", "٣") is None  # a digit, but not an ASCII one
+    assert status("POST", "application/problem+json; charset=utf-8", None) is None
+    assert status("POST", None, None) == 415
+    assert status("POST", "json", None) == 415
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:

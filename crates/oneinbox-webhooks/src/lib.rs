@@ -62,6 +62,7 @@
     )
 )]
 
+pub mod answer;
 pub mod auth;
 // The protocol the bindings build their own values with: workspace-internal, not part of the
 // semver-bound API (its shape follows the parser's needs).

@@ -3,43 +3,52 @@
 An adapter (``oneinbox_webhooks.fastapi``, ``.flask``, ``.django``) reads the method, the
 ``Content-Type`` and ``Content-Length`` headers, the body, the headers and the query string from
 its framework's request, hands them to a ``Webhook`` and turns the ``Answer`` into its
-framework's response:
+framework's response. The answers themselves are the core's (``answer_*`` of the native module,
+the table in ``crates/oneinbox-webhooks/src/answer.rs`` and ``tests/fixtures/answers/``):
 
 - 405 (``Allow: POST``) for any method but POST;
-- 415 unless the content type is ``application/json`` (parameters allowed) or a ``+json`` type;
+- 415 unless the content type is ``application/json`` (parameters allowed) or an
+  ``application/<name>+json`` type;
 - 413 when ``Content-Length`` (before the body is read) or the body is over the receiver's
   ``max_body_bytes``;
 - 401, with no detail, when ``Receiver.receive`` does not authenticate the delivery;
 - 400 ``{"issues": [{"code", "path", "message"}]}`` when the payload is invalid;
 - with a store, the delivery is recorded; a delivery recorded before (``Recorded.new`` false,
-  a retry) is answered 204 and its handlers do not run again;
+  a retry) is answered 204 and its handlers do not run again; 500 when the store fails;
 - the router's handlers for the event run: 204 when they return, 500 with no detail when one
   raises, and 202 when they take longer than ``ack_timeout`` seconds (they go on running).
 
-Nothing logged ever holds the request URL (it carries the URL token), a header or a secret:
-failures are logged on the ``oneinbox_webhooks`` logger with the event name and call id.
+This file does the I/O between the steps: threads, the event loop, the store and the router.
+Each answer says what to log, at which level, on the ``oneinbox_webhooks`` logger (with the
+exception caught, if any): never the request URL (it carries the URL token), a header or a
+secret, only the event name and call id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
 import logging
 import math
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ._events import Event as _Event
 from ._native import (
+    Answer,
     AuthenticationError,
     Receiver,
     ValidationError,
+    answer_after_handlers,
+    answer_after_read,
+    answer_after_receive,
+    answer_after_store,
+    answer_before_body,
+    answer_late_failure,
 )
 from .router import Router
-from .stores import MemoryStore, Recorded, Store
+from .stores import MemoryStore, Store
 
 __all__ = ["DEFAULT_ACK_TIMEOUT", "DEFAULT_PATH", "Answer", "Webhook", "logger"]
 
@@ -55,51 +64,20 @@ DEFAULT_ACK_TIMEOUT = 5.0
 """Seconds a handler may take before the delivery is answered 202 (OneInbox then does not
 retry it) while the handler goes on."""
 
-
-@dataclass(frozen=True)
-class Answer:
-    """A response: status, body (empty, or JSON) and headers."""
-
-    status: int
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = ()
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "error": logging.ERROR}
 
 
-NO_CONTENT = Answer(204)
-ACCEPTED = Answer(202)
-UNAUTHORIZED = Answer(401)
-NOT_ALLOWED = Answer(405, headers=(("Allow", "POST"),))
-TOO_LARGE = Answer(413)
-UNSUPPORTED_MEDIA_TYPE = Answer(415)
-FAILED = Answer(500)
+def _log(level: str, line: str, error: BaseException | None = None) -> None:
+    """Logs the core's line at its level, with the exception caught (if any)."""
+    if level in _LEVELS:
+        exc_info = None if error is None else (type(error), error, error.__traceback__)
+        logger.log(_LEVELS[level], "%s", line, exc_info=exc_info)
 
 
-def _invalid(err: ValidationError) -> Answer:
-    issues = [{"code": i.code, "path": i.path, "message": i.message} for i in err.issues]
-    body = json.dumps({"issues": issues}, ensure_ascii=False, separators=(",", ":"))
-    return Answer(400, body.encode("utf-8"), (("Content-Type", "application/json"),))
-
-
-def is_json(content_type: str | None) -> bool:
-    """``application/json`` (with any parameters) or a ``+json`` type such as
-    ``application/cloudevents+json``; a missing content type is not JSON."""
-    if not content_type:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
-
-
-def declared_length(value: str | int | None) -> int | None:
-    """The ``Content-Length`` header as a number, ``None`` when absent or not a number (the
-    server rejects those)."""
-    if value is None or isinstance(value, int):
-        return value
-    text = value.strip()
-    if not (text.isascii() and text.isdigit()):
-        return None
-    return int(text) if len(text) <= 18 else 1 << 63  # int() refuses 4,300 digits and more
+def _told(answer: Answer, error: BaseException | None = None) -> Answer:
+    """``answer``, once its log line is logged."""
+    _log(answer.log_level, answer.log_line, error)
+    return answer
 
 
 def _check_ack_timeout(ack_timeout: object) -> float | None:
@@ -122,8 +100,16 @@ def _awaits_store(store: object) -> bool:
     return getattr(store, "_is_async", None) is True and callable(getattr(store, "arecord", None))
 
 
-def _label(event: _Event) -> tuple[str, str]:
-    return event.event, event.call_id
+def _handled(
+    event: _Event,
+    handled: Literal["done", "failed", "late"],
+    error: BaseException | None = None,
+) -> Answer:
+    return _told(answer_after_handlers(event.event, event.call_id, handled), error)
+
+
+def _failed_late(event: _Event, error: BaseException) -> None:
+    _log(*answer_late_failure(event.event, event.call_id), error)
 
 
 class Webhook:
@@ -166,7 +152,7 @@ class Webhook:
     def max_body_bytes(self) -> int:
         return self._receiver.max_body_bytes
 
-    # ---- before the body is read ----------------------------------------------------------
+    # ---- before and while the body is read ------------------------------------------------
 
     def precheck(
         self,
@@ -175,62 +161,42 @@ class Webhook:
         content_length: str | int | None,
     ) -> Answer | None:
         """405, 415 or 413 from the request line and headers alone; ``None``: read the body."""
-        if (method or "").upper() != "POST":
-            return NOT_ALLOWED
-        if not is_json(content_type):
-            return UNSUPPORTED_MEDIA_TYPE
-        length = declared_length(content_length)
-        if length is not None and length > self.max_body_bytes:
-            return TOO_LARGE
-        return None
+        length = None if content_length is None else str(content_length)
+        answer = answer_before_body(method, content_type, length, self.max_body_bytes)
+        return None if answer is None else _told(answer)
+
+    def over_limit(self) -> Answer:
+        """413 for a body found longer than ``max_body_bytes`` while reading it."""
+        return _told(answer_after_read("over_limit", self.max_body_bytes))
 
     def body_unreadable(self, fix: str) -> Answer:
-        """500 for a body something else read first; the log line says how to fix it."""
-        logger.error(
-            "OneInbox webhook: the request body was read before, so it cannot be authenticated: %s",
-            fix,
-        )
-        return FAILED
+        """500 for a body something else read first; the log line says how to ``fix`` it."""
+        return _told(answer_after_read("already_read", self.max_body_bytes, fix=fix))
 
     # ---- after the body is read -------------------------------------------------------------
 
     def _receive(self, body: bytes, headers: Any, query: str) -> Answer | _Event:
-        if len(body) > self.max_body_bytes:
-            return TOO_LARGE
+        answer = answer_after_read("body", self.max_body_bytes, length=len(body))
+        if answer is not None:
+            return _told(answer)
         try:
             return self._receiver.receive(body, headers=headers, url=query)
         except AuthenticationError as err:
-            logger.info("OneInbox webhook: delivery not authenticated (%s)", err.verification.code)
-            return UNAUTHORIZED
+            return _told(answer_after_receive("unauthenticated", code=err.verification.code))
         except ValidationError as err:
-            if any(issue.code == "too_large" for issue in err.issues):
-                return TOO_LARGE
-            logger.info("OneInbox webhook: invalid payload (%d issues)", len(err.issues))
-            return _invalid(err)
-        except Exception:  # a bug, not the sender's: answered 500 and logged
-            logger.exception("OneInbox webhook: the delivery could not be received")
-            return FAILED
+            return _told(answer_after_receive("invalid", issues=err.issues))
+        except Exception as err:  # a bug, not the sender's: answered 500 and logged
+            return _told(answer_after_receive("failed"), err)
 
-    def _recorded(self, event: _Event, recorded: Recorded) -> Answer | None:
-        if recorded.new:
-            return None
-        logger.debug("OneInbox webhook: %s of call %r already recorded", *_label(event))
-        return NO_CONTENT
-
-    def _store_failed(self, event: _Event) -> Answer:
-        logger.exception("OneInbox webhook: could not record %s of call %r", *_label(event))
-        return FAILED
-
-    def _handler_failed(self, event: _Event, err: BaseException, *, late: bool) -> None:
-        name, call_id = _label(event)
-        logger.error(
-            "OneInbox webhook: a handler for %s of call %r raised %s%s",
-            name,
-            call_id,
-            type(err).__name__,
-            " (after the delivery was answered 202)" if late else "",
-            exc_info=(type(err), err, err.__traceback__),
-        )
+    @staticmethod
+    def _stored(event: _Event, record: Callable[[], Any]) -> Answer | None:
+        """Records the event with ``record()``: the answer, or ``None`` to run the handlers."""
+        try:
+            stored: Literal["new", "repeat"] = "new" if record().new else "repeat"
+        except Exception as err:  # answered 500 and logged
+            return _told(answer_after_store(event.event, event.call_id, "failed"), err)
+        answer = answer_after_store(event.event, event.call_id, stored)
+        return None if answer is None else _told(answer)
 
     def _awaits_handlers(self, event: _Event) -> bool:
         return any(route.is_async for route in self._router._routes_for(event))
@@ -251,21 +217,17 @@ class Webhook:
         event = self._receive(body, headers, query)
         if isinstance(event, Answer):
             return event
-        if self._store is not None:
-            try:
-                recorded = self._store.record(event)
-            except Exception:  # answered 500 and logged
-                return self._store_failed(event)
-            duplicate = self._recorded(event, recorded)
-            if duplicate is not None:
-                return duplicate
+        store = self._store
+        if store is not None:
+            answer = self._stored(event, lambda: store.record(event))
+            if answer is not None:
+                return answer
         if self._ack_timeout is None:
             try:
                 self._dispatch(event)
             except Exception as err:  # answered 500 and logged
-                self._handler_failed(event, err, late=False)
-                return FAILED
-            return NO_CONTENT
+                return _handled(event, "failed", err)
+            return _handled(event, "done")
         job = _Job(self, event)
         context = contextvars.copy_context()
         # Not a daemon: handlers answered 202 finish before the interpreter exits.
@@ -288,16 +250,16 @@ class Webhook:
         if store is not None:
             try:
                 if self._store_awaited:
-                    recorded: Recorded = await store.arecord(event)  # type: ignore[attr-defined]
+                    recorded = await store.arecord(event)  # type: ignore[attr-defined]
                 elif isinstance(store, MemoryStore):
                     recorded = store.record(event)  # in memory: no need for a thread
                 else:
                     recorded = await run_sync(lambda: store.record(event))
-            except Exception:  # answered 500 and logged
-                return self._store_failed(event)
-            duplicate = self._recorded(event, recorded)
-            if duplicate is not None:
-                return duplicate
+            except Exception as err:  # answered 500 and logged
+                return _told(answer_after_store(event.event, event.call_id, "failed"), err)
+            answer = self._stored(event, lambda: recorded)
+            if answer is not None:
+                return answer
         handlers: asyncio.Future[Any]
         if self._awaits_handlers(event):
             handlers = asyncio.ensure_future(self._router.dispatch_async(event))
@@ -308,21 +270,21 @@ class Webhook:
         try:
             done, _ = await asyncio.wait({handlers}, timeout=self._ack_timeout)
         except asyncio.CancelledError:  # the client went away: the handlers go on
-            handlers.add_done_callback(lambda f: self._finished_late(event, f))
+            handlers.add_done_callback(lambda f: _finished_late(event, f))
             raise
         if not done:
-            handlers.add_done_callback(lambda f: self._finished_late(event, f))
-            return ACCEPTED
-        err = handlers.exception() if not handlers.cancelled() else asyncio.CancelledError()
-        if err is not None:
-            self._handler_failed(event, err, late=False)
-            return FAILED
-        return NO_CONTENT
+            handlers.add_done_callback(lambda f: _finished_late(event, f))
+            return _handled(event, "late")
+        error = handlers.exception() if not handlers.cancelled() else asyncio.CancelledError()
+        if error is not None:
+            return _handled(event, "failed", error)
+        return _handled(event, "done")
 
-    def _finished_late(self, event: _Event, handlers: asyncio.Future[Any]) -> None:
-        err = asyncio.CancelledError() if handlers.cancelled() else handlers.exception()
-        if err is not None:
-            self._handler_failed(event, err, late=True)
+
+def _finished_late(event: _Event, handlers: asyncio.Future[Any]) -> None:
+    err = asyncio.CancelledError() if handlers.cancelled() else handlers.exception()
+    if err is not None:
+        _failed_late(event, err)
 
 
 _RUNNING: set[asyncio.Future[Any]] = set()
@@ -353,19 +315,18 @@ class _Job:
             late = self._answered
             self._done.set()
         if error is not None and late:
-            self._webhook._handler_failed(self._event, error, late=True)
+            _failed_late(self._event, error)
 
     def answer(self, timeout: float) -> Answer:
         self._done.wait(timeout)
         with self._lock:
             if not self._done.is_set():
                 self._answered = True
-                return ACCEPTED
+                return _handled(self._event, "late")
             error = self._error
         if error is not None:
-            self._webhook._handler_failed(self._event, error, late=False)
-            return FAILED
-        return NO_CONTENT
+            return _handled(self._event, "failed", error)
+        return _handled(self._event, "done")
 
 
 def missing_framework(framework: str, extra: str) -> ImportError:

@@ -1,8 +1,19 @@
 # Partly generated: the blocks between @generated lines are written by `just generate`.
 # The rest is the hand-written stub of the native module; `python -m mypy.stubtest
 # oneinbox_webhooks` checks it against the built module.
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Generic, Literal, Optional, Protocol, TypeVar, Union, final
+from collections.abc import Iterable, Mapping, Sequence
+from typing import (
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    Optional,
+    Protocol,
+    TypeVar,
+    Union,
+    final,
+    overload,
+)
 
 from typing_extensions import TypeAlias
 
@@ -14,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TOLERANCE_SECONDS",
     "RETRY_AFTER_CAP",
+    "Answer",
     "Api",
     "ApiError",
     "Applied",
@@ -37,6 +49,12 @@ __all__ = [
     "_panic_for_tests",
     "_verification",
     "add_url_token",
+    "answer_after_handlers",
+    "answer_after_read",
+    "answer_after_receive",
+    "answer_after_store",
+    "answer_before_body",
+    "answer_late_failure",
     "dedupe_key",
     "make_call",
     "make_delivery",
@@ -746,6 +764,80 @@ def verify_signature(
 ) -> Verification: ...
 def sign(secret: Union[str, Secret], msg_id: str, timestamp: int, body: _Body) -> str: ...
 def _verification(ok: bool, code: str, matched_secret: Optional[int]) -> Verification: ...
+
+# ---- the answer to a delivery (the core's `answer` module; used by `_adapter.py`) ---------
+
+_LogLevel: TypeAlias = Literal["none", "debug", "info", "error"]
+
+@final
+class Answer:
+    """The reply to a delivery and what to log about it."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def close_connection(self) -> bool: ...
+    @property
+    def log_level(self) -> _LogLevel: ...
+    @property
+    def log_line(self) -> str: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+def answer_before_body(
+    method: Optional[str],
+    content_type: Optional[str],
+    content_length: Optional[str],
+    max_body_bytes: int,
+) -> Optional[Answer]:
+    """Step 1: 405, 415 or 413 from the method and headers alone; ``None``: read the body."""
+
+@overload
+def answer_after_read(
+    result: Literal["body"], max_body_bytes: int, *, length: int = 0, fix: str = ""
+) -> Optional[Answer]: ...
+@overload
+def answer_after_read(
+    result: Literal["over_limit", "failed", "already_read"],
+    max_body_bytes: int,
+    *,
+    length: int = 0,
+    fix: str = "",
+) -> Answer:
+    """Step 2, once the body is read (or could not be); ``None``: receive it."""
+
+@overload
+def answer_after_receive(
+    result: Literal["event"],
+    *,
+    code: Optional[str] = None,
+    issues: Optional[Sequence[Issue]] = None,
+) -> None: ...
+@overload
+def answer_after_receive(
+    result: Literal["unauthenticated", "invalid", "failed"],
+    *,
+    code: Optional[str] = None,
+    issues: Optional[Sequence[Issue]] = None,
+) -> Answer:
+    """Step 3, after ``Receiver.receive``; ``None`` for an event: record it (or handle it)."""
+
+@overload
+def answer_after_store(event: str, call_id: str, stored: Literal["new"]) -> None: ...
+@overload
+def answer_after_store(event: str, call_id: str, stored: Literal["repeat", "failed"]) -> Answer:
+    """Step 4, with a store; ``None`` for a new delivery: run the handlers."""
+
+def answer_after_handlers(
+    event: str, call_id: str, handled: Literal["done", "failed", "late"]
+) -> Answer:
+    """Step 5: 204, 500, or 202 when the handlers were still running at the ack timeout."""
+
+def answer_late_failure(event: str, call_id: str) -> tuple[_LogLevel, str]:
+    """``(log_level, log_line)`` for a handler that failed after its delivery was answered 202."""
 
 # The core's `testing` module (wrapped by `oneinbox_webhooks.testing`).
 CALL_SEQUENCE: list[str]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ._adapter import DEFAULT_ACK_TIMEOUT, TOO_LARGE, Webhook, missing_framework
+from ._adapter import DEFAULT_ACK_TIMEOUT, Webhook, missing_framework
 from ._native import Receiver
 from .router import Router
 from .stores import Store
@@ -79,7 +79,7 @@ def webhook_view(
             try:
                 body = request.body
             except RequestDataTooBig:  # over DATA_UPLOAD_MAX_MEMORY_SIZE
-                answer = TOO_LARGE
+                answer = webhook.over_limit()
             except RawPostDataException:
                 answer = webhook.body_unreadable(
                     "a middleware read request.POST or the request stream first: read "

@@ -26,13 +26,7 @@ README for the answers to every case.
 
 from __future__ import annotations
 
-from ._adapter import (
-    DEFAULT_ACK_TIMEOUT,
-    DEFAULT_PATH,
-    TOO_LARGE,
-    Webhook,
-    missing_framework,
-)
+from ._adapter import DEFAULT_ACK_TIMEOUT, DEFAULT_PATH, Webhook, missing_framework
 from ._native import Receiver
 from .router import Router
 from .stores import Store
@@ -99,7 +93,7 @@ def webhook_router(
                 )
             else:
                 answer = (
-                    TOO_LARGE
+                    webhook.over_limit()
                     if body is None
                     else await webhook.respond_async(
                         body, headers, request.url.query, run_in_threadpool

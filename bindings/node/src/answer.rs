@@ -1,0 +1,195 @@
+//! The answer to a delivery: one function per step of the core's `answer` module, which
+//! `adapter-core.js` asks between its I/O steps. A step's result is named by the same string
+//! as in `tests/fixtures/answers/`; numbers are JavaScript numbers (`Infinity` saturates).
+
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+use oneinbox_webhooks::answer::{self as a, Handled, Read, Received, Request, Stored};
+use oneinbox_webhooks::auth::VerificationCode;
+use oneinbox_webhooks::{Issue, IssueCode};
+
+use crate::errors::{guard, NativeIssue};
+
+/// What to log: `level` is `none`, `debug`, `info` or `error`; `line` is one line with no URL,
+/// header or secret (empty for `none`).
+#[napi(object, js_name = "NativeLog")]
+pub struct NativeLog {
+    /// `none`, `debug`, `info` or `error`.
+    pub level: String,
+    /// The line.
+    pub line: String,
+}
+
+impl From<a::Log> for NativeLog {
+    fn from(log: a::Log) -> Self {
+        NativeLog {
+            level: log.level.as_str().to_owned(),
+            line: log.line,
+        }
+    }
+}
+
+/// The reply to a delivery and what to log about it.
+#[napi(object, js_name = "NativeAnswer")]
+pub struct NativeAnswer {
+    /// The HTTP status.
+    pub status: u32,
+    /// `[name, value]` pairs, in order.
+    pub headers: Vec<Vec<String>>,
+    /// The body; absent when it is empty (every answer but a 400 for an invalid payload).
+    pub body: Option<Buffer>,
+    /// The body was not read to its end: close the connection where the server allows it.
+    pub close_connection: bool,
+    /// `none`, `debug`, `info` or `error`.
+    pub log_level: String,
+    /// What to log: one line with no URL, header or secret (empty for `none`).
+    pub log_line: String,
+}
+
+impl From<a::Answer> for NativeAnswer {
+    fn from(answer: a::Answer) -> Self {
+        NativeAnswer {
+            status: u32::from(answer.status),
+            headers: answer
+                .headers
+                .into_iter()
+                .map(|(n, v)| vec![n.to_owned(), v.to_owned()])
+                .collect(),
+            body: (!answer.body.is_empty()).then(|| Buffer::from(answer.body)),
+            close_connection: answer.close_connection,
+            log_level: answer.log.level.as_str().to_owned(),
+            log_line: answer.log.line,
+        }
+    }
+}
+
+fn unknown(what: &str, value: &str) -> napi::Error {
+    napi::Error::new(
+        napi::Status::InvalidArg,
+        format!("unknown {what} {value:?}"),
+    )
+}
+
+/// A JavaScript count of bytes: `as` saturates (`Infinity` is no limit; NaN and negatives 0).
+fn bytes(n: f64) -> usize {
+    n as usize
+}
+
+/// Step 1: 405, 415 or 413 from the method and headers alone; `null`: read the body.
+#[napi(js_name = "answerBeforeBody")]
+pub fn answer_before_body(
+    method: Option<String>,
+    content_type: Option<String>,
+    content_length: Option<String>,
+    max_body_bytes: f64,
+) -> napi::Result<Option<NativeAnswer>> {
+    guard(|| {
+        Ok(a::before_body(&Request {
+            method: method.as_deref(),
+            content_type: content_type.as_deref(),
+            content_length: content_length.as_deref(),
+            max_body_bytes: bytes(max_body_bytes),
+        })
+        .map(NativeAnswer::from))
+    })
+}
+
+/// Step 2: `result` is `body` (`length` bytes), `over_limit`, `failed` or `already_read`
+/// (with `fix`); `null`: receive the body.
+#[napi(js_name = "answerAfterRead")]
+pub fn answer_after_read(
+    result: String,
+    max_body_bytes: f64,
+    length: Option<f64>,
+    fix: Option<String>,
+) -> napi::Result<Option<NativeAnswer>> {
+    guard(|| {
+        let read = match result.as_str() {
+            "body" => Read::Body {
+                length: bytes(length.unwrap_or(0.0)),
+            },
+            "over_limit" => Read::OverLimit,
+            "failed" => Read::Failed,
+            "already_read" => Read::AlreadyRead {
+                fix: fix.as_deref().unwrap_or_default(),
+            },
+            other => return Err(unknown("read result", other)),
+        };
+        Ok(a::after_read(read, bytes(max_body_bytes)).map(NativeAnswer::from))
+    })
+}
+
+/// Step 3: `result` is `event`, `unauthenticated` (with the verification `code`), `invalid`
+/// (with the `ValidationError`'s `issues`) or `failed`; `null`: record the event (or handle it).
+#[napi(js_name = "answerAfterReceive")]
+pub fn answer_after_receive(
+    result: String,
+    code: Option<String>,
+    issues: Option<Vec<NativeIssue>>,
+) -> napi::Result<Option<NativeAnswer>> {
+    guard(|| {
+        let issues = issues
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| {
+                let code = i
+                    .code
+                    .parse::<IssueCode>()
+                    .map_err(|e| unknown("issue code", &e.0))?;
+                Ok(Issue::new(code, i.path, i.message))
+            })
+            .collect::<napi::Result<Vec<_>>>()?;
+        let received = match result.as_str() {
+            "event" => Received::Event,
+            "unauthenticated" => {
+                let code = code.unwrap_or_default();
+                Received::Unauthenticated(
+                    VerificationCode::ALL
+                        .into_iter()
+                        .find(|c| c.as_str() == code)
+                        .ok_or_else(|| unknown("verification code", &code))?,
+                )
+            }
+            "invalid" => Received::Invalid(&issues),
+            "failed" => Received::Failed,
+            other => return Err(unknown("receive result", other)),
+        };
+        Ok(a::after_receive(received).map(NativeAnswer::from))
+    })
+}
+
+/// Step 4, with a store: `stored` is `new`, `repeat` or `failed`; `null`: run the handlers.
+#[napi(js_name = "answerAfterStore")]
+pub fn answer_after_store(
+    event: String,
+    call_id: String,
+    stored: String,
+) -> napi::Result<Option<NativeAnswer>> {
+    guard(|| {
+        let stored = stored
+            .parse::<Stored>()
+            .map_err(|_| unknown("store result", &stored))?;
+        Ok(a::after_store(&event, &call_id, stored).map(NativeAnswer::from))
+    })
+}
+
+/// Step 5: `handled` is `done`, `failed` or `late` (still running at the ack timeout).
+#[napi(js_name = "answerAfterHandlers")]
+pub fn answer_after_handlers(
+    event: String,
+    call_id: String,
+    handled: String,
+) -> napi::Result<NativeAnswer> {
+    guard(|| {
+        let handled = handled
+            .parse::<Handled>()
+            .map_err(|_| unknown("handlers result", &handled))?;
+        Ok(a::after_handlers(&event, &call_id, handled).into())
+    })
+}
+
+/// What to log when a handler fails after its delivery was answered 202.
+#[napi(js_name = "answerLateFailure")]
+pub fn answer_late_failure(event: String, call_id: String) -> napi::Result<NativeLog> {
+    guard(|| Ok(a::late_failure(&event, &call_id).into()))
+}

@@ -1,0 +1,233 @@
+//! The answer to a delivery (`Answer` and one `answer_*` function per step): thin wrappers over
+//! the core's `answer` module, which `oneinbox_webhooks._adapter` asks between its I/O steps.
+//! A step's result is named by the same string as in `tests/fixtures/answers/`.
+
+use oneinbox_webhooks::answer::{self as a, Handled, Read, Received, Request, Stored};
+use oneinbox_webhooks::auth::VerificationCode;
+use oneinbox_webhooks::{Issue, IssueCode};
+use pyo3::exceptions::PyValueError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+
+use crate::errors::guard;
+
+/// The reply to a delivery and what to log about it: `status`, `headers` (pairs, in order),
+/// `body` (empty but for a 400), `close_connection` (the body was not read to its end),
+/// `log_level` (`"none"`, `"debug"`, `"info"` or `"error"`) and `log_line`.
+#[pyclass(module = "oneinbox_webhooks", frozen, eq)]
+#[derive(PartialEq, Eq)]
+pub struct Answer {
+    #[pyo3(get)]
+    status: u16,
+    headers: Vec<(&'static str, &'static str)>,
+    body: Vec<u8>,
+    #[pyo3(get)]
+    close_connection: bool,
+    #[pyo3(get)]
+    log_level: &'static str,
+    #[pyo3(get)]
+    log_line: String,
+}
+
+impl From<a::Answer> for Answer {
+    fn from(answer: a::Answer) -> Self {
+        Answer {
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body,
+            close_connection: answer.close_connection,
+            log_level: answer.log.level.as_str(),
+            log_line: answer.log.line,
+        }
+    }
+}
+
+#[pymethods]
+impl Answer {
+    /// The headers as `(name, value)` pairs, in order.
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, &self.headers)
+    }
+
+    /// The body bytes.
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.body)
+    }
+
+    fn __repr__(&self) -> String {
+        // The names and values are the core's constants (ASCII, no quotes).
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(n, v)| format!("('{n}', '{v}')"))
+            .collect();
+        format!(
+            "Answer(status={}, headers=({}{}), body=<{} bytes>, log_level='{}')",
+            self.status,
+            headers.join(", "),
+            if headers.len() == 1 { "," } else { "" },
+            self.body.len(),
+            self.log_level
+        )
+    }
+}
+
+fn unknown(what: &str, value: &str) -> PyErr {
+    PyValueError::new_err(format!("unknown {what} {value:?}"))
+}
+
+/// Step 1: 405, 415 or 413 from the method and headers alone; `None`: read the body.
+#[pyfunction]
+pub fn answer_before_body(
+    py: Python<'_>,
+    method: Option<String>,
+    content_type: Option<String>,
+    content_length: Option<String>,
+    max_body_bytes: usize,
+) -> PyResult<Option<Answer>> {
+    guard(py, || {
+        Ok(a::before_body(&Request {
+            method: method.as_deref(),
+            content_type: content_type.as_deref(),
+            content_length: content_length.as_deref(),
+            max_body_bytes,
+        })
+        .map(Answer::from))
+    })
+}
+
+/// Step 2: `result` is `"body"` (`length` bytes), `"over_limit"`, `"failed"` or
+/// `"already_read"` (with `fix`); `None`: receive the body.
+#[pyfunction]
+#[pyo3(signature = (result, max_body_bytes, *, length = 0, fix = String::new()))]
+pub fn answer_after_read(
+    py: Python<'_>,
+    result: &str,
+    max_body_bytes: usize,
+    length: usize,
+    fix: String,
+) -> PyResult<Option<Answer>> {
+    guard(py, || {
+        let read = match result {
+            "body" => Read::Body { length },
+            "over_limit" => Read::OverLimit,
+            "failed" => Read::Failed,
+            "already_read" => Read::AlreadyRead { fix: &fix },
+            other => return Err(unknown("read result", other)),
+        };
+        Ok(a::after_read(read, max_body_bytes).map(Answer::from))
+    })
+}
+
+/// The core issue of an object with `code`, `path` and `message` (an `Issue`).
+fn issue_of(item: &Bound<'_, PyAny>) -> PyResult<Issue> {
+    let py = item.py();
+    let text = |name: &Bound<'_, pyo3::types::PyString>| -> PyResult<String> {
+        item.getattr(name)?.extract::<String>()
+    };
+    let code = text(intern!(py, "code"))?;
+    let code = code
+        .parse::<IssueCode>()
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(Issue::new(
+        code,
+        text(intern!(py, "path"))?,
+        text(intern!(py, "message"))?,
+    ))
+}
+
+/// Step 3: `result` is `"event"`, `"unauthenticated"` (with the verification `code`),
+/// `"invalid"` (with the `issues` of the `ValidationError`) or `"failed"`; `None`: record the
+/// event (or handle it).
+#[pyfunction]
+#[pyo3(signature = (result, *, code = None, issues = None))]
+pub fn answer_after_receive(
+    py: Python<'_>,
+    result: &str,
+    code: Option<String>,
+    issues: Option<Vec<Bound<'_, PyAny>>>,
+) -> PyResult<Option<Answer>> {
+    guard(py, || {
+        let issues = issues
+            .unwrap_or_default()
+            .iter()
+            .map(issue_of)
+            .collect::<PyResult<Vec<_>>>()?;
+        let received = match result {
+            "event" => Received::Event,
+            "unauthenticated" => {
+                let code = code.unwrap_or_default();
+                Received::Unauthenticated(
+                    VerificationCode::ALL
+                        .into_iter()
+                        .find(|c| c.as_str() == code)
+                        .ok_or_else(|| unknown("verification code", &code))?,
+                )
+            }
+            "invalid" => Received::Invalid(&issues),
+            "failed" => Received::Failed,
+            other => return Err(unknown("receive result", other)),
+        };
+        Ok(a::after_receive(received).map(Answer::from))
+    })
+}
+
+/// Step 4, with a store: `stored` is `"new"`, `"repeat"` or `"failed"`; `None`: run the
+/// handlers.
+#[pyfunction]
+pub fn answer_after_store(
+    py: Python<'_>,
+    event: &str,
+    call_id: &str,
+    stored: &str,
+) -> PyResult<Option<Answer>> {
+    guard(py, || {
+        let stored = stored
+            .parse::<Stored>()
+            .map_err(|_| unknown("store result", stored))?;
+        Ok(a::after_store(event, call_id, stored).map(Answer::from))
+    })
+}
+
+/// Step 5: `handled` is `"done"`, `"failed"` or `"late"` (still running at the ack timeout).
+#[pyfunction]
+pub fn answer_after_handlers(
+    py: Python<'_>,
+    event: &str,
+    call_id: &str,
+    handled: &str,
+) -> PyResult<Answer> {
+    guard(py, || {
+        let handled = handled
+            .parse::<Handled>()
+            .map_err(|_| unknown("handlers result", handled))?;
+        Ok(a::after_handlers(event, call_id, handled).into())
+    })
+}
+
+/// `(log_level, log_line)` for a handler that failed after its delivery was answered 202.
+#[pyfunction]
+pub fn answer_late_failure(
+    py: Python<'_>,
+    event: &str,
+    call_id: &str,
+) -> PyResult<(&'static str, String)> {
+    guard(py, || {
+        let log = a::late_failure(event, call_id);
+        Ok((log.level.as_str(), log.line))
+    })
+}
+
+/// Adds `Answer` and the `answer_*` functions to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Answer>()?;
+    m.add_function(wrap_pyfunction!(answer_before_body, m)?)?;
+    m.add_function(wrap_pyfunction!(answer_after_read, m)?)?;
+    m.add_function(wrap_pyfunction!(answer_after_receive, m)?)?;
+    m.add_function(wrap_pyfunction!(answer_after_store, m)?)?;
+    m.add_function(wrap_pyfunction!(answer_after_handlers, m)?)?;
+    m.add_function(wrap_pyfunction!(answer_late_failure, m)?)
+}
