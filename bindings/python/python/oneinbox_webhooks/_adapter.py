@@ -97,7 +97,9 @@ def _check_ack_timeout(ack_timeout: object) -> float | None:
 
 def _awaits_store(store: object) -> bool:
     """Whether ``store`` must be awaited: a ``RedisStore`` over a ``redis.asyncio`` client."""
-    return getattr(store, "_is_async", None) is True and callable(getattr(store, "arecord", None))
+    return getattr(store, "asynchronous", None) is True and callable(
+        getattr(store, "arecord", None)
+    )
 
 
 def _handled(
@@ -199,7 +201,7 @@ class Webhook:
         return None if answer is None else _told(answer)
 
     def _awaits_handlers(self, event: _Event) -> bool:
-        return any(route.is_async for route in self._router._routes_for(event))
+        return self._router.has_async_handlers(event)
 
     def _dispatch(self, event: _Event) -> None:
         """Runs the handlers in this thread (async ones in a new event loop)."""

@@ -237,6 +237,10 @@ class Router:
                 )
         return len(routes)
 
+    def has_async_handlers(self, event: _Event) -> bool:
+        """Whether a handler of ``event`` is ``async`` (so it needs ``dispatch_async``)."""
+        return any(route.is_async for route in self._routes_for(event))
+
     async def dispatch_async(self, event: _Event) -> int:
         """Calls every handler of ``event`` in registration order, one after the other, awaiting
         each ``async`` one (and any awaitable a plain function returns); returns how many ran."""

@@ -332,6 +332,12 @@ class RedisStore:
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self._prefix!r}, ttl_seconds={self._ttl!r})"
 
+    @property
+    def asynchronous(self) -> bool | None:
+        """``True`` for an asyncio client (use ``arecord``/``aget``), ``False`` for a blocking
+        one, ``None`` when the client does not say (any method may be used)."""
+        return self._is_async
+
     def key(self, call_id: str) -> str:
         """The Redis key of a call's hash."""
         return f"{self._prefix}call:{_check_call_id(call_id)}"
