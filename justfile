@@ -196,6 +196,10 @@ test-node: build-node check-node-generated
 bench-node: build-node
     cd bindings/node && node bench/bench.mjs
 
+# Node: requests/s of an Express receiver with webhookMiddleware + MemoryStore against a hand-written one (raw body, token, JSON.parse + ajv, a Map), same run
+bench-express: build-node
+    cd bindings/node && node bench/bench-express.mjs
+
 # Node: verifySignature on a 40 KB body against the npm standardwebhooks package
 bench-verify-node: build-node
     cd bindings/node && node bench/bench-verify.mjs
