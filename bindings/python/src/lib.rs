@@ -11,6 +11,7 @@ mod args;
 mod auth;
 mod errors;
 mod events;
+mod fake;
 mod management;
 mod record;
 mod secret;
@@ -25,6 +26,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     management::register(m)?;
     auth::register(m)?;
     testing::register(m)?;
+    fake::register(m)?;
     record::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
