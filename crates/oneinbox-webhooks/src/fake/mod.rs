@@ -88,12 +88,13 @@ pub struct FailOptions {
     pub processed: bool,
 }
 
-/// A queued fault: an answer (or none: the connection closes) and whether the request is
-/// carried out first.
+/// A queued fault: an answer (or none: the connection closes), whether the request is carried
+/// out first, and for how many more requests.
 #[derive(Debug, Clone)]
 struct Fault {
     response: Option<FakeResponse>,
     processed: bool,
+    times: usize,
 }
 
 /// A webhook and its delivery history (newest first).
@@ -198,7 +199,9 @@ fn split_target(target: &str) -> (&str, &str) {
     let rest = ["http://", "https://"]
         .iter()
         .find_map(|scheme| target.strip_prefix(scheme))
-        .map_or(target, |after| after.find('/').map_or("/", |i| &after[i..]));
+        .map_or(target, |after| {
+            after.find('/').and_then(|i| after.get(i..)).unwrap_or("/")
+        });
     let rest = rest.split('#').next().unwrap_or(rest);
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     (if path.is_empty() { "/" } else { path }, query)
@@ -407,14 +410,21 @@ impl FakeOneInbox {
     }
 
     fn queue(&mut self, response: Option<FakeResponse>, times: usize, processed: bool) {
-        let fault = Fault {
+        self.faults.push_back(Fault {
             response,
             processed,
-        };
-        // Bounded: a test never needs more, and a huge count must not exhaust memory.
-        for _ in 0..times.min(100_000) {
-            self.faults.push_back(fault.clone());
+            times,
+        });
+    }
+
+    /// The fault for the next request, if any (one use of the oldest).
+    fn next_fault(&mut self) -> Option<Fault> {
+        let front = self.faults.front_mut()?;
+        if front.times > 1 {
+            front.times -= 1;
+            return Some(front.clone());
         }
+        self.faults.pop_front()
     }
 
     /// Answers one request. `target` is the path and query (or a whole URL); header names are
@@ -444,7 +454,7 @@ impl FakeOneInbox {
             body: body.map(<[u8]>::to_vec),
             authorized,
         });
-        let fault = self.faults.pop_front();
+        let fault = self.next_fault();
         if let Some(fault) = &fault {
             if !fault.processed {
                 return fault.response.clone();
@@ -683,6 +693,33 @@ mod tests {
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn a_loc_gives_the_client_its_pointer_back() {
+        use crate::management::{Api, CreateWebhook, ResponseError};
+        let mut fake = FakeOneInbox::new("oi_sk_k", 0);
+        let auth = [("authorization".to_owned(), "Bearer oi_sk_k".to_owned())];
+        let body =
+            br#"{"name":"n","url":"https://e.com/h","events":["call.ended"],"a/b":1,"c~d":2}"#;
+        let answer = fake.handle("POST", "/v1/webhooks", &auth, Some(body), 0);
+        let answer = answer.expect("an answer");
+        let args = CreateWebhook {
+            name: "n".into(),
+            url: "https://e.com/h".into(),
+            events: vec!["call.ended".into()],
+        };
+        let prepared = Api::new("oi_sk_k").and_then(|api| api.create_webhook(&args));
+        match prepared
+            .expect("valid")
+            .parse_response(answer.status, &answer.body)
+        {
+            Err(ResponseError::Api(e)) => {
+                let paths: Vec<&str> = e.details.iter().map(|i| i.path.as_str()).collect();
+                assert_eq!(paths, ["/a~1b", "/c~0d"]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
