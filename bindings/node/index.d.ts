@@ -48,6 +48,37 @@ export declare class NativeCallRecord {
   toJson(): string
 }
 
+/** The fake management API's state machine. */
+export declare class NativeFakeOneInbox {
+  /** A fake accepting `api_key`, its ids and secrets drawn from `seed` (8 bytes, big-endian). */
+  constructor(apiKey: string, seed: Uint8Array)
+  /**
+   * Answers one request (`headers` as `[name, value]` pairs, `now` in Unix seconds);
+   * `null`: close the connection without an answer.
+   */
+  handle(method: string, target: string, headers: Array<Array<string>>, body: Uint8Array | undefined | null, now: number): NativeFakeResponse | null
+  /**
+   * Queues `times` answers with `status` (400 to 599): the issues of the usage error, or
+   * none.
+   */
+  failNext(status: number, times: number, retryAfter: number | string | undefined | null, body: Uint8Array | undefined | null, processed: boolean): Array<NativeIssue>
+  /** Queues `times` requests without an answer: the issues of the usage error, or none. */
+  disconnectNext(times: number, processed: boolean): Array<NativeIssue>
+  /**
+   * Adds a delivery record (`fields_json`: a JSON object over the defaults); its JSON text,
+   * or `null` for an unknown webhook.
+   */
+  addDelivery(webhookId: string, fieldsJson: string, now: number): string | undefined | null | Array<NativeIssue>
+  /** The webhooks, oldest first, as JSON text. */
+  webhooksJson(): string
+  /** The calls created, oldest first, each with its `webhook_url`, as JSON text. */
+  callsJson(): string
+  /** A webhook's delivery history, newest first, as JSON text; `null` for an unknown id. */
+  deliveriesJson(webhookId: string): string | null
+  /** Every request received, in order. */
+  requests(): Array<NativeRecordedRequest>
+}
+
 /** A successfully parsed response: its JSON form, and the page itself for `nextPage`. */
 export declare class NativeParsed {
   /** The JSON form of the result (the secret included; `oneinbox.js` wraps it). */
@@ -206,6 +237,16 @@ export interface NativeFailure {
   retryable: boolean
 }
 
+/** One answer of the fake. */
+export interface NativeFakeResponse {
+  /** The HTTP status. */
+  status: number
+  /** `[name, value]` pairs, lower-case names, in order. */
+  headers: Array<Array<string>>
+  /** The body (empty for a 204). */
+  body: Buffer
+}
+
 /**
  * One problem found in a payload: `code` is a stable snake_case string, `path` a JSON Pointer
  * (`""` is the whole body), `message` a sentence for people.
@@ -242,6 +283,20 @@ export interface NativePlannedDelivery {
   repeat: boolean
   /** The line `send --dry-run` prints for it. */
   line: string
+}
+
+/** A request the fake received (the key itself is never kept). */
+export interface NativeRecordedRequest {
+  /** The method, upper-case. */
+  method: string
+  /** The path, as sent. */
+  path: string
+  /** The query without `?`. */
+  query: string
+  /** The body; `null` when there was none. */
+  body?: Buffer
+  /** Whether it carried `Authorization: Bearer <the fake's key>`. */
+  authorized: boolean
 }
 
 /** The request as plain data, ready for `fetch(url, { method, headers, body })`. */

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeApi = nativeBinding.NativeApi
 module.exports.NativeCallRecord = nativeBinding.NativeCallRecord
+module.exports.NativeFakeOneInbox = nativeBinding.NativeFakeOneInbox
 module.exports.NativeParsed = nativeBinding.NativeParsed
 module.exports.NativePrepared = nativeBinding.NativePrepared
 module.exports.NativeReceiver = nativeBinding.NativeReceiver

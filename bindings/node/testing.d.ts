@@ -175,7 +175,7 @@ export class FakeOneInbox {
   deliveries(webhookId: string): FakeDelivery[]
   /** Adds a record to a webhook's history (the newest) and returns it. */
   addDelivery(webhookId: string, fields?: Partial<FakeDelivery>): FakeDelivery
-  /** The next request(s) are answered with `status` (200 to 599). */
+  /** The next request(s) are answered with `status`, an error status (400 to 599; else `UsageError`). */
   failNext(status: number, options?: FailOptions): void
   /** The next request(s) get no answer: the connection closes. */
   disconnectNext(options?: DisconnectOptions): void

@@ -18,6 +18,7 @@ mod args;
 mod auth;
 mod errors;
 mod events;
+mod fake;
 mod fast;
 mod management;
 mod record;
@@ -39,6 +40,7 @@ pub use errors::NativeIssue;
 #[cfg(feature = "test-panic")]
 pub use events::trigger_panic_for_tests;
 pub use events::validate_event;
+pub use fake::{NativeFakeOneInbox, NativeFakeResponse, NativeRecordedRequest};
 pub use fast::register_fast_path;
 pub use management::{
     new_api, retry_after, NativeApi, NativeFailure, NativeParsed, NativePrepared, NativeRequest,

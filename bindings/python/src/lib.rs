@@ -12,6 +12,7 @@ mod args;
 mod auth;
 mod errors;
 mod events;
+mod fake;
 mod management;
 mod record;
 mod secret;
@@ -26,6 +27,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     management::register(m)?;
     auth::register(m)?;
     testing::register(m)?;
+    fake::register(m)?;
     record::register(m)?;
     answer::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -73,6 +73,8 @@ pub mod build;
 pub mod contract;
 pub mod error;
 pub mod events;
+#[cfg(feature = "testing")]
+pub mod fake;
 mod formats;
 #[doc(hidden)]
 pub mod host;

@@ -207,11 +207,13 @@ fn number(text: &str, name: &str, max: u64, issues: &mut Vec<Issue>) -> Option<u
     value
 }
 
-/// SplitMix64 (Steele, Lea and Flood; Vigna's public-domain C version).
-struct SplitMix64(u64);
+/// SplitMix64 (Steele, Lea and Flood; Vigna's public-domain C version); the fake OneInbox
+/// draws its ids from it too.
+#[derive(Debug, Clone)]
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

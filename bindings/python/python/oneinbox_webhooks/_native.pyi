@@ -34,6 +34,7 @@ __all__ = [
     "CallRecord",
     "Delivery",
     "DeliveryPage",
+    "FakeOneInbox",
     "Issue",
     "OneInboxError",
     "PreparedRequest",
@@ -858,6 +859,46 @@ def make_delivery(
     timestamp: int,
 ) -> tuple[bytes, list[tuple[str, str]], str]:
     """``(body, headers, url)`` of the delivery OneInbox would make."""
+
+@final
+class FakeOneInbox:
+    """The core's fake OneInbox management API (a state machine), which
+    ``oneinbox_webhooks.testing.FakeOneInbox`` serves; ids and secrets drawn from ``seed``."""
+
+    def __new__(cls, api_key: str, seed: int) -> FakeOneInbox: ...
+    def handle(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: Optional[bytes],
+        now: int,
+    ) -> Optional[tuple[int, list[tuple[str, str]], bytes]]:
+        """``(status, headers, body)`` for one request (``now`` in Unix seconds); ``None``:
+        close the connection without an answer."""
+    def fail_next(
+        self,
+        status: int,
+        times: int,
+        retry_after_value: Union[float, str, None],
+        body: Optional[bytes],
+        processed: bool,
+    ) -> None:
+        """Queues ``times`` answers with ``status`` (400 to 599); ``UsageError`` otherwise."""
+    def disconnect_next(self, times: int, processed: bool) -> None:
+        """Queues ``times`` requests without an answer; ``UsageError`` for ``times`` below 1."""
+    def add_delivery(
+        self, webhook_id: str, fields: Mapping[str, Any], now: int
+    ) -> Optional[dict[str, Any]]:
+        """Adds a delivery record (``fields`` over the defaults); ``None`` for an unknown id."""
+    def webhooks(self) -> list[dict[str, Any]]:
+        """The webhooks, oldest first."""
+    def calls(self) -> list[dict[str, Any]]:
+        """The calls created, oldest first, each with its ``webhook_url``."""
+    def deliveries(self, webhook_id: str) -> Optional[list[dict[str, Any]]]:
+        """A webhook's delivery history, newest first; ``None`` for an unknown id."""
+    def requests(self) -> list[tuple[str, str, str, Optional[bytes], bool]]:
+        """Every request received: ``(method, path, query, body, authorized)``."""
 
 def plan_send(
     events: list[str],

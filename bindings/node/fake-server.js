@@ -1,0 +1,50 @@
+// The loopback HTTP server of `FakeOneInbox#listen` (fake.js): it reads each request, asks the
+// fake for the answer and writes it, or destroys the socket when the fake gives none.
+'use strict'
+
+const http = require('node:http')
+
+// Listens on `host`:`port` and resolves to `{ server, url }`. `handle({ method, url, headers,
+// body })` returns a FakeResponse or `null` (no answer).
+async function serve(handle, port, host) {
+  const server = http.createServer((req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => {
+      let response
+      try {
+        response = handle({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks) })
+      } catch (err) {
+        res.writeHead(500, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ detail: `FakeOneInbox: ${err?.message ?? err}` }))
+        return
+      }
+      if (response === null) {
+        req.socket.destroy() // no answer: the client sees the connection close
+        return
+      }
+      res.writeHead(response.status, { ...response.headers, 'content-length': String(response.body.length) })
+      res.end(response.body)
+    })
+  })
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address()
+  const name = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return { server, url: `http://${name}:${address.port}` }
+}
+
+// Stops listening and ends kept-alive connections.
+function stop(server) {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections?.()
+  })
+}
+
+module.exports = { serve, stop }

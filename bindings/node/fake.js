@@ -1,0 +1,292 @@
+// `FakeOneInbox` (types in testing.d.ts; exported by testing.js): the core's fake OneInbox
+// management API (the addon's NativeFakeOneInbox, a state machine: request in, answer out),
+// served without a socket (`fake.fetch`) or on a loopback port (fake-server.js). Every answer,
+// id, 401/404/422 and fault is the core's; this file adds the clock, the seed and the waits of
+// the clients it makes.
+'use strict'
+
+const crypto = require('node:crypto')
+const { inspect } = require('node:util')
+const { Client, UsageError } = require('./oneinbox.js') // first: it explains a missing addon
+const native = require('./index.js')
+const { describeType } = require('./describe.js')
+const { isPlainObject, callNative, optionsArg } = require('./testing-args.js')
+const { serve, stop } = require('./fake-server.js')
+
+const DEFAULT_API_KEY = 'oi_sk_test_fake'
+// The base URL of a fake that does not listen: `fake.fetch` answers for it. `.invalid` never
+// resolves, so a request sent there by another fetch fails at once instead of leaving the machine.
+const OFFLINE_URL = 'http://fake.oneinbox.invalid'
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+/** An answer of the fake: status, headers (lower-case names) and body. */
+class FakeResponse {
+  constructor(status, headers = {}, body = Buffer.alloc(0)) {
+    this.status = status
+    this.headers = Object.freeze({ ...headers })
+    this.body = body
+    Object.freeze(this)
+  }
+
+  /** The body parsed as JSON (`null` when empty). */
+  json() {
+    return this.body.length === 0 ? null : JSON.parse(this.body.toString('utf8'))
+  }
+}
+
+/** A request the fake received. The `Authorization` header is not kept, only whether it carried the fake's key. */
+class RecordedRequest {
+  constructor(method, path, query, body, authorized) {
+    this.method = method
+    this.path = path
+    this.query = query
+    this.body = body
+    this.authorized = authorized
+    Object.freeze(this)
+  }
+
+  /** The body parsed as JSON (`null` without a body). */
+  json() {
+    return this.body === null ? null : JSON.parse(this.body.toString('utf8'))
+  }
+}
+
+// [name, value] pairs from a plain object, a Headers instance (or Map) or pairs.
+function headerPairs(headers) {
+  if (headers === undefined || headers === null) return []
+  if (Array.isArray(headers)) return headers.map(([n, v]) => [String(n), String(v)])
+  if (typeof headers[Symbol.iterator] === 'function') return Array.from(headers, ([n, v]) => [String(n), String(v)])
+  const pairs = []
+  for (const [name, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) for (const v of value) pairs.push([name, String(v)])
+    else if (value !== undefined) pairs.push([name, String(value)])
+  }
+  return pairs
+}
+
+async function bodyBytes(body) {
+  if (body === undefined || body === null) return null
+  if (typeof body === 'string') return Buffer.from(body, 'utf8')
+  if (body instanceof ArrayBuffer) return Buffer.from(body)
+  if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  if (body instanceof URLSearchParams) return Buffer.from(body.toString(), 'utf8')
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return Buffer.from(await body.arrayBuffer())
+  // A ReadableStream or another body: let Response read it.
+  return Buffer.from(await new Response(body).arrayBuffer())
+}
+
+// The error the global fetch (undici) rejects with when the connection closes without an answer.
+function connectionClosed() {
+  const cause = new Error('other side closed')
+  cause.code = 'UND_ERR_SOCKET'
+  return new TypeError('fetch failed', { cause })
+}
+
+// `times`: a number (the core checks it is a whole number of 1 or more).
+function timesArg(times) {
+  if (times === undefined) return 1
+  if (typeof times !== 'number') throw new TypeError(`options.times must be a number, got ${describeType(times)}`)
+  return times
+}
+
+function throwIssues(issues) {
+  if (issues.length > 0) throw new UsageError(issues)
+}
+
+/**
+ * An in-memory OneInbox management API for tests, with the real request and response shapes
+ * and errors. Reach it without a socket through `fake.fetch` (or `fake.client()`, or
+ * `fake.handle()`), or over HTTP with `await fake.listen(0)`.
+ */
+class FakeOneInbox {
+  #apiKey
+  #machine
+  #sleeps = []
+  #server = null
+  #url = OFFLINE_URL
+
+  constructor(options) {
+    const opts = optionsArg(options, 'new FakeOneInbox(options)', ['apiKey'])
+    const apiKey = opts.apiKey ?? DEFAULT_API_KEY
+    if (typeof apiKey !== 'string' || apiKey === '')
+      throw new TypeError(`new FakeOneInbox: options.apiKey must be a non-empty string, got ${describeType(apiKey)}`)
+    this.#apiKey = apiKey
+    this.#machine = callNative(() => new native.NativeFakeOneInbox(apiKey, crypto.randomBytes(8)))
+    /**
+     * A fetch-compatible function answering from this fake, without a socket (any host; the
+     * path decides): `new Client(fake.apiKey, { baseUrl: fake.url, fetch: fake.fetch })`.
+     */
+    Object.defineProperty(this, 'fetch', { value: (input, init) => this.#fetch(input, init), enumerable: false })
+  }
+
+  /** The key the fake accepts (pass it to your client). */
+  get apiKey() {
+    return this.#apiKey
+  }
+
+  /** The base URL: `http://127.0.0.1:PORT` while listening, else one only `fake.fetch` answers. */
+  get url() {
+    return this.#url
+  }
+
+  /** The webhooks, oldest first, as the API shows them (copies). */
+  get webhooks() {
+    return JSON.parse(callNative(() => this.#machine.webhooksJson()))
+  }
+
+  /** The calls created, oldest first: the API's call object plus `webhook_url` (copies). */
+  get calls() {
+    return JSON.parse(callNative(() => this.#machine.callsJson()))
+  }
+
+  /** Every request received, in order (failed and unauthorized ones too). */
+  get requests() {
+    return callNative(() => this.#machine.requests()).map(
+      (r) => new RecordedRequest(r.method, r.path, r.query, r.body ?? null, r.authorized),
+    )
+  }
+
+  /** The waits (milliseconds) that clients from `fake.client()` asked for; they never really sleep. */
+  get sleeps() {
+    return [...this.#sleeps]
+  }
+
+  /** The delivery history of a webhook, newest first (copies). */
+  deliveries(webhookId) {
+    const text = callNative(() => this.#machine.deliveriesJson(String(webhookId)))
+    if (text === null) throw new RangeError(`FakeOneInbox: no webhook ${JSON.stringify(String(webhookId))}`)
+    return JSON.parse(text)
+  }
+
+  /**
+   * Adds a record to a webhook's delivery history (it becomes the newest) and returns it;
+   * `fields` set or add members (`event` default `call.ended`, `status` `succeeded`,
+   * `response_status` 200).
+   */
+  addDelivery(webhookId, fields) {
+    if (fields !== undefined && !isPlainObject(fields))
+      throw new TypeError(`addDelivery: fields must be a plain object, got ${describeType(fields)}`)
+    const result = callNative(() => this.#machine.addDelivery(String(webhookId), JSON.stringify(fields ?? {}), nowSeconds()))
+    if (Array.isArray(result)) throw new UsageError(result)
+    if (result === null) throw new RangeError(`FakeOneInbox: no webhook ${JSON.stringify(String(webhookId))}`)
+    return JSON.parse(result)
+  }
+
+  /**
+   * The next `times` requests (whatever their endpoint) are answered with `status`, an error
+   * status from 400 to 599, and `body` (default `{"detail": "<reason>"}`; an object is sent as
+   * JSON), with a `Retry-After` header when `retryAfter` is given (seconds, or an HTTP date).
+   * `processed: true` carries each request out first (the webhook or call then exists), as when
+   * a gateway times out after the backend did the work.
+   */
+  failNext(status, options) {
+    const opts = optionsArg(options, 'failNext(status, options)', ['times', 'retryAfter', 'body', 'processed'])
+    if (typeof status !== 'number') throw new TypeError(`failNext: status must be a number, got ${describeType(status)}`)
+    const times = timesArg(opts.times)
+    let raw = null
+    if (typeof opts.body === 'string') raw = Buffer.from(opts.body, 'utf8')
+    else if (opts.body instanceof Uint8Array) raw = Buffer.from(opts.body)
+    else if (opts.body !== undefined && opts.body !== null) raw = Buffer.from(JSON.stringify(opts.body), 'utf8')
+    const retryAfter = opts.retryAfter ?? null
+    if (retryAfter !== null && typeof retryAfter !== 'number' && typeof retryAfter !== 'string') {
+      throw new TypeError(`failNext: options.retryAfter must be seconds or an HTTP date, got ${describeType(retryAfter)}`)
+    }
+    throwIssues(callNative(() => this.#machine.failNext(status, times, retryAfter, raw, opts.processed === true)))
+  }
+
+  /**
+   * The next `times` requests get no answer: the connection closes (`fake.fetch` rejects as the
+   * global fetch does, `TypeError: fetch failed`). `processed: true` carries each request out
+   * first, so the webhook or call exists although the client saw no answer.
+   */
+  disconnectNext(options) {
+    const opts = optionsArg(options, 'disconnectNext(options)', ['times', 'processed'])
+    const times = timesArg(opts.times)
+    throwIssues(callNative(() => this.#machine.disconnectNext(times, opts.processed === true)))
+  }
+
+  /**
+   * A `Client` with this fake's key whose requests go to `fake.fetch`; its waits are recorded in
+   * `fake.sleeps` instead of slept. `options` go to `Client` (`maxRetries`, `random`, `sleep`...).
+   */
+  client(options) {
+    const opts = options === undefined ? {} : options
+    if (!isPlainObject(opts)) throw new TypeError(`client: options must be a plain object, got ${describeType(opts)}`)
+    const sleep = (ms) => {
+      this.#sleeps.push(ms)
+    }
+    return new Client(this.#apiKey, { baseUrl: this.#url, fetch: this.fetch, sleep, ...opts })
+  }
+
+  /**
+   * Answers one request: `{ method, url, headers, body }` (`url`: a whole URL, or the path and
+   * query). `null` means the connection closes without an answer (`disconnectNext`).
+   */
+  handle(request) {
+    if (!isPlainObject(request)) throw new TypeError(`handle: request must be a plain object, got ${describeType(request)}`)
+    const method = String(request.method ?? 'GET')
+    let body = request.body ?? null
+    if (body !== null && !Buffer.isBuffer(body)) body = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body)
+    const pairs = headerPairs(request.headers)
+    const target = String(request.url ?? '/')
+    const answer = callNative(() => this.#machine.handle(method, target, pairs, body, nowSeconds()))
+    if (answer === null) return null
+    return new FakeResponse(answer.status, Object.fromEntries(answer.headers), Buffer.from(answer.body))
+  }
+
+  /** Listens on 127.0.0.1 (`port` 0: a free one) and resolves to the base URL, `http://127.0.0.1:PORT`. */
+  async listen(port = 0, host = '127.0.0.1') {
+    if (this.#server !== null) throw new Error(`FakeOneInbox is already listening at ${this.#url}`)
+    const { server, url } = await serve((request) => this.handle(request), port, host)
+    this.#server = server
+    this.#url = url
+    return url
+  }
+
+  /** Stops listening (and ends kept-alive connections); nothing to do when not listening. */
+  async close() {
+    const server = this.#server
+    if (server === null) return
+    this.#server = null
+    this.#url = OFFLINE_URL
+    await stop(server)
+  }
+
+  toJSON() {
+    const counts = { webhooks: this.webhooks.length, calls: this.calls.length, requests: this.requests.length }
+    return { url: this.#url, ...counts, apiKey: '[redacted]' }
+  }
+
+  [inspect.custom](depth, options, inspectFn) {
+    return `FakeOneInbox ${inspectFn(this.toJSON(), options)}`
+  }
+
+  async #fetch(input, init) {
+    let url
+    let method
+    let headers
+    let body
+    let signal = init?.signal
+    if (typeof Request !== 'undefined' && input instanceof Request) {
+      url = input.url
+      method = init?.method ?? input.method
+      headers = init?.headers ?? input.headers
+      if (init?.body !== undefined) body = await bodyBytes(init.body)
+      else body = method === 'GET' || method === 'HEAD' ? null : Buffer.from(await input.arrayBuffer())
+      signal ??= input.signal
+    } else {
+      url = input instanceof URL ? input.href : String(input)
+      method = init?.method ?? 'GET'
+      headers = init?.headers
+      body = await bodyBytes(init?.body)
+    }
+    if (signal?.aborted) throw signal.reason
+    const response = this.handle({ method, url, headers: headerPairs(headers), body })
+    if (response === null) throw connectionClosed()
+    const status = response.status
+    const noBody = status === 204 || status === 205 || status === 304
+    return new Response(noBody ? null : response.body, { status, headers: response.headers })
+  }
+}
+
+module.exports = { FakeOneInbox, FakeResponse, RecordedRequest }

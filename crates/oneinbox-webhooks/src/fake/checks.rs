@@ -1,0 +1,379 @@
+//! The fake's request checks: a request body or query turned into FastAPI-style 422 `detail`
+//! items, with the values judged by the core's own builders ([`Api`]), so that what the fake
+//! refuses the real client refuses too.
+//!
+//! Shapes (a missing field, an extra one, a JSON type) are checked here, in the model's field
+//! order, as FastAPI does; the values then go to the builder, with valid stand-ins for the
+//! fields that were missing or of the wrong type so that it still checks the others. Each
+//! builder issue becomes an item whose `loc` is `[where, ...tokens]`: the issue's JSON Pointer
+//! split into its tokens, unescaped (RFC 6901), so that the client's `loc` → pointer gives the
+//! pointer back, and list indexes as numbers (the body's own indexes).
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{IssueCode, UsageError};
+use crate::management::{Api, CreateCall, CreateWebhook, ListDeliveries, UpdateWebhook};
+
+/// The JSON type a body field must have.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str,
+    /// A list of strings.
+    List,
+    Dict,
+}
+
+/// One field of a request model: name, JSON type, required.
+type Field = (&'static str, Kind, bool);
+
+const CREATE_WEBHOOK: &[Field] = &[
+    ("name", Kind::Str, true),
+    ("url", Kind::Str, true),
+    ("events", Kind::List, true),
+];
+const UPDATE_WEBHOOK: &[Field] = &[
+    ("name", Kind::Str, false),
+    ("url", Kind::Str, false),
+    ("events", Kind::List, false),
+    ("status", Kind::Str, false),
+];
+/// The API's model: `scheduled_at` and `overrides` are accepted (and kept) though `Api` does
+/// not send them.
+const CREATE_CALL: &[Field] = &[
+    ("agent_id", Kind::Str, true),
+    ("to_number", Kind::Str, true),
+    ("from_number", Kind::Str, true),
+    ("scheduled_at", Kind::Str, false),
+    ("variables", Kind::Dict, false),
+    ("webhook_url", Kind::Str, false),
+    ("overrides", Kind::Dict, false),
+    ("metadata", Kind::Dict, false),
+];
+
+/// Valid stand-ins for required fields that are missing or of the wrong type.
+fn placeholder(name: &str) -> Value {
+    match name {
+        "name" => json!("placeholder"),
+        "url" => json!("https://example.com/placeholder"),
+        "events" => json!(["call.ended"]),
+        "agent_id" => json!("agt_placeholder"),
+        "to_number" => json!("+15550000000"),
+        _ => json!("+15550000001"),
+    }
+}
+
+/// A 422 `detail` item.
+pub(super) fn item(loc: Vec<Value>, kind: &str, msg: &str, input: Option<&Value>) -> Value {
+    let mut out = Map::new();
+    out.insert("type".into(), kind.into());
+    out.insert("loc".into(), loc.into());
+    out.insert("msg".into(), msg.into());
+    if let Some(input) = input.filter(|v| !v.is_null()) {
+        out.insert("input".into(), input.clone());
+    }
+    Value::Object(out)
+}
+
+fn type_error(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Str => ("string_type", "Input should be a valid string"),
+        Kind::List => ("list_type", "Input should be a valid list"),
+        Kind::Dict => ("dict_type", "Input should be a valid dictionary"),
+    }
+}
+
+fn kind_ok(kind: Kind, value: &Value) -> bool {
+    match kind {
+        Kind::Str => value.is_string(),
+        Kind::List => value.is_array(),
+        Kind::Dict => value.is_object(),
+    }
+}
+
+/// The FastAPI `type` of a core issue code.
+fn issue_type(code: IssueCode) -> &'static str {
+    match code {
+        IssueCode::MissingField => "missing",
+        IssueCode::UnknownField => "extra_forbidden",
+        IssueCode::WrongType => "string_type",
+        _ => "value_error",
+    }
+}
+
+/// The tokens of a JSON Pointer, unescaped (`~1` is `/`, `~0` is `~`).
+fn tokens(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+/// `[where, ...tokens]`: list indexes as numbers, mapped back through `kept` (the body's
+/// indexes of the elements the builder saw) for the top field's list.
+fn loc_of(place: &str, pointer: &str, data: &Value, kept: &Map<String, Value>) -> Vec<Value> {
+    let mut loc = vec![Value::from(place)];
+    let mut current = Some(data);
+    for token in tokens(pointer) {
+        let index = token
+            .parse::<usize>()
+            .ok()
+            .filter(|_| token.bytes().all(|b| b.is_ascii_digit()));
+        match (current, index) {
+            (Some(Value::Array(list)), Some(mut i)) => {
+                if loc.len() == 2 {
+                    let top = loc.get(1).and_then(Value::as_str).unwrap_or("");
+                    if let Some(m) = kept.get(top).and_then(|m| m.get(i)).and_then(Value::as_u64) {
+                        i = usize::try_from(m).unwrap_or(i);
+                    }
+                }
+                loc.push(i.into());
+                current = list.get(i);
+            }
+            (c, _) => {
+                current = c.and_then(|v| v.get(&token));
+                loc.push(token.into());
+            }
+        }
+    }
+    loc
+}
+
+/// The arguments found in `data` (stand-ins left out) and the `detail` items for what is wrong.
+fn check(
+    data: &Value,
+    spec: &[Field],
+    build: impl FnOnce(&Map<String, Value>) -> Result<(), UsageError>,
+) -> (Map<String, Value>, Vec<Value>) {
+    let Value::Object(body) = data else {
+        let msg = "Input should be a valid dictionary or object to extract fields from";
+        let body = vec![Value::from("body")];
+        return (
+            Map::new(),
+            vec![item(body, "model_attributes_type", msg, Some(data))],
+        );
+    };
+    let mut shape: HashMap<&str, Vec<Value>> = HashMap::new();
+    let mut args = Map::new();
+    let mut stand_ins: Vec<&str> = Vec::new();
+    let mut kept_indexes = Map::new();
+    for &(name, kind, required) in spec {
+        let mut items = Vec::new();
+        let loc = || vec![Value::from("body"), Value::from(name)];
+        // A null optional field counts as absent; a null required one is of the wrong type.
+        let value = body.get(name).filter(|v| required || !v.is_null());
+        match value {
+            None if required => {
+                items.push(item(loc(), "missing", "Field required", Some(data)));
+                stand_ins.push(name);
+            }
+            Some(v) if !kind_ok(kind, v) => {
+                let (t, msg) = type_error(kind);
+                items.push(item(loc(), t, msg, Some(v)));
+                if required {
+                    stand_ins.push(name);
+                }
+            }
+            Some(Value::Array(list)) => {
+                let mut kept = Vec::new();
+                for (i, v) in list.iter().enumerate() {
+                    if v.is_string() {
+                        kept.push(i);
+                    } else {
+                        let (t, msg) = type_error(Kind::Str);
+                        let at = vec![Value::from("body"), Value::from(name), Value::from(i)];
+                        items.push(item(at, t, msg, Some(v)));
+                    }
+                }
+                if kept.len() < list.len() {
+                    kept_indexes.insert(name.into(), kept.clone().into());
+                }
+                if kept.is_empty() && !list.is_empty() {
+                    if required {
+                        stand_ins.push(name);
+                    }
+                } else {
+                    let strings = kept.iter().filter_map(|&i| list.get(i).cloned());
+                    args.insert(name.into(), Value::Array(strings.collect()));
+                }
+            }
+            Some(v) => {
+                args.insert(name.into(), v.clone());
+            }
+            None => {}
+        }
+        shape.insert(name, items);
+    }
+    for name in &stand_ins {
+        args.insert((*name).into(), placeholder(name));
+    }
+    let mut values: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut whole = Vec::new();
+    if let Err(err) = build(&args) {
+        for issue in err.issues() {
+            let top = tokens(&issue.path).into_iter().next().unwrap_or_default();
+            if stand_ins.contains(&top.as_str()) {
+                continue;
+            }
+            let kind = issue_type(issue.code);
+            let msg = if kind == "value_error" {
+                format!("Value error, {}", issue.message)
+            } else {
+                issue.message.clone()
+            };
+            let it = item(
+                loc_of("body", &issue.path, data, &kept_indexes),
+                kind,
+                &msg,
+                None,
+            );
+            if top.is_empty() {
+                whole.push(it);
+            } else {
+                values.entry(top).or_default().push(it);
+            }
+        }
+    }
+    let mut details = whole;
+    for &(name, _, _) in spec {
+        // By field, then by list index (the body's order); the sort is stable.
+        let mut field = shape.remove(name).unwrap_or_default();
+        field.extend(values.remove(name).unwrap_or_default());
+        field.sort_by_key(|i| {
+            i.get("loc")
+                .and_then(|l| l.get(2))
+                .and_then(Value::as_i64)
+                .unwrap_or(-1)
+        });
+        details.extend(field);
+    }
+    for (name, value) in body {
+        if !spec.iter().any(|(n, _, _)| n == name) {
+            let loc = vec![Value::from("body"), Value::from(name.as_str())];
+            let msg = "Extra inputs are not permitted";
+            details.push(item(loc, "extra_forbidden", msg, Some(value)));
+        }
+    }
+    args.retain(|k, _| !stand_ins.contains(&k.as_str()));
+    (args, details)
+}
+
+fn text(args: &Map<String, Value>, name: &str) -> Option<String> {
+    args.get(name).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn list(args: &Map<String, Value>, name: &str) -> Option<Vec<String>> {
+    let list = args.get(name)?.as_array()?;
+    Some(
+        list.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+fn dict(args: &Map<String, Value>, name: &str) -> Option<Map<String, Value>> {
+    args.get(name).and_then(Value::as_object).cloned()
+}
+
+/// The fixed validator: its key is never sent anywhere.
+fn validator() -> Result<Api, UsageError> {
+    Api::new("oi_sk_fake_validator")
+}
+
+/// The body of `POST /v1/webhooks`: its arguments, or the 422 items.
+pub(super) fn create_webhook(data: &Value) -> (Map<String, Value>, Vec<Value>) {
+    check(data, CREATE_WEBHOOK, |a| {
+        let args = CreateWebhook {
+            name: text(a, "name").unwrap_or_default(),
+            url: text(a, "url").unwrap_or_default(),
+            events: list(a, "events").unwrap_or_default(),
+        };
+        validator()?.create_webhook(&args).map(drop)
+    })
+}
+
+/// The body of `PATCH /v1/webhooks/{id}`.
+pub(super) fn update_webhook(data: &Value) -> (Map<String, Value>, Vec<Value>) {
+    check(data, UPDATE_WEBHOOK, |a| {
+        let args = UpdateWebhook {
+            name: text(a, "name"),
+            url: text(a, "url"),
+            events: list(a, "events"),
+            status: text(a, "status"),
+        };
+        validator()?.update_webhook("wh_check", &args).map(drop)
+    })
+}
+
+/// The body of `POST /v1/calls`.
+pub(super) fn create_call(data: &Value) -> (Map<String, Value>, Vec<Value>) {
+    check(data, CREATE_CALL, |a| {
+        let args = CreateCall {
+            agent_id: text(a, "agent_id").unwrap_or_default(),
+            to_number: text(a, "to_number").unwrap_or_default(),
+            from_number: text(a, "from_number").unwrap_or_default(),
+            webhook_url: text(a, "webhook_url"),
+            variables: dict(a, "variables"),
+            metadata: dict(a, "metadata"),
+        };
+        validator()?.create_call(&args).map(drop)
+    })
+}
+
+/// One integer query parameter: optional spaces, an optional sign, ASCII digits (beyond `i64`
+/// saturates, and the builder's range rule then refuses it).
+fn integer(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let negative = t.starts_with('-');
+    let magnitude = digits.parse::<i64>().unwrap_or(i64::MAX);
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// The query of `GET /v1/webhooks/{id}/deliveries`: `(limit, offset)` or the 422 items. A
+/// repeated name counts once, with its last value.
+pub(super) fn list_deliveries(query: &str) -> Result<ListDeliveries, Vec<Value>> {
+    let mut raw: Map<String, Value> = Map::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if name == "limit" || name == "offset" {
+            raw.insert(name.into_owned(), value.into_owned().into());
+        }
+    }
+    let mut details = Vec::new();
+    let mut number = |name: &str| {
+        let text = raw.get(name)?.as_str()?;
+        let n = integer(text);
+        if n.is_none() {
+            let msg = "Input should be a valid integer, unable to parse string as an integer";
+            let loc = vec![Value::from("query"), Value::from(name)];
+            details.push(item(loc, "int_parsing", msg, Some(&Value::from(text))));
+        }
+        n
+    };
+    let args = ListDeliveries {
+        limit: number("limit"),
+        offset: number("offset"),
+    };
+    if !details.is_empty() {
+        return Err(details);
+    }
+    match validator().and_then(|api| api.list_deliveries("wh_check", &args)) {
+        Ok(_) => Ok(args),
+        Err(err) => Err(err
+            .issues()
+            .iter()
+            .map(|issue| {
+                let mut loc = vec![Value::from("query")];
+                loc.extend(tokens(&issue.path).into_iter().map(Value::from));
+                let msg = format!("Value error, {}", issue.message);
+                item(loc, "value_error", &msg, None)
+            })
+            .collect()),
+    }
+}
