@@ -6,10 +6,7 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
-
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Failed;
 use oneinbox_webhooks::answer::{self, Answer, Handled, Log, Read, Received, Request, Stored};
 use oneinbox_webhooks::auth::VerificationCode;
 use oneinbox_webhooks::{Issue, IssueCode};
@@ -111,10 +108,7 @@ fn drive(f: &Value) -> Result<(Answer, &'static str), Failed> {
     Ok((answer::after_handlers(event, call_id, handled), "handlers"))
 }
 
-fn run(f: &Value, format: &jsonschema::Validator) -> Result<(), Failed> {
-    if let Err(e) = format.validate(f) {
-        return Err(format!("not a valid answers fixture: {e}").into());
-    }
+fn run(f: &Value) -> Result<(), Failed> {
     let (answer, step) = drive(f)?;
     // The answer comes at the last step the case gives inputs for: later inputs are unused.
     let steps = ["request", "read", "receive", "store", "handlers"];
@@ -151,42 +145,5 @@ fn run(f: &Value, format: &jsonschema::Validator) -> Result<(), Failed> {
 }
 
 fn main() {
-    let args = Arguments::from_args();
-    let dir = common::repo_root().join("tests/fixtures/answers");
-    let format = Arc::new(validator(&dir.join("fixture.schema.json")));
-    let files: Vec<_> = common::json_files(&dir)
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().ends_with(".schema.json"))
-        .collect();
-    let count = files.len();
-    let mut trials = vec![Trial::test(
-        "answers::every_fixture_is_collected",
-        move || {
-            if count >= 20 {
-                Ok(())
-            } else {
-                Err(format!("only {count} answers fixtures").into())
-            }
-        },
-    )];
-    for path in files {
-        let stem = path
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let format = Arc::clone(&format);
-        trials.push(Trial::test(format!("answers::{stem}"), move || {
-            run(&common::read_json(&path), &format)
-        }));
-    }
-    libtest_mimic::run(&args, trials).exit();
-}
-
-/// A draft 2020-12 validator for one self-contained schema file.
-fn validator(path: &Path) -> jsonschema::Validator {
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .build(&common::read_json(path))
-        .unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
+    common::run_fixture_folder("answers", 20, run)
 }

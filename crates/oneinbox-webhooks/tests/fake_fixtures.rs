@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Failed;
 use oneinbox_webhooks::fake::{FailOptions, FakeOneInbox, FakeResponse, RetryAfter};
 use oneinbox_webhooks::host::HostNumber;
 use oneinbox_webhooks::UsageError;
@@ -106,10 +104,7 @@ fn state_json(fake: &FakeOneInbox, expected: &Map<String, Value>) -> Value {
     Value::Object(out)
 }
 
-fn run(fixture: &Value, format: &jsonschema::Validator) -> Result<(), Failed> {
-    if let Err(e) = format.validate(fixture) {
-        return Err(format!("fixture does not match fake/fixture.schema.json: {e}").into());
-    }
+fn run(fixture: &Value) -> Result<(), Failed> {
     let key = fixture["api_key"].as_str().unwrap_or("oi_sk_test_fake");
     let seed: u64 = fixture["seed"].as_str().unwrap_or("0").parse()?;
     let mut fake = FakeOneInbox::new(key, seed);
@@ -170,37 +165,5 @@ fn run(fixture: &Value, format: &jsonschema::Validator) -> Result<(), Failed> {
 }
 
 fn main() {
-    let args = Arguments::from_args();
-    let dir = common::repo_root().join("tests/fixtures/fake");
-    let schema = common::read_json(&dir.join("fixture.schema.json"));
-    let format = Arc::new(
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .build(&schema)
-            .unwrap_or_else(|e| panic!("fake/fixture.schema.json does not compile: {e}")),
-    );
-    let files: Vec<_> = common::json_files(&dir)
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().ends_with(".schema.json"))
-        .collect();
-    let count = files.len();
-    let mut trials = vec![Trial::test("fake::every_fixture_is_collected", move || {
-        if count >= 20 {
-            Ok(())
-        } else {
-            Err(format!("only {count} fake fixtures").into())
-        }
-    })];
-    for path in files {
-        let stem = path
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let format = Arc::clone(&format);
-        trials.push(Trial::test(format!("fake::{stem}"), move || {
-            run(&common::read_json(&path), &format)
-        }));
-    }
-    libtest_mimic::run(&args, trials).exit();
+    common::run_fixture_folder("fake", 20, run)
 }

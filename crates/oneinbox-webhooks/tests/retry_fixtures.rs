@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Failed;
 use oneinbox_webhooks::management::{
     retry_after, AnyPrepared, Api, CreateCall, CreateWebhook, GiveUp, Outcome, Step,
 };
@@ -56,10 +55,7 @@ fn step_json(step: &Step) -> Value {
     }
 }
 
-fn run(fixture: &Value, format: &jsonschema::Validator) -> Result<(), Failed> {
-    if let Err(e) = format.validate(fixture) {
-        return Err(format!("the fixture breaks fixture.schema.json: {e}").into());
-    }
+fn run(fixture: &Value) -> Result<(), Failed> {
     let prepared = build(fixture["call"].as_str().unwrap_or_default())?;
     let attempt = u32::try_from(int(fixture, "attempt")?)?;
     let max_retries = u32::try_from(int(fixture, "max_retries")?)?;
@@ -104,39 +100,5 @@ fn run(fixture: &Value, format: &jsonschema::Validator) -> Result<(), Failed> {
 }
 
 fn main() {
-    let args = Arguments::from_args();
-    let dir = common::repo_root().join("tests/fixtures/retry");
-    let format = Arc::new(
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .build(&common::read_json(&dir.join("fixture.schema.json")))
-            .unwrap_or_else(|e| panic!("retry fixture.schema.json does not compile: {e}")),
-    );
-    let files: Vec<_> = common::json_files(&dir)
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().ends_with(".schema.json"))
-        .collect();
-    let count = files.len();
-    let mut trials = vec![Trial::test(
-        "retry::every_fixture_is_collected",
-        move || {
-            if count >= 20 {
-                Ok(())
-            } else {
-                Err(format!("only {count} retry fixtures").into())
-            }
-        },
-    )];
-    for path in files {
-        let stem = path
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let format = Arc::clone(&format);
-        trials.push(Trial::test(format!("retry::{stem}"), move || {
-            run(&common::read_json(&path), &format)
-        }));
-    }
-    libtest_mimic::run(&args, trials).exit();
+    common::run_fixture_folder("retry", 20, run)
 }

@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Failed;
 use oneinbox_webhooks::send::{plan, PlannedDelivery, SendArgs, SendOptions};
 use serde_json::{json, Value};
 
@@ -35,10 +33,7 @@ fn as_json(d: &PlannedDelivery) -> Value {
     })
 }
 
-fn run(fixture: &Value, format: &jsonschema::Validator) -> Result<(), Failed> {
-    if let Err(e) = format.validate(fixture) {
-        return Err(format!("fixture does not match send/fixture.schema.json: {e}").into());
-    }
+fn run(fixture: &Value) -> Result<(), Failed> {
     let args = args_of(fixture);
     let random_seed: u64 = fixture["random_seed"]
         .as_str()
@@ -83,37 +78,5 @@ fn run(fixture: &Value, format: &jsonschema::Validator) -> Result<(), Failed> {
 }
 
 fn main() {
-    let args = Arguments::from_args();
-    let dir = common::repo_root().join("tests/fixtures/send");
-    let schema = common::read_json(&dir.join("fixture.schema.json"));
-    let format = Arc::new(
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .build(&schema)
-            .unwrap_or_else(|e| panic!("send/fixture.schema.json does not compile: {e}")),
-    );
-    let files: Vec<_> = common::json_files(&dir)
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().ends_with(".schema.json"))
-        .collect();
-    let count = files.len();
-    let mut trials = vec![Trial::test("send::every_fixture_is_collected", move || {
-        if count >= 20 {
-            Ok(())
-        } else {
-            Err(format!("only {count} send fixtures").into())
-        }
-    })];
-    for path in files {
-        let stem = path
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let format = Arc::clone(&format);
-        trials.push(Trial::test(format!("send::{stem}"), move || {
-            run(&common::read_json(&path), &format)
-        }));
-    }
-    libtest_mimic::run(&args, trials).exit();
+    common::run_fixture_folder("send", 20, run)
 }

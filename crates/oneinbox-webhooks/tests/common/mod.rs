@@ -140,3 +140,56 @@ impl oneinbox_webhooks::build::Builder for TagBuilder {
         oneinbox_webhooks::build::ValueBuilder.unknown_event(p)
     }
 }
+
+/// Runs every fixture of `tests/fixtures/<folder>` (its `*.json` but `fixture.schema.json`) as
+/// a named test `<folder>::<file stem>`: the fixture is checked against the folder's
+/// `fixture.schema.json`, then handed to `run`. One more test fails when the folder holds fewer
+/// than `at_least` fixtures, so an emptied or renamed folder cannot pass unnoticed.
+pub fn run_fixture_folder(
+    folder: &'static str,
+    at_least: usize,
+    run: fn(&Value) -> Result<(), libtest_mimic::Failed>,
+) -> ! {
+    use libtest_mimic::{Arguments, Trial};
+    use std::sync::Arc;
+
+    let args = Arguments::from_args();
+    let dir = repo_root().join("tests/fixtures").join(folder);
+    let format = Arc::new(
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&read_json(&dir.join("fixture.schema.json")))
+            .unwrap_or_else(|e| panic!("{folder}/fixture.schema.json does not compile: {e}")),
+    );
+    let files: Vec<PathBuf> = json_files(&dir)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".schema.json"))
+        .collect();
+    let count = files.len();
+    let mut trials = vec![Trial::test(
+        format!("{folder}::every_fixture_is_collected"),
+        move || {
+            if count >= at_least {
+                Ok(())
+            } else {
+                Err(format!("only {count} {folder} fixtures, expected {at_least} or more").into())
+            }
+        },
+    )];
+    for path in files {
+        let stem = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let format = Arc::clone(&format);
+        trials.push(Trial::test(format!("{folder}::{stem}"), move || {
+            let fixture = read_json(&path);
+            if let Err(e) = format.validate(&fixture) {
+                return Err(format!("the fixture breaks {folder}/fixture.schema.json: {e}").into());
+            }
+            run(&fixture)
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit()
+}
