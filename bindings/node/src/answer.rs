@@ -5,7 +5,6 @@
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use oneinbox_webhooks::answer::{self as a, Handled, Read, Received, Request, Stored};
-use oneinbox_webhooks::auth::VerificationCode;
 use oneinbox_webhooks::{Issue, IssueCode};
 
 use crate::errors::{guard, NativeIssue};
@@ -139,21 +138,8 @@ pub fn answer_after_receive(
                 Ok(Issue::new(code, i.path, i.message))
             })
             .collect::<napi::Result<Vec<_>>>()?;
-        let received = match result.as_str() {
-            "event" => Received::Event,
-            "unauthenticated" => {
-                let code = code.unwrap_or_default();
-                Received::Unauthenticated(
-                    VerificationCode::ALL
-                        .into_iter()
-                        .find(|c| c.as_str() == code)
-                        .ok_or_else(|| unknown("verification code", &code))?,
-                )
-            }
-            "invalid" => Received::Invalid(&issues),
-            "failed" => Received::Failed,
-            other => return Err(unknown("receive result", other)),
-        };
+        let received = Received::from_name(&result, code.as_deref(), &issues)
+            .map_err(|e| napi::Error::new(napi::Status::InvalidArg, format!("unknown {}", e.0)))?;
         Ok(a::after_receive(received).map(NativeAnswer::from))
     })
 }

@@ -3,7 +3,6 @@
 //! A step's result is named by the same string as in `tests/fixtures/answers/`.
 
 use oneinbox_webhooks::answer::{self as a, Handled, Read, Received, Request, Stored};
-use oneinbox_webhooks::auth::VerificationCode;
 use oneinbox_webhooks::{Issue, IssueCode};
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
@@ -156,21 +155,8 @@ pub fn answer_after_receive(
             .iter()
             .map(issue_of)
             .collect::<PyResult<Vec<_>>>()?;
-        let received = match result {
-            "event" => Received::Event,
-            "unauthenticated" => {
-                let code = code.unwrap_or_default();
-                Received::Unauthenticated(
-                    VerificationCode::ALL
-                        .into_iter()
-                        .find(|c| c.as_str() == code)
-                        .ok_or_else(|| unknown("verification code", &code))?,
-                )
-            }
-            "invalid" => Received::Invalid(&issues),
-            "failed" => Received::Failed,
-            other => return Err(unknown("receive result", other)),
-        };
+        let received = Received::from_name(result, code.as_deref(), &issues)
+            .map_err(|e| PyValueError::new_err(format!("unknown {}", e.0)))?;
         Ok(a::after_receive(received).map(Answer::from))
     })
 }

@@ -208,6 +208,36 @@ pub enum Received<'a> {
     Failed,
 }
 
+impl<'a> Received<'a> {
+    /// The outcome from the names the bindings and the fixtures use: `"event"`,
+    /// `"unauthenticated"` (with the verification `code`, e.g. `"no_matching_token"`),
+    /// `"invalid"` (with its `issues`) or `"failed"`.
+    pub fn from_name(
+        name: &str,
+        code: Option<&str>,
+        issues: &'a [Issue],
+    ) -> Result<Self, UnknownName> {
+        Ok(match name {
+            "event" => Received::Event,
+            "unauthenticated" => {
+                let code = code.unwrap_or_default();
+                Received::Unauthenticated(
+                    VerificationCode::ALL
+                        .iter()
+                        .copied()
+                        .find(|c| c.as_str() == code)
+                        .ok_or_else(|| {
+                            UnknownName(format!("verification code {}", preview(code)))
+                        })?,
+                )
+            }
+            "invalid" => Received::Invalid(issues),
+            "failed" => Received::Failed,
+            other => return Err(UnknownName(format!("receive result {}", preview(other)))),
+        })
+    }
+}
+
 /// What the store said when asked to record the event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stored {
