@@ -44,6 +44,17 @@ pub enum ArgType {
 }
 
 impl ArgType {
+    /// How the API (FastAPI) reports a value of another type: its error `type` and `msg`, e.g.
+    /// `("string_type", "Input should be a valid string")`. A fake OneInbox answers with them.
+    pub const fn fastapi_error(self) -> (&'static str, &'static str) {
+        match self {
+            ArgType::String => ("string_type", "Input should be a valid string"),
+            ArgType::StringList => ("list_type", "Input should be a valid list"),
+            ArgType::Integer => ("int_type", "Input should be a valid integer"),
+            ArgType::Object => ("dict_type", "Input should be a valid dictionary"),
+        }
+    }
+
     /// The JSON Schema / message word: `string`, `array`, `integer`, `object`.
     pub const fn json_name(self) -> &'static str {
         match self {
@@ -176,6 +187,11 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// The argument named `name` (wire name).
+    pub fn arg(&self, name: &str) -> Option<&'static Arg> {
+        self.args.iter().find(|a| a.name == name)
+    }
+
     /// The arguments that go to `place`.
     pub fn args_in(&self, place: Place) -> impl Iterator<Item = &'static Arg> {
         self.args.iter().filter(move |a| a.place == place)
@@ -804,6 +820,9 @@ mod tests {
                 e.name
             );
             assert_eq!(endpoint(e.name), Some(e));
+            for a in e.args {
+                assert_eq!(e.arg(a.name), Some(a));
+            }
         }
     }
 
