@@ -587,7 +587,7 @@ fn convert_arg(
     if value.is_none() {
         if a.required {
             return Err(PyTypeError::new_err(format!(
-                "{}(): `{}` must be a {}, not None",
+                "{}(): `{}` must be {}, not None",
                 endpoint.name,
                 a.name,
                 python_type(a.ty)
@@ -597,7 +597,7 @@ fn convert_arg(
     }
     let wrong = || -> PyResult<PyErr> {
         Ok(PyTypeError::new_err(format!(
-            "{}(): `{}` must be a {}, not {}",
+            "{}(): `{}` must be {}, not {}",
             endpoint.name,
             a.name,
             python_type(a.ty),
@@ -645,14 +645,14 @@ fn convert_arg(
     Ok(())
 }
 
-/// The Python type named in a `TypeError`.
+/// The Python type named in a `TypeError`, with its article.
 fn python_type(ty: contract::ArgType) -> &'static str {
     match ty {
-        contract::ArgType::String => "str",
-        contract::ArgType::StringList => "list of str",
-        contract::ArgType::Integer => "int",
-        contract::ArgType::Object => "dict",
-        _ => "JSON value",
+        contract::ArgType::String => "a str",
+        contract::ArgType::StringList => "a list of str",
+        contract::ArgType::Integer => "an int",
+        contract::ArgType::Object => "a dict",
+        _ => "a JSON value",
     }
 }
 
