@@ -121,11 +121,11 @@ lint-js:
 fmt-check:
     cargo fmt --all -- --check
 
-# write every file made from the event contract (crates/oneinbox-webhooks/src/contract.rs): schemas/events, the Python stub classes, _events.py and __init__ re-exports, the Node events.generated.d.ts/.js
+# write every file made from the event contract (crates/oneinbox-webhooks/src/contract.rs): schemas/events, the Python stub classes, _events.py and __init__ re-exports, the Node events.generated.d.ts/.js; and from the management contract (src/management/contract.rs): the request schemas, the Python Api stubs and Client methods, management.generated.d.ts
 generate:
     cargo run -q -p oneinbox-webhooks-generate
 
-# fail if a file made from the event contract is stale or missing (`just generate` rewrites them)
+# fail if a file made from the event or management contract is stale or missing (`just generate` rewrites them)
 check-generated:
     cargo run -q -p oneinbox-webhooks-generate -- --check
 

@@ -1,17 +1,6 @@
 // Types of the HTTP client of `oneinbox-webhooks` (client.js), re-exported by oneinbox.d.ts.
-import type {
-  Api,
-  Call,
-  CreateCallArgs,
-  CreateWebhookArgs,
-  Delivery,
-  DeliveryPage,
-  ListDeliveriesArgs,
-  OneInboxError,
-  PreparedRequest,
-  UpdateWebhookArgs,
-  Webhook,
-} from './oneinbox'
+import type { ClientMethods } from './management.generated'
+import type { Api, Delivery, ListDeliveriesArgs, OneInboxError, PreparedRequest } from './oneinbox'
 
 /** The `fetch` the client calls: the global one, or any function with its signature. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>
@@ -75,6 +64,7 @@ export class TransportError extends OneInboxError {
  * ... capped at 8 s); at most `maxRetries` retries. The API key never shows in `util.inspect`,
  * `JSON.stringify` or any error.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the class gets its management methods from the contract at load time
 export class Client {
   constructor(apiKey: string, options?: ClientOptions)
   readonly baseUrl: string
@@ -82,19 +72,14 @@ export class Client {
   readonly api: Api
   readonly timeoutMs: number
   readonly maxRetries: number
-  createWebhook(args: CreateWebhookArgs): Promise<Webhook>
-  listWebhooks(): Promise<Webhook[]>
-  updateWebhook(webhookId: string, args: UpdateWebhookArgs): Promise<Webhook>
-  deleteWebhook(webhookId: string): Promise<void>
-  testWebhook(webhookId: string): Promise<void>
-  listDeliveries(webhookId: string, args?: ListDeliveriesArgs): Promise<DeliveryPage>
   /**
    * Every delivery of a webhook, page after page, fetched lazily:
    * `for await (const d of client.iterDeliveries(id, { limit: 100 }))`.
    */
   iterDeliveries(webhookId: string, args?: ListDeliveriesArgs): AsyncGenerator<Delivery, void, undefined>
-  createCall(args: CreateCallArgs): Promise<Call>
   /** Sends any prepared request with this client's timeout and retries. */
   send<T>(prepared: PreparedRequest<T>): Promise<T>
   toJSON(): { baseUrl: string; apiKey: '[redacted]'; timeoutMs: number; maxRetries: number }
 }
+/** The management methods, one per endpoint of the contract (management.generated.d.ts). */
+export interface Client extends ClientMethods {}

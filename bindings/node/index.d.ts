@@ -16,23 +16,13 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeApi {
   /** The base URL requests go to, without a trailing slash. */
   get baseUrl(): string
-  /** `POST /v1/webhooks`. */
-  createWebhook(name: string, url: string, events: Array<string>): NativePrepared | Array<NativeIssue>
-  /** `GET /v1/webhooks`. */
-  listWebhooks(): NativePrepared | Array<NativeIssue>
-  /** `PATCH /v1/webhooks/{id}`; only the fields given are sent. */
-  updateWebhook(webhookId: string, name?: string | undefined | null, url?: string | undefined | null, events?: Array<string> | undefined | null, status?: string | undefined | null): NativePrepared | Array<NativeIssue>
-  /** `DELETE /v1/webhooks/{id}`. */
-  deleteWebhook(webhookId: string): NativePrepared | Array<NativeIssue>
-  /** `POST /v1/webhooks/{id}/test`. */
-  testWebhook(webhookId: string): NativePrepared | Array<NativeIssue>
   /**
-   * `GET /v1/webhooks/{id}/deliveries?limit=&offset=`. `limit`/`offset` are integers
-   * (checked by `oneinbox.js`), saturated to `i64`.
+   * Builds the request of `endpoint` (the contract's name) from its positional arguments (a
+   * JSON array text: the path ones) and the object of the others (a JSON object text, wire
+   * names), held to the contract by the core. Issues of code `wrong_type` or
+   * `missing_field` at an argument are thrown as a `TypeError` by `oneinbox.js`.
    */
-  listDeliveries(webhookId: string, limit?: number | undefined | null, offset?: number | undefined | null): NativePrepared | Array<NativeIssue>
-  /** `POST /v1/calls`. `variables` and `metadata` are JSON object texts. */
-  createCall(agentId: string, toNumber: string, fromNumber: string, webhookUrl?: string | undefined | null, variables?: string | undefined | null, metadata?: string | undefined | null): NativePrepared | Array<NativeIssue>
+  build(endpoint: string, positionalJson: string, argsJson?: string | undefined | null): NativePrepared | Array<NativeIssue>
 }
 
 /** The core's `CallRecord`. */
@@ -188,6 +178,9 @@ export declare function makeDelivery(body: Uint8Array, url: string, urlToken: st
 /** The guide's payload of `event` with `overrides_json` (a JSON object text, wire names) set. */
 export declare function makeEvent(event: string, overridesJson?: string | undefined | null): Buffer | Array<NativeIssue>
 
+/** The endpoints of the core's management contract, in its order. */
+export declare function managementEndpoints(): Array<NativeEndpoint>
+
 /** How deeply `variables` / `metadata` may nest. */
 export declare const MAX_ARGUMENT_DEPTH: number
 
@@ -218,6 +211,22 @@ export interface NativeApplied {
   ignored?: string
   /** The issues when the text is not an event, else `null`. */
   issues?: Array<NativeIssue>
+}
+
+/** One endpoint of the management contract, as `oneinbox.js` defines the `Api` method for it. */
+export interface NativeEndpoint {
+  /** The contract's name (`create_call`). */
+  name: string
+  /** The method's name (`createCall`). */
+  jsName: string
+  /** How many positional arguments come first (the path ones: `webhookId`). */
+  positional: number
+  /** Whether an object of the other arguments follows (wire names). */
+  takesArgs: boolean
+  /** Whether that object must be given. */
+  argsRequired: boolean
+  /** What a 2xx response holds: `webhook`, `webhooks`, `nothing`, `deliveries` or `call`. */
+  response: string
 }
 
 /**

@@ -859,6 +859,7 @@ module.exports.hostArg = nativeBinding.hostArg
 module.exports.makeCall = nativeBinding.makeCall
 module.exports.makeDelivery = nativeBinding.makeDelivery
 module.exports.makeEvent = nativeBinding.makeEvent
+module.exports.managementEndpoints = nativeBinding.managementEndpoints
 module.exports.MAX_ARGUMENT_DEPTH = nativeBinding.MAX_ARGUMENT_DEPTH
 module.exports.newApi = nativeBinding.newApi
 module.exports.newCallRecord = nativeBinding.newCallRecord

@@ -4,8 +4,10 @@
 // names (snake_case); functions and options are camelCase.
 
 import type { Analysis, Event, KnownEventName, Message } from './events.generated'
+import type { ApiMethods } from './management.generated'
 
 export * from './events.generated'
+export * from './management.generated'
 
 /** A JSON value as `JSON.parse` returns it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
@@ -257,46 +259,8 @@ export interface RetryStep {
   readonly message: string | null
 }
 
-/** `createWebhook` arguments (wire names). */
-export interface CreateWebhookArgs {
-  name: string
-  /** An absolute `https` URL (add a URL token with {@link addUrlToken}). */
-  url: string
-  /** 1–20 distinct event names. */
-  events: readonly EventName[]
-}
-
-/** `updateWebhook` arguments: at least one. */
-export interface UpdateWebhookArgs {
-  name?: string
-  url?: string
-  events?: readonly EventName[]
-  /** `'active'`, `'inactive'` (or the API's `'disabled'`). */
-  status?: 'active' | 'inactive' | 'disabled'
-}
-
-/** `listDeliveries` arguments. */
-export interface ListDeliveriesArgs {
-  /** 1–200. */
-  limit?: number
-  /** 0 or more. */
-  offset?: number
-}
-
 /** A JSON object (finite numbers only: NaN and Infinity are refused with `UsageError`). */
 export type JsonObject = { [key: string]: JsonValue }
-
-/** `createCall` arguments (wire names, as in the guide's curl bodies). */
-export interface CreateCallArgs {
-  agent_id: string
-  /** E.164, e.g. `+919876543210`. */
-  to_number: string
-  from_number: string
-  /** A per-call webhook URL (`https`). */
-  webhook_url?: string
-  variables?: JsonObject
-  metadata?: JsonObject
-}
 
 /** Options of `new Api`. */
 export interface ApiOptions {
@@ -309,18 +273,14 @@ export interface ApiOptions {
  * listing every problem; a wrong type is a `TypeError`) and returns a {@link PreparedRequest}.
  * The API key never shows in `util.inspect` or `JSON.stringify`.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the class gets its management methods from the contract at load time
 export class Api {
   constructor(apiKey: string, options?: ApiOptions)
   readonly baseUrl: string
-  createWebhook(args: CreateWebhookArgs): PreparedRequest<Webhook>
-  listWebhooks(): PreparedRequest<Webhook[]>
-  updateWebhook(webhookId: string, args: UpdateWebhookArgs): PreparedRequest<Webhook>
-  deleteWebhook(webhookId: string): PreparedRequest<void>
-  testWebhook(webhookId: string): PreparedRequest<void>
-  listDeliveries(webhookId: string, args?: ListDeliveriesArgs): PreparedRequest<DeliveryPage>
-  createCall(args: CreateCallArgs): PreparedRequest<Call>
   toJSON(): { baseUrl: string; apiKey: '[redacted]' }
 }
+/** The builders, one per endpoint of the management contract (management.generated.d.ts). */
+export interface Api extends ApiMethods {}
 
 /**
  * Headers as any Node framework gives them: a plain object (`IncomingHttpHeaders`, array values

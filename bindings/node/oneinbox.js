@@ -299,44 +299,19 @@ function stringArg(value, name, path, issues, { optional = false } = {}) {
   return value
 }
 
-function stringListArg(value, name, path, issues, { optional = false } = {}) {
-  if (value === undefined || (optional && value === null)) {
-    if (optional) return undefined
-    throw new TypeError(`${name} is required (an array of strings)`)
-  }
-  if (!Array.isArray(value)) {
-    throw new TypeError(`${name} must be an array of strings, got ${describeType(value)}`)
-  }
-  return Array.from(value, (item, i) => stringArg(item, `${name}[${i}]`, `${path}/${i}`, issues))
-}
-
-// An integer argument: TypeError for a non-number, an `invalid_value` issue for a number that
-// is not an integer (NaN, Infinity, 1.5). Out-of-range integers are the core's to report.
-function integerArg(value, name, path, issues) {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'number') {
-    throw new TypeError(`${name} must be a number, got ${describeType(value)}`)
-  }
-  if (!Number.isInteger(value)) {
-    issues.push(usageIssue('invalid_value', path, `\`${name}\` must be an integer, found ${value}`))
-    return undefined
-  }
-  return value
-}
-
 const MAX_JSON_DEPTH = MAX_ARGUMENT_DEPTH
 
-// Checks that `value` (the `variables` or `metadata` of a call) survives JSON exactly: plain
-// objects, arrays, strings, finite numbers, booleans and null only. `JSON.stringify` would
-// silently turn NaN/Infinity into null and drop undefined, functions and symbols; here each
-// is an issue at its JSON Pointer. Iterative, with a depth limit (which also stops cycles).
-function checkJsonObject(value, name, path, issues) {
-  if (value === undefined || value === null) return undefined
-  if (!isPlainObject(value)) {
-    throw new TypeError(`${name} must be a plain object, got ${describeType(value)}`)
-  }
+// The JSON text of a builder's arguments (`value`: the object of the named ones, or the array
+// of the positional ones), checked to survive JSON exactly: plain objects, arrays, strings,
+// finite numbers, booleans and null only. `JSON.stringify` would silently turn NaN/Infinity
+// into null and drop undefined, functions and symbols; here each is an issue at its JSON
+// Pointer, except an `undefined` member of the arguments object, which is an argument not
+// given. A member of the arguments object of the wrong kind (a function, a class instance) is
+// a TypeError. Iterative, with a depth limit (which also stops cycles). Types, presence and
+// rules are the core's, by its management contract.
+function jsonArguments(value, what, issues) {
   const before = issues.length
-  const stack = [[value, path, 1]]
+  const stack = [[value, '', 0]]
   while (stack.length > 0) {
     const [v, at, depth] = stack.pop()
     if (v === null || typeof v === 'boolean') continue
@@ -350,6 +325,7 @@ function checkJsonObject(value, name, path, issues) {
     }
     const isArray = Array.isArray(v)
     if (!isArray && !isPlainObject(v)) {
+      if (depth === 1) throw new TypeError(`${what}: ${at.slice(1)} must be a JSON value, got ${describeType(v)}`)
       issues.push(
         usageIssue(
           'wrong_type',
@@ -369,13 +345,31 @@ function checkJsonObject(value, name, path, issues) {
       const keys = Object.keys(v)
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]
+        if (depth === 0 && v[key] === undefined) continue
         if (!isWellFormed(key))
           issues.push(usageIssue('invalid_value', at, 'a member name holds a lone UTF-16 surrogate, which is not text'))
         stack.push([v[key], `${at}/${pointerToken(key)}`, depth + 1])
       }
     }
   }
-  return issues.length === before ? JSON.stringify(value) : undefined
+  if (issues.length === before) return JSON.stringify(value)
+  // What was refused is left out (or null in an array), so that the core still reports the rest.
+  return JSON.stringify(value, (key, v) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return undefined
+    if (typeof v === 'string' && !isWellFormed(v)) return undefined
+    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).filter(([k]) => isWellFormed(k)))
+    return v
+  })
+}
+
+// The core's issues about a builder's arguments (`core`, or `null`), then those of
+// `jsonArguments`: a value of the wrong JSON type or a missing one is a TypeError (as a wrong
+// argument type is everywhere in this package), the rest a UsageError listing every issue.
+function throwArgumentIssues(core, json, what) {
+  const typeIssue = (core ?? []).find((i) => (i.code === 'wrong_type' || i.code === 'missing_field') && i.path !== '')
+  if (typeIssue !== undefined) throw new TypeError(`${what}: ${typeIssue.message}`)
+  const issues = [...(core ?? []), ...json]
+  if (issues.length > 0) throw new UsageError(issues)
 }
 
 function throwIfIssues(issues) {
@@ -596,10 +590,6 @@ class PreparedRequest {
   }
 }
 
-function prepared(result, kind) {
-  return new PreparedRequest(valueOrThrow(result), kind)
-}
-
 /**
  * The management API, sans I/O: each method validates its arguments (throwing `UsageError`
  * listing every problem) and returns a `PreparedRequest`. The API key stays inside the native
@@ -621,99 +611,37 @@ class Api {
     return this.#native.baseUrl
   }
 
-  /** `POST /v1/webhooks`: `{ name, url, events }`; the result is the new `Webhook`. */
-  createWebhook(args) {
-    const issues = []
-    const a = argumentObject(args, 'createWebhook(args)', ['name', 'url', 'events'], issues)
-    const name = stringArg(a.name, 'name', '/name', issues)
-    const url = stringArg(a.url, 'url', '/url', issues)
-    const events = stringListArg(a.events, 'events', '/events', issues)
-    throwIfIssues(issues)
-    return prepared(
-      callNative(() => this.#native.createWebhook(name, url, events)),
-      'webhook',
-    )
-  }
-
-  /** `GET /v1/webhooks`: the result is an array of `Webhook`. */
-  listWebhooks() {
-    return prepared(
-      callNative(() => this.#native.listWebhooks()),
-      'webhooks',
-    )
-  }
-
-  /** `PATCH /v1/webhooks/{id}`: `{ name?, url?, events?, status? }`, at least one. */
-  updateWebhook(webhookId, args) {
-    const issues = []
-    const id = stringArg(webhookId, 'webhookId', '/webhook_id', issues)
-    const a = argumentObject(args, 'updateWebhook(id, args)', ['name', 'url', 'events', 'status'], issues)
-    const name = stringArg(a.name, 'name', '/name', issues, { optional: true })
-    const url = stringArg(a.url, 'url', '/url', issues, { optional: true })
-    const events = stringListArg(a.events, 'events', '/events', issues, { optional: true })
-    const status = stringArg(a.status, 'status', '/status', issues, { optional: true })
-    throwIfIssues(issues)
-    return prepared(
-      callNative(() => this.#native.updateWebhook(id, name, url, events, status)),
-      'webhook',
-    )
-  }
-
-  /** `DELETE /v1/webhooks/{id}`: the result is `undefined`. */
-  deleteWebhook(webhookId) {
-    const issues = []
-    const id = stringArg(webhookId, 'webhookId', '/webhook_id', issues)
-    throwIfIssues(issues)
-    return prepared(
-      callNative(() => this.#native.deleteWebhook(id)),
-      'nothing',
-    )
-  }
-
-  /** `POST /v1/webhooks/{id}/test`: the result is `undefined`. */
-  testWebhook(webhookId) {
-    const issues = []
-    const id = stringArg(webhookId, 'webhookId', '/webhook_id', issues)
-    throwIfIssues(issues)
-    return prepared(
-      callNative(() => this.#native.testWebhook(id)),
-      'nothing',
-    )
-  }
-
-  /** `GET /v1/webhooks/{id}/deliveries`: `{ limit?, offset? }`; the result is a `DeliveryPage`. */
-  listDeliveries(webhookId, args) {
-    const issues = []
-    const id = stringArg(webhookId, 'webhookId', '/webhook_id', issues)
-    const a = argumentObject(args, 'listDeliveries(id, args)', ['limit', 'offset'], issues, { optional: true })
-    const limitArg = integerArg(a.limit, 'limit', '/limit', issues)
-    const offset = integerArg(a.offset, 'offset', '/offset', issues)
-    throwIfIssues(issues)
-    return prepared(
-      callNative(() => this.#native.listDeliveries(id, limitArg, offset)),
-      'deliveries',
-    )
-  }
-
-  /**
-   * `POST /v1/calls`: `{ agent_id, to_number, from_number, webhook_url?, variables?, metadata? }`;
-   * the result is the new `Call`.
-   */
-  createCall(args) {
-    const issues = []
-    const known = ['agent_id', 'to_number', 'from_number', 'webhook_url', 'variables', 'metadata']
-    const a = argumentObject(args, 'createCall(args)', known, issues)
-    const agentId = stringArg(a.agent_id, 'agent_id', '/agent_id', issues)
-    const to = stringArg(a.to_number, 'to_number', '/to_number', issues)
-    const from = stringArg(a.from_number, 'from_number', '/from_number', issues)
-    const webhookUrl = stringArg(a.webhook_url, 'webhook_url', '/webhook_url', issues, { optional: true })
-    const variables = checkJsonObject(a.variables, 'variables', '/variables', issues)
-    const metadata = checkJsonObject(a.metadata, 'metadata', '/metadata', issues)
-    throwIfIssues(issues)
-    return prepared(
-      callNative(() => this.#native.createCall(agentId, to, from, webhookUrl, variables, metadata)),
-      'call',
-    )
+  // One method per endpoint of the core's management contract (`createWebhook`, ...,
+  // `createCall`): the positional arguments (the webhook id), then an object of the others by
+  // wire name. Their types are in management.generated.d.ts, written from the same contract.
+  static {
+    for (const endpoint of native.managementEndpoints()) {
+      const what = `${endpoint.jsName}()`
+      Object.defineProperty(Api.prototype, endpoint.jsName, {
+        value: function (...params) {
+          const issues = []
+          const positional = params.slice(0, endpoint.positional).map((v) => (v === undefined ? null : v))
+          const positionalText = jsonArguments(positional, what, issues)
+          let argsText
+          if (endpoint.takesArgs) {
+            const args = params[endpoint.positional]
+            if (args !== undefined && args !== null && !isPlainObject(args)) {
+              throw new TypeError(`${what}: args must be a plain object, got ${describeType(args)}`)
+            }
+            if (args === undefined || args === null) {
+              if (endpoint.argsRequired) throw new TypeError(`${what}: args must be an object, got ${describeType(args)}`)
+            } else {
+              argsText = jsonArguments(args, what, issues)
+            }
+          }
+          const result = callNative(() => this.#native.build(endpoint.name, positionalText, argsText))
+          throwArgumentIssues(Array.isArray(result) ? result : null, issues, what)
+          return new PreparedRequest(result, endpoint.response)
+        },
+        writable: true,
+        configurable: true,
+      })
+    }
   }
 
   toJSON() {

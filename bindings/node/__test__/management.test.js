@@ -225,7 +225,13 @@ test('wrong argument types are TypeErrors; bad values are UsageErrors listing ev
     (err) =>
       err instanceof UsageError &&
       err.code === 'ERR_ONEINBOX_USAGE' &&
-      JSON.stringify(issueList(err.issues)) === JSON.stringify([{ code: 'unknown_field', path: '/event' }]),
+      JSON.stringify(issueList(err.issues)) ===
+        JSON.stringify([
+          { code: 'invalid_value', path: '/name' },
+          { code: 'invalid_value', path: '/url' },
+          { code: 'invalid_value', path: '/events/0' },
+          { code: 'unknown_field', path: '/event' },
+        ]),
   )
   assert.throws(
     () => api.createWebhook({ name: '', url: 'http://e.com', events: ['nope'] }),
@@ -448,4 +454,21 @@ test('url tokens never show in inspect or JSON output', () => {
   // The request itself still carries it: OneInbox has to store the URL.
   assert.ok(req.body.includes(token))
   assert.equal(webhook.url, url)
+})
+
+test('createCall takes the contract fields scheduled_at and overrides; each is held to its rule', () => {
+  const api = new Api(KEY)
+  const base = { agent_id: 'a', to_number: '+15551234567', from_number: '+15551234568' }
+  const req = api.createCall({ ...base, scheduled_at: '2026-01-31T09:30:00Z', overrides: { first_message: 'Hi' } })
+  const body = JSON.parse(req.body)
+  assert.equal(body.scheduled_at, '2026-01-31T09:30:00Z')
+  assert.deepEqual(body.overrides, { first_message: 'Hi' })
+  assert.throws(
+    () => api.createCall({ ...base, to_number: '0044', scheduled_at: 'tomorrow' }),
+    (err) =>
+      err instanceof UsageError &&
+      err.issues.map((i) => `${i.code} ${i.path}`).join() === 'invalid_value /to_number,invalid_value /scheduled_at',
+  )
+  assert.throws(() => api.createCall({ ...base, overrides: 'fast' }), TypeError)
+  assert.throws(() => api.createCall({ ...base, scheduled_at: 5 }), TypeError)
 })

@@ -95,7 +95,14 @@ async function manage(): Promise<void> {
   const next = api.listDeliveries(hook.id).nextPage(page)
   if (next !== null) console.log(next.url)
   const call = api
-    .createCall({ agent_id: 'a', to_number: '+1555', from_number: '+1556', variables: { n: 1, tags: ['x'] } })
+    .createCall({
+      agent_id: 'a',
+      to_number: '+1555',
+      from_number: '+1556',
+      variables: { n: 1, tags: ['x'] },
+      scheduled_at: '2026-01-31T09:30:00Z',
+      overrides: { first_message: 'Hi' },
+    })
     .parseResponse(201, '{}')
   console.log(secret, hooks, call.status, call.duration_seconds, retryAfter(res.headers))
   api.deleteWebhook('wh').parseResponse(204, '') satisfies void

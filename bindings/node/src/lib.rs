@@ -43,8 +43,8 @@ pub use events::validate_event;
 pub use fake::{NativeFakeOneInbox, NativeFakeResponse, NativeRecordedRequest};
 pub use fast::register_fast_path;
 pub use management::{
-    new_api, retry_after, NativeApi, NativeFailure, NativeParsed, NativePrepared, NativeRequest,
-    NativeRetryStep, DEFAULT_MAX_RETRIES,
+    management_endpoints, new_api, retry_after, NativeApi, NativeEndpoint, NativeFailure,
+    NativeParsed, NativePrepared, NativeRequest, NativeRetryStep, DEFAULT_MAX_RETRIES,
 };
 pub use record::{
     call_record_from_json, dedupe_key, new_call_record, NativeApplied, NativeCallRecord,

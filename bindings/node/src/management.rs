@@ -1,18 +1,19 @@
 //! Management: thin wrappers over the core's sans-I/O `Api` (request builders and response
 //! parsers).
 //!
-//! Arguments arrive already type-checked by `oneinbox.js`; `variables` and `metadata` arrive
-//! as JSON text that `oneinbox.js` produced after refusing what JSON cannot carry (non-finite
-//! numbers, functions, cycles). Misuse comes back as the list of the core's `UsageError`
-//! issues (`oneinbox.js` throws `UsageError`); a parsed response comes back as the JSON form of
+//! The builders' arguments arrive as JSON text that `oneinbox.js` produced after refusing what
+//! JSON cannot carry (non-finite numbers, functions, cycles, lone surrogates); the core holds
+//! them to its management contract (types, presence, rules), and `managementEndpoints` tells
+//! `oneinbox.js` which methods `Api` has. Misuse comes back as the list of the core's
+//! `UsageError` issues (`oneinbox.js` throws `TypeError` or `UsageError`); a parsed response comes back as the JSON form of
 //! the core's typed result (`oneinbox.js` lets `JSON.parse` build the objects), an error
 //! response as a `NativeFailure`. The API key lives only in the Rust `Api` value.
 
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
+use oneinbox_webhooks::management::contract::{self, Place, Response};
 use oneinbox_webhooks::management::{
-    self, AnyPrepared, AnyResponse, Api, CreateCall, CreateWebhook, DeliveryPage, ListDeliveries,
-    ResponseError, UpdateWebhook,
+    self, AnyPrepared, AnyResponse, Api, DeliveryPage, ResponseError,
 };
 use oneinbox_webhooks::{Issue, IssueCode, UsageError};
 use serde_json::{Map, Value};
@@ -51,28 +52,71 @@ pub fn new_api(
     })
 }
 
-/// Reads a JSON object produced by `oneinbox.js` (`JSON.stringify` of a checked plain object).
-fn json_object(
-    text: Option<String>,
-    path: &str,
-    issues: &mut Vec<Issue>,
-) -> Option<Map<String, Value>> {
-    let text = text?;
-    match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(map)) => Some(map),
-        Ok(_) => {
-            issues.push(Issue::new(IssueCode::WrongType, path, "expected an object"));
-            None
-        }
-        Err(e) => {
-            issues.push(Issue::new(
-                IssueCode::InvalidValue,
-                path,
-                format!("cannot be sent as JSON ({e})"),
-            ));
-            None
+/// One endpoint of the management contract, as `oneinbox.js` defines the `Api` method for it.
+#[napi(object, js_name = "NativeEndpoint")]
+pub struct NativeEndpoint {
+    /// The contract's name (`create_call`).
+    pub name: String,
+    /// The method's name (`createCall`).
+    pub js_name: String,
+    /// How many positional arguments come first (the path ones: `webhookId`).
+    pub positional: u32,
+    /// Whether an object of the other arguments follows (wire names).
+    pub takes_args: bool,
+    /// Whether that object must be given.
+    pub args_required: bool,
+    /// What a 2xx response holds: `webhook`, `webhooks`, `nothing`, `deliveries` or `call`.
+    pub response: String,
+}
+
+/// `create_call` → `createCall`.
+fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        match (c, upper) {
+            ('_', _) => upper = true,
+            (c, true) => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            (c, false) => out.push(c),
         }
     }
+    out
+}
+
+/// The endpoints of the core's management contract, in its order.
+#[napi(js_name = "managementEndpoints")]
+pub fn management_endpoints() -> napi::Result<Vec<NativeEndpoint>> {
+    guard(|| {
+        Ok(contract::ENDPOINTS
+            .iter()
+            .map(|e| {
+                let rest: Vec<_> = e.args.iter().filter(|a| a.place != Place::Path).collect();
+                let response = match e.response {
+                    Response::Webhook => "webhook",
+                    Response::WebhookList => "webhooks",
+                    Response::DeliveryPage => "deliveries",
+                    Response::Call => "call",
+                    _ => "nothing",
+                };
+                NativeEndpoint {
+                    name: e.name.to_owned(),
+                    js_name: camel(e.name),
+                    positional: u32::try_from(e.args_in(Place::Path).count()).unwrap_or(0),
+                    takes_args: !rest.is_empty(),
+                    args_required: e.at_least_one || rest.iter().any(|a| a.required),
+                    response: response.to_owned(),
+                }
+            })
+            .collect())
+    })
+}
+
+/// Reads a JSON text `oneinbox.js` produced from checked values (an array or an object).
+fn json_text(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
 #[napi]
@@ -83,133 +127,54 @@ impl NativeApi {
         self.api.base_url().to_owned()
     }
 
-    /// `POST /v1/webhooks`.
-    #[napi(js_name = "createWebhook")]
-    pub fn create_webhook(
+    /// Builds the request of `endpoint` (the contract's name) from its positional arguments (a
+    /// JSON array text: the path ones) and the object of the others (a JSON object text, wire
+    /// names), held to the contract by the core. Issues of code `wrong_type` or
+    /// `missing_field` at an argument are thrown as a `TypeError` by `oneinbox.js`.
+    #[napi]
+    pub fn build(
         &self,
-        name: String,
-        url: String,
-        events: Vec<String>,
+        endpoint: String,
+        positional_json: String,
+        args_json: Option<String>,
     ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
         guard(|| {
-            let args = CreateWebhook { name, url, events };
-            Ok(or_issues(self.api.create_webhook(&args), |p| {
-                NativePrepared::new(p)
-            }))
-        })
-    }
-
-    /// `GET /v1/webhooks`.
-    #[napi(js_name = "listWebhooks")]
-    pub fn list_webhooks(&self) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
-        guard(|| {
-            Ok(or_issues(self.api.list_webhooks(), |p| {
-                NativePrepared::new(p)
-            }))
-        })
-    }
-
-    /// `PATCH /v1/webhooks/{id}`; only the fields given are sent.
-    #[napi(js_name = "updateWebhook")]
-    pub fn update_webhook(
-        &self,
-        webhook_id: String,
-        name: Option<String>,
-        url: Option<String>,
-        events: Option<Vec<String>>,
-        status: Option<String>,
-    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
-        guard(|| {
-            let args = UpdateWebhook {
-                name,
-                url,
-                events,
-                status,
+            let Some(e) = contract::endpoint(&endpoint) else {
+                return Ok(Either::B(issues_to_js(vec![Issue::new(
+                    IssueCode::UnknownField,
+                    "",
+                    "no such endpoint",
+                )])));
             };
-            Ok(or_issues(
-                self.api.update_webhook(&webhook_id, &args),
-                NativePrepared::new,
-            ))
-        })
-    }
-
-    /// `DELETE /v1/webhooks/{id}`.
-    #[napi(js_name = "deleteWebhook")]
-    pub fn delete_webhook(
-        &self,
-        webhook_id: String,
-    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
-        guard(|| {
-            Ok(or_issues(self.api.delete_webhook(&webhook_id), |p| {
-                NativePrepared::new(p)
-            }))
-        })
-    }
-
-    /// `POST /v1/webhooks/{id}/test`.
-    #[napi(js_name = "testWebhook")]
-    pub fn test_webhook(
-        &self,
-        webhook_id: String,
-    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
-        guard(|| {
-            Ok(or_issues(self.api.test_webhook(&webhook_id), |p| {
-                NativePrepared::new(p)
-            }))
-        })
-    }
-
-    /// `GET /v1/webhooks/{id}/deliveries?limit=&offset=`. `limit`/`offset` are integers
-    /// (checked by `oneinbox.js`), saturated to `i64`.
-    #[napi(js_name = "listDeliveries")]
-    pub fn list_deliveries(
-        &self,
-        webhook_id: String,
-        limit: Option<f64>,
-        offset: Option<f64>,
-    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
-        guard(|| {
-            // `as` saturates (the core then reports the value as out of range).
-            let args = ListDeliveries {
-                limit: limit.map(|n| n as i64),
-                offset: offset.map(|n| n as i64),
+            let mut args = match args_json.as_deref().map(json_text) {
+                Some(Value::Object(map)) => map,
+                _ => Map::new(),
             };
-            Ok(or_issues(
-                self.api.list_deliveries(&webhook_id, &args),
-                NativePrepared::new,
-            ))
-        })
-    }
-
-    /// `POST /v1/calls`. `variables` and `metadata` are JSON object texts.
-    #[napi(js_name = "createCall")]
-    pub fn create_call(
-        &self,
-        agent_id: String,
-        to_number: String,
-        from_number: String,
-        webhook_url: Option<String>,
-        variables: Option<String>,
-        metadata: Option<String>,
-    ) -> napi::Result<Either<NativePrepared, Vec<NativeIssue>>> {
-        guard(|| {
             let mut issues = Vec::new();
-            let variables = json_object(variables, "/variables", &mut issues);
-            let metadata = json_object(metadata, "/metadata", &mut issues);
-            if !issues.is_empty() {
-                return Ok(Either::B(issues_to_js(issues)));
+            // A path argument is positional: a member of the same name is not one.
+            for a in e.args_in(Place::Path) {
+                if args.remove(a.name).is_some() {
+                    issues.push(Issue::new(
+                        IssueCode::UnknownField,
+                        format!("/{}", a.name),
+                        format!("`{}` is given as the first argument, not in `args`", a.name),
+                    ));
+                }
             }
-            let args = CreateCall {
-                agent_id,
-                to_number,
-                from_number,
-                webhook_url,
-                variables,
-                metadata,
-            };
-            Ok(or_issues(self.api.create_call(&args), |p| {
-                NativePrepared::new(p)
-            }))
+            if let Value::Array(values) = json_text(&positional_json) {
+                for (a, v) in e.args_in(Place::Path).zip(values) {
+                    args.insert(a.name.to_owned(), v);
+                }
+            }
+            Ok(match self.api.build(e.name, &args) {
+                Ok(p) if issues.is_empty() => Either::A(NativePrepared::new(p)),
+                Ok(_) => Either::B(issues_to_js(issues)),
+                Err(err) => {
+                    let mut all = err.into_issues();
+                    all.append(&mut issues);
+                    Either::B(issues_to_js(all))
+                }
+            })
         })
     }
 }

@@ -5,16 +5,14 @@
 
 use std::time::{Duration, SystemTime};
 
-use oneinbox_webhooks::host;
-use oneinbox_webhooks::management::{
-    self as m, AnyPrepared, AnyResponse, CreateCall, CreateWebhook, ListDeliveries, UpdateWebhook,
-};
+use oneinbox_webhooks::host::{self, HostNumber};
+use oneinbox_webhooks::management::{self as m, contract, AnyPrepared, AnyResponse};
 use oneinbox_webhooks::{Issue as CoreIssue, IssueCode, UsageError};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::args::{json_object, one, Headers, Int};
 use crate::errors::{guard, short_repr, to_py_err};
@@ -444,128 +442,129 @@ impl Api {
         guard(py, || Ok(self.inner.base_url().to_owned()))
     }
 
+    // One method per endpoint of the contract (`management/contract.rs`), each converting its
+    // arguments by the contract's table (`args`); the signatures are in `_native.pyi`, written
+    // from the same table by `just generate`.
+
     /// `POST /v1/webhooks`; the response is the new `Webhook` (with its secret).
-    #[pyo3(signature = (*, name, url, events))]
+    #[pyo3(signature = (**kwargs))]
     fn create_webhook(
         &self,
         py: Python<'_>,
-        name: String,
-        url: String,
-        events: Vec<String>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PreparedRequest> {
-        guard(py, || {
-            let p = self
-                .inner
-                .create_webhook(&CreateWebhook { name, url, events })
-                .map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest { inner: p.into() })
-        })
+        self.build(py, &contract::CREATE_WEBHOOK, None, kwargs)
     }
 
     /// `GET /v1/webhooks`; the response is a `list[Webhook]`.
     fn list_webhooks(&self, py: Python<'_>) -> PyResult<PreparedRequest> {
-        guard(py, || {
-            let p = self.inner.list_webhooks().map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest { inner: p.into() })
-        })
+        self.build(py, &contract::LIST_WEBHOOKS, None, None)
     }
 
     /// `PATCH /v1/webhooks/{webhook_id}` with the fields given; the response is the `Webhook`.
-    #[pyo3(signature = (webhook_id, *, name = None, url = None, events = None, status = None))]
+    #[pyo3(signature = (webhook_id, **kwargs))]
     fn update_webhook(
         &self,
         py: Python<'_>,
-        webhook_id: String,
-        name: Option<String>,
-        url: Option<String>,
-        events: Option<Vec<String>>,
-        status: Option<String>,
+        webhook_id: &Bound<'_, PyAny>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PreparedRequest> {
-        guard(py, || {
-            let p = self
-                .inner
-                .update_webhook(
-                    &webhook_id,
-                    &UpdateWebhook {
-                        name,
-                        url,
-                        events,
-                        status,
-                    },
-                )
-                .map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest { inner: p.into() })
-        })
+        self.build(py, &contract::UPDATE_WEBHOOK, Some(webhook_id), kwargs)
     }
 
     /// `DELETE /v1/webhooks/{webhook_id}`; the response is `None`.
-    fn delete_webhook(&self, py: Python<'_>, webhook_id: String) -> PyResult<PreparedRequest> {
-        guard(py, || {
-            let p = self
-                .inner
-                .delete_webhook(&webhook_id)
-                .map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest { inner: p.into() })
-        })
+    fn delete_webhook(
+        &self,
+        py: Python<'_>,
+        webhook_id: &Bound<'_, PyAny>,
+    ) -> PyResult<PreparedRequest> {
+        self.build(py, &contract::DELETE_WEBHOOK, Some(webhook_id), None)
     }
 
     /// `POST /v1/webhooks/{webhook_id}/test`; the response is `None`.
-    fn test_webhook(&self, py: Python<'_>, webhook_id: String) -> PyResult<PreparedRequest> {
-        guard(py, || {
-            let p = self
-                .inner
-                .test_webhook(&webhook_id)
-                .map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest { inner: p.into() })
-        })
+    fn test_webhook(
+        &self,
+        py: Python<'_>,
+        webhook_id: &Bound<'_, PyAny>,
+    ) -> PyResult<PreparedRequest> {
+        self.build(py, &contract::TEST_WEBHOOK, Some(webhook_id), None)
     }
 
     /// `GET /v1/webhooks/{webhook_id}/deliveries`; the response is a `DeliveryPage`.
-    #[pyo3(signature = (webhook_id, *, limit = None, offset = None))]
+    #[pyo3(signature = (webhook_id, **kwargs))]
     fn list_deliveries(
         &self,
         py: Python<'_>,
-        webhook_id: String,
-        limit: Option<i64>,
-        offset: Option<i64>,
+        webhook_id: &Bound<'_, PyAny>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PreparedRequest> {
-        guard(py, || {
-            let p = self
-                .inner
-                .list_deliveries(&webhook_id, &ListDeliveries { limit, offset })
-                .map_err(|e| to_py_err(py, e))?;
-            Ok(PreparedRequest { inner: p.into() })
-        })
+        self.build(py, &contract::LIST_DELIVERIES, Some(webhook_id), kwargs)
     }
 
-    /// `POST /v1/calls`; the response is the new `Call`. `variables` and `metadata` are dicts
-    /// of JSON values (NaN, infinities and ints beyond 64 bits are a `UsageError`).
-    #[pyo3(signature = (*, agent_id, to_number, from_number, webhook_url = None, variables = None, metadata = None))]
-    #[allow(clippy::too_many_arguments)]
+    /// `POST /v1/calls`; the response is the new `Call`. Object arguments are dicts of JSON
+    /// values (NaN, infinities and ints beyond 64 bits are a `UsageError`).
+    #[pyo3(signature = (**kwargs))]
     fn create_call(
         &self,
         py: Python<'_>,
-        agent_id: String,
-        to_number: String,
-        from_number: String,
-        webhook_url: Option<String>,
-        variables: Option<&Bound<'_, PyAny>>,
-        metadata: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PreparedRequest> {
+        self.build(py, &contract::CREATE_CALL, None, kwargs)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            let base = short_repr(PyString::new(py, self.inner.base_url()).as_any())?;
+            Ok(format!("Api(base_url={base}, api_key='[redacted]')"))
+        })
+    }
+}
+
+impl Api {
+    /// Converts the arguments of `endpoint`'s builder by the contract (the path argument
+    /// positional, the others keywords) and builds the request. A missing required argument,
+    /// an unknown keyword or a value of the wrong Python type is a `TypeError`, as for any
+    /// Python function; a value that breaks a rule is the core's `UsageError`.
+    fn build(
+        &self,
+        py: Python<'_>,
+        endpoint: &contract::Endpoint,
+        id: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PreparedRequest> {
         guard(py, || {
+            let mut args = Map::new();
             let mut value_issues = Vec::new();
-            let variables = json_object(variables, "variables", &mut value_issues)?;
-            let metadata = json_object(metadata, "metadata", &mut value_issues)?;
-            let built = self.inner.create_call(&CreateCall {
-                agent_id,
-                to_number,
-                from_number,
-                webhook_url,
-                variables,
-                metadata,
-            });
-            match built {
-                Ok(p) if value_issues.is_empty() => Ok(PreparedRequest { inner: p.into() }),
+            let mut path_args = endpoint.args_in(contract::Place::Path);
+            if let (Some(id), Some(a)) = (id, path_args.next()) {
+                convert_arg(endpoint, a, id, &mut args, &mut value_issues)?;
+            }
+            if let Some(kwargs) = kwargs {
+                for (key, value) in kwargs.iter() {
+                    let key: String = key.extract()?;
+                    let known = endpoint
+                        .args
+                        .iter()
+                        .find(|a| a.name == key && a.place != contract::Place::Path);
+                    let Some(a) = known else {
+                        return Err(PyTypeError::new_err(format!(
+                            "{}() got an unexpected keyword argument '{key}'",
+                            endpoint.name
+                        )));
+                    };
+                    convert_arg(endpoint, a, &value, &mut args, &mut value_issues)?;
+                }
+            }
+            if let Some(missing) = endpoint.args.iter().find(|a| {
+                a.required && a.place != contract::Place::Path && !args.contains_key(a.name)
+            }) {
+                return Err(PyTypeError::new_err(format!(
+                    "{}() missing required keyword argument: '{}'",
+                    endpoint.name, missing.name
+                )));
+            }
+            match self.inner.build(endpoint.name, &args) {
+                Ok(inner) if value_issues.is_empty() => Ok(PreparedRequest { inner }),
                 Ok(_) => Err(to_py_err(py, UsageError::new(value_issues))),
                 Err(e) => {
                     let mut issues = e.into_issues();
@@ -575,12 +574,85 @@ impl Api {
             }
         })
     }
+}
 
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        guard(py, || {
-            let base = short_repr(PyString::new(py, self.inner.base_url()).as_any())?;
-            Ok(format!("Api(base_url={base}, api_key='[redacted]')"))
-        })
+/// One argument as its JSON value, by its contract type (`None` leaves it out).
+fn convert_arg(
+    endpoint: &contract::Endpoint,
+    a: &contract::Arg,
+    value: &Bound<'_, PyAny>,
+    args: &mut Map<String, Value>,
+    issues: &mut Vec<CoreIssue>,
+) -> PyResult<()> {
+    if value.is_none() {
+        if a.required {
+            return Err(PyTypeError::new_err(format!(
+                "{}(): `{}` must be {}, not None",
+                endpoint.name,
+                a.name,
+                python_type(a.ty)
+            )));
+        }
+        return Ok(());
+    }
+    let wrong = || -> PyResult<PyErr> {
+        Ok(PyTypeError::new_err(format!(
+            "{}(): `{}` must be {}, not {}",
+            endpoint.name,
+            a.name,
+            python_type(a.ty),
+            value.get_type().name()?
+        )))
+    };
+    let json = match a.ty {
+        contract::ArgType::String => match value.cast::<PyString>() {
+            Ok(s) => Value::String(s.extract::<String>()?),
+            Err(_) => return Err(wrong()?),
+        },
+        contract::ArgType::StringList => {
+            if !(value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>()) {
+                return Err(wrong()?);
+            }
+            let mut items = Vec::new();
+            for item in value.try_iter()? {
+                let item = item?;
+                match item.cast::<PyString>() {
+                    Ok(s) => items.push(Value::String(s.extract::<String>()?)),
+                    Err(_) => return Err(wrong()?),
+                }
+            }
+            Value::Array(items)
+        }
+        contract::ArgType::Integer => {
+            let Ok(Int(n)) = value.extract::<Int>() else {
+                return Err(wrong()?);
+            };
+            // Saturated: the core reports a value beyond the rule's range.
+            Value::from(match n {
+                HostNumber::Int(i) => {
+                    i64::try_from(i).unwrap_or(if i < 0 { i64::MIN } else { i64::MAX })
+                }
+                HostNumber::Float(f) => f as i64,
+            })
+        }
+        contract::ArgType::Object => match json_object(Some(value), a.name, issues)? {
+            Some(map) => Value::Object(map),
+            None => return Ok(()),
+        },
+        _ => return Err(wrong()?),
+    };
+    args.insert(a.name.to_owned(), json);
+    Ok(())
+}
+
+/// The Python type named in a `TypeError`, with its article.
+fn python_type(ty: contract::ArgType) -> &'static str {
+    match ty {
+        contract::ArgType::String => "a str",
+        contract::ArgType::StringList => "a list of str",
+        contract::ArgType::Integer => "an int",
+        contract::ArgType::Object => "a dict",
+        _ => "a JSON value",
     }
 }
 

@@ -446,3 +446,40 @@ def test_url_tokens_never_show_in_reprs() -> None:
     assert ow.redact_url_token(url) == "https://example.com/hooks?token=[redacted]"
     # The request itself still carries it: OneInbox has to store the URL.
     assert req.body is not None and token.encode() in req.body
+
+
+def test_scheduled_at_and_overrides_follow_the_contract() -> None:
+    p = api().create_call(
+        agent_id="a",
+        to_number="+15551234567",
+        from_number="+15557654321",
+        scheduled_at="2026-01-31T09:30:00Z",
+        overrides={"first_message": "Hi"},
+    )
+    assert p.body is not None
+    body = json.loads(p.body)
+    assert body["scheduled_at"] == "2026-01-31T09:30:00Z"
+    assert body["overrides"] == {"first_message": "Hi"}
+    with pytest.raises(UsageError) as e:
+        api().create_call(
+            agent_id="a", to_number="0044", from_number="+15557654321", scheduled_at="tomorrow"
+        )
+    assert [(i.code, i.path) for i in e.value.issues] == [
+        ("invalid_value", "/to_number"),
+        ("invalid_value", "/scheduled_at"),
+    ]
+
+
+def test_builder_arguments_are_checked_like_python_arguments() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        api().create_call(
+            agent_id="a", to_number="+15551234567", from_number="+15557654321", colour="red"
+        )  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="missing required keyword argument: 'from_number'"):
+        api().create_call(agent_id="a", to_number="+15551234567")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="`overrides` must be a dict"):
+        api().create_call(
+            agent_id="a", to_number="+15551234567", from_number="+15557654321", overrides=[1]
+        )  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        api().delete_webhook(7)  # type: ignore[arg-type]

@@ -97,6 +97,8 @@ def build(call: str, api: Api, args: dict[str, Any]) -> PreparedRequest:
             webhook_url=opt_str(args, "webhook_url"),
             variables=opt_obj(args, "variables"),
             metadata=opt_obj(args, "metadata"),
+            scheduled_at=opt_str(args, "scheduled_at"),
+            overrides=opt_obj(args, "overrides"),
         )
     raise AssertionError(f"unknown call {call!r}")
 

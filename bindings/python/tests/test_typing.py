@@ -127,7 +127,12 @@ def test_management_types() -> None:
     assert nxt is not None and page.items[0].id == "d"
     call: Call = send_fake(
         api.create_call(
-            agent_id="a", to_number="+15551234567", from_number="+15557654321", variables={"x": 1}
+            agent_id="a",
+            to_number="+15551234567",
+            from_number="+15557654321",
+            variables={"x": 1},
+            scheduled_at="2026-01-31T09:30:00Z",
+            overrides={"first_message": "Hi"},
         ),
         201,
         b'{"id":"call_1"}',

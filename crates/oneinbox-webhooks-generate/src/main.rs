@@ -4,7 +4,10 @@
 //! - `schemas/events/*.schema.json`: the strict-mode JSON Schemas ([`schema`]);
 //! - the Python typing: the stub classes in `_native.pyi`, `_events.py`, the re-exports of
 //!   `__init__.py` ([`python`]);
-//! - the Node typing and names: `events.generated.d.ts`, `events.generated.js` ([`typescript`]).
+//! - the Node typing and names: `events.generated.d.ts`, `events.generated.js` ([`typescript`]);
+//! - from the management contract ([`oneinbox_webhooks::management::contract`]): the request
+//!   schemas in `schemas/management/`, the Python `Api` builders' stubs and the `Client` /
+//!   `AsyncClient` methods, `management.generated.d.ts` ([`management`]).
 //!
 //! `--check` (`just check-generated`, part of `just test`) writes nothing, lists each file that
 //! is stale or missing and exits 1 if there is any.
@@ -13,6 +16,7 @@
 //! generator owns: its first line says so, and each block lies between a
 //! `# @generated begin: <label> ...` line and a `# @generated end: <label>` line.
 
+mod management;
 mod python;
 mod schema;
 mod text;
@@ -47,13 +51,15 @@ struct Block {
     label: &'static str,
     /// The lines between the markers, each ending with a newline.
     body: String,
+    /// The contract the block is made from.
+    from: &'static str,
 }
 
 impl Block {
     fn begin(&self) -> String {
         format!(
-            "# @generated begin: {} (just generate, from {CONTRACT})",
-            self.label
+            "# @generated begin: {} (just generate, from {})",
+            self.label, self.from
         )
     }
     fn end(&self) -> String {
@@ -76,12 +82,41 @@ fn outputs() -> Result<Vec<Output>, String> {
             content: Content::Whole(schema::render(&doc, &generated_line())),
         });
     }
+    for (file, doc) in management::request_schemas() {
+        out.push(Output {
+            path: format!("{}/{file}", management::SCHEMA_DIR),
+            content: Content::Whole(schema::render(&doc, &management::generated_line())),
+        });
+    }
     out.push(Output {
         path: format!("{}/_native.pyi", python::DIR),
-        content: Content::Blocks(vec![Block {
-            label: "event classes",
-            body: python::native_stub_block(),
-        }]),
+        content: Content::Blocks(vec![
+            Block {
+                label: "event classes",
+                body: python::native_stub_block(),
+                from: CONTRACT,
+            },
+            Block {
+                label: "Api builders",
+                body: management::native_api_block(),
+                from: management::SHORT,
+            },
+        ]),
+    });
+    out.push(Output {
+        path: format!("{}/client.py", python::DIR),
+        content: Content::Blocks(vec![
+            Block {
+                label: "Client methods",
+                body: management::client_block(false),
+                from: management::SHORT,
+            },
+            Block {
+                label: "AsyncClient methods",
+                body: management::client_block(true),
+                from: management::SHORT,
+            },
+        ]),
     });
     out.push(Output {
         path: format!("{}/_events.py", python::DIR),
@@ -93,10 +128,12 @@ fn outputs() -> Result<Vec<Output>, String> {
             Block {
                 label: "event imports",
                 body: python::init_imports_block(),
+                from: CONTRACT,
             },
             Block {
                 label: "event exports",
                 body: python::init_exports_block(),
+                from: CONTRACT,
             },
         ]),
     });
@@ -105,6 +142,13 @@ fn outputs() -> Result<Vec<Output>, String> {
         content: Content::Whole(typescript::declarations(&format!(
             "// {}",
             generated_line()
+        ))),
+    });
+    out.push(Output {
+        path: format!("{}/management.generated.d.ts", typescript::DIR),
+        content: Content::Whole(management::declarations(&format!(
+            "// {}",
+            management::generated_line()
         ))),
     });
     out.push(Output {
@@ -126,9 +170,12 @@ fn replace_blocks(existing: &str, blocks: &[Block]) -> Result<String, String> {
         _ => lines.insert(0, PARTLY_GENERATED.to_owned()),
     }
     for block in blocks {
+        // A block may be indented (inside a class); its markers keep the indentation.
         let begin_prefix = format!("# @generated begin: {}", block.label);
-        let is_begin =
-            |l: &String| l == &begin_prefix || l.starts_with(&format!("{begin_prefix} "));
+        let is_begin = |l: &String| {
+            let l = l.trim_start();
+            l == begin_prefix || l.starts_with(&format!("{begin_prefix} "))
+        };
         let begins: Vec<usize> = (0..lines.len()).filter(|&i| is_begin(&lines[i])).collect();
         let [begin] = begins[..] else {
             return Err(format!(
@@ -136,14 +183,17 @@ fn replace_blocks(existing: &str, blocks: &[Block]) -> Result<String, String> {
                 begins.len()
             ));
         };
+        let indent: String = lines[begin].chars().take_while(|c| *c == ' ').collect();
         let end_line = block.end();
-        let Some(end) = (begin + 1..lines.len()).find(|&i| lines[i].trim_end() == end_line) else {
+        let Some(end) = (begin + 1..lines.len()).find(|&i| lines[i].trim() == end_line) else {
             return Err(format!("has no `{end_line}` line after `{begin_prefix}`"));
         };
         let body = block.body.lines().map(str::to_owned);
         lines.splice(
             begin..=end,
-            std::iter::once(block.begin()).chain(body).chain([end_line]),
+            std::iter::once(format!("{indent}{}", block.begin()))
+                .chain(body)
+                .chain([format!("{indent}{end_line}")]),
         );
     }
     Ok(lines.join("\n") + "\n")
@@ -363,6 +413,7 @@ mod tests {
         let blocks = [Block {
             label: "things",
             body: "new = 1\n".to_owned(),
+            from: CONTRACT,
         }];
         let before = "\"\"\"Doc.\"\"\"\n# @generated begin: things (old wording)\nold = 1\n# @generated end: things\nrest = 2\n";
         let after = replace_blocks(before, &blocks).expect("replaced");

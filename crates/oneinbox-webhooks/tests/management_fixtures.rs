@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use oneinbox_webhooks::management::{
-    Api, CreateCall, CreateWebhook, HttpRequest, ListDeliveries, Prepared, ResponseError,
+    contract, Api, CreateCall, CreateWebhook, HttpRequest, ListDeliveries, Prepared, ResponseError,
     UpdateWebhook,
 };
 use oneinbox_webhooks::{Issue, UsageError};
@@ -185,6 +185,8 @@ fn build(call: &str, api: &Api, args: &Value) -> Result<AnyPrepared, UsageError>
             webhook_url: opt_s(args, "webhook_url"),
             variables: obj(args, "variables"),
             metadata: obj(args, "metadata"),
+            scheduled_at: opt_s(args, "scheduled_at"),
+            overrides: obj(args, "overrides"),
         })?),
         other => panic!("unknown call {other:?}"),
     })
@@ -225,23 +227,31 @@ fn compare(what: &str, got: &Value, want: &Value) -> Result<(), Failed> {
     }
 }
 
-fn request_schema(call: &str) -> Option<&'static str> {
-    match call {
-        "create_webhook" => Some("schemas/management/create-webhook-request.schema.json"),
-        "update_webhook" => Some("schemas/management/update-webhook-request.schema.json"),
-        "create_call" => Some("schemas/management/create-call-request.schema.json"),
-        _ => None,
-    }
+/// The request and response schemas of `call`, as the contract names them.
+fn request_schema(call: &str) -> Option<String> {
+    let (file, _) = contract::endpoint(call)?.request_schema?;
+    Some(format!("schemas/management/{file}"))
 }
 
-fn response_schema(call: &str) -> Option<&'static str> {
-    match call {
-        "create_webhook" | "update_webhook" => Some("schemas/management/webhook.schema.json"),
-        "list_webhooks" => Some("schemas/management/webhook-list.schema.json"),
-        "list_deliveries" => Some("schemas/management/delivery-page.schema.json"),
-        "create_call" => Some("schemas/management/call.schema.json"),
-        _ => None,
-    }
+fn response_schema(call: &str) -> Option<String> {
+    let file = contract::endpoint(call)?.response.schema()?;
+    Some(format!("schemas/management/{file}"))
+}
+
+/// The same case through the one generic entry, `Api::build`: the same request or issues.
+fn check_generic(f: &Value, call: &str) -> Result<(), Failed> {
+    let args = f["args"].as_object().cloned().unwrap_or_default();
+    let typed = make_api(f.get("api")).and_then(|api| build(call, &api, &f["args"]));
+    let generic = make_api(f.get("api")).and_then(|api| api.build(call, &args));
+    let got = match generic {
+        Ok(p) => request_json(p.request()),
+        Err(e) => issue_list(e.issues()),
+    };
+    let want = match typed {
+        Ok(p) => request_json(&p.request),
+        Err(e) => issue_list(e.issues()),
+    };
+    compare("Api::build against the typed builder", &got, &want)
 }
 
 fn run_builder(f: &Value) -> Result<(), Failed> {
@@ -270,13 +280,16 @@ fn run_builder(f: &Value) -> Result<(), Failed> {
                 return Err("a header contains CR or LF".into());
             }
             if let (Some(schema), Some(body)) = (request_schema(call), want.get("json")) {
-                check_schema(schema, body, "the expected request body")?;
+                check_schema(&schema, body, "the expected request body")?;
             }
-            Ok(())
+            check_generic(f, call)
         }
         (Err(e), None, Some(want)) => {
             let got = issue_list(e.issues());
             compare("usage issues", &got, want)?;
+            if call != "api" {
+                check_generic(f, call)?;
+            }
             let text = format!("{e} {e:?}");
             if let Some(key) = f["api"]["api_key"].as_str().filter(|k| k.len() > 3) {
                 if text.contains(key) {
@@ -312,7 +325,7 @@ fn run_response(f: &Value) -> Result<(), Failed> {
         let value = got.map_err(|e| format!("expected a result, got: {e}"))?;
         compare("result", &value, want)?;
         if let (Some(schema), Some(body)) = (response_schema(call), f.get("body")) {
-            check_schema(schema, body, "the response body")?;
+            check_schema(&schema, body, "the response body")?;
         }
         if let Some(want_next) = expect.get("next_request") {
             let next = prepared

@@ -657,10 +657,25 @@ class Api:
     def __new__(cls, api_key: str, *, base_url: str = "https://api.oneinbox.ai") -> Api: ...
     @property
     def base_url(self) -> str: ...
+    # @generated begin: Api builders (just generate, from the core's management/contract.rs)
     def create_webhook(
-        self, *, name: str, url: str, events: list[str]
-    ) -> PreparedRequest[Webhook]: ...
-    def list_webhooks(self) -> PreparedRequest[list[Webhook]]: ...
+        self,
+        *,
+        name: str,
+        url: str,
+        events: list[str],
+    ) -> PreparedRequest[Webhook]:
+        """``POST /v1/webhooks``: Creates a webhook; the response is the new webhook, with its
+        secret.
+
+        ``name``: A name for people, 1-255 characters.
+
+        ``url``: The delivery endpoint: an absolute https URL with a host and no user-info.
+
+        ``events``: 1-20 distinct event names. ``call.analyzed`` is accepted although the API
+        reference's enum leaves it out."""
+    def list_webhooks(self) -> PreparedRequest[list[Webhook]]:
+        """``GET /v1/webhooks``: Lists the account's webhooks."""
     def update_webhook(
         self,
         webhook_id: str,
@@ -669,12 +684,51 @@ class Api:
         url: Optional[str] = None,
         events: Optional[list[str]] = None,
         status: Optional[str] = None,
-    ) -> PreparedRequest[Webhook]: ...
-    def delete_webhook(self, webhook_id: str) -> PreparedRequest[None]: ...
-    def test_webhook(self, webhook_id: str) -> PreparedRequest[None]: ...
+    ) -> PreparedRequest[Webhook]:
+        """``PATCH /v1/webhooks/{webhook_id}``: Changes the fields given (at least one); the
+        response is the webhook.
+
+        ``webhook_id``: The webhook's id (one path segment: non-empty, not ``.`` or ``..``).
+
+        ``name``: A name for people, 1-255 characters.
+
+        ``url``: The delivery endpoint: an absolute https URL with a host and no user-info.
+
+        ``events``: 1-20 distinct event names. ``call.analyzed`` is accepted although the API
+        reference's enum leaves it out.
+
+        ``status``: ``inactive`` (the guide) and ``disabled`` (the API enum) both pause
+        delivery; sent as given."""
+    def delete_webhook(
+        self,
+        webhook_id: str,
+    ) -> PreparedRequest[None]:
+        """``DELETE /v1/webhooks/{webhook_id}``: Deletes a webhook for good.
+
+        ``webhook_id``: The webhook's id (one path segment: non-empty, not ``.`` or ``..``)."""
+    def test_webhook(
+        self,
+        webhook_id: str,
+    ) -> PreparedRequest[None]:
+        """``POST /v1/webhooks/{webhook_id}/test``: Asks OneInbox to send a sample delivery to
+        the webhook's URL.
+
+        ``webhook_id``: The webhook's id (one path segment: non-empty, not ``.`` or ``..``)."""
     def list_deliveries(
-        self, webhook_id: str, *, limit: Optional[int] = None, offset: Optional[int] = None
-    ) -> PreparedRequest[DeliveryPage]: ...
+        self,
+        webhook_id: str,
+        *,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+    ) -> PreparedRequest[DeliveryPage]:
+        """``GET /v1/webhooks/{webhook_id}/deliveries``: One page of the webhook's delivery
+        history, most recent first.
+
+        ``webhook_id``: The webhook's id (one path segment: non-empty, not ``.`` or ``..``).
+
+        ``limit``: Page size, 1-200 (the server's default is 50).
+
+        ``offset``: How many deliveries to skip, 0 or more (the server's default is 0)."""
     def create_call(
         self,
         *,
@@ -684,7 +738,28 @@ class Api:
         webhook_url: Optional[str] = None,
         variables: Optional[Mapping[str, Any]] = None,
         metadata: Optional[Mapping[str, Any]] = None,
-    ) -> PreparedRequest[Call]: ...
+        scheduled_at: Optional[str] = None,
+        overrides: Optional[Mapping[str, Any]] = None,
+    ) -> PreparedRequest[Call]:
+        """``POST /v1/calls``: Places an outbound call; the response is the new call.
+
+        ``agent_id``: The agent that places the call.
+
+        ``to_number``: The number to call, E.164.
+
+        ``from_number``: Your OneInbox number to call from, E.164.
+
+        ``webhook_url``: The per-call webhook override: this call's events go there.
+
+        ``variables``: Variables for the agent's prompt.
+
+        ``metadata``: Your own metadata, stored with the call.
+
+        ``scheduled_at``: When to place the call (RFC 3339); now when absent.
+
+        ``overrides``: Per-call agent overrides: ``llm``, ``transcriber``, ``tts``,
+        ``first_message``."""
+    # @generated end: Api builders
 
 # ---- authentication ---------------------------------------------------------------------
 

@@ -1,3 +1,4 @@
+# Partly generated: the blocks between @generated lines are written by `just generate`.
 """Clients that send the core's prepared requests with httpx, with retries that never do harm.
 
 ::
@@ -272,43 +273,6 @@ class Client(_Policy):
             self._sleep(wait)
             attempt += 1
 
-    def create_webhook(self, *, name: str, url: str, events: list[str]) -> Webhook:
-        """``POST /v1/webhooks``: the new webhook, with its signing ``secret``."""
-        return self.send(self._api.create_webhook(name=name, url=url, events=events))
-
-    def list_webhooks(self) -> list[Webhook]:
-        """``GET /v1/webhooks``."""
-        return self.send(self._api.list_webhooks())
-
-    def update_webhook(
-        self,
-        webhook_id: str,
-        *,
-        name: Optional[str] = None,
-        url: Optional[str] = None,
-        events: Optional[list[str]] = None,
-        status: Optional[str] = None,
-    ) -> Webhook:
-        """``PATCH /v1/webhooks/{webhook_id}`` with the fields given."""
-        prepared = self._api.update_webhook(
-            webhook_id, name=name, url=url, events=events, status=status
-        )
-        return self.send(prepared)
-
-    def delete_webhook(self, webhook_id: str) -> None:
-        """``DELETE /v1/webhooks/{webhook_id}``."""
-        self.send(self._api.delete_webhook(webhook_id))
-
-    def test_webhook(self, webhook_id: str) -> None:
-        """``POST /v1/webhooks/{webhook_id}/test``: OneInbox sends a sample delivery."""
-        self.send(self._api.test_webhook(webhook_id))
-
-    def list_deliveries(
-        self, webhook_id: str, *, limit: Optional[int] = None, offset: Optional[int] = None
-    ) -> DeliveryPage:
-        """``GET /v1/webhooks/{webhook_id}/deliveries``: one page of the delivery history."""
-        return self.send(self._api.list_deliveries(webhook_id, limit=limit, offset=offset))
-
     def iter_deliveries(
         self, webhook_id: str, *, limit: Optional[int] = None
     ) -> Iterator[Delivery]:
@@ -325,6 +289,84 @@ class Client(_Policy):
 
         return pages()
 
+    # @generated begin: Client methods (just generate, from the core's management/contract.rs)
+    def create_webhook(
+        self,
+        *,
+        name: str,
+        url: str,
+        events: list[str],
+    ) -> Webhook:
+        """``POST /v1/webhooks``: Creates a webhook; the response is the new webhook, with its
+        secret. Never sent again after an answer that leaves open whether it was done."""
+        prepared = self._api.create_webhook(
+            name=name,
+            url=url,
+            events=events,
+        )
+        return self.send(prepared)
+
+    def list_webhooks(self) -> list[Webhook]:
+        """``GET /v1/webhooks``: Lists the account's webhooks."""
+        return self.send(self._api.list_webhooks())
+
+    def update_webhook(
+        self,
+        webhook_id: str,
+        *,
+        name: Optional[str] = None,
+        url: Optional[str] = None,
+        events: Optional[list[str]] = None,
+        status: Optional[str] = None,
+    ) -> Webhook:
+        """``PATCH /v1/webhooks/{webhook_id}``: Changes the fields given (at least one); the
+        response is the webhook."""
+        prepared = self._api.update_webhook(
+            webhook_id,
+            name=name,
+            url=url,
+            events=events,
+            status=status,
+        )
+        return self.send(prepared)
+
+    def delete_webhook(
+        self,
+        webhook_id: str,
+    ) -> None:
+        """``DELETE /v1/webhooks/{webhook_id}``: Deletes a webhook for good."""
+        prepared = self._api.delete_webhook(
+            webhook_id,
+        )
+        self.send(prepared)
+
+    def test_webhook(
+        self,
+        webhook_id: str,
+    ) -> None:
+        """``POST /v1/webhooks/{webhook_id}/test``: Asks OneInbox to send a sample delivery to
+        the webhook's URL."""
+        prepared = self._api.test_webhook(
+            webhook_id,
+        )
+        self.send(prepared)
+
+    def list_deliveries(
+        self,
+        webhook_id: str,
+        *,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+    ) -> DeliveryPage:
+        """``GET /v1/webhooks/{webhook_id}/deliveries``: One page of the webhook's delivery
+        history, most recent first."""
+        prepared = self._api.list_deliveries(
+            webhook_id,
+            limit=limit,
+            offset=offset,
+        )
+        return self.send(prepared)
+
     def create_call(
         self,
         *,
@@ -334,9 +376,11 @@ class Client(_Policy):
         webhook_url: Optional[str] = None,
         variables: Optional[Mapping[str, Any]] = None,
         metadata: Optional[Mapping[str, Any]] = None,
+        scheduled_at: Optional[str] = None,
+        overrides: Optional[Mapping[str, Any]] = None,
     ) -> Call:
-        """``POST /v1/calls``: places a call; its events go to ``webhook_url`` when given.
-        Never sent twice after an answer that leaves open whether the call was placed."""
+        """``POST /v1/calls``: Places an outbound call; the response is the new call. Never sent
+        again after an answer that leaves open whether it was done."""
         prepared = self._api.create_call(
             agent_id=agent_id,
             to_number=to_number,
@@ -344,8 +388,12 @@ class Client(_Policy):
             webhook_url=webhook_url,
             variables=variables,
             metadata=metadata,
+            scheduled_at=scheduled_at,
+            overrides=overrides,
         )
         return self.send(prepared)
+
+    # @generated end: Client methods
 
 
 class AsyncClient(_Policy):
@@ -420,43 +468,6 @@ class AsyncClient(_Policy):
             await self._sleep(wait)
             attempt += 1
 
-    async def create_webhook(self, *, name: str, url: str, events: list[str]) -> Webhook:
-        """``POST /v1/webhooks``: the new webhook, with its signing ``secret``."""
-        return await self.send(self._api.create_webhook(name=name, url=url, events=events))
-
-    async def list_webhooks(self) -> list[Webhook]:
-        """``GET /v1/webhooks``."""
-        return await self.send(self._api.list_webhooks())
-
-    async def update_webhook(
-        self,
-        webhook_id: str,
-        *,
-        name: Optional[str] = None,
-        url: Optional[str] = None,
-        events: Optional[list[str]] = None,
-        status: Optional[str] = None,
-    ) -> Webhook:
-        """``PATCH /v1/webhooks/{webhook_id}`` with the fields given."""
-        prepared = self._api.update_webhook(
-            webhook_id, name=name, url=url, events=events, status=status
-        )
-        return await self.send(prepared)
-
-    async def delete_webhook(self, webhook_id: str) -> None:
-        """``DELETE /v1/webhooks/{webhook_id}``."""
-        await self.send(self._api.delete_webhook(webhook_id))
-
-    async def test_webhook(self, webhook_id: str) -> None:
-        """``POST /v1/webhooks/{webhook_id}/test``: OneInbox sends a sample delivery."""
-        await self.send(self._api.test_webhook(webhook_id))
-
-    async def list_deliveries(
-        self, webhook_id: str, *, limit: Optional[int] = None, offset: Optional[int] = None
-    ) -> DeliveryPage:
-        """``GET /v1/webhooks/{webhook_id}/deliveries``: one page of the delivery history."""
-        return await self.send(self._api.list_deliveries(webhook_id, limit=limit, offset=offset))
-
     def iter_deliveries(
         self, webhook_id: str, *, limit: Optional[int] = None
     ) -> AsyncIterator[Delivery]:
@@ -474,6 +485,84 @@ class AsyncClient(_Policy):
 
         return pages()
 
+    # @generated begin: AsyncClient methods (just generate, from the core's management/contract.rs)
+    async def create_webhook(
+        self,
+        *,
+        name: str,
+        url: str,
+        events: list[str],
+    ) -> Webhook:
+        """``POST /v1/webhooks``: Creates a webhook; the response is the new webhook, with its
+        secret. Never sent again after an answer that leaves open whether it was done."""
+        prepared = self._api.create_webhook(
+            name=name,
+            url=url,
+            events=events,
+        )
+        return await self.send(prepared)
+
+    async def list_webhooks(self) -> list[Webhook]:
+        """``GET /v1/webhooks``: Lists the account's webhooks."""
+        return await self.send(self._api.list_webhooks())
+
+    async def update_webhook(
+        self,
+        webhook_id: str,
+        *,
+        name: Optional[str] = None,
+        url: Optional[str] = None,
+        events: Optional[list[str]] = None,
+        status: Optional[str] = None,
+    ) -> Webhook:
+        """``PATCH /v1/webhooks/{webhook_id}``: Changes the fields given (at least one); the
+        response is the webhook."""
+        prepared = self._api.update_webhook(
+            webhook_id,
+            name=name,
+            url=url,
+            events=events,
+            status=status,
+        )
+        return await self.send(prepared)
+
+    async def delete_webhook(
+        self,
+        webhook_id: str,
+    ) -> None:
+        """``DELETE /v1/webhooks/{webhook_id}``: Deletes a webhook for good."""
+        prepared = self._api.delete_webhook(
+            webhook_id,
+        )
+        await self.send(prepared)
+
+    async def test_webhook(
+        self,
+        webhook_id: str,
+    ) -> None:
+        """``POST /v1/webhooks/{webhook_id}/test``: Asks OneInbox to send a sample delivery to
+        the webhook's URL."""
+        prepared = self._api.test_webhook(
+            webhook_id,
+        )
+        await self.send(prepared)
+
+    async def list_deliveries(
+        self,
+        webhook_id: str,
+        *,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+    ) -> DeliveryPage:
+        """``GET /v1/webhooks/{webhook_id}/deliveries``: One page of the webhook's delivery
+        history, most recent first."""
+        prepared = self._api.list_deliveries(
+            webhook_id,
+            limit=limit,
+            offset=offset,
+        )
+        return await self.send(prepared)
+
     async def create_call(
         self,
         *,
@@ -483,9 +572,11 @@ class AsyncClient(_Policy):
         webhook_url: Optional[str] = None,
         variables: Optional[Mapping[str, Any]] = None,
         metadata: Optional[Mapping[str, Any]] = None,
+        scheduled_at: Optional[str] = None,
+        overrides: Optional[Mapping[str, Any]] = None,
     ) -> Call:
-        """``POST /v1/calls``: places a call; its events go to ``webhook_url`` when given.
-        Never sent twice after an answer that leaves open whether the call was placed."""
+        """``POST /v1/calls``: Places an outbound call; the response is the new call. Never sent
+        again after an answer that leaves open whether it was done."""
         prepared = self._api.create_call(
             agent_id=agent_id,
             to_number=to_number,
@@ -493,5 +584,9 @@ class AsyncClient(_Policy):
             webhook_url=webhook_url,
             variables=variables,
             metadata=metadata,
+            scheduled_at=scheduled_at,
+            overrides=overrides,
         )
         return await self.send(prepared)
+
+    # @generated end: AsyncClient methods

@@ -6,14 +6,14 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
 use super::calls::{decode_call, Call, CreateCall};
-use super::request::{HttpRequest, Method, Paging, Prepared};
-use super::response::Retry;
+use super::contract::{self as c, check_arguments, Endpoint, Place, Response};
+use super::request::{AnyPrepared, HttpRequest, Paging, Prepared};
 use super::webhooks::{
     decode_delivery_page, decode_nothing, decode_webhook, decode_webhook_list, CreateWebhook,
     DeliveryPage, ListDeliveries, UpdateWebhook, Webhook,
 };
-use crate::error::{Issue, IssueCode, UsageError};
-use crate::text::{child_index, preview};
+use crate::error::{Issue, IssueCode, UsageError, ValidationError};
+use crate::text::preview;
 
 /// The API's base URL unless [`Api::with_base_url`] says otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.oneinbox.ai";
@@ -24,23 +24,12 @@ pub const DEFAULT_BASE_URL: &str = "https://api.oneinbox.ai";
 /// conflict; the SDK accepts both readings and sends what it is given).
 pub use crate::events::EVENT_NAMES;
 
-/// The status words [`Api::update_webhook`] accepts: the guide's `active`/`inactive` and the
-/// API reference's `disabled`.
-pub const WEBHOOK_STATUSES: [&str; 3] = ["active", "inactive", "disabled"];
-
 /// Everything outside RFC 3986 unreserved characters is percent-encoded in an id.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
-
-/// The most items an `events` list may have.
-const MAX_EVENTS: usize = 20;
-/// The longest a webhook name may be, in characters.
-const MAX_NAME_CHARS: usize = 255;
-/// The largest page size of list-deliveries.
-const MAX_DELIVERY_LIMIT: i64 = 200;
 
 /// A validated secret API key and base URL; builds every management request.
 ///
@@ -75,14 +64,6 @@ impl fmt::Debug for Api {
     }
 }
 
-fn usage(issues: Vec<Issue>) -> Result<(), UsageError> {
-    if issues.is_empty() {
-        Ok(())
-    } else {
-        Err(UsageError::new(issues))
-    }
-}
-
 /// The first character that is whitespace, a control character or not ASCII, with its
 /// position (in characters).
 fn first_bad_char(s: &str) -> Option<usize> {
@@ -113,7 +94,7 @@ fn check_api_key(key: &str) -> Option<Issue> {
 
 /// Validates an absolute URL; `https_only` for webhook endpoints, `http` or `https` for the
 /// base URL. The URL is never quoted in messages (it could carry user-info).
-fn check_url(
+pub(crate) fn check_url(
     value: &str,
     field: &str,
     path: &str,
@@ -183,81 +164,6 @@ fn check_url(
     Ok(url)
 }
 
-fn check_name(name: &str, path: &str, issues: &mut Vec<Issue>) {
-    let n = name.chars().count();
-    if n == 0 || n > MAX_NAME_CHARS {
-        issues.push(Issue::new(
-            IssueCode::InvalidValue,
-            path,
-            format!("`name` must be 1–{MAX_NAME_CHARS} characters, found {n}"),
-        ));
-    }
-}
-
-fn check_events(events: &[String], path: &str, issues: &mut Vec<Issue>) {
-    if events.is_empty() || events.len() > MAX_EVENTS {
-        issues.push(Issue::new(
-            IssueCode::InvalidValue,
-            path,
-            format!(
-                "`events` must list 1–{MAX_EVENTS} event names, found {}",
-                events.len()
-            ),
-        ));
-    }
-    for (i, event) in events.iter().enumerate() {
-        let item = child_index(path, i);
-        if !EVENT_NAMES.contains(&event.as_str()) {
-            issues.push(Issue::new(
-                IssueCode::InvalidValue,
-                item,
-                format!(
-                    "`events` item {} is not a known event name; expected one of {}",
-                    preview(event),
-                    EVENT_NAMES.join(", ")
-                ),
-            ));
-        } else if let Some(first) = events.iter().take(i).position(|e| e == event) {
-            issues.push(Issue::new(
-                IssueCode::InvalidValue,
-                item,
-                format!(
-                    "`events` item {} repeats {}",
-                    preview(event),
-                    child_index(path, first)
-                ),
-            ));
-        }
-    }
-}
-
-fn check_phone(number: &str, field: &str, issues: &mut Vec<Issue>) {
-    if !crate::formats::is_e164(number) {
-        issues.push(Issue::new(
-            IssueCode::InvalidValue,
-            format!("/{field}"),
-            format!(
-                "`{field}` must be an E.164 number (`+` then 2–15 digits, not starting with 0), \
-                 found {}",
-                preview(number)
-            ),
-        ));
-    }
-}
-
-/// Percent-encodes an id as one path segment, or records why it cannot be one.
-fn check_id(id: &str, issues: &mut Vec<Issue>) -> String {
-    let invalid = |msg: &str| Issue::new(IssueCode::InvalidValue, "/webhook_id", msg);
-    if id.is_empty() {
-        issues.push(invalid("`webhook_id` is empty"));
-    } else if id == "." || id == ".." {
-        issues.push(invalid(
-            "`webhook_id` must not be `.` or `..` (it would change the request path)",
-        ));
-    }
-    utf8_percent_encode(id, SEGMENT).to_string()
-}
-
 fn json_body(obj: Map<String, Value>) -> Vec<u8> {
     // Serializing a `Value` cannot fail (keys are strings, numbers are finite).
     serde_json::to_vec(&Value::Object(obj)).unwrap_or_default()
@@ -299,7 +205,40 @@ impl Api {
         &self.base
     }
 
-    fn request(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> HttpRequest {
+    /// Builds `endpoint`'s request from its arguments (wire names; `null` is absent), held to
+    /// the contract first; with the paging state of a list of deliveries.
+    fn parts(
+        &self,
+        endpoint: &Endpoint,
+        args: &Map<String, Value>,
+    ) -> Result<(HttpRequest, Option<Paging>), UsageError> {
+        let issues = check_arguments(endpoint, args);
+        if !issues.is_empty() {
+            return Err(UsageError::new(issues));
+        }
+        let given = |name: &str| args.get(name).filter(|v| !v.is_null());
+        let mut path = endpoint.path.to_owned();
+        for a in endpoint.args_in(Place::Path) {
+            let value = given(a.name).and_then(Value::as_str).unwrap_or("");
+            let segment = utf8_percent_encode(value, SEGMENT).to_string();
+            path = path.replace(&format!("{{{}}}", a.name), &segment);
+        }
+        let base = format!("{}{path}", self.base);
+        let query: Vec<String> = endpoint
+            .args_in(Place::Query)
+            .filter_map(|a| given(a.name).map(|v| format!("{}={v}", a.name)))
+            .collect();
+        let url = if query.is_empty() {
+            base.clone()
+        } else {
+            format!("{base}?{}", query.join("&"))
+        };
+        let body = endpoint.args_in(Place::Body).next().map(|_| {
+            let members = endpoint
+                .args_in(Place::Body)
+                .filter_map(|a| given(a.name).map(|v| (a.name.to_owned(), v.clone())));
+            json_body(members.collect())
+        });
         let mut headers = vec![
             ("Authorization".to_owned(), format!("Bearer {}", self.key)),
             ("Accept".to_owned(), "application/json".to_owned()),
@@ -307,12 +246,70 @@ impl Api {
         if body.is_some() {
             headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
         }
-        HttpRequest {
-            method,
-            url: format!("{}{path}", self.base),
+        let paging = (endpoint.response == Response::DeliveryPage).then(|| Paging {
+            base,
+            limit: given("limit").and_then(Value::as_i64),
+        });
+        let request = HttpRequest {
+            method: endpoint.method,
+            url,
             headers,
             body,
-        }
+        };
+        Ok((request, paging))
+    }
+
+    fn prepared<T>(
+        &self,
+        endpoint: &Endpoint,
+        args: &Map<String, Value>,
+        decode: fn(&[u8]) -> Result<T, ValidationError>,
+    ) -> Result<Prepared<T>, UsageError> {
+        let (request, paging) = self.parts(endpoint, args)?;
+        let mut prepared = Prepared::new(request, decode, endpoint.retry);
+        prepared.paging = paging;
+        Ok(prepared)
+    }
+
+    /// Builds the request of the endpoint named `endpoint` (see
+    /// [`contract::ENDPOINTS`](super::contract::ENDPOINTS)) from its arguments by wire name, as
+    /// JSON (`null` is the same as absent): the one entry the bindings use. Every argument is
+    /// held to the contract (unknown members, missing ones, JSON types, rules), every issue
+    /// collected into one [`UsageError`]; an unknown endpoint is an `unknown_field` issue at `""`.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::Api;
+    /// use serde_json::json;
+    ///
+    /// let api = Api::new("oi_sk_live_abc123")?;
+    /// let args = json!({"webhook_id": "wh_1", "limit": 2});
+    /// let prepared = api.build("list_deliveries", args.as_object().expect("object"))?;
+    /// assert_eq!(prepared.request().url, "https://api.oneinbox.ai/v1/webhooks/wh_1/deliveries?limit=2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build(
+        &self,
+        endpoint: &str,
+        args: &Map<String, Value>,
+    ) -> Result<AnyPrepared, UsageError> {
+        let Some(e) = c::endpoint(endpoint) else {
+            return Err(UsageError::new(vec![Issue::new(
+                IssueCode::UnknownField,
+                "",
+                format!("no endpoint is named {}", preview(endpoint)),
+            )]));
+        };
+        Ok(match e.response {
+            Response::Webhook => AnyPrepared::Webhook(self.prepared(e, args, decode_webhook)?),
+            Response::WebhookList => {
+                AnyPrepared::Webhooks(self.prepared(e, args, decode_webhook_list)?)
+            }
+            Response::Nothing => AnyPrepared::Nothing(self.prepared(e, args, decode_nothing)?),
+            Response::DeliveryPage => {
+                AnyPrepared::Deliveries(self.prepared(e, args, decode_delivery_page)?)
+            }
+            Response::Call => AnyPrepared::Call(self.prepared(e, args, decode_call)?),
+        })
     }
 
     /// `POST /v1/webhooks`: creates a webhook; the response is the new [`Webhook`] (with its
@@ -341,22 +338,7 @@ impl Api {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn create_webhook(&self, args: &CreateWebhook) -> Result<Prepared<Webhook>, UsageError> {
-        let mut issues = Vec::new();
-        check_name(&args.name, "/name", &mut issues);
-        if let Err(issue) = check_url(&args.url, "url", "/url", true, false) {
-            issues.push(issue);
-        }
-        check_events(&args.events, "/events", &mut issues);
-        usage(issues)?;
-        let mut body = Map::new();
-        body.insert("name".into(), args.name.clone().into());
-        body.insert("url".into(), args.url.clone().into());
-        body.insert("events".into(), args.events.clone().into());
-        Ok(Prepared::new(
-            self.request(Method::Post, "/v1/webhooks", Some(json_body(body))),
-            decode_webhook,
-            Retry::CreatesWebhook,
-        ))
+        self.prepared(&c::CREATE_WEBHOOK, &to_args(args), decode_webhook)
     }
 
     /// `GET /v1/webhooks`: lists the account's webhooks. The response may be a bare array or an
@@ -372,18 +354,14 @@ impl Api {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn list_webhooks(&self) -> Result<Prepared<Vec<Webhook>>, UsageError> {
-        Ok(Prepared::new(
-            self.request(Method::Get, "/v1/webhooks", None),
-            decode_webhook_list,
-            Retry::Idempotent,
-        ))
+        self.prepared(&c::LIST_WEBHOOKS, &Map::new(), decode_webhook_list)
     }
 
     /// `PATCH /v1/webhooks/{webhook_id}`: changes some of a webhook's fields; only the fields
     /// that are `Some` are sent, and at least one must be (else `missing_field` at `""`).
     ///
     /// Fields are validated like [`Api::create_webhook`]'s; `status` must be one of
-    /// [`WEBHOOK_STATUSES`] and is sent as given. The id (`/webhook_id`) must be non-empty and
+    /// [`WEBHOOK_STATUSES`](super::WEBHOOK_STATUSES) and is sent as given. The id (`/webhook_id`) must be non-empty and
     /// not `.` or `..`; it is percent-encoded as one path segment.
     ///
     /// ```
@@ -406,58 +384,11 @@ impl Api {
         webhook_id: &str,
         args: &UpdateWebhook,
     ) -> Result<Prepared<Webhook>, UsageError> {
-        let mut issues = Vec::new();
-        let id = check_id(webhook_id, &mut issues);
-        if args.name.is_none()
-            && args.url.is_none()
-            && args.events.is_none()
-            && args.status.is_none()
-        {
-            issues.push(Issue::new(
-                IssueCode::MissingField,
-                "",
-                "give at least one of `name`, `url`, `events`, `status` to update",
-            ));
-        }
-        let mut body = Map::new();
-        if let Some(name) = &args.name {
-            check_name(name, "/name", &mut issues);
-            body.insert("name".into(), name.clone().into());
-        }
-        if let Some(url) = &args.url {
-            if let Err(issue) = check_url(url, "url", "/url", true, false) {
-                issues.push(issue);
-            }
-            body.insert("url".into(), url.clone().into());
-        }
-        if let Some(events) = &args.events {
-            check_events(events, "/events", &mut issues);
-            body.insert("events".into(), events.clone().into());
-        }
-        if let Some(status) = &args.status {
-            if !WEBHOOK_STATUSES.contains(&status.as_str()) {
-                issues.push(Issue::new(
-                    IssueCode::InvalidValue,
-                    "/status",
-                    format!(
-                        "`status` must be `active` or `inactive` (or the API's `disabled`), \
-                         found {}",
-                        preview(status)
-                    ),
-                ));
-            }
-            body.insert("status".into(), status.clone().into());
-        }
-        usage(issues)?;
-        Ok(Prepared::new(
-            self.request(
-                Method::Patch,
-                &format!("/v1/webhooks/{id}"),
-                Some(json_body(body)),
-            ),
+        self.prepared(
+            &c::UPDATE_WEBHOOK,
+            &with_id(webhook_id, args),
             decode_webhook,
-            Retry::Idempotent,
-        ))
+        )
     }
 
     /// `DELETE /v1/webhooks/{webhook_id}`: deletes a webhook for good. Any 2xx answer with an
@@ -476,14 +407,11 @@ impl Api {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn delete_webhook(&self, webhook_id: &str) -> Result<Prepared<()>, UsageError> {
-        let mut issues = Vec::new();
-        let id = check_id(webhook_id, &mut issues);
-        usage(issues)?;
-        Ok(Prepared::new(
-            self.request(Method::Delete, &format!("/v1/webhooks/{id}"), None),
+        self.prepared(
+            &c::DELETE_WEBHOOK,
+            &with_id(webhook_id, &()),
             decode_nothing,
-            Retry::Idempotent,
-        ))
+        )
     }
 
     /// `POST /v1/webhooks/{webhook_id}/test`: asks OneInbox to send a sample delivery to the
@@ -499,14 +427,7 @@ impl Api {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn test_webhook(&self, webhook_id: &str) -> Result<Prepared<()>, UsageError> {
-        let mut issues = Vec::new();
-        let id = check_id(webhook_id, &mut issues);
-        usage(issues)?;
-        Ok(Prepared::new(
-            self.request(Method::Post, &format!("/v1/webhooks/{id}/test"), None),
-            decode_nothing,
-            Retry::Idempotent,
-        ))
+        self.prepared(&c::TEST_WEBHOOK, &with_id(webhook_id, &()), decode_nothing)
     }
 
     /// `GET /v1/webhooks/{webhook_id}/deliveries?limit=&offset=`: one page of the delivery
@@ -531,49 +452,17 @@ impl Api {
         webhook_id: &str,
         args: &ListDeliveries,
     ) -> Result<Prepared<DeliveryPage>, UsageError> {
-        let mut issues = Vec::new();
-        let id = check_id(webhook_id, &mut issues);
-        if let Some(limit) = args.limit {
-            if !(1..=MAX_DELIVERY_LIMIT).contains(&limit) {
-                issues.push(Issue::new(
-                    IssueCode::InvalidValue,
-                    "/limit",
-                    format!("`limit` must be 1–{MAX_DELIVERY_LIMIT}, found {limit}"),
-                ));
-            }
-        }
-        if let Some(offset) = args.offset {
-            if offset < 0 {
-                issues.push(Issue::new(
-                    IssueCode::InvalidValue,
-                    "/offset",
-                    format!("`offset` must be 0 or more, found {offset}"),
-                ));
-            }
-        }
-        usage(issues)?;
-        let paging = Paging {
-            base: format!("{}/v1/webhooks/{id}/deliveries", self.base),
-            limit: args.limit,
-        };
-        let url = deliveries_url(&paging, args.offset);
-        let mut prepared = Prepared::new(
-            HttpRequest {
-                url,
-                ..self.request(Method::Get, "", None)
-            },
+        self.prepared(
+            &c::LIST_DELIVERIES,
+            &with_id(webhook_id, args),
             decode_delivery_page,
-            Retry::Idempotent,
-        );
-        prepared.paging = Some(paging);
-        Ok(prepared)
+        )
     }
 
     /// `POST /v1/calls`: places an outbound call; the response is the new [`Call`].
     ///
-    /// `agent_id` non-empty; `to_number` and `from_number` E.164 (`^\+[1-9]\d{1,14}$`);
-    /// `webhook_url` (the per-call webhook override) validated like a webhook `url`. Only the
-    /// optional fields given are sent.
+    /// The fields and their rules are those of [`CreateCall`] (the contract's
+    /// [`CREATE_CALL`](super::contract::CREATE_CALL)); only the optional fields given are sent.
     ///
     /// ```
     /// use oneinbox_webhooks::management::{Api, CreateCall};
@@ -583,7 +472,7 @@ impl Api {
     ///     agent_id: "agt_1".into(),
     ///     to_number: "+919876543210".into(),
     ///     from_number: "+15739693824".into(),
-    ///     webhook_url: Some("https://example.com/this-campaign-only".into()),
+    ///     scheduled_at: Some("2026-01-31T09:30:00Z".into()),
     ///     ..CreateCall::default()
     /// })?;
     /// assert_eq!(prepared.request().url, "https://api.oneinbox.ai/v1/calls");
@@ -592,41 +481,24 @@ impl Api {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn create_call(&self, args: &CreateCall) -> Result<Prepared<Call>, UsageError> {
-        let mut issues = Vec::new();
-        if args.agent_id.is_empty() {
-            issues.push(Issue::new(
-                IssueCode::InvalidValue,
-                "/agent_id",
-                "`agent_id` is empty",
-            ));
-        }
-        check_phone(&args.to_number, "to_number", &mut issues);
-        check_phone(&args.from_number, "from_number", &mut issues);
-        if let Some(url) = &args.webhook_url {
-            if let Err(issue) = check_url(url, "webhook_url", "/webhook_url", true, false) {
-                issues.push(issue);
-            }
-        }
-        usage(issues)?;
-        let mut body = Map::new();
-        body.insert("agent_id".into(), args.agent_id.clone().into());
-        body.insert("to_number".into(), args.to_number.clone().into());
-        body.insert("from_number".into(), args.from_number.clone().into());
-        if let Some(url) = &args.webhook_url {
-            body.insert("webhook_url".into(), url.clone().into());
-        }
-        if let Some(vars) = &args.variables {
-            body.insert("variables".into(), Value::Object(vars.clone()));
-        }
-        if let Some(meta) = &args.metadata {
-            body.insert("metadata".into(), Value::Object(meta.clone()));
-        }
-        Ok(Prepared::new(
-            self.request(Method::Post, "/v1/calls", Some(json_body(body))),
-            decode_call,
-            Retry::CreatesCall,
-        ))
+        self.prepared(&c::CREATE_CALL, &to_args(args), decode_call)
     }
+}
+
+/// The arguments of a typed builder as the contract's JSON arguments (`None` fields left out).
+fn to_args<T: serde::Serialize>(args: &T) -> Map<String, Value> {
+    match serde_json::to_value(args) {
+        Ok(Value::Object(map)) => map,
+        // The argument structs serialize to objects of strings, numbers and objects.
+        _ => Map::new(),
+    }
+}
+
+/// `args` with the webhook id.
+fn with_id<T: serde::Serialize>(webhook_id: &str, args: &T) -> Map<String, Value> {
+    let mut map = to_args(args);
+    map.insert("webhook_id".to_owned(), webhook_id.into());
+    map
 }
 
 fn deliveries_url(paging: &Paging, offset: Option<i64>) -> String {

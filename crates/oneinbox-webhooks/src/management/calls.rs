@@ -7,8 +7,10 @@ use serde_json::{Map, Number, Value};
 use super::decode::{expect_object, parse_json, Reader};
 use crate::error::ValidationError;
 
-/// Arguments of [`Api::create_call`](super::Api::create_call).
-#[derive(Clone, Default, PartialEq)]
+/// Arguments of [`Api::create_call`](super::Api::create_call): the fields of the contract's
+/// [`CREATE_CALL`](super::contract::CREATE_CALL), which holds their rules. `None` fields are
+/// not sent.
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct CreateCall {
     /// The agent that places the call (non-empty).
     pub agent_id: String,
@@ -18,11 +20,20 @@ pub struct CreateCall {
     pub from_number: String,
     /// A per-call webhook URL (the guide's "per-call override"), validated like
     /// [`CreateWebhook::url`](super::CreateWebhook::url).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
     /// Variables for the agent's prompt.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variables: Option<Map<String, Value>>,
     /// Your own metadata, stored with the call.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
+    /// When to place the call, RFC 3339 (now when `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<String>,
+    /// Per-call agent overrides (`llm`, `transcriber`, `tts`, `first_message`), sent as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<Map<String, Value>>,
 }
 
 /// A call as the API returns it (the `CallResponse` of the API reference).
@@ -173,6 +184,8 @@ impl std::fmt::Debug for CreateCall {
             )
             .field("variables", &self.variables)
             .field("metadata", &self.metadata)
+            .field("scheduled_at", &self.scheduled_at)
+            .field("overrides", &self.overrides)
             .finish()
     }
 }

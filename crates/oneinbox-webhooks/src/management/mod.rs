@@ -41,14 +41,16 @@
 
 mod api;
 mod calls;
+pub mod contract;
 mod decode;
 mod request;
 mod response;
 mod retry;
 mod webhooks;
 
-pub use api::{Api, DEFAULT_BASE_URL, EVENT_NAMES, WEBHOOK_STATUSES};
+pub use api::{Api, DEFAULT_BASE_URL, EVENT_NAMES};
 pub use calls::{Call, CreateCall};
+pub use contract::WEBHOOK_STATUSES;
 pub use request::{AnyPrepared, AnyResponse, HttpRequest, Method, Prepared};
 pub use response::{is_retryable_status, retry_after, ApiError, ResponseError, Retry};
 pub use retry::{

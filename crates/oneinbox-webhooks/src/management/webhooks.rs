@@ -10,7 +10,7 @@ use crate::error::{Issue, IssueCode, ValidationError};
 use crate::text::{child_index, RedactedStr};
 
 /// Arguments of [`Api::create_webhook`](super::Api::create_webhook).
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CreateWebhook {
     /// A name for people, 1–255 characters.
     pub name: String,
@@ -22,26 +22,32 @@ pub struct CreateWebhook {
 
 /// Arguments of [`Api::update_webhook`](super::Api::update_webhook). Only the fields that are
 /// `Some` are sent; at least one must be.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
 pub struct UpdateWebhook {
     /// A new name, 1–255 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// A new delivery endpoint, validated like [`CreateWebhook::url`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The new full list of events (it replaces the old one), validated like
     /// [`CreateWebhook::events`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<String>>,
     /// `"active"` or `"inactive"` (the guide's words). `"disabled"`, the API reference's word
     /// for `inactive`, is accepted too. The value is sent exactly as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 
 /// Arguments of [`Api::list_deliveries`](super::Api::list_deliveries).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ListDeliveries {
     /// Page size, 1–200 (the server's default is 50).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// How many deliveries to skip, 0 or more (the server's default is 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
 }
 
