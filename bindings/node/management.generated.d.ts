@@ -48,16 +48,16 @@ export interface CreateCallArgs {
   to_number: string
   /** Your OneInbox number to call from, E.164. */
   from_number: string
-  /** The per-call webhook override: this call's events go there. */
-  webhook_url?: string
-  /** Variables for the agent's prompt. */
-  variables?: JsonObject
-  /** Your own metadata, stored with the call. */
-  metadata?: JsonObject
   /** When to place the call (RFC 3339); now when absent. */
   scheduled_at?: string
+  /** Variables for the agent's prompt. */
+  variables?: JsonObject
+  /** The per-call webhook override: this call's events go there. */
+  webhook_url?: string
   /** Per-call agent overrides: `llm`, `transcriber`, `tts`, `first_message`. */
   overrides?: JsonObject
+  /** Your own metadata, stored with the call. */
+  metadata?: JsonObject
 }
 
 /**

@@ -735,11 +735,11 @@ class Api:
         agent_id: str,
         to_number: str,
         from_number: str,
-        webhook_url: Optional[str] = None,
-        variables: Optional[Mapping[str, Any]] = None,
-        metadata: Optional[Mapping[str, Any]] = None,
         scheduled_at: Optional[str] = None,
+        variables: Optional[Mapping[str, Any]] = None,
+        webhook_url: Optional[str] = None,
         overrides: Optional[Mapping[str, Any]] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
     ) -> PreparedRequest[Call]:
         """``POST /v1/calls``: Places an outbound call; the response is the new call.
 
@@ -749,16 +749,16 @@ class Api:
 
         ``from_number``: Your OneInbox number to call from, E.164.
 
-        ``webhook_url``: The per-call webhook override: this call's events go there.
+        ``scheduled_at``: When to place the call (RFC 3339); now when absent.
 
         ``variables``: Variables for the agent's prompt.
 
-        ``metadata``: Your own metadata, stored with the call.
-
-        ``scheduled_at``: When to place the call (RFC 3339); now when absent.
+        ``webhook_url``: The per-call webhook override: this call's events go there.
 
         ``overrides``: Per-call agent overrides: ``llm``, ``transcriber``, ``tts``,
-        ``first_message``."""
+        ``first_message``.
+
+        ``metadata``: Your own metadata, stored with the call."""
     # @generated end: Api builders
 
 # ---- authentication ---------------------------------------------------------------------

@@ -373,11 +373,11 @@ class Client(_Policy):
         agent_id: str,
         to_number: str,
         from_number: str,
-        webhook_url: Optional[str] = None,
-        variables: Optional[Mapping[str, Any]] = None,
-        metadata: Optional[Mapping[str, Any]] = None,
         scheduled_at: Optional[str] = None,
+        variables: Optional[Mapping[str, Any]] = None,
+        webhook_url: Optional[str] = None,
         overrides: Optional[Mapping[str, Any]] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
     ) -> Call:
         """``POST /v1/calls``: Places an outbound call; the response is the new call. Never sent
         again after an answer that leaves open whether it was done."""
@@ -385,11 +385,11 @@ class Client(_Policy):
             agent_id=agent_id,
             to_number=to_number,
             from_number=from_number,
-            webhook_url=webhook_url,
-            variables=variables,
-            metadata=metadata,
             scheduled_at=scheduled_at,
+            variables=variables,
+            webhook_url=webhook_url,
             overrides=overrides,
+            metadata=metadata,
         )
         return self.send(prepared)
 
@@ -569,11 +569,11 @@ class AsyncClient(_Policy):
         agent_id: str,
         to_number: str,
         from_number: str,
-        webhook_url: Optional[str] = None,
-        variables: Optional[Mapping[str, Any]] = None,
-        metadata: Optional[Mapping[str, Any]] = None,
         scheduled_at: Optional[str] = None,
+        variables: Optional[Mapping[str, Any]] = None,
+        webhook_url: Optional[str] = None,
         overrides: Optional[Mapping[str, Any]] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
     ) -> Call:
         """``POST /v1/calls``: Places an outbound call; the response is the new call. Never sent
         again after an answer that leaves open whether it was done."""
@@ -581,11 +581,11 @@ class AsyncClient(_Policy):
             agent_id=agent_id,
             to_number=to_number,
             from_number=from_number,
-            webhook_url=webhook_url,
-            variables=variables,
-            metadata=metadata,
             scheduled_at=scheduled_at,
+            variables=variables,
+            webhook_url=webhook_url,
             overrides=overrides,
+            metadata=metadata,
         )
         return await self.send(prepared)
 

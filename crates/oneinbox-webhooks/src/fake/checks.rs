@@ -14,53 +14,25 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use crate::error::{IssueCode, UsageError};
-use crate::management::{Api, CreateCall, CreateWebhook, ListDeliveries, UpdateWebhook};
+use crate::management::contract::{self, Arg, ArgType, Endpoint, Place, Rule};
+use crate::management::{Api, ListDeliveries};
 
-/// The JSON type a body field must have.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Str,
-    /// A list of strings.
-    List,
-    Dict,
-}
-
-/// One field of a request model: name, JSON type, required.
-type Field = (&'static str, Kind, bool);
-
-const CREATE_WEBHOOK: &[Field] = &[
-    ("name", Kind::Str, true),
-    ("url", Kind::Str, true),
-    ("events", Kind::List, true),
-];
-const UPDATE_WEBHOOK: &[Field] = &[
-    ("name", Kind::Str, false),
-    ("url", Kind::Str, false),
-    ("events", Kind::List, false),
-    ("status", Kind::Str, false),
-];
-/// The API's model: `scheduled_at` and `overrides` are accepted (and kept) though `Api` does
-/// not send them.
-const CREATE_CALL: &[Field] = &[
-    ("agent_id", Kind::Str, true),
-    ("to_number", Kind::Str, true),
-    ("from_number", Kind::Str, true),
-    ("scheduled_at", Kind::Str, false),
-    ("variables", Kind::Dict, false),
-    ("webhook_url", Kind::Str, false),
-    ("overrides", Kind::Dict, false),
-    ("metadata", Kind::Dict, false),
-];
-
-/// Valid stand-ins for required fields that are missing or of the wrong type.
-fn placeholder(name: &str) -> Value {
-    match name {
-        "name" => json!("placeholder"),
-        "url" => json!("https://example.com/placeholder"),
-        "events" => json!(["call.ended"]),
-        "agent_id" => json!("agt_placeholder"),
-        "to_number" => json!("+15550000000"),
-        _ => json!("+15550000001"),
+/// A valid stand-in for a required argument that is missing or of the wrong type, so that the
+/// builder still checks the others: made from the argument's rule.
+fn placeholder(arg: &Arg) -> Value {
+    match arg.rule {
+        Rule::HttpsUrl => json!("https://example.com/placeholder"),
+        Rule::E164 => json!("+15550000000"),
+        Rule::DateTime => json!("2025-01-01T00:00:00Z"),
+        Rule::EventNames { .. } => json!(["call.ended"]),
+        Rule::OneOf(words) => json!(words.first().copied().unwrap_or("placeholder")),
+        Rule::Range { min, .. } => json!(min),
+        _ => match arg.ty {
+            ArgType::StringList => json!(["placeholder"]),
+            ArgType::Object => json!({}),
+            ArgType::Integer => json!(0),
+            _ => json!("placeholder"),
+        },
     }
 }
 
@@ -76,19 +48,12 @@ pub(super) fn item(loc: Vec<Value>, kind: &str, msg: &str, input: Option<&Value>
     Value::Object(out)
 }
 
-fn type_error(kind: Kind) -> (&'static str, &'static str) {
-    match kind {
-        Kind::Str => ("string_type", "Input should be a valid string"),
-        Kind::List => ("list_type", "Input should be a valid list"),
-        Kind::Dict => ("dict_type", "Input should be a valid dictionary"),
-    }
-}
-
-fn kind_ok(kind: Kind, value: &Value) -> bool {
-    match kind {
-        Kind::Str => value.is_string(),
-        Kind::List => value.is_array(),
-        Kind::Dict => value.is_object(),
+fn kind_ok(ty: ArgType, value: &Value) -> bool {
+    match ty {
+        ArgType::String => value.is_string(),
+        ArgType::StringList => value.is_array(),
+        ArgType::Integer => value.is_i64(),
+        _ => value.is_object(),
     }
 }
 
@@ -141,12 +106,9 @@ fn loc_of(place: &str, pointer: &str, data: &Value, kept: &Map<String, Value>) -
     loc
 }
 
-/// The arguments found in `data` (stand-ins left out) and the `detail` items for what is wrong.
-fn check(
-    data: &Value,
-    spec: &[Field],
-    build: impl FnOnce(&Map<String, Value>) -> Result<(), UsageError>,
-) -> (Map<String, Value>, Vec<Value>) {
+/// The arguments found in `data` (stand-ins left out) and the `detail` items for what is wrong,
+/// for the body of `endpoint` (its body arguments, from the contract).
+fn check(data: &Value, endpoint: &Endpoint) -> (Map<String, Value>, Vec<Value>) {
     let Value::Object(body) = data else {
         let msg = "Input should be a valid dictionary or object to extract fields from";
         let body = vec![Value::from("body")];
@@ -159,7 +121,8 @@ fn check(
     let mut args = Map::new();
     let mut stand_ins: Vec<&str> = Vec::new();
     let mut kept_indexes = Map::new();
-    for &(name, kind, required) in spec {
+    for arg in endpoint.args_in(Place::Body) {
+        let (name, ty, required) = (arg.name, arg.ty, arg.required);
         let mut items = Vec::new();
         let loc = || vec![Value::from("body"), Value::from(name)];
         // A null optional field counts as absent; a null required one is of the wrong type.
@@ -169,8 +132,8 @@ fn check(
                 items.push(item(loc(), "missing", "Field required", Some(data)));
                 stand_ins.push(name);
             }
-            Some(v) if !kind_ok(kind, v) => {
-                let (t, msg) = type_error(kind);
+            Some(v) if !kind_ok(ty, v) => {
+                let (t, msg) = ty.fastapi_error();
                 items.push(item(loc(), t, msg, Some(v)));
                 if required {
                     stand_ins.push(name);
@@ -182,7 +145,7 @@ fn check(
                     if v.is_string() {
                         kept.push(i);
                     } else {
-                        let (t, msg) = type_error(Kind::Str);
+                        let (t, msg) = ArgType::String.fastapi_error();
                         let at = vec![Value::from("body"), Value::from(name), Value::from(i)];
                         items.push(item(at, t, msg, Some(v)));
                     }
@@ -206,12 +169,14 @@ fn check(
         }
         shape.insert(name, items);
     }
-    for name in &stand_ins {
-        args.insert((*name).into(), placeholder(name));
+    for arg in endpoint.args_in(Place::Body) {
+        if stand_ins.contains(&arg.name) {
+            args.insert(arg.name.into(), placeholder(arg));
+        }
     }
     let mut values: HashMap<String, Vec<Value>> = HashMap::new();
     let mut whole = Vec::new();
-    if let Err(err) = build(&args) {
+    if let Err(err) = build(endpoint, &args) {
         for issue in err.issues() {
             let top = tokens(&issue.path).into_iter().next().unwrap_or_default();
             if stand_ins.contains(&top.as_str()) {
@@ -237,7 +202,7 @@ fn check(
         }
     }
     let mut details = whole;
-    for &(name, _, _) in spec {
+    for name in endpoint.args_in(Place::Body).map(|a| a.name) {
         // By field, then by list index (the body's order); the sort is stable.
         let mut field = shape.remove(name).unwrap_or_default();
         field.extend(values.remove(name).unwrap_or_default());
@@ -250,7 +215,7 @@ fn check(
         details.extend(field);
     }
     for (name, value) in body {
-        if !spec.iter().any(|(n, _, _)| n == name) {
+        if !endpoint.args_in(Place::Body).any(|a| a.name == name) {
             let loc = vec![Value::from("body"), Value::from(name.as_str())];
             let msg = "Extra inputs are not permitted";
             details.push(item(loc, "extra_forbidden", msg, Some(value)));
@@ -260,67 +225,33 @@ fn check(
     (args, details)
 }
 
-fn text(args: &Map<String, Value>, name: &str) -> Option<String> {
-    args.get(name).and_then(Value::as_str).map(str::to_owned)
-}
-
-fn list(args: &Map<String, Value>, name: &str) -> Option<Vec<String>> {
-    let list = args.get(name)?.as_array()?;
-    Some(
-        list.iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-    )
-}
-
-fn dict(args: &Map<String, Value>, name: &str) -> Option<Map<String, Value>> {
-    args.get(name).and_then(Value::as_object).cloned()
-}
-
 /// The fixed validator: its key is never sent anywhere.
 fn validator() -> Result<Api, UsageError> {
     Api::new("oi_sk_fake_validator")
 }
 
+/// Runs the endpoint's builder over the body arguments (with a stand-in id in the path).
+fn build(endpoint: &Endpoint, body: &Map<String, Value>) -> Result<(), UsageError> {
+    let mut args = body.clone();
+    for arg in endpoint.args_in(Place::Path) {
+        args.insert(arg.name.into(), json!("wh_check"));
+    }
+    validator()?.build(endpoint.name, &args).map(drop)
+}
+
 /// The body of `POST /v1/webhooks`: its arguments, or the 422 items.
 pub(super) fn create_webhook(data: &Value) -> (Map<String, Value>, Vec<Value>) {
-    check(data, CREATE_WEBHOOK, |a| {
-        let args = CreateWebhook {
-            name: text(a, "name").unwrap_or_default(),
-            url: text(a, "url").unwrap_or_default(),
-            events: list(a, "events").unwrap_or_default(),
-        };
-        validator()?.create_webhook(&args).map(drop)
-    })
+    check(data, &contract::CREATE_WEBHOOK)
 }
 
 /// The body of `PATCH /v1/webhooks/{id}`.
 pub(super) fn update_webhook(data: &Value) -> (Map<String, Value>, Vec<Value>) {
-    check(data, UPDATE_WEBHOOK, |a| {
-        let args = UpdateWebhook {
-            name: text(a, "name"),
-            url: text(a, "url"),
-            events: list(a, "events"),
-            status: text(a, "status"),
-        };
-        validator()?.update_webhook("wh_check", &args).map(drop)
-    })
+    check(data, &contract::UPDATE_WEBHOOK)
 }
 
 /// The body of `POST /v1/calls`.
 pub(super) fn create_call(data: &Value) -> (Map<String, Value>, Vec<Value>) {
-    check(data, CREATE_CALL, |a| {
-        let args = CreateCall {
-            agent_id: text(a, "agent_id").unwrap_or_default(),
-            to_number: text(a, "to_number").unwrap_or_default(),
-            from_number: text(a, "from_number").unwrap_or_default(),
-            webhook_url: text(a, "webhook_url"),
-            variables: dict(a, "variables"),
-            metadata: dict(a, "metadata"),
-        };
-        validator()?.create_call(&args).map(drop)
-    })
+    check(data, &contract::CREATE_CALL)
 }
 
 /// One integer query parameter: optional spaces, an optional sign, ASCII digits (beyond `i64`
