@@ -61,7 +61,7 @@ export declare class NativeFakeOneInbox {
   addDelivery(webhookId: string, fieldsJson: string, now: number): string | undefined | null | Array<NativeIssue>
   /** The webhooks, oldest first, as JSON text. */
   webhooksJson(): string
-  /** The calls created, oldest first, each with its `webhook_url`, as JSON text. */
+  /** The calls created, oldest first, each with the webhook URL it was given, as JSON text. */
   callsJson(): string
   /** A webhook's delivery history, newest first, as JSON text; `null` for an unknown id. */
   deliveriesJson(webhookId: string): string | null
@@ -221,6 +221,8 @@ export interface NativeEndpoint {
   jsName: string
   /** How many positional arguments come first (the path ones: `webhookId`). */
   positional: number
+  /** Their wire names, in order (`webhook_id`): the paths of their issues. */
+  positionalNames: Array<string>
   /** Whether an object of the other arguments follows (wire names). */
   takesArgs: boolean
   /** Whether that object must be given. */

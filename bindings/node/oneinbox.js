@@ -301,74 +301,67 @@ function stringArg(value, name, path, issues, { optional = false } = {}) {
 
 const MAX_JSON_DEPTH = MAX_ARGUMENT_DEPTH
 
-// The JSON text of a builder's arguments (`value`: the object of the named ones, or the array
-// of the positional ones), checked to survive JSON exactly: plain objects, arrays, strings,
-// finite numbers, booleans and null only. `JSON.stringify` would silently turn NaN/Infinity
-// into null and drop undefined, functions and symbols; here each is an issue at its JSON
-// Pointer, except an `undefined` member of the arguments object, which is an argument not
-// given. A member of the arguments object of the wrong kind (a function, a class instance) is
-// a TypeError. Iterative, with a depth limit (which also stops cycles). Types, presence and
-// rules are the core's, by its management contract.
-function jsonArguments(value, what, issues) {
-  const before = issues.length
-  const stack = [[value, '', 0]]
-  while (stack.length > 0) {
-    const [v, at, depth] = stack.pop()
-    if (v === null || typeof v === 'boolean') continue
-    if (typeof v === 'string') {
-      if (!isWellFormed(v)) issues.push(usageIssue('invalid_value', at, 'a string holds a lone UTF-16 surrogate, which is not text'))
-      continue
-    }
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) issues.push(usageIssue('invalid_value', at, `${v} is not a JSON number (only finite numbers can be sent)`))
-      continue
-    }
-    const isArray = Array.isArray(v)
-    if (!isArray && !isPlainObject(v)) {
-      if (depth === 1) throw new TypeError(`${what}: ${at.slice(1)} must be a JSON value, got ${describeType(v)}`)
-      issues.push(
-        usageIssue(
-          'wrong_type',
-          at,
-          `expected a JSON value (object, array, string, finite number, boolean or null), found ${describeType(v)}`,
-        ),
-      )
-      continue
-    }
-    if (depth > MAX_JSON_DEPTH) {
-      issues.push(usageIssue('too_deep', at, `nested deeper than ${MAX_JSON_DEPTH} levels (or a cycle)`))
-      continue
-    }
-    if (isArray) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}/${i}`, depth + 1])
-    } else {
-      const keys = Object.keys(v)
-      for (let i = keys.length - 1; i >= 0; i--) {
-        const key = keys[i]
-        if (depth === 0 && v[key] === undefined) continue
-        if (!isWellFormed(key))
-          issues.push(usageIssue('invalid_value', at, 'a member name holds a lone UTF-16 surrogate, which is not text'))
-        stack.push([v[key], `${at}/${pointerToken(key)}`, depth + 1])
-      }
-    }
+// A builder's argument made safe to send as JSON, or `undefined` when it cannot be: plain
+// objects, arrays, strings, finite numbers, booleans and null only. `JSON.stringify` would
+// silently turn NaN/Infinity into null and drop undefined, functions and symbols (and throw on a
+// BigInt or a cycle); here each is an issue at its JSON Pointer `at` and is left out (null in an
+// array), so that the core still checks the rest. At `depth` 1 (an argument itself), a value of
+// the wrong kind (a function, a class instance) is a TypeError. The depth limit also stops
+// cycles. Types, presence and rules are the core's, by its management contract.
+function jsonValue(v, at, depth, what, issues) {
+  if (v === null || typeof v === 'boolean') return v
+  if (typeof v === 'string') {
+    if (isWellFormed(v)) return v
+    issues.push(usageIssue('invalid_value', at, 'a string holds a lone UTF-16 surrogate, which is not text'))
+    return undefined
   }
-  if (issues.length === before) return JSON.stringify(value)
-  // What was refused is left out (or null in an array), so that the core still reports the rest.
-  return JSON.stringify(value, (key, v) => {
-    if (typeof v === 'number' && !Number.isFinite(v)) return undefined
-    if (typeof v === 'string' && !isWellFormed(v)) return undefined
-    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).filter(([k]) => isWellFormed(k)))
-    return v
-  })
+  if (typeof v === 'number') {
+    if (Number.isFinite(v)) return v
+    issues.push(usageIssue('invalid_value', at, `${v} is not a JSON number (only finite numbers can be sent)`))
+    return undefined
+  }
+  const isArray = Array.isArray(v)
+  if (!isArray && !isPlainObject(v)) {
+    if (depth === 1) throw new TypeError(`${what}: ${at.slice(1)} must be a JSON value, got ${describeType(v)}`)
+    issues.push(
+      usageIssue(
+        'wrong_type',
+        at,
+        `expected a JSON value (object, array, string, finite number, boolean or null), found ${describeType(v)}`,
+      ),
+    )
+    return undefined
+  }
+  if (depth > MAX_JSON_DEPTH) {
+    issues.push(usageIssue('too_deep', at, `nested deeper than ${MAX_JSON_DEPTH} levels (or a cycle)`))
+    return undefined
+  }
+  if (isArray) return v.map((item, i) => jsonValue(item, `${at}/${i}`, depth + 1, what, issues) ?? null)
+  const out = {}
+  for (const key of Object.keys(v)) {
+    // An `undefined` member of the arguments object is an argument not given.
+    if (depth === 0 && v[key] === undefined) continue
+    if (!isWellFormed(key)) {
+      issues.push(usageIssue('invalid_value', at, 'a member name holds a lone UTF-16 surrogate, which is not text'))
+      continue
+    }
+    const value = jsonValue(v[key], `${at}/${pointerToken(key)}`, depth + 1, what, issues)
+    // defineProperty: a member named `__proto__` stays an ordinary member.
+    if (value !== undefined) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  }
+  return out
 }
 
-// The core's issues about a builder's arguments (`core`, or `null`), then those of
-// `jsonArguments`: a value of the wrong JSON type or a missing one is a TypeError (as a wrong
-// argument type is everywhere in this package), the rest a UsageError listing every issue.
+// The core's issues about a builder's arguments (`core`, or `null`), then those of `jsonValue`
+// (`json`): a value of the wrong JSON type or a missing one is a TypeError (as a wrong argument
+// type is everywhere in this package), the rest a UsageError listing every issue. What
+// `jsonValue` left out, the core finds missing: its issue at that path is the one to report.
 function throwArgumentIssues(core, json, what) {
-  const typeIssue = (core ?? []).find((i) => (i.code === 'wrong_type' || i.code === 'missing_field') && i.path !== '')
+  const reported = new Set(json.map((i) => i.path))
+  const own = (core ?? []).filter((i) => !reported.has(i.path))
+  const typeIssue = own.find((i) => (i.code === 'wrong_type' || i.code === 'missing_field') && i.path !== '')
   if (typeIssue !== undefined) throw new TypeError(`${what}: ${typeIssue.message}`)
-  const issues = [...(core ?? []), ...json]
+  const issues = [...own, ...json]
   if (issues.length > 0) throw new UsageError(issues)
 }
 
@@ -620,8 +613,10 @@ class Api {
       Object.defineProperty(Api.prototype, endpoint.jsName, {
         value: function (...params) {
           const issues = []
-          const positional = params.slice(0, endpoint.positional).map((v) => (v === undefined ? null : v))
-          const positionalText = jsonArguments(positional, what, issues)
+          const positional = endpoint.positionalNames.map(
+            (name, i) => jsonValue(params[i] ?? null, `/${pointerToken(name)}`, 1, what, issues) ?? null,
+          )
+          const positionalText = JSON.stringify(positional)
           let argsText
           if (endpoint.takesArgs) {
             const args = params[endpoint.positional]
@@ -631,7 +626,7 @@ class Api {
             if (args === undefined || args === null) {
               if (endpoint.argsRequired) throw new TypeError(`${what}: args must be an object, got ${describeType(args)}`)
             } else {
-              argsText = jsonArguments(args, what, issues)
+              argsText = JSON.stringify(jsonValue(args, '', 0, what, issues))
             }
           }
           const result = callNative(() => this.#native.build(endpoint.name, positionalText, argsText))

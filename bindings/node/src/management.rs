@@ -61,6 +61,8 @@ pub struct NativeEndpoint {
     pub js_name: String,
     /// How many positional arguments come first (the path ones: `webhookId`).
     pub positional: u32,
+    /// Their wire names, in order (`webhook_id`): the paths of their issues.
+    pub positional_names: Vec<String>,
     /// Whether an object of the other arguments follows (wire names).
     pub takes_args: bool,
     /// Whether that object must be given.
@@ -105,6 +107,7 @@ pub fn management_endpoints() -> napi::Result<Vec<NativeEndpoint>> {
                     name: e.name.to_owned(),
                     js_name: camel(e.name),
                     positional: u32::try_from(e.args_in(Place::Path).count()).unwrap_or(0),
+                    positional_names: e.args_in(Place::Path).map(|a| a.name.to_owned()).collect(),
                     takes_args: !rest.is_empty(),
                     args_required: e.at_least_one || rest.iter().any(|a| a.required),
                     response: response.to_owned(),
