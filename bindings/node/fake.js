@@ -134,7 +134,7 @@ class FakeOneInbox {
     return JSON.parse(callNative(() => this.#machine.webhooksJson()))
   }
 
-  /** The calls created, oldest first: the API's call object plus `webhook_url` (copies). */
+  /** The calls created, oldest first: the API's call object plus the webhook URL it was given (copies). */
   get calls() {
     return JSON.parse(callNative(() => this.#machine.callsJson()))
   }

@@ -169,7 +169,7 @@ impl NativeFakeOneInbox {
         guard(|| Ok(json_text(&self.fake.webhooks())))
     }
 
-    /// The calls created, oldest first, each with its `webhook_url`, as JSON text.
+    /// The calls created, oldest first, each with the webhook URL it was given, as JSON text.
     #[napi(js_name = "callsJson")]
     pub fn calls_json(&self) -> napi::Result<String> {
         guard(|| Ok(json_text(self.fake.calls())))

@@ -144,7 +144,7 @@ impl FakeOneInbox {
         guard(py, || values(py, &self.lock().webhooks()))
     }
 
-    /// The calls created, oldest first, each with its `webhook_url`.
+    /// The calls created, oldest first, each with the webhook URL it was given.
     fn calls<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         guard(py, || values(py, self.lock().calls()))
     }

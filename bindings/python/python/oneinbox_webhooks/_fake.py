@@ -58,7 +58,7 @@ class FakeOneInbox:
 
     State: webhooks (``wh_…`` ids, a ``whsec_…`` secret, ``status`` ``active``), their delivery
     history (``test_webhook`` records one; ``add_delivery`` adds more; newest first, paged by
-    ``limit``/``offset``), and calls (``POST /v1/calls``, kept with their ``webhook_url``).
+    ``limit``/``offset``), and calls (``POST /v1/calls``, kept with the webhook URL each was given).
     Every request needs ``Authorization: Bearer <api_key>`` (401 otherwise).
 
     Reach it without a socket through ``transport()`` (an ``httpx.MockTransport``),
@@ -93,7 +93,7 @@ class FakeOneInbox:
 
     @property
     def calls(self) -> list[dict[str, Any]]:
-        """The calls created, oldest first: the API's call object plus ``webhook_url``."""
+        """The calls created, oldest first: the API's call object plus the webhook URL it was given."""
         return self._machine.calls()
 
     @property

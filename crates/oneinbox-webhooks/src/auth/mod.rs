@@ -4,7 +4,7 @@
 //! signs deliveries. Two mechanisms work regardless:
 //!
 //! * **A secret URL token** ([`add_url_token`], [`verify_url_token`]): put a high-entropy token
-//!   in the webhook `url` (or a call's `webhook_url`); only OneInbox and you know it. This works
+//!   in the webhook `url` (or a call's own webhook URL); only OneInbox and you know it. This works
 //!   with OneInbox today.
 //! * **[Standard Webhooks](https://www.standardwebhooks.com) signatures** ([`verify_signature`],
 //!   [`sign`]): `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64>` headers,
