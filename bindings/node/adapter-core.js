@@ -21,9 +21,9 @@
 // the call id, never the request URL (it carries the URL token), a header or a secret.
 'use strict'
 
-const { AuthenticationError, ValidationError, UsageError } = require('./oneinbox.js')
-const native = require('./index.js')
-const { describeType } = require('./describe.js')
+const { AuthenticationError, ValidationError } = require('./errors.js')
+const native = require('./native.js')
+const { describeType, optionsArg } = require('./internal.js')
 
 const DEFAULT_ACK_TIMEOUT_MS = 5000
 // setTimeout fires at once for delays above this; longer ack timeouts mean "never answer 202".
@@ -71,16 +71,7 @@ function createCore(options, where, known) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`${where}: options must be an object ({ receiver, router, ... }), got ${describeType(options)}`)
   }
-  const unknown = Object.keys(options).filter((k) => !known.includes(k))
-  if (unknown.length > 0) {
-    throw new UsageError(
-      unknown.map((k) => ({
-        code: 'unknown_field',
-        path: `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-        message: `${where} has no option ${JSON.stringify(k.slice(0, 40))}; expected one of ${known.join(', ')}`,
-      })),
-    )
-  }
+  optionsArg(options, where, known, { noun: 'option' })
   const { receiver, router, store } = options
   if (receiver === null || typeof receiver !== 'object' || typeof receiver.receive !== 'function') {
     throw new TypeError(

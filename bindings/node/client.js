@@ -17,7 +17,7 @@ const CLIENT_OPTIONS = ['baseUrl', 'timeoutMs', 'maxRetries', 'fetch', 'sleep', 
 // route, no such host, a connect timeout (undici's and Node's names).
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
 
-const { describeType } = require('./describe.js')
+const { describeType } = require('./internal.js')
 
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -7,10 +7,10 @@
 
 const crypto = require('node:crypto')
 const { inspect } = require('node:util')
-const { Client, UsageError } = require('./oneinbox.js') // first: it explains a missing addon
-const native = require('./index.js')
-const { describeType } = require('./describe.js')
-const { isPlainObject, callNative, optionsArg } = require('./testing-args.js')
+const { Client } = require('./oneinbox.js')
+const { UsageError } = require('./errors.js')
+const native = require('./native.js')
+const { describeType, isPlainObject, callNative, optionsArg } = require('./internal.js')
 const { serve, stop } = require('./fake-server.js')
 
 const DEFAULT_API_KEY = 'oi_sk_test_fake'

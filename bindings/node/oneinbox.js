@@ -9,121 +9,20 @@
 
 const crypto = require('node:crypto')
 const { inspect } = require('node:util')
-const native = loadNative()
-
-// The addon comes in a per-platform package (`oneinbox-webhooks-linux-x64-gnu`, ...) that npm
-// installs as an optional dependency; the generated loader finds it. When none loads, say which
-// package this machine needs (the loader's own error, with every attempt, is the `cause`).
-function loadNative() {
-  try {
-    return require('./index.js')
-  } catch (err) {
-    const { platform, arch } = process
-    let suffix = `${platform}-${arch}`
-    if (platform === 'linux') {
-      const glibc = process.report?.getReport?.()?.header?.glibcVersionRuntime
-      suffix += glibc ? '-gnu' : '-musl'
-    } else if (platform === 'win32') {
-      suffix += '-msvc'
-    }
-    const error = new Error(
-      `oneinbox-webhooks: no native addon for ${suffix}: the package oneinbox-webhooks-${suffix} ` +
-        'is not installed. npm installs it as an optional dependency of oneinbox-webhooks on ' +
-        'the platforms that have one (see the README); it is missing if optional dependencies ' +
-        'were omitted (--omit=optional) or a lock file was made on another platform. ' +
-        'Elsewhere, build the addon from source (README: "Build from source").',
-    )
-    error.code = 'ERR_ONEINBOX_NO_ADDON'
-    error.cause = err
-    throw error
-  }
-}
+const native = require('./native.js')
 
 const { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS, MAX_ARGUMENT_DEPTH } = native
-const PANIC_PREFIX = 'oneinbox-webhooks internal error'
-
-/** The base class of every error this package throws (code `ERR_ONEINBOX`). */
-class OneInboxError extends Error {
-  constructor(message, options) {
-    super(message, options)
-    this.code = 'ERR_ONEINBOX'
-  }
-
-  get name() {
-    return this.constructor.name
-  }
-}
-
-function describeIssues(what, issues) {
-  if (issues.length === 1) {
-    const i = issues[0]
-    return `${what}: ${i.path === '' ? '(body)' : i.path}: ${i.message} [${i.code}]`
-  }
-  const lines = issues.map((i) => `\n  - ${i.path === '' ? '(body)' : i.path}: ${i.message} [${i.code}]`)
-  return `${what} (${issues.length} issues):${lines.join('')}`
-}
-
-function freezeIssues(issues) {
-  return Object.freeze(issues.map((i) => Object.freeze({ code: i.code, path: i.path, message: i.message })))
-}
-
-/** A payload or response that does not match its contract; `.issues` lists every problem. */
-class ValidationError extends OneInboxError {
-  constructor(issues, what = 'invalid payload') {
-    const list = freezeIssues(issues)
-    super(describeIssues(what, list))
-    this.code = 'ERR_ONEINBOX_VALIDATION'
-    this.issues = list
-  }
-}
-
-/** A caller passed an argument that cannot make a valid request; `.issues` lists every problem. */
-class UsageError extends OneInboxError {
-  constructor(issues) {
-    const list = freezeIssues(issues)
-    super(describeIssues('invalid argument', list))
-    this.code = 'ERR_ONEINBOX_USAGE'
-    this.issues = list
-  }
-}
-
-/**
- * The OneInbox API answered with a non-2xx status. `.details` lists the items of a FastAPI-style
- * validation body as issues (paths into the request arguments). `.retryable` follows the
- * request's policy (`PreparedRequest.retry`): 408, 429 and 5xx for idempotent requests, only 429
- * and 503 for `createWebhook` and `createCall` (see `retryAfter`).
- */
-class ApiError extends OneInboxError {
-  constructor(status, message, details = [], retryable = false) {
-    super(message)
-    this.code = 'ERR_ONEINBOX_API'
-    this.status = status
-    this.details = freezeIssues(Array.isArray(details) ? details : [])
-    this.retryable = retryable
-  }
-}
-
-/**
- * A delivery that did not authenticate (`Receiver.receive`): answer 401 and do not process it.
- * `.verification` says why (`.verification.code`); no secret is ever part of the error.
- */
-class AuthenticationError extends OneInboxError {
-  constructor(verification) {
-    super(`delivery not authenticated: ${verification.code}`)
-    this.code = 'ERR_ONEINBOX_AUTHENTICATION'
-    this.verification = verification
-  }
-}
-
-// A Rust panic (a bug) reaches here as a plain Error from the native guard.
-function rethrow(err) {
-  if (err instanceof Error && typeof err.message === 'string' && err.message.startsWith(PANIC_PREFIX)) {
-    const wrapped = new OneInboxError(err.message, { cause: err })
-    wrapped.code = 'ERR_ONEINBOX_INTERNAL'
-    throw wrapped
-  }
-  throw err
-}
+const { OneInboxError, ValidationError, UsageError, ApiError, AuthenticationError } = require('./errors.js')
+const {
+  describeType,
+  isPlainObject,
+  callNative,
+  rethrow,
+  valueOrThrow,
+  pointerToken,
+  usageIssue,
+  argumentObject,
+} = require('./internal.js')
 
 // A number argument checked by the core's rule (`limit`, `seconds`, `unix_seconds`,
 // `http_status`): another type is a TypeError, a number that breaks the rule a UsageError whose
@@ -152,8 +51,6 @@ const EXPRESS_HINT =
 // `String.prototype.isWellFormed` is Node >= 20; the regular expression is the fallback for 18.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const isWellFormed = typeof String.prototype.isWellFormed === 'function' ? (s) => s.isWellFormed() : (s) => !LONE_SURROGATE.test(s)
-
-const { describeType } = require('./describe.js')
 
 function checkParseOptions(options, where) {
   let strict = false
@@ -233,55 +130,6 @@ function parseEvent(body, options) {
 
 // ---------------------------------------------------------------------------------------------
 // Shared argument helpers (management and authentication)
-
-// Calls into the addon, turning a Rust panic into a OneInboxError.
-function callNative(f) {
-  try {
-    return f()
-  } catch (err) {
-    rethrow(err)
-  }
-}
-
-// A JSON Pointer token (RFC 6901), escaped by the core.
-function pointerToken(key) {
-  return callNative(() => native.pointerToken(String(key)))
-}
-
-function usageIssue(code, path, message) {
-  return { code, path, message }
-}
-
-function isPlainObject(v) {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
-
-// An options/arguments object: `undefined` (when allowed) or a plain object whose members are
-// all known. A wrong type is a TypeError; an unknown member is reported as an `unknown_field`
-// issue (a misspelt option must not be silently ignored).
-function argumentObject(value, what, known, issues, { optional = false } = {}) {
-  if (value === undefined || value === null) {
-    if (optional) return {}
-    throw new TypeError(`${what} must be an object, got ${describeType(value)}`)
-  }
-  if (!isPlainObject(value)) {
-    throw new TypeError(`${what} must be a plain object, got ${describeType(value)}`)
-  }
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
-      issues.push(
-        usageIssue(
-          'unknown_field',
-          `/${pointerToken(key)}`,
-          `${what} has no member ${JSON.stringify(key.slice(0, 40))}; expected one of ${known.join(', ')}`,
-        ),
-      )
-    }
-  }
-  return value
-}
 
 // A string argument: TypeError for another type; a lone surrogate (which UTF-8 cannot carry)
 // is an `invalid_value` issue. Values are never quoted (they may be secrets).
@@ -367,12 +215,6 @@ function throwArgumentIssues(core, json, what) {
 
 function throwIfIssues(issues) {
   if (issues.length > 0) throw new UsageError(issues)
-}
-
-// A native result that is either the value or the UsageError's issues.
-function valueOrThrow(result) {
-  if (Array.isArray(result)) throw new UsageError(result)
-  return result
 }
 
 // Response bodies: text, bytes or an ArrayBuffer (`await res.text()`, `await res.arrayBuffer()`).
@@ -882,7 +724,7 @@ class Receiver {
 }
 
 // The event router (router.js): plain JavaScript, no dependency.
-const { Router, MissingHandlersError, KNOWN_EVENTS } = require('./router.js')({ OneInboxError, UsageError })
+const { Router, MissingHandlersError, KNOWN_EVENTS } = require('./router.js')
 
 // Call records and dedupe keys (record.js), over the native CallRecord.
 const { CallRecord, dedupeKey } = require('./record.js')({

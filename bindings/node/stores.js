@@ -14,7 +14,7 @@ const { CallRecord, UsageError, dedupeKey, parseEvent } = require('./oneinbox.js
 // within it, so it is read back within it whatever maxDepth the first parse had.
 const MAX_DEPTH_CEILING = 126
 
-const { describeType } = require('./describe.js')
+const { describeType } = require('./internal.js')
 
 function checkEvent(event, where) {
   if (event === null || typeof event !== 'object' || typeof event.call_id !== 'string') {

@@ -16,10 +16,10 @@
 const crypto = require('node:crypto')
 const { inspect } = require('node:util')
 
-const { Secret, UsageError, redactUrlToken } = require('./oneinbox.js') // first: it explains a missing addon
-const native = require('./index.js')
-const { describeType } = require('./describe.js')
-const { isPlainObject, callNative, valueOrThrow, optionsArg } = require('./testing-args.js')
+const { Secret, redactUrlToken } = require('./oneinbox.js')
+const { UsageError } = require('./errors.js')
+const native = require('./native.js')
+const { describeType, isPlainObject, callNative, valueOrThrow, optionsArg } = require('./internal.js')
 const { FakeOneInbox, FakeResponse, RecordedRequest } = require('./fake.js')
 
 const newId = (prefix) => `${prefix}_${crypto.randomBytes(8).toString('hex')}`

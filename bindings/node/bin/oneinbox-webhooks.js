@@ -112,7 +112,7 @@ function describeError(err, redactUrlToken) {
 
 async function send(args, out, err) {
   const { OneInboxError, UsageError, redactUrlToken } = require('../oneinbox.js')
-  const { planSend } = require('../index.js') // after oneinbox.js, which explains a missing addon
+  const { planSend } = require('../native.js')
   const { makeDelivery, makeEvent } = require('../testing.js')
   // The plan from the core; the random seed (8 bytes) is used when --seed is absent.
   const plan = planSend(args.events, args.callId, args.seed, args.duplicates, args.shuffle, crypto.randomBytes(8))
