@@ -10,7 +10,9 @@ use oneinbox_webhooks::build::{
 };
 use oneinbox_webhooks::contract::ObjectKind;
 use oneinbox_webhooks::host;
-use oneinbox_webhooks::{Event, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH};
+use oneinbox_webhooks::{
+    Event, KeyedEvent, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{
@@ -18,6 +20,7 @@ use pyo3::types::{
 };
 use pyo3::{intern, Borrowed};
 use serde_json::Value;
+use std::sync::OnceLock;
 
 use crate::args::{checked, Int};
 use crate::errors::{guard, short_repr, to_py_err};
@@ -55,7 +58,9 @@ pub fn parse_event<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let opts = parse_options(py, strict, max_body_bytes, max_depth)?;
-        with_body(py, body, |bytes| parse_to_py(py, &opts, bytes))?
+        with_owned_body_of(py, "parse_event", body, |bytes, owner| {
+            parse_to_py(py, &opts, bytes, owner)
+        })?
     })
 }
 
@@ -81,18 +86,23 @@ pub(crate) fn parse_options(
 
 /// The event object of `bytes`, or the `ValidationError`: made during the parse, or for a
 /// large body (see [`DETACH_ABOVE_BYTES`]) from the event parsed with the GIL released.
+/// `owner` is the immutable object that holds `bytes` (see [`with_body_of`]): the event keeps
+/// it, with `opts`, for `dedupe_key` and `CallRecord.apply` ([`Core`]).
 pub(crate) fn parse_to_py<'py>(
     py: Python<'py>,
     opts: &ParseOptions,
     bytes: &[u8],
+    owner: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let mut builder = PyBuilder::new(py);
+    builder.source = Some((owner.clone(), *opts));
     if is_large(opts, bytes) {
         let event = py
             .detach(|| opts.parse(bytes))
             .map_err(|e| to_py_err(py, e))?;
-        return event_to_py(py, &event);
+        return build::event(&event, &mut builder);
     }
-    match opts.parse_with(bytes, &mut PyBuilder::new(py)) {
+    match opts.parse_with(bytes, &mut builder) {
         Ok(event) => Ok(event),
         Err(BuildError::Invalid(e)) => Err(to_py_err(py, e)),
         Err(BuildError::Host(e)) => Err(e),
@@ -126,6 +136,24 @@ pub(crate) fn with_body<R>(
     f: impl FnOnce(&[u8]) -> R,
 ) -> PyResult<R> {
     with_body_of(py, "parse_event", body, f)
+}
+
+/// [`with_body_of`], also passing `f` an immutable object that holds the bytes (`bytes` or
+/// `str`; a `bytearray` or `memoryview` is copied into a new `bytes`), for an event to keep.
+pub(crate) fn with_owned_body_of<'py, R>(
+    py: Python<'py>,
+    func: &str,
+    body: &Bound<'py, PyAny>,
+    f: impl FnOnce(&[u8], &Bound<'py, PyAny>) -> R,
+) -> PyResult<R> {
+    let copy;
+    let body = if body.is_instance_of::<PyByteArray>() || body.is_instance_of::<PyMemoryView>() {
+        copy = with_body_of(py, func, body, |bytes| PyBytes::new(py, bytes).into_any())?;
+        &copy
+    } else {
+        body
+    };
+    with_body_of(py, func, body, |bytes| f(bytes, body))
 }
 
 /// [`with_body`] for the function `func` (named in the `TypeError`).
@@ -179,11 +207,58 @@ pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py
     build::value(v, &mut PyBuilder::new(py))
 }
 
+/// What an event object keeps of the parse that made it: the immutable object holding the
+/// validated body (`bytes` or `str`) and the options, and, made from them on first use, the
+/// core's dedupe key and wire form. So `dedupe_key` and `CallRecord.apply` parse the body once
+/// more in Rust (one parse, no Python objects) instead of writing `to_dict()` as JSON. The
+/// object is frozen and the body immutable, so what they give is the event as parsed. An
+/// event made another way (the `testing` factories) has no body, and goes through
+/// `to_dict()`.
+#[derive(Default)]
+pub(crate) struct Core {
+    source: Option<(Py<PyAny>, ParseOptions)>,
+    keyed: OnceLock<Box<KeyedEvent>>,
+}
+
+impl Core {
+    fn of(source: &Option<(Bound<'_, PyAny>, ParseOptions)>) -> Self {
+        Core {
+            source: source
+                .as_ref()
+                .map(|(body, opts)| (body.clone().unbind(), *opts)),
+            keyed: OnceLock::new(),
+        }
+    }
+
+    /// The key and wire form of the event from its body, or `None` when there is no body.
+    pub(crate) fn keyed(&self, py: Python<'_>) -> PyResult<Option<&KeyedEvent>> {
+        if let Some(keyed) = self.keyed.get() {
+            return Ok(Some(keyed));
+        }
+        let Some((body, opts)) = &self.source else {
+            return Ok(None);
+        };
+        let parsed = with_body(py, body.bind(py), |bytes| {
+            detached(py, opts, bytes, |b| opts.parse(b))
+        })?;
+        // The body parsed before with these options, so it parses again; if it ever did
+        // not, the caller takes the slow road.
+        let Ok(event) = parsed else {
+            return Ok(None);
+        };
+        Ok(Some(
+            self.keyed.get_or_init(|| Box::new(KeyedEvent::new(&event))),
+        ))
+    }
+}
+
 /// Makes the Python values the core asks for while it validates a body.
 struct PyBuilder<'py> {
     py: Python<'py>,
     /// Shared strs for keys and for the values that repeat between events.
     strings: Strings,
+    /// The body and options, kept by the event object ([`Core`]).
+    source: Option<(Bound<'py, PyAny>, ParseOptions)>,
 }
 
 impl<'py> PyBuilder<'py> {
@@ -191,6 +266,7 @@ impl<'py> PyBuilder<'py> {
         PyBuilder {
             py,
             strings: Strings::Untried,
+            source: None,
         }
     }
 }
@@ -242,13 +318,14 @@ impl<'py> Builder for PyBuilder<'py> {
         values: &mut [Option<Self::Value>],
         extra: Option<Self::Value>,
     ) -> PyResult<Self::Value> {
-        make_record(self.py, shape, values, extra)
+        make_record(self.py, shape, values, extra, &self.source)
     }
     fn unknown_event(&mut self, p: UnknownParts<Self::Value>) -> PyResult<Self::Value> {
         let event = UnknownEvent {
             event: p.event.unbind(),
             call_id: p.call_id.unbind(),
             extra: p.payload.cast_into::<PyDict>()?.unbind(),
+            core: Core::of(&self.source),
         };
         Ok(Bound::new(self.py, event)?.into_any())
     }
@@ -345,6 +422,17 @@ impl Extra {
     }
 }
 
+/// The [`Core`] field of an event class (its type, or its value from the builder's source);
+/// nested objects have none.
+macro_rules! core_of_event {
+    ($wire:literal) => {
+        Core
+    };
+    ($wire:literal, $source:expr) => {
+        Core::of($source)
+    };
+}
+
 /// Defines a frozen class made from the values of a record of the contract: one
 /// attribute per field (wire name, `None` when absent), `extra`, `__match_args__`,
 /// `__repr__`, `__eq__` and `to_dict()`; with `event = "..."`, also the `event` class
@@ -360,19 +448,22 @@ macro_rules! record {
         pub struct $py {
             $( #[pyo3(get)] $field: Py<PyAny>, )*
             extra: Extra,
+            $( core: core_of_event!($wire), )?
         }
 
         impl $py {
-            /// From one value per field, in the contract's order.
+            /// From one value per field, in the contract's order (`source`: kept by an event).
             fn from_values(
                 py: Python<'_>,
                 values: &mut [Option<Bound<'_, PyAny>>],
                 extra: Option<Bound<'_, PyAny>>,
+                #[allow(unused_variables)] source: &Option<(Bound<'_, PyAny>, ParseOptions)>,
             ) -> PyResult<Self> {
                 let mut slots = values.iter_mut();
                 Ok($py {
                     $( $field: Attr::attr(slots.next().and_then(Option::take), py), )*
                     extra: Extra::new(extra)?,
+                    $( core: core_of_event!($wire, source), )?
                 })
             }
 
@@ -483,14 +574,16 @@ macro_rules! classes {
             shape: &'static Shape,
             values: &mut [Option<Bound<'py, PyAny>>],
             extra: Option<Bound<'py, PyAny>>,
+            source: &Option<(Bound<'py, PyAny>, ParseOptions)>,
         ) -> PyResult<Bound<'py, PyAny>> {
             Ok(match shape.kind {
                 $( Some(Kind::$event) => {
-                    Bound::new(py, $event::from_values(py, values, extra)?)?.into_any()
+                    Bound::new(py, $event::from_values(py, values, extra, source)?)?.into_any()
                 } )*
                 None => match shape.object {
                     $( Some(ObjectKind::$object) => {
-                        Bound::new(py, $object::from_values(py, values, extra)?)?.into_any()
+                        Bound::new(py, $object::from_values(py, values, extra, source)?)?
+                            .into_any()
                     } )*
                     other => {
                         return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
@@ -507,6 +600,14 @@ macro_rules! classes {
                     )))
                 }
             })
+        }
+
+        /// The [`Core`] of an event object `parse_event` made, or `None` for anything else.
+        pub(crate) fn core_of<'a>(event: &'a Bound<'_, PyAny>) -> Option<&'a Core> {
+            $( if let Ok(e) = event.cast::<$event>() {
+                return Some(&e.get().core);
+            } )*
+            event.cast::<UnknownEvent>().ok().map(|e| &e.get().core)
         }
 
         /// Registers the classes on the module.
@@ -529,6 +630,7 @@ pub struct UnknownEvent {
     #[pyo3(get)]
     call_id: Py<PyAny>,
     extra: Py<PyDict>,
+    core: Core,
 }
 
 #[pymethods]

@@ -10,6 +10,7 @@ __all__ = [
     "CALL_SEQUENCE",
     "DEFAULT_BASE_URL",
     "DEFAULT_TOLERANCE_SECONDS",
+    "MAX_DEPTH_CEILING",
     "Api",
     "ApiError",
     "Applied",
@@ -357,6 +358,9 @@ def _panic_for_tests() -> None:
 # ---- call records -------------------------------------------------------------------------
 
 _CallStatus: TypeAlias = Literal["in_progress", "completed", "failed", "unknown"]
+
+MAX_DEPTH_CEILING: int
+"""The deepest nesting any parse allows (the core's ``MAX_DEPTH_CEILING``)."""
 
 def dedupe_key(event: _Event) -> str:
     """``"<event name>:<call_id>:<sha256 hex>"`` over the event's RFC 8785 canonical JSON."""

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ._events import Event as _Event
 from ._native import (
+    MAX_DEPTH_CEILING,
     CallRecord,
     dedupe_key,
     parse_event,
@@ -58,11 +59,6 @@ __all__ = [
     "SQLiteStore",
     "Store",
 ]
-
-
-# The deepest nesting any parse allows (the core's MAX_DEPTH_CEILING): a stored event was parsed
-# within it, so it is read back within it whatever max_depth the first parse had.
-_MAX_DEPTH_CEILING = 126
 
 
 @dataclass(frozen=True)
@@ -98,7 +94,9 @@ def _wire_json(event: _Event) -> str:
 
 def _parse_stored(text: str | bytes) -> _Event:
     data = text.encode("utf-8") if isinstance(text, str) else text
-    return parse_event(data, max_body_bytes=len(data), max_depth=_MAX_DEPTH_CEILING)
+    # A stored event was parsed within the core's deepest nesting, so it is read back within
+    # it whatever max_depth the first parse had.
+    return parse_event(data, max_body_bytes=len(data), max_depth=MAX_DEPTH_CEILING)
 
 
 def _fold(call_id: str, stored: Iterable[str | bytes]) -> CallRecord:

@@ -2,10 +2,10 @@
 //! record keeps.
 
 use std::cmp::Ordering;
-use std::fmt::Write as _;
 
 use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
+use smallvec::SmallVec;
 
 use crate::events::Event;
 
@@ -45,6 +45,65 @@ pub fn dedupe_key(event: &Event) -> String {
     key_of(event.name(), event.call_id(), &wire)
 }
 
+/// An event's [`dedupe_key`] and the wire form a [`CallRecord`](super::CallRecord) reads,
+/// computed once: a store that asks for the key and then applies the event does the work
+/// once with [`CallRecord::apply_keyed`](super::CallRecord::apply_keyed). The bindings keep
+/// one beside each event they parse, made on first use.
+///
+/// ```
+/// use oneinbox_webhooks::{dedupe_key, parse_event, CallRecord, KeyedEvent};
+///
+/// let event = parse_event(br#"{"event":"call.ended","call_id":"call_1","outcome":"Voicemail"}"#)?;
+/// let keyed = KeyedEvent::new(&event);
+/// assert_eq!(keyed.key(), dedupe_key(&event));
+/// let (mut a, mut b) = (CallRecord::new("call_1"), CallRecord::new("call_1"));
+/// assert_eq!(a.apply_keyed(&keyed), b.apply(&event));
+/// assert_eq!(a, b);
+/// # Ok::<(), oneinbox_webhooks::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyedEvent {
+    pub(crate) name: String,
+    pub(crate) call_id: String,
+    pub(crate) wire: Map<String, Value>,
+    pub(crate) key: String,
+}
+
+impl KeyedEvent {
+    /// The key and wire form of `event`.
+    pub fn new(event: &Event) -> Self {
+        let wire = wire(event);
+        let key = key_of(event.name(), event.call_id(), &wire);
+        KeyedEvent {
+            name: event.name().to_owned(),
+            call_id: event.call_id().to_owned(),
+            wire,
+            key,
+        }
+    }
+
+    /// The event's [`dedupe_key`].
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The event's name ([`Event::name`]).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The event's call id ([`Event::call_id`]).
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+}
+
+impl From<&Event> for KeyedEvent {
+    fn from(event: &Event) -> Self {
+        KeyedEvent::new(event)
+    }
+}
+
 /// The wire JSON of an event as a map. Serializing an event into a `Value` cannot fail:
 /// every map key is a string and every number is finite. A member that the event would write
 /// twice (an `extra` member named like a typed field, possible only for an event built by
@@ -59,23 +118,86 @@ pub(crate) fn wire(event: &Event) -> Map<String, Value> {
 
 /// The dedupe key of the event `name` of call `call_id` whose wire JSON is `wire`.
 pub(crate) fn key_of(name: &str, call_id: &str, wire: &Map<String, Value>) -> String {
-    // Canonicalizing a `Value` cannot fail: its map keys are unique strings and its numbers
-    // finite. Should it ever fail, the compact serialization (still a function of the
-    // content) is hashed instead.
-    let canonical = serde_json_canonicalizer::to_vec(wire)
-        .or_else(|_| serde_json::to_vec(wire))
-        .unwrap_or_default();
+    let mut canonical = Vec::with_capacity(256);
+    write_canonical_map(wire, &mut canonical);
     let digest = Sha256::digest(&canonical);
     let mut key = String::with_capacity(name.len() + call_id.len() + 2 + HASH_HEX_LEN);
     key.push_str(name);
     key.push(':');
     key.push_str(call_id);
     key.push(':');
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for byte in digest {
-        // Writing into a String cannot fail.
-        let _ = write!(key, "{byte:02x}");
+        for nibble in [byte >> 4, byte & 0xf] {
+            key.push(char::from(
+                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
     }
     key
+}
+
+/// Appends the RFC 8785 (JCS) text of `v` to `out`: members sorted by their UTF-16 code
+/// units, no whitespace, strings with the minimal escapes (serde_json's: `\"`, `\\`, `\b`,
+/// `\f`, `\n`, `\r`, `\t`, other controls as lowercase `\u00xx`), every number as
+/// ECMAScript writes the double it denotes. Numbers are finite and keys unique in a `Value`,
+/// so this cannot fail.
+pub(crate) fn write_canonical(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            // Without serde_json's arbitrary_precision every number has an f64 value, and
+            // every f64 in a `Number` is finite.
+            let f = n.as_f64().unwrap_or_default();
+            out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
+        }
+        Value::String(s) => write_str(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => write_canonical_map(map, out),
+    }
+}
+
+/// [`write_canonical`] of an object.
+fn write_canonical_map(map: &Map<String, Value>, out: &mut Vec<u8>) {
+    let mut members: SmallVec<[(&String, &Value); 16]> = map.iter().collect();
+    members.sort_unstable_by(|a, b| member_cmp(a.0, b.0));
+    out.push(b'{');
+    for (i, (k, v)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(k, out);
+        out.push(b':');
+        write_canonical(v, out);
+    }
+    out.push(b'}');
+}
+
+/// A JSON string with serde_json's escapes, which are RFC 8785's.
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// [`utf16_cmp`], by bytes when both are ASCII (the usual member names), where the orders
+/// agree.
+fn member_cmp(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.cmp(b)
+    } else {
+        utf16_cmp(a, b)
+    }
 }
 
 /// Whether `key` is a well-formed dedupe key of an event named `name` of call `call_id`.
@@ -146,9 +268,13 @@ mod tests {
     use super::*;
     use crate::parse_event;
 
-    /// The canonical text of `v` (the bytes dedupe_key hashes).
+    /// The canonical text of `v` (the bytes dedupe_key hashes), checked against the
+    /// serde_json_canonicalizer crate's.
     fn jcs(v: &Value) -> String {
-        String::from_utf8(serde_json_canonicalizer::to_vec(v).unwrap()).unwrap()
+        let mut out = Vec::new();
+        write_canonical(v, &mut out);
+        assert_eq!(out, serde_json_canonicalizer::to_vec(v).unwrap(), "{v}");
+        String::from_utf8(out).unwrap()
     }
 
     /// RFC 8785 appendix B: IEEE 754 bit patterns and their canonical text. The expected
@@ -257,6 +383,29 @@ mod tests {
             jcs(&input),
             r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
         );
+    }
+
+    /// The writer gives the canonicalizer crate's text for the wire form of every event the
+    /// shared fixtures hold (lenient parse), unknown members and odd numbers included.
+    #[test]
+    fn canonical_text_of_every_fixture_event() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/events");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let fixture: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let body = match (fixture.get("body_text"), fixture.get("body")) {
+                (Some(Value::String(text)), _) => text.clone().into_bytes(),
+                (_, Some(body)) => serde_json::to_vec(body).unwrap(),
+                _ => continue,
+            };
+            if let Ok(event) = crate::ParseOptions::default().parse(&body) {
+                jcs(&Value::Object(wire(&event)));
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]

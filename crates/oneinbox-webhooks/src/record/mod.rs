@@ -32,7 +32,7 @@ use std::str::FromStr;
 
 use serde_json::{Map, Number, Value};
 
-pub use key::dedupe_key;
+pub use key::{dedupe_key, KeyedEvent};
 
 use crate::error::{Issue, IssueCode, UsageError};
 use crate::events::{Analysis, Event, Message};
@@ -393,18 +393,18 @@ impl CallRecord {
     /// rules on [`CallRecord`]).
     pub fn apply(&mut self, event: &Event) -> Applied {
         if event.call_id() != self.call_id {
-            return Applied {
-                changed: false,
-                ignored: Some(format!(
-                    "the event is for call {}, this record is for call {}",
-                    preview(event.call_id()),
-                    preview(&self.call_id)
-                )),
-            };
+            return self.ignore(event.call_id());
         }
-        let name = event.name();
-        let wire = key::wire(event);
-        let key = key::key_of(name, event.call_id(), &wire);
+        self.apply_keyed(&KeyedEvent::new(event))
+    }
+
+    /// [`apply`](CallRecord::apply) of the event `event` was made from, reusing its key and
+    /// wire form: the same result and the same record.
+    pub fn apply_keyed(&mut self, event: &KeyedEvent) -> Applied {
+        if event.call_id != self.call_id {
+            return self.ignore(&event.call_id);
+        }
+        let (name, wire, key) = (event.name.as_str(), &event.wire, &event.key);
         let mut changed = self.see(name);
         for (slot, field) in self.slots.iter_mut().zip(Field::ALL) {
             let Some((member, event_rank)) = field.source(name) else {
@@ -423,6 +423,18 @@ impl CallRecord {
         Applied {
             changed,
             ignored: None,
+        }
+    }
+
+    /// What [`apply`](CallRecord::apply) says of an event of the call `call_id`, another call.
+    fn ignore(&self, call_id: &str) -> Applied {
+        Applied {
+            changed: false,
+            ignored: Some(format!(
+                "the event is for call {}, this record is for call {}",
+                preview(call_id),
+                preview(&self.call_id)
+            )),
         }
     }
 

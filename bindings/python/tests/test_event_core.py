@@ -1,0 +1,98 @@
+"""An event object from `parse_event` keeps its validated body (the fast road of `dedupe_key` and
+`CallRecord.apply`, src/events.rs `Core`). For every shared fixture event, in each mode that
+accepts it, the fast road gives exactly what the wire road gives: the key and record of the
+event `to_dict()` writes, parsed again leniently with no limits (the road an event without a
+body takes). Unknown members (`extra`) and unknown events are among the fixtures."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import pytest
+from fixtures import REPO, body_bytes, fixture_paths, load, options
+
+import oneinbox_webhooks as ow
+from oneinbox_webhooks import CallRecord, dedupe_key, parse_event
+from oneinbox_webhooks._native import MAX_DEPTH_CEILING
+
+CALLS = REPO / "tests" / "fixtures" / "calls"
+EVENT_PATHS = fixture_paths()
+CALL_PATHS = sorted(p for p in CALLS.glob("*.json") if not p.name.endswith(".schema.json"))
+
+
+def by_the_wire(event: ow.Event) -> ow.Event:
+    """The event `to_dict()` writes, parsed again as the wire road does."""
+    data = json.dumps(event.to_dict(), ensure_ascii=False).encode()
+    return parse_event(data, max_body_bytes=len(data), max_depth=MAX_DEPTH_CEILING)
+
+
+def record_of(event: ow.Event) -> str:
+    record = CallRecord(event.call_id)
+    record.apply(event)
+    return record.to_json()
+
+
+def check_same(body: bytes, **opts: object) -> bool:
+    try:
+        event = parse_event(body, **opts)  # type: ignore[arg-type]
+    except ow.ValidationError:
+        return False
+    wired = by_the_wire(event)
+    # apply first (it makes the kept key), then dedupe_key reuses it; and the other way round.
+    assert record_of(event) == record_of(wired)
+    assert dedupe_key(event) == dedupe_key(wired) == dedupe_key(event)
+    fresh = parse_event(body, **opts)  # type: ignore[arg-type]
+    assert dedupe_key(fresh) == dedupe_key(event)
+    assert record_of(fresh) == record_of(wired)
+    # Every kind of body the event can come from keeps the same key.
+    for other in (bytearray(body), memoryview(body)):
+        assert dedupe_key(parse_event(other, **opts)) == dedupe_key(event)  # type: ignore[arg-type]
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    assert dedupe_key(parse_event(text, **opts)) == dedupe_key(event)  # type: ignore[arg-type]
+    return True
+
+
+@pytest.mark.parametrize("path", EVENT_PATHS, ids=[p.stem for p in EVENT_PATHS])
+def test_event_fixture_fast_road_is_the_wire_road(path: Path) -> None:
+    fixture = load(path)
+    body = body_bytes(fixture)
+    accepted = [check_same(body, **options(fixture, strict)) for strict in (False, True)]
+    if "lenient" in fixture and "variant" in fixture["lenient"]:
+        assert accepted[0]
+
+
+@pytest.mark.parametrize("path", CALL_PATHS, ids=[p.stem for p in CALL_PATHS])
+def test_call_fixture_deliveries_fast_road_is_the_wire_road(path: Path) -> None:
+    for delivery in load(path)["deliveries"]:
+        if "fixture" in delivery:
+            body = body_bytes(load(REPO / "tests" / "fixtures" / delivery["fixture"]))
+        else:
+            body = body_bytes(delivery)
+        assert check_same(body)
+
+
+def test_the_fixtures_hold_unknown_members_and_unknown_events() -> None:
+    events = []
+    for path in EVENT_PATHS:
+        with contextlib.suppress(ow.ValidationError):
+            events.append(parse_event(body_bytes(load(path))))
+    assert any(isinstance(e, ow.UnknownEvent) for e in events)
+    assert any(not isinstance(e, ow.UnknownEvent) and e.extra for e in events)
+
+
+def test_a_receiver_event_keeps_its_body_too() -> None:
+    body = body_bytes(load(REPO / "tests/fixtures/events/guide-call-ended.json"))
+    event = ow.Receiver().receive(bytearray(body))
+    assert dedupe_key(event) == dedupe_key(by_the_wire(event))
+
+
+def test_the_stores_read_the_ceiling_from_the_core() -> None:
+    from oneinbox_webhooks import stores
+
+    assert MAX_DEPTH_CEILING == 126
+    assert not hasattr(stores, "_MAX_DEPTH_CEILING")
