@@ -44,6 +44,8 @@ export declare class NativeCallRecord {
    * different calls). `record.js` never passes a record to its own `merge`.
    */
   merge(other: NativeCallRecord): boolean | Array<NativeIssue>
+  /** A new record equal to this one. */
+  copy(): NativeCallRecord
   /** The JSON form. */
   toJson(): string
 }
@@ -121,6 +123,12 @@ export declare function makeEvent(event: string, overridesJson?: string | undefi
 
 /** How deeply `variables` / `metadata` may nest. */
 export declare const MAX_ARGUMENT_DEPTH: number
+
+/**
+ * The deepest nesting any parse allows (the core's `MAX_DEPTH_CEILING`): the stores read
+ * their stored events back within it.
+ */
+export declare const MAX_DEPTH_CEILING: number
 
 /**
  * What `apply` did (the core's `Applied`), or the issues that stop the text from being an

@@ -852,6 +852,7 @@ module.exports.makeCall = nativeBinding.makeCall
 module.exports.makeDelivery = nativeBinding.makeDelivery
 module.exports.makeEvent = nativeBinding.makeEvent
 module.exports.MAX_ARGUMENT_DEPTH = nativeBinding.MAX_ARGUMENT_DEPTH
+module.exports.MAX_DEPTH_CEILING = nativeBinding.MAX_DEPTH_CEILING
 module.exports.newApi = nativeBinding.newApi
 module.exports.newCallRecord = nativeBinding.newCallRecord
 module.exports.newReceiver = nativeBinding.newReceiver

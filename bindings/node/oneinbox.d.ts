@@ -537,6 +537,8 @@ export class CallRecord {
    * whether this record changed. Throws {@link UsageError} for records of different calls.
    */
   merge(other: CallRecord): boolean
+  /** A new record equal to this one (changing either leaves the other as it is). */
+  copy(): CallRecord
   /** The JSON form (compact, members in a fixed order). */
   toJson(): string
   /** The JSON form as a new plain object (so `JSON.stringify(record)` writes it). */

@@ -52,6 +52,7 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
   class CallRecord {
     #native
     #view // the frozen JSON form, made when first read after a change
+    #callId // never changes: read without making the view (the stores read it per delivery)
 
     constructor(callId, handle) {
       if (callId === WRAP) {
@@ -67,6 +68,7 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
         ])
       }
       this.#native = callNative(() => native.newCallRecord(callId))
+      this.#callId = callId
     }
 
     /** Reads the JSON form (a string or UTF-8 bytes); throws `ValidationError` listing every issue. */
@@ -119,6 +121,16 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       return r
     }
 
+    /** A new record equal to this one (changing either leaves the other as it is). */
+    copy() {
+      const c = new CallRecord(
+        WRAP,
+        callNative(() => this.#native.copy()),
+      )
+      c.#callId = this.#callId
+      return c
+    }
+
     /** The JSON form (compact, members in a fixed order), which `CallRecord.fromJson` reads back. */
     toJson() {
       return callNative(() => this.#native.toJson())
@@ -135,7 +147,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     }
 
     get call_id() {
-      return this.#get('call_id')
+      if (this.#callId === undefined) this.#callId = this.#get('call_id')
+      return this.#callId
     }
     get status() {
       return this.#get('status')

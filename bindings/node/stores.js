@@ -10,9 +10,10 @@
 
 const { CallRecord, UsageError, dedupeKey, parseEvent } = require('./oneinbox.js')
 
-// The deepest nesting any parse allows (the core's MAX_DEPTH_CEILING): a stored event was parsed
-// within it, so it is read back within it whatever maxDepth the first parse had.
-const MAX_DEPTH_CEILING = 126
+// The deepest nesting any parse allows (the core's, from the addon that oneinbox.js has loaded): a
+// stored event was parsed within it, so it is read back within it whatever maxDepth the first
+// parse had.
+const { MAX_DEPTH_CEILING } = require('./index.js')
 
 const { describeType } = require('./describe.js')
 
@@ -29,9 +30,7 @@ function checkCallId(callId, where) {
 }
 
 function copy(record) {
-  const c = new CallRecord(record.call_id)
-  c.merge(record)
-  return c
+  return record.copy()
 }
 
 // A stored value (the event's wire JSON, as a string or a Buffer) read back as the event.

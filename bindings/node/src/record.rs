@@ -9,16 +9,21 @@
 
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
-use oneinbox_webhooks::{self as core, Event, ParseOptions, ValidationError, MAX_DEPTH_CEILING};
+use oneinbox_webhooks::{self as core, Event, ParseOptions, ValidationError};
 
 use crate::errors::{guard, issues_to_js, NativeIssue};
+
+/// The deepest nesting any parse allows (the core's `MAX_DEPTH_CEILING`): the stores read
+/// their stored events back within it.
+#[napi]
+pub const MAX_DEPTH_CEILING: u32 = oneinbox_webhooks::MAX_DEPTH_CEILING as u32;
 
 /// The event of the JSON text of an event object.
 fn event_of(text: &str) -> Result<Event, ValidationError> {
     ParseOptions {
         strict: false,
         max_body_bytes: usize::MAX,
-        max_depth: MAX_DEPTH_CEILING,
+        max_depth: oneinbox_webhooks::MAX_DEPTH_CEILING,
     }
     .parse(text.as_bytes())
 }
@@ -111,6 +116,16 @@ impl NativeCallRecord {
             Ok(match self.inner.merge(&other.inner) {
                 Ok(changed) => Either::A(changed),
                 Err(e) => Either::B(issues_to_js(e.into_issues())),
+            })
+        })
+    }
+
+    /// A new record equal to this one.
+    #[napi]
+    pub fn copy(&self) -> napi::Result<NativeCallRecord> {
+        guard(|| {
+            Ok(NativeCallRecord {
+                inner: self.inner.clone(),
             })
         })
     }

@@ -227,6 +227,17 @@ impl CallRecord {
         })
     }
 
+    /// A new record equal to this one (changing either leaves the other as it is).
+    fn copy(&self) -> CallRecord {
+        CallRecord {
+            inner: self.inner.clone(),
+        }
+    }
+
+    fn __copy__(&self) -> CallRecord {
+        self.copy()
+    }
+
     /// The JSON form (compact, members in a fixed order), which ``from_json`` reads back.
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
         guard(py, || Ok(self.inner.to_json()))

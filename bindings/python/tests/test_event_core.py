@@ -96,3 +96,16 @@ def test_the_stores_read_the_ceiling_from_the_core() -> None:
 
     assert MAX_DEPTH_CEILING == 126
     assert not hasattr(stores, "_MAX_DEPTH_CEILING")
+
+
+def test_copy_is_an_equal_record_of_its_own() -> None:
+    import copy
+
+    record = CallRecord("call_abc123")
+    record.apply(
+        parse_event(body_bytes(load(REPO / "tests/fixtures/events/guide-call-ended.json")))
+    )
+    for twin in (record.copy(), copy.copy(record)):
+        assert twin == record and twin is not record
+        twin.apply(parse_event(b'{"event":"call.failed","call_id":"call_abc123"}'))
+        assert twin != record and record.status == "completed"

@@ -107,9 +107,7 @@ def _fold(call_id: str, stored: Iterable[str | bytes]) -> CallRecord:
 
 
 def _copy(record: CallRecord) -> CallRecord:
-    copy = CallRecord(record.call_id)
-    copy.merge(record)
-    return copy
+    return record.copy()
 
 
 def _check_call_id(call_id: object) -> str:
