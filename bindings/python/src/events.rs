@@ -146,6 +146,10 @@ pub(crate) fn with_owned_body_of<'py, R>(
     body: &Bound<'py, PyAny>,
     f: impl FnOnce(&[u8], &Bound<'py, PyAny>) -> R,
 ) -> PyResult<R> {
+    if body.is_exact_instance_of::<PyBytes>() {
+        // The usual body: no further type checks.
+        return with_body_of(py, func, body, |bytes| f(bytes, body));
+    }
     let copy;
     let body = if body.is_instance_of::<PyByteArray>() || body.is_instance_of::<PyMemoryView>() {
         copy = with_body_of(py, func, body, |bytes| PyBytes::new(py, bytes).into_any())?;
