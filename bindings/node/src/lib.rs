@@ -40,5 +40,6 @@ pub use management::{
 };
 pub use record::{
     call_record_from_json, dedupe_key, new_call_record, NativeApplied, NativeCallRecord,
+    MAX_DEPTH_CEILING,
 };
 pub use testing::{call_sequence, make_call, make_delivery, make_event, NativeSimulatedDelivery};
