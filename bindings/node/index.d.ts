@@ -92,8 +92,9 @@ export declare function callRecordFromJson(bytes: Uint8Array): NativeCallRecord 
 export declare function callSequence(): Array<string>
 
 /**
- * `dedupe_key(event)` of the JSON text of an event object, or the issues that stop the text
- * from being an event.
+ * `dedupe_key(event)` of the JSON text of an event object (`ParseOptions::dedupe_key`: made
+ * in one pass over the text, no event made), or the issues that stop the text from being an
+ * event.
  */
 export declare function dedupeKey(eventJson: string): string | Array<NativeIssue>
 

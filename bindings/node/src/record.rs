@@ -1,15 +1,16 @@
 //! Call records: thin wrappers over the core's `record` module (`CallRecord`, `dedupe_key`).
 //!
-//! An event arrives as the JSON text `oneinbox.js` writes with `JSON.stringify` of the object
-//! `parseEvent` returned; the core parses it again in lenient mode with no size limit, which
-//! gives back the event that object was built from (JavaScript reads numbers as doubles, as
+//! An event arrives as the JSON text `record.js` writes with `JSON.stringify` of the object
+//! (so a changed object is keyed as it now is); the core reads it in one pass in lenient mode
+//! with no size limit, straight into the key (`ParseOptions::dedupe_key`) or into what a record
+//! reads (`KeyedEvent::parse`), which gives back the event that object was built from (JavaScript reads numbers as doubles, as
 //! the dedupe key's canonical form does). So the keys and records are byte for byte those of
 //! the Rust core and of the Python binding. Failures come back as the issues of the core's
 //! `ValidationError` / `UsageError`; `record.js` throws the matching class.
 
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
-use oneinbox_webhooks::{self as core, Event, ParseOptions, ValidationError};
+use oneinbox_webhooks::{self as core, KeyedEvent, ParseOptions};
 
 use crate::errors::{guard, issues_to_js, NativeIssue};
 
@@ -18,23 +19,22 @@ use crate::errors::{guard, issues_to_js, NativeIssue};
 #[napi]
 pub const MAX_DEPTH_CEILING: u32 = oneinbox_webhooks::MAX_DEPTH_CEILING as u32;
 
-/// The event of the JSON text of an event object.
-fn event_of(text: &str) -> Result<Event, ValidationError> {
-    ParseOptions {
-        strict: false,
-        max_body_bytes: usize::MAX,
-        max_depth: oneinbox_webhooks::MAX_DEPTH_CEILING,
-    }
-    .parse(text.as_bytes())
-}
+/// How the JSON text of an event object is read: lenient, with no size limit and the deepest
+/// nesting any parse allows. That gives back the event the object was built from.
+const TEXT: ParseOptions = ParseOptions {
+    strict: false,
+    max_body_bytes: usize::MAX,
+    max_depth: oneinbox_webhooks::MAX_DEPTH_CEILING,
+};
 
-/// `dedupe_key(event)` of the JSON text of an event object, or the issues that stop the text
-/// from being an event.
+/// `dedupe_key(event)` of the JSON text of an event object (`ParseOptions::dedupe_key`: made
+/// in one pass over the text, no event made), or the issues that stop the text from being an
+/// event.
 #[napi(js_name = "dedupeKey")]
 pub fn dedupe_key(event_json: String) -> napi::Result<Either<String, Vec<NativeIssue>>> {
     guard(|| {
-        Ok(match event_of(&event_json) {
-            Ok(event) => Either::A(core::dedupe_key(&event)),
+        Ok(match TEXT.dedupe_key(event_json.as_bytes()) {
+            Ok(key) => Either::A(key),
             Err(e) => Either::B(issues_to_js(e.into_issues())),
         })
     })
@@ -87,9 +87,9 @@ impl NativeCallRecord {
     #[napi]
     pub fn apply(&mut self, event_json: String) -> napi::Result<NativeApplied> {
         guard(|| {
-            Ok(match event_of(&event_json) {
+            Ok(match KeyedEvent::parse(&TEXT, event_json.as_bytes()) {
                 Ok(event) => {
-                    let applied = self.inner.apply(&event);
+                    let applied = self.inner.apply_keyed(&event);
                     NativeApplied {
                         changed: applied.changed,
                         ignored: applied.ignored,

@@ -213,8 +213,9 @@ pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py
 
 /// What an event object keeps of the parse that made it: the immutable object holding the
 /// validated body (`bytes` or `str`) and the options, and, made from them on first use, the
-/// core's dedupe key and wire form. So `dedupe_key` and `CallRecord.apply` parse the body once
-/// more in Rust (one parse, no Python objects) instead of writing `to_dict()` as JSON. The
+/// core's `KeyedEvent` (the dedupe key and what a record reads). So `dedupe_key` and
+/// `CallRecord.apply` share one more pass over the body in Rust (`KeyedEvent::parse`: no event,
+/// no Python object) instead of writing `to_dict()` as JSON. The
 /// object is frozen and the body immutable, so what they give is the event as parsed. An
 /// event made another way (the `testing` factories) has no body, and goes through
 /// `to_dict()`.
@@ -243,16 +244,14 @@ impl Core {
             return Ok(None);
         };
         let parsed = with_body(py, body.bind(py), |bytes| {
-            detached(py, opts, bytes, |b| opts.parse(b))
+            detached(py, opts, bytes, |b| KeyedEvent::parse(opts, b))
         })?;
         // The body parsed before with these options, so it parses again; if it ever did
         // not, the caller takes the slow road.
-        let Ok(event) = parsed else {
+        let Ok(keyed) = parsed else {
             return Ok(None);
         };
-        Ok(Some(
-            self.keyed.get_or_init(|| Box::new(KeyedEvent::new(&event))),
-        ))
+        Ok(Some(self.keyed.get_or_init(|| Box::new(keyed))))
     }
 }
 

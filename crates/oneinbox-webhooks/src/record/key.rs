@@ -61,11 +61,12 @@ pub fn dedupe_key(event: &Event) -> String {
 /// assert_eq!(a, b);
 /// # Ok::<(), oneinbox_webhooks::ValidationError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct KeyedEvent {
     pub(crate) name: String,
     pub(crate) call_id: String,
-    pub(crate) wire: Map<String, Value>,
+    /// The members of the wire form a record reads (all of them, or only those).
+    pub(crate) wire: Vec<(String, Value)>,
     pub(crate) key: String,
 }
 
@@ -77,9 +78,14 @@ impl KeyedEvent {
         KeyedEvent {
             name: event.name().to_owned(),
             call_id: event.call_id().to_owned(),
-            wire,
+            wire: wire.into_iter().collect(),
             key,
         }
+    }
+
+    /// The wire member `member`, if the event has it (and a record reads it).
+    pub(crate) fn member(&self, member: &str) -> Option<&Value> {
+        self.wire.iter().find(|(k, _)| k == member).map(|(_, v)| v)
     }
 
     /// The event's [`dedupe_key`].
@@ -120,13 +126,17 @@ pub(crate) fn wire(event: &Event) -> Map<String, Value> {
 pub(crate) fn key_of(name: &str, call_id: &str, wire: &Map<String, Value>) -> String {
     let mut canonical = Vec::with_capacity(256);
     write_canonical_map(wire, &mut canonical);
-    let digest = Sha256::digest(&canonical);
+    key_text(name, call_id, &Sha256::digest(&canonical))
+}
+
+/// `<name>:<call_id>:<64 lowercase hex digits of digest>`.
+pub(crate) fn key_text(name: &str, call_id: &str, digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut key = String::with_capacity(name.len() + call_id.len() + 2 + HASH_HEX_LEN);
     key.push_str(name);
     key.push(':');
     key.push_str(call_id);
     key.push(':');
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     for byte in digest {
         for nibble in [byte >> 4, byte & 0xf] {
             key.push(char::from(
@@ -147,12 +157,8 @@ pub(crate) fn write_canonical(v: &Value, out: &mut Vec<u8>) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => {
-            // Without serde_json's arbitrary_precision every number has an f64 value, and
-            // every f64 in a `Number` is finite.
-            let f = n.as_f64().unwrap_or_default();
-            out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
-        }
+        // Without serde_json's arbitrary_precision every number has an f64 value.
+        Value::Number(n) => write_number(n.as_f64().unwrap_or_default(), out),
         Value::String(s) => write_str(s, out),
         Value::Array(items) => {
             out.push(b'[');
@@ -184,19 +190,34 @@ fn write_canonical_map(map: &Map<String, Value>, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// A JSON string with serde_json's escapes, which are RFC 8785's.
-fn write_str(s: &str, out: &mut Vec<u8>) {
-    // Writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+/// A finite number as ECMAScript writes it (RFC 8785).
+pub(crate) fn write_number(f: f64, out: &mut Vec<u8>) {
+    out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
 }
 
-/// [`utf16_cmp`], by bytes when both are ASCII (the usual member names), where the orders
-/// agree.
-fn member_cmp(a: &str, b: &str) -> Ordering {
-    if a.is_ascii() && b.is_ascii() {
-        a.cmp(b)
+/// A JSON string with serde_json's escapes, which are RFC 8785's.
+pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
     } else {
-        utf16_cmp(a, b)
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// [`utf16_cmp`], by bytes where the orders agree. UTF-8 bytes sort as code points, and code
+/// points sort as UTF-16 code units except a character from U+E000 against one above U+FFFF
+/// (a surrogate pair): so where the first differing bytes are both below 0xEE (no such
+/// character starts there), the byte order is the answer.
+pub(crate) fn member_cmp(a: &str, b: &str) -> Ordering {
+    let first_difference = a.bytes().zip(b.bytes()).find(|(x, y)| x != y);
+    match first_difference {
+        None => a.len().cmp(&b.len()),
+        Some((x, y)) if x < 0xEE && y < 0xEE => x.cmp(&y),
+        Some(_) => utf16_cmp(a, b),
     }
 }
 
@@ -383,6 +404,40 @@ mod tests {
             jcs(&input),
             r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
         );
+    }
+
+    #[test]
+    fn member_order_is_the_utf16_order() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "\r",
+            "1",
+            "\u{7f}",
+            "\u{80}",
+            "\u{f6}",
+            "\u{7ff}",
+            "\u{800}",
+            "\u{20ac}",
+            "\u{d7ff}",
+            "\u{e000}",
+            "\u{fb33}",
+            "\u{ffff}",
+            "\u{10000}",
+            "\u{1f600}",
+            "\u{10ffff}",
+            "a\u{fb33}",
+            "a\u{1f600}",
+            "\u{fb33}a",
+            "\u{1f600}a",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(member_cmp(a, b), utf16_cmp(a, b), "{a:?} {b:?}");
+            }
+        }
     }
 
     /// The writer gives the canonicalizer crate's text for the wire form of every event the

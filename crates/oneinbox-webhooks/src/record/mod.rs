@@ -23,6 +23,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod canon;
 mod json;
 mod key;
 
@@ -257,6 +258,13 @@ impl Field {
             .map(|&(_, member, rank)| (member, rank))
     }
 
+    /// The members of the event `name` that some field takes its value from.
+    fn members_read(name: &str) -> impl Iterator<Item = &'static str> + '_ {
+        Field::ALL
+            .into_iter()
+            .filter_map(move |f| f.source(name).map(|(m, _)| m))
+    }
+
     /// The full rank of a value of this field from event `name`: the event's rank, then (for
     /// the transcript) the number of messages.
     fn rank(self, event_rank: u8, value: &Val) -> (u8, usize) {
@@ -404,13 +412,13 @@ impl CallRecord {
         if event.call_id != self.call_id {
             return self.ignore(&event.call_id);
         }
-        let (name, wire, key) = (event.name.as_str(), &event.wire, &event.key);
+        let (name, key) = (event.name.as_str(), &event.key);
         let mut changed = self.see(name);
         for (slot, field) in self.slots.iter_mut().zip(Field::ALL) {
             let Some((member, event_rank)) = field.source(name) else {
                 continue;
             };
-            let Some(value) = wire.get(member).and_then(|v| field.value_of(v)) else {
+            let Some(value) = event.member(member).and_then(|v| field.value_of(v)) else {
                 continue;
             };
             let candidate = Slot {
