@@ -35,21 +35,6 @@ export declare class NativeApi {
   createCall(agentId: string, toNumber: string, fromNumber: string, webhookUrl?: string | undefined | null, variables?: string | undefined | null, metadata?: string | undefined | null): NativePrepared | Array<NativeIssue>
 }
 
-/** The core's `CallRecord`. */
-export declare class NativeCallRecord {
-  /** `apply` of the JSON text of an event object. */
-  apply(eventJson: string): NativeApplied
-  /**
-   * `merge(other)`: whether this record changed, or the `UsageError`'s issues (records of
-   * different calls). `record.js` never passes a record to its own `merge`.
-   */
-  merge(other: NativeCallRecord): boolean | Array<NativeIssue>
-  /** A new record equal to this one. */
-  copy(): NativeCallRecord
-  /** The JSON form. */
-  toJson(): string
-}
-
 /** A successfully parsed response: its JSON form, and the page itself for `nextPage`. */
 export declare class NativeParsed {
   /** The JSON form of the result (the secret included; `oneinbox.js` wraps it). */
@@ -112,6 +97,19 @@ export declare const DEFAULT_TOLERANCE_SECONDS: number
  * `http_status`) for the argument `name`: the value to use, or the issues of a `UsageError`.
  */
 export declare function hostArg(rule: string, name: string, value: number): number | Array<NativeIssue>
+
+/** The JSON form of the call's record, or `null`. */
+export declare function ledgerGet(ledger: NativeLedger, callId: string): string | null
+
+/**
+ * `ledger.record` of the JSON text of an event object: `+` (a new delivery) or `=` (seen
+ * before) followed by the JSON form of the call's record with it (one string: the cheapest
+ * value to hand back), or the issues that stop the text from being an event.
+ */
+export declare function ledgerRecord(ledger: NativeLedger, eventJson: string): string | Array<NativeIssue>
+
+/** The number of calls seen. */
+export declare function ledgerSize(ledger: NativeLedger): number
 
 /** The deliveries of one connected call, all with `call_id`. */
 export declare function makeCall(callId: string): Array<Buffer>
@@ -218,6 +216,9 @@ export declare function newApi(apiKey: string, baseUrl?: string | undefined | nu
 /** `CallRecord::new(call_id)`. */
 export declare function newCallRecord(callId: string): NativeCallRecord
 
+/** `Ledger::new()`. */
+export declare function newLedger(): NativeLedger
+
 /**
  * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list is misuse),
  * the tolerance in seconds, and the parse options.
@@ -229,6 +230,21 @@ export declare function newReceiver(urlTokens: Array<string> | undefined | null,
  * one implementation.
  */
 export declare function pointerToken(token: string): string
+
+/** `record.apply` of the JSON text of an event object (`KeyedEvent::parse`: one pass). */
+export declare function recordApply(record: NativeCallRecord, eventJson: string): NativeApplied
+
+/** A new record equal to `record`. */
+export declare function recordCopy(record: NativeCallRecord): NativeCallRecord
+
+/**
+ * `record.merge(other)`: whether `record` changed, or the `UsageError`'s issues (records of
+ * different calls). `record.js` never passes a record to its own `merge`.
+ */
+export declare function recordMerge(record: NativeCallRecord, other: NativeCallRecord): boolean | Array<NativeIssue>
+
+/** The JSON form of `record`. */
+export declare function recordToJson(record: NativeCallRecord): string
 
 /** `redact_url_token(text)`. */
 export declare function redactUrlToken(text: string): string

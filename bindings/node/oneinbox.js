@@ -913,7 +913,7 @@ class Receiver {
 const { Router, MissingHandlersError, KNOWN_EVENTS } = require('./router.js')({ OneInboxError, UsageError })
 
 // Call records and dedupe keys (record.js), over the native CallRecord.
-const { CallRecord, dedupeKey } = require('./record.js')({
+const { CallRecord, Ledger, dedupeKey } = require('./record.js')({
   native,
   ValidationError,
   UsageError,
@@ -959,6 +959,7 @@ module.exports = {
   KNOWN_EVENTS,
   CallRecord,
   dedupeKey,
+  Ledger,
   Client,
   TransportError,
 }

@@ -39,7 +39,8 @@ pub use management::{
     new_api, retry_after, NativeApi, NativeFailure, NativeParsed, NativePrepared, NativeRequest,
 };
 pub use record::{
-    call_record_from_json, dedupe_key, new_call_record, NativeApplied, NativeCallRecord,
-    MAX_DEPTH_CEILING,
+    call_record_from_json, dedupe_key, ledger_get, ledger_record, ledger_size, new_call_record,
+    new_ledger, record_apply, record_copy, record_merge, record_to_json, NativeApplied,
+    NativeCallRecord, NativeLedger, MAX_DEPTH_CEILING,
 };
 pub use testing::{call_sequence, make_call, make_delivery, make_event, NativeSimulatedDelivery};

@@ -8,7 +8,9 @@
 //! the Rust core and of the Python binding. Failures come back as the issues of the core's
 //! `ValidationError` / `UsageError`; `record.js` throws the matching class.
 
-use napi::bindgen_prelude::Either;
+use std::cell::{RefCell, RefMut};
+
+use napi::bindgen_prelude::{Either, External};
 use napi_derive::napi;
 use oneinbox_webhooks::{self as core, KeyedEvent, ParseOptions};
 
@@ -52,20 +54,26 @@ pub struct NativeApplied {
     pub issues: Option<Vec<NativeIssue>>,
 }
 
-/// The core's `CallRecord`.
-#[napi]
-pub struct NativeCallRecord {
-    inner: core::CallRecord,
+/// The core's `CallRecord`, held by a JavaScript `External` (far cheaper to make than an
+/// instance of a native class: a store makes two records per delivery). A `RefCell`, so that
+/// `merge` of a record with itself is an error, not two references to one value.
+pub type NativeCallRecord = External<RefCell<core::CallRecord>>;
+
+fn external(record: core::CallRecord) -> NativeCallRecord {
+    External::new(RefCell::new(record))
+}
+
+/// The record, or an error when it is in use (never: each call borrows it once).
+fn borrow_mut(record: &NativeCallRecord) -> napi::Result<RefMut<'_, core::CallRecord>> {
+    record
+        .try_borrow_mut()
+        .map_err(|_| napi::Error::from_reason("the CallRecord is in use"))
 }
 
 /// `CallRecord::new(call_id)`.
 #[napi(js_name = "newCallRecord")]
 pub fn new_call_record(call_id: String) -> napi::Result<NativeCallRecord> {
-    guard(|| {
-        Ok(NativeCallRecord {
-            inner: core::CallRecord::new(call_id),
-        })
-    })
+    guard(|| Ok(external(core::CallRecord::new(call_id))))
 }
 
 /// `CallRecord::from_json(bytes)`, or the `ValidationError`'s issues.
@@ -75,64 +83,105 @@ pub fn call_record_from_json(
 ) -> napi::Result<Either<NativeCallRecord, Vec<NativeIssue>>> {
     guard(|| {
         Ok(match core::CallRecord::from_json(bytes) {
-            Ok(inner) => Either::A(NativeCallRecord { inner }),
+            Ok(inner) => Either::A(external(inner)),
             Err(e) => Either::B(issues_to_js(e.into_issues())),
         })
     })
 }
 
-#[napi]
-impl NativeCallRecord {
-    /// `apply` of the JSON text of an event object.
-    #[napi]
-    pub fn apply(&mut self, event_json: String) -> napi::Result<NativeApplied> {
-        guard(|| {
-            Ok(match KeyedEvent::parse(&TEXT, event_json.as_bytes()) {
-                Ok(event) => {
-                    let applied = self.inner.apply_keyed(&event);
-                    NativeApplied {
-                        changed: applied.changed,
-                        ignored: applied.ignored,
-                        issues: None,
-                    }
+/// `record.apply` of the JSON text of an event object (`KeyedEvent::parse`: one pass).
+#[napi(js_name = "recordApply")]
+pub fn record_apply(record: &NativeCallRecord, event_json: String) -> napi::Result<NativeApplied> {
+    guard(|| {
+        Ok(match KeyedEvent::parse(&TEXT, event_json.as_bytes()) {
+            Ok(event) => {
+                let applied = borrow_mut(record)?.apply_keyed(&event);
+                NativeApplied {
+                    changed: applied.changed,
+                    ignored: applied.ignored,
+                    issues: None,
                 }
-                Err(e) => NativeApplied {
-                    changed: false,
-                    ignored: None,
-                    issues: Some(issues_to_js(e.into_issues())),
-                },
-            })
+            }
+            Err(e) => NativeApplied {
+                changed: false,
+                ignored: None,
+                issues: Some(issues_to_js(e.into_issues())),
+            },
         })
-    }
+    })
+}
 
-    /// `merge(other)`: whether this record changed, or the `UsageError`'s issues (records of
-    /// different calls). `record.js` never passes a record to its own `merge`.
-    #[napi]
-    pub fn merge(
-        &mut self,
-        other: &NativeCallRecord,
-    ) -> napi::Result<Either<bool, Vec<NativeIssue>>> {
-        guard(|| {
-            Ok(match self.inner.merge(&other.inner) {
-                Ok(changed) => Either::A(changed),
-                Err(e) => Either::B(issues_to_js(e.into_issues())),
-            })
+/// `record.merge(other)`: whether `record` changed, or the `UsageError`'s issues (records of
+/// different calls). `record.js` never passes a record to its own `merge`.
+#[napi(js_name = "recordMerge")]
+pub fn record_merge(
+    record: &NativeCallRecord,
+    other: &NativeCallRecord,
+) -> napi::Result<Either<bool, Vec<NativeIssue>>> {
+    guard(|| {
+        let theirs = other.borrow().clone();
+        Ok(match borrow_mut(record)?.merge(&theirs) {
+            Ok(changed) => Either::A(changed),
+            Err(e) => Either::B(issues_to_js(e.into_issues())),
         })
-    }
+    })
+}
 
-    /// A new record equal to this one.
-    #[napi]
-    pub fn copy(&self) -> napi::Result<NativeCallRecord> {
-        guard(|| {
-            Ok(NativeCallRecord {
-                inner: self.inner.clone(),
-            })
+/// A new record equal to `record`.
+#[napi(js_name = "recordCopy")]
+pub fn record_copy(record: &NativeCallRecord) -> napi::Result<NativeCallRecord> {
+    guard(|| Ok(external(record.borrow().clone())))
+}
+
+/// The JSON form of `record`.
+#[napi(js_name = "recordToJson")]
+pub fn record_to_json(record: &NativeCallRecord) -> napi::Result<String> {
+    guard(|| Ok(record.borrow().to_json()))
+}
+
+/// The core's `Ledger` (what `MemoryStore` keeps), held by a JavaScript `External`.
+pub type NativeLedger = External<RefCell<core::Ledger>>;
+
+/// `Ledger::new()`.
+#[napi(js_name = "newLedger")]
+pub fn new_ledger() -> napi::Result<NativeLedger> {
+    guard(|| Ok(External::new(RefCell::new(core::Ledger::new()))))
+}
+
+/// `ledger.record` of the JSON text of an event object: `+` (a new delivery) or `=` (seen
+/// before) followed by the JSON form of the call's record with it (one string: the cheapest
+/// value to hand back), or the issues that stop the text from being an event.
+#[napi(js_name = "ledgerRecord")]
+pub fn ledger_record(
+    ledger: &NativeLedger,
+    event_json: String,
+) -> napi::Result<Either<String, Vec<NativeIssue>>> {
+    guard(|| {
+        Ok(match KeyedEvent::parse(&TEXT, event_json.as_bytes()) {
+            Ok(event) => {
+                let mut ledger = ledger
+                    .try_borrow_mut()
+                    .map_err(|_| napi::Error::from_reason("the Ledger is in use"))?;
+                let (new, record) = ledger.record(&event);
+                Either::A(format!(
+                    "{}{}",
+                    if new { '+' } else { '=' },
+                    record.to_json()
+                ))
+            }
+            Err(e) => Either::B(issues_to_js(e.into_issues())),
         })
-    }
+    })
+}
 
-    /// The JSON form.
-    #[napi(js_name = "toJson")]
-    pub fn to_json(&self) -> napi::Result<String> {
-        guard(|| Ok(self.inner.to_json()))
-    }
+/// The JSON form of the call's record, or `null`.
+#[napi(js_name = "ledgerGet")]
+pub fn ledger_get(ledger: &NativeLedger, call_id: String) -> napi::Result<Option<String>> {
+    guard(|| Ok(ledger.borrow().get(&call_id).map(core::CallRecord::to_json)))
+}
+
+/// The number of calls seen.
+#[napi(js_name = "ledgerSize")]
+pub fn ledger_size(ledger: &NativeLedger) -> napi::Result<u32> {
+    guard(|| Ok(u32::try_from(ledger.borrow().len()).unwrap_or(u32::MAX)))
 }

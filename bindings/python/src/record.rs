@@ -406,10 +406,67 @@ impl CallRecord {
     }
 }
 
+/// The deliveries seen and the records they fold into, in memory: per call, the dedupe keys
+/// of the deliveries and the call's record (what ``MemoryStore`` keeps, behind its lock).
+#[pyclass(module = "oneinbox_webhooks")]
+pub struct Ledger {
+    inner: core::Ledger,
+}
+
+#[pymethods]
+impl Ledger {
+    /// An empty ledger.
+    #[new]
+    fn new() -> Self {
+        Ledger {
+            inner: core::Ledger::new(),
+        }
+    }
+
+    /// Claims the delivery of ``event`` (as returned by ``parse_event``): whether its dedupe
+    /// key is new for its call, and a copy of the call's record with the event applied.
+    fn record(slf: &Bound<'_, Self>, event: &Bound<'_, PyAny>) -> PyResult<(bool, CallRecord)> {
+        let py = slf.py();
+        guard(py, || {
+            with_keyed(py, "Ledger.record", event, |k| {
+                let mut ledger = slf.borrow_mut();
+                let (new, record) = ledger.inner.record(k);
+                (
+                    new,
+                    CallRecord {
+                        inner: record.clone(),
+                    },
+                )
+            })
+        })
+    }
+
+    /// A copy of the record of the call ``call_id``, or ``None`` if no delivery of it was
+    /// recorded.
+    fn get(&self, py: Python<'_>, call_id: &str) -> PyResult<Option<CallRecord>> {
+        guard(py, || {
+            Ok(self
+                .inner
+                .get(call_id)
+                .map(|r| CallRecord { inner: r.clone() }))
+        })
+    }
+
+    /// The number of calls seen.
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Ledger(calls={})", self.inner.len())
+    }
+}
+
 /// Adds the classes and functions to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedupe_key, m)?)?;
     m.add("MAX_DEPTH_CEILING", MAX_DEPTH_CEILING)?;
     m.add_class::<Applied>()?;
+    m.add_class::<Ledger>()?;
     m.add_class::<CallRecord>()
 }

@@ -109,3 +109,25 @@ def test_copy_is_an_equal_record_of_its_own() -> None:
         assert twin == record and twin is not record
         twin.apply(parse_event(b'{"event":"call.failed","call_id":"call_abc123"}'))
         assert twin != record and record.status == "completed"
+
+
+def test_ledger_claims_each_delivery_once_and_hands_out_copies() -> None:
+    started = body_bytes(load(REPO / "tests/fixtures/events/guide-call-started.json"))
+    ended = body_bytes(load(REPO / "tests/fixtures/events/guide-call-ended.json"))
+    ledger = ow.Ledger()
+    assert len(ledger) == 0 and ledger.get("call_abc123") is None
+    new, record = ledger.record(parse_event(started))
+    assert new and record.status == "in_progress"
+    new, record = ledger.record(parse_event(started))
+    assert not new
+    new, record = ledger.record(parse_event(ended))
+    assert new and record.status == "completed"
+    expected = CallRecord("call_abc123")
+    expected.apply(parse_event(started))
+    expected.apply(parse_event(ended))
+    assert record == expected == ledger.get("call_abc123")
+    record.apply(parse_event(b'{"event":"call.failed","call_id":"call_abc123"}'))
+    assert ledger.get("call_abc123") == expected  # a copy
+    assert len(ledger) == 1 and repr(ledger) == "Ledger(calls=1)"
+    with pytest.raises(TypeError):
+        ledger.record(started)  # type: ignore[arg-type]

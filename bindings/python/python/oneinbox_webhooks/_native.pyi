@@ -20,6 +20,7 @@ __all__ = [
     "Delivery",
     "DeliveryPage",
     "Issue",
+    "Ledger",
     "OneInboxError",
     "PreparedRequest",
     "Receiver",
@@ -376,6 +377,16 @@ class Applied:
     def ignored(self) -> str | None: ...
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+@final
+class Ledger:
+    """The deliveries seen and the records they fold into, in memory (``MemoryStore``'s)."""
+
+    def __new__(cls) -> Ledger: ...
+    def record(self, event: _Event) -> tuple[bool, CallRecord]:
+        """Claims the delivery: whether it is new, and a copy of the call's record with it."""
+    def get(self, call_id: str) -> CallRecord | None: ...
+    def __len__(self) -> int: ...
 
 @final
 class CallRecord:

@@ -43,6 +43,7 @@ from ._events import Event as _Event
 from ._native import (
     MAX_DEPTH_CEILING,
     CallRecord,
+    Ledger,
     dedupe_key,
     parse_event,
 )
@@ -106,10 +107,6 @@ def _fold(call_id: str, stored: Iterable[str | bytes]) -> CallRecord:
     return record
 
 
-def _copy(record: CallRecord) -> CallRecord:
-    return record.copy()
-
-
 def _check_call_id(call_id: object) -> str:
     if not isinstance(call_id, str):
         raise TypeError(f"call_id must be a str, got {type(call_id).__name__}")
@@ -124,29 +121,20 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._calls: dict[str, tuple[set[str], CallRecord]] = {}
+        self._ledger = Ledger()
 
     def __repr__(self) -> str:
-        return f"MemoryStore(calls={len(self._calls)})"
+        return f"MemoryStore(calls={len(self._ledger)})"
 
     def record(self, event: _Event) -> Recorded:
-        key = dedupe_key(event)
         with self._lock:
-            entry = self._calls.get(event.call_id)
-            if entry is None:
-                entry = (set(), CallRecord(event.call_id))
-                self._calls[event.call_id] = entry
-            keys, record = entry
-            new = key not in keys
-            if new:
-                keys.add(key)
-                record.apply(event)
-            return Recorded(new, _copy(record))
+            new, record = self._ledger.record(event)
+        return Recorded(new, record)
 
     def get(self, call_id: str) -> CallRecord | None:
+        call_id = _check_call_id(call_id)
         with self._lock:
-            entry = self._calls.get(_check_call_id(call_id))
-            return None if entry is None else _copy(entry[1])
+            return self._ledger.get(call_id)
 
 
 _SQLITE_SCHEMA = """

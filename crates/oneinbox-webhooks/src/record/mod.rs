@@ -26,6 +26,7 @@
 mod canon;
 mod json;
 mod key;
+mod ledger;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -34,6 +35,7 @@ use std::str::FromStr;
 use serde_json::{Map, Number, Value};
 
 pub use key::{dedupe_key, KeyedEvent};
+pub use ledger::Ledger;
 
 use crate::error::{Issue, IssueCode, UsageError};
 use crate::events::{Analysis, Event, Message};
