@@ -223,6 +223,8 @@ pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py
 pub(crate) struct Core {
     source: Option<(Py<PyAny>, ParseOptions)>,
     keyed: OnceLock<Box<KeyedEvent>>,
+    /// The dedupe key alone (`ParseOptions::dedupe_key`, cheaper), when asked before `keyed`.
+    key: OnceLock<String>,
 }
 
 impl Core {
@@ -232,7 +234,25 @@ impl Core {
                 .as_ref()
                 .map(|(body, opts)| (body.clone().unbind(), *opts)),
             keyed: OnceLock::new(),
+            key: OnceLock::new(),
         }
+    }
+
+    /// The dedupe key of the event from its body, or `None` when there is no body.
+    pub(crate) fn key(&self, py: Python<'_>) -> PyResult<Option<&str>> {
+        if let Some(keyed) = self.keyed.get() {
+            return Ok(Some(keyed.key()));
+        }
+        if let Some(key) = self.key.get() {
+            return Ok(Some(key));
+        }
+        let Some((body, opts)) = &self.source else {
+            return Ok(None);
+        };
+        let key = with_body(py, body.bind(py), |bytes| {
+            detached(py, opts, bytes, |b| opts.dedupe_key(b))
+        })?;
+        Ok(key.ok().map(|key| self.key.get_or_init(|| key).as_str()))
     }
 
     /// The key and wire form of the event from its body, or `None` when there is no body.

@@ -24,7 +24,8 @@ use super::{CallRecord, KeyedEvent};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ledger {
-    calls: HashMap<String, (HashSet<String>, CallRecord)>,
+    /// Boxed: a record is large, and the map moves its values when it grows.
+    calls: HashMap<String, Box<(HashSet<String>, CallRecord)>>,
 }
 
 impl Ledger {
@@ -36,10 +37,10 @@ impl Ledger {
     /// Claims the delivery of `event`: whether its dedupe key is new for its call, and the
     /// call's record with the event applied (a repeat changes nothing).
     pub fn record(&mut self, event: &KeyedEvent) -> (bool, &CallRecord) {
-        let (keys, record) = self
+        let (keys, record) = &mut **self
             .calls
             .entry(event.call_id().to_owned())
-            .or_insert_with(|| (HashSet::new(), CallRecord::new(event.call_id())));
+            .or_insert_with(|| Box::new((HashSet::new(), CallRecord::new(event.call_id()))));
         let new = !keys.contains(event.key());
         if new {
             keys.insert(event.key().to_owned());
@@ -50,7 +51,7 @@ impl Ledger {
 
     /// The record of the call `call_id`, if a delivery of it was recorded.
     pub fn get(&self, call_id: &str) -> Option<&CallRecord> {
-        self.calls.get(call_id).map(|(_, record)| record)
+        self.calls.get(call_id).map(|entry| &entry.1)
     }
 
     /// The number of calls seen.

@@ -31,6 +31,7 @@ mod ledger;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
 
@@ -139,8 +140,8 @@ struct Slot {
     /// The rank of the value, from its field, its event's name and (for the transcript) its
     /// length; see [`Field::rank`].
     rank: (u8, usize),
-    /// The dedupe key of the event the value came from.
-    key: String,
+    /// The dedupe key of the event the value came from (shared by the slots it fills).
+    key: Arc<str>,
     value: Val,
 }
 
@@ -414,7 +415,7 @@ impl CallRecord {
         if event.call_id != self.call_id {
             return self.ignore(&event.call_id);
         }
-        let (name, key) = (event.name.as_str(), &event.key);
+        let (name, key) = (event.name.as_str(), Arc::<str>::from(event.key.as_str()));
         let mut changed = self.see(name);
         for (slot, field) in self.slots.iter_mut().zip(Field::ALL) {
             let Some((member, event_rank)) = field.source(name) else {
@@ -595,7 +596,7 @@ impl CallRecord {
     pub fn source(&self, field: &str) -> Option<&str> {
         Field::from_name(field)
             .and_then(|f| self.slot(f))
-            .map(|s| s.key.as_str())
+            .map(|s| &*s.key)
     }
 
     /// The JSON form (compact, members in a fixed order, every value canonical), which
