@@ -11,7 +11,7 @@ use oneinbox_webhooks::build::{
 use oneinbox_webhooks::contract::ObjectKind;
 use oneinbox_webhooks::host;
 use oneinbox_webhooks::{
-    Event, KeyedEvent, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH,
+    Event, KeyedEvent, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, MAX_DEPTH_CEILING,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -87,22 +87,20 @@ pub(crate) fn parse_options(
 /// The event object of `bytes`, or the `ValidationError`: made during the parse, or for a
 /// large body (see [`DETACH_ABOVE_BYTES`]) from the event parsed with the GIL released.
 /// `owner` is the immutable object that holds `bytes` (see [`with_body_of`]): the event keeps
-/// it, with `opts`, for `dedupe_key` and `CallRecord.apply` ([`Core`]).
+/// it for `dedupe_key` and `CallRecord.apply` ([`Core`]).
 pub(crate) fn parse_to_py<'py>(
     py: Python<'py>,
     opts: &ParseOptions,
     bytes: &[u8],
     owner: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut builder = PyBuilder::new(py);
-    builder.source = Some((owner.clone(), *opts));
     if is_large(opts, bytes) {
         let event = py
             .detach(|| opts.parse(bytes))
             .map_err(|e| to_py_err(py, e))?;
-        return build::event(&event, &mut builder);
+        return build::event(&event, &mut PyBuilder::keeping(py, owner));
     }
-    match opts.parse_with(bytes, &mut builder) {
+    match opts.parse_with(bytes, &mut PyBuilder::keeping(py, owner)) {
         Ok(event) => Ok(event),
         Err(BuildError::Invalid(e)) => Err(to_py_err(py, e)),
         Err(BuildError::Host(e)) => Err(e),
@@ -212,7 +210,7 @@ pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py
 }
 
 /// What an event object keeps of the parse that made it: the immutable object holding the
-/// validated body (`bytes` or `str`) and the options, and, made from them on first use, the
+/// validated body (`bytes` or `str`), and, made from it on first use ([`AGAIN`]), the
 /// core's `KeyedEvent` (the dedupe key and what a record reads). So `dedupe_key` and
 /// `CallRecord.apply` share one more pass over the body in Rust (`KeyedEvent::parse`: no event,
 /// no Python object) instead of writing `to_dict()` as JSON. The
@@ -221,38 +219,40 @@ pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py
 /// `to_dict()`.
 #[derive(Default)]
 pub(crate) struct Core {
-    source: Option<(Py<PyAny>, ParseOptions)>,
+    body: Option<Py<PyAny>>,
     keyed: OnceLock<Box<KeyedEvent>>,
-    /// The dedupe key alone (`ParseOptions::dedupe_key`, cheaper), when asked before `keyed`.
-    key: OnceLock<String>,
 }
 
+/// How a kept body is read again: it was valid with the options of its first parse, so it is
+/// valid leniently with no limits and gives the same event (strict mode only adds checks,
+/// limits only reject).
+const AGAIN: ParseOptions = ParseOptions {
+    strict: false,
+    max_body_bytes: usize::MAX,
+    max_depth: MAX_DEPTH_CEILING,
+};
+
 impl Core {
-    fn of(source: &Option<(Bound<'_, PyAny>, ParseOptions)>) -> Self {
+    fn of(source: &Source<'_, '_>) -> Self {
         Core {
-            source: source
-                .as_ref()
-                .map(|(body, opts)| (body.clone().unbind(), *opts)),
+            body: source.map(|body| body.clone().unbind()),
             keyed: OnceLock::new(),
-            key: OnceLock::new(),
         }
     }
 
-    /// The dedupe key of the event from its body, or `None` when there is no body.
-    pub(crate) fn key(&self, py: Python<'_>) -> PyResult<Option<&str>> {
+    /// The dedupe key of the event from its body (the one made with its `KeyedEvent`, else
+    /// the key-only pass, `ParseOptions::dedupe_key`), or `None` when there is no body.
+    pub(crate) fn key(&self, py: Python<'_>) -> PyResult<Option<String>> {
         if let Some(keyed) = self.keyed.get() {
-            return Ok(Some(keyed.key()));
+            return Ok(Some(keyed.key().to_owned()));
         }
-        if let Some(key) = self.key.get() {
-            return Ok(Some(key));
-        }
-        let Some((body, opts)) = &self.source else {
+        let Some(body) = &self.body else {
             return Ok(None);
         };
         let key = with_body(py, body.bind(py), |bytes| {
-            detached(py, opts, bytes, |b| opts.dedupe_key(b))
+            detached(py, &AGAIN, bytes, |b| AGAIN.dedupe_key(b))
         })?;
-        Ok(key.ok().map(|key| self.key.get_or_init(|| key).as_str()))
+        Ok(key.ok())
     }
 
     /// The key and wire form of the event from its body, or `None` when there is no body.
@@ -260,11 +260,11 @@ impl Core {
         if let Some(keyed) = self.keyed.get() {
             return Ok(Some(keyed));
         }
-        let Some((body, opts)) = &self.source else {
+        let Some(body) = &self.body else {
             return Ok(None);
         };
         let parsed = with_body(py, body.bind(py), |bytes| {
-            detached(py, opts, bytes, |b| KeyedEvent::parse(opts, b))
+            detached(py, &AGAIN, bytes, |b| KeyedEvent::parse(&AGAIN, b))
         })?;
         // The body parsed before with these options, so it parses again; if it ever did
         // not, the caller takes the slow road.
@@ -276,15 +276,18 @@ impl Core {
 }
 
 /// Makes the Python values the core asks for while it validates a body.
-struct PyBuilder<'py> {
+struct PyBuilder<'a, 'py> {
     py: Python<'py>,
     /// Shared strs for keys and for the values that repeat between events.
     strings: Strings,
-    /// The body and options, kept by the event object ([`Core`]).
-    source: Option<(Bound<'py, PyAny>, ParseOptions)>,
+    /// The body, kept by the event object ([`Core`]).
+    source: Source<'a, 'py>,
 }
 
-impl<'py> PyBuilder<'py> {
+/// The object holding the body parsed.
+type Source<'a, 'py> = Option<&'a Bound<'py, PyAny>>;
+
+impl<'a, 'py> PyBuilder<'a, 'py> {
     fn new(py: Python<'py>) -> Self {
         PyBuilder {
             py,
@@ -292,9 +295,18 @@ impl<'py> PyBuilder<'py> {
             source: None,
         }
     }
+
+    /// A builder whose event keeps `body` ([`Core`]).
+    fn keeping(py: Python<'py>, body: &'a Bound<'py, PyAny>) -> Self {
+        PyBuilder {
+            py,
+            strings: Strings::Untried,
+            source: Some(body),
+        }
+    }
 }
 
-impl<'py> Builder for PyBuilder<'py> {
+impl<'py> Builder for PyBuilder<'_, 'py> {
     type Value = Bound<'py, PyAny>;
     type Error = PyErr;
 
@@ -480,7 +492,7 @@ macro_rules! record {
                 py: Python<'_>,
                 values: &mut [Option<Bound<'_, PyAny>>],
                 extra: Option<Bound<'_, PyAny>>,
-                #[allow(unused_variables)] source: &Option<(Bound<'_, PyAny>, ParseOptions)>,
+                #[allow(unused_variables)] source: &Source<'_, '_>,
             ) -> PyResult<Self> {
                 let mut slots = values.iter_mut();
                 Ok($py {
@@ -597,7 +609,7 @@ macro_rules! classes {
             shape: &'static Shape,
             values: &mut [Option<Bound<'py, PyAny>>],
             extra: Option<Bound<'py, PyAny>>,
-            source: &Option<(Bound<'py, PyAny>, ParseOptions)>,
+            source: &Source<'_, 'py>,
         ) -> PyResult<Bound<'py, PyAny>> {
             Ok(match shape.kind {
                 $( Some(Kind::$event) => {

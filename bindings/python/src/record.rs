@@ -139,7 +139,7 @@ fn core_event(py: Python<'_>, func: &str, event: &Bound<'_, PyAny>) -> PyResult<
 pub fn dedupe_key(py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<String> {
     guard(py, || {
         if let Some(key) = core_of(event).map(|c| c.key(py)).transpose()?.flatten() {
-            return Ok(key.to_owned());
+            return Ok(key);
         }
         with_keyed(py, "dedupe_key", event, |k| k.key().to_owned())
     })
