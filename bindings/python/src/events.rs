@@ -20,7 +20,6 @@ use pyo3::types::{
 };
 use pyo3::{intern, Borrowed};
 use serde_json::Value;
-use std::sync::OnceLock;
 
 use crate::args::{checked, Int};
 use crate::errors::{guard, short_repr, to_py_err};
@@ -210,17 +209,16 @@ pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py
 }
 
 /// What an event object keeps of the parse that made it: the immutable object holding the
-/// validated body (`bytes` or `str`), and, made from it on first use ([`AGAIN`]), the
-/// core's `KeyedEvent` (the dedupe key and what a record reads). So `dedupe_key` and
-/// `CallRecord.apply` share one more pass over the body in Rust (`KeyedEvent::parse`: no event,
-/// no Python object) instead of writing `to_dict()` as JSON. The
-/// object is frozen and the body immutable, so what they give is the event as parsed. An
-/// event made another way (the `testing` factories) has no body, and goes through
+/// validated body (`bytes` or `str`): one reference, nearly free at parse time. `dedupe_key`,
+/// `CallRecord.apply` and `Ledger.record` read it again in one pass in Rust
+/// (`ParseOptions::dedupe_key`, `KeyedEvent::parse`: no event, no Python object; see
+/// [`AGAIN`]) instead of writing `to_dict()` as JSON. The object is frozen and the body
+/// immutable, so what they give is the event as parsed. An event made another way (from a
+/// Rust event: `CallRecord.analysis`, `CallRecord.transcript`) has no body, and goes through
 /// `to_dict()`.
 #[derive(Default)]
 pub(crate) struct Core {
     body: Option<Py<PyAny>>,
-    keyed: OnceLock<Box<KeyedEvent>>,
 }
 
 /// How a kept body is read again: it was valid with the options of its first parse, so it is
@@ -236,42 +234,33 @@ impl Core {
     fn of(source: &Source<'_, '_>) -> Self {
         Core {
             body: source.map(|body| body.clone().unbind()),
-            keyed: OnceLock::new(),
         }
     }
 
-    /// The dedupe key of the event from its body (the one made with its `KeyedEvent`, else
-    /// the key-only pass, `ParseOptions::dedupe_key`), or `None` when there is no body.
+    /// The dedupe key of the event from its body (the key-only pass,
+    /// `ParseOptions::dedupe_key`), or `None` when there is no body.
     pub(crate) fn key(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        if let Some(keyed) = self.keyed.get() {
-            return Ok(Some(keyed.key().to_owned()));
-        }
         let Some(body) = &self.body else {
             return Ok(None);
         };
         let key = with_body(py, body.bind(py), |bytes| {
             detached(py, &AGAIN, bytes, |b| AGAIN.dedupe_key(b))
         })?;
+        // The body parsed before, so it parses again; if it ever did not, the caller takes
+        // the slow road.
         Ok(key.ok())
     }
 
-    /// The key and wire form of the event from its body, or `None` when there is no body.
-    pub(crate) fn keyed(&self, py: Python<'_>) -> PyResult<Option<&KeyedEvent>> {
-        if let Some(keyed) = self.keyed.get() {
-            return Ok(Some(keyed));
-        }
+    /// The key and what a record reads of the event, from its body (`KeyedEvent::parse`),
+    /// or `None` when there is no body.
+    pub(crate) fn keyed(&self, py: Python<'_>) -> PyResult<Option<KeyedEvent>> {
         let Some(body) = &self.body else {
             return Ok(None);
         };
-        let parsed = with_body(py, body.bind(py), |bytes| {
+        let keyed = with_body(py, body.bind(py), |bytes| {
             detached(py, &AGAIN, bytes, |b| KeyedEvent::parse(&AGAIN, b))
         })?;
-        // The body parsed before with these options, so it parses again; if it ever did
-        // not, the caller takes the slow road.
-        let Ok(keyed) = parsed else {
-            return Ok(None);
-        };
-        Ok(Some(self.keyed.get_or_init(|| Box::new(keyed))))
+        Ok(keyed.ok())
     }
 }
 

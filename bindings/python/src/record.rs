@@ -97,7 +97,7 @@ fn with_keyed<R>(
     f: impl FnOnce(&KeyedEvent) -> R,
 ) -> PyResult<R> {
     if let Some(keyed) = core_of(event).map(|c| c.keyed(py)).transpose()?.flatten() {
-        return Ok(f(keyed));
+        return Ok(f(&keyed));
     }
     let event = core_event(py, func, event)?;
     Ok(f(&KeyedEvent::new(&event)))
