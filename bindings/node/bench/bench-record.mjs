@@ -1,4 +1,4 @@
-// `just bench-record-node`: what recording a delivery costs, against the parse: parseEvent,
+// `just bench-record` (after the Python one): what recording a delivery costs, against the parse: parseEvent,
 // dedupeKey of a parsed event, and parseEvent + MemoryStore.record, on the guide's call.ended,
 // one delivery per call (every body its own call id, so every event is new and every record is
 // made). Each event is used once, as a receiver uses it. Best of BENCH_ROUNDS batches, ns per

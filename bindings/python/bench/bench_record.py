@@ -2,7 +2,7 @@
 event, and `parse_event` + `MemoryStore.record`, on the guide's call.ended, one delivery per
 call (every body its own call id, so every event is new and every record is made). Each event
 is used once, as a receiver uses it. Best of ROUNDS batches (each about 20 ms), ns per delivery.
-Run with `just bench-record-python` (release build).
+Run with `just bench-record` (release builds, then the Node bench too).
 """
 
 from __future__ import annotations
