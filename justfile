@@ -200,6 +200,12 @@ bench-node: build-node
 bench-express: build-node
     cd bindings/node && node bench/bench-express.mjs
 
+# Python and Node: parse_event, dedupe_key of a parsed event, parse_event + MemoryStore.record (release builds)
+bench-record: venv build-node
+    cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release --quiet --no-default-features --features abi3-py39
+    .venv/bin/python bindings/python/bench/bench_record.py
+    cd bindings/node && node bench/bench-record.mjs
+
 # Node: verifySignature on a 40 KB body against the npm standardwebhooks package
 bench-verify-node: build-node
     cd bindings/node && node bench/bench-verify.mjs

@@ -25,19 +25,6 @@ export declare class NativeApi {
   build(endpoint: string, positionalJson: string, argsJson?: string | undefined | null): NativePrepared | Array<NativeIssue>
 }
 
-/** The core's `CallRecord`. */
-export declare class NativeCallRecord {
-  /** `apply` of the JSON text of an event object. */
-  apply(eventJson: string): NativeApplied
-  /**
-   * `merge(other)`: whether this record changed, or the `UsageError`'s issues (records of
-   * different calls). `record.js` never passes a record to its own `merge`.
-   */
-  merge(other: NativeCallRecord): boolean | Array<NativeIssue>
-  /** The JSON form. */
-  toJson(): string
-}
-
 /** The fake management API's state machine. */
 export declare class NativeFakeOneInbox {
   /** A fake accepting `api_key`, its ids and secrets drawn from `seed` (8 bytes, big-endian). */
@@ -146,8 +133,9 @@ export declare function callRecordFromJson(bytes: Uint8Array): NativeCallRecord 
 export declare function callSequence(): Array<string>
 
 /**
- * `dedupe_key(event)` of the JSON text of an event object, or the issues that stop the text
- * from being an event.
+ * `dedupe_key(event)` of the JSON text of an event object (`ParseOptions::dedupe_key`: made
+ * in one pass over the text, no event made), or the issues that stop the text from being an
+ * event.
  */
 export declare function dedupeKey(eventJson: string): string | Array<NativeIssue>
 
@@ -169,6 +157,19 @@ export declare const DEFAULT_TOLERANCE_SECONDS: number
  */
 export declare function hostArg(rule: string, name: string, value: number): number | Array<NativeIssue>
 
+/** The JSON form of the call's record, or `null`. */
+export declare function ledgerGet(ledger: NativeLedger, callId: string): string | null
+
+/**
+ * `ledger.record` of the JSON text of an event object: `+` (a new delivery) or `=` (seen
+ * before) followed by the JSON form of the call's record with it (one string: the cheapest
+ * value to hand back), or the issues that stop the text from being an event.
+ */
+export declare function ledgerRecord(ledger: NativeLedger, eventJson: string): string | Array<NativeIssue>
+
+/** The number of calls seen. */
+export declare function ledgerSize(ledger: NativeLedger): number
+
 /** The deliveries of one connected call, all with `call_id`. */
 export declare function makeCall(callId: string): Array<Buffer>
 
@@ -183,6 +184,12 @@ export declare function managementEndpoints(): Array<NativeEndpoint>
 
 /** How deeply `variables` / `metadata` may nest. */
 export declare const MAX_ARGUMENT_DEPTH: number
+
+/**
+ * The deepest nesting any parse allows (the core's `MAX_DEPTH_CEILING`): the stores read
+ * their stored events back within it.
+ */
+export declare const MAX_DEPTH_CEILING: number
 
 /** The reply to a delivery and what to log about it. */
 export interface NativeAnswer {
@@ -379,6 +386,9 @@ export declare function newApi(apiKey: string, baseUrl?: string | undefined | nu
 /** `CallRecord::new(call_id)`. */
 export declare function newCallRecord(callId: string): NativeCallRecord
 
+/** `Ledger::new()`. */
+export declare function newLedger(): NativeLedger
+
 /**
  * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list is misuse),
  * the tolerance in seconds, and the parse options.
@@ -396,6 +406,21 @@ export declare function planSend(events: Array<string>, callId: string | undefin
  * one implementation.
  */
 export declare function pointerToken(token: string): string
+
+/** `record.apply` of the JSON text of an event object (`KeyedEvent::parse`: one pass). */
+export declare function recordApply(record: NativeCallRecord, eventJson: string): NativeApplied
+
+/** A new record equal to `record`. */
+export declare function recordCopy(record: NativeCallRecord): NativeCallRecord
+
+/**
+ * `record.merge(other)`: whether `record` changed, or the `UsageError`'s issues (records of
+ * different calls). `record.js` never passes a record to its own `merge`.
+ */
+export declare function recordMerge(record: NativeCallRecord, other: NativeCallRecord): boolean | Array<NativeIssue>
+
+/** The JSON form of `record`. */
+export declare function recordToJson(record: NativeCallRecord): string
 
 /** `redact_url_token(text)`. */
 export declare function redactUrlToken(text: string): string

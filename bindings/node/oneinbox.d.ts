@@ -515,6 +515,23 @@ export interface CallRecordJson {
  * with the greater dedupe key. Absent or `null` members never erase a value. The getters (wire
  * names) return frozen values.
  */
+/**
+ * The deliveries seen and the records they fold into, in this worker's memory: per call, the
+ * dedupe keys of the deliveries and the call's record (what `MemoryStore` keeps).
+ */
+export class Ledger {
+  constructor()
+  /**
+   * Claims the delivery of `event`: whether its dedupe key is new for its call, and a copy of
+   * the call's record with the event.
+   */
+  record(event: Event): { readonly new: boolean; readonly record: CallRecord }
+  /** A copy of the call's record, or `null` if no delivery of it was recorded. */
+  get(callId: string): CallRecord | null
+  /** The number of calls seen. */
+  readonly size: number
+}
+
 export class CallRecord {
   /** An empty record of the call `callId`. */
   constructor(callId: string)
@@ -527,6 +544,8 @@ export class CallRecord {
    * whether this record changed. Throws {@link UsageError} for records of different calls.
    */
   merge(other: CallRecord): boolean
+  /** A new record equal to this one (changing either leaves the other as it is). */
+  copy(): CallRecord
   /** The JSON form (compact, members in a fixed order). */
   toJson(): string
   /** The JSON form as a new plain object (so `JSON.stringify(record)` writes it). */

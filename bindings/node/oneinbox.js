@@ -727,7 +727,7 @@ class Receiver {
 const { Router, MissingHandlersError, KNOWN_EVENTS } = require('./router.js')
 
 // Call records and dedupe keys (record.js), over the native CallRecord.
-const { CallRecord, dedupeKey } = require('./record.js')({
+const { CallRecord, Ledger, dedupeKey } = require('./record.js')({
   native,
   ValidationError,
   UsageError,
@@ -773,6 +773,7 @@ module.exports = {
   KNOWN_EVENTS,
   CallRecord,
   dedupeKey,
+  Ledger,
   Client,
   TransportError,
 }

@@ -1,5 +1,6 @@
 // Call records and dedupe keys of `oneinbox-webhooks` (exported by oneinbox.js; types in
-// oneinbox.d.ts). A thin layer over the native `NativeCallRecord` (bindings/node/src/record.rs):
+// oneinbox.d.ts). A thin layer over the native record functions (bindings/node/src/record.rs;
+// a record is an `External` the class holds):
 // an event crosses as the text `JSON.stringify` writes for it, and the Rust core parses it again,
 // so keys and records are byte for byte those of the Rust core and of the Python binding.
 'use strict'
@@ -40,8 +41,10 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     return v
   }
 
-  // Lets `fromJson` wrap an existing native record without the constructor's argument check.
+  // Lets `fromJson` wrap an existing native record, and a ledger hand out a record as its JSON
+  // form (made native when first changed), without the constructor's argument check.
   const WRAP = Symbol('wrap')
+  const FROM_JSON = Symbol('from JSON')
 
   /**
    * What is known about one call, folded from its events in any order, with any repeats, and
@@ -50,12 +53,20 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
    * getters with the wire names (`record.status`, `record.outcome`, ...): frozen values.
    */
   class CallRecord {
-    #native
+    #native // the native record, or undefined while the record is only its JSON form
+    #json // the JSON form the core wrote, while there is no native record
     #view // the frozen JSON form, made when first read after a change
+    #callId // never changes: read without making the view (the stores read it per delivery)
 
-    constructor(callId, handle) {
+    // (`FROM_JSON`, json, call id): a record that is only its JSON form until first changed.
+    constructor(callId, handle, knownCallId) {
       if (callId === WRAP) {
         this.#native = handle
+        return
+      }
+      if (callId === FROM_JSON) {
+        this.#json = handle
+        this.#callId = knownCallId
         return
       }
       if (typeof callId !== 'string') {
@@ -67,6 +78,7 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
         ])
       }
       this.#native = callNative(() => native.newCallRecord(callId))
+      this.#callId = callId
     }
 
     /** Reads the JSON form (a string or UTF-8 bytes); throws `ValidationError` listing every issue. */
@@ -97,7 +109,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
      */
     apply(event) {
       const text = eventText(event, 'CallRecord.apply')
-      const r = callNative(() => this.#native.apply(text))
+      const handle = this.#handle()
+      const r = callNative(() => native.recordApply(handle, text))
       if (r.issues) throw new ValidationError(r.issues)
       if (r.changed) this.#view = undefined
       return Object.freeze({ changed: r.changed, ignored: r.ignored ?? null })
@@ -112,16 +125,44 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
         throw new TypeError(`CallRecord.merge: expected a CallRecord, got ${describeType(other)}`)
       }
       if (other === this) return false
-      const theirs = other.#native
-      const r = callNative(() => this.#native.merge(theirs))
+      const theirs = other.#handle()
+      const handle = this.#handle()
+      const r = callNative(() => native.recordMerge(handle, theirs))
       if (Array.isArray(r)) throw new UsageError(r)
       if (r) this.#view = undefined
       return r
     }
 
+    /** A new record equal to this one (changing either leaves the other as it is). */
+    copy() {
+      const c =
+        this.#json === undefined
+          ? new CallRecord(
+              WRAP,
+              callNative(() => native.recordCopy(this.#native)),
+            )
+          : new CallRecord(FROM_JSON, this.#json)
+      c.#callId = this.#callId
+      return c
+    }
+
     /** The JSON form (compact, members in a fixed order), which `CallRecord.fromJson` reads back. */
     toJson() {
-      return callNative(() => this.#native.toJson())
+      if (this.#json !== undefined) return this.#json
+      const handle = this.#native
+      return callNative(() => native.recordToJson(handle))
+    }
+
+    // The native record, made from the JSON form the core wrote when the record has none yet.
+    #handle() {
+      if (this.#native === undefined) {
+        const json = Buffer.from(this.#json, 'utf8')
+        const r = callNative(() => native.callRecordFromJson(json))
+        if (Array.isArray(r)) throw new ValidationError(r)
+        this.#native = r
+        this.#json = undefined
+      }
+      return this.#native
     }
 
     /** The JSON form as a new plain object, so that `JSON.stringify(record)` writes it. */
@@ -135,7 +176,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     }
 
     get call_id() {
-      return this.#get('call_id')
+      if (this.#callId === undefined) this.#callId = this.#get('call_id')
+      return this.#callId
     }
     get status() {
       return this.#get('status')
@@ -186,5 +228,49 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     }
   }
 
-  return { CallRecord, dedupeKey }
+  /**
+   * The deliveries seen and the records they fold into, in this worker's memory: per call, the
+   * dedupe keys of the deliveries and the call's record (what `MemoryStore` keeps). One call
+   * into the core per delivery.
+   */
+  class Ledger {
+    #native = callNative(() => native.newLedger())
+
+    /**
+     * Claims the delivery of `event` (as `parseEvent` returned it): `{ new, record }`, whether
+     * its dedupe key is new for its call and a copy of the call's record with the event.
+     */
+    record(event) {
+      const text = eventText(event, 'Ledger.record')
+      const handle = this.#native
+      const r = callNative(() => native.ledgerRecord(handle, text))
+      if (Array.isArray(r)) throw new ValidationError(r)
+      // `+` or `=` (new or seen), then the record's JSON form.
+      const record = new CallRecord(FROM_JSON, r.slice(1), event.call_id)
+      return Object.freeze({ new: r.charCodeAt(0) === 43, record })
+    }
+
+    /** A copy of the call's record, or `null` if no delivery of it was recorded. */
+    get(callId) {
+      if (typeof callId !== 'string') {
+        throw new TypeError(`Ledger.get: callId must be a string, got ${describeType(callId)}`)
+      }
+      const handle = this.#native
+      const json = callNative(() => native.ledgerGet(handle, callId))
+      if (json === null) return null
+      return new CallRecord(FROM_JSON, json, callId)
+    }
+
+    /** The number of calls seen. */
+    get size() {
+      const handle = this.#native
+      return callNative(() => native.ledgerSize(handle))
+    }
+
+    get [Symbol.toStringTag]() {
+      return 'Ledger'
+    }
+  }
+
+  return { CallRecord, Ledger, dedupeKey }
 }

@@ -8,11 +8,12 @@
 // same keys and values, so Python and Node workers can share one Redis.
 'use strict'
 
-const { CallRecord, UsageError, dedupeKey, parseEvent } = require('./oneinbox.js')
+const { CallRecord, Ledger, UsageError, dedupeKey, parseEvent } = require('./oneinbox.js')
 
-// The deepest nesting any parse allows (the core's MAX_DEPTH_CEILING): a stored event was parsed
-// within it, so it is read back within it whatever maxDepth the first parse had.
-const MAX_DEPTH_CEILING = 126
+// The deepest nesting any parse allows (the core's, from the addon that oneinbox.js has loaded): a
+// stored event was parsed within it, so it is read back within it whatever maxDepth the first
+// parse had.
+const { MAX_DEPTH_CEILING } = require('./index.js')
 
 const { describeType } = require('./internal.js')
 
@@ -26,12 +27,6 @@ function checkCallId(callId, where) {
   if (typeof callId !== 'string') {
     throw new TypeError(`${where}: callId must be a string, got ${describeType(callId)}`)
   }
-}
-
-function copy(record) {
-  const c = new CallRecord(record.call_id)
-  c.merge(record)
-  return c
 }
 
 // A stored value (the event's wire JSON, as a string or a Buffer) read back as the event.
@@ -52,30 +47,18 @@ function fold(callId, stored) {
  * deliveries between workers, processes and machines.
  */
 class MemoryStore {
-  #calls = new Map()
+  #ledger = new Ledger()
 
   /** Claims the delivery of `event`: `{ new, record }` (`record` is a copy). */
   async record(event) {
     checkEvent(event, 'store.record')
-    const key = dedupeKey(event)
-    let entry = this.#calls.get(event.call_id)
-    if (entry === undefined) {
-      entry = { keys: new Set(), record: new CallRecord(event.call_id) }
-      this.#calls.set(event.call_id, entry)
-    }
-    const isNew = !entry.keys.has(key)
-    if (isNew) {
-      entry.keys.add(key)
-      entry.record.apply(event)
-    }
-    return Object.freeze({ new: isNew, record: copy(entry.record) })
+    return this.#ledger.record(event)
   }
 
   /** The call's record (a copy), or `null` if no delivery of it was recorded. */
   async get(callId) {
     checkCallId(callId, 'store.get')
-    const entry = this.#calls.get(callId)
-    return entry === undefined ? null : copy(entry.record)
+    return this.#ledger.get(callId)
   }
 
   get [Symbol.toStringTag]() {

@@ -18,6 +18,7 @@ test('exports exactly the public API', () => {
     'CallRecord',
     'Client',
     'KNOWN_EVENTS',
+    'Ledger',
     'MissingHandlersError',
     'OneInboxError',
     'PreparedRequest',

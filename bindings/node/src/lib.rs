@@ -47,7 +47,9 @@ pub use management::{
     NativeParsed, NativePrepared, NativeRequest, NativeRetryStep, DEFAULT_MAX_RETRIES,
 };
 pub use record::{
-    call_record_from_json, dedupe_key, new_call_record, NativeApplied, NativeCallRecord,
+    call_record_from_json, dedupe_key, ledger_get, ledger_record, ledger_size, new_call_record,
+    new_ledger, record_apply, record_copy, record_merge, record_to_json, NativeApplied,
+    NativeCallRecord, NativeLedger, MAX_DEPTH_CEILING,
 };
 pub use testing::{
     call_sequence, make_call, make_delivery, make_event, plan_send, NativePlannedDelivery,

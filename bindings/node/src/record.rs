@@ -1,35 +1,42 @@
 //! Call records: thin wrappers over the core's `record` module (`CallRecord`, `dedupe_key`).
 //!
-//! An event arrives as the JSON text `oneinbox.js` writes with `JSON.stringify` of the object
-//! `parseEvent` returned; the core parses it again in lenient mode with no size limit, which
-//! gives back the event that object was built from (JavaScript reads numbers as doubles, as
+//! An event arrives as the JSON text `record.js` writes with `JSON.stringify` of the object
+//! (so a changed object is keyed as it now is); the core reads it in one pass in lenient mode
+//! with no size limit, straight into the key (`ParseOptions::dedupe_key`) or into what a record
+//! reads (`KeyedEvent::parse`), which gives back the event that object was built from (JavaScript reads numbers as doubles, as
 //! the dedupe key's canonical form does). So the keys and records are byte for byte those of
 //! the Rust core and of the Python binding. Failures come back as the issues of the core's
 //! `ValidationError` / `UsageError`; `record.js` throws the matching class.
 
-use napi::bindgen_prelude::Either;
+use std::cell::{RefCell, RefMut};
+
+use napi::bindgen_prelude::{Either, External};
 use napi_derive::napi;
-use oneinbox_webhooks::{self as core, Event, ParseOptions, ValidationError, MAX_DEPTH_CEILING};
+use oneinbox_webhooks::{self as core, KeyedEvent, ParseOptions};
 
 use crate::errors::{guard, issues_to_js, NativeIssue};
 
-/// The event of the JSON text of an event object.
-fn event_of(text: &str) -> Result<Event, ValidationError> {
-    ParseOptions {
-        strict: false,
-        max_body_bytes: usize::MAX,
-        max_depth: MAX_DEPTH_CEILING,
-    }
-    .parse(text.as_bytes())
-}
+/// The deepest nesting any parse allows (the core's `MAX_DEPTH_CEILING`): the stores read
+/// their stored events back within it.
+#[napi]
+pub const MAX_DEPTH_CEILING: u32 = oneinbox_webhooks::MAX_DEPTH_CEILING as u32;
 
-/// `dedupe_key(event)` of the JSON text of an event object, or the issues that stop the text
-/// from being an event.
+/// How the JSON text of an event object is read: lenient, with no size limit and the deepest
+/// nesting any parse allows. That gives back the event the object was built from.
+const TEXT: ParseOptions = ParseOptions {
+    strict: false,
+    max_body_bytes: usize::MAX,
+    max_depth: oneinbox_webhooks::MAX_DEPTH_CEILING,
+};
+
+/// `dedupe_key(event)` of the JSON text of an event object (`ParseOptions::dedupe_key`: made
+/// in one pass over the text, no event made), or the issues that stop the text from being an
+/// event.
 #[napi(js_name = "dedupeKey")]
 pub fn dedupe_key(event_json: String) -> napi::Result<Either<String, Vec<NativeIssue>>> {
     guard(|| {
-        Ok(match event_of(&event_json) {
-            Ok(event) => Either::A(core::dedupe_key(&event)),
+        Ok(match TEXT.dedupe_key(event_json.as_bytes()) {
+            Ok(key) => Either::A(key),
             Err(e) => Either::B(issues_to_js(e.into_issues())),
         })
     })
@@ -47,20 +54,26 @@ pub struct NativeApplied {
     pub issues: Option<Vec<NativeIssue>>,
 }
 
-/// The core's `CallRecord`.
-#[napi]
-pub struct NativeCallRecord {
-    inner: core::CallRecord,
+/// The core's `CallRecord`, held by a JavaScript `External` (far cheaper to make than an
+/// instance of a native class: a store makes two records per delivery). A `RefCell`, so that
+/// `merge` of a record with itself is an error, not two references to one value.
+pub type NativeCallRecord = External<RefCell<core::CallRecord>>;
+
+fn external(record: core::CallRecord) -> NativeCallRecord {
+    External::new(RefCell::new(record))
+}
+
+/// The record, or an error when it is in use (never: each call borrows it once).
+fn borrow_mut(record: &NativeCallRecord) -> napi::Result<RefMut<'_, core::CallRecord>> {
+    record
+        .try_borrow_mut()
+        .map_err(|_| napi::Error::from_reason("the CallRecord is in use"))
 }
 
 /// `CallRecord::new(call_id)`.
 #[napi(js_name = "newCallRecord")]
 pub fn new_call_record(call_id: String) -> napi::Result<NativeCallRecord> {
-    guard(|| {
-        Ok(NativeCallRecord {
-            inner: core::CallRecord::new(call_id),
-        })
-    })
+    guard(|| Ok(external(core::CallRecord::new(call_id))))
 }
 
 /// `CallRecord::from_json(bytes)`, or the `ValidationError`'s issues.
@@ -70,54 +83,105 @@ pub fn call_record_from_json(
 ) -> napi::Result<Either<NativeCallRecord, Vec<NativeIssue>>> {
     guard(|| {
         Ok(match core::CallRecord::from_json(bytes) {
-            Ok(inner) => Either::A(NativeCallRecord { inner }),
+            Ok(inner) => Either::A(external(inner)),
             Err(e) => Either::B(issues_to_js(e.into_issues())),
         })
     })
 }
 
-#[napi]
-impl NativeCallRecord {
-    /// `apply` of the JSON text of an event object.
-    #[napi]
-    pub fn apply(&mut self, event_json: String) -> napi::Result<NativeApplied> {
-        guard(|| {
-            Ok(match event_of(&event_json) {
-                Ok(event) => {
-                    let applied = self.inner.apply(&event);
-                    NativeApplied {
-                        changed: applied.changed,
-                        ignored: applied.ignored,
-                        issues: None,
-                    }
+/// `record.apply` of the JSON text of an event object (`KeyedEvent::parse`: one pass).
+#[napi(js_name = "recordApply")]
+pub fn record_apply(record: &NativeCallRecord, event_json: String) -> napi::Result<NativeApplied> {
+    guard(|| {
+        Ok(match KeyedEvent::parse(&TEXT, event_json.as_bytes()) {
+            Ok(event) => {
+                let applied = borrow_mut(record)?.apply_keyed(&event);
+                NativeApplied {
+                    changed: applied.changed,
+                    ignored: applied.ignored,
+                    issues: None,
                 }
-                Err(e) => NativeApplied {
-                    changed: false,
-                    ignored: None,
-                    issues: Some(issues_to_js(e.into_issues())),
-                },
-            })
+            }
+            Err(e) => NativeApplied {
+                changed: false,
+                ignored: None,
+                issues: Some(issues_to_js(e.into_issues())),
+            },
         })
-    }
+    })
+}
 
-    /// `merge(other)`: whether this record changed, or the `UsageError`'s issues (records of
-    /// different calls). `record.js` never passes a record to its own `merge`.
-    #[napi]
-    pub fn merge(
-        &mut self,
-        other: &NativeCallRecord,
-    ) -> napi::Result<Either<bool, Vec<NativeIssue>>> {
-        guard(|| {
-            Ok(match self.inner.merge(&other.inner) {
-                Ok(changed) => Either::A(changed),
-                Err(e) => Either::B(issues_to_js(e.into_issues())),
-            })
+/// `record.merge(other)`: whether `record` changed, or the `UsageError`'s issues (records of
+/// different calls). `record.js` never passes a record to its own `merge`.
+#[napi(js_name = "recordMerge")]
+pub fn record_merge(
+    record: &NativeCallRecord,
+    other: &NativeCallRecord,
+) -> napi::Result<Either<bool, Vec<NativeIssue>>> {
+    guard(|| {
+        let theirs = other.borrow().clone();
+        Ok(match borrow_mut(record)?.merge(&theirs) {
+            Ok(changed) => Either::A(changed),
+            Err(e) => Either::B(issues_to_js(e.into_issues())),
         })
-    }
+    })
+}
 
-    /// The JSON form.
-    #[napi(js_name = "toJson")]
-    pub fn to_json(&self) -> napi::Result<String> {
-        guard(|| Ok(self.inner.to_json()))
-    }
+/// A new record equal to `record`.
+#[napi(js_name = "recordCopy")]
+pub fn record_copy(record: &NativeCallRecord) -> napi::Result<NativeCallRecord> {
+    guard(|| Ok(external(record.borrow().clone())))
+}
+
+/// The JSON form of `record`.
+#[napi(js_name = "recordToJson")]
+pub fn record_to_json(record: &NativeCallRecord) -> napi::Result<String> {
+    guard(|| Ok(record.borrow().to_json()))
+}
+
+/// The core's `Ledger` (what `MemoryStore` keeps), held by a JavaScript `External`.
+pub type NativeLedger = External<RefCell<core::Ledger>>;
+
+/// `Ledger::new()`.
+#[napi(js_name = "newLedger")]
+pub fn new_ledger() -> napi::Result<NativeLedger> {
+    guard(|| Ok(External::new(RefCell::new(core::Ledger::new()))))
+}
+
+/// `ledger.record` of the JSON text of an event object: `+` (a new delivery) or `=` (seen
+/// before) followed by the JSON form of the call's record with it (one string: the cheapest
+/// value to hand back), or the issues that stop the text from being an event.
+#[napi(js_name = "ledgerRecord")]
+pub fn ledger_record(
+    ledger: &NativeLedger,
+    event_json: String,
+) -> napi::Result<Either<String, Vec<NativeIssue>>> {
+    guard(|| {
+        Ok(match KeyedEvent::parse(&TEXT, event_json.as_bytes()) {
+            Ok(event) => {
+                let mut ledger = ledger
+                    .try_borrow_mut()
+                    .map_err(|_| napi::Error::from_reason("the Ledger is in use"))?;
+                let (new, record) = ledger.record(&event);
+                Either::A(format!(
+                    "{}{}",
+                    if new { '+' } else { '=' },
+                    record.to_json()
+                ))
+            }
+            Err(e) => Either::B(issues_to_js(e.into_issues())),
+        })
+    })
+}
+
+/// The JSON form of the call's record, or `null`.
+#[napi(js_name = "ledgerGet")]
+pub fn ledger_get(ledger: &NativeLedger, call_id: String) -> napi::Result<Option<String>> {
+    guard(|| Ok(ledger.borrow().get(&call_id).map(core::CallRecord::to_json)))
+}
+
+/// The number of calls seen.
+#[napi(js_name = "ledgerSize")]
+pub fn ledger_size(ledger: &NativeLedger) -> napi::Result<u32> {
+    guard(|| Ok(u32::try_from(ledger.borrow().len()).unwrap_or(u32::MAX)))
 }

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use crate::args::{one, Headers, Int, Secrets};
 use crate::errors::{_verification, Verification};
 use crate::errors::{guard, to_py_err};
-use crate::events::{detached, parse_options, parse_to_py, with_body_of};
+use crate::events::{detached, parse_options, parse_to_py, with_body_of, with_owned_body_of};
 use crate::secret::Secret;
 use oneinbox_webhooks::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH};
 
@@ -184,12 +184,12 @@ impl Receiver {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let now = now_or_current(now);
-            with_body_of(py, "receive", body, |bytes| {
+            with_owned_body_of(py, "receive", body, |bytes, owner| {
                 detached(py, &self.options, bytes, |b| {
                     self.inner.authenticate(b, &headers.0, url.as_deref(), now)
                 })
                 .map_err(|v| to_py_err(py, a::ReceiveError::Unauthenticated(v)))?;
-                parse_to_py(py, &self.options, bytes)
+                parse_to_py(py, &self.options, bytes, owner)
             })?
         })
     }

@@ -10,7 +10,9 @@ use oneinbox_webhooks::build::{
 };
 use oneinbox_webhooks::contract::ObjectKind;
 use oneinbox_webhooks::host;
-use oneinbox_webhooks::{Event, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH};
+use oneinbox_webhooks::{
+    Event, KeyedEvent, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, MAX_DEPTH_CEILING,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{
@@ -55,7 +57,9 @@ pub fn parse_event<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let opts = parse_options(py, strict, max_body_bytes, max_depth)?;
-        with_body(py, body, |bytes| parse_to_py(py, &opts, bytes))?
+        with_owned_body_of(py, "parse_event", body, |bytes, owner| {
+            parse_to_py(py, &opts, bytes, owner)
+        })?
     })
 }
 
@@ -81,18 +85,21 @@ pub(crate) fn parse_options(
 
 /// The event object of `bytes`, or the `ValidationError`: made during the parse, or for a
 /// large body (see [`DETACH_ABOVE_BYTES`]) from the event parsed with the GIL released.
+/// `owner` is the immutable object that holds `bytes` (see [`with_body_of`]): the event keeps
+/// it for `dedupe_key` and `CallRecord.apply` ([`Core`]).
 pub(crate) fn parse_to_py<'py>(
     py: Python<'py>,
     opts: &ParseOptions,
     bytes: &[u8],
+    owner: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     if is_large(opts, bytes) {
         let event = py
             .detach(|| opts.parse(bytes))
             .map_err(|e| to_py_err(py, e))?;
-        return event_to_py(py, &event);
+        return build::event(&event, &mut PyBuilder::keeping(py, owner));
     }
-    match opts.parse_with(bytes, &mut PyBuilder::new(py)) {
+    match opts.parse_with(bytes, &mut PyBuilder::keeping(py, owner)) {
         Ok(event) => Ok(event),
         Err(BuildError::Invalid(e)) => Err(to_py_err(py, e)),
         Err(BuildError::Host(e)) => Err(e),
@@ -126,6 +133,28 @@ pub(crate) fn with_body<R>(
     f: impl FnOnce(&[u8]) -> R,
 ) -> PyResult<R> {
     with_body_of(py, "parse_event", body, f)
+}
+
+/// [`with_body_of`], also passing `f` an immutable object that holds the bytes (`bytes` or
+/// `str`; a `bytearray` or `memoryview` is copied into a new `bytes`), for an event to keep.
+pub(crate) fn with_owned_body_of<'py, R>(
+    py: Python<'py>,
+    func: &str,
+    body: &Bound<'py, PyAny>,
+    f: impl FnOnce(&[u8], &Bound<'py, PyAny>) -> R,
+) -> PyResult<R> {
+    if body.is_exact_instance_of::<PyBytes>() {
+        // The usual body: no further type checks.
+        return with_body_of(py, func, body, |bytes| f(bytes, body));
+    }
+    let copy;
+    let body = if body.is_instance_of::<PyByteArray>() || body.is_instance_of::<PyMemoryView>() {
+        copy = with_body_of(py, func, body, |bytes| PyBytes::new(py, bytes).into_any())?;
+        &copy
+    } else {
+        body
+    };
+    with_body_of(py, func, body, |bytes| f(bytes, body))
 }
 
 /// [`with_body`] for the function `func` (named in the `TypeError`).
@@ -179,23 +208,94 @@ pub(crate) fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py
     build::value(v, &mut PyBuilder::new(py))
 }
 
+/// What an event object keeps of the parse that made it: the immutable object holding the
+/// validated body (`bytes` or `str`): one reference, nearly free at parse time. `dedupe_key`,
+/// `CallRecord.apply` and `Ledger.record` read it again in one pass in Rust
+/// (`ParseOptions::dedupe_key`, `KeyedEvent::parse`: no event, no Python object; see
+/// [`AGAIN`]) instead of writing `to_dict()` as JSON. The object is frozen and the body
+/// immutable, so what they give is the event as parsed. An event made another way (from a
+/// Rust event: `CallRecord.analysis`, `CallRecord.transcript`) has no body, and goes through
+/// `to_dict()`.
+#[derive(Default)]
+pub(crate) struct Core {
+    body: Option<Py<PyAny>>,
+}
+
+/// How a kept body is read again: it was valid with the options of its first parse, so it is
+/// valid leniently with no limits and gives the same event (strict mode only adds checks,
+/// limits only reject).
+const AGAIN: ParseOptions = ParseOptions {
+    strict: false,
+    max_body_bytes: usize::MAX,
+    max_depth: MAX_DEPTH_CEILING,
+};
+
+impl Core {
+    fn of(source: &Source<'_, '_>) -> Self {
+        Core {
+            body: source.map(|body| body.clone().unbind()),
+        }
+    }
+
+    /// The dedupe key of the event from its body (the key-only pass,
+    /// `ParseOptions::dedupe_key`), or `None` when there is no body.
+    pub(crate) fn key(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        let Some(body) = &self.body else {
+            return Ok(None);
+        };
+        let key = with_body(py, body.bind(py), |bytes| {
+            detached(py, &AGAIN, bytes, |b| AGAIN.dedupe_key(b))
+        })?;
+        // The body parsed before, so it parses again; if it ever did not, the caller takes
+        // the slow road.
+        Ok(key.ok())
+    }
+
+    /// The key and what a record reads of the event, from its body (`KeyedEvent::parse`),
+    /// or `None` when there is no body.
+    pub(crate) fn keyed(&self, py: Python<'_>) -> PyResult<Option<KeyedEvent>> {
+        let Some(body) = &self.body else {
+            return Ok(None);
+        };
+        let keyed = with_body(py, body.bind(py), |bytes| {
+            detached(py, &AGAIN, bytes, |b| KeyedEvent::parse(&AGAIN, b))
+        })?;
+        Ok(keyed.ok())
+    }
+}
+
 /// Makes the Python values the core asks for while it validates a body.
-struct PyBuilder<'py> {
+struct PyBuilder<'a, 'py> {
     py: Python<'py>,
     /// Shared strs for keys and for the values that repeat between events.
     strings: Strings,
+    /// The body, kept by the event object ([`Core`]).
+    source: Source<'a, 'py>,
 }
 
-impl<'py> PyBuilder<'py> {
+/// The object holding the body parsed.
+type Source<'a, 'py> = Option<&'a Bound<'py, PyAny>>;
+
+impl<'a, 'py> PyBuilder<'a, 'py> {
     fn new(py: Python<'py>) -> Self {
         PyBuilder {
             py,
             strings: Strings::Untried,
+            source: None,
+        }
+    }
+
+    /// A builder whose event keeps `body` ([`Core`]).
+    fn keeping(py: Python<'py>, body: &'a Bound<'py, PyAny>) -> Self {
+        PyBuilder {
+            py,
+            strings: Strings::Untried,
+            source: Some(body),
         }
     }
 }
 
-impl<'py> Builder for PyBuilder<'py> {
+impl<'py> Builder for PyBuilder<'_, 'py> {
     type Value = Bound<'py, PyAny>;
     type Error = PyErr;
 
@@ -242,13 +342,14 @@ impl<'py> Builder for PyBuilder<'py> {
         values: &mut [Option<Self::Value>],
         extra: Option<Self::Value>,
     ) -> PyResult<Self::Value> {
-        make_record(self.py, shape, values, extra)
+        make_record(self.py, shape, values, extra, &self.source)
     }
     fn unknown_event(&mut self, p: UnknownParts<Self::Value>) -> PyResult<Self::Value> {
         let event = UnknownEvent {
             event: p.event.unbind(),
             call_id: p.call_id.unbind(),
             extra: p.payload.cast_into::<PyDict>()?.unbind(),
+            core: Core::of(&self.source),
         };
         Ok(Bound::new(self.py, event)?.into_any())
     }
@@ -345,6 +446,17 @@ impl Extra {
     }
 }
 
+/// The [`Core`] field of an event class (its type, or its value from the builder's source);
+/// nested objects have none.
+macro_rules! core_of_event {
+    ($wire:literal) => {
+        Core
+    };
+    ($wire:literal, $source:expr) => {
+        Core::of($source)
+    };
+}
+
 /// Defines a frozen class made from the values of a record of the contract: one
 /// attribute per field (wire name, `None` when absent), `extra`, `__match_args__`,
 /// `__repr__`, `__eq__` and `to_dict()`; with `event = "..."`, also the `event` class
@@ -360,19 +472,22 @@ macro_rules! record {
         pub struct $py {
             $( #[pyo3(get)] $field: Py<PyAny>, )*
             extra: Extra,
+            $( core: core_of_event!($wire), )?
         }
 
         impl $py {
-            /// From one value per field, in the contract's order.
+            /// From one value per field, in the contract's order (`source`: kept by an event).
             fn from_values(
                 py: Python<'_>,
                 values: &mut [Option<Bound<'_, PyAny>>],
                 extra: Option<Bound<'_, PyAny>>,
+                #[allow(unused_variables)] source: &Source<'_, '_>,
             ) -> PyResult<Self> {
                 let mut slots = values.iter_mut();
                 Ok($py {
                     $( $field: Attr::attr(slots.next().and_then(Option::take), py), )*
                     extra: Extra::new(extra)?,
+                    $( core: core_of_event!($wire, source), )?
                 })
             }
 
@@ -483,14 +598,16 @@ macro_rules! classes {
             shape: &'static Shape,
             values: &mut [Option<Bound<'py, PyAny>>],
             extra: Option<Bound<'py, PyAny>>,
+            source: &Source<'_, 'py>,
         ) -> PyResult<Bound<'py, PyAny>> {
             Ok(match shape.kind {
                 $( Some(Kind::$event) => {
-                    Bound::new(py, $event::from_values(py, values, extra)?)?.into_any()
+                    Bound::new(py, $event::from_values(py, values, extra, source)?)?.into_any()
                 } )*
                 None => match shape.object {
                     $( Some(ObjectKind::$object) => {
-                        Bound::new(py, $object::from_values(py, values, extra)?)?.into_any()
+                        Bound::new(py, $object::from_values(py, values, extra, source)?)?
+                            .into_any()
                     } )*
                     other => {
                         return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
@@ -507,6 +624,14 @@ macro_rules! classes {
                     )))
                 }
             })
+        }
+
+        /// The [`Core`] of an event object `parse_event` made, or `None` for anything else.
+        pub(crate) fn core_of<'a>(event: &'a Bound<'_, PyAny>) -> Option<&'a Core> {
+            $( if let Ok(e) = event.cast::<$event>() {
+                return Some(&e.get().core);
+            } )*
+            event.cast::<UnknownEvent>().ok().map(|e| &e.get().core)
         }
 
         /// Registers the classes on the module.
@@ -529,6 +654,7 @@ pub struct UnknownEvent {
     #[pyo3(get)]
     call_id: Py<PyAny>,
     extra: Py<PyDict>,
+    core: Core,
 }
 
 #[pymethods]

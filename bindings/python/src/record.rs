@@ -1,8 +1,11 @@
 //! `CallRecord`, `Applied` and `dedupe_key`: thin wrappers over the core's `record` module.
 //!
-//! An event object (one of the classes `parse_event` returns) reaches the core through its
+//! An event object that `parse_event` or `Receiver.receive` made keeps its validated body and
+//! options (`events::Core`): the core parses that body again (no Python object made) into its
+//! `KeyedEvent`, the dedupe key and wire form, once per object, which `dedupe_key` and `apply`
+//! share. An event object made otherwise (the `testing` factories) reaches the core through its
 //! wire form: `to_dict()`, written as JSON and parsed again by the core in lenient mode with no
-//! size limit. That gives back exactly the event the object was made from (its values are
+//! size limit. Both give exactly the event the object was made from (its values are
 //! immutable), so the dedupe key and the record are byte for byte those of the Rust core and
 //! of the Node binding.
 //!
@@ -10,7 +13,9 @@
 //! borrows the record only for the core call (pure Rust, no Python code runs meanwhile), so
 //! threads sharing one record never see a half-applied event or a borrow error.
 
-use oneinbox_webhooks::{self as core, Event, ParseOptions, TranscriptFinal, MAX_DEPTH_CEILING};
+use oneinbox_webhooks::{
+    self as core, Event, KeyedEvent, ParseOptions, TranscriptFinal, MAX_DEPTH_CEILING,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -19,7 +24,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::errors::{guard, short_repr, to_py_err};
 use crate::events::{
-    event_to_py, value_to_py, with_body_of, CallAnalyzed, CallEnded, CallFailed,
+    core_of, event_to_py, value_to_py, with_body_of, CallAnalyzed, CallEnded, CallFailed,
     CallRecordingAvailable, CallStarted, TranscriptFinal as PyTranscriptFinal, TranscriptPartial,
     UnknownEvent,
 };
@@ -82,7 +87,24 @@ fn is_event(v: &Bound<'_, PyAny>) -> bool {
         || v.is_instance_of::<UnknownEvent>()
 }
 
-/// The core event of an event object; a `TypeError` naming `func` for anything else.
+/// Calls `f` with the key and wire form of an event object: kept by the object
+/// (`events::Core`), or else made from its `to_dict()`. A `TypeError` naming `func` for
+/// anything but an event.
+fn with_keyed<R>(
+    py: Python<'_>,
+    func: &str,
+    event: &Bound<'_, PyAny>,
+    f: impl FnOnce(&KeyedEvent) -> R,
+) -> PyResult<R> {
+    if let Some(keyed) = core_of(event).map(|c| c.keyed(py)).transpose()?.flatten() {
+        return Ok(f(&keyed));
+    }
+    let event = core_event(py, func, event)?;
+    Ok(f(&KeyedEvent::new(&event)))
+}
+
+/// The core event of an event object, from its `to_dict()`; a `TypeError` naming `func` for
+/// anything else.
 fn core_event(py: Python<'_>, func: &str, event: &Bound<'_, PyAny>) -> PyResult<Event> {
     if !is_event(event) {
         let kind = event.get_type().name()?;
@@ -116,8 +138,10 @@ fn core_event(py: Python<'_>, func: &str, event: &Bound<'_, PyAny>) -> PyResult<
 #[pyfunction]
 pub fn dedupe_key(py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<String> {
     guard(py, || {
-        let event = core_event(py, "dedupe_key", event)?;
-        Ok(core::dedupe_key(&event))
+        if let Some(key) = core_of(event).map(|c| c.key(py)).transpose()?.flatten() {
+            return Ok(key);
+        }
+        with_keyed(py, "dedupe_key", event, |k| k.key().to_owned())
     })
 }
 
@@ -181,8 +205,9 @@ impl CallRecord {
     fn apply(slf: &Bound<'_, Self>, event: &Bound<'_, PyAny>) -> PyResult<Applied> {
         let py = slf.py();
         guard(py, || {
-            let event = core_event(py, "CallRecord.apply", event)?;
-            let applied = slf.borrow_mut().inner.apply(&event);
+            let applied = with_keyed(py, "CallRecord.apply", event, |k| {
+                slf.borrow_mut().inner.apply_keyed(k)
+            })?;
             Ok(Applied {
                 changed: applied.changed,
                 ignored: applied.ignored,
@@ -203,6 +228,17 @@ impl CallRecord {
             let result = slf.borrow_mut().inner.merge(&theirs);
             result.map_err(|e| to_py_err(py, e))
         })
+    }
+
+    /// A new record equal to this one (changing either leaves the other as it is).
+    fn copy(&self) -> CallRecord {
+        CallRecord {
+            inner: self.inner.clone(),
+        }
+    }
+
+    fn __copy__(&self) -> CallRecord {
+        self.copy()
     }
 
     /// The JSON form (compact, members in a fixed order), which ``from_json`` reads back.
@@ -373,9 +409,67 @@ impl CallRecord {
     }
 }
 
+/// The deliveries seen and the records they fold into, in memory: per call, the dedupe keys
+/// of the deliveries and the call's record (what ``MemoryStore`` keeps, behind its lock).
+#[pyclass(module = "oneinbox_webhooks")]
+pub struct Ledger {
+    inner: core::Ledger,
+}
+
+#[pymethods]
+impl Ledger {
+    /// An empty ledger.
+    #[new]
+    fn new() -> Self {
+        Ledger {
+            inner: core::Ledger::new(),
+        }
+    }
+
+    /// Claims the delivery of ``event`` (as returned by ``parse_event``): whether its dedupe
+    /// key is new for its call, and a copy of the call's record with the event applied.
+    fn record(slf: &Bound<'_, Self>, event: &Bound<'_, PyAny>) -> PyResult<(bool, CallRecord)> {
+        let py = slf.py();
+        guard(py, || {
+            with_keyed(py, "Ledger.record", event, |k| {
+                let mut ledger = slf.borrow_mut();
+                let (new, record) = ledger.inner.record(k);
+                (
+                    new,
+                    CallRecord {
+                        inner: record.clone(),
+                    },
+                )
+            })
+        })
+    }
+
+    /// A copy of the record of the call ``call_id``, or ``None`` if no delivery of it was
+    /// recorded.
+    fn get(&self, py: Python<'_>, call_id: &str) -> PyResult<Option<CallRecord>> {
+        guard(py, || {
+            Ok(self
+                .inner
+                .get(call_id)
+                .map(|r| CallRecord { inner: r.clone() }))
+        })
+    }
+
+    /// The number of calls seen.
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Ledger(calls={})", self.inner.len())
+    }
+}
+
 /// Adds the classes and functions to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedupe_key, m)?)?;
+    m.add("MAX_DEPTH_CEILING", MAX_DEPTH_CEILING)?;
     m.add_class::<Applied>()?;
+    m.add_class::<Ledger>()?;
     m.add_class::<CallRecord>()
 }

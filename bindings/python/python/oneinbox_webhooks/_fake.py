@@ -93,7 +93,7 @@ class FakeOneInbox:
 
     @property
     def calls(self) -> list[dict[str, Any]]:
-        """The calls created, oldest first: the API's call object plus the webhook URL it was given."""
+        """The calls created, oldest first: the API's call object plus its webhook URL."""
         return self._machine.calls()
 
     @property

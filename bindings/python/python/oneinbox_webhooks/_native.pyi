@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_TOLERANCE_SECONDS",
     "RETRY_AFTER_CAP",
     "Answer",
+    "MAX_DEPTH_CEILING",
     "Api",
     "ApiError",
     "Applied",
@@ -36,6 +37,7 @@ __all__ = [
     "DeliveryPage",
     "FakeOneInbox",
     "Issue",
+    "Ledger",
     "OneInboxError",
     "PreparedRequest",
     "Receiver",
@@ -383,6 +385,9 @@ def _panic_for_tests() -> None:
 
 _CallStatus: TypeAlias = Literal["in_progress", "completed", "failed", "unknown"]
 
+MAX_DEPTH_CEILING: int
+"""The deepest nesting any parse allows (the core's ``MAX_DEPTH_CEILING``)."""
+
 def dedupe_key(event: _Event) -> str:
     """``"<event name>:<call_id>:<sha256 hex>"`` over the event's RFC 8785 canonical JSON."""
 
@@ -399,12 +404,25 @@ class Applied:
     def __hash__(self) -> int: ...
 
 @final
+class Ledger:
+    """The deliveries seen and the records they fold into, in memory (``MemoryStore``'s)."""
+
+    def __new__(cls) -> Ledger: ...
+    def record(self, event: _Event) -> tuple[bool, CallRecord]:
+        """Claims the delivery: whether it is new, and a copy of the call's record with it."""
+    def get(self, call_id: str) -> CallRecord | None: ...
+    def __len__(self) -> int: ...
+
+@final
 class CallRecord:
     """What is known about one call: the same for any order, repetition or merge of its events."""
 
     def __new__(cls, call_id: str) -> CallRecord: ...
     def apply(self, event: _Event) -> Applied: ...
     def merge(self, other: CallRecord) -> bool: ...
+    def copy(self) -> CallRecord:
+        """A new record equal to this one (changing either leaves the other as it is)."""
+    def __copy__(self) -> CallRecord: ...
     def to_json(self) -> str: ...
     @staticmethod
     def from_json(data: _Body) -> CallRecord: ...

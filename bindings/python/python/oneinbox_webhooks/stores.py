@@ -41,7 +41,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ._events import Event as _Event
 from ._native import (
+    MAX_DEPTH_CEILING,
     CallRecord,
+    Ledger,
     dedupe_key,
     parse_event,
 )
@@ -58,11 +60,6 @@ __all__ = [
     "SQLiteStore",
     "Store",
 ]
-
-
-# The deepest nesting any parse allows (the core's MAX_DEPTH_CEILING): a stored event was parsed
-# within it, so it is read back within it whatever max_depth the first parse had.
-_MAX_DEPTH_CEILING = 126
 
 
 @dataclass(frozen=True)
@@ -98,7 +95,9 @@ def _wire_json(event: _Event) -> str:
 
 def _parse_stored(text: str | bytes) -> _Event:
     data = text.encode("utf-8") if isinstance(text, str) else text
-    return parse_event(data, max_body_bytes=len(data), max_depth=_MAX_DEPTH_CEILING)
+    # A stored event was parsed within the core's deepest nesting, so it is read back within
+    # it whatever max_depth the first parse had.
+    return parse_event(data, max_body_bytes=len(data), max_depth=MAX_DEPTH_CEILING)
 
 
 def _fold(call_id: str, stored: Iterable[str | bytes]) -> CallRecord:
@@ -106,12 +105,6 @@ def _fold(call_id: str, stored: Iterable[str | bytes]) -> CallRecord:
     for text in stored:
         record.apply(_parse_stored(text))
     return record
-
-
-def _copy(record: CallRecord) -> CallRecord:
-    copy = CallRecord(record.call_id)
-    copy.merge(record)
-    return copy
 
 
 def _check_call_id(call_id: object) -> str:
@@ -128,29 +121,20 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._calls: dict[str, tuple[set[str], CallRecord]] = {}
+        self._ledger = Ledger()
 
     def __repr__(self) -> str:
-        return f"MemoryStore(calls={len(self._calls)})"
+        return f"MemoryStore(calls={len(self._ledger)})"
 
     def record(self, event: _Event) -> Recorded:
-        key = dedupe_key(event)
         with self._lock:
-            entry = self._calls.get(event.call_id)
-            if entry is None:
-                entry = (set(), CallRecord(event.call_id))
-                self._calls[event.call_id] = entry
-            keys, record = entry
-            new = key not in keys
-            if new:
-                keys.add(key)
-                record.apply(event)
-            return Recorded(new, _copy(record))
+            new, record = self._ledger.record(event)
+        return Recorded(new, record)
 
     def get(self, call_id: str) -> CallRecord | None:
+        call_id = _check_call_id(call_id)
         with self._lock:
-            entry = self._calls.get(_check_call_id(call_id))
-            return None if entry is None else _copy(entry[1])
+            return self._ledger.get(call_id)
 
 
 _SQLITE_SCHEMA = """

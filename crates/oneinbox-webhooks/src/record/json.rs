@@ -50,7 +50,7 @@ impl Serialize for Sources<'_> {
         let mut map = s.serialize_map(None)?;
         for (slot, field) in self.0.slots.iter().zip(Field::ALL) {
             if let Some(slot) = slot {
-                map.serialize_entry(field.name(), &slot.key)?;
+                map.serialize_entry(field.name(), &*slot.key)?;
             }
         }
         map.end()
@@ -453,7 +453,7 @@ fn build(parts: Parts) -> Option<CallRecord> {
             .map(|&(_, _, rank)| rank)?;
         *slot = Some(Slot {
             rank: field.rank(event_rank, &value),
-            key,
+            key: key.into(),
             value,
         });
     }

@@ -2,10 +2,10 @@
 //! record keeps.
 
 use std::cmp::Ordering;
-use std::fmt::Write as _;
 
 use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
+use smallvec::SmallVec;
 
 use crate::events::Event;
 
@@ -45,6 +45,71 @@ pub fn dedupe_key(event: &Event) -> String {
     key_of(event.name(), event.call_id(), &wire)
 }
 
+/// An event's [`dedupe_key`] and the wire form a [`CallRecord`](super::CallRecord) reads,
+/// computed once: a store that asks for the key and then applies the event does the work
+/// once with [`CallRecord::apply_keyed`](super::CallRecord::apply_keyed). The bindings keep
+/// one beside each event they parse, made on first use.
+///
+/// ```
+/// use oneinbox_webhooks::{dedupe_key, parse_event, CallRecord, KeyedEvent};
+///
+/// let event = parse_event(br#"{"event":"call.ended","call_id":"call_1","outcome":"Voicemail"}"#)?;
+/// let keyed = KeyedEvent::new(&event);
+/// assert_eq!(keyed.key(), dedupe_key(&event));
+/// let (mut a, mut b) = (CallRecord::new("call_1"), CallRecord::new("call_1"));
+/// assert_eq!(a.apply_keyed(&keyed), b.apply(&event));
+/// assert_eq!(a, b);
+/// # Ok::<(), oneinbox_webhooks::ValidationError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct KeyedEvent {
+    pub(crate) name: String,
+    pub(crate) call_id: String,
+    /// The members of the wire form a record reads (all of them, or only those).
+    pub(crate) wire: Vec<(String, Value)>,
+    pub(crate) key: String,
+}
+
+impl KeyedEvent {
+    /// The key and wire form of `event`.
+    pub fn new(event: &Event) -> Self {
+        let wire = wire(event);
+        let key = key_of(event.name(), event.call_id(), &wire);
+        KeyedEvent {
+            name: event.name().to_owned(),
+            call_id: event.call_id().to_owned(),
+            wire: wire.into_iter().collect(),
+            key,
+        }
+    }
+
+    /// The wire member `member`, if the event has it (and a record reads it).
+    pub(crate) fn member(&self, member: &str) -> Option<&Value> {
+        self.wire.iter().find(|(k, _)| k == member).map(|(_, v)| v)
+    }
+
+    /// The event's [`dedupe_key`].
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The event's name ([`Event::name`]).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The event's call id ([`Event::call_id`]).
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+}
+
+impl From<&Event> for KeyedEvent {
+    fn from(event: &Event) -> Self {
+        KeyedEvent::new(event)
+    }
+}
+
 /// The wire JSON of an event as a map. Serializing an event into a `Value` cannot fail:
 /// every map key is a string and every number is finite. A member that the event would write
 /// twice (an `extra` member named like a typed field, possible only for an event built by
@@ -59,23 +124,101 @@ pub(crate) fn wire(event: &Event) -> Map<String, Value> {
 
 /// The dedupe key of the event `name` of call `call_id` whose wire JSON is `wire`.
 pub(crate) fn key_of(name: &str, call_id: &str, wire: &Map<String, Value>) -> String {
-    // Canonicalizing a `Value` cannot fail: its map keys are unique strings and its numbers
-    // finite. Should it ever fail, the compact serialization (still a function of the
-    // content) is hashed instead.
-    let canonical = serde_json_canonicalizer::to_vec(wire)
-        .or_else(|_| serde_json::to_vec(wire))
-        .unwrap_or_default();
-    let digest = Sha256::digest(&canonical);
+    let mut canonical = Vec::with_capacity(256);
+    write_canonical_map(wire, &mut canonical);
+    key_text(name, call_id, &Sha256::digest(&canonical))
+}
+
+/// `<name>:<call_id>:<64 lowercase hex digits of digest>`.
+pub(crate) fn key_text(name: &str, call_id: &str, digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut key = String::with_capacity(name.len() + call_id.len() + 2 + HASH_HEX_LEN);
     key.push_str(name);
     key.push(':');
     key.push_str(call_id);
     key.push(':');
     for byte in digest {
-        // Writing into a String cannot fail.
-        let _ = write!(key, "{byte:02x}");
+        for nibble in [byte >> 4, byte & 0xf] {
+            key.push(char::from(
+                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
     }
     key
+}
+
+/// Appends the RFC 8785 (JCS) text of `v` to `out`: members sorted by their UTF-16 code
+/// units, no whitespace, strings with the minimal escapes (serde_json's: `\"`, `\\`, `\b`,
+/// `\f`, `\n`, `\r`, `\t`, other controls as lowercase `\u00xx`), every number as
+/// ECMAScript writes the double it denotes. Numbers are finite and keys unique in a `Value`,
+/// so this cannot fail.
+pub(crate) fn write_canonical(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        // Without serde_json's arbitrary_precision every number has an f64 value.
+        Value::Number(n) => write_number(n.as_f64().unwrap_or_default(), out),
+        Value::String(s) => write_str(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => write_canonical_map(map, out),
+    }
+}
+
+/// [`write_canonical`] of an object.
+fn write_canonical_map(map: &Map<String, Value>, out: &mut Vec<u8>) {
+    let mut members: SmallVec<[(&String, &Value); 16]> = map.iter().collect();
+    members.sort_unstable_by(|a, b| member_cmp(a.0, b.0));
+    out.push(b'{');
+    for (i, (k, v)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(k, out);
+        out.push(b':');
+        write_canonical(v, out);
+    }
+    out.push(b'}');
+}
+
+/// A finite number as ECMAScript writes it (RFC 8785).
+pub(crate) fn write_number(f: f64, out: &mut Vec<u8>) {
+    out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
+}
+
+/// A JSON string with serde_json's escapes, which are RFC 8785's.
+pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// [`utf16_cmp`], by bytes where the orders agree. UTF-8 bytes sort as code points, and code
+/// points sort as UTF-16 code units except a character from U+E000 against one above U+FFFF
+/// (a surrogate pair): so where the first differing bytes are both below 0xEE (no such
+/// character starts there), the byte order is the answer.
+pub(crate) fn member_cmp(a: &str, b: &str) -> Ordering {
+    let first_difference = a.bytes().zip(b.bytes()).find(|(x, y)| x != y);
+    match first_difference {
+        None => a.len().cmp(&b.len()),
+        Some((x, y)) if x < 0xEE && y < 0xEE => x.cmp(&y),
+        Some(_) => utf16_cmp(a, b),
+    }
 }
 
 /// Whether `key` is a well-formed dedupe key of an event named `name` of call `call_id`.
@@ -146,9 +289,13 @@ mod tests {
     use super::*;
     use crate::parse_event;
 
-    /// The canonical text of `v` (the bytes dedupe_key hashes).
+    /// The canonical text of `v` (the bytes dedupe_key hashes), checked against the
+    /// serde_json_canonicalizer crate's.
     fn jcs(v: &Value) -> String {
-        String::from_utf8(serde_json_canonicalizer::to_vec(v).unwrap()).unwrap()
+        let mut out = Vec::new();
+        write_canonical(v, &mut out);
+        assert_eq!(out, serde_json_canonicalizer::to_vec(v).unwrap(), "{v}");
+        String::from_utf8(out).unwrap()
     }
 
     /// RFC 8785 appendix B: IEEE 754 bit patterns and their canonical text. The expected
@@ -257,6 +404,63 @@ mod tests {
             jcs(&input),
             r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
         );
+    }
+
+    #[test]
+    fn member_order_is_the_utf16_order() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "\r",
+            "1",
+            "\u{7f}",
+            "\u{80}",
+            "\u{f6}",
+            "\u{7ff}",
+            "\u{800}",
+            "\u{20ac}",
+            "\u{d7ff}",
+            "\u{e000}",
+            "\u{fb33}",
+            "\u{ffff}",
+            "\u{10000}",
+            "\u{1f600}",
+            "\u{10ffff}",
+            "a\u{fb33}",
+            "a\u{1f600}",
+            "\u{fb33}a",
+            "\u{1f600}a",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(member_cmp(a, b), utf16_cmp(a, b), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    /// The writer gives the canonicalizer crate's text for the wire form of every event the
+    /// shared fixtures hold (lenient parse), unknown members and odd numbers included.
+    #[test]
+    fn canonical_text_of_every_fixture_event() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/events");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let fixture: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let body = match (fixture.get("body_text"), fixture.get("body")) {
+                (Some(Value::String(text)), _) => text.clone().into_bytes(),
+                (_, Some(body)) => serde_json::to_vec(body).unwrap(),
+                _ => continue,
+            };
+            if let Ok(event) = crate::ParseOptions::default().parse(&body) {
+                jcs(&Value::Object(wire(&event)));
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]

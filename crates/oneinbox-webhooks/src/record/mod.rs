@@ -23,16 +23,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod canon;
 mod json;
 mod key;
+mod ledger;
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
 
-pub use key::dedupe_key;
+pub use key::{dedupe_key, KeyedEvent};
+pub use ledger::Ledger;
 
 use crate::error::{Issue, IssueCode, UsageError};
 use crate::events::{Analysis, Event, Message};
@@ -136,8 +140,8 @@ struct Slot {
     /// The rank of the value, from its field, its event's name and (for the transcript) its
     /// length; see [`Field::rank`].
     rank: (u8, usize),
-    /// The dedupe key of the event the value came from.
-    key: String,
+    /// The dedupe key of the event the value came from (shared by the slots it fills).
+    key: Arc<str>,
     value: Val,
 }
 
@@ -255,6 +259,13 @@ impl Field {
             .iter()
             .find(|(event, _, _)| *event == name)
             .map(|&(_, member, rank)| (member, rank))
+    }
+
+    /// The members of the event `name` that some field takes its value from.
+    fn members_read(name: &str) -> impl Iterator<Item = &'static str> + '_ {
+        Field::ALL
+            .into_iter()
+            .filter_map(move |f| f.source(name).map(|(m, _)| m))
     }
 
     /// The full rank of a value of this field from event `name`: the event's rank, then (for
@@ -393,24 +404,24 @@ impl CallRecord {
     /// rules on [`CallRecord`]).
     pub fn apply(&mut self, event: &Event) -> Applied {
         if event.call_id() != self.call_id {
-            return Applied {
-                changed: false,
-                ignored: Some(format!(
-                    "the event is for call {}, this record is for call {}",
-                    preview(event.call_id()),
-                    preview(&self.call_id)
-                )),
-            };
+            return self.ignore(event.call_id());
         }
-        let name = event.name();
-        let wire = key::wire(event);
-        let key = key::key_of(name, event.call_id(), &wire);
+        self.apply_keyed(&KeyedEvent::new(event))
+    }
+
+    /// [`apply`](CallRecord::apply) of the event `event` was made from, reusing its key and
+    /// wire form: the same result and the same record.
+    pub fn apply_keyed(&mut self, event: &KeyedEvent) -> Applied {
+        if event.call_id != self.call_id {
+            return self.ignore(&event.call_id);
+        }
+        let (name, key) = (event.name.as_str(), Arc::<str>::from(event.key.as_str()));
         let mut changed = self.see(name);
         for (slot, field) in self.slots.iter_mut().zip(Field::ALL) {
             let Some((member, event_rank)) = field.source(name) else {
                 continue;
             };
-            let Some(value) = wire.get(member).and_then(|v| field.value_of(v)) else {
+            let Some(value) = event.member(member).and_then(|v| field.value_of(v)) else {
                 continue;
             };
             let candidate = Slot {
@@ -423,6 +434,18 @@ impl CallRecord {
         Applied {
             changed,
             ignored: None,
+        }
+    }
+
+    /// What [`apply`](CallRecord::apply) says of an event of the call `call_id`, another call.
+    fn ignore(&self, call_id: &str) -> Applied {
+        Applied {
+            changed: false,
+            ignored: Some(format!(
+                "the event is for call {}, this record is for call {}",
+                preview(call_id),
+                preview(&self.call_id)
+            )),
         }
     }
 
@@ -573,7 +596,7 @@ impl CallRecord {
     pub fn source(&self, field: &str) -> Option<&str> {
         Field::from_name(field)
             .and_then(|f| self.slot(f))
-            .map(|s| s.key.as_str())
+            .map(|s| &*s.key)
     }
 
     /// The JSON form (compact, members in a fixed order, every value canonical), which
