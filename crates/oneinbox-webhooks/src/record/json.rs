@@ -3,6 +3,7 @@
 //! Pointer.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
@@ -64,7 +65,7 @@ impl Serialize for CallRecord {
         map.serialize_entry("call_id", &self.call_id)?;
         map.serialize_entry("status", &self.status())?;
         for (slot, field) in self.slots.iter().zip(Field::ALL) {
-            map.serialize_entry(field.name(), &slot.as_ref().map(|s| &s.value))?;
+            map.serialize_entry(field.name(), &slot.as_ref().map(|s| &*s.value))?;
         }
         map.serialize_entry("transcript_final", &self.transcript_final())?;
         map.serialize_entry("events_seen", &self.events_seen)?;
@@ -454,7 +455,7 @@ fn build(parts: Parts) -> Option<CallRecord> {
         *slot = Some(Slot {
             rank: field.rank(event_rank, &value),
             key: key.into(),
-            value,
+            value: Arc::new(value),
         });
     }
     Some(record)

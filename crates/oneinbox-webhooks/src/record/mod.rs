@@ -142,7 +142,9 @@ struct Slot {
     rank: (u8, usize),
     /// The dedupe key of the event the value came from (shared by the slots it fills).
     key: Arc<str>,
-    value: Val,
+    /// Shared, so that a copy of a record (a store hands one out per delivery) copies no
+    /// string, analysis or transcript.
+    value: Arc<Val>,
 }
 
 impl Slot {
@@ -427,7 +429,7 @@ impl CallRecord {
             let candidate = Slot {
                 rank: field.rank(event_rank, &value),
                 key: key.clone(),
-                value,
+                value: Arc::new(value),
             };
             changed |= offer(slot, candidate);
         }
@@ -499,7 +501,7 @@ impl CallRecord {
     }
 
     fn str_field(&self, field: Field) -> Option<&str> {
-        match self.slot(field).map(|s| &s.value) {
+        match self.slot(field).map(|s| &*s.value) {
             Some(Val::Str(s)) => Some(s),
             _ => None,
         }
@@ -537,7 +539,7 @@ impl CallRecord {
 
     /// How long the call lasted, in seconds (canonical: `87.0` is kept as `87`).
     pub fn duration_seconds(&self) -> Option<&Number> {
-        match self.slot(Field::DurationSeconds).map(|s| &s.value) {
+        match self.slot(Field::DurationSeconds).map(|s| &*s.value) {
             Some(Val::Num(n)) => Some(n),
             _ => None,
         }
@@ -555,7 +557,7 @@ impl CallRecord {
 
     /// The `analysis` object of `call.ended` (canonical: members sorted).
     pub fn analysis(&self) -> Option<&Analysis> {
-        match self.slot(Field::Analysis).map(|s| &s.value) {
+        match self.slot(Field::Analysis).map(|s| &*s.value) {
             Some(Val::Analysis(a)) => Some(a),
             _ => None,
         }
@@ -573,7 +575,7 @@ impl CallRecord {
 
     /// The transcript: the final one if seen, else the partial one with the most messages.
     pub fn transcript(&self) -> Option<&[Message]> {
-        match self.slot(Field::Transcript).map(|s| &s.value) {
+        match self.slot(Field::Transcript).map(|s| &*s.value) {
             Some(Val::Messages(m)) => Some(m),
             _ => None,
         }
