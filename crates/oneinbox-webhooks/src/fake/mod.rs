@@ -130,24 +130,10 @@ impl std::fmt::Debug for FakeOneInbox {
     }
 }
 
-/// The reason phrase of `status` (the default `detail` of a failed answer).
+/// The reason phrase of `status` (the default `detail` of a failed answer): the one the
+/// client's `ApiError` names, or `"Error"` for a status without one.
 pub fn reason(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        422 => "Unprocessable Content",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Error",
-    }
+    crate::management::reason_phrase(status).unwrap_or("Error")
 }
 
 fn json_response(status: u16, payload: &Value, extra: &[(&str, &str)]) -> FakeResponse {

@@ -494,7 +494,10 @@ pub fn check_body(endpoint: &Endpoint, body: &Value) -> Vec<Issue> {
         other => issues.push(Issue::new(
             IssueCode::NotAnObject,
             "",
-            format!("the body must be a JSON object, found {}", json_type(other)),
+            format!(
+                "the body must be a JSON object, found {}",
+                super::decode::type_name(other)
+            ),
         )),
     }
     issues
@@ -549,17 +552,6 @@ fn check_rest(
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Checks one argument's presence, type and rule.
 pub(crate) fn check_arg(a: &Arg, value: Option<&Value>, issues: &mut Vec<Issue>) {
     let path = child("", a.name);
@@ -576,7 +568,7 @@ pub(crate) fn check_arg(a: &Arg, value: Option<&Value>, issues: &mut Vec<Issue>)
                     ArgType::Integer => "an integer",
                     ArgType::Object => "an object",
                 },
-                json_type(found)
+                super::decode::type_name(found)
             ),
         ));
     };
@@ -606,7 +598,7 @@ pub(crate) fn check_arg(a: &Arg, value: Option<&Value>, issues: &mut Vec<Issue>)
                         format!(
                             "`{}` items must be strings, found {}",
                             a.name,
-                            json_type(other)
+                            super::decode::type_name(other)
                         ),
                     )),
                 }

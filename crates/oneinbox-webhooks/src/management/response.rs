@@ -142,7 +142,8 @@ pub const fn is_retryable_status(status: u16) -> bool {
     status == 408 || status == 429 || (status >= 500 && status < 600)
 }
 
-fn reason_phrase(status: u16) -> Option<&'static str> {
+/// The reason phrase of `status`, for the statuses the API is known to answer.
+pub(crate) fn reason_phrase(status: u16) -> Option<&'static str> {
     Some(match status {
         400 => "Bad Request",
         401 => "Unauthorized",
