@@ -8,14 +8,14 @@
 // same keys and values, so Python and Node workers can share one Redis.
 'use strict'
 
-const { CallRecord, Ledger, UsageError, dedupeKey, parseEvent } = require('./oneinbox.js')
+const { CallRecord, Ledger, dedupeKey, parseEvent } = require('./oneinbox.js')
 
 // The deepest nesting any parse allows (the core's, from the addon that oneinbox.js has loaded): a
 // stored event was parsed within it, so it is read back within it whatever maxDepth the first
 // parse had.
-const { MAX_DEPTH_CEILING } = require('./index.js')
+const { MAX_DEPTH_CEILING } = require('./native.js')
 
-const { describeType } = require('./internal.js')
+const { describeType, optionsArg } = require('./internal.js')
 
 function checkEvent(event, where) {
   if (event === null || typeof event !== 'object' || typeof event.call_id !== 'string') {
@@ -121,16 +121,7 @@ class RedisStore {
       if (typeof options !== 'object' || Array.isArray(options)) {
         throw new TypeError(`new RedisStore(client, options): options must be an object, got ${describeType(options)}`)
       }
-      const unknown = Object.keys(options).filter((k) => !REDIS_OPTIONS.includes(k))
-      if (unknown.length > 0) {
-        throw new UsageError(
-          unknown.map((k) => ({
-            code: 'unknown_field',
-            path: `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-            message: `new RedisStore(client, options) has no member ${JSON.stringify(k.slice(0, 40))}; expected one of ${REDIS_OPTIONS.join(', ')}`,
-          })),
-        )
-      }
+      optionsArg(options, 'new RedisStore(client, options)', REDIS_OPTIONS)
       if (options.prefix !== undefined) {
         if (typeof options.prefix !== 'string') {
           throw new TypeError(`new RedisStore: prefix must be a string, got ${describeType(options.prefix)}`)
