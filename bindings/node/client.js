@@ -1,7 +1,8 @@
 // The HTTP client of `oneinbox-webhooks` (exported by oneinbox.js; types in client.d.ts): a thin
 // I/O layer over the sans-I/O `Api`. Every request is built by the native `Api` (so every
-// argument rule is the core's), sent with `fetch`, and read with `parseResponse`. Retries follow
-// the core's per-request policy only (`PreparedRequest.retry`, `ApiError.retryable`).
+// argument rule is the core's), sent with `fetch`, and read with `parseResponse`. After a failed
+// attempt the core's retry driver says whether to wait and send again (`afterStatus`,
+// `afterFailure`): this file only keeps the loop.
 'use strict'
 
 const { inspect } = require('node:util')
@@ -84,6 +85,14 @@ module.exports = function clientModule({
     return new Error(scrub(describeCause(err), key))
   }
 
+  // The answer's headers as string pairs: a custom `fetch` may hand back a plain object whose
+  // values are not strings, which must not turn an `ApiError` into a `TypeError`.
+  function headerPairs(headers) {
+    if (headers === undefined || headers === null || typeof headers !== 'object') return []
+    const entries = typeof headers[Symbol.iterator] === 'function' ? [...headers] : Object.entries(headers)
+    return entries.filter((p) => Array.isArray(p) && p.length === 2).map(([name, value]) => [String(name), String(value)])
+  }
+
   // Whether the connection could not be opened at all (every address tried refused it, ...).
   function notConnected(err) {
     for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = e.cause, depth++) {
@@ -109,11 +118,13 @@ module.exports = function clientModule({
    * Arguments are checked by the native `Api` before anything is sent (`UsageError`). A non-2xx
    * answer is an `ApiError`; no answer at all is a `TransportError`.
    *
-   * Retries follow the core's policy only: a status is retried when `ApiError.retryable` says so
+   * Retries are the core's retry driver: a status is retried when `ApiError.retryable` says so
    * (idempotent requests after 408, 429 and 5xx; `createWebhook`/`createCall` only after 429 and
-   * 503), a failure without an answer only for idempotent requests. Waits: `Retry-After` when the
-   * answer has one (at most 60 s), otherwise exponential backoff with full jitter (a random
-   * delay up to 500 ms, 1 s, 2 s, ... capped at 8 s); at most `maxRetries` retries.
+   * 503); a connection that could not be opened (nothing was sent) for every request; a failure
+   * after the request may have been sent only for idempotent requests. Waits: `Retry-After` when
+   * the answer has one (at most 60 s), otherwise exponential backoff with full jitter (a random
+   * delay up to 500 ms, 1 s, 2 s, ... capped at 8 s), in whole milliseconds; at most
+   * `maxRetries` retries.
    */
   class Client {
     #api
@@ -281,8 +292,13 @@ module.exports = function clientModule({
           return prepared.parseResponse(status, body)
         } catch (err) {
           if (!(err instanceof ApiError)) throw err
-          const answer = headers === undefined || headers === null ? undefined : headers
-          const step = prepared.afterStatus({ attempt, maxRetries: this.#maxRetries, status, headers: answer, draw: this.#draw() })
+          const step = prepared.afterStatus({
+            attempt,
+            maxRetries: this.#maxRetries,
+            status,
+            headers: headerPairs(headers),
+            draw: this.#draw(),
+          })
           if (step.wait === null) throw err
           await this.#sleep(Math.round(step.wait * 1000))
         }

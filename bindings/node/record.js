@@ -255,6 +255,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       if (typeof callId !== 'string') {
         throw new TypeError(`Ledger.get: callId must be a string, got ${describeType(callId)}`)
       }
+      // A lone surrogate would reach the addon as U+FFFD: another call id. No call has it.
+      if (!isWellFormed(callId)) return null
       const handle = this.#native
       const json = callNative(() => native.ledgerGet(handle, callId))
       if (json === null) return null

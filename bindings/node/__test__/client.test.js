@@ -314,7 +314,7 @@ test('no answer: createWebhook is not retried (TransportError says it may exist)
     assert.equal(err.attempts, 1)
     assert.equal(err.timedOut, false)
     // The core's words, the same in every language.
-    assert.match(err.message, /the webhook may have been created; not retried: check list_webhooks/)
+    assert.match(err.message, /the webhook may have been created; not retried: list the webhooks \(list_webhooks, listWebhooks\)/)
     assert.ok(err.cause instanceof TypeError && err.cause.message === 'fetch failed')
     return true
   })
@@ -505,4 +505,19 @@ test('the API key never shows in inspect, JSON or any error', async () => {
   assert.match(errors[0].message, /refused Bearer \[redacted\]/)
   // The fake keeps no Authorization header either.
   for (const r of fake.requests) assert.ok(!util.inspect(r).includes('SECRETKEY'))
+})
+
+test('a custom fetch whose headers are not strings still gets the ApiError (and its Retry-After read)', async () => {
+  const answers = [
+    { status: 503, headers: { 'retry-after': 2, 'x-count': ['a', 'b'] } },
+    { status: 404, headers: { 'retry-after': 5 } },
+  ]
+  const waits = []
+  const fetch = async () => {
+    const a = answers.shift()
+    return { status: a.status, headers: a.headers, arrayBuffer: async () => new ArrayBuffer(0) }
+  }
+  const client = new Client(KEY, { fetch, sleep: async (ms) => waits.push(ms) })
+  await assert.rejects(client.listWebhooks(), (err) => err instanceof ApiError && err.status === 404)
+  assert.deepEqual(waits, [2000])
 })

@@ -123,3 +123,11 @@ test('a ledger claims each delivery once and hands out copies that work like any
   delete noCall.call_id
   assert.throws(() => ledger.record(noCall), ValidationError)
 })
+
+test('a ledger looks a call up by its exact id: a lone surrogate is not U+FFFD', () => {
+  const { Ledger } = require('..')
+  const ledger = new Ledger()
+  ledger.record(parseEvent(JSON.stringify({ event: 'call.started', call_id: '\ufffd' })))
+  assert.notEqual(ledger.get('\ufffd'), null)
+  assert.equal(ledger.get('\ud800'), null)
+})

@@ -4,7 +4,9 @@
 //!
 //! [`Api`](super::Api) builds every request from it ([`Api::build`](super::Api::build) and the
 //! typed builders), [`check_arguments`] holds a set of arguments to it, [`check_body`] holds a
-//! request body to it (what a fake OneInbox checks), and `just generate` writes from it the
+//! request body to it (for contract tests of your own), the fake OneInbox takes its 422 checks
+//! from it (the body arguments, their JSON types and FastAPI's error types, the values judged by
+//! `Api::build`), and `just generate` writes from it the
 //! request JSON Schemas (`schemas/management/*-request.schema.json`), the Python signatures of
 //! `Api` and `Client` (`_native.pyi`, `client.py`) and the TypeScript ones
 //! (`management.generated.d.ts`).

@@ -115,7 +115,7 @@ impl Retry {
         match self {
             Retry::Idempotent => None,
             Retry::CreatesWebhook => Some(
-                "the webhook may have been created; not retried: check list_webhooks before creating it again",
+                "the webhook may have been created; not retried: list the webhooks (list_webhooks, listWebhooks) before creating it again",
             ),
             Retry::CreatesCall => Some(
                 "the call may have been placed; not retried: check for its call events (call.started, call.failed) before creating it again",
