@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
+use std::sync::OnceLock;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Failed;
 use oneinbox_webhooks::{dedupe_key, parse_event, CallRecord, Event};
 use serde_json::Value;
 
@@ -72,14 +71,21 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
     out
 }
 
-fn run(
-    fixture: &Value,
-    format: &jsonschema::Validator,
-    records: &jsonschema::Validator,
-) -> Result<(), Failed> {
-    if let Err(e) = format.validate(fixture) {
-        return Err(format!("fixture does not match calls/fixture.schema.json: {e}").into());
-    }
+/// `schemas/call-record.schema.json`, which every final record must satisfy.
+fn records() -> &'static jsonschema::Validator {
+    static RECORDS: OnceLock<jsonschema::Validator> = OnceLock::new();
+    RECORDS.get_or_init(|| {
+        let path = common::repo_root().join("schemas/call-record.schema.json");
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&common::read_json(&path))
+            .unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
+    })
+}
+
+fn run(fixture: &Value) -> Result<(), Failed> {
+    let records = records();
     let call_id = fixture["call_id"].as_str().ok_or("call_id")?;
     let deliveries = fixture["deliveries"].as_array().ok_or("deliveries")?;
     let applied = fixture["applied"].as_array().ok_or("applied")?;
@@ -169,46 +175,5 @@ fn run(
 }
 
 fn main() {
-    let args = Arguments::from_args();
-    let root = common::repo_root();
-    let dir = root.join("tests/fixtures/calls");
-    let format = Arc::new(validator(&dir.join("fixture.schema.json")));
-    let records = Arc::new(validator(&root.join("schemas/call-record.schema.json")));
-    let mut trials = Vec::new();
-    let files: Vec<_> = common::json_files(&dir)
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().ends_with(".schema.json"))
-        .collect();
-    let count = files.len();
-    trials.push(Trial::test(
-        "calls::every_fixture_is_collected",
-        move || {
-            if count >= 16 {
-                Ok(())
-            } else {
-                Err(format!("only {count} call fixtures").into())
-            }
-        },
-    ));
-    for path in files {
-        let stem = path
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let (format, records) = (Arc::clone(&format), Arc::clone(&records));
-        trials.push(Trial::test(format!("calls::{stem}"), move || {
-            run(&common::read_json(&path), &format, &records)
-        }));
-    }
-    libtest_mimic::run(&args, trials).exit();
-}
-
-/// A draft 2020-12 validator (formats checked) for one self-contained schema file.
-fn validator(path: &Path) -> jsonschema::Validator {
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .should_validate_formats(true)
-        .build(&common::read_json(path))
-        .unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
+    common::run_fixture_folder("calls", 16, run)
 }

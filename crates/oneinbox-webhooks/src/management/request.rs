@@ -259,14 +259,7 @@ impl AnyPrepared {
         outcome: super::Outcome<'_>,
         draw: f64,
     ) -> super::Step {
-        super::retry::next_step(
-            self.retry(),
-            self.request(),
-            attempt,
-            max_retries,
-            outcome,
-            draw,
-        )
+        each_prepared!(self, p => p.next_step(attempt, max_retries, outcome, draw))
     }
 
     /// Reads the response, as [`Prepared::parse_response`] does.

@@ -24,7 +24,7 @@
 use std::time::Duration;
 
 use super::request::Prepared;
-use super::response::{clean, Retry};
+use super::response::clean;
 
 /// The window of the first retry's backoff: it waits a random time up to this long.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(500);
@@ -91,7 +91,7 @@ impl<T> Prepared<T> {
     /// After attempt number `attempt` (0 for the first send) failed with `outcome`: send again
     /// after a wait, or give up. At most `max_retries` retries are made.
     ///
-    /// - A status is retried when the request's policy allows it ([`Retry::allows`]): 408, 429
+    /// - A status is retried when the request's policy allows it ([`Retry::allows`](super::Retry::allows)): 408, 429
     ///   and 5xx for a request that can be sent twice, only 429 and 503 for one that creates
     ///   something. A 2xx status is never retried.
     /// - [`Outcome::NotConnected`] is retried for every request (nothing was sent);
@@ -110,69 +110,51 @@ impl<T> Prepared<T> {
         outcome: Outcome<'_>,
         draw: f64,
     ) -> Step {
-        next_step(
-            self.retry(),
-            self.request(),
-            attempt,
-            max_retries,
-            outcome,
-            draw,
-        )
-    }
-}
-
-/// [`Prepared::next_step`] for a request of any endpoint (the bindings keep one type).
-pub(crate) fn next_step(
-    policy: Retry,
-    request: &super::HttpRequest,
-    attempt: u32,
-    max_retries: u32,
-    outcome: Outcome<'_>,
-    draw: f64,
-) -> Step {
-    let exhausted = attempt >= max_retries;
-    match outcome {
-        Outcome::Status {
-            status,
-            retry_after,
-        } => {
-            let retryable = !(200..300).contains(&status) && policy.allows(status);
-            if !retryable || exhausted {
-                return Step::GiveUp(GiveUp {
-                    retryable,
-                    message: None,
-                });
+        let (policy, request) = (self.retry(), self.request());
+        let exhausted = attempt >= max_retries;
+        match outcome {
+            Outcome::Status {
+                status,
+                retry_after,
+            } => {
+                let retryable = !(200..300).contains(&status) && policy.allows(status);
+                if !retryable || exhausted {
+                    return Step::GiveUp(GiveUp {
+                        retryable,
+                        message: None,
+                    });
+                }
+                let wait = match retry_after {
+                    Some(asked) => whole_millis(asked.min(RETRY_AFTER_CAP)),
+                    None => backoff(attempt, draw),
+                };
+                Step::Retry { wait }
             }
-            let wait = match retry_after {
-                Some(asked) => whole_millis(asked.min(RETRY_AFTER_CAP)),
-                None => backoff(attempt, draw),
-            };
-            Step::Retry { wait }
-        }
-        Outcome::NotConnected { cause } | Outcome::Lost { cause } => {
-            let sent = matches!(outcome, Outcome::Lost { .. });
-            let what = transport_what(request, cause);
-            if sent && !policy.after_lost_connection() {
-                let note = policy
-                    .ambiguity_note()
-                    .unwrap_or("the request may have been processed");
-                return Step::GiveUp(GiveUp {
-                    retryable: false,
-                    message: Some(format!(
-                        "{what}: no response after the request was sent; {note}"
-                    )),
-                });
-            }
-            if exhausted {
-                let tries = attempt.saturating_add(1);
-                let plural = if tries == 1 { "" } else { "s" };
-                return Step::GiveUp(GiveUp {
-                    retryable: true,
-                    message: Some(format!("{what}: no response after {tries} attempt{plural}")),
-                });
-            }
-            Step::Retry {
-                wait: backoff(attempt, draw),
+            Outcome::NotConnected { cause } | Outcome::Lost { cause } => {
+                let sent = matches!(outcome, Outcome::Lost { .. });
+                let what = transport_what(request, cause);
+                if sent && !policy.after_lost_connection() {
+                    let note = policy
+                        .ambiguity_note()
+                        .unwrap_or("the request may have been processed");
+                    return Step::GiveUp(GiveUp {
+                        retryable: false,
+                        message: Some(format!(
+                            "{what}: no response after the request was sent; {note}"
+                        )),
+                    });
+                }
+                if exhausted {
+                    let tries = attempt.saturating_add(1);
+                    let plural = if tries == 1 { "" } else { "s" };
+                    return Step::GiveUp(GiveUp {
+                        retryable: true,
+                        message: Some(format!("{what}: no response after {tries} attempt{plural}")),
+                    });
+                }
+                Step::Retry {
+                    wait: backoff(attempt, draw),
+                }
             }
         }
     }

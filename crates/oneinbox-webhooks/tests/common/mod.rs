@@ -158,6 +158,7 @@ pub fn run_fixture_folder(
     let format = Arc::new(
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
             .build(&read_json(&dir.join("fixture.schema.json")))
             .unwrap_or_else(|e| panic!("{folder}/fixture.schema.json does not compile: {e}")),
     );
