@@ -78,6 +78,7 @@ pub mod fake;
 mod formats;
 #[doc(hidden)]
 pub mod host;
+pub mod inbox;
 pub mod management;
 mod parse;
 mod pass;
