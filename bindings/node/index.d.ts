@@ -56,6 +56,19 @@ export declare class NativeFakeOneInbox {
   requests(): Array<NativeRecordedRequest>
 }
 
+/** The inbox's policy and state machine. */
+export declare class NativeInboxPolicy {
+  /** The lease in milliseconds. */
+  get leaseMs(): number
+  /** How many times a delivery's handlers start before it is dead. */
+  get maxAttempts(): number
+  /**
+   * One step: `kind` is `arrive`, `claim`, `finish`, `release` or `replay`; `attempt` and
+   * `text` (the error or the reason) for `finish` and `release`; `now` in Unix ms.
+   */
+  step(row: NativeInboxRow | undefined | null, kind: string, attempt: number | undefined | null, text: string | undefined | null, now: number): NativeInboxStep
+}
+
 /** A successfully parsed response: its JSON form, and the page itself for `nextPage`. */
 export declare class NativeParsed {
   /** The JSON form of the result (the secret included; `oneinbox.js` wraps it). */
@@ -156,6 +169,15 @@ export declare const DEFAULT_TOLERANCE_SECONDS: number
  * `http_status`) for the argument `name`: the value to use, or the issues of a `UsageError`.
  */
 export declare function hostArg(rule: string, name: string, value: number): number | Array<NativeIssue>
+
+/** The default lease, in milliseconds. */
+export declare const INBOX_DEFAULT_LEASE_MS: number
+
+/** The default number of attempts. */
+export declare const INBOX_DEFAULT_MAX_ATTEMPTS: number
+
+/** The wait after failed attempt `attempt`, in milliseconds. */
+export declare function inboxBackoffMs(attempt: number): number
 
 /** The JSON form of the call's record, or `null`. */
 export declare function ledgerGet(ledger: NativeLedger, callId: string): string | null
@@ -263,6 +285,37 @@ export interface NativeFakeResponse {
   headers: Array<Array<string>>
   /** The body (empty for a 204). */
   body: Buffer
+}
+
+/** A delivery's progress as a store keeps it. */
+export interface NativeInboxRow {
+  /** `claimed`, `done`, `failed` or `dead`. */
+  state: string
+  /** Handler runs started. */
+  attempts: number
+  /** Unix ms when a worker should take it; `null` when done or dead. */
+  dueAt?: number
+  /** The last failure's text. */
+  lastError?: string
+  /** Unix ms of the last change. */
+  updatedAt: number
+}
+
+/** One step: the row to write (`null`: nothing) and the verdict with its number. */
+export interface NativeInboxStep {
+  /** The row to write in the same atomic unit as the read. */
+  row?: NativeInboxRow
+  /**
+   * `run`, `repeat`, `busy`, `dead`, `not_due`, `done`, `failed`, `released`, `replayed`
+   * or `stale`.
+   */
+  verdict: string
+  /** The claim's attempt number, for `run`. */
+  attempt?: number
+  /** The time left on the live claim, for `busy`. */
+  retryAfterMs?: number
+  /** When the delivery is due again, for `failed`. */
+  dueAt?: number
 }
 
 /**
@@ -385,6 +438,9 @@ export declare function newApi(apiKey: string, baseUrl?: string | undefined | nu
 
 /** `CallRecord::new(call_id)`. */
 export declare function newCallRecord(callId: string): NativeCallRecord
+
+/** Builds a policy from `lease` (seconds) and `maxAttempts`, or the usage error's issues. */
+export declare function newInboxPolicy(lease: number, maxAttempts: number): NativeInboxPolicy | Array<NativeIssue>
 
 /** `Ledger::new()`. */
 export declare function newLedger(): NativeLedger

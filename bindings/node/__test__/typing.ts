@@ -454,3 +454,26 @@ function factoryTypes(): void {
   makeDelivery(body, { urlToken: 'tok' })
 }
 factoryTypes()
+
+// ---- the inbox's state machine -------------------------------------------------------------
+import { InboxPolicy, inboxBackoffMs, type InboxRow, type InboxStep } from 'oneinbox-webhooks/inbox'
+
+function inboxTypes(): void {
+  const policy = new InboxPolicy({ lease: 30, maxAttempts: 5 })
+  const first: InboxStep = policy.arrive(null, Date.now())
+  const row: InboxRow | null = first.row
+  if (first.verdict === 'run' && row !== null) {
+    const attempt: number | null = first.attempt
+    const done = policy.finish(row, attempt ?? 1, null, Date.now())
+    const state: 'claimed' | 'done' | 'failed' | 'dead' | undefined = done.row?.state
+    void state
+  }
+  const wait: number = inboxBackoffMs(2)
+  void wait
+  // @ts-expect-error the verdict is a closed set
+  const wrong: InboxStep['verdict'] = 'retry'
+  void wrong
+  // @ts-expect-error a misspelt option
+  new InboxPolicy({ leese: 30 })
+}
+inboxTypes()

@@ -20,6 +20,7 @@ mod errors;
 mod events;
 mod fake;
 mod fast;
+mod inbox;
 mod management;
 mod record;
 mod testing;
@@ -42,6 +43,10 @@ pub use events::trigger_panic_for_tests;
 pub use events::validate_event;
 pub use fake::{NativeFakeOneInbox, NativeFakeResponse, NativeRecordedRequest};
 pub use fast::register_fast_path;
+pub use inbox::{
+    inbox_backoff_ms, new_inbox_policy, NativeInboxPolicy, NativeInboxRow, NativeInboxStep,
+    INBOX_DEFAULT_LEASE_MS, INBOX_DEFAULT_MAX_ATTEMPTS,
+};
 pub use management::{
     management_endpoints, new_api, retry_after, NativeApi, NativeEndpoint, NativeFailure,
     NativeParsed, NativePrepared, NativeRequest, NativeRetryStep, DEFAULT_MAX_RETRIES,

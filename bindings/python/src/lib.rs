@@ -13,6 +13,7 @@ mod auth;
 mod errors;
 mod events;
 mod fake;
+mod inbox;
 mod management;
 mod record;
 mod secret;
@@ -30,6 +31,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fake::register(m)?;
     record::register(m)?;
     answer::register(m)?;
+    inbox::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

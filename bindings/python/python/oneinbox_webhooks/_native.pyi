@@ -24,6 +24,8 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TOLERANCE_SECONDS",
+    "INBOX_DEFAULT_LEASE_MS",
+    "INBOX_DEFAULT_MAX_ATTEMPTS",
     "MAX_DEPTH_CEILING",
     "RETRY_AFTER_CAP",
     "Answer",
@@ -36,6 +38,9 @@ __all__ = [
     "Delivery",
     "DeliveryPage",
     "FakeOneInbox",
+    "InboxPolicy",
+    "InboxRow",
+    "InboxStep",
     "Issue",
     "Ledger",
     "OneInboxError",
@@ -59,6 +64,7 @@ __all__ = [
     "answer_before_body",
     "answer_late_failure",
     "dedupe_key",
+    "inbox_backoff_ms",
     "make_call",
     "make_delivery",
     "make_event",
@@ -1006,3 +1012,83 @@ def plan_send(
     msg_id, repeat, line)`` per delivery in sending order, ``line`` being what ``send
     --dry-run`` prints. ``UsageError`` for an unknown event name, an empty call id, or a seed or
     duplicates count that is not decimal digits in range."""
+
+# The inbox's state machine (the core's `inbox` module): one method a change of a delivery's row.
+_InboxState: TypeAlias = Literal["claimed", "done", "failed", "dead"]
+_InboxVerdict: TypeAlias = Literal[
+    "run", "repeat", "busy", "dead", "not_due", "done", "failed", "released", "replayed", "stale"
+]
+INBOX_DEFAULT_LEASE_MS: int
+INBOX_DEFAULT_MAX_ATTEMPTS: int
+
+@final
+class InboxRow:
+    """A delivery's progress as a store keeps it; times are Unix milliseconds."""
+
+    def __new__(
+        cls,
+        state: _InboxState,
+        attempts: int,
+        due_at: Optional[int],
+        last_error: Optional[str],
+        updated_at: int,
+    ) -> InboxRow: ...
+    @property
+    def state(self) -> _InboxState: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def due_at(self) -> Optional[int]: ...
+    @property
+    def last_error(self) -> Optional[str]: ...
+    @property
+    def updated_at(self) -> int: ...
+    def is_due(self, now: int) -> bool:
+        """Whether a worker should take it at ``now`` (Unix ms)."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class InboxStep:
+    """One step: the row to write (``None``: nothing) and the verdict with its number."""
+
+    @property
+    def row(self) -> Optional[InboxRow]: ...
+    @property
+    def verdict(self) -> _InboxVerdict: ...
+    @property
+    def attempt(self) -> Optional[int]:
+        """The claim's attempt number, for ``run``."""
+    @property
+    def retry_after_ms(self) -> Optional[int]:
+        """The time left on the live claim, for ``busy``."""
+    @property
+    def due_at(self) -> Optional[int]:
+        """When the delivery is due again, for ``failed``."""
+
+@final
+class InboxPolicy:
+    """How long a claim lasts (``lease``, seconds) and how many attempts a delivery gets."""
+
+    def __new__(
+        cls, *, lease: Optional[float] = None, max_attempts: Optional[int] = None
+    ) -> InboxPolicy: ...
+    @property
+    def lease_ms(self) -> int:
+        """The lease in milliseconds."""
+    @property
+    def max_attempts(self) -> int: ...
+    def arrive(self, row: Optional[InboxRow], now: int) -> InboxStep:
+        """A copy of the delivery arrived at a receiver."""
+    def claim(self, row: Optional[InboxRow], now: int) -> InboxStep:
+        """A worker found the delivery due and wants to run it."""
+    def finish(
+        self, row: Optional[InboxRow], attempt: int, error: Optional[str], now: int
+    ) -> InboxStep:
+        """The handlers of claim ``attempt`` ended; ``error`` is ``None`` when they completed."""
+    def release(self, row: Optional[InboxRow], attempt: int, reason: str, now: int) -> InboxStep:
+        """Claim ``attempt`` is given back without running its handlers."""
+    def replay(self, row: Optional[InboxRow], now: int) -> InboxStep:
+        """Run the delivery again on purpose."""
+
+def inbox_backoff_ms(attempt: int) -> int:
+    """The wait after failed attempt ``attempt``, in milliseconds."""
