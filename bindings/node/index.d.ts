@@ -115,6 +115,12 @@ export declare class NativeReceiver {
 /** `add_url_token(url, token)`. */
 export declare function addUrlToken(url: string, token: string): string | Array<NativeIssue>
 
+/**
+ * Step 4, with an inbox: `verdict` is the store's arrive verdict (`run`, `repeat`, `busy` with
+ * `retryAfterMs`, `dead`, ...); `null`: run the handlers.
+ */
+export declare function answerAfterClaim(event: string, callId: string, verdict: string, retryAfterMs?: number | undefined | null): NativeAnswer | null
+
 /** Step 5: `handled` is `done`, `failed` or `late` (still running at the ack timeout). */
 export declare function answerAfterHandlers(event: string, callId: string, handled: string): NativeAnswer
 
@@ -138,6 +144,12 @@ export declare function answerBeforeBody(method: string | undefined | null, cont
 
 /** What to log when a handler fails after its delivery was answered 202. */
 export declare function answerLateFailure(event: string, callId: string): NativeLog
+
+/**
+ * What to log when a handler fails after its delivery was answered 202, with an inbox (the
+ * delivery is due again).
+ */
+export declare function answerLateFailureDue(event: string, callId: string): NativeLog
 
 /** `CallRecord::from_json(bytes)`, or the `ValidationError`'s issues. */
 export declare function callRecordFromJson(bytes: Uint8Array): NativeCallRecord | Array<NativeIssue>

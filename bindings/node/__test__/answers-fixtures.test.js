@@ -23,7 +23,7 @@ const files = fs
   .readdirSync(answersDir)
   .filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json'))
   .sort()
-const STEPS = ['request', 'read', 'receive', 'store', 'handlers']
+const STEPS = ['request', 'read', 'receive', 'store', 'claim', 'handlers']
 
 /** An addon answer in the fixtures' form. */
 function asFixture(answer) {
@@ -51,6 +51,10 @@ function drive(f) {
     answer = native.answerAfterStore(receive.event, receive.call_id, f.store)
     if (answer !== null) return [answer, 'store']
   }
+  if ('claim' in f) {
+    answer = native.answerAfterClaim(receive.event, receive.call_id, f.claim.verdict, f.claim.retry_after_ms)
+    if (answer !== null) return [answer, 'claim']
+  }
   return [native.answerAfterHandlers(receive.event, receive.call_id, f.handlers), 'handlers']
 }
 
@@ -69,12 +73,14 @@ for (const file of files) {
     assert.ok(!/[\r\n]/.test(answer.logLine))
     if ('late_log' in f) {
       assert.equal(f.handlers, 'late')
-      assert.deepEqual(native.answerLateFailure(f.receive.event, f.receive.call_id), f.late_log)
+      const late = 'claim' in f ? native.answerLateFailureDue : native.answerLateFailure
+      assert.deepEqual(late(f.receive.event, f.receive.call_id), f.late_log)
     }
   })
 }
 
 test('answers: an unknown step result is refused', () => {
+  assert.throws(() => native.answerAfterClaim('call.ended', 'c', 'Run'), /unknown inbox verdict/)
   assert.throws(() => native.answerAfterRead('eaten', 10), /unknown read result/)
   assert.throws(() => native.answerAfterReceive('unauthenticated', 'ok?'), /unknown verification code/)
   assert.throws(() => native.answerAfterReceive('invalid', null, [{ code: 'nope', path: '', message: '' }]), /unknown issue code/)

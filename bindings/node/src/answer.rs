@@ -5,6 +5,7 @@
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use oneinbox_webhooks::answer::{self as a, Handled, Read, Received, Request, Stored};
+use oneinbox_webhooks::inbox::Verdict;
 use oneinbox_webhooks::{Issue, IssueCode};
 
 use crate::errors::{guard, NativeIssue};
@@ -52,7 +53,7 @@ impl From<a::Answer> for NativeAnswer {
             headers: answer
                 .headers
                 .into_iter()
-                .map(|(n, v)| vec![n.to_owned(), v.to_owned()])
+                .map(|(n, v)| vec![n.to_owned(), v])
                 .collect(),
             body: (!answer.body.is_empty()).then(|| Buffer::from(answer.body)),
             close_connection: answer.close_connection,
@@ -178,4 +179,27 @@ pub fn answer_after_handlers(
 #[napi(js_name = "answerLateFailure")]
 pub fn answer_late_failure(event: String, call_id: String) -> napi::Result<NativeLog> {
     guard(|| Ok(a::late_failure(&event, &call_id).into()))
+}
+
+/// Step 4, with an inbox: `verdict` is the store's arrive verdict (`run`, `repeat`, `busy` with
+/// `retryAfterMs`, `dead`, ...); `null`: run the handlers.
+#[napi(js_name = "answerAfterClaim")]
+pub fn answer_after_claim(
+    event: String,
+    call_id: String,
+    verdict: String,
+    retry_after_ms: Option<i64>,
+) -> napi::Result<Option<NativeAnswer>> {
+    guard(|| {
+        let verdict = Verdict::from_name(&verdict, retry_after_ms.unwrap_or(0))
+            .ok_or_else(|| unknown("inbox verdict", &verdict))?;
+        Ok(a::after_claim(&event, &call_id, verdict).map(NativeAnswer::from))
+    })
+}
+
+/// What to log when a handler fails after its delivery was answered 202, with an inbox (the
+/// delivery is due again).
+#[napi(js_name = "answerLateFailureDue")]
+pub fn answer_late_failure_due(event: String, call_id: String) -> napi::Result<NativeLog> {
+    guard(|| Ok(a::late_failure_due(&event, &call_id).into()))
 }

@@ -43,9 +43,10 @@ pub struct NativeInboxStep {
 fn row_in(row: Option<NativeInboxRow>) -> napi::Result<Option<core::Row>> {
     row.map(|r| {
         Ok(core::Row {
-            state: r.state.parse::<State>().map_err(|e| {
-                napi::Error::new(napi::Status::InvalidArg, e.to_string())
-            })?,
+            state: r
+                .state
+                .parse::<State>()
+                .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?,
             attempts: r.attempts,
             due_at: r.due_at,
             last_error: r.last_error,

@@ -26,8 +26,9 @@ mod record;
 mod testing;
 
 pub use answer::{
-    answer_after_handlers, answer_after_read, answer_after_receive, answer_after_store,
-    answer_before_body, answer_late_failure, NativeAnswer, NativeLog,
+    answer_after_claim, answer_after_handlers, answer_after_read, answer_after_receive,
+    answer_after_store, answer_before_body, answer_late_failure, answer_late_failure_due,
+    NativeAnswer, NativeLog,
 };
 pub use args::{
     host_arg, pointer_token, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS,

@@ -3,6 +3,7 @@
 //! A step's result is named by the same string as in `tests/fixtures/answers/`.
 
 use oneinbox_webhooks::answer::{self as a, Handled, Read, Received, Request, Stored};
+use oneinbox_webhooks::inbox::Verdict;
 use oneinbox_webhooks::{Issue, IssueCode};
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
@@ -19,7 +20,7 @@ use crate::errors::guard;
 pub struct Answer {
     #[pyo3(get)]
     status: u16,
-    headers: Vec<(&'static str, &'static str)>,
+    headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
     #[pyo3(get)]
     close_connection: bool,
@@ -207,6 +208,38 @@ pub fn answer_late_failure(
     })
 }
 
+/// Step 4, with an inbox: `verdict` is the store's arrive verdict (`"run"`, `"repeat"`,
+/// `"busy"` with `retry_after_ms`, `"dead"`, ...); `None`: run the handlers.
+#[pyfunction]
+#[pyo3(signature = (event, call_id, verdict, retry_after_ms = 0))]
+pub fn answer_after_claim(
+    py: Python<'_>,
+    event: &str,
+    call_id: &str,
+    verdict: &str,
+    retry_after_ms: i64,
+) -> PyResult<Option<Answer>> {
+    guard(py, || {
+        let verdict = Verdict::from_name(verdict, retry_after_ms)
+            .ok_or_else(|| unknown("inbox verdict", verdict))?;
+        Ok(a::after_claim(event, call_id, verdict).map(Answer::from))
+    })
+}
+
+/// `(log_level, log_line)` for a handler that failed after its delivery was answered 202, with
+/// an inbox (the delivery is due again).
+#[pyfunction]
+pub fn answer_late_failure_due(
+    py: Python<'_>,
+    event: &str,
+    call_id: &str,
+) -> PyResult<(&'static str, String)> {
+    guard(py, || {
+        let log = a::late_failure_due(event, call_id);
+        Ok((log.level.as_str(), log.line))
+    })
+}
+
 /// Adds `Answer` and the `answer_*` functions to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Answer>()?;
@@ -215,5 +248,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(answer_after_receive, m)?)?;
     m.add_function(wrap_pyfunction!(answer_after_store, m)?)?;
     m.add_function(wrap_pyfunction!(answer_after_handlers, m)?)?;
+    m.add_function(wrap_pyfunction!(answer_after_claim, m)?)?;
+    m.add_function(wrap_pyfunction!(answer_late_failure_due, m)?)?;
     m.add_function(wrap_pyfunction!(answer_late_failure, m)?)
 }

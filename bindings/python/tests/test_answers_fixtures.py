@@ -20,7 +20,7 @@ ANSWERS = REPO / "tests" / "fixtures" / "answers"
 PATHS = sorted(p for p in ANSWERS.glob("*.json") if not p.name.endswith(".schema.json"))
 IDS = [p.stem for p in PATHS]
 FORMAT = Draft202012Validator(load(ANSWERS / "fixture.schema.json"))
-STEPS = ["request", "read", "receive", "store", "handlers"]
+STEPS = ["request", "read", "receive", "store", "claim", "handlers"]
 
 
 def test_all_answers_fixtures_are_collected() -> None:
@@ -63,6 +63,13 @@ def drive(f: dict[str, Any]) -> tuple[_native.Answer, str]:
         answer = _native.answer_after_store(event, call_id, f["store"])
         if answer is not None:
             return answer, "store"
+    if "claim" in f:
+        claim = f["claim"]
+        answer = _native.answer_after_claim(
+            event, call_id, claim["verdict"], claim.get("retry_after_ms", 0)
+        )
+        if answer is not None:
+            return answer, "claim"
     return _native.answer_after_handlers(event, call_id, f["handlers"]), "handlers"
 
 
@@ -78,7 +85,8 @@ def test_answers_fixture(path: Path) -> None:
     if "late_log" in f:
         assert f["handlers"] == "late"
         receive = f["receive"]
-        level, line = _native.answer_late_failure(receive["event"], receive["call_id"])
+        late = _native.answer_late_failure_due if "claim" in f else _native.answer_late_failure
+        level, line = late(receive["event"], receive["call_id"])
         assert {"level": level, "line": line} == f["late_log"]
 
 
@@ -91,6 +99,8 @@ def test_unknown_step_results_are_value_errors() -> None:
         _native.answer_after_receive("invalid", issues=[Issue("nope", "", "")])
     with pytest.raises(ValueError, match="unknown store result"):
         _native.answer_after_store("call.ended", "c", "maybe")  # type: ignore[call-overload]
+    with pytest.raises(ValueError, match="unknown inbox verdict"):
+        _native.answer_after_claim("call.ended", "c", "Run")
     with pytest.raises(ValueError, match="unknown handlers result"):
         _native.answer_after_handlers("call.ended", "c", "slow")  # type: ignore[arg-type]
 

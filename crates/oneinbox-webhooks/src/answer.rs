@@ -56,6 +56,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::auth::VerificationCode;
+use crate::inbox::Verdict;
 use crate::text::preview;
 use crate::{Issue, IssueCode};
 
@@ -134,7 +135,7 @@ pub struct Answer {
     /// The HTTP status.
     pub status: u16,
     /// The response headers, in this order (names as written here; HTTP ignores their case).
-    pub headers: Vec<(&'static str, &'static str)>,
+    pub headers: Vec<(&'static str, String)>,
     /// The response body; empty for every answer but the 400 for an invalid payload.
     pub body: Vec<u8>,
     /// The body was not read to its end: a server that can should close the connection
@@ -309,7 +310,7 @@ pub fn before_body(request: &Request<'_>) -> Option<Answer> {
         .is_some_and(|m| m.eq_ignore_ascii_case("POST"))
     {
         let mut answer = Answer::new(405);
-        answer.headers.push(("Allow", "POST"));
+        answer.headers.push(("Allow", "POST".to_owned()));
         return Some(answer);
     }
     if !request.content_type.is_some_and(is_json_content_type) {
@@ -422,7 +423,9 @@ pub fn after_receive(received: Received<'_>) -> Option<Answer> {
                     if issues.len() == 1 { "" } else { "s" }
                 ),
             );
-            answer.headers.push(("Content-Type", "application/json"));
+            answer
+                .headers
+                .push(("Content-Type", "application/json".to_owned()));
             answer.body = issues_body(issues);
             Some(answer)
         }
@@ -472,6 +475,51 @@ pub fn after_store(event: &str, call_id: &str, stored: Stored) -> Option<Answer>
     }
 }
 
+/// Step 4, with an inbox (at-least-once handlers), after the store's claim step
+/// ([`crate::inbox::Policy::step`] for [`crate::inbox::Input::Arrive`]): `None` for
+/// [`Verdict::Run`]: run the handlers, then report how they ended to the store. Otherwise:
+///
+/// - `repeat` → 204: the handlers completed before; nothing runs again.
+/// - `busy` → **409** with `Retry-After` (whole seconds, at least 1): another worker runs the
+///   handlers now. Not a 2xx, because the work is not done yet and OneInbox must try again; not
+///   a 5xx, because nothing is broken (a 409 says "this resource is busy", and does not show
+///   as an outage); so the handlers never run twice at the same time.
+/// - `dead` → 204, logged at error: the delivery failed `max_attempts` times and is kept as a
+///   dead letter with its body; OneInbox retrying it would change nothing, a replay does.
+/// - any other verdict (not one an arrival gives) → 500, as a store failure.
+pub fn after_claim(event: &str, call_id: &str, verdict: Verdict) -> Option<Answer> {
+    match verdict {
+        Verdict::Run { .. } => None,
+        Verdict::Repeat => Some(Answer::new(204).logged(
+            LogLevel::Debug,
+            format!(
+                "{PREFIX}{} was handled before (a retry); answered 204 without running its handlers",
+                what(event, call_id)
+            ),
+        )),
+        Verdict::Busy { retry_after_ms } => {
+            let seconds = retry_after_ms.div_ceil(1000).max(1);
+            let mut answer = Answer::new(409).logged(
+                LogLevel::Info,
+                format!(
+                    "{PREFIX}{} is being handled by another worker; answered 409 (Retry-After: {seconds})",
+                    what(event, call_id)
+                ),
+            );
+            answer.headers.push(("Retry-After", seconds.to_string()));
+            Some(answer)
+        }
+        Verdict::Dead => Some(Answer::new(204).logged(
+            LogLevel::Error,
+            format!(
+                "{PREFIX}{} is a dead letter (its handlers failed too many times); answered 204 without running them: replay it from the store",
+                what(event, call_id)
+            ),
+        )),
+        _ => after_store(event, call_id, Stored::Failed),
+    }
+}
+
 /// Step 5, the handlers: 204 when they returned, 500 when one failed, 202 when they were still
 /// running after the ack timeout (they go on; see [`late_failure`]).
 pub fn after_handlers(event: &str, call_id: &str, handled: Handled) -> Answer {
@@ -488,13 +536,25 @@ pub fn after_handlers(event: &str, call_id: &str, handled: Handled) -> Answer {
     }
 }
 
-/// What to log when a handler fails after its delivery was answered 202: nobody else hears of
-/// it, and OneInbox will not retry it.
+/// What to log when a handler fails after its delivery was answered 202 without an inbox: nobody
+/// else hears of it, and OneInbox will not retry it (with an inbox, see [`late_failure_due`]).
 pub fn late_failure(event: &str, call_id: &str) -> Log {
     Log::new(
         LogLevel::Error,
         format!(
             "{PREFIX}a handler of {} failed after the delivery was answered 202; OneInbox will not retry it",
+            what(event, call_id)
+        ),
+    )
+}
+
+/// What to log when a handler fails after its delivery was answered 202, with an inbox: the
+/// failure is recorded and the delivery is due again, so a worker (`drain`) runs it.
+pub fn late_failure_due(event: &str, call_id: &str) -> Log {
+    Log::new(
+        LogLevel::Error,
+        format!(
+            "{PREFIX}a handler of {} failed after the delivery was answered 202; it is due again, and a worker runs it",
             what(event, call_id)
         ),
     )

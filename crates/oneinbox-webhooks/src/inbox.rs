@@ -226,6 +226,32 @@ impl Verdict {
     }
 }
 
+impl Verdict {
+    /// The verdict named `name` (see [`Verdict::name`]) with its number: the attempt for
+    /// `run`, the milliseconds for `busy`, the due time for `failed` (ignored otherwise; out of
+    /// range saturates). `None` for an unknown name.
+    pub fn from_name(name: &str, number: i64) -> Option<Verdict> {
+        let unsigned = u64::try_from(number.max(0)).unwrap_or(0);
+        Some(match name {
+            "run" => Verdict::Run {
+                attempt: u32::try_from(unsigned).unwrap_or(u32::MAX),
+            },
+            "repeat" => Verdict::Repeat,
+            "busy" => Verdict::Busy {
+                retry_after_ms: unsigned,
+            },
+            "dead" => Verdict::Dead,
+            "not_due" => Verdict::NotDue,
+            "done" => Verdict::Done,
+            "failed" => Verdict::Failed { due_at: number },
+            "released" => Verdict::Released,
+            "replayed" => Verdict::Replayed,
+            "stale" => Verdict::Stale,
+            _ => return None,
+        })
+    }
+}
+
 /// One step's result: the row to write (`None`: write nothing) and what it means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
@@ -612,6 +638,31 @@ mod tests {
         );
         assert_eq!(Policy::backoff_ms(0), 10_000);
         assert_eq!(Policy::backoff_ms(u32::MAX), BACKOFF_CAP_MS);
+    }
+
+    #[test]
+    fn verdict_names_round_trip() {
+        for v in [
+            Verdict::Run { attempt: 3 },
+            Verdict::Repeat,
+            Verdict::Busy { retry_after_ms: 5 },
+            Verdict::Dead,
+            Verdict::NotDue,
+            Verdict::Done,
+            Verdict::Failed { due_at: -7 },
+            Verdict::Released,
+            Verdict::Replayed,
+            Verdict::Stale,
+        ] {
+            let number = match v {
+                Verdict::Run { attempt } => i64::from(attempt),
+                Verdict::Busy { retry_after_ms } => retry_after_ms as i64,
+                Verdict::Failed { due_at } => due_at,
+                _ => 0,
+            };
+            assert_eq!(Verdict::from_name(v.name(), number), Some(v));
+        }
+        assert_eq!(Verdict::from_name("Run", 1), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod common;
 use libtest_mimic::Failed;
 use oneinbox_webhooks::answer::{self, Answer, Handled, Log, Read, Received, Request, Stored};
 use oneinbox_webhooks::auth::VerificationCode;
+use oneinbox_webhooks::inbox::Verdict;
 use oneinbox_webhooks::{Issue, IssueCode};
 use serde_json::{json, Value};
 
@@ -104,6 +105,19 @@ fn drive(f: &Value) -> Result<(Answer, &'static str), Failed> {
             return Ok((a, "store"));
         }
     }
+    if let Some(claim) = f.get("claim") {
+        let verdict = Verdict::from_name(
+            text(claim, "verdict")?,
+            claim
+                .get("retry_after_ms")
+                .and_then(Value::as_i64)
+                .unwrap_or(1),
+        )
+        .ok_or("unknown verdict")?;
+        if let Some(a) = answer::after_claim(event, call_id, verdict) {
+            return Ok((a, "claim"));
+        }
+    }
     let handled: Handled = text(f, "handlers")?.parse().map_err(|e| format!("{e}"))?;
     Ok((answer::after_handlers(event, call_id, handled), "handlers"))
 }
@@ -111,7 +125,7 @@ fn drive(f: &Value) -> Result<(Answer, &'static str), Failed> {
 fn run(f: &Value) -> Result<(), Failed> {
     let (answer, step) = drive(f)?;
     // The answer comes at the last step the case gives inputs for: later inputs are unused.
-    let steps = ["request", "read", "receive", "store", "handlers"];
+    let steps = ["request", "read", "receive", "store", "claim", "handlers"];
     let last = steps
         .iter()
         .rposition(|s| f.get(*s).is_some())
@@ -132,7 +146,12 @@ fn run(f: &Value) -> Result<(), Failed> {
             return Err("late_log without handlers `late`".into());
         }
         let receive = &f["receive"];
-        let log = answer::late_failure(text(receive, "event")?, text(receive, "call_id")?);
+        let (event, call_id) = (text(receive, "event")?, text(receive, "call_id")?);
+        let log = if f.get("claim").is_some() {
+            answer::late_failure_due(event, call_id)
+        } else {
+            answer::late_failure(event, call_id)
+        };
         if &log_json(&log) != expected {
             return Err(format!(
                 "late log\n  got:      {}\n  expected: {expected}",

@@ -57,12 +57,14 @@ __all__ = [
     "_panic_for_tests",
     "_verification",
     "add_url_token",
+    "answer_after_claim",
     "answer_after_handlers",
     "answer_after_read",
     "answer_after_receive",
     "answer_after_store",
     "answer_before_body",
     "answer_late_failure",
+    "answer_late_failure_due",
     "dedupe_key",
     "inbox_backoff_ms",
     "make_call",
@@ -938,6 +940,15 @@ def answer_after_handlers(
 
 def answer_late_failure(event: str, call_id: str) -> tuple[_LogLevel, str]:
     """``(log_level, log_line)`` for a handler that failed after its delivery was answered 202."""
+
+def answer_after_claim(
+    event: str, call_id: str, verdict: str, retry_after_ms: int = 0
+) -> Optional[Answer]:
+    """Step 4, with an inbox: ``None`` for ``"run"`` (run the handlers); 204 for ``"repeat"``
+    and ``"dead"``, 409 with ``Retry-After`` for ``"busy"``; 500 for any other verdict."""
+
+def answer_late_failure_due(event: str, call_id: str) -> tuple[_LogLevel, str]:
+    """``(log_level, log_line)`` for a handler that failed after a 202, with an inbox."""
 
 # The core's `testing` module (wrapped by `oneinbox_webhooks.testing`).
 CALL_SEQUENCE: list[str]
