@@ -51,6 +51,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+mod memory;
+
+pub use memory::{Kept, MemoryInbox};
+
 use crate::error::{Issue, IssueCode, UsageError};
 use crate::host::HostNumber;
 use crate::text::push_token;

@@ -1,0 +1,287 @@
+//! [`MemoryInbox`]: the inbox and the call records of one process, held in memory; the
+//! bindings' `MemoryStore` is this behind a lock.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::{Input, Policy, Row, State, Verdict};
+use crate::record::{CallRecord, KeyedEvent, Ledger};
+
+/// One delivery the inbox keeps: who it is, its raw body and its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    /// The dedupe key.
+    pub key: String,
+    /// The call.
+    pub call_id: String,
+    /// The event name.
+    pub event: String,
+    /// The body as received, for a worker or a replay to run.
+    pub body: Arc<[u8]>,
+    /// Its progress.
+    pub row: Row,
+}
+
+/// The deliveries and records of one process: every change of a delivery is one
+/// [`Policy::step`]; a new delivery is folded into its call's record as it arrives. At most
+/// `max_deliveries` are kept: past that, the oldest done deliveries are dropped (their calls'
+/// records stay).
+///
+/// ```
+/// use oneinbox_webhooks::inbox::{MemoryInbox, Policy, Verdict};
+/// use oneinbox_webhooks::{KeyedEvent, ParseOptions};
+///
+/// let body = br#"{"event":"call.ended","call_id":"call_1"}"#;
+/// let event = KeyedEvent::parse(&ParseOptions::default(), body)?;
+/// let mut inbox = MemoryInbox::new(Policy::default(), 1000);
+/// let (verdict, _record) = inbox.arrive(&event, body, 1_000);
+/// assert_eq!(verdict, Verdict::Run { attempt: 1 });
+/// assert_eq!(inbox.finish(event.key(), 1, Some("db down"), 2_000), Verdict::Failed { due_at: 12_000 });
+/// assert_eq!(inbox.due(12_000, 10), vec![event.key().to_owned()]);
+/// let (verdict, kept) = inbox.claim(event.key(), 12_000);
+/// assert_eq!((verdict, &kept.unwrap().body[..]), (Verdict::Run { attempt: 2 }, &body[..]));
+/// assert_eq!(inbox.finish(event.key(), 2, None, 12_100), Verdict::Done);
+/// assert_eq!(inbox.arrive(&event, body, 13_000).0, Verdict::Repeat);
+/// # Ok::<(), oneinbox_webhooks::ValidationError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MemoryInbox {
+    policy: Policy,
+    ledger: Ledger,
+    kept: HashMap<String, Kept>,
+    /// Done deliveries by (when they were done, key): the first is dropped first.
+    done: BTreeMap<(i64, String), ()>,
+    max_deliveries: usize,
+}
+
+impl MemoryInbox {
+    /// An empty inbox with `policy`, keeping at most `max_deliveries` deliveries (at least 1).
+    pub fn new(policy: Policy, max_deliveries: usize) -> Self {
+        MemoryInbox {
+            policy,
+            ledger: Ledger::new(),
+            kept: HashMap::new(),
+            done: BTreeMap::new(),
+            max_deliveries: max_deliveries.max(1),
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Applies a step's row to the kept delivery `key`, keeping the done index in step.
+    fn write(&mut self, key: &str, row: Row) {
+        if let Some(kept) = self.kept.get_mut(key) {
+            if kept.row.state == State::Done {
+                self.done.remove(&(kept.row.updated_at, key.to_owned()));
+            }
+            if row.state == State::Done {
+                self.done.insert((row.updated_at, key.to_owned()), ());
+            }
+            kept.row = row;
+        }
+    }
+
+    fn step(&mut self, key: &str, input: &Input<'_>, now: i64) -> Verdict {
+        let row = self.kept.get(key).map(|k| &k.row);
+        let step = self.policy.step(row, input, now);
+        if let Some(row) = step.row {
+            self.write(key, row);
+        }
+        step.verdict
+    }
+
+    /// A copy of `event` (with its raw `body`) arrived: the verdict, and its call's record
+    /// with the event folded in (a repeat changes nothing).
+    pub fn arrive(&mut self, event: &KeyedEvent, body: &[u8], now: i64) -> (Verdict, &CallRecord) {
+        let key = event.key();
+        let step = self
+            .policy
+            .step(self.kept.get(key).map(|k| &k.row), &Input::Arrive, now);
+        if let Some(row) = step.row {
+            if self.kept.contains_key(key) {
+                self.write(key, row);
+            } else {
+                self.kept.insert(
+                    key.to_owned(),
+                    Kept {
+                        key: key.to_owned(),
+                        call_id: event.call_id().to_owned(),
+                        event: event.name().to_owned(),
+                        body: Arc::from(body),
+                        row,
+                    },
+                );
+                self.bound();
+            }
+        }
+        let (_, record) = self.ledger.record(event);
+        (step.verdict, record)
+    }
+
+    /// Drops the oldest done deliveries while more than `max_deliveries` are kept.
+    fn bound(&mut self) {
+        while self.kept.len() > self.max_deliveries {
+            let Some(((_, key), ())) = self.done.pop_first() else {
+                break;
+            };
+            self.kept.remove(&key);
+        }
+    }
+
+    /// The handlers of claim `attempt` of `key` ended (`error`: `None` when they completed).
+    pub fn finish(&mut self, key: &str, attempt: u32, error: Option<&str>, now: i64) -> Verdict {
+        self.step(key, &Input::Finish { attempt, error }, now)
+    }
+
+    /// Claim `attempt` of `key` is given back without running its handlers.
+    pub fn release(&mut self, key: &str, attempt: u32, reason: &str, now: i64) -> Verdict {
+        self.step(key, &Input::Release { attempt, reason }, now)
+    }
+
+    /// The keys of up to `limit` deliveries due at `now`, the longest due first.
+    pub fn due(&self, now: i64, limit: usize) -> Vec<String> {
+        let mut due: Vec<(i64, &str)> = self
+            .kept
+            .values()
+            .filter(|k| k.row.is_due(now))
+            .map(|k| (k.row.due_at.unwrap_or(now), k.key.as_str()))
+            .collect();
+        due.sort_unstable();
+        due.into_iter()
+            .take(limit)
+            .map(|(_, key)| key.to_owned())
+            .collect()
+    }
+
+    /// A worker's claim of `key`: the verdict (`run` with the attempt, else what it found) and,
+    /// for `run`, the delivery to run.
+    pub fn claim(&mut self, key: &str, now: i64) -> (Verdict, Option<&Kept>) {
+        let verdict = self.step(key, &Input::Claim, now);
+        let kept = matches!(verdict, Verdict::Run { .. })
+            .then(|| self.kept.get(key))
+            .flatten();
+        (verdict, kept)
+    }
+
+    /// Makes `key` due now with its attempts counted from 0 (a dead letter, a failed or a
+    /// done delivery); `busy` while it runs, `not_due` for an unknown key.
+    pub fn replay(&mut self, key: &str, now: i64) -> Verdict {
+        self.step(key, &Input::Replay, now)
+    }
+
+    /// The dead letters, oldest first.
+    pub fn dead(&self) -> Vec<&Kept> {
+        let mut dead: Vec<&Kept> = self
+            .kept
+            .values()
+            .filter(|k| k.row.state == State::Dead)
+            .collect();
+        dead.sort_unstable_by(|a, b| (a.row.updated_at, &a.key).cmp(&(b.row.updated_at, &b.key)));
+        dead
+    }
+
+    /// Drops the done deliveries last changed at or before `before` (and the dead letters too
+    /// with `include_dead`); the calls' records stay. The number dropped.
+    pub fn prune(&mut self, before: i64, include_dead: bool) -> usize {
+        let old: Vec<String> = self
+            .kept
+            .values()
+            .filter(|k| {
+                k.row.updated_at <= before
+                    && (k.row.state == State::Done || include_dead && k.row.state == State::Dead)
+            })
+            .map(|k| k.key.clone())
+            .collect();
+        for key in &old {
+            if let Some(kept) = self.kept.remove(key) {
+                self.done.remove(&(kept.row.updated_at, kept.key));
+            }
+        }
+        old.len()
+    }
+
+    /// The delivery `key`, if kept.
+    pub fn get(&self, key: &str) -> Option<&Kept> {
+        self.kept.get(key)
+    }
+
+    /// The record of the call `call_id`, if a delivery of it arrived.
+    pub fn record(&self, call_id: &str) -> Option<&CallRecord> {
+        self.ledger.get(call_id)
+    }
+
+    /// The number of deliveries kept.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Whether no delivery is kept.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ParseOptions;
+
+    fn event(call: &str, n: u32) -> (KeyedEvent, Vec<u8>) {
+        let body = format!(r#"{{"event":"call.ended","call_id":"{call}","duration_seconds":{n}}}"#)
+            .into_bytes();
+        (
+            KeyedEvent::parse(&ParseOptions::default(), &body).unwrap(),
+            body,
+        )
+    }
+
+    #[test]
+    fn bound_drops_the_oldest_done_first() {
+        let mut inbox = MemoryInbox::new(Policy::default(), 2);
+        let (a, ab) = event("c", 1);
+        let (b, bb) = event("c", 2);
+        let (c, cb) = event("c", 3);
+        inbox.arrive(&a, &ab, 1);
+        inbox.finish(a.key(), 1, None, 2);
+        inbox.arrive(&b, &bb, 3);
+        inbox.finish(b.key(), 1, None, 4);
+        inbox.arrive(&c, &cb, 5); // three kept: a (done first) goes
+        assert!(inbox.get(a.key()).is_none());
+        assert!(inbox.get(b.key()).is_some() && inbox.get(c.key()).is_some());
+        // The call's record stays.
+        assert!(inbox.record("c").is_some());
+        // Pending deliveries are never dropped: past the bound, they stay.
+        let (d, db) = event("c", 4);
+        inbox.arrive(&d, &db, 6);
+        assert_eq!(inbox.len(), 2, "b (done) dropped, c and d pending");
+        let (e, eb) = event("c", 5);
+        inbox.arrive(&e, &eb, 7);
+        assert_eq!(inbox.len(), 3, "nothing done left to drop");
+    }
+
+    #[test]
+    fn due_prune_dead_and_replay() {
+        let mut inbox = MemoryInbox::new(Policy::new(1_000, 1).unwrap(), 100);
+        let (a, ab) = event("c", 1);
+        let (b, bb) = event("c", 2);
+        inbox.arrive(&a, &ab, 0);
+        inbox.arrive(&b, &bb, 10);
+        assert_eq!(inbox.due(999, 10), Vec::<String>::new());
+        assert_eq!(inbox.due(1_010, 10).len(), 2);
+        assert_eq!(inbox.due(1_010, 1), vec![a.key().to_owned()]);
+        assert_eq!(inbox.finish(a.key(), 1, Some("x"), 20), Verdict::Dead);
+        assert_eq!(inbox.finish(b.key(), 1, None, 30), Verdict::Done);
+        assert_eq!(inbox.dead().len(), 1);
+        assert_eq!(inbox.prune(30, false), 1);
+        assert!(inbox.get(b.key()).is_none() && inbox.get(a.key()).is_some());
+        assert_eq!(inbox.replay(a.key(), 40), Verdict::Replayed);
+        let (v, kept) = inbox.claim(a.key(), 40);
+        assert_eq!(v, Verdict::Run { attempt: 1 });
+        assert_eq!(&kept.unwrap().body[..], &ab[..]);
+        assert_eq!(inbox.replay("nope", 40), Verdict::NotDue);
+        assert_eq!(inbox.prune(i64::MAX, true), 0, "a runs: not pruned");
+    }
+}
