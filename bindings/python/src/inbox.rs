@@ -6,10 +6,11 @@ use oneinbox_webhooks::host::HostNumber;
 use oneinbox_webhooks::inbox::{self as core, Input, Policy, State, Verdict};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt};
+use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt};
 
 use crate::args::Int;
 use crate::errors::{guard, to_py_err};
+use crate::record::{with_keyed, CallRecord, Ledger};
 
 /// A number argument: an `int` (exact) or a `float`; a `bool` or anything else is a
 /// `TypeError`.
@@ -307,7 +308,157 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<InboxRow>()?;
     m.add_class::<InboxStep>()?;
     m.add_class::<InboxPolicy>()?;
+    m.add_class::<MemoryInbox>()?;
     m.add_function(wrap_pyfunction!(inbox_backoff_ms, m)?)?;
     m.add("INBOX_DEFAULT_LEASE_MS", core::DEFAULT_LEASE_MS)?;
     m.add("INBOX_DEFAULT_MAX_ATTEMPTS", core::DEFAULT_MAX_ATTEMPTS)
+}
+
+/// The inbox of one process (the core's `MemoryInbox`); `MemoryStore` keeps one beside its
+/// `Ledger`, behind its lock. Times are Unix ms.
+#[pyclass(module = "oneinbox_webhooks")]
+pub struct MemoryInbox {
+    inner: core::MemoryInbox,
+}
+
+/// `(verdict, attempt, retry_after_ms, key, record)` of an arrival.
+type Arrived = (&'static str, Option<u32>, Option<u64>, String, CallRecord);
+
+/// `(key, call_id, event, attempts, last_error, updated_at, body)` of a kept delivery.
+type KeptTuple<'py> = (
+    String,
+    String,
+    String,
+    u32,
+    Option<String>,
+    i64,
+    Bound<'py, PyBytes>,
+);
+
+fn kept_tuple<'py>(py: Python<'py>, k: &core::Kept) -> KeptTuple<'py> {
+    (
+        k.key.clone(),
+        k.call_id.clone(),
+        k.event.clone(),
+        k.row.attempts,
+        k.row.last_error.clone(),
+        k.row.updated_at,
+        PyBytes::new(py, &k.body),
+    )
+}
+
+#[pymethods]
+impl MemoryInbox {
+    #[new]
+    #[pyo3(signature = (policy, max_deliveries))]
+    fn new(policy: &InboxPolicy, max_deliveries: usize) -> Self {
+        MemoryInbox {
+            inner: core::MemoryInbox::new(policy.policy, max_deliveries),
+        }
+    }
+
+    /// A copy of `event` with its raw `body` arrived (folded into `ledger`): `(verdict, attempt, retry_after_ms, key,
+    /// record)`, the record being a copy of the call's with the event folded in.
+    fn arrive(
+        &mut self,
+        py: Python<'_>,
+        ledger: &mut Ledger,
+        event: &Bound<'_, PyAny>,
+        body: &[u8],
+        now: i64,
+    ) -> PyResult<Arrived> {
+        guard(py, || {
+            with_keyed(py, "MemoryStore.arrive", event, |keyed| {
+                let (verdict, record) = self.inner.arrive(&mut ledger.inner, keyed, body, now);
+                let (attempt, retry_after_ms) = match verdict {
+                    Verdict::Run { attempt } => (Some(attempt), None),
+                    Verdict::Busy { retry_after_ms } => (None, Some(retry_after_ms)),
+                    _ => (None, None),
+                };
+                (
+                    verdict.name(),
+                    attempt,
+                    retry_after_ms,
+                    keyed.key().to_owned(),
+                    CallRecord {
+                        inner: record.clone(),
+                    },
+                )
+            })
+        })
+    }
+
+    /// The handlers of claim `attempt` of `key` ended: the verdict.
+    #[pyo3(signature = (key, attempt, error, now))]
+    fn finish(&mut self, key: &str, attempt: u32, error: Option<&str>, now: i64) -> &'static str {
+        self.inner.finish(key, attempt, error, now).name()
+    }
+
+    /// Claim `attempt` of `key` is given back unrun: the verdict.
+    fn release(&mut self, key: &str, attempt: u32, reason: &str, now: i64) -> &'static str {
+        self.inner.release(key, attempt, reason, now).name()
+    }
+
+    /// The keys of up to `limit` deliveries due at `now`, the longest due first.
+    fn due(&self, now: i64, limit: usize) -> Vec<String> {
+        self.inner.due(now, limit)
+    }
+
+    /// A worker's claim of `key`: `(verdict, attempt, call_id, event, body)`, the last four
+    /// `None` unless the verdict is `run`.
+    #[allow(clippy::type_complexity)]
+    fn claim<'py>(
+        &mut self,
+        py: Python<'py>,
+        key: &str,
+        now: i64,
+    ) -> (
+        &'static str,
+        Option<u32>,
+        Option<String>,
+        Option<String>,
+        Option<Bound<'py, PyBytes>>,
+    ) {
+        let (verdict, kept) = self.inner.claim(key, now);
+        match (verdict, kept) {
+            (Verdict::Run { attempt }, Some(k)) => (
+                verdict.name(),
+                Some(attempt),
+                Some(k.call_id.clone()),
+                Some(k.event.clone()),
+                Some(PyBytes::new(py, &k.body)),
+            ),
+            _ => (verdict.name(), None, None, None, None),
+        }
+    }
+
+    /// Makes `key` due now: the verdict.
+    fn replay(&mut self, key: &str, now: i64) -> &'static str {
+        self.inner.replay(key, now).name()
+    }
+
+    /// The dead letters, oldest first, as `(key, call_id, event, attempts, last_error,
+    /// updated_at, body)`.
+    fn dead<'py>(&self, py: Python<'py>) -> Vec<KeptTuple<'py>> {
+        self.inner
+            .dead()
+            .into_iter()
+            .map(|k| kept_tuple(py, k))
+            .collect()
+    }
+
+    /// Drops done deliveries last changed at or before `before` (dead letters too with
+    /// `include_dead`): how many.
+    fn prune(&mut self, before: i64, include_dead: bool) -> usize {
+        self.inner.prune(before, include_dead)
+    }
+
+    /// The row of `key`, if kept.
+    fn row(&self, key: &str) -> Option<InboxRow> {
+        self.inner.get(key).map(|k| InboxRow { row: k.row.clone() })
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
 }

@@ -90,7 +90,7 @@ fn is_event(v: &Bound<'_, PyAny>) -> bool {
 /// Calls `f` with the key and wire form of an event object: kept by the object
 /// (`events::Core`), or else made from its `to_dict()`. A `TypeError` naming `func` for
 /// anything but an event.
-fn with_keyed<R>(
+pub(crate) fn with_keyed<R>(
     py: Python<'_>,
     func: &str,
     event: &Bound<'_, PyAny>,
@@ -182,7 +182,7 @@ impl Applied {
 /// README and ``schemas/call-record.schema.json`` for the rules.
 #[pyclass(module = "oneinbox_webhooks")]
 pub struct CallRecord {
-    inner: core::CallRecord,
+    pub(crate) inner: core::CallRecord,
 }
 
 /// A number as the Python `int` or `float` it denotes.
@@ -413,7 +413,7 @@ impl CallRecord {
 /// of the deliveries and the call's record (what ``MemoryStore`` keeps, behind its lock).
 #[pyclass(module = "oneinbox_webhooks")]
 pub struct Ledger {
-    inner: core::Ledger,
+    pub(crate) inner: core::Ledger,
 }
 
 #[pymethods]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import typing
 from pathlib import Path
 from typing import Any, Optional
 
@@ -13,7 +14,7 @@ from fixtures import REPO
 from jsonschema import Draft202012Validator
 
 from oneinbox_webhooks import UsageError
-from oneinbox_webhooks.inbox import InboxPolicy, InboxRow, InboxStep
+from oneinbox_webhooks.inbox import InboxPolicy, InboxRow, InboxStep, Verdict
 
 INBOX = REPO / "tests" / "fixtures" / "inbox"
 PATHS = sorted(p for p in INBOX.glob("*.json") if not p.name.endswith(".schema.json"))
@@ -120,6 +121,12 @@ def test_arguments_have_python_types() -> None:
         InboxPolicy(lease="60")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown inbox state"):
         InboxRow("Done", 1, None, None, 0)  # type: ignore[arg-type]
+
+
+def test_the_verdict_type_names_every_verdict() -> None:
+    schema = json.loads((INBOX / "fixture.schema.json").read_text("utf-8"))
+    kinds = schema["properties"]["steps"]["items"]["properties"]["expect"]["properties"]
+    assert set(typing.get_args(Verdict)) == set(kinds["verdict"]["properties"]["kind"]["enum"])
 
 
 def test_repr_hides_the_error_text() -> None:

@@ -179,7 +179,7 @@ def test_wire_json_reads_back_as_the_same_event_for_every_accepted_fixture() -> 
 # ---- SQLite ---------------------------------------------------------------------------------
 
 
-def test_sqlite_uses_wal_one_table_and_reopens(tmp_path: Path) -> None:
+def test_sqlite_uses_wal_two_tables_and_reopens(tmp_path: Path) -> None:
     path = tmp_path / "calls.sqlite3"
     with SQLiteStore(str(path), timeout=5) as store:
         assert repr(store) == f"SQLiteStore({str(path)!r})"
@@ -187,12 +187,20 @@ def test_sqlite_uses_wal_one_table_and_reopens(tmp_path: Path) -> None:
             store.record(event)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        rows = conn.execute("SELECT call_id, dedupe_key, event FROM oneinbox_deliveries").fetchall()
-    assert sorted(key for _call, key, _text in rows) == sorted(dedupe_key(e) for e in EVENTS)
-    assert {call for call, _key, _text in rows} == {CALL_ID}
-    assert sorted(_parse_stored(text).event for *_rest, text in rows) == sorted(
+        rows = conn.execute(
+            "SELECT key, call_id, event, body, state FROM oneinbox_inbox"
+        ).fetchall()
+        records = conn.execute("SELECT call_id, record FROM oneinbox_calls").fetchall()
+    # One row per delivery, kept as done (recorded at most once), with its wire body.
+    assert sorted(key for key, *_rest in rows) == sorted(dedupe_key(e) for e in EVENTS)
+    assert {(call, state) for _key, call, _event, _body, state in rows} == {(CALL_ID, "done")}
+    assert sorted(_parse_stored(body).event for *_rest, body, _state in rows) == sorted(
         e.event for e in EVENTS
     )
+    # One row per call: the folded record, written as each new delivery came.
+    assert [(call, CallRecord.from_json(text)) for call, text in records] == [
+        (CALL_ID, fold(EVENTS))
+    ]
     # Used after close(), the store opens a new connection.
     assert store.get(CALL_ID) == fold(EVENTS)
     store.close()

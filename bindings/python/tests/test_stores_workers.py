@@ -107,9 +107,7 @@ def test_eight_processes_share_one_sqlite_file(tmp_path: Any) -> None:
         assert store.get(CALL_ID) == sequential_fold()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        count = conn.execute(
-            "SELECT count(*) FROM oneinbox_deliveries WHERE call_id = ?", (CALL_ID,)
-        )
+        count = conn.execute("SELECT count(*) FROM oneinbox_inbox WHERE call_id = ?", (CALL_ID,))
         assert count.fetchone() == (9,)
 
 

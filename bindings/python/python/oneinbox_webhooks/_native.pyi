@@ -43,6 +43,7 @@ __all__ = [
     "InboxStep",
     "Issue",
     "Ledger",
+    "MemoryInbox",
     "OneInboxError",
     "PreparedRequest",
     "Receiver",
@@ -1103,3 +1104,31 @@ class InboxPolicy:
 
 def inbox_backoff_ms(attempt: int) -> int:
     """The wait after failed attempt ``attempt``, in milliseconds."""
+
+@final
+class MemoryInbox:
+    """The inbox of one process (the core's ``MemoryInbox``); ``MemoryStore`` keeps one beside
+    its ``Ledger``, behind its lock. Times are Unix ms."""
+
+    def __new__(cls, policy: InboxPolicy, max_deliveries: int) -> MemoryInbox: ...
+    def arrive(
+        self, ledger: Ledger, event: _Event, body: bytes, now: int
+    ) -> tuple[_InboxVerdict, Optional[int], Optional[int], str, CallRecord]:
+        """``(verdict, attempt, retry_after_ms, key, record)``; the event folded into
+        ``ledger``."""
+    def finish(self, key: str, attempt: int, error: Optional[str], now: int) -> _InboxVerdict: ...
+    def release(self, key: str, attempt: int, reason: str, now: int) -> _InboxVerdict: ...
+    def due(self, now: int, limit: int) -> list[str]: ...
+    def claim(
+        self, key: str, now: int
+    ) -> tuple[_InboxVerdict, Optional[int], Optional[str], Optional[str], Optional[bytes]]:
+        """``(verdict, attempt, call_id, event, body)``; all but the verdict ``None`` unless
+        ``run``."""
+    def replay(self, key: str, now: int) -> _InboxVerdict: ...
+    def dead(
+        self,
+    ) -> list[tuple[str, str, str, int, Optional[str], int, bytes]]:
+        """``(key, call_id, event, attempts, last_error, updated_at, body)``, oldest first."""
+    def prune(self, before: int, include_dead: bool) -> int: ...
+    def row(self, key: str) -> Optional[InboxRow]: ...
+    def __len__(self) -> int: ...

@@ -1,12 +1,25 @@
-"""The inbox: where each delivery stands between its arrival and the end of its handlers.
+"""The inbox: every delivery's handlers complete at least once, across handler errors, store
+errors, crashes and early 202 answers.
 
 A store keeps one row per delivery: ``claimed`` (one worker runs its handlers, until its lease
 ends), ``done``, ``failed`` (due again after a backoff) or ``dead`` (after ``max_attempts``).
-Every change of a row is one step of :class:`InboxPolicy`, the core's state machine: the row as
-read, what happened and the time (Unix milliseconds) give the row to write and a verdict. The
-stores read the row, ask the step and write its answer in one transaction; they decide nothing
-themselves. The same machine runs in the Node package and the Rust crate, on the shared fixtures
-of ``tests/fixtures/inbox``.
+Every change of a row is one step of :class:`InboxPolicy`, the core's state machine (the same
+in the Node package and the Rust crate, on the shared fixtures of ``tests/fixtures/inbox``):
+the row as read, what happened and the time give the row to write and a verdict. The stores
+read the row, ask the step and write its answer in one transaction; they decide nothing.
+
+- An adapter (``oneinbox_webhooks.fastapi``, ``.flask``, ``.django``) with a store asks it to
+  ``arrive`` each authenticated delivery, runs the handlers when the verdict is ``run`` and
+  tells the store how they ``finish``. A handler that raises makes the answer 500 and the
+  delivery due again: OneInbox's retry (or the worker) runs it again.
+- The worker, :func:`drain` (and :func:`adrain`), runs every due delivery once: one whose
+  handler failed, or whose process died mid-run (its lease ran out). ``python -m
+  oneinbox_webhooks worker`` loops it.
+- Without an adapter, :meth:`claim` a delivery yourself::
+
+      with store.claim(event, body) as claim:
+          if claim.run:
+              handle(event)  # an exception marks it failed (due again); a return, done
 
 >>> policy = InboxPolicy(lease=60.0, max_attempts=10)
 >>> first = policy.arrive(None, 1_000)
@@ -21,20 +34,317 @@ of ``tests/fixtures/inbox``.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import math
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Protocol, TypeVar
+
+from ._events import Event as _Event
 from ._native import (
     INBOX_DEFAULT_LEASE_MS,
     INBOX_DEFAULT_MAX_ATTEMPTS,
+    MAX_DEPTH_CEILING,
+    CallRecord,
     InboxPolicy,
     InboxRow,
     InboxStep,
     inbox_backoff_ms,
+    parse_event,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Self, TypeAlias
+
+    from .router import Router
+
 __all__ = [
+    "DEFAULT_RETENTION",
     "INBOX_DEFAULT_LEASE_MS",
     "INBOX_DEFAULT_MAX_ATTEMPTS",
+    "Arrival",
+    "Claim",
+    "DeadLetter",
+    "Delivery",
+    "DrainReport",
     "InboxPolicy",
     "InboxRow",
     "InboxStep",
+    "InboxStore",
+    "Verdict",
+    "adrain",
+    "current_delivery",
+    "drain",
     "inbox_backoff_ms",
 ]
+
+DEFAULT_RETENTION = 7 * 24 * 3600.0
+"""Seconds a done delivery's row and body are kept before ``prune`` drops them (the worker
+prunes with it); the call's record stays."""
+
+_T = TypeVar("_T")
+
+Verdict: TypeAlias = Literal[
+    "run", "repeat", "busy", "dead", "not_due", "done", "failed", "released", "replayed", "stale"
+]
+"""A verdict of the inbox's state machine (``InboxStep.verdict``)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery a store claimed for a run: its dedupe ``key``, ``call_id``, ``event`` name,
+    raw ``body`` and the claim's ``attempt`` number (1 for the first run)."""
+
+    key: str
+    call_id: str
+    event: str
+    body: bytes = field(repr=False)
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What a store did with a delivery that arrived: the ``verdict`` (``"run"``: run the
+    handlers of ``delivery``, then ``finish`` it; ``"repeat"``: they completed before;
+    ``"busy"``: another worker runs them now, for ``retry_after_ms`` more; ``"dead"``: a dead
+    letter), and the call's ``record`` with the delivery folded in (a copy)."""
+
+    verdict: Verdict
+    key: str
+    delivery: Optional[Delivery]
+    retry_after_ms: Optional[int]
+    record: CallRecord
+
+    @property
+    def run(self) -> bool:
+        """Whether to run the handlers now."""
+        return self.delivery is not None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A delivery whose handlers failed ``attempts`` times: kept with its ``last_error`` and
+    ``body`` until ``store.replay(key)`` makes it due again (``updated_at``: Unix seconds)."""
+
+    key: str
+    call_id: str
+    event: str
+    attempts: int
+    last_error: Optional[str]
+    updated_at: float
+    body: bytes = field(repr=False)
+
+
+@dataclass
+class DrainReport:
+    """What one :func:`drain` did: the keys of the deliveries it ran to ``done``, those that
+    ``failed`` (due again later) and those now ``dead``."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    dead: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.done or self.failed or self.dead)
+
+
+class InboxStore(Protocol):
+    """What a store offers the inbox (``MemoryStore``, ``SQLiteStore``, ``PostgresStore``)."""
+
+    def arrive(
+        self, event: _Event, body: Optional[bytes] = None, *, now: Optional[float] = None
+    ) -> Arrival: ...
+    def finish(
+        self, delivery: Delivery, error: Optional[str] = None, *, now: Optional[float] = None
+    ) -> Verdict: ...
+    def release(
+        self, delivery: Delivery, reason: str, *, now: Optional[float] = None
+    ) -> Verdict: ...
+    def due(self, *, now: Optional[float] = None, limit: int = 100) -> list[str]: ...
+    def take(
+        self, key: str, *, now: Optional[float] = None
+    ) -> tuple[Verdict, Optional[Delivery]]: ...
+    def prune(
+        self,
+        older_than: Optional[float] = None,
+        *,
+        include_dead: bool = False,
+        now: Optional[float] = None,
+    ) -> int: ...
+
+
+_CURRENT: contextvars.ContextVar[Optional[Delivery]] = contextvars.ContextVar(
+    "oneinbox_webhooks_delivery", default=None
+)
+
+
+def current_delivery() -> Optional[Delivery]:
+    """The delivery whose handlers run now (its ``key`` and ``attempt``, for a handler's own
+    idempotency), or ``None`` outside a run by an adapter, :func:`drain` or :meth:`claim`."""
+    return _CURRENT.get()
+
+
+def now_ms(now: Optional[float]) -> int:
+    """``now`` (Unix seconds; ``None``: the clock) as whole Unix milliseconds."""
+    seconds = time.time() if now is None else now
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"now must be Unix seconds (int or float), got {type(now).__name__}")
+    if not math.isfinite(seconds):
+        raise ValueError(f"now must be finite, got {seconds!r}")
+    return int(seconds * 1000)
+
+
+def error_text(error: BaseException) -> str:
+    """How a handler's failure is kept: its class and message, at most 1,000 characters."""
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= 1000 else text[:999] + "…"
+
+
+def read_body(body: bytes) -> _Event:
+    """The event of a kept body: it was valid when it arrived, so it is read again with no
+    limits but the core's deepest nesting."""
+    return parse_event(body, max_body_bytes=max(len(body), 1), max_depth=MAX_DEPTH_CEILING)
+
+
+def run_handlers(router: Router, event: _Event, delivery: Delivery) -> None:
+    """Runs ``event``'s handlers in this thread (async ones on a new event loop), with
+    :func:`current_delivery` set."""
+    token = _CURRENT.set(delivery)
+    try:
+        if router.has_async_handlers(event):
+            asyncio.run(router.dispatch_async(event))
+        else:
+            router.dispatch(event)
+    finally:
+        _CURRENT.reset(token)
+
+
+async def run_handlers_async(
+    router: Router,
+    event: _Event,
+    delivery: Delivery,
+    run_sync: Callable[[Callable[[], Any]], Awaitable[Any]],
+) -> None:
+    """``run_handlers`` on an event loop: sync handlers through ``run_sync`` (a thread)."""
+    token = _CURRENT.set(delivery)
+    try:
+        if router.has_async_handlers(event):
+            await router.dispatch_async(event)
+        else:
+            context = contextvars.copy_context()
+            await run_sync(lambda: context.run(router.dispatch, event))
+    finally:
+        _CURRENT.reset(token)
+
+
+class Claim:
+    """A delivery claimed by :meth:`claim`: ``run`` says whether to run its handlers; leaving
+    the ``with`` block marks it done, or failed (due again) on an exception, which propagates.
+    ``verdict``, ``record`` and ``delivery`` are the store's :class:`Arrival`."""
+
+    __slots__ = ("_store", "_token", "arrival")
+
+    @property
+    def run(self) -> bool:
+        return self.arrival.run
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.arrival.verdict
+
+    @property
+    def record(self) -> CallRecord:
+        return self.arrival.record
+
+    @property
+    def delivery(self) -> Optional[Delivery]:
+        return self.arrival.delivery
+
+    def __init__(self, store: InboxStore, arrival: Arrival) -> None:
+        self._store = store
+        self._token: Optional[contextvars.Token[Optional[Delivery]]] = None
+        self.arrival = arrival
+
+    def __enter__(self) -> Self:
+        if self.arrival.delivery is not None:
+            self._token = _CURRENT.set(self.arrival.delivery)
+        return self
+
+    def __exit__(self, exc_type: object, exc: Optional[BaseException], tb: object) -> None:
+        delivery = self.arrival.delivery
+        if delivery is None:
+            return
+        if self._token is not None:
+            _CURRENT.reset(self._token)
+        self._store.finish(delivery, None if exc is None else error_text(exc))
+
+
+def drain(
+    store: InboxStore,
+    router: Router,
+    *,
+    now: Optional[float] = None,
+    limit: int = 100,
+    retention: Optional[float] = None,
+) -> DrainReport:
+    """Runs every delivery due at ``now`` (at most ``limit``) once, through ``router``'s
+    handlers: a delivery whose handler failed, or whose worker died mid-run. Prunes done
+    deliveries older than ``retention`` seconds when given. Returns what it did."""
+    report = DrainReport()
+    for key in store.due(now=now, limit=limit):
+        verdict, delivery = store.take(key, now=now)
+        if verdict == "dead":
+            report.dead.append(key)
+        if delivery is None:
+            continue
+        try:
+            run_handlers(router, read_body(delivery.body), delivery)
+        except Exception as err:  # recorded on the delivery: due again, or dead
+            _tally(report, key, store.finish(delivery, error_text(err), now=now))
+        else:
+            store.finish(delivery, None, now=now)
+            report.done.append(key)
+    if retention is not None:
+        store.prune(retention, now=now)
+    return report
+
+
+def _tally(report: DrainReport, key: str, verdict: str) -> None:
+    (report.dead if verdict == "dead" else report.failed).append(key)
+
+
+async def adrain(
+    store: InboxStore,
+    router: Router,
+    *,
+    now: Optional[float] = None,
+    limit: int = 100,
+    retention: Optional[float] = None,
+) -> DrainReport:
+    """:func:`drain` on an event loop: async handlers are awaited; the store's blocking calls
+    and sync handlers run in a thread."""
+
+    async def call(f: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        return await asyncio.to_thread(f, *args, **kwargs)
+
+    report = DrainReport()
+    for key in await call(store.due, now=now, limit=limit):
+        verdict, delivery = await call(store.take, key, now=now)
+        if verdict == "dead":
+            report.dead.append(key)
+        if delivery is None:
+            continue
+        try:
+            await run_handlers_async(router, read_body(delivery.body), delivery, partial(call))
+        except Exception as err:  # recorded on the delivery: due again, or dead
+            verdict = await call(store.finish, delivery, error_text(err), now=now)
+            _tally(report, key, verdict)
+        else:
+            await call(store.finish, delivery, None, now=now)
+            report.done.append(key)
+    if retention is not None:
+        await call(store.prune, retention, now=now)
+    return report

@@ -35,21 +35,39 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from ._events import Event as _Event
 from ._native import (
+    INBOX_DEFAULT_LEASE_MS,
+    INBOX_DEFAULT_MAX_ATTEMPTS,
     MAX_DEPTH_CEILING,
     CallRecord,
+    InboxPolicy,
+    InboxRow,
     Ledger,
+    MemoryInbox,
     dedupe_key,
     parse_event,
+)
+from ._sql import SQLITE, SqlInbox
+from .inbox import (
+    DEFAULT_RETENTION,
+    Arrival,
+    Claim,
+    DeadLetter,
+    Delivery,
+    InboxStore,
+    now_ms,
 )
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from .inbox import Verdict
 
 __all__ = [
     "AsyncRedisClient",
@@ -107,24 +125,88 @@ def _fold(call_id: str, stored: Iterable[str | bytes]) -> CallRecord:
     return record
 
 
+def _verdict(name: str) -> Verdict:
+    return name  # type: ignore[return-value]  # the core's verdict names, which Verdict lists
+
+
 def _check_call_id(call_id: object) -> str:
     if not isinstance(call_id, str):
         raise TypeError(f"call_id must be a str, got {type(call_id).__name__}")
     return call_id
 
 
-class MemoryStore:
+class _Inbox:
+    """The inbox methods every store shares, over its own ``arrive`` and ``finish``."""
+
+    def claim(self, event: _Event, body: bytes | None = None, *, now: float | None = None) -> Claim:
+        """Claims the delivery of ``event`` (``body``: its raw bytes, kept for the worker and a
+        replay; the event's wire JSON when not given) for a run of your own::
+
+            with store.claim(event, body) as claim:
+                if claim.run:
+                    handle(event)
+
+        Leaving the block marks it done, or failed (due again) on an exception."""
+        store = cast("InboxStore", self)
+        return Claim(store, store.arrive(event, body, now=now))
+
+
+def _body(event: _Event, body: bytes | None) -> bytes:
+    if body is None:
+        return _wire_json(event).encode("utf-8")
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise TypeError(f"body must be bytes, got {type(body).__name__}")
+    return bytes(body)
+
+
+def _check_limit(limit: object, name: str = "limit") -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"{name} must be a whole number of 1 or more, got {limit!r}")
+    return limit
+
+
+def _check_seconds(value: object, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{name} must be a non-negative number of seconds, got {value!r}")
+    return float(value)
+
+
+def _age(older_than: float | None) -> float:
+    return _check_seconds(DEFAULT_RETENTION if older_than is None else older_than, "older_than")
+
+
+class MemoryStore(_Inbox):
     """A store in this process's memory (thread-safe): the default for one process.
 
-    It keeps every call it has seen until the process ends; use ``SQLiteStore`` or
-    ``RedisStore`` to share deliveries between processes or to keep them across restarts."""
+    It keeps every call's record until the process ends, and at most ``max_deliveries``
+    deliveries (the oldest done ones are dropped first). Use ``SQLiteStore``, ``RedisStore`` or
+    ``PostgresStore`` to share deliveries between processes or to keep them across restarts:
+    here a delivery whose process dies is lost with it. ``lease`` (seconds) and
+    ``max_attempts`` set the inbox (see ``oneinbox_webhooks.inbox``)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        lease: float = INBOX_DEFAULT_LEASE_MS / 1000,
+        max_attempts: int = INBOX_DEFAULT_MAX_ATTEMPTS,
+        max_deliveries: int = 100_000,
+    ) -> None:
         self._lock = threading.Lock()
         self._ledger = Ledger()
+        self._policy = InboxPolicy(lease=lease, max_attempts=max_attempts)
+        self._inbox = MemoryInbox(self._policy, _check_limit(max_deliveries, "max_deliveries"))
 
     def __repr__(self) -> str:
-        return f"MemoryStore(calls={len(self._ledger)})"
+        return f"MemoryStore(calls={len(self._ledger)}, deliveries={len(self._inbox)})"
+
+    @property
+    def policy(self) -> InboxPolicy:
+        return self._policy
 
     def record(self, event: _Event) -> Recorded:
         with self._lock:
@@ -136,24 +218,87 @@ class MemoryStore:
         with self._lock:
             return self._ledger.get(call_id)
 
+    def arrive(
+        self, event: _Event, body: bytes | None = None, *, now: float | None = None
+    ) -> Arrival:
+        """A delivery of ``event`` arrived: claim it (verdict ``"run"``) unless it is done,
+        running elsewhere or dead; with its call's record, the delivery folded in."""
+        data, ms = _body(event, body), now_ms(now)
+        with self._lock:
+            verdict, attempt, retry, key, record = self._inbox.arrive(self._ledger, event, data, ms)
+        delivery = (
+            None if attempt is None else Delivery(key, event.call_id, event.event, data, attempt)
+        )
+        return Arrival(_verdict(verdict), key, delivery, retry, record)
 
-_SQLITE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS oneinbox_deliveries (
-    call_id TEXT NOT NULL,
-    dedupe_key TEXT NOT NULL,
-    event TEXT NOT NULL,
-    PRIMARY KEY (call_id, dedupe_key)
-) WITHOUT ROWID
-"""
-_SQLITE_INSERT = (
-    "INSERT INTO oneinbox_deliveries (call_id, dedupe_key, event) VALUES (?, ?, ?) "
-    "ON CONFLICT DO NOTHING"
-)
-_SQLITE_SELECT = "SELECT event FROM oneinbox_deliveries WHERE call_id = ?"
+    def finish(
+        self, delivery: Delivery, error: str | None = None, *, now: float | None = None
+    ) -> Verdict:
+        """The handlers of ``delivery`` ended (``error``: why they failed): the verdict."""
+        ms = now_ms(now)
+        with self._lock:
+            return _verdict(self._inbox.finish(delivery.key, delivery.attempt, error, ms))
+
+    def release(self, delivery: Delivery, reason: str, *, now: float | None = None) -> Verdict:
+        """Gives ``delivery``'s claim back without running it: due now."""
+        ms = now_ms(now)
+        with self._lock:
+            return _verdict(self._inbox.release(delivery.key, delivery.attempt, reason, ms))
+
+    def due(self, *, now: float | None = None, limit: int = 100) -> list[str]:
+        """The keys of up to ``limit`` deliveries due now, the longest due first."""
+        ms, limit = now_ms(now), _check_limit(limit)
+        with self._lock:
+            return self._inbox.due(ms, limit)
+
+    def take(self, key: str, *, now: float | None = None) -> tuple[Verdict, Delivery | None]:
+        """A worker's claim of the due delivery ``key``: the verdict, and the delivery to run
+        for ``"run"``."""
+        ms = now_ms(now)
+        with self._lock:
+            verdict, attempt, call_id, event, body = self._inbox.claim(key, ms)
+        if attempt is None or call_id is None or event is None or body is None:
+            return _verdict(verdict), None
+        return _verdict(verdict), Delivery(key, call_id, event, body, attempt)
+
+    def replay(self, key: str, *, now: float | None = None) -> Verdict:
+        """Makes the delivery ``key`` (a dead letter, say) due now, its attempts from 0."""
+        ms = now_ms(now)
+        with self._lock:
+            return _verdict(self._inbox.replay(key, ms))
+
+    def dead(self, *, limit: int = 100) -> list[DeadLetter]:
+        """The dead letters, oldest first, with their last error and body."""
+        limit = _check_limit(limit)
+        with self._lock:
+            letters = self._inbox.dead()[:limit]
+        return [
+            DeadLetter(key, call_id, event, attempts, error, updated / 1000, body)
+            for key, call_id, event, attempts, error, updated, body in letters
+        ]
+
+    def prune(
+        self,
+        older_than: float | None = None,
+        *,
+        include_dead: bool = False,
+        now: float | None = None,
+    ) -> int:
+        """Drops done deliveries last changed ``older_than`` seconds ago or more (default
+        ``DEFAULT_RETENTION``; dead letters too with ``include_dead``): how many. The calls'
+        records stay."""
+        before = now_ms(now) - int(_age(older_than) * 1000)
+        with self._lock:
+            return self._inbox.prune(before, bool(include_dead))
+
+    def row(self, key: str) -> InboxRow | None:
+        """The inbox row of the delivery ``key``, if kept."""
+        with self._lock:
+            return self._inbox.row(key)
 
 
-def _setup(conn: sqlite3.Connection, timeout: float) -> None:
-    """WAL mode and the table. When several processes open a new file at once, switching the
+def _setup(conn: sqlite3.Connection, timeout: float, schema: list[str]) -> None:
+    """WAL mode and the tables. When several processes open a new file at once, switching the
     journal mode can fail with "database is locked" at once, without waiting for the busy
     timeout (SQLite does not call the busy handler there), so the setup is retried until
     ``timeout`` has passed."""
@@ -164,7 +309,8 @@ def _setup(conn: sqlite3.Connection, timeout: float) -> None:
             (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
             if str(mode).lower() != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(_SQLITE_SCHEMA)
+            for statement in schema:
+                conn.execute(statement)
             return
         except sqlite3.OperationalError as err:
             busy = "locked" in str(err) or "busy" in str(err)
@@ -174,17 +320,27 @@ def _setup(conn: sqlite3.Connection, timeout: float) -> None:
         pause = min(pause * 2, 0.1)
 
 
-class SQLiteStore:
+class SQLiteStore(_Inbox):
     """A store in one SQLite file (stdlib ``sqlite3``), safe for many threads and processes.
 
     The file is put in WAL mode and waits up to ``timeout`` seconds for a lock; each thread of
-    each process opens its own connection (after a ``fork`` too). The table is
-    ``oneinbox_deliveries(call_id, dedupe_key, event)``, created if missing; delete a call's
-    rows to forget it. Needs SQLite 3.24 or later (``ON CONFLICT``), and a local file system:
-    SQLite's locks do not work over NFS.
+    each process opens its own connection (after a ``fork`` too). The tables are
+    ``oneinbox_inbox`` (one row per delivery, with its raw body and inbox state) and
+    ``oneinbox_calls`` (each call's folded record), created if missing (DDL in README.md):
+    recording a delivery reads and writes one record, whatever the number of the call's
+    deliveries. ``lease`` and ``max_attempts`` set the inbox. Needs SQLite 3.24 or later and
+    a local file system (SQLite's locks do not work over NFS). Its calls block: the async
+    adapters run them in a thread.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        lease: float = INBOX_DEFAULT_LEASE_MS / 1000,
+        max_attempts: int = INBOX_DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
         self._path = os.fspath(path)
         if not isinstance(self._path, str):
             raise TypeError("path must be a str or an os.PathLike of str")
@@ -193,21 +349,20 @@ class SQLiteStore:
                 "SQLiteStore needs a file that every connection shares; "
                 "use MemoryStore for an in-process store"
             )
-        if (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, (int, float))
-            or not math.isfinite(timeout)
-            or timeout < 0
-        ):
-            raise ValueError(f"timeout must be a non-negative number of seconds, got {timeout!r}")
-        self._timeout = float(timeout)
+        self._timeout = _check_seconds(timeout, "timeout")
+        self._policy = InboxPolicy(lease=lease, max_attempts=max_attempts)
+        self._sql = SqlInbox(SQLITE, self._transaction, self._policy)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._opened: list[tuple[int, sqlite3.Connection]] = []
-        self._connection()  # create the file and table now, so a bad path fails here
+        self._connection()  # create the file and tables now, so a bad path fails here
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self._path!r})"
+
+    @property
+    def policy(self) -> InboxPolicy:
+        return self._policy
 
     def _connection(self) -> sqlite3.Connection:
         pid = os.getpid()
@@ -220,7 +375,7 @@ class SQLiteStore:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-            _setup(conn, self._timeout)
+            _setup(conn, self._timeout, self._sql.schema())
         except BaseException:
             conn.close()
             raise
@@ -230,17 +385,62 @@ class SQLiteStore:
             self._opened.append((pid, conn))
         return conn
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        cur = self._connection().cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
     def record(self, event: _Event) -> Recorded:
-        key = dedupe_key(event)
-        text = _wire_json(event)
-        conn = self._connection()
-        new = conn.execute(_SQLITE_INSERT, (event.call_id, key, text)).rowcount == 1
-        rows = conn.execute(_SQLITE_SELECT, (event.call_id,)).fetchall()
-        return Recorded(new, _fold(event.call_id, (row[0] for row in rows)))
+        """At most once: records the delivery as done; ``new`` says whether it was new."""
+        new, record = self._sql.record(event, _body(event, None), None)
+        return Recorded(new, record)
 
     def get(self, call_id: str) -> CallRecord | None:
-        rows = self._connection().execute(_SQLITE_SELECT, (_check_call_id(call_id),)).fetchall()
-        return _fold(call_id, (row[0] for row in rows)) if rows else None
+        return self._sql.get(_check_call_id(call_id))
+
+    def arrive(
+        self, event: _Event, body: bytes | None = None, *, now: float | None = None
+    ) -> Arrival:
+        """See ``MemoryStore.arrive``."""
+        return self._sql.arrive(event, _body(event, body), now)
+
+    def finish(
+        self, delivery: Delivery, error: str | None = None, *, now: float | None = None
+    ) -> Verdict:
+        return self._sql.finish(delivery, error, now)
+
+    def release(self, delivery: Delivery, reason: str, *, now: float | None = None) -> Verdict:
+        return self._sql.release(delivery, reason, now)
+
+    def due(self, *, now: float | None = None, limit: int = 100) -> list[str]:
+        return self._sql.due(now, _check_limit(limit))
+
+    def take(self, key: str, *, now: float | None = None) -> tuple[Verdict, Delivery | None]:
+        return self._sql.take(key, now)
+
+    def replay(self, key: str, *, now: float | None = None) -> Verdict:
+        return self._sql.replay(key, now)
+
+    def dead(self, *, limit: int = 100) -> list[DeadLetter]:
+        return self._sql.dead(_check_limit(limit))
+
+    def prune(
+        self,
+        older_than: float | None = None,
+        *,
+        include_dead: bool = False,
+        now: float | None = None,
+    ) -> int:
+        return self._sql.prune(_age(older_than), bool(include_dead), now)
+
+    def row(self, key: str) -> InboxRow | None:
+        return self._sql.row(key)
 
     def close(self) -> None:
         """Closes every connection this process opened (the store reopens one when used)."""

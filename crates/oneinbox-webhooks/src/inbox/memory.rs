@@ -1,5 +1,5 @@
-//! [`MemoryInbox`]: the inbox and the call records of one process, held in memory; the
-//! bindings' `MemoryStore` is this behind a lock.
+//! [`MemoryInbox`]: the inbox of one process, held in memory beside its [`Ledger`] of call
+//! records; the bindings' `MemoryStore` keeps the two behind a lock.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -22,32 +22,31 @@ pub struct Kept {
     pub row: Row,
 }
 
-/// The deliveries and records of one process: every change of a delivery is one
-/// [`Policy::step`]; a new delivery is folded into its call's record as it arrives. At most
+/// The deliveries of one process: every change of a delivery is one [`Policy::step`]; a
+/// delivery is folded into its call's record in a [`Ledger`] as it arrives. At most
 /// `max_deliveries` are kept: past that, the oldest done deliveries are dropped (their calls'
-/// records stay).
+/// records stay in the ledger).
 ///
 /// ```
 /// use oneinbox_webhooks::inbox::{MemoryInbox, Policy, Verdict};
-/// use oneinbox_webhooks::{KeyedEvent, ParseOptions};
+/// use oneinbox_webhooks::{KeyedEvent, Ledger, ParseOptions};
 ///
 /// let body = br#"{"event":"call.ended","call_id":"call_1"}"#;
 /// let event = KeyedEvent::parse(&ParseOptions::default(), body)?;
-/// let mut inbox = MemoryInbox::new(Policy::default(), 1000);
-/// let (verdict, _record) = inbox.arrive(&event, body, 1_000);
+/// let (mut inbox, mut ledger) = (MemoryInbox::new(Policy::default(), 1000), Ledger::new());
+/// let (verdict, _record) = inbox.arrive(&mut ledger, &event, body, 1_000);
 /// assert_eq!(verdict, Verdict::Run { attempt: 1 });
 /// assert_eq!(inbox.finish(event.key(), 1, Some("db down"), 2_000), Verdict::Failed { due_at: 12_000 });
 /// assert_eq!(inbox.due(12_000, 10), vec![event.key().to_owned()]);
 /// let (verdict, kept) = inbox.claim(event.key(), 12_000);
 /// assert_eq!((verdict, &kept.unwrap().body[..]), (Verdict::Run { attempt: 2 }, &body[..]));
 /// assert_eq!(inbox.finish(event.key(), 2, None, 12_100), Verdict::Done);
-/// assert_eq!(inbox.arrive(&event, body, 13_000).0, Verdict::Repeat);
+/// assert_eq!(inbox.arrive(&mut ledger, &event, body, 13_000).0, Verdict::Repeat);
 /// # Ok::<(), oneinbox_webhooks::ValidationError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct MemoryInbox {
     policy: Policy,
-    ledger: Ledger,
     kept: HashMap<String, Kept>,
     /// Done deliveries by (when they were done, key): the first is dropped first.
     done: BTreeMap<(i64, String), ()>,
@@ -59,7 +58,6 @@ impl MemoryInbox {
     pub fn new(policy: Policy, max_deliveries: usize) -> Self {
         MemoryInbox {
             policy,
-            ledger: Ledger::new(),
             kept: HashMap::new(),
             done: BTreeMap::new(),
             max_deliveries: max_deliveries.max(1),
@@ -93,9 +91,15 @@ impl MemoryInbox {
         step.verdict
     }
 
-    /// A copy of `event` (with its raw `body`) arrived: the verdict, and its call's record
-    /// with the event folded in (a repeat changes nothing).
-    pub fn arrive(&mut self, event: &KeyedEvent, body: &[u8], now: i64) -> (Verdict, &CallRecord) {
+    /// A copy of `event` (with its raw `body`) arrived: the verdict, and its call's record in
+    /// `ledger` with the event folded in (a repeat changes nothing).
+    pub fn arrive<'l>(
+        &mut self,
+        ledger: &'l mut Ledger,
+        event: &KeyedEvent,
+        body: &[u8],
+        now: i64,
+    ) -> (Verdict, &'l CallRecord) {
         let key = event.key();
         let step = self
             .policy
@@ -117,7 +121,7 @@ impl MemoryInbox {
                 self.bound();
             }
         }
-        let (_, record) = self.ledger.record(event);
+        let (_, record) = ledger.record(event);
         (step.verdict, record)
     }
 
@@ -208,11 +212,6 @@ impl MemoryInbox {
         self.kept.get(key)
     }
 
-    /// The record of the call `call_id`, if a delivery of it arrived.
-    pub fn record(&self, call_id: &str) -> Option<&CallRecord> {
-        self.ledger.get(call_id)
-    }
-
     /// The number of deliveries kept.
     pub fn len(&self) -> usize {
         self.kept.len()
@@ -241,34 +240,36 @@ mod tests {
     #[test]
     fn bound_drops_the_oldest_done_first() {
         let mut inbox = MemoryInbox::new(Policy::default(), 2);
+        let ledger = &mut Ledger::new();
         let (a, ab) = event("c", 1);
         let (b, bb) = event("c", 2);
         let (c, cb) = event("c", 3);
-        inbox.arrive(&a, &ab, 1);
+        inbox.arrive(ledger, &a, &ab, 1);
         inbox.finish(a.key(), 1, None, 2);
-        inbox.arrive(&b, &bb, 3);
+        inbox.arrive(ledger, &b, &bb, 3);
         inbox.finish(b.key(), 1, None, 4);
-        inbox.arrive(&c, &cb, 5); // three kept: a (done first) goes
+        inbox.arrive(ledger, &c, &cb, 5); // three kept: a (done first) goes
         assert!(inbox.get(a.key()).is_none());
         assert!(inbox.get(b.key()).is_some() && inbox.get(c.key()).is_some());
         // The call's record stays.
-        assert!(inbox.record("c").is_some());
+        assert!(ledger.get("c").is_some());
         // Pending deliveries are never dropped: past the bound, they stay.
         let (d, db) = event("c", 4);
-        inbox.arrive(&d, &db, 6);
+        inbox.arrive(ledger, &d, &db, 6);
         assert_eq!(inbox.len(), 2, "b (done) dropped, c and d pending");
         let (e, eb) = event("c", 5);
-        inbox.arrive(&e, &eb, 7);
+        inbox.arrive(ledger, &e, &eb, 7);
         assert_eq!(inbox.len(), 3, "nothing done left to drop");
     }
 
     #[test]
     fn due_prune_dead_and_replay() {
         let mut inbox = MemoryInbox::new(Policy::new(1_000, 1).unwrap(), 100);
+        let ledger = &mut Ledger::new();
         let (a, ab) = event("c", 1);
         let (b, bb) = event("c", 2);
-        inbox.arrive(&a, &ab, 0);
-        inbox.arrive(&b, &bb, 10);
+        inbox.arrive(ledger, &a, &ab, 0);
+        inbox.arrive(ledger, &b, &bb, 10);
         assert_eq!(inbox.due(999, 10), Vec::<String>::new());
         assert_eq!(inbox.due(1_010, 10).len(), 2);
         assert_eq!(inbox.due(1_010, 1), vec![a.key().to_owned()]);
