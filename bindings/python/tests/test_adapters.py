@@ -30,10 +30,12 @@ from oneinbox_webhooks import (
     Router,
     UnknownEvent,
     ValidationError,
+    dedupe_key,
     new_url_token,
     parse_event,
 )
 from oneinbox_webhooks._adapter import Webhook
+from oneinbox_webhooks.inbox import current_delivery
 from oneinbox_webhooks.stores import MemoryStore, RedisStore, SQLiteStore
 from oneinbox_webhooks.testing import Delivery, make_delivery, make_event
 
@@ -69,6 +71,7 @@ class Driver:
         *,
         store: Any = None,
         ack_timeout: float | None = 5.0,
+        at_most_once: bool = False,
     ) -> None:
         raise NotImplementedError
 
@@ -543,14 +546,120 @@ def test_handler_exception_is_500_logged_with_call_and_event(
     assert_no_secrets(caplog, keys)
 
 
+def _inbox_store(kind: str, tmp_path: Path) -> Any:
+    if kind == "memory":
+        return MemoryStore()
+    return SQLiteStore(tmp_path / "inbox.sqlite3")
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_handler_that_fails_once_runs_again_on_the_retry(
+    driver: Driver, keys: Secrets, kind: str, tmp_path: Path
+) -> None:
+    """At least once: the first delivery gets 500, OneInbox's retry 204 with the handler run a
+    second time, and a third copy 204 without running it."""
+    runs: list[int] = []
+    router = Router()
+
+    @router.on("call.ended")
+    def ended(event: CallEnded) -> None:
+        delivery = current_delivery()
+        assert delivery is not None
+        runs.append(delivery.attempt)
+        if len(runs) == 1:
+            raise RuntimeError("database briefly down")
+
+    driver.mount(keys.receiver(), router, store=_inbox_store(kind, tmp_path))
+    delivery = keys.deliver(make_event("call.ended", call_id="call_once"))
+    assert [post(driver, delivery).status for _ in range(3)] == [500, 204, 204]
+    assert runs == [1, 2]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_at_most_once_keeps_the_old_behaviour(
+    driver: Driver, keys: Secrets, kind: str, tmp_path: Path
+) -> None:
+    """``at_most_once=True``: a failed handler's delivery is recorded, so the retry is 204 and
+    the handler never runs again (what the README says it loses)."""
+    runs: list[str] = []
+    router = Router()
+
+    @router.on("call.ended")
+    def ended(event: CallEnded) -> None:
+        runs.append(event.call_id)
+        raise RuntimeError("down")
+
+    driver.mount(keys.receiver(), router, store=_inbox_store(kind, tmp_path), at_most_once=True)
+    delivery = keys.deliver(make_event("call.ended", call_id="call_amo"))
+    assert [post(driver, delivery).status for _ in range(2)] == [500, 204]
+    assert runs == ["call_amo"]
+
+
+def test_a_busy_delivery_is_409_with_retry_after(
+    driver: Driver, keys: Secrets, tmp_path: Path
+) -> None:
+    """A copy that arrives while another worker runs the handlers: 409 and Retry-After, and the
+    handlers do not run twice at once."""
+    store = SQLiteStore(tmp_path / "inbox.sqlite3", lease=30)
+    body = make_event("call.ended", call_id="call_busy")
+    store.arrive(parse_event(body), body)  # another worker's live claim
+    runs: list[str] = []
+    router = Router()
+    router.on("call.ended")(lambda event: runs.append(event.call_id))
+    driver.mount(keys.receiver(), router, store=store)
+    reply = post(driver, keys.deliver(body))
+    assert reply.status == 409 and runs == []
+    assert 1 <= int(reply.headers["retry-after"]) <= 30
+
+
+def test_a_late_failure_after_202_is_due_again(
+    driver: Driver, keys: Secrets, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Handlers answered 202 that then fail: the inbox records it (due again for the worker),
+    and the log says so."""
+    release, done = threading.Event(), threading.Event()
+    router = Router()
+
+    @router.on("call.ended")
+    def slow_then_fails(event: CallEnded) -> None:
+        try:
+            release.wait(5)
+            raise ValueError("late failure")
+        finally:
+            done.set()
+
+    store = MemoryStore()
+    caplog.set_level(logging.ERROR, logger=LOGGER)
+    driver.mount(keys.receiver(), router, store=store, ack_timeout=0.2)
+    body = make_event("call.ended", call_id="call_late")
+    assert post(driver, keys.deliver(body)).status == 202
+    release.set()
+    assert done.wait(5)
+    key = dedupe_key(parse_event(body))
+    deadline = time.monotonic() + 5
+    while (row := store.row(key)) is not None and row.state == "claimed":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert row is not None and (row.state, row.last_error) == ("failed", "ValueError: late failure")
+    assert any("it is due again, and a worker runs it" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("at_most_once", [False, True], ids=["inbox", "at-most-once"])
 def test_store_failure_is_500_and_the_handler_does_not_run(
-    driver: Driver, keys: Secrets, calls: Calls, caplog: pytest.LogCaptureFixture
+    driver: Driver,
+    keys: Secrets,
+    calls: Calls,
+    caplog: pytest.LogCaptureFixture,
+    at_most_once: bool,
 ) -> None:
     class BrokenStore(MemoryStore):
         def record(self, event: Event) -> Any:
             raise OSError("disk full")
 
-    driver.mount(keys.receiver(), calls.router, store=BrokenStore())
+        def arrive(self, event: Event, body: Any = None, *, now: Any = None) -> Any:
+            raise OSError("disk full")
+
+    driver.mount(keys.receiver(), calls.router, store=BrokenStore(), at_most_once=at_most_once)
     reply = post(driver, keys.deliver(make_event("call.ended", call_id="call_disk")))
     assert (reply.status, reply.body) == (500, b"")
     assert calls.events == []
@@ -583,7 +692,7 @@ def test_logs_never_hold_the_token_or_a_secret(
     try:
         body = make_event("call.ended")
         assert post(driver, keys.deliver(body)).status == 500
-        assert post(driver, keys.deliver(body)).status == 204  # recorded: a duplicate
+        assert post(driver, keys.deliver(body)).status == 500  # due again: it runs again
         assert post(driver, _forged(keys, "wrong token")).status == 401
         assert post(driver, _forged(keys, "another secret")).status == 401
         assert post(driver, keys.deliver(b'{"event":"call.ended"}')).status == 400
@@ -881,6 +990,9 @@ LATER_CASES = {
     "unauthenticated-token-mismatch-401": make_event("call.ended"),
     "store-repeat-204": make_event("call.ended"),
     "handlers-failed-500": make_event("call.ended"),
+    "claim-repeat-204": make_event("call.ended"),
+    "claim-run-handlers-failed-500": make_event("call.ended"),
+    "claim-run-handlers-done-204": make_event("call.ended"),
 }
 
 
@@ -894,13 +1006,17 @@ def test_answers_fixtures_end_to_end(
     request, expected = case["request"], case["answer"]
     router = Router()
 
+    claim = case.get("claim", {}).get("verdict")
+
     @router.on("call.ended")
     def fails(event: CallEnded) -> None:
-        raise RuntimeError("handler bug")
+        if case.get("handlers", "failed") == "failed" and claim != "repeat":
+            raise RuntimeError("handler bug")
 
     receiver = Receiver(url_tokens=[keys.token], max_body_bytes=request["max_body_bytes"])
-    store = MemoryStore() if "store" in case else None
-    driver.mount(receiver, router, store=store)
+    # A `store` case is the store's record (at most once); a `claim` case, its inbox.
+    store = MemoryStore() if "store" in case or claim else None
+    driver.mount(receiver, router, store=store, at_most_once="store" in case)
     token = new_url_token() if name.startswith("unauthenticated") else keys.token
     length = request["content_length"]
     body = LATER_CASES.get(name, b"x" * int(length or 0))
@@ -908,7 +1024,7 @@ def test_answers_fixtures_end_to_end(
     headers = {k: v for k, v in delivery.headers.items() if k.lower() != "content-type"}
     if request["content_type"] is not None:
         headers["content-type"] = request["content_type"]
-    if case.get("store") == "repeat":  # recorded once before
+    if case.get("store") == "repeat" or claim == "repeat":  # recorded (or handled) before
         driver.send(request["method"], delivery.url, body, headers)
     caplog.clear()
     caplog.set_level(logging.DEBUG, logger=LOGGER)

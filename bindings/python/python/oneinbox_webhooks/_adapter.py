@@ -13,10 +13,15 @@ the table in ``crates/oneinbox-webhooks/src/answer.rs`` and ``tests/fixtures/ans
   ``max_body_bytes``;
 - 401, with no detail, when ``Receiver.receive`` does not authenticate the delivery;
 - 400 ``{"issues": [{"code", "path", "message"}]}`` when the payload is invalid;
-- with a store, the delivery is recorded; a delivery recorded before (``Recorded.new`` false,
-  a retry) is answered 204 and its handlers do not run again; 500 when the store fails;
+- with a store, the delivery arrives in its inbox (``oneinbox_webhooks.inbox``): a delivery
+  whose handlers completed before is answered 204 without running them again, one that another
+  worker runs now 409 with ``Retry-After``, a dead letter 204; 500 when the store fails. With
+  ``at_most_once=True`` it is only recorded, as before the inbox: a copy recorded before is
+  answered 204 even if its handlers failed;
 - the router's handlers for the event run: 204 when they return, 500 with no detail when one
-  raises, and 202 when they take longer than ``ack_timeout`` seconds (they go on running).
+  raises (with a store, the delivery is then due again: OneInbox's retry or the worker runs it),
+  and 202 when they take longer than ``ack_timeout`` seconds (they go on running; with a store
+  their end is recorded, and a failure makes the delivery due for the worker).
 
 This file does the I/O between the steps: threads, the event loop, the store and the router.
 Each answer says what to log, at which level, on the ``oneinbox_webhooks`` logger (with the
@@ -40,13 +45,16 @@ from ._native import (
     AuthenticationError,
     Receiver,
     ValidationError,
+    answer_after_claim,
     answer_after_handlers,
     answer_after_read,
     answer_after_receive,
     answer_after_store,
     answer_before_body,
     answer_late_failure,
+    answer_late_failure_due,
 )
+from .inbox import Arrival, Delivery, InboxStore, error_text, run_handlers, run_handlers_async
 from .router import Router
 from .stores import MemoryStore, Store
 
@@ -110,15 +118,50 @@ def _handled(
     return _told(answer_after_handlers(event.event, event.call_id, handled), error)
 
 
-def _failed_late(event: _Event, error: BaseException) -> None:
-    _log(*answer_late_failure(event.event, event.call_id), error)
+def _failed_late(event: _Event, error: BaseException, delivery: Delivery | None = None) -> None:
+    late = answer_late_failure if delivery is None else answer_late_failure_due
+    _log(*late(event.event, event.call_id), error)
+
+
+def _inbox_of(store: object) -> bool:
+    """Whether ``store`` keeps an inbox (``arrive``/``finish``): at-least-once handlers."""
+    return callable(getattr(store, "arrive", None)) and callable(getattr(store, "finish", None))
+
+
+def _claimed(event: _Event, arrive: Callable[[], Arrival]) -> Answer | Delivery:
+    """Asks the store's inbox for the delivery: the answer, or the delivery to run."""
+    try:
+        arrival = arrive()
+    except Exception as err:  # answered 500 and logged
+        return _told(answer_after_store(event.event, event.call_id, "failed"), err)
+    return _verdict(event, arrival)
+
+
+def _verdict(event: _Event, arrival: Arrival) -> Answer | Delivery:
+    answer = answer_after_claim(
+        event.event, event.call_id, arrival.verdict, arrival.retry_after_ms or 0
+    )
+    if answer is not None:
+        return _told(answer)
+    assert arrival.delivery is not None  # the verdict is "run"
+    return arrival.delivery
+
+
+def _finish_failed(event: _Event, error: BaseException) -> None:
+    logger.error(
+        "oneinbox-webhooks: store.finish failed for %r of call %r; the delivery is due again "
+        "when its lease ends",
+        event.event,
+        event.call_id,
+        exc_info=(type(error), error, error.__traceback__),
+    )
 
 
 class Webhook:
     """One webhook endpoint: authenticates with ``receiver``, records with ``store`` (if any),
     dispatches with ``router``. ``framework`` names the adapter in error messages."""
 
-    __slots__ = ("_ack_timeout", "_receiver", "_router", "_store", "_store_awaited")
+    __slots__ = ("_ack_timeout", "_inbox", "_receiver", "_router", "_store", "_store_awaited")
 
     def __init__(
         self,
@@ -129,6 +172,7 @@ class Webhook:
         ack_timeout: float | None,
         framework: str,
         asynchronous: bool,
+        at_most_once: bool = False,
     ) -> None:
         if not isinstance(receiver, Receiver):
             raise TypeError(f"receiver must be a Receiver, got {type(receiver).__name__}")
@@ -139,6 +183,11 @@ class Webhook:
                 f"store must have a record(event) method (MemoryStore, SQLiteStore, RedisStore), "
                 f"got {type(store).__name__}"
             )
+        if not isinstance(at_most_once, bool):
+            raise TypeError(f"at_most_once must be a bool, got {type(at_most_once).__name__}")
+        self._inbox: InboxStore | None = (
+            store if store is not None and not at_most_once and _inbox_of(store) else None  # type: ignore[assignment]
+        )
         self._store_awaited = _awaits_store(store)
         if self._store_awaited and not asynchronous:
             raise TypeError(
@@ -203,12 +252,24 @@ class Webhook:
     def _awaits_handlers(self, event: _Event) -> bool:
         return self._router.has_async_handlers(event)
 
-    def _dispatch(self, event: _Event) -> None:
+    def _dispatch(self, event: _Event, delivery: Delivery | None = None) -> None:
         """Runs the handlers in this thread (async ones in a new event loop)."""
-        if self._awaits_handlers(event):
+        if delivery is not None:
+            run_handlers(self._router, event, delivery)
+        elif self._awaits_handlers(event):
             asyncio.run(self._router.dispatch_async(event))
         else:
             self._router.dispatch(event)
+
+    def _finish(self, event: _Event, delivery: Delivery, error: BaseException | None) -> bool:
+        """Tells the inbox how the handlers ended; False when the store failed (logged)."""
+        assert self._inbox is not None
+        try:
+            self._inbox.finish(delivery, None if error is None else error_text(error))
+        except Exception as err:  # the lease runs out and the delivery is due again
+            _finish_failed(event, err)
+            return False
+        return True
 
     # ---- sync frameworks ----------------------------------------------------------------------
 
@@ -219,18 +280,19 @@ class Webhook:
         event = self._receive(body, headers, query)
         if isinstance(event, Answer):
             return event
-        store = self._store
-        if store is not None:
+        store, inbox, delivery = self._store, self._inbox, None
+        if inbox is not None:
+            claimed = _claimed(event, lambda: inbox.arrive(event, body))
+            if isinstance(claimed, Answer):
+                return claimed
+            delivery = claimed
+        elif store is not None:
             answer = self._stored(event, lambda: store.record(event))
             if answer is not None:
                 return answer
         if self._ack_timeout is None:
-            try:
-                self._dispatch(event)
-            except Exception as err:  # answered 500 and logged
-                return _handled(event, "failed", err)
-            return _handled(event, "done")
-        job = _Job(self, event)
+            return _Job(self, event, delivery).run_here()
+        job = _Job(self, event, delivery)
         context = contextvars.copy_context()
         # Not a daemon: handlers answered 202 finish before the interpreter exits.
         threading.Thread(
@@ -248,8 +310,22 @@ class Webhook:
         event = self._receive(body, headers, query)
         if isinstance(event, Answer):
             return event
-        store = self._store
-        if store is not None:
+        store, inbox, delivery = self._store, self._inbox, None
+        if inbox is not None:
+            try:
+                if asyncio.iscoroutinefunction(inbox.arrive):
+                    arrival: Arrival = await inbox.arrive(event, body)
+                elif isinstance(inbox, MemoryStore):
+                    arrival = inbox.arrive(event, body)  # in memory: no need for a thread
+                else:
+                    arrival = await run_sync(lambda: inbox.arrive(event, body))
+            except Exception as err:  # answered 500 and logged
+                return _told(answer_after_store(event.event, event.call_id, "failed"), err)
+            claimed = _verdict(event, arrival)
+            if isinstance(claimed, Answer):
+                return claimed
+            delivery = claimed
+        elif store is not None:
             try:
                 if self._store_awaited:
                     recorded = await store.arecord(event)  # type: ignore[attr-defined]
@@ -262,31 +338,62 @@ class Webhook:
             answer = self._stored(event, lambda: recorded)
             if answer is not None:
                 return answer
-        handlers: asyncio.Future[Any]
-        if self._awaits_handlers(event):
-            handlers = asyncio.ensure_future(self._router.dispatch_async(event))
-        else:
-            handlers = asyncio.ensure_future(run_sync(lambda: self._router.dispatch(event)))
+        handlers = asyncio.ensure_future(self._handle_async(event, delivery, run_sync))
         _RUNNING.add(handlers)  # the loop keeps only a weak reference to a task
         handlers.add_done_callback(_RUNNING.discard)
         try:
             done, _ = await asyncio.wait({handlers}, timeout=self._ack_timeout)
         except asyncio.CancelledError:  # the client went away: the handlers go on
-            handlers.add_done_callback(lambda f: _finished_late(event, f))
+            handlers.add_done_callback(lambda f: _finished_late(event, f, delivery))
             raise
         if not done:
-            handlers.add_done_callback(lambda f: _finished_late(event, f))
+            handlers.add_done_callback(lambda f: _finished_late(event, f, delivery))
             return _handled(event, "late")
         error = handlers.exception() if not handlers.cancelled() else asyncio.CancelledError()
         if error is not None:
             return _handled(event, "failed", error)
         return _handled(event, "done")
 
+    async def _handle_async(
+        self, event: _Event, delivery: Delivery | None, run_sync: _RunSync[Any]
+    ) -> None:
+        """The handlers on the loop, then (with an inbox) their end told to the store; raises
+        what a handler raised, or a store failure after handlers that completed."""
+        if delivery is None:
+            if self._awaits_handlers(event):
+                await self._router.dispatch_async(event)
+            else:
+                await run_sync(lambda: self._router.dispatch(event))
+            return
+        error: BaseException | None = None
+        try:
+            await run_handlers_async(self._router, event, delivery, run_sync)
+        except Exception as err:  # told to the store, then to the request or the log
+            error = err
+        inbox = self._inbox
+        assert inbox is not None
+        text = None if error is None else error_text(error)
+        try:
+            if asyncio.iscoroutinefunction(inbox.finish):
+                await inbox.finish(delivery, text)
+            elif isinstance(inbox, MemoryStore):
+                inbox.finish(delivery, text)
+            else:
+                await run_sync(lambda: inbox.finish(delivery, text))
+        except Exception as err:  # the lease runs out and the delivery is due again
+            _finish_failed(event, err)
+            if error is None:
+                raise
+        if error is not None:
+            raise error
 
-def _finished_late(event: _Event, handlers: asyncio.Future[Any]) -> None:
+
+def _finished_late(
+    event: _Event, handlers: asyncio.Future[Any], delivery: Delivery | None = None
+) -> None:
     err = asyncio.CancelledError() if handlers.cancelled() else handlers.exception()
     if err is not None:
-        _failed_late(event, err)
+        _failed_late(event, err, delivery)
 
 
 _RUNNING: set[asyncio.Future[Any]] = set()
@@ -296,28 +403,48 @@ class _Job:
     """The handlers of one event in a thread, and who answers for them: the request, if they
     finish within the timeout, else the thread itself (which then logs a failure)."""
 
-    __slots__ = ("_answered", "_done", "_error", "_event", "_lock", "_webhook")
+    __slots__ = ("_answered", "_delivery", "_done", "_error", "_event", "_lock", "_webhook")
 
-    def __init__(self, webhook: Webhook, event: _Event) -> None:
+    def __init__(self, webhook: Webhook, event: _Event, delivery: Delivery | None) -> None:
         self._webhook = webhook
         self._event = event
+        self._delivery = delivery
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._error: BaseException | None = None
         self._answered = False
 
-    def run(self) -> None:
+    def _handle(self) -> BaseException | None:
+        """Runs the handlers, then (with an inbox) tells the store how they ended: what a
+        handler raised, or the store's failure after handlers that completed."""
         error: BaseException | None = None
         try:
-            self._webhook._dispatch(self._event)
+            self._webhook._dispatch(self._event, self._delivery)
         except BaseException as err:  # reported to the request or the log
             error = err
+        if self._delivery is not None:
+            stored = self._webhook._finish(self._event, self._delivery, error)
+            if not stored and error is None:
+                error = RuntimeError("store.finish failed")
+        return error
+
+    def run_here(self) -> Answer:
+        """Runs the handlers in this thread, without a time limit: the answer."""
+        error = self._handle()
+        if error is not None:
+            if not isinstance(error, Exception):
+                raise error
+            return _handled(self._event, "failed", error)
+        return _handled(self._event, "done")
+
+    def run(self) -> None:
+        error = self._handle()
         with self._lock:
             self._error = error
             late = self._answered
             self._done.set()
         if error is not None and late:
-            _failed_late(self._event, error)
+            _failed_late(self._event, error, self._delivery)
 
     def answer(self, timeout: float) -> Answer:
         self._done.wait(timeout)

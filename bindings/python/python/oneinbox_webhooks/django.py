@@ -53,11 +53,14 @@ def webhook_view(
     *,
     store: Store | None = None,
     ack_timeout: float | None = DEFAULT_ACK_TIMEOUT,
+    at_most_once: bool = False,
 ) -> Callable[[HttpRequest], HttpResponse]:
     """A CSRF-exempt view for ``urlpatterns``.
 
-    Deliveries are authenticated with ``receiver``, recorded in ``store`` (a retry of a recorded
-    delivery is answered 204 without running its handlers again) and dispatched with ``router``;
+    Deliveries are authenticated with ``receiver``, kept in ``store``'s inbox (at least once: a
+    delivery whose handler raised is due again, and one whose handlers completed is answered 204
+    without running them again; ``at_most_once=True`` only records it, so a failed handler is
+    not run again) and dispatched with ``router``;
     handlers that take longer than ``ack_timeout`` seconds (``None``: no limit, and no thread)
     are answered 202 and go on running."""
     webhook = Webhook(
@@ -65,6 +68,7 @@ def webhook_view(
         router,
         store=store,
         ack_timeout=ack_timeout,
+        at_most_once=at_most_once,
         framework="Django",
         asynchronous=False,
     )
