@@ -1,4 +1,5 @@
-"""``python -m oneinbox_webhooks send``: play a call's deliveries into any webhook receiver.
+"""``python -m oneinbox_webhooks send``: play a call's deliveries into any webhook receiver (and
+``worker``, in ``oneinbox_webhooks.worker``: run the inbox's due deliveries).
 
 ::
 
@@ -37,6 +38,7 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Optional, TextIO
 
+from . import worker
 from ._native import OneInboxError, plan_send, redact_url_token
 from .testing import make_delivery, make_event
 
@@ -91,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="EVENT",
         help="event names, e.g. call.started call.ended (default: the events of a whole call)",
     )
+    worker.add_parser(commands)
     return parser
 
 
@@ -167,6 +170,8 @@ def main(
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.command == "worker":
+            return worker.run(args, out, err)
         if args.to is None and not args.dry_run:
             parser.error("send: --to URL is required (unless --dry-run)")
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
