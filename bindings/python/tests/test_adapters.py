@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -546,15 +547,25 @@ def test_handler_exception_is_500_logged_with_call_and_event(
     assert_no_secrets(caplog, keys)
 
 
-def _inbox_store(kind: str, tmp_path: Path) -> Any:
+def _inbox_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
     if kind == "memory":
         return MemoryStore()
+    if kind == "redis":
+        import redis
+
+        server = request.getfixturevalue("redis_server")
+        client = redis.Redis.from_url(server.url)
+        request.addfinalizer(client.close)
+        return RedisStore(client, prefix=f"test-{uuid.uuid4().hex}:")
     return SQLiteStore(tmp_path / "inbox.sqlite3")
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+INBOX_STORES = ["memory", "sqlite", "redis"]
+
+
+@pytest.mark.parametrize("kind", INBOX_STORES)
 def test_a_handler_that_fails_once_runs_again_on_the_retry(
-    driver: Driver, keys: Secrets, kind: str, tmp_path: Path
+    driver: Driver, keys: Secrets, kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """At least once: the first delivery gets 500, OneInbox's retry 204 with the handler run a
     second time, and a third copy 204 without running it."""
@@ -569,15 +580,15 @@ def test_a_handler_that_fails_once_runs_again_on_the_retry(
         if len(runs) == 1:
             raise RuntimeError("database briefly down")
 
-    driver.mount(keys.receiver(), router, store=_inbox_store(kind, tmp_path))
+    driver.mount(keys.receiver(), router, store=_inbox_store(kind, tmp_path, request))
     delivery = keys.deliver(make_event("call.ended", call_id="call_once"))
     assert [post(driver, delivery).status for _ in range(3)] == [500, 204, 204]
     assert runs == [1, 2]
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", INBOX_STORES)
 def test_at_most_once_keeps_the_old_behaviour(
-    driver: Driver, keys: Secrets, kind: str, tmp_path: Path
+    driver: Driver, keys: Secrets, kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """``at_most_once=True``: a failed handler's delivery is recorded, so the retry is 204 and
     the handler never runs again (what the README says it loses)."""
@@ -589,7 +600,8 @@ def test_at_most_once_keeps_the_old_behaviour(
         runs.append(event.call_id)
         raise RuntimeError("down")
 
-    driver.mount(keys.receiver(), router, store=_inbox_store(kind, tmp_path), at_most_once=True)
+    store = _inbox_store(kind, tmp_path, request)
+    driver.mount(keys.receiver(), router, store=store, at_most_once=True)
     delivery = keys.deliver(make_event("call.ended", call_id="call_amo"))
     assert [post(driver, delivery).status for _ in range(2)] == [500, 204]
     assert runs == ["call_amo"]

@@ -13,6 +13,7 @@ import sys
 import textwrap
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,21 +29,28 @@ from oneinbox_webhooks.inbox import (
     drain,
     inbox_backoff_ms,
 )
-from oneinbox_webhooks.stores import MemoryStore, SQLiteStore
+from oneinbox_webhooks.stores import MemoryStore, RedisStore, SQLiteStore
 from oneinbox_webhooks.testing import make_delivery, make_event
 
 T0 = 1_800_000_000.0  # a fixed clock, in Unix seconds
 
-STORES = ["memory", "sqlite"]
+STORES = ["memory", "sqlite", "redis"]
 
 
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if request.param == "memory":
         yield MemoryStore(lease=30, max_attempts=3)
-    else:
+    elif request.param == "sqlite":
         with SQLiteStore(tmp_path / "inbox.sqlite3", lease=30, max_attempts=3) as s:
             yield s
+    else:
+        import redis
+
+        server = request.getfixturevalue("redis_server")
+        with redis.Redis.from_url(server.url) as client:
+            prefix = f"test-{uuid.uuid4().hex}:"
+            yield RedisStore(client, prefix=prefix, lease=30, max_attempts=3)
 
 
 def event(name: str = "call.ended", call_id: str = "call_1", **fields: Any) -> tuple[Event, bytes]:
@@ -334,3 +342,27 @@ def test_a_receiver_killed_after_its_202_loses_nothing(tmp_path: Path) -> None:
         report = drain(store, handlers.router)
         assert len(report.done) == 1 and handlers.runs == [("call_crash", 2)]
         assert drain(store, handlers.router, now=time.time() + 10**6) == DrainReport()
+
+
+def test_an_asyncio_redis_store_is_awaited(redis_server: Any) -> None:
+    import redis.asyncio
+
+    async def main() -> None:
+        client = redis.asyncio.Redis.from_url(redis_server.url, decode_responses=True)
+        try:
+            store = RedisStore(client, prefix=f"test-{uuid.uuid4().hex}:", lease=30)
+            e, body = event()
+            first = await store.aarrive(e, body, now=T0)
+            assert (first.verdict, first.delivery.body) == ("run", body)
+            assert await store.afinish(first.delivery, "boom", now=T0) == "failed"
+            assert await store.adue(now=T0 + 10) == [first.key]
+            handlers = Handlers()
+            report = await adrain(store, handlers.router, now=T0 + 10)
+            assert report == DrainReport(done=[first.key]) and handlers.runs == [("call_1", 2)]
+            assert (await store.aarrive(e, body, now=T0 + 11)).verdict == "repeat"
+            assert (await store.arow(first.key)).state == "done"
+            assert await store.aprune(0, now=T0 + 12) == 1
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())

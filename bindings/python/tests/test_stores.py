@@ -255,21 +255,26 @@ def test_redis_keys_values_and_ttl(redis_server: RedisServer) -> None:
     with redis.Redis.from_url(redis_server.url, decode_responses=True) as client:
         store = RedisStore(client, prefix=prefix, ttl_seconds=60)
         assert repr(store) == f"RedisStore(prefix={prefix!r}, ttl_seconds=60)"
-        assert store.key(CALL_ID) == f"{prefix}call:{CALL_ID}"
+        assert store.key(CALL_ID) == f"{prefix}r:{CALL_ID}"
         for event in EVENTS:
             assert store.record(event).new
-        stored = client.hgetall(f"{prefix}call:{CALL_ID}")
-        assert sorted(stored) == sorted(dedupe_key(e) for e in EVENTS)
-        for key, text in stored.items():
-            assert dedupe_key(_parse_stored(text)) == key
-        assert 0 < client.ttl(f"{prefix}call:{CALL_ID}") <= 60
+        # One hash per call: its folded record, and a version for compare-and-set.
+        stored = client.hgetall(f"{prefix}r:{CALL_ID}")
+        assert CallRecord.from_json(stored["record"]) == fold(EVENTS)
+        assert stored["v"] == str(len(EVENTS))
+        # One hash per delivery: its wire body and its inbox row (done: recorded at most once).
+        for event in EVENTS:
+            row = client.hgetall(f"{prefix}d:{dedupe_key(event)}")
+            assert (row["call_id"], row["event"], row["state"]) == (CALL_ID, event.event, "done")
+            assert _parse_stored(row["body"]) == event
+        assert 0 < client.ttl(f"{prefix}r:{CALL_ID}") <= 60
         assert store.get(CALL_ID) == fold(EVENTS)
         # Without ttl_seconds nothing expires; another prefix is another store.
         plain = RedisStore(client, prefix=f"{prefix}plain:")
         assert plain.get(CALL_ID) is None
         assert plain.record(EVENTS[0]).new
-        assert client.ttl(f"{prefix}plain:call:{CALL_ID}") == -1
-        assert RedisStore(client).key("c") == "oneinbox:call:c"
+        assert client.ttl(f"{prefix}plain:r:{CALL_ID}") == -1
+        assert RedisStore(client).key("c") == "oneinbox:r:c"
 
 
 def test_redis_asyncio_client(redis_server: RedisServer) -> None:
@@ -285,13 +290,13 @@ def test_redis_asyncio_client(redis_server: RedisServer) -> None:
             results = await asyncio.gather(*(store.arecord(e) for e in EVENTS + EVENTS))
             assert sum(r.new for r in results) == len(EVENTS)
             assert await store.aget(CALL_ID) == fold(EVENTS)
-            assert 0 < await client.ttl(f"{prefix}call:{CALL_ID}") <= 30
+            assert 0 < await client.ttl(f"{prefix}r:{CALL_ID}") <= 30
             # The synchronous methods refuse an asyncio client before sending anything.
-            with pytest.raises(TypeError, match=r"asyncio client: use `await store.arecord"):
+            with pytest.raises(TypeError, match=r"asyncio client: await its a… methods"):
                 store.record(OTHER_CALL)
             with pytest.raises(TypeError, match="asyncio client"):
                 store.get(CALL_ID)
-            assert await client.exists(f"{prefix}call:call_other") == 0
+            assert await client.exists(f"{prefix}r:call_other") == 0
         finally:
             await client.aclose()
 
@@ -304,20 +309,24 @@ def test_redis_sync_client_refuses_the_async_methods(redis_server: RedisServer) 
     prefix = f"test-{uuid.uuid4().hex}:"
     with redis.Redis.from_url(redis_server.url) as client:
         store = RedisStore(client, prefix=prefix)
-        with pytest.raises(TypeError, match=r"synchronous client: use `store.record\(event\)`"):
+        with pytest.raises(TypeError, match=r"synchronous client: call its methods without `a`"):
             asyncio.run(store.arecord(EVENTS[0]))
         with pytest.raises(TypeError, match="synchronous client"):
             asyncio.run(store.aget(CALL_ID))
-        assert client.exists(f"{prefix}call:{CALL_ID}") == 0
+        with pytest.raises(TypeError, match="synchronous client"):
+            asyncio.run(store.aarrive(EVENTS[0]))
+        assert client.exists(f"{prefix}r:{CALL_ID}") == 0
 
 
 class CommandsOnly:
-    """A client with only the three commands (no execute_command to tell sync from async)."""
+    """A client with only the commands the store uses (no execute_command to tell sync from
+    async)."""
 
     def __init__(self, client: Any) -> None:
-        self.hsetnx = client.hsetnx
         self.hgetall = client.hgetall
-        self.expire = client.expire
+        self.eval = client.eval
+        self.zrangebyscore = client.zrangebyscore
+        self.zrange = client.zrange
 
 
 def test_redis_other_clients_are_told_apart_by_their_answers(redis_server: RedisServer) -> None:
@@ -354,9 +363,10 @@ def with_warnings_as_errors(run: Callable[[], None]) -> None:
 
 
 def test_redis_store_misuse() -> None:
-    with pytest.raises(TypeError, match=r"client has no hsetnx\(\) method"):
+    with pytest.raises(TypeError, match=r"client has no hgetall\(\) method"):
         RedisStore(object())  # type: ignore[arg-type]
-    fake = type("Fake", (), {"hsetnx": print, "hgetall": print, "expire": print})()
+    commands = ("hgetall", "eval", "zrangebyscore", "zrange")
+    fake = type("Fake", (), dict.fromkeys(commands, print))()
     with pytest.raises(TypeError, match="prefix must be a str"):
         RedisStore(fake, prefix=b"x")  # type: ignore[arg-type]
     for ttl in (0, -5, 1.5, True):

@@ -54,7 +54,15 @@ from ._native import (
     answer_late_failure,
     answer_late_failure_due,
 )
-from .inbox import Arrival, Delivery, InboxStore, error_text, run_handlers, run_handlers_async
+from .inbox import (
+    Arrival,
+    Delivery,
+    InboxStore,
+    awaited,
+    error_text,
+    run_handlers,
+    run_handlers_async,
+)
 from .router import Router
 from .stores import MemoryStore, Store
 
@@ -104,10 +112,11 @@ def _check_ack_timeout(ack_timeout: object) -> float | None:
 
 
 def _awaits_store(store: object) -> bool:
-    """Whether ``store`` must be awaited: a ``RedisStore`` over a ``redis.asyncio`` client."""
-    return getattr(store, "asynchronous", None) is True and callable(
-        getattr(store, "arecord", None)
-    )
+    """Whether ``store`` must be awaited: a ``RedisStore`` over a ``redis.asyncio`` client, or
+    a store whose methods are coroutines (``AsyncPostgresStore``)."""
+    return (
+        getattr(store, "asynchronous", None) is True and callable(getattr(store, "arecord", None))
+    ) or awaited(store, "arrive") is not None
 
 
 def _handled(
@@ -191,8 +200,8 @@ class Webhook:
         self._store_awaited = _awaits_store(store)
         if self._store_awaited and not asynchronous:
             raise TypeError(
-                f"this RedisStore has a redis.asyncio client, which {framework} cannot await: "
-                "give it a redis.Redis client"
+                f"this {type(store).__name__} has an asyncio client, which {framework} cannot "
+                "await: give it a blocking client (redis.Redis, a psycopg Connection)"
             )
         self._receiver = receiver
         self._router = router
@@ -313,8 +322,9 @@ class Webhook:
         store, inbox, delivery = self._store, self._inbox, None
         if inbox is not None:
             try:
-                if asyncio.iscoroutinefunction(inbox.arrive):
-                    arrival: Arrival = await inbox.arrive(event, body)
+                arrive = awaited(inbox, "arrive")
+                if arrive is not None:
+                    arrival: Arrival = await arrive(event, body)
                 elif isinstance(inbox, MemoryStore):
                     arrival = inbox.arrive(event, body)  # in memory: no need for a thread
                 else:
@@ -374,8 +384,9 @@ class Webhook:
         assert inbox is not None
         text = None if error is None else error_text(error)
         try:
-            if asyncio.iscoroutinefunction(inbox.finish):
-                await inbox.finish(delivery, text)
+            finish = awaited(inbox, "finish")
+            if finish is not None:
+                await finish(delivery, text)
             elif isinstance(inbox, MemoryStore):
                 inbox.finish(delivery, text)
             else:

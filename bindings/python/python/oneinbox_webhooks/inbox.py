@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import math
 import time
 from collections.abc import Awaitable
@@ -187,6 +188,20 @@ def current_delivery() -> Optional[Delivery]:
     return _CURRENT.get()
 
 
+def awaited(store: object, name: str) -> Optional[Callable[..., Awaitable[Any]]]:
+    """The coroutine method of ``store`` for ``name`` (``arrive``, ``finish``, …), or ``None``
+    when its method blocks: an asyncio ``RedisStore``'s ``a…`` methods, or a store whose
+    ``name`` itself is a coroutine function (``AsyncPostgresStore``)."""
+    if getattr(store, "asynchronous", None) is True:
+        method = getattr(store, "a" + name, None)
+        if callable(method):
+            return method  # type: ignore[no-any-return]
+    method = getattr(store, name, None)
+    if inspect.iscoroutinefunction(method):
+        return method
+    return None
+
+
 def now_ms(now: Optional[float]) -> int:
     """``now`` (Unix seconds; ``None``: the clock) as whole Unix milliseconds."""
     seconds = time.time() if now is None else now
@@ -324,15 +339,22 @@ async def adrain(
     limit: int = 100,
     retention: Optional[float] = None,
 ) -> DrainReport:
-    """:func:`drain` on an event loop: async handlers are awaited; the store's blocking calls
-    and sync handlers run in a thread."""
+    """:func:`drain` on an event loop: async handlers and an asyncio store (``RedisStore``
+    over ``redis.asyncio``, ``AsyncPostgresStore``) are awaited; a blocking store's calls and
+    sync handlers run in a thread."""
 
     async def call(f: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         return await asyncio.to_thread(f, *args, **kwargs)
 
+    async def store_call(name: str, *args: Any, **kwargs: Any) -> Any:
+        method = awaited(store, name)
+        if method is not None:
+            return await method(*args, **kwargs)
+        return await call(getattr(store, name), *args, **kwargs)
+
     report = DrainReport()
-    for key in await call(store.due, now=now, limit=limit):
-        verdict, delivery = await call(store.take, key, now=now)
+    for key in await store_call("due", now=now, limit=limit):
+        verdict, delivery = await store_call("take", key, now=now)
         if verdict == "dead":
             report.dead.append(key)
         if delivery is None:
@@ -340,11 +362,11 @@ async def adrain(
         try:
             await run_handlers_async(router, read_body(delivery.body), delivery, partial(call))
         except Exception as err:  # recorded on the delivery: due again, or dead
-            verdict = await call(store.finish, delivery, error_text(err), now=now)
+            verdict = await store_call("finish", delivery, error_text(err), now=now)
             _tally(report, key, verdict)
         else:
-            await call(store.finish, delivery, None, now=now)
+            await store_call("finish", delivery, None, now=now)
             report.done.append(key)
     if retention is not None:
-        await call(store.prune, retention, now=now)
+        await store_call("prune", retention, now=now)
     return report

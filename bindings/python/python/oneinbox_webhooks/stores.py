@@ -1,9 +1,12 @@
-"""Stores that keep each call's record across retries, reordering and several workers.
+"""Stores that keep each call's record and each delivery's progress, across retries,
+reordering, crashes and several workers.
 
-A store keeps, per call, the set of deliveries it has seen, keyed by ``dedupe_key(event)``, and
-the call's ``CallRecord`` is the fold of that set. The fold ignores order and repetition, so
-concurrent writers need no lock: claiming a delivery is one atomic insert (``HSETNX`` in Redis,
-``INSERT … ON CONFLICT DO NOTHING`` in SQLite), and any worker can compute the record::
+A store keeps, per delivery (by ``dedupe_key(event)``), its raw body and its inbox row
+(``oneinbox_webhooks.inbox``: claimed, done, failed or dead), and per call its ``CallRecord``,
+into which each new delivery is folded as it arrives: a record costs the size of the event and
+the record, never a fold of the call's other deliveries. Every change is one atomic step of the
+core's state machine, so workers never run a delivery's handlers twice at once and never lose
+an update::
 
     from oneinbox_webhooks import parse_event
     from oneinbox_webhooks.stores import SQLiteStore
@@ -11,19 +14,17 @@ concurrent writers need no lock: claiming a delivery is one atomic insert (``HSE
     store = SQLiteStore("calls.sqlite3")
 
     def handle(body: bytes) -> None:
-        recorded = store.record(parse_event(body))
-        if not recorded.new:
-            return  # a retry of a delivery some worker has already recorded
-        print(recorded.record.status, recorded.record.outcome)
+        event = parse_event(body)
+        with store.claim(event, body) as claim:  # done on return, failed (due again) on raise
+            if claim.run:
+                print(claim.record.status, claim.record.outcome)
 
 ``MemoryStore`` keeps everything in this process; ``SQLiteStore`` in one SQLite file shared by
-the processes of one machine; ``RedisStore`` in Redis, shared by every machine (``redis`` is
-imported by your code, never by this package). Each has ``record(event) -> Recorded`` and
-``get(call_id) -> CallRecord | None``, the ``Store`` protocol.
-
-SQLite and Redis keep each delivery's event as its wire JSON; a record is folded from them on
-every ``record`` and ``get``, so a call with many deliveries costs one parse per delivery per
-call. Python and Node workers can share one Redis store: both write the same keys and values.
+the processes of one machine; ``RedisStore`` in Redis and ``PostgresStore`` in PostgreSQL,
+shared by every machine (their clients are imported by your code, never by this package).
+Python and Node workers can share one Redis or Postgres store: both write the same keys, rows
+and values. ``record(event)`` (at most once: a delivery recorded before is not new, whatever
+its handlers did) and ``get(call_id)`` are the ``Store`` protocol.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Iterable, Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
@@ -50,9 +51,11 @@ from ._native import (
     InboxRow,
     Ledger,
     MemoryInbox,
-    dedupe_key,
     parse_event,
 )
+from ._redis import RedisInbox, Steps
+from ._redis import arun as arun_redis
+from ._redis import run as run_redis
 from ._sql import SQLITE, SqlInbox
 from .inbox import (
     DEFAULT_RETENTION,
@@ -116,13 +119,6 @@ def _parse_stored(text: str | bytes) -> _Event:
     # A stored event was parsed within the core's deepest nesting, so it is read back within
     # it whatever max_depth the first parse had.
     return parse_event(data, max_body_bytes=len(data), max_depth=MAX_DEPTH_CEILING)
-
-
-def _fold(call_id: str, stored: Iterable[str | bytes]) -> CallRecord:
-    record = CallRecord(call_id)
-    for text in stored:
-        record.apply(_parse_stored(text))
-    return record
 
 
 def _verdict(name: str) -> Verdict:
@@ -460,30 +456,36 @@ class SQLiteStore(_Inbox):
 
 
 class RedisClient(Protocol):
-    """The commands ``RedisStore.record``/``get`` use: ``redis.Redis`` (and ``RedisCluster``,
-    ``valkey.Valkey``, …) has them."""
+    """The commands ``RedisStore`` uses: ``redis.Redis`` (and ``valkey.Valkey``, …) has them."""
 
-    def hsetnx(self, name: str, key: str, value: str, /) -> Any: ...
     def hgetall(self, name: str, /) -> Any: ...
-    def expire(self, name: str, time: int, /) -> Any: ...
+    def eval(self, script: str, numkeys: int, /, *keys_and_args: Any) -> Any: ...
+    def zrangebyscore(self, name: str, min: Any, max: Any, start: int, num: int) -> Any: ...
+    def zrange(self, name: str, start: int, end: int, /) -> Any: ...
 
 
 class AsyncRedisClient(Protocol):
-    """The commands ``RedisStore.arecord``/``aget`` await: ``redis.asyncio.Redis`` has them."""
+    """The commands ``RedisStore``'s ``a…`` methods await: ``redis.asyncio.Redis`` has them."""
 
-    def hsetnx(self, name: str, key: str, value: str, /) -> Awaitable[Any]: ...
     def hgetall(self, name: str, /) -> Awaitable[Any]: ...
-    def expire(self, name: str, time: int, /) -> Awaitable[Any]: ...
+    def eval(self, script: str, numkeys: int, /, *keys_and_args: Any) -> Awaitable[Any]: ...
+    def zrangebyscore(
+        self, name: str, min: Any, max: Any, start: int, num: int
+    ) -> Awaitable[Any]: ...
+    def zrange(self, name: str, start: int, end: int, /) -> Awaitable[Any]: ...
 
 
-class RedisStore:
-    """A store in Redis, shared by every process and machine that uses the same server.
+class RedisStore(_Inbox):
+    """A store in Redis, shared by every process and machine that uses the same server (and by
+    the Node package's ``RedisStore``: the same keys and values, see ``_redis.py``).
 
-    Each call is one hash, ``{prefix}call:{call_id}``, from dedupe key to the event's wire JSON;
-    ``record`` claims a delivery with ``HSETNX`` and then reads the hash with ``HGETALL``. With
-    ``ttl_seconds``, ``EXPIRE`` after each delivery drops a call that long after its last one.
-    Pass a ``redis.Redis`` client and call ``record``/``get``, or a ``redis.asyncio.Redis``
-    client and ``await arecord``/``aget``; either may use ``decode_responses``.
+    Each delivery is one hash with its raw body and inbox row, each call one hash with its folded
+    record; every change is a compare-and-set script, so concurrent workers never lose an
+    update and recording costs the size of the event and the record. With ``ttl_seconds``, a
+    call's record expires that long after its last delivery. Pass a ``redis.Redis`` client and
+    call the methods (``record``, ``get``, ``arrive``, ``finish``, …), or a
+    ``redis.asyncio.Redis`` client and await the same names with an ``a`` (``arecord``,
+    ``aget``, ``aarrive``, ``afinish``, …); either may use ``decode_responses``.
     """
 
     def __init__(
@@ -492,8 +494,10 @@ class RedisStore:
         *,
         prefix: str = "oneinbox:",
         ttl_seconds: int | None = None,
+        lease: float = INBOX_DEFAULT_LEASE_MS / 1000,
+        max_attempts: int = INBOX_DEFAULT_MAX_ATTEMPTS,
     ) -> None:
-        for command in ("hsetnx", "hgetall", "expire"):
+        for command in ("hgetall", "eval", "zrangebyscore", "zrange"):
             if not callable(getattr(client, command, None)):
                 raise TypeError(
                     f"client has no {command}() method: pass a redis.Redis or "
@@ -508,6 +512,8 @@ class RedisStore:
         self._client = client
         self._prefix = prefix
         self._ttl = ttl_seconds
+        self._policy = InboxPolicy(lease=lease, max_attempts=max_attempts)
+        self._inbox = RedisInbox(prefix, self._policy, ttl_seconds)
         # redis-py's asyncio clients (and valkey-py's) have `async def execute_command`: known
         # before a command is sent, so the wrong method never claims a delivery it then drops.
         execute = getattr(client, "execute_command", None)
@@ -518,45 +524,139 @@ class RedisStore:
 
     @property
     def asynchronous(self) -> bool | None:
-        """``True`` for an asyncio client (use ``arecord``/``aget``), ``False`` for a blocking
+        """``True`` for an asyncio client (await the ``a…`` methods), ``False`` for a blocking
         one, ``None`` when the client does not say (any method may be used)."""
         return self._is_async
 
+    @property
+    def policy(self) -> InboxPolicy:
+        return self._policy
+
     def key(self, call_id: str) -> str:
-        """The Redis key of a call's hash."""
-        return f"{self._prefix}call:{_check_call_id(call_id)}"
+        """The Redis key of a call's record."""
+        return self._inbox.record_key(_check_call_id(call_id))
+
+    def _run(self, steps: Steps) -> Any:
+        self._require(asynchronous=False)
+        return run_redis(self._client, steps, _now)
+
+    async def _arun(self, steps: Steps) -> Any:
+        self._require(asynchronous=True)
+        return await arun_redis(self._client, steps, _later)
+
+    # ---- blocking -------------------------------------------------------------------------
 
     def record(self, event: _Event) -> Recorded:
-        self._require(asynchronous=False)
-        name, key, text = self.key(event.call_id), dedupe_key(event), _wire_json(event)
-        client = self._client
-        claimed = _now(client.hsetnx(name, key, text))
-        if self._ttl is not None:
-            _now(client.expire(name, self._ttl))
-        fields = _now(client.hgetall(name))
-        return Recorded(bool(claimed), _fold(event.call_id, fields.values()))
+        """At most once: records the delivery as done; ``new`` says whether it was new."""
+        new, record = self._run(self._inbox.record(event, _body(event, None), None))
+        return Recorded(new, record)
 
     def get(self, call_id: str) -> CallRecord | None:
-        self._require(asynchronous=False)
-        fields = _now(self._client.hgetall(self.key(call_id)))
-        return _fold(call_id, fields.values()) if fields else None
+        result: CallRecord | None = self._run(self._inbox.get(_check_call_id(call_id)))
+        return result
+
+    def arrive(
+        self, event: _Event, body: bytes | None = None, *, now: float | None = None
+    ) -> Arrival:
+        """See ``MemoryStore.arrive``."""
+        arrival: Arrival = self._run(self._inbox.arrive(event, _body(event, body), now))
+        return arrival
+
+    def finish(
+        self, delivery: Delivery, error: str | None = None, *, now: float | None = None
+    ) -> Verdict:
+        return _verdict(self._run(self._inbox.finish(delivery, error, now)))
+
+    def release(self, delivery: Delivery, reason: str, *, now: float | None = None) -> Verdict:
+        return _verdict(self._run(self._inbox.release(delivery, reason, now)))
+
+    def due(self, *, now: float | None = None, limit: int = 100) -> list[str]:
+        keys: list[str] = self._run(self._inbox.due(now, _check_limit(limit)))
+        return keys
+
+    def take(self, key: str, *, now: float | None = None) -> tuple[Verdict, Delivery | None]:
+        taken: tuple[Verdict, Delivery | None] = self._run(self._inbox.take(key, now))
+        return taken
+
+    def replay(self, key: str, *, now: float | None = None) -> Verdict:
+        return _verdict(self._run(self._inbox.replay(key, now)))
+
+    def dead(self, *, limit: int = 100) -> list[DeadLetter]:
+        letters: list[DeadLetter] = self._run(self._inbox.dead(_check_limit(limit)))
+        return letters
+
+    def prune(
+        self,
+        older_than: float | None = None,
+        *,
+        include_dead: bool = False,
+        now: float | None = None,
+    ) -> int:
+        dropped: int = self._run(self._inbox.prune(_age(older_than), bool(include_dead), now))
+        return dropped
+
+    def row(self, key: str) -> InboxRow | None:
+        row: InboxRow | None = self._run(self._inbox.row(key))
+        return row
+
+    # ---- asyncio --------------------------------------------------------------------------
 
     async def arecord(self, event: _Event) -> Recorded:
         """``record`` over a ``redis.asyncio.Redis`` client."""
-        self._require(asynchronous=True)
-        name, key, text = self.key(event.call_id), dedupe_key(event), _wire_json(event)
-        client = self._client
-        claimed = await _later(client.hsetnx(name, key, text))
-        if self._ttl is not None:
-            await _later(client.expire(name, self._ttl))
-        fields = await _later(client.hgetall(name))
-        return Recorded(bool(claimed), _fold(event.call_id, fields.values()))
+        new, record = await self._arun(self._inbox.record(event, _body(event, None), None))
+        return Recorded(new, record)
 
     async def aget(self, call_id: str) -> CallRecord | None:
         """``get`` over a ``redis.asyncio.Redis`` client."""
-        self._require(asynchronous=True)
-        fields = await _later(self._client.hgetall(self.key(call_id)))
-        return _fold(call_id, fields.values()) if fields else None
+        result: CallRecord | None = await self._arun(self._inbox.get(_check_call_id(call_id)))
+        return result
+
+    async def aarrive(
+        self, event: _Event, body: bytes | None = None, *, now: float | None = None
+    ) -> Arrival:
+        """``arrive`` over a ``redis.asyncio.Redis`` client."""
+        arrival: Arrival = await self._arun(self._inbox.arrive(event, _body(event, body), now))
+        return arrival
+
+    async def afinish(
+        self, delivery: Delivery, error: str | None = None, *, now: float | None = None
+    ) -> Verdict:
+        return _verdict(await self._arun(self._inbox.finish(delivery, error, now)))
+
+    async def arelease(
+        self, delivery: Delivery, reason: str, *, now: float | None = None
+    ) -> Verdict:
+        return _verdict(await self._arun(self._inbox.release(delivery, reason, now)))
+
+    async def adue(self, *, now: float | None = None, limit: int = 100) -> list[str]:
+        keys: list[str] = await self._arun(self._inbox.due(now, _check_limit(limit)))
+        return keys
+
+    async def atake(self, key: str, *, now: float | None = None) -> tuple[Verdict, Delivery | None]:
+        taken: tuple[Verdict, Delivery | None] = await self._arun(self._inbox.take(key, now))
+        return taken
+
+    async def areplay(self, key: str, *, now: float | None = None) -> Verdict:
+        return _verdict(await self._arun(self._inbox.replay(key, now)))
+
+    async def adead(self, *, limit: int = 100) -> list[DeadLetter]:
+        letters: list[DeadLetter] = await self._arun(self._inbox.dead(_check_limit(limit)))
+        return letters
+
+    async def aprune(
+        self,
+        older_than: float | None = None,
+        *,
+        include_dead: bool = False,
+        now: float | None = None,
+    ) -> int:
+        steps = self._inbox.prune(_age(older_than), bool(include_dead), now)
+        dropped: int = await self._arun(steps)
+        return dropped
+
+    async def arow(self, key: str) -> InboxRow | None:
+        row: InboxRow | None = await self._arun(self._inbox.row(key))
+        return row
 
     def _require(self, *, asynchronous: bool) -> None:
         if self._is_async is None or self._is_async == asynchronous:
@@ -565,12 +665,12 @@ class RedisStore:
 
 
 _ASYNC_CLIENT = (
-    "this RedisStore has an asyncio client: use `await store.arecord(event)` and "
-    "`await store.aget(call_id)`"
+    "this RedisStore has an asyncio client: await its a… methods "
+    "(`await store.arecord(event)`, `await store.aarrive(event, body)`, …)"
 )
 _SYNC_CLIENT = (
-    "this RedisStore has a synchronous client: use `store.record(event)` and "
-    "`store.get(call_id)`, or pass a redis.asyncio.Redis client"
+    "this RedisStore has a synchronous client: call its methods without `a` "
+    "(`store.record(event)`, `store.arrive(event, body)`, …), or pass a redis.asyncio.Redis client"
 )
 
 

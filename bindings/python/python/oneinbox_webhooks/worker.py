@@ -30,7 +30,6 @@ import threading
 from types import FrameType
 from typing import Any, Callable, Optional, TextIO
 
-from .inbox import DEFAULT_RETENTION, drain
 from .router import Router
 
 __all__ = ["add_parser", "open_store", "run"]
@@ -64,7 +63,6 @@ def add_parser(commands: Any) -> None:
     worker.add_argument(
         "--retention",
         type=float,
-        default=DEFAULT_RETENTION,
         metavar="SECONDS",
         help="prune done deliveries older than this (default 7 days)",
     )
@@ -122,6 +120,11 @@ def open_store(url: Optional[str]) -> Any:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The ``worker`` command: the exit status."""
+    # Imported here: `python -m oneinbox_webhooks send` does not load the inbox (nor asyncio).
+    from .inbox import DEFAULT_RETENTION, drain
+
+    if args.retention is None:
+        args.retention = DEFAULT_RETENTION
     try:
         if not (args.interval > 0 and args.limit >= 1 and args.retention >= 0):
             raise WorkerError("--interval must be > 0, --limit >= 1 and --retention >= 0")

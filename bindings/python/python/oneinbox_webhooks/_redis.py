@@ -1,0 +1,353 @@
+"""The inbox and the call records over Redis, for ``RedisStore`` (the Node package's
+``RedisStore`` writes the same keys and values, so Python and Node workers share one server).
+
+Keys, under the store's prefix (``oneinbox:`` by default):
+
+- ``{prefix}d:{dedupe key}``: a hash per delivery: ``call_id``, ``event``, ``body`` (the raw
+  body, UTF-8 JSON), the inbox row (``state``, ``attempts``, ``due_at``, ``last_error``,
+  ``updated_at``; an absent field is ``None``; times in Unix ms) and ``v``, its version;
+- ``{prefix}r:{call_id}``: a hash per call: ``record`` (``CallRecord.to_json()``) and ``v``;
+- ``{prefix}due``, ``{prefix}dead``, ``{prefix}done``: sorted sets of dedupe keys, by due time
+  (for the worker), by the time of death, and by the time they were done (for ``prune``).
+
+Each change reads the hashes, asks the core's ``InboxPolicy`` for the step, and writes with one
+script that first checks the versions it read (compare and set): when another worker wrote in
+between, the change starts again from a new read. The steps are generators of commands, run by
+a blocking driver (``redis.Redis``) or an awaiting one (``redis.asyncio.Redis``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from typing import Any, Optional, Union
+
+from ._events import Event as _Event
+from ._native import CallRecord, InboxPolicy, InboxRow, InboxStep, dedupe_key
+from .inbox import Arrival, DeadLetter, Delivery, Verdict, now_ms
+
+__all__ = ["RedisInbox", "Steps", "arun", "run"]
+
+# A command to send: ("hgetall", key), ("eval", script, keys, args), ("zrangebyscore", ...).
+Command = tuple[Any, ...]
+Steps = Generator[Command, Any, Any]
+
+# KEYS: the delivery's hash, due, dead, done[, the record's hash]. ARGV: the delivery's version
+# as read ("" for none), the new row (state, attempts, due_at, last_error, updated_at; "" for
+# None), the key, then (for a new row) call_id, event, body, else "", "", "", then (with a
+# record) its version as read, the record's JSON and the ttl in seconds ("" for none). Answers 1
+# when written, 0 when a version changed.
+WRITE = """
+local function get(key, field)
+  local v = redis.call('HGET', key, field)
+  if v == false then return '' end
+  return v
+end
+if get(KEYS[1], 'v') ~= ARGV[1] then return 0 end
+if #KEYS == 5 and get(KEYS[5], 'v') ~= ARGV[11] then return 0 end
+local key = ARGV[7]
+if ARGV[8] ~= '' then
+  redis.call('HSET', KEYS[1], 'call_id', ARGV[8], 'event', ARGV[9], 'body', ARGV[10])
+end
+local v = tonumber(ARGV[1] ~= '' and ARGV[1] or '0') + 1
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'attempts', ARGV[3], 'updated_at', ARGV[6], 'v', v)
+for i, field in ipairs({'due_at', 'last_error'}) do
+  if ARGV[3 + i] == '' then redis.call('HDEL', KEYS[1], field)
+  else redis.call('HSET', KEYS[1], field, ARGV[3 + i]) end
+end
+if ARGV[4] == '' then redis.call('ZREM', KEYS[2], key)
+else redis.call('ZADD', KEYS[2], ARGV[4], key) end
+if ARGV[2] == 'dead' then redis.call('ZADD', KEYS[3], ARGV[6], key)
+else redis.call('ZREM', KEYS[3], key) end
+if ARGV[2] == 'done' then redis.call('ZADD', KEYS[4], ARGV[6], key)
+else redis.call('ZREM', KEYS[4], key) end
+if #KEYS == 5 and ARGV[12] ~= '' then
+  local rv = tonumber(ARGV[11] ~= '' and ARGV[11] or '0') + 1
+  redis.call('HSET', KEYS[5], 'record', ARGV[12], 'v', rv)
+  if ARGV[13] ~= '' then redis.call('EXPIRE', KEYS[5], ARGV[13]) end
+end
+return 1
+"""
+
+# KEYS: done, dead. ARGV: the cut-off (Unix ms), "1" to drop dead letters too, the prefix.
+PRUNE = """
+local dropped = 0
+local function drop(set)
+  local keys = redis.call('ZRANGEBYSCORE', set, '-inf', ARGV[1])
+  for _, key in ipairs(keys) do
+    redis.call('DEL', ARGV[3] .. 'd:' .. key)
+    redis.call('ZREM', set, key)
+    dropped = dropped + 1
+  end
+end
+drop(KEYS[1])
+if ARGV[2] == '1' then drop(KEYS[2]) end
+return dropped
+"""
+
+_TRIES = 50
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _fields(raw: Any) -> dict[str, Any]:
+    """A hash's fields with text names (values as they came: bytes or text)."""
+    if not raw:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise TypeError(f"HGETALL answered {type(raw).__name__}, not a mapping")
+    return {_text(k): v for k, v in raw.items()}
+
+
+def _opt(fields: Mapping[str, Any], name: str) -> Optional[str]:
+    value = fields.get(name)
+    return None if value is None else _text(value)
+
+
+def _row(fields: Mapping[str, Any]) -> Optional[InboxRow]:
+    if "state" not in fields:
+        return None
+    due = _opt(fields, "due_at")
+    return InboxRow(
+        _text(fields["state"]),  # type: ignore[arg-type]
+        int(_text(fields["attempts"])),
+        None if due is None else int(due),
+        _opt(fields, "last_error"),
+        int(_text(fields["updated_at"])),
+    )
+
+
+def _blank(value: Union[int, str, None]) -> str:
+    return "" if value is None else str(value)
+
+
+def _bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("utf-8")
+
+
+class RedisInbox:
+    """The steps over one prefix: each method is a generator of commands (see ``Steps``) that
+    a driver runs, answering each command with its result; its return value is the result."""
+
+    def __init__(self, prefix: str, policy: InboxPolicy, ttl: Optional[int]) -> None:
+        self.prefix = prefix
+        self.policy = policy
+        self.ttl = ttl
+        self.due_key, self.dead_key, self.done_key = (prefix + s for s in ("due", "dead", "done"))
+
+    def delivery_key(self, key: str) -> str:
+        return f"{self.prefix}d:{key}"
+
+    def record_key(self, call_id: str) -> str:
+        return f"{self.prefix}r:{call_id}"
+
+    def _write(
+        self,
+        key: str,
+        version: str,
+        row: InboxRow,
+        new: Optional[tuple[str, str, bytes]] = None,
+        record: Optional[tuple[str, str, str]] = None,
+    ) -> Command:
+        keys = [self.delivery_key(key), self.due_key, self.dead_key, self.done_key]
+        call_id, event, body = new if new is not None else ("", "", b"")
+        args: list[Any] = [
+            version,
+            row.state,
+            row.attempts,
+            _blank(row.due_at),
+            _blank(row.last_error),
+            row.updated_at,
+            key,
+            call_id,
+            event,
+            body,
+        ]
+        if record is not None:
+            record_key, record_version, text = record
+            keys.append(record_key)
+            args += [record_version, text, _blank(self.ttl)]
+        return ("eval", WRITE, keys, args)
+
+    def _read(self, key: str) -> Steps:
+        fields = _fields((yield ("hgetall", self.delivery_key(key))))
+        return fields, _text(fields.get("v", ""))
+
+    def arrive(self, event: _Event, body: bytes, now: Optional[float]) -> Steps:
+        key, ms, call_id = dedupe_key(event), now_ms(now), event.call_id
+        record_key = self.record_key(call_id)
+        for _ in range(_TRIES):
+            fields, version = yield from self._read(key)
+            stored = _fields((yield ("hgetall", record_key)))
+            record_version = _text(stored.get("v", ""))
+            record = (
+                CallRecord.from_json(_bytes(stored["record"]))
+                if "record" in stored
+                else CallRecord(call_id)
+            )
+            row = _row(fields)
+            step = self.policy.arrive(row, ms)
+            written = True
+            if step.row is not None and row is None:  # a new delivery: folded in, at once
+                text = record.to_json() if record.apply(event).changed else ""
+                new = (call_id, event.event, body)
+                write = self._write(key, version, step.row, new, (record_key, record_version, text))
+                written = bool((yield write))
+            elif step.row is not None:
+                written = bool((yield self._write(key, version, step.row)))
+            if written:
+                delivery = (
+                    Delivery(key, call_id, event.event, body, step.attempt)
+                    if step.verdict == "run" and step.attempt is not None
+                    else None
+                )
+                return Arrival(step.verdict, key, delivery, step.retry_after_ms, record)
+        raise RuntimeError(f"RedisStore: {_TRIES} concurrent writers in a row on one delivery")
+
+    def record(self, event: _Event, body: bytes, now: Optional[float]) -> Steps:
+        """At most once: the delivery is written as done when new, and folded in."""
+        key, ms, call_id = dedupe_key(event), now_ms(now), event.call_id
+        record_key = self.record_key(call_id)
+        for _ in range(_TRIES):
+            fields, version = yield from self._read(key)
+            stored = _fields((yield ("hgetall", record_key)))
+            record = (
+                CallRecord.from_json(_bytes(stored["record"]))
+                if "record" in stored
+                else CallRecord(call_id)
+            )
+            if fields:
+                return False, record
+            record.apply(event)
+            done = InboxRow("done", 0, None, None, ms)
+            write = self._write(
+                key,
+                version,
+                done,
+                (call_id, event.event, body),
+                (record_key, _text(stored.get("v", "")), record.to_json()),
+            )
+            if (yield write):
+                return True, record
+        raise RuntimeError(f"RedisStore: {_TRIES} concurrent writers in a row on one delivery")
+
+    def change(self, key: str, ask: Any) -> Steps:
+        """One step on the row of ``key``: ``ask(row)`` gives it; returns the step and the
+        delivery's hash as read."""
+        for _ in range(_TRIES):
+            fields, version = yield from self._read(key)
+            step: InboxStep = ask(_row(fields))
+            if step.row is None or not fields:
+                return step, fields
+            if (yield self._write(key, version, step.row)):
+                return step, fields
+        raise RuntimeError(f"RedisStore: {_TRIES} concurrent writers in a row on one delivery")
+
+    def finish(self, delivery: Delivery, error: Optional[str], now: Optional[float]) -> Steps:
+        ms, attempt = now_ms(now), delivery.attempt
+        step, _ = yield from self.change(
+            delivery.key, lambda row: self.policy.finish(row, attempt, error, ms)
+        )
+        verdict: Verdict = step.verdict
+        return verdict
+
+    def release(self, delivery: Delivery, reason: str, now: Optional[float]) -> Steps:
+        ms, attempt = now_ms(now), delivery.attempt
+        step, _ = yield from self.change(
+            delivery.key, lambda row: self.policy.release(row, attempt, reason, ms)
+        )
+        verdict: Verdict = step.verdict
+        return verdict
+
+    def replay(self, key: str, now: Optional[float]) -> Steps:
+        ms = now_ms(now)
+        step, _ = yield from self.change(key, lambda row: self.policy.replay(row, ms))
+        verdict: Verdict = step.verdict
+        return verdict
+
+    def take(self, key: str, now: Optional[float]) -> Steps:
+        ms = now_ms(now)
+        step, fields = yield from self.change(key, lambda row: self.policy.claim(row, ms))
+        if step.verdict != "run" or step.attempt is None:
+            return step.verdict, None
+        delivery = Delivery(
+            key,
+            _text(fields["call_id"]),
+            _text(fields["event"]),
+            _bytes(fields["body"]),
+            step.attempt,
+        )
+        return step.verdict, delivery
+
+    def due(self, now: Optional[float], limit: int) -> Steps:
+        keys = yield ("zrangebyscore", self.due_key, "-inf", now_ms(now), 0, limit)
+        return [_text(k) for k in keys]
+
+    def dead(self, limit: int) -> Steps:
+        letters = []
+        for raw in (yield ("zrange", self.dead_key, 0, limit - 1)):
+            key = _text(raw)
+            fields = _fields((yield ("hgetall", self.delivery_key(key))))
+            row = _row(fields)
+            if row is None or row.state != "dead":
+                continue  # replayed or pruned meanwhile
+            letters.append(
+                DeadLetter(
+                    key,
+                    _text(fields["call_id"]),
+                    _text(fields["event"]),
+                    row.attempts,
+                    row.last_error,
+                    row.updated_at / 1000,
+                    _bytes(fields["body"]),
+                )
+            )
+        return letters
+
+    def prune(self, older_than: float, include_dead: bool, now: Optional[float]) -> Steps:
+        before = now_ms(now) - int(older_than * 1000)
+        args = [before, "1" if include_dead else "0", self.prefix]
+        dropped = yield ("eval", PRUNE, [self.done_key, self.dead_key], args)
+        return int(dropped)
+
+    def get(self, call_id: str) -> Steps:
+        stored = _fields((yield ("hgetall", self.record_key(call_id))))
+        return CallRecord.from_json(_bytes(stored["record"])) if "record" in stored else None
+
+    def row(self, key: str) -> Steps:
+        fields, _ = yield from self._read(key)
+        return _row(fields)
+
+
+def _send(client: Any, command: Command) -> Any:
+    """Sends one command with a redis-py style client (blocking or asyncio): the result, or the
+    awaitable of it."""
+    name = command[0]
+    if name == "eval":
+        _, script, keys, args = command
+        return client.eval(script, len(keys), *keys, *args)
+    if name == "zrangebyscore":
+        _, key, low, high, start, num = command
+        return client.zrangebyscore(key, low, high, start=start, num=num)
+    return getattr(client, name)(*command[1:])
+
+
+def run(client: Any, steps: Steps, now: Any) -> Any:
+    """Runs ``steps`` over a blocking client; ``now(result)`` checks each result."""
+    try:
+        command = next(steps)
+        while True:
+            command = steps.send(now(_send(client, command)))
+    except StopIteration as stop:
+        return stop.value
+
+
+async def arun(client: Any, steps: Steps, later: Any) -> Any:
+    """Runs ``steps`` over an asyncio client; ``later(result)`` awaits each result."""
+    try:
+        command = next(steps)
+        while True:
+            command = steps.send(await later(_send(client, command)))
+    except StopIteration as stop:
+        return stop.value
