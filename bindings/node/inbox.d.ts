@@ -57,3 +57,45 @@ export declare class InboxPolicy {
 export declare function inboxBackoffMs(attempt: number): number
 export declare const INBOX_DEFAULT_LEASE_MS: number
 export declare const INBOX_DEFAULT_MAX_ATTEMPTS: number
+
+/** A delivery a store claimed for a run. */
+export interface InboxDelivery {
+  /** The dedupe key. */
+  key: string
+  callId: string
+  /** The event name. */
+  event: string
+  /** The raw body, as received (or the event's JSON when none was given). */
+  body: Buffer
+  /** The claim's attempt number (1 for the first run). */
+  attempt: number
+}
+
+/** What a store did with a delivery that arrived. */
+export interface Arrival<R = unknown> {
+  /** `run`: run the handlers of `delivery`, then finish it; `repeat`, `busy`, `dead`: run nothing. */
+  verdict: InboxStep['verdict']
+  key: string
+  delivery: InboxDelivery | null
+  /** For `busy`: the time left on the other worker's claim. */
+  retryAfterMs: number | null
+  /** The call's record with the delivery folded in (a copy). */
+  record: R
+}
+
+/** A delivery whose handlers failed `attempts` times, kept until replayed. */
+export interface DeadLetter {
+  key: string
+  callId: string
+  event: string
+  attempts: number
+  lastError: string | null
+  /** Unix ms. */
+  updatedAt: number
+  body: Buffer
+}
+
+/** `now` (Unix ms, default `Date.now()`) for any inbox method. */
+export interface AtTime {
+  now?: number
+}

@@ -493,6 +493,12 @@ export declare function recordToJson(record: NativeCallRecord): string
 /** `redact_url_token(text)`. */
 export declare function redactUrlToken(text: string): string
 
+/** The inbox's Redis prune script. */
+export declare const REDIS_PRUNE_SCRIPT: string
+
+/** The inbox's Redis write script (compare and set), the same text Python sends. */
+export declare const REDIS_WRITE_SCRIPT: string
+
 /**
  * `retry_after(headers, now)`: seconds to wait from a `Retry-After` header, or `null`.
  * `now` is Unix seconds.

@@ -1,5 +1,6 @@
 // Types of `oneinbox-webhooks/stores` (hand-written, next to stores.js).
 import type { CallRecord, Event } from './oneinbox.js'
+import type { Arrival, AtTime, DeadLetter, InboxDelivery, InboxPolicy, InboxRow, InboxStep } from './inbox.js'
 
 /** What {@link Store.record} did with one delivery. */
 export interface Recorded {
@@ -35,37 +36,58 @@ export class MemoryStore implements Store {
 
 /** The commands a node-redis (v4 or later) client offers to {@link RedisStore}. */
 export interface NodeRedisClient {
-  hSetNX(key: string, field: string, value: string): Promise<unknown>
+  sendCommand(args: string[]): Promise<unknown>
   hGetAll(key: string): Promise<unknown>
-  expire(key: string, seconds: number): Promise<unknown>
 }
 
 /** The commands an ioredis client offers to {@link RedisStore}. */
 export interface IoRedisClient {
-  hsetnx(key: string, field: string, value: string): Promise<unknown>
+  call(command: string, ...args: string[]): Promise<unknown>
   hgetall(key: string): Promise<unknown>
-  expire(key: string, seconds: number): Promise<unknown>
 }
 
 /** Options of {@link RedisStore}; unknown names are refused. */
 export interface RedisStoreOptions {
-  /** Prepended to every key: a call's hash is `${prefix}call:${callId}`. Default `'oneinbox:'`. */
+  /** Prepended to every key: a call's record is `${prefix}r:${callId}`. Default `'oneinbox:'`. */
   prefix?: string
-  /** Drop a call's hash this many seconds after its last delivery (EXPIRE). Default: never. */
+  /** Drop a call's record this many seconds after its last delivery (EXPIRE). Default: never. */
   ttlSeconds?: number
+  /** Seconds a claim lasts (default 60): a claim whose handlers have not finished is due again. */
+  lease?: number
+  /** Handler runs before a delivery is dead (default 10). */
+  maxAttempts?: number
 }
 
 /**
- * A store in Redis, shared by every worker, process and machine that uses the same server:
- * one hash per call, from dedupe key to the event's wire JSON, claimed with `HSETNX`. Takes a
- * connected node-redis client (`createClient()`) or an ioredis client (`new Redis()`), told
- * apart by their method names. Python's `RedisStore` writes the same keys and values.
+ * A store in Redis, shared by every worker, process and machine that uses the same server: one
+ * hash per delivery (its raw body and inbox row), one per call (its folded record), written by
+ * compare-and-set scripts. Takes a connected node-redis client (`createClient()`) or an ioredis
+ * client (`new Redis()`). Python's `RedisStore` writes the same keys and values.
  */
 export class RedisStore implements Store {
   constructor(client: NodeRedisClient | IoRedisClient, options?: RedisStoreOptions)
-  /** The Redis key of a call's hash. */
+  readonly policy: InboxPolicy
+  /** The Redis key of a call's record. */
   key(callId: string): string
   record(event: Event): Promise<Recorded>
   get(callId: string): Promise<CallRecord | null>
+  /** A delivery arrived: claimed for a run (`verdict` `run`) unless done, running elsewhere or dead. */
+  arrive(event: Event, body?: Uint8Array | string | null, options?: AtTime): Promise<Arrival<CallRecord>>
+  /** The handlers of `delivery` ended (`error`: why they failed): the verdict. */
+  finish(delivery: InboxDelivery, error?: string | null, options?: AtTime): Promise<InboxStep['verdict']>
+  /** Gives the claim back without running it: due now. */
+  release(delivery: InboxDelivery, reason: string, options?: AtTime): Promise<InboxStep['verdict']>
+  /** The keys of up to `limit` (100) deliveries due now. */
+  due(options?: AtTime & { limit?: number }): Promise<string[]>
+  /** A worker's claim of the due delivery `key`. */
+  take(key: string, options?: AtTime): Promise<{ verdict: InboxStep['verdict']; delivery: InboxDelivery | null }>
+  /** Makes `key` due now, its attempts from 0. */
+  replay(key: string, options?: AtTime): Promise<InboxStep['verdict']>
+  /** The dead letters, oldest first. */
+  dead(options?: { limit?: number }): Promise<DeadLetter[]>
+  /** Drops done deliveries older than `olderThan` seconds (7 days); dead letters too with `includeDead`. */
+  prune(options?: AtTime & { olderThan?: number; includeDead?: boolean }): Promise<number>
+  /** The inbox row of `key`, or null. */
+  row(key: string): Promise<InboxRow | null>
   toJSON(): { client: 'node-redis' | 'ioredis'; prefix: string; ttlSeconds: number | null }
 }

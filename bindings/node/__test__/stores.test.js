@@ -125,18 +125,22 @@ for (const [kind, factory] of Object.entries(KINDS)) {
   })
 }
 
-test('RedisStore: key layout, wire JSON values, ttl', async () => {
+test('RedisStore: key layout, values, ttl (as Python writes them)', async () => {
   const client = await nodeRedis()
   const prefix = `test-${crypto.randomUUID()}:`
   const store = new RedisStore(client, { prefix, ttlSeconds: 60 })
-  assert.equal(store.key(CALL_ID), `${prefix}call:${CALL_ID}`)
-  assert.equal(new RedisStore(client).key('c'), 'oneinbox:call:c') // as Python's RedisStore
+  assert.equal(store.key(CALL_ID), `${prefix}r:${CALL_ID}`)
+  assert.equal(new RedisStore(client).key('c'), 'oneinbox:r:c') // as Python's RedisStore
   for (const event of EVENTS) await store.record(event)
-  const hash = await client.hGetAll(store.key(CALL_ID))
-  assert.deepEqual(Object.keys(hash).sort(), EVENTS.map(dedupeKey).sort())
-  for (const [key, text] of Object.entries(hash)) {
-    const event = EVENTS.find((e) => dedupeKey(e) === key)
-    assert.deepEqual(JSON.parse(text), event)
+  // One hash per call: its folded record, and a version for compare-and-set.
+  const call = await client.hGetAll(store.key(CALL_ID))
+  assert.equal(CallRecord.fromJson(call.record).toJson(), fold(EVENTS))
+  assert.equal(call.v, String(EVENTS.length))
+  // One hash per delivery: its wire body and its inbox row (done: recorded at most once).
+  for (const event of EVENTS) {
+    const row = await client.hGetAll(`${prefix}d:${dedupeKey(event)}`)
+    assert.deepEqual([row.call_id, row.event, row.state], [CALL_ID, event.event, 'done'])
+    assert.deepEqual(JSON.parse(row.body), event)
   }
   const ttl = await client.ttl(store.key(CALL_ID))
   assert.ok(ttl > 0 && ttl <= 60, `ttl ${ttl}`)
@@ -150,14 +154,22 @@ test('RedisStore: key layout, wire JSON values, ttl', async () => {
   )
 })
 
-test('RedisStore: a client answering HGETALL with a Map of Buffers, HSETNX with a boolean', async () => {
+test('RedisStore: a client answering HGETALL with a Map of Buffers', async () => {
   const client = await nodeRedis()
   const prefix = `test-${crypto.randomUUID()}:`
-  // As node-redis v4 (boolean HSETNX) with a type mapping to Map and Buffer.
+  // As node-redis with a type mapping to Map and Buffer.
   const shaped = {
-    hSetNX: async (...args) => (await client.hSetNX(...args)) === 1,
-    hGetAll: async (key) => new Map(Object.entries(await client.hGetAll(key)).map(([k, v]) => [k, Buffer.from(v)])),
-    expire: (...args) => client.expire(...args),
+    hGetAll: () => {
+      throw new Error('not used')
+    },
+    sendCommand: async (args) => {
+      const answer = await client.sendCommand(args)
+      if (args[0] !== 'HGETALL') return answer
+      const fields = Array.isArray(answer) ? answer : Object.entries(answer).flat()
+      const map = new Map()
+      for (let i = 0; i < fields.length; i += 2) map.set(Buffer.from(fields[i]), Buffer.from(fields[i + 1]))
+      return map
+    },
   }
   const store = new RedisStore(shaped, { prefix })
   assert.equal((await store.record(EVENTS[0])).new, true)
@@ -178,8 +190,8 @@ test('RedisStore: node-redis and ioredis share one store', async () => {
 
 test('RedisStore: misuse is refused', () => {
   assert.throws(() => new RedisStore(), /expected a node-redis or ioredis client, got undefined/)
-  assert.throws(() => new RedisStore({ get() {} }), /expected a node-redis client \(hSetNX, hGetAll, expire\) or an ioredis client/)
-  const fake = { hsetnx: async () => 1, hgetall: async () => ({}), expire: async () => 1 }
+  assert.throws(() => new RedisStore({ get() {} }), /expected a node-redis client \(sendCommand, hGetAll\) or an ioredis client/)
+  const fake = { call: async () => 1, hgetall: async () => ({}) }
   assert.throws(
     () => new RedisStore(fake, { ttl: 5 }),
     (err) => err instanceof UsageError && err.issues[0].path === '/ttl' && err.issues[0].code === 'unknown_field',
@@ -189,8 +201,8 @@ test('RedisStore: misuse is refused', () => {
   }
   assert.throws(() => new RedisStore(fake, { ttlSeconds: '5' }), TypeError)
   assert.throws(() => new RedisStore(fake, { prefix: 5 }), /prefix must be a string/)
-  assert.throws(() => new RedisStore(fake, 'x'), /options must be an object/)
-  assert.equal(new RedisStore(fake, { ttlSeconds: undefined, prefix: undefined }).key('c'), 'oneinbox:call:c')
+  assert.throws(() => new RedisStore(fake, 'x'), /options\) must be a plain object, got string/)
+  assert.equal(new RedisStore(fake, { ttlSeconds: undefined, prefix: undefined }).key('c'), 'oneinbox:r:c')
 })
 
 test('the stores are the subpath export; the main package loads neither them nor a Redis client', () => {

@@ -174,3 +174,11 @@ pub const INBOX_DEFAULT_LEASE_MS: u32 = core::DEFAULT_LEASE_MS as u32;
 /// The default number of attempts.
 #[napi(js_name = "INBOX_DEFAULT_MAX_ATTEMPTS")]
 pub const INBOX_DEFAULT_MAX_ATTEMPTS: u32 = core::DEFAULT_MAX_ATTEMPTS;
+
+/// The inbox's Redis write script (compare and set), the same text Python sends.
+#[napi(js_name = "REDIS_WRITE_SCRIPT")]
+pub const REDIS_WRITE_SCRIPT: &str = core::redis::WRITE;
+
+/// The inbox's Redis prune script.
+#[napi(js_name = "REDIS_PRUNE_SCRIPT")]
+pub const REDIS_PRUNE_SCRIPT: &str = core::redis::PRUNE;

@@ -46,7 +46,7 @@ pub use fake::{NativeFakeOneInbox, NativeFakeResponse, NativeRecordedRequest};
 pub use fast::register_fast_path;
 pub use inbox::{
     inbox_backoff_ms, new_inbox_policy, NativeInboxPolicy, NativeInboxRow, NativeInboxStep,
-    INBOX_DEFAULT_LEASE_MS, INBOX_DEFAULT_MAX_ATTEMPTS,
+    INBOX_DEFAULT_LEASE_MS, INBOX_DEFAULT_MAX_ATTEMPTS, REDIS_PRUNE_SCRIPT, REDIS_WRITE_SCRIPT,
 };
 pub use management::{
     management_endpoints, new_api, retry_after, NativeApi, NativeEndpoint, NativeFailure,

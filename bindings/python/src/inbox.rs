@@ -311,6 +311,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MemoryInbox>()?;
     m.add_function(wrap_pyfunction!(inbox_backoff_ms, m)?)?;
     m.add("INBOX_DEFAULT_LEASE_MS", core::DEFAULT_LEASE_MS)?;
+    m.add("REDIS_WRITE_SCRIPT", core::redis::WRITE)?;
+    m.add("REDIS_PRUNE_SCRIPT", core::redis::PRUNE)?;
     m.add("INBOX_DEFAULT_MAX_ATTEMPTS", core::DEFAULT_MAX_ATTEMPTS)
 }
 

@@ -366,3 +366,61 @@ def test_an_asyncio_redis_store_is_awaited(redis_server: Any) -> None:
             await client.aclose()
 
     asyncio.run(main())
+
+
+NODE_WORKER = """
+const { RedisStore } = require(process.argv[1] + '/stores.js')
+const { createClient } = require(process.argv[1] + '/node_modules/redis')
+;(async () => {
+  const client = createClient({ url: process.argv[2] })
+  await client.connect()
+  const store = new RedisStore(client, { prefix: process.argv[3] })
+  const now = Number(process.argv[4])
+  const keys = await store.due({ now })
+  const { verdict, delivery } = await store.take(keys[0], { now })
+  const finished = await store.finish(delivery, null, { now })
+  const record = await store.get(delivery.callId)
+  console.log(JSON.stringify({ keys, verdict, attempt: delivery.attempt, finished,
+    body: delivery.body.toString('utf8'), status: record.status }))
+  await client.close()
+})().catch((err) => { console.error(err); process.exit(1) })
+"""
+
+
+def test_python_and_node_share_one_redis_inbox(redis_server: Any) -> None:
+    """Python's delivery fails; a Node worker takes it from the same Redis, runs it and marks it
+    done; Python then sees a repeat and the same record."""
+    import json
+    import shutil
+
+    import redis
+
+    node = shutil.which("node")
+    assert node is not None, "node is not installed (the Node binding's tests need it too)"
+    package = Path(__file__).resolve().parents[2] / "node"
+    prefix = f"test-{uuid.uuid4().hex}:"
+    with redis.Redis.from_url(redis_server.url) as client:
+        store = RedisStore(client, prefix=prefix)
+        e, body = event(call_id="call_shared")
+        first = store.arrive(e, body, now=T0)
+        assert store.finish(first.delivery, "boom", now=T0) == "failed"
+        due = int((T0 + 3600) * 1000)
+        run = subprocess.run(
+            [node, "-e", NODE_WORKER, str(package), redis_server.url, prefix, str(due)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        seen = json.loads(run.stdout)
+        assert seen == {
+            "keys": [first.key],
+            "verdict": "run",
+            "attempt": 2,
+            "finished": "done",
+            "body": body.decode("utf-8"),
+            "status": "completed",
+        }
+        assert store.arrive(e, body, now=T0 + 3601).verdict == "repeat"
+        assert store.get("call_shared") == first.record

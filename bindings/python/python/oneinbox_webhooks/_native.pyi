@@ -27,6 +27,8 @@ __all__ = [
     "INBOX_DEFAULT_LEASE_MS",
     "INBOX_DEFAULT_MAX_ATTEMPTS",
     "MAX_DEPTH_CEILING",
+    "REDIS_PRUNE_SCRIPT",
+    "REDIS_WRITE_SCRIPT",
     "RETRY_AFTER_CAP",
     "Answer",
     "Api",
@@ -1032,6 +1034,8 @@ _InboxVerdict: TypeAlias = Literal[
 ]
 INBOX_DEFAULT_LEASE_MS: int
 INBOX_DEFAULT_MAX_ATTEMPTS: int
+REDIS_WRITE_SCRIPT: str
+REDIS_PRUNE_SCRIPT: str
 
 @final
 class InboxRow:

@@ -22,7 +22,15 @@ from collections.abc import Generator, Mapping
 from typing import Any, Optional, Union
 
 from ._events import Event as _Event
-from ._native import CallRecord, InboxPolicy, InboxRow, InboxStep, dedupe_key
+from ._native import (
+    REDIS_PRUNE_SCRIPT,
+    REDIS_WRITE_SCRIPT,
+    CallRecord,
+    InboxPolicy,
+    InboxRow,
+    InboxStep,
+    dedupe_key,
+)
 from .inbox import Arrival, DeadLetter, Delivery, Verdict, now_ms
 
 __all__ = ["RedisInbox", "Steps", "arun", "run"]
@@ -31,58 +39,9 @@ __all__ = ["RedisInbox", "Steps", "arun", "run"]
 Command = tuple[Any, ...]
 Steps = Generator[Command, Any, Any]
 
-# KEYS: the delivery's hash, due, dead, done[, the record's hash]. ARGV: the delivery's version
-# as read ("" for none), the new row (state, attempts, due_at, last_error, updated_at; "" for
-# None), the key, then (for a new row) call_id, event, body, else "", "", "", then (with a
-# record) its version as read, the record's JSON and the ttl in seconds ("" for none). Answers 1
-# when written, 0 when a version changed.
-WRITE = """
-local function get(key, field)
-  local v = redis.call('HGET', key, field)
-  if v == false then return '' end
-  return v
-end
-if get(KEYS[1], 'v') ~= ARGV[1] then return 0 end
-if #KEYS == 5 and get(KEYS[5], 'v') ~= ARGV[11] then return 0 end
-local key = ARGV[7]
-if ARGV[8] ~= '' then
-  redis.call('HSET', KEYS[1], 'call_id', ARGV[8], 'event', ARGV[9], 'body', ARGV[10])
-end
-local v = tonumber(ARGV[1] ~= '' and ARGV[1] or '0') + 1
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'attempts', ARGV[3], 'updated_at', ARGV[6], 'v', v)
-for i, field in ipairs({'due_at', 'last_error'}) do
-  if ARGV[3 + i] == '' then redis.call('HDEL', KEYS[1], field)
-  else redis.call('HSET', KEYS[1], field, ARGV[3 + i]) end
-end
-if ARGV[4] == '' then redis.call('ZREM', KEYS[2], key)
-else redis.call('ZADD', KEYS[2], ARGV[4], key) end
-if ARGV[2] == 'dead' then redis.call('ZADD', KEYS[3], ARGV[6], key)
-else redis.call('ZREM', KEYS[3], key) end
-if ARGV[2] == 'done' then redis.call('ZADD', KEYS[4], ARGV[6], key)
-else redis.call('ZREM', KEYS[4], key) end
-if #KEYS == 5 and ARGV[12] ~= '' then
-  local rv = tonumber(ARGV[11] ~= '' and ARGV[11] or '0') + 1
-  redis.call('HSET', KEYS[5], 'record', ARGV[12], 'v', rv)
-  if ARGV[13] ~= '' then redis.call('EXPIRE', KEYS[5], ARGV[13]) end
-end
-return 1
-"""
-
-# KEYS: done, dead. ARGV: the cut-off (Unix ms), "1" to drop dead letters too, the prefix.
-PRUNE = """
-local dropped = 0
-local function drop(set)
-  local keys = redis.call('ZRANGEBYSCORE', set, '-inf', ARGV[1])
-  for _, key in ipairs(keys) do
-    redis.call('DEL', ARGV[3] .. 'd:' .. key)
-    redis.call('ZREM', set, key)
-    dropped = dropped + 1
-  end
-end
-drop(KEYS[1])
-if ARGV[2] == '1' then drop(KEYS[2]) end
-return dropped
-"""
+# The scripts are the core's (`inbox/redis.rs`), the same text the Node store sends.
+WRITE = REDIS_WRITE_SCRIPT
+PRUNE = REDIS_PRUNE_SCRIPT
 
 _TRIES = 50
 

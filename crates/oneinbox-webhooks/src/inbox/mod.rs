@@ -52,6 +52,7 @@ use std::fmt;
 use std::str::FromStr;
 
 mod memory;
+pub mod redis;
 
 pub use memory::{Kept, MemoryInbox};
 
