@@ -92,6 +92,11 @@ export declare class NativePrepared {
 /** A configured `Receiver` (its secrets never leave Rust). */
 export declare class NativeReceiver {
   /**
+   * The line to log once at construction when this receiver accepts every delivery
+   * (`allowUnauthenticated` and no secrets), or `null`.
+   */
+  get warning(): string | null
+  /**
    * `Receiver::receive`: `null` when the delivery authenticates and the body is a valid
    * event (`oneinbox.js` then builds it with `JSON.parse`), the failed verification when it
    * does not authenticate, or the body's issues.
@@ -373,7 +378,7 @@ export interface NativeVerification {
   /**
    * A stable code: `ok`, `missing_token`, `token_mismatch`, `missing_header`,
    * `invalid_header`, `invalid_timestamp`, `timestamp_too_old`, `timestamp_too_new`,
-   * `no_matching_signature`.
+   * `no_matching_signature`, `not_configured`.
    */
   code: string
   /** The index of the secret that matched, or `null`. */
@@ -390,10 +395,12 @@ export declare function newCallRecord(callId: string): NativeCallRecord
 export declare function newLedger(): NativeLedger
 
 /**
- * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list is misuse),
- * the tolerance in seconds, and the parse options.
+ * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list, or a
+ * `null`/`undefined`/empty item, is misuse), whether an open receiver is allowed, the tolerance
+ * in seconds, and the parse options. `warning` is the line to log once (an allowed open
+ * receiver), or `null`.
  */
-export declare function newReceiver(urlTokens: Array<string> | undefined | null, signingSecrets: Array<string> | undefined | null, tolerance: number, strict: boolean, maxBodyBytes: number, maxDepth: number): NativeReceiver | Array<NativeIssue>
+export declare function newReceiver(urlTokens: Array<string | undefined | null> | undefined | null, signingSecrets: Array<string | undefined | null> | undefined | null, allowUnauthenticated: boolean, tolerance: number, strict: boolean, maxBodyBytes: number, maxDepth: number): NativeReceiver | Array<NativeIssue>
 
 /**
  * The plan of the `send` command's arguments as typed (`seed` and `duplicates` as their

@@ -309,6 +309,7 @@ export type VerificationCode =
   | 'timestamp_too_old'
   | 'timestamp_too_new'
   | 'no_matching_signature'
+  | 'not_configured'
 
 /** The outcome of a verification (a frozen object): a forged request is a value, not an exception. */
 export interface Verification {
@@ -363,6 +364,11 @@ export interface ReceiverOptions extends ParseOptions {
   signingSecrets?: Secrets
   /** Seconds, default 300. */
   tolerance?: number
+  /**
+   * Accept every delivery, from anyone, when neither `urlTokens` nor `signingSecrets` is given
+   * (one warning is logged). Without it such a receiver is a `UsageError`: it fails closed.
+   */
+  allowUnauthenticated?: boolean
 }
 
 /** What {@link Receiver.receive} needs besides the body. */
@@ -376,7 +382,8 @@ export interface ReceiveRequest {
 
 /** Authenticates deliveries as configured, then parses them. Secrets never show when inspected. */
 export class Receiver {
-  constructor(options?: ReceiverOptions)
+  /** Throws `UsageError` without `urlTokens`, `signingSecrets` or `allowUnauthenticated: true`. */
+  constructor(options: ReceiverOptions)
   /** The largest body `receive` accepts, in bytes (an adapter answers 413 above it before reading). */
   readonly maxBodyBytes: number
   /**

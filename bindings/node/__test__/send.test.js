@@ -161,7 +161,7 @@ test('a forged delivery (wrong token) gets 401 and exit 1; so does a missing sig
 })
 
 test('an unreachable receiver is exit 1 with an error line; the URL token is not printed', async () => {
-  const r = await startReceiver({})
+  const r = await startReceiver({ urlTokens: [TOKEN] })
   await r.close() // nothing listens on that port any more
   const { code, stdout, stderr } = await run(['send', '--to', r.url, '--url-token', TOKEN, '--timeout', '5', 'call.ended'])
   assert.equal(code, 1)
@@ -212,7 +212,7 @@ test('--dry-run sends nothing; a run with the same arguments follows its plan', 
 })
 
 test('usage errors exit 2 and send nothing; --help exits 0', async () => {
-  const r = await startReceiver({})
+  const r = await startReceiver({ urlTokens: [TOKEN] })
   try {
     for (const args of [
       [],

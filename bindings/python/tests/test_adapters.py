@@ -948,8 +948,8 @@ def test_arguments_are_checked(framework: str, keys: Secrets) -> None:
 
 
 def test_receiver_max_body_bytes() -> None:
-    assert Receiver().max_body_bytes == 1048576
-    assert Receiver(max_body_bytes=10).max_body_bytes == 10
+    assert Receiver(url_tokens=["t"]).max_body_bytes == 1048576
+    assert Receiver(url_tokens=["t"], max_body_bytes=10).max_body_bytes == 10
 
 
 def test_precheck_from_the_headers_alone(keys: Secrets) -> None:

@@ -803,6 +803,7 @@ _VerificationCode: TypeAlias = Literal[
     "timestamp_too_old",
     "timestamp_too_new",
     "no_matching_signature",
+    "not_configured",
 ]
 
 @final
@@ -829,6 +830,7 @@ class Receiver:
         strict: bool = False,
         max_body_bytes: int = 1048576,
         max_depth: int = 64,
+        allow_unauthenticated: bool = False,
     ) -> Receiver: ...
     @property
     def max_body_bytes(self) -> int:
