@@ -332,7 +332,7 @@ export interface NativeRequest {
   headers: Array<Array<string>>
   /** The JSON body, if the endpoint takes one. */
   body?: string
-  /** The retry policy: `idempotent`, `creates_webhook` or `creates_call`. */
+  /** The retry policy: `idempotent`, `creates_webhook`, `creates_call` or `sends_test_delivery`. */
   retry: string
 }
 

@@ -216,10 +216,11 @@ export class PreparedRequest<T> {
   readonly body: string | null
   /**
    * How this request may be retried: `'idempotent'` after 408, 429, 5xx or a lost connection;
-   * `'creates_webhook'` / `'creates_call'` only after 429 or 503 (after any other failure the
-   * webhook or call may exist already, and sending again could create a second).
+   * `'creates_webhook'` / `'creates_call'` / `'sends_test_delivery'` only after 429 or 503
+   * (after any other failure the webhook or call may exist already, or a test delivery may have
+   * been sent, and sending again could make a second).
    */
-  readonly retry: 'idempotent' | 'creates_webhook' | 'creates_call'
+  readonly retry: 'idempotent' | 'creates_webhook' | 'creates_call' | 'sends_test_delivery'
   /**
    * Reads the answer: the typed result for 2xx, {@link ApiError} otherwise,
    * {@link ValidationError} when a 2xx body does not match.

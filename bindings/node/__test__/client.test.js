@@ -333,10 +333,23 @@ test('no answer: createWebhook is not retried (TransportError says it may exist)
     client.createCall(CALL),
     (err) => err instanceof TransportError && err.retry === 'creates_call' && /the call may have been placed/.test(err.message),
   )
+  // testWebhook is not sent again either: each send may make OneInbox send a test delivery.
+  fake.disconnectNext()
+  const before = fake.requests.length
+  await assert.rejects(
+    client.testWebhook(listed[0].id),
+    (err) =>
+      err instanceof TransportError &&
+      err.retry === 'sends_test_delivery' &&
+      !err.retryable &&
+      err.attempts === 1 &&
+      /a test delivery may have been sent; not retried/.test(err.message),
+  )
+  assert.equal(fake.requests.length, before + 1)
   // An idempotent request whose retries ran out: retryable (later).
   fake.disconnectNext({ times: 3 })
   await assert.rejects(
-    client.testWebhook(listed[0].id),
+    client.listDeliveries(listed[0].id),
     (err) => err instanceof TransportError && err.retryable && err.attempts === 3 && !/may have been/.test(err.message),
   )
 })

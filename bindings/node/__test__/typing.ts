@@ -380,7 +380,7 @@ async function clientTypes(): Promise<void> {
     await client.createCall({ agent_id: 'a', to_number: '+15551234567', from_number: '+15551234568' })
   } catch (err) {
     if (err instanceof TransportError) {
-      const policy: 'idempotent' | 'creates_webhook' | 'creates_call' = err.retry
+      const policy: 'idempotent' | 'creates_webhook' | 'creates_call' | 'sends_test_delivery' = err.retry
       const code: 'ERR_ONEINBOX_TRANSPORT' = err.code
       console.log(policy, code, err.attempts, err.timedOut, err.retryable, err.url)
     } else if (err instanceof ApiError) {

@@ -369,6 +369,37 @@ def test_lost_connection_on_list_webhooks_is_retried(
     assert transport.seen == 3 and waits == expected_backoff(11, 2)
 
 
+@pytest.mark.parametrize("error", [httpx.ReadTimeout, httpx.RemoteProtocolError])
+def test_lost_connection_on_test_webhook_is_not_retried(
+    fake: FakeOneInbox, error: type[httpx.TransportError]
+) -> None:
+    # Each send may make OneInbox send another test delivery (issue 25).
+    client, transport, waits = flaky_client(fake, error, 1)
+    with pytest.raises(TransportError, match="a test delivery may have been sent") as e:
+        client.test_webhook("wh_1")
+    assert transport.seen == 1 and waits == [] and not e.value.retryable
+    assert "list_deliveries" in str(e.value)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_5xx_on_test_webhook_is_not_retried(fake: FakeOneInbox, status: int) -> None:
+    with fake.client() as client:
+        hook = client.create_webhook(**HOOK)
+        fake.fail_next(status, times=3, processed=True)
+        with pytest.raises(ApiError, match="a test delivery may have been sent") as e:
+            client.test_webhook(hook.id)
+    assert e.value.status == status and not e.value.retryable
+    assert paths(fake).count(f"POST /v1/webhooks/{hook.id}/test") == 1 and fake.sleeps == []
+
+
+def test_503_on_test_webhook_is_retried(fake: FakeOneInbox) -> None:
+    with fake.client(random=seeded(1)) as client:
+        hook = client.create_webhook(**HOOK)
+        fake.fail_next(503)
+        client.test_webhook(hook.id)
+    assert paths(fake).count(f"POST /v1/webhooks/{hook.id}/test") == 2
+
+
 def test_connection_never_opened_is_retried_even_for_creates(fake: FakeOneInbox) -> None:
     client, transport, waits = flaky_client(fake, httpx.ConnectError, 1)
     client.create_call(**CALL)

@@ -641,10 +641,13 @@ class PreparedRequest(Generic[_T]):
     @property
     def body(self) -> Optional[bytes]: ...
     @property
-    def retry(self) -> Literal["idempotent", "creates_webhook", "creates_call"]:
+    def retry(
+        self,
+    ) -> Literal["idempotent", "creates_webhook", "creates_call", "sends_test_delivery"]:
         """``"idempotent"``: may be sent again after 408, 429, 5xx or a lost connection.
-        ``"creates_webhook"`` / ``"creates_call"``: only after 429 or 503; after any other
-        failure the webhook or call may exist already."""
+        ``"creates_webhook"`` / ``"creates_call"`` / ``"sends_test_delivery"``: only after 429
+        or 503; after any other failure the webhook or call may exist already, or a test
+        delivery may have been sent."""
     def parse_response(self, status: int, body: _Body) -> _T:
         """Raises ``ApiError`` (non-2xx) or ``ValidationError`` (a 2xx body that does not
         match)."""

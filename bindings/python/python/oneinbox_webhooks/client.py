@@ -345,7 +345,8 @@ class Client(_Policy):
         webhook_id: str,
     ) -> None:
         """``POST /v1/webhooks/{webhook_id}/test``: Asks OneInbox to send a sample delivery to
-        the webhook's URL."""
+        the webhook's URL. Never sent again after an answer that leaves open whether it was
+        done."""
         prepared = self._api.test_webhook(
             webhook_id,
         )
@@ -541,7 +542,8 @@ class AsyncClient(_Policy):
         webhook_id: str,
     ) -> None:
         """``POST /v1/webhooks/{webhook_id}/test``: Asks OneInbox to send a sample delivery to
-        the webhook's URL."""
+        the webhook's URL. Never sent again after an answer that leaves open whether it was
+        done."""
         prepared = self._api.test_webhook(
             webhook_id,
         )

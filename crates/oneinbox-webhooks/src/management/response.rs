@@ -67,13 +67,16 @@ pub struct ApiError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Retry {
-    /// Sending it twice has the effect of sending it once (`GET`, `PATCH`, `DELETE`,
-    /// `test_webhook`): retryable on 408, 429 and 5xx, and after a lost connection.
+    /// Sending it twice has the effect of sending it once (`GET`, `PATCH`, `DELETE`):
+    /// retryable on 408, 429 and 5xx, and after a lost connection.
     Idempotent,
     /// It creates a webhook (`create_webhook`): retryable only on 429 and 503.
     CreatesWebhook,
     /// It creates a call and dials the phone (`create_call`): retryable only on 429 and 503.
     CreatesCall,
+    /// It makes OneInbox send a test delivery (`test_webhook`): each retry may send another, so
+    /// it is retryable only on 429 and 503 (not processed), never after a lost connection.
+    SendsTestDelivery,
 }
 
 impl Retry {
@@ -89,17 +92,20 @@ impl Retry {
     pub const fn allows(self, status: u16) -> bool {
         match self {
             Retry::Idempotent => is_retryable_status(status),
-            Retry::CreatesWebhook | Retry::CreatesCall => status == 429 || status == 503,
+            Retry::CreatesWebhook | Retry::CreatesCall | Retry::SendsTestDelivery => {
+                status == 429 || status == 503
+            }
         }
     }
 
-    /// The policy's stable name, as the bindings show it: `"idempotent"`, `"creates_webhook"`
-    /// or `"creates_call"`.
+    /// The policy's stable name, as the bindings show it: `"idempotent"`, `"creates_webhook"`,
+    /// `"creates_call"` or `"sends_test_delivery"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Retry::Idempotent => "idempotent",
             Retry::CreatesWebhook => "creates_webhook",
             Retry::CreatesCall => "creates_call",
+            Retry::SendsTestDelivery => "sends_test_delivery",
         }
     }
 
@@ -109,7 +115,7 @@ impl Retry {
         matches!(self, Retry::Idempotent)
     }
 
-    /// For a request that creates something: what a person should do before creating it again
+    /// For a request that is not idempotent: what a person should do before sending it again
     /// when the outcome is unknown. `None` for idempotent requests.
     pub const fn ambiguity_note(self) -> Option<&'static str> {
         match self {
@@ -119,6 +125,9 @@ impl Retry {
             ),
             Retry::CreatesCall => Some(
                 "the call may have been placed; not retried: check for its call events (call.started, call.failed) before creating it again",
+            ),
+            Retry::SendsTestDelivery => Some(
+                "a test delivery may have been sent; not retried: check the webhook's deliveries (list_deliveries, listDeliveries) before testing it again",
             ),
         }
     }
@@ -362,7 +371,11 @@ mod tests {
                 status == 408 || status == 429 || status >= 500
             );
             assert!(!idem.message.contains("may have been"), "{}", idem.message);
-            for retry in [Retry::CreatesCall, Retry::CreatesWebhook] {
+            for retry in [
+                Retry::CreatesCall,
+                Retry::CreatesWebhook,
+                Retry::SendsTestDelivery,
+            ] {
                 let e = parse_error_response(status, b"", None, retry);
                 assert_eq!(e.retryable, status == 429 || status == 503, "{status}");
                 let ambiguous = status >= 500 && status != 503;
