@@ -588,3 +588,69 @@ def test_async_client_over_loopback(served: tuple[FakeOneInbox, str]) -> None:
 
     assert len(asyncio.run(run())) == 3
     assert len(fake.requests) == 1 + 3 + 3
+
+
+# ---- redirects ------------------------------------------------------------------------------
+
+
+def test_a_redirect_is_never_followed() -> None:
+    """A 307 to another origin is an ApiError; that origin receives nothing, even when the
+    http_client given follows redirects (httpx does not by default)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    elsewhere: list[str] = []
+    asked: list[str] = []
+
+    class Other(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            elsewhere.append(f"GET {self.path}")
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        do_POST = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Other)
+    other_url = f"http://127.0.0.1:{other.server_address[1]}"
+
+    class Api(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(307)
+            self.send_header("location", other_url + self.path)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    api = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    for server in (other, api):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{api.server_address[1]}"
+    try:
+        for http_client in (None, httpx.Client(follow_redirects=True)):
+            client = Client(KEY, base_url=base, http_client=http_client, sleep=lambda _: None)
+            with client:
+                for call in (lambda: client.create_webhook(**HOOK), client.list_webhooks):
+                    with pytest.raises(ApiError) as e:
+                        call()
+                    assert e.value.status == 307 and not e.value.retryable
+                    assert e.value.message.startswith("HTTP 307 Temporary Redirect (a redirect")
+                    assert KEY not in f"{e.value} {e.value!r}"
+            if http_client is not None:
+                http_client.close()
+        assert len(asked) == 4  # once per call, never retried
+        assert elsewhere == []
+    finally:
+        for server in (other, api):
+            server.shutdown()
+            server.server_close()

@@ -39,7 +39,8 @@ pub struct ApiError {
     /// A sentence for people: the server's `detail` (or `message`/`error`) string when the body
     /// has one, `"request validation failed"` for a FastAPI validation list, otherwise
     /// `"HTTP <status> <reason>"`. Cut to 300 characters, control characters replaced, the
-    /// API key scrubbed.
+    /// API key scrubbed. A 3xx is an error too (clients never follow a redirect, which would
+    /// send the API key and body elsewhere): its message ends with a note saying so.
     pub message: String,
     /// The items of a FastAPI-style `{"detail": [{"loc", "msg", "type"}]}` body, one [`Issue`]
     /// each. `path` is a JSON Pointer built from `loc` after dropping its leading `"body"`,
@@ -154,6 +155,11 @@ pub const fn is_retryable_status(status: u16) -> bool {
 /// The reason phrase of `status`, for the statuses the API is known to answer.
 pub(crate) fn reason_phrase(status: u16) -> Option<&'static str> {
     Some(match status {
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -274,6 +280,11 @@ pub(crate) fn parse_error_response(
         Some(reason) => format!("HTTP {status} {reason}"),
         None => format!("HTTP {status}"),
     });
+    if (300..400).contains(&status) {
+        message.push_str(
+            " (a redirect is not followed: the API key and body go only to the base URL)",
+        );
+    }
     let retryable = retry.allows(status);
     if !retryable && (500..600).contains(&status) {
         if let Some(note) = retry.ambiguity_note() {
