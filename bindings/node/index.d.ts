@@ -138,6 +138,12 @@ export declare function callRecordFromJson(bytes: Uint8Array): NativeCallRecord 
 export declare function callSequence(): Array<string>
 
 /**
+ * A command-line secret from the first source given: the option, the content of its file
+ * option, the environment variable (`send::choose_secret`).
+ */
+export declare function chooseSecret(name: string, option?: string | undefined | null, file?: string | undefined | null, env?: string | undefined | null): NativeChosenSecret
+
+/**
  * `dedupe_key(event)` of the JSON text of an event object (`ParseOptions::dedupe_key`: made
  * in one pass over the text, no event made), or the issues that stop the text from being an
  * event.
@@ -222,6 +228,14 @@ export interface NativeApplied {
   /** Why the event was ignored, or `null`. */
   ignored?: string
   /** The issues when the text is not an event, else `null`. */
+  issues?: Array<NativeIssue>
+}
+
+/** A command-line secret, or the issues of its `UsageError` (at most one of the two is set). */
+export interface NativeChosenSecret {
+  /** The secret, or `null` when no source is given. */
+  secret?: string
+  /** The issues when a source given is bad. */
   issues?: Array<NativeIssue>
 }
 

@@ -244,3 +244,56 @@ test('usage errors exit 2 and send nothing; --help exits 0', async () => {
     await r.close()
   }
 })
+
+test('a typo never prints the secret that follows it', async () => {
+  for (const args of [
+    ['send', '--url-tokn', TOKEN, '--to', 'http://127.0.0.1:9/h'],
+    ['send', `--url-tokn=${TOKEN}`, '--to', 'http://127.0.0.1:9/h'],
+    ['send', '--to', 'http://127.0.0.1:9/h', `--signing-secert=${WHSEC}`],
+    ['send', '--to', 'http://127.0.0.1:9/h', '--timeout', TOKEN],
+    ['send', '--dry-run', TOKEN], // the secret typed where an event name goes
+    ['sned', '--url-token', TOKEN],
+  ]) {
+    const { code, stdout, stderr } = await run(args)
+    assert.equal(code, 2, `${args.join(' ')}: ${stderr}`)
+    assert.equal(stdout, '')
+    assert.match(stderr, /error: /)
+    noSecrets(stderr)
+  }
+})
+
+test('secrets from files and the environment: option > file > environment', async () => {
+  const os = require('node:os')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oneinbox-secrets-'))
+  const tokenFile = path.join(dir, 'token')
+  const secretFile = path.join(dir, 'whsec')
+  fs.writeFileSync(tokenFile, `${TOKEN}\n`)
+  fs.writeFileSync(secretFile, `${WHSEC}\n`)
+  const files = ['--url-token-file', tokenFile, '--signing-secret-file', secretFile]
+  const r = await startReceiver({ urlTokens: [TOKEN], signingSecrets: [WHSEC] })
+  try {
+    const wrong = { ONEINBOX_URL_TOKEN: 'tok_wrong', ONEINBOX_SIGNING_SECRET: `whsec_${'B'.repeat(32)}` }
+    let res = await run(['send', '--to', r.url, ...files, 'call.ended'], wrong) // files win
+    assert.equal(res.code, 0, res.stderr)
+    res = await run(['send', '--to', r.url, 'call.ended'], { ONEINBOX_URL_TOKEN: TOKEN, ONEINBOX_SIGNING_SECRET: WHSEC })
+    assert.equal(res.code, 0, res.stderr) // the environment alone
+    res = await run(['send', '--to', r.url, '--url-token', 'tok_wrong', ...files, 'call.ended']) // the option wins
+    assert.equal(res.code, 1)
+    assert.equal(lines(res.stdout)[0].split(/\s+/)[1], '401')
+    assert.deepEqual(
+      r.received.map((d) => d.event.event),
+      ['call.ended', 'call.ended'],
+    )
+    fs.writeFileSync(tokenFile, `${TOKEN}\n${TOKEN}\n`)
+    res = await run(['send', '--to', r.url, ...files, 'call.ended'])
+    assert.equal(res.code, 2)
+    assert.match(res.stderr, /\/url_token_file/)
+    noSecrets(res.stderr)
+    res = await run(['send', '--to', r.url, '--url-token-file', path.join(dir, 'missing'), 'call.ended'])
+    assert.equal(res.code, 2)
+    assert.match(res.stderr, /--url-token-file: cannot read the file/)
+  } finally {
+    await r.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -58,6 +58,7 @@ __all__ = [
     "answer_after_store",
     "answer_before_body",
     "answer_late_failure",
+    "choose_secret",
     "dedupe_key",
     "make_call",
     "make_delivery",
@@ -1011,3 +1012,11 @@ def plan_send(
     msg_id, repeat, line)`` per delivery in sending order, ``line`` being what ``send
     --dry-run`` prints. ``UsageError`` for an unknown event name, an empty call id, or a seed or
     duplicates count that is not decimal digits in range."""
+
+def choose_secret(
+    name: str, option: Optional[str], file: Optional[str], env: Optional[str]
+) -> Optional[str]:
+    """A command-line secret (``name``: ``url_token``, ``signing_secret``, ``api_key``) from the
+    first source given: the option, the content of its ``--…-file``, the environment variable
+    (an empty one counts as unset); ``None`` for none. ``UsageError`` for an empty option or a
+    file that is not one non-empty line."""
