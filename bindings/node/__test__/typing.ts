@@ -159,6 +159,11 @@ try {
 }
 // @ts-expect-error a misspelt option
 new Receiver({ urlToken: 'x' })
+// @ts-expect-error options are required: a receiver with no secret fails closed
+new Receiver()
+const open: Receiver = new Receiver({ allowUnauthenticated: true })
+// @ts-expect-error allowUnauthenticated is a boolean
+new Receiver({ allowUnauthenticated: 'yes' })
 // @ts-expect-error a parsed object is not a raw body
 receiver.receive({ event: 'call.ended' })
 
