@@ -162,6 +162,7 @@ new Receiver({ urlToken: 'x' })
 // @ts-expect-error options are required: a receiver with no secret fails closed
 new Receiver()
 const open: Receiver = new Receiver({ allowUnauthenticated: true })
+console.log(open.maxBodyBytes)
 // @ts-expect-error allowUnauthenticated is a boolean
 new Receiver({ allowUnauthenticated: 'yes' })
 // @ts-expect-error a parsed object is not a raw body
