@@ -37,7 +37,7 @@ export class TransportError extends OneInboxError {
   /** The request URL (any `token=` query value shown as `[redacted]`). */
   readonly url: string
   /** The request's retry policy. */
-  readonly retry: 'idempotent' | 'creates_webhook' | 'creates_call'
+  readonly retry: 'idempotent' | 'creates_webhook' | 'creates_call' | 'sends_test_delivery'
   /** How many times the request was sent. */
   readonly attempts: number
   /** Whether the last attempt ran out of `timeoutMs`. */

@@ -252,7 +252,9 @@ module.exports = function clientModule({
         throw new TypeError(`send: expected a PreparedRequest (from an Api method), got ${describeType(prepared)}`)
       }
       const key = (prepared.headers.Authorization ?? '').replace(/^Bearer /, '')
-      const init = { method: prepared.method, headers: { ...prepared.headers } }
+      // A redirect is never followed: it would re-send the API key and the body to wherever the
+      // Location points. A 3xx answer is an ApiError, like any other non-2xx status.
+      const init = { method: prepared.method, headers: { ...prepared.headers }, redirect: 'manual' }
       if (prepared.body !== null) init.body = prepared.body
       for (let attempt = 0; ; attempt++) {
         let status

@@ -105,6 +105,11 @@ export declare class NativePrepared {
 /** A configured `Receiver` (its secrets never leave Rust). */
 export declare class NativeReceiver {
   /**
+   * The line to log once at construction when this receiver accepts every delivery
+   * (`allowUnauthenticated` and no secrets), or `null`.
+   */
+  get warning(): string | null
+  /**
    * `Receiver::receive`: `null` when the delivery authenticates and the body is a valid
    * event (`oneinbox.js` then builds it with `JSON.parse`), the failed verification when it
    * does not authenticate, or the body's issues.
@@ -156,6 +161,12 @@ export declare function callRecordFromJson(bytes: Uint8Array): NativeCallRecord 
 
 /** The events of one connected call, in the order OneInbox sends them. */
 export declare function callSequence(): Array<string>
+
+/**
+ * A command-line secret from the first source given: the option, the content of its file
+ * option, the environment variable (`send::choose_secret`).
+ */
+export declare function chooseSecret(name: string, option?: string | undefined | null, file?: string | undefined | null, env?: string | undefined | null): NativeChosenSecret
 
 /**
  * `dedupe_key(event)` of the JSON text of an event object (`ParseOptions::dedupe_key`: made
@@ -251,6 +262,14 @@ export interface NativeApplied {
   /** Why the event was ignored, or `null`. */
   ignored?: string
   /** The issues when the text is not an event, else `null`. */
+  issues?: Array<NativeIssue>
+}
+
+/** A command-line secret, or the issues of its `UsageError` (at most one of the two is set). */
+export interface NativeChosenSecret {
+  /** The secret, or `null` when no source is given. */
+  secret?: string
+  /** The issues when a source given is bad. */
   issues?: Array<NativeIssue>
 }
 
@@ -392,7 +411,7 @@ export interface NativeRequest {
   headers: Array<Array<string>>
   /** The JSON body, if the endpoint takes one. */
   body?: string
-  /** The retry policy: `idempotent`, `creates_webhook` or `creates_call`. */
+  /** The retry policy: `idempotent`, `creates_webhook`, `creates_call` or `sends_test_delivery`. */
   retry: string
 }
 
@@ -438,7 +457,7 @@ export interface NativeVerification {
   /**
    * A stable code: `ok`, `missing_token`, `token_mismatch`, `missing_header`,
    * `invalid_header`, `invalid_timestamp`, `timestamp_too_old`, `timestamp_too_new`,
-   * `no_matching_signature`.
+   * `no_matching_signature`, `not_configured`.
    */
   code: string
   /** The index of the secret that matched, or `null`. */
@@ -458,10 +477,12 @@ export declare function newInboxPolicy(lease: number, maxAttempts: number): Nati
 export declare function newLedger(): NativeLedger
 
 /**
- * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list is misuse),
- * the tolerance in seconds, and the parse options.
+ * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list, or a
+ * `null`/`undefined`/empty item, is misuse), whether an open receiver is allowed, the tolerance
+ * in seconds, and the parse options. `warning` is the line to log once (an allowed open
+ * receiver), or `null`.
  */
-export declare function newReceiver(urlTokens: Array<string> | undefined | null, signingSecrets: Array<string> | undefined | null, tolerance: number, strict: boolean, maxBodyBytes: number, maxDepth: number): NativeReceiver | Array<NativeIssue>
+export declare function newReceiver(urlTokens: Array<string | undefined | null> | undefined | null, signingSecrets: Array<string | undefined | null> | undefined | null, allowUnauthenticated: boolean, tolerance: number, strict: boolean, maxBodyBytes: number, maxDepth: number): NativeReceiver | Array<NativeIssue>
 
 /**
  * The plan of the `send` command's arguments as typed (`seed` and `duplicates` as their

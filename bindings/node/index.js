@@ -852,6 +852,7 @@ module.exports.answerLateFailure = nativeBinding.answerLateFailure
 module.exports.answerLateFailureDue = nativeBinding.answerLateFailureDue
 module.exports.callRecordFromJson = nativeBinding.callRecordFromJson
 module.exports.callSequence = nativeBinding.callSequence
+module.exports.chooseSecret = nativeBinding.chooseSecret
 module.exports.dedupeKey = nativeBinding.dedupeKey
 module.exports.DEFAULT_MAX_BODY_BYTES = nativeBinding.DEFAULT_MAX_BODY_BYTES
 module.exports.DEFAULT_MAX_DEPTH = nativeBinding.DEFAULT_MAX_DEPTH

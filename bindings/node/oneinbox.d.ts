@@ -216,10 +216,11 @@ export class PreparedRequest<T> {
   readonly body: string | null
   /**
    * How this request may be retried: `'idempotent'` after 408, 429, 5xx or a lost connection;
-   * `'creates_webhook'` / `'creates_call'` only after 429 or 503 (after any other failure the
-   * webhook or call may exist already, and sending again could create a second).
+   * `'creates_webhook'` / `'creates_call'` / `'sends_test_delivery'` only after 429 or 503
+   * (after any other failure the webhook or call may exist already, or a test delivery may have
+   * been sent, and sending again could make a second).
    */
-  readonly retry: 'idempotent' | 'creates_webhook' | 'creates_call'
+  readonly retry: 'idempotent' | 'creates_webhook' | 'creates_call' | 'sends_test_delivery'
   /**
    * Reads the answer: the typed result for 2xx, {@link ApiError} otherwise,
    * {@link ValidationError} when a 2xx body does not match.
@@ -309,6 +310,7 @@ export type VerificationCode =
   | 'timestamp_too_old'
   | 'timestamp_too_new'
   | 'no_matching_signature'
+  | 'not_configured'
 
 /** The outcome of a verification (a frozen object): a forged request is a value, not an exception. */
 export interface Verification {
@@ -363,6 +365,11 @@ export interface ReceiverOptions extends ParseOptions {
   signingSecrets?: Secrets
   /** Seconds, default 300. */
   tolerance?: number
+  /**
+   * Accept every delivery, from anyone, when neither `urlTokens` nor `signingSecrets` is given
+   * (one warning is logged). Without it such a receiver is a `UsageError`: it fails closed.
+   */
+  allowUnauthenticated?: boolean
 }
 
 /** What {@link Receiver.receive} needs besides the body. */
@@ -376,7 +383,8 @@ export interface ReceiveRequest {
 
 /** Authenticates deliveries as configured, then parses them. Secrets never show when inspected. */
 export class Receiver {
-  constructor(options?: ReceiverOptions)
+  /** Throws `UsageError` without `urlTokens`, `signingSecrets` or `allowUnauthenticated: true`. */
+  constructor(options: ReceiverOptions)
   /** The largest body `receive` accepts, in bytes (an adapter answers 413 above it before reading). */
   readonly maxBodyBytes: number
   /**

@@ -650,12 +650,28 @@ function newUrlToken() {
   return crypto.randomBytes(32).toString('base64url')
 }
 
-const RECEIVER_OPTIONS = ['urlTokens', 'signingSecrets', 'tolerance', 'strict', 'maxBodyBytes', 'maxDepth']
+const RECEIVER_OPTIONS = ['urlTokens', 'signingSecrets', 'tolerance', 'strict', 'maxBodyBytes', 'maxDepth', 'allowUnauthenticated']
+
+// A receiver's secrets as given (`undefined`/`null`: the option is absent, as Python's `None`).
+// `undefined`/`null` items are kept as `null` for the core to report at their index (an unset
+// environment variable); anything else is checked as `secretList` does.
+function receiverSecrets(value, name) {
+  if (value === undefined || value === null) return undefined
+  if (!Array.isArray(value)) return secretList(value, name)
+  const given = secretList(
+    value.map((s) => s ?? ''),
+    name,
+  )
+  return given.map((s, i) => (value[i] === undefined || value[i] === null ? null : s))
+}
 
 /**
  * Authenticates deliveries (URL token and/or Standard Webhooks signature, as configured) and
  * parses them. Unknown option names are refused, so a misspelt option cannot silently turn
- * authentication off. Secrets stay in the native addon; inspecting shows only their count.
+ * authentication off. It fails closed: without `urlTokens` or `signingSecrets` (e.g. both read
+ * from unset environment variables) it throws `UsageError`, unless `allowUnauthenticated: true`
+ * (then one line is logged with `console.warn`). Secrets stay in the native addon; inspecting
+ * shows only their count.
  */
 class Receiver {
   #native
@@ -666,14 +682,20 @@ class Receiver {
     const issues = []
     const opts = argumentObject(options, 'new Receiver(options)', RECEIVER_OPTIONS, issues, { optional: true })
     throwIfIssues(issues)
-    const tokens = opts.urlTokens === undefined ? undefined : secretList(opts.urlTokens, 'urlTokens')
-    const secrets = opts.signingSecrets === undefined ? undefined : secretList(opts.signingSecrets, 'signingSecrets')
+    const tokens = receiverSecrets(opts.urlTokens, 'urlTokens')
+    const secrets = receiverSecrets(opts.signingSecrets, 'signingSecrets')
+    const allow = opts.allowUnauthenticated ?? false
+    if (typeof allow !== 'boolean') {
+      throw new TypeError(`new Receiver(options): allowUnauthenticated must be a boolean, got ${describeType(allow)}`)
+    }
     const tolerance = toleranceArg(opts.tolerance)
     const { strict, maxBodyBytes, maxDepth } = checkParseOptions(
       { strict: opts.strict, maxBodyBytes: opts.maxBodyBytes, maxDepth: opts.maxDepth },
       'options',
     )
-    this.#native = valueOrThrow(callNative(() => native.newReceiver(tokens, secrets, tolerance, strict, maxBodyBytes, maxDepth)))
+    this.#native = valueOrThrow(callNative(() => native.newReceiver(tokens, secrets, allow, tolerance, strict, maxBodyBytes, maxDepth)))
+    const warning = callNative(() => this.#native.warning)
+    if (warning !== null && warning !== undefined) console.warn(warning)
     this.#tokens = tokens?.length ?? 0
     this.#secrets = secrets?.length ?? 0
     this.#options = { tolerance, strict, maxBodyBytes, maxDepth }

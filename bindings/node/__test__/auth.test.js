@@ -36,10 +36,44 @@ function outcome(f) {
   }
 }
 
+// `check: "receiver"`: the Receiver as a user builds it (JSON null items as undefined, as an
+// unset environment variable gives them), then one delivery; console.warn is captured.
+function receiver(f) {
+  const items = (list) => list?.map((s) => s ?? undefined)
+  const warned = []
+  const warn = console.warn
+  let r
+  console.warn = (...args) => warned.push(args.join(' '))
+  try {
+    r = new Receiver({
+      urlTokens: items(f.url_tokens),
+      signingSecrets: items(f.signing_secrets),
+      allowUnauthenticated: f.allow_unauthenticated,
+    })
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    return { usage_error: err.issues[0]?.path ?? null, issues: err.issues.map((i) => [i.code, i.path]) }
+  } finally {
+    console.warn = warn
+  }
+  assert.ok(warned.length <= 1, warned)
+  let code = 'ok'
+  try {
+    r.receive(f.body_text, { headers: f.headers, url: f.url, now: f.now })
+  } catch (err) {
+    if (!(err instanceof AuthenticationError)) throw err
+    code = err.verification.code
+  }
+  return { ok: code === 'ok', code, warning: warned[0] ?? null }
+}
+
 function run(f) {
   const secrets = f.secrets ?? []
   let got
   switch (f.check) {
+    case 'receiver':
+      got = receiver(f)
+      break
     case 'signature':
       got = outcome(() => verifySignature(f.headers ?? [], f.body_text ?? '', secrets, { now: f.now, tolerance: f.tolerance }))
       if (got.error) {
@@ -224,16 +258,61 @@ test('Receiver: authenticates, then parses; AuthenticationError carries the veri
   // Parse options apply.
   const strict = new Receiver({ urlTokens: token, strict: true })
   assert.throws(() => strict.receive(BODY, { url: `/h?token=${token}` }), ValidationError)
-  // An open receiver (nothing configured) only parses.
-  assert.equal(new Receiver().receive(BODY).call_id, 'call_1')
+  // An open receiver (nothing configured, allowed on purpose) only parses.
+  const warn = console.warn
+  console.warn = () => {}
+  try {
+    assert.equal(new Receiver({ allowUnauthenticated: true }).receive(BODY).call_id, 'call_1')
+  } finally {
+    console.warn = warn
+  }
+})
+
+test('Receiver fails closed: no secrets, or undefined/null/empty ones, is a UsageError unless allowUnauthenticated', () => {
+  const warned = []
+  const warn = console.warn
+  console.warn = (...args) => warned.push(args.join(' '))
+  try {
+    for (const options of [undefined, {}, { urlTokens: process.env.ONEINBOX_TEST_SURELY_UNSET }, { allowUnauthenticated: false }]) {
+      assert.throws(
+        () => new Receiver(options),
+        (err) =>
+          err instanceof UsageError &&
+          err.issues.length === 1 &&
+          err.issues[0].code === 'missing_field' &&
+          /url_tokens/.test(err.message) &&
+          /signing_secrets/.test(err.message),
+      )
+    }
+    for (const urlTokens of [[undefined], [null], [''], ['ok', undefined]]) {
+      assert.throws(
+        () => new Receiver({ urlTokens, allowUnauthenticated: true }),
+        (err) => err instanceof UsageError && err.issues[0].path.startsWith('/url_tokens/'),
+      )
+    }
+    assert.throws(
+      () => new Receiver({ signingSecrets: [undefined] }),
+      (err) => err instanceof UsageError && err.issues[0].path === '/signing_secrets/0' && err.issues[0].code === 'wrong_type',
+    )
+    assert.throws(() => new Receiver({ allowUnauthenticated: 'yes' }), TypeError)
+    assert.deepEqual(warned, [])
+    const open = new Receiver({ allowUnauthenticated: true })
+    assert.equal(warned.length, 1)
+    assert.match(warned[0], /allow_unauthenticated/)
+    assert.equal(open.receive(BODY, { url: '/h' }).call_id, 'call_1')
+    new Receiver({ urlTokens: ['t'], allowUnauthenticated: true }) // a secret: nothing open, no warning
+    assert.equal(warned.length, 1)
+  } finally {
+    console.warn = warn
+  }
 })
 
 test('Receiver.maxBodyBytes is the limit it applies (the default, a given one, Infinity as no limit)', () => {
-  assert.equal(new Receiver().maxBodyBytes, 1024 * 1024)
-  assert.equal(new Receiver({ maxBodyBytes: 10 }).maxBodyBytes, 10)
-  assert.ok(new Receiver({ maxBodyBytes: Infinity }).maxBodyBytes > Number.MAX_SAFE_INTEGER)
+  assert.equal(new Receiver({ urlTokens: ['t'] }).maxBodyBytes, 1024 * 1024)
+  assert.equal(new Receiver({ urlTokens: ['t'], maxBodyBytes: 10 }).maxBodyBytes, 10)
+  assert.ok(new Receiver({ urlTokens: ['t'], maxBodyBytes: Infinity }).maxBodyBytes > Number.MAX_SAFE_INTEGER)
   assert.throws(() => {
-    new Receiver().maxBodyBytes = 5
+    new Receiver({ urlTokens: ['t'] }).maxBodyBytes = 5
   }, TypeError)
 })
 

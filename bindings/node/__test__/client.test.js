@@ -333,10 +333,23 @@ test('no answer: createWebhook is not retried (TransportError says it may exist)
     client.createCall(CALL),
     (err) => err instanceof TransportError && err.retry === 'creates_call' && /the call may have been placed/.test(err.message),
   )
+  // testWebhook is not sent again either: each send may make OneInbox send a test delivery.
+  fake.disconnectNext()
+  const before = fake.requests.length
+  await assert.rejects(
+    client.testWebhook(listed[0].id),
+    (err) =>
+      err instanceof TransportError &&
+      err.retry === 'sends_test_delivery' &&
+      !err.retryable &&
+      err.attempts === 1 &&
+      /a test delivery may have been sent; not retried/.test(err.message),
+  )
+  assert.equal(fake.requests.length, before + 1)
   // An idempotent request whose retries ran out: retryable (later).
   fake.disconnectNext({ times: 3 })
   await assert.rejects(
-    client.testWebhook(listed[0].id),
+    client.listDeliveries(listed[0].id),
     (err) => err instanceof TransportError && err.retryable && err.attempts === 3 && !/may have been/.test(err.message),
   )
 })
@@ -520,4 +533,43 @@ test('a custom fetch whose headers are not strings still gets the ApiError (and 
   const client = new Client(KEY, { fetch, sleep: async (ms) => waits.push(ms) })
   await assert.rejects(client.listWebhooks(), (err) => err instanceof ApiError && err.status === 404)
   assert.deepEqual(waits, [2000])
+})
+
+test('a redirect is never followed: a 307 to another origin is an ApiError, and that origin receives nothing', async () => {
+  const http = require('node:http')
+  const listen = (handler) =>
+    new Promise((resolve) => {
+      const server = http.createServer(handler)
+      server.listen(0, '127.0.0.1', () => resolve(server))
+    })
+  const elsewhere = []
+  const other = await listen((req, res) => {
+    elsewhere.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`)
+    res.writeHead(201, { 'content-type': 'application/json' }).end('[]')
+  })
+  const otherUrl = `http://127.0.0.1:${other.address().port}`
+  let asked = 0
+  const api = await listen((req, res) => {
+    asked++
+    req.resume()
+    req.on('end', () => res.writeHead(307, { location: `${otherUrl}${req.url}` }).end())
+  })
+  try {
+    const client = new Client(KEY, { baseUrl: `http://127.0.0.1:${api.address().port}`, sleep: async () => {} })
+    for (const call of [() => client.createWebhook(HOOK), () => client.listWebhooks()]) {
+      await assert.rejects(call(), (err) => {
+        assert.ok(err instanceof ApiError, String(err))
+        assert.equal(err.status, 307)
+        assert.equal(err.retryable, false)
+        assert.match(err.message, /^HTTP 307 Temporary Redirect \(a redirect is not followed/)
+        assert.ok(!`${err.message} ${util.inspect(err)}`.includes(KEY))
+        return true
+      })
+    }
+    assert.equal(asked, 2, 'sent once each, not retried')
+    assert.deepEqual(elsewhere, [], 'the other origin received nothing')
+  } finally {
+    api.close()
+    other.close()
+  }
 })

@@ -161,7 +161,7 @@ test('a forged delivery (wrong token) gets 401 and exit 1; so does a missing sig
 })
 
 test('an unreachable receiver is exit 1 with an error line; the URL token is not printed', async () => {
-  const r = await startReceiver({})
+  const r = await startReceiver({ urlTokens: [TOKEN] })
   await r.close() // nothing listens on that port any more
   const { code, stdout, stderr } = await run(['send', '--to', r.url, '--url-token', TOKEN, '--timeout', '5', 'call.ended'])
   assert.equal(code, 1)
@@ -212,7 +212,7 @@ test('--dry-run sends nothing; a run with the same arguments follows its plan', 
 })
 
 test('usage errors exit 2 and send nothing; --help exits 0', async () => {
-  const r = await startReceiver({})
+  const r = await startReceiver({ urlTokens: [TOKEN] })
   try {
     for (const args of [
       [],
@@ -242,5 +242,58 @@ test('usage errors exit 2 and send nothing; --help exits 0', async () => {
     assert.match(help.stdout, /--duplicates N/)
   } finally {
     await r.close()
+  }
+})
+
+test('a typo never prints the secret that follows it', async () => {
+  for (const args of [
+    ['send', '--url-tokn', TOKEN, '--to', 'http://127.0.0.1:9/h'],
+    ['send', `--url-tokn=${TOKEN}`, '--to', 'http://127.0.0.1:9/h'],
+    ['send', '--to', 'http://127.0.0.1:9/h', `--signing-secert=${WHSEC}`],
+    ['send', '--to', 'http://127.0.0.1:9/h', '--timeout', TOKEN],
+    ['send', '--dry-run', TOKEN], // the secret typed where an event name goes
+    ['sned', '--url-token', TOKEN],
+  ]) {
+    const { code, stdout, stderr } = await run(args)
+    assert.equal(code, 2, `${args.join(' ')}: ${stderr}`)
+    assert.equal(stdout, '')
+    assert.match(stderr, /error: /)
+    noSecrets(stderr)
+  }
+})
+
+test('secrets from files and the environment: option > file > environment', async () => {
+  const os = require('node:os')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oneinbox-secrets-'))
+  const tokenFile = path.join(dir, 'token')
+  const secretFile = path.join(dir, 'whsec')
+  fs.writeFileSync(tokenFile, `${TOKEN}\n`)
+  fs.writeFileSync(secretFile, `${WHSEC}\n`)
+  const files = ['--url-token-file', tokenFile, '--signing-secret-file', secretFile]
+  const r = await startReceiver({ urlTokens: [TOKEN], signingSecrets: [WHSEC] })
+  try {
+    const wrong = { ONEINBOX_URL_TOKEN: 'tok_wrong', ONEINBOX_SIGNING_SECRET: `whsec_${'B'.repeat(32)}` }
+    let res = await run(['send', '--to', r.url, ...files, 'call.ended'], wrong) // files win
+    assert.equal(res.code, 0, res.stderr)
+    res = await run(['send', '--to', r.url, 'call.ended'], { ONEINBOX_URL_TOKEN: TOKEN, ONEINBOX_SIGNING_SECRET: WHSEC })
+    assert.equal(res.code, 0, res.stderr) // the environment alone
+    res = await run(['send', '--to', r.url, '--url-token', 'tok_wrong', ...files, 'call.ended']) // the option wins
+    assert.equal(res.code, 1)
+    assert.equal(lines(res.stdout)[0].split(/\s+/)[1], '401')
+    assert.deepEqual(
+      r.received.map((d) => d.event.event),
+      ['call.ended', 'call.ended'],
+    )
+    fs.writeFileSync(tokenFile, `${TOKEN}\n${TOKEN}\n`)
+    res = await run(['send', '--to', r.url, ...files, 'call.ended'])
+    assert.equal(res.code, 2)
+    assert.match(res.stderr, /\/url_token_file/)
+    noSecrets(res.stderr)
+    res = await run(['send', '--to', r.url, '--url-token-file', path.join(dir, 'missing'), 'call.ended'])
+    assert.equal(res.code, 2)
+    assert.match(res.stderr, /--url-token-file: cannot read the file/)
+  } finally {
+    await r.close()
+    fs.rmSync(dir, { recursive: true, force: true })
   }
 })

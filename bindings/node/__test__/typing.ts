@@ -159,6 +159,12 @@ try {
 }
 // @ts-expect-error a misspelt option
 new Receiver({ urlToken: 'x' })
+// @ts-expect-error options are required: a receiver with no secret fails closed
+new Receiver()
+const open: Receiver = new Receiver({ allowUnauthenticated: true })
+console.log(open.maxBodyBytes)
+// @ts-expect-error allowUnauthenticated is a boolean
+new Receiver({ allowUnauthenticated: 'yes' })
 // @ts-expect-error a parsed object is not a raw body
 receiver.receive({ event: 'call.ended' })
 
@@ -380,7 +386,7 @@ async function clientTypes(): Promise<void> {
     await client.createCall({ agent_id: 'a', to_number: '+15551234567', from_number: '+15551234568' })
   } catch (err) {
     if (err instanceof TransportError) {
-      const policy: 'idempotent' | 'creates_webhook' | 'creates_call' = err.retry
+      const policy: 'idempotent' | 'creates_webhook' | 'creates_call' | 'sends_test_delivery' = err.retry
       const code: 'ERR_ONEINBOX_TRANSPORT' = err.code
       console.log(policy, code, err.attempts, err.timedOut, err.retryable, err.url)
     } else if (err instanceof ApiError) {

@@ -3,8 +3,8 @@
 // OneInbox would (the `stripe trigger` of OneInbox; the same command as
 // `python -m oneinbox_webhooks send`).
 //
-//   npx oneinbox-webhooks send --to http://127.0.0.1:3000/webhooks/oneinbox \
-//       --url-token "$TOKEN" --signing-secret "$WHSEC" --shuffle --duplicates 2
+//   export ONEINBOX_URL_TOKEN=... ONEINBOX_SIGNING_SECRET=...  # or --url-token-file PATH
+//   npx oneinbox-webhooks send --to http://127.0.0.1:3000/webhooks/oneinbox --shuffle --duplicates 2
 //
 // POSTs each delivery as OneInbox makes it (`makeDelivery`: `Content-Type: application/json`,
 // the URL token in the URL, Standard Webhooks headers with a signing secret), one after the
@@ -21,17 +21,22 @@
 // the same arguments print the same lines from the Python command.
 //
 // Exit status: 0 when every answer was 2xx, 1 otherwise (or when the receiver could not be
-// reached), 2 for a usage error. Secrets are never printed: `--url-token` and `--signing-secret`
-// default to $ONEINBOX_URL_TOKEN and $ONEINBOX_SIGNING_SECRET, which keeps them out of the
-// process list.
+// reached), 2 for a usage error. Secrets are never printed, and no error shows the value of an
+// argument. Each secret comes from its option (`--url-token`), else from its file option
+// (`--url-token-file PATH`: the file holds the secret, one line), else from its environment
+// variable ($ONEINBOX_URL_TOKEN, $ONEINBOX_SIGNING_SECRET; empty counts as unset): the core's
+// `chooseSecret`, which the Python command asks too. The file and the environment keep secrets
+// out of the process list.
 'use strict'
 
 const crypto = require('node:crypto')
+const fs = require('node:fs')
 const { parseArgs } = require('node:util')
 
 const PROG = 'oneinbox-webhooks'
 
-const USAGE = `usage: ${PROG} send --to URL [--url-token T] [--signing-secret S] [--call-id ID]
+const USAGE = `usage: ${PROG} send --to URL [--url-token T | --url-token-file PATH]
+                          [--signing-secret S | --signing-secret-file PATH] [--call-id ID]
                           [--shuffle] [--duplicates N] [--seed N] [--timeout SECONDS] [EVENT...]
        ${PROG} send --dry-run [--call-id ID] [--shuffle] [--duplicates N] [--seed N] [EVENT...]
 
@@ -39,9 +44,14 @@ POST webhook deliveries to URL as OneInbox makes them, one line per delivery (ev
 milliseconds); exit 1 if any answer was not 2xx, 2 for a usage error.
 
   --to URL             the receiver's URL (required unless --dry-run)
-  --url-token T        add ?token=T to the URL (default: $ONEINBOX_URL_TOKEN)
+  --url-token T        add ?token=T to the URL
+                       (else --url-token-file, else $ONEINBOX_URL_TOKEN)
+  --url-token-file PATH
+                       read the URL token from this file (one line)
   --signing-secret S   sign with this whsec_ secret, Standard Webhooks headers
-                       (default: $ONEINBOX_SIGNING_SECRET)
+                       (else --signing-secret-file, else $ONEINBOX_SIGNING_SECRET)
+  --signing-secret-file PATH
+                       read the signing secret from this file (one line)
   --call-id ID         the call_id of every event (default: a new one)
   --shuffle            send in a random order
   --duplicates N       send N of the deliveries twice (same webhook-id)
@@ -54,6 +64,53 @@ milliseconds); exit 1 if any answer was not 2xx, 2 for a usage error.
 
 class Usage extends Error {}
 
+// The secrets of `send`: [name, environment variable].
+const SECRETS = [
+  ['url_token', 'ONEINBOX_URL_TOKEN'],
+  ['signing_secret', 'ONEINBOX_SIGNING_SECRET'],
+]
+
+// `text` with every value typed on the command line replaced by `[redacted]`: each argument
+// that is not an option name, and the value of each `--name=value`.
+function redact(text, argv) {
+  const values = new Set()
+  for (const arg of argv) {
+    if (arg.startsWith('-')) {
+      const eq = arg.indexOf('=')
+      if (eq > 0 && eq < arg.length - 1) values.add(arg.slice(eq + 1))
+    } else if (arg !== '' && arg !== 'send') {
+      values.add(arg)
+    }
+  }
+  let out = text
+  for (const value of [...values].sort((a, b) => b.length - a.length)) {
+    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    out = out.replace(new RegExp(`(?<![\\w.-])${escaped}(?![\\w.-])`, 'gu'), '[redacted]')
+  }
+  return out
+}
+
+// A secret from its option, file option or environment variable (the core decides which).
+function secretOf(values, env, name, variable) {
+  const flag = name.replace('_', '-')
+  const path = values[`${flag}-file`]
+  let file
+  if (path !== undefined) {
+    try {
+      file = fs.readFileSync(path, 'utf8')
+    } catch (e) {
+      throw new Usage(`--${flag}-file: cannot read the file (${e.code ?? e.name})`)
+    }
+  }
+  const { chooseSecret } = require('../native.js')
+  const chosen = chooseSecret(name, values[flag], file, env[variable])
+  if (chosen.issues) {
+    const { UsageError } = require('../oneinbox.js')
+    throw new Usage(new UsageError(chosen.issues).message)
+  }
+  return chosen.secret ?? null
+}
+
 function parse(argv, env) {
   let parsed
   try {
@@ -64,7 +121,9 @@ function parse(argv, env) {
       options: {
         to: { type: 'string' },
         'url-token': { type: 'string' },
+        'url-token-file': { type: 'string' },
         'signing-secret': { type: 'string' },
+        'signing-secret-file': { type: 'string' },
         'call-id': { type: 'string' },
         shuffle: { type: 'boolean', default: false },
         duplicates: { type: 'string' },
@@ -90,8 +149,8 @@ function parse(argv, env) {
   return {
     to: values.to ?? null,
     dryRun,
-    urlToken: values['url-token'] ?? env.ONEINBOX_URL_TOKEN ?? null,
-    signingSecret: values['signing-secret'] ?? env.ONEINBOX_SIGNING_SECRET ?? null,
+    urlToken: secretOf(values, env, ...SECRETS[0]),
+    signingSecret: secretOf(values, env, ...SECRETS[1]),
     callId: values['call-id'] ?? null,
     shuffle: values.shuffle,
     // The texts as typed: the core checks them (decimal digits, in range).
@@ -172,7 +231,7 @@ async function main(argv = process.argv.slice(2), { stdout = process.stdout, std
     return await send(args, stdout, stderr)
   } catch (e) {
     if (!(e instanceof Usage)) throw e
-    stderr.write(`${USAGE}\n${PROG} send: error: ${e.message}\n`)
+    stderr.write(`${USAGE}\n${PROG} send: error: ${redact(e.message, argv)}\n`)
     return 2
   }
 }

@@ -21,7 +21,7 @@ pub struct NativeVerification {
     pub ok: bool,
     /// A stable code: `ok`, `missing_token`, `token_mismatch`, `missing_header`,
     /// `invalid_header`, `invalid_timestamp`, `timestamp_too_old`, `timestamp_too_new`,
-    /// `no_matching_signature`.
+    /// `no_matching_signature`, `not_configured`.
     pub code: String,
     /// The index of the secret that matched, or `null`.
     pub matched_secret: Option<u32>,
@@ -119,61 +119,50 @@ pub struct NativeReceiver {
     inner: Receiver,
 }
 
-/// Builds a `Receiver`: URL tokens and signing secrets when given (an empty list is misuse),
-/// the tolerance in seconds, and the parse options.
+/// Builds a `Receiver`: URL tokens and signing secrets when given (an empty list, or a
+/// `null`/`undefined`/empty item, is misuse), whether an open receiver is allowed, the tolerance
+/// in seconds, and the parse options. `warning` is the line to log once (an allowed open
+/// receiver), or `null`.
 #[napi(js_name = "newReceiver")]
+#[allow(clippy::too_many_arguments)]
 pub fn new_receiver(
-    url_tokens: Option<Vec<String>>,
-    signing_secrets: Option<Vec<String>>,
+    url_tokens: Option<Vec<Option<String>>>,
+    signing_secrets: Option<Vec<Option<String>>>,
+    allow_unauthenticated: bool,
     tolerance: f64,
     strict: bool,
     max_body_bytes: f64,
     max_depth: f64,
 ) -> napi::Result<Either<NativeReceiver, Vec<NativeIssue>>> {
     guard(|| {
-        let mut receiver = Receiver::new()
+        let built = Receiver::new()
             .with_tolerance(tolerance as u64)
             .with_parse_options(ParseOptions {
                 strict,
                 max_body_bytes: max_body_bytes as usize,
                 max_depth: max_depth as usize,
-            });
-        let mut issues = Vec::new();
-        if let Some(tokens) = url_tokens {
-            match receiver.clone().with_url_tokens(&tokens) {
-                Ok(r) => receiver = r,
-                Err(e) => issues.extend(prefixed(e, "/url_tokens", "/secrets")),
-            }
-        }
-        if let Some(secrets) = signing_secrets {
-            match receiver.clone().with_signing_secrets(&secrets) {
-                Ok(r) => receiver = r,
-                Err(e) => issues.extend(prefixed(e, "/signing_secrets", "/secrets")),
-            }
-        }
-        Ok(if issues.is_empty() {
-            Either::A(NativeReceiver { inner: receiver })
-        } else {
-            Either::B(issues_to_js(issues))
+            })
+            .with_authentication(
+                url_tokens.as_deref(),
+                signing_secrets.as_deref(),
+                allow_unauthenticated,
+            );
+        Ok(match built {
+            Ok(inner) => Either::A(NativeReceiver { inner }),
+            Err(e) => Either::B(issues_to_js(e.into_issues())),
         })
     })
 }
 
-/// The core reports a receiver's secrets at `/secrets/<i>`; name the option instead.
-fn prefixed(e: UsageError, option: &str, core: &str) -> Vec<oneinbox_webhooks::Issue> {
-    e.into_issues()
-        .into_iter()
-        .map(|mut i| {
-            if let Some(rest) = i.path.strip_prefix(core) {
-                i.path = format!("{option}{rest}");
-            }
-            i
-        })
-        .collect()
-}
-
 #[napi]
 impl NativeReceiver {
+    /// The line to log once at construction when this receiver accepts every delivery
+    /// (`allowUnauthenticated` and no secrets), or `null`.
+    #[napi(getter)]
+    pub fn warning(&self) -> napi::Result<Option<String>> {
+        guard(|| Ok(self.inner.unauthenticated_warning().map(str::to_owned)))
+    }
+
     /// `Receiver::receive`: `null` when the delivery authenticates and the body is a valid
     /// event (`oneinbox.js` then builds it with `JSON.parse`), the failed verification when it
     /// does not authenticate, or the body's issues.

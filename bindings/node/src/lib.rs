@@ -58,6 +58,6 @@ pub use record::{
     NativeCallRecord, NativeLedger, MAX_DEPTH_CEILING,
 };
 pub use testing::{
-    call_sequence, make_call, make_delivery, make_event, plan_send, NativePlannedDelivery,
-    NativeSendPlan, NativeSimulatedDelivery,
+    call_sequence, choose_secret, make_call, make_delivery, make_event, plan_send,
+    NativeChosenSecret, NativePlannedDelivery, NativeSendPlan, NativeSimulatedDelivery,
 };

@@ -193,7 +193,7 @@ pub struct NativeRequest {
     pub headers: Vec<Vec<String>>,
     /// The JSON body, if the endpoint takes one.
     pub body: Option<String>,
-    /// The retry policy: `idempotent`, `creates_webhook` or `creates_call`.
+    /// The retry policy: `idempotent`, `creates_webhook`, `creates_call` or `sends_test_delivery`.
     pub retry: String,
 }
 

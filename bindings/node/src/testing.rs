@@ -163,3 +163,42 @@ pub fn plan_send(
         })
     })
 }
+
+/// A command-line secret, or the issues of its `UsageError` (at most one of the two is set).
+#[napi(object, js_name = "NativeChosenSecret")]
+pub struct NativeChosenSecret {
+    /// The secret, or `null` when no source is given.
+    pub secret: Option<String>,
+    /// The issues when a source given is bad.
+    pub issues: Option<Vec<NativeIssue>>,
+}
+
+/// A command-line secret from the first source given: the option, the content of its file
+/// option, the environment variable (`send::choose_secret`).
+#[napi(js_name = "chooseSecret")]
+pub fn choose_secret(
+    name: String,
+    option: Option<String>,
+    file: Option<String>,
+    env: Option<String>,
+) -> napi::Result<NativeChosenSecret> {
+    guard(|| {
+        Ok(
+            match oneinbox_webhooks::send::choose_secret(
+                &name,
+                option.as_deref(),
+                file.as_deref(),
+                env.as_deref(),
+            ) {
+                Ok(secret) => NativeChosenSecret {
+                    secret,
+                    issues: None,
+                },
+                Err(e) => NativeChosenSecret {
+                    secret: None,
+                    issues: Some(issues_to_js(e.into_issues())),
+                },
+            },
+        )
+    })
+}

@@ -137,30 +137,57 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Secrets {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
-            return Err(PyTypeError::new_err(
-                "secrets must be a list of str (several are accepted at once for key rotation), \
-                 not a single string: pass [secret]",
-            ));
-        }
-        let mut out = Vec::new();
-        for item in obj.try_iter()? {
-            let item = item?;
-            if let Ok(s) = item.cast::<Secret>() {
-                out.push(s.get().expose());
-            } else if let Ok(s) = item.cast::<PyString>() {
-                // Strict: a lone surrogate raises UnicodeEncodeError rather than silently
-                // becoming U+FFFD (a different secret from the one given).
-                out.push(s.to_cow()?.into_owned());
-            } else {
-                return Err(PyTypeError::new_err(format!(
-                    "each secret must be a str or a Secret, not {}",
-                    item.get_type().name()?
-                )));
-            }
-        }
-        Ok(Secrets(out))
+        secret_items(obj, false)?
+            .into_iter()
+            .map(|s| {
+                s.ok_or_else(|| {
+                    PyTypeError::new_err("each secret must be a str or a Secret, not NoneType")
+                })
+            })
+            .collect::<PyResult<_>>()
+            .map(Secrets)
     }
+}
+
+/// A `Receiver`'s list of secrets, where a `None` item (an unset environment variable) is kept
+/// for the core to report as a `UsageError` at its index.
+pub struct ReceiverSecrets(pub(crate) Vec<Option<String>>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for ReceiverSecrets {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        secret_items(obj, true).map(ReceiverSecrets)
+    }
+}
+
+/// The items of a list of secrets (`None` items kept when `allow_none`).
+fn secret_items(obj: Borrowed<'_, '_, PyAny>, allow_none: bool) -> PyResult<Vec<Option<String>>> {
+    if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
+        return Err(PyTypeError::new_err(
+            "secrets must be a list of str (several are accepted at once for key rotation), \
+             not a single string: pass [secret]",
+        ));
+    }
+    let mut out = Vec::new();
+    for item in obj.try_iter()? {
+        let item = item?;
+        if let Ok(s) = item.cast::<Secret>() {
+            out.push(Some(s.get().expose()));
+        } else if let Ok(s) = item.cast::<PyString>() {
+            // Strict: a lone surrogate raises UnicodeEncodeError rather than silently
+            // becoming U+FFFD (a different secret from the one given).
+            out.push(Some(s.to_cow()?.into_owned()));
+        } else if allow_none && item.is_none() {
+            out.push(None);
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "each secret must be a str or a Secret, not {}",
+                item.get_type().name()?
+            )));
+        }
+    }
+    Ok(out)
 }
 
 /// The deepest a `variables`/`metadata` value may nest (the API's bodies are parsed with the

@@ -10,7 +10,7 @@ use oneinbox_webhooks::host;
 use oneinbox_webhooks::ParseOptions;
 use pyo3::prelude::*;
 
-use crate::args::{one, Headers, Int, Secrets};
+use crate::args::{one, Headers, Int, ReceiverSecrets, Secrets};
 use crate::errors::{_verification, Verification};
 use crate::errors::{guard, to_py_err};
 use crate::events::{detached, parse_options, parse_to_py, with_body_of, with_owned_body_of};
@@ -129,32 +129,37 @@ impl Receiver {
         strict = false,
         max_body_bytes = Int::of(DEFAULT_MAX_BODY_BYTES),
         max_depth = Int::of(DEFAULT_MAX_DEPTH),
-    ), text_signature = "(*, url_tokens=None, signing_secrets=None, tolerance=300, strict=False, max_body_bytes=1048576, max_depth=64)")]
+        allow_unauthenticated = false,
+    ), text_signature = "(*, url_tokens=None, signing_secrets=None, tolerance=300, strict=False, max_body_bytes=1048576, max_depth=64, allow_unauthenticated=False)")]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        url_tokens: Option<Secrets>,
-        signing_secrets: Option<Secrets>,
+        url_tokens: Option<ReceiverSecrets>,
+        signing_secrets: Option<ReceiverSecrets>,
         tolerance: Int,
         strict: bool,
         max_body_bytes: Int,
         max_depth: Int,
+        allow_unauthenticated: bool,
     ) -> PyResult<Self> {
         guard(py, || {
             let tolerance = tolerance_seconds(py, tolerance)?;
             let options = parse_options(py, strict, max_body_bytes, max_depth)?;
-            let mut inner = a::Receiver::new()
+            let tokens = url_tokens.as_ref().map_or(0, |t| t.0.len());
+            let secrets = signing_secrets.as_ref().map_or(0, |s| s.0.len());
+            let inner = a::Receiver::new()
                 .with_tolerance(tolerance)
-                .with_parse_options(options);
-            let (mut tokens, mut secrets) = (0, 0);
-            if let Some(t) = url_tokens {
-                tokens = t.0.len();
-                inner = inner.with_url_tokens(&t.0).map_err(|e| to_py_err(py, e))?;
-            }
-            if let Some(s) = signing_secrets {
-                secrets = s.0.len();
-                inner = inner
-                    .with_signing_secrets(&s.0)
-                    .map_err(|e| to_py_err(py, e))?;
+                .with_parse_options(options)
+                .with_authentication(
+                    url_tokens.as_ref().map(|t| t.0.as_slice()),
+                    signing_secrets.as_ref().map(|s| s.0.as_slice()),
+                    allow_unauthenticated,
+                )
+                .map_err(|e| to_py_err(py, e))?;
+            if let Some(line) = inner.unauthenticated_warning() {
+                py.import("logging")?
+                    .call_method1("getLogger", ("oneinbox_webhooks",))?
+                    .call_method1("warning", ("%s", line))?;
             }
             Ok(Receiver {
                 inner,

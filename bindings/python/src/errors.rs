@@ -234,7 +234,7 @@ pub(crate) fn short_repr(v: &Bound<'_, PyAny>) -> PyResult<String> {
 
 /// The outcome of a check: `ok`, a stable `code` (`"ok"`, `"missing_token"`,
 /// `"token_mismatch"`, `"missing_header"`, `"invalid_header"`, `"invalid_timestamp"`,
-/// `"timestamp_too_old"`, `"timestamp_too_new"`, `"no_matching_signature"`) and
+/// `"timestamp_too_old"`, `"timestamp_too_new"`, `"no_matching_signature"`, `"not_configured"`) and
 /// `matched_secret`, the index of the secret that matched (or `None`).
 #[pyclass(module = "oneinbox_webhooks", frozen, eq, hash)]
 #[derive(PartialEq, Eq, Hash)]

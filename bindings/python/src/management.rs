@@ -266,8 +266,9 @@ impl PreparedRequest {
     }
 
     /// How this request may be retried: `"idempotent"` (after 408, 429, 5xx or a lost
-    /// connection), or `"creates_webhook"` / `"creates_call"` (only after 429 or 503: after any
-    /// other failure the webhook or call may exist, and sending again could create a second).
+    /// connection), or `"creates_webhook"` / `"creates_call"` / `"sends_test_delivery"` (only
+    /// after 429 or 503: after any other failure the webhook or call may exist, or a test
+    /// delivery may have gone out, and sending again could make a second).
     #[getter]
     fn retry(&self, py: Python<'_>) -> PyResult<&'static str> {
         guard(py, || Ok(self.retry_policy().as_str()))

@@ -106,10 +106,28 @@ pub fn plan_send(
     })
 }
 
+/// A command-line secret from the first source given: the option, the content of its file
+/// option, the environment variable (`send::choose_secret`); `None` for none.
+#[pyfunction]
+#[pyo3(signature = (name, option, file, env))]
+pub fn choose_secret(
+    py: Python<'_>,
+    name: &str,
+    option: Option<&str>,
+    file: Option<&str>,
+    env: Option<&str>,
+) -> PyResult<Option<String>> {
+    guard(py, || {
+        oneinbox_webhooks::send::choose_secret(name, option, file, env)
+            .map_err(|e| to_py_err(py, e))
+    })
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(make_event, m)?)?;
     m.add_function(wrap_pyfunction!(make_call, m)?)?;
     m.add_function(wrap_pyfunction!(make_delivery, m)?)?;
     m.add_function(wrap_pyfunction!(plan_send, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_secret, m)?)?;
     m.add("CALL_SEQUENCE", t::CALL_SEQUENCE.to_vec())
 }

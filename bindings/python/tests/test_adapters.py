@@ -485,6 +485,62 @@ def test_fastapi_reads_no_more_than_the_limit_without_content_length(
     assert calls.events and len(calls.events) == 1
 
 
+class _CountingInput:
+    """A ``wsgi.input`` that counts the bytes read from it."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body, self.read_bytes = body, 0
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self.body) if size is None or size < 0 else self.read_bytes + size
+        chunk = self.body[self.read_bytes : end]
+        self.read_bytes += len(chunk)
+        return chunk
+
+    def readline(self, size: int = -1) -> bytes:  # pragma: no cover - not used for JSON bodies
+        return self.read(size)
+
+
+def test_flask_reads_no_more_than_the_limit_plus_one_without_content_length(
+    keys: Secrets, calls: Calls
+) -> None:
+    pytest.importorskip("flask")
+    from flask import Flask
+    from werkzeug.test import EnvironBuilder
+
+    from oneinbox_webhooks.flask import webhook_blueprint
+
+    limit = 2048
+    app = Flask("bounded_read")
+    app.register_blueprint(webhook_blueprint(keys.receiver(max_body_bytes=limit), calls.router))
+
+    def send(body: bytes, delivery: Delivery) -> tuple[str, int]:
+        split = urlsplit(delivery.url)
+        environ = EnvironBuilder(
+            path=split.path, query_string=split.query, method="POST", headers=delivery.headers
+        ).get_environ()
+        stream = _CountingInput(body)
+        environ.pop("CONTENT_LENGTH", None)  # chunked transfer: no Content-Length
+        environ.update(
+            {
+                "wsgi.input": stream,
+                "wsgi.input_terminated": True,
+                "HTTP_TRANSFER_ENCODING": "chunked",
+            }
+        )
+        status: list[str] = []
+        b"".join(app(environ, lambda s, h, e=None: status.append(s)))  # type: ignore[misc]
+        return status[0], stream.read_bytes
+
+    big = keys.deliver(_sized(64 * 1024))
+    status, read = send(big.body, big)
+    assert status.startswith("413") and read <= limit + 1, (status, read)
+    small = keys.deliver(_sized(limit))  # the limit itself is fine
+    status, read = send(small.body, small)
+    assert status.startswith("204") and read == limit, (status, read)
+    assert len(calls.events) == 1
+
+
 # ---- 415 and 405 ----------------------------------------------------------------------------
 
 
@@ -1076,8 +1132,8 @@ def test_arguments_are_checked(framework: str, keys: Secrets) -> None:
 
 
 def test_receiver_max_body_bytes() -> None:
-    assert Receiver().max_body_bytes == 1048576
-    assert Receiver(max_body_bytes=10).max_body_bytes == 10
+    assert Receiver(url_tokens=["t"]).max_body_bytes == 1048576
+    assert Receiver(url_tokens=["t"], max_body_bytes=10).max_body_bytes == 10
 
 
 def test_precheck_from_the_headers_alone(keys: Secrets) -> None:

@@ -49,9 +49,38 @@ def outcome(f: Any) -> dict[str, Any]:
     return {"ok": v.ok, "code": v.code, "matched_secret": v.matched_secret}
 
 
-def run(f: dict[str, Any]) -> dict[str, Any]:
+def receiver(f: dict[str, Any], caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
+    """``check: "receiver"``: the Receiver as a user builds it, then one delivery."""
+    caplog.clear()
+    try:
+        r = Receiver(
+            url_tokens=f.get("url_tokens"),
+            signing_secrets=f.get("signing_secrets"),
+            allow_unauthenticated=f.get("allow_unauthenticated", False),
+        )
+    except UsageError as e:
+        return {
+            "usage_error": e.issues[0].path if e.issues else None,
+            "issues": [[i.code, i.path] for i in e.issues],
+        }
+    warnings = [r.getMessage() for r in caplog.records if r.name == "oneinbox_webhooks"]
+    assert all(r.levelname == "WARNING" for r in caplog.records), caplog.records
+    assert len(warnings) <= 1, warnings
+    body = f["body_text"].encode("utf-8")
+    headers = [(h[0], h[1]) for h in f["headers"]]
+    try:
+        r.receive(body, headers=headers, url=f.get("url"), now=f["now"])
+        code = "ok"
+    except AuthenticationError as e:
+        code = e.verification.code
+    return {"ok": code == "ok", "code": code, "warning": warnings[0] if warnings else None}
+
+
+def run(f: dict[str, Any], caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
     secrets = [s for s in f.get("secrets", []) if isinstance(s, str)]
     check = f["check"]
+    if check == "receiver":
+        return receiver(f, caplog)
     if check == "signature":
         headers = [(h[0], h[1]) for h in f.get("headers", [])]
         body = f.get("body_text", "").encode("utf-8")
@@ -75,9 +104,10 @@ def run(f: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
-def test_auth_fixture(path: Path) -> None:
+def test_auth_fixture(path: Path, caplog: pytest.LogCaptureFixture) -> None:
     f = json.loads(path.read_text(encoding="utf-8"))
-    assert run(f) == f["expect"]
+    caplog.set_level("DEBUG", logger="oneinbox_webhooks")
+    assert run(f, caplog) == f["expect"]
 
 
 def test_auth_fixture_coverage() -> None:
@@ -258,17 +288,18 @@ def test_receiver_options_and_defaults() -> None:
     with pytest.raises(ValidationError) as e:
         r.receive(BODY, url="/h?token=t")
     assert e.value.issues[0].code == "too_large"
-    assert isinstance(Receiver().receive(BODY), CallStarted)  # nothing configured: parse only
+    open_ = Receiver(allow_unauthenticated=True)  # nothing configured, on purpose: parse only
+    assert isinstance(open_.receive(BODY), CallStarted)
     with pytest.raises(TypeError):
         Receiver(["t"])  # type: ignore[misc]
     with pytest.raises(UsageError) as u:
         Receiver(url_tokens=[])
-    assert u.value.issues[0].path == "/secrets"
+    assert u.value.issues[0].path == "/url_tokens"
     with pytest.raises(UsageError) as u:
         Receiver(signing_secrets=["whsec_!!!top-secret-but-not-base64!!!"])
     assert "top-secret" not in f"{u.value} {u.value!r}"
     with pytest.raises(TypeError, match="receive"):
-        Receiver().receive({"event": "call.started"})  # type: ignore[arg-type]
+        open_.receive({"event": "call.started"})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -325,3 +356,27 @@ def test_a_secret_with_a_lone_surrogate_is_refused_not_altered() -> None:
 
     with pytest.raises(UnicodeEncodeError):
         ow.verify_url_token("/h?token=x", ["tok\ud800"])
+
+
+def test_receiver_fails_closed(caplog: pytest.LogCaptureFixture) -> None:
+    """No secrets is a UsageError naming both options; an unset environment variable (None) is
+    one too, even with allow_unauthenticated; allowing an open receiver logs one WARNING."""
+    caplog.set_level("DEBUG", logger="oneinbox_webhooks")
+    with pytest.raises(UsageError) as u:
+        Receiver()
+    assert [(i.code, i.path) for i in u.value.issues] == [("missing_field", "/url_tokens")]
+    assert "url_tokens" in str(u.value) and "signing_secrets" in str(u.value)
+    assert "allow_unauthenticated" in str(u.value)
+    for bad in ([None], [""], ["ok", None]):
+        with pytest.raises(UsageError) as u:
+            Receiver(url_tokens=bad, allow_unauthenticated=True)  # type: ignore[arg-type]
+        assert u.value.issues[0].path.startswith("/url_tokens/")
+    assert caplog.records == []
+    r = Receiver(allow_unauthenticated=True)
+    got = [(rec.levelname, rec.name) for rec in caplog.records]
+    assert got == [("WARNING", "oneinbox_webhooks")]
+    assert "allow_unauthenticated" in caplog.records[0].getMessage()
+    assert isinstance(r.receive(BODY, url="/h"), CallStarted)
+    caplog.clear()
+    Receiver(url_tokens=["t"], allow_unauthenticated=True)  # a secret: nothing is open, no warning
+    assert caplog.records == []

@@ -330,3 +330,57 @@ def test_an_unreachable_receiver_exits_1() -> None:
     assert status == 1 and lines[0].split()[:2] == ["call.ended", "error:"]
     secrets_absent(*lines, err)
     assert json.dumps(lines)  # plain text lines
+
+
+# ---- secrets: never in an error; option > file > environment --------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["send", "--url-tokn", TOKEN, "--to", "http://127.0.0.1:9/h"],
+        ["send", f"--url-tokn={TOKEN}", "--to", "http://127.0.0.1:9/h"],
+        ["send", "--to", "http://127.0.0.1:9/h", f"--signing-secert={WHSEC}"],
+        ["send", "--to", "http://127.0.0.1:9/h", "--timeout", TOKEN],
+        ["send", "--dry-run", TOKEN],  # the secret typed where an event name goes
+        ["sned", "--url-token", TOKEN],
+    ],
+)
+def test_a_typo_never_prints_the_secret_that_follows(argv: list[str]) -> None:
+    status, lines, err = run(*argv)
+    assert status == 2 and lines == [], err
+    assert "error:" in err
+    secrets_absent(err)
+
+
+def test_secrets_from_files_and_the_environment(
+    stdlib_receiver: tuple[str, Received], tmp_path: Any
+) -> None:
+    url, received = stdlib_receiver
+    token_file, secret_file = tmp_path / "token", tmp_path / "whsec"
+    token_file.write_text(TOKEN + "\n")
+    secret_file.write_text(WHSEC + "\n")
+    files = ["--url-token-file", str(token_file), "--signing-secret-file", str(secret_file)]
+
+    def send(*argv: str, env: dict[str, str]) -> tuple[int, list[str], str]:
+        out, err = io.StringIO(), io.StringIO()
+        argv = ("send", "--to", url, *argv, "call.ended")
+        status = main(argv, stdout=out, stderr=err, environ=env)
+        return status, out.getvalue().splitlines(), err.getvalue()
+
+    wrong = {"ONEINBOX_URL_TOKEN": "tok_wrong", "ONEINBOX_SIGNING_SECRET": "whsec_" + "B" * 32}
+    status, lines, err = send(*files, env=wrong)  # the files win over the environment
+    assert status == 0 and lines[0].split()[1] == "204", (lines, err)
+    right = {"ONEINBOX_URL_TOKEN": TOKEN, "ONEINBOX_SIGNING_SECRET": WHSEC}
+    assert send(env=right)[0] == 0  # the environment alone
+    # the options win over the files
+    status, lines, _ = send("--url-token", "tok_wrong", *files, env=right)
+    assert status == 1 and lines[0].split()[1] == "401"
+    assert [e for e, _, _ in received.events] == ["call.ended", "call.ended"]
+    # a file that is not one line, or cannot be read: exit 2, and the secret is not printed
+    token_file.write_text(TOKEN + "\n" + TOKEN + "\n")
+    status, _, err = send(*files, env={})
+    assert status == 2 and "/url_token_file" in err
+    status, _, err = send("--url-token-file", str(tmp_path / "missing"), env={})
+    assert status == 2 and "--url-token-file: cannot read the file" in err
+    secrets_absent(err)

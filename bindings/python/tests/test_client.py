@@ -369,6 +369,37 @@ def test_lost_connection_on_list_webhooks_is_retried(
     assert transport.seen == 3 and waits == expected_backoff(11, 2)
 
 
+@pytest.mark.parametrize("error", [httpx.ReadTimeout, httpx.RemoteProtocolError])
+def test_lost_connection_on_test_webhook_is_not_retried(
+    fake: FakeOneInbox, error: type[httpx.TransportError]
+) -> None:
+    # Each send may make OneInbox send another test delivery (issue 25).
+    client, transport, waits = flaky_client(fake, error, 1)
+    with pytest.raises(TransportError, match="a test delivery may have been sent") as e:
+        client.test_webhook("wh_1")
+    assert transport.seen == 1 and waits == [] and not e.value.retryable
+    assert "list_deliveries" in str(e.value)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_5xx_on_test_webhook_is_not_retried(fake: FakeOneInbox, status: int) -> None:
+    with fake.client() as client:
+        hook = client.create_webhook(**HOOK)
+        fake.fail_next(status, times=3, processed=True)
+        with pytest.raises(ApiError, match="a test delivery may have been sent") as e:
+            client.test_webhook(hook.id)
+    assert e.value.status == status and not e.value.retryable
+    assert paths(fake).count(f"POST /v1/webhooks/{hook.id}/test") == 1 and fake.sleeps == []
+
+
+def test_503_on_test_webhook_is_retried(fake: FakeOneInbox) -> None:
+    with fake.client(random=seeded(1)) as client:
+        hook = client.create_webhook(**HOOK)
+        fake.fail_next(503)
+        client.test_webhook(hook.id)
+    assert paths(fake).count(f"POST /v1/webhooks/{hook.id}/test") == 2
+
+
 def test_connection_never_opened_is_retried_even_for_creates(fake: FakeOneInbox) -> None:
     client, transport, waits = flaky_client(fake, httpx.ConnectError, 1)
     client.create_call(**CALL)
@@ -557,3 +588,69 @@ def test_async_client_over_loopback(served: tuple[FakeOneInbox, str]) -> None:
 
     assert len(asyncio.run(run())) == 3
     assert len(fake.requests) == 1 + 3 + 3
+
+
+# ---- redirects ------------------------------------------------------------------------------
+
+
+def test_a_redirect_is_never_followed() -> None:
+    """A 307 to another origin is an ApiError; that origin receives nothing, even when the
+    http_client given follows redirects (httpx does not by default)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    elsewhere: list[str] = []
+    asked: list[str] = []
+
+    class Other(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            elsewhere.append(f"GET {self.path}")
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        do_POST = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Other)
+    other_url = f"http://127.0.0.1:{other.server_address[1]}"
+
+    class Api(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(307)
+            self.send_header("location", other_url + self.path)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    api = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    for server in (other, api):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{api.server_address[1]}"
+    try:
+        for http_client in (None, httpx.Client(follow_redirects=True)):
+            client = Client(KEY, base_url=base, http_client=http_client, sleep=lambda _: None)
+            with client:
+                for create in (True, False):
+                    with pytest.raises(ApiError) as e:
+                        client.create_webhook(**HOOK) if create else client.list_webhooks()
+                    assert e.value.status == 307 and not e.value.retryable
+                    assert e.value.message.startswith("HTTP 307 Temporary Redirect (a redirect")
+                    assert KEY not in f"{e.value} {e.value!r}"
+            if http_client is not None:
+                http_client.close()
+        assert len(asked) == 4  # once per call, never retried
+        assert elsewhere == []
+    finally:
+        for server in (other, api):
+            server.shutdown()
+            server.server_close()

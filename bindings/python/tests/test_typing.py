@@ -172,6 +172,8 @@ def test_auth_types() -> None:
         case _:
             raise AssertionError(checked)
     receiver = Receiver(url_tokens=[token], strict=False)
+    open_receiver: Receiver = Receiver(allow_unauthenticated=True)
+    assert repr(open_receiver).startswith("Receiver(")
     try:
         receiver.receive(b'{"event":"call.started","call_id":"c"}', headers=[("a", "b")], url="/h")
     except AuthenticationError as err:

@@ -290,6 +290,67 @@ fn make(options: &SendOptions) -> Vec<PlannedDelivery> {
         .collect()
 }
 
+/// A secret of a command-line tool (`url_token`, `signing_secret`, `api_key`) from the first of
+/// its sources that is given, in this order of precedence: the option itself (`--url-token T`),
+/// then the file option (`--url-token-file PATH`: `file` is its content, which the command
+/// read), then the environment variable (`ONEINBOX_URL_TOKEN`). Both commands ask this function,
+/// so the same sources give the same secret in Python and Node.
+///
+/// - An option given empty is misuse (`invalid_value` at `/<name>`).
+/// - A file's content loses one line ending (`\n` or `\r\n`, as `echo` and editors write);
+///   what is left must be one non-empty line (`invalid_value` at `/<name>_file`).
+/// - An empty environment variable counts as unset.
+///
+/// `Ok(None)` when no source is given. No message holds the secret.
+///
+/// ```
+/// use oneinbox_webhooks::send::choose_secret;
+///
+/// let from_file = choose_secret("url_token", None, Some("tok_1\n"), Some("tok_env"))?;
+/// assert_eq!(from_file.as_deref(), Some("tok_1"));
+/// assert_eq!(choose_secret("url_token", None, None, Some(""))?, None);
+/// let err = choose_secret("url_token", Some(""), None, None).unwrap_err();
+/// assert_eq!(err.issues()[0].path, "/url_token");
+/// # Ok::<(), oneinbox_webhooks::UsageError>(())
+/// ```
+pub fn choose_secret(
+    name: &str,
+    option: Option<&str>,
+    file: Option<&str>,
+    env: Option<&str>,
+) -> Result<Option<String>, UsageError> {
+    let flag = name.replace('_', "-");
+    let bad = |path: String, message: String| {
+        UsageError::new(vec![Issue::new(IssueCode::InvalidValue, path, message)])
+    };
+    if let Some(value) = option {
+        if value.is_empty() {
+            return Err(bad(format!("/{name}"), format!("`--{flag}` is empty")));
+        }
+        return Ok(Some(value.to_owned()));
+    }
+    if let Some(content) = file {
+        let line = content
+            .strip_suffix("\r\n")
+            .or_else(|| content.strip_suffix('\n'))
+            .unwrap_or(content);
+        if line.is_empty() {
+            return Err(bad(
+                format!("/{name}_file"),
+                format!("the file of `--{flag}-file` is empty"),
+            ));
+        }
+        if line.contains(['\n', '\r']) {
+            return Err(bad(
+                format!("/{name}_file"),
+                format!("the file of `--{flag}-file` holds more than one line (expected the secret alone)"),
+            ));
+        }
+        return Ok(Some(line.to_owned()));
+    }
+    Ok(env.filter(|v| !v.is_empty()).map(str::to_owned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ mod common;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use oneinbox_webhooks::auth::{
-    add_url_token, verify_signature, verify_url_token, SigningSecret, Verification,
+    add_url_token, verify_signature, verify_url_token, Receiver, SigningSecret, Verification,
     DEFAULT_TOLERANCE_SECONDS,
 };
 use oneinbox_webhooks::UsageError;
@@ -28,21 +28,59 @@ fn outcome(result: Result<Verification, UsageError>) -> Value {
     }
 }
 
+/// A receiver option as given: absent (`None`), or a list whose `null` items stay `None`.
+fn optional_strings(v: &Value) -> Option<Vec<Option<String>>> {
+    v.as_array()
+        .map(|a| a.iter().map(|s| s.as_str().map(str::to_owned)).collect())
+}
+
+fn header_pairs(f: &Value) -> Vec<(String, String)> {
+    f["headers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| {
+            (
+                h[0].as_str().unwrap_or("").into(),
+                h[1].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect()
+}
+
+/// `check: "receiver"`: builds the receiver the way the bindings do, then authenticates.
+fn receiver(f: &Value) -> Result<Value, Failed> {
+    let tokens = optional_strings(&f["url_tokens"]);
+    let secrets = optional_strings(&f["signing_secrets"]);
+    let allow = f["allow_unauthenticated"].as_bool().unwrap_or(false);
+    let built = Receiver::new().with_authentication(tokens.as_deref(), secrets.as_deref(), allow);
+    let r = match built {
+        Ok(r) => r,
+        Err(e) => {
+            let issues: Vec<Value> = e
+                .issues()
+                .iter()
+                .map(|i| json!([i.code.as_str(), i.path]))
+                .collect();
+            return Ok(json!({
+                "usage_error": e.issues().first().map(|i| i.path.clone()),
+                "issues": issues,
+            }));
+        }
+    };
+    let now = f["now"].as_i64().ok_or("now must be an integer")?;
+    let body = f["body_text"].as_str().unwrap_or("").as_bytes();
+    let v = r.authenticate(body, &header_pairs(f), f["url"].as_str(), now);
+    let code = v.err().map_or("ok", |v| v.code.as_str());
+    Ok(json!({ "ok": code == "ok", "code": code, "warning": r.unauthenticated_warning() }))
+}
+
 fn run(f: &Value) -> Result<(), Failed> {
     let secrets = strings(&f["secrets"]);
     let got = match f["check"].as_str() {
+        Some("receiver") => receiver(f)?,
         Some("signature") => {
-            let headers: Vec<(String, String)> = f["headers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|h| {
-                    (
-                        h[0].as_str().unwrap_or("").into(),
-                        h[1].as_str().unwrap_or("").into(),
-                    )
-                })
-                .collect();
+            let headers = header_pairs(f);
             let body = f["body_text"].as_str().unwrap_or("").as_bytes();
             let now = f["now"].as_i64().ok_or("now must be an integer")?;
             let tol = f["tolerance"].as_u64().unwrap_or(DEFAULT_TOLERANCE_SECONDS);

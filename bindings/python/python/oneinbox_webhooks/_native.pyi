@@ -68,6 +68,7 @@ __all__ = [
     "answer_before_body",
     "answer_late_failure",
     "answer_late_failure_due",
+    "choose_secret",
     "dedupe_key",
     "inbox_backoff_ms",
     "make_call",
@@ -652,10 +653,13 @@ class PreparedRequest(Generic[_T]):
     @property
     def body(self) -> Optional[bytes]: ...
     @property
-    def retry(self) -> Literal["idempotent", "creates_webhook", "creates_call"]:
+    def retry(
+        self,
+    ) -> Literal["idempotent", "creates_webhook", "creates_call", "sends_test_delivery"]:
         """``"idempotent"``: may be sent again after 408, 429, 5xx or a lost connection.
-        ``"creates_webhook"`` / ``"creates_call"``: only after 429 or 503; after any other
-        failure the webhook or call may exist already."""
+        ``"creates_webhook"`` / ``"creates_call"`` / ``"sends_test_delivery"``: only after 429
+        or 503; after any other failure the webhook or call may exist already, or a test
+        delivery may have been sent."""
     def parse_response(self, status: int, body: _Body) -> _T:
         """Raises ``ApiError`` (non-2xx) or ``ValidationError`` (a 2xx body that does not
         match)."""
@@ -814,6 +818,7 @@ _VerificationCode: TypeAlias = Literal[
     "timestamp_too_old",
     "timestamp_too_new",
     "no_matching_signature",
+    "not_configured",
 ]
 
 @final
@@ -840,6 +845,7 @@ class Receiver:
         strict: bool = False,
         max_body_bytes: int = 1048576,
         max_depth: int = 64,
+        allow_unauthenticated: bool = False,
     ) -> Receiver: ...
     @property
     def max_body_bytes(self) -> int:
@@ -1136,3 +1142,11 @@ class MemoryInbox:
     def prune(self, before: int, include_dead: bool) -> int: ...
     def row(self, key: str) -> Optional[InboxRow]: ...
     def __len__(self) -> int: ...
+
+def choose_secret(
+    name: str, option: Optional[str], file: Optional[str], env: Optional[str]
+) -> Optional[str]:
+    """A command-line secret (``name``: ``url_token``, ``signing_secret``, ``api_key``) from the
+    first source given: the option, the content of its ``--…-file``, the environment variable
+    (an empty one counts as unset); ``None`` for none. ``UsageError`` for an empty option or a
+    file that is not one non-empty line."""

@@ -3,8 +3,9 @@
 
 ::
 
+    export ONEINBOX_URL_TOKEN=... ONEINBOX_SIGNING_SECRET=...  # or --url-token-file PATH
     python -m oneinbox_webhooks send --to http://127.0.0.1:8000/webhooks/oneinbox \\
-        --url-token "$TOKEN" --signing-secret "$WHSEC" --shuffle --duplicates 2
+        --shuffle --duplicates 2
 
 POSTs each delivery as OneInbox makes it (``make_delivery``: ``Content-Type:
 application/json``, the URL token in the URL, Standard Webhooks headers with a signing secret),
@@ -21,36 +22,82 @@ duplicates and the order repeatable; the plan comes from the core (``_native.pla
 the same arguments print the same lines from the Node command.
 
 Exit status: 0 when every answer was 2xx, 1 otherwise (or when a receiver could not be
-reached), 2 for a usage error. Secrets are never printed: ``--url-token`` and
-``--signing-secret`` default to ``$ONEINBOX_URL_TOKEN`` and ``$ONEINBOX_SIGNING_SECRET``, which
-keeps them out of the process list.
+reached), 2 for a usage error. Secrets are never printed, and no error shows the value of an
+argument (argparse's own errors included). Each secret comes from its option
+(``--url-token``), else from its file option (``--url-token-file PATH``: the file holds the
+secret, one line), else from its environment variable (``$ONEINBOX_URL_TOKEN``,
+``$ONEINBOX_SIGNING_SECRET``; empty counts as unset): the core's ``choose_secret``, which the
+Node command asks too. The file and the environment keep secrets out of the process list.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
-from typing import Optional, TextIO
+from collections.abc import Mapping, Sequence
+from typing import NoReturn, Optional, TextIO
 
 from . import worker
-from ._native import OneInboxError, plan_send, redact_url_token
+from ._native import OneInboxError, choose_secret, plan_send, redact_url_token
 from .testing import make_delivery, make_event
 
 __all__ = ["main"]
 
 PROG = "python -m oneinbox_webhooks"
 
+# The secrets of `send`: (name, environment variable).
+_SECRETS = (("url_token", "ONEINBOX_URL_TOKEN"), ("signing_secret", "ONEINBOX_SIGNING_SECRET"))
+
+
+class _UsageFailure(Exception):
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser, self.message = parser, message
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors reach ``main``, which redacts every value typed in
+    them (argparse quotes values: ``unrecognized arguments: --url-tokn=SECRET``)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageFailure(self, message)
+
+
+def _redact(text: str, argv: Sequence[str]) -> str:
+    """``text`` with every value typed on the command line replaced by ``[redacted]``: each
+    argument that is not an option name, and the value of each ``--name=value``."""
+    values = set()
+    for arg in argv:
+        if arg.startswith("-"):
+            _, eq, value = arg.partition("=")
+            if eq and value:
+                values.add(value)
+        elif arg and arg != "send":
+            values.add(arg)
+    for value in sorted(values, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w.-]){re.escape(value)}(?![\w.-])", "[redacted]", text)
+    return text
+
+
+def _read_secret_file(option: str, path: Optional[str]) -> Optional[str]:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
+        raise _UsageFailure(_parser(), f"{option}: cannot read the file ({reason})") from None
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Tools for OneInbox webhooks (oneinbox-webhooks)."
-    )
+    parser = _Parser(prog=PROG, description="Tools for OneInbox webhooks (oneinbox-webhooks).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     send = commands.add_parser(
@@ -63,15 +110,21 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument(
         "--url-token",
         metavar="T",
-        default=os.environ.get("ONEINBOX_URL_TOKEN"),
-        help="add ?token=T to the URL (default: $ONEINBOX_URL_TOKEN)",
+        help="add ?token=T to the URL (else --url-token-file, else $ONEINBOX_URL_TOKEN)",
+    )
+    send.add_argument(
+        "--url-token-file", metavar="PATH", help="read the URL token from this file (one line)"
     )
     send.add_argument(
         "--signing-secret",
         metavar="S",
-        default=os.environ.get("ONEINBOX_SIGNING_SECRET"),
         help="sign with this whsec_ secret, Standard Webhooks headers "
-        "(default: $ONEINBOX_SIGNING_SECRET)",
+        "(else --signing-secret-file, else $ONEINBOX_SIGNING_SECRET)",
+    )
+    send.add_argument(
+        "--signing-secret-file",
+        metavar="PATH",
+        help="read the signing secret from this file (one line)",
     )
     send.add_argument("--call-id", metavar="ID", help="the call_id of every event (default: new)")
     send.add_argument("--shuffle", action="store_true", help="send in a random order")
@@ -163,21 +216,34 @@ def main(
     *,
     stdout: Optional[TextIO] = None,
     stderr: Optional[TextIO] = None,
+    environ: Optional[Mapping[str, str]] = None,
 ) -> int:
-    """Runs the command line; returns the exit status."""
+    """Runs the command line; returns the exit status. ``environ`` defaults to
+    ``os.environ``."""
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
+    env = os.environ if environ is None else environ
+    typed = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
-        if args.command == "worker":
-            return worker.run(args, out, err)
-        if args.to is None and not args.dry_run:
-            parser.error("send: --to URL is required (unless --dry-run)")
-    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
-        return int(exit_.code or 0)
-    try:
+        try:
+            args = parser.parse_args(typed)
+            if args.command == "worker":
+                return worker.run(args, out, err)
+            if args.to is None and not args.dry_run:
+                parser.error("send: --to URL is required (unless --dry-run)")
+            for name, variable in _SECRETS:
+                option = "--" + name.replace("_", "-") + "-file"
+                content = _read_secret_file(option, getattr(args, name + "_file"))
+                chosen = choose_secret(name, getattr(args, name), content, env.get(variable))
+                setattr(args, name, chosen)
+        except SystemExit as exit_:  # argparse: --help (0)
+            return int(exit_.code or 0)
+        except _UsageFailure as failure:
+            failure.parser.print_usage(err)
+            print(f"{failure.parser.prog}: error: {_redact(failure.message, typed)}", file=err)
+            return 2
         return _send(args, out, err)
     except OneInboxError as problem:  # an unknown event name, a bad --seed, a bad secret...
-        print(f"{PROG} send: error: {problem}", file=err)
+        print(f"{PROG} send: error: {_redact(str(problem), typed)}", file=err)
         return 2

@@ -258,8 +258,14 @@ class Client(_Policy):
         while True:
             failure: Optional[Exception] = None
             try:
+                # A redirect is never followed, whatever the http_client's setting: it would
+                # re-send the API key and the body to the Location. A 3xx is an ApiError.
                 response = self._http.request(
-                    prepared.method, prepared.url, headers=prepared.headers, content=prepared.body
+                    prepared.method,
+                    prepared.url,
+                    headers=prepared.headers,
+                    content=prepared.body,
+                    follow_redirects=False,
                 )
             except self._httpx.TransportError as err:
                 failure = err  # handled below, so that no error chains to it
@@ -345,7 +351,8 @@ class Client(_Policy):
         webhook_id: str,
     ) -> None:
         """``POST /v1/webhooks/{webhook_id}/test``: Asks OneInbox to send a sample delivery to
-        the webhook's URL."""
+        the webhook's URL. Never sent again after an answer that leaves open whether it was
+        done."""
         prepared = self._api.test_webhook(
             webhook_id,
         )
@@ -454,7 +461,11 @@ class AsyncClient(_Policy):
             failure: Optional[Exception] = None
             try:
                 response = await self._http.request(
-                    prepared.method, prepared.url, headers=prepared.headers, content=prepared.body
+                    prepared.method,
+                    prepared.url,
+                    headers=prepared.headers,
+                    content=prepared.body,
+                    follow_redirects=False,  # never: see Client.send
                 )
             except self._httpx.TransportError as err:
                 failure = err  # handled below, so that no error chains to it
@@ -541,7 +552,8 @@ class AsyncClient(_Policy):
         webhook_id: str,
     ) -> None:
         """``POST /v1/webhooks/{webhook_id}/test``: Asks OneInbox to send a sample delivery to
-        the webhook's URL."""
+        the webhook's URL. Never sent again after an answer that leaves open whether it was
+        done."""
         prepared = self._api.test_webhook(
             webhook_id,
         )

@@ -17,7 +17,9 @@
     app = Flask(__name__)
     app.register_blueprint(webhook_blueprint(receiver, router, store=SQLiteStore("calls.sqlite3")))
 
-The blueprint is named ``oneinbox_webhooks`` (``app.register_blueprint(bp, name=...)`` mounts a
+The body is read from ``request.stream``, at most the receiver's ``max_body_bytes`` plus one byte
+(413 past it, chunked bodies without ``Content-Length`` included). The blueprint is named
+``oneinbox_webhooks`` (``app.register_blueprint(bp, name=...)`` mounts a
 second one). The handlers of each delivery run in a thread of their own, so that a delivery whose
 handlers take longer than ``ack_timeout`` is answered 202 while they finish (``async def``
 handlers run in an event loop of that thread). See ``oneinbox_webhooks``'s README for the answers
@@ -25,6 +27,8 @@ to every case.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ._adapter import DEFAULT_ACK_TIMEOUT, DEFAULT_PATH, Webhook, missing_framework
 from ._native import Receiver
@@ -40,8 +44,22 @@ except ModuleNotFoundError as _missing:  # pragma: no cover - the test venv has 
 
 __all__ = ["webhook_blueprint"]
 
+_CHUNK = 64 * 1024
+
 # Every method reaches the view, which answers 405 (Allow: POST) to all but POST.
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _read(stream: Any, limit: int) -> bytes | None:
+    """The body, or ``None`` as soon as it is longer than ``limit``: at most ``limit + 1``
+    bytes are read, whether the request has a ``Content-Length`` or is chunked."""
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = stream.read(min(_CHUNK, limit + 1 - len(body)))
+        if not chunk:
+            return bytes(body)
+        body += chunk
+    return None
 
 
 def webhook_blueprint(
@@ -79,10 +97,11 @@ def webhook_blueprint(
             request.headers.get("Content-Length"),
         )
         if answer is None:
-            answer = webhook.respond(
-                request.get_data(cache=False),
-                request.headers,
-                request.query_string.decode("latin-1"),
+            body = _read(request.stream, webhook.max_body_bytes)
+            answer = (
+                webhook.over_limit()
+                if body is None
+                else webhook.respond(body, request.headers, request.query_string.decode("latin-1"))
             )
         response = flask.Response(answer.body, answer.status, list(answer.headers))
         if not answer.body:

@@ -15,13 +15,17 @@
 //!
 //! Outcomes are values ([`Verification`]), not errors: a forged request is an expected event.
 //! Only misuse (no secrets, an undecodable secret) is a [`UsageError`](crate::UsageError).
+//!
+//! A [`Receiver`] fails closed: with neither URL tokens nor signing secrets it refuses every
+//! delivery (`not_configured`), and [`Receiver::with_authentication`] (what the bindings call)
+//! refuses to build it, unless it is made with [`Receiver::allow_unauthenticated`].
 //! Secrets never appear in `Debug` output or in messages.
 
 mod receiver;
 mod signature;
 pub(crate) mod token;
 
-pub use receiver::{ReceiveError, Receiver};
+pub use receiver::{ReceiveError, Receiver, UNAUTHENTICATED_WARNING};
 pub use signature::{sign, verify_signature, SigningSecret, DEFAULT_TOLERANCE_SECONDS};
 pub use token::{add_url_token, redact_url_token, verify_url_token};
 
@@ -49,11 +53,15 @@ pub enum VerificationCode {
     TimestampTooNew,
     /// `no_matching_signature`: no `v1` signature matches any secret.
     NoMatchingSignature,
+    /// `not_configured`: the [`Receiver`] has neither URL tokens nor signing secrets and was not
+    /// made with [`Receiver::allow_unauthenticated`], so it refuses every delivery (it fails
+    /// closed instead of accepting deliveries from anyone).
+    NotConfigured,
 }
 
 impl VerificationCode {
     /// Every code.
-    pub const ALL: [VerificationCode; 9] = [
+    pub const ALL: [VerificationCode; 10] = [
         VerificationCode::Ok,
         VerificationCode::MissingToken,
         VerificationCode::TokenMismatch,
@@ -63,6 +71,7 @@ impl VerificationCode {
         VerificationCode::TimestampTooOld,
         VerificationCode::TimestampTooNew,
         VerificationCode::NoMatchingSignature,
+        VerificationCode::NotConfigured,
     ];
 
     /// The stable snake_case code.
@@ -77,6 +86,7 @@ impl VerificationCode {
             VerificationCode::TimestampTooOld => "timestamp_too_old",
             VerificationCode::TimestampTooNew => "timestamp_too_new",
             VerificationCode::NoMatchingSignature => "no_matching_signature",
+            VerificationCode::NotConfigured => "not_configured",
         }
     }
 }

@@ -5,7 +5,12 @@ use std::fmt;
 use super::signature::{parse_secrets, verify_with, SigningSecret, DEFAULT_TOLERANCE_SECONDS};
 use super::token::{check_secrets, verify_url_token};
 use super::{Verification, VerificationCode};
-use crate::{Event, ParseOptions, UsageError, ValidationError};
+use crate::{Event, Issue, IssueCode, ParseOptions, UsageError, ValidationError};
+
+/// The line a binding logs once, at WARNING, when it builds a receiver that authenticates
+/// nothing because it was told to ([`Receiver::unauthenticated_warning`]).
+pub const UNAUTHENTICATED_WARNING: &str = "oneinbox_webhooks: this Receiver has neither URL \
+tokens nor signing secrets and accepts every delivery, from anyone (allow_unauthenticated)";
 
 /// Why [`Receiver::receive`] refused a delivery.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -20,6 +25,10 @@ pub enum ReceiveError {
 
 /// Authenticates deliveries (URL token and/or Standard Webhooks signature, when configured)
 /// and parses them.
+///
+/// It fails closed: a receiver with neither URL tokens nor signing secrets refuses every
+/// delivery ([`VerificationCode::NotConfigured`]) unless it was made with
+/// [`Receiver::allow_unauthenticated`].
 ///
 /// ```
 /// use oneinbox_webhooks::auth::{ReceiveError, Receiver};
@@ -41,6 +50,7 @@ pub struct Receiver {
     signing_secrets: Vec<SigningSecret>,
     tolerance: u64,
     options: ParseOptions,
+    allow_unauthenticated: bool,
 }
 
 impl Default for Receiver {
@@ -50,15 +60,103 @@ impl Default for Receiver {
 }
 
 impl Receiver {
-    /// A receiver that authenticates nothing (configure it with the `with_` methods) and parses
-    /// with the default [`ParseOptions`].
+    /// A receiver with no secrets yet, parsing with the default [`ParseOptions`]. Until it is
+    /// given URL tokens or signing secrets (the `with_` methods) it refuses every delivery
+    /// (`not_configured`), unless [`Receiver::allow_unauthenticated`] says otherwise.
     pub fn new() -> Self {
         Receiver {
             url_tokens: Vec::new(),
             signing_secrets: Vec::new(),
             tolerance: DEFAULT_TOLERANCE_SECONDS,
             options: ParseOptions::default(),
+            allow_unauthenticated: false,
         }
+    }
+
+    /// Lets a receiver with neither URL tokens nor signing secrets accept every delivery, from
+    /// anyone (for a test, or behind a proxy that authenticates). Without it such a receiver
+    /// refuses every delivery. It changes nothing once a secret is configured.
+    pub fn allow_unauthenticated(mut self) -> Self {
+        self.allow_unauthenticated = true;
+        self
+    }
+
+    /// Configures authentication from what a binding's caller passed, collecting every issue:
+    /// `url_tokens` and `signing_secrets` (`None`: the option was not given; a `None` item: a
+    /// null/undefined secret, e.g. an unset environment variable), and `allow_unauthenticated`.
+    ///
+    /// A [`UsageError`] when a list given is empty, holds a null or empty item or an
+    /// undecodable signing secret (paths `/url_tokens/<i>`, `/signing_secrets/<i>`), or when
+    /// neither list is given and `allow_unauthenticated` is false (code `missing_field`, path
+    /// `/url_tokens`, the message naming both options): a receiver fails closed.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::auth::Receiver;
+    ///
+    /// let unset: Option<&str> = None; // e.g. std::env::var("ONEINBOX_URL_TOKEN").ok()
+    /// let err = Receiver::new().with_authentication(Some(&[unset]), None, false).unwrap_err();
+    /// assert_eq!(err.issues()[0].path, "/url_tokens/0");
+    /// let err = Receiver::new().with_authentication::<&str>(None, None, false).unwrap_err();
+    /// assert_eq!(err.issues()[0].code.as_str(), "missing_field");
+    /// let open = Receiver::new().with_authentication::<&str>(None, None, true)?;
+    /// assert!(open.unauthenticated_warning().is_some());
+    /// # Ok::<(), oneinbox_webhooks::UsageError>(())
+    /// ```
+    pub fn with_authentication<S: AsRef<str>>(
+        mut self,
+        url_tokens: Option<&[Option<S>]>,
+        signing_secrets: Option<&[Option<S>]>,
+        allow_unauthenticated: bool,
+    ) -> Result<Self, UsageError> {
+        let mut issues = Vec::new();
+        if let Some(tokens) = present(url_tokens, "url_tokens", &mut issues) {
+            self.url_tokens = tokens.iter().map(|t| (*t).to_owned()).collect();
+        }
+        if let Some(secrets) = present(signing_secrets, "signing_secrets", &mut issues) {
+            match parse_secrets(&secrets) {
+                Ok(parsed) => self.signing_secrets = parsed,
+                Err(e) => issues.extend(e.into_issues().into_iter().map(|mut i| {
+                    if let Some(rest) = i.path.strip_prefix("/secrets") {
+                        i.path = format!("/signing_secrets{rest}");
+                    }
+                    i
+                })),
+            }
+        }
+        self.allow_unauthenticated = allow_unauthenticated;
+        if issues.is_empty() {
+            self.check_configured()?;
+            Ok(self)
+        } else {
+            Err(UsageError::new(issues))
+        }
+    }
+
+    /// The fail-closed rule: a [`UsageError`] (code `missing_field`, path `/url_tokens`) when this
+    /// receiver has neither URL tokens nor signing secrets and was not made with
+    /// [`Receiver::allow_unauthenticated`]. Bindings call it at construction, so such a
+    /// receiver is refused before it ever sees a delivery.
+    pub fn check_configured(&self) -> Result<(), UsageError> {
+        if self.is_open() && !self.allow_unauthenticated {
+            return Err(UsageError::new(vec![Issue::new(
+                IssueCode::MissingField,
+                "/url_tokens",
+                "a Receiver needs `url_tokens` or `signing_secrets` (both absent); to accept \
+                 every delivery from anyone, make it with `allow_unauthenticated`",
+            )]));
+        }
+        Ok(())
+    }
+
+    /// [`UNAUTHENTICATED_WARNING`] when this receiver accepts every delivery because it was
+    /// made with [`Receiver::allow_unauthenticated`] and has no secrets: the line a binding
+    /// logs once at construction. `None` otherwise.
+    pub fn unauthenticated_warning(&self) -> Option<&'static str> {
+        (self.is_open() && self.allow_unauthenticated).then_some(UNAUTHENTICATED_WARNING)
+    }
+
+    fn is_open(&self) -> bool {
+        self.url_tokens.is_empty() && self.signing_secrets.is_empty()
     }
 
     /// Requires a `token` query parameter equal to one of these secrets.
@@ -114,6 +212,9 @@ impl Receiver {
         url: Option<&str>,
         now: i64,
     ) -> Result<(), Verification> {
+        if self.is_open() && !self.allow_unauthenticated {
+            return Err(Verification::fail(VerificationCode::NotConfigured));
+        }
         if !self.url_tokens.is_empty() {
             let v = match url {
                 Some(url) => verify_url_token(url, &self.url_tokens)
@@ -152,6 +253,45 @@ impl fmt::Debug for Receiver {
             )
             .field("tolerance", &self.tolerance)
             .field("options", &self.options)
+            .field("allow_unauthenticated", &self.allow_unauthenticated)
             .finish()
     }
+}
+
+/// The secrets of one receiver option, when it was given and holds no null or empty item and
+/// at least one secret; otherwise its issues (every item checked) are added to `issues`.
+fn present<'a, S: AsRef<str>>(
+    list: Option<&'a [Option<S>]>,
+    name: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<Vec<&'a str>> {
+    let list = list?;
+    let before = issues.len();
+    if list.is_empty() {
+        issues.push(Issue::new(
+            IssueCode::InvalidValue,
+            format!("/{name}"),
+            format!("`{name}` is an empty list: at least one secret is required"),
+        ));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, item) in list.iter().enumerate() {
+        match item.as_ref().map(AsRef::as_ref) {
+            None => issues.push(Issue::new(
+                IssueCode::WrongType,
+                format!("/{name}/{i}"),
+                format!(
+                    "`{name}` item {i} is null/undefined, expected a secret string \
+                     (an unset environment variable?)"
+                ),
+            )),
+            Some("") => issues.push(Issue::new(
+                IssueCode::InvalidValue,
+                format!("/{name}/{i}"),
+                format!("`{name}` item {i} is an empty string, expected a secret"),
+            )),
+            Some(s) => out.push(s),
+        }
+    }
+    (issues.len() == before).then_some(out)
 }

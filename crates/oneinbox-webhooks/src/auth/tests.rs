@@ -113,7 +113,62 @@ fn codes_are_stable_strings() {
             "invalid_timestamp",
             "timestamp_too_old",
             "timestamp_too_new",
-            "no_matching_signature"
+            "no_matching_signature",
+            "not_configured"
         ]
     );
+}
+
+#[test]
+fn an_open_receiver_fails_closed() {
+    let body = br#"{"event":"call.started","call_id":"c"}"#;
+    let none: [(&str, &str); 0] = [];
+    let open = Receiver::new();
+    let refused = open.receive(body, &none, Some("/h"), 100);
+    assert!(matches!(
+        refused,
+        Err(ReceiveError::Unauthenticated(v)) if v.code == VerificationCode::NotConfigured && !v.ok
+    ));
+    assert!(open.check_configured().is_err());
+    assert_eq!(open.unauthenticated_warning(), None);
+    let allowed = Receiver::new().allow_unauthenticated();
+    assert!(allowed.check_configured().is_ok());
+    assert!(allowed.receive(body, &none, None, 100).is_ok());
+    assert_eq!(
+        allowed.unauthenticated_warning(),
+        Some(UNAUTHENTICATED_WARNING)
+    );
+    // a secret makes the permission moot: no warning, and the token is required
+    let tokened = Receiver::new()
+        .allow_unauthenticated()
+        .with_url_tokens(&["t"])
+        .expect("valid");
+    assert_eq!(tokened.unauthenticated_warning(), None);
+    assert!(tokened.receive(body, &none, Some("/h"), 100).is_err());
+}
+
+#[test]
+fn with_authentication_collects_every_issue() {
+    let err = Receiver::new()
+        .with_authentication(Some(&[None, Some("ok"), Some("")]), Some(&[None]), true)
+        .expect_err("misuse");
+    let got: Vec<(&str, &str)> = err
+        .issues()
+        .iter()
+        .map(|i| (i.code.as_str(), i.path.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("wrong_type", "/url_tokens/0"),
+            ("invalid_value", "/url_tokens/2"),
+            ("wrong_type", "/signing_secrets/0"),
+        ]
+    );
+    let bad = "whsec_!!!secret-but-not-base64!!!";
+    let err = Receiver::new()
+        .with_authentication(None, Some(&[Some(bad)]), false)
+        .expect_err("undecodable");
+    assert_eq!(err.issues()[0].path, "/signing_secrets/0");
+    assert!(!format!("{err} {err:?}").contains("secret-but"));
 }

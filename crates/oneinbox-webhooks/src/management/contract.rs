@@ -346,7 +346,7 @@ pub const TEST_WEBHOOK: Endpoint = Endpoint {
     name: "test_webhook",
     method: Method::Post,
     path: "/v1/webhooks/{webhook_id}/test",
-    retry: Retry::Idempotent,
+    retry: Retry::SendsTestDelivery,
     args: &[WEBHOOK_ID],
     at_least_one: false,
     response: Response::Nothing,

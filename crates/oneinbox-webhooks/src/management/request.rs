@@ -134,7 +134,8 @@ impl<T> Prepared<T> {
     }
 
     /// How this request may be retried: [`Retry::Idempotent`], or, for a request that creates
-    /// something, only after 429 or 503 and never after a lost connection.
+    /// something or sends a test delivery, only after 429 or 503 and never after a lost
+    /// connection.
     pub fn retry(&self) -> Retry {
         self.retry
     }

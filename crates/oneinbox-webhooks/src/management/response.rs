@@ -39,7 +39,8 @@ pub struct ApiError {
     /// A sentence for people: the server's `detail` (or `message`/`error`) string when the body
     /// has one, `"request validation failed"` for a FastAPI validation list, otherwise
     /// `"HTTP <status> <reason>"`. Cut to 300 characters, control characters replaced, the
-    /// API key scrubbed.
+    /// API key scrubbed. A 3xx is an error too (clients never follow a redirect, which would
+    /// send the API key and body elsewhere): its message ends with a note saying so.
     pub message: String,
     /// The items of a FastAPI-style `{"detail": [{"loc", "msg", "type"}]}` body, one [`Issue`]
     /// each. `path` is a JSON Pointer built from `loc` after dropping its leading `"body"`,
@@ -67,13 +68,16 @@ pub struct ApiError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Retry {
-    /// Sending it twice has the effect of sending it once (`GET`, `PATCH`, `DELETE`,
-    /// `test_webhook`): retryable on 408, 429 and 5xx, and after a lost connection.
+    /// Sending it twice has the effect of sending it once (`GET`, `PATCH`, `DELETE`):
+    /// retryable on 408, 429 and 5xx, and after a lost connection.
     Idempotent,
     /// It creates a webhook (`create_webhook`): retryable only on 429 and 503.
     CreatesWebhook,
     /// It creates a call and dials the phone (`create_call`): retryable only on 429 and 503.
     CreatesCall,
+    /// It makes OneInbox send a test delivery (`test_webhook`): each retry may send another, so
+    /// it is retryable only on 429 and 503 (not processed), never after a lost connection.
+    SendsTestDelivery,
 }
 
 impl Retry {
@@ -89,17 +93,20 @@ impl Retry {
     pub const fn allows(self, status: u16) -> bool {
         match self {
             Retry::Idempotent => is_retryable_status(status),
-            Retry::CreatesWebhook | Retry::CreatesCall => status == 429 || status == 503,
+            Retry::CreatesWebhook | Retry::CreatesCall | Retry::SendsTestDelivery => {
+                status == 429 || status == 503
+            }
         }
     }
 
-    /// The policy's stable name, as the bindings show it: `"idempotent"`, `"creates_webhook"`
-    /// or `"creates_call"`.
+    /// The policy's stable name, as the bindings show it: `"idempotent"`, `"creates_webhook"`,
+    /// `"creates_call"` or `"sends_test_delivery"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Retry::Idempotent => "idempotent",
             Retry::CreatesWebhook => "creates_webhook",
             Retry::CreatesCall => "creates_call",
+            Retry::SendsTestDelivery => "sends_test_delivery",
         }
     }
 
@@ -109,7 +116,7 @@ impl Retry {
         matches!(self, Retry::Idempotent)
     }
 
-    /// For a request that creates something: what a person should do before creating it again
+    /// For a request that is not idempotent: what a person should do before sending it again
     /// when the outcome is unknown. `None` for idempotent requests.
     pub const fn ambiguity_note(self) -> Option<&'static str> {
         match self {
@@ -119,6 +126,9 @@ impl Retry {
             ),
             Retry::CreatesCall => Some(
                 "the call may have been placed; not retried: check for its call events (call.started, call.failed) before creating it again",
+            ),
+            Retry::SendsTestDelivery => Some(
+                "a test delivery may have been sent; not retried: check the webhook's deliveries (list_deliveries, listDeliveries) before testing it again",
             ),
         }
     }
@@ -145,6 +155,11 @@ pub const fn is_retryable_status(status: u16) -> bool {
 /// The reason phrase of `status`, for the statuses the API is known to answer.
 pub(crate) fn reason_phrase(status: u16) -> Option<&'static str> {
     Some(match status {
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -265,6 +280,11 @@ pub(crate) fn parse_error_response(
         Some(reason) => format!("HTTP {status} {reason}"),
         None => format!("HTTP {status}"),
     });
+    if (300..400).contains(&status) {
+        message.push_str(
+            " (a redirect is not followed: the API key and body go only to the base URL)",
+        );
+    }
     let retryable = retry.allows(status);
     if !retryable && (500..600).contains(&status) {
         if let Some(note) = retry.ambiguity_note() {
@@ -362,7 +382,11 @@ mod tests {
                 status == 408 || status == 429 || status >= 500
             );
             assert!(!idem.message.contains("may have been"), "{}", idem.message);
-            for retry in [Retry::CreatesCall, Retry::CreatesWebhook] {
+            for retry in [
+                Retry::CreatesCall,
+                Retry::CreatesWebhook,
+                Retry::SendsTestDelivery,
+            ] {
                 let e = parse_error_response(status, b"", None, retry);
                 assert_eq!(e.retryable, status == 429 || status == 503, "{status}");
                 let ambiguous = status >= 500 && status != 503;

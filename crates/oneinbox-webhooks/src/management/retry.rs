@@ -93,11 +93,12 @@ impl<T> Prepared<T> {
     ///
     /// - A status is retried when the request's policy allows it ([`Retry::allows`](super::Retry::allows)): 408, 429
     ///   and 5xx for a request that can be sent twice, only 429 and 503 for one that creates
-    ///   something. A 2xx status is never retried.
+    ///   something or sends a test delivery (`test_webhook`: each send may deliver another).
+    ///   A 2xx status is never retried.
     /// - [`Outcome::NotConnected`] is retried for every request (nothing was sent);
-    ///   [`Outcome::Lost`] only for a request that can be sent twice. A request that creates
-    ///   something gives up at once, with `retryable: false` and a message saying what may
-    ///   exist and how to check.
+    ///   [`Outcome::Lost`] only for a request that can be sent twice. Any other request gives
+    ///   up at once, with `retryable: false` and a message saying what may exist (or have
+    ///   been sent) and how to check.
     /// - The wait is the status's `Retry-After` when it has one (at most [`RETRY_AFTER_CAP`]),
     ///   otherwise full jitter: `draw × min(BACKOFF_CAP, BACKOFF_BASE × 2^attempt)`. `draw` is
     ///   the caller's random number in `[0, 1]`; one outside it is clamped, NaN counts as 0.
