@@ -193,6 +193,9 @@ class Core {
         if (arrival === null || typeof arrival !== 'object' || typeof arrival.verdict !== 'string') {
           throw new TypeError(`store.arrive returned ${describeType(arrival)}, not { verdict, delivery, ... }`)
         }
+        if (arrival.verdict === 'run' && (arrival.delivery === null || typeof arrival.delivery !== 'object')) {
+          throw new TypeError('store.arrive answered run without the delivery to run')
+        }
       } catch (err) {
         return this.#told(native.answerAfterStore(...label, 'failed'), err)
       }

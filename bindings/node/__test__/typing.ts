@@ -514,5 +514,10 @@ async function inboxStoreTypes(e: Event, body: Buffer): Promise<number> {
 }
 inboxStoreTypes(event, Buffer.from('{}'))
 
-const atMostOnce: WebhookOptions = { receiver: new Receiver({ urlTokens: newUrlToken() }), router: new Router(), store: new MemoryStore(), atMostOnce: true }
+const atMostOnce: WebhookOptions = {
+  receiver: new Receiver({ urlTokens: newUrlToken() }),
+  router: new Router(),
+  store: new MemoryStore(),
+  atMostOnce: true,
+}
 console.log(atMostOnce)
