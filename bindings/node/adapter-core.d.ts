@@ -33,8 +33,19 @@ export interface WebhookOptions {
   receiver: Receiver
   /** Runs the handlers of each new event (sync or async). */
   router: Router
-  /** Records each delivery first, so a repeated one is acknowledged without handling it again. */
+  /**
+   * Where each delivery is kept. With an inbox (`arrive`/`finish`, e.g. `MemoryStore`), at least
+   * once: a handler that throws makes the answer 500 and the delivery due again (OneInbox's
+   * retry or the worker, `drain`, runs it); a copy of a done delivery is answered 204; one that
+   * another worker runs now 409 with Retry-After. Without an inbox (or `atMostOnce`), it is
+   * only recorded: a repeated delivery is acknowledged without handling it again.
+   */
   store?: Pick<Store, 'record'> | null
+  /**
+   * Only record each delivery, as before the inbox: a copy of a delivery whose handler failed is
+   * answered 204 without running it again (its work is lost). Default false.
+   */
+  atMostOnce?: boolean
   /**
    * How long to wait for the handlers before answering 202 (they go on), in milliseconds.
    * Default 5000, below OneInbox's retry window; `null` waits however long they take.

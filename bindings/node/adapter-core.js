@@ -11,9 +11,17 @@
 //     another middleware first -> 500, logged with the fix
 //   Receiver.receive: AuthenticationError -> 401; ValidationError -> 400
 //     {"issues":[{code,path,message}]} (or 413 for too_large); anything else -> 500, logged
-//   store.record (when a store is given): recorded before -> 204, handlers not run; fails -> 500
+//   with a store that has an inbox (arrive/finish, e.g. MemoryStore), at least once:
+//     store.arrive -> the core's answer to its verdict (answerAfterClaim): completed before ->
+//     204; another worker runs it -> 409 with Retry-After; a dead letter -> 204, logged; run ->
+//     the handlers, then store.finish with how they ended (a failure makes it due again:
+//     OneInbox's retry or the worker runs it). arrive fails -> 500; finish fails -> logged (the
+//     lease runs out and the delivery is due), and the answer 500
+//   with `atMostOnce: true`, or a store with only `record`: recorded before -> 204, handlers not
+//     run; fails -> 500
 //   router.dispatch: done within ackTimeoutMs -> 204; throws or rejects -> 500, logged; still
-//     running after it -> 202 (it finishes; a late failure is logged)
+//     running after it -> 202 (it finishes; a late failure is logged, and with an inbox the
+//     delivery is due again)
 //
 // Only the 400 has a body, as in the Python adapters (oneinbox_webhooks/_adapter.py). Each
 // answer says what to log and at which level: `error` lines go to the logger's error method,
@@ -24,6 +32,7 @@
 const { AuthenticationError, ValidationError } = require('./errors.js')
 const native = require('./native.js')
 const { describeType, optionsArg } = require('./internal.js')
+const { errorText, runAs } = require('./inbox.js')
 
 const DEFAULT_ACK_TIMEOUT_MS = 5000
 // setTimeout fires at once for delays above this; longer ack timeouts mean "never answer 202".
@@ -97,14 +106,20 @@ function createCore(options, where, known) {
   const logger = checkLogger(options.logger === undefined ? DEFAULT_LOGGER : options.logger, where)
   // The receiver's size limit (a receiver-like object without one gets the default).
   const maxBodyBytes = typeof receiver.maxBodyBytes === 'number' ? receiver.maxBodyBytes : native.DEFAULT_MAX_BODY_BYTES
-  return new Core({ receiver, router, store: store ?? undefined, ackTimeoutMs, logger, maxBodyBytes })
+  const atMostOnce = options.atMostOnce ?? false
+  if (typeof atMostOnce !== 'boolean') throw new TypeError(`${where}: atMostOnce must be a boolean, got ${describeType(atMostOnce)}`)
+  // At least once over the store's inbox, unless asked otherwise or the store has none.
+  const inbox =
+    store !== undefined && store !== null && !atMostOnce && typeof store.arrive === 'function' && typeof store.finish === 'function'
+  return new Core({ receiver, router, store: store ?? undefined, inbox, ackTimeoutMs, logger, maxBodyBytes })
 }
 
 class Core {
-  constructor({ receiver, router, store, ackTimeoutMs, logger, maxBodyBytes }) {
+  constructor({ receiver, router, store, inbox, ackTimeoutMs, logger, maxBodyBytes }) {
     this.receiver = receiver
     this.router = router
     this.store = store
+    this.inbox = inbox
     this.ackTimeoutMs = ackTimeoutMs
     this.logger = logger
     this.maxBodyBytes = maxBodyBytes
@@ -171,6 +186,23 @@ class Core {
       return this.#told(native.answerAfterReceive('failed'), err)
     }
     const label = [String(event.event), String(event.call_id)]
+    if (this.inbox) {
+      let arrival
+      try {
+        arrival = await this.store.arrive(event, body)
+        if (arrival === null || typeof arrival !== 'object' || typeof arrival.verdict !== 'string') {
+          throw new TypeError(`store.arrive returned ${describeType(arrival)}, not { verdict, delivery, ... }`)
+        }
+        if (arrival.verdict === 'run' && (arrival.delivery === null || typeof arrival.delivery !== 'object')) {
+          throw new TypeError('store.arrive answered run without the delivery to run')
+        }
+      } catch (err) {
+        return this.#told(native.answerAfterStore(...label, 'failed'), err)
+      }
+      const answer = native.answerAfterClaim(...label, arrival.verdict, arrival.retryAfterMs ?? 0)
+      if (answer !== null) return this.#told(answer)
+      return this.#dispatch(event, label, arrival.delivery)
+    }
     if (this.store !== undefined) {
       let stored
       try {
@@ -188,9 +220,33 @@ class Core {
     return this.#dispatch(event, label)
   }
 
-  async #dispatch(event, label) {
+  // The handlers with `currentDelivery()` set, then their end told to the store: rejects with
+  // what a handler threw, or with the store's failure after handlers that completed.
+  async #run(event, label, delivery) {
+    let error
+    let failed = false
+    try {
+      await runAs(delivery, () => this.router.dispatch(event))
+    } catch (err) {
+      error = err
+      failed = true
+    }
+    try {
+      await this.store.finish(delivery, failed ? errorText(error) : null)
+    } catch (err) {
+      this.#log(
+        'error',
+        `oneinbox-webhooks: store.finish failed for ${JSON.stringify(label[0])} of call ${JSON.stringify(label[1])}; the delivery is due again when its lease ends`,
+        err,
+      )
+      if (!failed) throw err
+    }
+    if (failed) throw error
+  }
+
+  async #dispatch(event, label, delivery) {
     const handled = (outcome, error) => this.#told(native.answerAfterHandlers(...label, outcome), error)
-    const running = (async () => this.router.dispatch(event))()
+    const running = delivery ? this.#run(event, label, delivery) : (async () => this.router.dispatch(event))()
     if (this.ackTimeoutMs > MAX_TIMER_MS || this.ackTimeoutMs === Infinity) {
       try {
         await running
@@ -212,7 +268,7 @@ class Core {
       clearTimeout(timer)
     }
     running.catch((err) => {
-      const log = native.answerLateFailure(...label)
+      const log = delivery ? native.answerLateFailureDue(...label) : native.answerLateFailure(...label)
       this.#log(log.level, log.line, err)
     })
     return handled('late')

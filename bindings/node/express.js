@@ -5,7 +5,7 @@
 
 const { createCore, readNodeStream } = require('./adapter-core.js')
 
-const OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger']
+const OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger', 'atMostOnce']
 
 const CONSUMED_FIX =
   'another middleware read it (express.json() or another body parser ran first): mount ' +

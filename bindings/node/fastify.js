@@ -7,7 +7,7 @@
 
 const { createCore, readNodeStream } = require('./adapter-core.js')
 
-const CORE_OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger']
+const CORE_OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger', 'atMostOnce']
 // Options Fastify itself gives every plugin through `register(plugin, options)`.
 const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
 const DEFAULT_PATH = '/webhooks/oneinbox'

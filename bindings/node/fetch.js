@@ -6,7 +6,7 @@
 
 const { createCore } = require('./adapter-core.js')
 
-const OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger']
+const OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger', 'atMostOnce']
 
 function toResponse(answer) {
   // 204 and the like must have a null body; the server decides about the connection.

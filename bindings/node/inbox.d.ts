@@ -58,44 +58,111 @@ export declare function inboxBackoffMs(attempt: number): number
 export declare const INBOX_DEFAULT_LEASE_MS: number
 export declare const INBOX_DEFAULT_MAX_ATTEMPTS: number
 
-/** A delivery a store claimed for a run. */
-export interface InboxDelivery {
-  /** The dedupe key. */
-  key: string
-  callId: string
+/** A verdict of the inbox's state machine. */
+export type InboxVerdict = InboxStep['verdict']
+
+/** One delivery a store claimed for a run. */
+export interface Delivery {
+  /** The dedupe key (for a handler's own idempotency). */
+  readonly key: string
+  readonly callId: string
   /** The event name. */
-  event: string
-  /** The raw body, as received (or the event's JSON when none was given). */
-  body: Buffer
-  /** The claim's attempt number (1 for the first run). */
-  attempt: number
+  readonly event: string
+  /** The raw body as received: a worker or a replay runs these bytes. */
+  readonly body: Buffer
+  /** The claim's attempt number, 1 for the first run. */
+  readonly attempt: number
 }
 
 /** What a store did with a delivery that arrived. */
 export interface Arrival<R = unknown> {
-  /** `run`: run the handlers of `delivery`, then finish it; `repeat`, `busy`, `dead`: run nothing. */
-  verdict: InboxStep['verdict']
-  key: string
-  delivery: InboxDelivery | null
-  /** For `busy`: the time left on the other worker's claim. */
-  retryAfterMs: number | null
+  /**
+   * `run`: run the handlers of `delivery`, then `finish` it; `repeat`: they completed before;
+   * `busy`: another worker runs them now, for `retryAfterMs` more; `dead`: a dead letter.
+   */
+  readonly verdict: InboxVerdict
+  readonly key: string
+  /** The delivery to run, for `run`; else null. */
+  readonly delivery: Delivery | null
+  readonly retryAfterMs: number | null
   /** The call's record with the delivery folded in (a copy). */
-  record: R
+  readonly record: R
 }
 
-/** A delivery whose handlers failed `attempts` times, kept until replayed. */
+/** A delivery whose handlers failed `attempts` times, kept until replayed or pruned. */
 export interface DeadLetter {
-  key: string
-  callId: string
-  event: string
-  attempts: number
-  lastError: string | null
-  /** Unix ms. */
-  updatedAt: number
-  body: Buffer
+  readonly key: string
+  readonly callId: string
+  readonly event: string
+  readonly attempts: number
+  readonly lastError: string | null
+  /** Unix ms of its death. */
+  readonly updatedAt: number
+  readonly body: Buffer
 }
 
-/** `now` (Unix ms, default `Date.now()`) for any inbox method. */
+/** What one {@link drain} did: the keys it ran to done, those due again later, those now dead. */
+export interface DrainReport {
+  done: string[]
+  failed: string[]
+  dead: string[]
+}
+
+/** The `now` option of the inbox methods: Unix milliseconds (default `Date.now()`). */
 export interface AtTime {
   now?: number
 }
+
+/** What a store offers the inbox (`MemoryStore`; `RedisStore` and `PostgresStore` with an inbox). */
+export interface InboxStore<R = unknown> {
+  arrive(event: object, body?: Uint8Array | null, options?: AtTime): Promise<Arrival<R>>
+  finish(delivery: Delivery, error?: string | null, options?: AtTime): Promise<InboxVerdict>
+  release(delivery: Delivery, reason: string, options?: AtTime): Promise<InboxVerdict>
+  due(options?: AtTime & { limit?: number }): Promise<string[]>
+  take(key: string, options?: AtTime): Promise<{ verdict: InboxVerdict; delivery: Delivery | null }>
+  replay(key: string, options?: AtTime): Promise<InboxVerdict>
+  dead(options?: { limit?: number }): Promise<DeadLetter[]>
+  prune(options?: AtTime & { olderThan?: number; includeDead?: boolean }): Promise<number>
+  row(key: string): Promise<InboxRow | null>
+}
+
+/** Options of {@link drain}. */
+export interface DrainOptions extends AtTime {
+  /** The most deliveries to run (default 100). */
+  limit?: number
+  /** Prune done deliveries older than this many seconds after the run. Default: no pruning. */
+  retention?: number | null
+}
+
+/** Something with the Router's `dispatch` (a `Router`). */
+export interface Dispatcher {
+  dispatch(event: never): unknown
+}
+
+/**
+ * Runs every due delivery once through `router`'s handlers (one whose handler failed, or whose
+ * worker died mid-run): what it did. Awaits the store's methods, so every store works.
+ */
+export declare function drain(
+  store: Pick<InboxStore, 'due' | 'take' | 'finish' | 'prune'>,
+  router: Dispatcher,
+  options?: DrainOptions,
+): Promise<DrainReport>
+
+/** The delivery whose handlers run now, or null outside a run by an adapter, `drain` or `store.claim`. */
+export declare function currentDelivery(): Delivery | null
+
+/** Seconds a done delivery is kept before `prune` drops it by default (7 days). */
+export declare const DEFAULT_RETENTION: number
+
+/**
+ * `store.claim` of any store over its own `arrive` and `finish` (for a store's author): runs
+ * `fn(delivery)` for `run`, marks it done on return and failed on a throw (rethrown).
+ */
+export declare function claimWith<R>(
+  store: Pick<InboxStore<R>, 'arrive' | 'finish'>,
+  event: object,
+  body: Uint8Array | null | undefined,
+  fn: (delivery: Delivery) => unknown,
+  options?: AtTime,
+): Promise<Arrival<R>>

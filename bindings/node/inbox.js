@@ -3,8 +3,15 @@
 // is one step of `InboxPolicy`, the core's state machine (the same in Python and Rust, on the
 // shared fixtures of tests/fixtures/inbox). The stores read the row, ask the step and write its
 // answer in one transaction; they decide nothing themselves. Times are Unix milliseconds.
+//
+// The stores (stores.js: `MemoryStore`; `RedisStore` and `PostgresStore` with an inbox) offer
+// `arrive`, `finish`, `release`, `due`, `take`, `replay`, `dead`, `prune` and `claim`; the
+// adapters arrive each delivery, run its handlers and finish it. `drain` (the worker) runs every
+// due delivery once: one whose handler failed, or whose process died mid-run. Handlers read the
+// delivery they run for with `currentDelivery()`.
 'use strict'
 
+const { AsyncLocalStorage } = require('node:async_hooks')
 const native = require('./native.js')
 const { describeType, callNative, valueOrThrow, optionsArg } = require('./internal.js')
 
@@ -100,4 +107,119 @@ function inboxBackoffMs(attempt) {
   return callNative(() => native.inboxBackoffMs(attempt))
 }
 
-module.exports = { InboxPolicy, inboxBackoffMs, INBOX_DEFAULT_LEASE_MS, INBOX_DEFAULT_MAX_ATTEMPTS }
+/** Seconds a done delivery's row and body are kept before `prune` drops them (7 days). */
+const DEFAULT_RETENTION = 7 * 24 * 3600
+
+const running = new AsyncLocalStorage()
+
+/**
+ * The delivery whose handlers run now (`{ key, callId, event, body, attempt }`: its key and
+ * attempt for a handler's own idempotency), or `null` outside a run by an adapter, `drain` or
+ * `store.claim`.
+ */
+function currentDelivery() {
+  return running.getStore() ?? null
+}
+
+/** Calls `fn()` with `currentDelivery()` set to `delivery`; resolves to what it resolves to. */
+function runAs(delivery, fn) {
+  return running.run(delivery, async () => fn())
+}
+
+/** `now` (Unix ms; `undefined`: the clock) as whole Unix milliseconds. */
+function nowMs(now) {
+  if (now === undefined || now === null) return Date.now()
+  if (typeof now !== 'number' || !Number.isFinite(now)) {
+    throw new TypeError(`now must be finite Unix milliseconds (Date.now()), got ${describeType(now)}`)
+  }
+  return Math.floor(now)
+}
+
+/** How a handler's failure is kept: its name and message, at most 1,000 characters. */
+function errorText(error) {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${describeType(error)}`
+  const chars = Array.from(text)
+  return chars.length <= 1000 ? text : `${chars.slice(0, 999).join('')}…`
+}
+
+/**
+ * The event of a kept body: it was valid when it arrived, so it is read again with no limit but
+ * the core's deepest nesting. (oneinbox.js is required here, not at the top: it loads this file's
+ * neighbours, and the inbox's policy needs none of it.)
+ */
+function readBody(body) {
+  const { parseEvent } = require('./oneinbox.js')
+  return parseEvent(body, { maxBodyBytes: Math.max(body.length, 1), maxDepth: native.MAX_DEPTH_CEILING })
+}
+
+/**
+ * `store.claim(event, body, fn)` of any store over its own `arrive` and `finish`: runs
+ * `fn(delivery)` when the verdict is `run` (with `currentDelivery()` set), marks the delivery
+ * done when it returns and failed when it throws (then rethrows); resolves to the arrival.
+ */
+async function claimWith(store, event, body, fn, options) {
+  if (typeof body === 'function') return claimWith(store, event, undefined, body, fn)
+  if (typeof fn !== 'function') throw new TypeError(`store.claim: fn must be a function, got ${describeType(fn)}`)
+  const { now } = optionsArg(options, 'store.claim(event, body, fn, options)', ['now'], { noun: 'option' })
+  const arrival = await store.arrive(event, body, { now })
+  const { delivery } = arrival
+  if (delivery === null) return arrival
+  try {
+    await runAs(delivery, () => fn(delivery))
+  } catch (err) {
+    await store.finish(delivery, errorText(err), { now })
+    throw err
+  }
+  await store.finish(delivery, null, { now })
+  return arrival
+}
+
+/**
+ * Runs every delivery due at `now` (at most `limit`, default 100) once through `router`'s
+ * handlers: one whose handler failed, or whose worker died mid-run. Prunes done deliveries older
+ * than `retention` seconds when given. Resolves to `{ done, failed, dead }`, lists of keys.
+ * Awaits the store's methods, so every store works (MemoryStore, RedisStore, PostgresStore).
+ */
+async function drain(store, router, options) {
+  const where = 'drain(store, router, options)'
+  const { now, limit = 100, retention } = optionsArg(options, where, ['now', 'limit', 'retention'], { noun: 'option' })
+  for (const method of ['due', 'take', 'finish']) {
+    if (store === null || typeof store !== 'object' || typeof store[method] !== 'function') {
+      throw new TypeError(`${where}: store must have an inbox (due, take, finish: MemoryStore), got ${describeType(store)}`)
+    }
+  }
+  if (router === null || typeof router !== 'object' || typeof router.dispatch !== 'function') {
+    throw new TypeError(`${where}: router must be a Router, got ${describeType(router)}`)
+  }
+  const report = { done: [], failed: [], dead: [] }
+  for (const key of await store.due({ now, limit })) {
+    const { verdict, delivery } = await store.take(key, { now })
+    if (verdict === 'dead') report.dead.push(key)
+    if (delivery === null || delivery === undefined) continue
+    try {
+      await runAs(delivery, () => router.dispatch(readBody(delivery.body)))
+    } catch (err) {
+      const after = await store.finish(delivery, errorText(err), { now })
+      report[after === 'dead' ? 'dead' : 'failed'].push(key)
+      continue
+    }
+    await store.finish(delivery, null, { now })
+    report.done.push(key)
+  }
+  if (retention !== undefined && retention !== null) await store.prune({ olderThan: retention, now })
+  return report
+}
+
+module.exports = {
+  InboxPolicy,
+  inboxBackoffMs,
+  INBOX_DEFAULT_LEASE_MS,
+  INBOX_DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_RETENTION,
+  currentDelivery,
+  drain,
+  claimWith,
+  errorText,
+  nowMs,
+  runAs,
+}

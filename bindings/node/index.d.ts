@@ -69,6 +69,47 @@ export declare class NativeInboxPolicy {
   step(row: NativeInboxRow | undefined | null, kind: string, attempt: number | undefined | null, text: string | undefined | null, now: number): NativeInboxStep
 }
 
+/**
+ * The inbox of one process (the core's `MemoryInbox`), which the JavaScript `MemoryStore`
+ * keeps beside its ledger. Times are Unix ms.
+ */
+export declare class NativeMemoryInbox {
+  /** The lease in milliseconds. */
+  get leaseMs(): number
+  /** How many times a delivery's handlers start before it is dead. */
+  get maxAttempts(): number
+  /**
+   * A copy of the event (the JSON text of the event object, read as `ledgerRecord` reads
+   * it) with its raw `body` arrived, folded into `ledger`; or the issues that stop the text
+   * from being an event.
+   */
+  arrive(ledger: NativeLedger, eventJson: string, body: Uint8Array, now: number): NativeArrival | Array<NativeIssue>
+  /**
+   * The handlers of claim `attempt` of `key` ended (`error`: absent when they completed):
+   * the verdict.
+   */
+  finish(key: string, attempt: number, error: string | undefined | null, now: number): string
+  /** Claim `attempt` of `key` is given back unrun: the verdict. */
+  release(key: string, attempt: number, reason: string, now: number): string
+  /** The keys of up to `limit` deliveries due at `now`, the longest due first. */
+  due(now: number, limit: number): Array<string>
+  /** A worker's claim of `key`: the verdict and, for `run`, the delivery. */
+  claim(key: string, now: number): NativeTaken
+  /** Makes `key` due now, its attempts from 0: the verdict. */
+  replay(key: string, now: number): string
+  /** Up to `limit` dead letters, oldest first. */
+  dead(limit: number): Array<NativeKept>
+  /**
+   * Drops done deliveries last changed at or before `before` (dead letters too with
+   * `includeDead`): how many.
+   */
+  prune(before: number, includeDead: boolean): number
+  /** The row of `key`, if kept. */
+  row(key: string): NativeInboxRow | null
+  /** The number of deliveries kept. */
+  get size(): number
+}
+
 /** A successfully parsed response: its JSON form, and the page itself for `nextPage`. */
 export declare class NativeParsed {
   /** The JSON form of the result (the secret included; `oneinbox.js` wraps it). */
@@ -265,6 +306,23 @@ export interface NativeApplied {
   issues?: Array<NativeIssue>
 }
 
+/**
+ * What `arrive` did with a delivery: the verdict (`attempt` for `run`, `retryAfterMs` for
+ * `busy`), its dedupe key and the JSON form of its call's record with it folded in.
+ */
+export interface NativeArrival {
+  /** The verdict's name. */
+  verdict: string
+  /** The claim's attempt number, for `run`. */
+  attempt?: number
+  /** The time left on another worker's claim, for `busy`. */
+  retryAfterMs?: number
+  /** The dedupe key. */
+  key: string
+  /** The JSON form of the call's record. */
+  record: string
+}
+
 /** A command-line secret, or the issues of its `UsageError` (at most one of the two is set). */
 export interface NativeChosenSecret {
   /** The secret, or `null` when no source is given. */
@@ -362,6 +420,24 @@ export interface NativeIssue {
   message: string
 }
 
+/** A kept delivery: who it is, its row's numbers and its raw body. */
+export interface NativeKept {
+  /** The dedupe key. */
+  key: string
+  /** The call. */
+  callId: string
+  /** The event name. */
+  event: string
+  /** Handler runs started. */
+  attempts: number
+  /** The last failure's text. */
+  lastError?: string
+  /** Unix ms of the last change. */
+  updatedAt: number
+  /** The body as received. */
+  body: Buffer
+}
+
 /**
  * What to log: `level` is `none`, `debug`, `info` or `error`; `line` is one line with no URL,
  * header or secret (empty for `none`).
@@ -450,6 +526,16 @@ export interface NativeSimulatedDelivery {
   url: string
 }
 
+/** A worker's claim: the verdict and, for `run`, the attempt and the delivery. */
+export interface NativeTaken {
+  /** The verdict's name. */
+  verdict: string
+  /** The claim's attempt number, for `run`. */
+  attempt?: number
+  /** The delivery, for `run`. */
+  kept?: NativeKept
+}
+
 /** The outcome of a verification (the core's `Verification`). */
 export interface NativeVerification {
   /** `true` exactly when `code` is `"ok"`. */
@@ -475,6 +561,12 @@ export declare function newInboxPolicy(lease: number, maxAttempts: number): Nati
 
 /** `Ledger::new()`. */
 export declare function newLedger(): NativeLedger
+
+/**
+ * An empty inbox with a policy from `lease` (seconds) and `maxAttempts`, keeping at most
+ * `maxDeliveries`, or the usage error's issues.
+ */
+export declare function newMemoryInbox(lease: number, maxAttempts: number, maxDeliveries: number): NativeMemoryInbox | Array<NativeIssue>
 
 /**
  * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list, or a

@@ -94,7 +94,12 @@ function optionsArg(options, what, known, { noun = 'member' } = {}) {
   return value
 }
 
+// The key of the Ledger's package-internal hooks (record.js, used by stores.js): a Symbol of
+// this module, so no code outside the package reaches them.
+const LEDGER_INTERNALS = Symbol('oneinbox-webhooks Ledger internals')
+
 module.exports = {
+  LEDGER_INTERNALS,
   describeType,
   isPlainObject,
   rethrow,

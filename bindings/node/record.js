@@ -6,6 +6,7 @@
 'use strict'
 
 const { inspect } = require('node:util')
+const { LEDGER_INTERNALS } = require('./internal.js')
 
 // `ValidationError`, `UsageError`, `callNative` (which turns a Rust panic into a OneInboxError)
 // and the addon come from oneinbox.js, which requires this file.
@@ -235,6 +236,13 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
    */
   class Ledger {
     #native = callNative(() => native.newLedger())
+
+    // For this package's MemoryStore (stores.js), whose native inbox folds each delivery into
+    // this ledger: its native handle, and a record from the JSON form the core wrote.
+    static [LEDGER_INTERNALS] = Object.freeze({
+      handle: (ledger) => ledger.#native,
+      record: (json, callId) => new CallRecord(FROM_JSON, json, callId),
+    })
 
     /**
      * Claims the delivery of `event` (as `parseEvent` returned it): `{ new, record }`, whether

@@ -1,6 +1,9 @@
 // Types of `oneinbox-webhooks/stores` (hand-written, next to stores.js).
 import type { CallRecord, Event } from './oneinbox.js'
-import type { Arrival, AtTime, DeadLetter, InboxDelivery, InboxPolicy, InboxRow, InboxStep } from './inbox.js'
+import type { Arrival, AtTime, DeadLetter, Delivery, InboxPolicy, InboxRow, InboxStore, InboxVerdict } from './inbox.js'
+
+export type { Arrival, DeadLetter, Delivery, DrainOptions, DrainReport, InboxStore } from './inbox.js'
+export { currentDelivery, DEFAULT_RETENTION, drain } from './inbox.js'
 
 /** What {@link Store.record} did with one delivery. */
 export interface Recorded {
@@ -24,14 +27,50 @@ export interface Store {
   get(callId: string): Promise<CallRecord | null>
 }
 
+/** Options of {@link MemoryStore}; unknown names are refused. */
+export interface MemoryStoreOptions {
+  /** Seconds a claim lasts before the delivery is due again (default 60). */
+  lease?: number
+  /** Handler runs before a delivery is dead (default 10). */
+  maxAttempts?: number
+  /** The most deliveries kept; past it the oldest done ones are dropped (default 100000). */
+  maxDeliveries?: number
+}
+
 /**
  * A store in this worker's memory: the default for one process (a `worker_threads` worker has
- * its own). It keeps every call it has seen while the process runs.
+ * its own). It keeps every call it has seen while the process runs, and an inbox of at most
+ * `maxDeliveries` deliveries (lost with the process). Times are Unix ms (`Date.now()`).
  */
-export class MemoryStore implements Store {
-  constructor()
+export class MemoryStore implements Store, InboxStore<CallRecord> {
+  constructor(options?: MemoryStoreOptions)
   record(event: Event): Promise<Recorded>
   get(callId: string): Promise<CallRecord | null>
+  /** A delivery arrived (`body`: its raw bytes; the event's JSON when absent). */
+  arrive(event: Event, body?: Uint8Array | null, options?: AtTime): Promise<Arrival<CallRecord>>
+  /** The handlers of `delivery` ended (`error`: why they failed, null when they completed). */
+  finish(delivery: Delivery, error?: string | null, options?: AtTime): Promise<InboxVerdict>
+  /** Gives the claim back without running it. */
+  release(delivery: Delivery, reason: string, options?: AtTime): Promise<InboxVerdict>
+  /** The keys of up to `limit` (100) deliveries due now, the longest due first. */
+  due(options?: AtTime & { limit?: number }): Promise<string[]>
+  /** A worker's claim of the due delivery `key`. */
+  take(key: string, options?: AtTime): Promise<{ verdict: InboxVerdict; delivery: Delivery | null }>
+  /** Makes `key` (a dead letter, say) due now, its attempts from 0. */
+  replay(key: string, options?: AtTime): Promise<InboxVerdict>
+  /** Up to `limit` (100) dead letters, oldest first. */
+  dead(options?: { limit?: number }): Promise<DeadLetter[]>
+  /** Drops done deliveries older than `olderThan` seconds (7 days; dead ones too with `includeDead`): how many. */
+  prune(options?: AtTime & { olderThan?: number; includeDead?: boolean }): Promise<number>
+  row(key: string): Promise<InboxRow | null>
+  /** Runs `fn` for a delivery of your own: done when it returns, failed when it throws (rethrown). */
+  claim(event: Event, fn: (delivery: Delivery) => unknown, options?: AtTime): Promise<Arrival<CallRecord>>
+  claim(
+    event: Event,
+    body: Uint8Array | null | undefined,
+    fn: (delivery: Delivery) => unknown,
+    options?: AtTime,
+  ): Promise<Arrival<CallRecord>>
 }
 
 /** The commands a node-redis (v4 or later) client offers to {@link RedisStore}. */
@@ -74,15 +113,15 @@ export class RedisStore implements Store {
   /** A delivery arrived: claimed for a run (`verdict` `run`) unless done, running elsewhere or dead. */
   arrive(event: Event, body?: Uint8Array | string | null, options?: AtTime): Promise<Arrival<CallRecord>>
   /** The handlers of `delivery` ended (`error`: why they failed): the verdict. */
-  finish(delivery: InboxDelivery, error?: string | null, options?: AtTime): Promise<InboxStep['verdict']>
+  finish(delivery: Delivery, error?: string | null, options?: AtTime): Promise<InboxVerdict>
   /** Gives the claim back without running it: due now. */
-  release(delivery: InboxDelivery, reason: string, options?: AtTime): Promise<InboxStep['verdict']>
+  release(delivery: Delivery, reason: string, options?: AtTime): Promise<InboxVerdict>
   /** The keys of up to `limit` (100) deliveries due now. */
   due(options?: AtTime & { limit?: number }): Promise<string[]>
   /** A worker's claim of the due delivery `key`. */
-  take(key: string, options?: AtTime): Promise<{ verdict: InboxStep['verdict']; delivery: InboxDelivery | null }>
+  take(key: string, options?: AtTime): Promise<{ verdict: InboxVerdict; delivery: Delivery | null }>
   /** Makes `key` due now, its attempts from 0. */
-  replay(key: string, options?: AtTime): Promise<InboxStep['verdict']>
+  replay(key: string, options?: AtTime): Promise<InboxVerdict>
   /** The dead letters, oldest first. */
   dead(options?: { limit?: number }): Promise<DeadLetter[]>
   /** Drops done deliveries older than `olderThan` seconds (7 days); dead letters too with `includeDead`. */

@@ -6,7 +6,7 @@ const assert = require('node:assert/strict')
 const { describe, it } = require('node:test')
 
 const { Receiver, Router, ValidationError, parseEvent } = require('../oneinbox.js')
-const { MemoryStore } = require('../stores.js')
+const { MemoryStore, currentDelivery } = require('../stores.js')
 const { PATH, TOKEN, SECRET, TARGETS, delivery, event, recordingLogger, endless, stalled, once } = require('./helpers/adapters.js')
 
 const SMALL_LIMIT = 1024
@@ -106,11 +106,11 @@ const ROWS = [
     },
   },
   {
-    name: '204 for a duplicate delivery (MemoryStore), whose handler is not run again',
+    name: 'atMostOnce: 204 for a duplicate delivery (MemoryStore), whose handler is not run again',
     async run(target) {
       const { router, seen } = countingRouter()
       const store = new MemoryStore()
-      await withEndpoint(target, { receiver: receiver(), router, store }, async (endpoint) => {
+      await withEndpoint(target, { receiver: receiver(), router, store, atMostOnce: true }, async (endpoint) => {
         const body = event('call.ended')
         const first = delivery(body)
         assert.equal((await endpoint.send(...sendArgs(first))).status, 204)
@@ -323,6 +323,137 @@ const ROWS = [
     },
   },
   {
+    name: 'at least once (MemoryStore): a handler failing once gives 500, the retry 204 with a second run, a third copy 204 unrun',
+    async run(target) {
+      let runs = 0
+      const attempts = []
+      const router = new Router().on('call.ended', () => {
+        runs++
+        attempts.push(currentDelivery().attempt)
+        if (runs === 1) throw new Error('database briefly down')
+      })
+      const store = new MemoryStore()
+      await withEndpoint(target, { receiver: receiver(), router, store }, async (endpoint) => {
+        const d = delivery(event('call.ended'))
+        const statuses = []
+        for (let i = 0; i < 3; i++) statuses.push((await endpoint.send(...sendArgs(d))).status)
+        assert.deepEqual(statuses, [500, 204, 204])
+        assert.equal(runs, 2)
+        assert.deepEqual(attempts, [1, 2])
+        assert.equal(currentDelivery(), null)
+        assert.deepEqual(await store.due({ now: Date.now() + 10 ** 9 }), [])
+      })
+    },
+  },
+  {
+    name: 'at least once: 409 with Retry-After for a copy whose handlers run now; never two runs at once',
+    async run(target) {
+      const gate = deferred()
+      const started = deferred()
+      let running = 0
+      let most = 0
+      const router = new Router().on('call.ended', async () => {
+        running++
+        most = Math.max(most, running)
+        started.resolve()
+        await gate.promise
+        running--
+      })
+      const store = new MemoryStore({ lease: 30 })
+      await withEndpoint(target, { receiver: receiver(), router, store, ackTimeoutMs: null }, async (endpoint, logger) => {
+        const d = delivery(event('call.ended'))
+        const first = endpoint.send(...sendArgs(d))
+        await started.promise
+        const busy = await endpoint.send(...sendArgs(d))
+        assert.equal(busy.status, 409)
+        assert.equal(await busy.text(), '')
+        const retryAfter = Number(busy.headers.get('retry-after'))
+        assert.ok(retryAfter >= 29 && retryAfter <= 30, `Retry-After ${retryAfter}`)
+        gate.resolve()
+        assert.equal((await first).status, 204)
+        assert.equal(most, 1)
+        assert.equal(logger.calls.length, 0)
+      })
+    },
+  },
+  {
+    name: 'at least once: a failure after the 202 is recorded (due again) and logged',
+    async run(target) {
+      const gate = deferred()
+      const failed = deferred()
+      const router = new Router().on('call.ended', async () => {
+        await gate.promise
+        failed.resolve()
+        throw new Error('late failure')
+      })
+      const store = new MemoryStore()
+      await withEndpoint(target, { receiver: receiver(), router, store, ackTimeoutMs: 30 }, async (endpoint, logger) => {
+        const d = delivery(event('call.ended'))
+        assert.equal((await endpoint.send(...sendArgs(d))).status, 202)
+        gate.resolve()
+        await failed.promise
+        await new Promise((r) => setTimeout(r, 20))
+        const [key] = await store.due({ now: Date.now() + 3_600_000 })
+        const row = await store.row(key)
+        assert.equal(row.state, 'failed')
+        assert.equal(row.lastError, 'Error: late failure')
+        assert.equal(logger.calls.length, 1)
+        assert.match(logger.calls[0].args[0], /failed after the delivery was answered 202; it is due again/)
+        assert.equal(logger.calls[0].args[1].message, 'late failure')
+      })
+    },
+  },
+  {
+    name: 'at least once: 500 when store.arrive fails (no handler runs); 500 logged when store.finish fails',
+    async run(target) {
+      const { router, seen } = countingRouter()
+      const memory = new MemoryStore()
+      const down = {
+        record: (e) => memory.record(e),
+        get: (c) => memory.get(c),
+        arrive: async () => {
+          throw new Error('store down')
+        },
+        finish: (...a) => memory.finish(...a),
+      }
+      await withEndpoint(target, { receiver: receiver(), router, store: down }, async (endpoint, logger) => {
+        assert.equal((await endpoint.send(...sendArgs(delivery(event('call.ended'))))).status, 500)
+        assert.equal(seen.length, 0)
+        assert.match(logger.calls[0].args[0], /store\.\w+ failed for "call\.ended" of call "call_abc123"/)
+      })
+      const finishDown = {
+        record: (e) => memory.record(e),
+        get: (c) => memory.get(c),
+        arrive: (...a) => memory.arrive(...a),
+        finish: async () => {
+          throw new Error('store down at finish')
+        },
+      }
+      await withEndpoint(target, { receiver: receiver(), router, store: finishDown }, async (endpoint, logger) => {
+        assert.equal((await endpoint.send(...sendArgs(delivery(event('call.analyzed'))))).status, 500)
+        assert.equal(seen.length, 1)
+        assert.match(logger.calls[0].args[0], /store\.finish failed for "call\.analyzed" of call "call_abc123"; the delivery is due again/)
+        assert.equal(logger.calls[0].args[1].message, 'store down at finish')
+      })
+    },
+  },
+  {
+    name: 'atMostOnce: a handler that failed is not run again (what at-most-once loses)',
+    async run(target) {
+      let runs = 0
+      const router = new Router().on('call.ended', () => {
+        runs++
+        throw new Error('once')
+      })
+      await withEndpoint(target, { receiver: receiver(), router, store: new MemoryStore(), atMostOnce: true }, async (endpoint) => {
+        const d = delivery(event('call.ended'))
+        assert.equal((await endpoint.send(...sendArgs(d))).status, 500)
+        assert.equal((await endpoint.send(...sendArgs(d))).status, 204)
+        assert.equal(runs, 1)
+      })
+    },
+  },
+  {
     name: '500 logged when the store fails; the handler does not run',
     async run(target) {
       const { router, seen } = countingRouter()
@@ -411,6 +542,7 @@ describe('adapter options', () => {
       assert.throws(() => make({ receiver: receiver(), router, ackTimeoutMs: -1 }), /ackTimeoutMs/)
       assert.throws(() => make({ receiver: receiver(), router, ackTimeoutMs: '50' }), /ackTimeoutMs/)
       assert.throws(() => make({ receiver: receiver(), router, logger: {} }), /logger must have an error/)
+      assert.throws(() => make({ receiver: receiver(), router, atMostOnce: 'yes' }), /atMostOnce must be a boolean/)
       // A misspelt option must not silently turn duplicate detection off.
       assert.throws(
         () => make({ receiver: receiver(), router, stor: new MemoryStore() }),

@@ -483,3 +483,47 @@ function inboxTypes(): void {
   new InboxPolicy({ leese: 30 })
 }
 inboxTypes()
+
+// ---- the inbox through a store, the worker's drain and the adapters' atMostOnce ------------
+import {
+  drain,
+  currentDelivery,
+  DEFAULT_RETENTION,
+  type Arrival,
+  type DeadLetter,
+  type Delivery as InboxDelivery,
+  type DrainReport,
+} from 'oneinbox-webhooks/stores'
+
+async function inboxStoreTypes(e: Event, body: Buffer): Promise<number> {
+  const store = new MemoryStore({ lease: 30, maxAttempts: 5, maxDeliveries: 1000 })
+  const arrival: Arrival<CallRecord> = await store.arrive(e, body, { now: Date.now() })
+  const status: string | null = arrival.record.status
+  if (arrival.delivery !== null) {
+    const d: InboxDelivery = arrival.delivery
+    const verdict: 'done' | 'failed' | string = await store.finish(d, null)
+    console.log(verdict, d.attempt, d.body.length, status)
+  }
+  const row: InboxRow | null = await store.row(arrival.key)
+  const keys: string[] = await store.due({ limit: 10 })
+  const taken = await store.take(keys[0] ?? arrival.key)
+  const letters: DeadLetter[] = await store.dead({ limit: 5 })
+  const pruned: number = await store.prune({ olderThan: DEFAULT_RETENTION, includeDead: false })
+  await store.claim(e, body, async (d) => console.log(d.key, currentDelivery()?.attempt))
+  await store.claim(e, (d) => d.key)
+  const report: DrainReport = await drain(store, new Router(), { limit: 10, retention: 3600 })
+  // @ts-expect-error now is Unix ms, a number
+  await store.due({ now: new Date() })
+  // @ts-expect-error unknown option
+  new MemoryStore({ leaseSeconds: 30 })
+  return (row?.attempts ?? 0) + letters.length + pruned + report.done.length + (taken.delivery?.attempt ?? 0)
+}
+inboxStoreTypes(event, Buffer.from('{}'))
+
+const atMostOnce: WebhookOptions = {
+  receiver: new Receiver({ urlTokens: newUrlToken() }),
+  router: new Router(),
+  store: new MemoryStore(),
+  atMostOnce: true,
+}
+console.log(atMostOnce)

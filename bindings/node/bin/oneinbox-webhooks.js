@@ -27,6 +27,16 @@
 // variable ($ONEINBOX_URL_TOKEN, $ONEINBOX_SIGNING_SECRET; empty counts as unset): the core's
 // `chooseSecret`, which the Python command asks too. The file and the environment keep secrets
 // out of the process list.
+//
+// `npx oneinbox-webhooks worker --store URL --router ./file.js`: the inbox's worker (the same
+// command as `python -m oneinbox_webhooks worker`). It runs `drain` (oneinbox-webhooks/stores)
+// every `--interval` seconds: each delivery due in the store (a handler failed, or its process
+// died mid-run) runs once through the router the file exports (`module.exports = router`,
+// `export default router` or an export named `router`). Done deliveries past `--retention`
+// seconds (7 days) are pruned. One line per drain that did something; SIGTERM or SIGINT stops
+// it after the delivery it runs. Store URLs: `redis://...` (the `redis` package),
+// `postgresql://...` (`pg`), `memory:` (an empty store in this process: for tests only). The
+// URL (and its password) is never printed; $ONEINBOX_STORE_URL keeps it out of the process list.
 'use strict'
 
 const crypto = require('node:crypto')
@@ -60,6 +70,20 @@ milliseconds); exit 1 if any answer was not 2xx, 2 for a usage error.
   --timeout SECONDS    per request (default 10)
   EVENT...             event names, e.g. call.started call.ended
                        (default: the events of one whole call)
+`
+
+const WORKER_USAGE = `usage: ${PROG} worker --store URL --router FILE [--interval SECONDS] [--limit N]
+                          [--retention SECONDS] [--once]
+
+Run every due delivery of the store's inbox through the router's handlers, every --interval
+seconds, until SIGTERM or SIGINT; one line per drain that ran something.
+
+  --store URL          redis://..., postgresql://... or memory: (default: $ONEINBOX_STORE_URL)
+  --router FILE        a module exporting the Router (default export, or one named router)
+  --interval SECONDS   between two drains (default 1)
+  --limit N            deliveries per drain (default 100)
+  --retention SECONDS  prune done deliveries older than this (default 604800, 7 days)
+  --once               drain once and exit (1 if anything failed)
 `
 
 class Usage extends Error {}
@@ -141,7 +165,7 @@ function parse(argv, env) {
   if (values.help) return { help: true }
   const [command, ...events] = positionals
   if (command !== 'send')
-    throw new Usage(command === undefined ? 'a command is required: send' : `unknown command ${JSON.stringify(command)}`)
+    throw new Usage(command === undefined ? 'a command is required: send or worker' : `unknown command ${JSON.stringify(command)}`)
   const dryRun = values['dry-run']
   if (values.to === undefined && !dryRun) throw new Usage('--to URL is required (unless --dry-run)')
   const timeout = values.timeout === undefined ? 10 : Number(values.timeout)
@@ -220,8 +244,225 @@ async function send(args, out, err) {
   return failures > 0 ? 1 : 0
 }
 
+function parseWorker(argv, env) {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        store: { type: 'string' },
+        router: { type: 'string' },
+        interval: { type: 'string' },
+        limit: { type: 'string' },
+        retention: { type: 'string' },
+        once: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }))
+  } catch (err) {
+    // parseArgs names the option, never its value (an unexpected positional is not echoed).
+    throw new Usage(err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? 'unexpected argument' : err.message)
+  }
+  if (values.help) return { help: true }
+  const store = values.store ?? env.ONEINBOX_STORE_URL
+  if (store === undefined || store === '') throw new Usage('--store URL is required (or $ONEINBOX_STORE_URL)')
+  if (values.router === undefined) throw new Usage('--router FILE is required')
+  const number = (text, name, fallback, ok) => {
+    if (text === undefined) return fallback
+    const n = Number(text)
+    if (text.trim() === '' || !ok(n)) throw new Usage(`--${name}: expected ${ok.what}`)
+    return n
+  }
+  const positive = Object.assign((n) => Number.isFinite(n) && n > 0, { what: 'a number of seconds above 0' })
+  const atLeastZero = Object.assign((n) => Number.isFinite(n) && n >= 0, { what: 'a number of seconds, 0 or more' })
+  const whole = Object.assign((n) => Number.isSafeInteger(n) && n >= 1, { what: 'a whole number of 1 or more' })
+  const { DEFAULT_RETENTION } = require('../inbox.js')
+  return {
+    store,
+    router: values.router,
+    intervalMs: Math.ceil(number(values.interval, 'interval', 1, positive) * 1000),
+    limit: number(values.limit, 'limit', 100, whole),
+    retention: number(values.retention, 'retention', DEFAULT_RETENTION, atLeastZero),
+    once: values.once,
+  }
+}
+
+// A store URL's text with its password (and any other secret) hidden, and the scheme alone.
+function redactStoreUrl(text, url) {
+  let out = String(text)
+  for (const secret of [url, url.password, decodeURIComponent(url.password)]) {
+    if (secret && secret.length > 0) out = out.split(secret).join(secret === url ? `${url.protocol}//***` : '***')
+  }
+  return out
+}
+
+function optionalRequire(name, why) {
+  try {
+    return require(name)
+  } catch (err) {
+    if (err?.code === 'MODULE_NOT_FOUND') throw new Usage(`${why} needs the ${JSON.stringify(name)} package: npm install ${name}`)
+    throw err
+  }
+}
+
+/** The store of a URL and how to close it: `{ store, close }`. */
+async function openStore(text) {
+  const stores = require('../stores.js')
+  if (text === 'memory:') return { store: new stores.MemoryStore(), close: async () => {} }
+  let url
+  try {
+    url = new URL(text)
+  } catch {
+    throw new Usage('--store: not a URL (redis://..., postgresql://... or memory:)')
+  }
+  if (url.protocol === 'redis:' || url.protocol === 'rediss:') {
+    const { createClient } = optionalRequire('redis', 'a redis:// store')
+    const client = createClient({ url: text, socket: { reconnectStrategy: false, connectTimeout: 5000 } })
+    client.on('error', () => {}) // each failure also rejects the command that met it
+    await client.connect()
+    return { store: new stores.RedisStore(client), close: () => client.quit() }
+  }
+  if (url.protocol === 'postgres:' || url.protocol === 'postgresql:') {
+    let { PostgresStore } = stores
+    if (PostgresStore === undefined) {
+      try {
+        ;({ PostgresStore } = require('../postgres.js'))
+      } catch {}
+    }
+    if (typeof PostgresStore !== 'function') throw new Usage('--store: this version of oneinbox-webhooks has no PostgresStore')
+    const { Pool } = optionalRequire('pg', 'a postgresql:// store')
+    const pool = new Pool({ connectionString: text })
+    return { store: new PostgresStore(pool), close: () => pool.end() }
+  }
+  throw new Usage(`--store: unknown scheme ${JSON.stringify(url.protocol)} (redis://..., postgresql://... or memory:)`)
+}
+
+async function loadRouter(file) {
+  const { pathToFileURL } = require('node:url')
+  const path = require('node:path')
+  let mod
+  try {
+    mod = await import(pathToFileURL(path.resolve(file)).href)
+  } catch (err) {
+    if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(path.resolve(file))) {
+      throw new Usage(`--router: no such file ${JSON.stringify(file)}`)
+    }
+    throw err
+  }
+  const isRouter = (r) => r !== null && typeof r === 'object' && typeof r.dispatch === 'function'
+  for (const candidate of [mod.default, mod.router, mod.default?.router]) {
+    if (isRouter(candidate)) return candidate
+  }
+  throw new Usage(
+    `--router: ${JSON.stringify(file)} exports no Router (module.exports = router, export default router, or an export named router)`,
+  )
+}
+
+async function worker(args, out, err, signals) {
+  const router = await loadRouter(args.router)
+  const { store, close } = await openStore(args.store)
+  const scheme = args.store === 'memory:' ? 'memory' : new URL(args.store).protocol.slice(0, -1)
+  try {
+    if (typeof store.due !== 'function' || typeof store.take !== 'function') {
+      throw new Usage(`--store: the ${scheme} store of this version has no inbox (due, take, finish)`)
+    }
+    const banner = `${PROG} worker: draining the ${scheme} store every ${args.intervalMs / 1000} s (SIGTERM stops)`
+    const redact = (text) => redactStoreUrl(text, safeUrl(args.store))
+    return await runWorker({ ...args, store, router, out, err, signals, redact, banner })
+  } finally {
+    await close()
+  }
+}
+
+/**
+ * The worker's loop over a store and a router: `drain` every `intervalMs` until one of
+ * `signals` (the delivery running then finishes first), or once with `once`; one line on `out`
+ * per drain that ran something, a failed drain (the store is down, say) on `err` and tried again.
+ * Resolves to the exit status: with `once`, 1 if anything failed; else 0.
+ */
+async function runWorker({
+  store,
+  router,
+  intervalMs = 1000,
+  limit = 100,
+  retention,
+  once = false,
+  out,
+  err,
+  signals = [],
+  redact = (t) => t,
+  banner,
+}) {
+  const { drain } = require('../stores.js')
+  let stopping = false
+  let wake = () => {}
+  const stop = () => {
+    stopping = true
+    wake()
+  }
+  for (const signal of signals) process.on(signal, stop)
+  // Said once the signals are handled: a SIGTERM from then on stops it cleanly.
+  if (banner !== undefined) err.write(`${banner}\n`)
+  let status = 0
+  try {
+    while (!stopping) {
+      try {
+        const { done, failed, dead } = await drain(store, router, { limit, retention })
+        if (done.length + failed.length + dead.length > 0) {
+          out.write(`${new Date().toISOString()} drained: ${done.length} done, ${failed.length} failed, ${dead.length} dead\n`)
+        }
+        if (failed.length + dead.length > 0) status = 1
+      } catch (e) {
+        err.write(`${PROG} worker: drain failed: ${redact(describeError(e, (t) => t))}\n`)
+        status = 1
+      }
+      if (once) break
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, intervalMs)
+        wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+        if (stopping) wake()
+      })
+    }
+  } finally {
+    for (const signal of signals) process.removeListener(signal, stop)
+  }
+  return once ? status : 0
+}
+
+function safeUrl(text) {
+  try {
+    return new URL(text)
+  } catch {
+    return { password: '', toString: () => text }
+  }
+}
+
 /** Runs the command line; resolves to the exit status. */
 async function main(argv = process.argv.slice(2), { stdout = process.stdout, stderr = process.stderr, env = process.env } = {}) {
+  if (argv[0] === 'worker') {
+    let args
+    try {
+      args = parseWorker(argv.slice(1), env)
+      if (args.help) {
+        stdout.write(WORKER_USAGE)
+        return 0
+      }
+      return await worker(args, stdout, stderr, ['SIGTERM', 'SIGINT'])
+    } catch (e) {
+      if (e instanceof Usage) {
+        stderr.write(`${WORKER_USAGE}\n${PROG} worker: error: ${e.message}\n`)
+        return 2
+      }
+      // A store that cannot be reached, say: its message, never its URL.
+      const text = describeError(e, (t) => t)
+      stderr.write(`${PROG} worker: ${args ? redactStoreUrl(text, safeUrl(args.store)) : text}\n`)
+      return 1
+    }
+  }
   try {
     const args = parse(argv, env)
     if (args.help) {
@@ -236,7 +477,7 @@ async function main(argv = process.argv.slice(2), { stdout = process.stdout, std
   }
 }
 
-module.exports = { main }
+module.exports = { main, runWorker }
 
 if (require.main === module) {
   main().then(

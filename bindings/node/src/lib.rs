@@ -45,7 +45,8 @@ pub use events::validate_event;
 pub use fake::{NativeFakeOneInbox, NativeFakeResponse, NativeRecordedRequest};
 pub use fast::register_fast_path;
 pub use inbox::{
-    inbox_backoff_ms, new_inbox_policy, NativeInboxPolicy, NativeInboxRow, NativeInboxStep,
+    inbox_backoff_ms, new_inbox_policy, new_memory_inbox, NativeArrival, NativeInboxPolicy,
+    NativeInboxRow, NativeInboxStep, NativeKept, NativeMemoryInbox, NativeTaken,
     INBOX_DEFAULT_LEASE_MS, INBOX_DEFAULT_MAX_ATTEMPTS, REDIS_PRUNE_SCRIPT, REDIS_WRITE_SCRIPT,
 };
 pub use management::{

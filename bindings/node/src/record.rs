@@ -23,7 +23,7 @@ pub const MAX_DEPTH_CEILING: u32 = oneinbox_webhooks::MAX_DEPTH_CEILING as u32;
 
 /// How the JSON text of an event object is read: lenient, with no size limit and the deepest
 /// nesting any parse allows. That gives back the event the object was built from.
-const TEXT: ParseOptions = ParseOptions {
+pub(crate) const TEXT: ParseOptions = ParseOptions {
     strict: false,
     max_body_bytes: usize::MAX,
     max_depth: oneinbox_webhooks::MAX_DEPTH_CEILING,
