@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import math
 import time
 from collections.abc import Awaitable
@@ -66,6 +67,7 @@ __all__ = [
     "INBOX_DEFAULT_LEASE_MS",
     "INBOX_DEFAULT_MAX_ATTEMPTS",
     "Arrival",
+    "AsyncInboxStore",
     "Claim",
     "DeadLetter",
     "Delivery",
@@ -168,6 +170,25 @@ class InboxStore(Protocol):
         self, key: str, *, now: Optional[float] = None
     ) -> tuple[Verdict, Optional[Delivery]]: ...
     def prune(
+        self,
+        older_than: Optional[float] = None,
+        *,
+        include_dead: bool = False,
+        now: Optional[float] = None,
+    ) -> int: ...
+
+
+class AsyncInboxStore(Protocol):
+    """``InboxStore`` with coroutines (``AsyncPostgresStore``): :func:`adrain` awaits them."""
+
+    async def finish(
+        self, delivery: Delivery, error: Optional[str] = None, *, now: Optional[float] = None
+    ) -> Verdict: ...
+    async def due(self, *, now: Optional[float] = None, limit: int = 100) -> list[str]: ...
+    async def take(
+        self, key: str, *, now: Optional[float] = None
+    ) -> tuple[Verdict, Optional[Delivery]]: ...
+    async def prune(
         self,
         older_than: Optional[float] = None,
         *,
@@ -317,18 +338,26 @@ def _tally(report: DrainReport, key: str, verdict: str) -> None:
 
 
 async def adrain(
-    store: InboxStore,
+    store: InboxStore | AsyncInboxStore,
     router: Router,
     *,
     now: Optional[float] = None,
     limit: int = 100,
     retention: Optional[float] = None,
 ) -> DrainReport:
-    """:func:`drain` on an event loop: async handlers are awaited; the store's blocking calls
-    and sync handlers run in a thread."""
+    """:func:`drain` on an event loop: async handlers are awaited, and an async store's
+    coroutines (``AsyncPostgresStore``); a blocking store's calls and sync handlers run in a
+    thread."""
 
-    async def call(f: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    async def in_thread(f: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         return await asyncio.to_thread(f, *args, **kwargs)
+
+    async def awaited(f: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:
+        return await f(*args, **kwargs)
+
+    call: Callable[..., Awaitable[Any]] = (
+        awaited if inspect.iscoroutinefunction(store.take) else in_thread
+    )
 
     report = DrainReport()
     for key in await call(store.due, now=now, limit=limit):
@@ -338,7 +367,7 @@ async def adrain(
         if delivery is None:
             continue
         try:
-            await run_handlers_async(router, read_body(delivery.body), delivery, partial(call))
+            await run_handlers_async(router, read_body(delivery.body), delivery, partial(in_thread))
         except Exception as err:  # recorded on the delivery: due again, or dead
             verdict = await call(store.finish, delivery, error_text(err), now=now)
             _tally(report, key, verdict)
