@@ -69,3 +69,6 @@ export class RedisStore implements Store {
   get(callId: string): Promise<CallRecord | null>
   toJSON(): { client: 'node-redis' | 'ioredis'; prefix: string; ttlSeconds: number | null }
 }
+
+export { PostgresStore } from './postgres.js'
+export type { PostgresClient, PostgresStoreOptions, PgDelivery, PgArrival, PgDeadLetter } from './postgres.js'

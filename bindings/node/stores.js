@@ -181,3 +181,4 @@ class RedisStore {
 }
 
 module.exports = { MemoryStore, RedisStore }
+module.exports.PostgresStore = require('./postgres.js').PostgresStore

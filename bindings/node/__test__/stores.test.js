@@ -195,7 +195,7 @@ test('RedisStore: misuse is refused', () => {
 
 test('the stores are the subpath export; the main package loads neither them nor a Redis client', () => {
   assert.equal(require.resolve('oneinbox-webhooks/stores'), path.join(__dirname, '..', 'stores.js'))
-  assert.deepEqual(Object.keys(stores).sort(), ['MemoryStore', 'RedisStore'])
+  assert.deepEqual(Object.keys(stores).sort(), ['MemoryStore', 'PostgresStore', 'RedisStore'])
   const loaded = execFileSync(
     process.execPath,
     ['-e', "require('oneinbox-webhooks'); console.log(JSON.stringify(Object.keys(require.cache)))"],
