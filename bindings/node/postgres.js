@@ -5,6 +5,7 @@
 // Types: postgres.d.ts.
 'use strict'
 
+const { AsyncLocalStorage } = require('node:async_hooks')
 const { InboxPolicy } = require('./inbox.js')
 const { describeType, optionsArg } = require('./internal.js')
 const { POSTGRES, Raced, SqlSteps, runSteps } = require('./sql.js')
@@ -13,6 +14,10 @@ const { POSTGRES, Raced, SqlSteps, runSteps } = require('./sql.js')
 // IF NOT EXISTS is not safe against a concurrent CREATE of the same table in Postgres.
 const MIGRATION_LOCK = 0x6f6e6569
 const RETRIES = 5
+// The client whose transaction(fn) runs now, with its store: the store's own calls inside `fn`
+// use it (no second client waiting on the rows `fn`'s transaction has locked, no deadlock on a
+// Client it already holds).
+const held = new AsyncLocalStorage()
 const OPTIONS = ['lease', 'maxAttempts']
 
 function checkEvent(event, where) {
@@ -85,6 +90,8 @@ class PostgresStore {
 
   // Runs `fn(client)` inside BEGIN … COMMIT (ROLLBACK on a throw) on a client of its own.
   async #transaction(fn) {
+    const holding = held.getStore()
+    if (holding?.store === this) return fn(holding.client)
     if (this.#pool) {
       const client = await this.#db.connect()
       try {
@@ -223,7 +230,7 @@ class PostgresStore {
     await this.#ready()
     return this.#transaction(async (client) => {
       if (delivery !== null) await runSteps(client, this.#sql.lock(delivery.key))
-      const value = await fn(client)
+      const value = await held.run({ store: this, client }, () => fn(client))
       if (delivery !== null) {
         const step = await runSteps(client, this.#sql.finishSteps(delivery, null, now))
         if (step.verdict !== 'done') throw new Superseded(value)

@@ -244,7 +244,7 @@ async function effects(db) {
 }
 
 test('a transactional handler that fails leaves no write and the delivery failed', async () => {
-  const { store, db } = await newStore()
+  const { store, db } = await newStore('client')
   await effects(db)
   const body = ended()
   const { delivery } = await store.arrive(parseEvent(body), body, { now: T0 })
@@ -252,6 +252,7 @@ test('a transactional handler that fails leaves no write and the delivery failed
     store.transaction(
       async (tx) => {
         await tx.query('INSERT INTO effects VALUES ($1, $2)', ['call_1', delivery.attempt])
+        assert.equal((await store.row(delivery.key)).state, 'claimed') // a Client: no deadlock
         throw new Error('failed after its write')
       },
       { delivery, now: T0 + 1 },
@@ -269,7 +270,12 @@ test('a transactional handler commits its write with the done mark; a superseded
   const body = ended()
   const slow = (await store.arrive(parseEvent(body), body, { now: T0 })).delivery
   const taken = (await store.take(slow.key, { now: T0 + LEASE_MS })).delivery
-  const write = (delivery) => (tx) => tx.query('INSERT INTO effects VALUES ($1, $2)', ['call_1', delivery.attempt]).then(() => 'ok')
+  // The store's own calls inside the block use its client: no deadlock on the locked row.
+  const write = (delivery) => async (tx) => {
+    await tx.query('INSERT INTO effects VALUES ($1, $2)', ['call_1', delivery.attempt])
+    assert.equal((await store.row(delivery.key)).attempts, 2)
+    return 'ok'
+  }
   assert.equal(await store.transaction(write(taken), { delivery: taken, now: T0 + LEASE_MS + 1 }), 'ok')
   assert.deepEqual(await effects(db), [{ call_id: 'call_1', attempt: 2 }])
   assert.equal((await store.row(slow.key)).state, 'done')

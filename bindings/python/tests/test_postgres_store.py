@@ -410,6 +410,22 @@ def test_a_transaction_outside_a_run_is_a_plain_transaction(postgres_dsn: str) -
     assert _effects(postgres_dsn) == [("call_x", 0)]
 
 
+def test_the_store_can_be_used_inside_its_transaction(postgres_dsn: str) -> None:
+    # The block holds the connection (and, in a run, the delivery's row): the store's own calls
+    # inside it use that connection instead of waiting for it.
+    _effects(postgres_dsn)
+    body = ended()
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        store = PostgresStore(conn)
+        with store.claim(parse_event(body), body, now=T0) as claim:
+            with store.transaction(now=T0 + 1) as tx:
+                tx.execute("INSERT INTO effects VALUES ('call_1', 1)")
+                assert store.get("call_1") is not None
+                assert store.row(claim.arrival.key).state == "claimed"  # type: ignore[union-attr]
+        assert store.row(claim.arrival.key).state == "done"  # type: ignore[union-attr]
+    assert _effects(postgres_dsn) == [("call_1", 1)]
+
+
 # ---- async ------------------------------------------------------------------------------------
 
 
@@ -432,6 +448,7 @@ def test_adrain_awaits_an_async_store_on_the_loop(postgres_dsn: str) -> None:
                     await conn.execute(
                         "INSERT INTO effects VALUES (%s, %s)", (event.call_id, delivery.attempt)
                     )
+                    assert (await store.row(delivery.key)).state == "claimed"  # type: ignore[union-attr]
 
             arrival = await store.arrive(parse_event(body), body, now=T0)
             report = await adrain(store, router, now=T0 + LEASE)

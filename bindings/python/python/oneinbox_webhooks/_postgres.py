@@ -7,6 +7,7 @@ dialect: each change is one transaction that locks its rows (``SELECT … FOR UP
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +22,14 @@ __all__ = ["AsyncConnections", "Connections", "label"]
 # The key of the advisory lock that serializes migrations: a CREATE … IF NOT EXISTS is not safe
 # against a concurrent CREATE of the same table in Postgres.
 MIGRATION_LOCK = 0x6F6E6569
+
+
+# The connection whose transaction() block runs in this thread or task, with its store's
+# connections: the store's own calls inside the block use it (no second connection to wait on
+# the rows the block has locked, no deadlock on a connection it already holds).
+HELD: contextvars.ContextVar[Optional[tuple[object, Any]]] = contextvars.ContextVar(
+    "oneinbox_webhooks_postgres_held", default=None
+)
 
 
 def psycopg_module() -> Any:
@@ -79,7 +88,10 @@ class Connections:
     @contextmanager
     def connection(self) -> Iterator[Any]:
         """A connection for this thread's use only."""
-        if self.kind == "pool":
+        held = HELD.get()
+        if held is not None and held[0] is self:
+            yield held[1]
+        elif self.kind == "pool":
             with self.target.connection() as conn:
                 yield conn
         elif self.kind == "connection":
@@ -122,7 +134,11 @@ class Connections:
             if delivery is not None:
                 with conn.cursor() as cur:
                     run_steps(cur, self._sql.lock_steps(delivery.key))
-            yield conn
+            token = HELD.set((self, conn))
+            try:
+                yield conn
+            finally:
+                HELD.reset(token)
             if delivery is not None:
                 with conn.cursor() as cur:
                     step = run_steps(cur, self._sql.finish_steps(delivery, None, now_ms(now)))
@@ -154,6 +170,10 @@ class AsyncConnections:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
+        held = HELD.get()
+        if held is not None and held[0] is self:
+            yield held[1]
+            return
         if self.kind == "pool":
             async with self.target.connection() as conn:
                 yield conn
@@ -193,7 +213,11 @@ class AsyncConnections:
             if delivery is not None:
                 async with conn.cursor() as cur:
                     await arun_steps(cur, self._sql.lock_steps(delivery.key))
-            yield conn
+            token = HELD.set((self, conn))
+            try:
+                yield conn
+            finally:
+                HELD.reset(token)
             if delivery is not None:
                 async with conn.cursor() as cur:
                     steps = self._sql.finish_steps(delivery, None, now_ms(now))
