@@ -12,6 +12,8 @@ const { CallRecord, UsageError, dedupeKey, parseEvent } = require('..')
 const { PostgresStore } = require('oneinbox-webhooks/stores')
 const { POSTGRES, schema } = require('../sql.js')
 const { startPostgres } = require('./helpers/postgres-server.js')
+const { Worker } = require('node:worker_threads')
+const { CALL_ID, bodies } = require('./helpers/deliveries.js')
 
 const T0 = 1_700_000_000_000 // Unix ms; every test passes `now`
 const LEASE_MS = 60_000
@@ -204,6 +206,39 @@ test('concurrent copies through a pool: each delivery runs once, the others are 
   const verdicts = arrivals.map((a) => a.verdict).sort()
   assert.deepEqual(verdicts, [...Array(24).fill('busy'), ...Array(12).fill('run')])
   assert.equal((await store.due({ now: T0 + LEASE_MS })).length, 12)
+})
+
+test('8 workers on one new database: each delivery is new exactly once; all read the sequential fold', async () => {
+  const dsn = server.newDatabase()
+  const barrier = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)
+  const results = await Promise.all(
+    Array.from({ length: 8 }, (_, seed) => {
+      const worker = new Worker(path.join(__dirname, 'helpers', 'postgres-worker.js'), {
+        workerData: { dsn, seed, barrier, parties: 8 },
+      })
+      return new Promise((resolve, reject) => {
+        worker.once('message', resolve)
+        worker.once('error', reject)
+      })
+    }),
+  )
+  assert.deepEqual(
+    results.filter((r) => r.error).map((r) => r.error),
+    [],
+  )
+  const keys = new Set(bodies().map((b) => dedupeKey(parseEvent(b))))
+  const claims = new Map([...keys].map((k) => [k, 0]))
+  for (const { outcomes } of results) {
+    assert.equal(outcomes.length, 14)
+    for (const [key, isNew] of outcomes) if (isNew) claims.set(key, claims.get(key) + 1)
+  }
+  assert.deepEqual(Object.fromEntries(claims), Object.fromEntries([...keys].map((k) => [k, 1])))
+  const expected = new CallRecord(CALL_ID)
+  for (const body of bodies()) expected.apply(parseEvent(body))
+  for (const { final, records } of results) {
+    assert.equal(final, expected.toJson())
+    for (const text of records) assert.equal(CallRecord.fromJson(expected.toJson()).merge(CallRecord.fromJson(text)), false)
+  }
 })
 
 test('the tables are made on first use or by migrate, with the DDL in README.md', async () => {
