@@ -399,6 +399,50 @@ def test_a_transactional_handler_whose_delivery_completed_elsewhere_writes_nothi
         assert store.finish(slow.delivery, now=T0 + LEASE + 5) == "stale"
 
 
+def test_transactional_effects_happen_once_when_leases_run_out_under_four_workers(
+    postgres_dsn: str,
+) -> None:
+    # A lease shorter than the handler: other workers take deliveries over while their first
+    # run still holds the row, and every call's effect is still written exactly once.
+    _effects(postgres_dsn)
+    runs: list[int] = []
+    with PostgresStore(postgres_dsn, lease=0.05) as store:
+        router = Router()
+
+        @router.on("call.ended")
+        def on_ended(event: CallEnded) -> None:
+            delivery = current_delivery()
+            assert delivery is not None
+            runs.append(delivery.attempt)
+            time.sleep(0.2)  # slow work past the lease (a worker waiting on the row lock of a
+            # running transaction cannot take the delivery over: this one has none yet)
+            with store.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO effects VALUES (%s, %s)", (event.call_id, delivery.attempt)
+                )
+
+        for i in range(10):
+            body = ended(f"call_{i}")
+            store.arrive(parse_event(body), body)  # and the receiver died
+        time.sleep(0.06)
+
+        def worker() -> None:
+            deadline = time.monotonic() + 60
+            while store.due(limit=100) and time.monotonic() < deadline:
+                drain(store, router, limit=1)
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        rows = [store.row(dedupe_key(parse_event(ended(f"call_{i}")))) for i in range(10)]
+        assert [row.state if row else None for row in rows] == ["done"] * 10
+    calls = sorted(call_id for call_id, _attempt in _effects(postgres_dsn))
+    assert calls == sorted(f"call_{i}" for i in range(10))  # once each
+    assert len(runs) > 10, runs  # some deliveries ran twice: taken over
+
+
 def test_a_transaction_outside_a_run_is_a_plain_transaction(postgres_dsn: str) -> None:
     _effects(postgres_dsn)
     with PostgresStore(postgres_dsn) as store:
