@@ -130,3 +130,6 @@ export class RedisStore implements Store {
   row(key: string): Promise<InboxRow | null>
   toJSON(): { client: 'node-redis' | 'ioredis'; prefix: string; ttlSeconds: number | null }
 }
+
+export { PostgresStore } from './postgres.js'
+export type { PostgresClient, PostgresStoreOptions, PgDelivery, PgArrival, PgDeadLetter } from './postgres.js'

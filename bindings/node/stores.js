@@ -263,3 +263,4 @@ class MemoryStore {
 const { RedisStore } = require('./redis.js')
 
 module.exports = { MemoryStore, RedisStore, drain, currentDelivery, DEFAULT_RETENTION }
+module.exports.PostgresStore = require('./postgres.js').PostgresStore

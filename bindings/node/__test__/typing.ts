@@ -527,3 +527,26 @@ const atMostOnce: WebhookOptions = {
   atMostOnce: true,
 }
 console.log(atMostOnce)
+
+// PostgresStore (`oneinbox-webhooks/stores`) over anything with pg's query and connect.
+import { PostgresStore, type PostgresClient, type PgDelivery } from 'oneinbox-webhooks/stores'
+
+async function postgresTypes(db: PostgresClient, e: Event): Promise<number> {
+  const store = new PostgresStore(db, { lease: 30, maxAttempts: 5 })
+  const arrival = await store.arrive(e, Buffer.from('{}'), { now: Date.now() })
+  const delivery: PgDelivery | null = arrival.delivery
+  if (delivery !== null) {
+    const attempt: number = delivery.attempt
+    const verdict: 'done' | string = await store.finish(delivery, attempt > 1 ? 'Error: again' : null)
+    void verdict
+    await store.transaction(async (client) => client.query('SELECT 1'), { delivery })
+  }
+  const keys: string[] = await store.due({ limit: 10 })
+  const dead = await store.dead({ limit: 5 })
+  const body: Buffer | undefined = dead[0]?.body
+  void body
+  // @ts-expect-error olderThan is in seconds, a number
+  await store.prune({ olderThan: '7d' })
+  return keys.length + (await store.prune({ olderThan: 3600, includeDead: true }))
+}
+void postgresTypes

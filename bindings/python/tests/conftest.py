@@ -7,6 +7,7 @@ import pytest
 # The helpers next to the tests (fixtures.py) import as plain modules.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from postgres_server import PostgresServer
 from redis_server import RedisServer
 
 
@@ -20,3 +21,21 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         pytest.fail(str(err), pytrace=False)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on a free loopback port for the whole session
+    (tests/postgres_server.py); the tests that use it fail, never skip, where it is missing."""
+    try:
+        server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    except RuntimeError as err:
+        pytest.fail(str(err), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server: PostgresServer) -> str:
+    """The DSN of a new empty database on the session's server: this test's own tables."""
+    return postgres_server.new_database()

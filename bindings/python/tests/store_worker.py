@@ -12,7 +12,7 @@ from typing import Any
 from fixtures import EVENTS
 
 from oneinbox_webhooks import dedupe_key, parse_event
-from oneinbox_webhooks.stores import RedisStore, SQLiteStore, Store
+from oneinbox_webhooks.stores import PostgresStore, RedisStore, SQLiteStore, Store
 
 CALL_ID = "call_abc123"
 
@@ -59,6 +59,9 @@ def deliveries(seed: int) -> list[str]:
 def open_store(kind: str, target: str, prefix: str) -> tuple[Store, Any]:
     if kind == "sqlite":
         return SQLiteStore(target), None
+    if kind == "postgres":
+        store = PostgresStore(target)
+        return store, store
     import redis
 
     client = redis.Redis.from_url(target)

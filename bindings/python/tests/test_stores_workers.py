@@ -1,6 +1,7 @@
 """Eight processes deliver the same call to one real store at once (a real SQLite file; a real
-redis-server started by the tests): each distinct delivery is `new` exactly once across all of
-them, and every process then reads the record a single sequential fold gives."""
+redis-server and a real PostgreSQL server started by the tests): each distinct delivery is `new`
+exactly once across all of them, and every process then reads the record a single sequential
+fold gives."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from typing import Any
 
 import pytest
 import store_worker
+from postgres_server import PostgresServer
 from redis_server import RedisServer
 from store_worker import CALL_ID, bodies
 
 from oneinbox_webhooks import CallRecord, dedupe_key, parse_event
-from oneinbox_webhooks.stores import RedisStore, SQLiteStore
+from oneinbox_webhooks.stores import PostgresStore, RedisStore, SQLiteStore
 
 WORKERS = 8
 
@@ -120,6 +122,19 @@ def test_eight_processes_share_one_redis_server(redis_server: RedisServer) -> No
         assert RedisStore(client, prefix=prefix).get(CALL_ID) == sequential_fold()
         assert len(client.keys(f"{prefix}d:*")) == 9  # one hash per distinct delivery
         assert 0 < client.ttl(f"{prefix}r:{CALL_ID}") <= 3600
+
+
+def test_eight_processes_share_one_postgres_database(postgres_server: PostgresServer) -> None:
+    # A new database: the eight processes also create its tables at once (on first use).
+    dsn = postgres_server.new_database()
+    check_results(run_workers("postgres", dsn, ""))
+    with PostgresStore(dsn) as store:
+        assert store.get(CALL_ID) == sequential_fold()
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        count = conn.execute("SELECT count(*) FROM oneinbox_inbox WHERE call_id = %s", (CALL_ID,))
+        assert count.fetchone() == (9,)
 
 
 @pytest.mark.parametrize("seed", range(WORKERS))

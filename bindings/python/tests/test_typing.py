@@ -42,7 +42,15 @@ from oneinbox_webhooks import (
     verify_signature,
     verify_url_token,
 )
-from oneinbox_webhooks.stores import MemoryStore, Recorded, RedisStore, SQLiteStore, Store
+from oneinbox_webhooks.inbox import AsyncInboxStore, InboxStore
+from oneinbox_webhooks.stores import (
+    AsyncPostgresStore,
+    MemoryStore,
+    Recorded,
+    RedisStore,
+    SQLiteStore,
+    Store,
+)
 
 T = TypeVar("T")
 
@@ -314,6 +322,29 @@ def redis_stores_type_check(url: str) -> tuple[Store, RedisStore, RedisStore]:
     text_store = RedisStore(redis.Redis.from_url(url, decode_responses=True))
     async_store = RedisStore(redis.asyncio.Redis.from_url(url))
     return sync_store, text_store, async_store
+
+
+def postgres_stores_type_check(dsn: str) -> tuple[Store, InboxStore, AsyncInboxStore]:
+    """Never called: mypy checks the Postgres stores' targets and protocols."""
+    import psycopg
+    import psycopg_pool
+
+    from oneinbox_webhooks.stores import AsyncPostgresStore, PostgresStore
+
+    with PostgresStore(psycopg.connect(dsn), lease=30.0) as store, store.transaction() as conn:
+        conn.execute("SELECT 1")
+    pooled = PostgresStore(psycopg_pool.ConnectionPool(dsn), max_attempts=5)
+    return PostgresStore(dsn), pooled, AsyncPostgresStore(dsn)
+
+
+async def postgres_async_type_check(store: AsyncPostgresStore, body: bytes) -> Optional[str]:
+    arrival = await store.arrive(parse_event(body), body)
+    if arrival.delivery is not None:
+        async with store.transaction() as conn:
+            await conn.execute("SELECT 1")
+        verdict: str = await store.finish(arrival.delivery)
+        assert verdict
+    return arrival.record.outcome
 
 
 async def record_async(store: RedisStore, body: bytes) -> Optional[str]:

@@ -13,13 +13,18 @@ Two tables (their DDL is in README.md; each store creates them if missing):
 Every change reads the row, asks the core's ``InboxPolicy`` for the step and writes its row, in
 one transaction: SQLite's ``BEGIN IMMEDIATE`` (one writer at a time), Postgres's row locks
 (``SELECT … FOR UPDATE``; an insert that meets a concurrent one starts the step again).
+
+Each change is written once, as a generator (``Steps``) that yields its statements and is sent
+what each gave (``Result``): it does no I/O. ``SqlInbox`` runs them on a DB-API cursor
+(``sqlite3``, ``psycopg.Connection``), ``AsyncSqlInbox`` awaits them on an async one
+(``psycopg.AsyncConnection``): the same SQL text and the same steps for both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from collections.abc import Generator, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TypeVar
 
 from ._events import Event as _Event
 from ._native import CallRecord, InboxPolicy, InboxRow, InboxStep, dedupe_key
@@ -33,19 +38,79 @@ from .inbox import (
 if TYPE_CHECKING:
     from .inbox import Verdict
 
-__all__ = ["SqlInbox"]
+__all__ = ["AsyncSqlInbox", "SqlInbox"]
 
 _COLUMNS = "state, attempts, due_at, last_error, updated_at"
 
 
+_T = TypeVar("_T")
+
+
 class Cursor(Protocol):
-    """What the engine needs of a DB-API cursor."""
+    """What the sync runner needs of a DB-API cursor."""
 
-    rowcount: int
-
+    @property
+    def rowcount(self) -> int: ...
+    @property
+    def description(self) -> Any: ...
     def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
+    def fetchall(self) -> Sequence[Any]: ...
+
+
+class AsyncCursor(Protocol):
+    """What the async runner needs of an async cursor (``psycopg.AsyncCursor``)."""
+
+    @property
+    def rowcount(self) -> int: ...
+    @property
+    def description(self) -> Any: ...
+    async def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
+    async def fetchall(self) -> Sequence[Any]: ...
+
+
+class Result:
+    """What one statement gave: its ``rowcount`` and the ``rows`` it read (none for a write)."""
+
+    __slots__ = ("rowcount", "rows")
+
+    def __init__(self, rowcount: int, rows: Sequence[Any]) -> None:
+        self.rowcount = rowcount
+        self.rows = rows
+
+    def one(self) -> Any:
+        """The first row read, or ``None``."""
+        return self.rows[0] if self.rows else None
+
+
+Statement = tuple[str, Sequence[Any]]
+Steps = Generator[Statement, Result, _T]
+"""A change as a generator: it yields each statement and is sent what it gave."""
+
+
+def run_steps(cur: Cursor, steps: Steps[_T]) -> _T:
+    """Runs ``steps`` on ``cur`` (inside a transaction the caller holds)."""
+    try:
+        statement = next(steps)
+        while True:
+            cur.execute(*statement)
+            rows = cur.fetchall() if cur.description is not None else ()
+            statement = steps.send(Result(cur.rowcount, rows))
+    except StopIteration as stop:
+        result: _T = stop.value
+        return result
+
+
+async def arun_steps(cur: AsyncCursor, steps: Steps[_T]) -> _T:
+    """``run_steps`` on an async cursor."""
+    try:
+        statement = next(steps)
+        while True:
+            await cur.execute(*statement)
+            rows = await cur.fetchall() if cur.description is not None else ()
+            statement = steps.send(Result(cur.rowcount, rows))
+    except StopIteration as stop:
+        result: _T = stop.value
+        return result
 
 
 class Dialect:
@@ -104,18 +169,11 @@ def _delivery(key: str, call_id: str, event: str, body: Any, step: InboxStep) ->
     return Delivery(key, call_id, event, bytes(body), step.attempt)
 
 
-class SqlInbox:
-    """The engine: ``transaction()`` is a context manager giving a cursor inside one
-    transaction (committed on exit, rolled back on an exception)."""
+class SqlSteps:
+    """The statements of one dialect and every change as ``Steps`` (no I/O)."""
 
-    def __init__(
-        self,
-        dialect: Dialect,
-        transaction: Callable[[], AbstractContextManager[Any]],
-        policy: InboxPolicy,
-    ) -> None:
+    def __init__(self, dialect: Dialect, policy: InboxPolicy) -> None:
         self._d = dialect
-        self._transaction = transaction
         self.policy = policy
         q = dialect.sql
         lock = dialect.lock
@@ -155,163 +213,259 @@ class SqlInbox:
     def schema(self) -> list[str]:
         return self._d.schema()
 
-    # ---- the steps ------------------------------------------------------------------------
+    # ---- the steps (generators: no I/O) -----------------------------------------------------
 
-    def _retrying(self, f: Callable[[Cursor], Any]) -> Any:
-        """Runs ``f`` in a transaction, again (up to 5 times) when an insert raced."""
-        for _ in range(4):
-            try:
-                with self._transaction() as cur:
-                    return f(cur)
-            except Raced:
-                continue
-        with self._transaction() as cur:
-            return f(cur)
-
-    def _write(self, cur: Cursor, key: str, row: InboxRow) -> None:
-        cur.execute(
+    def _write(self, key: str, row: InboxRow) -> Statement:
+        return (
             self._update,
             (row.state, row.attempts, row.due_at, row.last_error, row.updated_at, key),
         )
 
-    def _fold(self, cur: Cursor, event: _Event) -> CallRecord:
+    def _fold(self, event: _Event) -> Steps[CallRecord]:
         """Folds ``event`` into its call's stored record (locked), and writes it back."""
         call_id = event.call_id
-        cur.execute(self._read_record, (call_id,))
-        found = cur.fetchone()
+        found = (yield self._read_record, (call_id,)).one()
         if found is None:
             record = CallRecord(call_id)
             record.apply(event)
-            cur.execute(self._insert_record, (call_id, record.to_json()))
-            if cur.rowcount != 1:
+            if (yield self._insert_record, (call_id, record.to_json())).rowcount != 1:
                 raise Raced
             return record
         record = CallRecord.from_json(found[0])
         if record.apply(event).changed:
-            cur.execute(self._update_record, (record.to_json(), call_id))
+            yield self._update_record, (record.to_json(), call_id)
         return record
 
-    def _record_of(self, cur: Cursor, call_id: str) -> CallRecord:
-        cur.execute(self._get, (call_id,))
-        found = cur.fetchone()
+    def _record_of(self, call_id: str) -> Steps[CallRecord]:
+        found = (yield self._get, (call_id,)).one()
         return CallRecord(call_id) if found is None else CallRecord.from_json(found[0])
 
-    def arrive(self, event: _Event, body: bytes, now: Optional[float]) -> Arrival:
+    def arrive_steps(self, event: _Event, body: bytes, ms: int) -> Steps[Arrival]:
         key = dedupe_key(event)
-        ms = now_ms(now)
+        found = (yield self._read, (key,)).one()
+        row = None if found is None else _row(found)
+        s = self.policy.arrive(row, ms)
+        if row is None and s.row is not None:
+            r = s.row
+            values = (r.state, r.attempts, r.due_at, r.last_error, r.updated_at, ms)
+            inserted = yield self._insert, (key, event.call_id, event.event, body, *values)
+            if inserted.rowcount != 1:
+                raise Raced
+            record = yield from self._fold(event)
+        else:
+            if s.row is not None:
+                yield self._write(key, s.row)
+            record = yield from self._record_of(event.call_id)
+        delivery = (
+            _delivery(key, event.call_id, event.event, body, s) if s.verdict == "run" else None
+        )
+        return Arrival(s.verdict, key, delivery, s.retry_after_ms, record)
 
-        def step(cur: Cursor) -> Arrival:
-            cur.execute(self._read, (key,))
-            found = cur.fetchone()
-            row = None if found is None else _row(found)
-            s = self.policy.arrive(row, ms)
-            if row is None and s.row is not None:
-                r = s.row
-                values = (r.state, r.attempts, r.due_at, r.last_error, r.updated_at, ms)
-                cur.execute(self._insert, (key, event.call_id, event.event, body, *values))
-                if cur.rowcount != 1:
-                    raise Raced
-                record = self._fold(cur, event)
-            else:
-                if s.row is not None:
-                    self._write(cur, key, s.row)
-                record = self._record_of(cur, event.call_id)
-            delivery = (
-                _delivery(key, event.call_id, event.event, body, s) if s.verdict == "run" else None
-            )
-            return Arrival(s.verdict, key, delivery, s.retry_after_ms, record)
-
-        result: Arrival = self._retrying(step)
-        return result
-
-    def record(self, event: _Event, body: bytes, now: Optional[float]) -> tuple[bool, CallRecord]:
+    def record_steps(self, event: _Event, body: bytes, ms: int) -> Steps[tuple[bool, CallRecord]]:
         """At most once: inserts the delivery as done (if new) and folds it in."""
         key = dedupe_key(event)
+        values = (key, event.call_id, event.event, body, "done", 0, None, None, ms, ms)
+        if (yield self._insert, values).rowcount != 1:
+            return False, (yield from self._record_of(event.call_id))
+        return True, (yield from self._fold(event))
+
+    def change_steps(
+        self, key: str, ms: int, ask: Callable[[Optional[InboxRow], int], InboxStep]
+    ) -> Steps[InboxStep]:
+        """One step on the row of ``key``: ``ask(row, ms)`` gives it."""
+        found = (yield self._read, (key,)).one()
+        s = ask(None if found is None else _row(found), ms)
+        if s.row is not None and found is not None:
+            yield self._write(key, s.row)
+        return s
+
+    def finish_steps(self, delivery: Delivery, error: Optional[str], ms: int) -> Steps[InboxStep]:
+        attempt = delivery.attempt
+        return self.change_steps(
+            delivery.key, ms, lambda row, ms: self.policy.finish(row, attempt, error, ms)
+        )
+
+    def release_steps(self, delivery: Delivery, reason: str, ms: int) -> Steps[InboxStep]:
+        attempt = delivery.attempt
+        return self.change_steps(
+            delivery.key, ms, lambda row, ms: self.policy.release(row, attempt, reason, ms)
+        )
+
+    def lock_steps(self, key: str) -> Steps[Optional[InboxRow]]:
+        """Locks the row of ``key`` until the transaction ends (Postgres) and reads it."""
+        found = (yield self._read, (key,)).one()
+        return None if found is None else _row(found)
+
+    def take_steps(self, key: str, ms: int) -> Steps[tuple[Verdict, Optional[Delivery]]]:
+        found = (yield self._read_whole, (key,)).one()
+        if found is None:
+            return self.policy.claim(None, ms).verdict, None
+        call_id, event, body = found[0], found[1], found[2]
+        s = self.policy.claim(_row(found[3:]), ms)
+        if s.row is not None:
+            yield self._write(key, s.row)
+        if s.verdict != "run":
+            return s.verdict, None
+        return s.verdict, _delivery(key, call_id, event, body, s)
+
+    def due_steps(self, ms: int, limit: int) -> Steps[list[str]]:
+        return [row[0] for row in (yield self._due, (ms, limit)).rows]
+
+    def dead_steps(self, limit: int) -> Steps[list[DeadLetter]]:
+        return [
+            DeadLetter(key, call, event, int(attempts), error, updated / 1000, bytes(body))
+            for key, call, event, attempts, error, updated, body in (
+                yield self._dead, (limit,)
+            ).rows
+        ]
+
+    def prune_steps(self, older_than: float, include_dead: bool, ms: int) -> Steps[int]:
+        before = ms - int(older_than * 1000)
+        return max((yield self._prune, (before, include_dead)).rowcount, 0)
+
+    def get_steps(self, call_id: str) -> Steps[Optional[CallRecord]]:
+        found = (yield self._get, (call_id,)).one()
+        return None if found is None else CallRecord.from_json(found[0])
+
+    def row_steps(self, key: str) -> Steps[Optional[InboxRow]]:
+        found = (yield self._peek, (key,)).one()
+        return None if found is None else _row(found)
+
+
+_RETRIES = 5
+
+
+class SqlInbox(SqlSteps):
+    """The engine over a DB-API connection: ``transaction()`` is a context manager giving a
+    cursor inside one transaction (committed on exit, rolled back on an exception)."""
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        transaction: Callable[[], AbstractContextManager[Any]],
+        policy: InboxPolicy,
+    ) -> None:
+        super().__init__(dialect, policy)
+        self._transaction = transaction
+
+    def _run(self, make: Callable[[], Steps[_T]]) -> _T:
+        """Runs ``make()``'s steps in one transaction, again (up to 5 times) when an insert
+        raced."""
+        for attempt in range(_RETRIES):
+            try:
+                with self._transaction() as cur:
+                    return run_steps(cur, make())
+            except Raced:
+                if attempt == _RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def arrive(self, event: _Event, body: bytes, now: Optional[float]) -> Arrival:
         ms = now_ms(now)
+        return self._run(lambda: self.arrive_steps(event, body, ms))
 
-        def step(cur: Cursor) -> tuple[bool, CallRecord]:
-            cur.execute(
-                self._insert,
-                (key, event.call_id, event.event, body, "done", 0, None, None, ms, ms),
-            )
-            if cur.rowcount != 1:
-                return False, self._record_of(cur, event.call_id)
-            return True, self._fold(cur, event)
-
-        result: tuple[bool, CallRecord] = self._retrying(step)
-        return result
-
-    def change(
-        self, key: str, now: Optional[float], ask: Callable[[Optional[InboxRow], int], InboxStep]
-    ) -> InboxStep:
-        """One step on the row of ``key``: ``ask(row, now_ms)`` gives it."""
+    def record(self, event: _Event, body: bytes, now: Optional[float]) -> tuple[bool, CallRecord]:
         ms = now_ms(now)
-        with self._transaction() as cur:
-            cur.execute(self._read, (key,))
-            found = cur.fetchone()
-            s = ask(None if found is None else _row(found), ms)
-            if s.row is not None and found is not None:
-                self._write(cur, key, s.row)
-            return s
+        return self._run(lambda: self.record_steps(event, body, ms))
 
     def finish(self, delivery: Delivery, error: Optional[str], now: Optional[float]) -> Verdict:
-        attempt = delivery.attempt
-        return self.change(
-            delivery.key, now, lambda row, ms: self.policy.finish(row, attempt, error, ms)
-        ).verdict
+        ms = now_ms(now)
+        return self._run(lambda: self.finish_steps(delivery, error, ms)).verdict
 
     def release(self, delivery: Delivery, reason: str, now: Optional[float]) -> Verdict:
-        attempt = delivery.attempt
-        return self.change(
-            delivery.key, now, lambda row, ms: self.policy.release(row, attempt, reason, ms)
-        ).verdict
+        ms = now_ms(now)
+        return self._run(lambda: self.release_steps(delivery, reason, ms)).verdict
 
     def replay(self, key: str, now: Optional[float]) -> Verdict:
-        return self.change(key, now, self.policy.replay).verdict
+        ms = now_ms(now)
+        return self._run(lambda: self.change_steps(key, ms, self.policy.replay)).verdict
 
     def take(self, key: str, now: Optional[float]) -> tuple[Verdict, Optional[Delivery]]:
         ms = now_ms(now)
-        with self._transaction() as cur:
-            cur.execute(self._read_whole, (key,))
-            found = cur.fetchone()
-            if found is None:
-                return self.policy.claim(None, ms).verdict, None
-            call_id, event, body = found[0], found[1], found[2]
-            s = self.policy.claim(_row(found[3:]), ms)
-            if s.row is not None:
-                self._write(cur, key, s.row)
-            if s.verdict != "run":
-                return s.verdict, None
-            return s.verdict, _delivery(key, call_id, event, body, s)
+        return self._run(lambda: self.take_steps(key, ms))
 
     def due(self, now: Optional[float], limit: int) -> list[str]:
-        with self._transaction() as cur:
-            cur.execute(self._due, (now_ms(now), limit))
-            return [row[0] for row in cur.fetchall()]
+        ms = now_ms(now)
+        return self._run(lambda: self.due_steps(ms, limit))
 
     def dead(self, limit: int) -> list[DeadLetter]:
-        with self._transaction() as cur:
-            cur.execute(self._dead, (limit,))
-            return [
-                DeadLetter(key, call, event, int(attempts), error, updated / 1000, bytes(body))
-                for key, call, event, attempts, error, updated, body in cur.fetchall()
-            ]
+        return self._run(lambda: self.dead_steps(limit))
 
     def prune(self, older_than: float, include_dead: bool, now: Optional[float]) -> int:
-        before = now_ms(now) - int(older_than * 1000)
-        with self._transaction() as cur:
-            cur.execute(self._prune, (before, include_dead))
-            dropped: int = cur.rowcount
-            return max(dropped, 0)
+        ms = now_ms(now)
+        return self._run(lambda: self.prune_steps(older_than, include_dead, ms))
 
     def get(self, call_id: str) -> Optional[CallRecord]:
-        with self._transaction() as cur:
-            cur.execute(self._get, (call_id,))
-            found = cur.fetchone()
-        return None if found is None else CallRecord.from_json(found[0])
+        return self._run(lambda: self.get_steps(call_id))
 
     def row(self, key: str) -> Optional[InboxRow]:
-        with self._transaction() as cur:
-            cur.execute(self._peek, (key,))
-            found = cur.fetchone()
-        return None if found is None else _row(found)
+        return self._run(lambda: self.row_steps(key))
+
+
+class AsyncSqlInbox(SqlSteps):
+    """``SqlInbox`` over an async connection: ``transaction()`` is an async context manager
+    giving an async cursor inside one transaction."""
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        transaction: Callable[[], AbstractAsyncContextManager[Any]],
+        policy: InboxPolicy,
+    ) -> None:
+        super().__init__(dialect, policy)
+        self._transaction = transaction
+
+    async def _run(self, make: Callable[[], Steps[_T]]) -> _T:
+        for attempt in range(_RETRIES):
+            try:
+                async with self._transaction() as cur:
+                    return await arun_steps(cur, make())
+            except Raced:
+                if attempt == _RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def arrive(self, event: _Event, body: bytes, now: Optional[float]) -> Arrival:
+        ms = now_ms(now)
+        return await self._run(lambda: self.arrive_steps(event, body, ms))
+
+    async def record(
+        self, event: _Event, body: bytes, now: Optional[float]
+    ) -> tuple[bool, CallRecord]:
+        ms = now_ms(now)
+        return await self._run(lambda: self.record_steps(event, body, ms))
+
+    async def finish(
+        self, delivery: Delivery, error: Optional[str], now: Optional[float]
+    ) -> Verdict:
+        ms = now_ms(now)
+        return (await self._run(lambda: self.finish_steps(delivery, error, ms))).verdict
+
+    async def release(self, delivery: Delivery, reason: str, now: Optional[float]) -> Verdict:
+        ms = now_ms(now)
+        return (await self._run(lambda: self.release_steps(delivery, reason, ms))).verdict
+
+    async def replay(self, key: str, now: Optional[float]) -> Verdict:
+        ms = now_ms(now)
+        return (await self._run(lambda: self.change_steps(key, ms, self.policy.replay))).verdict
+
+    async def take(self, key: str, now: Optional[float]) -> tuple[Verdict, Optional[Delivery]]:
+        ms = now_ms(now)
+        return await self._run(lambda: self.take_steps(key, ms))
+
+    async def due(self, now: Optional[float], limit: int) -> list[str]:
+        ms = now_ms(now)
+        return await self._run(lambda: self.due_steps(ms, limit))
+
+    async def dead(self, limit: int) -> list[DeadLetter]:
+        return await self._run(lambda: self.dead_steps(limit))
+
+    async def prune(self, older_than: float, include_dead: bool, now: Optional[float]) -> int:
+        ms = now_ms(now)
+        return await self._run(lambda: self.prune_steps(older_than, include_dead, ms))
+
+    async def get(self, call_id: str) -> Optional[CallRecord]:
+        return await self._run(lambda: self.get_steps(call_id))
+
+    async def row(self, key: str) -> Optional[InboxRow]:
+        return await self._run(lambda: self.row_steps(key))

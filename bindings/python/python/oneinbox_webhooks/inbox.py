@@ -67,6 +67,7 @@ __all__ = [
     "INBOX_DEFAULT_LEASE_MS",
     "INBOX_DEFAULT_MAX_ATTEMPTS",
     "Arrival",
+    "AsyncInboxStore",
     "Claim",
     "DeadLetter",
     "Delivery",
@@ -169,6 +170,25 @@ class InboxStore(Protocol):
         self, key: str, *, now: Optional[float] = None
     ) -> tuple[Verdict, Optional[Delivery]]: ...
     def prune(
+        self,
+        older_than: Optional[float] = None,
+        *,
+        include_dead: bool = False,
+        now: Optional[float] = None,
+    ) -> int: ...
+
+
+class AsyncInboxStore(Protocol):
+    """``InboxStore`` with coroutines (``AsyncPostgresStore``): :func:`adrain` awaits them."""
+
+    async def finish(
+        self, delivery: Delivery, error: Optional[str] = None, *, now: Optional[float] = None
+    ) -> Verdict: ...
+    async def due(self, *, now: Optional[float] = None, limit: int = 100) -> list[str]: ...
+    async def take(
+        self, key: str, *, now: Optional[float] = None
+    ) -> tuple[Verdict, Optional[Delivery]]: ...
+    async def prune(
         self,
         older_than: Optional[float] = None,
         *,
@@ -332,7 +352,7 @@ def _tally(report: DrainReport, key: str, verdict: str) -> None:
 
 
 async def adrain(
-    store: InboxStore,
+    store: InboxStore | AsyncInboxStore,
     router: Router,
     *,
     now: Optional[float] = None,
@@ -343,14 +363,14 @@ async def adrain(
     over ``redis.asyncio``, ``AsyncPostgresStore``) are awaited; a blocking store's calls and
     sync handlers run in a thread."""
 
-    async def call(f: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    async def in_thread(f: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         return await asyncio.to_thread(f, *args, **kwargs)
 
     async def store_call(name: str, *args: Any, **kwargs: Any) -> Any:
         method = awaited(store, name)
         if method is not None:
             return await method(*args, **kwargs)
-        return await call(getattr(store, name), *args, **kwargs)
+        return await in_thread(getattr(store, name), *args, **kwargs)
 
     report = DrainReport()
     for key in await store_call("due", now=now, limit=limit):
@@ -360,7 +380,7 @@ async def adrain(
         if delivery is None:
             continue
         try:
-            await run_handlers_async(router, read_body(delivery.body), delivery, partial(call))
+            await run_handlers_async(router, read_body(delivery.body), delivery, partial(in_thread))
         except Exception as err:  # recorded on the delivery: due again, or dead
             verdict = await store_call("finish", delivery, error_text(err), now=now)
             _tally(report, key, verdict)

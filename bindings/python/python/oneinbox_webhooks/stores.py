@@ -20,11 +20,12 @@ an update::
                 print(claim.record.status, claim.record.outcome)
 
 ``MemoryStore`` keeps everything in this process; ``SQLiteStore`` in one SQLite file shared by
-the processes of one machine; ``RedisStore`` in Redis and ``PostgresStore`` in PostgreSQL,
-shared by every machine (their clients are imported by your code, never by this package).
-Python and Node workers can share one Redis or Postgres store: both write the same keys, rows
-and values. ``record(event)`` (at most once: a delivery recorded before is not new, whatever
-its handlers did) and ``get(call_id)`` are the ``Store`` protocol.
+the processes of one machine; ``RedisStore`` in Redis and ``PostgresStore`` (and
+``AsyncPostgresStore``, awaited) in PostgreSQL, shared by every machine (their clients are
+imported by your code, never by this package; psycopg 3 is the ``[postgres]`` extra). Python and
+Node workers can share one Redis or Postgres store: both write the same keys, rows and values.
+``record(event)`` (at most once: a delivery recorded before is not new, whatever its handlers
+did) and ``get(call_id)`` are the ``Store`` protocol.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
@@ -53,10 +54,11 @@ from ._native import (
     MemoryInbox,
     parse_event,
 )
+from ._postgres import AsyncConnections, Connections, label
 from ._redis import RedisInbox, Steps
 from ._redis import arun as arun_redis
 from ._redis import run as run_redis
-from ._sql import SQLITE, SqlInbox
+from ._sql import POSTGRES, SQLITE, AsyncSqlInbox, SqlInbox
 from .inbox import (
     DEFAULT_RETENTION,
     Arrival,
@@ -68,13 +70,17 @@ from .inbox import (
 )
 
 if TYPE_CHECKING:
+    import psycopg
+    import psycopg_pool
     from typing_extensions import Self
 
     from .inbox import Verdict
 
 __all__ = [
+    "AsyncPostgresStore",
     "AsyncRedisClient",
     "MemoryStore",
+    "PostgresStore",
     "Recorded",
     "RedisClient",
     "RedisStore",
@@ -316,81 +322,14 @@ def _setup(conn: sqlite3.Connection, timeout: float, schema: list[str]) -> None:
         pause = min(pause * 2, 0.1)
 
 
-class SQLiteStore(_Inbox):
-    """A store in one SQLite file (stdlib ``sqlite3``), safe for many threads and processes.
+class _SqlStore(_Inbox):
+    """The methods of the stores over ``_sql.SqlInbox`` (``SQLiteStore``, ``PostgresStore``)."""
 
-    The file is put in WAL mode and waits up to ``timeout`` seconds for a lock; each thread of
-    each process opens its own connection (after a ``fork`` too). The tables are
-    ``oneinbox_inbox`` (one row per delivery, with its raw body and inbox state) and
-    ``oneinbox_calls`` (each call's folded record), created if missing (DDL in README.md):
-    recording a delivery reads and writes one record, whatever the number of the call's
-    deliveries. ``lease`` and ``max_attempts`` set the inbox. Needs SQLite 3.24 or later and
-    a local file system (SQLite's locks do not work over NFS). Its calls block: the async
-    adapters run them in a thread.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        timeout: float = 30.0,
-        lease: float = INBOX_DEFAULT_LEASE_MS / 1000,
-        max_attempts: int = INBOX_DEFAULT_MAX_ATTEMPTS,
-    ) -> None:
-        self._path = os.fspath(path)
-        if not isinstance(self._path, str):
-            raise TypeError("path must be a str or an os.PathLike of str")
-        if self._path in ("", ":memory:") or "mode=memory" in self._path:
-            raise ValueError(
-                "SQLiteStore needs a file that every connection shares; "
-                "use MemoryStore for an in-process store"
-            )
-        self._timeout = _check_seconds(timeout, "timeout")
-        self._policy = InboxPolicy(lease=lease, max_attempts=max_attempts)
-        self._sql = SqlInbox(SQLITE, self._transaction, self._policy)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._opened: list[tuple[int, sqlite3.Connection]] = []
-        self._connection()  # create the file and tables now, so a bad path fails here
-
-    def __repr__(self) -> str:
-        return f"SQLiteStore({self._path!r})"
+    _sql: SqlInbox
 
     @property
     def policy(self) -> InboxPolicy:
-        return self._policy
-
-    def _connection(self) -> sqlite3.Connection:
-        pid = os.getpid()
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == pid:
-            return conn
-        # A connection inherited through fork is never used (nor closed) in the child.
-        conn = sqlite3.connect(
-            self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-        )
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-            _setup(conn, self._timeout, self._sql.schema())
-        except BaseException:
-            conn.close()
-            raise
-        self._local.conn = conn
-        self._local.pid = pid
-        with self._lock:
-            self._opened.append((pid, conn))
-        return conn
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Cursor]:
-        cur = self._connection().cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        cur.execute("COMMIT")
+        return self._sql.policy
 
     def record(self, event: _Event) -> Recorded:
         """At most once: records the delivery as done; ``new`` says whether it was new."""
@@ -438,6 +377,79 @@ class SQLiteStore(_Inbox):
     def row(self, key: str) -> InboxRow | None:
         return self._sql.row(key)
 
+
+class SQLiteStore(_SqlStore):
+    """A store in one SQLite file (stdlib ``sqlite3``), safe for many threads and processes.
+
+    The file is put in WAL mode and waits up to ``timeout`` seconds for a lock; each thread of
+    each process opens its own connection (after a ``fork`` too). The tables are
+    ``oneinbox_inbox`` (one row per delivery, with its raw body and inbox state) and
+    ``oneinbox_calls`` (each call's folded record), created if missing (DDL in README.md):
+    recording a delivery reads and writes one record, whatever the number of the call's
+    deliveries. ``lease`` and ``max_attempts`` set the inbox. Needs SQLite 3.24 or later and
+    a local file system (SQLite's locks do not work over NFS). Its calls block: the async
+    adapters run them in a thread.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        lease: float = INBOX_DEFAULT_LEASE_MS / 1000,
+        max_attempts: int = INBOX_DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        self._path = os.fspath(path)
+        if not isinstance(self._path, str):
+            raise TypeError("path must be a str or an os.PathLike of str")
+        if self._path in ("", ":memory:") or "mode=memory" in self._path:
+            raise ValueError(
+                "SQLiteStore needs a file that every connection shares; "
+                "use MemoryStore for an in-process store"
+            )
+        self._timeout = _check_seconds(timeout, "timeout")
+        self._policy = InboxPolicy(lease=lease, max_attempts=max_attempts)
+        self._sql = SqlInbox(SQLITE, self._transaction, self._policy)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened: list[tuple[int, sqlite3.Connection]] = []
+        self._connection()  # create the file and tables now, so a bad path fails here
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self._path!r})"
+
+    def _connection(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == pid:
+            return conn
+        # A connection inherited through fork is never used (nor closed) in the child.
+        conn = sqlite3.connect(
+            self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+            _setup(conn, self._timeout, self._sql.schema())
+        except BaseException:
+            conn.close()
+            raise
+        self._local.conn = conn
+        self._local.pid = pid
+        with self._lock:
+            self._opened.append((pid, conn))
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        cur = self._connection().cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
     def close(self) -> None:
         """Closes every connection this process opened (the store reopens one when used)."""
         pid = os.getpid()
@@ -453,6 +465,172 @@ class SQLiteStore(_Inbox):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class PostgresStore(_SqlStore):
+    """A store in PostgreSQL (9.5 or later), shared by every process of every machine, over
+    psycopg 3 (the ``[postgres]`` extra; imported when a store is made).
+
+    ``target`` is a DSN (``"postgresql://user@host/db"``: the store opens one connection per
+    thread of each process), a ``psycopg.Connection`` (one transaction at a time; give it in
+    autocommit mode) or a ``psycopg_pool.ConnectionPool``. The tables (``oneinbox_inbox``,
+    ``oneinbox_calls``; DDL in README.md) are created on first use, or by :meth:`migrate`. Each
+    change is one transaction that locks the rows it reads. ``lease`` and ``max_attempts`` set
+    the inbox. Its calls block: :class:`AsyncPostgresStore` is the one to await.
+
+    A handler whose own writes go to the same database makes them commit together with the
+    delivery's *done* mark, so they happen exactly once::
+
+        @router.on("call.ended")
+        def ended(event: CallEnded) -> None:
+            with store.transaction() as conn:
+                conn.execute("INSERT INTO invoices (call_id) VALUES (%s)", (event.call_id,))
+    """
+
+    def __init__(
+        self,
+        target: str | psycopg.Connection[Any] | psycopg_pool.ConnectionPool[Any],
+        *,
+        lease: float = INBOX_DEFAULT_LEASE_MS / 1000,
+        max_attempts: int = INBOX_DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        self._sql = SqlInbox(
+            POSTGRES, self._transaction, InboxPolicy(lease=lease, max_attempts=max_attempts)
+        )
+        self._db = Connections(target, self._sql)
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({label(self._db.target)})"
+
+    def _transaction(self) -> AbstractContextManager[Any]:
+        return self._db.transaction()
+
+    def migrate(self) -> None:
+        """Creates the tables and indexes if missing (the store does it on first use too)."""
+        self._db.migrate()
+
+    def transaction(
+        self, *, now: float | None = None
+    ) -> AbstractContextManager[psycopg.Connection[Any]]:
+        """A connection inside one transaction, for a handler's own writes. In a run of a
+        delivery (``current_delivery()`` is set), its row is locked first and marked *done* at
+        the end of the block, in this transaction: the writes and the mark commit together, or
+        neither (an exception rolls both back, and the delivery is due again). When another run
+        completed the delivery first, the block's writes are rolled back: they happened once."""
+        return self._db.handler_transaction(now)
+
+    def close(self) -> None:
+        """Closes the connections this store opened from a DSN in this process (a connection or
+        a pool you gave stays open: it is yours)."""
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncPostgresStore:
+    """:class:`PostgresStore` for asyncio: the same methods as coroutines, over a DSN (one
+    connection of its own, opened on first use), a ``psycopg.AsyncConnection`` or a
+    ``psycopg_pool.AsyncConnectionPool``. :func:`~oneinbox_webhooks.inbox.adrain` awaits it;
+    its :meth:`transaction` is an ``async with``."""
+
+    def __init__(
+        self,
+        target: str | psycopg.AsyncConnection[Any] | psycopg_pool.AsyncConnectionPool[Any],
+        *,
+        lease: float = INBOX_DEFAULT_LEASE_MS / 1000,
+        max_attempts: int = INBOX_DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        self._sql = AsyncSqlInbox(
+            POSTGRES, self._transaction, InboxPolicy(lease=lease, max_attempts=max_attempts)
+        )
+        self._db = AsyncConnections(target, self._sql)
+
+    def __repr__(self) -> str:
+        return f"AsyncPostgresStore({label(self._db.target)})"
+
+    def _transaction(self) -> AbstractAsyncContextManager[Any]:
+        return self._db.transaction()
+
+    @property
+    def policy(self) -> InboxPolicy:
+        return self._sql.policy
+
+    @property
+    def asynchronous(self) -> bool:
+        """``True``: every method is a coroutine."""
+        return True
+
+    async def migrate(self) -> None:
+        """Creates the tables and indexes if missing (the store does it on first use too)."""
+        await self._db.migrate()
+
+    def transaction(
+        self, *, now: float | None = None
+    ) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
+        """See ``PostgresStore.transaction``."""
+        return self._db.handler_transaction(now)
+
+    async def record(self, event: _Event) -> Recorded:
+        """At most once: records the delivery as done; ``new`` says whether it was new."""
+        new, record = await self._sql.record(event, _body(event, None), None)
+        return Recorded(new, record)
+
+    async def get(self, call_id: str) -> CallRecord | None:
+        return await self._sql.get(_check_call_id(call_id))
+
+    async def arrive(
+        self, event: _Event, body: bytes | None = None, *, now: float | None = None
+    ) -> Arrival:
+        """See ``MemoryStore.arrive``."""
+        return await self._sql.arrive(event, _body(event, body), now)
+
+    async def finish(
+        self, delivery: Delivery, error: str | None = None, *, now: float | None = None
+    ) -> Verdict:
+        return await self._sql.finish(delivery, error, now)
+
+    async def release(
+        self, delivery: Delivery, reason: str, *, now: float | None = None
+    ) -> Verdict:
+        return await self._sql.release(delivery, reason, now)
+
+    async def due(self, *, now: float | None = None, limit: int = 100) -> list[str]:
+        return await self._sql.due(now, _check_limit(limit))
+
+    async def take(self, key: str, *, now: float | None = None) -> tuple[Verdict, Delivery | None]:
+        return await self._sql.take(key, now)
+
+    async def replay(self, key: str, *, now: float | None = None) -> Verdict:
+        return await self._sql.replay(key, now)
+
+    async def dead(self, *, limit: int = 100) -> list[DeadLetter]:
+        return await self._sql.dead(_check_limit(limit))
+
+    async def prune(
+        self,
+        older_than: float | None = None,
+        *,
+        include_dead: bool = False,
+        now: float | None = None,
+    ) -> int:
+        return await self._sql.prune(_age(older_than), bool(include_dead), now)
+
+    async def row(self, key: str) -> InboxRow | None:
+        return await self._sql.row(key)
+
+    async def aclose(self) -> None:
+        """Closes the connection this store opened from a DSN (yours stay open)."""
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 class RedisClient(Protocol):
