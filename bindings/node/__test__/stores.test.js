@@ -207,7 +207,14 @@ test('RedisStore: misuse is refused', () => {
 
 test('the stores are the subpath export; the main package loads neither them nor a Redis client', () => {
   assert.equal(require.resolve('oneinbox-webhooks/stores'), path.join(__dirname, '..', 'stores.js'))
-  assert.deepEqual(Object.keys(stores).sort(), ['DEFAULT_RETENTION', 'MemoryStore', 'PostgresStore', 'RedisStore', 'currentDelivery', 'drain'])
+  assert.deepEqual(Object.keys(stores).sort(), [
+    'DEFAULT_RETENTION',
+    'MemoryStore',
+    'PostgresStore',
+    'RedisStore',
+    'currentDelivery',
+    'drain',
+  ])
   const loaded = execFileSync(
     process.execPath,
     ['-e', "require('oneinbox-webhooks'); console.log(JSON.stringify(Object.keys(require.cache)))"],
