@@ -5,8 +5,7 @@ For each store, the time to ``arrive`` + ``finish`` the k-th event is divided by
 the table shows that cost per byte at k = 50, 400 and 1,000 (each the median of the 9 events
 around k) and its ratio to k = 50. Flat means recording costs the size of the event (and of the
 record), not a fold of the call's other deliveries. Redis runs on a throwaway redis-server
-(tests/redis_server.py); Postgres on a throwaway server when the store and the server helper are
-there."""
+(tests/redis_server.py), Postgres on a throwaway PostgreSQL server (tests/postgres_server.py)."""
 
 from __future__ import annotations
 
@@ -71,15 +70,13 @@ def stores(tmp: Path) -> list[tuple[str, Callable[[], Any], Callable[[], None]]]
     made.append(
         ("RedisStore", lambda: RedisStore(client, prefix=f"{uuid.uuid4().hex}:"), server.stop)
     )
-    try:
-        from postgres_server import PostgresServer  # type: ignore[import-not-found]
+    from postgres_server import PostgresServer
 
-        from oneinbox_webhooks.stores import PostgresStore  # type: ignore[attr-defined]
+    from oneinbox_webhooks.stores import PostgresStore
 
-        pg = PostgresServer(tmp / "pg")
-        made.append(("PostgresStore", lambda: PostgresStore(pg.dsn), pg.stop))
-    except ImportError:
-        pass
+    (tmp / "pg").mkdir()
+    pg = PostgresServer(tmp / "pg")
+    made.append(("PostgresStore", lambda: PostgresStore(pg.new_database()), pg.stop))
     return made
 
 

@@ -613,10 +613,16 @@ def _inbox_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> A
         client = redis.Redis.from_url(server.url)
         request.addfinalizer(client.close)
         return RedisStore(client, prefix=f"test-{uuid.uuid4().hex}:")
+    if kind == "postgres":
+        from oneinbox_webhooks.stores import PostgresStore
+
+        store = PostgresStore(request.getfixturevalue("postgres_dsn"))
+        request.addfinalizer(store.close)
+        return store
     return SQLiteStore(tmp_path / "inbox.sqlite3")
 
 
-INBOX_STORES = ["memory", "sqlite", "redis"]
+INBOX_STORES = ["memory", "sqlite", "redis", "postgres"]
 
 
 @pytest.mark.parametrize("kind", INBOX_STORES)

@@ -137,3 +137,10 @@ def test_the_chaos_handler_fails_about_a_fifth_of_the_time() -> None:
     keys = [dedupe_key(parse_event(b)) for b in all_bodies()]
     rate = sum(fails(k, 1) for k in keys) / len(keys)
     assert 0.1 < rate < 0.3, rate
+
+
+def test_chaos_on_postgres(tmp_path: Path, postgres_dsn: str) -> None:
+    from oneinbox_webhooks.stores import PostgresStore
+
+    with PostgresStore(postgres_dsn, lease=chaos_worker.LEASE, max_attempts=MAX_ATTEMPTS) as store:
+        run_chaos("postgres", postgres_dsn, "", tmp_path, store)

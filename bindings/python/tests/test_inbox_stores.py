@@ -484,3 +484,31 @@ def test_fastapi_never_blocks_the_event_loop_on_a_store(
 
     asyncio.run(blocking(), debug=True)
     assert any("took" in r.getMessage() for r in caplog.records if r.name == "asyncio")
+
+
+def test_fastapi_awaits_an_async_postgres_store(postgres_dsn: str) -> None:
+    """FastAPI over ``AsyncPostgresStore``: its coroutines are awaited on the loop; a handler
+    that fails once runs again on the retry."""
+    pytest.importorskip("fastapi")
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from oneinbox_webhooks import Receiver
+    from oneinbox_webhooks.fastapi import webhook_router
+    from oneinbox_webhooks.stores import AsyncPostgresStore
+
+    handlers = Handlers(failures=1)
+    token = "tok_" + os.urandom(8).hex()
+    store = AsyncPostgresStore(postgres_dsn)
+    app = FastAPI()
+    app.include_router(webhook_router(Receiver(url_tokens=[token]), handlers.router, store=store))
+    body = make_event("call.ended", call_id="call_apg")
+    with TestClient(app) as client:
+        statuses = []
+        for _ in range(3):
+            d = make_delivery(body, url="http://testserver/webhooks/oneinbox", url_token=token)
+            statuses.append(client.post(d.url, content=d.body, headers=d.headers).status_code)
+        assert client.portal is not None
+        client.portal.call(store.aclose)
+    assert statuses == [500, 204, 204]
+    assert handlers.runs == [("call_apg", 1), ("call_apg", 2)]
