@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from oneinbox_webhooks.testing import make_event
 
 ROUTER = """
 from pathlib import Path
+from typing import Any
 from oneinbox_webhooks import Router
 from oneinbox_webhooks.inbox import current_delivery
 
@@ -104,3 +106,38 @@ def test_errors_never_print_the_store_url(tmp_path: Path, monkeypatch: pytest.Mo
         out, err = io.StringIO(), io.StringIO()
         assert main(["worker", "--store", store, "--router", router], stdout=out, stderr=err) == 2
         assert message in err.getvalue() and "hunter2" not in err.getvalue(), err.getvalue()
+
+
+def test_the_worker_drains_a_postgres_store(tmp_path: Path, postgres_dsn: str) -> None:
+    from oneinbox_webhooks.stores import PostgresStore
+
+    (tmp_path / "app_router.py").write_text(textwrap.dedent(ROUTER))
+    with PostgresStore(postgres_dsn) as store:
+        body = make_event("call.ended", call_id="call_pg")
+        arrival = store.arrive(parse_event(body), body, now=time.time() - 3600)
+        store.finish(arrival.delivery, "RuntimeError: down", now=time.time() - 3600)
+    p = worker(tmp_path, "--store", postgres_dsn, "--router", "app_router:router", "--once")
+    out, err = p.communicate(timeout=60)
+    assert (p.returncode, out, err) == (0, "worker: 1 done, 0 failed, 0 dead\n", "")
+    assert (tmp_path / "runs.txt").read_text() == "call_pg 2\n"
+    with PostgresStore(postgres_dsn) as store:
+        row = store.row(arrival.key)
+        assert row is not None and row.state == "done"
+
+
+def test_the_worker_drains_a_redis_store(tmp_path: Path, redis_server: Any) -> None:
+    import redis
+
+    from oneinbox_webhooks.stores import RedisStore
+
+    (tmp_path / "app_router.py").write_text(textwrap.dedent(ROUTER))
+    with redis.Redis.from_url(redis_server.url) as client:
+        store = RedisStore(client)
+        body = make_event("call.ended", call_id="call_redis_w")
+        arrival = store.arrive(parse_event(body), body, now=time.time() - 3600)
+        store.finish(arrival.delivery, "RuntimeError: down", now=time.time() - 3600)
+        p = worker(tmp_path, "--store", redis_server.url, "--router", "app_router:router", "--once")
+        out, err = p.communicate(timeout=60)
+        assert (p.returncode, out, err) == (0, "worker: 1 done, 0 failed, 0 dead\n", "")
+        row = store.row(arrival.key)
+        assert row is not None and row.state == "done"
