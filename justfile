@@ -206,10 +206,11 @@ bench-record: venv build-node
     .venv/bin/python bindings/python/bench/bench_record.py
     cd bindings/node && node bench/bench-record.mjs
 
-# Python: how recording a delivery grows with a long call (the k-th of 1,000 cumulative transcript.partial events), per store, per byte (release build)
-bench-inbox: venv
+# Python and Node: how recording a delivery grows with a long call (the k-th of 1,000 cumulative transcript.partial events), per store, per byte (release builds; throwaway Redis and PostgreSQL servers)
+bench-inbox: venv build-node
     cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release --quiet --no-default-features --features abi3-py39
     .venv/bin/python bindings/python/bench/bench_inbox.py
+    cd bindings/node && node bench/bench-inbox.mjs
 
 # Node: verifySignature on a 40 KB body against the npm standardwebhooks package
 bench-verify-node: build-node
