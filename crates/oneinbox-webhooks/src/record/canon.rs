@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use serde_json::{Number, Value};
 use sha2::{Digest, Sha256};
@@ -84,21 +85,20 @@ impl KeyedEvent {
     pub fn parse(opts: &ParseOptions, body: &[u8]) -> Result<KeyedEvent, ValidationError> {
         let (tree, name, call_id) = opts.tree(body)?;
         let key = key_text(&name, &call_id, digest(&tree, body.len()).as_ref());
-        // Only the members a record reads.
-        let read: SmallVec<[&str; 8]> = Field::members_read(&name).collect();
-        let mut wire = Vec::with_capacity(read.len());
-        if let Tree::Object(members) = tree {
-            for (member, value) in members {
-                if read.contains(&&*member) {
-                    wire.push((member.into_owned(), value.into_value()));
-                }
-            }
-        }
+        let mut members = match tree {
+            Tree::Object(members) => members,
+            _ => Vec::new(),
+        };
+        // Only the members a record reads are made into values.
+        let values = Field::values_of(&name, |member| {
+            let at = members.iter().position(|(m, _)| m == member)?;
+            Some(members.swap_remove(at).1.into_value())
+        });
         Ok(KeyedEvent {
             name,
             call_id,
-            wire,
-            key,
+            values: Arc::new(values),
+            key: Arc::from(key),
         })
     }
 }
@@ -119,6 +119,8 @@ pub(crate) enum Tree {
     U64(u64),
     F64(f64),
     Str(String),
+    /// A string the contract names (an event's name).
+    Static(&'static str),
     Array(Vec<Tree>),
     /// Members in document order (sorted when written).
     Object(Vec<(Cow<'static, str>, Tree)>),
@@ -136,6 +138,7 @@ impl Tree {
             Tree::U64(v) => write_number(*v as f64, out),
             Tree::F64(v) => write_number(*v, out),
             Tree::Str(s) => write_str(s, out),
+            Tree::Static(s) => write_str(s, out),
             Tree::Array(items) => {
                 out.push(b'[');
                 for (i, item) in items.iter().enumerate() {
@@ -147,7 +150,8 @@ impl Tree {
                 out.push(b']');
             }
             Tree::Object(members) => {
-                let mut sorted: Vec<&(Cow<'static, str>, Tree)> = members.iter().collect();
+                let mut sorted: SmallVec<[&(Cow<'static, str>, Tree); 16]> =
+                    members.iter().collect();
                 sorted.sort_unstable_by(|a, b| member_cmp(&a.0, &b.0));
                 out.push(b'{');
                 for (i, (k, v)) in sorted.into_iter().enumerate() {
@@ -172,6 +176,7 @@ impl Tree {
             Tree::U64(v) => Value::from(v),
             Tree::F64(v) => Number::from_f64(v).map_or(Value::Null, Value::Number),
             Tree::Str(s) => Value::String(s),
+            Tree::Static(s) => Value::String(s.to_owned()),
             Tree::Array(items) => Value::Array(items.into_iter().map(Tree::into_value).collect()),
             Tree::Object(members) => Value::Object(
                 members
@@ -185,6 +190,7 @@ impl Tree {
     fn into_string(self) -> String {
         match self {
             Tree::Str(s) => s,
+            Tree::Static(s) => s.to_owned(),
             // Keys and the name and call id of an event are strings.
             _ => String::new(),
         }
@@ -240,7 +246,7 @@ impl Builder for Canon {
         let mut members = Vec::with_capacity(values.len() + 1);
         if let Some(kind) = shape.kind {
             self.name = kind.name().to_owned();
-            members.push((Cow::Borrowed("event"), Tree::Str(self.name.clone())));
+            members.push((Cow::Borrowed("event"), Tree::Static(kind.name())));
         }
         for (field, slot) in shape.fields.iter().zip(values.iter_mut()) {
             if let Some(v) = slot.take() {

@@ -2,11 +2,13 @@
 //! record keeps.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
+use super::{Field, Values};
 use crate::events::Event;
 
 /// The length of the hex SHA-256 at the end of every dedupe key.
@@ -65,31 +67,34 @@ pub fn dedupe_key(event: &Event) -> String {
 pub struct KeyedEvent {
     pub(crate) name: String,
     pub(crate) call_id: String,
-    /// The members of the wire form a record reads (all of them, or only those).
-    pub(crate) wire: Vec<(String, Value)>,
-    pub(crate) key: String,
+    /// The value each field of a record takes from the event (see `Field`), made once:
+    /// the records that keep them share them.
+    pub(crate) values: Arc<Values>,
+    /// Shared with the records and ledgers that keep it.
+    pub(crate) key: Arc<str>,
 }
 
 impl KeyedEvent {
     /// The key and wire form of `event`.
     pub fn new(event: &Event) -> Self {
-        let wire = wire(event);
+        let mut wire = wire(event);
         let key = key_of(event.name(), event.call_id(), &wire);
+        let values = Field::values_of(event.name(), |member| wire.remove(member));
         KeyedEvent {
             name: event.name().to_owned(),
             call_id: event.call_id().to_owned(),
-            wire: wire.into_iter().collect(),
-            key,
+            values: Arc::new(values),
+            key: Arc::from(key),
         }
-    }
-
-    /// The wire member `member`, if the event has it (and a record reads it).
-    pub(crate) fn member(&self, member: &str) -> Option<&Value> {
-        self.wire.iter().find(|(k, _)| k == member).map(|(_, v)| v)
     }
 
     /// The event's [`dedupe_key`].
     pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The key, shared.
+    pub(crate) fn shared_key(&self) -> &Arc<str> {
         &self.key
     }
 
