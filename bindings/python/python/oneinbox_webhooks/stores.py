@@ -36,7 +36,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ._events import Event as _Event
@@ -44,6 +43,7 @@ from ._native import (
     MAX_DEPTH_CEILING,
     CallRecord,
     Ledger,
+    Recorded,
     dedupe_key,
     parse_event,
 )
@@ -60,17 +60,6 @@ __all__ = [
     "SQLiteStore",
     "Store",
 ]
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What ``Store.record`` did with one delivery."""
-
-    new: bool
-    """True if no worker had recorded this delivery before (by its dedupe key): process it.
-    False for a retry or any other copy of a delivery already recorded."""
-    record: CallRecord
-    """The call's record with this delivery included (a copy: changing it changes no store)."""
 
 
 @runtime_checkable
@@ -120,21 +109,17 @@ class MemoryStore:
     ``RedisStore`` to share deliveries between processes or to keep them across restarts."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # The ledger takes its own lock for each call: no lock here.
         self._ledger = Ledger()
 
     def __repr__(self) -> str:
         return f"MemoryStore(calls={len(self._ledger)})"
 
     def record(self, event: _Event) -> Recorded:
-        with self._lock:
-            new, record = self._ledger.record(event)
-        return Recorded(new, record)
+        return self._ledger.record(event)
 
     def get(self, call_id: str) -> CallRecord | None:
-        call_id = _check_call_id(call_id)
-        with self._lock:
-            return self._ledger.get(call_id)
+        return self._ledger.get(_check_call_id(call_id))
 
 
 _SQLITE_SCHEMA = """
