@@ -15,9 +15,10 @@ use serde_json::{Number, Value};
 use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
-use super::key::{key_text, member_cmp, write_number, write_str, KeyedEvent};
-use super::Field;
+use super::key::{canonical_owned, key_text, member_cmp, write_number, write_str, KeyedEvent};
+use super::{analysis_member, Field, Val};
 use crate::build::{BuildError, Builder, Members, Shape, UnknownParts};
+use crate::events::Analysis;
 use crate::{ParseOptions, ValidationError};
 
 impl ParseOptions {
@@ -48,7 +49,7 @@ impl ParseOptions {
     }
 
     /// The event's tree, name and call id.
-    fn tree(&self, body: &[u8]) -> Result<(Tree, String, String), ValidationError> {
+    fn tree(&self, body: &[u8]) -> Result<(Tree, Cow<'static, str>, String), ValidationError> {
         let mut canon = Canon::default();
         match self.parse_with(body, &mut canon) {
             Ok(tree) => Ok((tree, canon.name, canon.call_id)),
@@ -90,9 +91,9 @@ impl KeyedEvent {
             _ => Vec::new(),
         };
         // Only the members a record reads are made into values.
-        let values = Field::values_of(&name, |member| {
+        let values = Field::values_of(&name, |field, member| {
             let at = members.iter().position(|(m, _)| m == member)?;
-            Some(members.swap_remove(at).1.into_value())
+            members.swap_remove(at).1.into_val(field)
         });
         Ok(KeyedEvent {
             name,
@@ -167,6 +168,22 @@ impl Tree {
         }
     }
 
+    /// The value `field` of a record takes from this member ([`Field::value_of`] of its
+    /// JSON value); an analysis is read straight from its members, with no map made first.
+    fn into_val(self, field: Field) -> Option<Val> {
+        match (field, self) {
+            (Field::Analysis, Tree::Object(mut members)) => {
+                members.sort_unstable_by(|a, b| member_cmp(&a.0, &b.0));
+                let mut analysis = Analysis::default();
+                for (k, v) in members {
+                    analysis_member(&mut analysis, k, canonical_owned(v.into_value()));
+                }
+                Some(Val::Analysis(Box::new(analysis)))
+            }
+            (field, tree) => field.value_of(tree.into_value()),
+        }
+    }
+
     /// The `serde_json` value (what the event's wire form holds).
     fn into_value(self) -> Value {
         match self {
@@ -200,7 +217,7 @@ impl Tree {
 /// The builder; the event's name and call id once the event is made.
 #[derive(Default)]
 struct Canon {
-    name: String,
+    name: Cow<'static, str>,
     call_id: String,
 }
 
@@ -245,7 +262,7 @@ impl Builder for Canon {
     ) -> Result<Tree, Infallible> {
         let mut members = Vec::with_capacity(values.len() + 1);
         if let Some(kind) = shape.kind {
-            self.name = kind.name().to_owned();
+            self.name = Cow::Borrowed(kind.name());
             members.push((Cow::Borrowed("event"), Tree::Static(kind.name())));
         }
         for (field, slot) in shape.fields.iter().zip(values.iter_mut()) {
@@ -264,7 +281,7 @@ impl Builder for Canon {
         Ok(Tree::Object(members))
     }
     fn unknown_event(&mut self, parts: UnknownParts<Tree>) -> Result<Tree, Infallible> {
-        self.name = parts.event.into_string();
+        self.name = Cow::Owned(parts.event.into_string());
         self.call_id = parts.call_id.into_string();
         Ok(parts.payload)
     }

@@ -1,6 +1,7 @@
 //! [`dedupe_key`]: a stable name for the content of one delivery, and the canonical values the
 //! record keeps.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -65,7 +66,8 @@ pub fn dedupe_key(event: &Event) -> String {
 /// ```
 #[derive(Debug, Clone)]
 pub struct KeyedEvent {
-    pub(crate) name: String,
+    /// Borrowed for the documented events.
+    pub(crate) name: Cow<'static, str>,
     pub(crate) call_id: String,
     /// The value each field of a record takes from the event (see `Field`), made once:
     /// the records that keep them share them.
@@ -79,9 +81,11 @@ impl KeyedEvent {
     pub fn new(event: &Event) -> Self {
         let mut wire = wire(event);
         let key = key_of(event.name(), event.call_id(), &wire);
-        let values = Field::values_of(event.name(), |member| wire.remove(member));
+        let values = Field::values_of(event.name(), |field, member| {
+            wire.remove(member).and_then(|v| field.value_of(v))
+        });
         KeyedEvent {
-            name: event.name().to_owned(),
+            name: Cow::Owned(event.name().to_owned()),
             call_id: event.call_id().to_owned(),
             values: Arc::new(values),
             key: Arc::from(key),
@@ -276,6 +280,25 @@ pub(crate) fn canonical(v: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
         Value::Object(map) => Value::Object(canonical_map(map)),
         other => other.clone(),
+    }
+}
+
+/// [`canonical`], moving the value's strings instead of copying them.
+pub(crate) fn canonical_owned(v: Value) -> Value {
+    match v {
+        Value::Number(n) => Value::Number(canonical_number(&n)),
+        Value::Array(items) => Value::Array(items.into_iter().map(canonical_owned).collect()),
+        Value::Object(map) => {
+            let mut members: Vec<(String, Value)> = map.into_iter().collect();
+            members.sort_unstable_by(|a, b| member_cmp(&a.0, &b.0));
+            Value::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical_owned(v)))
+                    .collect(),
+            )
+        }
+        other => other,
     }
 }
 

@@ -28,6 +28,7 @@ mod json;
 mod key;
 mod ledger;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
@@ -278,14 +279,14 @@ impl Field {
             .map(|&(_, member, rank)| (member, rank))
     }
 
-    /// The value each field takes from the event `name`, from its wire members: `take`
-    /// gives (and may move out) the member of that name, if the event has it. No two fields
-    /// read the same member of one event.
-    fn values_of(name: &str, mut take: impl FnMut(&str) -> Option<Value>) -> Values {
+    /// The value each field takes from the event `name`: `take(field, member)` gives the
+    /// value `field` takes from the wire member `member` (and may move the member out), if
+    /// the event has it. No two fields read the same member of one event.
+    fn values_of(name: &str, mut take: impl FnMut(Field, &str) -> Option<Val>) -> Values {
         let mut values = Values::default();
         for (slot, field) in values.0.iter_mut().zip(Field::ALL) {
             if let Some((member, _)) = field.source(name) {
-                *slot = take(member).and_then(|v| field.value_of(v));
+                *slot = take(field, member);
             }
         }
         values
@@ -331,17 +332,23 @@ pub(crate) struct Values(pub(crate) [Option<Val>; FIELDS]);
 fn analysis_of(map: &Map<String, Value>) -> Analysis {
     let mut out = Analysis::default();
     for (k, v) in key::canonical_map(map) {
-        match (k.as_str(), v) {
-            ("summary", Value::String(s)) => out.summary = Some(s),
-            ("outcome", Value::String(s)) => out.outcome = Some(s),
-            ("extracted_data", Value::Object(m)) => out.extracted_data = Some(m),
-            ("summary" | "outcome" | "extracted_data", Value::Null) => {}
-            (_, v) => {
-                out.extra.insert(k, v);
-            }
-        }
+        analysis_member(&mut out, Cow::Owned(k), v);
     }
     out
+}
+
+/// Puts the canonical member `k`: `v` of a wire `analysis` object into `out` (see
+/// [`analysis_of`]); members come in canonical order.
+fn analysis_member(out: &mut Analysis, k: Cow<'_, str>, v: Value) {
+    match (&*k, v) {
+        ("summary", Value::String(s)) => out.summary = Some(s),
+        ("outcome", Value::String(s)) => out.outcome = Some(s),
+        ("extracted_data", Value::Object(m)) => out.extracted_data = Some(m),
+        ("summary" | "outcome" | "extracted_data", Value::Null) => {}
+        (_, v) => {
+            out.extra.insert(k.into_owned(), v);
+        }
+    }
 }
 
 /// The message the record keeps for a wire message object: `role` and `content` when they
@@ -444,7 +451,7 @@ impl CallRecord {
         if event.call_id != self.call_id {
             return self.ignore(&event.call_id);
         }
-        let (name, key) = (event.name.as_str(), event.shared_key());
+        let (name, key) = (&*event.name, event.shared_key());
         let mut changed = self.see(name);
         let values = &event.values;
         for (i, ((slot, field), value)) in self
