@@ -48,7 +48,7 @@ pub fn dedupe_key(event: &Event) -> String {
     key_of(event.name(), event.call_id(), &wire)
 }
 
-/// An event's [`dedupe_key`] and the wire form a [`CallRecord`](super::CallRecord) reads,
+/// An event's [`dedupe_key`] and the values a [`CallRecord`](super::CallRecord) takes from it,
 /// computed once: a store that asks for the key and then applies the event does the work
 /// once with [`CallRecord::apply_keyed`](super::CallRecord::apply_keyed). The bindings keep
 /// one beside each event they parse, made on first use.
@@ -77,7 +77,7 @@ pub struct KeyedEvent {
 }
 
 impl KeyedEvent {
-    /// The key and wire form of `event`.
+    /// The key of `event` and the values a record takes from it.
     pub fn new(event: &Event) -> Self {
         let mut wire = wire(event);
         let key = key_of(event.name(), event.call_id(), &wire);

@@ -116,6 +116,34 @@ mod tests {
         }
     }
 
+    /// A record handed out shared stays as it was when the ledger's changes, and the ledger's
+    /// stays as it is when the copy changes.
+    #[test]
+    fn a_shared_record_is_copied_on_write() {
+        let opts = ParseOptions::default();
+        let keyed = |body: &[u8]| KeyedEvent::parse(&opts, body).unwrap();
+        let started = keyed(br#"{"event":"call.started","call_id":"c","agent_id":"a"}"#);
+        let ended = keyed(br#"{"event":"call.ended","call_id":"c","outcome":"Voicemail"}"#);
+        let mut ledger = Ledger::new();
+        let (new, first) = ledger.record_shared(&started);
+        assert!(new && Arc::ptr_eq(&first, &ledger.get_shared("c").unwrap()));
+        let (new, second) = ledger.record_shared(&ended);
+        assert!(new && !Arc::ptr_eq(&first, &second));
+        assert_eq!(first.status(), crate::CallStatus::InProgress);
+        assert_eq!(first.outcome(), None);
+        assert_eq!(second.status(), crate::CallStatus::Completed);
+        assert_eq!(ledger.get("c"), Some(&*second));
+        let (new, again) = ledger.record_shared(&ended);
+        assert!(!new && Arc::ptr_eq(&again, &second));
+        let mut mine = second;
+        Arc::make_mut(&mut mine).apply_keyed(&keyed(br#"{"event":"call.failed","call_id":"c"}"#));
+        assert_eq!(
+            ledger.get("c").unwrap().status(),
+            crate::CallStatus::Completed
+        );
+        assert_eq!(mine.status(), crate::CallStatus::Failed);
+    }
+
     /// Every call fixture: a delivery is new exactly when its key was not seen before, and
     /// the ledger's record is the fold of the deliveries.
     #[test]

@@ -446,7 +446,7 @@ impl CallRecord {
     }
 
     /// [`apply`](CallRecord::apply) of the event `event` was made from, reusing its key and
-    /// wire form: the same result and the same record.
+    /// values (the record shares them): the same result and the same record.
     pub fn apply_keyed(&mut self, event: &KeyedEvent) -> Applied {
         if event.call_id != self.call_id {
             return self.ignore(&event.call_id);
