@@ -243,15 +243,14 @@ export declare const INBOX_DEFAULT_MAX_ATTEMPTS: number
 /** The wait after failed attempt `attempt`, in milliseconds. */
 export declare function inboxBackoffMs(attempt: number): number
 
-/** The JSON form of the call's record, or `null`. */
-export declare function ledgerGet(ledger: NativeLedger, callId: string): string | null
+/** The call's record (shared with the ledger until either changes), or `null`. */
+export declare function ledgerGet(ledger: NativeLedger, callId: string): NativeCallRecord | null
 
 /**
- * `ledger.record` of the JSON text of an event object: `+` (a new delivery) or `=` (seen
- * before) followed by the JSON form of the call's record with it (one string: the cheapest
- * value to hand back), or the issues that stop the text from being an event.
+ * `ledger.record` of the JSON text of an event object, or the issues that stop the text
+ * from being an event.
  */
-export declare function ledgerRecord(ledger: NativeLedger, eventJson: string): string | Array<NativeIssue>
+export declare function ledgerRecord(ledger: NativeLedger, eventJson: string): NativeRecorded | Array<NativeIssue>
 
 /** The number of calls seen. */
 export declare function ledgerSize(ledger: NativeLedger): number
@@ -319,8 +318,8 @@ export interface NativeArrival {
   retryAfterMs?: number
   /** The dedupe key. */
   key: string
-  /** The JSON form of the call's record. */
-  record: string
+  /** The call's record (shared with the ledger until either changes). */
+  record: NativeCallRecord
 }
 
 /** A command-line secret, or the issues of its `UsageError` (at most one of the two is set). */
@@ -461,6 +460,14 @@ export interface NativePlannedDelivery {
   repeat: boolean
   /** The line `send --dry-run` prints for it. */
   line: string
+}
+
+/** What `ledger.record` did: whether the delivery is new, and the call's record with it. */
+export interface NativeRecorded {
+  /** Whether the delivery's dedupe key is new for its call. */
+  new: boolean
+  /** The call's record with the delivery (shared with the ledger until either changes). */
+  record: NativeCallRecord
 }
 
 /** A request the fake received (the key itself is never kept). */

@@ -42,10 +42,9 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     return v
   }
 
-  // Lets `fromJson` wrap an existing native record, and a ledger hand out a record as its JSON
-  // form (made native when first changed), without the constructor's argument check.
+  // Lets `fromJson` and a ledger wrap an existing native record (a ledger's is shared with the
+  // ledger until either changes) without the constructor's argument check.
   const WRAP = Symbol('wrap')
-  const FROM_JSON = Symbol('from JSON')
 
   /**
    * What is known about one call, folded from its events in any order, with any repeats, and
@@ -54,19 +53,14 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
    * getters with the wire names (`record.status`, `record.outcome`, ...): frozen values.
    */
   class CallRecord {
-    #native // the native record, or undefined while the record is only its JSON form
-    #json // the JSON form the core wrote, while there is no native record
+    #native // the native record
     #view // the frozen JSON form, made when first read after a change
     #callId // never changes: read without making the view (the stores read it per delivery)
 
-    // (`FROM_JSON`, json, call id): a record that is only its JSON form until first changed.
+    // (`WRAP`, native record, call id if known): a record made by the core.
     constructor(callId, handle, knownCallId) {
       if (callId === WRAP) {
         this.#native = handle
-        return
-      }
-      if (callId === FROM_JSON) {
-        this.#json = handle
         this.#callId = knownCallId
         return
       }
@@ -110,7 +104,7 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
      */
     apply(event) {
       const text = eventText(event, 'CallRecord.apply')
-      const handle = this.#handle()
+      const handle = this.#native
       const r = callNative(() => native.recordApply(handle, text))
       if (r.issues) throw new ValidationError(r.issues)
       if (r.changed) this.#view = undefined
@@ -126,8 +120,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
         throw new TypeError(`CallRecord.merge: expected a CallRecord, got ${describeType(other)}`)
       }
       if (other === this) return false
-      const theirs = other.#handle()
-      const handle = this.#handle()
+      const theirs = other.#native
+      const handle = this.#native
       const r = callNative(() => native.recordMerge(handle, theirs))
       if (Array.isArray(r)) throw new UsageError(r)
       if (r) this.#view = undefined
@@ -136,34 +130,18 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
 
     /** A new record equal to this one (changing either leaves the other as it is). */
     copy() {
-      const c =
-        this.#json === undefined
-          ? new CallRecord(
-              WRAP,
-              callNative(() => native.recordCopy(this.#native)),
-            )
-          : new CallRecord(FROM_JSON, this.#json)
-      c.#callId = this.#callId
-      return c
+      const handle = this.#native
+      return new CallRecord(
+        WRAP,
+        callNative(() => native.recordCopy(handle)),
+        this.#callId,
+      )
     }
 
     /** The JSON form (compact, members in a fixed order), which `CallRecord.fromJson` reads back. */
     toJson() {
-      if (this.#json !== undefined) return this.#json
       const handle = this.#native
       return callNative(() => native.recordToJson(handle))
-    }
-
-    // The native record, made from the JSON form the core wrote when the record has none yet.
-    #handle() {
-      if (this.#native === undefined) {
-        const json = Buffer.from(this.#json, 'utf8')
-        const r = callNative(() => native.callRecordFromJson(json))
-        if (Array.isArray(r)) throw new ValidationError(r)
-        this.#native = r
-        this.#json = undefined
-      }
-      return this.#native
     }
 
     /** The JSON form as a new plain object, so that `JSON.stringify(record)` writes it. */
@@ -238,10 +216,10 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     #native = callNative(() => native.newLedger())
 
     // For this package's MemoryStore (stores.js), whose native inbox folds each delivery into
-    // this ledger: its native handle, and a record from the JSON form the core wrote.
+    // this ledger: its native handle, and a record from the native record it shares.
     static [LEDGER_INTERNALS] = Object.freeze({
       handle: (ledger) => ledger.#native,
-      record: (json, callId) => new CallRecord(FROM_JSON, json, callId),
+      record: (handle, callId) => new CallRecord(WRAP, handle, callId),
     })
 
     /**
@@ -253,9 +231,9 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       const handle = this.#native
       const r = callNative(() => native.ledgerRecord(handle, text))
       if (Array.isArray(r)) throw new ValidationError(r)
-      // `+` or `=` (new or seen), then the record's JSON form.
-      const record = new CallRecord(FROM_JSON, r.slice(1), event.call_id)
-      return Object.freeze({ new: r.charCodeAt(0) === 43, record })
+      // The record is shared with the ledger until either changes.
+      const record = new CallRecord(WRAP, r.record, event.call_id)
+      return Object.freeze({ new: r.new, record })
     }
 
     /** A copy of the call's record, or `null` if no delivery of it was recorded. */
@@ -266,9 +244,9 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       // A lone surrogate would reach the addon as U+FFFD: another call id. No call has it.
       if (!isWellFormed(callId)) return null
       const handle = this.#native
-      const json = callNative(() => native.ledgerGet(handle, callId))
-      if (json === null) return null
-      return new CallRecord(FROM_JSON, json, callId)
+      const r = callNative(() => native.ledgerGet(handle, callId))
+      if (r === null) return null
+      return new CallRecord(WRAP, r, callId)
     }
 
     /** The number of calls seen. */

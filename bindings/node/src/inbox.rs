@@ -11,7 +11,7 @@ use oneinbox_webhooks::inbox::{self as core, Input, Policy, State, Verdict};
 use oneinbox_webhooks::KeyedEvent;
 
 use crate::errors::{guard, issues_to_js, NativeIssue};
-use crate::record::{NativeLedger, TEXT};
+use crate::record::{shared, NativeCallRecord, NativeLedger, TEXT};
 
 /// A delivery's progress as a store keeps it.
 #[napi(object, js_name = "NativeInboxRow")]
@@ -189,7 +189,7 @@ pub const REDIS_PRUNE_SCRIPT: &str = core::redis::PRUNE;
 
 /// What `arrive` did with a delivery: the verdict (`attempt` for `run`, `retryAfterMs` for
 /// `busy`), its dedupe key and the JSON form of its call's record with it folded in.
-#[napi(object, js_name = "NativeArrival")]
+#[napi(object, object_from_js = false, js_name = "NativeArrival")]
 pub struct NativeArrival {
     /// The verdict's name.
     pub verdict: String,
@@ -199,8 +199,8 @@ pub struct NativeArrival {
     pub retry_after_ms: Option<i64>,
     /// The dedupe key.
     pub key: String,
-    /// The JSON form of the call's record.
-    pub record: String,
+    /// The call's record (shared with the ledger until either changes).
+    pub record: NativeCallRecord,
 }
 
 /// A kept delivery: who it is, its row's numbers and its raw body.
@@ -323,7 +323,7 @@ impl NativeMemoryInbox {
                 attempt,
                 retry_after_ms,
                 key: event.key().to_owned(),
-                record: record.to_json(),
+                record: shared(record),
             }))
         })
     }

@@ -9,6 +9,7 @@
 //! `ValidationError` / `UsageError`; `record.js` throws the matching class.
 
 use std::cell::{RefCell, RefMut};
+use std::sync::Arc;
 
 use napi::bindgen_prelude::{Either, External};
 use napi_derive::napi;
@@ -56,17 +57,25 @@ pub struct NativeApplied {
 
 /// The core's `CallRecord`, held by a JavaScript `External` (far cheaper to make than an
 /// instance of a native class: a store makes two records per delivery). A `RefCell`, so that
-/// `merge` of a record with itself is an error, not two references to one value.
-pub type NativeCallRecord = External<RefCell<core::CallRecord>>;
+/// `merge` of a record with itself is an error, not two references to one value. Shared
+/// (`Arc`) with the ledger that handed it out or the record it is a copy of, until one of
+/// them changes (copy on write).
+pub type NativeCallRecord = External<RefCell<Arc<core::CallRecord>>>;
 
 fn external(record: core::CallRecord) -> NativeCallRecord {
+    shared(Arc::new(record))
+}
+
+pub(crate) fn shared(record: Arc<core::CallRecord>) -> NativeCallRecord {
     External::new(RefCell::new(record))
 }
 
-/// The record, or an error when it is in use (never: each call borrows it once).
+/// The record to change (copied first when it is shared), or an error when it is in use
+/// (never: each call borrows it once).
 fn borrow_mut(record: &NativeCallRecord) -> napi::Result<RefMut<'_, core::CallRecord>> {
     record
         .try_borrow_mut()
+        .map(|r| RefMut::map(r, Arc::make_mut))
         .map_err(|_| napi::Error::from_reason("the CallRecord is in use"))
 }
 
@@ -119,7 +128,7 @@ pub fn record_merge(
     other: &NativeCallRecord,
 ) -> napi::Result<Either<bool, Vec<NativeIssue>>> {
     guard(|| {
-        let theirs = other.borrow().clone();
+        let theirs = Arc::clone(&other.borrow());
         Ok(match borrow_mut(record)?.merge(&theirs) {
             Ok(changed) => Either::A(changed),
             Err(e) => Either::B(issues_to_js(e.into_issues())),
@@ -130,7 +139,7 @@ pub fn record_merge(
 /// A new record equal to `record`.
 #[napi(js_name = "recordCopy")]
 pub fn record_copy(record: &NativeCallRecord) -> napi::Result<NativeCallRecord> {
-    guard(|| Ok(external(record.borrow().clone())))
+    guard(|| Ok(shared(Arc::clone(&record.borrow()))))
 }
 
 /// The JSON form of `record`.
@@ -148,36 +157,46 @@ pub fn new_ledger() -> napi::Result<NativeLedger> {
     guard(|| Ok(External::new(RefCell::new(core::Ledger::new()))))
 }
 
-/// `ledger.record` of the JSON text of an event object: `+` (a new delivery) or `=` (seen
-/// before) followed by the JSON form of the call's record with it (one string: the cheapest
-/// value to hand back), or the issues that stop the text from being an event.
+/// What `ledger.record` did: whether the delivery is new, and the call's record with it.
+#[napi(object, object_from_js = false, js_name = "NativeRecorded")]
+pub struct NativeRecorded {
+    /// Whether the delivery's dedupe key is new for its call.
+    pub new: bool,
+    /// The call's record with the delivery (shared with the ledger until either changes).
+    pub record: NativeCallRecord,
+}
+
+/// `ledger.record` of the JSON text of an event object, or the issues that stop the text
+/// from being an event.
 #[napi(js_name = "ledgerRecord")]
 pub fn ledger_record(
     ledger: &NativeLedger,
     event_json: String,
-) -> napi::Result<Either<String, Vec<NativeIssue>>> {
+) -> napi::Result<Either<NativeRecorded, Vec<NativeIssue>>> {
     guard(|| {
         Ok(match KeyedEvent::parse(&TEXT, event_json.as_bytes()) {
             Ok(event) => {
                 let mut ledger = ledger
                     .try_borrow_mut()
                     .map_err(|_| napi::Error::from_reason("the Ledger is in use"))?;
-                let (new, record) = ledger.record(&event);
-                Either::A(format!(
-                    "{}{}",
-                    if new { '+' } else { '=' },
-                    record.to_json()
-                ))
+                let (new, record) = ledger.record_shared(&event);
+                Either::A(NativeRecorded {
+                    new,
+                    record: shared(record),
+                })
             }
             Err(e) => Either::B(issues_to_js(e.into_issues())),
         })
     })
 }
 
-/// The JSON form of the call's record, or `null`.
+/// The call's record (shared with the ledger until either changes), or `null`.
 #[napi(js_name = "ledgerGet")]
-pub fn ledger_get(ledger: &NativeLedger, call_id: String) -> napi::Result<Option<String>> {
-    guard(|| Ok(ledger.borrow().get(&call_id).map(core::CallRecord::to_json)))
+pub fn ledger_get(
+    ledger: &NativeLedger,
+    call_id: String,
+) -> napi::Result<Option<NativeCallRecord>> {
+    guard(|| Ok(ledger.borrow().get_shared(&call_id).map(shared)))
 }
 
 /// The number of calls seen.

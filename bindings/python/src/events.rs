@@ -143,9 +143,9 @@ pub(crate) fn with_owned_body_of<'py, R>(
     body: &Bound<'py, PyAny>,
     f: impl FnOnce(&[u8], &Bound<'py, PyAny>) -> R,
 ) -> PyResult<R> {
-    if body.is_exact_instance_of::<PyBytes>() {
+    if let Ok(bytes) = body.cast_exact::<PyBytes>() {
         // The usual body: no further type checks.
-        return with_body_of(py, func, body, |bytes| f(bytes, body));
+        return Ok(f(bytes.as_bytes(), body));
     }
     let copy;
     let body = if body.is_instance_of::<PyByteArray>() || body.is_instance_of::<PyMemoryView>() {

@@ -364,14 +364,14 @@ impl MemoryInbox {
     fn arrive(
         &mut self,
         py: Python<'_>,
-        ledger: &mut Ledger,
+        ledger: &Ledger,
         event: &Bound<'_, PyAny>,
         body: &[u8],
         now: i64,
     ) -> PyResult<Arrived> {
         guard(py, || {
             with_keyed(py, "MemoryStore.arrive", event, |keyed| {
-                let (verdict, record) = self.inner.arrive(&mut ledger.inner, keyed, body, now);
+                let (verdict, record) = self.inner.arrive(&mut ledger.lock(), keyed, body, now);
                 let (attempt, retry_after_ms) = match verdict {
                     Verdict::Run { attempt } => (Some(attempt), None),
                     Verdict::Busy { retry_after_ms } => (None, Some(retry_after_ms)),
@@ -382,9 +382,7 @@ impl MemoryInbox {
                     attempt,
                     retry_after_ms,
                     keyed.key().to_owned(),
-                    CallRecord {
-                        inner: record.clone(),
-                    },
+                    CallRecord { inner: record },
                 )
             })
         })

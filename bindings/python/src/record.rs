@@ -16,6 +16,8 @@
 use oneinbox_webhooks::{
     self as core, Event, KeyedEvent, ParseOptions, TranscriptFinal, MAX_DEPTH_CEILING,
 };
+use std::sync::{Arc, Mutex, PoisonError};
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -182,7 +184,9 @@ impl Applied {
 /// README and ``schemas/call-record.schema.json`` for the rules.
 #[pyclass(module = "oneinbox_webhooks")]
 pub struct CallRecord {
-    pub(crate) inner: core::CallRecord,
+    /// Shared with the ledger that handed it out, or with the record it is a `copy()` of,
+    /// until one of them changes (copy on write).
+    pub(crate) inner: Arc<core::CallRecord>,
 }
 
 /// A number as the Python `int` or `float` it denotes.
@@ -196,7 +200,7 @@ impl CallRecord {
     #[new]
     fn new(call_id: String) -> Self {
         CallRecord {
-            inner: core::CallRecord::new(call_id),
+            inner: Arc::new(core::CallRecord::new(call_id)),
         }
     }
 
@@ -206,7 +210,7 @@ impl CallRecord {
         let py = slf.py();
         guard(py, || {
             let applied = with_keyed(py, "CallRecord.apply", event, |k| {
-                slf.borrow_mut().inner.apply_keyed(k)
+                Arc::make_mut(&mut slf.borrow_mut().inner).apply_keyed(k)
             })?;
             Ok(Applied {
                 changed: applied.changed,
@@ -224,8 +228,8 @@ impl CallRecord {
             if slf.is(other) {
                 return Ok(false);
             }
-            let theirs = other.borrow().inner.clone();
-            let result = slf.borrow_mut().inner.merge(&theirs);
+            let theirs = Arc::clone(&other.borrow().inner);
+            let result = Arc::make_mut(&mut slf.borrow_mut().inner).merge(&theirs);
             result.map_err(|e| to_py_err(py, e))
         })
     }
@@ -233,7 +237,7 @@ impl CallRecord {
     /// A new record equal to this one (changing either leaves the other as it is).
     fn copy(&self) -> CallRecord {
         CallRecord {
-            inner: self.inner.clone(),
+            inner: Arc::clone(&self.inner),
         }
     }
 
@@ -255,7 +259,9 @@ impl CallRecord {
                 core::CallRecord::from_json(bytes)
             })?;
             record
-                .map(|inner| CallRecord { inner })
+                .map(|inner| CallRecord {
+                    inner: Arc::new(inner),
+                })
                 .map_err(|e| to_py_err(py, e))
         })
     }
@@ -263,7 +269,7 @@ impl CallRecord {
     /// The JSON form as a dict (what ``json.loads(record.to_json())`` gives).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            let value = serde_json::to_value(&self.inner)
+            let value = serde_json::to_value(&*self.inner)
                 .map_err(|e| PyTypeError::new_err(format!("cannot write the record: {e}")))?;
             value_to_py(py, &value)
         })
@@ -409,11 +415,89 @@ impl CallRecord {
     }
 }
 
+/// What ``Store.record`` did with one delivery: ``new`` (no worker had recorded it before,
+/// by its dedupe key: process it) and ``record`` (the call's record with this delivery
+/// included, a copy of its own). Frozen, like the dataclass it replaces: setting an attribute
+/// raises ``dataclasses.FrozenInstanceError``.
+#[pyclass(module = "oneinbox_webhooks.stores", frozen)]
+pub struct Recorded {
+    #[pyo3(get)]
+    new: bool,
+    #[pyo3(get)]
+    record: Py<CallRecord>,
+}
+
+#[pymethods]
+impl Recorded {
+    #[new]
+    fn py_new(new: bool, record: Py<CallRecord>) -> Self {
+        Recorded { new, record }
+    }
+
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str) {
+        ("new", "record")
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            Ok(match other.cast::<Recorded>() {
+                Ok(other) => {
+                    let other = other.get();
+                    let equal =
+                        other.new == self.new && other.record.bind(py).eq(self.record.bind(py))?;
+                    PyBool::new(py, equal).to_owned().into_any().unbind()
+                }
+                Err(_) => py.NotImplemented(),
+            })
+        })
+    }
+
+    fn __setattr__(&self, py: Python<'_>, name: &str, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(frozen(py, name))
+    }
+
+    fn __delattr__(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        Err(frozen(py, name))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            Ok(format!(
+                "Recorded(new={}, record={})",
+                if self.new { "True" } else { "False" },
+                self.record.bind(py).repr()?.to_cow()?
+            ))
+        })
+    }
+}
+
+/// The `dataclasses.FrozenInstanceError` a frozen dataclass raises on setting `name`.
+fn frozen(py: Python<'_>, name: &str) -> PyErr {
+    let error = py
+        .import(intern!(py, "dataclasses"))
+        .and_then(|m| m.getattr(intern!(py, "FrozenInstanceError")))
+        .and_then(|cls| cls.call1((format!("cannot assign to field {name:?}"),)));
+    match error {
+        Ok(error) => PyErr::from_value(error),
+        Err(e) => e,
+    }
+}
+
 /// The deliveries seen and the records they fold into, in memory: per call, the dedupe keys
-/// of the deliveries and the call's record (what ``MemoryStore`` keeps, behind its lock).
-#[pyclass(module = "oneinbox_webhooks")]
+/// of the deliveries and the call's record (what ``MemoryStore`` keeps). Safe to share
+/// between threads: each call holds its lock only for the core's work on it.
+#[pyclass(module = "oneinbox_webhooks", frozen)]
 pub struct Ledger {
-    pub(crate) inner: core::Ledger,
+    inner: Mutex<core::Ledger>,
+}
+
+impl Ledger {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, core::Ledger> {
+        // No code that can panic runs while the lock is held, so it is never poisoned; if it
+        // were, the ledger is still whole (each change is one core call).
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 #[pymethods]
@@ -422,24 +506,22 @@ impl Ledger {
     #[new]
     fn new() -> Self {
         Ledger {
-            inner: core::Ledger::new(),
+            inner: Mutex::new(core::Ledger::new()),
         }
     }
 
-    /// Claims the delivery of ``event`` (as returned by ``parse_event``): whether its dedupe
-    /// key is new for its call, and a copy of the call's record with the event applied.
-    fn record(slf: &Bound<'_, Self>, event: &Bound<'_, PyAny>) -> PyResult<(bool, CallRecord)> {
+    /// Claims the delivery of ``event`` (as returned by ``parse_event``): a ``Recorded``,
+    /// whether its dedupe key is new for its call and a copy of the call's record with the
+    /// event applied.
+    fn record(slf: &Bound<'_, Self>, event: &Bound<'_, PyAny>) -> PyResult<Recorded> {
         let py = slf.py();
         guard(py, || {
-            with_keyed(py, "Ledger.record", event, |k| {
-                let mut ledger = slf.borrow_mut();
-                let (new, record) = ledger.inner.record(k);
-                (
-                    new,
-                    CallRecord {
-                        inner: record.clone(),
-                    },
-                )
+            let (new, inner) = with_keyed(py, "Ledger.record", event, |k| {
+                slf.get().lock().record_shared(k)
+            })?;
+            Ok(Recorded {
+                new,
+                record: Py::new(py, CallRecord { inner })?,
             })
         })
     }
@@ -449,19 +531,19 @@ impl Ledger {
     fn get(&self, py: Python<'_>, call_id: &str) -> PyResult<Option<CallRecord>> {
         guard(py, || {
             Ok(self
-                .inner
-                .get(call_id)
-                .map(|r| CallRecord { inner: r.clone() }))
+                .lock()
+                .get_shared(call_id)
+                .map(|inner| CallRecord { inner }))
         })
     }
 
     /// The number of calls seen.
     fn __len__(&self) -> usize {
-        self.inner.len()
+        self.lock().len()
     }
 
     fn __repr__(&self) -> String {
-        format!("Ledger(calls={})", self.inner.len())
+        format!("Ledger(calls={})", self.lock().len())
     }
 }
 
@@ -471,5 +553,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_DEPTH_CEILING", MAX_DEPTH_CEILING)?;
     m.add_class::<Applied>()?;
     m.add_class::<Ledger>()?;
+    m.add_class::<Recorded>()?;
     m.add_class::<CallRecord>()
 }

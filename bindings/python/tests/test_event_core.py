@@ -16,6 +16,7 @@ from fixtures import REPO, body_bytes, fixture_paths, load, options
 import oneinbox_webhooks as ow
 from oneinbox_webhooks import CallRecord, dedupe_key, parse_event
 from oneinbox_webhooks._native import MAX_DEPTH_CEILING
+from oneinbox_webhooks.stores import Recorded
 
 CALLS = REPO / "tests" / "fixtures" / "calls"
 EVENT_PATHS = fixture_paths()
@@ -116,18 +117,25 @@ def test_ledger_claims_each_delivery_once_and_hands_out_copies() -> None:
     ended = body_bytes(load(REPO / "tests/fixtures/events/guide-call-ended.json"))
     ledger = ow.Ledger()
     assert len(ledger) == 0 and ledger.get("call_abc123") is None
-    new, record = ledger.record(parse_event(started))
-    assert new and record.status == "in_progress"
-    new, record = ledger.record(parse_event(started))
-    assert not new
-    new, record = ledger.record(parse_event(ended))
-    assert new and record.status == "completed"
+    first = ledger.record(parse_event(started))
+    assert first.new and first.record.status == "in_progress"
+    assert not ledger.record(parse_event(started)).new
+    recorded = ledger.record(parse_event(ended))
+    record = recorded.record
+    assert recorded.new and record.status == "completed"
+    # The copy handed out before is the record as it was then.
+    assert first.record.status == "in_progress" and first.record.events_seen == ["call.started"]
     expected = CallRecord("call_abc123")
     expected.apply(parse_event(started))
     expected.apply(parse_event(ended))
     assert record == expected == ledger.get("call_abc123")
+    assert recorded == Recorded(True, expected) != Recorded(False, expected)
     record.apply(parse_event(b'{"event":"call.failed","call_id":"call_abc123"}'))
     assert ledger.get("call_abc123") == expected  # a copy
+    got = ledger.get("call_abc123")
+    assert got is not None
+    got.apply(parse_event(b'{"event":"call.failed","call_id":"call_abc123"}'))
+    assert ledger.get("call_abc123") == expected != got  # a copy too
     assert len(ledger) == 1 and repr(ledger) == "Ledger(calls=1)"
     with pytest.raises(TypeError):
         ledger.record(started)  # type: ignore[arg-type]

@@ -49,6 +49,7 @@ __all__ = [
     "OneInboxError",
     "PreparedRequest",
     "Receiver",
+    "Recorded",
     "RetryStep",
     "Secret",
     "UnknownEvent",
@@ -416,11 +417,26 @@ class Applied:
     def __hash__(self) -> int: ...
 
 @final
+class Recorded:
+    """What ``Store.record`` did with one delivery (frozen)."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    def __new__(cls, new: bool, record: CallRecord) -> Recorded: ...
+    @property
+    def new(self) -> bool:
+        """True if no worker had recorded this delivery before (by its dedupe key): process it.
+        False for a retry or any other copy of a delivery already recorded."""
+    @property
+    def record(self) -> CallRecord:
+        """The call's record with this delivery included (a copy: changing it changes no store)."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
 class Ledger:
     """The deliveries seen and the records they fold into, in memory (``MemoryStore``'s)."""
 
     def __new__(cls) -> Ledger: ...
-    def record(self, event: _Event) -> tuple[bool, CallRecord]:
+    def record(self, event: _Event) -> Recorded:
         """Claims the delivery: whether it is new, and a copy of the call's record with it."""
     def get(self, call_id: str) -> CallRecord | None: ...
     def __len__(self) -> int: ...

@@ -39,7 +39,6 @@ import threading
 import time
 from collections.abc import Awaitable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from ._events import Event as _Event
@@ -52,6 +51,7 @@ from ._native import (
     InboxRow,
     Ledger,
     MemoryInbox,
+    Recorded,
     parse_event,
 )
 from ._postgres import AsyncConnections, Connections, label
@@ -87,17 +87,6 @@ __all__ = [
     "SQLiteStore",
     "Store",
 ]
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What ``Store.record`` did with one delivery."""
-
-    new: bool
-    """True if no worker had recorded this delivery before (by its dedupe key): process it.
-    False for a retry or any other copy of a delivery already recorded."""
-    record: CallRecord
-    """The call's record with this delivery included (a copy: changing it changes no store)."""
 
 
 @runtime_checkable
@@ -198,6 +187,8 @@ class MemoryStore(_Inbox):
         max_attempts: int = INBOX_DEFAULT_MAX_ATTEMPTS,
         max_deliveries: int = 100_000,
     ) -> None:
+        # The ledger takes its own lock for each call; this one keeps the inbox and the ledger
+        # in step for the inbox's methods.
         self._lock = threading.Lock()
         self._ledger = Ledger()
         self._policy = InboxPolicy(lease=lease, max_attempts=max_attempts)
@@ -211,14 +202,10 @@ class MemoryStore(_Inbox):
         return self._policy
 
     def record(self, event: _Event) -> Recorded:
-        with self._lock:
-            new, record = self._ledger.record(event)
-        return Recorded(new, record)
+        return self._ledger.record(event)
 
     def get(self, call_id: str) -> CallRecord | None:
-        call_id = _check_call_id(call_id)
-        with self._lock:
-            return self._ledger.get(call_id)
+        return self._ledger.get(_check_call_id(call_id))
 
     def arrive(
         self, event: _Event, body: bytes | None = None, *, now: float | None = None

@@ -92,14 +92,15 @@ impl MemoryInbox {
     }
 
     /// A copy of `event` (with its raw `body`) arrived: the verdict, and its call's record in
-    /// `ledger` with the event folded in (a repeat changes nothing).
-    pub fn arrive<'l>(
+    /// `ledger` with the event folded in (a repeat changes nothing), shared with the ledger
+    /// (copy on write).
+    pub fn arrive(
         &mut self,
-        ledger: &'l mut Ledger,
+        ledger: &mut Ledger,
         event: &KeyedEvent,
         body: &[u8],
         now: i64,
-    ) -> (Verdict, &'l CallRecord) {
+    ) -> (Verdict, Arc<CallRecord>) {
         let key = event.key();
         let step = self
             .policy
@@ -121,7 +122,7 @@ impl MemoryInbox {
                 self.bound();
             }
         }
-        let (_, record) = ledger.record(event);
+        let (_, record) = ledger.record_shared(event);
         (step.verdict, record)
     }
 

@@ -9,14 +9,16 @@
 
 use std::borrow::Cow;
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use serde_json::{Number, Value};
 use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
-use super::key::{key_text, member_cmp, write_number, write_str, KeyedEvent};
-use super::Field;
+use super::key::{canonical_owned, key_text, member_cmp, write_number, write_str, KeyedEvent};
+use super::{analysis_member, Field, Val};
 use crate::build::{BuildError, Builder, Members, Shape, UnknownParts};
+use crate::events::Analysis;
 use crate::{ParseOptions, ValidationError};
 
 impl ParseOptions {
@@ -47,7 +49,7 @@ impl ParseOptions {
     }
 
     /// The event's tree, name and call id.
-    fn tree(&self, body: &[u8]) -> Result<(Tree, String, String), ValidationError> {
+    fn tree(&self, body: &[u8]) -> Result<(Tree, Cow<'static, str>, String), ValidationError> {
         let mut canon = Canon::default();
         match self.parse_with(body, &mut canon) {
             Ok(tree) => Ok((tree, canon.name, canon.call_id)),
@@ -84,21 +86,20 @@ impl KeyedEvent {
     pub fn parse(opts: &ParseOptions, body: &[u8]) -> Result<KeyedEvent, ValidationError> {
         let (tree, name, call_id) = opts.tree(body)?;
         let key = key_text(&name, &call_id, digest(&tree, body.len()).as_ref());
-        // Only the members a record reads.
-        let read: SmallVec<[&str; 8]> = Field::members_read(&name).collect();
-        let mut wire = Vec::with_capacity(read.len());
-        if let Tree::Object(members) = tree {
-            for (member, value) in members {
-                if read.contains(&&*member) {
-                    wire.push((member.into_owned(), value.into_value()));
-                }
-            }
-        }
+        let mut members = match tree {
+            Tree::Object(members) => members,
+            _ => Vec::new(),
+        };
+        // Only the members a record reads are made into values.
+        let values = Field::values_of(&name, |field, member| {
+            let at = members.iter().position(|(m, _)| m == member)?;
+            members.swap_remove(at).1.into_val(field)
+        });
         Ok(KeyedEvent {
             name,
             call_id,
-            wire,
-            key,
+            values: Arc::new(values),
+            key: Arc::from(key),
         })
     }
 }
@@ -119,6 +120,8 @@ pub(crate) enum Tree {
     U64(u64),
     F64(f64),
     Str(String),
+    /// A string the contract names (an event's name).
+    Static(&'static str),
     Array(Vec<Tree>),
     /// Members in document order (sorted when written).
     Object(Vec<(Cow<'static, str>, Tree)>),
@@ -136,6 +139,7 @@ impl Tree {
             Tree::U64(v) => write_number(*v as f64, out),
             Tree::F64(v) => write_number(*v, out),
             Tree::Str(s) => write_str(s, out),
+            Tree::Static(s) => write_str(s, out),
             Tree::Array(items) => {
                 out.push(b'[');
                 for (i, item) in items.iter().enumerate() {
@@ -147,7 +151,8 @@ impl Tree {
                 out.push(b']');
             }
             Tree::Object(members) => {
-                let mut sorted: Vec<&(Cow<'static, str>, Tree)> = members.iter().collect();
+                let mut sorted: SmallVec<[&(Cow<'static, str>, Tree); 16]> =
+                    members.iter().collect();
                 sorted.sort_unstable_by(|a, b| member_cmp(&a.0, &b.0));
                 out.push(b'{');
                 for (i, (k, v)) in sorted.into_iter().enumerate() {
@@ -163,6 +168,22 @@ impl Tree {
         }
     }
 
+    /// The value `field` of a record takes from this member ([`Field::value_of`] of its
+    /// JSON value); an analysis is read straight from its members, with no map made first.
+    fn into_val(self, field: Field) -> Option<Val> {
+        match (field, self) {
+            (Field::Analysis, Tree::Object(mut members)) => {
+                members.sort_unstable_by(|a, b| member_cmp(&a.0, &b.0));
+                let mut analysis = Analysis::default();
+                for (k, v) in members {
+                    analysis_member(&mut analysis, k, canonical_owned(v.into_value()));
+                }
+                Some(Val::Analysis(Box::new(analysis)))
+            }
+            (field, tree) => field.value_of(tree.into_value()),
+        }
+    }
+
     /// The `serde_json` value (what the event's wire form holds).
     fn into_value(self) -> Value {
         match self {
@@ -172,6 +193,7 @@ impl Tree {
             Tree::U64(v) => Value::from(v),
             Tree::F64(v) => Number::from_f64(v).map_or(Value::Null, Value::Number),
             Tree::Str(s) => Value::String(s),
+            Tree::Static(s) => Value::String(s.to_owned()),
             Tree::Array(items) => Value::Array(items.into_iter().map(Tree::into_value).collect()),
             Tree::Object(members) => Value::Object(
                 members
@@ -185,6 +207,7 @@ impl Tree {
     fn into_string(self) -> String {
         match self {
             Tree::Str(s) => s,
+            Tree::Static(s) => s.to_owned(),
             // Keys and the name and call id of an event are strings.
             _ => String::new(),
         }
@@ -194,7 +217,7 @@ impl Tree {
 /// The builder; the event's name and call id once the event is made.
 #[derive(Default)]
 struct Canon {
-    name: String,
+    name: Cow<'static, str>,
     call_id: String,
 }
 
@@ -239,8 +262,8 @@ impl Builder for Canon {
     ) -> Result<Tree, Infallible> {
         let mut members = Vec::with_capacity(values.len() + 1);
         if let Some(kind) = shape.kind {
-            self.name = kind.name().to_owned();
-            members.push((Cow::Borrowed("event"), Tree::Str(self.name.clone())));
+            self.name = Cow::Borrowed(kind.name());
+            members.push((Cow::Borrowed("event"), Tree::Static(kind.name())));
         }
         for (field, slot) in shape.fields.iter().zip(values.iter_mut()) {
             if let Some(v) = slot.take() {
@@ -258,7 +281,7 @@ impl Builder for Canon {
         Ok(Tree::Object(members))
     }
     fn unknown_event(&mut self, parts: UnknownParts<Tree>) -> Result<Tree, Infallible> {
-        self.name = parts.event.into_string();
+        self.name = Cow::Owned(parts.event.into_string());
         self.call_id = parts.call_id.into_string();
         Ok(parts.payload)
     }

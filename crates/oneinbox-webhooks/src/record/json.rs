@@ -8,7 +8,9 @@ use std::sync::Arc;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use super::{analysis_of, key, message_of, CallRecord, CallStatus, Field, Slot, Val, FIELDS};
+use super::{
+    analysis_of, key, message_of, CallRecord, CallStatus, Field, Slot, Val, Values, FIELDS,
+};
 use crate::error::{Issue, IssueCode, ValidationError};
 use crate::text::{child, child_index, preview};
 
@@ -65,7 +67,7 @@ impl Serialize for CallRecord {
         map.serialize_entry("call_id", &self.call_id)?;
         map.serialize_entry("status", &self.status())?;
         for (slot, field) in self.slots.iter().zip(Field::ALL) {
-            map.serialize_entry(field.name(), &slot.as_ref().map(|s| &*s.value))?;
+            map.serialize_entry(field.name(), &slot.as_ref().and_then(Slot::value))?;
         }
         map.serialize_entry("transcript_final", &self.transcript_final())?;
         map.serialize_entry("events_seen", &self.events_seen)?;
@@ -223,7 +225,9 @@ fn read_value(issues: &mut Issues, field: Field, path: &str, v: &Value) -> Optio
             issues.wrong_type(path, name, "a number or null", v);
             None
         }
-        (Field::Analysis, Value::Object(map)) => Some(Some(Val::Analysis(analysis_of(map)))),
+        (Field::Analysis, Value::Object(map)) => {
+            Some(Some(Val::Analysis(Box::new(analysis_of(map)))))
+        }
         (Field::Analysis, _) => {
             issues.wrong_type(path, name, "an object or null", v);
             None
@@ -439,11 +443,12 @@ fn check_rules(issues: &mut Issues, parts: &Parts) {
 fn build(parts: Parts) -> Option<CallRecord> {
     let mut record = CallRecord::new(parts.call_id?);
     record.events_seen = parts.events_seen?;
-    for ((slot, (value, key)), field) in record
+    for (i, ((slot, (value, key)), field)) in record
         .slots
         .iter_mut()
         .zip(parts.values.into_iter().zip(parts.sources))
         .zip(Field::ALL)
+        .enumerate()
     {
         let Some(value) = value? else { continue };
         let key = key??;
@@ -452,10 +457,16 @@ fn build(parts: Parts) -> Option<CallRecord> {
             .iter()
             .find(|(event, _, _)| key::is_key_of(&key, event, &record.call_id))
             .map(|&(_, _, rank)| rank)?;
+        let rank = field.rank(event_rank, &value);
+        let mut values = Values::default();
+        if let Some(v) = values.0.get_mut(i) {
+            *v = Some(value);
+        }
         *slot = Some(Slot {
-            rank: field.rank(event_rank, &value),
+            rank,
             key: key.into(),
-            value: Arc::new(value),
+            values: Arc::new(values),
+            field: i,
         });
     }
     Some(record)

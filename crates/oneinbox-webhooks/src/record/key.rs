@@ -1,12 +1,15 @@
 //! [`dedupe_key`]: a stable name for the content of one delivery, and the canonical values the
 //! record keeps.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
+use super::{Field, Values};
 use crate::events::Event;
 
 /// The length of the hex SHA-256 at the end of every dedupe key.
@@ -45,7 +48,7 @@ pub fn dedupe_key(event: &Event) -> String {
     key_of(event.name(), event.call_id(), &wire)
 }
 
-/// An event's [`dedupe_key`] and the wire form a [`CallRecord`](super::CallRecord) reads,
+/// An event's [`dedupe_key`] and the values a [`CallRecord`](super::CallRecord) takes from it,
 /// computed once: a store that asks for the key and then applies the event does the work
 /// once with [`CallRecord::apply_keyed`](super::CallRecord::apply_keyed). The bindings keep
 /// one beside each event they parse, made on first use.
@@ -63,33 +66,39 @@ pub fn dedupe_key(event: &Event) -> String {
 /// ```
 #[derive(Debug, Clone)]
 pub struct KeyedEvent {
-    pub(crate) name: String,
+    /// Borrowed for the documented events.
+    pub(crate) name: Cow<'static, str>,
     pub(crate) call_id: String,
-    /// The members of the wire form a record reads (all of them, or only those).
-    pub(crate) wire: Vec<(String, Value)>,
-    pub(crate) key: String,
+    /// The value each field of a record takes from the event (see `Field`), made once:
+    /// the records that keep them share them.
+    pub(crate) values: Arc<Values>,
+    /// Shared with the records and ledgers that keep it.
+    pub(crate) key: Arc<str>,
 }
 
 impl KeyedEvent {
-    /// The key and wire form of `event`.
+    /// The key of `event` and the values a record takes from it.
     pub fn new(event: &Event) -> Self {
-        let wire = wire(event);
+        let mut wire = wire(event);
         let key = key_of(event.name(), event.call_id(), &wire);
+        let values = Field::values_of(event.name(), |field, member| {
+            wire.remove(member).and_then(|v| field.value_of(v))
+        });
         KeyedEvent {
-            name: event.name().to_owned(),
+            name: Cow::Owned(event.name().to_owned()),
             call_id: event.call_id().to_owned(),
-            wire: wire.into_iter().collect(),
-            key,
+            values: Arc::new(values),
+            key: Arc::from(key),
         }
-    }
-
-    /// The wire member `member`, if the event has it (and a record reads it).
-    pub(crate) fn member(&self, member: &str) -> Option<&Value> {
-        self.wire.iter().find(|(k, _)| k == member).map(|(_, v)| v)
     }
 
     /// The event's [`dedupe_key`].
     pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The key, shared.
+    pub(crate) fn shared_key(&self) -> &Arc<str> {
         &self.key
     }
 
@@ -271,6 +280,25 @@ pub(crate) fn canonical(v: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
         Value::Object(map) => Value::Object(canonical_map(map)),
         other => other.clone(),
+    }
+}
+
+/// [`canonical`], moving the value's strings instead of copying them.
+pub(crate) fn canonical_owned(v: Value) -> Value {
+    match v {
+        Value::Number(n) => Value::Number(canonical_number(&n)),
+        Value::Array(items) => Value::Array(items.into_iter().map(canonical_owned).collect()),
+        Value::Object(map) => {
+            let mut members: Vec<(String, Value)> = map.into_iter().collect();
+            members.sort_unstable_by(|a, b| member_cmp(&a.0, &b.0));
+            Value::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical_owned(v)))
+                    .collect(),
+            )
+        }
+        other => other,
     }
 }
 

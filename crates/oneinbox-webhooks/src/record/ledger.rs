@@ -1,6 +1,7 @@
 //! [`Ledger`]: the deliveries seen and the records they fold into, held in memory.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::{CallRecord, KeyedEvent};
 
@@ -24,8 +25,17 @@ use super::{CallRecord, KeyedEvent};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ledger {
-    /// Boxed: a record is large, and the map moves its values when it grows.
-    calls: HashMap<String, Box<(HashSet<String>, CallRecord)>>,
+    calls: HashMap<String, Entry>,
+}
+
+/// What the ledger keeps of one call.
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    /// The keys share their events' strings.
+    keys: HashSet<Arc<str>>,
+    /// Shared with the copies handed out ([`Ledger::record_shared`]): a change copies it
+    /// only while a copy is held.
+    record: Arc<CallRecord>,
 }
 
 impl Ledger {
@@ -37,21 +47,44 @@ impl Ledger {
     /// Claims the delivery of `event`: whether its dedupe key is new for its call, and the
     /// call's record with the event applied (a repeat changes nothing).
     pub fn record(&mut self, event: &KeyedEvent) -> (bool, &CallRecord) {
-        let (keys, record) = &mut **self
+        let (new, record) = self.claim(event);
+        (new, record)
+    }
+
+    /// [`record`](Ledger::record), handing out the record as a shared copy: it costs no copy
+    /// now, and the ledger copies it when the call changes while the copy is still held. For
+    /// a binding that gives the caller a record of its own per delivery.
+    pub fn record_shared(&mut self, event: &KeyedEvent) -> (bool, Arc<CallRecord>) {
+        let (new, record) = self.claim(event);
+        (new, Arc::clone(record))
+    }
+
+    fn claim(&mut self, event: &KeyedEvent) -> (bool, &Arc<CallRecord>) {
+        let entry = self
             .calls
             .entry(event.call_id().to_owned())
-            .or_insert_with(|| Box::new((HashSet::new(), CallRecord::new(event.call_id()))));
-        let new = !keys.contains(event.key());
+            .or_insert_with(|| Entry {
+                keys: HashSet::new(),
+                record: Arc::new(CallRecord::new(event.call_id())),
+            });
+        let new = !entry.keys.contains(event.key());
         if new {
-            keys.insert(event.key().to_owned());
-            record.apply_keyed(event);
+            entry.keys.insert(Arc::clone(event.shared_key()));
+            Arc::make_mut(&mut entry.record).apply_keyed(event);
         }
-        (new, record)
+        (new, &entry.record)
     }
 
     /// The record of the call `call_id`, if a delivery of it was recorded.
     pub fn get(&self, call_id: &str) -> Option<&CallRecord> {
-        self.calls.get(call_id).map(|entry| &entry.1)
+        self.calls.get(call_id).map(|entry| &*entry.record)
+    }
+
+    /// [`get`](Ledger::get), as a shared copy (see [`record_shared`](Ledger::record_shared)).
+    pub fn get_shared(&self, call_id: &str) -> Option<Arc<CallRecord>> {
+        self.calls
+            .get(call_id)
+            .map(|entry| Arc::clone(&entry.record))
     }
 
     /// The number of calls seen.
@@ -81,6 +114,34 @@ mod tests {
             (_, Some(body)) => serde_json::to_vec(body).unwrap(),
             _ => panic!("no body"),
         }
+    }
+
+    /// A record handed out shared stays as it was when the ledger's changes, and the ledger's
+    /// stays as it is when the copy changes.
+    #[test]
+    fn a_shared_record_is_copied_on_write() {
+        let opts = ParseOptions::default();
+        let keyed = |body: &[u8]| KeyedEvent::parse(&opts, body).unwrap();
+        let started = keyed(br#"{"event":"call.started","call_id":"c","agent_id":"a"}"#);
+        let ended = keyed(br#"{"event":"call.ended","call_id":"c","outcome":"Voicemail"}"#);
+        let mut ledger = Ledger::new();
+        let (new, first) = ledger.record_shared(&started);
+        assert!(new && Arc::ptr_eq(&first, &ledger.get_shared("c").unwrap()));
+        let (new, second) = ledger.record_shared(&ended);
+        assert!(new && !Arc::ptr_eq(&first, &second));
+        assert_eq!(first.status(), crate::CallStatus::InProgress);
+        assert_eq!(first.outcome(), None);
+        assert_eq!(second.status(), crate::CallStatus::Completed);
+        assert_eq!(ledger.get("c"), Some(&*second));
+        let (new, again) = ledger.record_shared(&ended);
+        assert!(!new && Arc::ptr_eq(&again, &second));
+        let mut mine = second;
+        Arc::make_mut(&mut mine).apply_keyed(&keyed(br#"{"event":"call.failed","call_id":"c"}"#));
+        assert_eq!(
+            ledger.get("c").unwrap().status(),
+            crate::CallStatus::Completed
+        );
+        assert_eq!(mine.status(), crate::CallStatus::Failed);
     }
 
     /// Every call fixture: a delivery is new exactly when its key was not seen before, and

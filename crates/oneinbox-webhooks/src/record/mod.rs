@@ -28,6 +28,7 @@ mod json;
 mod key;
 mod ledger;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
@@ -135,19 +136,33 @@ pub struct Applied {
 }
 
 /// One value of the record and the event it came from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Slot {
     /// The rank of the value, from its field, its event's name and (for the transcript) its
     /// length; see [`Field::rank`].
     rank: (u8, usize),
     /// The dedupe key of the event the value came from (shared by the slots it fills).
     key: Arc<str>,
-    /// Shared, so that a copy of a record (a store hands one out per delivery) copies no
-    /// string, analysis or transcript.
-    value: Arc<Val>,
+    /// The values of that event (one allocation per event, shared by the slots it fills),
+    /// so that a copy of a record (a store hands one out per delivery) copies no string,
+    /// analysis or transcript.
+    values: Arc<Values>,
+    /// This slot's value in `values`: the index of its field in [`Field::ALL`].
+    field: usize,
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, other: &Slot) -> bool {
+        self.rank == other.rank && self.key == other.key && self.value() == other.value()
+    }
 }
 
 impl Slot {
+    /// The value (always there: a slot is made for a value).
+    fn value(&self) -> Option<&Val> {
+        self.values.0.get(self.field).and_then(Option::as_ref)
+    }
+
     /// Whether this value beats `other`: greater rank, or equal rank and greater key.
     fn beats(&self, other: &Slot) -> bool {
         (self.rank, &self.key) > (other.rank, &other.key)
@@ -156,10 +171,11 @@ impl Slot {
 
 /// A value of the record.
 #[derive(Debug, Clone, PartialEq)]
-enum Val {
+pub(crate) enum Val {
     Str(String),
     Num(Number),
-    Analysis(Analysis),
+    /// Boxed: an analysis is large, and most values are strings.
+    Analysis(Box<Analysis>),
     Messages(Vec<Message>),
 }
 
@@ -263,11 +279,17 @@ impl Field {
             .map(|&(_, member, rank)| (member, rank))
     }
 
-    /// The members of the event `name` that some field takes its value from.
-    fn members_read(name: &str) -> impl Iterator<Item = &'static str> + '_ {
-        Field::ALL
-            .into_iter()
-            .filter_map(move |f| f.source(name).map(|(m, _)| m))
+    /// The value each field takes from the event `name`: `take(field, member)` gives the
+    /// value `field` takes from the wire member `member` (and may move the member out), if
+    /// the event has it. No two fields read the same member of one event.
+    fn values_of(name: &str, mut take: impl FnMut(Field, &str) -> Option<Val>) -> Values {
+        let mut values = Values::default();
+        for (slot, field) in values.0.iter_mut().zip(Field::ALL) {
+            if let Some((member, _)) = field.source(name) {
+                *slot = take(field, member);
+            }
+        }
+        values
     }
 
     /// The full rank of a value of this field from event `name`: the event's rank, then (for
@@ -280,11 +302,13 @@ impl Field {
     }
 
     /// The value this field takes from the wire member `v`, if it has the field's type.
-    fn value_of(self, v: &Value) -> Option<Val> {
+    fn value_of(self, v: Value) -> Option<Val> {
         match (self, v) {
-            (Field::DurationSeconds, Value::Number(n)) => Some(Val::Num(key::canonical_number(n))),
+            (Field::DurationSeconds, Value::Number(n)) => Some(Val::Num(key::canonical_number(&n))),
             (Field::DurationSeconds, _) => None,
-            (Field::Analysis, Value::Object(map)) => Some(Val::Analysis(analysis_of(map))),
+            (Field::Analysis, Value::Object(map)) => {
+                Some(Val::Analysis(Box::new(analysis_of(&map))))
+            }
             (Field::Analysis, _) => None,
             (Field::Transcript, Value::Array(items)) => items
                 .iter()
@@ -292,11 +316,15 @@ impl Field {
                 .collect::<Option<Vec<Message>>>()
                 .map(Val::Messages),
             (Field::Transcript, _) => None,
-            (_, Value::String(s)) => Some(Val::Str(s.clone())),
+            (_, Value::String(s)) => Some(Val::Str(s)),
             (_, _) => None,
         }
     }
 }
+
+/// The value of each [`Field`] that one event offers (in the order of [`Field::ALL`]).
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Values(pub(crate) [Option<Val>; FIELDS]);
 
 /// The analysis the record keeps for a wire `analysis` object: `summary` and `outcome` when
 /// they are strings, `extracted_data` when it is an object, every other member in `extra`; all
@@ -304,17 +332,23 @@ impl Field {
 fn analysis_of(map: &Map<String, Value>) -> Analysis {
     let mut out = Analysis::default();
     for (k, v) in key::canonical_map(map) {
-        match (k.as_str(), v) {
-            ("summary", Value::String(s)) => out.summary = Some(s),
-            ("outcome", Value::String(s)) => out.outcome = Some(s),
-            ("extracted_data", Value::Object(m)) => out.extracted_data = Some(m),
-            ("summary" | "outcome" | "extracted_data", Value::Null) => {}
-            (_, v) => {
-                out.extra.insert(k, v);
-            }
-        }
+        analysis_member(&mut out, Cow::Owned(k), v);
     }
     out
+}
+
+/// Puts the canonical member `k`: `v` of a wire `analysis` object into `out` (see
+/// [`analysis_of`]); members come in canonical order.
+fn analysis_member(out: &mut Analysis, k: Cow<'_, str>, v: Value) {
+    match (&*k, v) {
+        ("summary", Value::String(s)) => out.summary = Some(s),
+        ("outcome", Value::String(s)) => out.outcome = Some(s),
+        ("extracted_data", Value::Object(m)) => out.extracted_data = Some(m),
+        ("summary" | "outcome" | "extracted_data", Value::Null) => {}
+        (_, v) => {
+            out.extra.insert(k.into_owned(), v);
+        }
+    }
 }
 
 /// The message the record keeps for a wire message object: `role` and `content` when they
@@ -412,24 +446,29 @@ impl CallRecord {
     }
 
     /// [`apply`](CallRecord::apply) of the event `event` was made from, reusing its key and
-    /// wire form: the same result and the same record.
+    /// values (the record shares them): the same result and the same record.
     pub fn apply_keyed(&mut self, event: &KeyedEvent) -> Applied {
         if event.call_id != self.call_id {
             return self.ignore(&event.call_id);
         }
-        let (name, key) = (event.name.as_str(), Arc::<str>::from(event.key.as_str()));
+        let (name, key) = (&*event.name, event.shared_key());
         let mut changed = self.see(name);
-        for (slot, field) in self.slots.iter_mut().zip(Field::ALL) {
-            let Some((member, event_rank)) = field.source(name) else {
-                continue;
-            };
-            let Some(value) = event.member(member).and_then(|v| field.value_of(v)) else {
+        let values = &event.values;
+        for (i, ((slot, field), value)) in self
+            .slots
+            .iter_mut()
+            .zip(Field::ALL)
+            .zip(&values.0)
+            .enumerate()
+        {
+            let (Some(value), Some((_, event_rank))) = (value, field.source(name)) else {
                 continue;
             };
             let candidate = Slot {
-                rank: field.rank(event_rank, &value),
-                key: key.clone(),
-                value: Arc::new(value),
+                rank: field.rank(event_rank, value),
+                key: Arc::clone(key),
+                values: Arc::clone(values),
+                field: i,
             };
             changed |= offer(slot, candidate);
         }
@@ -501,7 +540,7 @@ impl CallRecord {
     }
 
     fn str_field(&self, field: Field) -> Option<&str> {
-        match self.slot(field).map(|s| &*s.value) {
+        match self.slot(field).and_then(Slot::value) {
             Some(Val::Str(s)) => Some(s),
             _ => None,
         }
@@ -539,7 +578,7 @@ impl CallRecord {
 
     /// How long the call lasted, in seconds (canonical: `87.0` is kept as `87`).
     pub fn duration_seconds(&self) -> Option<&Number> {
-        match self.slot(Field::DurationSeconds).map(|s| &*s.value) {
+        match self.slot(Field::DurationSeconds).and_then(Slot::value) {
             Some(Val::Num(n)) => Some(n),
             _ => None,
         }
@@ -557,7 +596,7 @@ impl CallRecord {
 
     /// The `analysis` object of `call.ended` (canonical: members sorted).
     pub fn analysis(&self) -> Option<&Analysis> {
-        match self.slot(Field::Analysis).map(|s| &*s.value) {
+        match self.slot(Field::Analysis).and_then(Slot::value) {
             Some(Val::Analysis(a)) => Some(a),
             _ => None,
         }
@@ -575,7 +614,7 @@ impl CallRecord {
 
     /// The transcript: the final one if seen, else the partial one with the most messages.
     pub fn transcript(&self) -> Option<&[Message]> {
-        match self.slot(Field::Transcript).map(|s| &*s.value) {
+        match self.slot(Field::Transcript).and_then(Slot::value) {
             Some(Val::Messages(m)) => Some(m),
             _ => None,
         }
