@@ -1,7 +1,7 @@
 // The worker command over Redis: `npx oneinbox-webhooks worker --store redis://... --router FILE
 // --once` (bin/oneinbox-webhooks.js, run by node as npx runs it) runs a due delivery of a real
 // redis-server's inbox through the router file's handlers; a store URL with a password is never
-// printed, whether the password is right or wrong.
+// printed, whether the password is right or wrong; the worker loop outlives a dropped connection.
 'use strict'
 
 const { test, before, after } = require('node:test')
@@ -9,7 +9,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { execFile } = require('node:child_process')
+const { execFile, spawn } = require('node:child_process')
 const { createClient } = require('redis')
 const { parseEvent } = require('..')
 const { RedisStore } = require('oneinbox-webhooks/stores')
@@ -108,4 +108,39 @@ test('worker --once with a password in the store URL: it runs, and the password 
   for (const out of [ran.stdout, ran.stderr, refused.stdout, refused.stderr]) {
     assert.ok(!out.includes(PASSWORD), out)
   }
+})
+
+test('worker loop over redis://: a connection the server dropped is made again, and the worker runs what is due', async () => {
+  const log = path.join(dir, 'reconnect.log')
+  const child = spawn(process.execPath, [BIN, 'worker', '--store', redis.url, '--router', routerFile(log), '--interval', '0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d) => {
+    out += d
+  })
+  child.stderr.on('data', (d) => {
+    err += d
+  })
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const until = async (what, ok) => {
+    const deadline = Date.now() + 30_000
+    while (!ok()) {
+      assert.ok(Date.now() < deadline && child.exitCode === null, `${what}: out ${out} err ${err}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+  try {
+    await until('the banner', () => err.includes('draining the redis store'))
+    // The server drops every connection but this test's (a restart, a network blip).
+    await client.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'])
+    await new Promise((r) => setTimeout(r, 300))
+    await dueDelivery('call_reconnect')
+    await until('the due delivery run', () => out.includes('drained: 1 done'))
+    assert.equal(fs.readFileSync(log, 'utf8'), 'call_reconnect 2\n')
+  } finally {
+    child.kill('SIGTERM')
+  }
+  assert.deepEqual(await exited, { code: 0, signal: null })
 })
