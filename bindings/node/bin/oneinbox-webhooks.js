@@ -318,10 +318,29 @@ async function openStore(text) {
   }
   if (url.protocol === 'redis:' || url.protocol === 'rediss:') {
     const { createClient } = optionalRequire('redis', 'a redis:// store')
-    const client = createClient({ url: text, socket: { reconnectStrategy: false, connectTimeout: 5000 } })
+    let connected = false
+    const client = createClient({
+      url: text,
+      // While the connection is down each command fails at once: the drain fails, is said, and
+      // is tried again at the next interval.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: 5000,
+        // The first connection fails at once (a wrong URL or password exits 1); a connection
+        // dropped later (a restart of the server) is made again, waiting up to 2 s between tries.
+        reconnectStrategy: (retries, cause) => (connected ? Math.min(100 * 2 ** retries, 2000) : cause),
+      },
+    })
     client.on('error', () => {}) // each failure also rejects the command that met it
+    client.on('ready', () => {
+      connected = true
+    })
     await client.connect()
-    return { store: new stores.RedisStore(client), close: () => client.quit() }
+    const close = async () => {
+      if (client.isReady) await client.quit()
+      else if (client.isOpen) client.destroy()
+    }
+    return { store: new stores.RedisStore(client), close }
   }
   if (url.protocol === 'postgres:' || url.protocol === 'postgresql:') {
     let { PostgresStore } = stores

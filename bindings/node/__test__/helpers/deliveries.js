@@ -52,4 +52,4 @@ function deliveries(seed) {
   return sequence
 }
 
-module.exports = { CALL_ID, bodies, deliveries }
+module.exports = { CALL_ID, bodies, deliveries, random }
