@@ -49,10 +49,21 @@ def open_store(kind: str, target: str, prefix: str) -> Any:
     return stores.PostgresStore(target, lease=LEASE, max_attempts=MAX_ATTEMPTS)  # type: ignore[attr-defined]
 
 
-def handle(log: Any) -> None:
-    """The handler: fails 20 % of its runs; a completed run is logged (flushed) first."""
+def handle(log: Any, store: Any = None) -> None:
+    """The handler: fails 20 % of its runs; a completed run is logged (flushed) first. With a
+    ``PostgresStore``, its effect (a row of ``chaos_effects``) is written in the store's
+    transaction, which commits with the delivery's *done* mark: exactly once."""
     delivery = current_delivery()
     assert delivery is not None
+    if store is not None and callable(getattr(store, "transaction", None)):
+        with store.transaction() as conn:
+            if fails(delivery.key, delivery.attempt):
+                raise RuntimeError(f"chaos on attempt {delivery.attempt}")
+            conn.execute(
+                "INSERT INTO chaos_effects (key, attempt) VALUES (%s, %s)",
+                (delivery.key, delivery.attempt),
+            )
+        return
     if fails(delivery.key, delivery.attempt):
         raise RuntimeError(f"chaos on attempt {delivery.attempt}")
     log.write(f"{delivery.key}\n")
@@ -74,7 +85,7 @@ def main(kind: str, target: str, prefix: str, seed: int, log_path: str, progress
             try:
                 with claim:
                     if claim.run:
-                        handle(log)
+                        handle(log, store if kind == "postgres" else None)
             except RuntimeError as err:
                 assert "chaos" in error_text(err)
             if n % 20 == 0:

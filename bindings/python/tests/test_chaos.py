@@ -76,7 +76,7 @@ def run_chaos(kind: str, target: str, prefix: str, tmp_path: Path, store: Any) -
 
         @router.on_any
         def handler(event: Any) -> None:
-            chaos_worker.handle(log)
+            chaos_worker.handle(log, store if kind == "postgres" else None)
 
         now = time.time()
         for _ in range(MAX_ATTEMPTS + 5):
@@ -91,6 +91,14 @@ def run_chaos(kind: str, target: str, prefix: str, tmp_path: Path, store: Any) -
     for log_file in [*logs, drained]:
         if log_file.exists():
             completed |= set(log_file.read_text().split())
+    if kind == "postgres":
+        # The effects committed with the done marks: each delivery's exactly once.
+        import psycopg
+
+        with psycopg.connect(target) as conn:
+            counts = dict(conn.execute("SELECT key, count(*) FROM chaos_effects GROUP BY key"))
+        assert set(counts.values()) <= {1}, {k: n for k, n in counts.items() if n != 1}
+        completed = set(counts)
 
     # A delivery dies only by failing all its attempts, and then it never completed.
     def dies(key: str) -> bool:
@@ -140,7 +148,13 @@ def test_the_chaos_handler_fails_about_a_fifth_of_the_time() -> None:
 
 
 def test_chaos_on_postgres(tmp_path: Path, postgres_dsn: str) -> None:
+    """On Postgres the handler writes its effect in the store's transaction: exactly once."""
+    import psycopg
+
     from oneinbox_webhooks.stores import PostgresStore
+
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE chaos_effects (key TEXT NOT NULL, attempt INTEGER NOT NULL)")
 
     with PostgresStore(postgres_dsn, lease=chaos_worker.LEASE, max_attempts=MAX_ATTEMPTS) as store:
         run_chaos("postgres", postgres_dsn, "", tmp_path, store)
