@@ -146,9 +146,10 @@ check-deps:
     if [ -n "$bad" ]; then echo "the core must stay sans-I/O; it depends on:"; echo "$bad"; exit 1; fi
     echo "core dependency tree is sans-I/O ($(wc -l <<<"$tree") crates)"
 
-# benchmarks: parse_event against serde_json on the guide payloads and a 40 KB transcript
+# benchmarks: parse_event against serde_json on the guide payloads and a 40 KB transcript; then bench-inbox (how recording grows with a long call, per store, Python and Node)
 bench:
     cargo bench -p oneinbox-webhooks --bench parse
+    just bench-inbox
 
 # accept changed insta snapshots after reviewing them (needs no extra tool)
 snapshots:
