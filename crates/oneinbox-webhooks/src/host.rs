@@ -56,7 +56,9 @@ pub fn push_pointer_token(pointer: &mut String, token: &str) {
     push_token(pointer, token);
 }
 
-fn issue(name: &str, rule: &str, value: HostNumber) -> Issue {
+/// The `invalid_value` issue of argument `name`, which must be `rule` and is `value`: at the
+/// argument's JSON Pointer, with a message naming it.
+pub(crate) fn issue(name: &str, rule: &str, value: impl std::fmt::Display) -> Issue {
     let mut path = String::new();
     push_token(&mut path, name);
     Issue::new(

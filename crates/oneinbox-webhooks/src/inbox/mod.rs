@@ -56,9 +56,8 @@ pub mod redis;
 
 pub use memory::{Kept, MemoryInbox};
 
-use crate::error::{Issue, IssueCode, UsageError};
-use crate::host::HostNumber;
-use crate::text::push_token;
+use crate::error::UsageError;
+use crate::host::{self, HostNumber};
 
 /// How long a claim lasts unless told otherwise: a claim whose handlers have not finished by
 /// then is due again.
@@ -282,30 +281,20 @@ impl Default for Policy {
     }
 }
 
-fn invalid(name: &str, rule: &str, value: impl fmt::Display) -> Issue {
-    let mut path = String::new();
-    push_token(&mut path, name);
-    Issue::new(
-        IssueCode::InvalidValue,
-        path,
-        format!("`{name}` must be {rule}, found {value}"),
-    )
-}
-
 impl Policy {
     /// A policy with a lease of `lease_ms` (1 ms to [`MAX_LEASE_MS`]) and `max_attempts`
     /// (1 to [`MAX_MAX_ATTEMPTS`]).
     pub fn new(lease_ms: u64, max_attempts: u32) -> Result<Self, UsageError> {
         let mut issues = Vec::new();
         if !(1..=MAX_LEASE_MS).contains(&lease_ms) {
-            issues.push(invalid(
+            issues.push(host::issue(
                 "lease_ms",
                 "from 1 to 86400000 milliseconds",
                 lease_ms,
             ));
         }
         if !(1..=MAX_MAX_ATTEMPTS).contains(&max_attempts) {
-            issues.push(invalid("max_attempts", "from 1 to 1000", max_attempts));
+            issues.push(host::issue("max_attempts", "from 1 to 1000", max_attempts));
         }
         if issues.is_empty() {
             Ok(Policy {
@@ -335,7 +324,7 @@ impl Policy {
             // In range, so the product fits a u64 exactly enough; `as` cannot wrap here.
             (seconds * 1000.0).ceil() as u64
         } else {
-            issues.push(invalid(
+            issues.push(host::issue(
                 names.0,
                 "a number of seconds more than 0 and at most 86400",
                 lease,
@@ -350,7 +339,7 @@ impl Policy {
         .filter(|n| (1..=i128::from(MAX_MAX_ATTEMPTS)).contains(n))
         .and_then(|n| u32::try_from(n).ok());
         if attempts.is_none() {
-            issues.push(invalid(
+            issues.push(host::issue(
                 names.1,
                 "a whole number from 1 to 1000",
                 max_attempts,
