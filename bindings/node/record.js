@@ -9,9 +9,17 @@ const { inspect } = require('node:util')
 
 // `ValidationError`, `UsageError`, `callNative` (which turns a Rust panic into a OneInboxError)
 // and the addon come from oneinbox.js, which requires this file.
+/** @typedef {ReturnType<typeof import('./index').newCallRecord>} NativeCallRecord */
+
+/** @param {import('./internal.js').RecordDeps} deps */
 module.exports = function makeRecord({ native, ValidationError, UsageError, callNative, describeType, isWellFormed }) {
   // The JSON text of an event object, for the core. Anything but a plain object (an event from
   // `parseEvent`) is a TypeError: a raw body must go through `parseEvent` first.
+  /**
+   * @param {unknown} event
+   * @param {string} where
+   * @returns {string}
+   */
   function eventText(event, where) {
     if (event === null || typeof event !== 'object' || Array.isArray(event) || ArrayBuffer.isView(event)) {
       const hint = ArrayBuffer.isView(event) || typeof event === 'string' ? '; pass the event parseEvent returned, not the raw body' : ''
@@ -25,6 +33,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
    * RFC 8785 canonical JSON. The same for the same content whatever its member order, whitespace
    * or number spelling; different for any change of content. Throws `ValidationError` when the
    * object is not an event (for example after removing its `call_id`).
+   * @param {import('./oneinbox').Event} event
+   * @returns {string}
    */
   function dedupeKey(event) {
     const text = eventText(event, 'dedupeKey')
@@ -33,6 +43,11 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     return r
   }
 
+  /**
+   * @template T
+   * @param {T} v
+   * @returns {T}
+   */
   function deepFreeze(v) {
     if (v !== null && typeof v === 'object') {
       for (const item of Object.values(v)) deepFreeze(item)
@@ -53,19 +68,43 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
    * getters with the wire names (`record.status`, `record.outcome`, ...): frozen values.
    */
   class CallRecord {
-    #native // the native record, or undefined while the record is only its JSON form
-    #json // the JSON form the core wrote, while there is no native record
-    #view // the frozen JSON form, made when first read after a change
-    #callId // never changes: read without making the view (the stores read it per delivery)
+    /** @type {NativeCallRecord | undefined} the native record, or undefined while the record is only its JSON form */
+    #native
+    /** @type {string | undefined} the JSON form the core wrote, while there is no native record */
+    #json
+    /** @type {import('./oneinbox').CallRecordJson | undefined} the frozen JSON form, made when first read after a change */
+    #view
+    /** @type {string | undefined} never changes: read without making the view (the stores read it per delivery) */
+    #callId
 
     // (`FROM_JSON`, json, call id): a record that is only its JSON form until first changed.
+    /**
+     * @overload
+     * @param {string} callId
+     */
+    /**
+     * @overload
+     * @param {typeof WRAP} callId
+     * @param {NativeCallRecord} handle
+     */
+    /**
+     * @overload
+     * @param {typeof FROM_JSON} callId
+     * @param {string} handle
+     * @param {string} [knownCallId]
+     */
+    /**
+     * @param {unknown} callId
+     * @param {NativeCallRecord | string} [handle]
+     * @param {string} [knownCallId]
+     */
     constructor(callId, handle, knownCallId) {
       if (callId === WRAP) {
-        this.#native = handle
+        this.#native = /** @type {NativeCallRecord} */ (handle)
         return
       }
       if (callId === FROM_JSON) {
-        this.#json = handle
+        this.#json = /** @type {string} */ (handle)
         this.#callId = knownCallId
         return
       }
@@ -81,8 +120,13 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       this.#callId = callId
     }
 
-    /** Reads the JSON form (a string or UTF-8 bytes); throws `ValidationError` listing every issue. */
+    /**
+     * Reads the JSON form (a string or UTF-8 bytes); throws `ValidationError` listing every issue.
+     * @param {string | Uint8Array | ArrayBuffer} text
+     * @returns {CallRecord}
+     */
     static fromJson(text) {
+      /** @type {Uint8Array} */
       let bytes
       if (typeof text === 'string') {
         if (!isWellFormed(text)) {
@@ -106,6 +150,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     /**
      * Folds one event (as `parseEvent` returned it) into the record: `{ changed, ignored }`, where
      * `ignored` says why an event was left out (it belongs to another call), else `null`.
+     * @param {import('./oneinbox').Event} event
+     * @returns {import('./oneinbox').Applied}
      */
     apply(event) {
       const text = eventText(event, 'CallRecord.apply')
@@ -119,6 +165,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     /**
      * Combines `other` into this record, as if this record had also seen every event `other`
      * saw; returns whether this record changed. Throws `UsageError` for records of different calls.
+     * @param {CallRecord} other
+     * @returns {boolean}
      */
     merge(other) {
       if (!(other instanceof CallRecord)) {
@@ -139,24 +187,29 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
         this.#json === undefined
           ? new CallRecord(
               WRAP,
-              callNative(() => native.recordCopy(this.#native)),
+              callNative(() => native.recordCopy(/** @type {NativeCallRecord} */ (this.#native))),
             )
           : new CallRecord(FROM_JSON, this.#json)
       c.#callId = this.#callId
       return c
     }
 
-    /** The JSON form (compact, members in a fixed order), which `CallRecord.fromJson` reads back. */
+    /**
+     * The JSON form (compact, members in a fixed order), which `CallRecord.fromJson` reads back.
+     * @returns {string}
+     */
     toJson() {
       if (this.#json !== undefined) return this.#json
-      const handle = this.#native
+      // Without the JSON form, the record has its native one.
+      const handle = /** @type {NativeCallRecord} */ (this.#native)
       return callNative(() => native.recordToJson(handle))
     }
 
     // The native record, made from the JSON form the core wrote when the record has none yet.
+    /** @returns {NativeCallRecord} */
     #handle() {
       if (this.#native === undefined) {
-        const json = Buffer.from(this.#json, 'utf8')
+        const json = Buffer.from(/** @type {string} */ (this.#json), 'utf8')
         const r = callNative(() => native.callRecordFromJson(json))
         if (Array.isArray(r)) throw new ValidationError(r)
         this.#native = r
@@ -165,14 +218,23 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       return this.#native
     }
 
-    /** The JSON form as a new plain object, so that `JSON.stringify(record)` writes it. */
+    /**
+     * The JSON form as a new plain object, so that `JSON.stringify(record)` writes it.
+     * @returns {import('./oneinbox').CallRecordJson}
+     */
     toJSON() {
       return JSON.parse(this.toJson())
     }
 
+    /**
+     * @template {keyof import('./oneinbox').CallRecordJson} K
+     * @param {K} name
+     * @returns {import('./oneinbox').CallRecordJson[K]}
+     */
     #get(name) {
-      if (this.#view === undefined) this.#view = deepFreeze(this.toJSON())
-      return this.#view[name]
+      const view = this.#view ?? deepFreeze(this.toJSON())
+      this.#view = view
+      return view[name]
     }
 
     get call_id() {
@@ -222,9 +284,14 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       return this.#get('events_seen')
     }
 
+    /**
+     * @param {number} depth
+     * @param {import('node:util').InspectOptionsStylized} options
+     * @param {typeof inspect} inspectFn
+     */
     [inspect.custom](depth, options, inspectFn) {
       const shown = { call_id: this.call_id, status: this.status, events_seen: this.events_seen }
-      return `CallRecord ${inspectFn(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })}`
+      return `CallRecord ${inspectFn(shown, { ...options, depth: options.depth === null ? null : Number(options.depth) - 1 })}`
     }
   }
 
@@ -239,6 +306,7 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     /**
      * Claims the delivery of `event` (as `parseEvent` returned it): `{ new, record }`, whether
      * its dedupe key is new for its call and a copy of the call's record with the event.
+     * @param {import('./oneinbox').Event} event
      */
     record(event) {
       const text = eventText(event, 'Ledger.record')
@@ -250,7 +318,11 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       return Object.freeze({ new: r.charCodeAt(0) === 43, record })
     }
 
-    /** A copy of the call's record, or `null` if no delivery of it was recorded. */
+    /**
+     * A copy of the call's record, or `null` if no delivery of it was recorded.
+     * @param {string} callId
+     * @returns {CallRecord | null}
+     */
     get(callId) {
       if (typeof callId !== 'string') {
         throw new TypeError(`Ledger.get: callId must be a string, got ${describeType(callId)}`)

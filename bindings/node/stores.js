@@ -17,12 +17,25 @@ const { MAX_DEPTH_CEILING } = require('./native.js')
 
 const { describeType, optionsArg } = require('./internal.js')
 
+/** @typedef {import('./oneinbox').Event} Event */
+/** @typedef {import('./stores').Recorded} Recorded */
+
+/**
+ * @param {unknown} event
+ * @param {string} where
+ * @returns {asserts event is Event}
+ */
 function checkEvent(event, where) {
-  if (event === null || typeof event !== 'object' || typeof event.call_id !== 'string') {
+  if (event === null || typeof event !== 'object' || !('call_id' in event) || typeof event.call_id !== 'string') {
     throw new TypeError(`${where} takes an event returned by parseEvent or Receiver.receive, got ${describeType(event)}`)
   }
 }
 
+/**
+ * @param {unknown} callId
+ * @param {string} where
+ * @returns {asserts callId is string}
+ */
 function checkCallId(callId, where) {
   if (typeof callId !== 'string') {
     throw new TypeError(`${where}: callId must be a string, got ${describeType(callId)}`)
@@ -30,11 +43,19 @@ function checkCallId(callId, where) {
 }
 
 // A stored value (the event's wire JSON, as a string or a Buffer) read back as the event.
+/**
+ * @param {string | Uint8Array} value
+ * @returns {Event}
+ */
 function parseStored(value) {
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
   return parseEvent(bytes, { maxBodyBytes: bytes.length, maxDepth: MAX_DEPTH_CEILING })
 }
 
+/**
+ * @param {string} callId
+ * @param {Iterable<string | Uint8Array>} stored
+ */
 function fold(callId, stored) {
   const record = new CallRecord(callId)
   for (const value of stored) record.apply(parseStored(value))
@@ -49,13 +70,20 @@ function fold(callId, stored) {
 class MemoryStore {
   #ledger = new Ledger()
 
-  /** Claims the delivery of `event`: `{ new, record }` (`record` is a copy). */
+  /**
+   * Claims the delivery of `event`: `{ new, record }` (`record` is a copy).
+   * @param {Event} event
+   * @returns {Promise<Recorded>}
+   */
   async record(event) {
     checkEvent(event, 'store.record')
     return this.#ledger.record(event)
   }
 
-  /** The call's record (a copy), or `null` if no delivery of it was recorded. */
+  /**
+   * The call's record (a copy), or `null` if no delivery of it was recorded.
+   * @param {string} callId
+   */
   async get(callId) {
     checkCallId(callId, 'store.get')
     return this.#ledger.get(callId)
@@ -68,24 +96,40 @@ class MemoryStore {
 
 // The three commands, whichever client it is: node-redis v4/v5 (`hSetNX`, camelCase) or ioredis
 // (`hsetnx`, lower case).
-function redisCommands(client) {
-  if (client === null || (typeof client !== 'object' && typeof client !== 'function')) {
-    throw new TypeError(`new RedisStore(client): expected a node-redis or ioredis client, got ${describeType(client)}`)
+/**
+ * @typedef {object} RedisCommands
+ * @property {'node-redis' | 'ioredis'} kind
+ * @property {(key: string, field: string, value: string) => Promise<unknown>} hsetnx
+ * @property {(key: string) => Promise<unknown>} hgetall
+ * @property {(key: string, seconds: number) => Promise<unknown>} expire
+ */
+
+/**
+ * @param {unknown} value
+ * @returns {RedisCommands}
+ */
+function redisCommands(value) {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+    throw new TypeError(`new RedisStore(client): expected a node-redis or ioredis client, got ${describeType(value)}`)
   }
+  // Read defensively: which of the two clients it is, is found out below.
+  const client = /** @type {Partial<import('./stores').NodeRedisClient & import('./stores').IoRedisClient>} */ (value)
   if (typeof client.hSetNX === 'function' && typeof client.hGetAll === 'function' && typeof client.expire === 'function') {
+    const c = /** @type {import('./stores').NodeRedisClient} */ (client)
     return {
       kind: 'node-redis',
-      hsetnx: (key, field, value) => client.hSetNX(key, field, value),
-      hgetall: (key) => client.hGetAll(key),
-      expire: (key, seconds) => client.expire(key, seconds),
+      hsetnx: (key, field, value) => c.hSetNX(key, field, value),
+      hgetall: (key) => c.hGetAll(key),
+      expire: (key, seconds) => c.expire(key, seconds),
     }
   }
   if (typeof client.hsetnx === 'function' && typeof client.hgetall === 'function' && typeof client.expire === 'function') {
+    const c = /** @type {import('./stores').IoRedisClient} */ (client)
     return {
       kind: 'ioredis',
-      hsetnx: (key, field, value) => client.hsetnx(key, field, value),
-      hgetall: (key) => client.hgetall(key),
-      expire: (key, seconds) => client.expire(key, seconds),
+      hsetnx: (key, field, value) => c.hsetnx(key, field, value),
+      hgetall: (key) => c.hgetall(key),
+      expire: (key, seconds) => c.expire(key, seconds),
     }
   }
   throw new TypeError(
@@ -93,6 +137,10 @@ function redisCommands(client) {
   )
 }
 
+/**
+ * @param {unknown} fields
+ * @returns {(string | Uint8Array)[]}
+ */
 function hashValues(fields) {
   if (fields === null || fields === undefined) return []
   if (fields instanceof Map) return [...fields.values()]
@@ -109,13 +157,21 @@ const REDIS_OPTIONS = ['prefix', 'ttlSeconds']
  * after each delivery drops a call that long after its last one.
  */
 class RedisStore {
+  /** @type {RedisCommands} */
   #commands
+  /** @type {string} */
   #prefix
+  /** @type {number | undefined} */
   #ttl
 
+  /**
+   * @param {import('./stores').NodeRedisClient | import('./stores').IoRedisClient} client
+   * @param {import('./stores').RedisStoreOptions} [options]
+   */
   constructor(client, options) {
     this.#commands = redisCommands(client)
     let prefix = 'oneinbox:'
+    /** @type {number | undefined} */
     let ttl
     if (options !== undefined && options !== null) {
       if (typeof options !== 'object' || Array.isArray(options)) {
@@ -142,13 +198,20 @@ class RedisStore {
     this.#ttl = ttl
   }
 
-  /** The Redis key of a call's hash. */
+  /**
+   * The Redis key of a call's hash.
+   * @param {string} callId
+   */
   key(callId) {
     checkCallId(callId, 'store.key')
     return `${this.#prefix}call:${callId}`
   }
 
-  /** Claims the delivery of `event` (one atomic HSETNX): `{ new, record }`. */
+  /**
+   * Claims the delivery of `event` (one atomic HSETNX): `{ new, record }`.
+   * @param {Event} event
+   * @returns {Promise<Recorded>}
+   */
   async record(event) {
     checkEvent(event, 'store.record')
     const name = this.key(event.call_id)
@@ -161,7 +224,10 @@ class RedisStore {
     return Object.freeze({ new: isNew, record: fold(event.call_id, fields) })
   }
 
-  /** The call's record, or `null` if no delivery of it was recorded. */
+  /**
+   * The call's record, or `null` if no delivery of it was recorded.
+   * @param {string} callId
+   */
   async get(callId) {
     const fields = hashValues(await this.#commands.hgetall(this.key(callId)))
     return fields.length === 0 ? null : fold(callId, fields)
@@ -175,6 +241,11 @@ class RedisStore {
     return { client: this.#commands.kind, prefix: this.#prefix, ttlSeconds: this.#ttl ?? null }
   }
 
+  /**
+   * @param {number} depth
+   * @param {import('node:util').InspectOptionsStylized} options
+   * @param {typeof import('node:util').inspect} inspect
+   */
   [Symbol.for('nodejs.util.inspect.custom')](depth, options, inspect) {
     return `RedisStore ${inspect(this.toJSON(), options)}`
   }

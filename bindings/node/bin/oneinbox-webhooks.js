@@ -54,6 +54,25 @@ milliseconds); exit 1 if any answer was not 2xx, 2 for a usage error.
 
 class Usage extends Error {}
 
+/**
+ * @typedef {object} SendArgs
+ * @property {string | null} to
+ * @property {boolean} dryRun
+ * @property {string | null} urlToken
+ * @property {string | null} signingSecret
+ * @property {string | null} callId
+ * @property {boolean} shuffle
+ * @property {string | null} duplicates
+ * @property {string | null} seed
+ * @property {number} timeoutMs
+ * @property {string[]} events
+ */
+
+/**
+ * @param {string[]} argv
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {{ help: true } | (SendArgs & { help?: undefined })}
+ */
 function parse(argv, env) {
   let parsed
   try {
@@ -76,7 +95,7 @@ function parse(argv, env) {
     })
   } catch (err) {
     // parseArgs names the option, never its value.
-    throw new Usage(err.message)
+    throw new Usage(err instanceof Error ? err.message : String(err))
   }
   const { values, positionals } = parsed
   if (values.help) return { help: true }
@@ -102,27 +121,44 @@ function parse(argv, env) {
   }
 }
 
+/**
+ * @param {unknown} err
+ * @param {(text: string) => string} redactUrlToken
+ */
 function describeError(err, redactUrlToken) {
   const parts = []
-  for (let e = err, depth = 0; e && depth < 4; e = e.cause, depth++) {
-    parts.push(`${e.message ?? e}${typeof e.code === 'string' ? ` (${e.code})` : ''}`)
+  // What is read of a thrown value (absent on a primitive).
+  /** @typedef {{ message?: unknown, code?: unknown, cause?: unknown }} ErrorFields */
+  for (let e = err, depth = 0; e && depth < 4; e = /** @type {ErrorFields} */ (e).cause, depth++) {
+    const f = /** @type {ErrorFields} */ (e)
+    parts.push(`${f.message ?? e}${typeof f.code === 'string' ? ` (${f.code})` : ''}`)
   }
   return redactUrlToken(parts.join(': '))
 }
 
+/**
+ * @param {SendArgs} args
+ * @param {{ write(text: string): unknown }} out
+ * @param {{ write(text: string): unknown }} err
+ * @returns {Promise<number>}
+ */
 async function send(args, out, err) {
   const { OneInboxError, UsageError, redactUrlToken } = require('../oneinbox.js')
   const { planSend } = require('../native.js')
   const { makeDelivery, makeEvent } = require('../testing.js')
   // The plan from the core; the random seed (8 bytes) is used when --seed is absent.
   const plan = planSend(args.events, args.callId, args.seed, args.duplicates, args.shuffle, crypto.randomBytes(8))
-  if (plan.issues) throw new Usage(new UsageError(plan.issues).message)
-  const bodyOf = ({ event, callId }) => makeEvent(event, { call_id: callId })
+  // The core's issues carry its issue codes.
+  if (plan.issues) throw new Usage(new UsageError(/** @type {import('../oneinbox').Issue[]} */ (plan.issues)).message)
+  // Without issues, the plan has its deliveries.
+  const deliveries = /** @type {import('../index').NativePlannedDelivery[]} */ (plan.deliveries)
+  /** @type {(d: { event: string, callId: string }) => Buffer} */
+  const bodyOf = ({ event, callId }) => makeEvent(/** @type {import('../oneinbox').KnownEventName} */ (event), { call_id: callId })
   if (args.to !== null) {
     try {
       // A delivery is made before the first is sent, so that a bad URL or secret is a usage
       // error (exit 2) and nothing has been sent (or, with --dry-run, printed).
-      makeDelivery(bodyOf(plan.deliveries[0]), {
+      makeDelivery(bodyOf(deliveries[0]), {
         url: args.to,
         urlToken: args.urlToken,
         signingSecret: args.signingSecret,
@@ -134,14 +170,15 @@ async function send(args, out, err) {
     }
   }
   if (args.dryRun) {
-    for (const { line } of plan.deliveries) out.write(`${line}\n`)
+    for (const { line } of deliveries) out.write(`${line}\n`)
     return 0
   }
   let failures = 0
-  const { deliveries } = plan
+  // Not a dry run: --to was required.
+  const to = /** @type {string} */ (args.to)
   for (const delivery of deliveries) {
     const { msgId, repeat: again } = delivery
-    const d = makeDelivery(bodyOf(delivery), { url: args.to, urlToken: args.urlToken, signingSecret: args.signingSecret, msgId })
+    const d = makeDelivery(bodyOf(delivery), { url: to, urlToken: args.urlToken, signingSecret: args.signingSecret, msgId })
     const started = performance.now()
     let status
     let ok = false
@@ -151,17 +188,23 @@ async function send(args, out, err) {
       status = String(res.status)
       ok = res.status >= 200 && res.status < 300
     } catch (e) {
-      status = `error: ${e?.name === 'TimeoutError' ? `timed out after ${args.timeoutMs} ms` : describeError(e, redactUrlToken)}`
+      const timedOut = e instanceof Error && e.name === 'TimeoutError'
+      status = `error: ${timedOut ? `timed out after ${args.timeoutMs} ms` : describeError(e, redactUrlToken)}`
     }
     const ms = performance.now() - started
     if (!ok) failures++
     out.write(`${(d.event ?? '?').padEnd(26)} ${status.padStart(5)} ${ms.toFixed(1).padStart(8)} ms${again ? '  (again)' : ''}\n`)
   }
-  err.write(`${deliveries.length} deliveries to ${redactUrlToken(args.to)}: ${deliveries.length - failures} answered 2xx\n`)
+  err.write(`${deliveries.length} deliveries to ${redactUrlToken(to)}: ${deliveries.length - failures} answered 2xx\n`)
   return failures > 0 ? 1 : 0
 }
 
-/** Runs the command line; resolves to the exit status. */
+/**
+ * Runs the command line; resolves to the exit status.
+ * @param {string[]} [argv]
+ * @param {{ stdout?: { write(text: string): unknown }, stderr?: { write(text: string): unknown }, env?: NodeJS.ProcessEnv }} [io]
+ * @returns {Promise<number>}
+ */
 async function main(argv = process.argv.slice(2), { stdout = process.stdout, stderr = process.stderr, env = process.env } = {}) {
   try {
     const args = parse(argv, env)
