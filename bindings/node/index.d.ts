@@ -89,8 +89,20 @@ export declare class NativePrepared {
   nextPage(parsed: NativeParsed): NativePrepared | null
 }
 
-/** A configured `Receiver` (its secrets never leave Rust). */
+/** A configured `Receiver` (its secrets never leave Rust; only their counts are shown). */
 export declare class NativeReceiver {
+  /** How many URL tokens it accepts. */
+  get urlTokenCount(): number
+  /** How many signing secrets it accepts. */
+  get signingSecretCount(): number
+  /** The clock tolerance of signatures, in seconds. */
+  get tolerance(): number
+  /** Strict mode. */
+  get strict(): boolean
+  /** The largest body it accepts, in bytes. */
+  get maxBodyBytes(): number
+  /** The nesting limit. */
+  get maxDepth(): number
   /**
    * `Receiver::receive`: `null` when the delivery authenticates and the body is a valid
    * event (`oneinbox.js` then builds it with `JSON.parse`), the failed verification when it
@@ -220,6 +232,11 @@ export interface NativeApplied {
   issues?: Array<NativeIssue>
 }
 
+/** A call record held by the addon (`newCallRecord`, `callRecordFromJson`): opaque. */
+export interface NativeCallRecord {
+
+}
+
 /** One endpoint of the management contract, as `oneinbox.js` defines the `Api` method for it. */
 export interface NativeEndpoint {
   /** The contract's name (`create_call`). */
@@ -278,6 +295,11 @@ export interface NativeIssue {
   message: string
 }
 
+/** A ledger held by the addon (`newLedger`): opaque. */
+export interface NativeLedger {
+
+}
+
 /**
  * What to log: `level` is `none`, `debug`, `info` or `error`; `line` is one line with no URL,
  * header or secret (empty for `none`).
@@ -287,6 +309,16 @@ export interface NativeLog {
   level: string
   /** The line. */
   line: string
+}
+
+/** Parse options after their checks, with the defaults filled in. */
+export interface NativeParseLimits {
+  /** Strict mode. */
+  strict: boolean
+  /** The size limit in bytes (`usize::MAX`, beyond every safe integer, for no limit). */
+  maxBodyBytes: number
+  /** The nesting limit. */
+  maxDepth: number
 }
 
 /** One delivery of the `send` command's plan. */
@@ -390,10 +422,36 @@ export declare function newCallRecord(callId: string): NativeCallRecord
 export declare function newLedger(): NativeLedger
 
 /**
- * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list is misuse),
- * the tolerance in seconds, and the parse options.
+ * Builds a `Receiver` from `new Receiver(options)`'s options, converted and checked by
+ * `options.rs` (`secretClass` is the package's `Secret`: its instances are read with
+ * `reveal()`): URL tokens and signing secrets when given (an empty list is misuse), the
+ * tolerance in seconds, and the parse options. The receiver, or the `UsageError`'s issues; a
+ * wrong type throws `TypeError`.
  */
-export declare function newReceiver(urlTokens: Array<string> | undefined | null, signingSecrets: Array<string> | undefined | null, tolerance: number, strict: boolean, maxBodyBytes: number, maxDepth: number): NativeReceiver | Array<NativeIssue>
+export declare function newReceiver(options: unknown, secretClass: Function): NativeReceiver | Array<NativeIssue>
+
+/**
+ * `parseEvent`'s options (`undefined` or `null` for the defaults) converted and checked: the
+ * limits to validate with, or the `UsageError`'s issues (the core's rule for each limit). A
+ * wrong type throws `TypeError`.
+ */
+export declare function parseOptions(options: unknown): NativeParseLimits | Array<NativeIssue>
+
+/** Options of `parseEvent` (and the parsing options of `Receiver`). */
+export interface ParseOptions {
+  /**
+   * Strict mode, for contract tests: every documented field required, formats checked.
+   * Default `false`.
+   */
+  strict?: boolean
+  /**
+   * Bodies longer than this many bytes are rejected with `too_large` before parsing.
+   * Default 1 MiB; `Infinity`: no limit.
+   */
+  maxBodyBytes?: number
+  /** Arrays/objects nested deeper than this are rejected with `too_deep`. Default 64. */
+  maxDepth?: number
+}
 
 /**
  * The plan of the `send` command's arguments as typed (`seed` and `duplicates` as their
@@ -406,6 +464,25 @@ export declare function planSend(events: Array<string>, callId: string | undefin
  * one implementation.
  */
 export declare function pointerToken(token: string): string
+
+/**
+ * Options of `Receiver`; unknown names are refused. Secrets may also be `Secret` instances
+ * (`oneinbox.d.ts` says so).
+ */
+export interface ReceiverOptions {
+  /** Require a `token` query parameter equal to one of these. */
+  urlTokens?: string | Array<string>
+  /** Require a Standard Webhooks signature by one of these `whsec_` secrets. */
+  signingSecrets?: string | Array<string>
+  /** Seconds of clock difference a signature may have, default 300. */
+  tolerance?: number
+  /** As in `ParseOptions`. */
+  strict?: boolean
+  /** As in `ParseOptions`. */
+  maxBodyBytes?: number
+  /** As in `ParseOptions`. */
+  maxDepth?: number
+}
 
 /** `record.apply` of the JSON text of an event object (`KeyedEvent::parse`: one pass). */
 export declare function recordApply(record: NativeCallRecord, eventJson: string): NativeApplied

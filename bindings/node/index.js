@@ -868,6 +868,7 @@ module.exports.newApi = nativeBinding.newApi
 module.exports.newCallRecord = nativeBinding.newCallRecord
 module.exports.newLedger = nativeBinding.newLedger
 module.exports.newReceiver = nativeBinding.newReceiver
+module.exports.parseOptions = nativeBinding.parseOptions
 module.exports.planSend = nativeBinding.planSend
 module.exports.pointerToken = nativeBinding.pointerToken
 module.exports.recordApply = nativeBinding.recordApply

@@ -11,7 +11,7 @@ const crypto = require('node:crypto')
 const { inspect } = require('node:util')
 const native = require('./native.js')
 
-const { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS, MAX_ARGUMENT_DEPTH } = native
+const { DEFAULT_TOLERANCE_SECONDS, MAX_ARGUMENT_DEPTH } = native
 const { OneInboxError, ValidationError, UsageError, ApiError, AuthenticationError } = require('./errors.js')
 const {
   describeType,
@@ -68,19 +68,6 @@ function hostNumber(rule, name, value, what = name, issues = undefined) {
   return valueOrThrow(result)
 }
 
-/**
- * @param {Record<string, unknown>} options
- * @param {string} key
- * @param {number} fallback
- * @param {Issue[]} issues
- * @returns {number | undefined}
- */
-function limit(options, key, fallback, issues) {
-  const v = options[key]
-  if (v === undefined) return fallback
-  return hostNumber('limit', key, v, `options.${key}`, issues)
-}
-
 const EXPRESS_HINT =
   'pass the raw request body (a Buffer, Uint8Array or string), not a parsed object: ' +
   "for example `express.raw({ type: 'application/json' })` instead of `express.json()`"
@@ -89,38 +76,6 @@ const EXPRESS_HINT =
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 /** @type {(s: string) => boolean} */
 const isWellFormed = typeof String.prototype.isWellFormed === 'function' ? (s) => s.isWellFormed() : (s) => !LONE_SURROGATE.test(s)
-
-/**
- * @param {unknown} options
- * @param {string} where
- * @returns {{ strict: boolean, maxBodyBytes: number, maxDepth: number }}
- */
-function checkParseOptions(options, where) {
-  let strict = false
-  let maxBodyBytes = DEFAULT_MAX_BODY_BYTES
-  let maxDepth = DEFAULT_MAX_DEPTH
-  if (options !== undefined && options !== null) {
-    if (typeof options !== 'object') {
-      throw new TypeError(`${where} must be an object, got ${describeType(options)}`)
-    }
-    const o = /** @type {Record<string, unknown>} */ (options)
-    if (o.strict !== undefined) {
-      if (typeof o.strict !== 'boolean') {
-        throw new TypeError(`${where}.strict must be a boolean, got ${typeof o.strict}`)
-      }
-      strict = o.strict
-    }
-    /** @type {Issue[]} */
-    const issues = []
-    const checkedBodyBytes = limit(o, 'maxBodyBytes', maxBodyBytes, issues)
-    const checkedDepth = limit(o, 'maxDepth', maxDepth, issues)
-    throwIfIssues(issues)
-    // No issue: both are numbers.
-    maxBodyBytes = /** @type {number} */ (checkedBodyBytes)
-    maxDepth = /** @type {number} */ (checkedDepth)
-  }
-  return { strict, maxBodyBytes, maxDepth }
-}
 
 // The raw body as bytes for the core, and as text when it came as a string. A string with a
 // lone surrogate cannot be encoded as UTF-8 (it would become U+FFFD), so the bytes the core
@@ -174,12 +129,16 @@ function buildEvent(bytes, text) {
  * @type {typeof import('./oneinbox').parseEvent}
  */
 function parseEvent(body, options) {
-  const { strict, maxBodyBytes, maxDepth } = checkParseOptions(options, 'options')
+  // The options are converted and checked by the addon (src/options.rs).
+  const limits = options === undefined ? undefined : valueOrThrow(callNative(() => native.parseOptions(options)))
   const { bytes, text } = rawBody(body, 'parseEvent')
   let issues
   try {
     // The hand-registered callback (src/fast.rs): no options, no option arguments to read.
-    issues = options === undefined ? native.validateEventFast(bytes) : native.validateEventFast(bytes, strict, maxBodyBytes, maxDepth)
+    issues =
+      limits === undefined
+        ? native.validateEventFast(bytes)
+        : native.validateEventFast(bytes, limits.strict, limits.maxBodyBytes, limits.maxDepth)
   } catch (err) {
     rethrow(err)
   }
@@ -450,8 +409,7 @@ class PreparedRequest {
   /**
    * Reads the response to this request: the typed result for a 2xx status, `ApiError` for any
    * other status, `ValidationError` when a 2xx body does not match the endpoint's result.
-   */
-  /**
+   *
    * @param {number} status
    * @param {unknown} body
    * @returns {unknown} the endpoint's result, typed per method in oneinbox.d.ts (`PreparedRequest<T>`)
@@ -483,8 +441,7 @@ class PreparedRequest {
   /**
    * The request for the page after `page` (a page this request's `parseResponse` returned), or
    * `null` when `page` is the last one. Only for `listDeliveries`.
-   */
-  /**
+   *
    * @param {unknown} page
    * @returns {PreparedRequest | null}
    */
@@ -503,8 +460,7 @@ class PreparedRequest {
    * `null` to give up (then throw the `ApiError`). `headers` are the answer's (for
    * `Retry-After`, read at `now`, Unix seconds, default the clock); `draw` is a random number in
    * [0, 1]. The decision is the core's, the same in every language.
-   */
-  /**
+   *
    * @param {Record<string, unknown>} options
    * @returns {import('./oneinbox').RetryStep}
    */
@@ -529,8 +485,7 @@ class PreparedRequest {
    * not be opened (nothing was sent), `true` when it was lost or timed out after the request may
    * have been sent; `cause` describes the failure for the message. Returns `{ wait, retryable,
    * message }` as `afterStatus` does; on giving up, `message` is the `TransportError`'s.
-   */
-  /**
+   *
    * @param {Record<string, unknown>} options
    * @returns {import('./oneinbox').RetryStep}
    */
@@ -865,40 +820,26 @@ function newUrlToken() {
   return crypto.randomBytes(32).toString('base64url')
 }
 
-const RECEIVER_OPTIONS = ['urlTokens', 'signingSecrets', 'tolerance', 'strict', 'maxBodyBytes', 'maxDepth']
-
 /**
  * Authenticates deliveries (URL token and/or Standard Webhooks signature, as configured) and
  * parses them. Unknown option names are refused, so a misspelt option cannot silently turn
  * authentication off. Secrets stay in the native addon; inspecting shows only their count.
  */
 class Receiver {
+  /** @type {import('./index').NativeReceiver} */
   #native
-  #tokens
-  #secrets
-  #options
-  /** @param {import('./oneinbox').ReceiverOptions} [options] */
+  /**
+   * The options are converted and checked by the addon (src/options.rs); a `Secret` is read
+   * there with its `reveal()`.
+   * @param {import('./oneinbox').ReceiverOptions} [options]
+   */
   constructor(options) {
-    /** @type {Issue[]} */
-    const issues = []
-    const opts = argumentObject(options, 'new Receiver(options)', RECEIVER_OPTIONS, issues, { optional: true })
-    throwIfIssues(issues)
-    const tokens = opts.urlTokens === undefined ? undefined : secretList(opts.urlTokens, 'urlTokens')
-    const secrets = opts.signingSecrets === undefined ? undefined : secretList(opts.signingSecrets, 'signingSecrets')
-    const tolerance = toleranceArg(opts.tolerance)
-    const { strict, maxBodyBytes, maxDepth } = checkParseOptions(
-      { strict: opts.strict, maxBodyBytes: opts.maxBodyBytes, maxDepth: opts.maxDepth },
-      'options',
-    )
-    this.#native = valueOrThrow(callNative(() => native.newReceiver(tokens, secrets, tolerance, strict, maxBodyBytes, maxDepth)))
-    this.#tokens = tokens?.length ?? 0
-    this.#secrets = secrets?.length ?? 0
-    this.#options = { tolerance, strict, maxBodyBytes, maxDepth }
+    this.#native = valueOrThrow(callNative(() => native.newReceiver(options, Secret)))
   }
 
   /** The largest body `receive` accepts, in bytes (an adapter answers 413 above it before reading). */
   get maxBodyBytes() {
-    return this.#options.maxBodyBytes
+    return this.#native.maxBodyBytes
   }
 
   /**
@@ -906,8 +847,7 @@ class Receiver {
    * framework gives it (`req.url`, `req.originalUrl`, `request.url`); `now` defaults to the
    * current time. Returns the event; throws `AuthenticationError` (answer 401) or
    * `ValidationError` (answer 400).
-   */
-  /**
+   *
    * @param {Body} body
    * @param {import('./oneinbox').ReceiveRequest} [request]
    * @returns {import('./oneinbox').Event}
@@ -934,10 +874,14 @@ class Receiver {
   }
 
   toJSON() {
+    const n = this.#native
     return {
-      urlTokens: `[${this.#tokens} ${REDACTED}]`,
-      signingSecrets: `[${this.#secrets} ${REDACTED}]`,
-      ...this.#options,
+      urlTokens: `[${n.urlTokenCount} ${REDACTED}]`,
+      signingSecrets: `[${n.signingSecretCount} ${REDACTED}]`,
+      tolerance: n.tolerance,
+      strict: n.strict,
+      maxBodyBytes: n.maxBodyBytes,
+      maxDepth: n.maxDepth,
     }
   }
 
