@@ -129,18 +129,30 @@ function buildEvent(bytes, text) {
  * @type {typeof import('./oneinbox').parseEvent}
  */
 function parseEvent(body, options) {
-  // The options are converted and checked by the addon (src/options.rs).
-  const limits = options === undefined ? undefined : valueOrThrow(callNative(() => native.parseOptions(options)))
-  const { bytes, text } = rawBody(body, 'parseEvent')
+  let raw
+  try {
+    raw = rawBody(body, 'parseEvent')
+  } catch (err) {
+    // Bad options are reported before a bad body.
+    if (options !== undefined) valueOrThrow(callNative(() => native.parseOptions(options)))
+    throw err
+  }
+  const { bytes, text } = raw
   let issues
   try {
-    // The hand-registered callback (src/fast.rs): no options, no option arguments to read.
+    // The hand-registered callback (src/fast.rs) checks the options and the members read here,
+    // and answers `undefined` for options it does not take as they are.
     issues =
-      limits === undefined
+      options === undefined
         ? native.validateEventFast(bytes)
-        : native.validateEventFast(bytes, limits.strict, limits.maxBodyBytes, limits.maxDepth)
+        : native.validateEventFast(bytes, options, options?.strict, options?.maxBodyBytes, options?.maxDepth)
   } catch (err) {
     rethrow(err)
+  }
+  if (issues === undefined) {
+    // The addon converts and checks them (src/options.rs): a TypeError, or the UsageError's issues.
+    const limits = valueOrThrow(callNative(() => native.parseOptions(options)))
+    issues = callNative(() => native.validateEventFast(bytes, limits.strict, limits.maxBodyBytes, limits.maxDepth))
   }
   if (issues !== null) throw new ValidationError(issues)
   return buildEvent(bytes, text)

@@ -175,6 +175,16 @@ test('validateEventFast (the hot path) and validateEvent (the typed entry) agree
     }
     assert.deepEqual(native.validateEventFast(body), native.validateEvent(body, false, 1048576, 64))
     assert.deepEqual(native.validateEventFast(body, false, 3, 64), native.validateEvent(body, false, 3, 64))
+    // parseEvent's options and their members (as oneinbox.js passes them), checked by the fast path.
+    const withOptions = (o) => native.validateEventFast(body, o, o?.strict, o?.maxBodyBytes, o?.maxDepth)
+    assert.deepEqual(withOptions({ strict: true }), native.validateEvent(body, true, 1048576, 64))
+    assert.deepEqual(withOptions({ maxBodyBytes: 3, maxDepth: 64 }), native.validateEvent(body, false, 3, 64))
+    assert.deepEqual(withOptions(null), native.validateEvent(body, false, 1048576, 64))
+    assert.deepEqual(withOptions([]), native.validateEvent(body, false, 1048576, 64))
+    // Options it does not take as they are: `undefined`, for parseOptions to report.
+    for (const bad of [{ strict: 1 }, { maxDepth: -1 }, { maxBodyBytes: '3' }, { maxDepth: null }, true, 5, 'x']) {
+      assert.equal(withOptions(bad), undefined)
+    }
   }
   assert.throws(() => native.validateEventFast('{}'), TypeError)
   assert.throws(() => native.validateEventFast(new Uint16Array(2)), TypeError)
