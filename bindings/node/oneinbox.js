@@ -129,23 +129,40 @@ function buildEvent(bytes, text) {
  * @type {typeof import('./oneinbox').parseEvent}
  */
 function parseEvent(body, options) {
+  if (options !== undefined) return parseEventWith(body, options)
+  const { bytes, text } = rawBody(body, 'parseEvent')
+  let issues
+  try {
+    // The hand-registered callback (src/fast.rs): no options, no option arguments to read.
+    issues = native.validateEventFast(bytes)
+  } catch (err) {
+    rethrow(err)
+  }
+  if (issues !== null) throw new ValidationError(issues)
+  return buildEvent(bytes, text)
+}
+
+/**
+ * `parseEvent` with options: the addon checks them (bad options are reported before a bad body).
+ * @param {unknown} body
+ * @param {unknown} options
+ * @returns {import('./oneinbox').Event}
+ */
+function parseEventWith(body, options) {
   let raw
   try {
     raw = rawBody(body, 'parseEvent')
   } catch (err) {
-    // Bad options are reported before a bad body.
-    if (options !== undefined) valueOrThrow(callNative(() => native.parseOptions(options)))
+    valueOrThrow(callNative(() => native.parseOptions(options)))
     throw err
   }
   const { bytes, text } = raw
+  const o = /** @type {{ strict?: unknown, maxBodyBytes?: unknown, maxDepth?: unknown } | null | undefined} */ (options)
   let issues
   try {
     // The hand-registered callback (src/fast.rs) checks the options and the members read here,
     // and answers `undefined` for options it does not take as they are.
-    issues =
-      options === undefined
-        ? native.validateEventFast(bytes)
-        : native.validateEventFast(bytes, options, options?.strict, options?.maxBodyBytes, options?.maxDepth)
+    issues = native.validateEventFast(bytes, options, o?.strict, o?.maxBodyBytes, o?.maxDepth)
   } catch (err) {
     rethrow(err)
   }
