@@ -188,10 +188,11 @@ build-node:
 check-node-generated: build-node
     git diff --exit-code -- bindings/node/index.js bindings/node/index.d.ts
 
-# Node: build, every fixture + ajv cross-check + API tests, tsc over the typed usage file (the packed tarballs: test-dist)
+# Node: build, every fixture + ajv cross-check + API tests, tsc over the typed usage file and (checkJs, strict) over the hand-written JS (the packed tarballs: test-dist)
 test-node: build-node check-node-generated
     cd bindings/node && node --test __test__/
     cd bindings/node && npx tsc -p __test__/tsconfig.json
+    cd bindings/node && npx tsc -p tsconfig.checkjs.json
 
 # Node benchmark: parseEvent(Buffer) against JSON.parse + ajv and zod v4 safeParse
 bench-node: build-node

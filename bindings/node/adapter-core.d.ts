@@ -1,6 +1,6 @@
 // Types shared by the framework adapters `oneinbox-webhooks/express`, `/fastify` and `/fetch`
 // (hand-written, next to adapter-core.js).
-import type { Receiver, Router } from './oneinbox.js'
+import type { HeadersLike, Receiver, Router } from './oneinbox.js'
 import type { Store } from './stores.js'
 
 /**
@@ -54,3 +54,42 @@ export interface WebhookOptions {
   /** Default: `console.error` for error lines only (Fastify: the instance's logger). */
   logger?: WebhookLogger
 }
+
+// What adapter-core.js gives the adapters (express.js, fastify.js, fetch.js); internal: the
+// package exports no `./adapter-core` subpath. Declared here so that `checkJs` types the
+// adapters' calls.
+
+/** An answer as an adapter sends it; only a 400 has a body. */
+export interface Reply {
+  readonly status: number
+  /** `[name, value]` pairs, in order. */
+  readonly headers: ReadonlyArray<readonly [string, string]>
+  readonly body: Buffer | null
+  /** The body was not read to its end: close the connection where the server allows it. */
+  readonly closeConnection: boolean
+}
+
+/** The checked options and the steps of the core's answer table, for one adapter. */
+export interface Core {
+  /** The receiver's size limit, the adapter's read limit. */
+  readonly maxBodyBytes: number
+  /** 405, 415 or 413 (from Content-Length) before the body is read, or `null`: read it. */
+  precheck(method: unknown, contentType: unknown, length: unknown): Reply | null
+  /** 413 for a body found too long while reading it. */
+  tooLarge(): Reply
+  /** The answer for a body stream that failed or closed early. */
+  readFailed(): Reply
+  /** 500 for a body something else read first; the log line names `fix`. */
+  alreadyRead(fix: string): Reply
+  /** 500 for an unexpected failure of the adapter, logged with `error`. */
+  unexpected(error: unknown): Reply
+  /** Authenticates, parses, records and handles one delivery; never rejects. */
+  handle(body: Buffer, headers: HeadersLike, url: string | URL | undefined): Promise<Reply>
+}
+
+/** Checks an adapter's options (`known`: the names it accepts) and returns its `Core`. */
+export function createCore(options: unknown, where: string, known: readonly string[]): Core
+/** Reads a Node stream to its end: the body, or `null` once it is longer than `limit` bytes. */
+export function readNodeStream(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer | null>
+/** The default `ackTimeoutMs`. */
+export const DEFAULT_ACK_TIMEOUT_MS: number

@@ -34,6 +34,12 @@ const native = require('./native.js')
 const { describeType, optionsArg } = require('./internal.js')
 const { errorText, runAs } = require('./inbox.js')
 
+/** @typedef {import('./adapter-core').Reply} Reply */
+/** @typedef {import('./adapter-core').WebhookLogger} WebhookLogger */
+/** @typedef {import('./index').NativeAnswer} NativeAnswer */
+/** @typedef {import('./inbox').Delivery} Delivery */
+/** @typedef {Pick<import('./inbox').InboxStore, 'arrive' | 'finish'>} InboxPart */
+
 const DEFAULT_ACK_TIMEOUT_MS = 5000
 // setTimeout fires at once for delays above this; longer ack timeouts mean "never answer 202".
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -41,80 +47,146 @@ const TIMED_OUT = Symbol('timed out')
 
 // Without a logger option only error lines are written (to stderr), as Python's logging does
 // by default.
+/** @type {WebhookLogger} */
 const DEFAULT_LOGGER = Object.freeze({
-  error: (message, error) => (error === undefined ? console.error(message) : console.error(message, error)),
+  error: (/** @type {string} */ message, /** @type {unknown} */ error) =>
+    error === undefined ? console.error(message) : console.error(message, error),
 })
 
 /**
  * An answer of the addon as the adapters send it: the status, `[name, value]` header pairs, the
  * body (a Buffer, or `null`) and whether to close the connection (the body was not read).
+ * @param {NativeAnswer} answer
+ * @returns {Reply}
  */
 function reply(answer) {
   return Object.freeze({
     status: answer.status,
-    headers: Object.freeze(answer.headers.map(([name, value]) => Object.freeze([name, value]))),
+    // The addon gives each header as a [name, value] pair.
+    headers: Object.freeze(answer.headers.map(([name, value]) => Object.freeze(/** @type {[string, string]} */ ([name, value])))),
     body: answer.body ?? null,
     closeConnection: answer.closeConnection,
   })
 }
 
-/** The first value of a header (Node gives repeated ones as an array), or `null`. */
+/**
+ * The answer of a step the core's table always answers (it has no `null` for that input).
+ * @param {NativeAnswer | null} answer
+ * @returns {NativeAnswer}
+ */
+const always = (answer) => /** @type {NativeAnswer} */ (answer)
+
+/**
+ * The first value of a header (Node gives repeated ones as an array), or `null`.
+ * @param {unknown} value
+ * @returns {string | null}
+ */
 function first(value) {
   if (Array.isArray(value)) value = value[0]
   return typeof value === 'string' ? value : null
 }
 
+/**
+ * @param {unknown} logger
+ * @param {string} where
+ * @returns {WebhookLogger}
+ */
 function checkLogger(logger, where) {
-  if (logger === null || (typeof logger !== 'object' && typeof logger !== 'function') || typeof logger.error !== 'function') {
+  if (
+    logger === null ||
+    (typeof logger !== 'object' && typeof logger !== 'function') ||
+    !('error' in logger) ||
+    typeof logger.error !== 'function'
+  ) {
     throw new TypeError(`${where}: logger must have an error(message, error?) method (console does), got ${describeType(logger)}`)
   }
-  return logger
+  return /** @type {WebhookLogger} */ (logger)
 }
 
 /**
  * Checks the options every adapter takes and returns the shared core. `known` lists the option
  * names this adapter accepts; another name is a `UsageError` (a misspelt `store` must not turn
  * duplicate detection off silently).
+ * @type {typeof import('./adapter-core').createCore}
  */
 function createCore(options, where, known) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`${where}: options must be an object ({ receiver, router, ... }), got ${describeType(options)}`)
   }
-  optionsArg(options, where, known, { noun: 'option' })
-  const { receiver, router, store } = options
-  if (receiver === null || typeof receiver !== 'object' || typeof receiver.receive !== 'function') {
+  const {
+    receiver,
+    router,
+    store,
+    atMostOnce: atMostOnceOption,
+    ackTimeoutMs: ackOption,
+    logger: loggerOption,
+  } = optionsArg(options, where, known, { noun: 'option' })
+  if (!hasMethod(receiver, 'receive')) {
     throw new TypeError(
       `${where}: receiver must be a Receiver (new Receiver({ urlTokens, signingSecrets })), got ${describeType(receiver)}`,
     )
   }
-  if (router === null || typeof router !== 'object' || typeof router.dispatch !== 'function') {
+  if (!hasMethod(router, 'dispatch')) {
     throw new TypeError(`${where}: router must be a Router (new Router().on(...)), got ${describeType(router)}`)
   }
-  if (store !== undefined && store !== null && (typeof store !== 'object' || typeof store.record !== 'function')) {
+  if (store !== undefined && store !== null && !hasMethod(store, 'record')) {
     throw new TypeError(`${where}: store must be a store (MemoryStore, RedisStore: a record(event) method), got ${describeType(store)}`)
   }
   // `null` (or Infinity): wait for the handlers however long they take, never answering 202.
   let ackTimeoutMs = DEFAULT_ACK_TIMEOUT_MS
-  if (options.ackTimeoutMs !== undefined) {
-    ackTimeoutMs = options.ackTimeoutMs === null ? Infinity : options.ackTimeoutMs
-    if (typeof ackTimeoutMs !== 'number' || Number.isNaN(ackTimeoutMs) || ackTimeoutMs < 0) {
-      throw new TypeError(
-        `${where}: ackTimeoutMs must be a number of milliseconds >= 0 (or null), got ${describeType(ackTimeoutMs)} ${String(ackTimeoutMs)}`,
-      )
+  if (ackOption !== undefined) {
+    const ack = ackOption === null ? Infinity : ackOption
+    if (typeof ack !== 'number' || Number.isNaN(ack) || ack < 0) {
+      throw new TypeError(`${where}: ackTimeoutMs must be a number of milliseconds >= 0 (or null), got ${describeType(ack)} ${String(ack)}`)
     }
+    ackTimeoutMs = ack
   }
-  const logger = checkLogger(options.logger === undefined ? DEFAULT_LOGGER : options.logger, where)
+  const logger = checkLogger(loggerOption === undefined ? DEFAULT_LOGGER : loggerOption, where)
   // The receiver's size limit (a receiver-like object without one gets the default).
-  const maxBodyBytes = typeof receiver.maxBodyBytes === 'number' ? receiver.maxBodyBytes : native.DEFAULT_MAX_BODY_BYTES
-  const atMostOnce = options.atMostOnce ?? false
+  const maxBodyBytes =
+    'maxBodyBytes' in receiver && typeof receiver.maxBodyBytes === 'number' ? receiver.maxBodyBytes : native.DEFAULT_MAX_BODY_BYTES
+  const atMostOnce = atMostOnceOption ?? false
   if (typeof atMostOnce !== 'boolean') throw new TypeError(`${where}: atMostOnce must be a boolean, got ${describeType(atMostOnce)}`)
   // At least once over the store's inbox, unless asked otherwise or the store has none.
-  const inbox =
-    store !== undefined && store !== null && !atMostOnce && typeof store.arrive === 'function' && typeof store.finish === 'function'
-  return new Core({ receiver, router, store: store ?? undefined, inbox, ackTimeoutMs, logger, maxBodyBytes })
+  const inbox = store !== undefined && store !== null && !atMostOnce && hasMethod(store, 'arrive') && hasMethod(store, 'finish')
+  // Each has the method it is called through (checked above); what it does is the caller's.
+  return new Core({
+    receiver: /** @type {Pick<import('./oneinbox').Receiver, 'receive'>} */ (receiver),
+    router: /** @type {Pick<import('./oneinbox').Router, 'dispatch'>} */ (router),
+    store: /** @type {Pick<import('./stores').Store, 'record'> | undefined} */ (store ?? undefined),
+    // Its arrive and finish are checked above; what they answer is checked per delivery.
+    inbox: inbox ? /** @type {InboxPart} */ (/** @type {unknown} */ (store)) : undefined,
+    ackTimeoutMs,
+    logger,
+    maxBodyBytes,
+  })
 }
 
+/**
+ * Whether `value` is an object with a method `name`.
+ * @template {string} K
+ * @param {unknown} value
+ * @param {K} name
+ * @returns {value is { [P in K]: Function }}
+ */
+function hasMethod(value, name) {
+  return value !== null && typeof value === 'object' && typeof (/** @type {Record<string, unknown>} */ (value)[name]) === 'function'
+}
+
+/** @typedef {import('./adapter-core').Core} CoreContract */
+
+/** @implements {CoreContract} */
 class Core {
+  /**
+   * @param {object} parts
+   * @param {Pick<import('./oneinbox').Receiver, 'receive'>} parts.receiver
+   * @param {Pick<import('./oneinbox').Router, 'dispatch'>} parts.router
+   * @param {Pick<import('./stores').Store, 'record'> | undefined} parts.store
+   * @param {InboxPart | undefined} parts.inbox the store, when deliveries go through its inbox
+   * @param {number} parts.ackTimeoutMs
+   * @param {WebhookLogger} parts.logger
+   * @param {number} parts.maxBodyBytes
+   */
   constructor({ receiver, router, store, inbox, ackTimeoutMs, logger, maxBodyBytes }) {
     this.receiver = receiver
     this.router = router
@@ -128,6 +200,10 @@ class Core {
   /**
    * What can be answered before reading the body: 405, 415, or 413 from Content-Length; `null`
    * when the body should be read (up to `maxBodyBytes`).
+   * @param {unknown} method
+   * @param {unknown} contentType
+   * @param {unknown} length
+   * @returns {Reply | null}
    */
   precheck(method, contentType, length) {
     const answer = native.answerBeforeBody(first(method), first(contentType), first(length), this.maxBodyBytes)
@@ -136,31 +212,47 @@ class Core {
 
   /** The 413 answer for a body found too long while reading it (reading stopped). */
   tooLarge() {
-    return this.#told(native.answerAfterRead('over_limit', this.maxBodyBytes))
+    return this.#told(always(native.answerAfterRead('over_limit', this.maxBodyBytes)))
   }
 
   /** The answer for a body stream that failed or closed early (the client went away). */
   readFailed() {
-    return this.#told(native.answerAfterRead('failed', this.maxBodyBytes))
+    return this.#told(always(native.answerAfterRead('failed', this.maxBodyBytes)))
   }
 
-  /** The 500 answer for a body something else read first; the log line names the `fix`. */
+  /**
+   * The 500 answer for a body something else read first; the log line names the `fix`.
+   * @param {string} fix
+   */
   alreadyRead(fix) {
-    return this.#told(native.answerAfterRead('already_read', this.maxBodyBytes, undefined, fix))
+    return this.#told(always(native.answerAfterRead('already_read', this.maxBodyBytes, undefined, fix)))
   }
 
-  /** The 500 answer for an unexpected failure of the adapter itself, logged with `error`. */
+  /**
+   * The 500 answer for an unexpected failure of the adapter itself, logged with `error`.
+   * @param {unknown} error
+   */
   unexpected(error) {
-    return this.#told(native.answerAfterReceive('failed'), error)
+    return this.#told(always(native.answerAfterReceive('failed')), error)
   }
 
+  /**
+   * @param {NativeAnswer} answer
+   * @param {unknown} [error]
+   * @returns {Reply}
+   */
   #told(answer, error) {
     this.#log(answer.logLevel, answer.logLine, error)
     return reply(answer)
   }
 
+  /**
+   * @param {string} level `none`, `debug`, `info` or `error`
+   * @param {string} line
+   * @param {unknown} [error]
+   */
   #log(level, line, error) {
-    const write = level === 'none' ? undefined : this.logger[level]
+    const write = level === 'none' ? undefined : this.logger[/** @type {keyof WebhookLogger} */ (level)]
     if (typeof write !== 'function') return
     try {
       if (error === undefined) write.call(this.logger, line)
@@ -173,6 +265,10 @@ class Core {
   /**
    * Authenticates, parses, records and handles one delivery whose whole body has been read;
    * resolves to the answer. Never rejects.
+   * @param {Buffer} body
+   * @param {import('./oneinbox').HeadersLike} headers
+   * @param {string | URL | undefined} url
+   * @returns {Promise<Reply>}
    */
   async handle(body, headers, url) {
     const tooLong = native.answerAfterRead('body', this.maxBodyBytes, body.length)
@@ -181,15 +277,18 @@ class Core {
     try {
       event = this.receiver.receive(body, { headers, url })
     } catch (err) {
-      if (err instanceof AuthenticationError) return this.#told(native.answerAfterReceive('unauthenticated', err.verification.code))
-      if (err instanceof ValidationError) return this.#told(native.answerAfterReceive('invalid', undefined, err.issues))
-      return this.#told(native.answerAfterReceive('failed'), err)
+      if (err instanceof AuthenticationError) return this.#told(always(native.answerAfterReceive('unauthenticated', err.verification.code)))
+      if (err instanceof ValidationError) return this.#told(always(native.answerAfterReceive('invalid', undefined, [...err.issues])))
+      return this.#told(always(native.answerAfterReceive('failed')), err)
     }
+    /** @type {[string, string]} */
     const label = [String(event.event), String(event.call_id)]
-    if (this.inbox) {
+    const inbox = this.inbox
+    if (inbox !== undefined) {
+      /** @type {import('./inbox').Arrival} */
       let arrival
       try {
-        arrival = await this.store.arrive(event, body)
+        arrival = await inbox.arrive(event, body)
         if (arrival === null || typeof arrival !== 'object' || typeof arrival.verdict !== 'string') {
           throw new TypeError(`store.arrive returned ${describeType(arrival)}, not { verdict, delivery, ... }`)
         }
@@ -197,11 +296,12 @@ class Core {
           throw new TypeError('store.arrive answered run without the delivery to run')
         }
       } catch (err) {
-        return this.#told(native.answerAfterStore(...label, 'failed'), err)
+        return this.#told(always(native.answerAfterStore(...label, 'failed')), err)
       }
       const answer = native.answerAfterClaim(...label, arrival.verdict, arrival.retryAfterMs ?? 0)
       if (answer !== null) return this.#told(answer)
-      return this.#dispatch(event, label, arrival.delivery)
+      // A `run` arrival has its delivery (checked above).
+      return this.#dispatch(event, label, { inbox, delivery: /** @type {Delivery} */ (arrival.delivery) })
     }
     if (this.store !== undefined) {
       let stored
@@ -212,7 +312,7 @@ class Core {
         }
         stored = recorded.new ? 'new' : 'repeat'
       } catch (err) {
-        return this.#told(native.answerAfterStore(...label, 'failed'), err)
+        return this.#told(always(native.answerAfterStore(...label, 'failed')), err)
       }
       const answer = native.answerAfterStore(...label, stored)
       if (answer !== null) return this.#told(answer)
@@ -220,9 +320,17 @@ class Core {
     return this.#dispatch(event, label)
   }
 
-  // The handlers with `currentDelivery()` set, then their end told to the store: rejects with
-  // what a handler threw, or with the store's failure after handlers that completed.
-  async #run(event, label, delivery) {
+  /**
+   * The handlers with `currentDelivery()` set, then their end told to the store: rejects with
+   * what a handler threw, or with the store's failure after handlers that completed.
+   * @param {InboxPart} inbox
+   * @param {import('./oneinbox').Event} event
+   * @param {[string, string]} label
+   * @param {Delivery} delivery
+   * @returns {Promise<void>}
+   */
+  async #run(inbox, event, label, delivery) {
+    /** @type {unknown} */
     let error
     let failed = false
     try {
@@ -232,7 +340,7 @@ class Core {
       failed = true
     }
     try {
-      await this.store.finish(delivery, failed ? errorText(error) : null)
+      await inbox.finish(delivery, failed ? errorText(error) : null)
     } catch (err) {
       this.#log(
         'error',
@@ -244,9 +352,16 @@ class Core {
     if (failed) throw error
   }
 
-  async #dispatch(event, label, delivery) {
+  /**
+   * @param {import('./oneinbox').Event} event
+   * @param {[string, string]} label
+   * @param {{ inbox: InboxPart, delivery: Delivery }} [run] the inbox's delivery to run and finish
+   * @returns {Promise<Reply>}
+   */
+  async #dispatch(event, label, run) {
+    /** @type {(outcome: string, error?: unknown) => Reply} */
     const handled = (outcome, error) => this.#told(native.answerAfterHandlers(...label, outcome), error)
-    const running = delivery ? this.#run(event, label, delivery) : (async () => this.router.dispatch(event))()
+    const running = run ? this.#run(run.inbox, event, label, run.delivery) : (async () => this.router.dispatch(event))()
     if (this.ackTimeoutMs > MAX_TIMER_MS || this.ackTimeoutMs === Infinity) {
       try {
         await running
@@ -255,6 +370,7 @@ class Core {
         return handled('failed', err)
       }
     }
+    /** @type {NodeJS.Timeout | undefined} */
     let timer
     const timeout = new Promise((resolve) => {
       timer = setTimeout(resolve, this.ackTimeoutMs, TIMED_OUT)
@@ -268,7 +384,7 @@ class Core {
       clearTimeout(timer)
     }
     running.catch((err) => {
-      const log = delivery ? native.answerLateFailureDue(...label) : native.answerLateFailure(...label)
+      const log = run ? native.answerLateFailureDue(...label) : native.answerLateFailure(...label)
       this.#log(log.level, log.line, err)
     })
     return handled('late')
@@ -279,9 +395,11 @@ class Core {
  * Reads a Node readable stream (an `http.IncomingMessage`) to its end, stopping at `limit`
  * bytes: resolves to the body, or to `null` once it is longer than `limit` (the rest is then
  * discarded as it arrives, never kept). Rejects when the stream fails or closes early.
+ * @type {typeof import('./adapter-core').readNodeStream}
  */
 function readNodeStream(stream, limit) {
   return new Promise((resolve, reject) => {
+    /** @type {Buffer[]} */
     const chunks = []
     let size = 0
     let settled = false
@@ -291,12 +409,14 @@ function readNodeStream(stream, limit) {
       stream.removeListener('error', onError)
       stream.removeListener('close', onClose)
     }
+    /** @type {<T>(fn: (value: T) => void, value: T) => void} */
     const settle = (fn, value) => {
       if (settled) return
       settled = true
       cleanup()
       fn(value)
     }
+    /** @param {Buffer | string} chunk */
     function onData(chunk) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
       size += bytes.length
@@ -313,11 +433,12 @@ function readNodeStream(stream, limit) {
     function onEnd() {
       settle(resolve, Buffer.concat(chunks, size))
     }
+    /** @param {unknown} err */
     function onError(err) {
       settle(reject, err)
     }
     function onClose() {
-      const err = new Error('the request closed before its body was read')
+      const err = /** @type {Error & { code?: string }} */ (new Error('the request closed before its body was read'))
       err.code = 'ECONNRESET'
       settle(reject, err)
     }

@@ -16,12 +16,19 @@ const CLIENT_OPTIONS = ['baseUrl', 'timeoutMs', 'maxRetries', 'fetch', 'sleep', 
 
 // Error codes of a connection that could not be opened (so nothing was sent): refused, no
 // route, no such host, a connect timeout (undici's and Node's names).
+/** @type {ReadonlySet<unknown>} */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
 
-const { describeType } = require('./internal.js')
+const { describeType, isIterable } = require('./internal.js')
 
+/** @typedef {import('./index').NativeIssue} Issue */
+/** @typedef {{ message?: unknown, name?: unknown, code?: unknown, cause?: unknown, errors?: unknown }} ErrorFields what is read of a thrown value */
+/** @typedef {import('./oneinbox').PreparedRequest<unknown>} PreparedRequest */
+
+/** @type {(ms: number) => Promise<void>} */
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** @param {import('./internal.js').ClientDeps} deps */
 module.exports = function clientModule({
   DEFAULT_MAX_RETRIES,
   Api,
@@ -41,6 +48,11 @@ module.exports = function clientModule({
    * message says the webhook or call may exist and how to check.
    */
   class TransportError extends OneInboxError {
+    /**
+     * @param {string} message
+     * @param {{ method?: string, url?: string, retry?: PreparedRequest['retry'], attempts?: number,
+     *   timedOut?: boolean, retryable?: boolean, cause?: unknown }} [details]
+     */
     constructor(message, { method, url, retry, attempts, timedOut = false, retryable = false, cause } = {}) {
       super(message, cause === undefined ? undefined : { cause })
       this.code = 'ERR_ONEINBOX_TRANSPORT'
@@ -54,25 +66,38 @@ module.exports = function clientModule({
   }
 
   // The text of an error, with the API key (if it is somewhere in it) replaced.
+  /**
+   * @param {unknown} text
+   * @param {string} key
+   */
   function scrub(text, key) {
     let out = String(text)
     if (key) out = out.split(key).join(REDACTED)
     return redactUrlToken(out)
   }
 
+  /**
+   * @param {unknown} err
+   * @returns {string}
+   */
   function describeCause(err) {
     const parts = []
     let e = err
     for (let depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
-      const msg = typeof e === 'object' && 'message' in e ? String(e.message) : String(e)
-      const code = typeof e === 'object' && typeof e.code === 'string' ? ` (${e.code})` : ''
+      const f = typeof e === 'object' ? /** @type {ErrorFields} */ (e) : undefined
+      const msg = f !== undefined && 'message' in f ? String(f.message) : String(e)
+      const code = f !== undefined && typeof f.code === 'string' ? ` (${f.code})` : ''
       if (msg || code) parts.push(`${msg}${code}`)
-      e = typeof e === 'object' ? e.cause : undefined
+      e = f !== undefined ? f.cause : undefined
     }
     return parts.join(': ') || 'no answer'
   }
 
   // The cause to attach: the error itself, unless its text somewhere holds the key.
+  /**
+   * @param {unknown} err
+   * @param {string} key
+   */
   function safeCause(err, key) {
     if (!key) return err
     let text
@@ -87,25 +112,47 @@ module.exports = function clientModule({
 
   // The answer's headers as string pairs: a custom `fetch` may hand back a plain object whose
   // values are not strings, which must not turn an `ApiError` into a `TypeError`.
+  /**
+   * @param {unknown} headers
+   * @returns {[string, string][]}
+   */
   function headerPairs(headers) {
     if (headers === undefined || headers === null || typeof headers !== 'object') return []
-    const entries = typeof headers[Symbol.iterator] === 'function' ? [...headers] : Object.entries(headers)
-    return entries.filter((p) => Array.isArray(p) && p.length === 2).map(([name, value]) => [String(name), String(value)])
+    /** @type {unknown[]} */
+    const entries = isIterable(headers) ? [...headers] : Object.entries(headers)
+    return entries
+      .filter((p) => Array.isArray(p) && p.length === 2)
+      .map((p) => {
+        const [name, value] = /** @type {[unknown, unknown]} */ (p)
+        return [String(name), String(value)]
+      })
   }
 
   // Whether the connection could not be opened at all (every address tried refused it, ...).
+  /**
+   * @param {unknown} err
+   * @returns {boolean}
+   */
   function notConnected(err) {
-    for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = e.cause, depth++) {
-      if (NOT_CONNECTED.has(e.code)) return true
-      if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((inner) => notConnected(inner))
+    for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = /** @type {ErrorFields} */ (e).cause, depth++) {
+      const f = /** @type {ErrorFields} */ (e)
+      if (NOT_CONNECTED.has(f.code)) return true
+      if (Array.isArray(f.errors) && f.errors.length > 0) return f.errors.every((inner) => notConnected(inner))
     }
     return false
   }
 
+  /** @param {unknown} err */
   function isTimeout(err) {
-    return err !== null && typeof err === 'object' && (err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError')
+    if (err === null || typeof err !== 'object') return false
+    const e = /** @type {{ name?: unknown, cause?: { name?: unknown } }} */ (err)
+    return e.name === 'TimeoutError' || e.cause?.name === 'TimeoutError'
   }
 
+  /**
+   * @param {{ arrayBuffer?: () => Promise<ArrayBuffer>, text?: () => Promise<string> }} res
+   * @returns {Promise<Uint8Array | string>}
+   */
   async function readBody(res) {
     if (typeof res.arrayBuffer === 'function') return new Uint8Array(await res.arrayBuffer())
     if (typeof res.text === 'function') return res.text()
@@ -127,14 +174,25 @@ module.exports = function clientModule({
    * `maxRetries` retries.
    */
   class Client {
+    /** @type {import('./oneinbox').Api} */
     #api
+    /** @type {import('./client').FetchLike} */
     #fetch
+    /** @type {number} */
     #timeoutMs
+    /** @type {number} */
     #maxRetries
+    /** @type {NonNullable<import('./client').ClientOptions['sleep']>} */
     #sleep
+    /** @type {() => number} */
     #random
 
+    /**
+     * @param {string} apiKey
+     * @param {import('./client').ClientOptions} [options]
+     */
     constructor(apiKey, options) {
+      /** @type {Issue[]} */
       const issues = []
       const opts = argumentObject(options, 'new Client(apiKey, options)', CLIENT_OPTIONS, issues, { optional: true })
       throwIfIssues(issues)
@@ -161,13 +219,18 @@ module.exports = function clientModule({
       const timeoutMs = opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : hostLimit('timeoutMs', opts.timeoutMs, issues)
       const maxRetries = opts.maxRetries === undefined ? DEFAULT_MAX_RETRIES : hostLimit('maxRetries', opts.maxRetries, issues)
       throwIfIssues(issues)
-      this.#api = opts.baseUrl === undefined ? new Api(apiKey) : new Api(apiKey, { baseUrl: opts.baseUrl })
-      this.#fetch = fetchFn
+      // The Api checks baseUrl (a TypeError for anything but a string).
+      const baseUrl = /** @type {string} */ (opts.baseUrl)
+      this.#api = opts.baseUrl === undefined ? new Api(apiKey) : new Api(apiKey, { baseUrl })
+      // Checked above to be functions; what they do is the caller's (ClientOptions).
+      this.#fetch = /** @type {import('./client').FetchLike} */ (fetchFn)
       // Beyond what a timer can wait (about 24.8 days; `Infinity`): no timeout.
-      this.#timeoutMs = timeoutMs > MAX_TIMER_MS ? Infinity : timeoutMs
-      this.#maxRetries = maxRetries
-      this.#sleep = opts.sleep ?? defaultSleep
-      this.#random = opts.random ?? Math.random
+      // No issue was thrown: both are numbers.
+      const [timeout, retries] = /** @type {number[]} */ ([timeoutMs, maxRetries])
+      this.#timeoutMs = timeout > MAX_TIMER_MS ? Infinity : timeout
+      this.#maxRetries = retries
+      this.#sleep = /** @type {NonNullable<import('./client').ClientOptions['sleep']>} */ (opts.sleep ?? defaultSleep)
+      this.#random = /** @type {() => number} */ (opts.random ?? Math.random)
     }
 
     /** The base URL requests go to, without a trailing slash. */
@@ -190,7 +253,10 @@ module.exports = function clientModule({
       return this.#maxRetries
     }
 
-    /** `POST /v1/webhooks`; never retried after an answer that leaves open whether it was created. */
+    /**
+     * `POST /v1/webhooks`; never retried after an answer that leaves open whether it was created.
+     * @param {import('./management.generated').CreateWebhookArgs} args
+     */
     async createWebhook(args) {
       return this.send(this.#api.createWebhook(args))
     }
@@ -200,22 +266,36 @@ module.exports = function clientModule({
       return this.send(this.#api.listWebhooks())
     }
 
-    /** `PATCH /v1/webhooks/{id}`. */
+    /**
+     * `PATCH /v1/webhooks/{id}`.
+     * @param {string} webhookId
+     * @param {import('./management.generated').UpdateWebhookArgs} args
+     */
     async updateWebhook(webhookId, args) {
       return this.send(this.#api.updateWebhook(webhookId, args))
     }
 
-    /** `DELETE /v1/webhooks/{id}`. */
+    /**
+     * `DELETE /v1/webhooks/{id}`.
+     * @param {string} webhookId
+     */
     async deleteWebhook(webhookId) {
       return this.send(this.#api.deleteWebhook(webhookId))
     }
 
-    /** `POST /v1/webhooks/{id}/test`. */
+    /**
+     * `POST /v1/webhooks/{id}/test`.
+     * @param {string} webhookId
+     */
     async testWebhook(webhookId) {
       return this.send(this.#api.testWebhook(webhookId))
     }
 
-    /** `GET /v1/webhooks/{id}/deliveries`: one page. */
+    /**
+     * `GET /v1/webhooks/{id}/deliveries`: one page.
+     * @param {string} webhookId
+     * @param {import('./management.generated').ListDeliveriesArgs} [args]
+     */
     async listDeliveries(webhookId, args) {
       return this.send(this.#api.listDeliveries(webhookId, args))
     }
@@ -224,11 +304,15 @@ module.exports = function clientModule({
      * Every delivery of a webhook, page after page (`PreparedRequest.nextPage`), fetched lazily:
      * `for await (const d of client.iterDeliveries(id, { limit: 100 }))`. The arguments are
      * checked at once (a `UsageError` is thrown here, not at the first `next()`).
+     * @param {string} webhookId
+     * @param {import('./management.generated').ListDeliveriesArgs} [args]
      */
     iterDeliveries(webhookId, args) {
       const first = this.#api.listDeliveries(webhookId, args)
+      /** @type {(prepared: import('./oneinbox').PreparedRequest<import('./oneinbox').DeliveryPage>) => Promise<import('./oneinbox').DeliveryPage>} */
       const send = (prepared) => this.send(prepared)
       return (async function* deliveries() {
+        /** @type {import('./oneinbox').PreparedRequest<import('./oneinbox').DeliveryPage> | null} */
         let prepared = first
         while (prepared !== null) {
           const page = await send(prepared)
@@ -238,7 +322,10 @@ module.exports = function clientModule({
       })()
     }
 
-    /** `POST /v1/calls` (it dials the phone); never retried after an ambiguous failure. */
+    /**
+     * `POST /v1/calls` (it dials the phone); never retried after an ambiguous failure.
+     * @param {import('./management.generated').CreateCallArgs} args
+     */
     async createCall(args) {
       return this.send(this.#api.createCall(args))
     }
@@ -246,6 +333,9 @@ module.exports = function clientModule({
     /**
      * Sends one `PreparedRequest` (from `client.api` or any `Api`) with this client's timeout and
      * retries, and returns what its `parseResponse` returns.
+     * @template T
+     * @param {import('./oneinbox').PreparedRequest<T>} prepared
+     * @returns {Promise<T>}
      */
     async send(prepared) {
       if (!(prepared instanceof PreparedRequest)) {
@@ -254,11 +344,15 @@ module.exports = function clientModule({
       const key = (prepared.headers.Authorization ?? '').replace(/^Bearer /, '')
       // A redirect is never followed: it would re-send the API key and the body to wherever the
       // Location points. A 3xx answer is an ApiError, like any other non-2xx status.
+      /** @type {RequestInit} */
       const init = { method: prepared.method, headers: { ...prepared.headers }, redirect: 'manual' }
       if (prepared.body !== null) init.body = prepared.body
       for (let attempt = 0; ; attempt++) {
+        /** @type {number} */
         let status
+        /** @type {unknown} */
         let headers
+        /** @type {Uint8Array | string} */
         let body
         try {
           const signal = this.#timeoutMs === Infinity ? undefined : AbortSignal.timeout(this.#timeoutMs)
@@ -277,7 +371,8 @@ module.exports = function clientModule({
             draw: this.#draw(),
           })
           if (step.wait === null) {
-            throw new TransportError(step.message, {
+            // On giving up, the core's step always has the TransportError's message.
+            throw new TransportError(/** @type {string} */ (step.message), {
               method: prepared.method,
               url: scrub(prepared.url, key),
               retry: prepared.retry,
@@ -317,6 +412,11 @@ module.exports = function clientModule({
       return { baseUrl: this.baseUrl, apiKey: REDACTED, timeoutMs: this.#timeoutMs, maxRetries: this.#maxRetries }
     }
 
+    /**
+     * @param {number} depth
+     * @param {import('node:util').InspectOptionsStylized} options
+     * @param {typeof inspect} inspectFn
+     */
     [inspect.custom](depth, options, inspectFn) {
       return `Client ${inspectFn(this.toJSON(), options)}`
     }

@@ -3,8 +3,15 @@
 // path, message).
 'use strict'
 
+/** @typedef {import('./index').NativeIssue} Issue - an issue as the core gives it (code, JSON Pointer path, message) */
+/** @typedef {import('./oneinbox').Verification} Verification */
+
 /** The base class of every error this package throws (code `ERR_ONEINBOX`). */
 class OneInboxError extends Error {
+  /**
+   * @param {string} message
+   * @param {ErrorOptions} [options]
+   */
   constructor(message, options) {
     super(message, options)
     this.code = 'ERR_ONEINBOX'
@@ -15,6 +22,10 @@ class OneInboxError extends Error {
   }
 }
 
+/**
+ * @param {string} what
+ * @param {readonly Issue[]} issues
+ */
 function describeIssues(what, issues) {
   if (issues.length === 1) {
     const i = issues[0]
@@ -24,12 +35,20 @@ function describeIssues(what, issues) {
   return `${what} (${issues.length} issues):${lines.join('')}`
 }
 
+/**
+ * @param {readonly Issue[]} issues
+ * @returns {readonly Issue[]}
+ */
 function freezeIssues(issues) {
   return Object.freeze(issues.map((i) => Object.freeze({ code: i.code, path: i.path, message: i.message })))
 }
 
 /** A payload or response that does not match its contract; `.issues` lists every problem. */
 class ValidationError extends OneInboxError {
+  /**
+   * @param {readonly Issue[]} issues
+   * @param {string} [what]
+   */
   constructor(issues, what = 'invalid payload') {
     const list = freezeIssues(issues)
     super(describeIssues(what, list))
@@ -40,6 +59,7 @@ class ValidationError extends OneInboxError {
 
 /** A caller passed an argument that cannot make a valid request; `.issues` lists every problem. */
 class UsageError extends OneInboxError {
+  /** @param {readonly Issue[]} issues */
   constructor(issues) {
     const list = freezeIssues(issues)
     super(describeIssues('invalid argument', list))
@@ -55,6 +75,12 @@ class UsageError extends OneInboxError {
  * and 503 for `createWebhook` and `createCall` (see `retryAfter`).
  */
 class ApiError extends OneInboxError {
+  /**
+   * @param {number} status
+   * @param {string} message
+   * @param {readonly Issue[]} [details]
+   * @param {boolean} [retryable]
+   */
   constructor(status, message, details = [], retryable = false) {
     super(message)
     this.code = 'ERR_ONEINBOX_API'
@@ -69,6 +95,7 @@ class ApiError extends OneInboxError {
  * `.verification` says why (`.verification.code`); no secret is ever part of the error.
  */
 class AuthenticationError extends OneInboxError {
+  /** @param {Verification} verification */
   constructor(verification) {
     super(`delivery not authenticated: ${verification.code}`)
     this.code = 'ERR_ONEINBOX_AUTHENTICATION'

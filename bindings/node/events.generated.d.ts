@@ -144,6 +144,9 @@ export type KnownEventName =
   | 'transcript.partial'
   | 'transcript.final'
 
+/** The names of the documented events, in the guide's order (`events.generated.js`). */
+export const KNOWN_EVENTS: readonly KnownEventName[]
+
 /** One OneInbox webhook delivery: a discriminated union on `event`. */
 export type Event =
   | CallStarted

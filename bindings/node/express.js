@@ -11,6 +11,10 @@ const CONSUMED_FIX =
   'another middleware read it (express.json() or another body parser ran first): mount ' +
   "webhookMiddleware before express.json(), or use express.raw({ type: 'application/json' }) on its route"
 
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {import('./adapter-core').Reply} answer
+ */
 function send(res, answer) {
   if (res.headersSent) {
     if (!res.writableEnded) res.end()
@@ -31,9 +35,15 @@ function send(res, answer) {
  * The middleware `(req, res) => Promise<void>`: it answers every request itself (it never calls
  * `next`, so no error page can show a stack trace). Mount it on the webhook path:
  * `app.all('/webhooks/oneinbox', webhookMiddleware({ receiver, router, store }))`.
+ * @param {import('./adapter-core').WebhookOptions} options
  */
 function webhookMiddleware(options) {
   const core = createCore(options, 'webhookMiddleware(options)', OPTIONS)
+  /**
+   * Express sets `body` (express.raw()), `originalUrl`, and body-parser `_body`.
+   * @param {import('node:http').IncomingMessage & { body?: unknown, _body?: boolean, originalUrl?: string }} req
+   * @param {import('node:http').ServerResponse} res
+   */
   return async function oneinboxWebhook(req, res) {
     try {
       const headers = req.headers

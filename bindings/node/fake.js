@@ -10,17 +10,24 @@ const { inspect } = require('node:util')
 const { Client } = require('./oneinbox.js')
 const { UsageError } = require('./errors.js')
 const native = require('./native.js')
-const { describeType, isPlainObject, callNative, optionsArg } = require('./internal.js')
+const { describeType, isPlainObject, isIterable, callNative, optionsArg } = require('./internal.js')
 const { serve, stop } = require('./fake-server.js')
 
 const DEFAULT_API_KEY = 'oi_sk_test_fake'
 // The base URL of a fake that does not listen: `fake.fetch` answers for it. `.invalid` never
 // resolves, so a request sent there by another fetch fails at once instead of leaving the machine.
 const OFFLINE_URL = 'http://fake.oneinbox.invalid'
+/** @typedef {import('./index').NativeIssue} Issue */
+
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
 /** An answer of the fake: status, headers (lower-case names) and body. */
 class FakeResponse {
+  /**
+   * @param {number} status
+   * @param {Record<string, string>} [headers]
+   * @param {Buffer} [body]
+   */
   constructor(status, headers = {}, body = Buffer.alloc(0)) {
     this.status = status
     this.headers = Object.freeze({ ...headers })
@@ -36,6 +43,13 @@ class FakeResponse {
 
 /** A request the fake received. The `Authorization` header is not kept, only whether it carried the fake's key. */
 class RecordedRequest {
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {string} query
+   * @param {Buffer | null} body
+   * @param {boolean} authorized
+   */
   constructor(method, path, query, body, authorized) {
     this.method = method
     this.path = path
@@ -52,10 +66,15 @@ class RecordedRequest {
 }
 
 // [name, value] pairs from a plain object, a Headers instance (or Map) or pairs.
+/**
+ * @param {import('./testing').FakeRequest['headers'] | ConstructorParameters<typeof Headers>[0]} headers
+ * @returns {[string, string][]}
+ */
 function headerPairs(headers) {
   if (headers === undefined || headers === null) return []
   if (Array.isArray(headers)) return headers.map(([n, v]) => [String(n), String(v)])
-  if (typeof headers[Symbol.iterator] === 'function') return Array.from(headers, ([n, v]) => [String(n), String(v)])
+  if (isIterable(headers)) return Array.from(/** @type {Iterable<[unknown, unknown]>} */ (headers), ([n, v]) => [String(n), String(v)])
+  /** @type {[string, string][]} */
   const pairs = []
   for (const [name, value] of Object.entries(headers)) {
     if (Array.isArray(value)) for (const v of value) pairs.push([name, String(v)])
@@ -64,6 +83,10 @@ function headerPairs(headers) {
   return pairs
 }
 
+/**
+ * @param {unknown} body
+ * @returns {Promise<Buffer | null>}
+ */
 async function bodyBytes(body) {
   if (body === undefined || body === null) return null
   if (typeof body === 'string') return Buffer.from(body, 'utf8')
@@ -72,23 +95,28 @@ async function bodyBytes(body) {
   if (body instanceof URLSearchParams) return Buffer.from(body.toString(), 'utf8')
   if (typeof Blob !== 'undefined' && body instanceof Blob) return Buffer.from(await body.arrayBuffer())
   // A ReadableStream or another body: let Response read it.
-  return Buffer.from(await new Response(body).arrayBuffer())
+  return Buffer.from(await new Response(/** @type {ConstructorParameters<typeof Response>[0]} */ (body)).arrayBuffer())
 }
 
 // The error the global fetch (undici) rejects with when the connection closes without an answer.
 function connectionClosed() {
-  const cause = new Error('other side closed')
+  const cause = /** @type {Error & { code?: string }} */ (new Error('other side closed'))
   cause.code = 'UND_ERR_SOCKET'
   return new TypeError('fetch failed', { cause })
 }
 
 // `times`: a number (the core checks it is a whole number of 1 or more).
+/**
+ * @param {unknown} times
+ * @returns {number}
+ */
 function timesArg(times) {
   if (times === undefined) return 1
   if (typeof times !== 'number') throw new TypeError(`options.times must be a number, got ${describeType(times)}`)
   return times
 }
 
+/** @param {Issue[]} issues */
 function throwIssues(issues) {
   if (issues.length > 0) throw new UsageError(issues)
 }
@@ -99,12 +127,17 @@ function throwIssues(issues) {
  * `fake.handle()`), or over HTTP with `await fake.listen(0)`.
  */
 class FakeOneInbox {
+  /** @type {string} */
   #apiKey
+  /** @type {import('./index').NativeFakeOneInbox} */
   #machine
+  /** @type {number[]} */
   #sleeps = []
+  /** @type {import('node:http').Server | null} */
   #server = null
   #url = OFFLINE_URL
 
+  /** @param {{ apiKey?: string }} [options] */
   constructor(options) {
     const opts = optionsArg(options, 'new FakeOneInbox(options)', ['apiKey'])
     const apiKey = opts.apiKey ?? DEFAULT_API_KEY
@@ -116,7 +149,9 @@ class FakeOneInbox {
      * A fetch-compatible function answering from this fake, without a socket (any host; the
      * path decides): `new Client(fake.apiKey, { baseUrl: fake.url, fetch: fake.fetch })`.
      */
-    Object.defineProperty(this, 'fetch', { value: (input, init) => this.#fetch(input, init), enumerable: false })
+    /** @type {(input: string | URL | Request, init?: RequestInit) => Promise<Response>} */
+    const fetch = (input, init) => this.#fetch(input, init)
+    Object.defineProperty(this, 'fetch', { value: fetch, enumerable: false })
   }
 
   /** The key the fake accepts (pass it to your client). */
@@ -151,7 +186,10 @@ class FakeOneInbox {
     return [...this.#sleeps]
   }
 
-  /** The delivery history of a webhook, newest first (copies). */
+  /**
+   * The delivery history of a webhook, newest first (copies).
+   * @param {string} webhookId
+   */
   deliveries(webhookId) {
     const text = callNative(() => this.#machine.deliveriesJson(String(webhookId)))
     if (text === null) throw new RangeError(`FakeOneInbox: no webhook ${JSON.stringify(String(webhookId))}`)
@@ -162,13 +200,16 @@ class FakeOneInbox {
    * Adds a record to a webhook's delivery history (it becomes the newest) and returns it;
    * `fields` set or add members (`event` default `call.ended`, `status` `succeeded`,
    * `response_status` 200).
+   * @param {string} webhookId
+   * @param {Record<string, unknown>} [fields]
    */
   addDelivery(webhookId, fields) {
     if (fields !== undefined && !isPlainObject(fields))
       throw new TypeError(`addDelivery: fields must be a plain object, got ${describeType(fields)}`)
-    const result = callNative(() => this.#machine.addDelivery(String(webhookId), JSON.stringify(fields ?? {}), nowSeconds()))
+    const json = /** @type {string} an object's JSON text */ (JSON.stringify(fields ?? {}))
+    const result = callNative(() => this.#machine.addDelivery(String(webhookId), json, nowSeconds()))
     if (Array.isArray(result)) throw new UsageError(result)
-    if (result === null) throw new RangeError(`FakeOneInbox: no webhook ${JSON.stringify(String(webhookId))}`)
+    if (result === null || result === undefined) throw new RangeError(`FakeOneInbox: no webhook ${JSON.stringify(String(webhookId))}`)
     return JSON.parse(result)
   }
 
@@ -178,6 +219,8 @@ class FakeOneInbox {
    * JSON), with a `Retry-After` header when `retryAfter` is given (seconds, or an HTTP date).
    * `processed: true` carries each request out first (the webhook or call then exists), as when
    * a gateway times out after the backend did the work.
+   * @param {number} status
+   * @param {import('./testing').FailOptions} [options]
    */
   failNext(status, options) {
     const opts = optionsArg(options, 'failNext(status, options)', ['times', 'retryAfter', 'body', 'processed'])
@@ -198,6 +241,7 @@ class FakeOneInbox {
    * The next `times` requests get no answer: the connection closes (`fake.fetch` rejects as the
    * global fetch does, `TypeError: fetch failed`). `processed: true` carries each request out
    * first, so the webhook or call exists although the client saw no answer.
+   * @param {import('./testing').DisconnectOptions} [options]
    */
   disconnectNext(options) {
     const opts = optionsArg(options, 'disconnectNext(options)', ['times', 'processed'])
@@ -208,26 +252,34 @@ class FakeOneInbox {
   /**
    * A `Client` with this fake's key whose requests go to `fake.fetch`; its waits are recorded in
    * `fake.sleeps` instead of slept. `options` go to `Client` (`maxRetries`, `random`, `sleep`...).
+   * @param {import('./client').ClientOptions} [options]
    */
   client(options) {
     const opts = options === undefined ? {} : options
     if (!isPlainObject(opts)) throw new TypeError(`client: options must be a plain object, got ${describeType(opts)}`)
+    /** @type {(ms: number) => void} */
     const sleep = (ms) => {
       this.#sleeps.push(ms)
     }
-    return new Client(this.#apiKey, { baseUrl: this.#url, fetch: this.fetch, sleep, ...opts })
+    // `fetch` is defined on the instance in the constructor (not an enumerable member).
+    const fetch = /** @type {{ fetch: import('./client').FetchLike }} */ (/** @type {unknown} */ (this)).fetch
+    return new Client(this.#apiKey, { baseUrl: this.#url, fetch, sleep, ...opts })
   }
 
   /**
    * Answers one request: `{ method, url, headers, body }` (`url`: a whole URL, or the path and
    * query). `null` means the connection closes without an answer (`disconnectNext`).
+   * @param {import('./testing').FakeRequest} request
+   * @returns {FakeResponse | null}
    */
   handle(request) {
     if (!isPlainObject(request)) throw new TypeError(`handle: request must be a plain object, got ${describeType(request)}`)
     const method = String(request.method ?? 'GET')
-    let body = request.body ?? null
-    if (body !== null && !Buffer.isBuffer(body)) body = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body)
-    const pairs = headerPairs(request.headers)
+    const given = request.body ?? null
+    /** @type {Buffer | null} */
+    let body = null
+    if (given !== null) body = Buffer.isBuffer(given) ? given : typeof given === 'string' ? Buffer.from(given, 'utf8') : Buffer.from(given)
+    const pairs = headerPairs(/** @type {import('./testing').FakeRequest['headers']} */ (request.headers))
     const target = String(request.url ?? '/')
     const answer = callNative(() => this.#machine.handle(method, target, pairs, body, nowSeconds()))
     if (answer === null) return null
@@ -257,14 +309,28 @@ class FakeOneInbox {
     return { url: this.#url, ...counts, apiKey: '[redacted]' }
   }
 
+  /**
+   * @param {number} depth
+   * @param {import('node:util').InspectOptionsStylized} options
+   * @param {typeof inspect} inspectFn
+   */
   [inspect.custom](depth, options, inspectFn) {
     return `FakeOneInbox ${inspectFn(this.toJSON(), options)}`
   }
 
+  /**
+   * @param {string | URL | Request} input
+   * @param {RequestInit} [init]
+   * @returns {Promise<Response>}
+   */
   async #fetch(input, init) {
+    /** @type {string} */
     let url
+    /** @type {string} */
     let method
+    /** @type {ConstructorParameters<typeof Headers>[0] | undefined} */
     let headers
+    /** @type {Buffer | null} */
     let body
     let signal = init?.signal
     if (typeof Request !== 'undefined' && input instanceof Request) {

@@ -14,6 +14,10 @@ const DEFAULT_PATH = '/webhooks/oneinbox'
 const TOO_LARGE = Symbol('too large')
 const READ_FAILED = Symbol('read failed')
 
+/**
+ * @param {import('fastify').FastifyReply} reply
+ * @param {import('./adapter-core').Reply} answer
+ */
 function send(reply, answer) {
   reply.code(answer.status)
   for (const [name, value] of answer.headers) reply.header(name, value)
@@ -22,7 +26,12 @@ function send(reply, answer) {
 }
 
 // Fastify's logger takes (object, message); the adapters' logger contract is (message, error).
+/**
+ * @param {import('fastify').FastifyBaseLogger} log
+ * @returns {import('./adapter-core').WebhookLogger}
+ */
 function fastifyLogger(log) {
+  /** @type {(name: 'error' | 'info' | 'debug') => (message: string, error?: unknown) => void} */
   const level = (name) => (message, error) => (error === undefined ? log[name](message) : log[name]({ err: error }, message))
   return { error: level('error'), info: level('info'), debug: level('debug') }
 }
@@ -30,6 +39,8 @@ function fastifyLogger(log) {
 /**
  * `fastify.register(oneinboxWebhooks, { receiver, router, store, path })`: one route, `path`
  * (default `/webhooks/oneinbox`, under the register `prefix` if any), answering every method.
+ * @param {import('fastify').FastifyInstance} fastify
+ * @param {import('./fastify').OneInboxFastifyOptions} options
  */
 async function oneinboxWebhooks(fastify, options) {
   const opts = { ...options }
@@ -37,6 +48,7 @@ async function oneinboxWebhooks(fastify, options) {
   if (typeof path !== 'string' || !path.startsWith('/')) {
     throw new TypeError(`oneinboxWebhooks: path must be a string starting with "/", got ${JSON.stringify(path)}`)
   }
+  /** @type {Record<string, unknown>} */
   const coreOptions = {}
   for (const [key, value] of Object.entries(opts)) {
     if (key === 'path' || REGISTER_OPTIONS.includes(key)) continue

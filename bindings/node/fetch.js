@@ -8,16 +8,25 @@ const { createCore } = require('./adapter-core.js')
 
 const OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger', 'atMostOnce']
 
+/** @param {import('./adapter-core').Reply} answer */
 function toResponse(answer) {
   // 204 and the like must have a null body; the server decides about the connection.
-  return new Response(answer.body, { status: answer.status, headers: answer.headers })
+  // Response copies the pairs (it never changes them).
+  const headers = /** @type {[string, string][]} */ (answer.headers)
+  return new Response(answer.body, { status: answer.status, headers })
 }
 
 // Reads a Request's body stream up to `limit` bytes: the body, or `null` once it is longer (the
 // stream is then cancelled, so the rest is never read).
+/**
+ * @param {Request} request
+ * @param {number} limit
+ * @returns {Promise<Buffer | null>}
+ */
 async function readBody(request, limit) {
   if (request.body === null) return Buffer.alloc(0)
   const reader = request.body.getReader()
+  /** @type {Uint8Array[]} */
   const chunks = []
   let size = 0
   for (;;) {
@@ -36,9 +45,11 @@ async function readBody(request, limit) {
 /**
  * The handler `(request) => Promise<Response>`. In a Next.js route handler:
  * `export const POST = webhookHandler({ receiver, router })`.
+ * @param {import('./adapter-core').WebhookOptions} options
  */
 function webhookHandler(options) {
   const core = createCore(options, 'webhookHandler(options)', OPTIONS)
+  /** @param {Request} request */
   return async function oneinboxWebhook(request) {
     try {
       const headers = request.headers

@@ -166,3 +166,11 @@ export declare function claimWith<R>(
   fn: (delivery: Delivery) => unknown,
   options?: AtTime,
 ): Promise<Arrival<R>>
+
+// Package-internal (the adapters and the stores use them; not part of the API).
+/** @internal Calls `fn()` with `currentDelivery()` set to `delivery`. */
+export declare function runAs(delivery: Delivery, fn: () => unknown): Promise<unknown>
+/** @internal `now` (Unix ms; `undefined`: the clock) as whole Unix milliseconds. */
+export declare function nowMs(now: unknown): number
+/** @internal How a handler's failure is kept: its name and message, at most 1,000 characters. */
+export declare function errorText(error: unknown): string

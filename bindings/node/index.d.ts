@@ -143,13 +143,25 @@ export declare class NativePrepared {
   nextPage(parsed: NativeParsed): NativePrepared | null
 }
 
-/** A configured `Receiver` (its secrets never leave Rust). */
+/** A configured `Receiver` (its secrets never leave Rust; only their counts are shown). */
 export declare class NativeReceiver {
   /**
    * The line to log once at construction when this receiver accepts every delivery
    * (`allowUnauthenticated` and no secrets), or `null`.
    */
   get warning(): string | null
+  /** How many URL tokens it accepts. */
+  get urlTokenCount(): number
+  /** How many signing secrets it accepts. */
+  get signingSecretCount(): number
+  /** The clock tolerance of signatures, in seconds. */
+  get tolerance(): number
+  /** Strict mode. */
+  get strict(): boolean
+  /** The largest body it accepts, in bytes. */
+  get maxBodyBytes(): number
+  /** The nesting limit. */
+  get maxDepth(): number
   /**
    * `Receiver::receive`: `null` when the delivery authenticates and the body is a valid
    * event (`oneinbox.js` then builds it with `JSON.parse`), the failed verification when it
@@ -322,6 +334,11 @@ export interface NativeArrival {
   record: NativeCallRecord
 }
 
+/** A call record held by the addon (`newCallRecord`, `callRecordFromJson`): opaque. */
+export interface NativeCallRecord {
+
+}
+
 /** A command-line secret, or the issues of its `UsageError` (at most one of the two is set). */
 export interface NativeChosenSecret {
   /** The secret, or `null` when no source is given. */
@@ -437,6 +454,11 @@ export interface NativeKept {
   body: Buffer
 }
 
+/** A ledger held by the addon (`newLedger`): opaque. */
+export interface NativeLedger {
+
+}
+
 /**
  * What to log: `level` is `none`, `debug`, `info` or `error`; `line` is one line with no URL,
  * header or secret (empty for `none`).
@@ -446,6 +468,16 @@ export interface NativeLog {
   level: string
   /** The line. */
   line: string
+}
+
+/** Parse options after their checks, with the defaults filled in. */
+export interface NativeParseLimits {
+  /** Strict mode. */
+  strict: boolean
+  /** The size limit in bytes (`usize::MAX`, beyond every safe integer, for no limit). */
+  maxBodyBytes: number
+  /** The nesting limit. */
+  maxDepth: number
 }
 
 /** One delivery of the `send` command's plan. */
@@ -576,12 +608,37 @@ export declare function newLedger(): NativeLedger
 export declare function newMemoryInbox(lease: number, maxAttempts: number, maxDeliveries: number): NativeMemoryInbox | Array<NativeIssue>
 
 /**
- * Builds a `Receiver`: URL tokens and signing secrets when given (an empty list, or a
- * `null`/`undefined`/empty item, is misuse), whether an open receiver is allowed, the tolerance
- * in seconds, and the parse options. `warning` is the line to log once (an allowed open
- * receiver), or `null`.
+ * Builds a `Receiver` from `new Receiver(options)`'s options, converted and checked by
+ * `options.rs` (`secretClass` is the package's `Secret`: its instances are read with
+ * `reveal()`): URL tokens and signing secrets when given (an empty list, or a `null`,
+ * `undefined` or empty item, is misuse), whether an open receiver is allowed (without it, no
+ * secrets is misuse: it fails closed), the tolerance in seconds, and the parse options. The
+ * receiver, or the `UsageError`'s issues; a wrong type throws `TypeError`.
  */
-export declare function newReceiver(urlTokens: Array<string | undefined | null> | undefined | null, signingSecrets: Array<string | undefined | null> | undefined | null, allowUnauthenticated: boolean, tolerance: number, strict: boolean, maxBodyBytes: number, maxDepth: number): NativeReceiver | Array<NativeIssue>
+export declare function newReceiver(options: unknown, secretClass: Function): NativeReceiver | Array<NativeIssue>
+
+/**
+ * `parseEvent`'s options (`undefined` or `null` for the defaults) converted and checked: the
+ * limits to validate with, or the `UsageError`'s issues (the core's rule for each limit). A
+ * wrong type throws `TypeError`.
+ */
+export declare function parseOptions(options: unknown): NativeParseLimits | Array<NativeIssue>
+
+/** Options of `parseEvent` (and the parsing options of `Receiver`). */
+export interface ParseOptions {
+  /**
+   * Strict mode, for contract tests: every documented field required, formats checked.
+   * Default `false`.
+   */
+  strict?: boolean
+  /**
+   * Bodies longer than this many bytes are rejected with `too_large` before parsing.
+   * Default 1 MiB; `Infinity`: no limit.
+   */
+  maxBodyBytes?: number
+  /** Arrays/objects nested deeper than this are rejected with `too_deep`. Default 64. */
+  maxDepth?: number
+}
 
 /**
  * The plan of the `send` command's arguments as typed (`seed` and `duplicates` as their
@@ -594,6 +651,30 @@ export declare function planSend(events: Array<string>, callId: string | undefin
  * one implementation.
  */
 export declare function pointerToken(token: string): string
+
+/**
+ * Options of `Receiver`; unknown names are refused. Secrets may also be `Secret` instances
+ * (`oneinbox.d.ts` says so).
+ */
+export interface ReceiverOptions {
+  /** Require a `token` query parameter equal to one of these. */
+  urlTokens?: string | Array<string>
+  /** Require a Standard Webhooks signature by one of these `whsec_` secrets. */
+  signingSecrets?: string | Array<string>
+  /** Seconds of clock difference a signature may have, default 300. */
+  tolerance?: number
+  /** As in `ParseOptions`. */
+  strict?: boolean
+  /** As in `ParseOptions`. */
+  maxBodyBytes?: number
+  /** As in `ParseOptions`. */
+  maxDepth?: number
+  /**
+   * Accept every delivery, from anyone, when neither `urlTokens` nor `signingSecrets` is given
+   * (one warning is logged). Without it such a receiver is a `UsageError`: it fails closed.
+   */
+  allowUnauthenticated?: boolean
+}
 
 /** `record.apply` of the JSON text of an event object (`KeyedEvent::parse`: one pass). */
 export declare function recordApply(record: NativeCallRecord, eventJson: string): NativeApplied

@@ -878,6 +878,7 @@ module.exports.newInboxPolicy = nativeBinding.newInboxPolicy
 module.exports.newLedger = nativeBinding.newLedger
 module.exports.newMemoryInbox = nativeBinding.newMemoryInbox
 module.exports.newReceiver = nativeBinding.newReceiver
+module.exports.parseOptions = nativeBinding.parseOptions
 module.exports.planSend = nativeBinding.planSend
 module.exports.pointerToken = nativeBinding.pointerToken
 module.exports.recordApply = nativeBinding.recordApply

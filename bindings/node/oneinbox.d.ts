@@ -5,6 +5,7 @@
 
 import type { Analysis, Event, KnownEventName, Message } from './events.generated'
 import type { ApiMethods } from './management.generated'
+import type { ParseOptions as NativeParseOptions, ReceiverOptions as NativeReceiverOptions } from './index'
 
 export * from './events.generated'
 export * from './management.generated'
@@ -34,15 +35,8 @@ export interface UnknownEvent extends Extra {
   call_id: string
 }
 
-/** Options of {@link parseEvent}. */
-export interface ParseOptions {
-  /** Strict mode, for contract tests: every documented field required, formats checked. Default `false`. */
-  strict?: boolean
-  /** Bodies longer than this many bytes are rejected with `too_large` before parsing. Default 1 MiB. */
-  maxBodyBytes?: number
-  /** Arrays/objects nested deeper than this are rejected with `too_deep`. Default 64. */
-  maxDepth?: number
-}
+/** Options of {@link parseEvent} (declared with their checks by the addon, src/options.rs). */
+export interface ParseOptions extends NativeParseOptions {}
 
 /** The stable codes of an {@link Issue}. */
 export type IssueCode =
@@ -357,19 +351,15 @@ export function verifyUrlToken(url: string | URL, secrets: Secrets): Verificatio
 /** 32 random bytes from `crypto.randomBytes`, base64url-encoded (43 characters). */
 export function newUrlToken(): string
 
-/** Options of {@link Receiver}; unknown names are refused. */
-export interface ReceiverOptions extends ParseOptions {
+/**
+ * Options of {@link Receiver}; unknown names are refused. Declared with their checks by the
+ * addon (src/options.rs); a secret may also be a {@link Secret}.
+ */
+export interface ReceiverOptions extends Omit<NativeReceiverOptions, 'urlTokens' | 'signingSecrets'> {
   /** Require a `token` query parameter equal to one of these. */
   urlTokens?: Secrets
   /** Require a Standard Webhooks signature by one of these `whsec_` secrets. */
   signingSecrets?: Secrets
-  /** Seconds, default 300. */
-  tolerance?: number
-  /**
-   * Accept every delivery, from anyone, when neither `urlTokens` nor `signingSecrets` is given
-   * (one warning is logged). Without it such a receiver is a `UsageError`: it fails closed.
-   */
-  allowUnauthenticated?: boolean
 }
 
 /** What {@link Receiver.receive} needs besides the body. */

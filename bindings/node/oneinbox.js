@@ -11,7 +11,7 @@ const crypto = require('node:crypto')
 const { inspect } = require('node:util')
 const native = require('./native.js')
 
-const { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS, MAX_ARGUMENT_DEPTH } = native
+const { DEFAULT_TOLERANCE_SECONDS, MAX_ARGUMENT_DEPTH } = native
 const { OneInboxError, ValidationError, UsageError, ApiError, AuthenticationError } = require('./errors.js')
 const {
   describeType,
@@ -24,10 +24,40 @@ const {
   argumentObject,
 } = require('./internal.js')
 
+/** @typedef {import('./index').NativeIssue} Issue */
+/** @typedef {import('./oneinbox').Verification} Verification */
+/** @typedef {import('./oneinbox').HeadersLike} HeadersLike */
+/** @typedef {Uint8Array | string} Body */
+
 // A number argument checked by the core's rule (`limit`, `seconds`, `unix_seconds`,
 // `http_status`): another type is a TypeError, a number that breaks the rule a UsageError whose
 // issue names `name`.
 // With `issues`, a broken rule is added there (and `undefined` returned) instead of thrown.
+/**
+ * @overload
+ * @param {string} rule
+ * @param {string} name
+ * @param {unknown} value
+ * @param {string} [what]
+ * @returns {number}
+ */
+/**
+ * @overload
+ * @param {string} rule
+ * @param {string} name
+ * @param {unknown} value
+ * @param {string} what
+ * @param {Issue[]} issues
+ * @returns {number | undefined}
+ */
+/**
+ * @param {string} rule
+ * @param {string} name
+ * @param {unknown} value
+ * @param {string} [what]
+ * @param {Issue[]} [issues]
+ * @returns {number | undefined}
+ */
 function hostNumber(rule, name, value, what = name, issues = undefined) {
   if (typeof value !== 'number') throw new TypeError(`${what} must be a number, got ${describeType(value)}`)
   const result = callNative(() => native.hostArg(rule, name, value))
@@ -38,45 +68,23 @@ function hostNumber(rule, name, value, what = name, issues = undefined) {
   return valueOrThrow(result)
 }
 
-function limit(options, key, fallback, issues) {
-  const v = options[key]
-  if (v === undefined) return fallback
-  return hostNumber('limit', key, v, `options.${key}`, issues)
-}
-
 const EXPRESS_HINT =
   'pass the raw request body (a Buffer, Uint8Array or string), not a parsed object: ' +
   "for example `express.raw({ type: 'application/json' })` instead of `express.json()`"
 
 // `String.prototype.isWellFormed` is Node >= 20; the regular expression is the fallback for 18.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+/** @type {(s: string) => boolean} */
 const isWellFormed = typeof String.prototype.isWellFormed === 'function' ? (s) => s.isWellFormed() : (s) => !LONE_SURROGATE.test(s)
-
-function checkParseOptions(options, where) {
-  let strict = false
-  let maxBodyBytes = DEFAULT_MAX_BODY_BYTES
-  let maxDepth = DEFAULT_MAX_DEPTH
-  if (options !== undefined && options !== null) {
-    if (typeof options !== 'object') {
-      throw new TypeError(`${where} must be an object, got ${describeType(options)}`)
-    }
-    if (options.strict !== undefined) {
-      if (typeof options.strict !== 'boolean') {
-        throw new TypeError(`${where}.strict must be a boolean, got ${typeof options.strict}`)
-      }
-      strict = options.strict
-    }
-    const issues = []
-    maxBodyBytes = limit(options, 'maxBodyBytes', maxBodyBytes, issues)
-    maxDepth = limit(options, 'maxDepth', maxDepth, issues)
-    throwIfIssues(issues)
-  }
-  return { strict, maxBodyBytes, maxDepth }
-}
 
 // The raw body as bytes for the core, and as text when it came as a string. A string with a
 // lone surrogate cannot be encoded as UTF-8 (it would become U+FFFD), so the bytes the core
 // sees would differ from the text JSON.parse reads: it is rejected like invalid UTF-8.
+/**
+ * @param {unknown} body
+ * @param {string} fn
+ * @returns {{ bytes: Uint8Array, text: string | undefined }}
+ */
 function rawBody(body, fn) {
   if (body instanceof Uint8Array) {
     // A view of a SharedArrayBuffer could change under another worker between validation and
@@ -103,6 +111,11 @@ function rawBody(body, fn) {
 
 // Builds the event from bytes the core has already validated. `toString()` without arguments
 // decodes UTF-8 by Node's shortest road (no encoding name to look up, no range to check).
+/**
+ * @param {Uint8Array} bytes
+ * @param {string | undefined} text
+ * @returns {import('./oneinbox').Event}
+ */
 function buildEvent(bytes, text) {
   if (text === undefined) {
     text = Buffer.isBuffer(bytes) ? bytes.toString() : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()
@@ -113,16 +126,50 @@ function buildEvent(bytes, text) {
 /**
  * Parses and validates one webhook body. Returns the event (a plain object with the wire
  * names) or throws `ValidationError` listing every issue.
+ * @type {typeof import('./oneinbox').parseEvent}
  */
 function parseEvent(body, options) {
-  const { strict, maxBodyBytes, maxDepth } = checkParseOptions(options, 'options')
+  if (options !== undefined) return parseEventWith(body, options)
   const { bytes, text } = rawBody(body, 'parseEvent')
   let issues
   try {
     // The hand-registered callback (src/fast.rs): no options, no option arguments to read.
-    issues = options === undefined ? native.validateEventFast(bytes) : native.validateEventFast(bytes, strict, maxBodyBytes, maxDepth)
+    issues = native.validateEventFast(bytes)
   } catch (err) {
     rethrow(err)
+  }
+  if (issues !== null) throw new ValidationError(issues)
+  return buildEvent(bytes, text)
+}
+
+/**
+ * `parseEvent` with options: the addon checks them (bad options are reported before a bad body).
+ * @param {unknown} body
+ * @param {unknown} options
+ * @returns {import('./oneinbox').Event}
+ */
+function parseEventWith(body, options) {
+  let raw
+  try {
+    raw = rawBody(body, 'parseEvent')
+  } catch (err) {
+    valueOrThrow(callNative(() => native.parseOptions(options)))
+    throw err
+  }
+  const { bytes, text } = raw
+  const o = /** @type {{ strict?: unknown, maxBodyBytes?: unknown, maxDepth?: unknown } | null | undefined} */ (options)
+  let issues
+  try {
+    // The hand-registered callback (src/fast.rs) checks the options and the members read here,
+    // and answers `undefined` for options it does not take as they are.
+    issues = native.validateEventFast(bytes, options, o?.strict, o?.maxBodyBytes, o?.maxDepth)
+  } catch (err) {
+    rethrow(err)
+  }
+  if (issues === undefined) {
+    // The addon converts and checks them (src/options.rs): a TypeError, or the UsageError's issues.
+    const limits = valueOrThrow(callNative(() => native.parseOptions(options)))
+    issues = callNative(() => native.validateEventFast(bytes, limits.strict, limits.maxBodyBytes, limits.maxDepth))
   }
   if (issues !== null) throw new ValidationError(issues)
   return buildEvent(bytes, text)
@@ -133,6 +180,14 @@ function parseEvent(body, options) {
 
 // A string argument: TypeError for another type; a lone surrogate (which UTF-8 cannot carry)
 // is an `invalid_value` issue. Values are never quoted (they may be secrets).
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @param {string} path
+ * @param {Issue[]} issues
+ * @param {{ optional?: boolean }} [flags]
+ * @returns {string | undefined}
+ */
 function stringArg(value, name, path, issues, { optional = false } = {}) {
   if (value === undefined || (optional && value === null)) {
     if (optional) return undefined
@@ -156,6 +211,14 @@ const MAX_JSON_DEPTH = MAX_ARGUMENT_DEPTH
 // array), so that the core still checks the rest. At `depth` 1 (an argument itself), a value of
 // the wrong kind (a function, a class instance) is a TypeError. The depth limit also stops
 // cycles. Types, presence and rules are the core's, by its management contract.
+/**
+ * @param {unknown} v
+ * @param {string} at
+ * @param {number} depth
+ * @param {string} what
+ * @param {Issue[]} issues
+ * @returns {import('./oneinbox').JsonValue | undefined}
+ */
 function jsonValue(v, at, depth, what, issues) {
   if (v === null || typeof v === 'boolean') return v
   if (typeof v === 'string') {
@@ -185,6 +248,7 @@ function jsonValue(v, at, depth, what, issues) {
     return undefined
   }
   if (isArray) return v.map((item, i) => jsonValue(item, `${at}/${i}`, depth + 1, what, issues) ?? null)
+  /** @type {import('./oneinbox').JsonObject} */
   const out = {}
   for (const key of Object.keys(v)) {
     // An `undefined` member of the arguments object is an argument not given.
@@ -204,6 +268,11 @@ function jsonValue(v, at, depth, what, issues) {
 // (`json`): a value of the wrong JSON type or a missing one is a TypeError (as a wrong argument
 // type is everywhere in this package), the rest a UsageError listing every issue. What
 // `jsonValue` left out, the core finds missing: its issue at that path is the one to report.
+/**
+ * @param {Issue[] | null} core
+ * @param {Issue[]} json
+ * @param {string} what
+ */
 function throwArgumentIssues(core, json, what) {
   const reported = new Set(json.map((i) => i.path))
   const own = (core ?? []).filter((i) => !reported.has(i.path))
@@ -213,11 +282,16 @@ function throwArgumentIssues(core, json, what) {
   if (issues.length > 0) throw new UsageError(issues)
 }
 
+/** @param {Issue[]} issues */
 function throwIfIssues(issues) {
   if (issues.length > 0) throw new UsageError(issues)
 }
 
 // Response bodies: text, bytes or an ArrayBuffer (`await res.text()`, `await res.arrayBuffer()`).
+/**
+ * @param {unknown} body
+ * @returns {Uint8Array}
+ */
 function responseBytes(body) {
   if (body instanceof Uint8Array) return body
   if (typeof body === 'string') return Buffer.from(body, 'utf8')
@@ -228,6 +302,12 @@ function responseBytes(body) {
 
 // Defines own enumerable data properties without ever invoking a setter (a member named
 // `__proto__` in a server response stays an ordinary member).
+/**
+ * @template {object} T
+ * @param {T} target
+ * @param {Record<string, unknown>} source
+ * @returns {T}
+ */
 function defineAll(target, source) {
   for (const key of Object.keys(source)) {
     Object.defineProperty(target, key, { value: source[key], enumerable: true, writable: true, configurable: true })
@@ -246,6 +326,7 @@ const REDACTED = '[redacted]'
  */
 class Secret {
   #value
+  /** @param {string} value */
   constructor(value) {
     if (typeof value !== 'string') throw new TypeError(`Secret: expected a string, got ${describeType(value)}`)
     this.#value = value
@@ -271,6 +352,7 @@ class Secret {
 
 /** A webhook as the API returns it: wire names, unknown members kept, `secret` a `Secret`. */
 class Webhook {
+  /** @param {{ [member: string]: import('./oneinbox').JsonValue }} fields */
   constructor(fields) {
     if (!isPlainObject(fields)) throw new TypeError(`Webhook: expected a plain object, got ${describeType(fields)}`)
     defineAll(this, fields)
@@ -280,20 +362,32 @@ class Webhook {
   }
 
   /** `JSON.stringify` and `util.inspect` show the secret and any URL token as `[redacted]`. */
+  /** @returns {Record<string, unknown>} */
   toJSON() {
-    const out = { ...this }
+    const out = /** @type {Record<string, unknown>} */ ({ ...this })
     if (typeof out.url === 'string') out.url = redactUrlToken(out.url)
     return out
   }
 
+  /**
+   * @param {number} depth
+   * @param {import('node:util').InspectOptionsStylized} options
+   * @param {typeof inspect} inspectFn
+   */
   [inspect.custom](depth, options, inspectFn) {
     return `Webhook ${inspectFn(this.toJSON(), options)}`
   }
 }
 
+/** @type {WeakMap<object, import('./index').NativeParsed>} */
 const pageHandles = new WeakMap()
 
+/**
+ * @param {Record<string, string>} headers
+ * @returns {Record<string, string>}
+ */
 function redactHeaders(headers) {
+  /** @type {Record<string, string>} */
   const out = {}
   for (const [name, value] of Object.entries(headers)) {
     out[name] = name.toLowerCase() === 'authorization' ? `Bearer ${REDACTED}` : value
@@ -302,11 +396,17 @@ function redactHeaders(headers) {
 }
 
 // A checked count (0 or more, `Infinity` for no bound) as the addon's u32.
-const count = (n) => Math.min(n, 0xffffffff)
+const count = (/** @type {number} */ n) => Math.min(n, 0xffffffff)
 
 // The addon leaves an absent member out; a step always has all three.
+/** @type {(r: import('./index').NativeRetryStep) => import('./oneinbox').RetryStep} */
 const retryStep = (r) => ({ wait: r.wait ?? null, retryable: r.retryable, message: r.message ?? null })
 
+/**
+ * @param {unknown} value
+ * @param {string} fn
+ * @returns {number}
+ */
 function drawArg(value, fn) {
   if (typeof value !== 'number') throw new TypeError(`${fn}: draw must be a number in [0, 1], got ${describeType(value)}`)
   return value
@@ -320,6 +420,10 @@ function drawArg(value, fn) {
 class PreparedRequest {
   #native
   #kind
+  /**
+   * @param {import('./index').NativePrepared} handle
+   * @param {string} kind
+   */
   constructor(handle, kind) {
     const r = callNative(() => handle.request())
     this.method = r.method
@@ -334,6 +438,10 @@ class PreparedRequest {
   /**
    * Reads the response to this request: the typed result for a 2xx status, `ApiError` for any
    * other status, `ValidationError` when a 2xx body does not match the endpoint's result.
+   *
+   * @param {number} status
+   * @param {unknown} body
+   * @returns {unknown} the endpoint's result, typed per method in oneinbox.d.ts (`PreparedRequest<T>`)
    */
   parseResponse(status, body) {
     status = hostNumber('http_status', 'status', status, 'parseResponse: status')
@@ -348,7 +456,7 @@ class PreparedRequest {
       case 'webhook':
         return new Webhook(value)
       case 'webhooks':
-        return value.map((w) => new Webhook(w))
+        return value.map((/** @type {import('./oneinbox').JsonObject} */ w) => new Webhook(w))
       case 'nothing':
         return undefined
       case 'deliveries':
@@ -362,6 +470,9 @@ class PreparedRequest {
   /**
    * The request for the page after `page` (a page this request's `parseResponse` returned), or
    * `null` when `page` is the last one. Only for `listDeliveries`.
+   *
+   * @param {unknown} page
+   * @returns {PreparedRequest | null}
    */
   nextPage(page) {
     const handle = typeof page === 'object' && page !== null ? pageHandles.get(page) : undefined
@@ -378,8 +489,12 @@ class PreparedRequest {
    * `null` to give up (then throw the `ApiError`). `headers` are the answer's (for
    * `Retry-After`, read at `now`, Unix seconds, default the clock); `draw` is a random number in
    * [0, 1]. The decision is the core's, the same in every language.
+   *
+   * @param {Record<string, unknown>} options
+   * @returns {import('./oneinbox').RetryStep}
    */
   afterStatus(options) {
+    /** @type {Issue[]} */
     const issues = []
     const o = argumentObject(options, 'afterStatus(options)', ['attempt', 'maxRetries', 'status', 'headers', 'draw', 'now'], issues)
     const attempt = hostNumber('limit', 'attempt', o.attempt, 'afterStatus: attempt', issues)
@@ -389,7 +504,9 @@ class PreparedRequest {
     const draw = drawArg(o.draw, 'afterStatus')
     const [names, values] = headerArrays(o.headers, 'afterStatus')
     const now = unixSeconds(o.now, 'now', nowSeconds)
-    return retryStep(callNative(() => this.#native.afterStatus(count(attempt), count(maxRetries), status, names, values, now, draw)))
+    // No issue was thrown: the three are numbers.
+    const [a, m, s] = /** @type {number[]} */ ([attempt, maxRetries, status])
+    return retryStep(callNative(() => this.#native.afterStatus(count(a), count(m), s, names, values, now, draw)))
   }
 
   /**
@@ -397,8 +514,12 @@ class PreparedRequest {
    * not be opened (nothing was sent), `true` when it was lost or timed out after the request may
    * have been sent; `cause` describes the failure for the message. Returns `{ wait, retryable,
    * message }` as `afterStatus` does; on giving up, `message` is the `TransportError`'s.
+   *
+   * @param {Record<string, unknown>} options
+   * @returns {import('./oneinbox').RetryStep}
    */
   afterFailure(options) {
+    /** @type {Issue[]} */
     const issues = []
     const o = argumentObject(options, 'afterFailure(options)', ['attempt', 'maxRetries', 'sent', 'cause', 'draw'], issues)
     const attempt = hostNumber('limit', 'attempt', o.attempt, 'afterFailure: attempt', issues)
@@ -407,7 +528,9 @@ class PreparedRequest {
     if (typeof o.sent !== 'boolean') throw new TypeError(`afterFailure: sent must be a boolean, got ${describeType(o.sent)}`)
     if (typeof o.cause !== 'string') throw new TypeError(`afterFailure: cause must be a string, got ${describeType(o.cause)}`)
     const draw = drawArg(o.draw, 'afterFailure')
-    return retryStep(callNative(() => this.#native.afterFailure(count(attempt), count(maxRetries), o.sent, o.cause, draw)))
+    const [a, m] = /** @type {number[]} */ ([attempt, maxRetries])
+    const { sent, cause } = o
+    return retryStep(callNative(() => this.#native.afterFailure(count(a), count(m), sent, cause, draw)))
   }
 
   toJSON() {
@@ -420,6 +543,11 @@ class PreparedRequest {
     }
   }
 
+  /**
+   * @param {number} depth
+   * @param {import('node:util').InspectOptionsStylized} options
+   * @param {typeof inspect} inspectFn
+   */
   [inspect.custom](depth, options, inspectFn) {
     return `PreparedRequest ${inspectFn(this.toJSON(), options)}`
   }
@@ -432,8 +560,13 @@ class PreparedRequest {
  */
 class Api {
   #native
+  /**
+   * @param {string} apiKey
+   * @param {import('./oneinbox').ApiOptions} [options]
+   */
   constructor(apiKey, options) {
     if (typeof apiKey !== 'string') throw new TypeError(`new Api: apiKey must be a string, got ${describeType(apiKey)}`)
+    /** @type {Issue[]} */
     const issues = []
     const opts = argumentObject(options, 'options', ['baseUrl'], issues, { optional: true })
     const baseUrl = stringArg(opts.baseUrl, 'baseUrl', '/base_url', issues, { optional: true })
@@ -453,12 +586,15 @@ class Api {
     for (const endpoint of native.managementEndpoints()) {
       const what = `${endpoint.jsName}()`
       Object.defineProperty(Api.prototype, endpoint.jsName, {
+        /** @param {unknown[]} params */
         value: function (...params) {
+          /** @type {Issue[]} */
           const issues = []
           const positional = endpoint.positionalNames.map(
             (name, i) => jsonValue(params[i] ?? null, `/${pointerToken(name)}`, 1, what, issues) ?? null,
           )
           const positionalText = JSON.stringify(positional)
+          /** @type {string | undefined} */
           let argsText
           if (endpoint.takesArgs) {
             const args = params[endpoint.positional]
@@ -485,6 +621,11 @@ class Api {
     return { baseUrl: this.baseUrl, apiKey: REDACTED }
   }
 
+  /**
+   * @param {number} depth
+   * @param {import('node:util').InspectOptionsStylized} options
+   * @param {typeof inspect} inspectFn
+   */
   [inspect.custom](depth, options, inspectFn) {
     return `Api ${inspectFn(this.toJSON(), options)}`
   }
@@ -496,9 +637,17 @@ class Api {
 // Flattens headers into parallel name/value arrays: a plain object (Node's IncomingHttpHeaders,
 // array values giving one pair each), a `Headers` instance (or any iterable of pairs with
 // `get`, e.g. a Map), or an array of `[name, value]` pairs.
+/**
+ * @param {unknown} headers
+ * @param {string} fn
+ * @returns {[string[], string[]]}
+ */
 function headerArrays(headers, fn) {
+  /** @type {string[]} */
   const names = []
+  /** @type {string[]} */
   const values = []
+  /** @type {(name: unknown, value: unknown, where: string) => void} */
   const push = (name, value, where) => {
     if (typeof name !== 'string') throw new TypeError(`${fn}: header names must be strings, got ${describeType(name)} in ${where}`)
     if (value === undefined) return
@@ -524,17 +673,34 @@ function headerArrays(headers, fn) {
       if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`${fn}: headers[${i}] must be a [name, value] pair`)
       push(pair[0], pair[1], `headers[${i}]`)
     })
-  } else if (typeof headers === 'object' && typeof headers[Symbol.iterator] === 'function' && typeof headers.get === 'function') {
+  } else if (typeof headers === 'object' && isHeaderPairs(headers)) {
     for (const pair of headers) push(pair[0], pair[1], 'headers')
   } else if (typeof headers === 'object') {
-    for (const name of Object.keys(headers)) push(name, headers[name], 'headers')
+    const record = /** @type {Record<string, unknown>} */ (headers)
+    for (const name of Object.keys(record)) push(name, record[name], 'headers')
   } else {
     throw new TypeError(`${fn}: headers must be an object, a Headers instance or an array of pairs, got ${describeType(headers)}`)
   }
   return [names, values]
 }
 
+/**
+ * A `Headers` instance, or any iterable of pairs with `get` (a Map).
+ * @param {object} headers
+ * @returns {headers is Iterable<[unknown, unknown]>}
+ */
+function isHeaderPairs(headers) {
+  const h = /** @type {{ [Symbol.iterator]?: unknown, get?: unknown }} */ (headers)
+  return typeof h[Symbol.iterator] === 'function' && typeof h.get === 'function'
+}
+
 // Unix seconds: an integer number (any magnitude; saturated to 64 bits), or a Date.
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @param {() => number} fallback
+ * @returns {number}
+ */
 function unixSeconds(value, name, fallback) {
   if (value === undefined || value === null) return fallback()
   // An invalid Date becomes NaN, which the core's rule refuses.
@@ -548,8 +714,10 @@ const nowSeconds = () => Math.floor(Date.now() / 1000)
 /**
  * How long to wait before retrying, in seconds, from a `Retry-After` header (delta-seconds or
  * an HTTP date), or `null` when there is none or it cannot be read.
+ * @type {typeof import('./oneinbox').retryAfter}
  */
 function retryAfter(headers, options) {
+  /** @type {Issue[]} */
   const issues = []
   const opts = argumentObject(options, 'options', ['now'], issues, { optional: true })
   throwIfIssues(issues)
@@ -562,6 +730,11 @@ function retryAfter(headers, options) {
 // Authentication
 
 // Secrets: one string or `Secret`, or an array of them. Never quoted in any message.
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {string[]}
+ */
 function secretList(value, name) {
   const list = Array.isArray(value) ? value : [value]
   return list.map((s, i) => {
@@ -578,16 +751,31 @@ function secretList(value, name) {
   })
 }
 
+/**
+ * @param {unknown} body
+ * @param {string} fn
+ * @returns {Uint8Array}
+ */
 function bytesArg(body, fn) {
   if (body instanceof Uint8Array) return body
   if (typeof body === 'string') return Buffer.from(body)
   throw new TypeError(`${fn}: got ${describeType(body)}; ${EXPRESS_HINT}`)
 }
 
+/**
+ * @param {import('./index').NativeVerification} v
+ * @returns {Verification}
+ */
 function verification(v) {
-  return Object.freeze({ ok: v.ok, code: v.code, matchedSecret: v.matchedSecret ?? null })
+  // The addon's code is one of the core's verification codes (the VerificationCode union).
+  const code = /** @type {import('./oneinbox').VerificationCode} */ (v.code)
+  return Object.freeze({ ok: v.ok, code, matchedSecret: v.matchedSecret ?? null })
 }
 
+/**
+ * @param {unknown} value
+ * @returns {number}
+ */
 function toleranceArg(value) {
   if (value === undefined || value === null) return DEFAULT_TOLERANCE_SECONDS
   return hostNumber('seconds', 'tolerance', value)
@@ -597,8 +785,10 @@ function toleranceArg(value) {
  * Verifies a Standard Webhooks signature over the **raw** body. Returns a `Verification`
  * (`{ ok, code, matchedSecret }`); throws `UsageError` only for misuse (no secrets, a secret
  * that is not `whsec_` base64). `now` defaults to the current time (Unix seconds).
+ * @type {typeof import('./oneinbox').verifySignature}
  */
 function verifySignature(headers, body, secrets, options) {
+  /** @type {Issue[]} */
   const issues = []
   const opts = argumentObject(options, 'options', ['now', 'tolerance'], issues, { optional: true })
   throwIfIssues(issues)
@@ -610,7 +800,10 @@ function verifySignature(headers, body, secrets, options) {
   return verification(valueOrThrow(callNative(() => native.verifySignature(names, values, bytes, keys, now, tolerance))))
 }
 
-/** Signs a message the Standard Webhooks way: the `webhook-signature` header value (`v1,...`). */
+/**
+ * Signs a message the Standard Webhooks way: the `webhook-signature` header value (`v1,...`).
+ * @type {typeof import('./oneinbox').sign}
+ */
 function sign(secret, msgId, timestamp, body) {
   const [key] = secretList(secret, 'secret')
   if (typeof msgId !== 'string') throw new TypeError(`sign: msgId must be a string, got ${describeType(msgId)}`)
@@ -625,19 +818,25 @@ function sign(secret, msgId, timestamp, body) {
 /**
  * `text` with every `token=` query value replaced by `[redacted]`: for logging URLs that carry
  * a secret URL token. The SDK's own inspect/JSON output already does this.
+ * @param {string} text
+ * @returns {string}
  */
 function redactUrlToken(text) {
   if (typeof text !== 'string') throw new TypeError(`redactUrlToken: text must be a string, got ${describeType(text)}`)
   return callNative(() => native.redactUrlToken(text))
 }
 
+/** @type {typeof import('./oneinbox').addUrlToken} */
 function addUrlToken(url, token) {
   if (typeof url !== 'string') throw new TypeError(`addUrlToken: url must be a string, got ${describeType(url)}`)
   const [t] = secretList(token, 'token')
   return valueOrThrow(callNative(() => native.addUrlToken(url, t)))
 }
 
-/** Checks the `token` query parameter of a request URL (or path, or query) in constant time. */
+/**
+ * Checks the `token` query parameter of a request URL (or path, or query) in constant time.
+ * @type {typeof import('./oneinbox').verifyUrlToken}
+ */
 function verifyUrlToken(url, secrets) {
   const u = url instanceof URL ? url.href : url
   if (typeof u !== 'string') throw new TypeError(`verifyUrlToken: url must be a string or URL, got ${describeType(url)}`)
@@ -650,21 +849,6 @@ function newUrlToken() {
   return crypto.randomBytes(32).toString('base64url')
 }
 
-const RECEIVER_OPTIONS = ['urlTokens', 'signingSecrets', 'tolerance', 'strict', 'maxBodyBytes', 'maxDepth', 'allowUnauthenticated']
-
-// A receiver's secrets as given (`undefined`/`null`: the option is absent, as Python's `None`).
-// `undefined`/`null` items are kept as `null` for the core to report at their index (an unset
-// environment variable); anything else is checked as `secretList` does.
-function receiverSecrets(value, name) {
-  if (value === undefined || value === null) return undefined
-  if (!Array.isArray(value)) return secretList(value, name)
-  const given = secretList(
-    value.map((s) => s ?? ''),
-    name,
-  )
-  return given.map((s, i) => (value[i] === undefined || value[i] === null ? null : s))
-}
-
 /**
  * Authenticates deliveries (URL token and/or Standard Webhooks signature, as configured) and
  * parses them. Unknown option names are refused, so a misspelt option cannot silently turn
@@ -674,36 +858,23 @@ function receiverSecrets(value, name) {
  * shows only their count.
  */
 class Receiver {
+  /** @type {import('./index').NativeReceiver} */
   #native
-  #tokens
-  #secrets
-  #options
+  /**
+   * The options are converted and checked by the addon (src/options.rs); a `Secret` is read
+   * there with its `reveal()`.
+   * @param {import('./oneinbox').ReceiverOptions} [options]
+   */
   constructor(options) {
-    const issues = []
-    const opts = argumentObject(options, 'new Receiver(options)', RECEIVER_OPTIONS, issues, { optional: true })
-    throwIfIssues(issues)
-    const tokens = receiverSecrets(opts.urlTokens, 'urlTokens')
-    const secrets = receiverSecrets(opts.signingSecrets, 'signingSecrets')
-    const allow = opts.allowUnauthenticated ?? false
-    if (typeof allow !== 'boolean') {
-      throw new TypeError(`new Receiver(options): allowUnauthenticated must be a boolean, got ${describeType(allow)}`)
-    }
-    const tolerance = toleranceArg(opts.tolerance)
-    const { strict, maxBodyBytes, maxDepth } = checkParseOptions(
-      { strict: opts.strict, maxBodyBytes: opts.maxBodyBytes, maxDepth: opts.maxDepth },
-      'options',
-    )
-    this.#native = valueOrThrow(callNative(() => native.newReceiver(tokens, secrets, allow, tolerance, strict, maxBodyBytes, maxDepth)))
+    this.#native = valueOrThrow(callNative(() => native.newReceiver(options, Secret)))
+    // One line at construction for a receiver that accepts every delivery (allowUnauthenticated).
     const warning = callNative(() => this.#native.warning)
-    if (warning !== null && warning !== undefined) console.warn(warning)
-    this.#tokens = tokens?.length ?? 0
-    this.#secrets = secrets?.length ?? 0
-    this.#options = { tolerance, strict, maxBodyBytes, maxDepth }
+    if (warning !== null) console.warn(warning)
   }
 
   /** The largest body `receive` accepts, in bytes (an adapter answers 413 above it before reading). */
   get maxBodyBytes() {
-    return this.#options.maxBodyBytes
+    return this.#native.maxBodyBytes
   }
 
   /**
@@ -711,8 +882,13 @@ class Receiver {
    * framework gives it (`req.url`, `req.originalUrl`, `request.url`); `now` defaults to the
    * current time. Returns the event; throws `AuthenticationError` (answer 401) or
    * `ValidationError` (answer 400).
+   *
+   * @param {Body} body
+   * @param {import('./oneinbox').ReceiveRequest} [request]
+   * @returns {import('./oneinbox').Event}
    */
   receive(body, request) {
+    /** @type {Issue[]} */
     const issues = []
     const r = argumentObject(request, 'receive(body, request)', ['headers', 'url', 'now'], issues, { optional: true })
     throwIfIssues(issues)
@@ -733,13 +909,22 @@ class Receiver {
   }
 
   toJSON() {
+    const n = this.#native
     return {
-      urlTokens: `[${this.#tokens} ${REDACTED}]`,
-      signingSecrets: `[${this.#secrets} ${REDACTED}]`,
-      ...this.#options,
+      urlTokens: `[${n.urlTokenCount} ${REDACTED}]`,
+      signingSecrets: `[${n.signingSecretCount} ${REDACTED}]`,
+      tolerance: n.tolerance,
+      strict: n.strict,
+      maxBodyBytes: n.maxBodyBytes,
+      maxDepth: n.maxDepth,
     }
   }
 
+  /**
+   * @param {number} depth
+   * @param {import('node:util').InspectOptionsStylized} options
+   * @param {typeof inspect} inspectFn
+   */
   [inspect.custom](depth, options, inspectFn) {
     return `Receiver ${inspectFn(this.toJSON(), options)}`
   }
@@ -749,7 +934,9 @@ class Receiver {
 const { Router, MissingHandlersError, KNOWN_EVENTS } = require('./router.js')
 
 // Call records and dedupe keys (record.js), over the native CallRecord.
-const { CallRecord, Ledger, dedupeKey } = require('./record.js')({
+// record.js exports the factory of what oneinbox.d.ts declares.
+const recordModule = /** @type {import('./internal.js').RecordFactory} */ (/** @type {unknown} */ (require('./record.js')))
+const { CallRecord, Ledger, dedupeKey } = recordModule({
   native,
   ValidationError,
   UsageError,
@@ -759,15 +946,19 @@ const { CallRecord, Ledger, dedupeKey } = require('./record.js')({
 })
 
 // The HTTP client (client.js): the Api's requests sent with fetch, retried by the core's policy.
-const { Client, TransportError } = require('./client.js')({
+// client.d.ts types what the package exports; client.js itself exports this factory.
+const clientModule = /** @type {import('./internal.js').ClientFactory} */ (/** @type {unknown} */ (require('./client.js')))
+const { Client, TransportError } = clientModule({
   DEFAULT_MAX_RETRIES: native.DEFAULT_MAX_RETRIES,
-  Api,
+  // Api's endpoint methods are defined from the management contract when this file loads.
+  Api: /** @type {typeof import('./oneinbox').Api} */ (/** @type {unknown} */ (Api)),
   ApiError,
   OneInboxError,
-  PreparedRequest,
+  PreparedRequest: /** @type {typeof import('./oneinbox').PreparedRequest} */ (/** @type {unknown} */ (PreparedRequest)),
   redactUrlToken,
   argumentObject,
   throwIfIssues,
+  /** @type {(name: string, value: unknown, issues: Issue[]) => number | undefined} */
   hostLimit: (name, value, issues) => hostNumber('limit', name, value, `options.${name}`, issues),
 })
 

@@ -10,9 +10,17 @@ const { LEDGER_INTERNALS } = require('./internal.js')
 
 // `ValidationError`, `UsageError`, `callNative` (which turns a Rust panic into a OneInboxError)
 // and the addon come from oneinbox.js, which requires this file.
+/** @typedef {ReturnType<typeof import('./index').newCallRecord>} NativeCallRecord */
+
+/** @param {import('./internal.js').RecordDeps} deps */
 module.exports = function makeRecord({ native, ValidationError, UsageError, callNative, describeType, isWellFormed }) {
   // The JSON text of an event object, for the core. Anything but a plain object (an event from
   // `parseEvent`) is a TypeError: a raw body must go through `parseEvent` first.
+  /**
+   * @param {unknown} event
+   * @param {string} where
+   * @returns {string}
+   */
   function eventText(event, where) {
     if (event === null || typeof event !== 'object' || Array.isArray(event) || ArrayBuffer.isView(event)) {
       const hint = ArrayBuffer.isView(event) || typeof event === 'string' ? '; pass the event parseEvent returned, not the raw body' : ''
@@ -26,6 +34,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
    * RFC 8785 canonical JSON. The same for the same content whatever its member order, whitespace
    * or number spelling; different for any change of content. Throws `ValidationError` when the
    * object is not an event (for example after removing its `call_id`).
+   * @param {import('./oneinbox').Event} event
+   * @returns {string}
    */
   function dedupeKey(event) {
     const text = eventText(event, 'dedupeKey')
@@ -34,6 +44,11 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     return r
   }
 
+  /**
+   * @template T
+   * @param {T} v
+   * @returns {T}
+   */
   function deepFreeze(v) {
     if (v !== null && typeof v === 'object') {
       for (const item of Object.values(v)) deepFreeze(item)
@@ -53,14 +68,32 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
    * getters with the wire names (`record.status`, `record.outcome`, ...): frozen values.
    */
   class CallRecord {
-    #native // the native record
-    #view // the frozen JSON form, made when first read after a change
-    #callId // never changes: read without making the view (the stores read it per delivery)
+    /** @type {NativeCallRecord} the native record */
+    #native
+    /** @type {import('./oneinbox').CallRecordJson | undefined} the frozen JSON form, made when first read after a change */
+    #view
+    /** @type {string | undefined} never changes: read without making the view (the stores read it per delivery) */
+    #callId
 
     // (`WRAP`, native record, call id if known): a record made by the core.
+    /**
+     * @overload
+     * @param {string} callId
+     */
+    /**
+     * @overload
+     * @param {typeof WRAP} callId
+     * @param {NativeCallRecord} handle
+     * @param {string} [knownCallId]
+     */
+    /**
+     * @param {unknown} callId
+     * @param {NativeCallRecord} [handle]
+     * @param {string} [knownCallId]
+     */
     constructor(callId, handle, knownCallId) {
       if (callId === WRAP) {
-        this.#native = handle
+        this.#native = /** @type {NativeCallRecord} */ (handle)
         this.#callId = knownCallId
         return
       }
@@ -76,8 +109,13 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       this.#callId = callId
     }
 
-    /** Reads the JSON form (a string or UTF-8 bytes); throws `ValidationError` listing every issue. */
+    /**
+     * Reads the JSON form (a string or UTF-8 bytes); throws `ValidationError` listing every issue.
+     * @param {string | Uint8Array | ArrayBuffer} text
+     * @returns {CallRecord}
+     */
     static fromJson(text) {
+      /** @type {Uint8Array} */
       let bytes
       if (typeof text === 'string') {
         if (!isWellFormed(text)) {
@@ -101,6 +139,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     /**
      * Folds one event (as `parseEvent` returned it) into the record: `{ changed, ignored }`, where
      * `ignored` says why an event was left out (it belongs to another call), else `null`.
+     * @param {import('./oneinbox').Event} event
+     * @returns {import('./oneinbox').Applied}
      */
     apply(event) {
       const text = eventText(event, 'CallRecord.apply')
@@ -114,6 +154,8 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     /**
      * Combines `other` into this record, as if this record had also seen every event `other`
      * saw; returns whether this record changed. Throws `UsageError` for records of different calls.
+     * @param {CallRecord} other
+     * @returns {boolean}
      */
     merge(other) {
       if (!(other instanceof CallRecord)) {
@@ -138,20 +180,32 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       )
     }
 
-    /** The JSON form (compact, members in a fixed order), which `CallRecord.fromJson` reads back. */
+    /**
+     * The JSON form (compact, members in a fixed order), which `CallRecord.fromJson` reads back.
+     * @returns {string}
+     */
     toJson() {
       const handle = this.#native
       return callNative(() => native.recordToJson(handle))
     }
 
-    /** The JSON form as a new plain object, so that `JSON.stringify(record)` writes it. */
+    /**
+     * The JSON form as a new plain object, so that `JSON.stringify(record)` writes it.
+     * @returns {import('./oneinbox').CallRecordJson}
+     */
     toJSON() {
       return JSON.parse(this.toJson())
     }
 
+    /**
+     * @template {keyof import('./oneinbox').CallRecordJson} K
+     * @param {K} name
+     * @returns {import('./oneinbox').CallRecordJson[K]}
+     */
     #get(name) {
-      if (this.#view === undefined) this.#view = deepFreeze(this.toJSON())
-      return this.#view[name]
+      const view = this.#view ?? deepFreeze(this.toJSON())
+      this.#view = view
+      return view[name]
     }
 
     get call_id() {
@@ -201,9 +255,14 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       return this.#get('events_seen')
     }
 
+    /**
+     * @param {number} depth
+     * @param {import('node:util').InspectOptionsStylized} options
+     * @param {typeof inspect} inspectFn
+     */
     [inspect.custom](depth, options, inspectFn) {
       const shown = { call_id: this.call_id, status: this.status, events_seen: this.events_seen }
-      return `CallRecord ${inspectFn(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })}`
+      return `CallRecord ${inspectFn(shown, { ...options, depth: options.depth === null ? null : Number(options.depth) - 1 })}`
     }
   }
 
@@ -218,13 +277,19 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     // For this package's MemoryStore (stores.js), whose native inbox folds each delivery into
     // this ledger: its native handle, and a record from the native record it shares.
     static [LEDGER_INTERNALS] = Object.freeze({
+      /** @param {Ledger} ledger */
       handle: (ledger) => ledger.#native,
+      /**
+       * @param {NativeCallRecord} handle
+       * @param {string} callId
+       */
       record: (handle, callId) => new CallRecord(WRAP, handle, callId),
     })
 
     /**
      * Claims the delivery of `event` (as `parseEvent` returned it): `{ new, record }`, whether
      * its dedupe key is new for its call and a copy of the call's record with the event.
+     * @param {import('./oneinbox').Event} event
      */
     record(event) {
       const text = eventText(event, 'Ledger.record')
@@ -236,7 +301,11 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       return Object.freeze({ new: r.new, record })
     }
 
-    /** A copy of the call's record, or `null` if no delivery of it was recorded. */
+    /**
+     * A copy of the call's record, or `null` if no delivery of it was recorded.
+     * @param {string} callId
+     * @returns {CallRecord | null}
+     */
     get(callId) {
       if (typeof callId !== 'string') {
         throw new TypeError(`Ledger.get: callId must be a string, got ${describeType(callId)}`)

@@ -16,26 +16,55 @@ const { describeType, optionsArg } = require('./internal.js')
 
 const TRIES = 50
 
+/** @typedef {import('./oneinbox').Event} Event */
+/** @typedef {import('./oneinbox').CallRecord} CallRecordT */
+/** @typedef {import('./inbox').InboxRow} InboxRow */
+/** @typedef {import('./inbox').InboxStep} InboxStep */
+/** @typedef {import('./inbox').InboxVerdict} InboxVerdict */
+/** @typedef {import('./inbox').Delivery} Delivery */
+/** @typedef {import('./inbox').AtTime} AtTime */
+/** @typedef {Record<string, string>} Fields */
+/** @typedef {(string | number)[]} Command */
+/**
+ * @typedef {object} RedisCommands
+ * @property {'node-redis' | 'ioredis'} kind
+ * @property {(args: Command) => Promise<unknown>} send
+ */
+
 // Raw commands, whichever client it is: node-redis v4/v5 (`sendCommand([...])`) or ioredis
 // (`call(...)`). Answers are RESP2: arrays, strings (or Buffers), integers, null.
-function redisCommands(client) {
-  if (client === null || (typeof client !== 'object' && typeof client !== 'function')) {
-    throw new TypeError(`new RedisStore(client): expected a node-redis or ioredis client, got ${describeType(client)}`)
+/**
+ * @param {unknown} value
+ * @returns {RedisCommands}
+ */
+function redisCommands(value) {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+    throw new TypeError(`new RedisStore(client): expected a node-redis or ioredis client, got ${describeType(value)}`)
   }
+  // Read defensively: which of the two clients it is, is found out below.
+  const client = /** @type {Partial<import('./stores').NodeRedisClient & import('./stores').IoRedisClient>} */ (value)
   if (typeof client.sendCommand === 'function' && typeof client.hGetAll === 'function') {
-    return { kind: 'node-redis', send: (args) => client.sendCommand(args.map(String)) }
+    const c = /** @type {import('./stores').NodeRedisClient} */ (client)
+    return { kind: 'node-redis', send: (args) => c.sendCommand(args.map(String)) }
   }
   if (typeof client.call === 'function' && typeof client.hgetall === 'function') {
-    return { kind: 'ioredis', send: (args) => client.call(...args.map(String)) }
+    const c = /** @type {import('./stores').IoRedisClient} */ (client)
+    return { kind: 'ioredis', send: (args) => c.call(String(args[0]), ...args.slice(1).map(String)) }
   }
   throw new TypeError('new RedisStore(client): expected a node-redis client (sendCommand, hGetAll) or an ioredis client (call, hgetall)')
 }
 
+/** @type {(v: unknown) => string} */
 const text = (v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))
 
 // HGETALL's answer as an object of text values: a flat [field, value, ...] array (RESP2, ioredis),
 // or an object or a Map (node-redis maps it), values as strings or Buffers.
+/**
+ * @param {unknown} answer
+ * @returns {Fields}
+ */
 function hash(answer) {
+  /** @type {Fields} */
   const out = {}
   if (answer === null || answer === undefined) return out
   if (Array.isArray(answer)) {
@@ -50,10 +79,15 @@ function hash(answer) {
   return out
 }
 
+/**
+ * @param {Fields} fields
+ * @returns {InboxRow | null}
+ */
 function rowOf(fields) {
   if (fields.state === undefined) return null
   return {
-    state: fields.state,
+    // Written from a step's row: one of the core's state names.
+    state: /** @type {InboxRow['state']} */ (fields.state),
     attempts: Number(fields.attempts),
     dueAt: fields.due_at === undefined ? null : Number(fields.due_at),
     lastError: fields.last_error ?? null,
@@ -61,32 +95,62 @@ function rowOf(fields) {
   }
 }
 
+/** @type {(v: unknown) => string} */
 const blank = (v) => (v === null || v === undefined ? '' : String(v))
 
+/**
+ * @param {{ now?: unknown } | undefined} options
+ * @returns {number}
+ */
 function nowMs(options) {
   const now = options?.now
   if (now === undefined || now === null) return Date.now()
-  if (!Number.isFinite(now)) throw new TypeError(`now must be Unix milliseconds, got ${describeType(now)}`)
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError(`now must be Unix milliseconds, got ${describeType(now)}`)
   return Math.trunc(now)
 }
 
+/**
+ * @param {{ limit?: unknown } | undefined} options
+ * @returns {number}
+ */
 function limitOf(options) {
   const limit = options?.limit ?? 100
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a whole number of 1 or more, got ${limit}`)
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a whole number of 1 or more, got ${limit}`)
   return limit
 }
 
+/**
+ * @param {unknown} event
+ * @param {string} where
+ * @returns {asserts event is Event}
+ */
 function checkEvent(event, where) {
-  if (event === null || typeof event !== 'object' || typeof event.call_id !== 'string') {
+  if (event === null || typeof event !== 'object' || !('call_id' in event) || typeof event.call_id !== 'string') {
     throw new TypeError(`${where} takes an event returned by parseEvent or Receiver.receive, got ${describeType(event)}`)
   }
 }
 
+/**
+ * @param {Event} event
+ * @param {unknown} body
+ * @returns {Buffer}
+ */
 function bodyOf(event, body) {
   if (body === undefined || body === null) return Buffer.from(JSON.stringify(event), 'utf8')
   if (typeof body === 'string') return Buffer.from(body, 'utf8')
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   throw new TypeError(`body must be a Buffer, a Uint8Array or a string, got ${describeType(body)}`)
+}
+
+// A RESP2 array answer (ZRANGE, ZRANGEBYSCORE).
+/**
+ * @param {unknown} answer
+ * @returns {unknown[]}
+ */
+function arrayAnswer(answer) {
+  if (!Array.isArray(answer)) throw new TypeError(`Redis answered ${describeType(answer)}, not an array`)
+  return answer
 }
 
 const SEVEN_DAYS = 7 * 24 * 3600
@@ -100,11 +164,19 @@ const REDIS_OPTIONS = ['prefix', 'ttlSeconds', 'lease', 'maxAttempts']
  * inbox.
  */
 class RedisStore {
+  /** @type {RedisCommands} */
   #commands
+  /** @type {string} */
   #prefix
+  /** @type {number | undefined} */
   #ttl
+  /** @type {import('./inbox').InboxPolicy} */
   #policy
 
+  /**
+   * @param {import('./stores').NodeRedisClient | import('./stores').IoRedisClient} client
+   * @param {import('./stores').RedisStoreOptions} [options]
+   */
   constructor(client, options) {
     this.#commands = redisCommands(client)
     const opts = optionsArg(options, 'new RedisStore(client, options)', REDIS_OPTIONS)
@@ -125,10 +197,13 @@ class RedisStore {
     }
     this.#prefix = prefix
     this.#ttl = ttl
-    this.#policy = new InboxPolicy({
-      lease: opts.lease ?? INBOX_DEFAULT_LEASE_MS / 1000,
-      maxAttempts: opts.maxAttempts ?? INBOX_DEFAULT_MAX_ATTEMPTS,
-    })
+    // InboxPolicy checks them (a wrong type is its TypeError).
+    this.#policy = new InboxPolicy(
+      /** @type {import('./inbox').InboxPolicyOptions} */ ({
+        lease: opts.lease ?? INBOX_DEFAULT_LEASE_MS / 1000,
+        maxAttempts: opts.maxAttempts ?? INBOX_DEFAULT_MAX_ATTEMPTS,
+      }),
+    )
   }
 
   /** The inbox's policy. */
@@ -136,21 +211,34 @@ class RedisStore {
     return this.#policy
   }
 
-  /** The Redis key of a call's record. */
+  /**
+   * The Redis key of a call's record.
+   * @param {string} callId
+   * @returns {string}
+   */
   key(callId) {
     if (typeof callId !== 'string') throw new TypeError(`store.key: callId must be a string, got ${describeType(callId)}`)
     return `${this.#prefix}r:${callId}`
   }
 
+  /** @param {string} key */
   #deliveryKey(key) {
     return `${this.#prefix}d:${key}`
   }
 
+  /**
+   * @param {string} key
+   * @returns {Promise<{ fields: Fields, version: string }>}
+   */
   async #read(key) {
     const fields = hash(await this.#commands.send(['HGETALL', this.#deliveryKey(key)]))
     return { fields, version: fields.v ?? '' }
   }
 
+  /**
+   * @param {string} callId
+   * @returns {Promise<{ record: CallRecordT, version: string }>}
+   */
   async #readRecord(callId) {
     const fields = hash(await this.#commands.send(['HGETALL', this.key(callId)]))
     const record = fields.record === undefined ? new CallRecord(callId) : CallRecord.fromJson(fields.record)
@@ -159,6 +247,14 @@ class RedisStore {
 
   // The compare-and-set write of `row` (with, for a new delivery, its identity and its call's
   // record): whether it was written.
+  /**
+   * @param {string} key
+   * @param {string} version
+   * @param {InboxRow} row
+   * @param {{ callId: string, event: string, body: string }} [fresh]
+   * @param {{ key: string, version: string, text: string }} [record]
+   * @returns {Promise<boolean>}
+   */
   async #write(key, version, row, fresh, record) {
     const p = this.#prefix
     const keys = [this.#deliveryKey(key), `${p}due`, `${p}dead`, `${p}done`]
@@ -186,6 +282,10 @@ class RedisStore {
    * A delivery of `event` arrived (with its raw `body`; the event's JSON when absent): claims it
    * (verdict `run`) unless it is done, running elsewhere or dead. Resolves to `{ verdict, key,
    * delivery, retryAfterMs, record }`, the record with the delivery folded in.
+   * @param {Event} event
+   * @param {Uint8Array | string | null} [body]
+   * @param {AtTime} [options]
+   * @returns {Promise<import('./inbox').Arrival<CallRecordT>>}
    */
   async arrive(event, body, options) {
     checkEvent(event, 'store.arrive')
@@ -208,14 +308,20 @@ class RedisStore {
         written = await this.#write(key, version, step.row)
       }
       if (written) {
-        const delivery = step.verdict === 'run' ? { key, callId, event: event.event, body: bytes, attempt: step.attempt } : null
+        // A `run` step has its attempt number.
+        const delivery =
+          step.verdict === 'run' ? { key, callId, event: event.event, body: bytes, attempt: /** @type {number} */ (step.attempt) } : null
         return { verdict: step.verdict, key, delivery, retryAfterMs: step.retryAfterMs, record: stored.record }
       }
     }
     throw new Error(`RedisStore: ${TRIES} concurrent writers in a row on one delivery`)
   }
 
-  /** At most once: the delivery is written as done when new, and folded in: `{ new, record }`. */
+  /**
+   * At most once: the delivery is written as done when new, and folded in: `{ new, record }`.
+   * @param {Event} event
+   * @returns {Promise<import('./stores').Recorded>}
+   */
   async record(event) {
     checkEvent(event, 'store.record')
     const key = dedupeKey(event)
@@ -226,6 +332,7 @@ class RedisStore {
       const stored = await this.#readRecord(callId)
       if (fields.state !== undefined) return Object.freeze({ new: false, record: stored.record })
       stored.record.apply(event)
+      /** @type {InboxRow} */
       const done = { state: 'done', attempts: 0, dueAt: null, lastError: null, updatedAt: now }
       const fresh = { callId, event: event.event, body: JSON.stringify(event) }
       const record = { key: this.key(callId), version: stored.version, text: stored.record.toJson() }
@@ -235,6 +342,11 @@ class RedisStore {
   }
 
   // One step on the row of `key`: `ask(row)` gives it. Resolves to the step and the hash read.
+  /**
+   * @param {unknown} key
+   * @param {(row: InboxRow | null) => InboxStep} ask
+   * @returns {Promise<{ step: InboxStep, fields: Fields }>}
+   */
   async #change(key, ask) {
     if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${describeType(key)}`)
     for (let i = 0; i < TRIES; i++) {
@@ -246,47 +358,80 @@ class RedisStore {
     throw new Error(`RedisStore: ${TRIES} concurrent writers in a row on one delivery`)
   }
 
-  /** The handlers of `delivery` ended (`error`: why they failed, or null): the verdict. */
+  /**
+   * The handlers of `delivery` ended (`error`: why they failed, or null): the verdict.
+   * @param {Delivery} delivery
+   * @param {string | null} [error]
+   * @param {AtTime} [options]
+   * @returns {Promise<InboxVerdict>}
+   */
   async finish(delivery, error, options) {
     const now = nowMs(options)
     const { step } = await this.#change(delivery.key, (row) => this.#policy.finish(row, delivery.attempt, error ?? null, now))
     return step.verdict
   }
 
-  /** Gives `delivery`'s claim back without running it: due now. */
+  /**
+   * Gives `delivery`'s claim back without running it: due now.
+   * @param {Delivery} delivery
+   * @param {string} reason
+   * @param {AtTime} [options]
+   * @returns {Promise<InboxVerdict>}
+   */
   async release(delivery, reason, options) {
     const now = nowMs(options)
     const { step } = await this.#change(delivery.key, (row) => this.#policy.release(row, delivery.attempt, reason, now))
     return step.verdict
   }
 
-  /** Makes the delivery `key` (a dead letter, say) due now, its attempts from 0: the verdict. */
+  /**
+   * Makes the delivery `key` (a dead letter, say) due now, its attempts from 0: the verdict.
+   * @param {string} key
+   * @param {AtTime} [options]
+   * @returns {Promise<InboxVerdict>}
+   */
   async replay(key, options) {
     const now = nowMs(options)
     const { step } = await this.#change(key, (row) => this.#policy.replay(row, now))
     return step.verdict
   }
 
-  /** A worker's claim of the due delivery `key`: `{ verdict, delivery }` (a delivery for `run`). */
+  /**
+   * A worker's claim of the due delivery `key`: `{ verdict, delivery }` (a delivery for `run`).
+   * @param {string} key
+   * @param {AtTime} [options]
+   * @returns {Promise<{ verdict: InboxVerdict, delivery: Delivery | null }>}
+   */
   async take(key, options) {
     const now = nowMs(options)
     const { step, fields } = await this.#change(key, (row) => this.#policy.claim(row, now))
     if (step.verdict !== 'run') return { verdict: step.verdict, delivery: null }
-    const delivery = { key, callId: fields.call_id, event: fields.event, body: Buffer.from(fields.body, 'utf8'), attempt: step.attempt }
+    // A `run` step has its attempt number.
+    const attempt = /** @type {number} */ (step.attempt)
+    const delivery = { key, callId: fields.call_id, event: fields.event, body: Buffer.from(fields.body, 'utf8'), attempt }
     return { verdict: step.verdict, delivery }
   }
 
-  /** The keys of up to `limit` deliveries due now, the longest due first. */
+  /**
+   * The keys of up to `limit` deliveries due now, the longest due first.
+   * @param {AtTime & { limit?: number }} [options]
+   * @returns {Promise<string[]>}
+   */
   async due(options) {
     const answer = await this.#commands.send(['ZRANGEBYSCORE', `${this.#prefix}due`, '-inf', nowMs(options), 'LIMIT', 0, limitOf(options)])
-    return answer.map(text)
+    return arrayAnswer(answer).map(text)
   }
 
-  /** The dead letters, oldest first: `{ key, callId, event, attempts, lastError, updatedAt, body }`. */
+  /**
+   * The dead letters, oldest first: `{ key, callId, event, attempts, lastError, updatedAt, body }`.
+   * @param {{ limit?: number }} [options]
+   * @returns {Promise<import('./inbox').DeadLetter[]>}
+   */
   async dead(options) {
     const keys = await this.#commands.send(['ZRANGE', `${this.#prefix}dead`, 0, limitOf(options) - 1])
+    /** @type {import('./inbox').DeadLetter[]} */
     const letters = []
-    for (const raw of keys) {
+    for (const raw of arrayAnswer(keys)) {
       const key = text(raw)
       const { fields } = await this.#read(key)
       const row = rowOf(fields)
@@ -307,6 +452,8 @@ class RedisStore {
   /**
    * Drops the done deliveries last changed `olderThan` seconds ago or more (default 7 days; the
    * dead letters too with `includeDead`): how many. The calls' records stay.
+   * @param {AtTime & { olderThan?: number, includeDead?: boolean }} [options]
+   * @returns {Promise<number>}
    */
   async prune(options) {
     const olderThan = options?.olderThan ?? SEVEN_DAYS
@@ -319,12 +466,20 @@ class RedisStore {
     return Number(await this.#commands.send(['EVAL', REDIS_PRUNE_SCRIPT, 2, `${p}done`, `${p}dead`, ...args]))
   }
 
-  /** The inbox row of the delivery `key`, or null. */
+  /**
+   * The inbox row of the delivery `key`, or null.
+   * @param {string} key
+   * @returns {Promise<InboxRow | null>}
+   */
   async row(key) {
     return rowOf((await this.#read(key)).fields)
   }
 
-  /** The call's record, or `null` if no delivery of it arrived. */
+  /**
+   * The call's record, or `null` if no delivery of it arrived.
+   * @param {string} callId
+   * @returns {Promise<CallRecordT | null>}
+   */
   async get(callId) {
     const fields = hash(await this.#commands.send(['HGETALL', this.key(callId)]))
     return fields.record === undefined ? null : CallRecord.fromJson(fields.record)
@@ -338,6 +493,11 @@ class RedisStore {
     return { client: this.#commands.kind, prefix: this.#prefix, ttlSeconds: this.#ttl ?? null }
   }
 
+  /**
+   * @param {number} depth
+   * @param {import('node:util').InspectOptionsStylized} options
+   * @param {typeof import('node:util').inspect} inspect
+   */
   [Symbol.for('nodejs.util.inspect.custom')](depth, options, inspect) {
     return `RedisStore ${inspect(this.toJSON(), options)}`
   }

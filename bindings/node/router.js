@@ -4,12 +4,26 @@
 
 // The names of the documented events, in the guide's order (generated from the contract).
 const { KNOWN_EVENTS } = require('./events.generated.js')
+/** @type {ReadonlySet<string>} */
 const KNOWN = new Set(KNOWN_EVENTS)
 const UNKNOWN_KEY = '' // the cache key of every unknown event (they share their handlers)
 
 const { OneInboxError } = require('./errors.js')
 const { describeType, optionsArg } = require('./internal.js')
 
+/** @typedef {import('./oneinbox').Event} Event */
+/**
+ * A handler: of the event type its registration names, so its parameter may be narrower than
+ * `Event` (a method signature, whose parameter TypeScript compares both ways).
+ * @typedef {{ handle(event: Event): unknown }['handle']} Handler
+ */
+/** @typedef {Readonly<{ kind: 'event' | 'unknown' | 'any', name: string, handler: Handler }>} Route */
+
+/**
+ * @param {unknown} handler
+ * @param {string} where
+ * @returns {asserts handler is Handler}
+ */
 function checkHandler(handler, where) {
   if (typeof handler !== 'function') {
     throw new TypeError(`${where}: the handler must be a function, got ${describeType(handler)}`)
@@ -18,6 +32,7 @@ function checkHandler(handler, where) {
 
 /** `router.check()` of an exhaustive router: `.missing` names the known events without a handler. */
 class MissingHandlersError extends OneInboxError {
+  /** @param {readonly import('./oneinbox').KnownEventName[]} missing */
   constructor(missing) {
     const list = Object.freeze([...missing])
     super(
@@ -36,10 +51,14 @@ class MissingHandlersError extends OneInboxError {
  * handler (sync or async) and resolves to how many ran; a handler's error rejects it at once.
  */
 class Router {
+  /** @type {boolean} */
   #exhaustive
+  /** @type {Route[]} */
   #routes = []
+  /** @type {Map<string, Route[]>} */
   #cache = new Map()
 
+  /** @param {import('./oneinbox').RouterOptions} [options] */
   constructor(options) {
     let exhaustive = false
     if (options !== undefined && options !== null) {
@@ -62,7 +81,11 @@ class Router {
     return this.#exhaustive
   }
 
-  /** Registers `handler` for one of the seven known events; returns the router. */
+  /**
+   * Registers `handler` for one of the seven known events; returns the router.
+   * @param {import('./oneinbox').KnownEventName} event
+   * @param {Handler} handler
+   */
   on(event, handler) {
     if (typeof event !== 'string') {
       throw new TypeError(`router.on: the event name must be a string, got ${describeType(event)}`)
@@ -77,13 +100,19 @@ class Router {
     return this.#add('event', event, handler)
   }
 
-  /** Registers `handler` for every event this version does not know (`event.event` names it). */
+  /**
+   * Registers `handler` for every event this version does not know (`event.event` names it).
+   * @param {(event: import('./oneinbox').UnknownEvent) => unknown} handler
+   */
   onUnknown(handler) {
     checkHandler(handler, 'router.onUnknown')
     return this.#add('unknown', UNKNOWN_KEY, handler)
   }
 
-  /** Registers `handler` for every event, known or not. */
+  /**
+   * Registers `handler` for every event, known or not.
+   * @param {(event: Event) => unknown} handler
+   */
   onAny(handler) {
     checkHandler(handler, 'router.onAny')
     return this.#add('any', UNKNOWN_KEY, handler)
@@ -103,6 +132,8 @@ class Router {
   /**
    * Calls every handler of `event` in registration order, awaiting each; resolves to how many
    * ran (0: no handler matched). Rejects with the first handler error (the rest do not run).
+   * @param {Event} event
+   * @returns {Promise<number>}
    */
   async dispatch(event) {
     const routes = this.#routesFor(event)
@@ -112,14 +143,23 @@ class Router {
     return routes.length
   }
 
+  /**
+   * @param {Route['kind']} kind
+   * @param {string} name
+   * @param {Handler} handler
+   */
   #add(kind, name, handler) {
     this.#routes.push(Object.freeze({ kind, name, handler }))
     this.#cache.clear()
     return this
   }
 
+  /**
+   * @param {unknown} event
+   * @returns {Route[]}
+   */
   #routesFor(event) {
-    if (event === null || typeof event !== 'object' || typeof event.event !== 'string') {
+    if (event === null || typeof event !== 'object' || !('event' in event) || typeof event.event !== 'string') {
       throw new TypeError(`router.dispatch takes an event returned by parseEvent or Receiver.receive, got ${describeType(event)}`)
     }
     const key = KNOWN.has(event.event) ? event.event : UNKNOWN_KEY

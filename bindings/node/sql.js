@@ -18,8 +18,35 @@ const { CallRecord, dedupeKey } = require('./oneinbox.js')
 
 const COLUMNS = 'state, attempts, due_at, last_error, updated_at'
 
+/** @typedef {import('./oneinbox').Event} Event */
+/** @typedef {import('./oneinbox').CallRecord} CallRecordT */
+/** @typedef {import('./inbox').InboxRow} InboxRow */
+/** @typedef {import('./inbox').InboxStep} InboxStep */
+/** @typedef {import('./inbox').InboxVerdict} InboxVerdict */
+/** @typedef {import('./inbox').InboxPolicy} InboxPolicy */
+/** @typedef {import('./postgres').PgDelivery} PgDelivery */
+/** @typedef {import('./postgres').PgArrival} PgArrival */
+/** @typedef {import('./postgres').PgDeadLetter} PgDeadLetter */
+/** A statement: its text and its values. @typedef {[string, unknown[]]} Statement */
+/** What a statement gave (rows as arrays). @typedef {{ rowCount: number, rows: unknown[][] }} Result */
+/**
+ * A change: yields its statements, is sent what each gave, returns `T`.
+ * @template T
+ * @typedef {Generator<Statement, T, Result>} Steps
+ */
+/**
+ * How a dialect spells the statements.
+ * @typedef {object} Dialect
+ * @property {(text: string) => string} sql
+ * @property {string} lock
+ * @property {string} blob
+ * @property {string} bigint
+ */
+
 /** How Postgres spells the statements: `$n` marks, row locks, BYTEA and BIGINT. */
+/** @type {Readonly<Dialect>} */
 const POSTGRES = Object.freeze({
+  /** @param {string} text */
   sql(text) {
     let n = 0
     return text.replace(/\?/g, () => `$${++n}`)
@@ -29,7 +56,11 @@ const POSTGRES = Object.freeze({
   bigint: 'BIGINT',
 })
 
-/** The tables and indexes (the text Python's `Dialect.schema()` gives). */
+/**
+ * The tables and indexes (the text Python's `Dialect.schema()` gives).
+ * @param {Dialect} d
+ * @returns {string[]}
+ */
 function schema(d) {
   return [
     `CREATE TABLE IF NOT EXISTS oneinbox_inbox (
@@ -57,20 +88,46 @@ function schema(d) {
 class Raced extends Error {}
 
 // A BIGINT comes back from `pg` as a string (it may not fit a double; ours are Unix ms).
+/** @type {(value: unknown) => number | null} */
 const int = (value) => (value === null || value === undefined ? null : Number(value))
 
+// The columns as written from a step's row: a state name, numbers, text or NULL.
+/**
+ * @param {unknown[]} values
+ * @returns {InboxRow}
+ */
 function rowOf(values) {
   const [state, attempts, dueAt, lastError, updatedAt] = values
-  return { state, attempts: int(attempts), dueAt: int(dueAt), lastError: lastError ?? null, updatedAt: int(updatedAt) }
+  return {
+    state: /** @type {InboxRow['state']} */ (state),
+    attempts: /** @type {number} */ (int(attempts)),
+    dueAt: int(dueAt),
+    lastError: /** @type {string | null | undefined} */ (lastError) ?? null,
+    updatedAt: /** @type {number} */ (int(updatedAt)),
+  }
 }
 
+/**
+ * A `run` step's delivery (the step has its attempt number).
+ * @param {string} key
+ * @param {string} callId
+ * @param {string} event
+ * @param {Uint8Array} body
+ * @param {InboxStep} step
+ * @returns {PgDelivery}
+ */
 function deliveryOf(key, callId, event, body, step) {
-  return Object.freeze({ key, callId, event, body: Buffer.from(body), attempt: step.attempt })
+  return Object.freeze({ key, callId, event, body: Buffer.from(body), attempt: /** @type {number} */ (step.attempt) })
 }
 
 /** The statements of one dialect and every change as a generator of statements. */
 class SqlSteps {
+  /**
+   * @param {Dialect} dialect
+   * @param {InboxPolicy} policy
+   */
   constructor(dialect, policy) {
+    /** @type {(text: string) => string} */
     const q = (text) => dialect.sql(text)
     const lock = dialect.lock
     this.dialect = dialect
@@ -99,11 +156,20 @@ class SqlSteps {
     return schema(this.dialect)
   }
 
+  /**
+   * @param {string} key
+   * @param {InboxRow} row
+   * @returns {Statement}
+   */
   write(key, row) {
     return [this.update, [row.state, row.attempts, row.dueAt, row.lastError, row.updatedAt, key]]
   }
 
-  /** Folds `event` into its call's stored record (locked), and writes it back. */
+  /**
+   * Folds `event` into its call's stored record (locked), and writes it back.
+   * @param {Event} event
+   * @returns {Steps<CallRecordT>}
+   */
   *fold(event) {
     const callId = event.call_id
     const found = (yield [this.readRecord, [callId]]).rows[0]
@@ -113,16 +179,26 @@ class SqlSteps {
       if ((yield [this.insertRecord, [callId, record.toJson()]]).rowCount !== 1) throw new Raced()
       return record
     }
-    const record = CallRecord.fromJson(found[0])
+    const record = CallRecord.fromJson(/** @type {string} */ (found[0]))
     if (record.apply(event).changed) yield [this.updateRecord, [record.toJson(), callId]]
     return record
   }
 
+  /**
+   * @param {string} callId
+   * @returns {Steps<CallRecordT>}
+   */
   *recordOf(callId) {
     const found = (yield [this.get, [callId]]).rows[0]
-    return found === undefined ? new CallRecord(callId) : CallRecord.fromJson(found[0])
+    return found === undefined ? new CallRecord(callId) : CallRecord.fromJson(/** @type {string} */ (found[0]))
   }
 
+  /**
+   * @param {Event} event
+   * @param {Buffer} body
+   * @param {number} ms
+   * @returns {Steps<PgArrival>}
+   */
   *arrive(event, body, ms) {
     const key = dedupeKey(event)
     const found = (yield [this.read, [key]]).rows[0]
@@ -142,7 +218,13 @@ class SqlSteps {
     return Object.freeze({ verdict: s.verdict, key, delivery, retryAfterMs: s.retryAfterMs, record })
   }
 
-  /** At most once: inserts the delivery as done (if new) and folds it in. */
+  /**
+   * At most once: inserts the delivery as done (if new) and folds it in.
+   * @param {Event} event
+   * @param {Buffer | string} body
+   * @param {number} ms
+   * @returns {Steps<import('./stores').Recorded>}
+   */
   *record(event, body, ms) {
     const key = dedupeKey(event)
     const values = [key, event.call_id, event.event, body, 'done', 0, null, null, ms, ms]
@@ -152,7 +234,13 @@ class SqlSteps {
     return Object.freeze({ new: true, record: yield* this.fold(event) })
   }
 
-  /** One step on the row of `key`: `ask(row, ms)` gives it. */
+  /**
+   * One step on the row of `key`: `ask(row, ms)` gives it.
+   * @param {string} key
+   * @param {number} ms
+   * @param {(row: InboxRow | null, now: number) => InboxStep} ask
+   * @returns {Steps<InboxStep>}
+   */
   *change(key, ms, ask) {
     const found = (yield [this.read, [key]]).rows[0]
     const s = ask(found === undefined ? null : rowOf(found), ms)
@@ -160,74 +248,131 @@ class SqlSteps {
     return s
   }
 
+  /**
+   * @param {PgDelivery} delivery
+   * @param {string | null} error
+   * @param {number} ms
+   */
   finishSteps(delivery, error, ms) {
     return this.change(delivery.key, ms, (row, now) => this.policy.finish(row, delivery.attempt, error, now))
   }
 
+  /**
+   * @param {PgDelivery} delivery
+   * @param {string} reason
+   * @param {number} ms
+   */
   releaseSteps(delivery, reason, ms) {
     return this.change(delivery.key, ms, (row, now) => this.policy.release(row, delivery.attempt, reason, now))
   }
 
+  /**
+   * @param {string} key
+   * @param {number} ms
+   */
   replaySteps(key, ms) {
     return this.change(key, ms, (row, now) => this.policy.replay(row, now))
   }
 
-  /** Locks the row of `key` until the transaction ends, and reads it. */
+  /**
+   * Locks the row of `key` until the transaction ends, and reads it.
+   * @param {string} key
+   * @returns {Steps<InboxRow | null>}
+   */
   *lock(key) {
     const found = (yield [this.read, [key]]).rows[0]
     return found === undefined ? null : rowOf(found)
   }
 
+  /**
+   * @param {string} key
+   * @param {number} ms
+   * @returns {Steps<{ verdict: InboxVerdict, delivery: PgDelivery | null }>}
+   */
   *take(key, ms) {
     const found = (yield [this.readWhole, [key]]).rows[0]
     if (found === undefined) return Object.freeze({ verdict: this.policy.claim(null, ms).verdict, delivery: null })
-    const [callId, event, body] = found
+    // The columns readWhole selects: call_id, event (TEXT) and body (BYTEA), then the row's.
+    const [callId, event, body] = /** @type {[string, string, Uint8Array]} */ (found)
     const s = this.policy.claim(rowOf(found.slice(3)), ms)
     if (s.row !== null) yield this.write(key, s.row)
     const delivery = s.verdict === 'run' ? deliveryOf(key, callId, event, body, s) : null
     return Object.freeze({ verdict: s.verdict, delivery })
   }
 
+  /**
+   * @param {number} ms
+   * @param {number} limit
+   * @returns {Steps<string[]>}
+   */
   *dueKeys(ms, limit) {
-    return (yield [this.due, [ms, limit]]).rows.map((row) => row[0])
+    return (yield [this.due, [ms, limit]]).rows.map((row) => /** @type {string} */ (row[0]))
   }
 
+  /**
+   * @param {number} limit
+   * @returns {Steps<PgDeadLetter[]>}
+   */
   *deadLetters(limit) {
-    return (yield [this.dead, [limit]]).rows.map(([key, callId, event, attempts, lastError, updatedAt, body]) =>
-      Object.freeze({
+    return (yield [this.dead, [limit]]).rows.map((row) => {
+      // The columns the statement selects, in order.
+      const [key, callId, event, attempts, lastError, updatedAt, body] =
+        /** @type {[string, string, string, unknown, string | null, unknown, Uint8Array]} */ (row)
+      return Object.freeze({
         key,
         callId,
         event,
-        attempts: int(attempts),
+        attempts: /** @type {number} */ (int(attempts)),
         lastError: lastError ?? null,
-        updatedAt: int(updatedAt),
+        updatedAt: /** @type {number} */ (int(updatedAt)),
         body: Buffer.from(body),
-      }),
-    )
+      })
+    })
   }
 
+  /**
+   * @param {number} olderThanMs
+   * @param {boolean} includeDead
+   * @param {number} ms
+   * @returns {Steps<number>}
+   */
   *pruneRows(olderThanMs, includeDead, ms) {
     return Math.max((yield [this.prune, [ms - olderThanMs, includeDead]]).rowCount, 0)
   }
 
+  /**
+   * @param {string} callId
+   * @returns {Steps<CallRecordT | null>}
+   */
   *getRecord(callId) {
     const found = (yield [this.get, [callId]]).rows[0]
-    return found === undefined ? null : CallRecord.fromJson(found[0])
+    return found === undefined ? null : CallRecord.fromJson(/** @type {string} */ (found[0]))
   }
 
+  /**
+   * @param {string} key
+   * @returns {Steps<InboxRow | null>}
+   */
   *peekRow(key) {
     const found = (yield [this.peek, [key]]).rows[0]
     return found === undefined ? null : rowOf(found)
   }
 }
 
-/** Runs a change's statements on `client` (a `pg` client inside a transaction the caller holds). */
+/**
+ * Runs a change's statements on `client` (a `pg` client inside a transaction the caller holds).
+ * @template T
+ * @param {import('./postgres').PostgresClient} client
+ * @param {Steps<T>} steps
+ * @returns {Promise<T>}
+ */
 async function runSteps(client, steps) {
   let next = steps.next()
   while (!next.done) {
     const [text, values] = next.value
     const result = await client.query({ text, values, rowMode: 'array' })
-    next = steps.next({ rowCount: result.rowCount ?? 0, rows: result.rows ?? [] })
+    // rowMode 'array': each row is an array of its columns.
+    next = steps.next({ rowCount: result.rowCount ?? 0, rows: /** @type {unknown[][]} */ (result.rows ?? []) })
   }
   return next.value
 }

@@ -7,7 +7,8 @@
 // and Node workers can share one Redis.
 'use strict'
 
-const { Ledger, ValidationError } = require('./oneinbox.js')
+const { Ledger } = require('./oneinbox.js')
+const { ValidationError } = require('./errors.js')
 
 const native = require('./native.js')
 
@@ -22,26 +23,63 @@ const {
   nowMs,
 } = require('./inbox.js')
 
+/** @typedef {import('./oneinbox').Event} Event */
+/** @typedef {import('./stores').Recorded} Recorded */
+/** @typedef {import('./inbox').Delivery} Delivery */
+/** @typedef {import('./inbox').InboxVerdict} InboxVerdict */
+/** @typedef {import('./oneinbox').CallRecord} CallRecord */
+
+/**
+ * The core's verdict names, which inbox.d.ts lists.
+ * @param {string} name
+ * @returns {InboxVerdict}
+ */
+function verdictOf(name) {
+  return /** @type {InboxVerdict} */ (name)
+}
+
+/**
+ * @param {unknown} event
+ * @param {string} where
+ * @returns {asserts event is Event}
+ */
 function checkEvent(event, where) {
-  if (event === null || typeof event !== 'object' || typeof event.call_id !== 'string') {
+  if (event === null || typeof event !== 'object' || !('call_id' in event) || typeof event.call_id !== 'string') {
     throw new TypeError(`${where} takes an event returned by parseEvent or Receiver.receive, got ${describeType(event)}`)
   }
 }
 
+/**
+ * @param {unknown} callId
+ * @param {string} where
+ * @returns {asserts callId is string}
+ */
 function checkCallId(callId, where) {
   if (typeof callId !== 'string') {
     throw new TypeError(`${where}: callId must be a string, got ${describeType(callId)}`)
   }
 }
 
-/** `limit`-like arguments: a whole number of 1 or more. */
+/**
+ * `limit`-like arguments: a whole number of 1 or more.
+ * @param {unknown} value
+ * @param {string} name
+ * @param {string} where
+ * @returns {number}
+ */
 function count(value, name, where) {
-  if (!Number.isSafeInteger(value) || value < 1) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     throw new RangeError(`${where}: ${name} must be a whole number of 1 or more, got ${describeType(value)} ${String(value)}`)
   }
   return value
 }
 
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @param {string} where
+ * @returns {number}
+ */
 function seconds(value, name, where) {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new RangeError(`${where}: ${name} must be a non-negative number of seconds, got ${describeType(value)} ${String(value)}`)
@@ -49,30 +87,66 @@ function seconds(value, name, where) {
   return value
 }
 
+/**
+ * @param {unknown} delivery
+ * @param {string} where
+ * @returns {asserts delivery is Delivery}
+ */
 function checkDelivery(delivery, where) {
-  if (delivery === null || typeof delivery !== 'object' || typeof delivery.key !== 'string' || !Number.isSafeInteger(delivery.attempt)) {
+  if (
+    delivery === null ||
+    typeof delivery !== 'object' ||
+    !('key' in delivery) ||
+    typeof delivery.key !== 'string' ||
+    !('attempt' in delivery) ||
+    !Number.isSafeInteger(delivery.attempt)
+  ) {
     throw new TypeError(`${where} takes a delivery of store.arrive or store.take, got ${describeType(delivery)}`)
   }
 }
 
+/**
+ * @param {unknown} key
+ * @param {string} where
+ * @returns {asserts key is string}
+ */
 function checkKey(key, where) {
   if (typeof key !== 'string') throw new TypeError(`${where}: key must be a string, got ${describeType(key)}`)
 }
 
-/** The raw body to keep: the bytes given, or the event's wire JSON. */
+/**
+ * The raw body to keep: the bytes given, or the event's wire JSON.
+ * @param {Event} event
+ * @param {unknown} body
+ * @param {string} where
+ * @returns {Buffer}
+ */
 function bodyOf(event, body, where) {
   if (body === undefined || body === null) return Buffer.from(JSON.stringify(event), 'utf8')
   if (body instanceof Uint8Array) return Buffer.from(body)
   throw new TypeError(`${where}: body must be a Buffer or a Uint8Array, got ${describeType(body)}`)
 }
 
+/**
+ * @param {string} key
+ * @param {string} callId
+ * @param {string} event
+ * @param {Buffer} body
+ * @param {number} attempt
+ * @returns {Delivery}
+ */
 function delivery(key, callId, event, body, attempt) {
   return Object.freeze({ key, callId, event, body, attempt })
 }
 
+/**
+ * @param {import('./index').NativeInboxRow} r
+ * @returns {import('./inbox').InboxRow}
+ */
 function rowOut(r) {
   return Object.freeze({
-    state: r.state,
+    // The core's state names, which inbox.d.ts lists.
+    state: /** @type {import('./inbox').InboxState} */ (r.state),
     attempts: r.attempts,
     dueAt: r.dueAt ?? null,
     lastError: r.lastError ?? null,
@@ -95,11 +169,14 @@ const MEMORY_OPTIONS = ['lease', 'maxAttempts', 'maxDeliveries']
  */
 class MemoryStore {
   #ledger = new Ledger()
+  /** @type {import('./index').NativeMemoryInbox} */
   #inbox
 
+  /** @param {import('./stores').MemoryStoreOptions} [options] */
   constructor(options) {
     const where = 'new MemoryStore(options)'
     const opts = optionsArg(options, where, MEMORY_OPTIONS, { noun: 'option' })
+    /** @type {(value: unknown, name: string, fallback: number) => number} */
     const number = (value, name, fallback) => {
       if (value === undefined) return fallback
       if (typeof value !== 'number') throw new TypeError(`${where}: ${name} must be a number, got ${describeType(value)}`)
@@ -112,13 +189,20 @@ class MemoryStore {
     this.#inbox = valueOrThrow(callNative(() => native.newMemoryInbox(lease, maxAttempts, maxDeliveries)))
   }
 
-  /** Claims the delivery of `event` (at most once, no inbox): `{ new, record }` (`record` is a copy). */
+  /**
+   * Claims the delivery of `event` (at most once, no inbox): `{ new, record }` (`record` is a copy).
+   * @param {Event} event
+   * @returns {Promise<Recorded>}
+   */
   async record(event) {
     checkEvent(event, 'store.record')
     return this.#ledger.record(event)
   }
 
-  /** The call's record (a copy), or `null` if no delivery of it was recorded. */
+  /**
+   * The call's record (a copy), or `null` if no delivery of it was recorded.
+   * @param {string} callId
+   */
   async get(callId) {
     checkCallId(callId, 'store.get')
     return this.#ledger.get(callId)
@@ -130,19 +214,26 @@ class MemoryStore {
    * verdict is `run` (run the handlers of `delivery`, then `finish` it), `repeat` (they completed
    * before), `busy` (another worker runs them, for `retryAfterMs` more) or `dead`; `record` is
    * the call's record with the delivery folded in (a copy).
+   * @param {unknown} event
+   * @param {unknown} [body]
+   * @param {unknown} [options]
+   * @returns {Promise<import('./inbox').Arrival<CallRecord>>}
    */
   async arrive(event, body, options) {
     checkEvent(event, 'store.arrive')
     const { now } = optionsArg(options, 'store.arrive(event, body, options)', ['now'], { noun: 'option' })
     const data = bodyOf(event, body, 'store.arrive')
     const ms = nowMs(now)
-    const ledger = Ledger[LEDGER_INTERNALS]
+    // A static of record.js's Ledger that oneinbox.d.ts leaves out (package-internal).
+    const ledger = /** @type {import('./internal.js').LedgerInternals} */ (
+      /** @type {Record<symbol, unknown>} */ (/** @type {unknown} */ (Ledger))[LEDGER_INTERNALS]
+    )
     const text = JSON.stringify(event)
     const handle = ledger.handle(this.#ledger)
     const a = callNative(() => this.#inbox.arrive(handle, text, data, ms))
     if (Array.isArray(a)) throw new ValidationError(a)
     return Object.freeze({
-      verdict: a.verdict,
+      verdict: verdictOf(a.verdict),
       key: a.key,
       delivery: a.attempt === undefined || a.attempt === null ? null : delivery(a.key, event.call_id, event.event, data, a.attempt),
       retryAfterMs: a.retryAfterMs ?? null,
@@ -150,7 +241,13 @@ class MemoryStore {
     })
   }
 
-  /** The handlers of `delivery` ended (`error`: why they failed; `null` when they completed): the verdict. */
+  /**
+   * The handlers of `delivery` ended (`error`: why they failed; `null` when they completed): the verdict.
+   * @param {unknown} delivery
+   * @param {unknown} [error]
+   * @param {unknown} [options]
+   * @returns {Promise<InboxVerdict>}
+   */
   async finish(delivery, error, options) {
     checkDelivery(delivery, 'store.finish')
     if (error !== undefined && error !== null && typeof error !== 'string') {
@@ -158,19 +255,29 @@ class MemoryStore {
     }
     const { now } = optionsArg(options, 'store.finish(delivery, error, options)', ['now'], { noun: 'option' })
     const ms = nowMs(now)
-    return callNative(() => this.#inbox.finish(delivery.key, delivery.attempt, error ?? undefined, ms))
+    return verdictOf(callNative(() => this.#inbox.finish(delivery.key, delivery.attempt, error ?? undefined, ms)))
   }
 
-  /** Gives the claim of `delivery` back without running it (due now): the verdict. */
+  /**
+   * Gives the claim of `delivery` back without running it (due now): the verdict.
+   * @param {unknown} delivery
+   * @param {unknown} reason
+   * @param {unknown} [options]
+   * @returns {Promise<InboxVerdict>}
+   */
   async release(delivery, reason, options) {
     checkDelivery(delivery, 'store.release')
     if (typeof reason !== 'string') throw new TypeError(`store.release: reason must be a string, got ${describeType(reason)}`)
     const { now } = optionsArg(options, 'store.release(delivery, reason, options)', ['now'], { noun: 'option' })
     const ms = nowMs(now)
-    return callNative(() => this.#inbox.release(delivery.key, delivery.attempt, reason, ms))
+    return verdictOf(callNative(() => this.#inbox.release(delivery.key, delivery.attempt, reason, ms)))
   }
 
-  /** The keys of up to `limit` (default 100) deliveries due now, the longest due first. */
+  /**
+   * The keys of up to `limit` (default 100) deliveries due now, the longest due first.
+   * @param {unknown} [options]
+   * @returns {Promise<string[]>}
+   */
   async due(options) {
     const where = 'store.due(options)'
     const { now, limit = 100 } = optionsArg(options, where, ['now', 'limit'], { noun: 'option' })
@@ -179,7 +286,12 @@ class MemoryStore {
     return callNative(() => this.#inbox.due(ms, n))
   }
 
-  /** A worker's claim of the due delivery `key`: `{ verdict, delivery }`, the delivery for `run`. */
+  /**
+   * A worker's claim of the due delivery `key`: `{ verdict, delivery }`, the delivery for `run`.
+   * @param {unknown} key
+   * @param {unknown} [options]
+   * @returns {Promise<{ verdict: InboxVerdict, delivery: Delivery | null }>}
+   */
   async take(key, options) {
     checkKey(key, 'store.take')
     const { now } = optionsArg(options, 'store.take(key, options)', ['now'], { noun: 'option' })
@@ -187,20 +299,27 @@ class MemoryStore {
     const t = callNative(() => this.#inbox.claim(key, ms))
     const k = t.kept
     const taken = k && t.attempt !== undefined && t.attempt !== null ? delivery(key, k.callId, k.event, k.body, t.attempt) : null
-    return Object.freeze({ verdict: t.verdict, delivery: taken })
+    return Object.freeze({ verdict: verdictOf(t.verdict), delivery: taken })
   }
 
-  /** Makes the delivery `key` (a dead letter, say) due now, its attempts from 0: the verdict. */
+  /**
+   * Makes the delivery `key` (a dead letter, say) due now, its attempts from 0: the verdict.
+   * @param {unknown} key
+   * @param {unknown} [options]
+   * @returns {Promise<InboxVerdict>}
+   */
   async replay(key, options) {
     checkKey(key, 'store.replay')
     const { now } = optionsArg(options, 'store.replay(key, options)', ['now'], { noun: 'option' })
     const ms = nowMs(now)
-    return callNative(() => this.#inbox.replay(key, ms))
+    return verdictOf(callNative(() => this.#inbox.replay(key, ms)))
   }
 
   /**
    * Up to `limit` (default 100) dead letters, oldest first: `{ key, callId, event, attempts,
    * lastError, updatedAt, body }` (`updatedAt` in Unix ms).
+   * @param {unknown} [options]
+   * @returns {Promise<import('./inbox').DeadLetter[]>}
    */
   async dead(options) {
     const where = 'store.dead(options)'
@@ -223,6 +342,8 @@ class MemoryStore {
    * Drops done deliveries last changed `olderThan` seconds ago or more (default
    * `DEFAULT_RETENTION`, 7 days; dead letters too with `includeDead`): how many. The calls'
    * records stay.
+   * @param {unknown} [options]
+   * @returns {Promise<number>}
    */
   async prune(options) {
     const where = 'store.prune(options)'
@@ -238,7 +359,11 @@ class MemoryStore {
     return callNative(() => this.#inbox.prune(before, includeDead))
   }
 
-  /** The inbox row of the delivery `key` (`{ state, attempts, dueAt, lastError, updatedAt }`), or `null`. */
+  /**
+   * The inbox row of the delivery `key` (`{ state, attempts, dueAt, lastError, updatedAt }`), or `null`.
+   * @param {unknown} key
+   * @returns {Promise<import('./inbox').InboxRow | null>}
+   */
   async row(key) {
     checkKey(key, 'store.row')
     const r = callNative(() => this.#inbox.row(key))
@@ -250,9 +375,20 @@ class MemoryStore {
    * (delivery) => { ... })` calls the function when the verdict is `run` (with
    * `currentDelivery()` set), marks the delivery done when it returns and failed (due again)
    * when it throws, and rethrows. `body` may be left out. Resolves to the arrival.
+   * @param {object} event
+   * @param {Uint8Array | null | undefined | ((delivery: Delivery) => unknown)} body
+   * @param {unknown} [fn]
+   * @param {unknown} [options]
+   * @returns {Promise<import('./inbox').Arrival<CallRecord>>}
    */
   claim(event, body, fn, options) {
-    return claimWith(this, event, body, fn, options)
+    // Checked by claimWith, which also takes a function in `body`'s place (`body` left out).
+    const rest = /** @type {[Uint8Array | null | undefined, (delivery: Delivery) => unknown, import('./inbox').AtTime | undefined]} */ ([
+      body,
+      fn,
+      options,
+    ])
+    return claimWith(this, event, ...rest)
   }
 
   get [Symbol.toStringTag]() {

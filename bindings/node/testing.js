@@ -22,9 +22,16 @@ const native = require('./native.js')
 const { describeType, isPlainObject, callNative, valueOrThrow, optionsArg } = require('./internal.js')
 const { FakeOneInbox, FakeResponse, RecordedRequest } = require('./fake.js')
 
-const newId = (prefix) => `${prefix}_${crypto.randomBytes(8).toString('hex')}`
+/** @typedef {import('./index').NativeIssue} Issue */
+
+const newId = (/** @type {string} */ prefix) => `${prefix}_${crypto.randomBytes(8).toString('hex')}`
 
 // A secret argument: a string or a Secret (optional).
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {string | null}
+ */
 function secretArg(value, name) {
   if (value === undefined || value === null) return null
   if (typeof value === 'string') return value
@@ -40,12 +47,18 @@ const CALL_SEQUENCE = Object.freeze(callNative(() => native.callSequence()))
 
 // The JSON text of `overrides`: values that JSON cannot carry exactly (NaN, Infinity,
 // undefined, functions, symbols, bigints, class instances) are issues, not silently changed.
+/**
+ * @param {unknown} overrides
+ * @returns {string}
+ */
 function overridesText(overrides) {
   if (!isPlainObject(overrides)) throw new TypeError(`makeEvent: overrides must be a plain object, got ${describeType(overrides)}`)
+  /** @type {Issue[]} */
   const issues = []
+  /** @type {[unknown, string, number][]} */
   const stack = [[overrides, '', 0]]
-  while (stack.length > 0) {
-    const [v, at, depth] = stack.pop()
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [v, at, depth] = item
     if (v === null || typeof v === 'boolean' || typeof v === 'string') continue
     if (typeof v === 'number') {
       if (!Number.isFinite(v)) issues.push({ code: 'invalid_value', path: at, message: `${v} is not a JSON number` })
@@ -61,8 +74,9 @@ function overridesText(overrides) {
       continue
     }
     // Pushed in reverse, so that the issues come in the object's order.
-    for (const key of Object.keys(v).reverse()) {
-      stack.push([v[key], `${at}/${native.pointerToken(String(key))}`, depth + 1])
+    const members = /** @type {Record<string, unknown>} */ (v)
+    for (const key of Object.keys(members).reverse()) {
+      stack.push([members[key], `${at}/${native.pointerToken(String(key))}`, depth + 1])
     }
   }
   if (issues.length > 0) throw new UsageError(issues)
@@ -73,6 +87,9 @@ function overridesText(overrides) {
  * The body of one `event` delivery: the guide's payload for it (valid in strict mode), with
  * `overrides` set by wire name (`{ call_id: 'call_1', outcome: null, new_member: 1 }`).
  * `UsageError` for a name that is not one of the seven documented events.
+ * @param {string} event
+ * @param {Record<string, unknown> | null} [overrides]
+ * @returns {Buffer}
  */
 function makeEvent(event, overrides) {
   if (typeof event !== 'string') throw new TypeError(`makeEvent: event must be a string, got ${describeType(event)}`)
@@ -80,11 +97,16 @@ function makeEvent(event, overrides) {
   return valueOrThrow(callNative(() => native.makeEvent(event, text)))
 }
 
-/** The bodies of one connected call's deliveries (`CALL_SEQUENCE`), all with `callId` (default: a new `call_…` id). */
+/**
+ * The bodies of one connected call's deliveries (`CALL_SEQUENCE`), all with `callId` (default: a new `call_…` id).
+ * @param {string | null} [callId]
+ * @returns {Buffer[]}
+ */
 function makeCall(callId) {
   if (callId === undefined || callId === null) callId = newId('call')
   if (typeof callId !== 'string') throw new TypeError(`makeCall: callId must be a string, got ${describeType(callId)}`)
-  return callNative(() => native.makeCall(callId))
+  const id = callId
+  return callNative(() => native.makeCall(id))
 }
 
 /**
@@ -93,6 +115,11 @@ function makeCall(callId) {
  * `webhook-signature` when signed); `url` carries the URL token, which `util.inspect` hides.
  */
 class Delivery {
+  /**
+   * @param {Buffer} body
+   * @param {Readonly<Record<string, string>>} headers
+   * @param {string} url
+   */
   constructor(body, headers, url) {
     this.body = body
     this.headers = headers
@@ -114,6 +141,11 @@ class Delivery {
     return { url: redactUrlToken(this.url), headers: this.headers, body: `<${this.body.length} bytes>` }
   }
 
+  /**
+   * @param {number} depth
+   * @param {import('node:util').InspectOptionsStylized} options
+   * @param {typeof inspect} inspectFn
+   */
   [inspect.custom](depth, options, inspectFn) {
     return `Delivery ${inspectFn(this.toJSON(), options)}`
   }
@@ -126,8 +158,12 @@ const DELIVERY_OPTIONS = ['url', 'urlToken', 'signingSecret', 'msgId', 'timestam
  * [signingSecret] })` accepts: the token added to the URL, the body signed (Standard Webhooks)
  * when a signing secret is given. `msgId` defaults to a new `msg_…` id, `timestamp` (Unix
  * seconds or a Date) to now.
+ * @param {Buffer | Uint8Array | string} body
+ * @param {import('./testing').DeliveryOptions} options
+ * @returns {Delivery}
  */
 function makeDelivery(body, options) {
+  /** @type {Buffer} */
   let bytes
   if (Buffer.isBuffer(body)) bytes = body
   else if (body instanceof Uint8Array) bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
@@ -135,7 +171,8 @@ function makeDelivery(body, options) {
   else throw new TypeError(`makeDelivery: body must be a Buffer, Uint8Array or string, got ${describeType(body)}`)
   if (options === undefined || options === null) throw new TypeError('makeDelivery: options.url is required')
   const opts = optionsArg(options, 'makeDelivery(body, options)', DELIVERY_OPTIONS)
-  if (typeof opts.url !== 'string') throw new TypeError(`makeDelivery: options.url must be a string, got ${describeType(opts.url)}`)
+  const url = opts.url
+  if (typeof url !== 'string') throw new TypeError(`makeDelivery: options.url must be a string, got ${describeType(url)}`)
   const urlToken = secretArg(opts.urlToken, 'urlToken')
   const signingSecret = secretArg(opts.signingSecret, 'signingSecret')
   let msgId = opts.msgId
@@ -147,8 +184,10 @@ function makeDelivery(body, options) {
   if (typeof timestamp !== 'number') {
     throw new TypeError(`makeDelivery: options.timestamp must be Unix seconds (a number) or a Date, got ${describeType(timestamp)}`)
   }
-  timestamp = valueOrThrow(callNative(() => native.hostArg('unix_seconds', 'timestamp', timestamp)))
-  const d = valueOrThrow(callNative(() => native.makeDelivery(bytes, opts.url, urlToken, signingSecret, msgId, timestamp)))
+  const seconds = timestamp
+  const checked = valueOrThrow(callNative(() => native.hostArg('unix_seconds', 'timestamp', seconds)))
+  const id = msgId
+  const d = valueOrThrow(callNative(() => native.makeDelivery(bytes, url, urlToken, signingSecret, id, checked)))
   return new Delivery(Buffer.from(d.body), Object.freeze(Object.fromEntries(d.headers)), d.url)
 }
 

@@ -93,6 +93,27 @@ test('options are checked: wrong types are TypeErrors, numbers that break the co
   assert.equal(parseEvent(ENDED, { maxBodyBytes: Number.MAX_SAFE_INTEGER }).event, 'call.ended')
 })
 
+test('parseEvent options are converted and checked by the addon, with the same messages', () => {
+  assert.throws(() => parseEvent(ENDED, { strict: 'yes' }), { name: 'TypeError', message: 'options.strict must be a boolean, got string' })
+  assert.throws(() => parseEvent(ENDED, { maxDepth: null }), { name: 'TypeError', message: 'options.maxDepth must be a number, got null' })
+  assert.throws(() => parseEvent(ENDED, { maxBodyBytes: [] }), {
+    name: 'TypeError',
+    message: 'options.maxBodyBytes must be a number, got an array',
+  })
+  assert.throws(() => parseEvent(ENDED, 5), { name: 'TypeError', message: 'options must be an object, got number' })
+  assert.throws(
+    () => parseEvent(ENDED, { maxBodyBytes: -5, maxDepth: -1 }),
+    (err) => err instanceof UsageError && err.issues.map((i) => i.path).join(' ') === '/maxBodyBytes /maxDepth',
+  )
+  // null is no options; any object is read for the three members only (as before).
+  assert.equal(parseEvent(ENDED, null).event, 'call.ended')
+  assert.equal(parseEvent(ENDED, { other: 1 }).event, 'call.ended')
+  assert.throws(
+    () => parseEvent(ENDED, { maxBodyBytes: 3 }),
+    (err) => err instanceof ValidationError && err.issues[0].code === 'too_large',
+  )
+})
+
 test('ValidationError lists every issue, with a stable code, and instanceof works', () => {
   let caught
   try {
@@ -154,6 +175,16 @@ test('validateEventFast (the hot path) and validateEvent (the typed entry) agree
     }
     assert.deepEqual(native.validateEventFast(body), native.validateEvent(body, false, 1048576, 64))
     assert.deepEqual(native.validateEventFast(body, false, 3, 64), native.validateEvent(body, false, 3, 64))
+    // parseEvent's options and their members (as oneinbox.js passes them), checked by the fast path.
+    const withOptions = (o) => native.validateEventFast(body, o, o?.strict, o?.maxBodyBytes, o?.maxDepth)
+    assert.deepEqual(withOptions({ strict: true }), native.validateEvent(body, true, 1048576, 64))
+    assert.deepEqual(withOptions({ maxBodyBytes: 3, maxDepth: 64 }), native.validateEvent(body, false, 3, 64))
+    assert.deepEqual(withOptions(null), native.validateEvent(body, false, 1048576, 64))
+    assert.deepEqual(withOptions([]), native.validateEvent(body, false, 1048576, 64))
+    // Options it does not take as they are: `undefined`, for parseOptions to report.
+    for (const bad of [{ strict: 1 }, { maxDepth: -1 }, { maxBodyBytes: '3' }, { maxDepth: null }, true, 5, 'x']) {
+      assert.equal(withOptions(bad), undefined)
+    }
   }
   assert.throws(() => native.validateEventFast('{}'), TypeError)
   assert.throws(() => native.validateEventFast(new Uint16Array(2)), TypeError)

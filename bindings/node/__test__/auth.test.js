@@ -343,6 +343,58 @@ test('Receiver refuses misspelt options and empty or undecodable secrets', () =>
   assert.throws(() => new Receiver({ maxDepth: 'x' }), TypeError)
 })
 
+test('Receiver options are converted and checked by the addon: Secrets, messages, unknown members, holes', () => {
+  const r = new Receiver({ urlTokens: [new Secret('tok_a'), 'tok_b'], signingSecrets: new Secret(SECRET), tolerance: 7, maxDepth: 5 })
+  assert.deepEqual(JSON.parse(JSON.stringify(r)), {
+    urlTokens: '[2 [redacted]]',
+    signingSecrets: '[1 [redacted]]',
+    tolerance: 7,
+    strict: false,
+    maxBodyBytes: 1024 * 1024,
+    maxDepth: 5,
+  })
+  const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(TS), 'webhook-signature': sign(SECRET, 'msg_1', TS, BODY) }
+  assert.equal(r.receive(BODY, { url: '/h?token=tok_b', headers, now: TS }).call_id, 'call_1')
+  assert.throws(
+    () => new Receiver({ 'a/b~c': 1, 'q"\n': 2 }),
+    (err) =>
+      err instanceof UsageError &&
+      err.issues.map((i) => i.path).join('|') === '/a~1b~0c|/q"\n' &&
+      err.issues[1].message.startsWith('new Receiver(options) has no member "q\\"\\n";') &&
+      err.issues[0].message ===
+        'new Receiver(options) has no member "a/b~c"; expected one of urlTokens, signingSecrets, tolerance, strict, maxBodyBytes, maxDepth, allowUnauthenticated',
+  )
+  assert.throws(() => new Receiver({ urlTokens: ['a', 1] }), {
+    name: 'TypeError',
+    message: 'urlTokens[1] must be a string or a Secret, got number',
+  })
+  assert.throws(() => new Receiver({ signingSecrets: new Map() }), {
+    name: 'TypeError',
+    message: 'signingSecrets must be a string or a Secret, got an object (Map)',
+  })
+  // A hole of a sparse array is `undefined`: as an unset environment variable, the core's
+  // misuse at its index (the fail-closed rule), not a TypeError.
+  assert.throws(
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+    () => new Receiver({ urlTokens: [, 'x'] }),
+    (err) => err instanceof UsageError && err.issues.map((i) => `${i.code} ${i.path}`).join('|') === 'wrong_type /url_tokens/0',
+  )
+  assert.throws(() => new Receiver({ urlTokens: ['x'], allowUnauthenticated: 'yes' }), {
+    name: 'TypeError',
+    message: 'new Receiver(options): allowUnauthenticated must be a boolean, got string',
+  })
+  assert.throws(() => new Receiver(new Map()), {
+    name: 'TypeError',
+    message: 'new Receiver(options) must be a plain object, got an object (Map)',
+  })
+  assert.throws(
+    () => new Receiver({ urlTokens: ['\uD800'] }),
+    (err) => err instanceof UsageError && err.issues[0].path === '/urlTokens/0' && err.issues[0].code === 'invalid_value',
+  )
+  assert.throws(() => new Receiver({ strict: null }), { name: 'TypeError', message: 'options.strict must be a boolean, got object' })
+  assert.throws(() => new Receiver({ tolerance: 'x' }), { name: 'TypeError', message: 'tolerance must be a number, got string' })
+})
+
 test('secrets never appear in inspect, JSON or errors', () => {
   const token = 'tok_TOPSECRET_url_token_value'
   const whsec = 'whsec_TOPSECRETTOPSECRETTOPSECRET'

@@ -89,6 +89,7 @@ seconds, until SIGTERM or SIGINT; one line per drain that ran something.
 class Usage extends Error {}
 
 // The secrets of `send`: [name, environment variable].
+/** @type {[string, string][]} */
 const SECRETS = [
   ['url_token', 'ONEINBOX_URL_TOKEN'],
   ['signing_secret', 'ONEINBOX_SIGNING_SECRET'],
@@ -96,7 +97,13 @@ const SECRETS = [
 
 // `text` with every value typed on the command line replaced by `[redacted]`: each argument
 // that is not an option name, and the value of each `--name=value`.
+/**
+ * @param {string} text
+ * @param {string[]} argv
+ * @returns {string}
+ */
 function redact(text, argv) {
+  /** @type {Set<string>} */
   const values = new Set()
   for (const arg of argv) {
     if (arg.startsWith('-')) {
@@ -114,27 +121,64 @@ function redact(text, argv) {
   return out
 }
 
+/**
+ * A string option's value (parseArgs gives the string options strings).
+ * @param {string | boolean | string[] | undefined} value
+ * @returns {string | undefined}
+ */
+function stringOption(value) {
+  return typeof value === 'string' ? value : undefined
+}
+
 // A secret from its option, file option or environment variable (the core decides which).
+/**
+ * @param {Record<string, string | boolean | string[] | undefined>} values parseArgs's values
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} name
+ * @param {string} variable
+ * @returns {string | null}
+ */
 function secretOf(values, env, name, variable) {
   const flag = name.replace('_', '-')
-  const path = values[`${flag}-file`]
+  const path = stringOption(values[`${flag}-file`])
+  /** @type {string | undefined} */
   let file
   if (path !== undefined) {
     try {
       file = fs.readFileSync(path, 'utf8')
     } catch (e) {
-      throw new Usage(`--${flag}-file: cannot read the file (${e.code ?? e.name})`)
+      const error = /** @type {NodeJS.ErrnoException} */ (e)
+      throw new Usage(`--${flag}-file: cannot read the file (${error.code ?? error.name})`)
     }
   }
   const { chooseSecret } = require('../native.js')
-  const chosen = chooseSecret(name, values[flag], file, env[variable])
+  const chosen = chooseSecret(name, stringOption(values[flag]), file, env[variable])
   if (chosen.issues) {
-    const { UsageError } = require('../oneinbox.js')
+    const { UsageError } = require('../errors.js')
     throw new Usage(new UsageError(chosen.issues).message)
   }
   return chosen.secret ?? null
 }
 
+/**
+ * @typedef {object} SendArgs
+ * @property {string | null} to
+ * @property {boolean} dryRun
+ * @property {string | null} urlToken
+ * @property {string | null} signingSecret
+ * @property {string | null} callId
+ * @property {boolean} shuffle
+ * @property {string | null} duplicates
+ * @property {string | null} seed
+ * @property {number} timeoutMs
+ * @property {string[]} events
+ */
+
+/**
+ * @param {string[]} argv
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {{ help: true } | (SendArgs & { help?: undefined })}
+ */
 function parse(argv, env) {
   let parsed
   try {
@@ -159,7 +203,7 @@ function parse(argv, env) {
     })
   } catch (err) {
     // parseArgs names the option, never its value.
-    throw new Usage(err.message)
+    throw new Usage(err instanceof Error ? err.message : String(err))
   }
   const { values, positionals } = parsed
   if (values.help) return { help: true }
@@ -185,27 +229,44 @@ function parse(argv, env) {
   }
 }
 
+/**
+ * @param {unknown} err
+ * @param {(text: string) => string} redactUrlToken
+ */
 function describeError(err, redactUrlToken) {
   const parts = []
-  for (let e = err, depth = 0; e && depth < 4; e = e.cause, depth++) {
-    parts.push(`${e.message ?? e}${typeof e.code === 'string' ? ` (${e.code})` : ''}`)
+  // What is read of a thrown value (absent on a primitive).
+  /** @typedef {{ message?: unknown, code?: unknown, cause?: unknown }} ErrorFields */
+  for (let e = err, depth = 0; e && depth < 4; e = /** @type {ErrorFields} */ (e).cause, depth++) {
+    const f = /** @type {ErrorFields} */ (e)
+    parts.push(`${f.message ?? e}${typeof f.code === 'string' ? ` (${f.code})` : ''}`)
   }
   return redactUrlToken(parts.join(': '))
 }
 
+/**
+ * @param {SendArgs} args
+ * @param {{ write(text: string): unknown }} out
+ * @param {{ write(text: string): unknown }} err
+ * @returns {Promise<number>}
+ */
 async function send(args, out, err) {
   const { OneInboxError, UsageError, redactUrlToken } = require('../oneinbox.js')
   const { planSend } = require('../native.js')
   const { makeDelivery, makeEvent } = require('../testing.js')
   // The plan from the core; the random seed (8 bytes) is used when --seed is absent.
   const plan = planSend(args.events, args.callId, args.seed, args.duplicates, args.shuffle, crypto.randomBytes(8))
-  if (plan.issues) throw new Usage(new UsageError(plan.issues).message)
-  const bodyOf = ({ event, callId }) => makeEvent(event, { call_id: callId })
+  // The core's issues carry its issue codes.
+  if (plan.issues) throw new Usage(new UsageError(/** @type {import('../oneinbox').Issue[]} */ (plan.issues)).message)
+  // Without issues, the plan has its deliveries.
+  const deliveries = /** @type {import('../index').NativePlannedDelivery[]} */ (plan.deliveries)
+  /** @type {(d: { event: string, callId: string }) => Buffer} */
+  const bodyOf = ({ event, callId }) => makeEvent(/** @type {import('../oneinbox').KnownEventName} */ (event), { call_id: callId })
   if (args.to !== null) {
     try {
       // A delivery is made before the first is sent, so that a bad URL or secret is a usage
       // error (exit 2) and nothing has been sent (or, with --dry-run, printed).
-      makeDelivery(bodyOf(plan.deliveries[0]), {
+      makeDelivery(bodyOf(deliveries[0]), {
         url: args.to,
         urlToken: args.urlToken,
         signingSecret: args.signingSecret,
@@ -217,14 +278,15 @@ async function send(args, out, err) {
     }
   }
   if (args.dryRun) {
-    for (const { line } of plan.deliveries) out.write(`${line}\n`)
+    for (const { line } of deliveries) out.write(`${line}\n`)
     return 0
   }
   let failures = 0
-  const { deliveries } = plan
+  // Not a dry run: --to was required.
+  const to = /** @type {string} */ (args.to)
   for (const delivery of deliveries) {
     const { msgId, repeat: again } = delivery
-    const d = makeDelivery(bodyOf(delivery), { url: args.to, urlToken: args.urlToken, signingSecret: args.signingSecret, msgId })
+    const d = makeDelivery(bodyOf(delivery), { url: to, urlToken: args.urlToken, signingSecret: args.signingSecret, msgId })
     const started = performance.now()
     let status
     let ok = false
@@ -234,16 +296,32 @@ async function send(args, out, err) {
       status = String(res.status)
       ok = res.status >= 200 && res.status < 300
     } catch (e) {
-      status = `error: ${e?.name === 'TimeoutError' ? `timed out after ${args.timeoutMs} ms` : describeError(e, redactUrlToken)}`
+      const timedOut = e instanceof Error && e.name === 'TimeoutError'
+      status = `error: ${timedOut ? `timed out after ${args.timeoutMs} ms` : describeError(e, redactUrlToken)}`
     }
     const ms = performance.now() - started
     if (!ok) failures++
     out.write(`${(d.event ?? '?').padEnd(26)} ${status.padStart(5)} ${ms.toFixed(1).padStart(8)} ms${again ? '  (again)' : ''}\n`)
   }
-  err.write(`${deliveries.length} deliveries to ${redactUrlToken(args.to)}: ${deliveries.length - failures} answered 2xx\n`)
+  err.write(`${deliveries.length} deliveries to ${redactUrlToken(to)}: ${deliveries.length - failures} answered 2xx\n`)
   return failures > 0 ? 1 : 0
 }
 
+/**
+ * @typedef {object} WorkerArgs
+ * @property {string} store
+ * @property {string} router
+ * @property {number} intervalMs
+ * @property {number} limit
+ * @property {number} retention
+ * @property {boolean} once
+ */
+
+/**
+ * @param {string[]} argv
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {{ help: true } | (WorkerArgs & { help?: undefined })}
+ */
 function parseWorker(argv, env) {
   let values
   try {
@@ -262,21 +340,24 @@ function parseWorker(argv, env) {
     }))
   } catch (err) {
     // parseArgs names the option, never its value (an unexpected positional is not echoed).
-    throw new Usage(err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? 'unexpected argument' : err.message)
+    const error = /** @type {NodeJS.ErrnoException} */ (err)
+    throw new Usage(error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? 'unexpected argument' : error.message)
   }
   if (values.help) return { help: true }
   const store = values.store ?? env.ONEINBOX_STORE_URL
   if (store === undefined || store === '') throw new Usage('--store URL is required (or $ONEINBOX_STORE_URL)')
   if (values.router === undefined) throw new Usage('--router FILE is required')
+  /** @typedef {((n: number) => boolean) & { what: string }} Check */
+  /** @type {(text: string | undefined, name: string, fallback: number, ok: Check) => number} */
   const number = (text, name, fallback, ok) => {
     if (text === undefined) return fallback
     const n = Number(text)
     if (text.trim() === '' || !ok(n)) throw new Usage(`--${name}: expected ${ok.what}`)
     return n
   }
-  const positive = Object.assign((n) => Number.isFinite(n) && n > 0, { what: 'a number of seconds above 0' })
-  const atLeastZero = Object.assign((n) => Number.isFinite(n) && n >= 0, { what: 'a number of seconds, 0 or more' })
-  const whole = Object.assign((n) => Number.isSafeInteger(n) && n >= 1, { what: 'a whole number of 1 or more' })
+  const positive = Object.assign((/** @type {number} */ n) => Number.isFinite(n) && n > 0, { what: 'a number of seconds above 0' })
+  const atLeastZero = Object.assign((/** @type {number} */ n) => Number.isFinite(n) && n >= 0, { what: 'a number of seconds, 0 or more' })
+  const whole = Object.assign((/** @type {number} */ n) => Number.isSafeInteger(n) && n >= 1, { what: 'a whole number of 1 or more' })
   const { DEFAULT_RETENTION } = require('../inbox.js')
   return {
     store,
@@ -289,24 +370,44 @@ function parseWorker(argv, env) {
 }
 
 // A store URL's text with its password (and any other secret) hidden, and the scheme alone.
+/**
+ * @param {unknown} text
+ * @param {SafeUrl} url
+ * @returns {string}
+ */
 function redactStoreUrl(text, url) {
   let out = String(text)
-  for (const secret of [url, url.password, decodeURIComponent(url.password)]) {
-    if (secret && secret.length > 0) out = out.split(secret).join(secret === url ? `${url.protocol}//***` : '***')
+  // (Only the password's two spellings: the URL object itself has no length, so it never matched.)
+  for (const secret of [url.password, decodeURIComponent(url.password)]) {
+    if (secret.length > 0) out = out.split(secret).join('***')
   }
   return out
 }
 
+/**
+ * @param {string} name
+ * @param {string} why
+ * @returns {unknown}
+ */
 function optionalRequire(name, why) {
   try {
     return require(name)
   } catch (err) {
-    if (err?.code === 'MODULE_NOT_FOUND') throw new Usage(`${why} needs the ${JSON.stringify(name)} package: npm install ${name}`)
+    if (/** @type {NodeJS.ErrnoException | undefined} */ (err)?.code === 'MODULE_NOT_FOUND')
+      throw new Usage(`${why} needs the ${JSON.stringify(name)} package: npm install ${name}`)
     throw err
   }
 }
 
-/** The store of a URL and how to close it: `{ store, close }`. */
+/**
+ * @typedef {import('../stores').MemoryStore | import('../stores').RedisStore | import('../postgres').PostgresStore} AnyStore
+ */
+
+/**
+ * The store of a URL and how to close it: `{ store, close }`.
+ * @param {string} text
+ * @returns {Promise<{ store: AnyStore, close: () => Promise<unknown> }>}
+ */
 async function openStore(text) {
   const stores = require('../stores.js')
   if (text === 'memory:') return { store: new stores.MemoryStore(), close: async () => {} }
@@ -317,7 +418,7 @@ async function openStore(text) {
     throw new Usage('--store: not a URL (redis://..., postgresql://... or memory:)')
   }
   if (url.protocol === 'redis:' || url.protocol === 'rediss:') {
-    const { createClient } = optionalRequire('redis', 'a redis:// store')
+    const { createClient } = /** @type {typeof import('redis')} */ (optionalRequire('redis', 'a redis:// store'))
     let connected = false
     const client = createClient({
       url: text,
@@ -328,7 +429,8 @@ async function openStore(text) {
         connectTimeout: 5000,
         // The first connection fails at once (a wrong URL or password exits 1); a connection
         // dropped later (a restart of the server) is made again, waiting up to 2 s between tries.
-        reconnectStrategy: (retries, cause) => (connected ? Math.min(100 * 2 ** retries, 2000) : cause),
+        reconnectStrategy: (/** @type {number} */ retries, /** @type {Error} */ cause) =>
+          connected ? Math.min(100 * 2 ** retries, 2000) : cause,
       },
     })
     client.on('error', () => {}) // each failure also rejects the command that met it
@@ -350,26 +452,36 @@ async function openStore(text) {
       } catch {}
     }
     if (typeof PostgresStore !== 'function') throw new Usage('--store: this version of oneinbox-webhooks has no PostgresStore')
-    const { Pool } = optionalRequire('pg', 'a postgresql:// store')
+    // pg has no types here: its Pool as the store uses it.
+    const { Pool } =
+      /** @type {{ Pool: new (config: { connectionString: string }) => import('../postgres').PostgresClient & { end(): Promise<void> } }} */ (
+        optionalRequire('pg', 'a postgresql:// store')
+      )
     const pool = new Pool({ connectionString: text })
     return { store: new PostgresStore(pool), close: () => pool.end() }
   }
   throw new Usage(`--store: unknown scheme ${JSON.stringify(url.protocol)} (redis://..., postgresql://... or memory:)`)
 }
 
+/**
+ * @param {string} file
+ * @returns {Promise<import('../inbox').Dispatcher>}
+ */
 async function loadRouter(file) {
   const { pathToFileURL } = require('node:url')
   const path = require('node:path')
   let mod
   try {
     mod = await import(pathToFileURL(path.resolve(file)).href)
-  } catch (err) {
+  } catch (e) {
+    const err = /** @type {NodeJS.ErrnoException | undefined} */ (e)
     if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(path.resolve(file))) {
       throw new Usage(`--router: no such file ${JSON.stringify(file)}`)
     }
     throw err
   }
-  const isRouter = (r) => r !== null && typeof r === 'object' && typeof r.dispatch === 'function'
+  /** @type {(r: unknown) => r is import('../inbox').Dispatcher} */
+  const isRouter = (r) => r !== null && typeof r === 'object' && 'dispatch' in r && typeof r.dispatch === 'function'
   for (const candidate of [mod.default, mod.router, mod.default?.router]) {
     if (isRouter(candidate)) return candidate
   }
@@ -378,6 +490,15 @@ async function loadRouter(file) {
   )
 }
 
+/** @typedef {{ write(text: string): unknown }} Out */
+
+/**
+ * @param {WorkerArgs} args
+ * @param {Out} out
+ * @param {Out} err
+ * @param {NodeJS.Signals[]} signals
+ * @returns {Promise<number>}
+ */
 async function worker(args, out, err, signals) {
   const router = await loadRouter(args.router)
   const { store, close } = await openStore(args.store)
@@ -387,7 +508,7 @@ async function worker(args, out, err, signals) {
       throw new Usage(`--store: the ${scheme} store of this version has no inbox (due, take, finish)`)
     }
     const banner = `${PROG} worker: draining the ${scheme} store every ${args.intervalMs / 1000} s (SIGTERM stops)`
-    const redact = (text) => redactStoreUrl(text, safeUrl(args.store))
+    const redact = (/** @type {string} */ text) => redactStoreUrl(text, safeUrl(args.store))
     return await runWorker({ ...args, store, router, out, err, signals, redact, banner })
   } finally {
     await close()
@@ -399,6 +520,19 @@ async function worker(args, out, err, signals) {
  * `signals` (the delivery running then finishes first), or once with `once`; one line on `out`
  * per drain that ran something, a failed drain (the store is down, say) on `err` and tried again.
  * Resolves to the exit status: with `once`, 1 if anything failed; else 0.
+ * @param {object} options
+ * @param {Parameters<typeof import('../inbox').drain>[0]} options.store
+ * @param {import('../inbox').Dispatcher} options.router
+ * @param {number} [options.intervalMs]
+ * @param {number} [options.limit]
+ * @param {number} [options.retention]
+ * @param {boolean} [options.once]
+ * @param {Out} options.out
+ * @param {Out} options.err
+ * @param {NodeJS.Signals[]} [options.signals]
+ * @param {(text: string) => string} [options.redact]
+ * @param {string} [options.banner]
+ * @returns {Promise<number>}
  */
 async function runWorker({
   store,
@@ -437,7 +571,7 @@ async function runWorker({
         status = 1
       }
       if (once) break
-      await new Promise((resolve) => {
+      await new Promise((/** @type {(value?: unknown) => void} */ resolve) => {
         const timer = setTimeout(resolve, intervalMs)
         wake = () => {
           clearTimeout(timer)
@@ -452,6 +586,12 @@ async function runWorker({
   return once ? status : 0
 }
 
+/** @typedef {URL | { password: string, protocol?: undefined, toString(): string }} SafeUrl */
+
+/**
+ * @param {string} text
+ * @returns {SafeUrl}
+ */
 function safeUrl(text) {
   try {
     return new URL(text)
@@ -460,7 +600,12 @@ function safeUrl(text) {
   }
 }
 
-/** Runs the command line; resolves to the exit status. */
+/**
+ * Runs the command line; resolves to the exit status.
+ * @param {string[]} [argv]
+ * @param {{ stdout?: { write(text: string): unknown }, stderr?: { write(text: string): unknown }, env?: NodeJS.ProcessEnv }} [io]
+ * @returns {Promise<number>}
+ */
 async function main(argv = process.argv.slice(2), { stdout = process.stdout, stderr = process.stderr, env = process.env } = {}) {
   if (argv[0] === 'worker') {
     let args
@@ -478,7 +623,7 @@ async function main(argv = process.argv.slice(2), { stdout = process.stdout, std
       }
       // A store that cannot be reached, say: its message, never its URL.
       const text = describeError(e, (t) => t)
-      stderr.write(`${PROG} worker: ${args ? redactStoreUrl(text, safeUrl(args.store)) : text}\n`)
+      stderr.write(`${PROG} worker: ${args !== undefined && !args.help ? redactStoreUrl(text, safeUrl(args.store)) : text}\n`)
       return 1
     }
   }

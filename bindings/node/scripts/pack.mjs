@@ -34,15 +34,23 @@ const out = path.resolve(outArg)
 fs.mkdirSync(out, { recursive: true })
 
 const require = createRequire(path.join(nodeDir, 'package.json'))
+/** @type {{ parseTriple(triple: string): { triple: string, platformArchABI: string } }} */
 const { parseTriple } = require('@napi-rs/cli')
 const napi = path.join(nodeDir, 'node_modules', '.bin', 'napi')
 const npm = 'npm'
 // Runs a command and returns its stdout; its stderr (napi's progress lines) shows only if it fails.
+/**
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {string} cwd
+ * @returns {string}
+ */
 function run(cmd, args, cwd) {
   try {
     return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   } catch (err) {
-    process.stderr.write(err.stderr ?? '')
+    // execFileSync's error carries the child's stderr.
+    process.stderr.write(/** @type {{ stderr?: string }} */ (err).stderr ?? '')
     throw err
   }
 }
@@ -53,12 +61,14 @@ fs.rmSync(stage, { recursive: true, force: true })
 fs.mkdirSync(stage, { recursive: true })
 try {
   // The main package: exactly the files `npm pack` takes from bindings/node ("files").
-  const own = run(npm, ['pack', '--silent', '--pack-destination', stage], nodeDir).trim().split('\n').pop()
+  // split() gives at least one element.
+  const own = /** @type {string} */ (run(npm, ['pack', '--silent', '--pack-destination', stage], nodeDir).trim().split('\n').pop())
   run('tar', ['-xzf', own], stage)
   fs.rmSync(path.join(stage, own))
   const pkg = path.join(stage, 'package')
   const manifestPath = path.join(pkg, 'package.json')
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'))
+  /** @type {{ binaryName: string, targets: string[] }} */
   const { binaryName, targets: triples } = manifest.napi
   const targets = triples.map(parseTriple)
 
@@ -66,7 +76,9 @@ try {
   run(napi, ['create-npm-dirs'], pkg)
 
   // Which targets have their addon.
+  /** @type {Set<string>} */
   const found = new Set()
+  /** @param {string} dir */
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       if (entry.isDirectory()) walk(path.join(dir, entry.name))

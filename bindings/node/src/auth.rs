@@ -7,12 +7,13 @@
 //! Outcomes are values (`NativeVerification`); misuse comes back as the `UsageError`'s issues.
 //! Secrets stay in Rust values whose `Debug` is redacted and are never put in a message.
 
-use napi::bindgen_prelude::Either;
+use napi::bindgen_prelude::{Either, Env, Function, Unknown};
 use napi_derive::napi;
 use oneinbox_webhooks::auth::{self, ReceiveError, Receiver, Verification};
-use oneinbox_webhooks::{ParseOptions, UsageError};
+use oneinbox_webhooks::UsageError;
 
 use crate::errors::{guard, issues_to_js, NativeIssue};
+use crate::options::{receiver_options, NativeParseLimits};
 
 /// The outcome of a verification (the core's `Verification`).
 #[napi(object, js_name = "NativeVerification")]
@@ -113,42 +114,58 @@ pub fn verify_url_token(
     })
 }
 
-/// A configured `Receiver` (its secrets never leave Rust).
+/// A configured `Receiver` (its secrets never leave Rust; only their counts are shown).
 #[napi]
 pub struct NativeReceiver {
     inner: Receiver,
+    url_tokens: u32,
+    signing_secrets: u32,
+    tolerance: u64,
+    parse: NativeParseLimits,
 }
 
-/// Builds a `Receiver`: URL tokens and signing secrets when given (an empty list, or a
-/// `null`/`undefined`/empty item, is misuse), whether an open receiver is allowed, the tolerance
-/// in seconds, and the parse options. `warning` is the line to log once (an allowed open
-/// receiver), or `null`.
-#[napi(js_name = "newReceiver")]
-#[allow(clippy::too_many_arguments)]
+/// Builds a `Receiver` from `new Receiver(options)`'s options, converted and checked by
+/// `options.rs` (`secretClass` is the package's `Secret`: its instances are read with
+/// `reveal()`): URL tokens and signing secrets when given (an empty list, or a `null`,
+/// `undefined` or empty item, is misuse), whether an open receiver is allowed (without it, no
+/// secrets is misuse: it fails closed), the tolerance in seconds, and the parse options. The
+/// receiver, or the `UsageError`'s issues; a wrong type throws `TypeError`.
+#[napi(
+    js_name = "newReceiver",
+    ts_args_type = "options: unknown, secretClass: Function"
+)]
 pub fn new_receiver(
-    url_tokens: Option<Vec<Option<String>>>,
-    signing_secrets: Option<Vec<Option<String>>>,
-    allow_unauthenticated: bool,
-    tolerance: f64,
-    strict: bool,
-    max_body_bytes: f64,
-    max_depth: f64,
+    env: Env,
+    options: Unknown,
+    secret_class: Function<(), String>,
 ) -> napi::Result<Either<NativeReceiver, Vec<NativeIssue>>> {
     guard(|| {
+        let checked = match receiver_options(&env, &options, &secret_class)? {
+            Either::A(checked) => checked,
+            Either::B(issues) => return Ok(Either::B(issues_to_js(issues))),
+        };
+        let count = |list: &Option<Vec<Option<String>>>| {
+            list.as_ref()
+                .map_or(0, |l| u32::try_from(l.len()).unwrap_or(u32::MAX))
+        };
+        let (url_tokens, signing_secrets) =
+            (count(&checked.url_tokens), count(&checked.signing_secrets));
         let built = Receiver::new()
-            .with_tolerance(tolerance as u64)
-            .with_parse_options(ParseOptions {
-                strict,
-                max_body_bytes: max_body_bytes as usize,
-                max_depth: max_depth as usize,
-            })
+            .with_tolerance(checked.tolerance)
+            .with_parse_options(checked.parse.core())
             .with_authentication(
-                url_tokens.as_deref(),
-                signing_secrets.as_deref(),
-                allow_unauthenticated,
+                checked.url_tokens.as_deref(),
+                checked.signing_secrets.as_deref(),
+                checked.allow_unauthenticated,
             );
         Ok(match built {
-            Ok(inner) => Either::A(NativeReceiver { inner }),
+            Ok(inner) => Either::A(NativeReceiver {
+                inner,
+                url_tokens,
+                signing_secrets,
+                tolerance: checked.tolerance,
+                parse: checked.parse,
+            }),
             Err(e) => Either::B(issues_to_js(e.into_issues())),
         })
     })
@@ -161,6 +178,42 @@ impl NativeReceiver {
     #[napi(getter)]
     pub fn warning(&self) -> napi::Result<Option<String>> {
         guard(|| Ok(self.inner.unauthenticated_warning().map(str::to_owned)))
+    }
+
+    /// How many URL tokens it accepts.
+    #[napi(getter)]
+    pub fn url_token_count(&self) -> u32 {
+        self.url_tokens
+    }
+
+    /// How many signing secrets it accepts.
+    #[napi(getter)]
+    pub fn signing_secret_count(&self) -> u32 {
+        self.signing_secrets
+    }
+
+    /// The clock tolerance of signatures, in seconds.
+    #[napi(getter)]
+    pub fn tolerance(&self) -> f64 {
+        self.tolerance as f64
+    }
+
+    /// Strict mode.
+    #[napi(getter)]
+    pub fn strict(&self) -> bool {
+        self.parse.strict
+    }
+
+    /// The largest body it accepts, in bytes.
+    #[napi(getter)]
+    pub fn max_body_bytes(&self) -> f64 {
+        self.parse.max_body_bytes
+    }
+
+    /// The nesting limit.
+    #[napi(getter)]
+    pub fn max_depth(&self) -> f64 {
+        self.parse.max_depth
     }
 
     /// `Receiver::receive`: `null` when the delivery authenticates and the body is a valid

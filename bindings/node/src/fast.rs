@@ -1,11 +1,15 @@
-//! `validateEventFast(body, strict?, maxBodyBytes?, maxDepth?)`: `validateEvent` as a raw
-//! Node-API callback.
+//! `validateEventFast(body, strict?, maxBodyBytes?, maxDepth?)`, or `validateEventFast(body,
+//! options, strict, maxBodyBytes, maxDepth)` for `parseEvent`'s options: `validateEvent` as a
+//! raw Node-API callback.
 //!
 //! napi-rs wraps every generated function that takes arguments in a "native borrow scope"
 //! (thread-local bookkeeping) that costs about 90 ns per call, as much as validating a small
 //! webhook body. This one hot function is therefore registered by hand: one
-//! `napi_get_cb_info`, one `napi_get_typedarray_info`, one call per option given, the core's
-//! `validate`, and `null` back. Options left `undefined` take the core's defaults.
+//! `napi_get_cb_info`, one `napi_get_typedarray_info`, one call per option given (for
+//! `parseEvent`'s options, the members `oneinbox.js` read, each kept only when it is of its
+//! type and within the core's rule; anything else answers `undefined`, and `oneinbox.js` has
+//! `parseOptions` (`options.rs`) report it), the core's `validate`, and `null` back.
+//! Options left `undefined` take the core's defaults.
 //! It goes through the same panic guard as every export, and its failure path converts the
 //! issues with the same function (`issues_to_js`). It is the only `unsafe` code of the binding.
 #![allow(unsafe_code)]
@@ -16,6 +20,7 @@ use std::ptr;
 use napi::bindgen_prelude::{Env, Object, ToNapiValue};
 use napi::{sys, JsValue};
 use napi_derive::napi;
+use oneinbox_webhooks::host::{self, HostNumber};
 use oneinbox_webhooks::ParseOptions;
 
 use crate::errors::{guard, issues_to_js};
@@ -82,14 +87,72 @@ unsafe fn get_limit(env: sys::napi_env, value: sys::napi_value) -> Option<usize>
     (status == sys::Status::napi_ok).then_some(out.max(0.0) as usize)
 }
 
+/// JavaScript's `undefined`: the fast path's answer for options it does not take as they are.
+unsafe fn undefined(env: sys::napi_env) -> sys::napi_value {
+    let mut value = ptr::null_mut();
+    // SAFETY: `env` is live; `value` is a valid out-pointer.
+    unsafe { sys::napi_get_undefined(env, &mut value) };
+    value
+}
+
+/// What `typeof value` is (N-API's `napi_valuetype`), or `None` when N-API cannot say.
+unsafe fn type_of(env: sys::napi_env, value: sys::napi_value) -> Option<sys::napi_valuetype> {
+    let mut out = 0;
+    // SAFETY: `env` and `value` are live for this call; `out` is a valid out-pointer.
+    let status = unsafe { sys::napi_typeof(env, value, &mut out) };
+    (status == sys::Status::napi_ok).then_some(out)
+}
+
+/// `parseEvent`'s options as `oneinbox.js` hands them over: the options (`options`) and its
+/// three members, read there in this order (`strict`, `maxBodyBytes`, `maxDepth`). `Some` when
+/// the options are `null` or an object whose members are each absent or of their type and
+/// within the core's rule (`host::limit`); `None` for anything else, which `options.rs`
+/// (`parseOptions`) then reports with its `TypeError` or `UsageError`.
+unsafe fn options_members(env: sys::napi_env, argv: &[sys::napi_value; 5]) -> Option<ParseOptions> {
+    use sys::ValueType as T;
+    let [_, options, strict, max_body_bytes, max_depth] = *argv;
+    let mut opts = ParseOptions::default();
+    // SAFETY (every call below): `env` is live and `argv` holds this call's arguments.
+    match unsafe { type_of(env, options) }? {
+        T::napi_null => return Some(opts),
+        T::napi_object => {}
+        _ => return None,
+    }
+    match unsafe { type_of(env, strict) }? {
+        T::napi_undefined => {}
+        T::napi_boolean => opts.strict = unsafe { get_bool(env, strict) }?,
+        _ => return None,
+    }
+    for (value, field) in [
+        (max_body_bytes, &mut opts.max_body_bytes),
+        (max_depth, &mut opts.max_depth),
+    ] {
+        match unsafe { type_of(env, value) }? {
+            T::napi_undefined => {}
+            T::napi_number => {
+                let mut n = 0f64;
+                if unsafe { sys::napi_get_value_double(env, value, &mut n) } != sys::Status::napi_ok
+                {
+                    return None;
+                }
+                *field = host::limit(HostNumber::Float(n), "").ok()?;
+            }
+            _ => return None,
+        }
+    }
+    Some(opts)
+}
+
 /// `validateEventFast(body: Uint8Array, strict?: boolean, maxBodyBytes?: number,
-/// maxDepth?: number): NativeIssue[] | null`.
+/// maxDepth?: number): NativeIssue[] | null`, or `validateEventFast(body, options, strict,
+/// maxBodyBytes, maxDepth)` with `parseEvent`'s options and their members, which answers
+/// `undefined` for options it does not take as they are (see `options_members`).
 unsafe extern "C" fn validate_event_fast(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
-    let mut argc = 4usize;
-    let mut argv = [ptr::null_mut(); 4];
+    let mut argc = 5usize;
+    let mut argv = [ptr::null_mut(); 5];
     let (mut kind, mut length, mut data) = (0, 0usize, ptr::null_mut());
     let (mut buffer, mut offset) = (ptr::null_mut(), 0usize);
     // SAFETY: `env` and `info` come from Node for this call; the out-pointers are valid locals
@@ -130,15 +193,23 @@ unsafe extern "C" fn validate_event_fast(
         unsafe { std::slice::from_raw_parts(data.cast::<u8>(), length) }
     };
     let mut opts = ParseOptions::default();
-    // SAFETY (the three reads): `env` is live and `argv` holds values (N-API fills the
-    // arguments not passed with `undefined`).
-    if argc >= 2 {
+    if argc == 5 {
+        // SAFETY: `env` is live and `argv` holds this call's five arguments.
+        match unsafe { options_members(env, &argv) } {
+            Some(o) => opts = o,
+            // SAFETY: `env` is live.
+            None => return unsafe { undefined(env) },
+        }
+    }
+    // SAFETY (the three positional reads): `env` is live and `argv` holds values (N-API fills
+    // the arguments not passed with `undefined`).
+    if (2..5).contains(&argc) {
         opts.strict = unsafe { get_bool(env, argv[1]) }.unwrap_or(opts.strict);
     }
-    if argc >= 3 {
+    if (3..5).contains(&argc) {
         opts.max_body_bytes = unsafe { get_limit(env, argv[2]) }.unwrap_or(opts.max_body_bytes);
     }
-    if argc >= 4 {
+    if argc == 4 {
         opts.max_depth = unsafe { get_limit(env, argv[3]) }.unwrap_or(opts.max_depth);
     }
     let verdict = guard(|| Ok(opts.validate(body)));

@@ -20,8 +20,10 @@ mod errors;
 mod events;
 mod fake;
 mod fast;
+mod handles;
 mod inbox;
 mod management;
+mod options;
 mod record;
 mod testing;
 
@@ -44,6 +46,7 @@ pub use events::trigger_panic_for_tests;
 pub use events::validate_event;
 pub use fake::{NativeFakeOneInbox, NativeFakeResponse, NativeRecordedRequest};
 pub use fast::register_fast_path;
+pub use handles::{NativeCallRecordHandle, NativeLedgerHandle};
 pub use inbox::{
     inbox_backoff_ms, new_inbox_policy, new_memory_inbox, NativeArrival, NativeInboxPolicy,
     NativeInboxRow, NativeInboxStep, NativeKept, NativeMemoryInbox, NativeTaken,
@@ -53,6 +56,7 @@ pub use management::{
     management_endpoints, new_api, retry_after, NativeApi, NativeEndpoint, NativeFailure,
     NativeParsed, NativePrepared, NativeRequest, NativeRetryStep, DEFAULT_MAX_RETRIES,
 };
+pub use options::{parse_options_js, NativeParseLimits, ParseOptions, ReceiverOptions};
 pub use record::{
     call_record_from_json, dedupe_key, ledger_get, ledger_record, ledger_size, new_call_record,
     new_ledger, record_apply, record_copy, record_merge, record_to_json, NativeApplied,

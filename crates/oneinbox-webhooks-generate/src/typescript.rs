@@ -112,6 +112,8 @@ pub fn declarations(first_line: &str) -> String {
         text::number(names.len())
     );
     out += &union("KnownEventName", &names);
+    out += "\n/** The names of the documented events, in the guide's order (`events.generated.js`). */\n";
+    out += "export const KNOWN_EVENTS: readonly KnownEventName[]\n";
     let mut members: Vec<String> = Kind::ALL.iter().map(|&k| python::event_class(k)).collect();
     members.push("UnknownEvent".to_owned());
     out += "\n/** One OneInbox webhook delivery: a discriminated union on `event`. */\n";
