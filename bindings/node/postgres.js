@@ -6,7 +6,7 @@
 'use strict'
 
 const { AsyncLocalStorage } = require('node:async_hooks')
-const { InboxPolicy } = require('./inbox.js')
+const { InboxPolicy, currentDelivery } = require('./inbox.js')
 const { describeType, optionsArg } = require('./internal.js')
 const { POSTGRES, Raced, SqlSteps, runSteps } = require('./sql.js')
 
@@ -334,8 +334,8 @@ class PostgresStore {
   }
 
   /**
-   * Runs `fn(client)` in one transaction, for a handler's own writes. With `delivery` (the one
-   * whose handler runs), its row is locked first and marked done at the end, in the same
+   * Runs `fn(client)` in one transaction, for a handler's own writes. With `delivery` (by
+   * default `currentDelivery()`, the one whose handler runs; `null`: none), its row is locked first and marked done at the end, in the same
    * transaction: the writes and the mark commit together or not at all; when another run
    * completed the delivery first, the writes are rolled back (they happened once).
    * @template T
@@ -347,7 +347,8 @@ class PostgresStore {
     if (typeof fn !== 'function') throw new TypeError(`store.transaction takes a function, got ${describeType(fn)}`)
     const opts = optionsOf(options, 'store.transaction', ['delivery', 'now'])
     const { now } = opts
-    const delivery = opts.delivery ?? null
+    // The delivery whose handlers run now, unless one is named: as Python's transaction().
+    const delivery = opts.delivery === undefined ? currentDelivery() : opts.delivery
     if (delivery !== null) checkDelivery(delivery, 'store.transaction')
     await this.#ready()
     return this.#transaction(async (client) => {

@@ -77,6 +77,7 @@ function schema(d) {
 )`,
     'CREATE INDEX IF NOT EXISTS oneinbox_inbox_due ON oneinbox_inbox (due_at) WHERE due_at IS NOT NULL',
     "CREATE INDEX IF NOT EXISTS oneinbox_inbox_dead ON oneinbox_inbox (updated_at) WHERE state = 'dead'",
+    "CREATE INDEX IF NOT EXISTS oneinbox_inbox_done ON oneinbox_inbox (updated_at) WHERE state = 'done'",
     `CREATE TABLE IF NOT EXISTS oneinbox_calls (
     call_id TEXT PRIMARY KEY,
     record TEXT NOT NULL

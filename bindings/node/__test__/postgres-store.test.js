@@ -8,7 +8,8 @@ const assert = require('node:assert/strict')
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
-const { CallRecord, UsageError, dedupeKey, parseEvent } = require('..')
+const { CallRecord, Router, UsageError, dedupeKey, parseEvent } = require('..')
+const { drain } = require('../inbox.js')
 const { PostgresStore } = require('oneinbox-webhooks/stores')
 const { POSTGRES, schema } = require('../sql.js')
 const { startPostgres } = require('./helpers/postgres-server.js')
@@ -318,6 +319,25 @@ test('a transactional handler commits its write with the done mark; a superseded
   assert.equal(await store.transaction(write(slow), { delivery: slow, now: T0 + LEASE_MS + 2 }), 'ok')
   assert.deepEqual(await effects(db), [{ call_id: 'call_1', attempt: 2 }])
   assert.equal(await store.finish(taken, null, { now: T0 + LEASE_MS + 3 }), 'stale')
+})
+
+test('in a run, transaction() takes the current delivery: the write and the done mark commit together', async () => {
+  const { store, db } = await newStore()
+  await effects(db)
+  const body = ended()
+  const first = await store.arrive(parseEvent(body), body, { now: T0 })
+  await store.finish(first.delivery, 'Error: down', { now: T0 })
+  const router = new Router().on('call.ended', async (e) => {
+    // No `delivery` option: the one whose handlers run now (currentDelivery()).
+    await store.transaction((tx) => tx.query('INSERT INTO effects VALUES ($1, $2)', [e.call_id, 2]))
+  })
+  const report = await drain(store, router, { now: T0 + 3_600_000 })
+  assert.deepEqual(report.done, [first.key])
+  assert.deepEqual(await effects(db), [{ call_id: 'call_1', attempt: 2 }])
+  assert.equal((await store.row(first.key)).state, 'done')
+  // Outside a run there is no delivery: a plain transaction.
+  await store.transaction((tx) => tx.query('INSERT INTO effects VALUES ($1, $2)', ['outside', 9]))
+  assert.equal((await effects(db)).length, 2)
 })
 
 // ---- Python and Node on one database ---------------------------------------------------------

@@ -110,6 +110,15 @@ test('worker --once with a password in the store URL: it runs, and the password 
   }
 })
 
+test('worker: a password that is not valid percent-encoding is still never printed', async () => {
+  const router = routerFile(path.join(dir, 'percent.log'))
+  const url = `redis://worker:s3cr%zzet@127.0.0.1:${redis.port}`
+  const ran = await worker('--store', url, '--router', router, '--once')
+  assert.equal(ran.code, 1)
+  assert.match(ran.stderr, /^oneinbox-webhooks worker: /m)
+  assert.ok(!`${ran.stdout}${ran.stderr}`.includes('s3cr'), ran.stderr)
+})
+
 test('worker loop over redis://: a connection the server dropped is made again, and the worker runs what is due', async () => {
   const log = path.join(dir, 'reconnect.log')
   const child = spawn(process.execPath, [BIN, 'worker', '--store', redis.url, '--router', routerFile(log), '--interval', '0.1'], {

@@ -377,11 +377,24 @@ function parseWorker(argv, env) {
  */
 function redactStoreUrl(text, url) {
   let out = String(text)
-  // (Only the password's two spellings: the URL object itself has no length, so it never matched.)
-  for (const secret of [url.password, decodeURIComponent(url.password)]) {
+  for (const secret of [url.password, decoded(url.password)]) {
     if (secret.length > 0) out = out.split(secret).join('***')
   }
   return out
+}
+
+// A percent-encoded password as typed, or as it is when it is not valid percent-encoding
+// (`%zz`): redacting must never throw.
+/**
+ * @param {string} text
+ * @returns {string}
+ */
+function decoded(text) {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }
 
 /**

@@ -512,3 +512,42 @@ def test_fastapi_awaits_an_async_postgres_store(postgres_dsn: str) -> None:
         client.portal.call(store.aclose)
     assert statuses == [500, 204, 204]
     assert handlers.runs == [("call_apg", 1), ("call_apg", 2)]
+
+
+def test_fastapi_records_at_most_once_in_an_async_postgres_store(postgres_dsn: str) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from oneinbox_webhooks import Receiver
+    from oneinbox_webhooks.fastapi import webhook_router
+    from oneinbox_webhooks.stores import AsyncPostgresStore
+
+    runs: list[str] = []
+    router = Router()
+    router.on("call.ended")(lambda e: runs.append(e.call_id))
+    token = "tok_" + os.urandom(8).hex()
+    store = AsyncPostgresStore(postgres_dsn)
+    app = FastAPI()
+    receiver = Receiver(url_tokens=[token])
+    app.include_router(webhook_router(receiver, router, store=store, at_most_once=True))
+    body = make_event("call.ended", call_id="call_amo_pg")
+    with TestClient(app) as client:
+        d = make_delivery(body, url="http://testserver/webhooks/oneinbox", url_token=token)
+        statuses = [
+            client.post(d.url, content=d.body, headers=d.headers).status_code for _ in range(2)
+        ]
+        assert client.portal is not None
+        client.portal.call(store.aclose)
+    assert (statuses, runs) == ([204, 204], ["call_amo_pg"])
+
+
+def test_a_postgres_connection_must_autocommit(postgres_dsn: str) -> None:
+    import psycopg
+
+    from oneinbox_webhooks.stores import PostgresStore
+
+    with psycopg.connect(postgres_dsn) as conn, pytest.raises(TypeError, match="autocommit=True"):
+        PostgresStore(conn)
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        PostgresStore(conn).migrate()

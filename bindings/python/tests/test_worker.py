@@ -141,3 +141,15 @@ def test_the_worker_drains_a_redis_store(tmp_path: Path, redis_server: Any) -> N
         assert (p.returncode, out, err) == (0, "worker: 1 done, 0 failed, 0 dead\n", "")
         row = store.row(arrival.key)
         assert row is not None and row.state == "done"
+
+
+def test_a_store_that_fails_is_reported_without_its_password(tmp_path: Path) -> None:
+    """A password psycopg cannot decode (`%zz`) and a server that is not there: the round is
+    reported (class and message, never the URL or the password) and, with --once, exit 1."""
+    (tmp_path / "app_router.py").write_text(textwrap.dedent(ROUTER))
+    url = "postgresql://app:s3cr%zzet@127.0.0.1:1/calls"
+    p = worker(tmp_path, "--store", url, "--router", "app_router:router", "--once")
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 1 and out == ""
+    assert "worker: drain failed:" in err and "cannot connect to PostgreSQL" in err
+    assert "s3cr" not in err and "zzet" not in err and "127.0.0.1:1" not in err

@@ -337,8 +337,9 @@ class Webhook:
             delivery = claimed
         elif store is not None:
             try:
-                if self._store_awaited:
-                    recorded = await store.arecord(event)  # type: ignore[attr-defined]
+                record = awaited(store, "record")
+                if record is not None:
+                    recorded = await record(event)
                 elif isinstance(store, MemoryStore):
                     recorded = store.record(event)  # in memory: no need for a thread
                 else:

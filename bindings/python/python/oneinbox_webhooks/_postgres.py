@@ -50,6 +50,12 @@ def kind_of(target: object, *, asynchronous: bool) -> str:
     psycopg = psycopg_module()
     connection = psycopg.AsyncConnection if asynchronous else psycopg.Connection
     if isinstance(target, connection):
+        if not target.autocommit:
+            # Outside autocommit, the store's transactions would be savepoints of the caller's
+            # own: a claim would not be stored before the answer, and its locks held on.
+            raise TypeError(
+                "give the store a connection with autocommit=True (or a pool, or a DSN)"
+            )
         return "connection"
     try:
         import psycopg_pool
@@ -65,6 +71,12 @@ def kind_of(target: object, *, asynchronous: bool) -> str:
         else ("PostgresStore", "psycopg.Connection or psycopg_pool.ConnectionPool")
     )
     raise TypeError(f"{name} takes a DSN str, a {expected}; got {type(target).__name__}")
+
+
+def connect_error(err: Exception) -> Exception:
+    """The error of a connection from a DSN, without the DSN: psycopg quotes parts of it (a
+    password included) in some of its messages."""
+    return type(err)(f"cannot connect to PostgreSQL with the store's DSN ({type(err).__name__})")
 
 
 def label(target: object) -> str:
@@ -102,7 +114,10 @@ class Connections:
             conn = getattr(self._local, "conn", None)
             if conn is None or conn.closed or getattr(self._local, "pid", None) != pid:
                 # A connection inherited through fork is never used (nor closed) in the child.
-                conn = psycopg_module().connect(self.target, autocommit=True)
+                try:
+                    conn = psycopg_module().connect(self.target, autocommit=True)
+                except Exception as err:  # its message may quote the DSN
+                    raise connect_error(err) from None
                 self._local.conn, self._local.pid = conn, pid
                 with self._lock:
                     self._opened.append((pid, conn))
@@ -185,9 +200,12 @@ class AsyncConnections:
                 yield self.target
                 return
             if self._own is None or self._own.closed:
-                self._own = await psycopg_module().AsyncConnection.connect(
-                    self.target, autocommit=True
-                )
+                try:
+                    self._own = await psycopg_module().AsyncConnection.connect(
+                        self.target, autocommit=True
+                    )
+                except Exception as err:  # its message may quote the DSN
+                    raise connect_error(err) from None
             yield self._own
 
     @asynccontextmanager

@@ -144,6 +144,8 @@ class Dialect:
             "WHERE due_at IS NOT NULL",
             "CREATE INDEX IF NOT EXISTS oneinbox_inbox_dead ON oneinbox_inbox (updated_at) "
             "WHERE state = 'dead'",
+            "CREATE INDEX IF NOT EXISTS oneinbox_inbox_done ON oneinbox_inbox (updated_at) "
+            "WHERE state = 'done'",
             """CREATE TABLE IF NOT EXISTS oneinbox_calls (
     call_id TEXT PRIMARY KEY,
     record TEXT NOT NULL

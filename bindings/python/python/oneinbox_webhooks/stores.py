@@ -432,10 +432,14 @@ class SQLiteStore(_SqlStore):
         cur.execute("BEGIN IMMEDIATE")
         try:
             yield cur
+            cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            # Never leave this thread's connection inside a transaction (holding the lock).
+            try:
+                cur.execute("ROLLBACK")
+            except sqlite3.Error:
+                self.close()
             raise
-        cur.execute("COMMIT")
 
     def close(self) -> None:
         """Closes every connection this process opened (the store reopens one when used)."""

@@ -27,6 +27,7 @@ import os
 import signal
 import sys
 import threading
+import urllib.parse
 from types import FrameType
 from typing import Any, Callable, Optional, TextIO
 
@@ -118,6 +119,15 @@ def open_store(url: Optional[str]) -> Any:
     raise WorkerError(f"--store: unknown scheme {scheme!r} (sqlite, redis, postgresql)")
 
 
+def _redacted(error: Exception, url: str) -> str:
+    """``error``'s class and message, with the store URL's password (and the URL) taken out."""
+    text = f"{type(error).__name__}: {error}"
+    password = urllib.parse.urlsplit(url).password
+    for secret in filter(None, (url, password, password and urllib.parse.unquote(password))):
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The ``worker`` command: the exit status."""
     # Imported here: `python -m oneinbox_webhooks send` does not load the inbox (nor asyncio).
@@ -135,6 +145,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except WorkerError as problem:
         print(f"python -m oneinbox_webhooks worker: error: {problem}", file=err)
         return 2
+    err_out = err
     stop = threading.Event()
 
     def stopping(signum: int, frame: Optional[FrameType]) -> None:
@@ -147,7 +158,16 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     }
     try:
         while not stop.is_set():
-            report = drain(store, router, limit=args.limit, retention=args.retention)
+            try:
+                report = drain(store, router, limit=args.limit, retention=args.retention)
+            except Exception as err:  # the store is down: say so (never its URL), and go on
+                print(
+                    f"worker: drain failed: {_redacted(err, args.store)}", file=err_out, flush=True
+                )
+                if args.once:
+                    return 1
+                stop.wait(args.interval)
+                continue
             if report:
                 print(
                     f"worker: {len(report.done)} done, {len(report.failed)} failed, "
