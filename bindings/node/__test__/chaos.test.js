@@ -11,13 +11,12 @@
 // the sequential fold of its events.
 'use strict'
 
-const { test, before, after } = require('node:test')
+const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
-const { createClient } = require('redis')
 const { CallRecord, Router, dedupeKey, parseEvent } = require('..')
 const { RedisStore, currentDelivery, drain } = require('oneinbox-webhooks/stores')
-const { startRedis } = require('./helpers/redis-server.js')
+const { useRedis } = require('./helpers/redis-server.js')
 const { spawnReceiver } = require('./helpers/receiver-process.js')
 const plan = require('./helpers/chaos-plan.js')
 
@@ -26,18 +25,7 @@ const LEASE = 5 // seconds
 const MAX_ATTEMPTS = 3
 const KILLED = 0
 const STALL_AT = 20 // the killed process's handler run that never ends
-let redis
-let client
-before(async () => {
-  redis = await startRedis()
-  client = createClient({ url: redis.url })
-  client.on('error', () => {})
-  await client.connect()
-})
-after(async () => {
-  await client?.close()
-  await redis?.stop()
-})
+const redis = useRedis()
 
 test('the plan: 50 calls, every delivery sent by two processes, one of them never the killed one', () => {
   const all = plan.all()
@@ -65,7 +53,7 @@ test('8 processes, one SIGKILLed mid-handler, 20 % failing handlers, then drain:
   const started = Date.now()
   const prefix = `chaos-${crypto.randomUUID()}:`
   const token = `tok_${crypto.randomBytes(8).toString('hex')}`
-  const config = { mode: 'chaos', redisPort: redis.port, prefix, token, lease: LEASE, maxAttempts: MAX_ATTEMPTS }
+  const config = { mode: 'chaos', redisPort: redis.server.port, prefix, token, lease: LEASE, maxAttempts: MAX_ATTEMPTS }
   const receivers = await Promise.all(
     Array.from({ length: plan.PROCESSES }, (_, seed) =>
       spawnReceiver({ ...config, seed, stallAt: seed === KILLED ? STALL_AT : undefined }, 120_000),
@@ -93,7 +81,7 @@ test('8 processes, one SIGKILLed mid-handler, 20 % failing handlers, then drain:
   } finally {
     for (const r of receivers) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL')
   }
-  const store = new RedisStore(client, { prefix, lease: LEASE, maxAttempts: MAX_ATTEMPTS })
+  const store = new RedisStore(redis.client, { prefix, lease: LEASE, maxAttempts: MAX_ATTEMPTS })
   assert.equal((await store.row(stalled)).state, 'claimed') // the dead process's claim
 
   // The worker: handlers that still fail 20 % of the time, until nothing is due. The clock
@@ -103,7 +91,7 @@ test('8 processes, one SIGKILLed mid-handler, 20 % failing handlers, then drain:
     router.on(name, async () => {
       const { key, attempt } = currentDelivery()
       const ok = !plan.fails(key, attempt)
-      await plan.log(client, prefix, { key, attempt, ok, by: 'drain' })
+      await plan.log(redis.client, prefix, { key, attempt, ok, by: 'drain' })
       if (!ok) throw new Error(`chaos: attempt ${attempt} fails`)
     })
   }
@@ -120,7 +108,7 @@ test('8 processes, one SIGKILLed mid-handler, 20 % failing handlers, then drain:
   }
   assert.ok(drained.done.length + drained.dead.length >= 1, 'the drain ran the stalled delivery at least')
 
-  const log = (await client.lRange(`${prefix}log`, 0, -1)).map((l) => JSON.parse(l))
+  const log = (await redis.client.lRange(`${prefix}log`, 0, -1)).map((l) => JSON.parse(l))
   const byKey = new Map()
   for (const entry of log) {
     if (!byKey.has(entry.key)) byKey.set(entry.key, [])

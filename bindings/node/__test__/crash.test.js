@@ -4,32 +4,20 @@
 // Python's twin: bindings/python/tests/test_inbox_stores.py::test_a_receiver_killed_after_its_202_loses_nothing.
 'use strict'
 
-const { test, before, after } = require('node:test')
+const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { createClient } = require('redis')
 const { Router } = require('..')
 const { RedisStore, currentDelivery, drain } = require('oneinbox-webhooks/stores')
 const { makeDelivery, makeEvent } = require('oneinbox-webhooks/testing')
-const { startRedis } = require('./helpers/redis-server.js')
+const { useRedis } = require('./helpers/redis-server.js')
 const { spawnReceiver } = require('./helpers/receiver-process.js')
 
 const LEASE = 1 // seconds
-let redis
-let client
-before(async () => {
-  redis = await startRedis()
-  client = createClient({ url: redis.url })
-  client.on('error', () => {})
-  await client.connect()
-})
-after(async () => {
-  await client?.close()
-  await redis?.stop()
-})
+const redis = useRedis()
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -38,7 +26,15 @@ test('a receiver killed after its 202 loses nothing: drain after the lease runs 
   const marker = path.join(dir, 'started')
   const prefix = `crash-${crypto.randomUUID()}:`
   const token = `tok_${crypto.randomBytes(8).toString('hex')}`
-  const receiver = await spawnReceiver({ mode: 'crash', redisPort: redis.port, prefix, token, lease: LEASE, ackTimeoutMs: 200, marker })
+  const receiver = await spawnReceiver({
+    mode: 'crash',
+    redisPort: redis.server.port,
+    prefix,
+    token,
+    lease: LEASE,
+    ackTimeoutMs: 200,
+    marker,
+  })
   try {
     const d = makeDelivery(makeEvent('call.ended', { call_id: 'call_crash' }), { url: receiver.url, urlToken: token })
     const answer = await fetch(d.url, { method: 'POST', headers: d.headers, body: d.body })
@@ -58,8 +54,8 @@ test('a receiver killed after its 202 loses nothing: drain after the lease runs 
   const router = new Router().on('call.ended', (event) => {
     runs.push([event.call_id, currentDelivery().attempt])
   })
-  const store = new RedisStore(client, { prefix, lease: LEASE })
-  const [key] = await client.keys(`${prefix}d:*`)
+  const store = new RedisStore(redis.client, { prefix, lease: LEASE })
+  const [key] = await redis.client.keys(`${prefix}d:*`)
   const row = await store.row(key.slice(`${prefix}d:`.length))
   assert.equal(row.state, 'claimed') // the dead process's claim
   // While the lease is live, nothing is due (the clock is pinned to just before its end: a

@@ -5,11 +5,10 @@
 // the machine may be loaded, and the deliveries' own work shares this one thread.
 'use strict'
 
-const { test, before, after } = require('node:test')
+const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
-const { createClient } = require('redis')
 const express = require('express')
 const Fastify = require('fastify')
 const { Receiver, Router } = require('..')
@@ -17,23 +16,12 @@ const { RedisStore } = require('oneinbox-webhooks/stores')
 const { webhookMiddleware } = require('oneinbox-webhooks/express')
 const { oneinboxWebhooks } = require('oneinbox-webhooks/fastify')
 const { makeCall, makeDelivery, CALL_SEQUENCE } = require('oneinbox-webhooks/testing')
-const { startRedis } = require('./helpers/redis-server.js')
+const { useRedis } = require('./helpers/redis-server.js')
 
 const PATH = '/webhooks/oneinbox'
 const TOKEN = `tok_${crypto.randomBytes(8).toString('hex')}`
 const MS = 1e6 // the histogram is in nanoseconds
-let redis
-let client
-before(async () => {
-  redis = await startRedis()
-  client = createClient({ url: redis.url })
-  client.on('error', () => {})
-  await client.connect()
-})
-after(async () => {
-  await client?.close()
-  await redis?.stop()
-})
+const redis = useRedis()
 
 // Handlers that wait a little, as handlers that write somewhere do.
 function router() {
@@ -100,7 +88,7 @@ function blocking(store) {
 
 for (const adapter of Object.keys(ADAPTERS)) {
   test(`${adapter}: deliveries through a RedisStore never block the event loop`, async (t) => {
-    const store = new RedisStore(client, { prefix: `loop-${crypto.randomUUID()}:` })
+    const store = new RedisStore(redis.client, { prefix: `loop-${crypto.randomUUID()}:` })
     const { statuses, p50, p99, max } = await measure(adapter, store, 40)
     assert.equal(statuses.length, 40 * CALL_SEQUENCE.length)
     assert.deepEqual([...new Set(statuses)], [204])
@@ -111,7 +99,7 @@ for (const adapter of Object.keys(ADAPTERS)) {
   })
 
   test(`${adapter}: the same measure sees a store that blocks`, async (t) => {
-    const store = blocking(new RedisStore(client, { prefix: `loop-${crypto.randomUUID()}:` }))
+    const store = blocking(new RedisStore(redis.client, { prefix: `loop-${crypto.randomUUID()}:` }))
     const { statuses, p50, max } = await measure(adapter, store, 2)
     assert.deepEqual([...new Set(statuses)], [204])
     t.diagnostic(`event loop delay: p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms`)

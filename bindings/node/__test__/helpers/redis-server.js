@@ -104,4 +104,25 @@ async function startRedis() {
   throw new Error(`redis-server did not start:\n${lastError.slice(-2000)}`)
 }
 
-module.exports = { startRedis }
+/**
+ * For a test file: a redis-server started before its tests and a connected node-redis client,
+ * both closed after them. Returns an object whose `server` and `client` are set once started.
+ */
+function useRedis() {
+  const { before, after } = require('node:test')
+  const { createClient } = require('redis')
+  const shared = { server: null, client: null }
+  before(async () => {
+    shared.server = await startRedis()
+    shared.client = createClient({ url: shared.server.url })
+    shared.client.on('error', () => {})
+    await shared.client.connect()
+  })
+  after(async () => {
+    await shared.client?.close()
+    await shared.server?.stop()
+  })
+  return shared
+}
+
+module.exports = { startRedis, useRedis }
