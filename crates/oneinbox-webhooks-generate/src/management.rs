@@ -152,6 +152,7 @@ fn python_response(r: Response) -> &'static str {
         Response::Nothing => "None",
         Response::DeliveryPage => "DeliveryPage",
         Response::Call => "Call",
+        Response::CallPage => "CallPage",
         _ => "Any",
     }
 }
@@ -304,6 +305,7 @@ fn ts_response(r: Response) -> &'static str {
         Response::Nothing => "void",
         Response::DeliveryPage => "DeliveryPage",
         Response::Call => "Call",
+        Response::CallPage => "CallPage",
         _ => "unknown",
     }
 }
@@ -332,7 +334,7 @@ pub fn declarations(first_line: &str) -> String {
          // `oneinbox.d.ts` and `client.d.ts` merge the methods into their classes.\n\n",
     );
     out.push_str(
-        "import type { Call, DeliveryPage, EventName, JsonObject, PreparedRequest, Webhook } from './oneinbox'\n",
+        "import type { Call, CallPage, DeliveryPage, EventName, JsonObject, PreparedRequest, Webhook } from './oneinbox'\n",
     );
     for e in &ENDPOINTS {
         let rest: Vec<&Arg> = e.args.iter().filter(|a| a.place != Place::Path).collect();

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use oneinbox_webhooks::management::{
-    contract, Api, CreateCall, CreateWebhook, HttpRequest, ListDeliveries, Prepared, ResponseError,
-    UpdateWebhook,
+    contract, Api, CreateCall, CreateWebhook, HttpRequest, ListCalls, ListDeliveries, Prepared,
+    ResponseError, UpdateWebhook,
 };
 use oneinbox_webhooks::{Issue, UsageError};
 use serde::Serialize;
@@ -114,6 +114,8 @@ fn default_args(call: &str) -> Value {
         "create_call" => {
             json!({"agent_id": "agt_abc123", "to_number": "+919876543210", "from_number": "+15739693824"})
         }
+        "get_call" => json!({"call_id": "call_abc123"}),
+        "list_calls" => json!({}),
         _ => json!({"webhook_id": "wh_abc123"}),
     }
 }
@@ -188,6 +190,22 @@ fn build(call: &str, api: &Api, args: &Value) -> Result<AnyPrepared, UsageError>
             scheduled_at: opt_s(args, "scheduled_at"),
             overrides: obj(args, "overrides"),
         })?),
+        "get_call" => erase(api.get_call(&s(args, "call_id"))?),
+        "list_calls" => {
+            let p = api.list_calls(&ListCalls {
+                agent_id: opt_s(args, "agent_id"),
+                status: opt_s(args, "status"),
+                limit: args.get("limit").and_then(Value::as_i64),
+                offset: args.get("offset").and_then(Value::as_i64),
+            })?;
+            let p2 = p.clone();
+            let mut any = erase(p);
+            any.next = Some(Box::new(move |status, body| {
+                let page = p2.parse_response(status, body).ok()?;
+                p2.next_page(&page).map(Prepared::into_request)
+            }));
+            any
+        }
         other => panic!("unknown call {other:?}"),
     })
 }
@@ -331,7 +349,7 @@ fn run_response(f: &Value) -> Result<(), Failed> {
             let next = prepared
                 .next
                 .as_ref()
-                .expect("next_request only for list_deliveries");
+                .expect("next_request only for list_deliveries and list_calls");
             let got_next = next(status, &body).map_or(Value::Null, |r| request_json(&r));
             compare("next request", &got_next, want_next)?;
         }

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{IssueCode, UsageError};
 use crate::management::contract::{self, Arg, ArgType, Endpoint, Place, Rule};
-use crate::management::{Api, ListDeliveries};
+use crate::management::{Api, ListCalls, ListDeliveries};
 
 /// A valid stand-in for a required argument that is missing or of the wrong type, so that the
 /// builder still checks the others: made from the argument's rule.
@@ -267,44 +267,81 @@ fn integer(text: &str) -> Option<i64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// The query of `GET /v1/webhooks/{id}/deliveries`: `(limit, offset)` or the 422 items. A
-/// repeated name counts once, with its last value.
-pub(super) fn list_deliveries(query: &str) -> Result<ListDeliveries, Vec<Value>> {
+/// The query arguments of `endpoint` (from the contract): integers parsed (`int_parsing`
+/// otherwise), strings as given, then the values judged by the endpoint's builder (with a
+/// stand-in path id); names the endpoint does not take are ignored, as FastAPI does. A repeated
+/// name counts once, with its last value.
+fn query_args(endpoint: &Endpoint, query: &str) -> Result<Map<String, Value>, Vec<Value>> {
     let mut raw: Map<String, Value> = Map::new();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        if name == "limit" || name == "offset" {
+        if endpoint.args_in(Place::Query).any(|a| a.name == name) {
             raw.insert(name.into_owned(), value.into_owned().into());
         }
     }
     let mut details = Vec::new();
-    let mut number = |name: &str| {
-        let text = raw.get(name)?.as_str()?;
-        let n = integer(text);
-        if n.is_none() {
+    let mut args = Map::new();
+    for arg in endpoint.args_in(Place::Query) {
+        let Some(text) = raw.get(arg.name).and_then(Value::as_str) else {
+            continue;
+        };
+        if arg.ty != ArgType::Integer {
+            args.insert(arg.name.into(), text.into());
+        } else if let Some(n) = integer(text) {
+            args.insert(arg.name.into(), n.into());
+        } else {
             let msg = "Input should be a valid integer, unable to parse string as an integer";
-            let loc = vec![Value::from("query"), Value::from(name)];
+            let loc = vec![Value::from("query"), Value::from(arg.name)];
             details.push(item(loc, "int_parsing", msg, Some(&Value::from(text))));
         }
-        n
-    };
-    let args = ListDeliveries {
-        limit: number("limit"),
-        offset: number("offset"),
-    };
+    }
     if !details.is_empty() {
         return Err(details);
     }
-    match validator().and_then(|api| api.list_deliveries("wh_check", &args)) {
-        Ok(_) => Ok(args),
-        Err(err) => Err(err
-            .issues()
-            .iter()
-            .map(|issue| {
-                let mut loc = vec![Value::from("query")];
-                loc.extend(tokens(&issue.path).into_iter().map(Value::from));
-                let msg = format!("Value error, {}", issue.message);
-                item(loc, "value_error", &msg, None)
-            })
-            .collect()),
+    match build(endpoint, &args) {
+        Ok(()) => Ok(args),
+        Err(err) => Err(issue_items("query", &err)),
     }
+}
+
+/// Each builder issue as a `value_error` item at `[where, ...tokens]`.
+fn issue_items(place: &str, err: &UsageError) -> Vec<Value> {
+    err.issues()
+        .iter()
+        .map(|issue| {
+            let mut loc = vec![Value::from(place)];
+            loc.extend(tokens(&issue.path).into_iter().map(Value::from));
+            let msg = format!("Value error, {}", issue.message);
+            item(loc, "value_error", &msg, None)
+        })
+        .collect()
+}
+
+/// The query of `GET /v1/webhooks/{id}/deliveries`: `(limit, offset)` or the 422 items.
+pub(super) fn list_deliveries(query: &str) -> Result<ListDeliveries, Vec<Value>> {
+    let args = query_args(&contract::LIST_DELIVERIES, query)?;
+    Ok(ListDeliveries {
+        limit: args.get("limit").and_then(Value::as_i64),
+        offset: args.get("offset").and_then(Value::as_i64),
+    })
+}
+
+/// The query of `GET /v1/calls`: its arguments by wire name, or the 422 items.
+pub(super) fn list_calls(query: &str) -> Result<ListCalls, Vec<Value>> {
+    let args = query_args(&contract::LIST_CALLS, query)?;
+    let text = |name: &str| args.get(name).and_then(Value::as_str).map(str::to_owned);
+    Ok(ListCalls {
+        agent_id: text("agent_id"),
+        status: text("status"),
+        limit: args.get("limit").and_then(Value::as_i64),
+        offset: args.get("offset").and_then(Value::as_i64),
+    })
+}
+
+/// The path id of `GET /v1/calls/{call_id}` judged by the builder: the 422 items (at
+/// `["path", "call_id"]`) when it breaks the id rule (empty, `.` or `..`).
+pub(super) fn call_id(id: &str) -> Result<(), Vec<Value>> {
+    validator()
+        .and_then(|api| api.get_call(id))
+        .map(drop)
+        .map_err(|err| issue_items("path", &err))
 }

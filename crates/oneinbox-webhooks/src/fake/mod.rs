@@ -10,7 +10,10 @@
 //!   `{"detail":"Invalid API key"}` with another key (both with `www-authenticate: Bearer`);
 //! - 422 with FastAPI's `{"detail":[{"type","loc","msg","input"?}]}` for a bad body or query,
 //!   whose values are judged by the core's own builders ([`Api`](crate::management::Api));
-//! - 404 `{"detail":"Webhook not found"}` for an unknown webhook id (after the 422 checks).
+//! - 404 `{"detail":"Webhook not found"}` for an unknown webhook id (after the 422 checks),
+//!   `{"detail":"Call not found"}` for an unknown call id;
+//! - `GET /v1/calls` (filters `agent_id`, `status`; `limit` 20 and `offset` 0 by default;
+//!   newest first) and `GET /v1/calls/{call_id}` from the calls it stores.
 //!
 //! Faults come first: [`FakeOneInbox::fail_next`] and [`FakeOneInbox::disconnect_next`] queue
 //! answers for the next requests, whatever their endpoint; `processed` carries a request out
@@ -200,6 +203,7 @@ enum Route {
     Test(String),
     Deliveries(String),
     Calls,
+    Call(String),
 }
 
 fn route_of(path: &str) -> Option<Route> {
@@ -221,6 +225,7 @@ fn route_of(path: &str) -> Option<Route> {
         ["v1", "webhooks", id, "test"] => Some(Route::Test((*id).to_owned())),
         ["v1", "webhooks", id, "deliveries"] => Some(Route::Deliveries((*id).to_owned())),
         ["v1", "calls"] => Some(Route::Calls),
+        ["v1", "calls", id] => Some(Route::Call((*id).to_owned())),
         _ => None,
     }
 }
@@ -470,8 +475,9 @@ impl FakeOneInbox {
         let allowed: &[&str] = match route {
             Route::Webhooks => &["GET", "POST"],
             Route::Webhook(_) => &["GET", "PATCH", "DELETE"],
-            Route::Test(_) | Route::Calls => &["POST"],
-            Route::Deliveries(_) => &["GET"],
+            Route::Test(_) => &["POST"],
+            Route::Calls => &["GET", "POST"],
+            Route::Deliveries(_) | Route::Call(_) => &["GET"],
         };
         if !allowed.contains(&method) {
             return detail(405, "Method Not Allowed");
@@ -497,7 +503,9 @@ impl FakeOneInbox {
             (Route::Webhook(id), _) => Ok(self.delete_webhook(&id)),
             (Route::Test(id), _) => Ok(self.test_webhook(&id, now)),
             (Route::Deliveries(id), _) => Ok(self.list_deliveries(&id, query)),
+            (Route::Calls, "GET") => Ok(self.list_calls(query)),
             (Route::Calls, _) => self.create_call(body, now),
+            (Route::Call(id), _) => Ok(self.get_call(&id)),
         };
         result.unwrap_or_else(|e| e)
     }
@@ -660,6 +668,67 @@ impl FakeOneInbox {
         }
         self.calls.push(kept);
         Ok(response)
+    }
+}
+
+impl FakeOneInbox {
+    /// A stored call as the API shows it: its `webhook_url` kept when it had one.
+    fn shown_call(call: &Value) -> Value {
+        let mut call = call.clone();
+        if let Value::Object(map) = &mut call {
+            if map.get("webhook_url").is_some_and(Value::is_null) {
+                map.shift_remove("webhook_url");
+            }
+        }
+        call
+    }
+
+    /// `GET /v1/calls/{call_id}`: 422 for an id the builder refuses, 404 `Call not found` for
+    /// an unknown one.
+    fn get_call(&self, id: &str) -> FakeResponse {
+        if let Err(details) = checks::call_id(id) {
+            return invalid(details);
+        }
+        let found = self
+            .calls
+            .iter()
+            .find(|c| c.get("id").and_then(Value::as_str) == Some(id));
+        match found {
+            Some(call) => json_response(200, &Self::shown_call(call), &[]),
+            None => detail(404, "Call not found"),
+        }
+    }
+
+    /// `GET /v1/calls`: the calls that match `agent_id` and `status`, newest first, one page
+    /// (`limit` default 20, `offset` default 0).
+    fn list_calls(&self, query: &str) -> FakeResponse {
+        let args = match checks::list_calls(query) {
+            Ok(args) => args,
+            Err(details) => return invalid(details),
+        };
+        let matches = |call: &&Value, name: &str, want: &Option<String>| {
+            want.as_deref()
+                .map_or(true, |w| call.get(name).and_then(Value::as_str) == Some(w))
+        };
+        let found: Vec<&Value> = self
+            .calls
+            .iter()
+            .rev()
+            .filter(|c| {
+                matches(c, "agent_id", &args.agent_id) && matches(c, "status", &args.status)
+            })
+            .collect();
+        let limit = args.limit.unwrap_or(20);
+        let offset = args.offset.unwrap_or(0);
+        let items: Vec<Value> = found
+            .iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(0))
+            .map(|c| Self::shown_call(c))
+            .collect();
+        let page =
+            json!({ "items": items, "total": found.len(), "limit": limit, "offset": offset });
+        json_response(200, &page, &[])
     }
 }
 

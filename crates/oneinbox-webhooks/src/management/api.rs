@@ -5,7 +5,7 @@ use std::fmt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
-use super::calls::{decode_call, Call, CreateCall};
+use super::calls::{decode_call, decode_call_page, Call, CallPage, CreateCall, ListCalls};
 use super::contract::{self as c, check_arguments, Endpoint, Place, Response};
 use super::request::{AnyPrepared, HttpRequest, Paging, Prepared};
 use super::webhooks::{
@@ -226,7 +226,8 @@ impl Api {
         let base = format!("{}{path}", self.base);
         let query: Vec<String> = endpoint
             .args_in(Place::Query)
-            .filter_map(|a| given(a.name).map(|v| format!("{}={v}", a.name)))
+            .filter_map(|a| given(a.name).map(|v| (a.name, query_value(v))))
+            .map(|(name, v)| format!("{name}={v}"))
             .collect();
         let url = if query.is_empty() {
             base.clone()
@@ -246,9 +247,17 @@ impl Api {
         if body.is_some() {
             headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
         }
-        let paging = (endpoint.response == Response::DeliveryPage).then(|| Paging {
+        let pages = matches!(
+            endpoint.response,
+            Response::DeliveryPage | Response::CallPage
+        );
+        let paging = pages.then(|| Paging {
             base,
-            limit: given("limit").and_then(Value::as_i64),
+            fixed: query
+                .iter()
+                .filter(|p| !p.starts_with("offset="))
+                .cloned()
+                .collect(),
         });
         let request = HttpRequest {
             method: endpoint.method,
@@ -309,6 +318,7 @@ impl Api {
                 AnyPrepared::Deliveries(self.prepared(e, args, decode_delivery_page)?)
             }
             Response::Call => AnyPrepared::Call(self.prepared(e, args, decode_call)?),
+            Response::CallPage => AnyPrepared::Calls(self.prepared(e, args, decode_call_page)?),
         })
     }
 
@@ -483,6 +493,61 @@ impl Api {
     pub fn create_call(&self, args: &CreateCall) -> Result<Prepared<Call>, UsageError> {
         self.prepared(&c::CREATE_CALL, &to_args(args), decode_call)
     }
+
+    /// `GET /v1/calls?agent_id=&status=&limit=&offset=`: one page of the account's calls, most
+    /// recent first. Only the parameters given are sent (percent-encoded); `agent_id` and
+    /// `status` must be non-empty (`/agent_id`, `/status`), `limit` 1–100 (`/limit`), `offset`
+    /// 0 or more (`/offset`). Use [`Prepared::next_page`] for the next page: it keeps the
+    /// filters and the `limit`.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::{Api, ListCalls};
+    ///
+    /// let api = Api::new("oi_sk_live_abc123")?;
+    /// let prepared = api.list_calls(&ListCalls {
+    ///     status: Some("completed".into()),
+    ///     limit: Some(2),
+    ///     ..ListCalls::default()
+    /// })?;
+    /// assert_eq!(prepared.request().url, "https://api.oneinbox.ai/v1/calls?status=completed&limit=2");
+    ///
+    /// let page = prepared.parse_response(200, br#"{"items":[{"id":"c3"},{"id":"c2"}],"total":3,"limit":2,"offset":0}"#)?;
+    /// let next = prepared.next_page(&page).expect("one more page");
+    /// assert_eq!(next.request().url, "https://api.oneinbox.ai/v1/calls?status=completed&limit=2&offset=2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn list_calls(&self, args: &ListCalls) -> Result<Prepared<CallPage>, UsageError> {
+        self.prepared(&c::LIST_CALLS, &to_args(args), decode_call_page)
+    }
+
+    /// `GET /v1/calls/{call_id}`: the call as OneInbox has it now (a [`Call`], lenient: unknown
+    /// members kept). The id (`/call_id`) must be non-empty and not `.` or `..`; it is
+    /// percent-encoded as one path segment.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::Api;
+    ///
+    /// let prepared = Api::new("oi_sk_live_abc123")?.get_call("call_1")?;
+    /// assert_eq!(prepared.request().method.as_str(), "GET");
+    /// assert_eq!(prepared.request().url, "https://api.oneinbox.ai/v1/calls/call_1");
+    /// let call = prepared.parse_response(200, br#"{"id":"call_1","status":"completed"}"#)?;
+    /// assert_eq!(call.status.as_deref(), Some("completed"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get_call(&self, call_id: &str) -> Result<Prepared<Call>, UsageError> {
+        let mut args = Map::new();
+        args.insert("call_id".to_owned(), call_id.into());
+        self.prepared(&c::GET_CALL, &args, decode_call)
+    }
+}
+
+/// A query parameter's value as sent: a string percent-encoded (all but RFC 3986 unreserved
+/// characters), any other JSON value (an integer) as written.
+fn query_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => utf8_percent_encode(s, SEGMENT).to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// The arguments of a typed builder as the contract's JSON arguments (`None` fields left out).
@@ -501,19 +566,27 @@ fn with_id<T: serde::Serialize>(webhook_id: &str, args: &T) -> Map<String, Value
     map
 }
 
-fn deliveries_url(paging: &Paging, offset: Option<i64>) -> String {
-    let mut params = Vec::new();
-    if let Some(limit) = paging.limit {
-        params.push(format!("limit={limit}"));
+/// The next-page rule, written once for every list: `None` when the page is empty or
+/// `offset + items` reaches `total`; otherwise the same request with the caller's other query
+/// parameters and `offset = page offset + items`.
+fn next_page_of<T>(
+    prepared: &Prepared<T>,
+    items: usize,
+    total: u64,
+    offset: u64,
+) -> Option<Prepared<T>> {
+    let paging = prepared.paging.as_ref()?;
+    let seen = u64::try_from(items).ok()?;
+    let next = offset.checked_add(seen)?;
+    if seen == 0 || next >= total {
+        return None;
     }
-    if let Some(offset) = offset {
-        params.push(format!("offset={offset}"));
-    }
-    if params.is_empty() {
-        paging.base.clone()
-    } else {
-        format!("{}?{}", paging.base, params.join("&"))
-    }
+    let next = i64::try_from(next).ok()?;
+    let mut params = paging.fixed.clone();
+    params.push(format!("offset={next}"));
+    let mut out = prepared.clone();
+    out.set_url(format!("{}?{}", paging.base, params.join("&")));
+    Some(out)
 }
 
 impl Prepared<DeliveryPage> {
@@ -523,16 +596,18 @@ impl Prepared<DeliveryPage> {
     /// The next request repeats the caller's `limit` (if any) and asks for
     /// `offset = page.offset + page.items.len()`.
     pub fn next_page(&self, page: &DeliveryPage) -> Option<Prepared<DeliveryPage>> {
-        let paging = self.paging.as_ref()?;
-        let seen = u64::try_from(page.items.len()).ok()?;
-        let next = page.offset.checked_add(seen)?;
-        if seen == 0 || next >= page.total {
-            return None;
-        }
-        let next = i64::try_from(next).ok()?;
-        let mut prepared = self.clone();
-        prepared.set_url(deliveries_url(paging, Some(next)));
-        Some(prepared)
+        next_page_of(self, page.items.len(), page.total, page.offset)
+    }
+}
+
+impl Prepared<CallPage> {
+    /// The request for the page after `page` (a page this request returned), or `None` when
+    /// `page` is the last one: it is empty, or `offset + items.len()` reaches `total`.
+    ///
+    /// The next request repeats the caller's filters (`agent_id`, `status`) and `limit` (those
+    /// given) and asks for `offset = page.offset + page.items.len()`.
+    pub fn next_page(&self, page: &CallPage) -> Option<Prepared<CallPage>> {
+        next_page_of(self, page.items.len(), page.total, page.offset)
     }
 }
 

@@ -1,11 +1,11 @@
-//! Calls: the arguments of [`Api::create_call`](super::Api::create_call) and the decoded
-//! [`Call`].
+//! Calls: the arguments of [`Api::create_call`](super::Api::create_call) and
+//! [`Api::list_calls`](super::Api::list_calls), the decoded [`Call`] and [`CallPage`].
 
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
 use super::decode::{expect_object, parse_json, Reader};
-use crate::error::ValidationError;
+use crate::error::{Issue, ValidationError};
 
 /// Arguments of [`Api::create_call`](super::Api::create_call): the fields of the contract's
 /// [`CREATE_CALL`](super::contract::CREATE_CALL), which holds their rules. `None` fields are
@@ -129,46 +129,98 @@ pub struct Call {
     pub extra: Map<String, Value>,
 }
 
+pub(crate) fn read_call(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Call> {
+    let obj = expect_object(value, path, issues)?;
+    let mut r = Reader::new(obj, path, issues);
+    Some(Call {
+        id: r.req_str("id"),
+        agent_id: r.opt_str("agent_id"),
+        call_type: r.opt_str("type"),
+        status: r.opt_str("status"),
+        direction: r.opt_str("direction"),
+        from_number: r.opt_str("from_number"),
+        to_number: r.opt_str("to_number"),
+        room_name: r.opt_str("room_name"),
+        scheduled_at: r.opt_str("scheduled_at"),
+        variables: r.opt_object("variables"),
+        started_at: r.opt_str("started_at"),
+        ended_at: r.opt_str("ended_at"),
+        duration_seconds: r.opt_number("duration_seconds"),
+        end_reason: r.opt_str("end_reason"),
+        transcript: r.opt_any("transcript"),
+        messages: r.opt_array("messages"),
+        recording_url: r.opt_str("recording_url"),
+        analysis: r.opt_object("analysis"),
+        latency: r.opt_object("latency"),
+        cost_cents: r.opt_number("cost_cents"),
+        metadata: r.opt_object("metadata"),
+        created_at: r.opt_str("created_at"),
+        updated_at: r.opt_str("updated_at"),
+        twilio_call_sid: r.opt_str("twilio_call_sid"),
+        outcome: r.opt_str("outcome"),
+        ai_summary: r.opt_str("ai_summary"),
+        credits_used: r.opt_number("credits_used"),
+        extra: r.rest(),
+    })
+}
+
 pub(crate) fn decode_call(body: &[u8]) -> Result<Call, ValidationError> {
     let value = parse_json(body)?;
     let mut issues = Vec::new();
-    let call = expect_object(value, "", &mut issues).map(|obj| {
-        let mut r = Reader::new(obj, "", &mut issues);
-        Call {
-            id: r.req_str("id"),
-            agent_id: r.opt_str("agent_id"),
-            call_type: r.opt_str("type"),
-            status: r.opt_str("status"),
-            direction: r.opt_str("direction"),
-            from_number: r.opt_str("from_number"),
-            to_number: r.opt_str("to_number"),
-            room_name: r.opt_str("room_name"),
-            scheduled_at: r.opt_str("scheduled_at"),
-            variables: r.opt_object("variables"),
-            started_at: r.opt_str("started_at"),
-            ended_at: r.opt_str("ended_at"),
-            duration_seconds: r.opt_number("duration_seconds"),
-            end_reason: r.opt_str("end_reason"),
-            transcript: r.opt_any("transcript"),
-            messages: r.opt_array("messages"),
-            recording_url: r.opt_str("recording_url"),
-            analysis: r.opt_object("analysis"),
-            latency: r.opt_object("latency"),
-            cost_cents: r.opt_number("cost_cents"),
-            metadata: r.opt_object("metadata"),
-            created_at: r.opt_str("created_at"),
-            updated_at: r.opt_str("updated_at"),
-            twilio_call_sid: r.opt_str("twilio_call_sid"),
-            outcome: r.opt_str("outcome"),
-            ai_summary: r.opt_str("ai_summary"),
-            credits_used: r.opt_number("credits_used"),
-            extra: r.rest(),
-        }
-    });
+    let call = read_call(value, "", &mut issues);
     match call {
         Some(c) if issues.is_empty() => Ok(c),
         _ => Err(ValidationError::new(issues)),
     }
+}
+
+/// Arguments of [`Api::list_calls`](super::Api::list_calls): the query of the contract's
+/// [`LIST_CALLS`](super::contract::LIST_CALLS), which holds their rules. `None` fields are not
+/// sent (the server's defaults: every agent and status, `limit` 20, `offset` 0).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ListCalls {
+    /// Only the calls of this agent (non-empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// Only the calls with this status (non-empty; `queued`, `in_progress`, `completed`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Page size, 1–100 (the server's default is 20).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// How many calls to skip, 0 or more (the server's default is 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+}
+
+/// One page of the account's calls, most recent first (`GET /v1/calls`).
+///
+/// Decoded leniently: unknown members are kept in `extra` (and in each call's `extra`); an item
+/// that is not a valid [`Call`] is an issue at its JSON Pointer (`/items/3/id`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallPage {
+    /// The calls on this page.
+    pub items: Vec<Call>,
+    /// How many calls match in all.
+    pub total: u64,
+    /// The page size the server used.
+    pub limit: u64,
+    /// How many calls were skipped before this page.
+    pub offset: u64,
+    /// Members this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+pub(crate) fn decode_call_page(body: &[u8]) -> Result<CallPage, ValidationError> {
+    let page = super::decode::decode_page(body, read_call)?;
+    Ok(CallPage {
+        items: page.items,
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+        extra: page.extra,
+    })
 }
 
 // Debug output redacts a secret URL token in the per-call `webhook_url`.

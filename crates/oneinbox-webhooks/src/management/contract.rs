@@ -150,6 +150,8 @@ pub enum Response {
     DeliveryPage,
     /// A call (`call.schema.json`).
     Call,
+    /// A page of calls (`call-page.schema.json`).
+    CallPage,
 }
 
 impl Response {
@@ -161,6 +163,7 @@ impl Response {
             Response::Nothing => None,
             Response::DeliveryPage => Some("delivery-page.schema.json"),
             Response::Call => Some("call.schema.json"),
+            Response::CallPage => Some("call-page.schema.json"),
         }
     }
 }
@@ -206,6 +209,8 @@ pub const MAX_EVENTS: usize = 20;
 pub const MAX_NAME_CHARS: usize = 255;
 /// The largest page size of list-deliveries.
 pub const MAX_DELIVERY_LIMIT: i64 = 200;
+/// The largest page size of list-calls.
+pub const MAX_CALL_LIMIT: i64 = 100;
 
 /// The status words `update_webhook` accepts: the guide's `active`/`inactive` and the
 /// API reference's `disabled`.
@@ -456,8 +461,72 @@ pub const CREATE_CALL: Endpoint = Endpoint {
     doc: "Places an outbound call; the response is the new call.",
 };
 
+/// `list_calls`.
+pub const LIST_CALLS: Endpoint = Endpoint {
+    name: "list_calls",
+    method: Method::Get,
+    path: "/v1/calls",
+    retry: Retry::Idempotent,
+    args: &[
+        optional(arg(
+            "agent_id",
+            ArgType::String,
+            Place::Query,
+            Rule::NonEmpty,
+            "Only the calls of this agent.",
+        )),
+        optional(arg(
+            "status",
+            ArgType::String,
+            Place::Query,
+            Rule::NonEmpty,
+            "Only the calls with this status (`queued`, `in_progress`, `completed`, ...).",
+        )),
+        optional(arg(
+            "limit",
+            ArgType::Integer,
+            Place::Query,
+            Rule::Range {
+                min: 1,
+                max: Some(MAX_CALL_LIMIT),
+            },
+            "Page size, 1-100 (the server's default is 20).",
+        )),
+        optional(arg(
+            "offset",
+            ArgType::Integer,
+            Place::Query,
+            Rule::Range { min: 0, max: None },
+            "How many calls to skip, 0 or more (the server's default is 0).",
+        )),
+    ],
+    at_least_one: false,
+    response: Response::CallPage,
+    request_schema: None,
+    doc: "One page of the account's calls, most recent first.",
+};
+
+/// `get_call`.
+pub const GET_CALL: Endpoint = Endpoint {
+    name: "get_call",
+    method: Method::Get,
+    path: "/v1/calls/{call_id}",
+    retry: Retry::Idempotent,
+    args: &[arg(
+        "call_id",
+        ArgType::String,
+        Place::Path,
+        Rule::Id,
+        "The call's id (one path segment: non-empty, not `.` or `..`).",
+    )],
+    at_least_one: false,
+    response: Response::Call,
+    request_schema: None,
+    doc: "The call as OneInbox has it now: status, times, transcript, analysis.",
+};
+
 /// Every endpoint, in the order of the API reference.
-pub const ENDPOINTS: [Endpoint; 7] = [
+pub const ENDPOINTS: [Endpoint; 9] = [
     CREATE_WEBHOOK,
     LIST_WEBHOOKS,
     UPDATE_WEBHOOK,
@@ -465,6 +534,8 @@ pub const ENDPOINTS: [Endpoint; 7] = [
     TEST_WEBHOOK,
     LIST_DELIVERIES,
     CREATE_CALL,
+    LIST_CALLS,
+    GET_CALL,
 ];
 
 /// The endpoint named `name` (`create_call`, ...).

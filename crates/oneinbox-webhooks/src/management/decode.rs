@@ -224,3 +224,72 @@ pub(crate) fn expect_object(
         }
     }
 }
+
+/// A page of a list endpoint (`{items, total, limit, offset}`, unknown members kept): each
+/// item read by `read_item` at `/items/<i>`. Issues in member order: `items` first, then
+/// `total`, `limit`, `offset`.
+pub(crate) struct Page<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) total: u64,
+    pub(crate) limit: u64,
+    pub(crate) offset: u64,
+    pub(crate) extra: Map<String, Value>,
+}
+
+pub(crate) fn decode_page<T>(
+    body: &[u8],
+    read_item: fn(Value, &str, &mut Vec<Issue>) -> Option<T>,
+) -> Result<Page<T>, ValidationError> {
+    let value = parse_json(body)?;
+    let mut issues = Vec::new();
+    let mut item_issues = Vec::new();
+    let page = expect_object(value, "", &mut issues).map(|obj| {
+        let mut r = Reader::new(obj, "", &mut issues);
+        let raw_items = r.take("items");
+        let total = r.req_count("total");
+        let limit = r.req_count("limit");
+        let offset = r.req_count("offset");
+        let extra = r.rest();
+        let items = match raw_items {
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    read_item(
+                        item,
+                        &crate::text::child_index("/items", i),
+                        &mut item_issues,
+                    )
+                })
+                .collect(),
+            Some(other) => {
+                item_issues.push(Issue::new(
+                    IssueCode::WrongType,
+                    "/items",
+                    format!("`items` must be an array, found {}", type_name(&other)),
+                ));
+                Vec::new()
+            }
+            None => {
+                item_issues.push(Issue::new(
+                    IssueCode::MissingField,
+                    "/items",
+                    "`items` is missing (or null)",
+                ));
+                Vec::new()
+            }
+        };
+        Page {
+            items,
+            total,
+            limit,
+            offset,
+            extra,
+        }
+    });
+    item_issues.append(&mut issues);
+    match page {
+        Some(p) if item_issues.is_empty() => Ok(p),
+        _ => Err(ValidationError::new(item_issues)),
+    }
+}

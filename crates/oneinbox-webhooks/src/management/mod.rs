@@ -49,7 +49,7 @@ mod retry;
 mod webhooks;
 
 pub use api::{Api, DEFAULT_BASE_URL, EVENT_NAMES};
-pub use calls::{Call, CreateCall};
+pub use calls::{Call, CallPage, CreateCall, ListCalls};
 pub use contract::WEBHOOK_STATUSES;
 pub use request::{AnyPrepared, AnyResponse, HttpRequest, Method, Prepared};
 pub(crate) use response::reason_phrase;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::calls::Call;
+use super::calls::{Call, CallPage};
 use super::response::{parse_error_response, ResponseError, Retry};
 use super::webhooks::{DeliveryPage, Webhook};
 use crate::error::ValidationError;
@@ -99,13 +99,14 @@ impl fmt::Debug for HttpRequest {
     }
 }
 
-/// What a list-deliveries request needs to build the request for the next page.
+/// What a list request (deliveries, calls) needs to build the request for the next page.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Paging {
-    /// The deliveries URL without its query.
+    /// The list's URL without its query.
     pub(crate) base: String,
-    /// The `limit` the caller asked for, repeated on every page.
-    pub(crate) limit: Option<i64>,
+    /// The query parameters the caller gave besides `offset` (`name=value`, encoded, in the
+    /// contract's order), repeated on every page.
+    pub(crate) fixed: Vec<String>,
 }
 
 /// A request together with the parser for its response.
@@ -207,8 +208,10 @@ pub enum AnyPrepared {
     Nothing(Prepared<()>),
     /// `list_deliveries`.
     Deliveries(Prepared<DeliveryPage>),
-    /// `create_call`.
+    /// `create_call`, `get_call`.
     Call(Prepared<Call>),
+    /// `list_calls`.
+    Calls(Prepared<CallPage>),
 }
 
 /// The result of [`AnyPrepared::parse_response`].
@@ -227,6 +230,8 @@ pub enum AnyResponse {
     Deliveries(DeliveryPage),
     /// A call.
     Call(Call),
+    /// A page of calls.
+    Calls(CallPage),
 }
 
 macro_rules! each_prepared {
@@ -237,6 +242,7 @@ macro_rules! each_prepared {
             AnyPrepared::Nothing($p) => $e,
             AnyPrepared::Deliveries($p) => $e,
             AnyPrepared::Call($p) => $e,
+            AnyPrepared::Calls($p) => $e,
         }
     };
 }
@@ -274,6 +280,7 @@ impl AnyPrepared {
             }
             AnyPrepared::Deliveries(p) => AnyResponse::Deliveries(p.parse_response(status, body)?),
             AnyPrepared::Call(p) => AnyResponse::Call(p.parse_response(status, body)?),
+            AnyPrepared::Calls(p) => AnyResponse::Calls(p.parse_response(status, body)?),
         })
     }
 
@@ -283,6 +290,16 @@ impl AnyPrepared {
     pub fn next_page(&self, page: &DeliveryPage) -> Result<Option<AnyPrepared>, ()> {
         match self {
             AnyPrepared::Deliveries(p) => Ok(p.next_page(page).map(AnyPrepared::Deliveries)),
+            _ => Err(()),
+        }
+    }
+
+    /// For a `list_calls` request, the request for the page after `page` (`None` after the
+    /// last page); `Err(())` for any other request.
+    #[allow(clippy::result_unit_err)]
+    pub fn next_calls_page(&self, page: &CallPage) -> Result<Option<AnyPrepared>, ()> {
+        match self {
+            AnyPrepared::Calls(p) => Ok(p.next_page(page).map(AnyPrepared::Calls)),
             _ => Err(()),
         }
     }
@@ -298,4 +315,4 @@ macro_rules! from_prepared {
     )*};
 }
 
-from_prepared!(Webhook => Webhook, Vec<Webhook> => Webhooks, () => Nothing, DeliveryPage => Deliveries, Call => Call);
+from_prepared!(Webhook => Webhook, Vec<Webhook> => Webhooks, () => Nothing, DeliveryPage => Deliveries, Call => Call, CallPage => Calls);

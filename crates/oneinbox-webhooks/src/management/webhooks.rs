@@ -320,52 +320,14 @@ pub struct DeliveryPage {
 }
 
 pub(crate) fn decode_delivery_page(body: &[u8]) -> Result<DeliveryPage, ValidationError> {
-    let value = parse_json(body)?;
-    let mut issues = Vec::new();
-    let mut item_issues = Vec::new();
-    let page = expect_object(value, "", &mut issues).map(|obj| {
-        let mut r = Reader::new(obj, "", &mut issues);
-        let raw_items = r.take("items");
-        let total = r.req_count("total");
-        let limit = r.req_count("limit");
-        let offset = r.req_count("offset");
-        let extra = r.rest();
-        let items = match raw_items {
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .enumerate()
-                .filter_map(|(i, item)| {
-                    read_delivery(item, &child_index("/items", i), &mut item_issues)
-                })
-                .collect(),
-            Some(other) => {
-                item_issues.push(Issue::new(
-                    IssueCode::WrongType,
-                    "/items",
-                    format!("`items` must be an array, found {}", type_name(&other)),
-                ));
-                Vec::new()
-            }
-            None => {
-                item_issues.push(Issue::new(
-                    IssueCode::MissingField,
-                    "/items",
-                    "`items` is missing (or null)",
-                ));
-                Vec::new()
-            }
-        };
-        DeliveryPage {
-            items,
-            total,
-            limit,
-            offset,
-            extra,
-        }
-    });
-    // Issues in member order: `items` first, then `total`, `limit`, `offset`.
-    item_issues.append(&mut issues);
-    finish(page, item_issues)
+    let page = super::decode::decode_page(body, read_delivery)?;
+    Ok(DeliveryPage {
+        items: page.items,
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+        extra: page.extra,
+    })
 }
 
 /// Accepts any JSON body or an empty one (delete and test answer with either).
@@ -474,6 +436,7 @@ mod tests {
                 let _ = decode_delivery_page(body);
                 let _ = decode_nothing(body);
                 let _ = super::super::calls::decode_call(body);
+                let _ = super::super::calls::decode_call_page(body);
                 for status in [0, 99, 200, 302, 422, 500, 999] {
                     let _ = super::super::response::parse_error_response(
                         status,
