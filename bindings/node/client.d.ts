@@ -1,6 +1,6 @@
 // Types of the HTTP client of `oneinbox-webhooks` (client.js), re-exported by oneinbox.d.ts.
 import type { ClientMethods } from './management.generated'
-import type { Api, Delivery, ListDeliveriesArgs, OneInboxError, PreparedRequest } from './oneinbox'
+import type { Api, Call, Delivery, ListCallsArgs, ListDeliveriesArgs, OneInboxError, PreparedRequest } from './oneinbox'
 
 /** The `fetch` the client calls: the global one, or any function with its signature. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>
@@ -77,6 +77,11 @@ export class Client {
    * `for await (const d of client.iterDeliveries(id, { limit: 100 }))`.
    */
   iterDeliveries(webhookId: string, args?: ListDeliveriesArgs): AsyncGenerator<Delivery, void, undefined>
+  /**
+   * Every call that matches the filters (`agent_id`, `status`), page after page (of `limit`),
+   * fetched lazily: `for await (const call of client.iterCalls({ status: 'completed' }))`.
+   */
+  iterCalls(args?: ListCallsArgs): AsyncGenerator<Call, void, undefined>
   /** Sends any prepared request with this client's timeout and retries. */
   send<T>(prepared: PreparedRequest<T>): Promise<T>
   toJSON(): { baseUrl: string; apiKey: '[redacted]'; timeoutMs: number; maxRetries: number }

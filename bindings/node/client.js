@@ -161,7 +161,8 @@ module.exports = function clientModule({
 
   /**
    * Sends management requests with `fetch`: `createWebhook`, `listWebhooks`, `updateWebhook`,
-   * `deleteWebhook`, `testWebhook`, `listDeliveries`, `iterDeliveries` and `createCall`.
+   * `deleteWebhook`, `testWebhook`, `listDeliveries`, `iterDeliveries`, `createCall`, `getCall`,
+   * `listCalls` and `iterCalls`.
    * Arguments are checked by the native `Api` before anything is sent (`UsageError`). A non-2xx
    * answer is an `ApiError`; no answer at all is a `TransportError`.
    *
@@ -313,6 +314,43 @@ module.exports = function clientModule({
       const send = (prepared) => this.send(prepared)
       return (async function* deliveries() {
         /** @type {import('./oneinbox').PreparedRequest<import('./oneinbox').DeliveryPage> | null} */
+        let prepared = first
+        while (prepared !== null) {
+          const page = await send(prepared)
+          yield* page.items
+          prepared = prepared.nextPage(page)
+        }
+      })()
+    }
+
+    /**
+     * `GET /v1/calls/{id}`: the call as OneInbox has it now.
+     * @param {string} callId
+     */
+    async getCall(callId) {
+      return this.send(this.#api.getCall(callId))
+    }
+
+    /**
+     * `GET /v1/calls`: one page of calls, most recent first.
+     * @param {import('./management.generated').ListCallsArgs} [args]
+     */
+    async listCalls(args) {
+      return this.send(this.#api.listCalls(args))
+    }
+
+    /**
+     * Every call that matches the filters, page after page (`PreparedRequest.nextPage`), fetched
+     * lazily: `for await (const call of client.iterCalls({ status: 'completed' }))`. The
+     * arguments are checked at once (a `UsageError` is thrown here, not at the first `next()`).
+     * @param {import('./management.generated').ListCallsArgs} [args]
+     */
+    iterCalls(args) {
+      const first = this.#api.listCalls(args)
+      /** @type {(prepared: import('./oneinbox').PreparedRequest<import('./oneinbox').CallPage>) => Promise<import('./oneinbox').CallPage>} */
+      const send = (prepared) => this.send(prepared)
+      return (async function* calls() {
+        /** @type {import('./oneinbox').PreparedRequest<import('./oneinbox').CallPage> | null} */
         let prepared = first
         while (prepared !== null) {
           const page = await send(prepared)

@@ -138,7 +138,7 @@ export declare class NativePrepared {
   afterFailure(attempt: number, maxRetries: number, sent: boolean, cause: string, draw: number): NativeRetryStep
   /**
    * `Prepared::next_page(page)` for a page this request returned; `null` on the last page
-   * (or when this is not a list-deliveries request).
+   * (or when this is not a list-deliveries or list-calls request).
    */
   nextPage(parsed: NativeParsed): NativePrepared | null
 }

@@ -2,7 +2,7 @@
 // The management API's arguments and the methods of `Api` and `Client`, from its contract;
 // `oneinbox.d.ts` and `client.d.ts` merge the methods into their classes.
 
-import type { Call, DeliveryPage, EventName, JsonObject, PreparedRequest, Webhook } from './oneinbox'
+import type { Call, CallPage, DeliveryPage, EventName, JsonObject, PreparedRequest, Webhook } from './oneinbox'
 
 /** `createWebhook` arguments (wire names). */
 export interface CreateWebhookArgs {
@@ -60,6 +60,18 @@ export interface CreateCallArgs {
   metadata?: JsonObject
 }
 
+/** `listCalls` arguments (wire names). */
+export interface ListCallsArgs {
+  /** Only the calls of this agent. */
+  agent_id?: string
+  /** Only the calls with this status (`queued`, `in_progress`, `completed`, ...). */
+  status?: string
+  /** Page size, 1-100 (the server's default is 20). */
+  limit?: number
+  /** How many calls to skip, 0 or more (the server's default is 0). */
+  offset?: number
+}
+
 /**
  * The builders of `Api`: each checks its arguments (`UsageError` listing every problem; a wrong
  * type is a `TypeError`) and returns a `PreparedRequest`.
@@ -88,6 +100,13 @@ export interface ApiMethods {
   listDeliveries(webhookId: string, args?: ListDeliveriesArgs): PreparedRequest<DeliveryPage>
   /** `POST /v1/calls`: Places an outbound call; the response is the new call. */
   createCall(args: CreateCallArgs): PreparedRequest<Call>
+  /** `GET /v1/calls`: One page of the account's calls, most recent first. */
+  listCalls(args?: ListCallsArgs): PreparedRequest<CallPage>
+  /**
+   * `GET /v1/calls/{call_id}`: The call as OneInbox has it now: status, times, transcript,
+   * analysis.
+   */
+  getCall(callId: string): PreparedRequest<Call>
 }
 
 /** The management methods of `Client`: each sends what `Api` builds. */
@@ -115,4 +134,11 @@ export interface ClientMethods {
   listDeliveries(webhookId: string, args?: ListDeliveriesArgs): Promise<DeliveryPage>
   /** `POST /v1/calls`: Places an outbound call; the response is the new call. */
   createCall(args: CreateCallArgs): Promise<Call>
+  /** `GET /v1/calls`: One page of the account's calls, most recent first. */
+  listCalls(args?: ListCallsArgs): Promise<CallPage>
+  /**
+   * `GET /v1/calls/{call_id}`: The call as OneInbox has it now: status, times, transcript,
+   * analysis.
+   */
+  getCall(callId: string): Promise<Call>
 }

@@ -195,6 +195,14 @@ export interface Call extends Extra {
   credits_used?: number
 }
 
+/** One page of the account's calls (`GET /v1/calls`), most recent first. */
+export interface CallPage extends Extra {
+  items: Call[]
+  total: number
+  limit: number
+  offset: number
+}
+
 /**
  * A ready-to-send request: `fetch(req.url, req)` sends it. `util.inspect` and `JSON.stringify`
  * show the `Authorization` header as `Bearer [redacted]`.
@@ -220,8 +228,8 @@ export class PreparedRequest<T> {
    * {@link ValidationError} when a 2xx body does not match.
    */
   parseResponse(status: number, body: string | Uint8Array | ArrayBuffer): T
-  /** The next page's request, or `null` after the last page (list-deliveries only). */
-  nextPage(page: T extends DeliveryPage ? T : never): PreparedRequest<DeliveryPage> | null
+  /** The next page's request, or `null` after the last page (list-deliveries and list-calls only). */
+  nextPage(page: T extends DeliveryPage | CallPage ? T : never): PreparedRequest<T> | null
   /**
    * The core's retry driver after attempt `attempt` (0 for the first) was answered with a non-2xx
    * `status`: wait and send again, or give up (then throw the `ApiError`). `Retry-After` in

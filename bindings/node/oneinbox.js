@@ -460,6 +460,7 @@ class PreparedRequest {
       case 'nothing':
         return undefined
       case 'deliveries':
+      case 'calls':
         pageHandles.set(value, r)
         return value
       default:
@@ -469,7 +470,7 @@ class PreparedRequest {
 
   /**
    * The request for the page after `page` (a page this request's `parseResponse` returned), or
-   * `null` when `page` is the last one. Only for `listDeliveries`.
+   * `null` when `page` is the last one. Only for `listDeliveries` and `listCalls`.
    *
    * @param {unknown} page
    * @returns {PreparedRequest | null}
@@ -477,10 +478,10 @@ class PreparedRequest {
   nextPage(page) {
     const handle = typeof page === 'object' && page !== null ? pageHandles.get(page) : undefined
     if (handle === undefined) {
-      throw new TypeError('nextPage: pass a page returned by parseResponse of a listDeliveries request')
+      throw new TypeError('nextPage: pass a page returned by parseResponse of a listDeliveries or listCalls request')
     }
     const next = callNative(() => this.#native.nextPage(handle))
-    return next === null ? null : new PreparedRequest(next, 'deliveries')
+    return next === null ? null : new PreparedRequest(next, this.#kind)
   }
 
   /**

@@ -28,14 +28,18 @@ function defaultArgs(call) {
       return { webhook_id: 'wh_abc123', status: 'inactive' }
     case 'create_call':
       return { agent_id: 'agt_abc123', to_number: '+919876543210', from_number: '+15739693824' }
+    case 'get_call':
+      return { call_id: 'call_abc123' }
+    case 'list_calls':
+      return {}
     default:
       return { webhook_id: 'wh_abc123' }
   }
 }
 
-// The fixture's `args` (wire names, the id under `webhook_id`) as the Node call.
+// The fixture's `args` (wire names, the id under `webhook_id` or `call_id`) as the Node call.
 function build(call, api, args) {
-  const { webhook_id: id, ...rest } = args
+  const { webhook_id: id, call_id: callId, ...rest } = args
   switch (call) {
     case 'create_webhook':
       return api.createWebhook(rest)
@@ -51,6 +55,10 @@ function build(call, api, args) {
       return api.listDeliveries(id, rest)
     case 'create_call':
       return api.createCall(rest)
+    case 'get_call':
+      return api.getCall(callId)
+    case 'list_calls':
+      return api.listCalls(rest)
     default:
       throw new Error(`unknown call ${call}`)
   }

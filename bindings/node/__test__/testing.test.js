@@ -223,6 +223,10 @@ test('answers have the published shapes (schemas/management)', () => {
   const call = send(fake, 'POST', '/v1/calls', { ...CALL, webhook_url: 'https://e.com/c', scheduled_at: '2026-06-01T10:00:00Z' })
   assert.equal(call.status, 201)
   valid('call.schema.json', call.json())
+  const calls = send(fake, 'GET', '/v1/calls').json()
+  valid('call-page.schema.json', calls)
+  assert.deepEqual([calls.total, calls.items[0].id], [1, call.json().id])
+  valid('call.schema.json', send(fake, 'GET', `/v1/calls/${call.json().id}`).json())
   assert.equal(fake.calls[0].webhook_url, 'https://e.com/c')
   assert.equal(fake.calls[0].scheduled_at, '2026-06-01T10:00:00Z')
   const bad = send(fake, 'POST', '/v1/webhooks', { name: '' })
@@ -270,7 +274,7 @@ test('401 without the right key, 404 for unknown paths and ids, 405 for other me
     [404, 404, 404],
   )
   assert.equal(send(fake, 'PUT', `/v1/webhooks/${hook.id}`, HOOK).status, 405)
-  assert.equal(send(fake, 'GET', '/v1/calls').status, 405)
+  assert.equal(send(fake, 'PATCH', '/v1/calls').status, 405)
   // Ids are percent-decoded as one path segment (the core encodes them).
   const api = new Api(KEY)
   const r = send(fake, 'DELETE', new URL(api.deleteWebhook('wh/1?#').url).pathname)

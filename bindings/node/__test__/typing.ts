@@ -336,7 +336,15 @@ adapterTypes()
 // ---------------------------------------------------------------------------------------------
 // Client, FakeOneInbox and the factories
 
-import { Client, TransportError, type ClientOptions, type Call, type Delivery as DeliveryRecord } from 'oneinbox-webhooks'
+import {
+  Client,
+  TransportError,
+  type ClientOptions,
+  type Call,
+  type CallPage,
+  type PreparedRequest,
+  type Delivery as DeliveryRecord,
+} from 'oneinbox-webhooks'
 import {
   CALL_SEQUENCE,
   FakeOneInbox,
@@ -380,6 +388,14 @@ async function clientTypes(): Promise<void> {
     from_number: '+15551234568',
     webhook_url: 'https://e.com/c',
   })
+  const fetched: Call = await client.getCall(call.id)
+  const listed: CallPage = await client.listCalls({ agent_id: 'a', status: 'queued', limit: 5, offset: 0 })
+  for await (const c of client.iterCalls({ status: 'completed', limit: 100 })) {
+    const one: Call = c
+    console.log(one.id, one.outcome)
+  }
+  const nextCalls: PreparedRequest<CallPage> | null = client.api.listCalls().nextPage(listed)
+  console.log(fetched.status, listed.total, nextCalls?.url)
   const again: Webhook[] = await client.send(client.api.listWebhooks())
   console.log(secret, hooks, nothing, page.total, call.id, again, client.baseUrl, client.timeoutMs, client.maxRetries)
   try {

@@ -101,6 +101,7 @@ pub fn management_endpoints() -> napi::Result<Vec<NativeEndpoint>> {
                     Response::WebhookList => "webhooks",
                     Response::DeliveryPage => "deliveries",
                     Response::Call => "call",
+                    Response::CallPage => "calls",
                     _ => "nothing",
                 };
                 NativeEndpoint {
@@ -217,7 +218,13 @@ pub struct NativeFailure {
 #[napi]
 pub struct NativeParsed {
     json: String,
-    page: Option<DeliveryPage>,
+    page: Option<Page>,
+}
+
+/// A page kept for `nextPage`.
+enum Page {
+    Deliveries(DeliveryPage),
+    Calls(management::CallPage),
 }
 
 #[napi]
@@ -248,10 +255,12 @@ fn parsed(
                 AnyResponse::Nothing => Ok("null".to_owned()),
                 AnyResponse::Deliveries(v) => serde_json::to_string(v),
                 AnyResponse::Call(v) => serde_json::to_string(v),
+                AnyResponse::Calls(v) => serde_json::to_string(v),
             }
             .unwrap_or_else(|_| "null".to_owned());
             let page = match value {
-                AnyResponse::Deliveries(page) => Some(page),
+                AnyResponse::Deliveries(page) => Some(Page::Deliveries(page)),
+                AnyResponse::Calls(page) => Some(Page::Calls(page)),
                 _ => None,
             };
             Either::A(NativeParsed { json, page })
@@ -383,19 +392,16 @@ impl NativePrepared {
     }
 
     /// `Prepared::next_page(page)` for a page this request returned; `null` on the last page
-    /// (or when this is not a list-deliveries request).
+    /// (or when this is not a list-deliveries or list-calls request).
     #[napi(js_name = "nextPage")]
     pub fn next_page(&self, parsed: &NativeParsed) -> napi::Result<Option<NativePrepared>> {
         guard(|| {
-            Ok(match &parsed.page {
-                Some(page) => self
-                    .inner
-                    .next_page(page)
-                    .ok()
-                    .flatten()
-                    .map(NativePrepared::new),
-                None => None,
-            })
+            let next = match &parsed.page {
+                Some(Page::Deliveries(page)) => self.inner.next_page(page),
+                Some(Page::Calls(page)) => self.inner.next_calls_page(page),
+                None => Ok(None),
+            };
+            Ok(next.ok().flatten().map(NativePrepared::new))
         })
     }
 }

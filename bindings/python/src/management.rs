@@ -1,5 +1,5 @@
 //! The management API: `Api`, `PreparedRequest` and the response classes (`Webhook`,
-//! `Secret`, `Delivery`, `DeliveryPage`, `Call`), thin wrappers over the core's sans-I/O
+//! `Secret`, `Delivery`, `DeliveryPage`, `Call`, `CallPage`), thin wrappers over the core's sans-I/O
 //! `management` module. Nothing here sends a request: the caller sends `PreparedRequest` with
 //! any HTTP client and hands the status and body back to `parse_response`.
 
@@ -217,6 +217,30 @@ record! {
         "created_at"];
 }
 
+record! {
+    /// One page of the account's calls; `PreparedRequest.next_page(page)` asks for the next.
+    CallPage(m::CallPage) {
+        total => total,
+        limit => limit,
+        offset => offset,
+    }
+    documented = ["total", "limit", "offset"];
+
+    /// The calls on this page.
+    #[getter]
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        guard(py, || {
+            let items = self
+                .inner
+                .items
+                .iter()
+                .map(|c| Bound::new(py, Call { inner: c.clone() }))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)
+        })
+    }
+}
+
 /// A request ready to send with any HTTP client (`method`, `url`, `headers`, `body`), and the
 /// parser of its response (`parse_response`). `headers` carries the API key in
 /// `Authorization`; `repr()` does not.
@@ -283,7 +307,7 @@ impl PreparedRequest {
     }
 
     /// Reads the response to this request: a `Webhook`, `list[Webhook]`, `DeliveryPage`,
-    /// `Call` or `None` (delete, test) for a 2xx status; raises `ApiError` for any other
+    /// `Call`, `CallPage` or `None` (delete, test) for a 2xx status; raises `ApiError` for any other
     /// status and `ValidationError` for a 2xx body that does not match.
     fn parse_response<'py>(
         &self,
@@ -312,6 +336,7 @@ impl PreparedRequest {
                         Bound::new(py, DeliveryPage { inner })?.into_any()
                     }
                     AnyResponse::Call(inner) => Bound::new(py, Call { inner })?.into_any(),
+                    AnyResponse::Calls(inner) => Bound::new(py, CallPage { inner })?.into_any(),
                 })
             })?
         })
@@ -376,18 +401,29 @@ impl PreparedRequest {
         })
     }
 
-    /// For a `list_deliveries` request: the request for the page after `page`, or `None`
-    /// when `page` is the last. Any other request raises `TypeError`.
+    /// For a `list_deliveries` or `list_calls` request: the request for the page after
+    /// `page` (a `DeliveryPage` or `CallPage` it returned), or `None` when `page` is the last.
+    /// Any other request or page raises `TypeError`.
     fn next_page(
         &self,
         py: Python<'_>,
-        page: PyRef<'_, DeliveryPage>,
+        page: &Bound<'_, PyAny>,
     ) -> PyResult<Option<PreparedRequest>> {
-        guard(py, || match self.inner.next_page(&page.inner) {
-            Ok(next) => Ok(next.map(|inner| PreparedRequest { inner })),
-            Err(()) => Err(PyTypeError::new_err(
-                "next_page() is only for a list_deliveries request",
-            )),
+        guard(py, || {
+            let next = if let Ok(p) = page.cast::<DeliveryPage>() {
+                self.inner.next_page(&p.get().inner)
+            } else if let Ok(p) = page.cast::<CallPage>() {
+                self.inner.next_calls_page(&p.get().inner)
+            } else {
+                Err(())
+            };
+            match next {
+                Ok(next) => Ok(next.map(|inner| PreparedRequest { inner })),
+                Err(()) => Err(PyTypeError::new_err(
+                    "next_page() takes a page its own request returned: a DeliveryPage of a \
+                     list_deliveries request or a CallPage of a list_calls request",
+                )),
+            }
         })
     }
 
@@ -511,6 +547,21 @@ impl Api {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PreparedRequest> {
         self.build(py, &contract::CREATE_CALL, None, kwargs)
+    }
+
+    /// `GET /v1/calls` with the filters and paging given; the response is a `CallPage`.
+    #[pyo3(signature = (**kwargs))]
+    fn list_calls(
+        &self,
+        py: Python<'_>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PreparedRequest> {
+        self.build(py, &contract::LIST_CALLS, None, kwargs)
+    }
+
+    /// `GET /v1/calls/{call_id}`; the response is the `Call`.
+    fn get_call(&self, py: Python<'_>, call_id: &Bound<'_, PyAny>) -> PyResult<PreparedRequest> {
+        self.build(py, &contract::GET_CALL, Some(call_id), None)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -751,6 +802,7 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Delivery>()?;
     module.add_class::<DeliveryPage>()?;
     module.add_class::<Call>()?;
+    module.add_class::<CallPage>()?;
     module.add_function(wrap_pyfunction!(retry_after, module)?)?;
     module.add("BACKOFF_BASE", m::BACKOFF_BASE.as_secs_f64())?;
     module.add("BACKOFF_CAP", m::BACKOFF_CAP.as_secs_f64())?;

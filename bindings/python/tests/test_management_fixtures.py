@@ -13,6 +13,8 @@ from fixtures import REPO
 from oneinbox_webhooks import (
     Api,
     ApiError,
+    Call,
+    CallPage,
     DeliveryPage,
     PreparedRequest,
     UsageError,
@@ -36,6 +38,8 @@ DEFAULT_ARGS: dict[str, dict[str, Any]] = {
         "to_number": "+919876543210",
         "from_number": "+15739693824",
     },
+    "get_call": {"call_id": "call_abc123"},
+    "list_calls": {},
 }
 
 
@@ -100,6 +104,15 @@ def build(call: str, api: Api, args: dict[str, Any]) -> PreparedRequest:
             scheduled_at=opt_str(args, "scheduled_at"),
             overrides=opt_obj(args, "overrides"),
         )
+    if call == "get_call":
+        return api.get_call(args.get("call_id", ""))
+    if call == "list_calls":
+        return api.list_calls(
+            agent_id=opt_str(args, "agent_id"),
+            status=opt_str(args, "status"),
+            limit=opt_int(args, "limit"),
+            offset=opt_int(args, "offset"),
+        )
     raise AssertionError(f"unknown call {call!r}")
 
 
@@ -162,8 +175,10 @@ def run_response(f: dict[str, Any]) -> None:
         assert result_json(result) == expect["result"]
         if call == "create_webhook":
             assert isinstance(result, Webhook)
+        if call == "get_call":
+            assert isinstance(result, Call)
         if "next_request" in expect:
-            assert isinstance(result, DeliveryPage)
+            assert isinstance(result, (DeliveryPage, CallPage))
             nxt = p.next_page(result)
             assert (None if nxt is None else request_json(nxt)) == expect["next_request"]
         return

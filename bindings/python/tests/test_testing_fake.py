@@ -77,6 +77,12 @@ def test_shapes_match_the_published_schemas() -> None:
     call = request(fake, "POST", "/v1/calls", {**CALL, "webhook_url": "https://e.com/c"})
     assert call.status == 201
     schema("call.schema.json").validate(call.json())
+    listed_calls = request(fake, "GET", "/v1/calls").json()
+    schema("call-page.schema.json").validate(listed_calls)
+    assert listed_calls["total"] == 1 and listed_calls["items"][0]["id"] == call.json()["id"]
+    schema("call.schema.json").validate(
+        request(fake, "GET", f"/v1/calls/{call.json()['id']}").json()
+    )
     assert "webhook_url" not in call.json()  # not part of the call object...
     assert fake.calls[0]["webhook_url"] == "https://e.com/c"  # ...but kept by the fake
     deleted = request(fake, "DELETE", f"/v1/webhooks/{hook['id']}")
@@ -123,7 +129,7 @@ def test_auth_routes_and_methods() -> None:
     assert request(fake, "GET", "/v2/webhooks").status == 404
     assert request(fake, "GET", "/v1/nothing").json() == {"detail": "Not Found"}
     assert request(fake, "PUT", "/v1/webhooks").status == 405
-    assert request(fake, "GET", "/v1/calls").status == 405
+    assert request(fake, "PATCH", "/v1/calls").status == 405
     assert [r.authorized for r in fake.requests] == [False, False, True, True, True, True]
     assert KEY not in repr(fake.requests) and KEY not in repr(fake)
 

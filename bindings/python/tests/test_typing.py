@@ -16,6 +16,7 @@ from oneinbox_webhooks import (
     CallAnalyzed,
     CallEnded,
     CallFailed,
+    CallPage,
     CallRecord,
     CallRecordingAvailable,
     CallStarted,
@@ -133,6 +134,15 @@ def test_management_types() -> None:
     )
     nxt: Optional[PreparedRequest[DeliveryPage]] = prepared.next_page(page)
     assert nxt is not None and page.items[0].id == "d"
+    listing = api.list_calls(agent_id="agt_1", status="completed", limit=1)
+    calls: CallPage = send_fake(
+        listing, 200, b'{"items":[{"id":"call_1"}],"total":2,"limit":1,"offset":0}'
+    )
+    first_call: Call = calls.items[0]
+    more: Optional[PreparedRequest[CallPage]] = listing.next_page(calls)
+    assert more is not None and first_call.id == "call_1" and calls.total == 2
+    one: Call = send_fake(api.get_call("call_1"), 200, b'{"id":"call_1"}')
+    assert one.id == "call_1"
     call: Call = send_fake(
         api.create_call(
             agent_id="a",
@@ -389,6 +399,10 @@ def test_client_fake_and_factory_types() -> None:
                 from_number="+15557654321",
                 webhook_url="https://e.com/c",
             )
+            fetched: Call = client.get_call(call.id)
+            listed: CallPage = client.list_calls(agent_id="a", status="queued", limit=5)
+            every_call: list[Call] = list(client.iter_calls(agent_id="a", limit=1))
+            assert fetched.id == call.id and listed.total == 1 and len(every_call) == 1
             client.delete_webhook(hook.id)
         assert waits == [1.0] and len(hooks) == 1 and renamed.name == "m"
         assert page.total == 1 and every == [page.items[0].id] and call.id

@@ -36,6 +36,7 @@ __all__ = [
     "Applied",
     "AuthenticationError",
     "Call",
+    "CallPage",
     "CallRecord",
     "Delivery",
     "DeliveryPage",
@@ -653,6 +654,23 @@ class Call:
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
+class CallPage:
+    """One page of the account's calls (``GET /v1/calls``), most recent first."""
+
+    @property
+    def items(self) -> list[Call]: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def limit(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
 class PreparedRequest(Generic[_T]):
     """A request to send with any HTTP client, and the parser of its response.
 
@@ -679,9 +697,14 @@ class PreparedRequest(Generic[_T]):
     def parse_response(self, status: int, body: _Body) -> _T:
         """Raises ``ApiError`` (non-2xx) or ``ValidationError`` (a 2xx body that does not
         match)."""
+    @overload
     def next_page(
         self: PreparedRequest[DeliveryPage], page: DeliveryPage
     ) -> Optional[PreparedRequest[DeliveryPage]]: ...
+    @overload
+    def next_page(
+        self: PreparedRequest[CallPage], page: CallPage
+    ) -> Optional[PreparedRequest[CallPage]]: ...
     def after_status(
         self,
         attempt: int,
@@ -808,6 +831,32 @@ class Api:
         ``first_message``.
 
         ``metadata``: Your own metadata, stored with the call."""
+    def list_calls(
+        self,
+        *,
+        agent_id: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+    ) -> PreparedRequest[CallPage]:
+        """``GET /v1/calls``: One page of the account's calls, most recent first.
+
+        ``agent_id``: Only the calls of this agent.
+
+        ``status``: Only the calls with this status (``queued``, ``in_progress``,
+        ``completed``, ...).
+
+        ``limit``: Page size, 1-100 (the server's default is 20).
+
+        ``offset``: How many calls to skip, 0 or more (the server's default is 0)."""
+    def get_call(
+        self,
+        call_id: str,
+    ) -> PreparedRequest[Call]:
+        """``GET /v1/calls/{call_id}``: The call as OneInbox has it now: status, times,
+        transcript, analysis.
+
+        ``call_id``: The call's id (one path segment: non-empty, not ``.`` or ``..``)."""
     # @generated end: Api builders
 
 # ---- authentication ---------------------------------------------------------------------

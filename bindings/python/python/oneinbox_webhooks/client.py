@@ -9,6 +9,8 @@
         hook = client.create_webhook(name="Call events", url=url, events=["call.ended"])
         for delivery in client.iter_deliveries(hook.id):
             print(delivery.event, delivery.response_status)
+        for call in client.iter_calls(status="completed"):
+            print(call.id, call.outcome)
 
 ``AsyncClient`` has the same methods, awaited (``async for`` over ``iter_deliveries``). httpx
 is an optional dependency: ``pip install "oneinbox-webhooks[httpx]"``. Importing this module
@@ -16,8 +18,8 @@ never imports httpx; making a client without it raises ``ImportError``.
 
 Every method builds its request with ``Api`` (so every argument rule is the core's, and a bad
 argument raises ``UsageError`` before anything is sent), sends it, and returns
-``parse_response(...)``: a ``Webhook``, ``list[Webhook]``, ``DeliveryPage``, ``Call`` or
-``None``, or raises ``ApiError`` / ``ValidationError``.
+``parse_response(...)``: a ``Webhook``, ``list[Webhook]``, ``DeliveryPage``, ``Call``,
+``CallPage`` or ``None``, or raises ``ApiError`` / ``ValidationError``.
 
 Retries are the core's decision (``PreparedRequest.after_status`` and ``after_failure``, the
 same driver the Node client and Rust use); each client only keeps the loop that asks it:
@@ -55,6 +57,7 @@ from ._native import (
     Api,
     ApiError,
     Call,
+    CallPage,
     Delivery,
     DeliveryPage,
     OneInboxError,
@@ -295,6 +298,26 @@ class Client(_Policy):
 
         return pages()
 
+    def iter_calls(
+        self,
+        *,
+        agent_id: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+    ) -> Iterator[Call]:
+        """Every call that matches the filters, most recent first, fetching each page (of
+        ``limit``) only when the one before is used up. The arguments are checked at once."""
+        first = self._api.list_calls(agent_id=agent_id, status=status, limit=limit)
+
+        def pages() -> Iterator[Call]:
+            prepared: Optional[PreparedRequest[CallPage]] = first
+            while prepared is not None:
+                page = self.send(prepared)
+                yield from page.items
+                prepared = prepared.next_page(page)
+
+        return pages()
+
     # @generated begin: Client methods (just generate, from the core's management/contract.rs)
     def create_webhook(
         self,
@@ -400,6 +423,34 @@ class Client(_Policy):
         )
         return self.send(prepared)
 
+    def list_calls(
+        self,
+        *,
+        agent_id: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+    ) -> CallPage:
+        """``GET /v1/calls``: One page of the account's calls, most recent first."""
+        prepared = self._api.list_calls(
+            agent_id=agent_id,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
+        return self.send(prepared)
+
+    def get_call(
+        self,
+        call_id: str,
+    ) -> Call:
+        """``GET /v1/calls/{call_id}``: The call as OneInbox has it now: status, times,
+        transcript, analysis."""
+        prepared = self._api.get_call(
+            call_id,
+        )
+        return self.send(prepared)
+
     # @generated end: Client methods
 
 
@@ -492,6 +543,27 @@ class AsyncClient(_Policy):
                 page = await self.send(prepared)
                 for delivery in page.items:
                     yield delivery
+                prepared = prepared.next_page(page)
+
+        return pages()
+
+    def iter_calls(
+        self,
+        *,
+        agent_id: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+    ) -> AsyncIterator[Call]:
+        """Every call that matches the filters (``async for``), most recent first, fetching
+        each page only when the one before is used up. The arguments are checked at once."""
+        first = self._api.list_calls(agent_id=agent_id, status=status, limit=limit)
+
+        async def pages() -> AsyncIterator[Call]:
+            prepared: Optional[PreparedRequest[CallPage]] = first
+            while prepared is not None:
+                page = await self.send(prepared)
+                for call in page.items:
+                    yield call
                 prepared = prepared.next_page(page)
 
         return pages()
@@ -598,6 +670,34 @@ class AsyncClient(_Policy):
             webhook_url=webhook_url,
             overrides=overrides,
             metadata=metadata,
+        )
+        return await self.send(prepared)
+
+    async def list_calls(
+        self,
+        *,
+        agent_id: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+    ) -> CallPage:
+        """``GET /v1/calls``: One page of the account's calls, most recent first."""
+        prepared = self._api.list_calls(
+            agent_id=agent_id,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
+        return await self.send(prepared)
+
+    async def get_call(
+        self,
+        call_id: str,
+    ) -> Call:
+        """``GET /v1/calls/{call_id}``: The call as OneInbox has it now: status, times,
+        transcript, analysis."""
+        prepared = self._api.get_call(
+            call_id,
         )
         return await self.send(prepared)
 
