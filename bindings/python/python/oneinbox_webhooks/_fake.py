@@ -58,7 +58,8 @@ class FakeOneInbox:
 
     State: webhooks (``wh_…`` ids, a ``whsec_…`` secret, ``status`` ``active``), their delivery
     history (``test_webhook`` records one; ``add_delivery`` adds more; newest first, paged by
-    ``limit``/``offset``), and calls (``POST /v1/calls``, kept with the webhook URL each was given).
+    ``limit``/``offset``), and calls (``POST /v1/calls``, kept with the webhook URL each was given;
+    read back with ``GET /v1/calls/{id}`` and ``GET /v1/calls``, newest first).
     Every request needs ``Authorization: Bearer <api_key>`` (401 otherwise).
 
     Reach it without a socket through ``transport()`` (an ``httpx.MockTransport``),
