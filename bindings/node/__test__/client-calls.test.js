@@ -118,6 +118,15 @@ test('iterCalls follows every page (45 calls, limit 20: 3 pages), lazily, keepin
       (err) => err instanceof UsageError && err.issues[0].path === '/limit',
     )
     assert.deepEqual(await collect(client.iterCalls({ status: 'completed' })), [])
+    const oldest = await collect(client.iterCalls({ limit: 3, offset: 40 }))
+    assert.deepEqual(
+      oldest.map((c) => c.id),
+      placed
+        .slice(0, 5)
+        .map((c) => c.id)
+        .reverse(),
+    )
+    assert.deepEqual(callsQueries(fake).slice(-2), ['limit=3&offset=40', 'limit=3&offset=43'])
   })
 })
 

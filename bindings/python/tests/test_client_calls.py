@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oneinbox_webhooks import ApiError, Call, CallPage, UsageError
+from oneinbox_webhooks import Api, ApiError, Call, CallPage, UsageError
 from oneinbox_webhooks.client import AsyncClient, Client
 from oneinbox_webhooks.testing import FakeOneInbox
 
@@ -110,6 +110,37 @@ def test_iter_calls_follows_every_page(served: tuple[FakeOneInbox, Client]) -> N
     ]
     with pytest.raises(UsageError):
         client.iter_calls(limit=0)  # checked at once, not at the first next()
+    # From an offset: the 5 oldest calls.
+    assert [c.id for c in client.iter_calls(limit=3, offset=40)] == [c.id for c in placed[4::-1]]
+    assert calls_queries(fake)[-2:] == ["limit=3&offset=40", "limit=3&offset=43"]
+
+
+def test_call_page_values_and_next_page_of_the_right_kind() -> None:
+    api = Api(KEY)
+    listing = api.list_calls(status="completed", limit=1)
+    body = (
+        b'{"items":[{"id":"call_1","status":"completed","x":1}],'
+        b'"total":2,"limit":1,"offset":0,"more":true}'
+    )
+    page = listing.parse_response(200, body)
+    assert isinstance(page, CallPage) and isinstance(page.items[0], Call)
+    assert page.to_dict() == {
+        "items": [{"id": "call_1", "status": "completed", "x": 1}],
+        "total": 2,
+        "limit": 1,
+        "offset": 0,
+        "more": True,
+    }
+    assert page.extra == {"more": True} and page.items[0].extra == {"x": 1}
+    assert repr(page) == "CallPage(total=2, limit=1, offset=0)"
+    assert page == listing.parse_response(200, body)
+    nxt = listing.next_page(page)
+    assert nxt is not None and nxt.url.endswith("/v1/calls?status=completed&limit=1&offset=1")
+    deliveries = api.list_deliveries("wh_1")
+    with pytest.raises(TypeError, match="CallPage"):
+        deliveries.next_page(page)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        api.get_call("call_1").next_page(page)  # type: ignore[misc]
 
 
 def test_async_client(served: tuple[FakeOneInbox, Client]) -> None:
@@ -121,6 +152,7 @@ def test_async_client(served: tuple[FakeOneInbox, Client]) -> None:
             one = await a.get_call(placed[0].id)
             page = await a.list_calls(agent_id="agt_1", limit=3)
             every = [c.id async for c in a.iter_calls(limit=20)]
+            assert [c.id async for c in a.iter_calls(offset=44)] == [placed[0].id]
             with pytest.raises(ApiError) as e:
                 await a.get_call("call_missing")
             assert e.value.status == 404
@@ -130,4 +162,9 @@ def test_async_client(served: tuple[FakeOneInbox, Client]) -> None:
     assert one == placed[0]
     assert (page.total, len(page.items)) == (23, 3)
     assert every == [c.id for c in reversed(placed)]
-    assert calls_queries(fake)[-3:] == ["limit=20", "limit=20&offset=20", "limit=20&offset=40"]
+    assert calls_queries(fake)[-4:] == [
+        "limit=20",
+        "limit=20&offset=20",
+        "limit=20&offset=40",
+        "offset=44",
+    ]

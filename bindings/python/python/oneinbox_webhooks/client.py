@@ -304,10 +304,12 @@ class Client(_Policy):
         agent_id: Optional[str] = None,
         status: Optional[str] = None,
         limit: Optional[int] = None,
+        offset: Optional[int] = None,
     ) -> Iterator[Call]:
-        """Every call that matches the filters, most recent first, fetching each page (of
-        ``limit``) only when the one before is used up. The arguments are checked at once."""
-        first = self._api.list_calls(agent_id=agent_id, status=status, limit=limit)
+        """Every call that matches the filters, most recent first (from ``offset``), fetching
+        each page (of ``limit``) only when the one before is used up. The arguments are checked
+        at once."""
+        first = self._api.list_calls(agent_id=agent_id, status=status, limit=limit, offset=offset)
 
         def pages() -> Iterator[Call]:
             prepared: Optional[PreparedRequest[CallPage]] = first
@@ -553,10 +555,12 @@ class AsyncClient(_Policy):
         agent_id: Optional[str] = None,
         status: Optional[str] = None,
         limit: Optional[int] = None,
+        offset: Optional[int] = None,
     ) -> AsyncIterator[Call]:
-        """Every call that matches the filters (``async for``), most recent first, fetching
-        each page only when the one before is used up. The arguments are checked at once."""
-        first = self._api.list_calls(agent_id=agent_id, status=status, limit=limit)
+        """Every call that matches the filters (``async for``), most recent first (from
+        ``offset``), fetching each page only when the one before is used up. The arguments are
+        checked at once."""
+        first = self._api.list_calls(agent_id=agent_id, status=status, limit=limit, offset=offset)
 
         async def pages() -> AsyncIterator[Call]:
             prepared: Optional[PreparedRequest[CallPage]] = first
