@@ -224,15 +224,17 @@ impl Api {
             path = path.replace(&format!("{{{}}}", a.name), &segment);
         }
         let base = format!("{}{path}", self.base);
-        let query: Vec<String> = endpoint
+        let query: Vec<(&str, String)> = endpoint
             .args_in(Place::Query)
-            .filter_map(|a| given(a.name).map(|v| (a.name, query_value(v))))
-            .map(|(name, v)| format!("{name}={v}"))
+            .filter_map(|a| {
+                given(a.name).map(|v| (a.name, format!("{}={}", a.name, query_value(v))))
+            })
             .collect();
         let url = if query.is_empty() {
             base.clone()
         } else {
-            format!("{base}?{}", query.join("&"))
+            let pairs: Vec<&str> = query.iter().map(|(_, pair)| pair.as_str()).collect();
+            format!("{base}?{}", pairs.join("&"))
         };
         let body = endpoint.args_in(Place::Body).next().map(|_| {
             let members = endpoint
@@ -254,9 +256,9 @@ impl Api {
         let paging = pages.then(|| Paging {
             base,
             fixed: query
-                .iter()
-                .filter(|p| !p.starts_with("offset="))
-                .cloned()
+                .into_iter()
+                .filter(|(name, _)| *name != "offset")
+                .map(|(_, pair)| pair)
                 .collect(),
         });
         let request = HttpRequest {
