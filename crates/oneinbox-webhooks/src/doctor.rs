@@ -380,6 +380,12 @@ impl Diagnosis {
             calls_never_succeeded: Vec::new(),
         }
     }
+
+    /// The JSON form as text, indented by two spaces (no final newline): the doctor
+    /// commands' `--json` output in every language.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
 }
 
 /// An attempt's outcome.
