@@ -29,13 +29,18 @@ async function setUp() {
     const hook = await client.createWebhook({ name, url: `https://${name}.example.com/hooks?token=tok_${name}`, events: ['call.ended'] })
     ids[name] = hook.id
   }
-  for (const [call, minute] of [['call_1', 0], ['call_2', 1]]) {
+  for (const [call, minute] of [
+    ['call_1', 0],
+    ['call_2', 1],
+  ]) {
     for (const n of [1, 2, 3]) {
       attempt(fake, ids.a, call, n, minute + 10 * n, { response_status: 401, next_retry_at: n === 3 ? null : at(minute + 10 * n + 10) })
     }
   }
   attempt(fake, ids.b, 'call_0', 1, 0, { status: 'succeeded', response_status: 204 })
-  ;['call_3', 'call_4', 'call_5'].forEach((call, n) => attempt(fake, ids.b, call, 1, 5 + n, { response_status: null, error: 'connection refused' }))
+  for (const [n, call] of ['call_3', 'call_4', 'call_5'].entries()) {
+    attempt(fake, ids.b, call, 1, 5 + n, { response_status: null, error: 'connection refused' })
+  }
   attempt(fake, ids.b, 'call_6', 1, 20, { response_status: 500, response_body: 'boom' })
   attempt(fake, ids.b, 'call_6', 2, 25, { response_status: 500, response_body: 'boom' })
   attempt(fake, ids.c, 'call_7', 1, 30, { status: 'succeeded', response_status: 200 })
@@ -68,7 +73,10 @@ test('problems: exit 2, --json is the core diagnosis of the same input', async (
     const expected = diagnose(fake.webhooks, allRows(fake))
     assert.equal(out, `${renderDiagnosis(expected, { json: true })}\n`)
     const got = JSON.parse(out)
-    assert.deepEqual(got.causes.map((c) => c.code), ['unauthorized', 'server_error', 'connection_refused'])
+    assert.deepEqual(
+      got.causes.map((c) => c.code),
+      ['unauthorized', 'server_error', 'connection_refused'],
+    )
     assert.deepEqual(got.causes[2].windows, [{ webhook_id: ids.b, from: at(5), to: at(7), attempts: 3 }])
     assert.deepEqual(got.causes[0].webhook_ids, [ids.a])
     assert.ok(!out.includes('tok_'))
@@ -98,7 +106,10 @@ test('healthy webhooks: exit 0', async () => {
     assert.ok(out.includes('Checked 2 webhooks, 1 attempt in 1 delivery'))
     const one = await run(fake, ['--webhook-id', ids.a, '--json'])
     assert.equal(one.code, 2)
-    assert.deepEqual(JSON.parse(one.out).causes.map((c) => c.code), ['unauthorized'])
+    assert.deepEqual(
+      JSON.parse(one.out).causes.map((c) => c.code),
+      ['unauthorized'],
+    )
   } finally {
     await fake.close()
   }

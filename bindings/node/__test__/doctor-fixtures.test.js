@@ -28,7 +28,10 @@ for (const file of files) {
         () => diagnose(...args),
         (err) => {
           assert.ok(err instanceof UsageError)
-          assert.deepEqual(err.issues.map((i) => ({ code: i.code, path: i.path })), fixture.error)
+          assert.deepEqual(
+            err.issues.map((i) => ({ code: i.code, path: i.path })),
+            fixture.error,
+          )
           return true
         },
       )

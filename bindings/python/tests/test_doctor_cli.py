@@ -26,9 +26,7 @@ def at(minute: int) -> str:
     return f"2026-06-01T10:{minute:02d}:00Z"
 
 
-def attempt(
-    fake: FakeOneInbox, hook: str, call: str, n: int, minute: int, **fields: Any
-) -> None:
+def attempt(fake: FakeOneInbox, hook: str, call: str, n: int, minute: int, **fields: Any) -> None:
     fields.setdefault("status", "failed")
     fake.add_delivery(
         hook, call_id=call, attempt=n, completed_at=at(minute), created_at=at(minute), **fields
@@ -47,16 +45,22 @@ def hooks(fake: FakeOneInbox) -> dict[str, str]:
     client = fake.client()
     ids = {}
     for name in "abcd":
-        hook = client.create_webhook(
-            name=name, url=f"https://{name}.example.com/hooks?token=tok_{name}", events=["call.ended"]
-        )
+        url = f"https://{name}.example.com/hooks?token=tok_{name}"
+        hook = client.create_webhook(name=name, url=url, events=["call.ended"])
         ids[name] = hook.id
     # Every create_webhook left no delivery; add the histories, oldest first (each becomes the
     # newest).
     for call, minute in (("call_1", 0), ("call_2", 1)):
         for n in (1, 2, 3):
-            attempt(fake, ids["a"], call, n, minute + 10 * n, response_status=401,
-                    next_retry_at=None if n == 3 else at(minute + 10 * n + 10))
+            attempt(
+                fake,
+                ids["a"],
+                call,
+                n,
+                minute + 10 * n,
+                response_status=401,
+                next_retry_at=None if n == 3 else at(minute + 10 * n + 10),
+            )
     attempt(fake, ids["b"], "call_0", 1, 0, status="succeeded", response_status=204)
     for n, call in enumerate(("call_3", "call_4", "call_5")):
         attempt(fake, ids["b"], call, 1, 5 + n, response_status=None, error="connection refused")
@@ -91,7 +95,12 @@ def test_problems_exit_2_and_json_is_the_cores(fake: FakeOneInbox) -> None:
     ]
     assert got["causes"][0]["webhook_ids"] == [ids["a"]]
     assert [m["call_id"] for m in got["calls_never_succeeded"]] == [
-        "call_1", "call_2", "call_3", "call_4", "call_5", "call_6"
+        "call_1",
+        "call_2",
+        "call_3",
+        "call_4",
+        "call_5",
+        "call_6",
     ]
     assert "tok_" not in out
 
@@ -148,7 +157,11 @@ def test_module_entry_point(fake: FakeOneInbox) -> None:
     env = {**os.environ, "ONEINBOX_API_KEY": KEY, "ONEINBOX_BASE_URL": fake.url}
     done = subprocess.run(
         [sys.executable, "-m", "oneinbox_webhooks", "doctor", "--json"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 2, done.stderr
     assert json.loads(done.stdout)["healthy"] is False

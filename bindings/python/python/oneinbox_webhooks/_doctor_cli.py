@@ -84,9 +84,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO, env: Mapping[str, st
     """Runs ``doctor``; returns the exit status."""
     key = env.get("ONEINBOX_API_KEY") or None
     if key is None:
-        print(
-            "doctor: error: set ONEINBOX_API_KEY to your OneInbox API key (oi_sk_...)", file=err
-        )
+        print("doctor: error: set ONEINBOX_API_KEY to your OneInbox API key (oi_sk_...)", file=err)
         return 1
     base_url = args.base_url or env.get("ONEINBOX_BASE_URL") or DEFAULT_BASE_URL
     try:
