@@ -647,9 +647,9 @@ export interface Diagnosis {
  * item without an `id` or with a member of the wrong type.
  */
 export function diagnose(
-  webhooks: ReadonlyArray<Webhook | { [key: string]: unknown }>,
-  deliveries: ReadonlyArray<Delivery | { [key: string]: unknown }>,
-  calls?: ReadonlyArray<Call | { [key: string]: unknown }> | null,
+  webhooks: Iterable<Webhook | { [key: string]: unknown }>,
+  deliveries: Iterable<Delivery | { [key: string]: unknown }>,
+  calls?: Iterable<Call | { [key: string]: unknown }> | null,
 ): Diagnosis
 
 /** The report for people (`doctor`), or with `{ json: true }` the `doctor --json` text. */

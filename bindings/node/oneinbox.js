@@ -943,7 +943,9 @@ function doctorItem(item) {
 
 /** @param {unknown} list */
 function doctorList(list) {
-  return Array.isArray(list) ? list.map(doctorItem) : list
+  if (Array.isArray(list)) return list.map(doctorItem)
+  const iterable = typeof list === 'object' && list !== null && Symbol.iterator in list
+  return iterable ? Array.from(/** @type {Iterable<unknown>} */ (list), doctorItem) : list
 }
 
 /**

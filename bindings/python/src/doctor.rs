@@ -5,7 +5,7 @@ use oneinbox_webhooks::doctor;
 use oneinbox_webhooks::UsageError;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyList, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyString};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -95,20 +95,26 @@ impl Diagnosis {
     }
 }
 
-/// One list argument as JSON: each item a native `Webhook`/`Delivery`/`Call` (its wire form)
-/// or a JSON value (a dict as the API returns it). Anything else JSON can hold (not a list, an
-/// item that is not an object) goes to the core, which reports it as an issue.
+/// One list argument (any iterable but a str, bytes or dict: a list, or `iter_deliveries`) as
+/// JSON: each item a native `Webhook`/`Delivery`/`Call` (its wire form) or a JSON value (a
+/// dict as the API returns it). Anything else JSON can hold (not a list, an item that is not
+/// an object) goes to the core, which reports it as an issue.
 fn items(
     list: &Bound<'_, PyAny>,
     name: &str,
     issues: &mut Vec<oneinbox_webhooks::Issue>,
 ) -> PyResult<Value> {
     let path = format!("/{name}");
-    if !(list.is_instance_of::<PyList>() || list.is_instance_of::<PyTuple>()) {
-        return to_json(list, &path, 1, issues);
-    }
+    let json_scalar_or_object = list.is_none()
+        || list.is_instance_of::<PyString>()
+        || list.is_instance_of::<PyBytes>()
+        || list.is_instance_of::<PyDict>();
+    let iter = match list.try_iter() {
+        Ok(iter) if !json_scalar_or_object => iter,
+        _ => return to_json(list, &path, 1, issues),
+    };
     let mut out = Vec::new();
-    for (i, item) in list.try_iter()?.enumerate() {
+    for (i, item) in iter.enumerate() {
         let item = item?;
         let value = if let Ok(w) = item.cast::<Webhook>() {
             serde_json::to_value(&w.get().inner)

@@ -57,4 +57,5 @@ def test_doctor_fixture(path: Path) -> None:
     assert d.causes == fixture["expected"]["causes"]
     if "text" in fixture:
         assert d.to_text() == fixture["text"]
-    assert diagnose(*native(fixture)) == d
+    hooks, rows, calls = native(fixture)
+    assert diagnose(hooks, iter(rows), None if calls is None else tuple(calls)) == d

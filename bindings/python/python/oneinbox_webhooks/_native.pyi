@@ -1259,9 +1259,9 @@ class Diagnosis:
     def __eq__(self, other: object, /) -> bool: ...
 
 def diagnose(
-    webhooks: Sequence[Union[Webhook, Mapping[str, Any]]],
-    deliveries: Sequence[Union[Delivery, Mapping[str, Any]]],
-    calls: Optional[Sequence[Union[Call, Mapping[str, Any]]]] = None,
+    webhooks: Iterable[Union[Webhook, Mapping[str, Any]]],
+    deliveries: Iterable[Union[Delivery, Mapping[str, Any]]],
+    calls: Optional[Iterable[Union[Call, Mapping[str, Any]]]] = None,
 ) -> Diagnosis:
     """Groups failed deliveries by cause, with an explanation and a fix for each."""
 
