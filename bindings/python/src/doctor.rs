@@ -31,6 +31,11 @@ fn to_py<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny
 
 #[pymethods]
 impl Diagnosis {
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str) {
+        ("healthy", "causes")
+    }
+
     /// No problem found.
     #[getter]
     fn healthy(&self) -> bool {
@@ -77,10 +82,17 @@ impl Diagnosis {
     }
 
     fn __repr__(&self) -> String {
-        let codes: Vec<&str> = self.inner.causes.iter().map(|c| c.code.as_str()).collect();
+        // Cause codes are snake_case ASCII: quoted as Python quotes them.
+        let codes: Vec<String> = self
+            .inner
+            .causes
+            .iter()
+            .map(|c| format!("'{}'", c.code.as_str()))
+            .collect();
         format!(
-            "Diagnosis(healthy={}, causes={codes:?})",
-            if self.inner.healthy { "True" } else { "False" }
+            "Diagnosis(healthy={}, causes=[{}])",
+            if self.inner.healthy { "True" } else { "False" },
+            codes.join(", ")
         )
     }
 

@@ -473,3 +473,9 @@ def test_doctor_types() -> None:
     assert codes == ["unauthorized"] and attempts == 1 and failed == 1
     assert d.to_text().startswith("OneInbox delivery doctor: 1 problem found")
     assert d.to_json().startswith("{")
+    match d:
+        case Diagnosis(healthy=False, causes=[first, *_]):
+            assert first["code"] == "unauthorized"
+        case _:
+            raise AssertionError(d)
+    assert repr(d) == "Diagnosis(healthy=False, causes=['unauthorized'])"

@@ -1241,6 +1241,8 @@ class _MissingCall(TypedDict):
 @final
 class Diagnosis:
     """What the delivery doctor found (``diagnose``)."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
     @property
     def healthy(self) -> bool: ...
     @property
