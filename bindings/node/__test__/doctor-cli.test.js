@@ -152,3 +152,17 @@ test('the npx entry point', async () => {
     await fake.close()
   }
 })
+
+test('every page is read', async () => {
+  const fake = new FakeOneInbox({ apiKey: KEY })
+  await fake.listen()
+  try {
+    const hook = await fake.client().createWebhook({ name: 'busy', url: 'https://busy.example.com/hooks', events: ['call.ended'] })
+    for (let i = 0; i < 201; i++) fake.addDelivery(hook.id, { call_id: `call_${i}`, status: 'succeeded', response_status: 200 })
+    const { code, out } = await run(fake, ['--json'])
+    assert.equal(code, 0)
+    assert.equal(JSON.parse(out).summary.attempts, 201)
+  } finally {
+    await fake.close()
+  }
+})

@@ -165,3 +165,14 @@ def test_module_entry_point(fake: FakeOneInbox) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert json.loads(done.stdout)["healthy"] is False
+
+
+def test_every_page_is_read(fake: FakeOneInbox) -> None:
+    hook = fake.client().create_webhook(
+        name="busy", url="https://busy.example.com/hooks", events=["call.ended"]
+    )
+    for i in range(201):  # two pages of 200
+        fake.add_delivery(hook.id, call_id=f"call_{i}", status="succeeded", response_status=200)
+    code, out, _ = run(fake, "--json")
+    assert code == 0
+    assert json.loads(out)["summary"]["attempts"] == 201
