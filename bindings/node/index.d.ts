@@ -241,6 +241,18 @@ export declare const DEFAULT_MAX_RETRIES: number
 export declare const DEFAULT_TOLERANCE_SECONDS: number
 
 /**
+ * Diagnoses `{"webhooks": [...], "deliveries": [...], "calls": [...] | null}` given as JSON
+ * text.
+ */
+export declare function doctorDiagnose(inputJson: string): NativeDiagnosed
+
+/**
+ * A diagnosis (its JSON form as text) rendered as `text` (the report for people) or `json`
+ * (the `--json` output); `None` when the text is not a diagnosis.
+ */
+export declare function doctorRender(diagnosisJson: string, format: string): string | null
+
+/**
  * Checks `value` against the core's rule `rule` (`limit`, `seconds`, `unix_seconds` or
  * `http_status`) for the argument `name`: the value to use, or the issues of a `UsageError`.
  */
@@ -345,6 +357,14 @@ export interface NativeChosenSecret {
   secret?: string
   /** The issues when a source given is bad. */
   issues?: Array<NativeIssue>
+}
+
+/** The result of `doctorDiagnose`: the diagnosis's compact JSON, or the issues of the input. */
+export interface NativeDiagnosed {
+  /** The diagnosis's JSON form (compact), when the input was read. */
+  json?: string
+  /** What is wrong with the input (empty when `json` is set). */
+  issues: Array<NativeIssue>
 }
 
 /** One endpoint of the management contract, as `oneinbox.js` defines the `Api` method for it. */

@@ -584,4 +584,83 @@ export function dedupeKey(event: Event): string
 // ---------------------------------------------------------------------------------------------
 // The HTTP client (client.d.ts): the requests above sent with fetch, retried by the core's policy
 
+/** A cause code of the delivery doctor (stable). */
+export type CauseCode =
+  | 'unauthorized'
+  | 'bad_request'
+  | 'invalid_payload'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'server_error'
+  | 'timeout'
+  | 'connection_refused'
+  | 'no_response'
+  | 'other_status'
+  | 'unknown'
+  | 'webhook_inactive'
+  | 'events_not_subscribed'
+  | 'url_drift'
+
+/** One cause of failed deliveries (or another problem), with what to do about it. */
+export interface DiagnosisCause {
+  code: CauseCode
+  title: string
+  explanation: string
+  fix: string
+  /** Failed attempts with this cause. */
+  attempts: number
+  /** Deliveries (one event of one call to one webhook) with such an attempt. */
+  deliveries: number
+  failed_for_good: number
+  retrying: number
+  first_at?: string
+  last_at?: string
+  webhook_ids: string[]
+  /** Up to 3, newest first. */
+  example_delivery_ids: string[]
+  call_ids: string[]
+  statuses?: number[]
+  /** Outages of a receiver (connection_refused). */
+  windows?: Array<{ webhook_id: string; from?: string; to?: string; attempts: number }>
+  /** Drifted per-call URLs, tokens redacted (url_drift). */
+  urls?: Array<{ url: string; kind: 'token' | 'url'; call_ids: string[] }>
+  /** Events no webhook subscribes to (events_not_subscribed). */
+  events?: string[]
+}
+
+/** What the delivery doctor found: the `doctor --json` output. */
+export interface Diagnosis {
+  healthy: boolean
+  summary: {
+    webhooks: number
+    attempts: number
+    deliveries: number
+    succeeded: number
+    recovered: number
+    retrying: number
+    failed: number
+    calls: number
+  }
+  causes: DiagnosisCause[]
+  recovered: Array<{ code: CauseCode; attempts: number; deliveries: number; webhook_ids: string[] }>
+  calls_never_succeeded: Array<{ call_id: string; events: string[]; webhook_ids: string[] }>
+}
+
+/**
+ * Groups a webhook's failed deliveries by cause, with an explanation and a fix for each.
+ * `deliveries` are the rows of every page of `listDeliveries` (one per attempt); `calls`
+ * (from `getCall`) also checks URL drift and unsubscribed events. Throws `UsageError` for an
+ * item without an `id` or with a member of the wrong type.
+ */
+export function diagnose(
+  webhooks: Iterable<Webhook | { [key: string]: unknown }>,
+  deliveries: Iterable<Delivery | { [key: string]: unknown }>,
+  calls?: Iterable<Call | { [key: string]: unknown }> | null,
+): Diagnosis
+
+/** The report for people (`doctor`), or with `{ json: true }` the `doctor --json` text. */
+export function renderDiagnosis(diagnosis: Diagnosis, options?: { json?: boolean }): string
+
 export { Client, TransportError, type ClientOptions, type FetchLike } from './client'

@@ -931,6 +931,59 @@ class Receiver {
   }
 }
 
+// The delivery doctor: the core's diagnose over the arguments as JSON. A Webhook goes as its
+// wire form without its secret (the doctor does not need it; its URL keeps its token, which
+// the core compares and never prints).
+/** @param {unknown} item */
+function doctorItem(item) {
+  if (!(item instanceof Webhook)) return item
+  const out = /** @type {Record<string, unknown>} */ ({ ...item })
+  delete out.secret
+  return out
+}
+
+/** @param {unknown} list */
+function doctorList(list) {
+  if (Array.isArray(list)) return list.map(doctorItem)
+  const iterable = typeof list === 'object' && list !== null && Symbol.iterator in list
+  return iterable ? Array.from(/** @type {Iterable<unknown>} */ (list), doctorItem) : list
+}
+
+/**
+ * @param {unknown} webhooks
+ * @param {unknown} deliveries
+ * @param {unknown} [calls]
+ * @returns {import('./oneinbox').Diagnosis}
+ */
+function diagnose(webhooks, deliveries, calls) {
+  const input = {
+    webhooks: doctorList(webhooks),
+    deliveries: doctorList(deliveries),
+    calls: calls === undefined || calls === null ? null : doctorList(calls),
+  }
+  let text
+  try {
+    text = JSON.stringify(input)
+  } catch (err) {
+    throw new TypeError(`diagnose: the arguments cannot be written as JSON (${err instanceof Error ? err.message : String(err)})`)
+  }
+  const out = callNative(() => native.doctorDiagnose(text))
+  if (out.json == null) throw new UsageError(out.issues)
+  return JSON.parse(out.json)
+}
+
+/**
+ * @param {import('./oneinbox').Diagnosis} diagnosis
+ * @param {{ json?: boolean }} [options]
+ * @returns {string}
+ */
+function renderDiagnosis(diagnosis, options) {
+  const format = options !== undefined && options.json === true ? 'json' : 'text'
+  const out = callNative(() => native.doctorRender(JSON.stringify(diagnosis) ?? 'null', format))
+  if (out == null) throw new TypeError('renderDiagnosis: expected a diagnosis, as diagnose() returns it')
+  return out
+}
+
 // The event router (router.js): plain JavaScript, no dependency.
 const { Router, MissingHandlersError, KNOWN_EVENTS } = require('./router.js')
 
@@ -990,4 +1043,6 @@ module.exports = {
   Ledger,
   Client,
   TransportError,
+  diagnose,
+  renderDiagnosis,
 }

@@ -566,3 +566,17 @@ async function postgresTypes(db: PostgresClient, e: Event): Promise<number> {
   return keys.length + (await store.prune({ olderThan: 3600, includeDead: true }))
 }
 void postgresTypes
+
+// The delivery doctor: the diagnosis is typed; cause codes are a closed union.
+import { diagnose, renderDiagnosis, type Diagnosis, type CauseCode } from 'oneinbox-webhooks'
+function doctorTypes(rows: Array<{ [key: string]: unknown }>): string {
+  const d: Diagnosis = diagnose([{ id: 'wh_1' }], rows, null)
+  const codes: CauseCode[] = d.causes.map((c) => c.code)
+  const windows = d.causes[0]?.windows ?? []
+  const from: string | undefined = windows[0]?.from
+  // @ts-expect-error not a cause code
+  const wrong: CauseCode = 'teapot'
+  void wrong
+  return `${d.healthy} ${codes.join()} ${from} ${d.summary.failed} ${renderDiagnosis(d, { json: true })}`
+}
+void doctorTypes

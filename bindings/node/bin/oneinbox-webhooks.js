@@ -37,6 +37,8 @@
 // it after the delivery it runs. Store URLs: `redis://...` (the `redis` package),
 // `postgresql://...` (`pg`), `memory:` (an empty store in this process: for tests only). The
 // URL (and its password) is never printed; $ONEINBOX_STORE_URL keeps it out of the process list.
+//
+// `npx oneinbox-webhooks doctor`: why deliveries failed and how to fix it (bin/doctor.js).
 'use strict'
 
 const crypto = require('node:crypto')
@@ -620,6 +622,7 @@ function safeUrl(text) {
  * @returns {Promise<number>}
  */
 async function main(argv = process.argv.slice(2), { stdout = process.stdout, stderr = process.stderr, env = process.env } = {}) {
+  if (argv[0] === 'doctor') return require('./doctor.js').doctor(argv.slice(1), stdout, stderr, env)
   if (argv[0] === 'worker') {
     let args
     try {

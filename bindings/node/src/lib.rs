@@ -16,6 +16,7 @@
 mod answer;
 mod args;
 mod auth;
+mod doctor;
 mod errors;
 mod events;
 mod fake;
@@ -40,6 +41,7 @@ pub use auth::{
     add_url_token, new_receiver, redact_url_token, sign, verify_signature, verify_url_token,
     NativeReceiver, NativeVerification,
 };
+pub use doctor::{doctor_diagnose, doctor_render, NativeDiagnosed};
 pub use errors::NativeIssue;
 #[cfg(feature = "test-panic")]
 pub use events::trigger_panic_for_tests;

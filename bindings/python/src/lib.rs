@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 mod answer;
 mod args;
 mod auth;
+mod doctor;
 mod errors;
 mod events;
 mod fake;
@@ -32,6 +33,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     record::register(m)?;
     answer::register(m)?;
     inbox::register(m)?;
+    doctor::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

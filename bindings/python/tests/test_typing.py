@@ -473,3 +473,23 @@ def test_adapter_types(tmp_path: Path) -> None:
     flask_app = Flask(__name__)
     flask_app.register_blueprint(blueprint)
     assert route.callback is view and "oneinbox_webhooks" in flask_app.blueprints
+
+
+def test_doctor_types() -> None:
+    from oneinbox_webhooks import Diagnosis, diagnose
+
+    rows = [{"id": "dlv_1", "webhook_id": "wh_1", "status": "failed", "response_status": 401}]
+    d: Diagnosis = diagnose([{"id": "wh_1"}], rows)
+    assert d.healthy is False
+    codes: list[str] = [c["code"] for c in d.causes]
+    attempts: int = d.causes[0]["attempts"]
+    failed: int = d.summary["failed"]
+    assert codes == ["unauthorized"] and attempts == 1 and failed == 1
+    assert d.to_text().startswith("OneInbox delivery doctor: 1 problem found")
+    assert d.to_json().startswith("{")
+    match d:
+        case Diagnosis(healthy=False, causes=[first, *_]):
+            assert first["code"] == "unauthorized"
+        case _:
+            raise AssertionError(d)
+    assert repr(d) == "Diagnosis(healthy=False, causes=['unauthorized'])"

@@ -71,6 +71,7 @@ pub mod build;
 // The contract the parser, the types and the generated files come from.
 #[doc(hidden)]
 pub mod contract;
+pub mod doctor;
 pub mod error;
 pub mod events;
 #[cfg(feature = "testing")]

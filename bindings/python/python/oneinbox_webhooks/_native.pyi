@@ -15,7 +15,7 @@ from typing import (
     overload,
 )
 
-from typing_extensions import TypeAlias
+from typing_extensions import NotRequired, TypeAlias, TypedDict
 
 __all__ = [
     "BACKOFF_BASE",
@@ -1215,3 +1215,105 @@ def choose_secret(
     first source given: the option, the content of its ``--…-file``, the environment variable
     (an empty one counts as unset); ``None`` for none. ``UsageError`` for an empty option or a
     file that is not one non-empty line."""
+
+# ---- the delivery doctor ------------------------------------------------------------------
+
+_CauseCode: TypeAlias = Literal[
+    "unauthorized",
+    "bad_request",
+    "invalid_payload",
+    "not_found",
+    "method_not_allowed",
+    "payload_too_large",
+    "unsupported_media_type",
+    "server_error",
+    "timeout",
+    "connection_refused",
+    "no_response",
+    "other_status",
+    "unknown",
+    "webhook_inactive",
+    "events_not_subscribed",
+    "url_drift",
+]
+
+class _DiagnosisSummary(TypedDict):
+    webhooks: int
+    attempts: int
+    deliveries: int
+    succeeded: int
+    recovered: int
+    retrying: int
+    failed: int
+    calls: int
+
+_OutageWindow = TypedDict(
+    "_OutageWindow",
+    {"webhook_id": str, "from": NotRequired[str], "to": NotRequired[str], "attempts": int},
+)
+
+class _DriftUrl(TypedDict):
+    url: str
+    kind: Literal["token", "url"]
+    call_ids: list[str]
+
+class _Cause(TypedDict):
+    code: _CauseCode
+    title: str
+    explanation: str
+    fix: str
+    attempts: int
+    deliveries: int
+    failed_for_good: int
+    retrying: int
+    first_at: NotRequired[str]
+    last_at: NotRequired[str]
+    webhook_ids: list[str]
+    example_delivery_ids: list[str]
+    call_ids: list[str]
+    statuses: NotRequired[list[int]]
+    windows: NotRequired[list[_OutageWindow]]
+    urls: NotRequired[list[_DriftUrl]]
+    events: NotRequired[list[str]]
+
+class _Recovered(TypedDict):
+    code: _CauseCode
+    attempts: int
+    deliveries: int
+    webhook_ids: list[str]
+
+class _MissingCall(TypedDict):
+    call_id: str
+    events: list[str]
+    webhook_ids: list[str]
+
+@final
+class Diagnosis:
+    """What the delivery doctor found (``diagnose``)."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def healthy(self) -> bool: ...
+    @property
+    def summary(self) -> _DiagnosisSummary: ...
+    @property
+    def causes(self) -> list[_Cause]: ...
+    @property
+    def recovered(self) -> list[_Recovered]: ...
+    @property
+    def calls_never_succeeded(self) -> list[_MissingCall]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str:
+        """The ``doctor --json`` output."""
+    def to_text(self) -> str:
+        """The report for people (the ``doctor`` output)."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+def diagnose(
+    webhooks: Iterable[Union[Webhook, Mapping[str, Any]]],
+    deliveries: Iterable[Union[Delivery, Mapping[str, Any]]],
+    calls: Optional[Iterable[Union[Call, Mapping[str, Any]]]] = None,
+) -> Diagnosis:
+    """Groups failed deliveries by cause, with an explanation and a fix for each."""
+
+__all__ += ["Diagnosis", "diagnose"]

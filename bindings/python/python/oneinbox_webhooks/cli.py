@@ -1,5 +1,6 @@
 """``python -m oneinbox_webhooks send``: play a call's deliveries into any webhook receiver (and
-``worker``, in ``oneinbox_webhooks.worker``: run the inbox's due deliveries).
+``worker``, in ``oneinbox_webhooks.worker``: run the inbox's due deliveries; ``doctor``, in
+``_doctor_cli``: why deliveries failed and how to fix it).
 
 ::
 
@@ -43,7 +44,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import NoReturn, Optional, TextIO
 
-from . import worker
+from . import _doctor_cli, worker
 from ._native import OneInboxError, choose_secret, plan_send, redact_url_token
 from .testing import make_delivery, make_event
 
@@ -147,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
         help="event names, e.g. call.started call.ended (default: the events of a whole call)",
     )
     worker.add_parser(commands)
+    _doctor_cli.add_parser(commands)
     return parser
 
 
@@ -230,6 +232,8 @@ def main(
             args = parser.parse_args(typed)
             if args.command == "worker":
                 return worker.run(args, out, err)
+            if args.command == "doctor":
+                return _doctor_cli.run(args, out, err, env)
             if args.to is None and not args.dry_run:
                 parser.error("send: --to URL is required (unless --dry-run)")
             for name, variable in _SECRETS:
@@ -242,7 +246,7 @@ def main(
         except _UsageFailure as failure:
             failure.parser.print_usage(err)
             print(f"{failure.parser.prog}: error: {_redact(failure.message, typed)}", file=err)
-            return 2
+            return _doctor_cli.usage_exit(typed[0] if typed else None)
         return _send(args, out, err)
     except OneInboxError as problem:  # an unknown event name, a bad --seed, a bad secret...
         print(f"{PROG} send: error: {_redact(str(problem), typed)}", file=err)

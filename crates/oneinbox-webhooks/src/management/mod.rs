@@ -61,3 +61,7 @@ pub use webhooks::{
     CreateWebhook, Delivery, DeliveryPage, ListDeliveries, Secret, UpdateWebhook, Webhook,
     WebhookStatus,
 };
+// The delivery doctor reads its JSON input with the response readers.
+pub(crate) use calls::decode_call;
+pub(crate) use decode::type_name as json_type_name;
+pub(crate) use webhooks::{read_delivery, read_webhook};

@@ -284,7 +284,7 @@ pub struct Delivery {
     pub extra: Map<String, Value>,
 }
 
-fn read_delivery(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Delivery> {
+pub(crate) fn read_delivery(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Delivery> {
     let obj = expect_object(value, path, issues)?;
     let mut r = Reader::new(obj, path, issues);
     Some(Delivery {

@@ -1,0 +1,115 @@
+"""``python -m oneinbox_webhooks doctor``: read the webhooks and every page of their delivery
+history from the OneInbox API and print what is wrong and how to fix it (the core's
+``diagnose``; ``npx oneinbox-webhooks doctor`` prints the same bytes for the same history).
+
+The API key comes from ``$ONEINBOX_API_KEY`` (never printed); ``--base-url`` defaults to
+``$ONEINBOX_BASE_URL``, else ``https://api.oneinbox.ai`` (point it at a ``FakeOneInbox`` to
+try it). Exit status: 0 healthy, 2 problems found, 1 could not check (no key, an API or
+network error, an unknown ``--webhook-id``, a usage error).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any, Optional, TextIO
+
+from ._native import DEFAULT_BASE_URL, Diagnosis, OneInboxError, diagnose, redact_url_token
+
+__all__ = ["add_parser", "run"]
+
+#: How many calls ``doctor`` fetches at most (with ``get_call``) to check URL drift.
+MAX_CALLS = 200
+
+
+def add_parser(commands: Any) -> None:
+    """Adds the ``doctor`` command to the command line's subparsers."""
+    doctor = commands.add_parser(
+        "doctor",
+        help="say why deliveries failed and how to fix it (exit 0 healthy, 2 problems, 1 error)",
+        description="Read the webhooks and their delivery history from the OneInbox API "
+        "(key: $ONEINBOX_API_KEY) and group the failed deliveries by cause, each with an "
+        "explanation and a fix. Exit 0 when healthy, 2 when problems are found, 1 when the "
+        "check could not be made.",
+    )
+    doctor.add_argument(
+        "--webhook-id",
+        metavar="ID",
+        action="append",
+        help="check this webhook (repeatable; default: every webhook)",
+    )
+    doctor.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    doctor.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"the API's base URL (default: $ONEINBOX_BASE_URL, else {DEFAULT_BASE_URL})",
+    )
+    doctor.add_argument(
+        "--reconcile",
+        action="store_true",
+        help="then reconcile the affected calls (not available in this version)",
+    )
+
+
+def _affected_calls(d: Diagnosis) -> list[str]:
+    ids = {m["call_id"] for m in d.calls_never_succeeded}
+    for cause in d.causes:
+        ids.update(cause["call_ids"])
+    return sorted(ids)[:MAX_CALLS]
+
+
+def _check(client: Any, args: argparse.Namespace) -> Diagnosis:
+    hooks = client.list_webhooks()
+    if args.webhook_id:
+        by_id = {h.id: h for h in hooks}
+        unknown = [i for i in args.webhook_id if i not in by_id]
+        if unknown:
+            raise LookupError("no webhook with the id " + ", ".join(repr(i) for i in unknown))
+        hooks = [by_id[i] for i in dict.fromkeys(args.webhook_id)]
+    rows = [row for hook in hooks for row in client.iter_deliveries(hook.id, limit=200)]
+    d = diagnose(hooks, rows)
+    get_call = getattr(client, "get_call", None)  # from issue 26 item 1; absent before it
+    if d.healthy or get_call is None:
+        return d
+    calls = []
+    for call_id in _affected_calls(d):
+        try:
+            calls.append(get_call(call_id))
+        except OneInboxError:
+            continue  # a call the API does not return: nothing to compare
+    return diagnose(hooks, rows, calls)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO, env: Mapping[str, str]) -> int:
+    """Runs ``doctor``; returns the exit status."""
+    key = env.get("ONEINBOX_API_KEY") or None
+    if key is None:
+        print("doctor: error: set ONEINBOX_API_KEY to your OneInbox API key (oi_sk_...)", file=err)
+        return 1
+    base_url = args.base_url or env.get("ONEINBOX_BASE_URL") or DEFAULT_BASE_URL
+    try:
+        from .client import Client
+
+        with Client(key, base_url=base_url) as client:
+            d = _check(client, args)
+    except ImportError as problem:
+        print(f"doctor: error: {problem} (pip install 'oneinbox-webhooks[httpx]')", file=err)
+        return 1
+    except (OneInboxError, LookupError, OSError) as problem:
+        text = redact_url_token(str(problem)).replace(key, "[redacted]")
+        print(f"doctor: could not check: {text}", file=err)
+        return 1
+    out.write(d.to_json() + "\n" if args.json else d.to_text())
+    if args.reconcile and not d.healthy:
+        print(
+            "doctor: --reconcile is not available in this version: run the `reconcile` "
+            "command on the affected calls",
+            file=err,
+        )
+    return 0 if d.healthy else 2
+
+
+def usage_exit(command: Optional[str]) -> int:
+    """The exit status of a usage error: 1 ("could not check") for ``doctor``, whose 2 means
+    problems found."""
+    return 1 if command == "doctor" else 2
