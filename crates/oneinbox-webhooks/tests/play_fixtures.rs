@@ -137,6 +137,24 @@ fn step(fake: &mut FakeOneInbox, step: &Value) -> Result<(&'static str, Value), 
         });
         return Ok(("response", got.unwrap_or(Value::Null)));
     }
+    if let Some(w) = step.get("add_webhook") {
+        let events: Vec<String> = w["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.as_str().map(str::to_owned))
+            .collect();
+        let result = fake.add_webhook(
+            w["name"].as_str().unwrap_or(""),
+            w["url"].as_str().unwrap_or(""),
+            &events,
+            w["now"].as_i64().unwrap_or(0),
+        );
+        return Ok(match result {
+            Ok(hook) => ("webhook_id", hook["id"].clone()),
+            Err(_) => ("issues", issues_json(&result)),
+        });
+    }
     if let Some(f) = step.get("faults") {
         let number = |n: &str| f[n].as_f64().unwrap_or(0.0);
         let faults = Faults {

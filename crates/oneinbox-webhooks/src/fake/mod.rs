@@ -542,6 +542,11 @@ impl FakeOneInbox {
         if !details.is_empty() {
             return Err(invalid(details));
         }
+        Ok(json_response(201, &self.new_hook(&args, now), &[]))
+    }
+
+    /// Creates and keeps an active webhook from the checked arguments; returns it.
+    fn new_hook(&mut self, args: &Map<String, Value>, now: i64) -> Value {
         let id = self.new_id("wh");
         let secret: Vec<u8> = (0..3).flat_map(|_| self.rng.next().to_le_bytes()).collect();
         let secret = base64::engine::general_purpose::STANDARD.encode(secret);
@@ -551,14 +556,13 @@ impl FakeOneInbox {
             "events": args.get("events"), "secret": format!("whsec_{secret}"),
             "status": "active", "created_at": now, "updated_at": now,
         });
-        let response = json_response(201, &hook, &[]);
-        if let Value::Object(object) = hook {
+        if let Value::Object(object) = &hook {
             self.hooks.push(Hook {
-                object,
+                object: object.clone(),
                 deliveries: Vec::new(),
             });
         }
-        Ok(response)
+        hook
     }
 
     fn list_webhooks(&self) -> FakeResponse {

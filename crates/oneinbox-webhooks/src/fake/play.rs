@@ -335,6 +335,31 @@ impl FakeOneInbox {
         Ok(())
     }
 
+    /// Registers an active webhook as `POST /v1/webhooks` does, but without the API's rules
+    /// on its URL (which must be `https`), so that a test can point it at a receiver on a
+    /// loopback `http` port; `now` in Unix seconds. Returns the webhook. A URL that is not an
+    /// absolute http(s) URL is a [`UsageError`] (`/url`).
+    pub fn add_webhook(
+        &mut self,
+        name: &str,
+        url: &str,
+        events: &[String],
+        now: i64,
+    ) -> Result<Value, UsageError> {
+        if !is_http_url(url) {
+            return Err(UsageError::new(vec![Issue::new(
+                IssueCode::InvalidValue,
+                "/url",
+                "`url` must be an absolute http(s) URL",
+            )]));
+        }
+        let mut args = Map::new();
+        args.insert("name".into(), name.into());
+        args.insert("url".into(), url.into());
+        args.insert("events".into(), events.to_vec().into());
+        Ok(self.new_hook(&args, now))
+    }
+
     /// Creates a call (as `POST /v1/calls` does) at `now_ms` and plays it: its events are
     /// scheduled (see the [module documentation](self)). Returns the call as created. A
     /// `webhook_url` that is not an absolute http(s) URL or an empty `failure` is a
