@@ -412,11 +412,11 @@ impl FakeOneInbox {
         if let Some(reason) = failure {
             let mut extra = Map::new();
             extra.insert("reason".into(), reason.into());
-            plan.push(("call.failed", now_ms + 30_000, extra));
+            plan.push(("call.failed", now_ms.saturating_add(30_000), extra));
         } else {
             let duration = 20 + self.player.below(161) as i64;
-            let start = now_ms + 2_000;
-            let end = start + duration * 1000;
+            let start = now_ms.saturating_add(2_000);
+            let end = start.saturating_add(duration * 1000);
             let mut started = Map::new();
             started.insert("created_at".into(), rfc3339(start.div_euclid(1000)).into());
             let mut ended = Map::new();
@@ -425,11 +425,19 @@ impl FakeOneInbox {
             let mut recording = Map::new();
             recording.insert("recording_url".into(), url.into());
             plan.push(("call.started", start, started));
-            plan.push(("transcript.partial", start + duration * 500, Map::new()));
+            plan.push((
+                "transcript.partial",
+                start.saturating_add(duration * 500),
+                Map::new(),
+            ));
             plan.push(("call.ended", end, ended));
-            plan.push(("call.analyzed", end + 10_000, Map::new()));
-            plan.push(("call.recording.available", end + 20_000, recording));
-            plan.push(("transcript.final", end + 30_000, Map::new()));
+            plan.push(("call.analyzed", end.saturating_add(10_000), Map::new()));
+            plan.push((
+                "call.recording.available",
+                end.saturating_add(20_000),
+                recording,
+            ));
+            plan.push(("transcript.final", end.saturating_add(30_000), Map::new()));
         }
         let last = plan.iter().map(|(_, at, _)| *at).max().unwrap_or(now_ms);
         let shuffled = self.player.unit() < self.player.faults.shuffle;
@@ -457,7 +465,11 @@ impl FakeOneInbox {
                 event,
                 body: serde_json::to_vec(&Value::Object(payload)).unwrap_or_default(),
                 msg_id,
-                send_at: if shuffled { last + position } else { at },
+                send_at: if shuffled {
+                    last.saturating_add(position)
+                } else {
+                    at
+                },
             });
         }
     }
@@ -512,7 +524,7 @@ impl FakeOneInbox {
             let faults = &player.faults;
             let mut due = event.send_at;
             if delay < faults.delay {
-                due += (amount * faults.max_delay_ms as f64) as i64;
+                due = due.saturating_add((amount * faults.max_delay_ms as f64) as i64);
             }
             let chain = Chain {
                 webhook_id,
@@ -526,7 +538,7 @@ impl FakeOneInbox {
             };
             let twice = !chain.dropped && duplicate < faults.duplicate;
             if twice {
-                self.queue_attempt(chain.clone(), due + 1_000);
+                self.queue_attempt(chain.clone(), due.saturating_add(1_000));
             }
             self.queue_attempt(chain, due);
         }
@@ -653,7 +665,7 @@ impl FakeOneInbox {
             .ok()
             .and_then(|i| RETRY_DELAYS_MS.get(i));
         let retry_at = match delay {
-            Some(d) if !ok && chain.attempt < MAX_ATTEMPTS => Some(now_ms + d),
+            Some(d) if !ok && chain.attempt < MAX_ATTEMPTS => Some(now_ms.saturating_add(*d)),
             _ => None,
         };
         let body: Option<String> = body.map(|b| b.chars().take(RESPONSE_BODY_CHARS).collect());
@@ -746,4 +758,45 @@ fn apply(call: &mut Value, event: &str, payload: &Value, at_ms: i64) {
         _ => {}
     }
     set("updated_at", at);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extreme_times_do_not_panic() {
+        let mut fake = FakeOneInbox::new("k", 1);
+        let spec = PlayCall {
+            webhook_url: Some("https://e.com/h".into()),
+            ..PlayCall::default()
+        };
+        for now in [i64::MAX, i64::MIN, 0] {
+            fake.play_call(&spec, now).expect("a valid call");
+            for out in fake.take_due(i64::MAX, now) {
+                fake.report(&out.attempt_id, Outcome::Timeout, i64::MAX)
+                    .expect("in flight");
+            }
+        }
+        fake.handle("GET", "/v1/webhooks", &[], None, i64::MAX);
+    }
+
+    #[test]
+    fn a_signed_attempt_verifies_and_its_debug_hides_the_token() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let mut fake = FakeOneInbox::new("k", 2);
+        fake.set_signing_secret(Some(secret.into()))
+            .expect("a secret");
+        let spec = PlayCall {
+            webhook_url: Some("https://e.com/h?token=tok_secret".into()),
+            ..PlayCall::default()
+        };
+        fake.play_call(&spec, 0).expect("a valid call");
+        let out = fake.take_due(2_000, 1_700_000_000);
+        let out = out.first().expect("call.started is due");
+        let checked =
+            crate::auth::verify_signature(&out.headers, &out.body, &[secret], 1_700_000_000, 300);
+        assert!(checked.expect("well-formed").ok);
+        assert!(!format!("{out:?}").contains("tok_secret"));
+    }
 }
