@@ -190,6 +190,10 @@ describe('the fake plays calls into an Express receiver', () => {
       () => new FakeOneInbox({ faults: { drop: 2, delay: -1 } }),
       (err) => err instanceof UsageError && err.issues.map((i) => i.path).join() === '/faults/drop,/faults/delay',
     )
+    assert.throws(
+      () => new FakeOneInbox({ faults: { shuffle: 1.5, maxDelayMs: 1.5 } }),
+      (err) => err instanceof UsageError && err.issues.map((i) => i.path).join() === '/faults/max_delay_ms,/faults/shuffle',
+    )
     assert.throws(() => new FakeOneInbox({ signingSecret: 'whsec_***' }), UsageError)
     assert.throws(() => new FakeOneInbox().playCall({ webhookUrl: 'not a url' }), UsageError)
   })

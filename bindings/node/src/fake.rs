@@ -245,23 +245,14 @@ impl NativeFakeOneInbox {
         max_delay_ms: f64,
     ) -> napi::Result<Vec<NativeIssue>> {
         guard(|| {
-            let max_delay_ms =
-                match oneinbox_webhooks::host::limit(HostNumber::Float(max_delay_ms), "maxDelayMs")
-                {
-                    Ok(n) => u64::try_from(n).unwrap_or(u64::MAX),
-                    Err(mut issue) => {
-                        issue.path = "/faults/max_delay_ms".into();
-                        return Ok(issues_to_js(vec![issue]));
-                    }
-                };
-            let faults = Faults {
+            let faults = Faults::from_host(
                 drop,
                 duplicate,
                 shuffle,
                 delay,
-                max_delay_ms,
-            };
-            Ok(issues_of(self.fake.set_faults(faults)))
+                HostNumber::Float(max_delay_ms),
+            );
+            Ok(issues_of(faults.and_then(|f| self.fake.set_faults(f))))
         })
     }
 

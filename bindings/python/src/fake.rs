@@ -201,7 +201,7 @@ impl FakeOneInbox {
         })
     }
 
-    /// Sets the seeded faults of the deliveries (`UsageError` for a probability outside 0 to 1).
+    /// Sets the seeded faults of the deliveries (`UsageError` for a value out of range).
     fn set_faults(
         &self,
         py: Python<'_>,
@@ -209,16 +209,11 @@ impl FakeOneInbox {
         duplicate: f64,
         shuffle: f64,
         delay: f64,
-        max_delay_ms: u64,
+        max_delay_ms: Int,
     ) -> PyResult<()> {
         guard(py, || {
-            let faults = Faults {
-                drop,
-                duplicate,
-                shuffle,
-                delay,
-                max_delay_ms,
-            };
+            let faults = Faults::from_host(drop, duplicate, shuffle, delay, max_delay_ms.0);
+            let faults = faults.map_err(|e| to_py_err(py, e))?;
             self.lock().set_faults(faults).map_err(|e| to_py_err(py, e))
         })
     }

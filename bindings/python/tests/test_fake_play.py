@@ -185,6 +185,9 @@ def test_bad_faults_and_arguments_are_usage_errors() -> None:
     with pytest.raises(UsageError) as err:
         FakeOneInbox(faults=Faults(drop=2, delay=-1))
     assert [i.path for i in err.value.issues] == ["/faults/drop", "/faults/delay"]
+    with pytest.raises(UsageError) as err:
+        FakeOneInbox(faults=Faults(shuffle=1.5, max_delay_ms=-1))
+    assert [i.path for i in err.value.issues] == ["/faults/max_delay_ms", "/faults/shuffle"]
     with pytest.raises(UsageError):
         FakeOneInbox(signing_secret="whsec_***")
     with pytest.raises(UsageError):

@@ -87,6 +87,55 @@ pub struct Faults {
     pub max_delay_ms: u64,
 }
 
+impl Faults {
+    /// The faults as a host passes them (`max_delay_ms` a host number), checked with the same
+    /// rules as [`FakeOneInbox::set_faults`]: every issue of one [`UsageError`].
+    pub fn from_host(
+        drop: f64,
+        duplicate: f64,
+        shuffle: f64,
+        delay: f64,
+        max_delay_ms: HostNumber,
+    ) -> Result<Faults, UsageError> {
+        let mut issues = Vec::new();
+        let max_delay_ms = match crate::host::limit(max_delay_ms, "max_delay_ms") {
+            Ok(n) => u64::try_from(n).unwrap_or(u64::MAX),
+            Err(_) => {
+                issues.push(max_delay_issue(max_delay_ms));
+                0
+            }
+        };
+        let faults = Faults {
+            drop,
+            duplicate,
+            shuffle,
+            delay,
+            max_delay_ms,
+        };
+        faults.check(&mut issues);
+        usage(issues)?;
+        Ok(faults)
+    }
+
+    fn check(&self, issues: &mut Vec<Issue>) {
+        probability(self.drop, "drop", issues);
+        probability(self.duplicate, "duplicate", issues);
+        probability(self.shuffle, "shuffle", issues);
+        probability(self.delay, "delay", issues);
+        if self.max_delay_ms > MAX_DELAY_MS {
+            issues.push(max_delay_issue(self.max_delay_ms));
+        }
+    }
+}
+
+fn max_delay_issue(found: impl std::fmt::Display) -> Issue {
+    Issue::new(
+        IssueCode::InvalidValue,
+        "/faults/max_delay_ms",
+        format!("`max_delay_ms` must be a whole number from 0 to {MAX_DELAY_MS}, found {found}"),
+    )
+}
+
 /// A call for [`FakeOneInbox::play_call`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlayCall {
@@ -273,20 +322,7 @@ impl FakeOneInbox {
     /// `/faults/drop`, ..., `/faults/max_delay_ms`); nothing changes then.
     pub fn set_faults(&mut self, faults: Faults) -> Result<(), UsageError> {
         let mut issues = Vec::new();
-        probability(faults.drop, "drop", &mut issues);
-        probability(faults.duplicate, "duplicate", &mut issues);
-        probability(faults.shuffle, "shuffle", &mut issues);
-        probability(faults.delay, "delay", &mut issues);
-        if faults.max_delay_ms > MAX_DELAY_MS {
-            issues.push(Issue::new(
-                IssueCode::InvalidValue,
-                "/faults/max_delay_ms",
-                format!(
-                    "`max_delay_ms` must be from 0 to {MAX_DELAY_MS}, found {}",
-                    faults.max_delay_ms
-                ),
-            ));
-        }
+        faults.check(&mut issues);
         usage(issues)?;
         self.player.faults = faults;
         Ok(())
