@@ -308,54 +308,28 @@ class FakeOneInbox {
     return Math.floor(this.#player.nowMs() / 1000)
   }
 
+  // ---- playing calls (fake-play.js; documented in testing.d.ts) ----
   /** The fake's clock in ms (ahead of `Date.now()` once `settle()` moved it). */
   get now() {
     return this.#player.nowMs()
   }
-
-  /**
-   * Registers an active webhook (every event by default) as `createWebhook` does, but also at
-   * a loopback `http` URL, which the API refuses; returns it.
-   * @param {string} url
-   * @param {{ events?: string[], name?: string }} [options]
-   */
+  /** @param {string} url @param {{ events?: string[], name?: string }} [options] */
   addWebhook(url, options) {
     return this.#player.addWebhook(url, options)
   }
-
-  /**
-   * Creates a call now and plays it (`failure: 'no-answer'`: only `call.failed`); returns the
-   * call. `await fake.settle()` sends its events.
-   * @param {import('./testing').PlayCallOptions} [options]
-   */
+  /** @param {import('./testing').PlayCallOptions} [options] */
   playCall(options) {
     return this.#player.playCall(options)
   }
-
-  /**
-   * Refuses the attempts to URLs starting with `urlPrefix` from `start` seconds after the
-   * fake's now, for `duration` seconds (rows `connection refused`).
-   * @param {string} urlPrefix
-   * @param {{ start?: number, duration: number }} window
-   */
+  /** @param {string} urlPrefix @param {{ start?: number, duration: number }} window seconds */
   outage(urlPrefix, window) {
     this.#player.outage(urlPrefix, window)
   }
-
-  /**
-   * The history of the deliveries to a call's own `webhook_url`, newest first.
-   * @param {string} callId
-   */
+  /** @param {string} callId */
   deliveriesForCall(callId) {
     return this.#player.deliveriesForCall(callId)
   }
-
-  /**
-   * Sends every pending attempt over HTTP (each with `timeout` ms, default 5000), reports each
-   * outcome, moves the fake's clock to the next due time (retries included), and resolves to
-   * the number of attempts sent when nothing is pending.
-   * @param {{ timeout?: number }} [options]
-   */
+  /** @param {{ timeout?: number }} [options] ms per attempt */
   settle(options) {
     return this.#player.settle(options)
   }
