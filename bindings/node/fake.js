@@ -12,6 +12,7 @@ const { UsageError } = require('./errors.js')
 const native = require('./native.js')
 const { describeType, isPlainObject, isIterable, callNative, optionsArg } = require('./internal.js')
 const { serve, stop } = require('./fake-server.js')
+const { Player } = require('./fake-play.js')
 
 const DEFAULT_API_KEY = 'oi_sk_test_fake'
 // The base URL of a fake that does not listen: `fake.fetch` answers for it. `.invalid` never
@@ -19,7 +20,18 @@ const DEFAULT_API_KEY = 'oi_sk_test_fake'
 const OFFLINE_URL = 'http://fake.oneinbox.invalid'
 /** @typedef {import('./index').NativeIssue} Issue */
 
-const nowSeconds = () => Math.floor(Date.now() / 1000)
+/**
+ * The seed as the addon takes it: 8 bytes, big-endian (random when not given).
+ * @param {unknown} seed
+ */
+function seedBytes(seed) {
+  if (seed === undefined) return crypto.randomBytes(8)
+  if ((typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) && typeof seed !== 'bigint')
+    throw new TypeError(`new FakeOneInbox: options.seed must be a whole number of 0 or more, got ${describeType(seed)}`)
+  const bytes = Buffer.alloc(8)
+  bytes.writeBigUInt64BE(BigInt.asUintN(64, BigInt(seed)))
+  return bytes
+}
 
 /** An answer of the fake: status, headers (lower-case names) and body. */
 class FakeResponse {
@@ -136,15 +148,21 @@ class FakeOneInbox {
   /** @type {import('node:http').Server | null} */
   #server = null
   #url = OFFLINE_URL
+  /** @type {Player} */
+  #player
 
-  /** @param {{ apiKey?: string }} [options] */
+  /** @param {import('./testing').FakeOptions} [options] */
   constructor(options) {
-    const opts = optionsArg(options, 'new FakeOneInbox(options)', ['apiKey'])
+    const known = ['apiKey', 'seed', 'faults', 'signingSecret']
+    const opts = optionsArg(options, 'new FakeOneInbox(options)', known)
     const apiKey = opts.apiKey ?? DEFAULT_API_KEY
     if (typeof apiKey !== 'string' || apiKey === '')
       throw new TypeError(`new FakeOneInbox: options.apiKey must be a non-empty string, got ${describeType(apiKey)}`)
     this.#apiKey = apiKey
-    this.#machine = callNative(() => new native.NativeFakeOneInbox(apiKey, crypto.randomBytes(8)))
+    const seed = seedBytes(opts.seed)
+    this.#machine = callNative(() => new native.NativeFakeOneInbox(apiKey, seed))
+    const faults = /** @type {import('./testing').Faults | undefined} */ (opts.faults)
+    this.#player = new Player(this.#machine, faults, /** @type {string | undefined} */ (opts.signingSecret))
     /**
      * A fetch-compatible function answering from this fake, without a socket (any host; the
      * path decides): `new Client(fake.apiKey, { baseUrl: fake.url, fetch: fake.fetch })`.
@@ -207,7 +225,7 @@ class FakeOneInbox {
     if (fields !== undefined && !isPlainObject(fields))
       throw new TypeError(`addDelivery: fields must be a plain object, got ${describeType(fields)}`)
     const json = /** @type {string} an object's JSON text */ (JSON.stringify(fields ?? {}))
-    const result = callNative(() => this.#machine.addDelivery(String(webhookId), json, nowSeconds()))
+    const result = callNative(() => this.#machine.addDelivery(String(webhookId), json, this.#nowSeconds()))
     if (Array.isArray(result)) throw new UsageError(result)
     if (result === null || result === undefined) throw new RangeError(`FakeOneInbox: no webhook ${JSON.stringify(String(webhookId))}`)
     return JSON.parse(result)
@@ -281,9 +299,39 @@ class FakeOneInbox {
     if (given !== null) body = Buffer.isBuffer(given) ? given : typeof given === 'string' ? Buffer.from(given, 'utf8') : Buffer.from(given)
     const pairs = headerPairs(/** @type {import('./testing').FakeRequest['headers']} */ (request.headers))
     const target = String(request.url ?? '/')
-    const answer = callNative(() => this.#machine.handle(method, target, pairs, body, nowSeconds()))
+    const answer = callNative(() => this.#machine.handle(method, target, pairs, body, this.#nowSeconds()))
     if (answer === null) return null
     return new FakeResponse(answer.status, Object.fromEntries(answer.headers), Buffer.from(answer.body))
+  }
+
+  #nowSeconds() {
+    return Math.floor(this.#player.nowMs() / 1000)
+  }
+
+  // ---- playing calls (fake-play.js; documented in testing.d.ts) ----
+  /** The fake's clock in ms (ahead of `Date.now()` once `settle()` moved it). */
+  get now() {
+    return this.#player.nowMs()
+  }
+  /** @param {string} url @param {{ events?: string[], name?: string }} [options] */
+  addWebhook(url, options) {
+    return this.#player.addWebhook(url, options)
+  }
+  /** @param {import('./testing').PlayCallOptions} [options] */
+  playCall(options) {
+    return this.#player.playCall(options)
+  }
+  /** @param {string} urlPrefix @param {{ start?: number, duration: number }} window seconds */
+  outage(urlPrefix, window) {
+    this.#player.outage(urlPrefix, window)
+  }
+  /** @param {string} callId */
+  deliveriesForCall(callId) {
+    return this.#player.deliveriesForCall(callId)
+  }
+  /** @param {{ timeout?: number }} [options] ms per attempt */
+  settle(options) {
+    return this.#player.settle(options)
   }
 
   /** Listens on 127.0.0.1 (`port` 0: a free one) and resolves to the base URL, `http://127.0.0.1:PORT`. */

@@ -52,6 +52,32 @@ export declare class NativeFakeOneInbox {
   callsJson(): string
   /** A webhook's delivery history, newest first, as JSON text; `null` for an unknown id. */
   deliveriesJson(webhookId: string): string | null
+  /**
+   * Registers an active webhook without the API's https rule (`now` in Unix seconds): its
+   * JSON text, or the issues.
+   */
+  addWebhook(name: string, url: string, events: Array<string>, now: number): string | Array<NativeIssue>
+  /** Sets the seeded faults of the deliveries: the issues of the usage error, or none. */
+  setFaults(drop: number, duplicate: number, shuffle: number, delay: number, maxDelayMs: number): Array<NativeIssue>
+  /** Signs every attempt with this `whsec_` secret (`null`: unsigned): the issues, or none. */
+  setSigningSecret(secret?: string | undefined | null): Array<NativeIssue>
+  /** Refuses the attempts to URLs starting with `url_prefix` in the window (ms). */
+  addOutage(urlPrefix: string, fromMs: number, untilMs: number): Array<NativeIssue>
+  /** Creates a call at `now_ms` and schedules its events: its JSON text, or the issues. */
+  playCall(call: NativePlayCall, nowMs: number): string | Array<NativeIssue>
+  /** When something happens next (ms), or `null`. */
+  nextDue(): number | null
+  /** How many attempts wait for their outcome. */
+  inFlight(): number
+  /** The attempts due by `now_ms`, signed with `timestamp` (Unix seconds). */
+  takeDue(nowMs: number, timestamp: number): Array<NativeAttempt>
+  /**
+   * Records an attempt's outcome (a `status` and `body`, else an `error`): the issues, or
+   * none.
+   */
+  report(attemptId: string, status: number | undefined | null, body: string | undefined | null, error: string | undefined | null, nowMs: number): Array<NativeIssue>
+  /** The history of the deliveries to a call's own URL, newest first, as JSON text. */
+  deliveriesForCallJson(callId: string): string
   /** Every request received, in order. */
   requests(): Array<NativeRecordedRequest>
 }
@@ -346,6 +372,18 @@ export interface NativeArrival {
   record: NativeCallRecord
 }
 
+/** One attempt to send, from `takeDue`. */
+export interface NativeAttempt {
+  /** The id to report its outcome with. */
+  attemptId: string
+  /** The URL as registered (a token included). */
+  url: string
+  /** `[name, value]` pairs. */
+  headers: Array<Array<string>>
+  /** The event's JSON body. */
+  body: Buffer
+}
+
 /** A call record held by the addon (`newCallRecord`, `callRecordFromJson`): opaque. */
 export interface NativeCallRecord {
 
@@ -512,6 +550,20 @@ export interface NativePlannedDelivery {
   repeat: boolean
   /** The line `send --dry-run` prints for it. */
   line: string
+}
+
+/** A call for `playCall` (each member optional but `nowMs`). */
+export interface NativePlayCall {
+  /** The agent. */
+  agentId?: string
+  /** The number called. */
+  toNumber?: string
+  /** The caller id. */
+  fromNumber?: string
+  /** A per-call URL that gets every event. */
+  webhookUrl?: string
+  /** Fail the call with this reason. */
+  failure?: string
 }
 
 /** What `ledger.record` did: whether the delivery is new, and the call's record with it. */

@@ -94,7 +94,8 @@ export interface FakeWebhook {
 /** A delivery-history record as the fake keeps it. */
 export interface FakeDelivery {
   id: string
-  webhook_id: string
+  /** `null` for a delivery to a call's own `webhook_url`. */
+  webhook_id: string | null
   event: string
   status: string
   attempt: number
@@ -149,6 +150,43 @@ export interface FakeRequest {
   body?: string | Uint8Array | null
 }
 
+/** Seeded faults of the fake's deliveries (probabilities from 0 to 1; else `UsageError`). */
+export interface Faults {
+  /** The chance that a delivery is lost for good (rows with error `dropped`). */
+  drop?: number
+  /** The chance that a delivery is sent twice. */
+  duplicate?: number
+  /** The chance that a call's deliveries leave out of order. */
+  shuffle?: number
+  /** The chance that a delivery waits up to `maxDelayMs` more. */
+  delay?: number
+  /** The longest extra wait, ms (default 30000, at most a day). */
+  maxDelayMs?: number
+}
+
+/** Options of `new FakeOneInbox(...)`. */
+export interface FakeOptions {
+  /** The key the fake accepts; default `oi_sk_test_fake`. */
+  apiKey?: string
+  /** The seed of ids, durations and faults (random when not given). */
+  seed?: number | bigint
+  /** Seeded faults of the deliveries. */
+  faults?: Faults
+  /** A `whsec_` secret: every delivery then carries a Standard Webhooks signature. */
+  signingSecret?: string
+}
+
+/** A call for {@link FakeOneInbox.playCall}; the guide's agent and numbers by default. */
+export interface PlayCallOptions {
+  agentId?: string
+  toNumber?: string
+  fromNumber?: string
+  /** A per-call URL that gets every event. */
+  webhookUrl?: string
+  /** Fail the call with this reason (`call.failed` only), e.g. `no-answer`. */
+  failure?: string
+}
+
 /**
  * An in-memory OneInbox management API for tests, with the real request and response shapes and
  * errors: 401 without the right bearer key, 404 `{"detail": "Webhook not found"}`, 422 with
@@ -157,7 +195,7 @@ export interface FakeRequest {
  */
 export class FakeOneInbox {
   /** `apiKey`: the key the fake accepts; default `oi_sk_test_fake`. */
-  constructor(options?: { apiKey?: string })
+  constructor(options?: FakeOptions)
   readonly apiKey: string
   /** `http://127.0.0.1:PORT` while listening; otherwise a base URL only {@link fetch} answers. */
   readonly url: string
@@ -183,6 +221,21 @@ export class FakeOneInbox {
   client(options?: Omit<ClientOptions, 'baseUrl' | 'fetch'> & Partial<Pick<ClientOptions, 'baseUrl' | 'fetch'>>): Client
   /** Answers one request; `null`: the connection closes without an answer. */
   handle(request: FakeRequest): FakeResponse | null
+  /** The fake's clock in ms (ahead of `Date.now()` once {@link settle} moved it). */
+  readonly now: number
+  /** Registers an active webhook (every event by default), also at a loopback `http` URL. */
+  addWebhook(url: string, options?: { events?: string[]; name?: string }): FakeWebhook
+  /** Creates a call now and plays it; {@link settle} sends its events. */
+  playCall(options?: PlayCallOptions): FakeCall
+  /** Refuses the attempts to URLs starting with `urlPrefix` in a window (seconds from now). */
+  outage(urlPrefix: string, window: { start?: number; duration: number }): void
+  /** The history of the deliveries to a call's own `webhook_url`, newest first. */
+  deliveriesForCall(callId: string): FakeDelivery[]
+  /**
+   * Sends every pending attempt over HTTP (`timeout` ms each, default 5000), moving the
+   * fake's clock to each due time; resolves to the number sent when nothing is pending.
+   */
+  settle(options?: { timeout?: number }): Promise<number>
   /** Listens on `host` (default 127.0.0.1) and resolves to the base URL. */
   listen(port?: number, host?: string): Promise<string>
   /** Stops listening. */

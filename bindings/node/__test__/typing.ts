@@ -353,6 +353,7 @@ import {
   makeEvent,
   type Delivery,
   type FakeCall,
+  type FakeDelivery,
   type FakeResponse,
   type FakeWebhook,
   type RecordedRequest,
@@ -451,6 +452,17 @@ async function fakeTypes(): Promise<void> {
   fake.failNext('502')
   // @ts-expect-error processed is a boolean
   fake.disconnectNext({ processed: 'yes' })
+  const player = new FakeOneInbox({ seed: 7, faults: { drop: 0.1, maxDelayMs: 1000 }, signingSecret: 'whsec_x' })
+  const hook: FakeWebhook = player.addWebhook('http://127.0.0.1:3000/hook', { events: ['call.ended'] })
+  const played: FakeCall = player.playCall({ webhookUrl: 'http://127.0.0.1:3000/hook', failure: 'busy' })
+  player.outage('http://127.0.0.1', { start: 0, duration: 60 })
+  const sent: number = await player.settle({ timeout: 2000 })
+  const rows: FakeDelivery[] = player.deliveriesForCall(played.id)
+  const ownUrl: string | null = rows[0].webhook_id
+  const clock: number = player.now
+  console.log(hook.id, sent, ownUrl, clock)
+  // @ts-expect-error a probability is a number
+  new FakeOneInbox({ faults: { drop: 'often' } })
 }
 fakeTypes()
 

@@ -4,7 +4,7 @@
 
 use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
-use oneinbox_webhooks::fake::{FailOptions, FakeOneInbox, RetryAfter};
+use oneinbox_webhooks::fake::{FailOptions, FakeOneInbox, Faults, Outcome, PlayCall, RetryAfter};
 use oneinbox_webhooks::host::HostNumber;
 use oneinbox_webhooks::{Issue, IssueCode, UsageError};
 use serde_json::Value;
@@ -35,6 +35,42 @@ pub struct NativeRecordedRequest {
     pub body: Option<Buffer>,
     /// Whether it carried `Authorization: Bearer <the fake's key>`.
     pub authorized: bool,
+}
+
+/// One attempt to send, from `takeDue`.
+#[napi(object, js_name = "NativeAttempt")]
+pub struct NativeAttempt {
+    /// The id to report its outcome with.
+    pub attempt_id: String,
+    /// The URL as registered (a token included).
+    pub url: String,
+    /// `[name, value]` pairs.
+    pub headers: Vec<Vec<String>>,
+    /// The event's JSON body.
+    pub body: Buffer,
+}
+
+/// A call for `playCall` (each member optional but `nowMs`).
+#[napi(object, js_name = "NativePlayCall")]
+pub struct NativePlayCall {
+    /// The agent.
+    pub agent_id: Option<String>,
+    /// The number called.
+    pub to_number: Option<String>,
+    /// The caller id.
+    pub from_number: Option<String>,
+    /// A per-call URL that gets every event.
+    pub webhook_url: Option<String>,
+    /// Fail the call with this reason.
+    pub failure: Option<String>,
+}
+
+/// JSON text, or the issues of the usage error.
+fn json_or_issues(result: Result<Value, UsageError>) -> Either<String, Vec<NativeIssue>> {
+    match result {
+        Ok(value) => Either::A(value.to_string()),
+        Err(e) => Either::B(issues_to_js(e.into_issues())),
+    }
 }
 
 /// The fake management API's state machine.
@@ -179,6 +215,141 @@ impl NativeFakeOneInbox {
     #[napi(js_name = "deliveriesJson")]
     pub fn deliveries_json(&self, webhook_id: String) -> napi::Result<Option<String>> {
         guard(|| Ok(self.fake.deliveries(&webhook_id).map(json_text)))
+    }
+
+    /// Registers an active webhook without the API's https rule (`now` in Unix seconds): its
+    /// JSON text, or the issues.
+    #[napi(js_name = "addWebhook")]
+    pub fn add_webhook(
+        &mut self,
+        name: String,
+        url: String,
+        events: Vec<String>,
+        now: i64,
+    ) -> napi::Result<Either<String, Vec<NativeIssue>>> {
+        guard(|| {
+            Ok(json_or_issues(
+                self.fake.add_webhook(&name, &url, &events, now),
+            ))
+        })
+    }
+
+    /// Sets the seeded faults of the deliveries: the issues of the usage error, or none.
+    #[napi(js_name = "setFaults")]
+    pub fn set_faults(
+        &mut self,
+        drop: f64,
+        duplicate: f64,
+        shuffle: f64,
+        delay: f64,
+        max_delay_ms: f64,
+    ) -> napi::Result<Vec<NativeIssue>> {
+        guard(|| {
+            let faults = Faults::from_host(
+                drop,
+                duplicate,
+                shuffle,
+                delay,
+                HostNumber::Float(max_delay_ms),
+            );
+            Ok(issues_of(faults.and_then(|f| self.fake.set_faults(f))))
+        })
+    }
+
+    /// Signs every attempt with this `whsec_` secret (`null`: unsigned): the issues, or none.
+    #[napi(js_name = "setSigningSecret")]
+    pub fn set_signing_secret(&mut self, secret: Option<String>) -> napi::Result<Vec<NativeIssue>> {
+        guard(|| Ok(issues_of(self.fake.set_signing_secret(secret))))
+    }
+
+    /// Refuses the attempts to URLs starting with `url_prefix` in the window (ms).
+    #[napi(js_name = "addOutage")]
+    pub fn add_outage(
+        &mut self,
+        url_prefix: String,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> napi::Result<Vec<NativeIssue>> {
+        guard(|| {
+            Ok(issues_of(self.fake.add_outage(
+                &url_prefix,
+                from_ms,
+                until_ms,
+            )))
+        })
+    }
+
+    /// Creates a call at `now_ms` and schedules its events: its JSON text, or the issues.
+    #[napi(js_name = "playCall")]
+    pub fn play_call(
+        &mut self,
+        call: NativePlayCall,
+        now_ms: i64,
+    ) -> napi::Result<Either<String, Vec<NativeIssue>>> {
+        guard(|| {
+            let spec = PlayCall {
+                agent_id: call.agent_id,
+                to_number: call.to_number,
+                from_number: call.from_number,
+                webhook_url: call.webhook_url,
+                failure: call.failure,
+            };
+            Ok(json_or_issues(self.fake.play_call(&spec, now_ms)))
+        })
+    }
+
+    /// When something happens next (ms), or `null`.
+    #[napi(js_name = "nextDue")]
+    pub fn next_due(&self) -> napi::Result<Option<i64>> {
+        guard(|| Ok(self.fake.next_due()))
+    }
+
+    /// How many attempts wait for their outcome.
+    #[napi(js_name = "inFlight")]
+    pub fn in_flight(&self) -> napi::Result<u32> {
+        guard(|| Ok(u32::try_from(self.fake.in_flight()).unwrap_or(u32::MAX)))
+    }
+
+    /// The attempts due by `now_ms`, signed with `timestamp` (Unix seconds).
+    #[napi(js_name = "takeDue")]
+    pub fn take_due(&mut self, now_ms: i64, timestamp: i64) -> napi::Result<Vec<NativeAttempt>> {
+        guard(|| {
+            Ok(self
+                .fake
+                .take_due(now_ms, timestamp)
+                .into_iter()
+                .map(|o| NativeAttempt {
+                    attempt_id: o.attempt_id,
+                    url: o.url,
+                    headers: o.headers.into_iter().map(|(n, v)| vec![n, v]).collect(),
+                    body: o.body.into(),
+                })
+                .collect())
+        })
+    }
+
+    /// Records an attempt's outcome (a `status` and `body`, else an `error`): the issues, or
+    /// none.
+    #[napi]
+    pub fn report(
+        &mut self,
+        attempt_id: String,
+        status: Option<f64>,
+        body: Option<String>,
+        error: Option<String>,
+        now_ms: i64,
+    ) -> napi::Result<Vec<NativeIssue>> {
+        guard(|| {
+            let outcome = Outcome::from_parts(status.map(HostNumber::Float), body, error);
+            let result = outcome.and_then(|o| self.fake.report(&attempt_id, o, now_ms));
+            Ok(issues_of(result))
+        })
+    }
+
+    /// The history of the deliveries to a call's own URL, newest first, as JSON text.
+    #[napi(js_name = "deliveriesForCallJson")]
+    pub fn deliveries_for_call_json(&self, call_id: String) -> napi::Result<String> {
+        guard(|| Ok(json_text(&self.fake.deliveries_for_call(&call_id))))
     }
 
     /// Every request received, in order.

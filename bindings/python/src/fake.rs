@@ -4,7 +4,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use oneinbox_webhooks::fake::{self, FailOptions, RetryAfter};
+use oneinbox_webhooks::fake::{self, FailOptions, Faults, Outcome, PlayCall, RetryAfter};
 use oneinbox_webhooks::{Issue, UsageError};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -17,6 +17,8 @@ use crate::events::value_to_py;
 
 /// One answer: `(status, headers, body)`.
 type Answer<'py> = (u16, Vec<(String, String)>, Bound<'py, PyBytes>);
+/// One attempt to send: `(attempt_id, url, headers, body)`.
+type Attempt<'py> = (String, String, Vec<(String, String)>, Bound<'py, PyBytes>);
 /// One recorded request: `(method, path, query, body, authorized)`.
 type Recorded<'py> = (String, String, String, Option<Bound<'py, PyBytes>>, bool);
 
@@ -182,6 +184,144 @@ impl FakeOneInbox {
                 })
                 .collect())
         })
+    }
+
+    /// Registers an active webhook without the API's https rule (`now` in Unix seconds).
+    fn add_webhook<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        url: &str,
+        events: Vec<String>,
+        now: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let hook = self.lock().add_webhook(name, url, &events, now);
+            value_to_py(py, &hook.map_err(|e| to_py_err(py, e))?)
+        })
+    }
+
+    /// Sets the seeded faults of the deliveries (`UsageError` for a value out of range).
+    fn set_faults(
+        &self,
+        py: Python<'_>,
+        drop: f64,
+        duplicate: f64,
+        shuffle: f64,
+        delay: f64,
+        max_delay_ms: Int,
+    ) -> PyResult<()> {
+        guard(py, || {
+            let faults = Faults::from_host(drop, duplicate, shuffle, delay, max_delay_ms.0);
+            let faults = faults.map_err(|e| to_py_err(py, e))?;
+            self.lock().set_faults(faults).map_err(|e| to_py_err(py, e))
+        })
+    }
+
+    /// Signs every attempt with this `whsec_` secret (`None`: unsigned).
+    #[pyo3(signature = (secret))]
+    fn set_signing_secret(&self, py: Python<'_>, secret: Option<String>) -> PyResult<()> {
+        guard(py, || {
+            self.lock()
+                .set_signing_secret(secret)
+                .map_err(|e| to_py_err(py, e))
+        })
+    }
+
+    /// Refuses the attempts to URLs starting with `url_prefix` from `from_ms` until `until_ms`.
+    fn add_outage(
+        &self,
+        py: Python<'_>,
+        url_prefix: &str,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> PyResult<()> {
+        guard(py, || {
+            self.lock()
+                .add_outage(url_prefix, from_ms, until_ms)
+                .map_err(|e| to_py_err(py, e))
+        })
+    }
+
+    /// Creates a call at `now_ms` and schedules its events; returns the call.
+    #[pyo3(signature = (agent_id, to_number, from_number, webhook_url, failure, now_ms))]
+    #[allow(clippy::too_many_arguments)]
+    fn play_call<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: Option<String>,
+        to_number: Option<String>,
+        from_number: Option<String>,
+        webhook_url: Option<String>,
+        failure: Option<String>,
+        now_ms: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let spec = PlayCall {
+                agent_id,
+                to_number,
+                from_number,
+                webhook_url,
+                failure,
+            };
+            let call = self.lock().play_call(&spec, now_ms);
+            value_to_py(py, &call.map_err(|e| to_py_err(py, e))?)
+        })
+    }
+
+    /// When something happens next (ms), or `None`.
+    fn next_due(&self, py: Python<'_>) -> PyResult<Option<i64>> {
+        guard(py, || Ok(self.lock().next_due()))
+    }
+
+    /// How many attempts wait for their outcome.
+    fn in_flight(&self, py: Python<'_>) -> PyResult<usize> {
+        guard(py, || Ok(self.lock().in_flight()))
+    }
+
+    /// The attempts due by `now_ms`, signed with `timestamp` (Unix seconds).
+    fn take_due<'py>(
+        &self,
+        py: Python<'py>,
+        now_ms: i64,
+        timestamp: i64,
+    ) -> PyResult<Vec<Attempt<'py>>> {
+        guard(py, || {
+            let due = self.lock().take_due(now_ms, timestamp);
+            Ok(due
+                .into_iter()
+                .map(|o| (o.attempt_id, o.url, o.headers, PyBytes::new(py, &o.body)))
+                .collect())
+        })
+    }
+
+    /// Records an attempt's outcome: a `status` (and `body`), else an `error`.
+    #[pyo3(signature = (attempt_id, status, body, error, now_ms))]
+    fn report(
+        &self,
+        py: Python<'_>,
+        attempt_id: &str,
+        status: Option<Int>,
+        body: Option<String>,
+        error: Option<String>,
+        now_ms: i64,
+    ) -> PyResult<()> {
+        guard(py, || {
+            let outcome = Outcome::from_parts(status.map(|s| s.0), body, error)
+                .map_err(|e| to_py_err(py, e))?;
+            self.lock()
+                .report(attempt_id, outcome, now_ms)
+                .map_err(|e| to_py_err(py, e))
+        })
+    }
+
+    /// The history of the deliveries to a call's own URL, newest first.
+    fn deliveries_for_call<'py>(
+        &self,
+        py: Python<'py>,
+        call_id: &str,
+    ) -> PyResult<Bound<'py, PyList>> {
+        guard(py, || values(py, &self.lock().deliveries_for_call(call_id)))
     }
 
     /// The counts only: the key is never shown.

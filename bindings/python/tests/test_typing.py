@@ -493,3 +493,22 @@ def test_doctor_types() -> None:
         case _:
             raise AssertionError(d)
     assert repr(d) == "Diagnosis(healthy=False, causes=['unauthorized'])"
+
+
+# ---- the fake playing calls, typed -------------------------------------------------------------
+
+
+def test_the_fake_playing_calls_typed() -> None:
+    from typing import Any
+
+    from oneinbox_webhooks.testing import FakeOneInbox, Faults
+
+    faults = Faults(drop=1.0, max_delay_ms=1000)
+    fake = FakeOneInbox(seed=1, faults=faults, signing_secret=None)
+    hook: dict[str, Any] = fake.add_webhook("http://127.0.0.1:9/h", events=["call.started"])
+    played: dict[str, Any] = fake.play_call(webhook_url="http://127.0.0.1:9/c", failure=None)
+    fake.outage("http://127.0.0.1", start=0.0, duration=1.0)
+    sent: int = fake.settle(timeout=1.0)  # every delivery dropped: nothing is sent
+    rows: list[dict[str, Any]] = fake.deliveries_for_call(played["id"])
+    clock: float = fake.now
+    assert sent == 0 and rows[0]["error"] == "dropped" and hook["id"] and clock > 0

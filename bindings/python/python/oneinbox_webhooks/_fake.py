@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from . import _native
+from . import _native, _play
 from ._fake_server import FakeServer
+from ._play import Faults
 
 if TYPE_CHECKING:
     import httpx
@@ -52,7 +52,7 @@ class FakeResponse:
         return json.loads(self.body) if self.body else None
 
 
-class FakeOneInbox:
+class FakeOneInbox(_play.Playing):
     """An in-memory OneInbox management API for tests, with the real request and response
     shapes and errors.
 
@@ -65,11 +65,28 @@ class FakeOneInbox:
     Reach it without a socket through ``transport()`` (an ``httpx.MockTransport``),
     ``client()`` / ``async_client()``, or ``handle(...)``; or over HTTP with ``serve()``.
     ``fail_next`` and ``disconnect_next`` inject failures. Thread-safe.
+
+    It plays calls: a call created (``POST /v1/calls``, or ``play_call``) has its events
+    scheduled on the fake's clock, to its ``webhook_url`` and every active webhook subscribed
+    to them, signed with ``signing_secret`` when given, with seeded ``faults`` and retries
+    (10 s, 1 min, 5 min, 30 min, 2 h); ``settle()`` sends them over HTTP, moving the clock.
     """
 
-    def __init__(self, api_key: str = "oi_sk_test_fake") -> None:
+    def __init__(
+        self,
+        api_key: str = "oi_sk_test_fake",
+        *,
+        seed: Optional[int] = None,
+        faults: Optional[Faults] = None,
+        signing_secret: Optional[str] = None,
+    ) -> None:
         self._api_key = api_key
-        self._machine = _native.FakeOneInbox(api_key, secrets.randbits(64))
+        seed = secrets.randbits(64) if seed is None else seed
+        self._machine = _native.FakeOneInbox(api_key, seed)
+        f = faults or Faults()
+        self._machine.set_faults(f.drop, f.duplicate, f.shuffle, f.delay, f.max_delay_ms)
+        self._machine.set_signing_secret(signing_secret)
+        self._clock = _play.Clock()
         self._sleeps: list[float] = []
         self._server: Optional[FakeServer] = None
 
@@ -127,7 +144,7 @@ class FakeOneInbox:
         """Adds a record to a webhook's delivery history (it becomes the newest) and returns it;
         ``fields`` set or add members. ``KeyError`` for an unknown webhook."""
         fields = {"event": event, "status": status, "response_status": response_status, **fields}
-        record = self._machine.add_delivery(webhook_id, fields, int(time.time()))
+        record = self._machine.add_delivery(webhook_id, fields, self._clock.now_ms() // 1000)
         if record is None:
             raise KeyError(webhook_id)
         return record
@@ -184,7 +201,8 @@ class FakeOneInbox:
         body: Optional[bytes],
     ) -> Optional[tuple[int, list[tuple[str, str]], bytes]]:
         pairs = list(headers.items() if isinstance(headers, Mapping) else headers)
-        return self._machine.handle(method, target, pairs, body or None, int(time.time()))
+        now = self._clock.now_ms() // 1000
+        return self._machine.handle(method, target, pairs, body or None, now)
 
     # ---- without a socket -----------------------------------------------------------------
 

@@ -1083,6 +1083,45 @@ class FakeOneInbox:
         """A webhook's delivery history, newest first; ``None`` for an unknown id."""
     def requests(self) -> list[tuple[str, str, str, Optional[bytes], bool]]:
         """Every request received: ``(method, path, query, body, authorized)``."""
+    def add_webhook(self, name: str, url: str, events: list[str], now: int) -> dict[str, Any]:
+        """Registers an active webhook without the API's https rule; returns it."""
+    def set_faults(
+        self, drop: float, duplicate: float, shuffle: float, delay: float, max_delay_ms: int
+    ) -> None:
+        """Sets the seeded faults of the deliveries; ``UsageError`` for a value out of range."""
+    def set_signing_secret(self, secret: Optional[str]) -> None:
+        """Signs every attempt with this ``whsec_`` secret (``None``: unsigned)."""
+    def add_outage(self, url_prefix: str, from_ms: int, until_ms: int) -> None:
+        """Refuses the attempts to URLs starting with ``url_prefix`` in the window (ms)."""
+    def play_call(
+        self,
+        agent_id: Optional[str],
+        to_number: Optional[str],
+        from_number: Optional[str],
+        webhook_url: Optional[str],
+        failure: Optional[str],
+        now_ms: int,
+    ) -> dict[str, Any]:
+        """Creates a call at ``now_ms`` and schedules its events; returns the call."""
+    def next_due(self) -> Optional[int]:
+        """When something happens next (ms), or ``None``."""
+    def in_flight(self) -> int:
+        """How many attempts wait for their outcome."""
+    def take_due(
+        self, now_ms: int, timestamp: int
+    ) -> list[tuple[str, str, list[tuple[str, str]], bytes]]:
+        """``(attempt_id, url, headers, body)`` of each attempt due by ``now_ms``."""
+    def report(
+        self,
+        attempt_id: str,
+        status: Optional[int],
+        body: Optional[str],
+        error: Optional[str],
+        now_ms: int,
+    ) -> None:
+        """Records an attempt's outcome: a ``status`` (and ``body``), else an ``error``."""
+    def deliveries_for_call(self, call_id: str) -> list[dict[str, Any]]:
+        """The history of the deliveries to a call's own URL, newest first."""
 
 def plan_send(
     events: list[str],

@@ -44,12 +44,14 @@ from typing import Any, Optional, Union
 from . import _native
 from ._fake import FakeOneInbox, FakeResponse, RecordedRequest
 from ._native import Secret, redact_url_token
+from ._play import Faults
 
 __all__ = [
     "CALL_SEQUENCE",
     "Delivery",
     "FakeOneInbox",
     "FakeResponse",
+    "Faults",
     "RecordedRequest",
     "make_call",
     "make_delivery",

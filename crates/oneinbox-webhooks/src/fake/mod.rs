@@ -32,6 +32,12 @@
 //! ```
 
 mod checks;
+mod play;
+
+pub use play::{
+    Faults, Outcome, Outgoing, PlayCall, LIFECYCLE, MAX_ATTEMPTS, MAX_DELAY_MS,
+    RESPONSE_BODY_CHARS, RETRY_DELAYS_MS,
+};
 
 use std::collections::VecDeque;
 
@@ -120,6 +126,7 @@ pub struct FakeOneInbox {
     calls: Vec<Value>,
     requests: Vec<RecordedRequest>,
     faults: VecDeque<Fault>,
+    player: play::Player,
 }
 
 impl std::fmt::Debug for FakeOneInbox {
@@ -284,6 +291,7 @@ impl FakeOneInbox {
             calls: Vec::new(),
             requests: Vec::new(),
             faults: VecDeque::new(),
+            player: play::Player::new(seed),
         }
     }
 
@@ -438,6 +446,7 @@ impl FakeOneInbox {
         let expected = format!("Bearer {}", self.api_key);
         let authorized = auth.is_some_and(|a| bool::from(a.as_bytes().ct_eq(expected.as_bytes())));
         let body = body.filter(|b| !b.is_empty());
+        self.fire_due(now.saturating_mul(1000));
         self.requests.push(RecordedRequest {
             method: method.clone(),
             path: path.to_owned(),
@@ -541,6 +550,11 @@ impl FakeOneInbox {
         if !details.is_empty() {
             return Err(invalid(details));
         }
+        Ok(json_response(201, &self.new_hook(&args, now), &[]))
+    }
+
+    /// Creates and keeps an active webhook from the checked arguments; returns it.
+    fn new_hook(&mut self, args: &Map<String, Value>, now: i64) -> Value {
         let id = self.new_id("wh");
         let secret: Vec<u8> = (0..3).flat_map(|_| self.rng.next().to_le_bytes()).collect();
         let secret = base64::engine::general_purpose::STANDARD.encode(secret);
@@ -550,14 +564,13 @@ impl FakeOneInbox {
             "events": args.get("events"), "secret": format!("whsec_{secret}"),
             "status": "active", "created_at": now, "updated_at": now,
         });
-        let response = json_response(201, &hook, &[]);
-        if let Value::Object(object) = hook {
+        if let Value::Object(object) = &hook {
             self.hooks.push(Hook {
-                object,
+                object: object.clone(),
                 deliveries: Vec::new(),
             });
         }
-        Ok(response)
+        hook
     }
 
     fn list_webhooks(&self) -> FakeResponse {
@@ -645,9 +658,21 @@ impl FakeOneInbox {
         if !details.is_empty() {
             return Err(invalid(details));
         }
+        let call = self.new_call(&args, now);
+        let mut answer = call.clone();
+        if let Value::Object(map) = &mut answer {
+            map.remove("webhook_url");
+        }
+        self.schedule_call(&call, now.saturating_mul(1000), None);
+        Ok(json_response(201, &answer, &[]))
+    }
+
+    /// Creates and keeps a queued call from the checked arguments of `POST /v1/calls`, with
+    /// the `webhook_url` it was given (`null` without one); returns it.
+    fn new_call(&mut self, args: &Map<String, Value>, now: i64) -> Value {
         let now = rfc3339(now);
         let or_empty = |name: &str| args.get(name).cloned().unwrap_or_else(|| json!({}));
-        let call = json!({
+        let mut call = json!({
             "id": self.new_id("call"), "agent_id": args.get("agent_id"), "type": "outbound",
             "status": "queued", "direction": "outbound", "from_number": args.get("from_number"),
             "to_number": args.get("to_number"), "room_name": null,
@@ -658,16 +683,14 @@ impl FakeOneInbox {
             "created_at": now, "updated_at": now, "twilio_call_sid": null, "outcome": null,
             "ai_summary": null, "credits_used": 0,
         });
-        let response = json_response(201, &call, &[]);
-        let mut kept = call;
-        if let Value::Object(map) = &mut kept {
+        if let Value::Object(map) = &mut call {
             map.insert(
                 "webhook_url".into(),
                 args.get("webhook_url").cloned().into(),
             );
         }
-        self.calls.push(kept);
-        Ok(response)
+        self.calls.push(call.clone());
+        call
     }
 }
 
