@@ -52,6 +52,7 @@ pub use api::{Api, DEFAULT_BASE_URL, EVENT_NAMES};
 pub use calls::{Call, CallPage, CreateCall, ListCalls};
 pub use contract::WEBHOOK_STATUSES;
 pub use request::{AnyPrepared, AnyResponse, HttpRequest, Method, Prepared};
+#[cfg(feature = "testing")]
 pub(crate) use response::reason_phrase;
 pub use response::{is_retryable_status, retry_after, ApiError, ResponseError, Retry};
 pub use retry::{
