@@ -102,9 +102,17 @@ impl MemoryInbox {
         now: i64,
     ) -> (Verdict, Arc<CallRecord>) {
         let key = event.key();
+        let covered = ledger
+            .get(event.call_id())
+            .is_some_and(|record| record.covers(event.name(), key));
+        let input = if covered {
+            Input::Covered
+        } else {
+            Input::Arrive
+        };
         let step = self
             .policy
-            .step(self.kept.get(key).map(|k| &k.row), &Input::Arrive, now);
+            .step(self.kept.get(key).map(|k| &k.row), &input, now);
         if let Some(row) = step.row {
             if self.kept.contains_key(key) {
                 self.write(key, row);
