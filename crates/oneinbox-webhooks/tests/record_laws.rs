@@ -204,7 +204,7 @@ fn event() -> impl Strategy<Value = Event> {
 /// What a record folds: a delivered (or synthesized) event, or a snapshot of the call.
 #[derive(Debug, Clone)]
 enum Item {
-    Event(Event),
+    Event(Box<Event>),
     Snapshot(Box<Call>),
 }
 
@@ -297,7 +297,7 @@ fn snapshot() -> impl Strategy<Value = Call> {
 }
 
 fn item() -> impl Strategy<Value = Item> {
-    prop_oneof![4 => event().prop_map(Item::Event), 1 => snapshot().prop_map(|c| Item::Snapshot(Box::new(c)))]
+    prop_oneof![4 => event().prop_map(|e| Item::Event(Box::new(e))), 1 => snapshot().prop_map(|c| Item::Snapshot(Box::new(c)))]
 }
 
 fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> CallRecord {
