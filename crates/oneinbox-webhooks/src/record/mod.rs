@@ -150,9 +150,10 @@ pub struct Applied {
 /// One value of the record and the event it came from.
 #[derive(Debug, Clone)]
 struct Slot {
-    /// The rank of the value: its source's tier (snapshot, reconciled, delivered), then the
-    /// rank of its event's name and (for the transcript) its length; see [`Field::rank`].
-    rank: (u8, u8, usize),
+    /// The rank of the value: whether it came from an event (not a snapshot), the rank of
+    /// its event's name, its source's tier (snapshot, reconciled, delivered) and (for the
+    /// transcript) its length; see [`Field::rank`].
+    rank: (u8, u8, u8, usize),
     /// The dedupe key of the event the value came from (shared by the slots it fills).
     key: Arc<str>,
     /// The values of that event (one allocation per event, shared by the slots it fills),
@@ -183,7 +184,7 @@ impl Slot {
             std::cmp::Ordering::Greater => true,
             std::cmp::Ordering::Less => false,
             std::cmp::Ordering::Equal => {
-                self.rank.0 < TIER_DELIVERED && value_text(self.value()) > value_text(other.value())
+                self.rank.2 < TIER_DELIVERED && value_text(self.value()) > value_text(other.value())
             }
         }
     }
@@ -343,12 +344,16 @@ impl Field {
         values
     }
 
-    /// The full rank of a value of this field: its source's tier, the event's rank, then
-    /// (for the transcript) the number of messages.
-    fn rank(self, tier: u8, event_rank: u8, value: &Val) -> (u8, u8, usize) {
+    /// The full rank of a value of this field: any event above a snapshot, then the event's
+    /// rank (`call.analyzed` over `call.ended`, ...), then a delivered event over a
+    /// reconciled one, then (for the transcript) the number of messages. So a reconciled
+    /// `call.analyzed` still beats a delivered `call.ended`, as the real one would, and a
+    /// real delivery beats the reconciled event that stood for it.
+    fn rank(self, tier: u8, event_rank: u8, value: &Val) -> (u8, u8, u8, usize) {
+        let class = u8::from(tier > TIER_SNAPSHOT);
         match value {
-            Val::Messages(m) => (tier, event_rank, m.len()),
-            _ => (tier, event_rank, 0),
+            Val::Messages(m) => (class, event_rank, tier, m.len()),
+            _ => (class, event_rank, tier, 0),
         }
     }
 
@@ -439,6 +444,12 @@ fn message_of(map: &Map<String, Value>) -> Message {
 /// | `recording_url` | `call.recording.available` | |
 /// | `transcript` | `transcript.final` over `transcript.partial` (`messages`) | final first, then most messages |
 ///
+/// - Sources: a snapshot of the call ([`apply_call`](CallRecord::apply_call), source
+///   `snapshot:<call_id>`) ranks below every event; an event synthesized by reconciliation
+///   (`"reconciled": true`, key `<event>:<call_id>:reconciled`) ranks as its event, below a
+///   delivered event of the same name (the rank in the table first, then delivered over
+///   reconciled, then the transcript's length). Two values of one snapshot or reconciled key
+///   may differ: the greater JSON text wins.
 /// - Between two candidates of equal rank, the one whose event has the greater
 ///   [`dedupe_key`] wins (byte-wise string comparison; every key of one call starts with
 ///   the event name, so this compares names first, then content hashes). Two candidates with
@@ -769,7 +780,7 @@ impl CallRecord {
     /// Whether [`transcript`](CallRecord::transcript) came from `transcript.final`.
     pub fn transcript_final(&self) -> bool {
         self.slot(Field::Transcript)
-            .is_some_and(|s| s.rank.0 > TIER_SNAPSHOT && s.rank.1 == TRANSCRIPT_FINAL_RANK)
+            .is_some_and(|s| s.rank.0 == 1 && s.rank.1 == TRANSCRIPT_FINAL_RANK)
     }
 
     /// The names of the events applied (unknown events included), sorted by code point.
