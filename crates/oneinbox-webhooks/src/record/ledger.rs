@@ -82,7 +82,10 @@ impl Ledger {
     /// Folds a snapshot of a call (see [`CallRecord::apply_call`]) into the record of its call:
     /// whether the record changed, and the record; `None` when no delivery of the call was
     /// recorded (the ledger keeps no record for it).
-    pub fn apply_call(&mut self, call: &crate::management::Call) -> Option<(bool, Arc<CallRecord>)> {
+    pub fn apply_call(
+        &mut self,
+        call: &crate::management::Call,
+    ) -> Option<(bool, Arc<CallRecord>)> {
         let entry = self.calls.get_mut(&call.id)?;
         let changed = Arc::make_mut(&mut entry.record).apply_call(call).changed;
         Some((changed, Arc::clone(&entry.record)))
