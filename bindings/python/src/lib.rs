@@ -15,6 +15,7 @@ mod events;
 mod fake;
 mod inbox;
 mod management;
+mod reconcile;
 mod record;
 mod secret;
 mod strings;
@@ -32,6 +33,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     record::register(m)?;
     answer::register(m)?;
     inbox::register(m)?;
+    reconcile::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
