@@ -56,7 +56,7 @@ def test_reconcile_fixture(path: Path) -> None:
         return
     synthesized = synthesize(record, call)
     events = []
-    for name, key, body in synthesized:
+    for _name, key, body in synthesized:
         event = parse_event(body)
         assert dedupe_key(event) == key
         events.append(event)

@@ -51,8 +51,8 @@ __all__ = [
     "OneInboxError",
     "Overdue",
     "PreparedRequest",
-    "ReconcilePolicy",
     "Receiver",
+    "ReconcilePolicy",
     "Recorded",
     "RetryStep",
     "Secret",
@@ -1199,9 +1199,7 @@ RECONCILE_DEFAULT_ONGOING_AFTER_MS: int
 RECONCILE_DEFAULT_ENDED_AFTER_MS: int
 """An ended call without the expected events is overdue after this long (10 minutes)."""
 
-_ExpectedEvent: TypeAlias = Literal[
-    "call.analyzed", "transcript.final", "call.recording.available"
-]
+_ExpectedEvent: TypeAlias = Literal["call.analyzed", "transcript.final", "call.recording.available"]
 
 @final
 class ReconcilePolicy:

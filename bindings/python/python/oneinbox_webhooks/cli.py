@@ -43,7 +43,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import NoReturn, Optional, TextIO
 
-from . import worker
+from . import reconcile_command, worker
 from ._native import OneInboxError, choose_secret, plan_send, redact_url_token
 from .testing import make_delivery, make_event
 
@@ -147,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
         help="event names, e.g. call.started call.ended (default: the events of a whole call)",
     )
     worker.add_parser(commands)
+    reconcile_command.add_parser(commands)
     return parser
 
 
@@ -230,6 +231,8 @@ def main(
             args = parser.parse_args(typed)
             if args.command == "worker":
                 return worker.run(args, out, err)
+            if args.command == "reconcile":
+                return reconcile_command.run(args, out, err, env)
             if args.to is None and not args.dry_run:
                 parser.error("send: --to URL is required (unless --dry-run)")
             for name, variable in _SECRETS:

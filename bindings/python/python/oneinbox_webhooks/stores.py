@@ -647,9 +647,7 @@ class AsyncPostgresStore:
     async def row(self, key: str) -> InboxRow | None:
         return await self._sql.row(key)
 
-    async def open_calls(
-        self, changed_before_ms: int, limit: int = 1000
-    ) -> list[tuple[str, int]]:
+    async def open_calls(self, changed_before_ms: int, limit: int = 1000) -> list[tuple[str, int]]:
         """See ``MemoryStore.open_calls``."""
         return await self._sql.open_calls(changed_before_ms, _check_limit(limit))
 
