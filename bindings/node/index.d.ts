@@ -772,6 +772,9 @@ export declare function redactUrlToken(text: string): string
 /** The inbox's Redis prune script. */
 export declare const REDIS_PRUNE_SCRIPT: string
 
+/** The inbox's Redis script that writes a call's record alone (a snapshot folded in). */
+export declare const REDIS_RECORD_SCRIPT: string
+
 /** The inbox's Redis write script (compare and set), the same text Python sends. */
 export declare const REDIS_WRITE_SCRIPT: string
 

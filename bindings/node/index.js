@@ -892,6 +892,7 @@ module.exports.recordMerge = nativeBinding.recordMerge
 module.exports.recordToJson = nativeBinding.recordToJson
 module.exports.redactUrlToken = nativeBinding.redactUrlToken
 module.exports.REDIS_PRUNE_SCRIPT = nativeBinding.REDIS_PRUNE_SCRIPT
+module.exports.REDIS_RECORD_SCRIPT = nativeBinding.REDIS_RECORD_SCRIPT
 module.exports.REDIS_WRITE_SCRIPT = nativeBinding.REDIS_WRITE_SCRIPT
 module.exports.retryAfter = nativeBinding.retryAfter
 module.exports.sign = nativeBinding.sign

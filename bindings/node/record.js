@@ -458,7 +458,9 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     overdue(record, changedAt, now) {
       const handle = CallRecord.handleOf(record)
       const o = callNative(() => this.#native.overdue(handle, changedAt, now))
-      return o ? Object.freeze({ reason: /** @type {'no_end' | 'missing_events'} */ (o.reason), missing: o.missing, quietMs: o.quietMs }) : null
+      return o
+        ? Object.freeze({ reason: /** @type {'no_end' | 'missing_events'} */ (o.reason), missing: o.missing, quietMs: o.quietMs })
+        : null
     }
   }
 

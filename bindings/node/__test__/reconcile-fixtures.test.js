@@ -31,7 +31,10 @@ for (const file of files) {
   test(`reconcile fixture ${file.replace(/\.json$/, '')}`, () => {
     const f = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))
     if (f.policy_issues) {
-      assert.throws(() => policyOf(f.policy), (err) => err instanceof UsageError && assert.deepEqual(issues(err), f.policy_issues) === undefined)
+      assert.throws(
+        () => policyOf(f.policy),
+        (err) => err instanceof UsageError && assert.deepEqual(issues(err), f.policy_issues) === undefined,
+      )
       return
     }
     const policy = policyOf(f.policy)
@@ -42,7 +45,10 @@ for (const file of files) {
     assert.deepEqual(overdue && { reason: overdue.reason, missing: overdue.missing, quiet_ms: overdue.quietMs }, f.overdue)
     if (f.call === undefined) return
     if (f.synthesize_issues) {
-      assert.throws(() => synthesize(record, f.call), (err) => err instanceof UsageError && assert.deepEqual(issues(err), f.synthesize_issues) === undefined)
+      assert.throws(
+        () => synthesize(record, f.call),
+        (err) => err instanceof UsageError && assert.deepEqual(issues(err), f.synthesize_issues) === undefined,
+      )
       return
     }
     const synthesized = synthesize(record, f.call)

@@ -185,6 +185,10 @@ pub const INBOX_DEFAULT_MAX_ATTEMPTS: u32 = core::DEFAULT_MAX_ATTEMPTS;
 #[napi(js_name = "REDIS_WRITE_SCRIPT")]
 pub const REDIS_WRITE_SCRIPT: &str = core::redis::WRITE;
 
+/// The inbox's Redis script that writes a call's record alone (a snapshot folded in).
+#[napi(js_name = "REDIS_RECORD_SCRIPT")]
+pub const REDIS_RECORD_SCRIPT: &str = core::redis::RECORD;
+
 /// The inbox's Redis prune script.
 #[napi(js_name = "REDIS_PRUNE_SCRIPT")]
 pub const REDIS_PRUNE_SCRIPT: &str = core::redis::PRUNE;

@@ -222,7 +222,11 @@ impl InboxPolicy {
         now: i64,
         covered: bool,
     ) -> PyResult<InboxStep> {
-        let input = if covered { Input::Covered } else { Input::Arrive };
+        let input = if covered {
+            Input::Covered
+        } else {
+            Input::Arrive
+        };
         guard(py, || step(py, &self.policy, row.as_deref(), input, now))
     }
 
@@ -315,6 +319,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("INBOX_DEFAULT_LEASE_MS", core::DEFAULT_LEASE_MS)?;
     m.add("REDIS_WRITE_SCRIPT", core::redis::WRITE)?;
     m.add("REDIS_PRUNE_SCRIPT", core::redis::PRUNE)?;
+    m.add("REDIS_RECORD_SCRIPT", core::redis::RECORD)?;
     m.add("INBOX_DEFAULT_MAX_ATTEMPTS", core::DEFAULT_MAX_ATTEMPTS)
 }
 

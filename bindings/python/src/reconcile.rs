@@ -64,7 +64,10 @@ impl ReconcilePolicy {
                 ("expect", expect),
             ] {
                 if let Some(v) = v {
-                    map.insert(name.into(), to_json(v, &format!("/{name}"), 0, &mut issues)?);
+                    map.insert(
+                        name.into(),
+                        to_json(v, &format!("/{name}"), 0, &mut issues)?,
+                    );
                 }
             }
             if let Some(extra) = extra {
@@ -98,7 +101,11 @@ impl ReconcilePolicy {
     }
 
     /// The events `record` still expects (none for a failed call or a record without events).
-    fn missing(&self, py: Python<'_>, record: PyRef<'_, CallRecord>) -> PyResult<Vec<&'static str>> {
+    fn missing(
+        &self,
+        py: Python<'_>,
+        record: PyRef<'_, CallRecord>,
+    ) -> PyResult<Vec<&'static str>> {
         guard(py, || Ok(self.policy.missing(&record.inner)))
     }
 
@@ -151,7 +158,10 @@ fn synthesize(
 ) -> PyResult<Vec<(&'static str, String, String)>> {
     guard(py, || {
         let events = core::synthesize(&record.inner, &call.inner).map_err(|e| to_py_err(py, e))?;
-        Ok(events.into_iter().map(|s| (s.event, s.key, s.body)).collect())
+        Ok(events
+            .into_iter()
+            .map(|s| (s.event, s.key, s.body))
+            .collect())
     })
 }
 
@@ -160,6 +170,12 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Overdue>()?;
     m.add_function(wrap_pyfunction!(record_is_open, m)?)?;
     m.add_function(wrap_pyfunction!(synthesize, m)?)?;
-    m.add("RECONCILE_DEFAULT_ONGOING_AFTER_MS", core::DEFAULT_ONGOING_AFTER_MS)?;
-    m.add("RECONCILE_DEFAULT_ENDED_AFTER_MS", core::DEFAULT_ENDED_AFTER_MS)
+    m.add(
+        "RECONCILE_DEFAULT_ONGOING_AFTER_MS",
+        core::DEFAULT_ONGOING_AFTER_MS,
+    )?;
+    m.add(
+        "RECONCILE_DEFAULT_ENDED_AFTER_MS",
+        core::DEFAULT_ENDED_AFTER_MS,
+    )
 }

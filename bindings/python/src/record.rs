@@ -283,7 +283,11 @@ impl CallRecord {
     /// Folds a snapshot of the call (a ``Call``, as ``client.get_call`` returns it): its values
     /// rank below every event's, its status raises ``status`` and never lowers it. A snapshot
     /// of another call is ignored: ``Applied(changed=False, ignored="...")``.
-    fn apply_call(&mut self, py: Python<'_>, call: PyRef<'_, crate::management::Call>) -> PyResult<Applied> {
+    fn apply_call(
+        &mut self,
+        py: Python<'_>,
+        call: PyRef<'_, crate::management::Call>,
+    ) -> PyResult<Applied> {
         guard(py, || {
             let applied = Arc::make_mut(&mut self.inner).apply_call(&call.inner);
             Ok(Applied {
