@@ -5,7 +5,7 @@
 // counted and the run goes on. Python's twin: bindings/python/tests/test_reconcile.py.
 'use strict'
 
-const { test } = require('node:test')
+const { after, test } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const { Router, parseEvent } = require('..')
@@ -152,4 +152,44 @@ for (const [kind, make] of Object.entries(stores)) {
 test('reconcile checks its arguments', async () => {
   await assert.rejects(() => reconcile(new MemoryStore(), new StandIn({}), new Router(), { concurrency: 0 }), RangeError)
   await assert.rejects(() => reconcile(new MemoryStore(), {}, new Router()), TypeError)
+})
+
+test('npx oneinbox-webhooks reconcile: exits 1 when it cannot run, prints the report', async () => {
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const path = require('node:path')
+  const { main } = require('../bin/oneinbox-webhooks.js')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oneinbox-reconcile-'))
+  const routerFile = path.join(dir, 'router.js')
+  fs.writeFileSync(routerFile, `const { Router } = require(${JSON.stringify(path.join(__dirname, '..'))})\nmodule.exports = new Router()\n`)
+  const run = async (argv, env) => {
+    let stdout = ''
+    let stderr = ''
+    const status = await main(argv, { stdout: { write: (t) => (stdout += t) }, stderr: { write: (t) => (stderr += t) }, env })
+    return { status, stdout, stderr }
+  }
+  // Until the calls API (getCall) is merged into Client: a stand-in that is never called here
+  // (the memory: store has no open call).
+  const { Client } = require('..')
+  const added = typeof Client.prototype.getCall !== 'function'
+  if (added) Client.prototype.getCall = async () => assert.fail('getCall called')
+  after(() => {
+    if (added) delete Client.prototype.getCall
+  })
+  const argv = ['reconcile', '--store', 'memory:', '--router', routerFile]
+  const noKey = await run(argv, {})
+  assert.equal(noKey.status, 1)
+  assert.match(noKey.stderr, /ONEINBOX_API_KEY/)
+  const env = { ONEINBOX_API_KEY: 'oi_sk_test_abc', ONEINBOX_BASE_URL: 'http://127.0.0.1:9' }
+  const json = await run([...argv, '--json'], env)
+  assert.deepEqual([json.status, json.stderr], [0, ''])
+  assert.deepEqual(JSON.parse(json.stdout), { checked: 0, recovered: {}, missing: {}, errors: {}, failed: [] })
+  const text = await run(argv, env)
+  assert.match(text.stdout, /^reconcile: checked 0 call\(s\); recovered 0 event\(s\)/)
+  const badStore = await run(['reconcile', '--store', 'nope://x', '--router', routerFile], env)
+  assert.equal(badStore.status, 1)
+  assert.doesNotMatch(badStore.stderr, /oi_sk_test_abc/)
+  const help = await run(['reconcile', '--help'], env)
+  assert.equal(help.status, 0)
+  assert.match(help.stdout, /usage: .* reconcile/)
 })
