@@ -1,5 +1,5 @@
 """``inbox.reconcile`` and ``areconcile`` with a stand-in client (one ``get_call`` method) over
-``MemoryStore`` and ``SQLiteStore``: an ended call missing ``call.analyzed`` gets it
+``MemoryStore``, ``SQLiteStore`` and ``RedisStore``: an ended call missing ``call.analyzed`` gets it
 synthesized once and its handler runs once; a second run recovers nothing; the real late
 delivery afterwards is folded but runs no handler; a failing handler leaves the synthesized
 delivery due for ``drain``; a failed fetch is counted and the run goes on."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 
 from oneinbox_webhooks import Call, Router, parse_event
 from oneinbox_webhooks.inbox import ReconcilePolicy, areconcile, drain, reconcile
-from oneinbox_webhooks.stores import MemoryStore, SQLiteStore
+from oneinbox_webhooks.stores import MemoryStore, RedisStore, SQLiteStore
 from oneinbox_webhooks.testing import make_event
 
 T0 = 1_780_000_000.0  # Unix seconds
@@ -76,14 +77,20 @@ class Runs:
         self.reconciled.append(bool(event.extra.get("reconciled")))
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if request.param == "memory":
         yield MemoryStore()
-    else:
+    elif request.param == "sqlite":
         s = SQLiteStore(tmp_path / "calls.sqlite3")
         yield s
         s.close()
+    else:
+        import redis
+
+        server = request.getfixturevalue("redis_server")
+        with redis.Redis.from_url(server.url) as client:
+            yield RedisStore(client, prefix=f"reconcile-{uuid.uuid4().hex}:")
 
 
 def deliver(store: Any, runs: Runs, body: bytes, now: float) -> str:

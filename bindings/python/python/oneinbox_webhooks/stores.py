@@ -814,6 +814,22 @@ class RedisStore(_Inbox):
         row: InboxRow | None = self._run(self._inbox.row(key))
         return row
 
+    def open_calls(self, changed_before_ms: int, limit: int = 1000) -> list[tuple[str, int]]:
+        """See ``MemoryStore.open_calls``: one ZRANGEBYSCORE on ``{prefix}open``."""
+        calls: list[tuple[str, int]] = self._run(
+            self._inbox.open_calls(changed_before_ms, _check_limit(limit))
+        )
+        return calls
+
+    def apply_call(self, call: Call, *, now: float | None = None) -> CallRecord | None:
+        """See ``MemoryStore.apply_call``."""
+        record: CallRecord | None = self._run(self._inbox.apply_call(call, now))
+        return record
+
+    def settle(self, call_id: str) -> None:
+        """See ``MemoryStore.settle``."""
+        self._run(self._inbox.settle(_check_call_id(call_id)))
+
     # ---- asyncio --------------------------------------------------------------------------
 
     async def arecord(self, event: _Event) -> Recorded:
@@ -872,6 +888,19 @@ class RedisStore(_Inbox):
     async def arow(self, key: str) -> InboxRow | None:
         row: InboxRow | None = await self._arun(self._inbox.row(key))
         return row
+
+    async def aopen_calls(self, changed_before_ms: int, limit: int = 1000) -> list[tuple[str, int]]:
+        calls: list[tuple[str, int]] = await self._arun(
+            self._inbox.open_calls(changed_before_ms, _check_limit(limit))
+        )
+        return calls
+
+    async def aapply_call(self, call: Call, *, now: float | None = None) -> CallRecord | None:
+        record: CallRecord | None = await self._arun(self._inbox.apply_call(call, now))
+        return record
+
+    async def asettle(self, call_id: str) -> None:
+        await self._arun(self._inbox.settle(_check_call_id(call_id)))
 
     def _require(self, *, asynchronous: bool) -> None:
         if self._is_async is None or self._is_async == asynchronous:
