@@ -1,19 +1,29 @@
-// reconcile (oneinbox-webhooks/stores) with a stand-in client (one getCall method) over MemoryStore
-// and RedisStore: an ended call missing call.analyzed gets it synthesized once and its handler
+// reconcile (oneinbox-webhooks/stores) with a stand-in client (one getCall method) over MemoryStore,
+// RedisStore and PostgresStore: an ended call missing call.analyzed gets it synthesized once and its handler
 // runs once; a second run recovers nothing; the real late delivery afterwards is folded but runs
 // no handler; a failing handler leaves the synthesized delivery due for drain; a failed fetch is
 // counted and the run goes on. Python's twin: bindings/python/tests/test_reconcile.py.
 'use strict'
 
-const { after, test } = require('node:test')
+const { after, before, test } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const { Router, parseEvent } = require('..')
-const { MemoryStore, RedisStore, ReconcilePolicy, drain, reconcile } = require('oneinbox-webhooks/stores')
+const { MemoryStore, PostgresStore, RedisStore, ReconcilePolicy, drain, reconcile } = require('oneinbox-webhooks/stores')
 const { makeEvent } = require('oneinbox-webhooks/testing')
 const { useRedis } = require('./helpers/redis-server.js')
+const { startPostgres } = require('./helpers/postgres-server.js')
 
 const redis = useRedis()
+let postgres
+const pools = []
+before(async () => {
+  postgres = await startPostgres()
+})
+after(async () => {
+  await Promise.allSettled(pools.map((pool) => pool.end()))
+  postgres?.stop()
+})
 const T0 = 1_780_000_000_000 // Unix ms
 const TEN_MINUTES = 600_000
 
@@ -73,6 +83,13 @@ async function endedWithoutAnalysis(store, c, callId = 'call_1') {
 const stores = {
   memory: () => new MemoryStore(),
   redis: () => new RedisStore(redis.client, { prefix: `reconcile-${crypto.randomUUID()}:` }),
+  postgres: () => {
+    const { Pool } = require('pg')
+    const pool = new Pool({ connectionString: postgres.newDatabase(), max: 2 })
+    pool.on('error', () => {})
+    pools.push(pool)
+    return new PostgresStore(pool)
+  },
 }
 
 for (const [kind, make] of Object.entries(stores)) {
