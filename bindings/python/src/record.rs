@@ -406,6 +406,7 @@ impl CallRecord {
                 call_id: self.inner.call_id().to_owned(),
                 messages: messages.to_vec(),
                 extra: Map::new(),
+                reconciled: None,
             });
             Ok(Some(
                 event_to_py(py, &event)?.getattr(intern!(py, "messages"))?,

@@ -74,7 +74,7 @@ class Runs:
             raise RuntimeError("handler down")
         key = (event.event, event.call_id)
         self.runs[key] = self.runs.get(key, 0) + 1
-        self.reconciled.append(bool(event.extra.get("reconciled")))
+        self.reconciled.append(event.reconciled is True)
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -208,7 +208,7 @@ RUNS = []
 
 @router.on("call.analyzed")
 def analyzed(event):
-    RUNS.append((event.call_id, event.extra.get("reconciled")))
+    RUNS.append((event.call_id, event.reconciled))
 """
 
 

@@ -126,11 +126,8 @@ fn event() -> impl Strategy<Value = Event> {
                 created_at,
                 recording_url,
             )| {
-                let mut extra = extra;
-                if reconciled {
-                    // As a reconciler synthesizes it: one key per call and event.
-                    extra.insert("reconciled".into(), Value::Bool(true));
-                }
+                // As a reconciler synthesizes it: one key per call and event.
+                let reconciled = reconciled.then_some(true);
                 match kind {
                     0 => Event::CallStarted(CallStarted {
                         call_id,
@@ -139,6 +136,7 @@ fn event() -> impl Strategy<Value = Event> {
                         from_number,
                         created_at,
                         extra,
+                        reconciled,
                     }),
                     1 => Event::CallEnded(CallEnded {
                         call_id,
@@ -151,6 +149,7 @@ fn event() -> impl Strategy<Value = Event> {
                         ai_summary,
                         analysis,
                         extra,
+                        reconciled,
                     }),
                     2 => Event::CallAnalyzed(CallAnalyzed {
                         call_id,
@@ -158,6 +157,7 @@ fn event() -> impl Strategy<Value = Event> {
                         outcome,
                         ai_summary,
                         extra,
+                        reconciled,
                     }),
                     3 => Event::CallFailed(CallFailed {
                         call_id,
@@ -166,21 +166,25 @@ fn event() -> impl Strategy<Value = Event> {
                         from_number,
                         reason,
                         extra,
+                        reconciled,
                     }),
                     4 => Event::CallRecordingAvailable(CallRecordingAvailable {
                         call_id,
                         recording_url,
                         extra,
+                        reconciled,
                     }),
                     5 => Event::TranscriptPartial(TranscriptPartial {
                         call_id,
                         messages,
                         extra,
+                        reconciled,
                     }),
                     6 => Event::TranscriptFinal(TranscriptFinal {
                         call_id,
                         messages,
                         extra,
+                        reconciled,
                     }),
                     _ => {
                         let mut payload = Map::new();

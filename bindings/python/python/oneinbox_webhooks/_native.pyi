@@ -223,6 +223,12 @@ class CallStarted:
     def created_at(self) -> str | None:
         """When the call started, an RFC 3339 date-time such as ``2026-06-01T10:00:00Z``."""
     @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
+    @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -261,6 +267,12 @@ class CallEnded:
     def analysis(self) -> Analysis | None:
         """The call analysis."""
     @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
+    @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -283,6 +295,12 @@ class CallAnalyzed:
     @property
     def ai_summary(self) -> str | None:
         """The AI-written summary of the call."""
+    @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
     @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -310,6 +328,12 @@ class CallFailed:
     def reason(self) -> str | None:
         """Why the call failed, e.g. ``no-answer``; unknown values are kept as sent."""
     @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
+    @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -326,6 +350,12 @@ class CallRecordingAvailable:
     @property
     def recording_url(self) -> str | None:
         """Where to fetch the recording (an ``https`` URL; it may be a signed URL that expires)."""
+    @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
     @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -345,6 +375,12 @@ class TranscriptPartial:
     def messages(self) -> list[Message]:
         """The conversation so far, in order."""
     @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
+    @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -361,6 +397,12 @@ class TranscriptFinal:
     @property
     def messages(self) -> list[Message]:
         """The whole conversation, in order."""
+    @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
     @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
