@@ -54,6 +54,12 @@ export interface CallStarted extends Extra {
   from_number?: string | null
   /** When the call started, an RFC 3339 date-time such as `2026-06-01T10:00:00Z`. */
   created_at?: string | null
+  /**
+   * Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from
+   * the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is
+   * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
+   */
+  reconciled?: boolean | null
 }
 
 /** `call.ended`: the call ended (agent or caller hung up). Carries the outcome and summary. */
@@ -77,6 +83,12 @@ export interface CallEnded extends Extra {
   ai_summary?: string | null
   /** The call analysis. */
   analysis?: Analysis | null
+  /**
+   * Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from
+   * the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is
+   * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
+   */
+  reconciled?: boolean | null
 }
 
 /** `call.analyzed`: the AI analysis (summary, outcome) is ready after the call. */
@@ -90,6 +102,12 @@ export interface CallAnalyzed extends Extra {
   outcome?: string | null
   /** The AI-written summary of the call. */
   ai_summary?: string | null
+  /**
+   * Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from
+   * the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is
+   * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
+   */
+  reconciled?: boolean | null
 }
 
 /** `call.failed`: the call failed to connect. */
@@ -105,6 +123,12 @@ export interface CallFailed extends Extra {
   from_number?: string | null
   /** Why the call failed, e.g. `no-answer`; unknown values are kept as sent. */
   reason?: string | null
+  /**
+   * Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from
+   * the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is
+   * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
+   */
+  reconciled?: boolean | null
 }
 
 /** `call.recording.available`: the recording is processed and ready. */
@@ -114,6 +138,12 @@ export interface CallRecordingAvailable extends Extra {
   call_id: string
   /** Where to fetch the recording (an `https` URL; it may be a signed URL that expires). */
   recording_url?: string | null
+  /**
+   * Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from
+   * the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is
+   * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
+   */
+  reconciled?: boolean | null
 }
 
 /** `transcript.partial`: a partial transcript during a live call; later updates may change it. */
@@ -123,6 +153,12 @@ export interface TranscriptPartial extends Extra {
   call_id: string
   /** The conversation so far, in order. */
   messages: Message[]
+  /**
+   * Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from
+   * the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is
+   * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
+   */
+  reconciled?: boolean | null
 }
 
 /** `transcript.final`: the full transcript, sent after `call.ended`. */
@@ -132,6 +168,12 @@ export interface TranscriptFinal extends Extra {
   call_id: string
   /** The whole conversation, in order. */
   messages: Message[]
+  /**
+   * Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from
+   * the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is
+   * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
+   */
+  reconciled?: boolean | null
 }
 
 /** The names of the seven documented events. */

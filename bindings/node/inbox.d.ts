@@ -41,8 +41,11 @@ export declare class InboxPolicy {
   /** The lease in milliseconds. */
   readonly leaseMs: number
   readonly maxAttempts: number
-  /** A copy of the delivery arrived at a receiver. */
-  arrive(row: InboxRow | null, now: number): InboxStep
+  /**
+   * A copy of the delivery arrived at a receiver; `covered`: its call's record says its
+   * handlers already ran through reconciliation.
+   */
+  arrive(row: InboxRow | null, now: number, covered?: boolean): InboxStep
   /** A worker found the delivery due and wants to run it. */
   claim(row: InboxRow | null, now: number): InboxStep
   /** The handlers of claim `attempt` ended: `error` is null when they completed. */

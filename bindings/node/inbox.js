@@ -103,13 +103,15 @@ class InboxPolicy {
   }
 
   /**
-   * A copy of the delivery arrived at a receiver.
+   * A copy of the delivery arrived at a receiver; `covered`: its call's record says its
+   * handlers already ran through reconciliation (`record.covers`).
    * @param {InboxRow | null} row
    * @param {number} now
+   * @param {boolean} [covered]
    * @returns {InboxStep}
    */
-  arrive(row, now) {
-    return this.#step(row, 'arrive', undefined, undefined, now)
+  arrive(row, now, covered = false) {
+    return this.#step(row, covered ? 'covered' : 'arrive', undefined, undefined, now)
   }
 
   /**

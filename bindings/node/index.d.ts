@@ -89,7 +89,8 @@ export declare class NativeInboxPolicy {
   /** How many times a delivery's handlers start before it is dead. */
   get maxAttempts(): number
   /**
-   * One step: `kind` is `arrive`, `claim`, `finish`, `release` or `replay`; `attempt` and
+   * One step: `kind` is `arrive`, `covered` (an arrival that reconciliation already ran),
+   * `claim`, `finish`, `release` or `replay`; `attempt` and
    * `text` (the error or the reason) for `finish` and `release`; `now` in Unix ms.
    */
   step(row: NativeInboxRow | undefined | null, kind: string, attempt: number | undefined | null, text: string | undefined | null, now: number): NativeInboxStep
@@ -132,6 +133,18 @@ export declare class NativeMemoryInbox {
   prune(before: number, includeDead: boolean): number
   /** The row of `key`, if kept. */
   row(key: string): NativeInboxRow | null
+  /**
+   * The open calls last changed at or before `changed_before` (Unix ms), oldest first, at
+   * most `limit`.
+   */
+  openCalls(changedBefore: number, limit: number): Array<NativeOpenCall>
+  /**
+   * Folds the snapshot (the JSON text of a call) into its call's record in `ledger`: the
+   * record, `null` when the ledger has none, or the issues of `Call::from_json`.
+   */
+  applyCall(ledger: NativeLedger, callJson: string, now: number): NativeCallRecord | undefined | null | Array<NativeIssue>
+  /** Drops `call_id` from the open calls. */
+  settle(callId: string): void
   /** The number of deliveries kept. */
   get size(): number
 }
@@ -194,6 +207,19 @@ export declare class NativeReceiver {
    * does not authenticate, or the body's issues.
    */
   receive(body: Uint8Array, names: Array<string>, values: Array<string>, url: string | undefined | null, now: number): NativeVerification | Array<NativeIssue> | null
+}
+
+/** The core's `ReconcilePolicy`. */
+export declare class NativeReconcilePolicy {
+  /** The policy's JSON form. */
+  toJson(): string
+  /** The events `record` still expects. */
+  missing(record: NativeCallRecord): Array<string>
+  /**
+   * Whether to fetch the call of `record`, last changed at `changed_at`, at `now` (Unix
+   * ms).
+   */
+  overdue(record: NativeCallRecord, changedAt: number, now: number): NativeOverdue | null
 }
 
 /** `add_url_token(url, token)`. */
@@ -528,6 +554,24 @@ export interface NativeLog {
   line: string
 }
 
+/** An open call and when its record last changed (Unix ms). */
+export interface NativeOpenCall {
+  /** The call. */
+  callId: string
+  /** When its record last changed. */
+  changedAt: number
+}
+
+/** Why a record is overdue. */
+export interface NativeOverdue {
+  /** `no_end` or `missing_events`. */
+  reason: string
+  /** The events still expected. */
+  missing: Array<string>
+  /** How long the record has been unchanged (ms). */
+  quietMs: number
+}
+
 /** Parse options after their checks, with the defaults filled in. */
 export interface NativeParseLimits {
   /** Strict mode. */
@@ -637,6 +681,16 @@ export interface NativeSimulatedDelivery {
   url: string
 }
 
+/** One synthesized event. */
+export interface NativeSynthesized {
+  /** Its name. */
+  event: string
+  /** Its dedupe key (`<event>:<call_id>:reconciled`). */
+  key: string
+  /** Its body (JSON text, `"reconciled": true`). */
+  body: string
+}
+
 /** A worker's claim: the verdict and, for `run`, the attempt and the delivery. */
 export interface NativeTaken {
   /** The verdict's name. */
@@ -688,6 +742,12 @@ export declare function newMemoryInbox(lease: number, maxAttempts: number, maxDe
  * receiver, or the `UsageError`'s issues; a wrong type throws `TypeError`.
  */
 export declare function newReceiver(options: unknown, secretClass: Function): NativeReceiver | Array<NativeIssue>
+
+/**
+ * The policy from its JSON form (`ongoing_after_ms`, `ended_after_ms`, `expect`, each
+ * optional), or the usage error's issues.
+ */
+export declare function newReconcilePolicy(json: string): NativeReconcilePolicy | Array<NativeIssue>
 
 /**
  * `parseEvent`'s options (`undefined` or `null` for the defaults) converted and checked: the
@@ -751,8 +811,23 @@ export interface ReceiverOptions {
 /** `record.apply` of the JSON text of an event object (`KeyedEvent::parse`: one pass). */
 export declare function recordApply(record: NativeCallRecord, eventJson: string): NativeApplied
 
+/**
+ * `record.apply_call` of the JSON text of a call (a plain object from `getCall`), or the
+ * `ValidationError`'s issues of `Call::from_json`.
+ */
+export declare function recordApplyCall(record: NativeCallRecord, callJson: string): NativeApplied | Array<NativeIssue>
+
 /** A new record equal to `record`. */
 export declare function recordCopy(record: NativeCallRecord): NativeCallRecord
+
+/**
+ * `record.covers(event, key)`: whether a delivery of `event` with dedupe key `key` already
+ * ran through reconciliation.
+ */
+export declare function recordCovers(record: NativeCallRecord, event: string, key: string): boolean
+
+/** Whether a store lists `record` among its open calls. */
+export declare function recordIsOpen(record: NativeCallRecord): boolean
 
 /**
  * `record.merge(other)`: whether `record` changed, or the `UsageError`'s issues (records of
@@ -769,6 +844,9 @@ export declare function redactUrlToken(text: string): string
 /** The inbox's Redis prune script. */
 export declare const REDIS_PRUNE_SCRIPT: string
 
+/** The inbox's Redis script that writes a call's record alone (a snapshot folded in). */
+export declare const REDIS_RECORD_SCRIPT: string
+
 /** The inbox's Redis write script (compare and set), the same text Python sends. */
 export declare const REDIS_WRITE_SCRIPT: string
 
@@ -780,6 +858,12 @@ export declare function retryAfter(names: Array<string>, values: Array<string>, 
 
 /** `sign(secret, msg_id, timestamp, body)`: the `webhook-signature` header value. */
 export declare function sign(secret: string, msgId: string, timestamp: number, body: Uint8Array): string | Array<NativeIssue>
+
+/**
+ * The events the snapshot (the JSON text of a call) shows happened and `record` lacks, or
+ * the issues (of `Call::from_json`, or a snapshot of another call).
+ */
+export declare function synthesize(record: NativeCallRecord, callJson: string): Array<NativeSynthesized> | Array<NativeIssue>
 
 /**
  * Validates a webhook body with the core's `ParseOptions::validate` (the verdict and issues of

@@ -201,6 +201,9 @@ const LEDGER_INTERNALS = Symbol('oneinbox-webhooks Ledger internals')
  *   CallRecord: typeof import('./oneinbox').CallRecord,
  *   Ledger: typeof import('./oneinbox').Ledger,
  *   dedupeKey: typeof import('./oneinbox').dedupeKey,
+ *   ReconcilePolicy: typeof import('./oneinbox').ReconcilePolicy,
+ *   synthesize: typeof import('./oneinbox').synthesize,
+ *   recordIsOpen: typeof import('./oneinbox').recordIsOpen,
  * }} RecordFactory
  */
 

@@ -509,8 +509,12 @@ export interface CallRecordJson {
   transcript_final: boolean
   /** The names of every event applied, unknown ones included, sorted. */
   events_seen: string[]
-  /** For each field with a value, the dedupe key of the event it came from. */
+  /** For each field with a value, the dedupe key of the event it came from (`snapshot:<call_id>` for a snapshot's). */
   sources: { [field in CallRecordField]?: string }
+  /** Written only when a snapshot showed a status: the greatest. */
+  snapshot_status?: Exclude<CallStatus, 'unknown'>
+  /** Written only when not empty: the events applied from reconciliation. */
+  reconciled?: string[]
 }
 
 /**
@@ -571,7 +575,60 @@ export class CallRecord {
   readonly transcript: readonly Readonly<Message>[] | null
   readonly transcript_final: boolean
   readonly events_seen: readonly string[]
+  /** The greatest status a snapshot showed (`unknown` when none did). */
+  readonly snapshot_status: CallStatus
+  /** The names of the events applied from reconciliation (`"reconciled": true`), sorted. */
+  readonly reconciled: readonly string[]
+  /**
+   * Folds a snapshot of the call (a plain object, as `client.getCall` returns it): its values
+   * rank below every event's; its status raises `status` and never lowers it.
+   */
+  applyCall(call: object): Applied
+  /** Whether a delivery of `event` with dedupe key `key` already ran through reconciliation. */
+  covers(event: string, key: string): boolean
 }
+
+/** {@link ReconcilePolicy}'s options (milliseconds); each has a default. */
+export interface ReconcilePolicyOptions {
+  /** A started call without `call.ended` or `call.failed` is overdue after this long (2 hours). */
+  ongoingAfterMs?: number
+  /** An ended call without every `expect`ed event is overdue after this long (10 minutes). */
+  endedAfterMs?: number
+  /** The events expected after `call.ended` (`call.analyzed`, `transcript.final`). */
+  expect?: readonly ('call.analyzed' | 'transcript.final' | 'call.recording.available')[]
+}
+
+/** Why a record is overdue. */
+export interface Overdue {
+  readonly reason: 'no_end' | 'missing_events'
+  readonly missing: string[]
+  readonly quietMs: number
+}
+
+/** One event synthesized from a snapshot: its name, key (`<event>:<call_id>:reconciled`) and body (JSON text). */
+export interface Synthesized {
+  readonly event: string
+  readonly key: string
+  readonly body: string
+}
+
+/** When a record is overdue, measured from its last change (the core's `ReconcilePolicy`). */
+export class ReconcilePolicy {
+  constructor(options?: ReconcilePolicyOptions)
+  readonly ongoingAfterMs: number
+  readonly endedAfterMs: number
+  readonly expect: readonly string[]
+  /** The events `record` still expects. */
+  missing(record: CallRecord): string[]
+  /** Whether to fetch the call of `record`, last changed at `changedAt`, at `now` (Unix ms). */
+  overdue(record: CallRecord, changedAt: number, now: number): Overdue | null
+}
+
+/** The events the snapshot `call` shows happened and `record` lacks (`"reconciled": true`). */
+export function synthesize(record: CallRecord, call: object): Synthesized[]
+
+/** Whether a store lists `record` among its open calls. */
+export function recordIsOpen(record: CallRecord): boolean
 
 /**
  * `"<event name>:<call_id>:<64 hex digits>"`: the SHA-256 of the event's RFC 8785 canonical

@@ -990,7 +990,7 @@ const { Router, MissingHandlersError, KNOWN_EVENTS } = require('./router.js')
 // Call records and dedupe keys (record.js), over the native CallRecord.
 // record.js exports the factory of what oneinbox.d.ts declares.
 const recordModule = /** @type {import('./internal.js').RecordFactory} */ (/** @type {unknown} */ (require('./record.js')))
-const { CallRecord, Ledger, dedupeKey } = recordModule({
+const { CallRecord, Ledger, dedupeKey, ReconcilePolicy, synthesize, recordIsOpen } = recordModule({
   native,
   ValidationError,
   UsageError,
@@ -1041,6 +1041,9 @@ module.exports = {
   CallRecord,
   dedupeKey,
   Ledger,
+  ReconcilePolicy,
+  synthesize,
+  recordIsOpen,
   Client,
   TransportError,
   diagnose,

@@ -74,6 +74,12 @@ export declare class PostgresStore {
   /** Drops done deliveries (dead ones too with `includeDead`) older than `olderThan` seconds (default 7 days). */
   prune(options?: { olderThan?: number; includeDead?: boolean; now?: number }): Promise<number>
   row(key: string): Promise<InboxRow | null>
+  /** For `reconcile`: the open calls last changed at or before `changedBefore` (Unix ms). */
+  openCalls(changedBefore: number, limit?: number): Promise<import('./stores').OpenCall[]>
+  /** Folds a snapshot (a call object) into its call's record; null when there is none. */
+  applyCall(call: object, options?: { now?: number }): Promise<CallRecord | null>
+  /** Drops `callId` from the open calls. */
+  settle(callId: string): Promise<void>
   /**
    * Runs `fn` in one transaction on one client. With `delivery`, its done mark commits with
    * `fn`'s writes (exactly once); when another run completed it first, they roll back.

@@ -334,6 +334,42 @@ class PostgresStore {
   }
 
   /**
+   * For `reconcile`: the open calls last changed at or before `changedBefore` (Unix ms), oldest
+   * first, at most `limit` (1000): one indexed query on `oneinbox_open_calls`.
+   * @param {number} changedBefore
+   * @param {number} [limit]
+   * @returns {Promise<import('./stores').OpenCall[]>}
+   */
+  async openCalls(changedBefore, limit = 1000) {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a whole number of 1 or more, got ${limit}`)
+    return this.#run(() => this.#sql.listOpen(Math.trunc(changedBefore), limit))
+  }
+
+  /**
+   * Folds the snapshot `call` into its call's record: the record, or `null` when there is none.
+   * @param {object} call
+   * @param {{ now?: number }} [options]
+   * @returns {Promise<import('./oneinbox').CallRecord | null>}
+   */
+  async applyCall(call, options) {
+    if (call === null || typeof call !== 'object' || typeof (/** @type {{ id?: unknown }} */ (call).id) !== 'string') {
+      throw new TypeError('store.applyCall: expected a call object with an id')
+    }
+    const ms = options?.now ?? Date.now()
+    return this.#run(() => this.#sql.applyCall(call, ms))
+  }
+
+  /**
+   * Drops `callId` from the open calls.
+   * @param {string} callId
+   * @returns {Promise<void>}
+   */
+  async settle(callId) {
+    checkString(callId, 'store.settle: callId')
+    await this.#run(() => this.#sql.settle(callId))
+  }
+
+  /**
    * Runs `fn(client)` in one transaction, for a handler's own writes. With `delivery` (by
    * default `currentDelivery()`, the one whose handler runs; `null`: none), its row is locked first and marked done at the end, in the same
    * transaction: the writes and the mark commit together or not at all; when another run

@@ -152,6 +152,52 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     }
 
     /**
+     * Folds a snapshot of the call (a plain object, as `client.getCall` returns it): its
+     * values rank below every event's; its status raises `status` and never lowers it. A
+     * snapshot of another call is ignored (`ignored` says why); one that is not a call throws
+     * `ValidationError`.
+     * @param {object} call
+     * @returns {import('./oneinbox').Applied}
+     */
+    applyCall(call) {
+      const text = callText(call, 'CallRecord.applyCall')
+      const handle = this.#native
+      const r = callNative(() => native.recordApplyCall(handle, text))
+      if (Array.isArray(r)) throw new ValidationError(r)
+      if (r.changed) this.#view = undefined
+      return Object.freeze({ changed: r.changed, ignored: r.ignored ?? null })
+    }
+
+    /**
+     * Whether the handlers of a delivery of `event` (a name) with dedupe key `key` already ran
+     * through reconciliation (a store then records it as a repeat).
+     * @param {string} event
+     * @param {string} key
+     * @returns {boolean}
+     */
+    covers(event, key) {
+      if (typeof event !== 'string' || typeof key !== 'string') {
+        throw new TypeError(`CallRecord.covers: event and key must be strings, got ${describeType(event)}, ${describeType(key)}`)
+      }
+      const handle = this.#native
+      return callNative(() => native.recordCovers(handle, event, key))
+    }
+
+    /** @param {CallRecord} record */
+    static #handle(record) {
+      return record.#native
+    }
+
+    // For reconcile.js's policy and synthesize (below): a record's native handle.
+    /** @param {CallRecord} record */
+    static handleOf(record) {
+      if (!(record instanceof CallRecord)) {
+        throw new TypeError(`expected a CallRecord, got ${describeType(record)}`)
+      }
+      return CallRecord.#handle(record)
+    }
+
+    /**
      * Combines `other` into this record, as if this record had also seen every event `other`
      * saw; returns whether this record changed. Throws `UsageError` for records of different calls.
      * @param {CallRecord} other
@@ -254,6 +300,14 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     get events_seen() {
       return this.#get('events_seen')
     }
+    /** The greatest status a snapshot showed (`unknown` when none did). */
+    get snapshot_status() {
+      return this.#get('snapshot_status') ?? 'unknown'
+    }
+    /** The names of the events applied from reconciliation, sorted. */
+    get reconciled() {
+      return this.#get('reconciled') ?? Object.freeze([])
+    }
 
     /**
      * @param {number} depth
@@ -329,5 +383,113 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     }
   }
 
-  return { CallRecord, Ledger, dedupeKey }
+  // The JSON text of a call object (a plain object from `client.getCall`), for the core.
+  /**
+   * @param {unknown} call
+   * @param {string} where
+   * @returns {string}
+   */
+  function callText(call, where) {
+    if (call === null || typeof call !== 'object' || Array.isArray(call)) {
+      throw new TypeError(`${where}: expected a call (a plain object from client.getCall), got ${describeType(call)}`)
+    }
+    return JSON.stringify(call)
+  }
+
+  /**
+   * When a record is overdue, measured from its last change: `ongoingAfterMs` without an end
+   * (default 2 hours), `endedAfterMs` after the end without every event of `expect` (default
+   * 10 minutes; `call.analyzed` and `transcript.final`; `call.recording.available` only when
+   * listed). A bad value is a UsageError (paths name the core's JSON members).
+   */
+  class ReconcilePolicy {
+    /** @type {import('./index').NativeReconcilePolicy} */
+    #native
+    /** @type {{ ongoing_after_ms: number, ended_after_ms: number, expect: string[] }} */
+    #json
+
+    /** @param {import('./oneinbox').ReconcilePolicyOptions} [options] */
+    constructor(options) {
+      if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+        throw new TypeError(`new ReconcilePolicy(options): options must be an object, got ${describeType(options)}`)
+      }
+      /** @type {Record<string, string>} */
+      const names = { ongoingAfterMs: 'ongoing_after_ms', endedAfterMs: 'ended_after_ms', expect: 'expect' }
+      /** @type {Record<string, unknown>} */
+      const json = {}
+      for (const [k, v] of Object.entries(options ?? {})) {
+        if (v !== undefined) json[names[k] ?? k] = v
+      }
+      const r = callNative(() => native.newReconcilePolicy(JSON.stringify(json)))
+      if (Array.isArray(r)) throw new UsageError(r)
+      this.#native = r
+      this.#json = JSON.parse(r.toJson())
+    }
+
+    get ongoingAfterMs() {
+      return this.#json.ongoing_after_ms
+    }
+    get endedAfterMs() {
+      return this.#json.ended_after_ms
+    }
+    /** @returns {readonly string[]} */
+    get expect() {
+      return Object.freeze([...this.#json.expect])
+    }
+
+    /**
+     * The events `record` still expects (none for a failed call or a record without events).
+     * @param {CallRecord} record
+     * @returns {string[]}
+     */
+    missing(record) {
+      const handle = CallRecord.handleOf(record)
+      return callNative(() => this.#native.missing(handle))
+    }
+
+    /**
+     * Whether to fetch the call of `record`, last changed at `changedAt`, at `now` (Unix ms):
+     * `{ reason, missing, quietMs }` or `null`.
+     * @param {CallRecord} record
+     * @param {number} changedAt
+     * @param {number} now
+     * @returns {import('./oneinbox').Overdue | null}
+     */
+    overdue(record, changedAt, now) {
+      const handle = CallRecord.handleOf(record)
+      const o = callNative(() => this.#native.overdue(handle, changedAt, now))
+      return o
+        ? Object.freeze({ reason: /** @type {'no_end' | 'missing_events'} */ (o.reason), missing: o.missing, quietMs: o.quietMs })
+        : null
+    }
+  }
+
+  /**
+   * The events the snapshot `call` shows happened and `record` lacks: `{ event, key, body }`
+   * each, `body` a full event's JSON text with `"reconciled": true`, `key`
+   * `<event>:<call_id>:reconciled`. Throws UsageError for a snapshot of another call.
+   * @param {CallRecord} record
+   * @param {object} call
+   * @returns {import('./oneinbox').Synthesized[]}
+   */
+  function synthesize(record, call) {
+    const handle = CallRecord.handleOf(record)
+    const text = callText(call, 'synthesize')
+    const r = callNative(() => native.synthesize(handle, text))
+    if (r.length > 0 && 'code' in r[0]) throw new UsageError(/** @type {import('./index').NativeIssue[]} */ (r))
+    return /** @type {import('./index').NativeSynthesized[]} */ (r).map((s) => Object.freeze({ event: s.event, key: s.key, body: s.body }))
+  }
+
+  /**
+   * Whether a store lists `record` among its open calls (until failed, or ended with every
+   * event any policy can expect).
+   * @param {CallRecord} record
+   * @returns {boolean}
+   */
+  function recordIsOpen(record) {
+    const handle = CallRecord.handleOf(record)
+    return callNative(() => native.recordIsOpen(handle))
+  }
+
+  return { CallRecord, Ledger, dedupeKey, ReconcilePolicy, synthesize, recordIsOpen }
 }

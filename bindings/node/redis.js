@@ -9,8 +9,8 @@
 // record, never a fold of the call's other deliveries.
 'use strict'
 
-const { CallRecord, dedupeKey } = require('./oneinbox.js')
-const { REDIS_WRITE_SCRIPT, REDIS_PRUNE_SCRIPT } = require('./native.js')
+const { CallRecord, dedupeKey, recordIsOpen } = require('./oneinbox.js')
+const { REDIS_WRITE_SCRIPT, REDIS_PRUNE_SCRIPT, REDIS_RECORD_SCRIPT } = require('./native.js')
 const { InboxPolicy, INBOX_DEFAULT_LEASE_MS, INBOX_DEFAULT_MAX_ATTEMPTS } = require('./inbox.js')
 const { describeType, optionsArg } = require('./internal.js')
 
@@ -153,6 +153,17 @@ function arrayAnswer(answer) {
   return answer
 }
 
+// Whether the write lists the call as open ('1'), drops it ('0') or leaves it (''): only a
+// changed record moves.
+/**
+ * @param {boolean} changed
+ * @param {CallRecord} record
+ */
+function openFlag(changed, record) {
+  if (!changed) return ''
+  return recordIsOpen(record) ? '1' : '0'
+}
+
 const SEVEN_DAYS = 7 * 24 * 3600
 const REDIS_OPTIONS = ['prefix', 'ttlSeconds', 'lease', 'maxAttempts']
 
@@ -252,7 +263,7 @@ class RedisStore {
    * @param {string} version
    * @param {InboxRow} row
    * @param {{ callId: string, event: string, body: string }} [fresh]
-   * @param {{ key: string, version: string, text: string }} [record]
+   * @param {{ key: string, version: string, text: string, open?: string, callId?: string }} [record]
    * @returns {Promise<boolean>}
    */
   async #write(key, version, row, fresh, record) {
@@ -271,8 +282,8 @@ class RedisStore {
       fresh?.body ?? '',
     ]
     if (record !== undefined) {
-      keys.push(record.key)
-      args.push(record.version, record.text, blank(this.#ttl))
+      keys.push(record.key, `${p}open`)
+      args.push(record.version, record.text, blank(this.#ttl), record.open ?? '', record.callId ?? '')
     }
     const answer = await this.#commands.send(['EVAL', REDIS_WRITE_SCRIPT, keys.length, ...keys, ...args])
     return Number(answer) === 1
@@ -297,12 +308,20 @@ class RedisStore {
       const { fields, version } = await this.#read(key)
       const stored = await this.#readRecord(callId)
       const row = rowOf(fields)
-      const step = this.#policy.arrive(row, now)
+      // A new delivery of an event that reconciliation already ran: a repeat, folded in.
+      const covered = row === null && stored.record.covers(event.event, key)
+      const step = this.#policy.arrive(row, now, covered)
       let written = true
       if (step.row !== null && row === null) {
         const changed = stored.record.apply(event).changed
         const fresh = { callId, event: event.event, body: bytes.toString('utf8') }
-        const record = { key: this.key(callId), version: stored.version, text: changed ? stored.record.toJson() : '' }
+        const record = {
+          key: this.key(callId),
+          version: stored.version,
+          text: changed ? stored.record.toJson() : '',
+          open: openFlag(changed, stored.record),
+          callId,
+        }
         written = await this.#write(key, version, step.row, fresh, record)
       } else if (step.row !== null) {
         written = await this.#write(key, version, step.row)
@@ -331,14 +350,75 @@ class RedisStore {
       const { fields, version } = await this.#read(key)
       const stored = await this.#readRecord(callId)
       if (fields.state !== undefined) return Object.freeze({ new: false, record: stored.record })
+      // Reconciliation already ran this event's handlers: folded, but not new.
+      const covered = stored.record.covers(event.event, key)
       stored.record.apply(event)
       /** @type {InboxRow} */
       const done = { state: 'done', attempts: 0, dueAt: null, lastError: null, updatedAt: now }
       const fresh = { callId, event: event.event, body: JSON.stringify(event) }
-      const record = { key: this.key(callId), version: stored.version, text: stored.record.toJson() }
-      if (await this.#write(key, version, done, fresh, record)) return Object.freeze({ new: true, record: stored.record })
+      const record = {
+        key: this.key(callId),
+        version: stored.version,
+        text: stored.record.toJson(),
+        open: openFlag(true, stored.record),
+        callId,
+      }
+      if (await this.#write(key, version, done, fresh, record)) return Object.freeze({ new: !covered, record: stored.record })
     }
     throw new Error(`RedisStore: ${TRIES} concurrent writers in a row on one delivery`)
+  }
+
+  /**
+   * For `reconcile`: the open calls whose record last changed at or before `changedBefore`
+   * (Unix ms), oldest first, at most `limit`: one ZRANGEBYSCORE on `{prefix}open`.
+   * @param {number} changedBefore
+   * @param {number} [limit]
+   * @returns {Promise<import('./stores').OpenCall[]>}
+   */
+  async openCalls(changedBefore, limit = 1000) {
+    const n = limitOf({ limit })
+    const before = nowMs({ now: changedBefore })
+    const answer = arrayAnswer(
+      await this.#commands.send(['ZRANGEBYSCORE', `${this.#prefix}open`, '-inf', before, 'WITHSCORES', 'LIMIT', 0, n]),
+    )
+    // WITHSCORES: a flat [member, score, ...] (RESP2), or [member, score] pairs (RESP3).
+    const flat = answer.flatMap((item) => (Array.isArray(item) ? item : [item]))
+    const out = []
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push(Object.freeze({ callId: text(flat[i]), changedAt: Number(text(flat[i + 1])) }))
+    return out
+  }
+
+  /**
+   * Folds the snapshot `call` into its call's stored record (compare-and-set): the record, or
+   * `null` when the store has none for the call.
+   * @param {object} call
+   * @param {{ now?: number }} [options]
+   * @returns {Promise<CallRecord | null>}
+   */
+  async applyCall(call, options) {
+    const id = call !== null && typeof call === 'object' ? /** @type {{ id?: unknown }} */ (call).id : undefined
+    if (typeof id !== 'string') throw new TypeError(`store.applyCall: expected a call object with an id, got ${describeType(call)}`)
+    const now = nowMs(options)
+    for (let i = 0; i < TRIES; i++) {
+      const fields = hash(await this.#commands.send(['HGETALL', this.key(id)]))
+      if (fields.record === undefined) return null
+      const record = CallRecord.fromJson(fields.record)
+      if (!record.applyCall(call).changed) return record
+      const args = [fields.v ?? '', record.toJson(), blank(this.#ttl), recordIsOpen(record) ? '1' : '0', id, now]
+      const answer = await this.#commands.send(['EVAL', REDIS_RECORD_SCRIPT, 2, this.key(id), `${this.#prefix}open`, ...args])
+      if (Number(answer) === 1) return record
+    }
+    throw new Error(`RedisStore: ${TRIES} concurrent writers in a row on one record`)
+  }
+
+  /**
+   * Drops `callId` from the open calls.
+   * @param {string} callId
+   * @returns {Promise<void>}
+   */
+  async settle(callId) {
+    if (typeof callId !== 'string') throw new TypeError(`store.settle: callId must be a string, got ${describeType(callId)}`)
+    await this.#commands.send(['ZREM', `${this.#prefix}open`, callId])
   }
 
   // One step on the row of `key`: `ask(row)` gives it. Resolves to the step and the hash read.

@@ -7,6 +7,8 @@
 //   Unix milliseconds). A worker asks for `due_at <= now`.
 // - `oneinbox_calls`: each call's folded record (`CallRecord.toJson()`), folded into in the
 //   transaction that inserts a new delivery's row: recording costs the event and the record.
+// - `oneinbox_open_calls`: the open calls (`recordIsOpen`) and when their record last changed,
+//   written with the record: what `reconcile` lists.
 //
 // Every change reads the row (locking it: `SELECT … FOR UPDATE`), asks the core's `InboxPolicy`
 // for the step and writes its row, in one transaction; an insert that meets a concurrent one
@@ -14,7 +16,7 @@
 // values]`) and is sent what each gave (`{ rowCount, rows }`, rows as arrays): it does no I/O.
 'use strict'
 
-const { CallRecord, dedupeKey } = require('./oneinbox.js')
+const { CallRecord, dedupeKey, recordIsOpen } = require('./oneinbox.js')
 
 const COLUMNS = 'state, attempts, due_at, last_error, updated_at'
 
@@ -82,6 +84,11 @@ function schema(d) {
     call_id TEXT PRIMARY KEY,
     record TEXT NOT NULL
 )`,
+    `CREATE TABLE IF NOT EXISTS oneinbox_open_calls (
+    call_id TEXT PRIMARY KEY,
+    changed_at ${d.bigint} NOT NULL
+)`,
+    'CREATE INDEX IF NOT EXISTS oneinbox_open_calls_changed ON oneinbox_open_calls (changed_at)',
   ]
 }
 
@@ -151,6 +158,11 @@ class SqlSteps {
     )
     this.prune = q("DELETE FROM oneinbox_inbox WHERE updated_at <= ? AND (state = 'done' OR (? AND state = 'dead'))")
     this.get = q('SELECT record FROM oneinbox_calls WHERE call_id = ?')
+    this.open = q(
+      'INSERT INTO oneinbox_open_calls (call_id, changed_at) VALUES (?, ?) ON CONFLICT (call_id) DO UPDATE SET changed_at = excluded.changed_at',
+    )
+    this.close = q('DELETE FROM oneinbox_open_calls WHERE call_id = ?')
+    this.openCalls = q('SELECT call_id, changed_at FROM oneinbox_open_calls WHERE changed_at <= ? ORDER BY changed_at, call_id LIMIT ?')
   }
 
   schema() {
@@ -167,22 +179,75 @@ class SqlSteps {
   }
 
   /**
-   * Folds `event` into its call's stored record (locked), and writes it back.
+   * Folds `event` into its call's stored record (locked; `stored`: its row already read, if it
+   * was), and writes it back.
    * @param {Event} event
+   * @param {number} ms
+   * @param {unknown[]} [stored]
    * @returns {Steps<CallRecordT>}
    */
-  *fold(event) {
+  *fold(event, ms, stored) {
     const callId = event.call_id
-    const found = (yield [this.readRecord, [callId]]).rows[0]
+    const found = stored ?? (yield [this.readRecord, [callId]]).rows[0]
     if (found === undefined) {
       const record = new CallRecord(callId)
       record.apply(event)
       if ((yield [this.insertRecord, [callId, record.toJson()]]).rowCount !== 1) throw new Raced()
+      yield this.touch(record, ms)
       return record
     }
     const record = CallRecord.fromJson(/** @type {string} */ (found[0]))
-    if (record.apply(event).changed) yield [this.updateRecord, [record.toJson(), callId]]
+    if (record.apply(event).changed) {
+      yield [this.updateRecord, [record.toJson(), callId]]
+      yield this.touch(record, ms)
+    }
     return record
+  }
+
+  /**
+   * The record changed at `ms`: keeps it among the open calls while it is open.
+   * @param {CallRecordT} record
+   * @param {number} ms
+   * @returns {Statement}
+   */
+  touch(record, ms) {
+    return recordIsOpen(record) ? [this.open, [record.call_id, ms]] : [this.close, [record.call_id]]
+  }
+
+  /**
+   * @param {number} changedBefore
+   * @param {number} limit
+   * @returns {Steps<import('./stores').OpenCall[]>}
+   */
+  *listOpen(changedBefore, limit) {
+    const { rows } = yield [this.openCalls, [changedBefore, limit]]
+    return rows.map((r) => Object.freeze({ callId: /** @type {string} */ (r[0]), changedAt: Number(r[1]) }))
+  }
+
+  /**
+   * Folds the snapshot `call` into its call's stored record (locked), if there is one.
+   * @param {object} call
+   * @param {number} ms
+   * @returns {Steps<CallRecordT | null>}
+   */
+  *applyCall(call, ms) {
+    const callId = /** @type {{ id: string }} */ (call).id
+    const found = (yield [this.readRecord, [callId]]).rows[0]
+    if (found === undefined) return null
+    const record = CallRecord.fromJson(/** @type {string} */ (found[0]))
+    if (record.applyCall(call).changed) {
+      yield [this.updateRecord, [record.toJson(), callId]]
+      yield this.touch(record, ms)
+    }
+    return record
+  }
+
+  /**
+   * @param {string} callId
+   * @returns {Steps<void>}
+   */
+  *settle(callId) {
+    yield [this.close, [callId]]
   }
 
   /**
@@ -204,13 +269,16 @@ class SqlSteps {
     const key = dedupeKey(event)
     const found = (yield [this.read, [key]]).rows[0]
     const row = found === undefined ? null : rowOf(found)
-    const s = this.policy.arrive(row, ms)
+    // A new delivery: its call's record (locked) says whether reconciliation already ran it.
+    const stored = row === null ? (yield [this.readRecord, [event.call_id]]).rows[0] : undefined
+    const covered = stored !== undefined && CallRecord.fromJson(/** @type {string} */ (stored[0])).covers(event.event, key)
+    const s = this.policy.arrive(row, ms, covered)
     let record
     if (row === null && s.row !== null) {
       const r = s.row
       const values = [key, event.call_id, event.event, body, r.state, r.attempts, r.dueAt, r.lastError, r.updatedAt, ms]
       if ((yield [this.insert, values]).rowCount !== 1) throw new Raced()
-      record = yield* this.fold(event)
+      record = yield* this.fold(event, ms, stored)
     } else {
       if (s.row !== null) yield this.write(key, s.row)
       record = yield* this.recordOf(event.call_id)
@@ -232,7 +300,9 @@ class SqlSteps {
     if ((yield [this.insert, values]).rowCount !== 1) {
       return Object.freeze({ new: false, record: yield* this.recordOf(event.call_id) })
     }
-    return Object.freeze({ new: true, record: yield* this.fold(event) })
+    const record = yield* this.fold(event, ms)
+    // Reconciliation already ran this event's handlers: folded, not new.
+    return Object.freeze({ new: !record.covers(event.event, key), record })
   }
 
   /**

@@ -1,9 +1,62 @@
 // Types of `oneinbox-webhooks/stores` (hand-written, next to stores.js).
-import type { CallRecord, Event } from './oneinbox.js'
+import type { CallRecord, Event, ReconcilePolicy, Router } from './oneinbox.js'
 import type { Arrival, AtTime, DeadLetter, Delivery, InboxPolicy, InboxRow, InboxStore, InboxVerdict } from './inbox.js'
 
 export type { Arrival, DeadLetter, Delivery, DrainOptions, DrainReport, InboxStore } from './inbox.js'
 export { currentDelivery, DEFAULT_RETENTION, drain } from './inbox.js'
+export { ReconcilePolicy } from './oneinbox.js'
+
+/** An open call (not yet failed or complete) and when its record last changed (Unix ms). */
+export interface OpenCall {
+  readonly callId: string
+  readonly changedAt: number
+}
+
+/** What {@link reconcile} needs of a store (MemoryStore, RedisStore). */
+export interface ReconcileStore {
+  openCalls(changedBefore: number, limit?: number): Promise<OpenCall[]>
+  applyCall(call: object, options?: AtTime): Promise<CallRecord | null>
+  settle(callId: string): Promise<void>
+  get(callId: string): Promise<CallRecord | null>
+  arrive(event: Event, body?: Uint8Array | null, options?: AtTime): Promise<Arrival<CallRecord>>
+  finish(delivery: Delivery, error?: string | null, options?: AtTime): Promise<InboxVerdict>
+}
+
+/** {@link reconcile}'s options. */
+export interface ReconcileOptions {
+  /** Unix ms (default `Date.now()`). */
+  now?: number
+  /** Default `new ReconcilePolicy()`. */
+  policy?: ReconcilePolicy
+  /** `getCall` requests at a time (8). */
+  concurrency?: number
+}
+
+/** What one {@link reconcile} did. */
+export interface ReconcileReport {
+  /** The overdue calls fetched. */
+  checked: number
+  /** The synthesized events recorded, per event name. */
+  recovered: Record<string, number>
+  /** The events each call still misses afterwards. */
+  missing: Record<string, string[]>
+  /** The calls that could not be fetched: call id to the error's text. */
+  errors: Record<string, string>
+  /** The keys of the synthesized deliveries whose handlers failed (due for the worker). */
+  failed: string[]
+}
+
+/**
+ * Fetches the store's overdue calls with `client.getCall` and runs, through the inbox and the
+ * router, the events their snapshots show happened but no delivery brought
+ * (`"reconciled": true`, key `<event>:<call_id>:reconciled`).
+ */
+export function reconcile(
+  store: ReconcileStore,
+  client: { getCall(callId: string): Promise<object> },
+  router: Router,
+  options?: ReconcileOptions,
+): Promise<ReconcileReport>
 
 /** What {@link Store.record} did with one delivery. */
 export interface Recorded {
@@ -63,6 +116,12 @@ export class MemoryStore implements Store, InboxStore<CallRecord> {
   /** Drops done deliveries older than `olderThan` seconds (7 days; dead ones too with `includeDead`): how many. */
   prune(options?: AtTime & { olderThan?: number; includeDead?: boolean }): Promise<number>
   row(key: string): Promise<InboxRow | null>
+  /** For {@link reconcile}: the open calls last changed at or before `changedBefore` (Unix ms). */
+  openCalls(changedBefore: number, limit?: number): Promise<OpenCall[]>
+  /** Folds a snapshot (a call object) into its call's record; null when there is none. */
+  applyCall(call: object, options?: AtTime): Promise<CallRecord | null>
+  /** Drops `callId` from the open calls. */
+  settle(callId: string): Promise<void>
   /** Runs `fn` for a delivery of your own: done when it returns, failed when it throws (rethrown). */
   claim(event: Event, fn: (delivery: Delivery) => unknown, options?: AtTime): Promise<Arrival<CallRecord>>
   claim(
@@ -128,6 +187,12 @@ export class RedisStore implements Store {
   prune(options?: AtTime & { olderThan?: number; includeDead?: boolean }): Promise<number>
   /** The inbox row of `key`, or null. */
   row(key: string): Promise<InboxRow | null>
+  /** For {@link reconcile}: the open calls last changed at or before `changedBefore` (Unix ms). */
+  openCalls(changedBefore: number, limit?: number): Promise<OpenCall[]>
+  /** Folds a snapshot (a call object) into its call's record; null when there is none. */
+  applyCall(call: object, options?: AtTime): Promise<CallRecord | null>
+  /** Drops `callId` from the open calls. */
+  settle(callId: string): Promise<void>
   toJSON(): { client: 'node-redis' | 'ioredis'; prefix: string; ttlSeconds: number | null }
 }
 

@@ -303,6 +303,54 @@ class MemoryStore {
   }
 
   /**
+   * For `reconcile`: the open calls (`recordIsOpen`) whose record last changed at or before
+   * `changedBefore` (Unix ms), oldest first, at most `limit` (default 1000): `{ callId,
+   * changedAt }`. Costs a pass over the open calls (kept beside the records), never the closed
+   * ones.
+   * @param {number} changedBefore
+   * @param {number} [limit]
+   * @returns {Promise<import('./stores').OpenCall[]>}
+   */
+  async openCalls(changedBefore, limit = 1000) {
+    const n = Math.min(count(limit, 'limit', 'store.openCalls'), 0xffffffff)
+    const before = nowMs(changedBefore)
+    return callNative(() => this.#inbox.openCalls(before, n)).map((c) => Object.freeze({ callId: c.callId, changedAt: c.changedAt }))
+  }
+
+  /**
+   * Folds the snapshot `call` (a plain object from `client.getCall`) into its call's record:
+   * the record (a copy), or `null` when no delivery of the call was recorded.
+   * @param {object} call
+   * @param {unknown} [options]
+   * @returns {Promise<CallRecord | null>}
+   */
+  async applyCall(call, options) {
+    const { now } = optionsArg(options, 'store.applyCall(call, options)', ['now'], { noun: 'option' })
+    const ms = nowMs(now)
+    if (call === null || typeof call !== 'object' || Array.isArray(call)) {
+      throw new TypeError(`store.applyCall: expected a call object, got ${describeType(call)}`)
+    }
+    const ledger = /** @type {import('./internal.js').LedgerInternals} */ (
+      /** @type {Record<symbol, unknown>} */ (/** @type {unknown} */ (Ledger))[LEDGER_INTERNALS]
+    )
+    const handle = ledger.handle(this.#ledger)
+    const r = callNative(() => this.#inbox.applyCall(handle, JSON.stringify(call), ms))
+    if (Array.isArray(r)) throw new ValidationError(r)
+    const callId = /** @type {{ id: string }} */ (call).id
+    return r ? ledger.record(r, callId) : null
+  }
+
+  /**
+   * Drops `callId` from the open calls (reconcile found nothing missing).
+   * @param {string} callId
+   * @returns {Promise<void>}
+   */
+  async settle(callId) {
+    checkCallId(callId, 'store.settle')
+    this.#inbox.settle(callId)
+  }
+
+  /**
    * Makes the delivery `key` (a dead letter, say) due now, its attempts from 0: the verdict.
    * @param {unknown} key
    * @param {unknown} [options]
@@ -398,5 +446,8 @@ class MemoryStore {
 
 const { RedisStore } = require('./redis.js')
 
-module.exports = { MemoryStore, RedisStore, drain, currentDelivery, DEFAULT_RETENTION }
+const { reconcile } = require('./reconcile.js')
+const { ReconcilePolicy } = require('./oneinbox.js')
+
+module.exports = { MemoryStore, RedisStore, drain, currentDelivery, DEFAULT_RETENTION, reconcile, ReconcilePolicy }
 module.exports.PostgresStore = require('./postgres.js').PostgresStore

@@ -36,6 +36,8 @@ function apply(policy, row, input, now) {
   switch (input.kind) {
     case 'arrive':
       return policy.arrive(row, now)
+    case 'covered':
+      return policy.arrive(row, now, true)
     case 'claim':
       return policy.claim(row, now)
     case 'replay':

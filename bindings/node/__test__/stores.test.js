@@ -211,9 +211,11 @@ test('the stores are the subpath export; the main package loads neither them nor
     'DEFAULT_RETENTION',
     'MemoryStore',
     'PostgresStore',
+    'ReconcilePolicy',
     'RedisStore',
     'currentDelivery',
     'drain',
+    'reconcile',
   ])
   const loaded = execFileSync(
     process.execPath,

@@ -592,3 +592,25 @@ function doctorTypes(rows: Array<{ [key: string]: unknown }>): string {
   return `${d.healthy} ${codes.join()} ${from} ${d.summary.failed} ${renderDiagnosis(d, { json: true })}`
 }
 void doctorTypes
+
+// When deliveries go missing: reconcile, its policy and the record's snapshots.
+import { ReconcilePolicy, recordIsOpen, synthesize, type Overdue, type Synthesized } from 'oneinbox-webhooks'
+import { reconcile, type ReconcileReport } from 'oneinbox-webhooks/stores'
+
+async function reconcileTypes(router: Router): Promise<number> {
+  const policy = new ReconcilePolicy({ endedAfterMs: 60_000, expect: ['call.analyzed', 'call.recording.available'] })
+  // @ts-expect-error transcript.partial is never expected
+  void new ReconcilePolicy({ expect: ['transcript.partial'] })
+  const record = new CallRecord('call_1')
+  const applied: Applied = record.applyCall({ id: 'call_1', status: 'completed' })
+  const snapshot: CallStatus = record.snapshot_status
+  const reconciled: readonly string[] = record.reconciled
+  const covered: boolean = record.covers('call.analyzed', 'call.analyzed:call_1:0')
+  const overdue: Overdue | null = policy.overdue(record, 0, Date.now())
+  const events: Synthesized[] = synthesize(record, { id: 'call_1', status: 'completed' })
+  const client = { getCall: async (id: string) => ({ id, status: 'completed' }) }
+  const report: ReconcileReport = await reconcile(new MemoryStore(), client, router, { policy, concurrency: 4, now: Date.now() })
+  void [applied, snapshot, reconciled, covered, overdue, recordIsOpen(record)]
+  return events.length + report.checked + (report.recovered['call.analyzed'] ?? 0)
+}
+void reconcileTypes

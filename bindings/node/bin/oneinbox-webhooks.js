@@ -88,6 +88,19 @@ seconds, until SIGTERM or SIGINT; one line per drain that ran something.
   --once               drain once and exit (1 if anything failed)
 `
 
+const RECONCILE_USAGE = `usage: ${PROG} reconcile --store URL --router FILE [--base-url URL] [--json]
+
+Fetch the store's overdue calls from the OneInbox API (GET /v1/calls/{id}) and run, through the
+router's handlers, the events their snapshots show happened but no delivery brought (marked
+reconciled). Prints the report; exits 0 when it ran, 1 when it could not.
+
+  --store URL          redis://..., postgresql://... or memory: (default: $ONEINBOX_STORE_URL)
+  --router FILE        a module exporting the Router (default export, or one named router)
+  --base-url URL       the API (default: $ONEINBOX_BASE_URL, else https://api.oneinbox.ai)
+  --json               print the report as JSON
+The API key comes from $ONEINBOX_API_KEY.
+`
+
 class Usage extends Error {}
 
 // The secrets of `send`: [name, environment variable].
@@ -211,7 +224,9 @@ function parse(argv, env) {
   if (values.help) return { help: true }
   const [command, ...events] = positionals
   if (command !== 'send')
-    throw new Usage(command === undefined ? 'a command is required: send or worker' : `unknown command ${JSON.stringify(command)}`)
+    throw new Usage(
+      command === undefined ? 'a command is required: send, worker or reconcile' : `unknown command ${JSON.stringify(command)}`,
+    )
   const dryRun = values['dry-run']
   if (values.to === undefined && !dryRun) throw new Usage('--to URL is required (unless --dry-run)')
   const timeout = values.timeout === undefined ? 10 : Number(values.timeout)
@@ -601,6 +616,92 @@ async function runWorker({
   return once ? status : 0
 }
 
+/**
+ * The report of `reconcile` as text lines.
+ * @param {import('../stores').ReconcileReport} report
+ * @returns {string}
+ */
+function reconcileText(report) {
+  const recovered = Object.values(report.recovered).reduce((a, b) => a + b, 0)
+  const kinds = Object.entries(report.recovered)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ')
+  const lines = [
+    `reconcile: checked ${report.checked} call(s); recovered ${recovered} event(s)${kinds ? ` (${kinds})` : ''}; ` +
+      `${Object.keys(report.missing).length} call(s) still missing events; ${Object.keys(report.errors).length} error(s)`,
+  ]
+  for (const [callId, missing] of Object.entries(report.missing).sort()) lines.push(`  ${callId}: still missing ${missing.join(', ')}`)
+  for (const [callId, error] of Object.entries(report.errors).sort()) lines.push(`  ${callId}: error: ${error}`)
+  for (const key of report.failed) lines.push(`  ${key}: handler failed (due for the worker)`)
+  return `${lines.join('\n')}\n`
+}
+
+/**
+ * `npx oneinbox-webhooks reconcile`: the exit status (the same command as
+ * `python -m oneinbox_webhooks reconcile`; the store and router are read as by `worker`).
+ * @param {string[]} argv
+ * @param {Out} out
+ * @param {Out} err
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {Promise<number>}
+ */
+async function reconcileCommand(argv, out, err, env) {
+  /** @type {string | undefined} */
+  let store
+  try {
+    let values
+    try {
+      ;({ values } = parseArgs({
+        args: argv,
+        strict: true,
+        options: {
+          store: { type: 'string' },
+          router: { type: 'string' },
+          'base-url': { type: 'string' },
+          json: { type: 'boolean', default: false },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+      }))
+    } catch (e) {
+      const error = /** @type {NodeJS.ErrnoException} */ (e)
+      throw new Usage(error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? 'unexpected argument' : error.message)
+    }
+    if (values.help) {
+      out.write(RECONCILE_USAGE)
+      return 0
+    }
+    store = values.store ?? env.ONEINBOX_STORE_URL
+    if (store === undefined || store === '') throw new Usage('--store URL is required (or $ONEINBOX_STORE_URL)')
+    if (values.router === undefined) throw new Usage('--router FILE is required')
+    const apiKey = env.ONEINBOX_API_KEY
+    if (apiKey === undefined || apiKey === '') throw new Usage('$ONEINBOX_API_KEY is required')
+    const { Client } = require('..')
+    const client = new Client(apiKey, { baseUrl: values['base-url'] || env.ONEINBOX_BASE_URL || undefined })
+    const router = await loadRouter(values.router)
+    const opened = await openStore(store)
+    try {
+      const { reconcile } = require('../stores.js')
+      if (!('openCalls' in opened.store)) throw new Usage('--store: this store of this version cannot list its open calls')
+      // The client's getCall (added with the calls API) is what reconcile uses.
+      const calls = /** @type {{ getCall(callId: string): Promise<object> }} */ (/** @type {unknown} */ (client))
+      const report = await reconcile(
+        /** @type {import('../stores').ReconcileStore} */ (opened.store),
+        calls,
+        /** @type {import('../oneinbox').Router} */ (router),
+      )
+      out.write(values.json ? `${JSON.stringify(report)}\n` : reconcileText(report))
+      return 0
+    } finally {
+      await opened.close()
+    }
+  } catch (e) {
+    const text = e instanceof Usage ? e.message : describeError(e, (t) => t)
+    err.write(`${PROG} reconcile: error: ${store === undefined ? text : redactStoreUrl(text, safeUrl(store))}\n`)
+    return 1
+  }
+}
+
 /** @typedef {URL | { password: string, protocol?: undefined, toString(): string }} SafeUrl */
 
 /**
@@ -623,6 +724,7 @@ function safeUrl(text) {
  */
 async function main(argv = process.argv.slice(2), { stdout = process.stdout, stderr = process.stderr, env = process.env } = {}) {
   if (argv[0] === 'doctor') return require('./doctor.js').doctor(argv.slice(1), stdout, stderr, env)
+  if (argv[0] === 'reconcile') return await reconcileCommand(argv.slice(1), stdout, stderr, env)
   if (argv[0] === 'worker') {
     let args
     try {

@@ -110,7 +110,8 @@ impl NativeInboxPolicy {
         self.policy.max_attempts()
     }
 
-    /// One step: `kind` is `arrive`, `claim`, `finish`, `release` or `replay`; `attempt` and
+    /// One step: `kind` is `arrive`, `covered` (an arrival that reconciliation already ran),
+    /// `claim`, `finish`, `release` or `replay`; `attempt` and
     /// `text` (the error or the reason) for `finish` and `release`; `now` in Unix ms.
     #[napi]
     pub fn step(
@@ -126,6 +127,7 @@ impl NativeInboxPolicy {
             let attempt = attempt.unwrap_or(0);
             let input = match kind.as_str() {
                 "arrive" => Input::Arrive,
+                "covered" => Input::Covered,
                 "claim" => Input::Claim,
                 "replay" => Input::Replay,
                 "finish" => Input::Finish {
@@ -183,6 +185,10 @@ pub const INBOX_DEFAULT_MAX_ATTEMPTS: u32 = core::DEFAULT_MAX_ATTEMPTS;
 #[napi(js_name = "REDIS_WRITE_SCRIPT")]
 pub const REDIS_WRITE_SCRIPT: &str = core::redis::WRITE;
 
+/// The inbox's Redis script that writes a call's record alone (a snapshot folded in).
+#[napi(js_name = "REDIS_RECORD_SCRIPT")]
+pub const REDIS_RECORD_SCRIPT: &str = core::redis::RECORD;
+
 /// The inbox's Redis prune script.
 #[napi(js_name = "REDIS_PRUNE_SCRIPT")]
 pub const REDIS_PRUNE_SCRIPT: &str = core::redis::PRUNE;
@@ -220,6 +226,15 @@ pub struct NativeKept {
     pub updated_at: i64,
     /// The body as received.
     pub body: Buffer,
+}
+
+/// An open call and when its record last changed (Unix ms).
+#[napi(object, js_name = "NativeOpenCall")]
+pub struct NativeOpenCall {
+    /// The call.
+    pub call_id: String,
+    /// When its record last changed.
+    pub changed_at: i64,
 }
 
 /// A worker's claim: the verdict and, for `run`, the attempt and the delivery.
@@ -419,6 +434,54 @@ impl NativeMemoryInbox {
     #[napi]
     pub fn row(&self, key: String) -> napi::Result<Option<NativeInboxRow>> {
         guard(|| Ok(self.inner.get(&key).map(|k| row_out(k.row.clone()))))
+    }
+
+    /// The open calls last changed at or before `changed_before` (Unix ms), oldest first, at
+    /// most `limit`.
+    #[napi(js_name = "openCalls")]
+    pub fn open_calls(&self, changed_before: i64, limit: u32) -> napi::Result<Vec<NativeOpenCall>> {
+        guard(|| {
+            Ok(self
+                .inner
+                .open_calls(changed_before, limit as usize)
+                .into_iter()
+                .map(|(call_id, changed_at)| NativeOpenCall {
+                    call_id,
+                    changed_at,
+                })
+                .collect())
+        })
+    }
+
+    /// Folds the snapshot (the JSON text of a call) into its call's record in `ledger`: the
+    /// record, `null` when the ledger has none, or the issues of `Call::from_json`.
+    #[napi(js_name = "applyCall")]
+    pub fn apply_call(
+        &mut self,
+        ledger: &NativeLedger,
+        call_json: String,
+        now: i64,
+    ) -> napi::Result<Either<Option<NativeCallRecord>, Vec<NativeIssue>>> {
+        guard(|| {
+            let call = match oneinbox_webhooks::management::Call::from_json(call_json.as_bytes()) {
+                Ok(call) => call,
+                Err(e) => return Ok(Either::B(issues_to_js(e.into_issues()))),
+            };
+            let mut ledger = ledger
+                .try_borrow_mut()
+                .map_err(|_| napi::Error::from_reason("the Ledger is in use"))?;
+            Ok(Either::A(
+                self.inner
+                    .apply_call(&mut ledger, &call, now)
+                    .map(|(_, record)| shared(record)),
+            ))
+        })
+    }
+
+    /// Drops `call_id` from the open calls.
+    #[napi]
+    pub fn settle(&mut self, call_id: String) {
+        self.inner.settle(&call_id);
     }
 
     /// The number of deliveries kept.

@@ -25,6 +25,7 @@ mod handles;
 mod inbox;
 mod management;
 mod options;
+mod reconcile;
 mod record;
 mod testing;
 
@@ -54,15 +55,20 @@ pub use inbox::{
     NativeInboxRow, NativeInboxStep, NativeKept, NativeMemoryInbox, NativeTaken,
     INBOX_DEFAULT_LEASE_MS, INBOX_DEFAULT_MAX_ATTEMPTS, REDIS_PRUNE_SCRIPT, REDIS_WRITE_SCRIPT,
 };
+pub use inbox::{NativeOpenCall, REDIS_RECORD_SCRIPT};
 pub use management::{
     management_endpoints, new_api, retry_after, NativeApi, NativeEndpoint, NativeFailure,
     NativeParsed, NativePrepared, NativeRequest, NativeRetryStep, DEFAULT_MAX_RETRIES,
 };
 pub use options::{parse_options_js, NativeParseLimits, ParseOptions, ReceiverOptions};
+pub use reconcile::{
+    new_reconcile_policy, record_is_open, synthesize, NativeOverdue, NativeReconcilePolicy,
+    NativeSynthesized,
+};
 pub use record::{
     call_record_from_json, dedupe_key, ledger_get, ledger_record, ledger_size, new_call_record,
-    new_ledger, record_apply, record_copy, record_merge, record_to_json, NativeApplied,
-    NativeCallRecord, NativeLedger, MAX_DEPTH_CEILING,
+    new_ledger, record_apply, record_apply_call, record_copy, record_covers, record_merge,
+    record_to_json, NativeApplied, NativeCallRecord, NativeLedger, MAX_DEPTH_CEILING,
 };
 pub use testing::{
     call_sequence, choose_secret, make_call, make_delivery, make_event, plan_send,

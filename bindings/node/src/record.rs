@@ -148,6 +148,37 @@ pub fn record_to_json(record: &NativeCallRecord) -> napi::Result<String> {
     guard(|| Ok(record.borrow().to_json()))
 }
 
+/// `record.apply_call` of the JSON text of a call (a plain object from `getCall`), or the
+/// `ValidationError`'s issues of `Call::from_json`.
+#[napi(js_name = "recordApplyCall")]
+pub fn record_apply_call(
+    record: &NativeCallRecord,
+    call_json: String,
+) -> napi::Result<Either<NativeApplied, Vec<NativeIssue>>> {
+    guard(|| {
+        Ok(
+            match oneinbox_webhooks::management::Call::from_json(call_json.as_bytes()) {
+                Ok(call) => {
+                    let applied = borrow_mut(record)?.apply_call(&call);
+                    Either::A(NativeApplied {
+                        changed: applied.changed,
+                        ignored: applied.ignored,
+                        issues: None,
+                    })
+                }
+                Err(e) => Either::B(issues_to_js(e.into_issues())),
+            },
+        )
+    })
+}
+
+/// `record.covers(event, key)`: whether a delivery of `event` with dedupe key `key` already
+/// ran through reconciliation.
+#[napi(js_name = "recordCovers")]
+pub fn record_covers(record: &NativeCallRecord, event: String, key: String) -> napi::Result<bool> {
+    guard(|| Ok(record.borrow().covers(&event, &key)))
+}
+
 /// The core's `Ledger` (what `MemoryStore` keeps), held by a JavaScript `External`.
 pub type NativeLedger = External<RefCell<core::Ledger>>;
 

@@ -212,16 +212,22 @@ impl InboxPolicy {
         self.policy.max_attempts()
     }
 
-    /// A copy of the delivery arrived at a receiver.
+    /// A copy of the delivery arrived at a receiver; ``covered``: its call's record says its
+    /// handlers already ran through reconciliation (``CallRecord.covers``).
+    #[pyo3(signature = (row, now, covered = false))]
     fn arrive(
         &self,
         py: Python<'_>,
         row: Option<PyRef<'_, InboxRow>>,
         now: i64,
+        covered: bool,
     ) -> PyResult<InboxStep> {
-        guard(py, || {
-            step(py, &self.policy, row.as_deref(), Input::Arrive, now)
-        })
+        let input = if covered {
+            Input::Covered
+        } else {
+            Input::Arrive
+        };
+        guard(py, || step(py, &self.policy, row.as_deref(), input, now))
     }
 
     /// A worker found the delivery due and wants to run it.
@@ -313,6 +319,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("INBOX_DEFAULT_LEASE_MS", core::DEFAULT_LEASE_MS)?;
     m.add("REDIS_WRITE_SCRIPT", core::redis::WRITE)?;
     m.add("REDIS_PRUNE_SCRIPT", core::redis::PRUNE)?;
+    m.add("REDIS_RECORD_SCRIPT", core::redis::RECORD)?;
     m.add("INBOX_DEFAULT_MAX_ATTEMPTS", core::DEFAULT_MAX_ATTEMPTS)
 }
 
@@ -451,6 +458,34 @@ impl MemoryInbox {
     /// `include_dead`): how many.
     fn prune(&mut self, before: i64, include_dead: bool) -> usize {
         self.inner.prune(before, include_dead)
+    }
+
+    /// The open calls (``is_open``) whose record last changed at or before `changed_before`,
+    /// oldest first, at most `limit`: `(call_id, changed_at)`.
+    fn open_calls(&self, changed_before: i64, limit: usize) -> Vec<(String, i64)> {
+        self.inner.open_calls(changed_before, limit)
+    }
+
+    /// Folds the snapshot `call` into its call's record in `ledger`: `(changed, record)`, or
+    /// `None` when the ledger has no record of the call.
+    fn apply_call(
+        &mut self,
+        py: Python<'_>,
+        ledger: &Ledger,
+        call: PyRef<'_, crate::management::Call>,
+        now: i64,
+    ) -> PyResult<Option<(bool, CallRecord)>> {
+        guard(py, || {
+            Ok(self
+                .inner
+                .apply_call(&mut ledger.lock(), &call.inner, now)
+                .map(|(changed, inner)| (changed, CallRecord { inner })))
+        })
+    }
+
+    /// Drops `call_id` from the open calls.
+    fn settle(&mut self, call_id: &str) {
+        self.inner.settle(call_id);
     }
 
     /// The row of `key`, if kept.

@@ -16,6 +16,7 @@ mod events;
 mod fake;
 mod inbox;
 mod management;
+mod reconcile;
 mod record;
 mod secret;
 mod strings;
@@ -34,6 +35,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     answer::register(m)?;
     inbox::register(m)?;
     doctor::register(m)?;
+    reconcile::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

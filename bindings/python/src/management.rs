@@ -215,6 +215,22 @@ record! {
     }
     documented = ["id", "agent_id", "type", "status", "direction", "from_number", "to_number",
         "created_at"];
+
+    /// Reads a call from its JSON (`str` or `bytes`), as `GET /v1/calls/{id}` returns it:
+    /// only `id` is required, unknown members are kept in `extra`. Raises `ValidationError`.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Call> {
+        guard(py, || {
+            let inner = with_body_of(py, "Call.from_json", data, m::Call::from_json)?
+                .map_err(|e| to_py_err(py, e))?;
+            Ok(Call { inner })
+        })
+    }
+
+    /// The JSON form: the members that have a value, then `extra`.
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || Ok(self.inner.to_json()))
+    }
 }
 
 record! {

@@ -280,6 +280,47 @@ impl CallRecord {
         self.inner.call_id()
     }
 
+    /// Folds a snapshot of the call (a ``Call``, as ``client.get_call`` returns it): its values
+    /// rank below every event's, its status raises ``status`` and never lowers it. A snapshot
+    /// of another call is ignored: ``Applied(changed=False, ignored="...")``.
+    fn apply_call(
+        &mut self,
+        py: Python<'_>,
+        call: PyRef<'_, crate::management::Call>,
+    ) -> PyResult<Applied> {
+        guard(py, || {
+            let applied = Arc::make_mut(&mut self.inner).apply_call(&call.inner);
+            Ok(Applied {
+                changed: applied.changed,
+                ignored: applied.ignored,
+            })
+        })
+    }
+
+    /// The status the applied events alone give (no snapshot).
+    #[getter]
+    fn events_status(&self) -> &'static str {
+        self.inner.events_status().as_str()
+    }
+
+    /// The greatest status a snapshot showed (``"unknown"`` when none did).
+    #[getter]
+    fn snapshot_status(&self) -> &'static str {
+        self.inner.snapshot_status().as_str()
+    }
+
+    /// The names of the events applied from reconciliation (``"reconciled": true``), sorted.
+    #[getter]
+    fn reconciled(&self) -> Vec<String> {
+        self.inner.reconciled().iter().cloned().collect()
+    }
+
+    /// Whether the handlers of a delivery of the event ``event`` (a name) with dedupe key
+    /// ``key`` already ran through reconciliation (a store then records it as a repeat).
+    fn covers(&self, event: &str, key: &str) -> bool {
+        self.inner.covers(event, key)
+    }
+
     /// ``"in_progress"``, ``"completed"``, ``"failed"`` or ``"unknown"``.
     #[getter]
     fn status(&self) -> &'static str {
@@ -365,6 +406,7 @@ impl CallRecord {
                 call_id: self.inner.call_id().to_owned(),
                 messages: messages.to_vec(),
                 extra: Map::new(),
+                reconciled: None,
             });
             Ok(Some(
                 event_to_py(py, &event)?.getattr(intern!(py, "messages"))?,

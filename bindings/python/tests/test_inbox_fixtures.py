@@ -57,6 +57,8 @@ def do(policy: InboxPolicy, row: Optional[InboxRow], inp: dict[str, Any], now: i
     kind = inp["kind"]
     if kind == "arrive":
         return policy.arrive(row, now)
+    if kind == "covered":
+        return policy.arrive(row, now, True)
     if kind == "claim":
         return policy.claim(row, now)
     if kind == "replay":

@@ -512,3 +512,32 @@ def test_the_fake_playing_calls_typed() -> None:
     rows: list[dict[str, Any]] = fake.deliveries_for_call(played["id"])
     clock: float = fake.now
     assert sent == 0 and rows[0]["error"] == "dropped" and hook["id"] and clock > 0
+
+
+def test_reconcile_types() -> None:
+    from oneinbox_webhooks import Call, CallRecord, Router
+    from oneinbox_webhooks.inbox import (
+        Overdue,
+        ReconcilePolicy,
+        ReconcileReport,
+        reconcile,
+        record_is_open,
+        synthesize,
+    )
+    from oneinbox_webhooks.stores import MemoryStore
+
+    class Calls:
+        def get_call(self, call_id: str) -> Call:
+            return Call.from_json(f'{{"id": "{call_id}", "status": "completed"}}')
+
+    policy = ReconcilePolicy(ended_after_ms=60_000, expect=["call.analyzed"])
+    record = CallRecord("call_1")
+    call = Calls().get_call("call_1")
+    assert not record.apply_call(call).changed or record.snapshot_status == "completed"
+    reconciled: list[str] = record.reconciled
+    overdue: Overdue | None = policy.overdue(record, 0, 1)
+    events: list[tuple[str, str, str]] = synthesize(record, call)
+    report: ReconcileReport = reconcile(MemoryStore(), Calls(), Router(), policy=policy, now=1.0)
+    assert report.checked == 0 and overdue is None and not reconciled
+    assert [name for name, _, _ in events] == ["call.started", "call.ended"]
+    assert record_is_open(record) is False and record.covers("call.analyzed", "k") is False

@@ -27,6 +27,7 @@ fn annotation(f: &FieldSpec) -> String {
     let ty = match f.ty {
         Type::String => "str".to_owned(),
         Type::Number => "int | float".to_owned(),
+        Type::Bool => "bool".to_owned(),
         Type::Object => "dict[str, Any]".to_owned(),
         Type::Record(shape) => shape.name.to_owned(),
         Type::List(shape) => format!("list[{}]", shape.name),

@@ -134,6 +134,7 @@ fn check_formats() -> Result<(), String> {
             let ty = match f.ty {
                 Type::String => Some("string"),
                 Type::Number => Some("number"),
+                Type::Bool => Some("boolean"),
                 Type::Object | Type::Record(_) | Type::List(_) => None,
             };
             if let Some(wanted) = format_type(f.format) {
@@ -199,6 +200,7 @@ fn field_schema(f: &FieldSpec, in_common: bool) -> Value {
         (_, Some((def, _, _))) => referenced(def),
         (Type::String, None) => plain("string"),
         (Type::Number, None) => plain("number"),
+        (Type::Bool, None) => plain("boolean"),
         (Type::Object, None) => plain("object"),
         (Type::Record(shape), None) => referenced(&object_def(shape)),
         (Type::List(shape), None) => referenced(&list_def(shape)),

@@ -28,6 +28,7 @@ fn value_type(f: &FieldSpec) -> String {
         }
         Type::String => "string".to_owned(),
         Type::Number => "number".to_owned(),
+        Type::Bool => "boolean".to_owned(),
         Type::Object => "{ [key: string]: JsonValue }".to_owned(),
         Type::Record(shape) => shape.name.to_owned(),
         Type::List(shape) => format!("{}[]", shape.name),

@@ -266,6 +266,16 @@ impl WalkField for Option<Number> {
     }
 }
 
+impl WalkField for Option<bool> {
+    fn walk<B: Builder + ?Sized>(
+        &self,
+        _: &FieldSpec,
+        b: &mut B,
+    ) -> Result<Option<B::Value>, B::Error> {
+        self.map(|v| b.bool(v)).transpose()
+    }
+}
+
 impl WalkField for Option<Map<String, Value>> {
     fn walk<B: Builder + ?Sized>(
         &self,
@@ -357,6 +367,15 @@ impl FromBuilt for Option<Number> {
     fn from_built(v: Option<Built>) -> Self {
         match v {
             Some(Built::Number(n)) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+impl FromBuilt for Option<bool> {
+    fn from_built(v: Option<Built>) -> Self {
+        match v {
+            Some(Built::Json(v)) => v.as_bool(),
             _ => None,
         }
     }

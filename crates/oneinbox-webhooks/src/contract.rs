@@ -95,6 +95,8 @@ pub enum Type {
     String,
     /// A number (an integer or not).
     Number,
+    /// A boolean.
+    Bool,
     /// An object whose members the contract does not type (`extracted_data`).
     Object,
     /// An object of the contract (`analysis`).
@@ -340,6 +342,9 @@ impl FieldType for Option<Number> {
 impl FieldType for Option<Object> {
     const TYPE: Type = Type::Object;
 }
+impl FieldType for Option<bool> {
+    const TYPE: Type = Type::Bool;
+}
 
 /// The contract. Calls `$callback!` with every event and nested object and their fields:
 ///
@@ -369,6 +374,8 @@ macro_rules! contract {
                     /// When the call started, an RFC 3339 date-time such as `2026-06-01T10:00:00Z`.
                     created_at: Option<String> = $crate::contract::Spec::STRICT
                         .format($crate::contract::Format::Rfc3339),
+                    /// Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is `<event>:<call_id>:reconciled`).
+                    reconciled: Option<bool> = $crate::contract::Spec::OPTIONAL,
                 }
                 /// `call.ended`: the call ended (agent or caller hung up). Carries the outcome and summary.
                 CallEnded = "call.ended" {
@@ -391,6 +398,8 @@ macro_rules! contract {
                     ai_summary: Option<String> = $crate::contract::Spec::STRICT,
                     /// The call analysis.
                     analysis: Option<$crate::events::Analysis> = $crate::contract::Spec::STRICT,
+                    /// Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is `<event>:<call_id>:reconciled`).
+                    reconciled: Option<bool> = $crate::contract::Spec::OPTIONAL,
                 }
                 /// `call.analyzed`: the AI analysis (summary, outcome) is ready after the call.
                 CallAnalyzed = "call.analyzed" {
@@ -402,6 +411,8 @@ macro_rules! contract {
                     outcome: Option<String> = $crate::contract::Spec::STRICT.repeats(),
                     /// The AI-written summary of the call.
                     ai_summary: Option<String> = $crate::contract::Spec::STRICT,
+                    /// Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is `<event>:<call_id>:reconciled`).
+                    reconciled: Option<bool> = $crate::contract::Spec::OPTIONAL,
                 }
                 /// `call.failed`: the call failed to connect.
                 CallFailed = "call.failed" {
@@ -415,6 +426,8 @@ macro_rules! contract {
                     from_number: Option<String> = $crate::contract::PHONE_NUMBER,
                     /// Why the call failed, e.g. `no-answer`; unknown values are kept as sent.
                     reason: Option<String> = $crate::contract::Spec::STRICT.repeats(),
+                    /// Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is `<event>:<call_id>:reconciled`).
+                    reconciled: Option<bool> = $crate::contract::Spec::OPTIONAL,
                 }
                 /// `call.recording.available`: the recording is processed and ready.
                 CallRecordingAvailable = "call.recording.available" {
@@ -423,6 +436,8 @@ macro_rules! contract {
                     /// Where to fetch the recording (an `https` URL; it may be a signed URL that expires).
                     recording_url: Option<String> = $crate::contract::Spec::STRICT
                         .format($crate::contract::Format::HttpsUrl),
+                    /// Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is `<event>:<call_id>:reconciled`).
+                    reconciled: Option<bool> = $crate::contract::Spec::OPTIONAL,
                 }
                 /// `transcript.partial`: a partial transcript during a live call; later updates may change it.
                 TranscriptPartial = "transcript.partial" {
@@ -430,6 +445,8 @@ macro_rules! contract {
                     call_id: String = $crate::contract::CALL_ID,
                     /// The conversation so far, in order.
                     messages: Vec<$crate::events::Message> = $crate::contract::Spec::ALWAYS,
+                    /// Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is `<event>:<call_id>:reconciled`).
+                    reconciled: Option<bool> = $crate::contract::Spec::OPTIONAL,
                 }
                 /// `transcript.final`: the full transcript, sent after `call.ended`.
                 TranscriptFinal = "transcript.final" {
@@ -437,6 +454,8 @@ macro_rules! contract {
                     call_id: String = $crate::contract::CALL_ID,
                     /// The whole conversation, in order.
                     messages: Vec<$crate::events::Message> = $crate::contract::Spec::ALWAYS,
+                    /// Set by this SDK, never sent by OneInbox: `true` on an event that a reconciler synthesized from the call's `GET /v1/calls/{id}` snapshot because no delivery brought it (its dedupe key is `<event>:<call_id>:reconciled`).
+                    reconciled: Option<bool> = $crate::contract::Spec::OPTIONAL,
                 }
             }
             objects {

@@ -83,6 +83,7 @@ pub mod inbox;
 pub mod management;
 mod parse;
 mod pass;
+pub mod reconcile;
 pub mod record;
 mod scan;
 #[cfg(feature = "testing")]

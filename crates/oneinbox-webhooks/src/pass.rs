@@ -723,6 +723,7 @@ fn expected(ty: Type) -> &'static str {
     match ty {
         Type::String => "a string",
         Type::Number => "a number",
+        Type::Bool => "a boolean",
         Type::Object => "an object",
         Type::Record(shape) => shape.expected,
         Type::List(shape) => shape.list_expected,
@@ -765,7 +766,10 @@ impl<'de, B: Builder + ?Sized> Visitor<'de> for FieldV<'_, '_, '_, B> {
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(self.wrong(&Found::Bool(v)))
+        if !matches!(self.spec.ty, Type::Bool) {
+            return Ok(self.wrong(&Found::Bool(v)));
+        }
+        Ok(self.p.make(|b| b.bool(v)))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {

@@ -97,6 +97,7 @@ fn run(fixture: &Value) -> Result<(), Failed> {
         };
         let input = match input["kind"].as_str().unwrap_or_default() {
             "arrive" => Input::Arrive,
+            "covered" => Input::Covered,
             "claim" => Input::Claim,
             "replay" => Input::Replay,
             "finish" => Input::Finish {

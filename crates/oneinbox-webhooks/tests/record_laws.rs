@@ -3,14 +3,19 @@
 //! the record of the union), `changed` tells the truth, the JSON form round-trips, and the
 //! dedupe key ignores spelling (member order, whitespace, `87` against `87.0`).
 //!
+//! Snapshots (`Call`s folded with `apply_call`) and events synthesized by reconciliation
+//! (`"reconciled": true`, whose key names no content) are interleaved with the events: the laws
+//! hold for them too, and no snapshot moves the status backwards.
+//!
 //! 12,000 cases in all (5,000 + 5,000 + 2,000); the values come from small pools so that
 //! events collide and conflict often.
 
+use oneinbox_webhooks::management::Call;
 use oneinbox_webhooks::{
     dedupe_key, parse_event, Analysis, CallAnalyzed, CallEnded, CallFailed, CallRecordingAvailable,
     CallStarted, Event, Message, TranscriptFinal, TranscriptPartial, UnknownEvent,
 };
-use oneinbox_webhooks::{CallRecord, CallStatus};
+use oneinbox_webhooks::{Applied, CallRecord, CallStatus};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::Config;
@@ -95,7 +100,7 @@ fn event() -> impl Strategy<Value = Event> {
         pick(&["no-answer", "busy"]),
     );
     (
-        0u8..8,
+        (0u8..8, prop::bool::weighted(0.2)),
         call,
         agent,
         numbers,
@@ -109,7 +114,7 @@ fn event() -> impl Strategy<Value = Event> {
     )
         .prop_map(
             |(
-                kind,
+                (kind, reconciled),
                 call_id,
                 agent_id,
                 (to_number, from_number),
@@ -120,73 +125,183 @@ fn event() -> impl Strategy<Value = Event> {
                 extra,
                 created_at,
                 recording_url,
-            )| match kind {
-                0 => Event::CallStarted(CallStarted {
-                    call_id,
-                    agent_id,
-                    to_number,
-                    from_number,
-                    created_at,
-                    extra,
-                }),
-                1 => Event::CallEnded(CallEnded {
-                    call_id,
-                    agent_id,
-                    status: Some("completed".into()),
-                    duration_seconds,
-                    to_number,
-                    from_number,
-                    outcome,
-                    ai_summary,
-                    analysis,
-                    extra,
-                }),
-                2 => Event::CallAnalyzed(CallAnalyzed {
-                    call_id,
-                    agent_id,
-                    outcome,
-                    ai_summary,
-                    extra,
-                }),
-                3 => Event::CallFailed(CallFailed {
-                    call_id,
-                    agent_id,
-                    to_number,
-                    from_number,
-                    reason,
-                    extra,
-                }),
-                4 => Event::CallRecordingAvailable(CallRecordingAvailable {
-                    call_id,
-                    recording_url,
-                    extra,
-                }),
-                5 => Event::TranscriptPartial(TranscriptPartial {
-                    call_id,
-                    messages,
-                    extra,
-                }),
-                6 => Event::TranscriptFinal(TranscriptFinal {
-                    call_id,
-                    messages,
-                    extra,
-                }),
-                _ => {
-                    let mut payload = Map::new();
-                    payload.insert("event".into(), "call.transferred".into());
-                    payload.insert("call_id".into(), call_id.clone().into());
-                    if let Some(a) = agent_id {
-                        payload.insert("agent_id".into(), a.into());
-                    }
-                    payload.extend(extra);
-                    Event::Unknown(UnknownEvent {
-                        event: "call.transferred".into(),
+            )| {
+                // As a reconciler synthesizes it: one key per call and event.
+                let reconciled = reconciled.then_some(true);
+                match kind {
+                    0 => Event::CallStarted(CallStarted {
                         call_id,
-                        payload,
-                    })
+                        agent_id,
+                        to_number,
+                        from_number,
+                        created_at,
+                        extra,
+                        reconciled,
+                    }),
+                    1 => Event::CallEnded(CallEnded {
+                        call_id,
+                        agent_id,
+                        status: Some("completed".into()),
+                        duration_seconds,
+                        to_number,
+                        from_number,
+                        outcome,
+                        ai_summary,
+                        analysis,
+                        extra,
+                        reconciled,
+                    }),
+                    2 => Event::CallAnalyzed(CallAnalyzed {
+                        call_id,
+                        agent_id,
+                        outcome,
+                        ai_summary,
+                        extra,
+                        reconciled,
+                    }),
+                    3 => Event::CallFailed(CallFailed {
+                        call_id,
+                        agent_id,
+                        to_number,
+                        from_number,
+                        reason,
+                        extra,
+                        reconciled,
+                    }),
+                    4 => Event::CallRecordingAvailable(CallRecordingAvailable {
+                        call_id,
+                        recording_url,
+                        extra,
+                        reconciled,
+                    }),
+                    5 => Event::TranscriptPartial(TranscriptPartial {
+                        call_id,
+                        messages,
+                        extra,
+                        reconciled,
+                    }),
+                    6 => Event::TranscriptFinal(TranscriptFinal {
+                        call_id,
+                        messages,
+                        extra,
+                        reconciled,
+                    }),
+                    _ => {
+                        let mut payload = Map::new();
+                        payload.insert("event".into(), "call.transferred".into());
+                        payload.insert("call_id".into(), call_id.clone().into());
+                        if let Some(a) = agent_id {
+                            payload.insert("agent_id".into(), a.into());
+                        }
+                        payload.extend(extra);
+                        Event::Unknown(UnknownEvent {
+                            event: "call.transferred".into(),
+                            call_id,
+                            payload,
+                        })
+                    }
                 }
             },
         )
+}
+
+/// What a record folds: a delivered (or synthesized) event, or a snapshot of the call.
+#[derive(Debug, Clone)]
+enum Item {
+    Event(Box<Event>),
+    Snapshot(Box<Call>),
+}
+
+impl Item {
+    fn call_id(&self) -> &str {
+        match self {
+            Item::Event(e) => e.call_id(),
+            Item::Snapshot(c) => &c.id,
+        }
+    }
+
+    fn apply_to(&self, record: &mut CallRecord) -> Applied {
+        match self {
+            Item::Event(e) => record.apply(e),
+            Item::Snapshot(c) => record.apply_call(c),
+        }
+    }
+}
+
+/// One small snapshot, from the same pools as the events.
+fn snapshot() -> impl Strategy<Value = Call> {
+    let call = prop_oneof![9 => Just(CALL.to_owned()), 1 => Just("call_2".to_owned())];
+    (
+        call,
+        pick(&["queued", "in_progress", "completed", "failed"]),
+        (
+            pick(&["agt_1", "agt_2"]),
+            pick(&["+15550001"]),
+            pick(&["+15550002"]),
+        ),
+        (
+            pick(&["Appointment Booked", "Voicemail"]),
+            pick(&["Summary A", "Summary C"]),
+        ),
+        (
+            number(),
+            pick(&["https://r/1.mp3", "https://r/3.mp3"]),
+            pick(&["2026-06-01T10:00:00Z"]),
+        ),
+        (
+            pick(&["busy", "api_stop"]),
+            prop::bool::ANY,
+            prop::bool::ANY,
+        ),
+    )
+        .prop_map(
+            |(
+                id,
+                status,
+                (agent, to, from),
+                (outcome, summary),
+                (duration, recording, started),
+                (end_reason, with_messages, with_analysis),
+            )| {
+                let mut v = Map::new();
+                v.insert("id".into(), id.into());
+                for (k, val) in [
+                    ("status", status),
+                    ("agent_id", agent),
+                    ("to_number", to),
+                    ("from_number", from),
+                    ("outcome", outcome),
+                    ("ai_summary", summary),
+                    ("recording_url", recording),
+                    ("started_at", started),
+                    ("end_reason", end_reason),
+                ] {
+                    if let Some(val) = val {
+                        v.insert(k.into(), val.into());
+                    }
+                }
+                if let Some(d) = duration {
+                    v.insert("duration_seconds".into(), Value::Number(d));
+                }
+                if with_messages {
+                    v.insert(
+                        "messages".into(),
+                        json!([{"role": "agent", "content": "Hi!"}]),
+                    );
+                }
+                if with_analysis {
+                    v.insert(
+                        "analysis".into(),
+                        json!({"outcome": "Booked", "summary": "Demo."}),
+                    );
+                }
+                Call::from_json(Value::Object(v).to_string().as_bytes()).expect("a call")
+            },
+        )
+}
+
+fn item() -> impl Strategy<Value = Item> {
+    prop_oneof![4 => event().prop_map(|e| Item::Event(Box::new(e))), 1 => snapshot().prop_map(|c| Item::Snapshot(Box::new(c)))]
 }
 
 fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> CallRecord {
@@ -197,16 +312,23 @@ fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> CallRecord {
     record
 }
 
+fn fold_items<'a>(items: impl IntoIterator<Item = &'a Item>) -> CallRecord {
+    let mut record = CallRecord::new(CALL);
+    for item in items {
+        item.apply_to(&mut record);
+    }
+    record
+}
+
 fn merged(a: &CallRecord, b: &CallRecord) -> CallRecord {
     let mut out = a.clone();
     out.merge(b).expect("same call");
     out
 }
 
-/// A list of events and a shuffle of it.
-fn events_and_shuffle() -> impl Strategy<Value = (Vec<Event>, Vec<Event>)> {
-    prop::collection::vec(event(), 0..8)
-        .prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle()))
+/// A list of events and snapshots and a shuffle of it.
+fn events_and_shuffle() -> impl Strategy<Value = (Vec<Item>, Vec<Item>)> {
+    prop::collection::vec(item(), 0..8).prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle()))
 }
 
 proptest! {
@@ -216,30 +338,39 @@ proptest! {
     /// is true exactly when the record changed; the JSON form round-trips.
     #[test]
     fn order_and_repeats_do_not_matter((events, shuffled) in events_and_shuffle()) {
-        let record = fold(&events);
-        prop_assert_eq!(&fold(&shuffled), &record);
-        prop_assert_eq!(&fold(events.iter().chain(&shuffled)), &record);
+        let record = fold_items(&events);
+        prop_assert_eq!(&fold_items(&shuffled), &record);
+        prop_assert_eq!(&fold_items(events.iter().chain(&shuffled)), &record);
 
         let mut step = CallRecord::new(CALL);
         for e in &events {
             let before = step.clone();
-            let applied = step.apply(e);
+            let applied = e.apply_to(&mut step);
             prop_assert_eq!(applied.changed, before != step);
+            // Nothing, a snapshot included, moves the call backwards.
+            prop_assert!(step.status() >= before.status());
             prop_assert_eq!(applied.ignored.is_some(), e.call_id() != CALL);
             if applied.ignored.is_some() {
                 prop_assert_eq!(&before, &step);
             }
         }
         for e in &shuffled {
-            prop_assert!(!step.apply(e).changed);
+            prop_assert!(!e.apply_to(&mut step).changed);
         }
         prop_assert_eq!(&step, &record);
 
         let text = record.to_json();
         let back = CallRecord::from_json(text.as_bytes());
         prop_assert_eq!(back.as_ref(), Ok(&record), "{}", text);
-        // status is derived from the events seen.
-        let seen = |n: &str| events.iter().any(|e| e.call_id() == CALL && e.name() == n);
+        // status is derived from the events seen and the snapshots' statuses.
+        let seen = |n: &str| events.iter().any(|e| matches!(e, Item::Event(e) if e.call_id() == CALL && e.name() == n));
+        let snapshots = events
+            .iter()
+            .filter_map(|e| match e {
+                Item::Snapshot(c) if c.id == CALL => c.status.as_deref().map(CallStatus::of_snapshot),
+                _ => None,
+            })
+            .fold(CallStatus::Unknown, CallStatus::max);
         let expected = if seen("call.failed") {
             CallStatus::Failed
         } else if seen("call.ended") {
@@ -249,7 +380,7 @@ proptest! {
         } else {
             CallStatus::Unknown
         };
-        prop_assert_eq!(record.status(), expected);
+        prop_assert_eq!(record.status(), expected.max(snapshots));
     }
 }
 
@@ -260,18 +391,18 @@ proptest! {
     /// of an event list (in any split) gives the record of the whole list.
     #[test]
     fn merge_equals_the_union(
-        events in prop::collection::vec(event(), 0..9),
+        events in prop::collection::vec(item(), 0..9),
         i in 0usize..10,
         j in 0usize..10,
     ) {
         let n = events.len();
         let (i, j) = (i.min(j).min(n), i.max(j).min(n));
-        let whole = fold(&events);
-        let a = fold(&events[..i]);
-        let b = fold(&events[i..j]);
-        let c = fold(&events[j..]);
+        let whole = fold_items(&events);
+        let a = fold_items(&events[..i]);
+        let b = fold_items(&events[i..j]);
+        let c = fold_items(&events[j..]);
 
-        prop_assert_eq!(&merged(&a, &b), &fold(&events[..j]));
+        prop_assert_eq!(&merged(&a, &b), &fold_items(&events[..j]));
         prop_assert_eq!(&merged(&a, &b), &merged(&b, &a));
         prop_assert_eq!(&merged(&merged(&a, &b), &c), &whole);
         prop_assert_eq!(&merged(&a, &merged(&b, &c)), &whole);
@@ -291,7 +422,7 @@ proptest! {
         // Applying the rest of the events to a merged record also gives the whole.
         let mut rest = merged(&a, &c);
         for e in &events[i..j] {
-            rest.apply(e);
+            e.apply_to(&mut rest);
         }
         prop_assert_eq!(&rest, &whole);
     }

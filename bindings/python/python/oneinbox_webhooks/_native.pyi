@@ -27,7 +27,10 @@ __all__ = [
     "INBOX_DEFAULT_LEASE_MS",
     "INBOX_DEFAULT_MAX_ATTEMPTS",
     "MAX_DEPTH_CEILING",
+    "RECONCILE_DEFAULT_ENDED_AFTER_MS",
+    "RECONCILE_DEFAULT_ONGOING_AFTER_MS",
     "REDIS_PRUNE_SCRIPT",
+    "REDIS_RECORD_SCRIPT",
     "REDIS_WRITE_SCRIPT",
     "RETRY_AFTER_CAP",
     "Answer",
@@ -48,8 +51,10 @@ __all__ = [
     "Ledger",
     "MemoryInbox",
     "OneInboxError",
+    "Overdue",
     "PreparedRequest",
     "Receiver",
+    "ReconcilePolicy",
     "Recorded",
     "RetryStep",
     "Secret",
@@ -78,9 +83,11 @@ __all__ = [
     "make_event",
     "parse_event",
     "plan_send",
+    "record_is_open",
     "redact_url_token",
     "retry_after",
     "sign",
+    "synthesize",
     "verify_signature",
     "verify_url_token",
 ]
@@ -217,6 +224,12 @@ class CallStarted:
     def created_at(self) -> str | None:
         """When the call started, an RFC 3339 date-time such as ``2026-06-01T10:00:00Z``."""
     @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
+    @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -255,6 +268,12 @@ class CallEnded:
     def analysis(self) -> Analysis | None:
         """The call analysis."""
     @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
+    @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -277,6 +296,12 @@ class CallAnalyzed:
     @property
     def ai_summary(self) -> str | None:
         """The AI-written summary of the call."""
+    @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
     @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -304,6 +329,12 @@ class CallFailed:
     def reason(self) -> str | None:
         """Why the call failed, e.g. ``no-answer``; unknown values are kept as sent."""
     @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
+    @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -320,6 +351,12 @@ class CallRecordingAvailable:
     @property
     def recording_url(self) -> str | None:
         """Where to fetch the recording (an ``https`` URL; it may be a signed URL that expires)."""
+    @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
     @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -339,6 +376,12 @@ class TranscriptPartial:
     def messages(self) -> list[Message]:
         """The conversation so far, in order."""
     @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
+    @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -355,6 +398,12 @@ class TranscriptFinal:
     @property
     def messages(self) -> list[Message]:
         """The whole conversation, in order."""
+    @property
+    def reconciled(self) -> bool | None:
+        """Set by this SDK, never sent by OneInbox: ``true`` on an event that a reconciler
+        synthesized from the call's ``GET /v1/calls/{id}`` snapshot because no delivery
+        brought it (its dedupe key is ``<event>:<call_id>:reconciled``). May be absent or null
+        in strict mode too."""
     @property
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -487,6 +536,21 @@ class CallRecord:
     @property
     def events_seen(self) -> list[str]: ...
     def __eq__(self, other: object, /) -> bool: ...
+    def apply_call(self, call: Call) -> Applied:
+        """Folds a snapshot of the call: its values rank below every event's; its status
+        raises ``status`` and never lowers it."""
+    @property
+    def events_status(self) -> _CallStatus:
+        """The status the applied events alone give (no snapshot)."""
+    @property
+    def snapshot_status(self) -> _CallStatus:
+        """The greatest status a snapshot showed (``"unknown"`` when none did)."""
+    @property
+    def reconciled(self) -> list[str]:
+        """The names of the events applied from reconciliation, sorted."""
+    def covers(self, event: str, key: str) -> bool:
+        """Whether the handlers of a delivery of ``event`` with dedupe key ``key`` already ran
+        through reconciliation."""
 
 # ---- management -------------------------------------------------------------------------
 
@@ -652,6 +716,11 @@ class Call:
     def extra(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
+    @staticmethod
+    def from_json(data: _Body) -> Call:
+        """Reads a call from its JSON, as ``GET /v1/calls/{id}`` returns it (only ``id`` is
+        required); raises ``ValidationError``."""
+    def to_json(self) -> str: ...
 
 @final
 class CallPage:
@@ -1146,6 +1215,7 @@ INBOX_DEFAULT_LEASE_MS: int
 INBOX_DEFAULT_MAX_ATTEMPTS: int
 REDIS_WRITE_SCRIPT: str
 REDIS_PRUNE_SCRIPT: str
+REDIS_RECORD_SCRIPT: str
 
 @final
 class InboxRow:
@@ -1203,8 +1273,9 @@ class InboxPolicy:
         """The lease in milliseconds."""
     @property
     def max_attempts(self) -> int: ...
-    def arrive(self, row: Optional[InboxRow], now: int) -> InboxStep:
-        """A copy of the delivery arrived at a receiver."""
+    def arrive(self, row: Optional[InboxRow], now: int, covered: bool = False) -> InboxStep:
+        """A copy of the delivery arrived at a receiver; ``covered``: its call's record says
+        its handlers already ran through reconciliation."""
     def claim(self, row: Optional[InboxRow], now: int) -> InboxStep:
         """A worker found the delivery due and wants to run it."""
     def finish(
@@ -1246,6 +1317,66 @@ class MemoryInbox:
     def prune(self, before: int, include_dead: bool) -> int: ...
     def row(self, key: str) -> Optional[InboxRow]: ...
     def __len__(self) -> int: ...
+    def open_calls(self, changed_before: int, limit: int) -> list[tuple[str, int]]:
+        """The open calls last changed at or before ``changed_before``: ``(call_id, ms)``."""
+    def apply_call(
+        self, ledger: Ledger, call: Call, now: int
+    ) -> Optional[tuple[bool, CallRecord]]: ...
+    def settle(self, call_id: str) -> None: ...
+
+# ---- reconcile --------------------------------------------------------------------------
+
+RECONCILE_DEFAULT_ONGOING_AFTER_MS: int
+"""A started call without an end is overdue after this long (2 hours)."""
+RECONCILE_DEFAULT_ENDED_AFTER_MS: int
+"""An ended call without the expected events is overdue after this long (10 minutes)."""
+
+_ExpectedEvent: TypeAlias = Literal["call.analyzed", "transcript.final", "call.recording.available"]
+
+@final
+class ReconcilePolicy:
+    """When a record is overdue, measured from its last change: ``ongoing_after_ms`` without
+    an end (default 2 hours), ``ended_after_ms`` after the end without every event of
+    ``expect`` (default 10 minutes; ``call.analyzed`` and ``transcript.final``)."""
+
+    def __new__(
+        cls,
+        *,
+        ongoing_after_ms: Optional[int] = None,
+        ended_after_ms: Optional[int] = None,
+        expect: Optional[Sequence[str]] = None,
+        **extra: Any,
+    ) -> ReconcilePolicy: ...
+    @property
+    def ongoing_after_ms(self) -> int: ...
+    @property
+    def ended_after_ms(self) -> int: ...
+    @property
+    def expect(self) -> list[_ExpectedEvent]: ...
+    def missing(self, record: CallRecord) -> list[str]:
+        """The events ``record`` still expects."""
+    def overdue(self, record: CallRecord, changed_at: int, now: int) -> Optional[Overdue]:
+        """Whether to fetch the call (times in Unix ms)."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Overdue:
+    """Why a record is overdue (``"no_end"``, ``"missing_events"``), what it misses and how
+    long it has been unchanged."""
+
+    @property
+    def reason(self) -> Literal["no_end", "missing_events"]: ...
+    @property
+    def missing(self) -> list[str]: ...
+    @property
+    def quiet_ms(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+def record_is_open(record: CallRecord) -> bool:
+    """Whether a store lists ``record`` among its open calls."""
+
+def synthesize(record: CallRecord, call: Call) -> list[tuple[str, str, str]]:
+    """``(event, key, body)`` of each event the snapshot shows happened and the record lacks."""
 
 def choose_secret(
     name: str, option: Optional[str], file: Optional[str], env: Optional[str]

@@ -8,7 +8,9 @@ Keys, under the store's prefix (``oneinbox:`` by default):
   ``updated_at``; an absent field is ``None``; times in Unix ms) and ``v``, its version;
 - ``{prefix}r:{call_id}``: a hash per call: ``record`` (``CallRecord.to_json()``) and ``v``;
 - ``{prefix}due``, ``{prefix}dead``, ``{prefix}done``: sorted sets of dedupe keys, by due time
-  (for the worker), by the time of death, and by the time they were done (for ``prune``).
+  (for the worker), by the time of death, and by the time they were done (for ``prune``);
+- ``{prefix}open``: the open calls' ids (``record_is_open``), by the time their record last
+  changed (what ``reconcile`` lists).
 
 Each change reads the hashes, asks the core's ``InboxPolicy`` for the step, and writes with one
 script that first checks the versions it read (compare and set): when another worker wrote in
@@ -24,12 +26,15 @@ from typing import Any, Optional, Union
 from ._events import Event as _Event
 from ._native import (
     REDIS_PRUNE_SCRIPT,
+    REDIS_RECORD_SCRIPT,
     REDIS_WRITE_SCRIPT,
+    Call,
     CallRecord,
     InboxPolicy,
     InboxRow,
     InboxStep,
     dedupe_key,
+    record_is_open,
 )
 from .inbox import Arrival, DeadLetter, Delivery, Verdict, now_ms
 
@@ -94,6 +99,7 @@ class RedisInbox:
         self.policy = policy
         self.ttl = ttl
         self.due_key, self.dead_key, self.done_key = (prefix + s for s in ("due", "dead", "done"))
+        self.open_key = prefix + "open"
 
     def delivery_key(self, key: str) -> str:
         return f"{self.prefix}d:{key}"
@@ -107,7 +113,7 @@ class RedisInbox:
         version: str,
         row: InboxRow,
         new: Optional[tuple[str, str, bytes]] = None,
-        record: Optional[tuple[str, str, str]] = None,
+        record: Optional[tuple[str, str, str, str, str]] = None,
     ) -> Command:
         keys = [self.delivery_key(key), self.due_key, self.dead_key, self.done_key]
         call_id, event, body = new if new is not None else ("", "", b"")
@@ -124,9 +130,9 @@ class RedisInbox:
             body,
         ]
         if record is not None:
-            record_key, record_version, text = record
-            keys.append(record_key)
-            args += [record_version, text, _blank(self.ttl)]
+            record_key, record_version, text, open_flag, call_id = record
+            keys += [record_key, self.open_key]
+            args += [record_version, text, _blank(self.ttl), open_flag, call_id]
         return ("eval", WRITE, keys, args)
 
     def _read(self, key: str) -> Steps:
@@ -146,12 +152,16 @@ class RedisInbox:
                 else CallRecord(call_id)
             )
             row = _row(fields)
-            step = self.policy.arrive(row, ms)
+            # A new delivery of an event that reconciliation already ran: a repeat, folded in.
+            covered = row is None and record.covers(event.event, key)
+            step = self.policy.arrive(row, ms, covered)
             written = True
             if step.row is not None and row is None:  # a new delivery: folded in, at once
-                text = record.to_json() if record.apply(event).changed else ""
+                changed = record.apply(event).changed
+                text = record.to_json() if changed else ""
                 new = (call_id, event.event, body)
-                write = self._write(key, version, step.row, new, (record_key, record_version, text))
+                stored_record = (record_key, record_version, text, _open(changed, record), call_id)
+                write = self._write(key, version, step.row, new, stored_record)
                 written = bool((yield write))
             elif step.row is not None:
                 written = bool((yield self._write(key, version, step.row)))
@@ -178,6 +188,7 @@ class RedisInbox:
             )
             if fields:
                 return False, record
+            covered = record.covers(event.event, key)
             record.apply(event)
             done = InboxRow("done", 0, None, None, ms)
             write = self._write(
@@ -185,10 +196,17 @@ class RedisInbox:
                 version,
                 done,
                 (call_id, event.event, body),
-                (record_key, _text(stored.get("v", "")), record.to_json()),
+                (
+                    record_key,
+                    _text(stored.get("v", "")),
+                    record.to_json(),
+                    _open(True, record),
+                    call_id,
+                ),
             )
             if (yield write):
-                return True, record
+                # Reconciliation already ran this event's handlers: folded, not new.
+                return not covered, record
         raise RuntimeError(f"RedisStore: {_TRIES} concurrent writers in a row on one delivery")
 
     def change(self, key: str, ask: Any) -> Steps:
@@ -278,6 +296,42 @@ class RedisInbox:
         fields, _ = yield from self._read(key)
         return _row(fields)
 
+    def open_calls(self, changed_before: int, limit: int) -> Steps:
+        pairs = yield ("zrangebyscore_withscores", self.open_key, "-inf", changed_before, 0, limit)
+        return [(_text(member), int(score)) for member, score in pairs]
+
+    def apply_call(self, call: Call, now: Optional[float]) -> Steps:
+        """Folds the snapshot ``call`` into its call's stored record (compare and set)."""
+        ms, record_key = now_ms(now), self.record_key(call.id)
+        for _ in range(_TRIES):
+            stored = _fields((yield ("hgetall", record_key)))
+            if "record" not in stored:
+                return None
+            record = CallRecord.from_json(_bytes(stored["record"]))
+            if not record.apply_call(call).changed:
+                return record
+            args = [
+                _text(stored.get("v", "")),
+                record.to_json(),
+                _blank(self.ttl),
+                _open(True, record),
+                call.id,
+                ms,
+            ]
+            if (yield ("eval", REDIS_RECORD_SCRIPT, [record_key, self.open_key], args)):
+                return record
+        raise RuntimeError(f"RedisStore: {_TRIES} concurrent writers in a row on one record")
+
+    def settle(self, call_id: str) -> Steps:
+        yield ("zrem", self.open_key, call_id)
+
+
+def _open(changed: bool, record: CallRecord) -> str:
+    """Whether a write lists the call as open (``"1"``), drops it (``"0"``) or leaves it."""
+    if not changed:
+        return ""
+    return "1" if record_is_open(record) else "0"
+
 
 def _send(client: Any, command: Command) -> Any:
     """Sends one command with a redis-py style client (blocking or asyncio): the result, or the
@@ -289,6 +343,9 @@ def _send(client: Any, command: Command) -> Any:
     if name == "zrangebyscore":
         _, key, low, high, start, num = command
         return client.zrangebyscore(key, low, high, start=start, num=num)
+    if name == "zrangebyscore_withscores":
+        _, key, low, high, start, num = command
+        return client.zrangebyscore(key, low, high, start=start, num=num, withscores=True)
     return getattr(client, name)(*command[1:])
 
 

@@ -9,6 +9,10 @@ Two tables (their DDL is in README.md; each store creates them if missing):
 - ``oneinbox_calls``: each call's folded record (``CallRecord.to_json()``). A new delivery is
   folded into it in the transaction that inserts its row, so recording costs the size of the
   event and the record, never a fold of the call's other deliveries.
+- ``oneinbox_open_calls``: the calls whose record is open (``record_is_open``: not failed, and
+  not ended with every event a reconcile policy can expect) and when it last changed, written
+  with the record; what ``reconcile`` lists (an index on ``changed_at``), so it never reads
+  the closed records.
 
 Every change reads the row, asks the core's ``InboxPolicy`` for the step and writes its row, in
 one transaction: SQLite's ``BEGIN IMMEDIATE`` (one writer at a time), Postgres's row locks
@@ -27,7 +31,15 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TypeVar
 
 from ._events import Event as _Event
-from ._native import CallRecord, InboxPolicy, InboxRow, InboxStep, dedupe_key
+from ._native import (
+    Call,
+    CallRecord,
+    InboxPolicy,
+    InboxRow,
+    InboxStep,
+    dedupe_key,
+    record_is_open,
+)
 from .inbox import (
     Arrival,
     DeadLetter,
@@ -150,6 +162,12 @@ class Dialect:
     call_id TEXT PRIMARY KEY,
     record TEXT NOT NULL
 )""",
+            f"""CREATE TABLE IF NOT EXISTS oneinbox_open_calls (
+    call_id TEXT PRIMARY KEY,
+    changed_at {self.bigint} NOT NULL
+)""",
+            "CREATE INDEX IF NOT EXISTS oneinbox_open_calls_changed ON oneinbox_open_calls "
+            "(changed_at)",
         ]
 
 
@@ -211,6 +229,15 @@ class SqlSteps:
             "(state = 'done' OR (? AND state = 'dead'))"
         )
         self._get = q("SELECT record FROM oneinbox_calls WHERE call_id = ?")
+        self._open = q(
+            "INSERT INTO oneinbox_open_calls (call_id, changed_at) VALUES (?, ?) "
+            "ON CONFLICT (call_id) DO UPDATE SET changed_at = excluded.changed_at"
+        )
+        self._close = q("DELETE FROM oneinbox_open_calls WHERE call_id = ?")
+        self._open_calls = q(
+            "SELECT call_id, changed_at FROM oneinbox_open_calls WHERE changed_at <= ? "
+            "ORDER BY changed_at, call_id LIMIT ?"
+        )
 
     def schema(self) -> list[str]:
         return self._d.schema()
@@ -223,20 +250,31 @@ class SqlSteps:
             (row.state, row.attempts, row.due_at, row.last_error, row.updated_at, key),
         )
 
-    def _fold(self, event: _Event) -> Steps[CallRecord]:
-        """Folds ``event`` into its call's stored record (locked), and writes it back."""
+    def _fold(self, event: _Event, ms: int, found: Any = None) -> Steps[CallRecord]:
+        """Folds ``event`` into its call's stored record (locked; ``found``: the record's row
+        already read, if it was), and writes it back."""
         call_id = event.call_id
-        found = (yield self._read_record, (call_id,)).one()
+        if found is None:
+            found = (yield self._read_record, (call_id,)).one()
         if found is None:
             record = CallRecord(call_id)
             record.apply(event)
             if (yield self._insert_record, (call_id, record.to_json())).rowcount != 1:
                 raise Raced
+            yield from self._touch(record, ms)
             return record
         record = CallRecord.from_json(found[0])
         if record.apply(event).changed:
             yield self._update_record, (record.to_json(), call_id)
+            yield from self._touch(record, ms)
         return record
+
+    def _touch(self, record: CallRecord, ms: int) -> Steps[None]:
+        """The record changed at ``ms``: keeps it among the open calls while it is open."""
+        if record_is_open(record):
+            yield self._open, (record.call_id, ms)
+        else:
+            yield self._close, (record.call_id,)
 
     def _record_of(self, call_id: str) -> Steps[CallRecord]:
         found = (yield self._get, (call_id,)).one()
@@ -246,14 +284,19 @@ class SqlSteps:
         key = dedupe_key(event)
         found = (yield self._read, (key,)).one()
         row = None if found is None else _row(found)
-        s = self.policy.arrive(row, ms)
+        stored = None
+        if row is None:
+            # A new delivery: its call's record (locked) says whether reconciliation ran it.
+            stored = (yield self._read_record, (event.call_id,)).one()
+        covered = stored is not None and CallRecord.from_json(stored[0]).covers(event.event, key)
+        s = self.policy.arrive(row, ms, covered)
         if row is None and s.row is not None:
             r = s.row
             values = (r.state, r.attempts, r.due_at, r.last_error, r.updated_at, ms)
             inserted = yield self._insert, (key, event.call_id, event.event, body, *values)
             if inserted.rowcount != 1:
                 raise Raced
-            record = yield from self._fold(event)
+            record = yield from self._fold(event, ms, stored)
         else:
             if s.row is not None:
                 yield self._write(key, s.row)
@@ -269,7 +312,9 @@ class SqlSteps:
         values = (key, event.call_id, event.event, body, "done", 0, None, None, ms, ms)
         if (yield self._insert, values).rowcount != 1:
             return False, (yield from self._record_of(event.call_id))
-        return True, (yield from self._fold(event))
+        record = yield from self._fold(event, ms)
+        # Reconciliation already ran this event's handlers: a repeat.
+        return not record.covers(event.event, key), record
 
     def change_steps(
         self, key: str, ms: int, ask: Callable[[Optional[InboxRow], int], InboxStep]
@@ -328,6 +373,24 @@ class SqlSteps:
     def get_steps(self, call_id: str) -> Steps[Optional[CallRecord]]:
         found = (yield self._get, (call_id,)).one()
         return None if found is None else CallRecord.from_json(found[0])
+
+    def open_calls_steps(self, changed_before: int, limit: int) -> Steps[list[tuple[str, int]]]:
+        rows = (yield self._open_calls, (changed_before, limit)).rows
+        return [(call_id, int(changed_at)) for call_id, changed_at in rows]
+
+    def apply_call_steps(self, call: Call, ms: int) -> Steps[Optional[CallRecord]]:
+        """Folds the snapshot ``call`` into its call's stored record (locked), if there is one."""
+        found = (yield self._read_record, (call.id,)).one()
+        if found is None:
+            return None
+        record = CallRecord.from_json(found[0])
+        if record.apply_call(call).changed:
+            yield self._update_record, (record.to_json(), call.id)
+            yield from self._touch(record, ms)
+        return record
+
+    def settle_steps(self, call_id: str) -> Steps[None]:
+        yield self._close, (call_id,)
 
     def row_steps(self, key: str) -> Steps[Optional[InboxRow]]:
         found = (yield self._peek, (key,)).one()
@@ -403,6 +466,16 @@ class SqlInbox(SqlSteps):
     def row(self, key: str) -> Optional[InboxRow]:
         return self._run(lambda: self.row_steps(key))
 
+    def open_calls(self, changed_before: int, limit: int) -> list[tuple[str, int]]:
+        return self._run(lambda: self.open_calls_steps(changed_before, limit))
+
+    def apply_call(self, call: Call, now: Optional[float]) -> Optional[CallRecord]:
+        ms = now_ms(now)
+        return self._run(lambda: self.apply_call_steps(call, ms))
+
+    def settle(self, call_id: str) -> None:
+        self._run(lambda: self.settle_steps(call_id))
+
 
 class AsyncSqlInbox(SqlSteps):
     """``SqlInbox`` over an async connection: ``transaction()`` is an async context manager
@@ -471,3 +544,13 @@ class AsyncSqlInbox(SqlSteps):
 
     async def row(self, key: str) -> Optional[InboxRow]:
         return await self._run(lambda: self.row_steps(key))
+
+    async def open_calls(self, changed_before: int, limit: int) -> list[tuple[str, int]]:
+        return await self._run(lambda: self.open_calls_steps(changed_before, limit))
+
+    async def apply_call(self, call: Call, now: Optional[float]) -> Optional[CallRecord]:
+        ms = now_ms(now)
+        return await self._run(lambda: self.apply_call_steps(call, ms))
+
+    async def settle(self, call_id: str) -> None:
+        await self._run(lambda: self.settle_steps(call_id))

@@ -44,7 +44,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import NoReturn, Optional, TextIO
 
-from . import _doctor_cli, worker
+from . import _doctor_cli, reconcile_command, worker
 from ._native import OneInboxError, choose_secret, plan_send, redact_url_token
 from .testing import make_delivery, make_event
 
@@ -149,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_parser(commands)
     _doctor_cli.add_parser(commands)
+    reconcile_command.add_parser(commands)
     return parser
 
 
@@ -234,6 +235,8 @@ def main(
                 return worker.run(args, out, err)
             if args.command == "doctor":
                 return _doctor_cli.run(args, out, err, env)
+            if args.command == "reconcile":
+                return reconcile_command.run(args, out, err, env)
             if args.to is None and not args.dry_run:
                 parser.error("send: --to URL is required (unless --dry-run)")
             for name, variable in _SECRETS:

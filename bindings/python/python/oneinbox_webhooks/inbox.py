@@ -15,6 +15,13 @@ read the row, ask the step and write its answer in one transaction; they decide 
 - The worker, :func:`drain` (and :func:`adrain`), runs every due delivery once: one whose
   handler failed, or whose process died mid-run (its lease ran out). ``python -m
   oneinbox_webhooks worker`` loops it.
+- When deliveries go missing (OneInbox gave up on them), :func:`reconcile` (and
+  :func:`areconcile`) fetches the overdue calls with ``client.get_call``, folds each snapshot
+  into its record and dispatches, through the inbox and the router, the events the snapshot
+  shows happened but no delivery brought (``event.reconciled`` / ``"reconciled": true``, key
+  ``<event>:<call_id>:reconciled``). Each event's handlers run once per call, whether by
+  delivery or by reconciliation: a real delivery that arrives later is folded into the record
+  and answered as a repeat.
 - Without an adapter, :meth:`claim` a delivery yourself::
 
       with store.claim(event, body) as claim:
@@ -39,7 +46,9 @@ import contextvars
 import inspect
 import math
 import time
+from collections import Counter
 from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Protocol, TypeVar
@@ -49,12 +58,17 @@ from ._native import (
     INBOX_DEFAULT_LEASE_MS,
     INBOX_DEFAULT_MAX_ATTEMPTS,
     MAX_DEPTH_CEILING,
+    Call,
     CallRecord,
     InboxPolicy,
     InboxRow,
     InboxStep,
+    Overdue,
+    ReconcilePolicy,
     inbox_backoff_ms,
     parse_event,
+    record_is_open,
+    synthesize,
 )
 
 if TYPE_CHECKING:
@@ -76,11 +90,18 @@ __all__ = [
     "InboxRow",
     "InboxStep",
     "InboxStore",
+    "Overdue",
+    "ReconcilePolicy",
+    "ReconcileReport",
     "Verdict",
     "adrain",
+    "areconcile",
     "current_delivery",
     "drain",
     "inbox_backoff_ms",
+    "reconcile",
+    "record_is_open",
+    "synthesize",
 ]
 
 DEFAULT_RETENTION = 7 * 24 * 3600.0
@@ -389,4 +410,214 @@ async def adrain(
             report.done.append(key)
     if retention is not None:
         await store_call("prune", retention, now=now)
+    return report
+
+
+# ---- reconcile: when deliveries go missing ---------------------------------------------------
+
+
+@dataclass
+class ReconcileReport:
+    """What one :func:`reconcile` did: how many overdue calls it ``checked`` (fetched), the
+    synthesized events it recorded per event name (``recovered``), the events each call still
+    misses afterwards (``missing``), the calls it could not fetch (``errors``: call id to the
+    error's text), and the keys of the synthesized deliveries whose handlers failed
+    (``failed``: due again, for the worker)."""
+
+    checked: int = 0
+    recovered: dict[str, int] = field(default_factory=dict)
+    missing: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values (``--json``)."""
+        return {
+            "checked": self.checked,
+            "recovered": dict(sorted(self.recovered.items())),
+            "missing": dict(sorted(self.missing.items())),
+            "errors": dict(sorted(self.errors.items())),
+            "failed": list(self.failed),
+        }
+
+
+class CallsClient(Protocol):
+    """What :func:`reconcile` needs of a client: ``Client.get_call``."""
+
+    def get_call(self, call_id: str) -> Call: ...
+
+
+class AsyncCallsClient(Protocol):
+    """What :func:`areconcile` needs of a client: ``AsyncClient.get_call``."""
+
+    async def get_call(self, call_id: str) -> Call: ...
+
+
+_LIST_LIMIT = 10_000
+"""The most open calls one reconcile run lists (oldest change first)."""
+
+
+def _overdue(
+    policy: ReconcilePolicy, ms: int, listed: list[tuple[str, int]], records: list[Any]
+) -> tuple[list[str], list[str]]:
+    """The overdue call ids, and the listed ones the policy finds nothing missing in."""
+    overdue, settled = [], []
+    for (call_id, changed_at), record in zip(listed, records):
+        if record is None or not policy.missing(record):
+            settled.append(call_id)
+        elif policy.overdue(record, changed_at, ms) is not None:
+            overdue.append(call_id)
+    return overdue, settled
+
+
+def _report_missing(report: ReconcileReport, policy: ReconcilePolicy, record: Any) -> bool:
+    """Notes what ``record`` still misses; whether it misses nothing (settle it)."""
+    missing = [] if record is None else list(policy.missing(record))
+    if missing:
+        report.missing[record.call_id] = missing
+    return not missing
+
+
+def reconcile(
+    store: InboxStore,
+    client: CallsClient,
+    router: Router,
+    *,
+    now: Optional[float] = None,
+    policy: Optional[ReconcilePolicy] = None,
+    concurrency: int = 8,
+) -> ReconcileReport:
+    """Recovers the events whose deliveries went missing.
+
+    Lists the store's open calls (``store.open_calls``: the records not yet failed or complete,
+    an index kept beside them, never every record) that ``policy`` (default
+    ``ReconcilePolicy()``: started and no end after 2 hours; ended and no ``call.analyzed`` or
+    ``transcript.final`` after 10 minutes, measured from the record's last change) finds
+    overdue at ``now`` (Unix seconds; ``None``: the clock). Fetches each with
+    ``client.get_call`` (``concurrency`` at a time; the client retries per the core's policy; a
+    failure is counted in ``errors`` and never stops the run), folds the snapshot into the
+    record, and dispatches each synthesized event through the inbox like a delivery: arrive
+    (recorded, key ``<event>:<call_id>:reconciled``), ``router``'s handlers, finish (a failure
+    leaves it due for :func:`drain`). A call with nothing missing is dropped from the open
+    calls. Returns a :class:`ReconcileReport`."""
+    policy = ReconcilePolicy() if policy is None else policy
+    workers = _check_concurrency(concurrency)
+    ms = now_ms(now)
+    before = ms - min(policy.ongoing_after_ms, policy.ended_after_ms)
+    listed = store.open_calls(before, _LIST_LIMIT)  # type: ignore[attr-defined]
+    records = [store.get(call_id) for call_id, _ in listed]  # type: ignore[attr-defined]
+    overdue, settled = _overdue(policy, ms, listed, records)
+    for call_id in settled:
+        store.settle(call_id)  # type: ignore[attr-defined]
+    report = ReconcileReport()
+    recovered: Counter[str] = Counter()
+
+    def fetch(call_id: str) -> tuple[str, Optional[Call], Optional[str]]:
+        try:
+            return call_id, client.get_call(call_id), None
+        except Exception as err:  # counted in the report; the run goes on
+            return call_id, None, error_text(err)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        fetched = list(pool.map(fetch, overdue))
+    for call_id, call, error in fetched:
+        if call is None:
+            report.errors[call_id] = error or "no call"
+            continue
+        report.checked += 1
+        record = store.apply_call(call, now=now)  # type: ignore[attr-defined]
+        if record is None:
+            continue
+        for name, key, body in synthesize(record, call):
+            data = body.encode()
+            event = read_body(data)
+            arrival = store.arrive(event, data, now=now)
+            if arrival.delivery is None:
+                continue
+            recovered[name] += 1
+            try:
+                run_handlers(router, event, arrival.delivery)
+            except Exception as err:  # recorded on the delivery: due again, or dead
+                store.finish(arrival.delivery, error_text(err), now=now)
+                report.failed.append(key)
+            else:
+                store.finish(arrival.delivery, None, now=now)
+        if _report_missing(report, policy, store.get(call_id)):  # type: ignore[attr-defined]
+            store.settle(call_id)  # type: ignore[attr-defined]
+    report.recovered = dict(recovered)
+    return report
+
+
+def _check_concurrency(concurrency: object) -> int:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a whole number of 1 or more, got {concurrency!r}")
+    return concurrency
+
+
+async def areconcile(
+    store: Any,
+    client: AsyncCallsClient,
+    router: Router,
+    *,
+    now: Optional[float] = None,
+    policy: Optional[ReconcilePolicy] = None,
+    concurrency: int = 8,
+) -> ReconcileReport:
+    """:func:`reconcile` on an event loop, with an ``AsyncClient``: at most ``concurrency``
+    ``get_call`` requests at a time; an asyncio store (``AsyncPostgresStore``) is awaited, a
+    blocking store's calls and sync handlers run in a thread."""
+    policy = ReconcilePolicy() if policy is None else policy
+    limit = asyncio.Semaphore(_check_concurrency(concurrency))
+    ms = now_ms(now)
+
+    async def in_thread(f: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        return await asyncio.to_thread(f, *args, **kwargs)
+
+    async def store_call(name: str, *args: Any, **kwargs: Any) -> Any:
+        method = awaited(store, name)
+        if method is not None:
+            return await method(*args, **kwargs)
+        return await in_thread(getattr(store, name), *args, **kwargs)
+
+    before = ms - min(policy.ongoing_after_ms, policy.ended_after_ms)
+    listed = await store_call("open_calls", before, _LIST_LIMIT)
+    records = [await store_call("get", call_id) for call_id, _ in listed]
+    overdue, settled = _overdue(policy, ms, listed, records)
+    for call_id in settled:
+        await store_call("settle", call_id)
+
+    async def fetch(call_id: str) -> tuple[str, Optional[Call], Optional[str]]:
+        async with limit:
+            try:
+                return call_id, await client.get_call(call_id), None
+            except Exception as err:  # counted in the report; the run goes on
+                return call_id, None, error_text(err)
+
+    report = ReconcileReport()
+    recovered: Counter[str] = Counter()
+    for call_id, call, error in await asyncio.gather(*(fetch(c) for c in overdue)):
+        if call is None:
+            report.errors[call_id] = error or "no call"
+            continue
+        report.checked += 1
+        record = await store_call("apply_call", call, now=now)
+        if record is None:
+            continue
+        for name, key, body in synthesize(record, call):
+            data = body.encode()
+            event = read_body(data)
+            arrival = await store_call("arrive", event, data, now=now)
+            if arrival.delivery is None:
+                continue
+            recovered[name] += 1
+            try:
+                await run_handlers_async(router, event, arrival.delivery, partial(in_thread))
+            except Exception as err:  # recorded on the delivery: due again, or dead
+                await store_call("finish", arrival.delivery, error_text(err), now=now)
+                report.failed.append(key)
+            else:
+                await store_call("finish", arrival.delivery, None, now=now)
+        if _report_missing(report, policy, await store_call("get", call_id)):
+            await store_call("settle", call_id)
+    report.recovered = dict(recovered)
     return report

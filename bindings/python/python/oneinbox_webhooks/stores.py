@@ -46,6 +46,7 @@ from ._native import (
     INBOX_DEFAULT_LEASE_MS,
     INBOX_DEFAULT_MAX_ATTEMPTS,
     MAX_DEPTH_CEILING,
+    Call,
     CallRecord,
     InboxPolicy,
     InboxRow,
@@ -285,6 +286,27 @@ class MemoryStore(_Inbox):
         with self._lock:
             return self._inbox.row(key)
 
+    def open_calls(self, changed_before_ms: int, limit: int = 1000) -> list[tuple[str, int]]:
+        """For ``reconcile``: the open calls (``record_is_open``) whose record last changed at
+        or before ``changed_before_ms`` (Unix ms), oldest first, as ``(call_id, changed_at
+        ms)``. Costs a pass over the open calls (kept beside the records), never the closed
+        ones."""
+        with self._lock:
+            return self._inbox.open_calls(changed_before_ms, _check_limit(limit))
+
+    def apply_call(self, call: Call, *, now: float | None = None) -> CallRecord | None:
+        """Folds the snapshot ``call`` into its call's record: the record, or ``None`` when no
+        delivery of the call was recorded."""
+        ms = now_ms(now)
+        with self._lock:
+            applied = self._inbox.apply_call(self._ledger, call, ms)
+        return None if applied is None else applied[1]
+
+    def settle(self, call_id: str) -> None:
+        """Drops ``call_id`` from the open calls (reconcile found nothing missing)."""
+        with self._lock:
+            self._inbox.settle(_check_call_id(call_id))
+
 
 def _setup(conn: sqlite3.Connection, timeout: float, schema: list[str]) -> None:
     """WAL mode and the tables. When several processes open a new file at once, switching the
@@ -363,6 +385,18 @@ class _SqlStore(_Inbox):
 
     def row(self, key: str) -> InboxRow | None:
         return self._sql.row(key)
+
+    def open_calls(self, changed_before_ms: int, limit: int = 1000) -> list[tuple[str, int]]:
+        """See ``MemoryStore.open_calls``: one indexed query on ``oneinbox_open_calls``."""
+        return self._sql.open_calls(changed_before_ms, _check_limit(limit))
+
+    def apply_call(self, call: Call, *, now: float | None = None) -> CallRecord | None:
+        """See ``MemoryStore.apply_call``."""
+        return self._sql.apply_call(call, now)
+
+    def settle(self, call_id: str) -> None:
+        """See ``MemoryStore.settle``."""
+        self._sql.settle(_check_call_id(call_id))
 
 
 class SQLiteStore(_SqlStore):
@@ -613,6 +647,18 @@ class AsyncPostgresStore:
     async def row(self, key: str) -> InboxRow | None:
         return await self._sql.row(key)
 
+    async def open_calls(self, changed_before_ms: int, limit: int = 1000) -> list[tuple[str, int]]:
+        """See ``MemoryStore.open_calls``."""
+        return await self._sql.open_calls(changed_before_ms, _check_limit(limit))
+
+    async def apply_call(self, call: Call, *, now: float | None = None) -> CallRecord | None:
+        """See ``MemoryStore.apply_call``."""
+        return await self._sql.apply_call(call, now)
+
+    async def settle(self, call_id: str) -> None:
+        """See ``MemoryStore.settle``."""
+        await self._sql.settle(_check_call_id(call_id))
+
     async def aclose(self) -> None:
         """Closes the connection this store opened from a DSN (yours stay open)."""
         await self._db.close()
@@ -768,6 +814,22 @@ class RedisStore(_Inbox):
         row: InboxRow | None = self._run(self._inbox.row(key))
         return row
 
+    def open_calls(self, changed_before_ms: int, limit: int = 1000) -> list[tuple[str, int]]:
+        """See ``MemoryStore.open_calls``: one ZRANGEBYSCORE on ``{prefix}open``."""
+        calls: list[tuple[str, int]] = self._run(
+            self._inbox.open_calls(changed_before_ms, _check_limit(limit))
+        )
+        return calls
+
+    def apply_call(self, call: Call, *, now: float | None = None) -> CallRecord | None:
+        """See ``MemoryStore.apply_call``."""
+        record: CallRecord | None = self._run(self._inbox.apply_call(call, now))
+        return record
+
+    def settle(self, call_id: str) -> None:
+        """See ``MemoryStore.settle``."""
+        self._run(self._inbox.settle(_check_call_id(call_id)))
+
     # ---- asyncio --------------------------------------------------------------------------
 
     async def arecord(self, event: _Event) -> Recorded:
@@ -826,6 +888,19 @@ class RedisStore(_Inbox):
     async def arow(self, key: str) -> InboxRow | None:
         row: InboxRow | None = await self._arun(self._inbox.row(key))
         return row
+
+    async def aopen_calls(self, changed_before_ms: int, limit: int = 1000) -> list[tuple[str, int]]:
+        calls: list[tuple[str, int]] = await self._arun(
+            self._inbox.open_calls(changed_before_ms, _check_limit(limit))
+        )
+        return calls
+
+    async def aapply_call(self, call: Call, *, now: float | None = None) -> CallRecord | None:
+        record: CallRecord | None = await self._arun(self._inbox.apply_call(call, now))
+        return record
+
+    async def asettle(self, call_id: str) -> None:
+        await self._arun(self._inbox.settle(_check_call_id(call_id)))
 
     def _require(self, *, asynchronous: bool) -> None:
         if self._is_async is None or self._is_async == asynchronous:

@@ -119,7 +119,7 @@ def open_store(url: Optional[str]) -> Any:
     raise WorkerError(f"--store: unknown scheme {scheme!r} (sqlite, redis, postgresql)")
 
 
-def _redacted(error: Exception, url: str) -> str:
+def redacted(error: Exception, url: str) -> str:
     """``error``'s class and message, with the store URL's password (and the URL) taken out."""
     text = f"{type(error).__name__}: {error}"
     password = urllib.parse.urlsplit(url).password
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 report = drain(store, router, limit=args.limit, retention=args.retention)
             except Exception as err:  # the store is down: say so (never its URL), and go on
                 print(
-                    f"worker: drain failed: {_redacted(err, args.store)}", file=err_out, flush=True
+                    f"worker: drain failed: {redacted(err, args.store)}", file=err_out, flush=True
                 )
                 if args.once:
                     return 1

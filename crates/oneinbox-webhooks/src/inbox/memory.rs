@@ -51,6 +51,8 @@ pub struct MemoryInbox {
     /// Done deliveries by (when they were done, key): the first is dropped first.
     done: BTreeMap<(i64, String), ()>,
     max_deliveries: usize,
+    /// The open calls ([`crate::reconcile::is_open`]) and when their record last changed.
+    open: HashMap<String, i64>,
 }
 
 impl MemoryInbox {
@@ -61,6 +63,7 @@ impl MemoryInbox {
             kept: HashMap::new(),
             done: BTreeMap::new(),
             max_deliveries: max_deliveries.max(1),
+            open: HashMap::new(),
         }
     }
 
@@ -102,9 +105,17 @@ impl MemoryInbox {
         now: i64,
     ) -> (Verdict, Arc<CallRecord>) {
         let key = event.key();
+        let covered = ledger
+            .get(event.call_id())
+            .is_some_and(|record| record.covers(event.name(), key));
+        let input = if covered {
+            Input::Covered
+        } else {
+            Input::Arrive
+        };
         let step = self
             .policy
-            .step(self.kept.get(key).map(|k| &k.row), &Input::Arrive, now);
+            .step(self.kept.get(key).map(|k| &k.row), &input, now);
         if let Some(row) = step.row {
             if self.kept.contains_key(key) {
                 self.write(key, row);
@@ -122,8 +133,59 @@ impl MemoryInbox {
                 self.bound();
             }
         }
-        let (_, record) = ledger.record_shared(event);
+        let (new, record) = ledger.record_shared(event);
+        if new || covered {
+            // A new delivery of the call: its record's last change.
+            self.touch(&record, now);
+        }
         (step.verdict, record)
+    }
+
+    /// Notes that `record` changed at `now`: keeps it among the open calls while it is open.
+    fn touch(&mut self, record: &CallRecord, now: i64) {
+        if crate::reconcile::is_open(record) {
+            self.open.insert(record.call_id().to_owned(), now);
+        } else {
+            self.open.remove(record.call_id());
+        }
+    }
+
+    /// The open calls (see [`crate::reconcile::is_open`]) whose record last changed at or
+    /// before `changed_before`, oldest first, at most `limit`: `(call_id, changed_at)`. Costs
+    /// a pass over the open calls only.
+    pub fn open_calls(&self, changed_before: i64, limit: usize) -> Vec<(String, i64)> {
+        let mut open: Vec<(i64, &str)> = self
+            .open
+            .iter()
+            .filter(|(_, at)| **at <= changed_before)
+            .map(|(id, at)| (*at, id.as_str()))
+            .collect();
+        open.sort_unstable();
+        open.into_iter()
+            .take(limit)
+            .map(|(at, id)| (id.to_owned(), at))
+            .collect()
+    }
+
+    /// Folds a snapshot into its call's record (see [`Ledger::apply_call`]); a change counts
+    /// as the record's last change. `None` when the ledger has no record of the call.
+    pub fn apply_call(
+        &mut self,
+        ledger: &mut Ledger,
+        call: &crate::management::Call,
+        now: i64,
+    ) -> Option<(bool, Arc<CallRecord>)> {
+        let (changed, record) = ledger.apply_call(call)?;
+        if changed {
+            self.touch(&record, now);
+        }
+        Some((changed, record))
+    }
+
+    /// Drops `call_id` from the open calls (a reconciler found nothing its policy expects
+    /// missing); a later change of its record lists it again if it is still open.
+    pub fn settle(&mut self, call_id: &str) {
+        self.open.remove(call_id);
     }
 
     /// Drops the oldest done deliveries while more than `max_deliveries` are kept.

@@ -151,6 +151,11 @@ impl Row {
 pub enum Input<'a> {
     /// A copy of it arrived at a receiver (the first delivery or one of OneInbox's retries).
     Arrive,
+    /// A copy of it arrived, and its call's record says that the event's handlers already ran
+    /// through reconciliation ([`CallRecord::covers`](crate::CallRecord::covers)): a new
+    /// delivery is written done without running its handlers ([`Verdict::Repeat`]); one
+    /// already kept steps as [`Input::Arrive`].
+    Covered,
     /// A worker found it due and wants to run it.
     Claim,
     /// The handlers of claim `attempt` ended: `error` is `None` when they completed, else the
@@ -378,7 +383,17 @@ impl Policy {
     pub fn step(&self, row: Option<&Row>, input: &Input<'_>, now: i64) -> Step {
         match (*input, row) {
             (Input::Arrive, None) => self.claim(1, None, now),
-            (Input::Arrive, Some(row)) => match row.state {
+            (Input::Covered, None) => write(
+                Row {
+                    state: State::Done,
+                    attempts: 0,
+                    due_at: None,
+                    last_error: None,
+                    updated_at: now,
+                },
+                Verdict::Repeat,
+            ),
+            (Input::Arrive | Input::Covered, Some(row)) => match row.state {
                 State::Done => keep(Verdict::Repeat),
                 State::Dead => keep(Verdict::Dead),
                 State::Claimed if !row.is_due(now) => keep(Verdict::Busy {

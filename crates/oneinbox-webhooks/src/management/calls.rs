@@ -164,6 +164,25 @@ pub(crate) fn read_call(value: Value, path: &str, issues: &mut Vec<Issue>) -> Op
     })
 }
 
+impl Call {
+    /// Reads a call from its JSON (the body of `GET /v1/calls/{id}`, or a call kept as JSON),
+    /// leniently: only `id` is required, unknown members are kept in `extra`.
+    ///
+    /// # Errors
+    ///
+    /// A [`ValidationError`] listing every issue (not JSON, not an object, `id` missing, a
+    /// documented member of the wrong type).
+    pub fn from_json(body: &[u8]) -> Result<Call, ValidationError> {
+        decode_call(body)
+    }
+
+    /// The JSON form: the members that have a value, then `extra`.
+    pub fn to_json(&self) -> String {
+        // A call's members are strings, numbers and JSON values: it always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 pub(crate) fn decode_call(body: &[u8]) -> Result<Call, ValidationError> {
     let value = parse_json(body)?;
     let mut issues = Vec::new();

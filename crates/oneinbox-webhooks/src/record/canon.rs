@@ -15,7 +15,10 @@ use serde_json::{Number, Value};
 use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
-use super::key::{canonical_owned, key_text, member_cmp, write_number, write_str, KeyedEvent};
+use super::key::{
+    canonical_owned, key_text, member_cmp, reconciled_key, write_number, write_str, KeyedEvent,
+    RECONCILED,
+};
 use super::{analysis_member, Field, Val};
 use crate::build::{BuildError, Builder, Members, Shape, UnknownParts};
 use crate::events::Analysis;
@@ -41,11 +44,7 @@ impl ParseOptions {
     /// The [`ValidationError`] `parse` returns for `body`.
     pub fn dedupe_key(&self, body: &[u8]) -> Result<String, ValidationError> {
         let (tree, name, call_id) = self.tree(body)?;
-        Ok(key_text(
-            &name,
-            &call_id,
-            digest(&tree, body.len()).as_ref(),
-        ))
+        Ok(tree_key(&tree, &name, &call_id, body.len()))
     }
 
     /// The event's tree, name and call id.
@@ -85,7 +84,7 @@ impl KeyedEvent {
     /// The [`ValidationError`] `parse` returns for `body`.
     pub fn parse(opts: &ParseOptions, body: &[u8]) -> Result<KeyedEvent, ValidationError> {
         let (tree, name, call_id) = opts.tree(body)?;
-        let key = key_text(&name, &call_id, digest(&tree, body.len()).as_ref());
+        let key = tree_key(&tree, &name, &call_id, body.len());
         let mut members = match tree {
             Tree::Object(members) => members,
             _ => Vec::new(),
@@ -101,6 +100,17 @@ impl KeyedEvent {
             values: Arc::new(values),
             key: Arc::from(key),
         })
+    }
+}
+
+/// The dedupe key of the event `tree` (see [`dedupe_key`](super::dedupe_key)).
+fn tree_key(tree: &Tree, name: &str, call_id: &str, size_hint: usize) -> String {
+    let reconciled = matches!(tree, Tree::Object(members)
+        if members.iter().any(|(k, v)| k == RECONCILED && matches!(v, Tree::Bool(true))));
+    if reconciled {
+        reconciled_key(name, call_id)
+    } else {
+        key_text(name, call_id, digest(tree, size_hint).as_ref())
     }
 }
 

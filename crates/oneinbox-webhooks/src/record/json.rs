@@ -9,7 +9,8 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use super::{
-    analysis_of, key, message_of, CallRecord, CallStatus, Field, Slot, Val, Values, FIELDS,
+    analysis_of, key, message_of, snapshot_key, tier_of, CallRecord, CallStatus, Field, Slot, Val,
+    Values, FIELDS,
 };
 use crate::error::{Issue, IssueCode, ValidationError};
 use crate::text::{child, child_index, preview};
@@ -45,6 +46,11 @@ impl Serialize for Val {
     }
 }
 
+/// The members written only when they hold something, so that records without snapshots or
+/// reconciliation keep the JSON form they had (and records stored before load as they are):
+/// `snapshot_status` (written when not `unknown`) and `reconciled` (when not empty).
+const OPTIONAL_MEMBERS: [&str; 2] = ["snapshot_status", "reconciled"];
+
 /// The `sources` member: field name to dedupe key, for the fields that have a value.
 struct Sources<'a>(&'a CallRecord);
 
@@ -72,6 +78,12 @@ impl Serialize for CallRecord {
         map.serialize_entry("transcript_final", &self.transcript_final())?;
         map.serialize_entry("events_seen", &self.events_seen)?;
         map.serialize_entry("sources", &Sources(self))?;
+        if self.snapshot_status != CallStatus::Unknown {
+            map.serialize_entry("snapshot_status", &self.snapshot_status)?;
+        }
+        if !self.reconciled.is_empty() {
+            map.serialize_entry("reconciled", &self.reconciled)?;
+        }
         map.end()
     }
 }
@@ -118,6 +130,10 @@ struct Parts {
     sources: [Option<Option<String>>; FIELDS],
     /// Whether `sources` was an object.
     sources_read: bool,
+    /// `snapshot_status`, `unknown` when absent.
+    snapshot_status: Option<CallStatus>,
+    /// `reconciled`, empty when absent.
+    reconciled: Option<BTreeSet<String>>,
 }
 
 pub(super) fn from_json(body: &[u8]) -> Result<CallRecord, ValidationError> {
@@ -133,7 +149,11 @@ pub(super) fn from_json(body: &[u8]) -> Result<CallRecord, ValidationError> {
         )]));
     };
     let mut issues = Issues(Vec::new());
-    let mut parts = Parts::default();
+    let mut parts = Parts {
+        snapshot_status: Some(CallStatus::Unknown),
+        reconciled: Some(BTreeSet::new()),
+        ..Parts::default()
+    };
     for (name, v) in &obj {
         let path = child("", name);
         read_member(&mut issues, &mut parts, name, &path, v);
@@ -161,31 +181,44 @@ pub(super) fn from_json(body: &[u8]) -> Result<CallRecord, ValidationError> {
     })
 }
 
+/// A status name (`status`, `snapshot_status`).
+fn read_status(issues: &mut Issues, name: &str, path: &str, v: &Value) -> Option<CallStatus> {
+    match v {
+        Value::String(s) => match s.parse::<CallStatus>() {
+            Ok(status) => Some(status),
+            Err(_) => {
+                issues.push(
+                    IssueCode::InvalidValue,
+                    path,
+                    format!(
+                        "`{name}` must be one of unknown, in_progress, completed, failed; found {}",
+                        preview(s)
+                    ),
+                );
+                None
+            }
+        },
+        _ => {
+            issues.wrong_type(path, name, "a string", v);
+            None
+        }
+    }
+}
+
 fn read_member(issues: &mut Issues, parts: &mut Parts, name: &str, path: &str, v: &Value) {
     match name {
+        "snapshot_status" => parts.snapshot_status = read_status(issues, name, path, v),
+        "reconciled" => parts.reconciled = read_events_seen(issues, path, name, v),
         "call_id" => match v {
             Value::String(s) => parts.call_id = Some(s.clone()),
             _ => issues.wrong_type(path, name, "a string", v),
         },
-        "status" => match v {
-            Value::String(s) => match s.parse::<CallStatus>() {
-                Ok(status) => parts.status = Some(status),
-                Err(_) => issues.push(
-                    IssueCode::InvalidValue,
-                    path,
-                    format!(
-                        "`status` must be one of unknown, in_progress, completed, failed; found {}",
-                        preview(s)
-                    ),
-                ),
-            },
-            _ => issues.wrong_type(path, name, "a string", v),
-        },
+        "status" => parts.status = read_status(issues, name, path, v),
         "transcript_final" => match v {
             Value::Bool(b) => parts.transcript_final = Some(*b),
             _ => issues.wrong_type(path, name, "a boolean", v),
         },
-        "events_seen" => parts.events_seen = read_events_seen(issues, path, v),
+        "events_seen" => parts.events_seen = read_events_seen(issues, path, name, v),
         "sources" => read_sources(issues, parts, path, v),
         _ => match Field::from_name(name) {
             Some(field) => {
@@ -203,9 +236,10 @@ fn read_member(issues: &mut Issues, parts: &mut Parts, name: &str, path: &str, v
                 IssueCode::UnknownField,
                 path,
                 format!(
-                    "a call record has no member {}; expected one of {}",
+                    "a call record has no member {}; expected one of {}, {}",
                     preview(name),
-                    MEMBERS.join(", ")
+                    MEMBERS.join(", "),
+                    OPTIONAL_MEMBERS.join(", ")
                 ),
             ),
         },
@@ -265,9 +299,15 @@ fn read_value(issues: &mut Issues, field: Field, path: &str, v: &Value) -> Optio
     }
 }
 
-fn read_events_seen(issues: &mut Issues, path: &str, v: &Value) -> Option<BTreeSet<String>> {
+/// A sorted set of event names (`events_seen`, `reconciled`).
+fn read_events_seen(
+    issues: &mut Issues,
+    path: &str,
+    member: &str,
+    v: &Value,
+) -> Option<BTreeSet<String>> {
     let Value::Array(items) = v else {
-        issues.wrong_type(path, "events_seen", "an array of event names", v);
+        issues.wrong_type(path, member, "an array of event names", v);
         return None;
     };
     let mut names = BTreeSet::new();
@@ -280,7 +320,7 @@ fn read_events_seen(issues: &mut Issues, path: &str, v: &Value) -> Option<BTreeS
                 IssueCode::WrongType,
                 child_index(path, i),
                 format!(
-                    "each item of `events_seen` must be a string, found {}",
+                    "each item of `{member}` must be a string, found {}",
                     describe(item)
                 ),
             );
@@ -292,7 +332,7 @@ fn read_events_seen(issues: &mut Issues, path: &str, v: &Value) -> Option<BTreeS
                 IssueCode::InvalidValue,
                 child_index(path, i),
                 format!(
-                    "`events_seen` must be sorted by code point without repeats: {} comes after {}",
+                    "`{member}` must be sorted by code point without repeats: {} comes after {}",
                     preview(name),
                     preview(prev)
                 ),
@@ -350,13 +390,27 @@ fn read_sources(issues: &mut Issues, parts: &mut Parts, path: &str, v: &Value) {
 /// an event of this call that supplies the field and that `events_seen` lists; `status` and
 /// `transcript_final` as derived.
 fn check_rules(issues: &mut Issues, parts: &Parts) {
-    if let (Some(status), Some(seen)) = (parts.status, &parts.events_seen) {
-        let derived = CallStatus::of(seen.iter().map(String::as_str));
+    if let (Some(status), Some(seen), Some(snapshot)) =
+        (parts.status, &parts.events_seen, parts.snapshot_status)
+    {
+        let derived = CallStatus::of(seen.iter().map(String::as_str)).max(snapshot);
         if status != derived {
             issues.push(
                 IssueCode::InvalidValue,
                 "/status",
-                format!("`status` is {status}, but the events in `events_seen` give {derived}"),
+                format!("`status` is {status}, but the events in `events_seen` and `snapshot_status` give {derived}"),
+            );
+        }
+    }
+    if let (Some(reconciled), Some(seen)) = (&parts.reconciled, &parts.events_seen) {
+        if let Some(name) = reconciled.iter().find(|name| !seen.contains(*name)) {
+            issues.push(
+                IssueCode::InvalidValue,
+                "/reconciled",
+                format!(
+                    "`reconciled` lists {}, but `events_seen` does not",
+                    preview(name)
+                ),
             );
         }
     }
@@ -380,6 +434,9 @@ fn check_rules(issues: &mut Issues, parts: &Parts) {
             ),
             (_, Some(Some(key))) => {
                 let Some(call_id) = call_id else { continue };
+                if *key == snapshot_key(call_id) {
+                    continue;
+                }
                 let event = field
                     .sources()
                     .iter()
@@ -390,7 +447,7 @@ fn check_rules(issues: &mut Issues, parts: &Parts) {
                         IssueCode::InvalidValue,
                         at,
                         format!(
-                            "`sources.{name}` must be the dedupe key of an event of call {} that supplies `{name}` ({}), found {}",
+                            "`sources.{name}` must be `snapshot:<call_id>` or the dedupe key of an event of call {} that supplies `{name}` ({}), found {}",
                             preview(call_id),
                             field
                                 .sources()
@@ -443,6 +500,9 @@ fn check_rules(issues: &mut Issues, parts: &Parts) {
 fn build(parts: Parts) -> Option<CallRecord> {
     let mut record = CallRecord::new(parts.call_id?);
     record.events_seen = parts.events_seen?;
+    record.snapshot_status = parts.snapshot_status?;
+    record.reconciled = parts.reconciled?;
+    let snapshot = snapshot_key(&record.call_id);
     for (i, ((slot, (value, key)), field)) in record
         .slots
         .iter_mut()
@@ -452,12 +512,16 @@ fn build(parts: Parts) -> Option<CallRecord> {
     {
         let Some(value) = value? else { continue };
         let key = key??;
-        let event_rank = field
-            .sources()
-            .iter()
-            .find(|(event, _, _)| key::is_key_of(&key, event, &record.call_id))
-            .map(|&(_, _, rank)| rank)?;
-        let rank = field.rank(event_rank, &value);
+        let event_rank = if key == snapshot {
+            0
+        } else {
+            field
+                .sources()
+                .iter()
+                .find(|(event, _, _)| key::is_key_of(&key, event, &record.call_id))
+                .map(|&(_, _, rank)| rank)?
+        };
+        let rank = field.rank(tier_of(&key), event_rank, &value);
         let mut values = Values::default();
         if let Some(v) = values.0.get_mut(i) {
             *v = Some(value);

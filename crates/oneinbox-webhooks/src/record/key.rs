@@ -30,6 +30,10 @@ pub(crate) const HASH_HEX_LEN: usize = 64;
 /// characters). A documented field that is `null` on the wire is absent from the event and
 /// so from its wire JSON: `null` and absent give the same key.
 ///
+/// An event synthesized by reconciliation (its wire JSON has `"reconciled": true`, which
+/// OneInbox never sends) has the key `<event name>:<call_id>:reconciled` instead: one key per
+/// call and event, whatever the snapshot it was made from.
+///
 /// OneInbox sends no delivery id, and retries a delivery that was not answered 2xx, so
 /// equal content is the only sign of a repeat. Two deliveries that differ only in
 /// formatting are the same event; two that differ in any value are different events.
@@ -133,9 +137,29 @@ pub(crate) fn wire(event: &Event) -> Map<String, Value> {
 
 /// The dedupe key of the event `name` of call `call_id` whose wire JSON is `wire`.
 pub(crate) fn key_of(name: &str, call_id: &str, wire: &Map<String, Value>) -> String {
+    if wire.get(RECONCILED) == Some(&Value::Bool(true)) {
+        return reconciled_key(name, call_id);
+    }
     let mut canonical = Vec::with_capacity(256);
     write_canonical_map(wire, &mut canonical);
     key_text(name, call_id, &Sha256::digest(&canonical))
+}
+
+/// The member that marks an event synthesized by reconciliation (`"reconciled": true`).
+pub(crate) const RECONCILED: &str = "reconciled";
+
+/// The last part of the key of an event synthesized by reconciliation.
+pub(crate) const RECONCILED_SUFFIX: &str = ":reconciled";
+
+/// `<name>:<call_id>:reconciled`: the one key of the event `name` of call `call_id`
+/// synthesized by reconciliation, whatever its content.
+pub(crate) fn reconciled_key(name: &str, call_id: &str) -> String {
+    format!("{name}:{call_id}{RECONCILED_SUFFIX}")
+}
+
+/// Whether `key` is the key of an event synthesized by reconciliation.
+pub(crate) fn is_reconciled_key(key: &str) -> bool {
+    key.ends_with(RECONCILED_SUFFIX)
 }
 
 /// `<name>:<call_id>:<64 lowercase hex digits of digest>`.
@@ -240,7 +264,9 @@ pub(crate) fn is_key_of(key: &str, name: &str, call_id: &str) -> bool {
     else {
         return false;
     };
-    rest.len() == HASH_HEX_LEN && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    rest == &RECONCILED_SUFFIX[1..]
+        || rest.len() == HASH_HEX_LEN
+            && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Compares two strings by their UTF-16 code units, the member order of RFC 8785.

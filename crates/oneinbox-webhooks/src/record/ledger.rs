@@ -44,8 +44,9 @@ impl Ledger {
         Ledger::default()
     }
 
-    /// Claims the delivery of `event`: whether its dedupe key is new for its call, and the
-    /// call's record with the event applied (a repeat changes nothing).
+    /// Claims the delivery of `event`: whether its dedupe key is new for its call (and its
+    /// handlers did not already run through reconciliation: see [`CallRecord::covers`]), and
+    /// the call's record with the event applied (a repeat changes nothing).
     pub fn record(&mut self, event: &KeyedEvent) -> (bool, &CallRecord) {
         let (new, record) = self.claim(event);
         (new, record)
@@ -68,11 +69,26 @@ impl Ledger {
                 record: Arc::new(CallRecord::new(event.call_id())),
             });
         let new = !entry.keys.contains(event.key());
+        // A real delivery of an event whose handlers ran through reconciliation is folded, and
+        // reported as a repeat.
+        let covered = new && entry.record.covers(event.name(), event.key());
         if new {
             entry.keys.insert(Arc::clone(event.shared_key()));
             Arc::make_mut(&mut entry.record).apply_keyed(event);
         }
-        (new, &entry.record)
+        (new && !covered, &entry.record)
+    }
+
+    /// Folds a snapshot of a call (see [`CallRecord::apply_call`]) into the record of its call:
+    /// whether the record changed, and the record; `None` when no delivery of the call was
+    /// recorded (the ledger keeps no record for it).
+    pub fn apply_call(
+        &mut self,
+        call: &crate::management::Call,
+    ) -> Option<(bool, Arc<CallRecord>)> {
+        let entry = self.calls.get_mut(&call.id)?;
+        let changed = Arc::make_mut(&mut entry.record).apply_call(call).changed;
+        Some((changed, Arc::clone(&entry.record)))
     }
 
     /// The record of the call `call_id`, if a delivery of it was recorded.

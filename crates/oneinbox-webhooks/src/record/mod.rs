@@ -41,6 +41,7 @@ pub use ledger::Ledger;
 
 use crate::error::{Issue, IssueCode, UsageError};
 use crate::events::{Analysis, Event, Message};
+use crate::management::Call;
 use crate::text::preview;
 
 /// Where a call stands, derived from the lifecycle events the record has seen.
@@ -79,6 +80,17 @@ impl CallStatus {
             CallStatus::InProgress => "in_progress",
             CallStatus::Completed => "completed",
             CallStatus::Failed => "failed",
+        }
+    }
+
+    /// The status a `Call` snapshot's `status` shows: `in_progress`, `completed` and `failed`
+    /// are themselves; every other value (`queued`, `initiated`, ...) shows nothing.
+    pub fn of_snapshot(status: &str) -> CallStatus {
+        match status {
+            "in_progress" => CallStatus::InProgress,
+            "completed" => CallStatus::Completed,
+            "failed" => CallStatus::Failed,
+            _ => CallStatus::Unknown,
         }
     }
 
@@ -138,9 +150,10 @@ pub struct Applied {
 /// One value of the record and the event it came from.
 #[derive(Debug, Clone)]
 struct Slot {
-    /// The rank of the value, from its field, its event's name and (for the transcript) its
-    /// length; see [`Field::rank`].
-    rank: (u8, usize),
+    /// The rank of the value: whether it came from an event (not a snapshot), the rank of
+    /// its event's name, its source's tier (snapshot, reconciled, delivered) and (for the
+    /// transcript) its length; see [`Field::rank`].
+    rank: (u8, u8, u8, usize),
     /// The dedupe key of the event the value came from (shared by the slots it fills).
     key: Arc<str>,
     /// The values of that event (one allocation per event, shared by the slots it fills),
@@ -163,10 +176,49 @@ impl Slot {
         self.values.0.get(self.field).and_then(Option::as_ref)
     }
 
-    /// Whether this value beats `other`: greater rank, or equal rank and greater key.
+    /// Whether this value beats `other`: greater rank, or equal rank and greater key; between
+    /// two values of one snapshot or reconciled key (a key that does not name the content),
+    /// the greater JSON text of the value.
     fn beats(&self, other: &Slot) -> bool {
-        (self.rank, &self.key) > (other.rank, &other.key)
+        match (self.rank, &self.key).cmp(&(other.rank, &other.key)) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => {
+                self.rank.2 < TIER_DELIVERED && value_text(self.value()) > value_text(other.value())
+            }
+        }
     }
+}
+
+/// The JSON text of a value (for the tie between two values of one snapshot or reconciled key).
+fn value_text(value: Option<&Val>) -> String {
+    serde_json::to_string(&value).unwrap_or_default()
+}
+
+/// The tier of a value from a `Call` snapshot: below every event.
+const TIER_SNAPSHOT: u8 = 0;
+/// The tier of a value from an event synthesized by reconciliation.
+const TIER_RECONCILED: u8 = 1;
+/// The tier of a value from a delivered event: above every other source.
+const TIER_DELIVERED: u8 = 2;
+
+/// The prefix of the source of a value from a `Call` snapshot: `snapshot:<call_id>`.
+const SNAPSHOT_PREFIX: &str = "snapshot:";
+
+/// The tier of a value whose source is `key`.
+fn tier_of(key: &str) -> u8 {
+    if key.starts_with(SNAPSHOT_PREFIX) {
+        TIER_SNAPSHOT
+    } else if key::is_reconciled_key(key) {
+        TIER_RECONCILED
+    } else {
+        TIER_DELIVERED
+    }
+}
+
+/// The source of the values a `Call` snapshot of call `call_id` gives.
+fn snapshot_key(call_id: &str) -> String {
+    format!("{SNAPSHOT_PREFIX}{call_id}")
 }
 
 /// A value of the record.
@@ -292,12 +344,16 @@ impl Field {
         values
     }
 
-    /// The full rank of a value of this field from event `name`: the event's rank, then (for
-    /// the transcript) the number of messages.
-    fn rank(self, event_rank: u8, value: &Val) -> (u8, usize) {
+    /// The full rank of a value of this field: any event above a snapshot, then the event's
+    /// rank (`call.analyzed` over `call.ended`, ...), then a delivered event over a
+    /// reconciled one, then (for the transcript) the number of messages. So a reconciled
+    /// `call.analyzed` still beats a delivered `call.ended`, as the real one would, and a
+    /// real delivery beats the reconciled event that stood for it.
+    fn rank(self, tier: u8, event_rank: u8, value: &Val) -> (u8, u8, u8, usize) {
+        let class = u8::from(tier > TIER_SNAPSHOT);
         match value {
-            Val::Messages(m) => (event_rank, m.len()),
-            _ => (event_rank, 0),
+            Val::Messages(m) => (class, event_rank, tier, m.len()),
+            _ => (class, event_rank, tier, 0),
         }
     }
 
@@ -388,6 +444,12 @@ fn message_of(map: &Map<String, Value>) -> Message {
 /// | `recording_url` | `call.recording.available` | |
 /// | `transcript` | `transcript.final` over `transcript.partial` (`messages`) | final first, then most messages |
 ///
+/// - Sources: a snapshot of the call ([`apply_call`](CallRecord::apply_call), source
+///   `snapshot:<call_id>`) ranks below every event; an event synthesized by reconciliation
+///   (`"reconciled": true`, key `<event>:<call_id>:reconciled`) ranks as its event, below a
+///   delivered event of the same name (the rank in the table first, then delivered over
+///   reconciled, then the transcript's length). Two values of one snapshot or reconciled key
+///   may differ: the greater JSON text wins.
 /// - Between two candidates of equal rank, the one whose event has the greater
 ///   [`dedupe_key`] wins (byte-wise string comparison; every key of one call starts with
 ///   the event name, so this compares names first, then content hashes). Two candidates with
@@ -422,6 +484,10 @@ pub struct CallRecord {
     call_id: String,
     events_seen: BTreeSet<String>,
     slots: [Option<Slot>; FIELDS],
+    /// The greatest status a `Call` snapshot showed.
+    snapshot_status: CallStatus,
+    /// The names of the events applied from reconciliation (their key ends in `:reconciled`).
+    reconciled: BTreeSet<String>,
 }
 
 impl CallRecord {
@@ -431,6 +497,8 @@ impl CallRecord {
             call_id: call_id.into(),
             events_seen: BTreeSet::new(),
             slots: Default::default(),
+            snapshot_status: CallStatus::Unknown,
+            reconciled: BTreeSet::new(),
         }
     }
 
@@ -453,6 +521,10 @@ impl CallRecord {
         }
         let (name, key) = (&*event.name, event.shared_key());
         let mut changed = self.see(name);
+        let tier = tier_of(key);
+        if tier == TIER_RECONCILED && !self.reconciled.contains(name) {
+            changed |= self.reconciled.insert(name.to_string());
+        }
         let values = &event.values;
         for (i, ((slot, field), value)) in self
             .slots
@@ -465,7 +537,7 @@ impl CallRecord {
                 continue;
             };
             let candidate = Slot {
-                rank: field.rank(event_rank, value),
+                rank: field.rank(tier, event_rank, value),
                 key: Arc::clone(key),
                 values: Arc::clone(values),
                 field: i,
@@ -514,6 +586,15 @@ impl CallRecord {
         for name in &other.events_seen {
             changed |= self.see(name);
         }
+        for name in &other.reconciled {
+            if !self.reconciled.contains(name) {
+                changed |= self.reconciled.insert(name.clone());
+            }
+        }
+        if other.snapshot_status > self.snapshot_status {
+            self.snapshot_status = other.snapshot_status;
+            changed = true;
+        }
         for (slot, theirs) in self.slots.iter_mut().zip(&other.slots) {
             if let Some(theirs) = theirs {
                 changed |= offer(slot, theirs.clone());
@@ -551,9 +632,85 @@ impl CallRecord {
         &self.call_id
     }
 
-    /// Where the call stands (see [`CallStatus`]).
+    /// Where the call stands (see [`CallStatus`]): the greater of the status its events give
+    /// and the status a snapshot showed ([`snapshot_status`](CallRecord::snapshot_status)).
     pub fn status(&self) -> CallStatus {
+        self.events_status().max(self.snapshot_status)
+    }
+
+    /// The status the applied events alone give (delivered or reconciled, no snapshot).
+    pub fn events_status(&self) -> CallStatus {
         CallStatus::of(self.events_seen.iter().map(String::as_str))
+    }
+
+    /// The greatest status a `Call` snapshot applied with
+    /// [`apply_call`](CallRecord::apply_call) showed (`unknown` when none showed one).
+    pub fn snapshot_status(&self) -> CallStatus {
+        self.snapshot_status
+    }
+
+    /// The names of the events applied from reconciliation: events synthesized from a
+    /// snapshot (`"reconciled": true`, key `<event>:<call_id>:reconciled`), sorted.
+    pub fn reconciled(&self) -> &BTreeSet<String> {
+        &self.reconciled
+    }
+
+    /// Whether the handlers of a delivery of the event `name` with dedupe key `key` already
+    /// ran through reconciliation: the record applied a synthesized `name` event and this
+    /// delivery is not that event. A store then records the delivery as done without
+    /// running its handlers (the inbox's [`Input::Covered`](crate::inbox::Input::Covered)).
+    pub fn covers(&self, name: &str, key: &str) -> bool {
+        !key::is_reconciled_key(key) && self.reconciled.contains(name)
+    }
+
+    /// Folds a snapshot of the call, as `GET /v1/calls/{id}` returns it, into the record.
+    /// Its values rank below every event's (a delivered or reconciled event's value always
+    /// wins), and their [`source`](CallRecord::source) is `snapshot:<call_id>`; between two
+    /// snapshots' values the greater JSON text wins (so the laws still hold). Its `status`
+    /// (see [`CallStatus::of_snapshot`]) raises [`status`](CallRecord::status) and never
+    /// lowers it: an `in_progress` snapshot does not undo `completed`. It adds nothing to
+    /// `events_seen`. A snapshot of another call is ignored.
+    ///
+    /// The snapshot gives `agent_id`, `to_number`, `from_number`, `started_at`,
+    /// `duration_seconds`, `outcome` and `ai_summary` (else the analysis's `outcome` and
+    /// `summary`), `analysis`, `failure_reason` (its `end_reason`, when its status is
+    /// `failed`), `recording_url` and `transcript` (its `messages`, when they are objects and
+    /// not empty; never final).
+    pub fn apply_call(&mut self, call: &Call) -> Applied {
+        if call.id != self.call_id {
+            return self.ignore(&call.id);
+        }
+        let status = call
+            .status
+            .as_deref()
+            .map_or(CallStatus::Unknown, CallStatus::of_snapshot);
+        let mut changed = false;
+        if status > self.snapshot_status {
+            self.snapshot_status = status;
+            changed = true;
+        }
+        let values = Arc::new(snapshot_values(call, status));
+        let key: Arc<str> = Arc::from(snapshot_key(&self.call_id));
+        for (i, ((slot, field), value)) in self
+            .slots
+            .iter_mut()
+            .zip(Field::ALL)
+            .zip(&values.0)
+            .enumerate()
+        {
+            let Some(value) = value else { continue };
+            let candidate = Slot {
+                rank: field.rank(TIER_SNAPSHOT, 0, value),
+                key: Arc::clone(&key),
+                values: Arc::clone(&values),
+                field: i,
+            };
+            changed |= offer(slot, candidate);
+        }
+        Applied {
+            changed,
+            ignored: None,
+        }
     }
 
     /// The agent that handled the call.
@@ -623,7 +780,7 @@ impl CallRecord {
     /// Whether [`transcript`](CallRecord::transcript) came from `transcript.final`.
     pub fn transcript_final(&self) -> bool {
         self.slot(Field::Transcript)
-            .is_some_and(|s| s.rank.0 == TRANSCRIPT_FINAL_RANK)
+            .is_some_and(|s| s.rank.0 == 1 && s.rank.1 == TRANSCRIPT_FINAL_RANK)
     }
 
     /// The names of the events applied (unknown events included), sorted by code point.
@@ -665,6 +822,48 @@ impl CallRecord {
     pub fn from_json(body: &[u8]) -> Result<CallRecord, crate::ValidationError> {
         json::from_json(body)
     }
+}
+
+/// The values a snapshot gives each field (see [`CallRecord::apply_call`]).
+fn snapshot_values(call: &Call, status: CallStatus) -> Values {
+    let text = |v: &Option<String>| v.clone().map(Val::Str);
+    let analysis = call.analysis.as_ref();
+    let of_analysis = |member: &str| {
+        analysis
+            .and_then(|a| a.get(member))
+            .and_then(Value::as_str)
+            .map(|s| Val::Str(s.to_owned()))
+    };
+    let mut messages = call
+        .messages
+        .as_ref()
+        .filter(|m| !m.is_empty())
+        .and_then(|m| {
+            m.iter()
+                .map(|item| item.as_object().map(message_of))
+                .collect::<Option<Vec<Message>>>()
+        });
+    let mut values = Values::default();
+    for (slot, field) in values.0.iter_mut().zip(Field::ALL) {
+        *slot = match field {
+            Field::AgentId => text(&call.agent_id),
+            Field::ToNumber => text(&call.to_number),
+            Field::FromNumber => text(&call.from_number),
+            Field::StartedAt => text(&call.started_at),
+            Field::DurationSeconds => call
+                .duration_seconds
+                .as_ref()
+                .map(|n| Val::Num(key::canonical_number(n))),
+            Field::Outcome => text(&call.outcome).or_else(|| of_analysis("outcome")),
+            Field::AiSummary => text(&call.ai_summary).or_else(|| of_analysis("summary")),
+            Field::Analysis => analysis.map(|a| Val::Analysis(Box::new(analysis_of(a)))),
+            Field::FailureReason if status == CallStatus::Failed => text(&call.end_reason),
+            Field::FailureReason => None,
+            Field::RecordingUrl => text(&call.recording_url),
+            Field::Transcript => messages.take().map(Val::Messages),
+        };
+    }
+    values
 }
 
 /// The rank of `transcript.final` in [`Field::Transcript`]'s sources.

@@ -1,0 +1,116 @@
+// `reconcile` (exported by `oneinbox-webhooks/stores`): when deliveries go missing, fetch the
+// store's overdue calls with `client.getCall` and run, through the inbox and the router, the
+// events their snapshots show happened but no delivery brought. The decisions are the core's
+// (`ReconcilePolicy`, `synthesize`: bindings/node/src/reconcile.rs); this is the I/O around them.
+'use strict'
+
+const { ReconcilePolicy, synthesize } = require('./oneinbox.js')
+const { describeType, optionsArg } = require('./internal.js')
+const { errorText, nowMs, runAs } = require('./inbox.js')
+
+/** The most open calls one run lists (oldest change first). */
+const LIST_LIMIT = 10_000
+
+/**
+ * Recovers the events whose deliveries went missing. Lists the store's open calls
+ * (`store.openCalls`: records not yet failed or complete, an index kept beside them) that
+ * `policy` (default `new ReconcilePolicy()`: started and no end after 2 hours; ended and no
+ * `call.analyzed` or `transcript.final` after 10 minutes, from the record's last change) finds
+ * overdue at `now` (Unix ms; default `Date.now()`); fetches each with `client.getCall`
+ * (`concurrency` at a time, default 8; the client retries per the core's policy; a failure is
+ * counted in `errors`, never stops the run); folds the snapshot into the record; and dispatches
+ * each synthesized event (`"reconciled": true`, key `<event>:<call_id>:reconciled`) through the
+ * inbox like a delivery: arrive, the router's handlers, finish (a failure leaves it due for
+ * `drain`). A call with nothing missing is dropped from the open calls.
+ * @param {import('./stores').ReconcileStore} store
+ * @param {{ getCall(callId: string): Promise<object> }} client
+ * @param {import('./oneinbox').Router} router
+ * @param {import('./stores').ReconcileOptions} [options]
+ * @returns {Promise<import('./stores').ReconcileReport>}
+ */
+async function reconcile(store, client, router, options) {
+  const where = 'reconcile(store, client, router, options)'
+  const opts = /** @type {import('./stores').ReconcileOptions} */ (
+    optionsArg(options, where, ['now', 'policy', 'concurrency'], { noun: 'option' })
+  )
+  for (const method of /** @type {const} */ (['openCalls', 'applyCall', 'settle', 'get', 'arrive', 'finish'])) {
+    if (store === null || typeof store !== 'object' || typeof store[method] !== 'function') {
+      throw new TypeError(`${where}: store must list its open calls (MemoryStore, RedisStore), got ${describeType(store)}`)
+    }
+  }
+  if (client === null || typeof client !== 'object' || typeof client.getCall !== 'function') {
+    throw new TypeError(`${where}: client must have getCall (a Client), got ${describeType(client)}`)
+  }
+  if (router === null || typeof router !== 'object' || typeof router.dispatch !== 'function') {
+    throw new TypeError(`${where}: router must be a Router, got ${describeType(router)}`)
+  }
+  const policy = opts.policy ?? new ReconcilePolicy()
+  if (!(policy instanceof ReconcilePolicy)) throw new TypeError(`${where}: policy must be a ReconcilePolicy, got ${describeType(policy)}`)
+  const concurrency = opts.concurrency ?? 8
+  if (typeof concurrency !== 'number' || !Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`${where}: concurrency must be a whole number of 1 or more, got ${String(concurrency)}`)
+  }
+  const now = nowMs(opts.now)
+  // A Router's dispatch takes any event (`Dispatcher` declares it with `never` for that).
+  const dispatcher = /** @type {{ dispatch(event: import('./oneinbox').Event): unknown }} */ (router)
+  const { parseEvent } = require('./oneinbox.js')
+
+  const before = now - Math.min(policy.ongoingAfterMs, policy.endedAfterMs)
+  /** @type {string[]} */
+  const overdue = []
+  for (const { callId, changedAt } of await store.openCalls(before, LIST_LIMIT)) {
+    const record = await store.get(callId)
+    if (record === null || policy.missing(record).length === 0) await store.settle(callId)
+    else if (policy.overdue(record, changedAt, now) !== null) overdue.push(callId)
+  }
+
+  /** @type {Array<{ callId: string, call?: object, error?: string }>} */
+  const fetched = new Array(overdue.length)
+  let next = 0
+  const fetchOne = async () => {
+    while (next < overdue.length) {
+      const i = next++
+      const callId = overdue[i]
+      try {
+        fetched[i] = { callId, call: await client.getCall(callId) }
+      } catch (err) {
+        fetched[i] = { callId, error: errorText(err) }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, overdue.length) }, fetchOne))
+
+  /** @type {import('./stores').ReconcileReport} */
+  const report = { checked: 0, recovered: {}, missing: {}, errors: {}, failed: [] }
+  for (const { callId, call, error } of fetched) {
+    if (call === undefined) {
+      report.errors[callId] = error ?? 'no call'
+      continue
+    }
+    report.checked += 1
+    const record = await store.applyCall(call, { now })
+    if (record === null) continue
+    for (const { event: name, key, body } of synthesize(record, call)) {
+      const data = Buffer.from(body, 'utf8')
+      const event = parseEvent(data)
+      const arrival = await store.arrive(event, data, { now })
+      if (arrival.delivery === null) continue
+      report.recovered[name] = (report.recovered[name] ?? 0) + 1
+      try {
+        await runAs(arrival.delivery, () => dispatcher.dispatch(event))
+      } catch (err) {
+        await store.finish(arrival.delivery, errorText(err), { now })
+        report.failed.push(key)
+        continue
+      }
+      await store.finish(arrival.delivery, null, { now })
+    }
+    const after = await store.get(callId)
+    const missing = after === null ? [] : policy.missing(after)
+    if (missing.length > 0) report.missing[callId] = missing
+    else await store.settle(callId)
+  }
+  return report
+}
+
+module.exports = { reconcile }

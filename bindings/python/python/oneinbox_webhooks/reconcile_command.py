@@ -1,0 +1,99 @@
+"""``python -m oneinbox_webhooks reconcile``: recover the events whose deliveries went missing.
+
+::
+
+    ONEINBOX_API_KEY=... python -m oneinbox_webhooks reconcile \\
+        --store sqlite:///var/lib/app/calls.sqlite3 --router app.webhooks:router
+
+Runs :func:`oneinbox_webhooks.inbox.reconcile` once: the store's overdue calls are fetched
+with ``GET /v1/calls/{id}`` (the key from ``$ONEINBOX_API_KEY``; ``--base-url`` or
+``$ONEINBOX_BASE_URL``, default ``https://api.oneinbox.ai``), and the events they show happened
+but no delivery brought run through the router's handlers. Prints the report (``--json`` for
+machines); exits 0 when it ran (calls it could not fetch are in the report), 1 when it could
+not run. The store URL and router are read as by the ``worker`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from . import worker
+
+__all__ = ["add_parser", "run"]
+
+PROG = "python -m oneinbox_webhooks reconcile"
+
+
+def add_parser(commands: Any) -> None:
+    """Adds the ``reconcile`` command to the command line's subparsers."""
+    command = commands.add_parser(
+        "reconcile",
+        help="fetch overdue calls and run the events no delivery brought",
+        description="Fetch the store's overdue calls from the OneInbox API and run, through "
+        "the router's handlers, the events their snapshots show happened but no delivery "
+        "brought (marked reconciled).",
+    )
+    command.add_argument(
+        "--store",
+        metavar="URL",
+        default=os.environ.get("ONEINBOX_STORE_URL"),
+        help="sqlite:///PATH, redis://..., postgresql://... (default: $ONEINBOX_STORE_URL)",
+    )
+    command.add_argument(
+        "--router", metavar="MODULE:ATTRIBUTE", required=True, help="the Router, e.g. app:router"
+    )
+    command.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the API (default: $ONEINBOX_BASE_URL, else https://api.oneinbox.ai)",
+    )
+    command.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _text(report: Any) -> str:
+    recovered = sum(report.recovered.values())
+    kinds = ", ".join(f"{name} {n}" for name, n in sorted(report.recovered.items()))
+    lines = [
+        f"reconcile: checked {report.checked} call(s); recovered {recovered} event(s)"
+        + (f" ({kinds})" if kinds else "")
+        + f"; {len(report.missing)} call(s) still missing events; {len(report.errors)} error(s)"
+    ]
+    lines += [f"  {c}: still missing {', '.join(m)}" for c, m in sorted(report.missing.items())]
+    lines += [f"  {c}: error: {e}" for c, e in sorted(report.errors.items())]
+    lines += [f"  {key}: handler failed (due for the worker)" for key in report.failed]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO, env: Mapping[str, str]) -> int:
+    """The ``reconcile`` command: the exit status."""
+    from .inbox import reconcile
+
+    try:
+        key = env.get("ONEINBOX_API_KEY")
+        if not key:
+            raise worker.WorkerError("$ONEINBOX_API_KEY is required")
+        router = worker.load_router(args.router)
+        store = worker.open_store(args.store)
+        if not callable(getattr(store, "open_calls", None)):
+            raise worker.WorkerError(f"--store: {type(store).__name__} cannot list open calls")
+        from ._native import DEFAULT_BASE_URL
+        from .client import Client
+
+        base_url = args.base_url or env.get("ONEINBOX_BASE_URL") or DEFAULT_BASE_URL
+        client: Any = Client(key, base_url=base_url)  # its get_call is what reconcile uses
+    except (worker.WorkerError, ImportError, ValueError) as problem:
+        print(f"{PROG}: error: {problem}", file=err)
+        return 1
+    try:
+        report = reconcile(store, client, router)
+    except Exception as problem:  # the store failed: could not run
+        print(f"{PROG}: error: {worker.redacted(problem, args.store)}", file=err)
+        return 1
+    finally:
+        client.close()
+    print(json.dumps(report.to_dict()) if args.json else _text(report), file=out)
+    return 0
