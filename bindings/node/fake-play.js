@@ -43,14 +43,20 @@ class Player {
   /** @type {import('./index').NativeFakeOneInbox} */
   #machine
   #skewMs = 0
+  /** @type {number | null} */
+  #startMs
 
   /**
    * @param {import('./index').NativeFakeOneInbox} machine
    * @param {import('./testing').Faults | undefined} faults
    * @param {string | undefined} signingSecret
+   * @param {unknown} startMs
    */
-  constructor(machine, faults, signingSecret) {
+  constructor(machine, faults, signingSecret, startMs) {
     this.#machine = machine
+    if (startMs !== undefined && startMs !== null && !Number.isSafeInteger(startMs))
+      throw new TypeError(`new FakeOneInbox: options.startMs must be a whole number of ms, got ${describeType(startMs)}`)
+    this.#startMs = startMs === undefined || startMs === null ? null : Number(startMs)
     const f = optionsArg(faults, 'options.faults', ['drop', 'duplicate', 'shuffle', 'delay', 'maxDelayMs'])
     /** @type {number[]} */
     const numbers = ['drop', 'duplicate', 'shuffle', 'delay'].map((n) => Number(f[n] ?? 0))
@@ -61,9 +67,9 @@ class Player {
     throwIssues(callNative(() => machine.setSigningSecret(secret)))
   }
 
-  /** The fake's clock (ms): the wall clock plus how far settling moved it. */
+  /** The fake's clock (ms): the wall clock (or `startMs`) plus how far settling moved it. */
   nowMs() {
-    return Date.now() + this.#skewMs
+    return (this.#startMs ?? Date.now()) + this.#skewMs
   }
 
   /** @param {number} dueMs */

@@ -153,7 +153,7 @@ class FakeOneInbox {
 
   /** @param {import('./testing').FakeOptions} [options] */
   constructor(options) {
-    const known = ['apiKey', 'seed', 'faults', 'signingSecret']
+    const known = ['apiKey', 'seed', 'faults', 'signingSecret', 'startMs']
     const opts = optionsArg(options, 'new FakeOneInbox(options)', known)
     const apiKey = opts.apiKey ?? DEFAULT_API_KEY
     if (typeof apiKey !== 'string' || apiKey === '')
@@ -162,7 +162,8 @@ class FakeOneInbox {
     const seed = seedBytes(opts.seed)
     this.#machine = callNative(() => new native.NativeFakeOneInbox(apiKey, seed))
     const faults = /** @type {import('./testing').Faults | undefined} */ (opts.faults)
-    this.#player = new Player(this.#machine, faults, /** @type {string | undefined} */ (opts.signingSecret))
+    const secret = /** @type {string | undefined} */ (opts.signingSecret)
+    this.#player = new Player(this.#machine, faults, secret, opts.startMs)
     /**
      * A fetch-compatible function answering from this fake, without a socket (any host; the
      * path decides): `new Client(fake.apiKey, { baseUrl: fake.url, fetch: fake.fetch })`.

@@ -174,6 +174,11 @@ export interface FakeOptions {
   faults?: Faults
   /** A `whsec_` secret: every delivery then carries a Standard Webhooks signature. */
   signingSecret?: string
+  /**
+   * Where the fake's clock starts (Unix ms); then only `settle()` moves it. Default: the wall
+   * clock. Two fakes with the same `seed` and `startMs` play the same calls byte for byte.
+   */
+  startMs?: number
 }
 
 /** A call for {@link FakeOneInbox.playCall}; the guide's agent and numbers by default. */

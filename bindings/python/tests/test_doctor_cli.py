@@ -145,10 +145,13 @@ def test_could_not_check_exit_1(fake: FakeOneInbox) -> None:
     assert code == 1 and "unrecognized" in err
 
 
-def test_reconcile_says_not_available(fake: FakeOneInbox) -> None:
+def test_reconcile_needs_a_store_and_a_router(fake: FakeOneInbox) -> None:
     hooks(fake)
-    code, _, err = run(fake, "--reconcile")
-    assert code == 2 and "--reconcile is not available" in err
+    code, out, err = run(fake, "--reconcile")
+    assert code == 1 and "--router is required" in err
+    assert "OneInbox delivery doctor" in out  # the diagnosis was printed first
+    code, _, err = run(fake, "--reconcile", "--router", "no_such_module_here:router")
+    assert code == 1 and "no_such_module_here" in err and KEY not in err
 
 
 def test_module_entry_point(fake: FakeOneInbox) -> None:

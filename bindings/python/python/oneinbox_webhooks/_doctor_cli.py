@@ -14,6 +14,7 @@ import argparse
 from collections.abc import Mapping
 from typing import Any, Optional, TextIO
 
+from . import reconcile_command
 from ._native import DEFAULT_BASE_URL, Diagnosis, OneInboxError, diagnose, redact_url_token
 
 __all__ = ["add_parser", "run"]
@@ -47,8 +48,9 @@ def add_parser(commands: Any) -> None:
     doctor.add_argument(
         "--reconcile",
         action="store_true",
-        help="then reconcile the affected calls (not available in this version)",
+        help="then reconcile the calls whose events never succeeded (needs --store, --router)",
     )
+    reconcile_command.add_store_arguments(doctor, required=False)
 
 
 def _affected_calls(d: Diagnosis) -> list[str]:
@@ -68,13 +70,12 @@ def _check(client: Any, args: argparse.Namespace) -> Diagnosis:
         hooks = [by_id[i] for i in dict.fromkeys(args.webhook_id)]
     rows = [row for hook in hooks for row in client.iter_deliveries(hook.id, limit=200)]
     d = diagnose(hooks, rows)
-    get_call = getattr(client, "get_call", None)  # from issue 26 item 1; absent before it
-    if d.healthy or get_call is None:
+    if d.healthy:
         return d
     calls = []
     for call_id in _affected_calls(d):
         try:
-            calls.append(get_call(call_id))
+            calls.append(client.get_call(call_id))
         except OneInboxError:
             continue  # a call the API does not return: nothing to compare
     return diagnose(hooks, rows, calls)
@@ -100,12 +101,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO, env: Mapping[str, st
         print(f"doctor: could not check: {text}", file=err)
         return 1
     out.write(d.to_json() + "\n" if args.json else d.to_text())
-    if args.reconcile and not d.healthy:
-        print(
-            "doctor: --reconcile is not available in this version: run the `reconcile` "
-            "command on the affected calls",
-            file=err,
-        )
+    calls = [m["call_id"] for m in d.calls_never_succeeded]
+    if args.reconcile and calls:
+        args.base_url = base_url
+        if reconcile_command.run(args, out, err, env, call_ids=calls) != 0:
+            return 1
     return 0 if d.healthy else 2
 
 

@@ -70,6 +70,8 @@ class FakeOneInbox(_play.Playing):
     scheduled on the fake's clock, to its ``webhook_url`` and every active webhook subscribed
     to them, signed with ``signing_secret`` when given, with seeded ``faults`` and retries
     (10 s, 1 min, 5 min, 30 min, 2 h); ``settle()`` sends them over HTTP, moving the clock.
+    The clock is the wall clock, or ``start`` (Unix seconds) that only ``settle()`` moves: two
+    fakes with the same ``seed`` and ``start`` play the same calls byte for byte.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class FakeOneInbox(_play.Playing):
         seed: Optional[int] = None,
         faults: Optional[Faults] = None,
         signing_secret: Optional[str] = None,
+        start: Optional[float] = None,
     ) -> None:
         self._api_key = api_key
         seed = secrets.randbits(64) if seed is None else seed
@@ -86,7 +89,9 @@ class FakeOneInbox(_play.Playing):
         f = faults or Faults()
         self._machine.set_faults(f.drop, f.duplicate, f.shuffle, f.delay, f.max_delay_ms)
         self._machine.set_signing_secret(signing_secret)
-        self._clock = _play.Clock()
+        if start is not None and (isinstance(start, bool) or not isinstance(start, (int, float))):
+            raise TypeError(f"start must be Unix seconds (a number), got {type(start).__name__}")
+        self._clock = _play.Clock(None if start is None else int(start * 1000))
         self._sleeps: list[float] = []
         self._server: Optional[FakeServer] = None
 

@@ -48,14 +48,17 @@ def _answered(response: httpx.Response) -> Result:
 
 
 class Clock:
-    """The fake's clock: the wall clock plus how far settling moved it (ms)."""
+    """The fake's clock: the wall clock (or a fixed ``start_ms``) plus how far settling moved
+    it (ms)."""
 
-    def __init__(self) -> None:
+    def __init__(self, start_ms: Optional[int] = None) -> None:
         self.skew_ms = 0
+        self.start_ms = start_ms
 
     def now_ms(self) -> int:
         """The fake's time, ms."""
-        return int(time.time() * 1000) + self.skew_ms
+        base = int(time.time() * 1000) if self.start_ms is None else self.start_ms
+        return base + self.skew_ms
 
     def reach(self, due_ms: int) -> int:
         """Moves the clock to ``due_ms`` if it is behind; returns the time."""

@@ -47,7 +47,7 @@ import inspect
 import math
 import time
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -470,6 +470,17 @@ def _overdue(
     return overdue, settled
 
 
+def _named(call_ids: Iterable[str]) -> list[str]:
+    """The ``call_ids`` given to reconcile, each once, in order."""
+    if isinstance(call_ids, str):
+        raise TypeError("call_ids must be an iterable of call ids, not one string")
+    named = list(dict.fromkeys(call_ids))
+    for call_id in named:
+        if not isinstance(call_id, str) or not call_id:
+            raise TypeError(f"call_ids must hold non-empty strings, got {call_id!r}")
+    return named
+
+
 def _report_missing(report: ReconcileReport, policy: ReconcilePolicy, record: Any) -> bool:
     """Notes what ``record`` still misses; whether it misses nothing (settle it)."""
     missing = [] if record is None else list(policy.missing(record))
@@ -486,6 +497,7 @@ def reconcile(
     now: Optional[float] = None,
     policy: Optional[ReconcilePolicy] = None,
     concurrency: int = 8,
+    call_ids: Optional[Iterable[str]] = None,
 ) -> ReconcileReport:
     """Recovers the events whose deliveries went missing.
 
@@ -499,16 +511,23 @@ def reconcile(
     record, and dispatches each synthesized event through the inbox like a delivery: arrive
     (recorded, key ``<event>:<call_id>:reconciled``), ``router``'s handlers, finish (a failure
     leaves it due for :func:`drain`). A call with nothing missing is dropped from the open
-    calls. Returns a :class:`ReconcileReport`."""
+    calls. Returns a :class:`ReconcileReport`.
+
+    ``call_ids``: fetch exactly these calls, whatever the policy and the open calls say (what
+    ``doctor --reconcile`` passes: the calls whose events never succeeded). A call the store
+    has no record of (every delivery lost) gets one from the events synthesized."""
     policy = ReconcilePolicy() if policy is None else policy
     workers = _check_concurrency(concurrency)
     ms = now_ms(now)
-    before = ms - min(policy.ongoing_after_ms, policy.ended_after_ms)
-    listed = store.open_calls(before, _LIST_LIMIT)  # type: ignore[attr-defined]
-    records = [store.get(call_id) for call_id, _ in listed]  # type: ignore[attr-defined]
-    overdue, settled = _overdue(policy, ms, listed, records)
-    for call_id in settled:
-        store.settle(call_id)  # type: ignore[attr-defined]
+    if call_ids is None:
+        before = ms - min(policy.ongoing_after_ms, policy.ended_after_ms)
+        listed = store.open_calls(before, _LIST_LIMIT)  # type: ignore[attr-defined]
+        records = [store.get(call_id) for call_id, _ in listed]  # type: ignore[attr-defined]
+        overdue, settled = _overdue(policy, ms, listed, records)
+        for call_id in settled:
+            store.settle(call_id)  # type: ignore[attr-defined]
+    else:
+        overdue = _named(call_ids)
     report = ReconcileReport()
     recovered: Counter[str] = Counter()
 
@@ -526,9 +545,7 @@ def reconcile(
             continue
         report.checked += 1
         record = store.apply_call(call, now=now)  # type: ignore[attr-defined]
-        if record is None:
-            continue
-        for name, key, body in synthesize(record, call):
+        for name, key, body in synthesize(record or CallRecord(call.id), call):
             data = body.encode()
             event = read_body(data)
             arrival = store.arrive(event, data, now=now)
@@ -542,6 +559,8 @@ def reconcile(
                 report.failed.append(key)
             else:
                 store.finish(arrival.delivery, None, now=now)
+        if record is None:  # a record now exists if anything was synthesized: fold the snapshot
+            store.apply_call(call, now=now)  # type: ignore[attr-defined]
         if _report_missing(report, policy, store.get(call_id)):  # type: ignore[attr-defined]
             store.settle(call_id)  # type: ignore[attr-defined]
     report.recovered = dict(recovered)
@@ -562,6 +581,7 @@ async def areconcile(
     now: Optional[float] = None,
     policy: Optional[ReconcilePolicy] = None,
     concurrency: int = 8,
+    call_ids: Optional[Iterable[str]] = None,
 ) -> ReconcileReport:
     """:func:`reconcile` on an event loop, with an ``AsyncClient``: at most ``concurrency``
     ``get_call`` requests at a time; an asyncio store (``AsyncPostgresStore``) is awaited, a
@@ -579,12 +599,15 @@ async def areconcile(
             return await method(*args, **kwargs)
         return await in_thread(getattr(store, name), *args, **kwargs)
 
-    before = ms - min(policy.ongoing_after_ms, policy.ended_after_ms)
-    listed = await store_call("open_calls", before, _LIST_LIMIT)
-    records = [await store_call("get", call_id) for call_id, _ in listed]
-    overdue, settled = _overdue(policy, ms, listed, records)
-    for call_id in settled:
-        await store_call("settle", call_id)
+    if call_ids is None:
+        before = ms - min(policy.ongoing_after_ms, policy.ended_after_ms)
+        listed = await store_call("open_calls", before, _LIST_LIMIT)
+        records = [await store_call("get", call_id) for call_id, _ in listed]
+        overdue, settled = _overdue(policy, ms, listed, records)
+        for call_id in settled:
+            await store_call("settle", call_id)
+    else:
+        overdue = _named(call_ids)
 
     async def fetch(call_id: str) -> tuple[str, Optional[Call], Optional[str]]:
         async with limit:
@@ -601,9 +624,7 @@ async def areconcile(
             continue
         report.checked += 1
         record = await store_call("apply_call", call, now=now)
-        if record is None:
-            continue
-        for name, key, body in synthesize(record, call):
+        for name, key, body in synthesize(record or CallRecord(call.id), call):
             data = body.encode()
             event = read_body(data)
             arrival = await store_call("arrive", event, data, now=now)
@@ -617,6 +638,8 @@ async def areconcile(
                 report.failed.append(key)
             else:
                 await store_call("finish", arrival.delivery, None, now=now)
+        if record is None:
+            await store_call("apply_call", call, now=now)
         if _report_missing(report, policy, await store_call("get", call_id)):
             await store_call("settle", call_id)
     report.recovered = dict(recovered)

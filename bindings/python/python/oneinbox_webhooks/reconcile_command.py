@@ -19,7 +19,7 @@ import argparse
 import json
 import os
 from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import Any, Optional, TextIO
 
 from . import worker
 
@@ -37,15 +37,7 @@ def add_parser(commands: Any) -> None:
         "the router's handlers, the events their snapshots show happened but no delivery "
         "brought (marked reconciled).",
     )
-    command.add_argument(
-        "--store",
-        metavar="URL",
-        default=os.environ.get("ONEINBOX_STORE_URL"),
-        help="sqlite:///PATH, redis://..., postgresql://... (default: $ONEINBOX_STORE_URL)",
-    )
-    command.add_argument(
-        "--router", metavar="MODULE:ATTRIBUTE", required=True, help="the Router, e.g. app:router"
-    )
+    add_store_arguments(command)
     command.add_argument(
         "--base-url",
         metavar="URL",
@@ -68,14 +60,39 @@ def _text(report: Any) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace, out: TextIO, err: TextIO, env: Mapping[str, str]) -> int:
-    """The ``reconcile`` command: the exit status."""
+def add_store_arguments(command: Any, *, required: bool = True) -> None:
+    """``--store`` and ``--router``, for ``reconcile`` and ``doctor --reconcile``."""
+    command.add_argument(
+        "--store",
+        metavar="URL",
+        default=os.environ.get("ONEINBOX_STORE_URL"),
+        help="sqlite:///PATH, redis://..., postgresql://... (default: $ONEINBOX_STORE_URL)",
+    )
+    command.add_argument(
+        "--router",
+        metavar="MODULE:ATTRIBUTE",
+        required=required,
+        help="the Router, e.g. app:router",
+    )
+
+
+def run(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    env: Mapping[str, str],
+    call_ids: Optional[list[str]] = None,
+) -> int:
+    """The ``reconcile`` command: the exit status. ``call_ids`` (``doctor --reconcile``):
+    reconcile exactly these calls."""
     from .inbox import reconcile
 
     try:
         key = env.get("ONEINBOX_API_KEY")
         if not key:
             raise worker.WorkerError("$ONEINBOX_API_KEY is required")
+        if not args.router:
+            raise worker.WorkerError("--router is required")
         router = worker.load_router(args.router)
         store = worker.open_store(args.store)
         if not callable(getattr(store, "open_calls", None)):
@@ -84,12 +101,12 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO, env: Mapping[str, st
         from .client import Client
 
         base_url = args.base_url or env.get("ONEINBOX_BASE_URL") or DEFAULT_BASE_URL
-        client: Any = Client(key, base_url=base_url)  # its get_call is what reconcile uses
+        client = Client(key, base_url=base_url)
     except (worker.WorkerError, ImportError, ValueError) as problem:
         print(f"{PROG}: error: {problem}", file=err)
         return 1
     try:
-        report = reconcile(store, client, router)
+        report = reconcile(store, client, router, call_ids=call_ids)
     except Exception as problem:  # the store failed: could not run
         print(f"{PROG}: error: {worker.redacted(problem, args.store)}", file=err)
         return 1

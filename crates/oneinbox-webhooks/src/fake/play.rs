@@ -30,7 +30,8 @@
 //! webhook's ([`deliveries`](FakeOneInbox::deliveries), `GET /v1/webhooks/{id}/deliveries`), or
 //! for a call's own URL [`deliveries_for_call`](FakeOneInbox::deliveries_for_call).
 //!
-//! Faults ([`Faults`]), drawn from the fake's seed in a fixed order per delivery (drop,
+//! Faults ([`Faults`]), drawn from the fake's seed apart from the calls' own draws (so a seed
+//! plays the same calls, durations included, with faults or without), in a fixed order per delivery (drop,
 //! duplicate, delay and its amount) and per call (shuffle): a dropped delivery never reaches
 //! the receiver (each attempt is a failed row with error `dropped`, until it gives up); a
 //! duplicate is a second delivery of the same message 1 s after the first; a delay adds up to
@@ -250,7 +251,10 @@ struct Pending {
 /// The outbox and what else playing needs (a field of [`FakeOneInbox`]).
 #[derive(Clone)]
 pub(super) struct Player {
+    /// The calls' own draws (durations, message ids): the same whatever the faults.
     rng: SplitMix64,
+    /// The faults' draws, apart: a seed plays the same calls with faults or without.
+    fault_rng: SplitMix64,
     seq: u64,
     faults: Faults,
     signing_secret: Option<String>,
@@ -266,6 +270,7 @@ impl Player {
     pub(super) fn new(seed: u64) -> Self {
         Player {
             rng: SplitMix64(seed ^ 0x706c_6179_5f66_616b),
+            fault_rng: SplitMix64(seed ^ 0x6661_756c_745f_7267),
             seq: 0,
             faults: Faults::default(),
             signing_secret: None,
@@ -282,14 +287,19 @@ impl Player {
         self.seq
     }
 
-    /// A draw in `[0, 1)` (53 bits).
+    /// A fault's draw in `[0, 1)` (53 bits).
     fn unit(&mut self) -> f64 {
-        (self.rng.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.fault_rng.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// A draw in `0..n` (0 when `n` is 0).
-    fn below(&mut self, n: u64) -> u64 {
-        let product = u128::from(self.rng.next()) * u128::from(n);
+    /// A draw in `0..n` (0 when `n` is 0): from the calls' draws, or the faults'.
+    fn below(&mut self, n: u64, fault: bool) -> u64 {
+        let draw = if fault {
+            self.fault_rng.next()
+        } else {
+            self.rng.next()
+        };
+        let product = u128::from(draw) * u128::from(n);
         u64::try_from(product >> 64).unwrap_or(0)
     }
 }
@@ -450,7 +460,7 @@ impl FakeOneInbox {
             extra.insert("reason".into(), reason.into());
             plan.push(("call.failed", now_ms.saturating_add(30_000), extra));
         } else {
-            let duration = 20 + self.player.below(161) as i64;
+            let duration = 20 + self.player.below(161, false) as i64;
             let start = now_ms.saturating_add(2_000);
             let end = start.saturating_add(duration * 1000);
             let mut started = Map::new();
@@ -480,7 +490,7 @@ impl FakeOneInbox {
         let mut order: Vec<usize> = (0..plan.len()).collect();
         if shuffled {
             for i in (1..order.len()).rev() {
-                let j = self.player.below(i as u64 + 1) as usize;
+                let j = self.player.below(i as u64 + 1, true) as usize;
                 order.swap(i, j);
             }
         }
@@ -799,6 +809,33 @@ fn apply(call: &mut Value, event: &str, payload: &Value, at_ms: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_seed_plays_the_same_calls_with_faults_or_without() {
+        let played = |faults: Faults| {
+            let mut fake = FakeOneInbox::new("k", 7);
+            fake.set_faults(faults).expect("valid faults");
+            for _ in 0..5 {
+                fake.play_call(&PlayCall::default(), 0)
+                    .expect("a valid call");
+            }
+            while let Some(due) = fake.next_due() {
+                for out in fake.take_due(due, 0) {
+                    fake.report(&out.attempt_id, Outcome::Status(200, None), due)
+                        .expect("in flight");
+                }
+            }
+            fake.calls().to_vec()
+        };
+        let noisy = Faults {
+            drop: 0.5,
+            duplicate: 0.5,
+            shuffle: 0.5,
+            delay: 0.5,
+            max_delay_ms: 10_000,
+        };
+        assert_eq!(played(Faults::default()), played(noisy));
+    }
 
     #[test]
     fn extreme_times_do_not_panic() {
