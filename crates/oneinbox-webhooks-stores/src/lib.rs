@@ -35,6 +35,11 @@
 //! # }
 //! ```
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
