@@ -8,7 +8,7 @@
 //! worker that died mid-run).
 //!
 //! [`MemoryStore`] keeps everything in this process, over the core's
-//! [`MemoryInbox`](oneinbox_webhooks::inbox::MemoryInbox) and [`Ledger`].
+//! [`MemoryInbox`] and [`Ledger`].
 //!
 //! ```
 //! use oneinbox_webhooks::{KeyedEvent, ParseOptions};
