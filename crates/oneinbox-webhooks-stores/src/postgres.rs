@@ -1,5 +1,5 @@
 //! [`PostgresStore`]: the inbox and the call records over PostgreSQL, in the tables of the
-//! Python and Node stores (`oneinbox_inbox`, `oneinbox_calls`; the DDL is [`SCHEMA`]), so that
+//! Python and Node stores (`oneinbox_inbox`, `oneinbox_calls`; the DDL is [`schema`]), so that
 //! workers in the three languages share one database.
 //!
 //! Each change is one transaction that locks the delivery's row (`SELECT … FOR UPDATE`), asks
@@ -16,33 +16,15 @@ use tokio_postgres::{Client, NoTls, Transaction};
 
 use crate::{Arrival, DeadLetter, Delivery, Store, StoreError};
 
-/// The tables and indexes, as the Python and Node stores make them (run on first use, under
-/// an advisory lock).
-pub const SCHEMA: [&str; 5] = [
-    "CREATE TABLE IF NOT EXISTS oneinbox_inbox (
-    key TEXT PRIMARY KEY,
-    call_id TEXT NOT NULL,
-    event TEXT NOT NULL,
-    body BYTEA,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    due_at BIGINT,
-    last_error TEXT,
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL
-)",
-    "CREATE INDEX IF NOT EXISTS oneinbox_inbox_due ON oneinbox_inbox (due_at) WHERE due_at IS NOT NULL",
-    "CREATE INDEX IF NOT EXISTS oneinbox_inbox_dead ON oneinbox_inbox (updated_at) WHERE state = 'dead'",
-    "CREATE INDEX IF NOT EXISTS oneinbox_inbox_done ON oneinbox_inbox (updated_at) WHERE state = 'done'",
-    "CREATE TABLE IF NOT EXISTS oneinbox_calls (
-    call_id TEXT PRIMARY KEY,
-    record TEXT NOT NULL
-)",
-];
+/// The statements that make the tables and indexes, as the Python and Node stores make them
+/// (run on first use, under an advisory lock).
+pub fn schema() -> Vec<String> {
+    crate::sql::schema("BYTEA", "BIGINT")
+}
 
 /// The key of the advisory lock that serializes the migration (Python's and Node's too).
 const MIGRATION_LOCK: i64 = 0x6F6E_6569;
-const COLUMNS: &str = "state, attempts, due_at, last_error, updated_at";
+use crate::sql::COLUMNS;
 const RETRIES: usize = 5;
 
 /// Runs `$body` (which reads the transaction `$tx`) in one transaction, committed when it
@@ -254,8 +236,10 @@ impl PostgresStore {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
                 .await
                 .map_err(StoreError::new)?;
-            for statement in SCHEMA {
-                tx.batch_execute(statement).await.map_err(StoreError::new)?;
+            for statement in schema() {
+                tx.batch_execute(&statement)
+                    .await
+                    .map_err(StoreError::new)?;
             }
             tx.commit().await.map_err(StoreError::new)?;
             *migrated = true;

@@ -224,3 +224,19 @@ async fn postgres_store() {
     })
     .await;
 }
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_store() {
+    use oneinbox_webhooks_stores::sqlite::SqliteStore;
+    let dir = std::env::temp_dir().join(format!("oneinbox-sqlite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let count = std::cell::Cell::new(0);
+    every_scenario(&|policy| {
+        count.set(count.get() + 1);
+        let path = dir.join(format!("inbox-{}.sqlite3", count.get()));
+        Box::pin(async move { SqliteStore::open(path).await.unwrap().with_policy(policy) })
+    })
+    .await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
