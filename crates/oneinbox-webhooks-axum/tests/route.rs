@@ -283,3 +283,24 @@ async fn the_layer_answers_its_path_and_passes_the_rest_on() {
     let body = other.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(body, "rest");
 }
+
+#[tokio::test]
+async fn a_panicking_handler_gets_500_and_its_delivery_is_due_again() {
+    let handlers = Handlers::new().on("call.ended", |_| async {
+        if true {
+            panic!("index out of bounds");
+        }
+        Ok::<(), HandlerError>(())
+    });
+    let (logger, lines) = logs();
+    let webhook = Webhook::new(receiver(), handlers, MemoryStore::default()).logger(logger);
+    let store = webhook.store().clone();
+    let app = Router::new().route("/hook", webhook.route());
+    let response = app
+        .oneshot(post_to("/hook?token=tok_1", BODY))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(store.state(&key()), Some(State::Failed));
+    assert_eq!(lines.lock().unwrap().len(), 1);
+}

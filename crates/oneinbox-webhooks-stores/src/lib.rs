@@ -47,8 +47,10 @@ pub mod sqlite;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use oneinbox_webhooks::inbox::{prune_before, Kept, MemoryInbox, Policy, State, Verdict};
@@ -447,14 +449,43 @@ impl Handlers {
     }
 
     /// Runs the event's handlers one after the other; the first failure stops them and is
-    /// returned.
+    /// returned. A handler that panics fails with `a handler panicked: …` (the panic does not
+    /// reach the caller), so its delivery is due again like any other failure.
     pub async fn dispatch(&self, event: Event) -> Result<(), HandlerError> {
         let named = self.by_name.get(event.name()).into_iter().flatten();
         for handler in named.chain(&self.any) {
-            handler(event.clone()).await?;
+            let started = catch_unwind(AssertUnwindSafe(|| handler(event.clone())));
+            match started {
+                Ok(future) => Caught(future).await?,
+                Err(payload) => return Err(panicked(payload.as_ref())),
+            }
         }
         Ok(())
     }
+}
+
+/// A handler's future, its panic turned into an error.
+struct Caught(BoxFuture<'static, Result<(), HandlerError>>);
+
+impl Future for Caught {
+    type Output = Result<(), HandlerError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(Err(panicked(payload.as_ref()))),
+        }
+    }
+}
+
+fn panicked(payload: &(dyn std::any::Any + Send)) -> HandlerError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    format!("a handler panicked: {message}").into()
 }
 
 fn boxed<F, Fut>(handler: F) -> Handler
