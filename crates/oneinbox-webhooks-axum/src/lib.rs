@@ -391,33 +391,35 @@ impl<S: Store> Webhook<S> {
             let answer = no_body(answer::after_store(&name, &call_id, Stored::Failed));
             return response(told(answer, logger, None));
         };
+        // The handlers run in a task of their own: they go on (and their end is recorded)
+        // after a 202, or when the client goes away before the answer.
         let job = run(self.inner.clone(), event, delivery);
-        let Some(timeout) = inner.ack_timeout else {
-            return response(handled(&name, &call_id, job.await, logger));
-        };
         let (tx, mut rx) = tokio::sync::oneshot::channel();
         let late = self.inner.clone();
         let (late_name, late_call) = (name.clone(), call_id.clone());
         tokio::spawn(async move {
-            // Answered 202 before they ended: a failure is told to the log.
+            // Nobody waits for the answer any more: a failure is told to the log.
             if let Err(Err(error)) = tx.send(job.await) {
                 let log = answer::late_failure_due(&late_name, &late_call);
                 (late.logger)(&log, Some(error.as_ref()));
             }
         });
-        let outcome = match tokio::time::timeout(timeout, &mut rx).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                rx.close();
-                match rx.try_recv() {
-                    Ok(outcome) => Ok(outcome),
-                    Err(_) => return response(handled_late(&name, &call_id, logger)),
+        let outcome = match inner.ack_timeout {
+            None => (&mut rx).await,
+            Some(timeout) => match tokio::time::timeout(timeout, &mut rx).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    rx.close();
+                    match rx.try_recv() {
+                        Ok(outcome) => Ok(outcome),
+                        Err(_) => return response(handled_late(&name, &call_id, logger)),
+                    }
                 }
-            }
+            },
         };
-        // A handler that panicked dropped the sender: answered 500; the delivery's lease runs
-        // out and it is due again.
-        let outcome = outcome.unwrap_or_else(|_| Err("a handler panicked".into()));
+        // The task ended without an outcome (the store's finish panicked): answered 500; the
+        // delivery's lease runs out and it is due again.
+        let outcome = outcome.unwrap_or_else(|_| Err("the handlers' task ended early".into()));
         response(handled(&name, &call_id, outcome, logger))
     }
 }
