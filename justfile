@@ -21,7 +21,7 @@ test-rust:
 
 # build the Rust worker binary (Redis and Postgres stores) that the three-language store test launches
 build-rust-worker:
-    cargo build -p oneinbox-webhooks-stores --features redis,postgres,worker --bin oneinbox-webhooks-worker
+    cargo build -p oneinbox-webhooks-stores --features redis,postgres,sqlite,worker --bin oneinbox-webhooks-worker
 
 # create .venv (once) and install the Python dev tools from bindings/python/requirements-dev.txt
 venv:

@@ -21,7 +21,7 @@ import pytest
 
 from oneinbox_webhooks import Router, dedupe_key, parse_event
 from oneinbox_webhooks.inbox import drain
-from oneinbox_webhooks.stores import MemoryStore, PostgresStore, RedisStore
+from oneinbox_webhooks.stores import MemoryStore, PostgresStore, RedisStore, SQLiteStore
 from oneinbox_webhooks.testing import make_call
 
 REPO = Path(__file__).resolve().parents[3]
@@ -91,7 +91,7 @@ def rust_worker() -> Path:
         return Path(named)
     cargo = shutil.which("cargo")
     assert cargo is not None, "cargo is not installed (the Rust worker is built with it)"
-    features = "redis,postgres,worker"
+    features = "redis,postgres,sqlite,worker"
     subprocess.run(
         [
             cargo,
@@ -300,3 +300,32 @@ def test_three_languages_share_one_store(shared: Shared) -> None:
     assert None not in folded
     for lang in LANGUAGES:
         assert shared.records(lang) == folded, lang
+
+
+def test_rust_and_python_share_one_sqlite_file(tmp_path: Path) -> None:
+    """Python's handlers fail on arrival; the Rust worker drains the same SQLite file (WAL, the
+    same tables); Python then sees repeats and the record the Rust side reads."""
+    path = tmp_path / "inbox.sqlite3"
+    log = tmp_path / "handled.log"
+    bodies = make_call("call_sqlite")
+    keys = sorted(dedupe_key(parse_event(b)) for b in bodies)
+    with SQLiteStore(path) as store:
+        for body in bodies:
+            arrival = store.arrive(parse_event(body), body, now=T0)
+            assert arrival.delivery is not None
+            assert store.finish(arrival.delivery, "RuntimeError: down", now=T0) == "failed"
+        worker = [str(rust_worker()), "--store", f"sqlite:{path}", "--log", str(log)]
+        now = ["--now", str(int((T0 + 3600) * 1000))]
+        drained = subprocess.run(
+            [*worker, *now, "drain"], capture_output=True, text=True, timeout=120, check=True
+        )
+        assert sorted(json.loads(drained.stdout)["done"]) == keys
+        assert sorted(line.split()[1] for line in log.read_text().splitlines()) == keys
+        for body in bodies:
+            assert store.arrive(parse_event(body), body, now=T0 + 7200).verdict == "repeat"
+        got = subprocess.run(
+            [*worker, "get", "call_sqlite"], capture_output=True, text=True, timeout=120, check=True
+        )
+        record = store.get("call_sqlite")
+        assert record is not None
+        assert got.stdout.strip() == record.to_json()

@@ -1,4 +1,4 @@
-//! `oneinbox-webhooks-worker`: runs the deliveries due in a Redis or Postgres store (the same
+//! `oneinbox-webhooks-worker`: runs the deliveries due in a Redis, Postgres or SQLite store (the same
 //! store Python and Node workers use), with a handler that appends one line per run to a file.
 //! A template for a real worker, and the Rust side of the three-language store test.
 //!
@@ -13,7 +13,7 @@
 //!   get CALL_ID…     print each call's record JSON (null when none)
 //! ```
 //!
-//! `--store`: `redis://host:port/db` or `postgresql://user@host:port/db`. The handler appends
+//! `--store`: `redis://host:port/db`, `postgresql://user@host:port/db` or `sqlite:PATH`. The handler appends
 //! `NAME KEY ok|failed` to `--log` (one write per line) for every run.
 
 use std::io::Write;
@@ -23,6 +23,7 @@ use std::time::Duration;
 use oneinbox_webhooks::{dedupe_key, KeyedEvent, ParseOptions};
 use oneinbox_webhooks_stores::postgres::PostgresStore;
 use oneinbox_webhooks_stores::redis::RedisStore;
+use oneinbox_webhooks_stores::sqlite::SqliteStore;
 use oneinbox_webhooks_stores::{
     drain, error_text, now_ms, DrainReport, HandlerError, Handlers, Store, StoreError,
 };
@@ -181,9 +182,12 @@ async fn main_async(o: Options) -> Result<(), StoreError> {
         command(store, o).await
     } else if o.store.starts_with("postgres://") || o.store.starts_with("postgresql://") {
         command(PostgresStore::connect(&o.store).await?, o).await
+    } else if let Some(path) = o.store.strip_prefix("sqlite:") {
+        let path = path.to_owned();
+        command(SqliteStore::open(path).await?, o).await
     } else {
         Err(StoreError::new(
-            "--store must be a redis:// or postgresql:// URL",
+            "--store must be a redis://, postgresql:// or sqlite:PATH URL",
         ))
     }
 }
