@@ -17,15 +17,14 @@
 //! ```
 //! use axum::Router;
 //! use oneinbox_webhooks::auth::Receiver;
-//! use oneinbox_webhooks::Event;
+//! use oneinbox_webhooks::CallEnded;
 //! use oneinbox_webhooks_axum::webhook_route;
 //! use oneinbox_webhooks_stores::{Handlers, MemoryStore};
 //!
 //! let receiver = Receiver::new().with_url_tokens(&["tok_9f8e7d"])?;
-//! let handlers = Handlers::new().on("call.ended", |event| async move {
-//!     if let Event::CallEnded(ended) = event {
-//!         println!("{} ended after {:?} s", ended.call_id, ended.duration_seconds);
-//!     }
+//! // Typed: a handler per event struct (or `.on("call.ended", |event| …)` and a `match`).
+//! let handlers = Handlers::new().handle(|ended: CallEnded| async move {
+//!     println!("{} ended after {:?} s", ended.call_id, ended.duration_seconds);
 //!     Ok(())
 //! });
 //! let app: Router = Router::new().route(

@@ -55,7 +55,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use oneinbox_webhooks::inbox::{prune_before, Kept, MemoryInbox, Policy, State, Verdict};
 use oneinbox_webhooks::{
-    CallRecord, Event, KeyedEvent, Ledger, ParseOptions, ValidationError, MAX_DEPTH_CEILING,
+    CallAnalyzed, CallEnded, CallFailed, CallRecord, CallRecordingAvailable, CallStarted, Event,
+    KeyedEvent, Ledger, ParseOptions, TranscriptFinal, TranscriptPartial, ValidationError,
+    MAX_DEPTH_CEILING,
 };
 
 /// The error a handler returns.
@@ -433,6 +435,37 @@ impl Handlers {
         self
     }
 
+    /// Adds a handler that takes one of the seven events typed (its struct), for the event
+    /// of that name:
+    ///
+    /// ```
+    /// use oneinbox_webhooks::CallEnded;
+    /// use oneinbox_webhooks_stores::Handlers;
+    ///
+    /// let handlers = Handlers::new().handle(|ended: CallEnded| async move {
+    ///     println!("{} ended: {:?}", ended.call_id, ended.outcome);
+    ///     Ok(())
+    /// });
+    /// assert!(handlers.handles("call.ended"));
+    /// ```
+    pub fn handle<E, F, Fut>(self, handler: F) -> Self
+    where
+        E: KnownEvent,
+        F: Fn(E) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.on(E::NAME, move |event| {
+            let handler = handler.clone();
+            async move {
+                match E::from_event(event) {
+                    Some(typed) => handler(typed).await,
+                    None => Ok(()), // registered under its own name: cannot happen
+                }
+            }
+        })
+    }
+
     /// Adds a handler for every event.
     pub fn on_any<F, Fut>(mut self, handler: F) -> Self
     where
@@ -487,6 +520,42 @@ fn panicked(payload: &(dyn std::any::Any + Send)) -> HandlerError {
         .unwrap_or("(no message)");
     format!("a handler panicked: {message}").into()
 }
+
+/// One of the seven events, as a handler of [`Handlers::handle`] takes it.
+pub trait KnownEvent: Sized + Send + 'static {
+    /// Its wire name, e.g. `"call.ended"`.
+    const NAME: &'static str;
+
+    /// The event, when it is this one.
+    fn from_event(event: Event) -> Option<Self>;
+}
+
+macro_rules! known_events {
+    ($($event:ident = $name:literal),* $(,)?) => {
+        $(
+            impl KnownEvent for $event {
+                const NAME: &'static str = $name;
+
+                fn from_event(event: Event) -> Option<Self> {
+                    match event {
+                        Event::$event(e) => Some(e),
+                        _ => None,
+                    }
+                }
+            }
+        )*
+    };
+}
+
+known_events!(
+    CallStarted = "call.started",
+    CallEnded = "call.ended",
+    CallAnalyzed = "call.analyzed",
+    CallFailed = "call.failed",
+    CallRecordingAvailable = "call.recording.available",
+    TranscriptPartial = "transcript.partial",
+    TranscriptFinal = "transcript.final",
+);
 
 fn boxed<F, Fut>(handler: F) -> Handler
 where
@@ -568,4 +637,54 @@ pub async fn drain<S: Store>(
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oneinbox_webhooks::testing::make_event;
+    use oneinbox_webhooks::EVENT_NAMES;
+
+    fn typed<E: KnownEvent>() {
+        assert!(EVENT_NAMES.contains(&E::NAME), "{}", E::NAME);
+        let body = make_event(E::NAME, &serde_json::json!({})).unwrap();
+        let event = ParseOptions::default().parse(&body).unwrap();
+        assert_eq!(event.name(), E::NAME);
+        assert!(E::from_event(event).is_some(), "{}", E::NAME);
+    }
+
+    #[test]
+    fn each_known_event_is_named_as_the_contract_names_it() {
+        typed::<CallStarted>();
+        typed::<CallEnded>();
+        typed::<CallAnalyzed>();
+        typed::<CallFailed>();
+        typed::<CallRecordingAvailable>();
+        typed::<TranscriptPartial>();
+        typed::<TranscriptFinal>();
+        assert_eq!(EVENT_NAMES.len(), 7);
+    }
+
+    #[tokio::test]
+    async fn typed_and_named_handlers_run_in_order_and_a_panic_is_a_failure() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (a, b) = (seen.clone(), seen.clone());
+        let handlers = Handlers::new()
+            .handle(move |ended: CallEnded| {
+                a.lock().unwrap().push(format!("typed {}", ended.call_id));
+                async { Ok(()) }
+            })
+            .on_any(move |event| {
+                b.lock().unwrap().push(format!("any {}", event.name()));
+                async { Ok(()) }
+            });
+        let body = make_event("call.ended", &serde_json::json!({"call_id": "c1"})).unwrap();
+        let event = ParseOptions::default().parse(&body).unwrap();
+        handlers.dispatch(event.clone()).await.unwrap();
+        assert_eq!(*seen.lock().unwrap(), ["typed c1", "any call.ended"]);
+
+        let panics = Handlers::new().on_any(|_| async { panic!("boom") });
+        let error = panics.dispatch(event).await.unwrap_err();
+        assert_eq!(error.to_string(), "a handler panicked: boom");
+    }
 }
