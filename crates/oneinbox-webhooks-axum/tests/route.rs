@@ -304,3 +304,26 @@ async fn a_panicking_handler_gets_500_and_its_delivery_is_due_again() {
     assert_eq!(store.state(&key()), Some(State::Failed));
     assert_eq!(lines.lock().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_copy_while_the_handlers_run_gets_409_with_retry_after() {
+    let slow = Handlers::new().on("call.ended", |_| async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok::<(), HandlerError>(())
+    });
+    let webhook = Webhook::new(receiver(), slow, MemoryStore::default())
+        .ack_timeout(Some(Duration::from_millis(20)));
+    let store = webhook.store().clone();
+    let app = Router::new().route("/hook", webhook.route());
+
+    let first = app.clone().oneshot(post_to("/hook?token=tok_1", BODY)).await.unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let copy = app.clone().oneshot(post_to("/hook?token=tok_1", BODY)).await.unwrap();
+    assert_eq!(copy.status(), StatusCode::CONFLICT);
+    assert_eq!(copy.headers()["retry-after"], "60");
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(store.state(&key()), Some(State::Done));
+    let later = app.oneshot(post_to("/hook?token=tok_1", BODY)).await.unwrap();
+    assert_eq!(later.status(), StatusCode::NO_CONTENT);
+}
