@@ -13,6 +13,8 @@
 //!   [`Receiver`] taken from the state through [`FromRef`]; its rejection, [`Rejection`],
 //!   answers from the same table.
 //! - [`WebhookLayer`]: the route as a [`tower::Layer`] in front of any service.
+//! - [`Webhook::without_store`]: the handlers of every authenticated delivery run, nothing
+//!   kept (as the other adapters without a store).
 //!
 //! ```
 //! use axum::Router;
@@ -52,8 +54,12 @@ use http::{HeaderValue, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use oneinbox_webhooks::answer::{self, Answer, Handled, Log, LogLevel, Read, Received, Stored};
 use oneinbox_webhooks::auth::{ReceiveError, Receiver};
+use oneinbox_webhooks::inbox::Verdict;
+use oneinbox_webhooks::CallRecord;
 use oneinbox_webhooks::{Event, KeyedEvent};
-use oneinbox_webhooks_stores::{error_text, now_ms, Delivery, Handlers, Store};
+use oneinbox_webhooks_stores::{
+    error_text, now_ms, Arrival, DeadLetter, Delivery, Handlers, Store, StoreError,
+};
 
 pub use oneinbox_webhooks_stores as stores;
 
@@ -275,9 +281,53 @@ impl<S> fmt::Debug for Webhook<S> {
 struct Inner<S> {
     receiver: Receiver,
     handlers: Handlers,
-    store: Arc<S>,
+    store: Option<Arc<S>>,
     ack_timeout: Option<Duration>,
     logger: Logger,
+}
+
+/// The store of a [`Webhook`] made [`without_store`](Webhook::without_store): there is none
+/// (no value of this type exists).
+#[derive(Debug, Clone, Copy)]
+pub enum NoStore {}
+
+impl Store for NoStore {
+    async fn arrive(&self, _: &KeyedEvent, _: &[u8], _: i64) -> Result<Arrival, StoreError> {
+        match *self {}
+    }
+    async fn finish(&self, _: &Delivery, _: Option<&str>, _: i64) -> Result<Verdict, StoreError> {
+        match *self {}
+    }
+    async fn release(&self, _: &Delivery, _: &str, _: i64) -> Result<Verdict, StoreError> {
+        match *self {}
+    }
+    async fn due(&self, _: i64, _: usize) -> Result<Vec<String>, StoreError> {
+        match *self {}
+    }
+    async fn take(&self, _: &str, _: i64) -> Result<(Verdict, Option<Delivery>), StoreError> {
+        match *self {}
+    }
+    async fn dead(&self) -> Result<Vec<DeadLetter>, StoreError> {
+        match *self {}
+    }
+    async fn replay(&self, _: &str, _: i64) -> Result<Verdict, StoreError> {
+        match *self {}
+    }
+    async fn prune(&self, _: u64, _: bool, _: i64) -> Result<usize, StoreError> {
+        match *self {}
+    }
+    async fn get(&self, _: &str) -> Result<Option<CallRecord>, StoreError> {
+        match *self {}
+    }
+}
+
+impl Webhook<NoStore> {
+    /// An endpoint that keeps nothing: the handlers of every authenticated delivery run (a
+    /// retry of one that completed runs them again), and a failure after the 202 is only
+    /// logged, as the Python and Node adapters do without a store.
+    pub fn without_store(receiver: Receiver, handlers: Handlers) -> Self {
+        Webhook::make(receiver, handlers, None)
+    }
 }
 
 /// The ready route: `receiver` authenticates, `store` keeps the deliveries (at-least-once
@@ -302,6 +352,10 @@ impl<S: Store> Webhook<S> {
 
     /// [`Webhook::new`] with a store shared with others (a worker, another route).
     pub fn with_shared_store(receiver: Receiver, handlers: Handlers, store: Arc<S>) -> Self {
+        Webhook::make(receiver, handlers, Some(store))
+    }
+
+    fn make(receiver: Receiver, handlers: Handlers, store: Option<Arc<S>>) -> Self {
         Webhook {
             inner: Arc::new(Inner {
                 receiver,
@@ -341,9 +395,9 @@ impl<S: Store> Webhook<S> {
         self.change(|inner| inner.logger = logger)
     }
 
-    /// The store.
-    pub fn store(&self) -> &Arc<S> {
-        &self.inner.store
+    /// The store (`None` for [`Webhook::without_store`]).
+    pub fn store(&self) -> Option<&Arc<S>> {
+        self.inner.store.as_ref()
     }
 
     /// The axum route: every method, answered from the table.
@@ -376,30 +430,38 @@ impl<S: Store> Webhook<S> {
         };
         let keyed = KeyedEvent::new(&event);
         let (name, call_id) = (keyed.name().to_owned(), keyed.call_id().to_owned());
-        let arrival = match inner.store.arrive(&keyed, &body, now_ms()).await {
-            Ok(arrival) => arrival,
-            Err(error) => {
-                let answer = no_body(answer::after_store(&name, &call_id, Stored::Failed));
-                return response(told(answer, logger, Some(&error)));
+        let mut delivery = None;
+        if let Some(store) = &inner.store {
+            let arrival = match store.arrive(&keyed, &body, now_ms()).await {
+                Ok(arrival) => arrival,
+                Err(error) => {
+                    let answer = no_body(answer::after_store(&name, &call_id, Stored::Failed));
+                    return response(told(answer, logger, Some(&error)));
+                }
+            };
+            if let Some(answer) = answer::after_claim(&name, &call_id, arrival.verdict) {
+                return response(told(answer, logger, None));
             }
-        };
-        if let Some(answer) = answer::after_claim(&name, &call_id, arrival.verdict) {
-            return response(told(answer, logger, None));
+            if arrival.delivery.is_none() {
+                let answer = no_body(answer::after_store(&name, &call_id, Stored::Failed));
+                return response(told(answer, logger, None));
+            }
+            delivery = arrival.delivery;
         }
-        let Some(delivery) = arrival.delivery else {
-            let answer = no_body(answer::after_store(&name, &call_id, Stored::Failed));
-            return response(told(answer, logger, None));
-        };
         // The handlers run in a task of their own: they go on (and their end is recorded)
         // after a 202, or when the client goes away before the answer.
         let job = run(self.inner.clone(), event, delivery);
         let (tx, mut rx) = tokio::sync::oneshot::channel();
         let late = self.inner.clone();
         let (late_name, late_call) = (name.clone(), call_id.clone());
+        let late_failure = match inner.store {
+            Some(_) => answer::late_failure_due,
+            None => answer::late_failure,
+        };
         tokio::spawn(async move {
             // Nobody waits for the answer any more: a failure is told to the log.
             if let Err(Err(error)) = tx.send(job.await) {
-                let log = answer::late_failure_due(&late_name, &late_call);
+                let log = late_failure(&late_name, &late_call);
                 (late.logger)(&log, Some(error.as_ref()));
             }
         });
@@ -425,15 +487,14 @@ impl<S: Store> Webhook<S> {
 
 type Outcome = Result<(), oneinbox_webhooks_stores::HandlerError>;
 
-/// Runs the handlers of a claimed delivery, then tells the store how they ended.
-async fn run<S: Store>(inner: Arc<Inner<S>>, event: Event, delivery: Delivery) -> Outcome {
+/// Runs the handlers of a delivery, then tells the store (if any) how they ended.
+async fn run<S: Store>(inner: Arc<Inner<S>>, event: Event, delivery: Option<Delivery>) -> Outcome {
     let outcome = inner.handlers.dispatch(event).await;
+    let (Some(store), Some(delivery)) = (&inner.store, delivery) else {
+        return outcome;
+    };
     let text = outcome.as_ref().err().map(|e| error_text(e.as_ref()));
-    if let Err(error) = inner
-        .store
-        .finish(&delivery, text.as_deref(), now_ms())
-        .await
-    {
+    if let Err(error) = store.finish(&delivery, text.as_deref(), now_ms()).await {
         let log = Log {
             level: LogLevel::Error,
             line: format!(

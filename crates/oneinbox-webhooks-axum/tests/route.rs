@@ -95,7 +95,7 @@ async fn a_failing_handler_gets_500_its_retry_runs_again_and_a_repeat_runs_nothi
     let (logger, lines) = logs();
     let webhook =
         Webhook::new(receiver(), counting(&runs, 1), MemoryStore::default()).logger(logger);
-    let store = webhook.store().clone();
+    let store = webhook.store().unwrap().clone();
     let app = Router::new().route("/hook", webhook.route());
 
     let first = app
@@ -147,7 +147,7 @@ async fn handlers_past_the_ack_timeout_get_202_and_a_late_failure_is_due_for_the
     let webhook = Webhook::new(receiver(), slow, MemoryStore::default())
         .ack_timeout(Some(Duration::from_millis(20)))
         .logger(logger);
-    let store = webhook.store().clone();
+    let store = webhook.store().unwrap().clone();
     let app = Router::new().route("/hook", webhook.route());
 
     let answer = app
@@ -294,7 +294,7 @@ async fn a_panicking_handler_gets_500_and_its_delivery_is_due_again() {
     });
     let (logger, lines) = logs();
     let webhook = Webhook::new(receiver(), handlers, MemoryStore::default()).logger(logger);
-    let store = webhook.store().clone();
+    let store = webhook.store().unwrap().clone();
     let app = Router::new().route("/hook", webhook.route());
     let response = app
         .oneshot(post_to("/hook?token=tok_1", BODY))
@@ -313,17 +313,45 @@ async fn a_copy_while_the_handlers_run_gets_409_with_retry_after() {
     });
     let webhook = Webhook::new(receiver(), slow, MemoryStore::default())
         .ack_timeout(Some(Duration::from_millis(20)));
-    let store = webhook.store().clone();
+    let store = webhook.store().unwrap().clone();
     let app = Router::new().route("/hook", webhook.route());
 
-    let first = app.clone().oneshot(post_to("/hook?token=tok_1", BODY)).await.unwrap();
+    let first = app
+        .clone()
+        .oneshot(post_to("/hook?token=tok_1", BODY))
+        .await
+        .unwrap();
     assert_eq!(first.status(), StatusCode::ACCEPTED);
-    let copy = app.clone().oneshot(post_to("/hook?token=tok_1", BODY)).await.unwrap();
+    let copy = app
+        .clone()
+        .oneshot(post_to("/hook?token=tok_1", BODY))
+        .await
+        .unwrap();
     assert_eq!(copy.status(), StatusCode::CONFLICT);
     assert_eq!(copy.headers()["retry-after"], "60");
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(store.state(&key()), Some(State::Done));
-    let later = app.oneshot(post_to("/hook?token=tok_1", BODY)).await.unwrap();
+    let later = app
+        .oneshot(post_to("/hook?token=tok_1", BODY))
+        .await
+        .unwrap();
     assert_eq!(later.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn without_a_store_every_copy_runs_its_handlers() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let webhook = Webhook::without_store(receiver(), counting(&runs, 0));
+    assert!(webhook.store().is_none());
+    let app = Router::new().route("/hook", webhook.route());
+    for _ in 0..2 {
+        let answer = app
+            .clone()
+            .oneshot(post_to("/hook?token=tok_1", BODY))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
 }
