@@ -29,9 +29,11 @@ type Fields = HashMap<String, Vec<u8>>;
 ///
 /// ```no_run
 /// use oneinbox_webhooks_stores::redis::RedisStore;
+/// use oneinbox_webhooks_stores::{drain, now_ms};
 ///
-/// # async fn f() -> Result<(), oneinbox_webhooks_stores::StoreError> {
-/// let store = RedisStore::connect("redis://127.0.0.1:6379/0").await?.with_prefix("myapp:");
+/// # async fn f(handlers: oneinbox_webhooks_stores::Handlers) -> Result<(), oneinbox_webhooks_stores::StoreError> {
+/// let store = RedisStore::connect("redis://127.0.0.1:6379/0").await?; // prefix "oneinbox:", as in Python and Node
+/// let report = drain(&store, &handlers, now_ms(), 100).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
