@@ -17,6 +17,11 @@ test: fmt-check check-generated clippy check-deps lint-python lint-js lint-workf
 test-rust:
     cargo test --workspace --all-targets
     cargo test --workspace --doc
+    cargo test -p oneinbox-webhooks-stores --all-features --all-targets
+
+# build the Rust worker binary (Redis and Postgres stores) that the three-language store test launches
+build-rust-worker:
+    cargo build -p oneinbox-webhooks-stores --features redis,postgres,sqlite,worker --bin oneinbox-webhooks-worker
 
 # create .venv (once) and install the Python dev tools from bindings/python/requirements-dev.txt
 venv:
@@ -30,7 +35,7 @@ build-python ABI="abi3-py39": venv
     cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --quiet --no-default-features --features "{{ABI}} test-panic"
 
 # Python binding: pytest (every shared fixture, schemas, threads) and stubtest on each wheel's build, mypy --strict (the wheels themselves: test-dist)
-test-python: venv
+test-python: venv build-rust-worker
     #!/usr/bin/env bash
     set -euo pipefail
     for abi in $(just python-abis); do

@@ -1,0 +1,451 @@
+//! [`PostgresStore`]: the inbox and the call records over PostgreSQL, in the tables of the
+//! Python and Node stores (`oneinbox_inbox`, `oneinbox_calls`; the DDL is [`schema`]), so that
+//! workers in the three languages share one database.
+//!
+//! Each change is one transaction that locks the delivery's row (`SELECT … FOR UPDATE`), asks
+//! the core's [`Policy::step`] and writes the step; an insert that meets a concurrent one
+//! starts the change again.
+
+use std::fmt;
+use std::sync::Arc;
+
+use oneinbox_webhooks::inbox::{prune_before, Input, Policy, Row, State, Step, Verdict};
+use oneinbox_webhooks::{CallRecord, KeyedEvent};
+use tokio::sync::{Mutex, MutexGuard};
+use tokio_postgres::{Client, NoTls, Transaction};
+
+use crate::{Arrival, DeadLetter, Delivery, Store, StoreError};
+
+/// The statements that make the tables and indexes, as the Python and Node stores make them
+/// (run on first use, under an advisory lock).
+pub fn schema() -> Vec<String> {
+    crate::sql::schema("BYTEA", "BIGINT")
+}
+
+/// The key of the advisory lock that serializes the migration (Python's and Node's too).
+const MIGRATION_LOCK: i64 = 0x6F6E_6569;
+use crate::sql::COLUMNS;
+const RETRIES: usize = 5;
+
+/// Runs `$body` (which reads the transaction `$tx`) in one transaction, committed when it
+/// gives a value, made again (up to 5 times) when an insert raced, rolled back on a failure.
+macro_rules! in_transaction {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut guard = $store.ready().await?;
+        let client = &mut guard.0;
+        let mut result = Err(StoreError::new(
+            "PostgresStore: concurrent inserts of one delivery, 5 times in a row",
+        ));
+        for _ in 0..RETRIES {
+            let $tx = client.transaction().await.map_err(StoreError::new)?;
+            let outcome: Result<_, Failure> = async { $body }.await;
+            match outcome {
+                Ok(value) => {
+                    $tx.commit().await.map_err(StoreError::new)?;
+                    result = Ok(value);
+                    break;
+                }
+                Err(Failure::Raced) => continue, // rolled back on drop
+                Err(Failure::Store(error)) => {
+                    result = Err(error);
+                    break;
+                }
+            }
+        }
+        result
+    }};
+}
+
+/// The store over one PostgreSQL database. It holds one connection and runs one transaction
+/// at a time on it; make one store per concurrent worker for more.
+///
+/// ```no_run
+/// use oneinbox_webhooks_stores::postgres::PostgresStore;
+///
+/// # async fn f() -> Result<(), oneinbox_webhooks_stores::StoreError> {
+/// let store = PostgresStore::connect("postgresql://app@127.0.0.1/app").await?;
+/// # Ok(()) }
+/// ```
+pub struct PostgresStore {
+    client: Mutex<(Client, bool)>,
+    policy: Policy,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the DSN: it may hold a password.
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+/// A failure of the database, or a racing insert (`Raced`: step again).
+enum Failure {
+    Raced,
+    Store(StoreError),
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(error: tokio_postgres::Error) -> Self {
+        Failure::Store(StoreError::new(error))
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Failure::Store(error)
+    }
+}
+
+fn row_of(r: &tokio_postgres::Row, at: usize) -> Result<Row, Failure> {
+    let state: String = r.try_get(at)?;
+    let attempts: i32 = r.try_get(at + 1)?;
+    Ok(Row {
+        state: state.parse::<State>().map_err(StoreError::new)?,
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        due_at: r.try_get(at + 2)?,
+        last_error: r.try_get(at + 3)?,
+        updated_at: r.try_get(at + 4)?,
+    })
+}
+
+fn attempts(row: &Row) -> i32 {
+    i32::try_from(row.attempts).unwrap_or(i32::MAX)
+}
+
+async fn write(tx: &Transaction<'_>, key: &str, row: &Row) -> Result<(), Failure> {
+    tx.execute(
+        "UPDATE oneinbox_inbox SET state = $1, attempts = $2, due_at = $3, last_error = $4, \
+         updated_at = $5 WHERE key = $6",
+        &[
+            &row.state.as_str(),
+            &attempts(row),
+            &row.due_at,
+            &row.last_error,
+            &row.updated_at,
+            &key,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn read(tx: &Transaction<'_>, key: &str) -> Result<Option<Row>, Failure> {
+    let sql = format!("SELECT {COLUMNS} FROM oneinbox_inbox WHERE key = $1 FOR UPDATE");
+    match tx.query_opt(&sql, &[&key]).await? {
+        Some(r) => Ok(Some(row_of(&r, 0)?)),
+        None => Ok(None),
+    }
+}
+
+async fn record_of(tx: &Transaction<'_>, call_id: &str) -> Result<Option<CallRecord>, Failure> {
+    let found = tx
+        .query_opt(
+            "SELECT record FROM oneinbox_calls WHERE call_id = $1",
+            &[&call_id],
+        )
+        .await?;
+    match found {
+        Some(r) => {
+            let json: String = r.try_get(0)?;
+            Ok(Some(
+                CallRecord::from_json(json.as_bytes()).map_err(StoreError::new)?,
+            ))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Folds `event` into its call's stored record (locked) and writes it back.
+async fn fold(tx: &Transaction<'_>, event: &KeyedEvent) -> Result<CallRecord, Failure> {
+    let call_id = event.call_id();
+    let found = tx
+        .query_opt(
+            "SELECT record FROM oneinbox_calls WHERE call_id = $1 FOR UPDATE",
+            &[&call_id],
+        )
+        .await?;
+    let Some(found) = found else {
+        let mut record = CallRecord::new(call_id);
+        record.apply_keyed(event);
+        let inserted = tx
+            .execute(
+                "INSERT INTO oneinbox_calls (call_id, record) VALUES ($1, $2) \
+                 ON CONFLICT (call_id) DO NOTHING",
+                &[&call_id, &record.to_json()],
+            )
+            .await?;
+        return if inserted == 1 {
+            Ok(record)
+        } else {
+            Err(Failure::Raced)
+        };
+    };
+    let json: String = found.try_get(0)?;
+    let mut record = CallRecord::from_json(json.as_bytes()).map_err(StoreError::new)?;
+    if record.apply_keyed(event).changed {
+        tx.execute(
+            "UPDATE oneinbox_calls SET record = $1 WHERE call_id = $2",
+            &[&record.to_json(), &call_id],
+        )
+        .await?;
+    }
+    Ok(record)
+}
+
+impl PostgresStore {
+    /// Connects to the database at `dsn` (without TLS: a local or private-network server).
+    pub async fn connect(dsn: &str) -> Result<Self, StoreError> {
+        let (client, connection) = tokio_postgres::connect(dsn, NoTls).await.map_err(|e| {
+            // Its message may quote the DSN (a password included): keep only its kind.
+            let kind = if e.as_db_error().is_some() {
+                "refused"
+            } else {
+                "failed"
+            };
+            StoreError::new(format!(
+                "cannot connect to PostgreSQL with the store's DSN ({kind})"
+            ))
+        })?;
+        tokio::spawn(async move {
+            // The connection ends when the client is dropped; an error shows on the next query.
+            let _ = connection.await;
+        });
+        Ok(PostgresStore::new(client))
+    }
+
+    /// The store over a connected client.
+    pub fn new(client: Client) -> Self {
+        PostgresStore {
+            client: Mutex::new((client, false)),
+            policy: Policy::default(),
+        }
+    }
+
+    /// The inbox's lease and attempts.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The connection, locked, with the tables made on first use.
+    async fn ready(&self) -> Result<MutexGuard<'_, (Client, bool)>, StoreError> {
+        let mut guard = self.client.lock().await;
+        let (client, migrated) = &mut *guard;
+        if !*migrated {
+            let tx = client.transaction().await.map_err(StoreError::new)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+                .await
+                .map_err(StoreError::new)?;
+            for statement in schema() {
+                tx.batch_execute(&statement)
+                    .await
+                    .map_err(StoreError::new)?;
+            }
+            tx.commit().await.map_err(StoreError::new)?;
+            *migrated = true;
+        }
+        Ok(guard)
+    }
+
+    async fn change(&self, key: &str, input: Input<'_>, now: i64) -> Result<Step, StoreError> {
+        let policy = self.policy;
+        in_transaction!(self, |tx| {
+            let found = read(&tx, key).await?;
+            let step = policy.step(found.as_ref(), &input, now);
+            if let (Some(new), Some(_)) = (&step.row, &found) {
+                write(&tx, key, new).await?;
+            }
+            Ok(step)
+        })
+    }
+}
+
+impl Store for PostgresStore {
+    async fn arrive(
+        &self,
+        event: &KeyedEvent,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Arrival, StoreError> {
+        let policy = self.policy;
+        let (key, call_id, name) = (event.key(), event.call_id(), event.name());
+        let (step, record) = in_transaction!(self, |tx| {
+            let found = read(&tx, key).await?;
+            let step = policy.step(found.as_ref(), &Input::Arrive, now);
+            let record = match (&step.row, &found) {
+                (Some(r), None) => {
+                    let sql = format!(
+                        "INSERT INTO oneinbox_inbox (key, call_id, event, body, {COLUMNS}, \
+                                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                                 ON CONFLICT (key) DO NOTHING"
+                    );
+                    let values: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+                        &key,
+                        &call_id,
+                        &name,
+                        &body,
+                        &r.state.as_str(),
+                        &attempts(r),
+                        &r.due_at,
+                        &r.last_error,
+                        &r.updated_at,
+                        &now,
+                    ];
+                    if tx.execute(&sql, &values).await? != 1 {
+                        return Err(Failure::Raced);
+                    }
+                    fold(&tx, event).await?
+                }
+                (row, _) => {
+                    if let Some(r) = row {
+                        write(&tx, key, r).await?;
+                    }
+                    record_of(&tx, call_id)
+                        .await?
+                        .unwrap_or_else(|| CallRecord::new(call_id))
+                }
+            };
+            Ok((step, record))
+        })?;
+        let delivery = match step.verdict {
+            Verdict::Run { attempt } => Some(Delivery {
+                key: key.to_owned(),
+                call_id: call_id.to_owned(),
+                event: name.to_owned(),
+                body: Arc::from(body),
+                attempt,
+            }),
+            _ => None,
+        };
+        Ok(Arrival {
+            verdict: step.verdict,
+            key: key.to_owned(),
+            delivery,
+            record: Arc::new(record),
+        })
+    }
+
+    async fn finish(
+        &self,
+        delivery: &Delivery,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<Verdict, StoreError> {
+        let input = Input::Finish {
+            attempt: delivery.attempt,
+            error,
+        };
+        Ok(self.change(&delivery.key, input, now).await?.verdict)
+    }
+
+    async fn release(
+        &self,
+        delivery: &Delivery,
+        reason: &str,
+        now: i64,
+    ) -> Result<Verdict, StoreError> {
+        let input = Input::Release {
+            attempt: delivery.attempt,
+            reason,
+        };
+        Ok(self.change(&delivery.key, input, now).await?.verdict)
+    }
+
+    async fn due(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        in_transaction!(self, |tx| {
+            let rows = tx
+                .query(
+                    "SELECT key FROM oneinbox_inbox WHERE due_at IS NOT NULL AND due_at <= $1 \
+                         ORDER BY due_at, key LIMIT $2",
+                    &[&now, &limit],
+                )
+                .await?;
+            let keys: Result<Vec<String>, _> = rows.iter().map(|r| r.try_get(0)).collect();
+            Ok(keys?)
+        })
+    }
+
+    async fn take(&self, key: &str, now: i64) -> Result<(Verdict, Option<Delivery>), StoreError> {
+        let policy = self.policy;
+        in_transaction!(self, |tx| {
+            let sql = format!(
+                    "SELECT call_id, event, body, {COLUMNS} FROM oneinbox_inbox WHERE key = $1 FOR UPDATE"
+                );
+            let Some(found) = tx.query_opt(&sql, &[&key]).await? else {
+                return Ok((policy.step(None, &Input::Claim, now).verdict, None));
+            };
+            let row = row_of(&found, 3)?;
+            let step = policy.step(Some(&row), &Input::Claim, now);
+            if let Some(new) = &step.row {
+                write(&tx, key, new).await?;
+            }
+            let Verdict::Run { attempt } = step.verdict else {
+                return Ok((step.verdict, None));
+            };
+            let body: Option<Vec<u8>> = found.try_get(2)?;
+            let delivery = Delivery {
+                key: key.to_owned(),
+                call_id: found.try_get(0)?,
+                event: found.try_get(1)?,
+                body: Arc::from(body.unwrap_or_default()),
+                attempt,
+            };
+            Ok((step.verdict, Some(delivery)))
+        })
+    }
+
+    async fn dead(&self) -> Result<Vec<DeadLetter>, StoreError> {
+        in_transaction!(self, |tx| {
+            let rows = tx
+                .query(
+                    "SELECT key, call_id, event, attempts, last_error, updated_at, body \
+                         FROM oneinbox_inbox WHERE state = 'dead' ORDER BY updated_at, key",
+                    &[],
+                )
+                .await?;
+            let mut letters = Vec::with_capacity(rows.len());
+            for r in rows {
+                let attempts: i32 = r.try_get(3)?;
+                let body: Option<Vec<u8>> = r.try_get(6)?;
+                letters.push(DeadLetter {
+                    key: r.try_get(0)?,
+                    call_id: r.try_get(1)?,
+                    event: r.try_get(2)?,
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                    last_error: r.try_get(4)?,
+                    updated_at: r.try_get(5)?,
+                    body: Arc::from(body.unwrap_or_default()),
+                });
+            }
+            Ok(letters)
+        })
+    }
+
+    async fn replay(&self, key: &str, now: i64) -> Result<Verdict, StoreError> {
+        Ok(self.change(key, Input::Replay, now).await?.verdict)
+    }
+
+    async fn prune(
+        &self,
+        older_than_ms: u64,
+        include_dead: bool,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        let before = prune_before(now, older_than_ms);
+        in_transaction!(self, |tx| {
+            let dropped = tx
+                .execute(
+                    "DELETE FROM oneinbox_inbox WHERE updated_at <= $1 AND \
+                         (state = 'done' OR ($2 AND state = 'dead'))",
+                    &[&before, &include_dead],
+                )
+                .await?;
+            Ok(usize::try_from(dropped).unwrap_or(usize::MAX))
+        })
+    }
+
+    async fn get(&self, call_id: &str) -> Result<Option<CallRecord>, StoreError> {
+        in_transaction!(self, |tx| record_of(&tx, call_id).await)
+    }
+}

@@ -1,0 +1,242 @@
+//! The same scenarios on every store: `MemoryStore`, and with their features `RedisStore` and
+//! `PostgresStore` on real servers started on free loopback ports (`servers`). Each scenario
+//! gets a fresh store (a new prefix, a new database).
+
+mod servers;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use oneinbox_webhooks::inbox::{Policy, Verdict};
+use oneinbox_webhooks::{CallRecord, KeyedEvent, ParseOptions};
+use oneinbox_webhooks_stores::{drain, HandlerError, Handlers, MemoryStore, Store};
+
+const T0: i64 = 1_700_000_000_000;
+
+type Make<'a, S> = &'a dyn Fn(Policy) -> Pin<Box<dyn Future<Output = S> + 'a>>;
+
+fn event(call_id: &str, n: u32) -> (KeyedEvent, Vec<u8>) {
+    let body = format!(
+        r#"{{"event":"call.ended","call_id":"{call_id}","duration_seconds":{n},"outcome":"done"}}"#
+    )
+    .into_bytes();
+    let parsed = ParseOptions::default().parse(&body).expect("a valid event");
+    (KeyedEvent::new(&parsed), body)
+}
+
+async fn every_scenario<S: Store>(make: Make<'_, S>) {
+    failed_runs_again_then_repeats(&make(Policy::default()).await).await;
+    a_live_claim_is_busy(&make(Policy::default()).await).await;
+    drain_runs_what_is_due_once(&make(Policy::default()).await).await;
+    dead_letters_replay(&make(Policy::new(60_000, 1).unwrap()).await).await;
+    prune_keeps_records(&make(Policy::default()).await).await;
+    release_makes_it_due_now(&make(Policy::default()).await).await;
+}
+
+async fn failed_runs_again_then_repeats<S: Store>(store: &S) {
+    let (e, body) = event("call_a", 42);
+    let first = store.arrive(&e, &body, T0).await.unwrap();
+    assert_eq!(first.verdict, Verdict::Run { attempt: 1 });
+    let delivery = first.delivery.clone().unwrap();
+    assert_eq!(
+        (delivery.key.as_str(), &*delivery.body),
+        (e.key(), &body[..])
+    );
+    let failed = store
+        .finish(&delivery, Some("db down"), T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        failed,
+        Verdict::Failed {
+            due_at: T0 + 10_001
+        }
+    );
+    let again = store.arrive(&e, &body, T0 + 2).await.unwrap();
+    assert_eq!(again.verdict, Verdict::Run { attempt: 2 });
+    let done = store
+        .finish(&again.delivery.unwrap(), None, T0 + 3)
+        .await
+        .unwrap();
+    assert_eq!(done, Verdict::Done);
+    let repeat = store.arrive(&e, &body, T0 + 4).await.unwrap();
+    assert_eq!((repeat.verdict, repeat.delivery), (Verdict::Repeat, None));
+
+    let mut folded = CallRecord::new("call_a");
+    folded.apply_keyed(&e);
+    assert_eq!(store.get("call_a").await.unwrap(), Some(folded.clone()));
+    assert_eq!(*repeat.record, folded);
+    assert_eq!(store.get("call_nobody").await.unwrap(), None);
+}
+
+async fn a_live_claim_is_busy<S: Store>(store: &S) {
+    let (e, body) = event("call_b", 1);
+    store.arrive(&e, &body, T0).await.unwrap();
+    let busy = store.arrive(&e, &body, T0 + 1_000).await.unwrap();
+    assert_eq!(
+        busy.verdict,
+        Verdict::Busy {
+            retry_after_ms: 59_000
+        }
+    );
+    // The lease ran out: the copy takes the claim over.
+    let late = store.arrive(&e, &body, T0 + 60_000).await.unwrap();
+    assert_eq!(late.verdict, Verdict::Run { attempt: 2 });
+}
+
+async fn drain_runs_what_is_due_once<S: Store>(store: &S) {
+    let mut keys = Vec::new();
+    for (n, call) in [(1, "call_c"), (2, "call_d")] {
+        let (e, body) = event(call, n);
+        let arrival = store.arrive(&e, &body, T0 + i64::from(n)).await.unwrap();
+        store
+            .finish(&arrival.delivery.unwrap(), Some("boom"), T0 + i64::from(n))
+            .await
+            .unwrap();
+        keys.push(e.key().to_owned());
+    }
+    assert!(store.due(T0 + 10_000, 10).await.unwrap().is_empty());
+    assert_eq!(store.due(T0 + 10_002, 10).await.unwrap(), keys);
+    assert_eq!(store.due(T0 + 10_002, 1).await.unwrap(), keys[..1]);
+    let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = runs.clone();
+    let handlers = Handlers::new().on("call.ended", move |event| {
+        seen.lock().unwrap().push(event.call_id().to_owned());
+        async { Ok::<(), HandlerError>(()) }
+    });
+    let report = drain(store, &handlers, T0 + 20_000, 10).await.unwrap();
+    assert_eq!(report.done, keys);
+    assert_eq!(*runs.lock().unwrap(), ["call_c", "call_d"]);
+    assert!(drain(store, &handlers, T0 + 30_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn dead_letters_replay<S: Store>(store: &S) {
+    let (e, body) = event("call_e", 3);
+    let arrival = store.arrive(&e, &body, T0).await.unwrap();
+    let dead = store
+        .finish(&arrival.delivery.unwrap(), Some("no"), T0 + 5)
+        .await
+        .unwrap();
+    assert_eq!(dead, Verdict::Dead);
+    let letters = store.dead().await.unwrap();
+    assert_eq!(letters.len(), 1);
+    let letter = &letters[0];
+    assert_eq!(
+        (letter.key.as_str(), letter.call_id.as_str()),
+        (e.key(), "call_e")
+    );
+    assert_eq!(
+        (letter.attempts, letter.last_error.as_deref()),
+        (1, Some("no"))
+    );
+    assert_eq!((letter.updated_at, &*letter.body), (T0 + 5, &body[..]));
+    assert_eq!(
+        store.arrive(&e, &body, T0 + 6).await.unwrap().verdict,
+        Verdict::Dead
+    );
+    assert_eq!(
+        store.replay(e.key(), T0 + 7).await.unwrap(),
+        Verdict::Replayed
+    );
+    assert!(store.dead().await.unwrap().is_empty());
+    let (verdict, delivery) = store.take(e.key(), T0 + 8).await.unwrap();
+    assert_eq!(verdict, Verdict::Run { attempt: 1 });
+    assert_eq!(delivery.unwrap().event, "call.ended");
+}
+
+async fn prune_keeps_records<S: Store>(store: &S) {
+    let (e, body) = event("call_f", 4);
+    let arrival = store.arrive(&e, &body, T0).await.unwrap();
+    store
+        .finish(&arrival.delivery.unwrap(), None, T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(store.prune(1_000, false, T0 + 500).await.unwrap(), 0);
+    assert_eq!(store.prune(1_000, false, T0 + 1_001).await.unwrap(), 1);
+    assert!(store.get("call_f").await.unwrap().is_some());
+    // Gone from the inbox: a new copy runs again.
+    let again = store.arrive(&e, &body, T0 + 2_000).await.unwrap();
+    assert_eq!(again.verdict, Verdict::Run { attempt: 1 });
+}
+
+async fn release_makes_it_due_now<S: Store>(store: &S) {
+    let (e, body) = event("call_g", 5);
+    let arrival = store.arrive(&e, &body, T0).await.unwrap();
+    let delivery = arrival.delivery.unwrap();
+    assert_eq!(
+        store
+            .release(&delivery, "shutting down", T0 + 1)
+            .await
+            .unwrap(),
+        Verdict::Released
+    );
+    assert_eq!(store.due(T0 + 1, 10).await.unwrap(), [e.key()]);
+    let (verdict, _) = store.take(e.key(), T0 + 2).await.unwrap();
+    assert_eq!(verdict, Verdict::Run { attempt: 1 });
+}
+
+#[tokio::test]
+async fn memory_store() {
+    every_scenario(&|policy| Box::pin(async move { MemoryStore::new(policy, 1_000) })).await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn redis_store() {
+    use oneinbox_webhooks_stores::redis::RedisStore;
+    let Some(server) = servers::Redis::start() else {
+        return;
+    };
+    let count = std::cell::Cell::new(0);
+    every_scenario(&|policy| {
+        count.set(count.get() + 1);
+        let prefix = format!("test-{}:", count.get());
+        let url = server.url.clone();
+        Box::pin(async move {
+            RedisStore::connect(&url)
+                .await
+                .unwrap()
+                .with_prefix(prefix)
+                .with_policy(policy)
+        })
+    })
+    .await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_store() {
+    use oneinbox_webhooks_stores::postgres::PostgresStore;
+    let Some(server) = servers::Postgres::start() else {
+        return;
+    };
+    every_scenario(&|policy| {
+        let dsn = server.new_database();
+        Box::pin(async move {
+            PostgresStore::connect(&dsn)
+                .await
+                .unwrap()
+                .with_policy(policy)
+        })
+    })
+    .await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_store() {
+    use oneinbox_webhooks_stores::sqlite::SqliteStore;
+    let dir = std::env::temp_dir().join(format!("oneinbox-sqlite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let count = std::cell::Cell::new(0);
+    every_scenario(&|policy| {
+        count.set(count.get() + 1);
+        let path = dir.join(format!("inbox-{}.sqlite3", count.get()));
+        Box::pin(async move { SqliteStore::open(path).await.unwrap().with_policy(policy) })
+    })
+    .await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
