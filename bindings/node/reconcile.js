@@ -4,7 +4,7 @@
 // (`ReconcilePolicy`, `synthesize`: bindings/node/src/reconcile.rs); this is the I/O around them.
 'use strict'
 
-const { ReconcilePolicy, synthesize } = require('./oneinbox.js')
+const { CallRecord, ReconcilePolicy, synthesize } = require('./oneinbox.js')
 const { describeType, optionsArg } = require('./internal.js')
 const { errorText, nowMs, runAs } = require('./inbox.js')
 
@@ -22,6 +22,10 @@ const LIST_LIMIT = 10_000
  * each synthesized event (`"reconciled": true`, key `<event>:<call_id>:reconciled`) through the
  * inbox like a delivery: arrive, the router's handlers, finish (a failure leaves it due for
  * `drain`). A call with nothing missing is dropped from the open calls.
+ *
+ * `callIds`: fetch exactly these calls, whatever the policy and the open calls say (what
+ * `doctor --reconcile` passes: the calls whose events never succeeded). A call the store has
+ * no record of (every delivery lost) gets one from the events synthesized.
  * @param {import('./stores').ReconcileStore} store
  * @param {{ getCall(callId: string): Promise<object> }} client
  * @param {import('./oneinbox').Router} router
@@ -31,7 +35,7 @@ const LIST_LIMIT = 10_000
 async function reconcile(store, client, router, options) {
   const where = 'reconcile(store, client, router, options)'
   const opts = /** @type {import('./stores').ReconcileOptions} */ (
-    optionsArg(options, where, ['now', 'policy', 'concurrency'], { noun: 'option' })
+    optionsArg(options, where, ['now', 'policy', 'concurrency', 'callIds'], { noun: 'option' })
   )
   for (const method of /** @type {const} */ (['openCalls', 'applyCall', 'settle', 'get', 'arrive', 'finish'])) {
     if (store === null || typeof store !== 'object' || typeof store[method] !== 'function') {
@@ -55,13 +59,20 @@ async function reconcile(store, client, router, options) {
   const dispatcher = /** @type {{ dispatch(event: import('./oneinbox').Event): unknown }} */ (router)
   const { parseEvent } = require('./oneinbox.js')
 
-  const before = now - Math.min(policy.ongoingAfterMs, policy.endedAfterMs)
   /** @type {string[]} */
   const overdue = []
-  for (const { callId, changedAt } of await store.openCalls(before, LIST_LIMIT)) {
-    const record = await store.get(callId)
-    if (record === null || policy.missing(record).length === 0) await store.settle(callId)
-    else if (policy.overdue(record, changedAt, now) !== null) overdue.push(callId)
+  if (opts.callIds !== undefined) {
+    if (!Array.isArray(opts.callIds) || !opts.callIds.every((id) => typeof id === 'string' && id !== '')) {
+      throw new TypeError(`${where}: options.callIds must be an array of non-empty call ids, got ${describeType(opts.callIds)}`)
+    }
+    overdue.push(...new Set(opts.callIds))
+  } else {
+    const before = now - Math.min(policy.ongoingAfterMs, policy.endedAfterMs)
+    for (const { callId, changedAt } of await store.openCalls(before, LIST_LIMIT)) {
+      const record = await store.get(callId)
+      if (record === null || policy.missing(record).length === 0) await store.settle(callId)
+      else if (policy.overdue(record, changedAt, now) !== null) overdue.push(callId)
+    }
   }
 
   /** @type {Array<{ callId: string, call?: object, error?: string }>} */
@@ -89,8 +100,8 @@ async function reconcile(store, client, router, options) {
     }
     report.checked += 1
     const record = await store.applyCall(call, { now })
-    if (record === null) continue
-    for (const { event: name, key, body } of synthesize(record, call)) {
+    const known = record ?? new CallRecord(/** @type {{ id: string }} */ (call).id)
+    for (const { event: name, key, body } of synthesize(known, call)) {
       const data = Buffer.from(body, 'utf8')
       const event = parseEvent(data)
       const arrival = await store.arrive(event, data, { now })
@@ -105,6 +116,8 @@ async function reconcile(store, client, router, options) {
       }
       await store.finish(arrival.delivery, null, { now })
     }
+    // A record now exists if anything was synthesized: fold the snapshot into it.
+    if (record === null) await store.applyCall(call, { now })
     const after = await store.get(callId)
     const missing = after === null ? [] : policy.missing(after)
     if (missing.length > 0) report.missing[callId] = missing

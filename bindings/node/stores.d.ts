@@ -30,6 +30,11 @@ export interface ReconcileOptions {
   policy?: ReconcilePolicy
   /** `getCall` requests at a time (8). */
   concurrency?: number
+  /**
+   * Reconcile exactly these calls, whatever the policy and the open calls say (what `doctor
+   * --reconcile` passes); a call with no record gets one from the events synthesized.
+   */
+  callIds?: string[]
 }
 
 /** What one {@link reconcile} did. */

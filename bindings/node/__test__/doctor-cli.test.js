@@ -131,8 +131,12 @@ test('could not check: exit 1', async () => {
     r = await run(fake, ['--no-such-option'])
     assert.equal(r.code, 1)
     r = await run(fake, ['--reconcile'])
-    assert.equal(r.code, 2)
-    assert.match(r.err, /--reconcile is not available/)
+    assert.equal(r.code, 1) // the calls whose events never succeeded cannot be reconciled without a store
+    assert.match(r.out, /OneInbox delivery doctor/)
+    assert.match(r.err, /--store URL is required/)
+    r = await run(fake, ['--reconcile', '--store', 'memory:', '--router', './no-such-router-here.js'])
+    assert.equal(r.code, 1)
+    assert.match(r.err, /no-such-router-here/)
   } finally {
     await fake.close()
   }

@@ -15,7 +15,8 @@ const PROG = 'oneinbox-webhooks'
 const MAX_CALLS = 200
 const DEFAULT_BASE_URL = 'https://api.oneinbox.ai'
 
-const USAGE = `usage: ${PROG} doctor [--webhook-id ID]... [--json] [--base-url URL] [--reconcile]
+const USAGE = `usage: ${PROG} doctor [--webhook-id ID]... [--json] [--base-url URL]
+       [--reconcile --store URL --router FILE]
 
 Read the webhooks and their delivery history from the OneInbox API (key: $ONEINBOX_API_KEY)
 and group the failed deliveries by cause, each with an explanation and a fix.
@@ -23,7 +24,8 @@ and group the failed deliveries by cause, each with an explanation and a fix.
   --webhook-id ID  check this webhook (repeatable; default: every webhook)
   --json           print the diagnosis as JSON
   --base-url URL   the API's base URL (default: $ONEINBOX_BASE_URL, else ${DEFAULT_BASE_URL})
-  --reconcile      then reconcile the affected calls (not available in this version)
+  --reconcile      then reconcile the calls whose events never succeeded (with the
+                   store and router read as by \`worker\`: --store URL, --router FILE)
 
 Exit status: 0 healthy, 2 problems found, 1 could not check.
 `
@@ -80,9 +82,12 @@ class Lookup extends Error {}
  * @param {{ write(text: string): unknown }} out
  * @param {{ write(text: string): unknown }} err
  * @param {NodeJS.ProcessEnv} env
+ * @param {(argv: string[], out: any, err: any, env: NodeJS.ProcessEnv, callIds?: string[]) => Promise<number>} reconcile
+ *   the `reconcile` command (bin/oneinbox-webhooks.js), run on the calls whose events never
+ *   succeeded with `--reconcile`
  * @returns {Promise<number>}
  */
-async function doctor(argv, out, err, env) {
+async function doctor(argv, out, err, env, reconcile) {
   let values
   try {
     ;({ values } = parseArgs({
@@ -92,6 +97,8 @@ async function doctor(argv, out, err, env) {
         json: { type: 'boolean' },
         'base-url': { type: 'string' },
         reconcile: { type: 'boolean' },
+        store: { type: 'string' },
+        router: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -123,8 +130,12 @@ async function doctor(argv, out, err, env) {
     return 1
   }
   out.write(values.json === true ? `${renderDiagnosis(d, { json: true })}\n` : renderDiagnosis(d))
-  if (values.reconcile === true && !d.healthy) {
-    err.write(`${PROG} doctor: --reconcile is not available in this version: run the \`reconcile\` command on the affected calls\n`)
+  const calls = d.calls_never_succeeded.map((m) => m.call_id)
+  if (values.reconcile === true && calls.length > 0) {
+    const argv = ['--base-url', baseUrl]
+    if (values.store !== undefined) argv.push('--store', values.store)
+    if (values.router !== undefined) argv.push('--router', values.router)
+    if ((await reconcile(argv, out, err, env, calls)) !== 0) return 1
   }
   return d.healthy ? 0 : 2
 }

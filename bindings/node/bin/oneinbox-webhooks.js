@@ -644,9 +644,10 @@ function reconcileText(report) {
  * @param {Out} out
  * @param {Out} err
  * @param {NodeJS.ProcessEnv} env
+ * @param {string[]} [callIds] reconcile exactly these calls (`doctor --reconcile`)
  * @returns {Promise<number>}
  */
-async function reconcileCommand(argv, out, err, env) {
+async function reconcileCommand(argv, out, err, env, callIds) {
   /** @type {string | undefined} */
   let store
   try {
@@ -683,12 +684,11 @@ async function reconcileCommand(argv, out, err, env) {
     try {
       const { reconcile } = require('../stores.js')
       if (!('openCalls' in opened.store)) throw new Usage('--store: this store of this version cannot list its open calls')
-      // The client's getCall (added with the calls API) is what reconcile uses.
-      const calls = /** @type {{ getCall(callId: string): Promise<object> }} */ (/** @type {unknown} */ (client))
       const report = await reconcile(
         /** @type {import('../stores').ReconcileStore} */ (opened.store),
-        calls,
+        client,
         /** @type {import('../oneinbox').Router} */ (router),
+        callIds === undefined ? {} : { callIds },
       )
       out.write(values.json ? `${JSON.stringify(report)}\n` : reconcileText(report))
       return 0
@@ -723,7 +723,7 @@ function safeUrl(text) {
  * @returns {Promise<number>}
  */
 async function main(argv = process.argv.slice(2), { stdout = process.stdout, stderr = process.stderr, env = process.env } = {}) {
-  if (argv[0] === 'doctor') return require('./doctor.js').doctor(argv.slice(1), stdout, stderr, env)
+  if (argv[0] === 'doctor') return require('./doctor.js').doctor(argv.slice(1), stdout, stderr, env, reconcileCommand)
   if (argv[0] === 'reconcile') return await reconcileCommand(argv.slice(1), stdout, stderr, env)
   if (argv[0] === 'worker') {
     let args
