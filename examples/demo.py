@@ -4,7 +4,10 @@ Starts the FastAPI receiver (examples/python_receiver.py, SQLite store) and the 
 (examples/node_receiver.js, memory store) on free loopback ports, plays a call into both with
 the `send` command (every event of the guide, one duplicate delivery, one out-of-order pair),
 sends a forged delivery without the URL token, then reads the call's record from each receiver
-and checks that the two are identical. Exits 0 when everything behaved as described.
+and checks that the two are identical. Then, when deliveries go missing: the fake OneInbox plays
+50 calls with seeded faults and a receiver outage into a third receiver; the delivery doctor
+names what went wrong, and `doctor --reconcile` recovers the lost events from the calls API.
+Exits 0 when everything behaved as described.
 """
 
 from __future__ import annotations
@@ -75,6 +78,112 @@ def send(url: str, token: str, *args: str) -> int:
     env = {**os.environ, "ONEINBOX_URL_TOKEN": token}
     cmd = [sys.executable, "-m", "oneinbox_webhooks", "send", "--to", url, *args]
     return subprocess.run(cmd, env=env, check=False).returncode
+
+
+MISSING_CALLS = 50
+MISSING_FAILED = 5  # of them, calls that never connect (call.failed)
+CONNECTED_EVENTS = {"call.started", "call.ended", "call.analyzed", "call.recording.available"}
+
+
+def complete(url: str, call_id: str, failed: bool) -> bool:
+    """Whether the receiver's record of the call has every event (transcript.partial aside)."""
+    status, body = get(f"{url}/calls/{call_id}")
+    if status != 200:
+        return False
+    seen = set(json.loads(body)["events_seen"])
+    return "call.failed" in seen if failed else seen >= CONNECTED_EVENTS | {"transcript.final"}
+
+
+def missing_deliveries(work: Path, token: str) -> bool:
+    """The scene "when deliveries go missing"; whether it behaved as described."""
+    from oneinbox_webhooks.testing import FakeOneInbox, Faults
+
+    key = "oi_sk_test_demo_" + secrets.token_hex(4)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "ONEINBOX_URL_TOKEN": token,
+        "ONEINBOX_DB": str(work / "missing.sqlite3"),
+        "PORT": str(port),
+        "PYTHONPATH": str(REPO / "examples"),
+    }
+    # The receiver prints a line per handler run: quiet while 50 calls play.
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "examples" / "python_receiver.py")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    faults = Faults(drop=0.05, duplicate=0.1, shuffle=0.5, delay=0.2, max_delay_ms=20_000)
+    fake = FakeOneInbox(key, seed=26, faults=faults)
+    try:
+        wait_ready("third", f"{url}/calls/none", proc)
+        step(
+            f"When deliveries go missing: {MISSING_CALLS} calls with faults",
+            "The fake OneInbox plays 50 calls into a third receiver (FastAPI, SQLiteStore) as",
+            "OneInbox would: seeded faults drop 5% of the deliveries for good, send 10% twice,",
+            "shuffle and delay some; and the receiver is down for three hours, longer than",
+            "OneInbox retries (10 s, 1 min, 5 min, 30 min, 2 h), so those deliveries are lost.",
+        )
+        hook = fake.add_webhook(f"{url}/webhooks/oneinbox?token={token}")
+        calls = [
+            (fake.play_call(failure="no-answer" if i < MISSING_FAILED else None)["id"], i < 5)
+            for i in range(MISSING_CALLS)
+        ]
+        fake.outage(url, start=100, duration=3 * 3600)
+        sent = fake.settle()
+        rows = fake.deliveries(hook["id"])
+        errors = {
+            e: sum(1 for r in rows if r["error"] == e) for e in ("dropped", "connection refused")
+        }
+        done = sum(complete(url, c, failed) for c, failed in calls)
+        print(f"   {sent} attempts sent; {errors['dropped']} attempts of dropped deliveries,")
+        print(f"   {errors['connection refused']} refused during the outage.")
+        print(f"   Complete records: {done} of {MISSING_CALLS}.")
+        env["ONEINBOX_API_KEY"] = key
+        env["ONEINBOX_BASE_URL"] = fake.serve()
+        step(
+            "The delivery doctor reads the delivery history from the API",
+            "python -m oneinbox_webhooks doctor: the causes, each with what it means and the fix.",
+        )
+        doctor = [sys.executable, "-m", "oneinbox_webhooks", "doctor"]
+        status = subprocess.run(doctor, env=env, check=False).returncode
+        ok = status == 2  # problems found
+        step(
+            "doctor --reconcile: fetch the calls whose events never succeeded",
+            "GET /v1/calls/{id} shows what happened; the events no delivery brought run through",
+            "the receiver's router (its lines below), marked reconciled, each once.",
+        )
+        again = [*doctor, "--reconcile", "--store", f"sqlite:///{env['ONEINBOX_DB']}"]
+        again += ["--router", "python_receiver:router"]
+        done_run = subprocess.run(again, env=env, check=False, stdout=subprocess.PIPE, text=True)
+        ok &= done_run.returncode == 2
+        # The report was printed above: show the handlers' lines and reconcile's report.
+        lines = done_run.stdout.splitlines()
+        ran = [line for line in lines if line.startswith("  [python]")]
+        for line in ran[:6]:
+            print(line)
+        if len(ran) > 6:
+            print(f"  ... and {len(ran) - 6} more handler lines")
+        for line in lines[
+            next((i for i, x in enumerate(lines) if x.startswith("reconcile:")), len(lines)) :
+        ]:
+            print(f"   {line}")
+        step(
+            "Records after reconciling",
+            "A scheduled reconcile (the same command without the doctor) would also catch",
+            "calls that go quiet; here the doctor named them all.",
+        )
+        done = sum(complete(url, c, failed) for c, failed in calls)
+        print(f"   Complete records: {done} of {MISSING_CALLS}.")
+        return ok and done == MISSING_CALLS
+    finally:
+        fake.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def main() -> int:
@@ -183,6 +292,7 @@ def main() -> int:
             "The two records are identical, byte for byte." if same else "The two records DIFFER.",
         )
         ok &= same
+        ok &= missing_deliveries(work, token)
     finally:
         for proc in receivers.values():
             proc.terminate()

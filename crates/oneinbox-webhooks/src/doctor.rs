@@ -762,8 +762,9 @@ fn cause_from(code: CauseCode, acc: &Acc<'_>) -> Cause {
     cause
 }
 
-/// Runs of at least two consecutive connection-refused attempts in one webhook's history
-/// (oldest first), each holding an attempt of a delivery that did not recover.
+/// Runs of at least two connection-refused attempts in one webhook's history (oldest first)
+/// with no answered attempt between them (a success, or any HTTP status), each holding an
+/// attempt of a delivery that did not recover.
 fn outage_windows(rows: &[Row<'_>], problem_rows: &BTreeSet<usize>) -> Vec<Window> {
     let mut by_hook: BTreeMap<&str, Vec<&Row<'_>>> = BTreeMap::new();
     for row in rows {
@@ -790,8 +791,12 @@ fn outage_windows(rows: &[Row<'_>], problem_rows: &BTreeSet<usize>) -> Vec<Windo
         for row in hook_rows {
             match row.outcome {
                 Outcome::Failed(CauseCode::ConnectionRefused) => run.push(row),
-                Outcome::Pending => {}
-                _ => flush(&mut run),
+                // The receiver answered: the outage (if any) was over.
+                Outcome::Succeeded => flush(&mut run),
+                _ if row.d.response_status.is_some() => flush(&mut run),
+                // No answer (a timeout, a dropped delivery, nothing recorded): it may still
+                // have been down.
+                _ => {}
             }
         }
         flush(&mut run);
