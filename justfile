@@ -17,6 +17,7 @@ test: fmt-check check-generated clippy check-deps lint-python lint-js lint-workf
 test-rust:
     cargo test --workspace --all-targets
     cargo test --workspace --doc
+    cargo test -p oneinbox-webhooks-client --features testing
 
 # create .venv (once) and install the Python dev tools from bindings/python/requirements-dev.txt
 venv:
@@ -136,8 +137,9 @@ fmt:
 # lint with clippy, warnings denied
 clippy:
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p oneinbox-webhooks-client --all-targets --features testing -- -D warnings
 
-# fail if the core's dependency tree gains a binding library, an HTTP client or an async runtime
+# fail if the core's dependency tree gains a binding library, an HTTP client or an async runtime, or the reqwest client's default tree gains OpenSSL
 check-deps:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -145,6 +147,9 @@ check-deps:
     bad=$(grep -E '^(pyo3|napi|napi-derive|reqwest|hyper|ureq|isahc|curl|surf|attohttpc|tokio|async-std|smol|mio|async-io) ' <<<"$tree" || true)
     if [ -n "$bad" ]; then echo "the core must stay sans-I/O; it depends on:"; echo "$bad"; exit 1; fi
     echo "core dependency tree is sans-I/O ($(wc -l <<<"$tree") crates)"
+    client=$(cargo tree -p oneinbox-webhooks-client -e normal --prefix none --format '{p}')
+    if grep -E '^(openssl-sys|openssl|native-tls) ' <<<"$client"; then echo "oneinbox-webhooks-client must use rustls by default, not OpenSSL"; exit 1; fi
+    echo "client dependency tree has no OpenSSL with default features ($(wc -l <<<"$client") crates)"
 
 # benchmarks: parse_event against serde_json on the guide payloads and a 40 KB transcript; then bench-inbox (how recording grows with a long call, per store, Python and Node)
 bench:
