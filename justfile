@@ -18,6 +18,7 @@ test-rust:
     cargo test --workspace --all-targets
     cargo test --workspace --doc
     cargo test -p oneinbox-webhooks-stores --all-features --all-targets
+    cargo test -p oneinbox-webhooks-client --features testing
 
 # build the Rust worker binary (Redis and Postgres stores) that the three-language store test launches
 build-rust-worker:
@@ -141,8 +142,9 @@ fmt:
 # lint with clippy, warnings denied
 clippy:
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p oneinbox-webhooks-client --all-targets --features testing -- -D warnings
 
-# fail if the core's dependency tree gains a binding library, an HTTP client or an async runtime
+# fail if the core's dependency tree gains a binding library, an HTTP client or an async runtime, or the reqwest client's default tree gains OpenSSL
 check-deps:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -150,6 +152,9 @@ check-deps:
     bad=$(grep -E '^(pyo3|napi|napi-derive|reqwest|hyper|ureq|isahc|curl|surf|attohttpc|tokio|async-std|smol|mio|async-io) ' <<<"$tree" || true)
     if [ -n "$bad" ]; then echo "the core must stay sans-I/O; it depends on:"; echo "$bad"; exit 1; fi
     echo "core dependency tree is sans-I/O ($(wc -l <<<"$tree") crates)"
+    client=$(cargo tree -p oneinbox-webhooks-client -e normal --prefix none --format '{p}')
+    if grep -E '^(openssl-sys|openssl|native-tls) ' <<<"$client"; then echo "oneinbox-webhooks-client must use rustls by default, not OpenSSL"; exit 1; fi
+    echo "client dependency tree has no OpenSSL with default features ($(wc -l <<<"$client") crates)"
 
 # benchmarks: parse_event against serde_json on the guide payloads and a 40 KB transcript; then bench-inbox (how recording grows with a long call, per store, Python and Node)
 bench:

@@ -43,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 for m in &t.messages {
                     println!(
                         "    {:>5}: {}",
-                        m.role.as_deref().unwrap_or("?"),
+                        m.role.as_ref().map_or("?", |r| r.as_str()),
                         m.content.as_deref().unwrap_or("")
                     );
                 }

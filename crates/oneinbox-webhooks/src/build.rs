@@ -31,9 +31,9 @@ use std::fmt;
 
 use serde_json::{Map, Number, Value};
 
-use crate::contract::{FieldSpec, HasShape, ObjectKind};
+use crate::contract::{FieldSpec, Format, HasShape, ObjectKind};
 use crate::error::ValidationError;
-use crate::events::{self, Event, UnknownEvent};
+use crate::events::{self, Event, Role, UnknownEvent};
 
 pub use crate::contract::{Kind, Shape};
 
@@ -76,6 +76,14 @@ pub trait Builder {
     #[inline]
     fn repeated_str(&mut self, v: &str) -> Result<Self::Value, Self::Error> {
         self.str(v)
+    }
+    /// A message's `role`: a string of [`Format::Role`](crate::contract::Format::Role), whose
+    /// values the contract knows (`agent`, `user`; any other in lenient mode). The Rust
+    /// builder makes a [`Role`](crate::Role) without copying a known value. The default makes it with
+    /// [`Builder::repeated_str`].
+    #[inline]
+    fn role(&mut self, v: &str) -> Result<Self::Value, Self::Error> {
+        self.repeated_str(v)
     }
     /// An object key. The default makes it with [`Builder::str`].
     #[inline]
@@ -220,7 +228,9 @@ fn members<B: Builder + ?Sized>(
 
 /// A string field as the parser makes it.
 fn string<B: Builder + ?Sized>(b: &mut B, spec: &FieldSpec, s: &str) -> Result<B::Value, B::Error> {
-    if spec.repeats {
+    if spec.format == Format::Role {
+        b.role(s)
+    } else if spec.repeats {
         b.repeated_str(s)
     } else {
         b.str(s)
@@ -253,6 +263,16 @@ impl WalkField for Option<String> {
         b: &mut B,
     ) -> Result<Option<B::Value>, B::Error> {
         self.as_deref().map(|s| string(b, spec, s)).transpose()
+    }
+}
+
+impl WalkField for Option<Role> {
+    fn walk<B: Builder + ?Sized>(
+        &self,
+        _: &FieldSpec,
+        b: &mut B,
+    ) -> Result<Option<B::Value>, B::Error> {
+        self.as_ref().map(|r| b.role(r.as_str())).transpose()
     }
 }
 
@@ -319,9 +339,14 @@ trait WalkRecord {
 /// What the builder of `parse` makes: JSON values, the records, and the event.
 #[derive(Debug)]
 pub(crate) enum Built {
-    // Small (32 bytes): the slots of every record hold these. Strings and numbers, nearly
+    // Small (24 bytes): the slots of every record hold these. Strings and numbers, nearly
     // every value of an event, are kept inline; the rest is boxed.
     Str(String),
+    /// A message's `role` of a known value: no allocation, and no payload that would make
+    /// this enum larger (any other role is a [`Built::Str`]).
+    Agent,
+    /// See [`Built::Agent`].
+    User,
     Number(Number),
     Json(Box<Value>),
     /// A list of records, typed.
@@ -332,8 +357,10 @@ pub(crate) enum Built {
     Item,
 }
 
-// The slots of every record are an array of these: keep them small.
-const _: () = assert!(std::mem::size_of::<Built>() <= 32);
+// The slots of every record are an array of these: keep them small. 24 bytes, a `String`'s
+// size (the other variants fit in its niche); a variant with a `Role` payload made it 32 bytes
+// and the 40 KB transcript's parse slower than with a `String` per role.
+const _: () = assert!(std::mem::size_of::<Built>() <= 24);
 
 /// A record of the contract, made from its slots (see [`Builder::record`]).
 trait FromSlots {
@@ -358,6 +385,17 @@ impl FromBuilt for Option<String> {
     fn from_built(v: Option<Built>) -> Self {
         match v {
             Some(Built::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl FromBuilt for Option<Role> {
+    fn from_built(v: Option<Built>) -> Self {
+        match v {
+            Some(Built::Agent) => Some(Role::Agent),
+            Some(Built::User) => Some(Role::User),
+            Some(Built::Str(s)) => Some(Role::from(s)),
             _ => None,
         }
     }
@@ -398,6 +436,8 @@ impl Built {
     fn into_value(self) -> Value {
         match self {
             Built::Str(s) => Value::String(s),
+            Built::Agent => Value::String(Role::Agent.as_str().to_owned()),
+            Built::User => Value::String(Role::User.as_str().to_owned()),
             Built::Number(n) => Value::Number(n),
             Built::Json(v) => *v,
             Built::List(records) => records.into_value(),
@@ -451,6 +491,14 @@ impl Builder for EventBuilder {
     #[inline]
     fn str(&mut self, v: &str) -> Result<Built, Self::Error> {
         Ok(Built::Str(v.to_owned()))
+    }
+    #[inline]
+    fn role(&mut self, v: &str) -> Result<Built, Self::Error> {
+        Ok(match Role::from_wire_known(v) {
+            Some(Role::Agent) => Built::Agent,
+            Some(Role::User) => Built::User,
+            _ => Built::Str(v.to_owned()),
+        })
     }
     fn array(&mut self, items: Vec<Built>) -> Result<Built, Self::Error> {
         Ok(Built::Json(Box::new(Value::Array(

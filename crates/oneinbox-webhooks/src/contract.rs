@@ -345,6 +345,9 @@ impl FieldType for Option<Object> {
 impl FieldType for Option<bool> {
     const TYPE: Type = Type::Bool;
 }
+impl FieldType for Option<crate::events::Role> {
+    const TYPE: Type = Type::String;
+}
 
 /// The contract. Calls `$callback!` with every event and nested object and their fields:
 ///
@@ -475,7 +478,7 @@ macro_rules! contract {
                 /// One turn of a conversation.
                 Message = "a message", "an object {role, content}", "an array of {role, content} objects" {
                     /// Who spoke: `agent` or `user` (other values are kept as sent in lenient mode).
-                    role: Option<String> = $crate::contract::Spec::STRICT
+                    role: Option<$crate::events::Role> = $crate::contract::Spec::STRICT
                         .format($crate::contract::Format::Role).repeats(),
                     /// What was said.
                     content: Option<String> = $crate::contract::Spec::STRICT,

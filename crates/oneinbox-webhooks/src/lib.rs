@@ -95,7 +95,7 @@ mod text;
 pub use error::{Issue, IssueCode, UsageError, ValidationError, MAX_ISSUES};
 pub use events::{
     Analysis, CallAnalyzed, CallEnded, CallFailed, CallRecordingAvailable, CallStarted, Event,
-    Message, TranscriptFinal, TranscriptPartial, UnknownEvent, EVENT_NAMES,
+    Message, Role, TranscriptFinal, TranscriptPartial, UnknownEvent, EVENT_NAMES,
 };
 pub use management::{
     Api, ApiError, HttpRequest, Method, Prepared, ResponseError, Webhook, WebhookStatus,

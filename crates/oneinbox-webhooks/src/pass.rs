@@ -18,7 +18,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::build::{BuildError, Builder, Items, Members, UnknownParts};
-use crate::contract::{FieldSpec, Kind, Shape, Type, MAX_FIELDS};
+use crate::contract::{FieldSpec, Format, Kind, Shape, Type, MAX_FIELDS};
 use crate::error::{Issue, IssueCode, ValidationError, MAX_ISSUES};
 use crate::events::EVENT_NAMES;
 use crate::scan::{self, Scan};
@@ -416,7 +416,9 @@ impl<'b, B: Builder + ?Sized> Pass<'b, B> {
     /// A string field's value.
     #[inline]
     fn string(&mut self, spec: &FieldSpec, v: &str) -> Option<B::Value> {
-        if spec.repeats {
+        if spec.format == Format::Role {
+            self.make(|b| b.role(v))
+        } else if spec.repeats {
             self.make(|b| b.repeated_str(v))
         } else {
             self.make(|b| b.str(v))

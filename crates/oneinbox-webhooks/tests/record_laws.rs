@@ -15,7 +15,7 @@ use oneinbox_webhooks::{
     dedupe_key, parse_event, Analysis, CallAnalyzed, CallEnded, CallFailed, CallRecordingAvailable,
     CallStarted, Event, Message, TranscriptFinal, TranscriptPartial, UnknownEvent,
 };
-use oneinbox_webhooks::{Applied, CallRecord, CallStatus};
+use oneinbox_webhooks::{Applied, CallRecord, CallStatus, Role};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::Config;
@@ -59,12 +59,12 @@ fn extra() -> impl Strategy<Value = Map<String, Value>> + Clone {
 fn messages() -> impl Strategy<Value = Vec<Message>> {
     prop::collection::vec(
         (
-            pick(&["agent", "user"]),
+            pick(&["agent", "user", "system"]),
             pick(&["Hi!", "Book a demo.", "Done."]),
             extra(),
         )
             .prop_map(|(role, content, extra)| Message {
-                role,
+                role: role.map(Role::from),
                 content,
                 extra,
             }),

@@ -5,6 +5,9 @@
 //! `None`; members the contract does not list are kept in `extra`, in their original order, and
 //! written back by serialization.
 
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
@@ -176,6 +179,102 @@ impl<T: Serialize> WireField for Vec<T> {
     }
 }
 
+/// Who spoke in a transcript message: the contract's two values (`agent`, `user`), or any
+/// other string kept as sent (lenient mode; strict mode refuses it with `invalid_format`).
+///
+/// It is written back as the same string, so an event's JSON form is unchanged.
+///
+/// ```
+/// use oneinbox_webhooks::{parse_event, Event, Role};
+///
+/// let body = br#"{"event":"transcript.final","call_id":"c1","messages":[{"role":"agent","content":"Hi"},{"role":"system","content":"note"}]}"#;
+/// let Event::TranscriptFinal(t) = parse_event(body)? else { unreachable!() };
+/// assert_eq!(t.messages[0].role, Some(Role::Agent));
+/// assert_eq!(t.messages[1].role, Some(Role::Other("system".into())));
+/// assert_eq!(t.messages[1].role.as_ref().map(Role::as_str), Some("system"));
+/// assert_eq!(serde_json::to_string(&Role::User)?, r#""user""#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// `agent`: the AI agent.
+    Agent,
+    /// `user`: the person on the call.
+    User,
+    /// Any other value, as sent (never `"agent"` or `"user"`: those are the variants above).
+    Other(String),
+}
+
+impl Role {
+    /// The role of a wire value: [`Role::Agent`], [`Role::User`], or [`Role::Other`] with a
+    /// copy of `s`.
+    #[inline]
+    pub fn from_wire(s: &str) -> Role {
+        Role::from_wire_known(s).unwrap_or_else(|| Role::Other(s.to_owned()))
+    }
+
+    /// [`Role::Agent`] or [`Role::User`] for their wire values, `None` for any other.
+    #[inline]
+    pub(crate) fn from_wire_known(s: &str) -> Option<Role> {
+        match s {
+            "agent" => Some(Role::Agent),
+            "user" => Some(Role::User),
+            _ => None,
+        }
+    }
+
+    /// The wire value: `"agent"`, `"user"`, or the other value as sent.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Role::Agent => "agent",
+            Role::User => "user",
+            Role::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for Role {
+    fn from(s: &str) -> Role {
+        Role::from_wire(s)
+    }
+}
+
+impl From<String> for Role {
+    fn from(s: String) -> Role {
+        Role::from_wire_known(&s).unwrap_or(Role::Other(s))
+    }
+}
+
+impl PartialEq<str> for Role {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Role {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Role {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Role, D::Error> {
+        String::deserialize(d).map(Role::from)
+    }
+}
+
 /// An event whose name this version does not know. Only produced in lenient mode, so that a
 /// receiver keeps working when OneInbox adds events.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,5 +290,31 @@ pub struct UnknownEvent {
 impl Serialize for UnknownEvent {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.payload.serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::Format;
+
+    #[test]
+    fn each_contract_role_is_a_variant_and_round_trips() {
+        for wire in Format::ROLES {
+            let role = Role::from_wire(wire);
+            assert!(!matches!(role, Role::Other(_)), "{wire}");
+            assert_eq!(role.as_str(), wire);
+            assert_eq!(Role::from(wire.to_owned()), role);
+        }
+        assert_eq!(Role::from_wire("Agent"), Role::Other("Agent".into()));
+        assert_eq!(Role::from_wire(""), Role::Other(String::new()));
+        let back: Role = serde_json::from_str(r#""user""#).unwrap_or(Role::Agent);
+        assert_eq!(back, Role::User);
+        assert_eq!(
+            serde_json::to_string(&Role::Other("bot".into()))
+                .ok()
+                .as_deref(),
+            Some(r#""bot""#)
+        );
     }
 }

@@ -40,7 +40,7 @@ pub use key::{dedupe_key, KeyedEvent};
 pub use ledger::Ledger;
 
 use crate::error::{Issue, IssueCode, UsageError};
-use crate::events::{Analysis, Event, Message};
+use crate::events::{Analysis, Event, Message, Role};
 use crate::management::Call;
 use crate::text::preview;
 
@@ -413,7 +413,7 @@ fn message_of(map: &Map<String, Value>) -> Message {
     let mut out = Message::default();
     for (k, v) in key::canonical_map(map) {
         match (k.as_str(), v) {
-            ("role", Value::String(s)) => out.role = Some(s),
+            ("role", Value::String(s)) => out.role = Some(Role::from(s)),
             ("content", Value::String(s)) => out.content = Some(s),
             ("role" | "content", Value::Null) => {}
             (_, v) => {
