@@ -656,11 +656,20 @@ impl CallRecord {
     }
 
     /// Whether the handlers of a delivery of the event `name` with dedupe key `key` already
-    /// ran through reconciliation: the record applied a synthesized `name` event and this
-    /// delivery is not that event. A store then records the delivery as done without
-    /// running its handlers (the inbox's [`Input::Covered`](crate::inbox::Input::Covered)).
+    /// ran, so that a store records it as done without running them (the inbox's
+    /// [`Input::Covered`](crate::inbox::Input::Covered)); asked before the delivery is folded in:
+    ///
+    /// - a real delivery, when the record applied a synthesized `name` event (reconciliation
+    ///   came first);
+    /// - a synthesized event (its key ends in `:reconciled`), when the record has seen `name`
+    ///   already: a real delivery came while the reconciler was working from an older record
+    ///   (never for `transcript.partial`, which is never synthesized).
     pub fn covers(&self, name: &str, key: &str) -> bool {
-        !key::is_reconciled_key(key) && self.reconciled.contains(name)
+        if key::is_reconciled_key(key) {
+            name != "transcript.partial" && self.events_seen.contains(name)
+        } else {
+            self.reconciled.contains(name)
+        }
     }
 
     /// Folds a snapshot of the call, as `GET /v1/calls/{id}` returns it, into the record.
