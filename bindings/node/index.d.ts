@@ -216,6 +216,12 @@ export declare class NativeReconcilePolicy {
   /** The events `record` still expects. */
   missing(record: NativeCallRecord): Array<string>
   /**
+   * Whether a reconciler is done with `record`, last changed at `changed_at`, at `now`
+   * (Unix ms): nothing is missing, or the snapshot shows the call over and it has been
+   * quiet for a day.
+   */
+  settled(record: NativeCallRecord, changedAt: number, now: number): boolean
+  /**
    * Whether to fetch the call of `record`, last changed at `changed_at`, at `now` (Unix
    * ms).
    */

@@ -620,6 +620,11 @@ export class ReconcilePolicy {
   readonly expect: readonly string[]
   /** The events `record` still expects. */
   missing(record: CallRecord): string[]
+  /**
+   * Whether a reconciler is done with `record`, last changed at `changedAt`, at `now` (Unix
+   * ms): nothing is missing, or the snapshot shows the call over and it has been quiet for a day.
+   */
+  settled(record: CallRecord, changedAt: number, now: number): boolean
   /** Whether to fetch the call of `record`, last changed at `changedAt`, at `now` (Unix ms). */
   overdue(record: CallRecord, changedAt: number, now: number): Overdue | null
 }

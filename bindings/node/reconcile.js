@@ -54,74 +54,73 @@ async function reconcile(store, client, router, options) {
   if (typeof concurrency !== 'number' || !Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`${where}: concurrency must be a whole number of 1 or more, got ${String(concurrency)}`)
   }
+  // Decisions use one `now`; the store stamps each write with its own clock unless the caller
+  // pinned the time (`options.now`), so a claim's lease starts when it is taken.
   const now = nowMs(opts.now)
+  const at = { now: opts.now }
   // A Router's dispatch takes any event (`Dispatcher` declares it with `never` for that).
   const dispatcher = /** @type {{ dispatch(event: import('./oneinbox').Event): unknown }} */ (router)
   const { parseEvent } = require('./oneinbox.js')
 
-  /** @type {string[]} */
-  const overdue = []
+  /** @type {Map<string, number>} call id → when its record last changed */
+  const overdue = new Map()
   if (opts.callIds !== undefined) {
     if (!Array.isArray(opts.callIds) || !opts.callIds.every((id) => typeof id === 'string' && id !== '')) {
       throw new TypeError(`${where}: options.callIds must be an array of non-empty call ids, got ${describeType(opts.callIds)}`)
     }
-    overdue.push(...new Set(opts.callIds))
+    for (const id of opts.callIds) overdue.set(id, now) // named: never given up on by time
   } else {
     const before = now - Math.min(policy.ongoingAfterMs, policy.endedAfterMs)
     for (const { callId, changedAt } of await store.openCalls(before, LIST_LIMIT)) {
       const record = await store.get(callId)
       if (record === null || policy.missing(record).length === 0) await store.settle(callId)
-      else if (policy.overdue(record, changedAt, now) !== null) overdue.push(callId)
+      else if (policy.overdue(record, changedAt, now) !== null) overdue.set(callId, changedAt)
     }
   }
-
-  /** @type {Array<{ callId: string, call?: object, error?: string }>} */
-  const fetched = new Array(overdue.length)
-  let next = 0
-  const fetchOne = async () => {
-    while (next < overdue.length) {
-      const i = next++
-      const callId = overdue[i]
-      try {
-        fetched[i] = { callId, call: await client.getCall(callId) }
-      } catch (err) {
-        fetched[i] = { callId, error: errorText(err) }
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, overdue.length) }, fetchOne))
 
   /** @type {import('./stores').ReconcileReport} */
   const report = { checked: 0, recovered: {}, missing: {}, errors: {}, failed: [] }
-  for (const { callId, call, error } of fetched) {
-    if (call === undefined) {
-      report.errors[callId] = error ?? 'no call'
-      continue
+  /** @param {string} callId */
+  const fetchOne = async (callId) => {
+    try {
+      return { callId, call: await client.getCall(callId) }
+    } catch (err) {
+      return { callId, call: undefined, error: errorText(err) }
     }
-    report.checked += 1
-    const record = await store.applyCall(call, { now })
-    const known = record ?? new CallRecord(/** @type {{ id: string }} */ (call).id)
-    for (const { event: name, key, body } of synthesize(known, call)) {
-      const data = Buffer.from(body, 'utf8')
-      const event = parseEvent(data)
-      const arrival = await store.arrive(event, data, { now })
-      if (arrival.delivery === null) continue
-      report.recovered[name] = (report.recovered[name] ?? 0) + 1
-      try {
-        await runAs(arrival.delivery, () => dispatcher.dispatch(event))
-      } catch (err) {
-        await store.finish(arrival.delivery, errorText(err), { now })
-        report.failed.push(key)
+  }
+  const ids = [...overdue.keys()]
+  // `concurrency` fetches at a time; a run holds at most one batch of calls.
+  for (let i = 0; i < ids.length; i += concurrency) {
+    for (const { callId, call, error } of await Promise.all(ids.slice(i, i + concurrency).map(fetchOne))) {
+      if (call === undefined) {
+        report.errors[callId] = error ?? 'no call'
         continue
       }
-      await store.finish(arrival.delivery, null, { now })
+      report.checked += 1
+      const record = await store.applyCall(call, at)
+      const known = record ?? new CallRecord(/** @type {{ id: string }} */ (call).id)
+      for (const { event: name, key, body } of synthesize(known, call)) {
+        const data = Buffer.from(body, 'utf8')
+        const event = parseEvent(data)
+        const arrival = await store.arrive(event, data, at)
+        if (arrival.delivery === null) continue
+        report.recovered[name] = (report.recovered[name] ?? 0) + 1
+        try {
+          await runAs(arrival.delivery, () => dispatcher.dispatch(event))
+        } catch (err) {
+          await store.finish(arrival.delivery, errorText(err), at)
+          report.failed.push(key)
+          continue
+        }
+        await store.finish(arrival.delivery, null, at)
+      }
+      // A record now exists if anything was synthesized: fold the snapshot into it.
+      if (record === null) await store.applyCall(call, at)
+      const after = await store.get(callId)
+      const missing = after === null ? [] : policy.missing(after)
+      if (missing.length > 0) report.missing[callId] = missing
+      if (after === null || policy.settled(after, overdue.get(callId) ?? now, now)) await store.settle(callId)
     }
-    // A record now exists if anything was synthesized: fold the snapshot into it.
-    if (record === null) await store.applyCall(call, { now })
-    const after = await store.get(callId)
-    const missing = after === null ? [] : policy.missing(after)
-    if (missing.length > 0) report.missing[callId] = missing
-    else await store.settle(callId)
   }
   return report
 }

@@ -448,6 +448,20 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
     }
 
     /**
+     * Whether a reconciler is done with `record`, last changed at `changedAt`, at `now` (Unix
+     * ms): nothing is missing, or the snapshot shows the call over and it has been quiet for a
+     * day.
+     * @param {CallRecord} record
+     * @param {number} changedAt
+     * @param {number} now
+     * @returns {boolean}
+     */
+    settled(record, changedAt, now) {
+      const handle = CallRecord.handleOf(record)
+      return callNative(() => this.#native.settled(handle, changedAt, now))
+    }
+
+    /**
      * Whether to fetch the call of `record`, last changed at `changedAt`, at `now` (Unix ms):
      * `{ reason, missing, quietMs }` or `null`.
      * @param {CallRecord} record

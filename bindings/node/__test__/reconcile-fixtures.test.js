@@ -69,6 +69,7 @@ for (const file of files) {
         snapshot_status: record.snapshot_status,
         reconciled: [...record.reconciled],
         missing: policy.missing(record),
+        settled: policy.settled(record, f.changed_at, f.now),
         open: recordIsOpen(record),
         outcome: record.outcome,
       },

@@ -166,6 +166,40 @@ for (const [kind, make] of Object.entries(stores)) {
   })
 }
 
+for (const [kind, make] of Object.entries(stores)) {
+  test(`${kind}: a real delivery racing the reconcile runs its handlers once`, async () => {
+    // OneInbox's retry of call.analyzed arrives while reconcile works from the record it read
+    // before: the real one runs, the synthesized one is then covered (a repeat).
+    const store = make()
+    const c = counting()
+    for (const name of ['call.started', 'call.ended']) await deliver(store, c, makeEvent(name, { call_id: 'call_1' }), T0)
+    const raced = []
+    c.router.on('transcript.final', async () => {
+      if (raced.length === 0) raced.push(await deliver(store, c, makeEvent('call.analyzed', { call_id: 'call_1' }), T0 + TEN_MINUTES))
+    })
+    const report = await reconcile(store, new StandIn({ call_1: completed('call_1') }), c.router, { now: T0 + TEN_MINUTES })
+    assert.deepEqual(raced, ['run'])
+    assert.deepEqual(report.recovered, { 'transcript.final': 1 })
+    assert.equal(c.runs.get('call.analyzed call_1'), 1)
+    assert.equal(c.state.reconciled.filter(Boolean).length, 1)
+  })
+
+  test(`${kind}: a completed call that stays incomplete is given up after a day`, async () => {
+    const store = make()
+    const c = counting()
+    await endedWithoutAnalysis(store, c)
+    const client = new StandIn({ call_1: completed('call_1', { outcome: null, ai_summary: null }) })
+    const first = await reconcile(store, client, c.router, { now: T0 + TEN_MINUTES })
+    assert.deepEqual(first.missing, { call_1: ['call.analyzed'] })
+    assert.equal((await reconcile(store, client, c.router, { now: T0 + 2 * TEN_MINUTES })).checked, 1)
+    // A day after the record last changed (the first snapshot, at T0 + 10 min): given up.
+    const givenUp = await reconcile(store, client, c.router, { now: T0 + TEN_MINUTES + 86_400_000 })
+    assert.deepEqual([givenUp.checked, givenUp.missing], [1, { call_1: ['call.analyzed'] }])
+    assert.equal((await reconcile(store, client, c.router, { now: T0 + 2 * 86_400_000 })).checked, 0)
+    assert.deepEqual(client.asked, ['call_1', 'call_1', 'call_1'])
+  })
+}
+
 test('reconcile checks its arguments', async () => {
   await assert.rejects(() => reconcile(new MemoryStore(), new StandIn({}), new Router(), { concurrency: 0 }), RangeError)
   await assert.rejects(() => reconcile(new MemoryStore(), {}, new Router()), TypeError)
@@ -200,7 +234,8 @@ test('npx oneinbox-webhooks reconcile: exits 1 when it cannot run, prints the re
   const env = { ONEINBOX_API_KEY: 'oi_sk_test_abc', ONEINBOX_BASE_URL: 'http://127.0.0.1:9' }
   const json = await run([...argv, '--json'], env)
   assert.deepEqual([json.status, json.stderr], [0, ''])
-  assert.deepEqual(JSON.parse(json.stdout), { checked: 0, recovered: {}, missing: {}, errors: {}, failed: [] })
+  // Compact, maps sorted: the bytes `python -m oneinbox_webhooks reconcile --json` prints.
+  assert.equal(json.stdout, '{"checked":0,"recovered":{},"missing":{},"errors":{},"failed":[]}\n')
   const text = await run(argv, env)
   assert.match(text.stdout, /^reconcile: checked 0 call\(s\); recovered 0 event\(s\)/)
   const badStore = await run(['reconcile', '--store', 'nope://x', '--router', routerFile], env)

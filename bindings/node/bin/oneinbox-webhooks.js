@@ -617,6 +617,28 @@ async function runWorker({
 }
 
 /**
+ * An object's entries sorted by key (code units, as Python sorts its strings).
+ * @template T
+ * @param {Record<string, T>} object
+ * @returns {Array<[string, T]>}
+ */
+function sortedEntries(object) {
+  return Object.entries(object).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+/**
+ * The report of `reconcile` as JSON: compact, its maps sorted by key (the bytes
+ * `python -m oneinbox_webhooks reconcile --json` prints).
+ * @param {import('../stores').ReconcileReport} report
+ * @returns {string}
+ */
+function reconcileJson(report) {
+  const { checked, recovered, missing, errors, failed } = report
+  const sorted = (/** @type {Record<string, unknown>} */ o) => Object.fromEntries(sortedEntries(o))
+  return JSON.stringify({ checked, recovered: sorted(recovered), missing: sorted(missing), errors: sorted(errors), failed })
+}
+
+/**
  * The report of `reconcile` as text lines.
  * @param {import('../stores').ReconcileReport} report
  * @returns {string}
@@ -631,8 +653,8 @@ function reconcileText(report) {
     `reconcile: checked ${report.checked} call(s); recovered ${recovered} event(s)${kinds ? ` (${kinds})` : ''}; ` +
       `${Object.keys(report.missing).length} call(s) still missing events; ${Object.keys(report.errors).length} error(s)`,
   ]
-  for (const [callId, missing] of Object.entries(report.missing).sort()) lines.push(`  ${callId}: still missing ${missing.join(', ')}`)
-  for (const [callId, error] of Object.entries(report.errors).sort()) lines.push(`  ${callId}: error: ${error}`)
+  for (const [callId, missing] of sortedEntries(report.missing)) lines.push(`  ${callId}: still missing ${missing.join(', ')}`)
+  for (const [callId, error] of sortedEntries(report.errors)) lines.push(`  ${callId}: error: ${error}`)
   for (const key of report.failed) lines.push(`  ${key}: handler failed (due for the worker)`)
   return `${lines.join('\n')}\n`
 }
@@ -690,7 +712,7 @@ async function reconcileCommand(argv, out, err, env, callIds) {
         /** @type {import('../oneinbox').Router} */ (router),
         callIds === undefined ? {} : { callIds },
       )
-      out.write(values.json ? `${JSON.stringify(report)}\n` : reconcileText(report))
+      out.write(values.json ? `${reconcileJson(report)}\n` : reconcileText(report))
       return 0
     } finally {
       await opened.close()

@@ -72,6 +72,19 @@ impl NativeReconcilePolicy {
         guard(|| Ok(strings(self.policy.missing(&record.borrow()))))
     }
 
+    /// Whether a reconciler is done with `record`, last changed at `changed_at`, at `now`
+    /// (Unix ms): nothing is missing, or the snapshot shows the call over and it has been
+    /// quiet for a day.
+    #[napi]
+    pub fn settled(
+        &self,
+        record: &NativeCallRecord,
+        changed_at: i64,
+        now: i64,
+    ) -> napi::Result<bool> {
+        guard(|| Ok(self.policy.settled(&record.borrow(), changed_at, now)))
+    }
+
     /// Whether to fetch the call of `record`, last changed at `changed_at`, at `now` (Unix
     /// ms).
     #[napi]

@@ -109,6 +109,21 @@ impl ReconcilePolicy {
         guard(py, || Ok(self.policy.missing(&record.inner)))
     }
 
+    /// Whether a reconciler is done with `record`, last changed at `changed_at`, at `now`
+    /// (Unix ms): nothing is missing, or the snapshot shows the call over and it has been
+    /// quiet for a day.
+    fn settled(
+        &self,
+        py: Python<'_>,
+        record: PyRef<'_, CallRecord>,
+        changed_at: i64,
+        now: i64,
+    ) -> PyResult<bool> {
+        guard(py, || {
+            Ok(self.policy.settled(&record.inner, changed_at, now))
+        })
+    }
+
     /// Whether to fetch the call of `record`, last changed at `changed_at` (Unix ms), at
     /// `now` (Unix ms): an `Overdue`, or `None`.
     fn overdue(

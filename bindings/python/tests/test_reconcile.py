@@ -185,6 +185,43 @@ def test_a_started_call_without_end(store: Any) -> None:
     assert reconcile(store, client, runs.router, now=T0 + 9000, policy=policy).checked == 0
 
 
+def test_a_real_delivery_racing_the_reconcile_runs_once(store: Any) -> None:
+    """OneInbox's retry of call.analyzed arrives while reconcile works from the record it read
+    before: the real one runs its handler, the synthesized one is then covered (a repeat)."""
+    runs = Runs()
+    for name in ("call.started", "call.ended"):
+        deliver(store, runs, make_event(name, call_id="call_1"), T0)
+    real = make_event("call.analyzed", call_id="call_1")
+    raced = []
+
+    def on_final(event: Any) -> None:  # the first synthesized event's handler
+        if not raced:
+            raced.append(deliver(store, runs, real, T0 + TEN_MINUTES))
+
+    runs.router.on("transcript.final")(on_final)
+    client = StandIn({"call_1": completed("call_1")})
+    report = reconcile(store, client, runs.router, now=T0 + TEN_MINUTES)
+    assert raced == ["run"]
+    assert report.recovered == {"transcript.final": 1}  # call.analyzed: covered, not run
+    assert runs.runs[("call.analyzed", "call_1")] == 1
+    assert runs.reconciled.count(True) == 1  # only transcript.final ran as reconciled
+
+
+def test_a_completed_call_that_stays_incomplete_is_given_up_after_a_day(store: Any) -> None:
+    runs = Runs()
+    ended_without_analysis(store, runs)
+    client = StandIn({"call_1": completed("call_1", outcome=None, ai_summary=None)})
+    first = reconcile(store, client, runs.router, now=T0 + TEN_MINUTES)
+    assert first.missing == {"call_1": ["call.analyzed"]}
+    again = reconcile(store, client, runs.router, now=T0 + 2 * TEN_MINUTES)
+    assert again.checked == 1  # still open: the analysis may come
+    # A day after the record last changed (the first snapshot, at T0 + 10 min): given up.
+    given_up = reconcile(store, client, runs.router, now=T0 + TEN_MINUTES + 24 * 3600)
+    assert given_up.checked == 1 and given_up.missing == {"call_1": ["call.analyzed"]}
+    after = reconcile(store, client, runs.router, now=T0 + 48 * 3600)
+    assert after.checked == 0 and client.asked == ["call_1"] * 3  # settled: not fetched again
+
+
 def test_areconcile(store: Any) -> None:
     runs = Runs()
     ended_without_analysis(store, runs)
@@ -266,3 +303,16 @@ def test_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A bad router or store: could not run.
     status, _, err = run("--router", "nope:router", env=env)
     assert status == 1 and "cannot import" in err
+    # A store that cannot be opened: one error line, no traceback, exit 1.
+    bad = ["reconcile", "--store", f"sqlite:///{tmp_path}/no/such/dir/x.db"]
+    out, err = StringIO(), StringIO()
+    status = main(
+        [*bad, "--router", "reconcile_router:router"], stdout=out, stderr=err, environ=env
+    )
+    assert status == 1 and err.getvalue().startswith(
+        "python -m oneinbox_webhooks reconcile: error:"
+    )
+    assert "Traceback" not in err.getvalue() and len(err.getvalue().splitlines()) == 1
+    # --json prints compact JSON (the bytes the Node command prints).
+    status, out, _ = run("--json", env=env)
+    assert out == '{"checked":0,"recovered":{},"missing":{},"errors":{},"failed":[]}\n'

@@ -71,6 +71,7 @@ def test_reconcile_fixture(path: Path) -> None:
         "snapshot_status": record.snapshot_status,
         "reconciled": record.reconciled,
         "missing": policy.missing(record),
+        "settled": policy.settled(record, f["changed_at"], f["now"]),
         "open": record_is_open(record),
         "outcome": record.outcome,
     }

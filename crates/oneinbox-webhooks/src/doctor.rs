@@ -1106,8 +1106,13 @@ pub fn render_text(d: &Diagnosis) -> String {
             "\nCalls with events never delivered ({}):",
             d.calls_never_succeeded.len()
         );
-        for m in &d.calls_never_succeeded {
+        const SHOWN: usize = 20;
+        for m in d.calls_never_succeeded.iter().take(SHOWN) {
             let _ = writeln!(out, "  {}: {}", m.call_id, m.events.join(", "));
+        }
+        if d.calls_never_succeeded.len() > SHOWN {
+            let more = d.calls_never_succeeded.len() - SHOWN;
+            let _ = writeln!(out, "  and {more} more (--json lists them all)");
         }
     }
     if !d.recovered.is_empty() {
@@ -1149,6 +1154,27 @@ fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_text_lists_at_most_twenty_calls() {
+        let rows: Vec<Value> = (0..25)
+            .map(|i| {
+                serde_json::json!({"id": format!("dlv_{i}"), "webhook_id": "wh_1",
+                    "event": "call.ended", "call_id": format!("call_{i:02}"),
+                    "status": "failed", "attempt": 1, "response_status": 500})
+            })
+            .collect();
+        let input = serde_json::json!({"webhooks": [{"id": "wh_1"}], "deliveries": rows});
+        let d = diagnose_json(input).expect("valid input");
+        assert_eq!(d.calls_never_succeeded.len(), 25);
+        let text = render_text(&d);
+        assert!(text.contains("  call_19: call.ended\n"), "{text}");
+        assert!(!text.contains("  call_20: call.ended"), "{text}");
+        assert!(
+            text.contains("  and 5 more (--json lists them all)\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn instants() {

@@ -288,6 +288,23 @@ impl ReconcilePolicy {
             .collect()
     }
 
+    /// Whether a reconciler is done with `record`, last changed at `changed_at`, once a
+    /// snapshot is folded in at `now` (Unix ms): nothing is [`missing`](Self::missing); or the
+    /// snapshot shows the call over (`completed` or `failed`) and the record has been quiet
+    /// for [`GIVE_UP_AFTER_MS`] (a day), so the API has nothing more to give (a voicemail
+    /// without `transcript.final`, a call without analysis) and fetching it on every run
+    /// would bring nothing. The reconciler then drops it from the open calls, still reporting
+    /// what is missing; a later delivery that changes the record lists it again if it is
+    /// still open.
+    pub fn settled(&self, record: &CallRecord, changed_at: i64, now: i64) -> bool {
+        let over = matches!(
+            record.snapshot_status(),
+            CallStatus::Completed | CallStatus::Failed
+        );
+        let quiet = u64::try_from(now.saturating_sub(changed_at)).unwrap_or(0);
+        self.missing(record).is_empty() || (over && quiet >= GIVE_UP_AFTER_MS)
+    }
+
     /// Whether to fetch the call of `record`, which its store last changed at `changed_at`
     /// (Unix ms), at `now`: `Some` when it has been unchanged for
     /// [`ongoing_after_ms`](ReconcilePolicy::ongoing_after_ms) without an end, or for
@@ -311,6 +328,10 @@ impl ReconcilePolicy {
         })
     }
 }
+
+/// How long a call whose snapshot shows it over may stay incomplete before a reconciler gives
+/// up on it ([`ReconcilePolicy::settled`]): a day, in ms.
+pub const GIVE_UP_AFTER_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// Whether a store should keep `record` among the records a reconciler lists (its *open*
 /// records): until it has events and a failure, or an end with every event any policy can

@@ -82,6 +82,7 @@ fn run(f: &Value) -> Result<(), Failed> {
         "snapshot_status": record.snapshot_status().as_str(),
         "reconciled": record.reconciled(),
         "missing": policy.missing(&record),
+        "settled": policy.settled(&record, changed_at, now),
         "open": is_open(&record),
         "outcome": record.outcome(),
     });

@@ -1355,6 +1355,9 @@ class ReconcilePolicy:
     def expect(self) -> list[_ExpectedEvent]: ...
     def missing(self, record: CallRecord) -> list[str]:
         """The events ``record`` still expects."""
+    def settled(self, record: CallRecord, changed_at: int, now: int) -> bool:
+        """Whether a reconciler is done with ``record`` (times in Unix ms): nothing is missing,
+        or the snapshot shows the call over and it has been quiet for a day."""
     def overdue(self, record: CallRecord, changed_at: int, now: int) -> Optional[Overdue]:
         """Whether to fetch the call (times in Unix ms)."""
     def __eq__(self, other: object, /) -> bool: ...

@@ -47,7 +47,7 @@ import inspect
 import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -197,6 +197,16 @@ class InboxStore(Protocol):
         include_dead: bool = False,
         now: Optional[float] = None,
     ) -> int: ...
+
+
+class ReconcileStore(InboxStore, Protocol):
+    """What :func:`reconcile` needs of a store besides the inbox: its open calls, their
+    records, snapshots folded in, and calls settled (every store of this package)."""
+
+    def open_calls(self, changed_before_ms: int, limit: int = 1000) -> list[tuple[str, int]]: ...
+    def get(self, call_id: str) -> Optional[CallRecord]: ...
+    def apply_call(self, call: Call, *, now: Optional[float] = None) -> Optional[CallRecord]: ...
+    def settle(self, call_id: str) -> None: ...
 
 
 class AsyncInboxStore(Protocol):
@@ -459,15 +469,22 @@ _LIST_LIMIT = 10_000
 
 def _overdue(
     policy: ReconcilePolicy, ms: int, listed: list[tuple[str, int]], records: list[Any]
-) -> tuple[list[str], list[str]]:
-    """The overdue call ids, and the listed ones the policy finds nothing missing in."""
-    overdue, settled = [], []
+) -> tuple[dict[str, int], list[str]]:
+    """The overdue call ids (with when their record last changed), and the listed ones the
+    policy finds nothing missing in."""
+    overdue, settled = {}, []
     for (call_id, changed_at), record in zip(listed, records):
         if record is None or not policy.missing(record):
             settled.append(call_id)
         elif policy.overdue(record, changed_at, ms) is not None:
-            overdue.append(call_id)
+            overdue[call_id] = changed_at
     return overdue, settled
+
+
+def _batches(ids: list[str], size: int) -> Iterator[list[str]]:
+    """``ids`` in batches of ``size``: a run keeps at most one batch of fetched calls."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _named(call_ids: Iterable[str]) -> list[str]:
@@ -481,16 +498,21 @@ def _named(call_ids: Iterable[str]) -> list[str]:
     return named
 
 
-def _report_missing(report: ReconcileReport, policy: ReconcilePolicy, record: Any) -> bool:
-    """Notes what ``record`` still misses; whether it misses nothing (settle it)."""
-    missing = [] if record is None else list(policy.missing(record))
+def _report_missing(
+    report: ReconcileReport, policy: ReconcilePolicy, record: Any, changed_at: int, ms: int
+) -> bool:
+    """Notes what ``record`` still misses; whether the reconciler is done with it (settle it:
+    ``ReconcilePolicy.settled``)."""
+    if record is None:
+        return True
+    missing = list(policy.missing(record))
     if missing:
         report.missing[record.call_id] = missing
-    return not missing
+    return policy.settled(record, changed_at, ms)
 
 
 def reconcile(
-    store: InboxStore,
+    store: ReconcileStore,
     client: CallsClient,
     router: Router,
     *,
@@ -521,13 +543,13 @@ def reconcile(
     ms = now_ms(now)
     if call_ids is None:
         before = ms - min(policy.ongoing_after_ms, policy.ended_after_ms)
-        listed = store.open_calls(before, _LIST_LIMIT)  # type: ignore[attr-defined]
-        records = [store.get(call_id) for call_id, _ in listed]  # type: ignore[attr-defined]
+        listed = store.open_calls(before, _LIST_LIMIT)
+        records = [store.get(call_id) for call_id, _ in listed]
         overdue, settled = _overdue(policy, ms, listed, records)
         for call_id in settled:
-            store.settle(call_id)  # type: ignore[attr-defined]
-    else:
-        overdue = _named(call_ids)
+            store.settle(call_id)
+    else:  # named: never given up on by time
+        overdue = dict.fromkeys(_named(call_ids), ms)
     report = ReconcileReport()
     recovered: Counter[str] = Counter()
 
@@ -538,33 +560,53 @@ def reconcile(
             return call_id, None, error_text(err)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        fetched = list(pool.map(fetch, overdue))
-    for call_id, call, error in fetched:
-        if call is None:
-            report.errors[call_id] = error or "no call"
-            continue
-        report.checked += 1
-        record = store.apply_call(call, now=now)  # type: ignore[attr-defined]
-        for name, key, body in synthesize(record or CallRecord(call.id), call):
-            data = body.encode()
-            event = read_body(data)
-            arrival = store.arrive(event, data, now=now)
-            if arrival.delivery is None:
-                continue
-            recovered[name] += 1
-            try:
-                run_handlers(router, event, arrival.delivery)
-            except Exception as err:  # recorded on the delivery: due again, or dead
-                store.finish(arrival.delivery, error_text(err), now=now)
-                report.failed.append(key)
-            else:
-                store.finish(arrival.delivery, None, now=now)
-        if record is None:  # a record now exists if anything was synthesized: fold the snapshot
-            store.apply_call(call, now=now)  # type: ignore[attr-defined]
-        if _report_missing(report, policy, store.get(call_id)):  # type: ignore[attr-defined]
-            store.settle(call_id)  # type: ignore[attr-defined]
+        fetched = (f for batch in _batches(list(overdue), workers) for f in pool.map(fetch, batch))
+        for call_id, call, error in fetched:
+            _reconcile_one(store, router, report, recovered, call_id, call, error, now)
+            if call is not None and _report_missing(
+                report,
+                policy,
+                store.get(call_id),
+                overdue[call_id],
+                ms,
+            ):
+                store.settle(call_id)
     report.recovered = dict(recovered)
     return report
+
+
+def _reconcile_one(
+    store: ReconcileStore,
+    router: Router,
+    report: ReconcileReport,
+    recovered: Counter[str],
+    call_id: str,
+    call: Optional[Call],
+    error: Optional[str],
+    now: Optional[float],
+) -> None:
+    """Folds one fetched call in and runs the events it shows that no delivery brought."""
+    if call is None:
+        report.errors[call_id] = error or "no call"
+        return
+    report.checked += 1
+    record = store.apply_call(call, now=now)
+    for name, key, body in synthesize(record or CallRecord(call.id), call):
+        data = body.encode()
+        event = read_body(data)
+        arrival = store.arrive(event, data, now=now)
+        if arrival.delivery is None:
+            continue
+        recovered[name] += 1
+        try:
+            run_handlers(router, event, arrival.delivery)
+        except Exception as err:  # recorded on the delivery: due again, or dead
+            store.finish(arrival.delivery, error_text(err), now=now)
+            report.failed.append(key)
+        else:
+            store.finish(arrival.delivery, None, now=now)
+    if record is None:  # a record now exists if anything was synthesized: fold the snapshot
+        store.apply_call(call, now=now)
 
 
 def _check_concurrency(concurrency: object) -> int:
@@ -587,7 +629,7 @@ async def areconcile(
     ``get_call`` requests at a time; an asyncio store (``AsyncPostgresStore``) is awaited, a
     blocking store's calls and sync handlers run in a thread."""
     policy = ReconcilePolicy() if policy is None else policy
-    limit = asyncio.Semaphore(_check_concurrency(concurrency))
+    workers = _check_concurrency(concurrency)
     ms = now_ms(now)
 
     async def in_thread(f: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
@@ -606,41 +648,72 @@ async def areconcile(
         overdue, settled = _overdue(policy, ms, listed, records)
         for call_id in settled:
             await store_call("settle", call_id)
-    else:
-        overdue = _named(call_ids)
+    else:  # named: never given up on by time
+        overdue = dict.fromkeys(_named(call_ids), ms)
 
     async def fetch(call_id: str) -> tuple[str, Optional[Call], Optional[str]]:
-        async with limit:
-            try:
-                return call_id, await client.get_call(call_id), None
-            except Exception as err:  # counted in the report; the run goes on
-                return call_id, None, error_text(err)
+        try:
+            return call_id, await client.get_call(call_id), None
+        except Exception as err:  # counted in the report; the run goes on
+            return call_id, None, error_text(err)
 
     report = ReconcileReport()
     recovered: Counter[str] = Counter()
-    for call_id, call, error in await asyncio.gather(*(fetch(c) for c in overdue)):
-        if call is None:
-            report.errors[call_id] = error or "no call"
-            continue
-        report.checked += 1
-        record = await store_call("apply_call", call, now=now)
-        for name, key, body in synthesize(record or CallRecord(call.id), call):
-            data = body.encode()
-            event = read_body(data)
-            arrival = await store_call("arrive", event, data, now=now)
-            if arrival.delivery is None:
-                continue
-            recovered[name] += 1
-            try:
-                await run_handlers_async(router, event, arrival.delivery, partial(in_thread))
-            except Exception as err:  # recorded on the delivery: due again, or dead
-                await store_call("finish", arrival.delivery, error_text(err), now=now)
-                report.failed.append(key)
-            else:
-                await store_call("finish", arrival.delivery, None, now=now)
-        if record is None:
-            await store_call("apply_call", call, now=now)
-        if _report_missing(report, policy, await store_call("get", call_id)):
-            await store_call("settle", call_id)
+    for batch in _batches(list(overdue), workers):  # at most one batch of calls held
+        for call_id, call, error in await asyncio.gather(*(fetch(c) for c in batch)):
+            await _areconcile_one(
+                store_call,
+                in_thread,
+                router,
+                policy,
+                report,
+                recovered,
+                call_id,
+                call,
+                error,
+                now,
+                overdue[call_id],
+                ms,
+            )
     report.recovered = dict(recovered)
     return report
+
+
+async def _areconcile_one(
+    store_call: Callable[..., Awaitable[Any]],
+    in_thread: Callable[..., Awaitable[Any]],
+    router: Router,
+    policy: ReconcilePolicy,
+    report: ReconcileReport,
+    recovered: Counter[str],
+    call_id: str,
+    call: Optional[Call],
+    error: Optional[str],
+    now: Optional[float],
+    changed_at: int,
+    ms: int,
+) -> None:
+    """``_reconcile_one`` for :func:`areconcile`, then settles the call when it is done."""
+    if call is None:
+        report.errors[call_id] = error or "no call"
+        return
+    report.checked += 1
+    record = await store_call("apply_call", call, now=now)
+    for name, key, body in synthesize(record or CallRecord(call.id), call):
+        data = body.encode()
+        event = read_body(data)
+        arrival = await store_call("arrive", event, data, now=now)
+        if arrival.delivery is None:
+            continue
+        recovered[name] += 1
+        try:
+            await run_handlers_async(router, event, arrival.delivery, partial(in_thread))
+        except Exception as err:  # recorded on the delivery: due again, or dead
+            await store_call("finish", arrival.delivery, error_text(err), now=now)
+            report.failed.append(key)
+        else:
+            await store_call("finish", arrival.delivery, None, now=now)
+    if record is None:
+        await store_call("apply_call", call, now=now)
+    if _report_missing(report, policy, await store_call("get", call_id), changed_at, ms):
+        await store_call("settle", call_id)

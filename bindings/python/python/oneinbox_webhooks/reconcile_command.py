@@ -105,6 +105,9 @@ def run(
     except (worker.WorkerError, ImportError, ValueError) as problem:
         print(f"{PROG}: error: {problem}", file=err)
         return 1
+    except Exception as problem:  # the store could not be opened (a bad path, a server down)
+        print(f"{PROG}: error: {worker.redacted(problem, args.store)}", file=err)
+        return 1
     try:
         report = reconcile(store, client, router, call_ids=call_ids)
     except Exception as problem:  # the store failed: could not run
@@ -112,5 +115,6 @@ def run(
         return 1
     finally:
         client.close()
-    print(json.dumps(report.to_dict()) if args.json else _text(report), file=out)
+    text = json.dumps(report.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    print(text if args.json else _text(report), file=out)
     return 0
