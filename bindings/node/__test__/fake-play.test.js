@@ -171,7 +171,7 @@ describe('the fake plays calls into an Express receiver', () => {
     try {
       const history = async (seed) => {
         const faults = { drop: 0.3, duplicate: 0.3, shuffle: 0.5, delay: 0.5, maxDelayMs: 20_000 }
-        const fake = new FakeOneInbox({ seed, faults, signingSecret: SECRET })
+        const fake = new FakeOneInbox({ seed, faults, signingSecret: SECRET, startMs: 1_780_000_000_000 }) // a fixed clock
         const calls = [0, 1, 2].map(() => fake.playCall({ webhookUrl: app.url }))
         await fake.settle()
         return calls.flatMap((c) => fake.deliveriesForCall(c.id).map((r) => [r.id, r.event, r.status, r.attempt, r.error]))
