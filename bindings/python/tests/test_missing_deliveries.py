@@ -177,3 +177,51 @@ def test_the_doctor_names_the_outage_and_reconcile_recovers_every_call(
     assert all(RAN[key] == 1 for key in fired if key[1] != "transcript.partial"), RAN
     expected = {e for c in ids for e in store.get(c).events_seen if e != "transcript.partial"}
     assert {e for _, e in fired} >= expected
+
+
+RECORDED = (
+    Path(__file__).parents[3] / "tests" / "fixtures" / "doctor" / "recorded_from_the_fake.json"
+)
+HOOK_URL = "https://hooks.example.com/oneinbox?token=tok_recorded"
+
+
+def test_the_doctor_golden_file_is_a_recording_of_the_fake() -> None:
+    """``doctor/recorded_from_the_fake.json`` is what the fake's history gives for 10 calls with
+    faults and an outage (fixed seed and clock), and the doctor's JSON and text for it: played
+    again here, the history and the diagnosis must be the file's (``ONEINBOX_RECORD=1`` writes
+    it). The receiver's address is replaced by the file's URL (its port changes)."""
+    import os
+
+    from oneinbox_webhooks import diagnose
+
+    served = Served(MemoryStore())
+    fake = FakeOneInbox(KEY, seed=7, signing_secret=SECRET, faults=FAULTS, start=START)
+    try:
+        hook = fake.add_webhook(served.url)
+        for i in range(10):
+            fake.play_call(failure="no-answer" if i == 0 else None)
+        fake.outage(served.url.split("/webhooks")[0], start=60, duration=3 * 3600)
+        fake.settle()
+    finally:
+        served.close()
+    webhooks = [{**h, "url": HOOK_URL} for h in fake.webhooks]
+    rows = fake.deliveries(hook["id"])
+    d = diagnose(webhooks, rows)
+    recording = {
+        "description": "Recorded from the fake OneInbox (seed 7, a fixed clock): 10 calls with "
+        "seeded faults (drops, duplicates, shuffles, delays) and a three-hour outage of the "
+        "receiver from 60 s on; every row of the webhook's history, and the doctor's JSON and "
+        "text. bindings/python/tests/test_missing_deliveries.py plays it again.",
+        "webhooks": webhooks,
+        "deliveries": rows,
+        "text": d.to_text(),
+        "expected": json.loads(d.to_json()),
+    }
+    if os.environ.get("ONEINBOX_RECORD") == "1":
+        RECORDED.write_text(json.dumps(recording, indent=2, ensure_ascii=False) + "\n")
+    golden = json.loads(RECORDED.read_text())
+    assert golden["deliveries"] == rows
+    assert golden["expected"] == recording["expected"]
+    assert golden["text"] == recording["text"]
+    causes = {c["code"] for c in golden["expected"]["causes"]}
+    assert {"connection_refused", "no_response"} <= causes

@@ -75,15 +75,18 @@ fn run(fixture: &Value) -> Result<(), Failed> {
     Ok(())
 }
 
-/// Real rows may lack any member: the input with any one member (but `id`) of any one item
-/// removed, or set to null, still gives a diagnosis.
+/// Real rows may lack any member: the input with any one member (but `id`) of any one of the
+/// first [`MUTATED_ITEMS`] items of each list removed, or set to null, still gives a diagnosis
+/// (every kind of row is among them; a 300-row recording would otherwise take minutes).
+const MUTATED_ITEMS: usize = 40;
+
 fn lacking_members_never_fail(fixture: &Value) -> Result<(), Failed> {
     let base = input(fixture);
     for list in ["webhooks", "deliveries", "calls"] {
         let Some(items) = base[list].as_array() else {
             continue;
         };
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in items.iter().enumerate().take(MUTATED_ITEMS) {
             let keys: Vec<&String> = item
                 .as_object()
                 .map(|o| o.keys().collect())
