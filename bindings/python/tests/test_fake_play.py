@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from collections import Counter
 from typing import Any
 
 import pytest
+from uvicorn_server import UvicornServer
 
 from oneinbox_webhooks import Receiver, Router, UsageError
 from oneinbox_webhooks.client import Client
@@ -28,7 +27,6 @@ class App:
     its handlers count each event per call, and ``fail`` names events whose first run raises."""
 
     def __init__(self, fail: tuple[str, ...] = ()) -> None:
-        import uvicorn
         from fastapi import FastAPI
 
         from oneinbox_webhooks.fastapi import webhook_router
@@ -48,19 +46,11 @@ class App:
         receiver = Receiver(url_tokens=[TOKEN], signing_secrets=[SECRET])
         app = FastAPI()
         app.include_router(webhook_router(receiver, router, store=self.store))
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}/webhooks/oneinbox?token={TOKEN}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]})
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
+        self.served = UvicornServer(app)
+        self.url = f"{self.served.origin}/webhooks/oneinbox?token={TOKEN}"
 
     def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join()
+        self.served.close()
 
 
 @pytest.fixture

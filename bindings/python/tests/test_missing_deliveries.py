@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-import threading
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from uvicorn_server import UvicornServer
 
 from oneinbox_webhooks import Receiver, Router
 from oneinbox_webhooks.cli import main
@@ -51,7 +49,6 @@ class Served:
     """A FastAPI receiver over ``store`` on a free loopback port (uvicorn, in a thread)."""
 
     def __init__(self, store: Any) -> None:
-        import uvicorn
         from fastapi import FastAPI
 
         from oneinbox_webhooks.fastapi import webhook_router
@@ -59,18 +56,11 @@ class Served:
         app = FastAPI()
         receiver = Receiver(url_tokens=[TOKEN], signing_secrets=[SECRET])
         app.include_router(webhook_router(receiver, ROUTER, store=store))
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}/webhooks/oneinbox?token={TOKEN}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]})
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
+        self.served = UvicornServer(app)
+        self.url = f"{self.served.origin}/webhooks/oneinbox?token={TOKEN}"
 
     def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join()
+        self.served.close()
 
 
 def play(fake: FakeOneInbox, url: str) -> tuple[dict[str, Any], list[str]]:
