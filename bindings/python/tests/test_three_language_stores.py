@@ -239,19 +239,28 @@ class Shared:
         return [None if (r := self.store.get(c)) is None else r.to_json() for c in CALLS]
 
 
-@pytest.fixture(params=["redis", "postgres"])
-def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
+def open_shared(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
+    """One new shared store of ``kind`` (``redis``, ``postgres`` or ``sqlite``)."""
     prefix = f"mix-{uuid.uuid4().hex}:"
-    if request.param == "redis":
+    if kind == "redis":
         import redis
 
         server = request.getfixturevalue("redis_server")
         with redis.Redis.from_url(server.url) as client:
             yield Shared("redis", server.url, RedisStore(client, prefix=prefix), prefix, tmp_path)
-    else:
+    elif kind == "postgres":
         dsn = request.getfixturevalue("postgres_dsn")
         with PostgresStore(dsn) as store:
             yield Shared("postgres", dsn, store, prefix, tmp_path)
+    else:
+        path = tmp_path / "inbox.sqlite3"
+        with SQLiteStore(path) as sqlite:
+            yield Shared("sqlite", f"sqlite:{path}", sqlite, prefix, tmp_path)
+
+
+@pytest.fixture(params=["redis", "postgres"])
+def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
+    yield from open_shared(request.param, request, tmp_path)
 
 
 def test_three_languages_share_one_store(shared: Shared) -> None:
@@ -339,12 +348,7 @@ def test_rust_and_python_share_one_sqlite_file(tmp_path: Path) -> None:
 @pytest.fixture(params=["redis", "postgres", "sqlite"])
 def rust_fed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
     """One store written by the Rust worker binary and by this Python process."""
-    if request.param == "sqlite":
-        path = tmp_path / "inbox.sqlite3"
-        with SQLiteStore(path) as store:
-            yield Shared("sqlite", f"sqlite:{path}", store, "", tmp_path)
-    else:
-        yield request.getfixturevalue("shared")
+    yield from open_shared(request.param, request, tmp_path)
 
 
 class StandIn:

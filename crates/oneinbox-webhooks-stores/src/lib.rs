@@ -177,7 +177,10 @@ impl fmt::Debug for DeadLetter {
 /// Where deliveries and call records are kept. Every time is Unix milliseconds; each method
 /// is one atomic step of the core's inbox state machine.
 pub trait Store: Send + Sync + 'static {
-    /// A copy of a delivery arrived: claim it (or not) and fold it into its call's record.
+    /// A copy of a delivery arrived: claim it (or not) and fold it into its call's record. A
+    /// new delivery whose event's handlers already ran through reconciliation
+    /// ([`CallRecord::covers`], asked of the record before the fold) is written done without
+    /// running: [`Verdict::Repeat`] ([`oneinbox_webhooks::inbox::Input::Covered`]).
     fn arrive(
         &self,
         event: &KeyedEvent,
