@@ -3,7 +3,12 @@ calls arrive through a Rust process (the ``oneinbox-webhooks-worker`` binary of
 ``crates/oneinbox-webhooks-stores``), this Python process and a Node process, each with a handler
 that fails; then a Rust, a Python and a Node worker drain them, in turn and then all at once.
 Each delivery's handler completes exactly once, every copy is then a repeat in every language,
-and the three languages read the same call records, equal to an in-memory fold."""
+and the three languages read the same call records, equal to an in-memory fold.
+
+Reconciliation across languages (Redis, Postgres and SQLite): a call that started through the
+Rust process is listed by Python's ``store.open_calls``; Python's ``reconcile`` runs the missing
+event from a snapshot, and its late real delivery is then a repeat in the Rust process (its
+handler not run), as in Python and Node."""
 
 from __future__ import annotations
 
@@ -19,10 +24,10 @@ from typing import Any
 
 import pytest
 
-from oneinbox_webhooks import Router, dedupe_key, parse_event
-from oneinbox_webhooks.inbox import drain
+from oneinbox_webhooks import Call, Router, dedupe_key, parse_event
+from oneinbox_webhooks.inbox import drain, reconcile
 from oneinbox_webhooks.stores import MemoryStore, PostgresStore, RedisStore, SQLiteStore
-from oneinbox_webhooks.testing import make_call
+from oneinbox_webhooks.testing import make_call, make_event
 
 REPO = Path(__file__).resolve().parents[3]
 NODE_PACKAGE = REPO / "bindings" / "node"
@@ -234,19 +239,28 @@ class Shared:
         return [None if (r := self.store.get(c)) is None else r.to_json() for c in CALLS]
 
 
-@pytest.fixture(params=["redis", "postgres"])
-def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
+def open_shared(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
+    """One new shared store of ``kind`` (``redis``, ``postgres`` or ``sqlite``)."""
     prefix = f"mix-{uuid.uuid4().hex}:"
-    if request.param == "redis":
+    if kind == "redis":
         import redis
 
         server = request.getfixturevalue("redis_server")
         with redis.Redis.from_url(server.url) as client:
             yield Shared("redis", server.url, RedisStore(client, prefix=prefix), prefix, tmp_path)
-    else:
+    elif kind == "postgres":
         dsn = request.getfixturevalue("postgres_dsn")
         with PostgresStore(dsn) as store:
             yield Shared("postgres", dsn, store, prefix, tmp_path)
+    else:
+        path = tmp_path / "inbox.sqlite3"
+        with SQLiteStore(path) as sqlite:
+            yield Shared("sqlite", f"sqlite:{path}", sqlite, prefix, tmp_path)
+
+
+@pytest.fixture(params=["redis", "postgres"])
+def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
+    yield from open_shared(request.param, request, tmp_path)
 
 
 def test_three_languages_share_one_store(shared: Shared) -> None:
@@ -329,3 +343,67 @@ def test_rust_and_python_share_one_sqlite_file(tmp_path: Path) -> None:
         record = store.get("call_sqlite")
         assert record is not None
         assert got.stdout.strip() == record.to_json()
+
+
+@pytest.fixture(params=["redis", "postgres", "sqlite"])
+def rust_fed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
+    """One store written by the Rust worker binary and by this Python process."""
+    yield from open_shared(request.param, request, tmp_path)
+
+
+class StandIn:
+    """A client with one method, ``get_call``: the snapshot of an ended call, analysed."""
+
+    def __init__(self, call_id: str) -> None:
+        self.call = {
+            "id": call_id,
+            "status": "completed",
+            "agent_id": "agt_abc123",
+            "duration_seconds": 87,
+            "outcome": "Appointment Booked",
+            "ai_summary": "Caller agreed to a demo.",
+            "messages": [{"role": "agent", "content": "Hi!"}],
+        }
+
+    def get_call(self, call_id: str) -> Call:
+        assert call_id == self.call["id"]
+        return Call.from_json(json.dumps(self.call))
+
+
+def test_python_reconciles_what_the_rust_worker_started(rust_fed: Shared) -> None:
+    call_id = f"call_{uuid.uuid4().hex[:12]}"
+    t0_ms = int(T0 * 1000)
+    # The call starts and ends through the Rust process; call.analyzed never comes in time.
+    early = [make_event(name, call_id=call_id) for name in ("call.started", "call.ended")]
+    early.append(make_event("transcript.final", call_id=call_id))
+    arrived = rust_fed._out(rust_fed._rust(T0, 100, "arrive", *rust_fed._files(early)))
+    assert [a["verdict"] for a in arrived] == ["run"] * 3
+    assert [a["finished"] for a in arrived] == ["done"] * 3
+
+    # The Rust arrivals kept the open calls' index that Python's reconcile lists.
+    assert (call_id, t0_ms) in rust_fed.store.open_calls(t0_ms, 1000)
+    assert call_id not in {c for c, _ in rust_fed.store.open_calls(t0_ms - 1, 1000)}
+
+    # Python reconciles it 10 minutes later: call.analyzed is synthesized and its handler runs.
+    report = reconcile(rust_fed.store, StandIn(call_id), rust_fed.router(fail=False), now=T0 + 600)
+    assert (report.checked, report.recovered, report.errors) == (1, {"call.analyzed": 1}, {})
+    synthesized = f"call.analyzed:{call_id}:reconciled"
+    assert rust_fed.log.read_text().splitlines()[-1] == f"python {synthesized} ok"
+    # Nothing is missing now: settled, no longer listed.
+    assert call_id not in {c for c, _ in rust_fed.store.open_calls(t0_ms + 3_600_000, 1000)}
+
+    # The late real delivery reaches the Rust process: a repeat, its handler not run.
+    late = make_event("call.analyzed", call_id=call_id)
+    key = dedupe_key(parse_event(late))
+    log_before = rust_fed.log.read_text()
+    repeat = rust_fed._out(rust_fed._rust(T0 + 700, 100, "arrive", *rust_fed._files([late])))
+    assert repeat == [{"key": key, "verdict": "repeat", "finished": None}]
+    assert rust_fed.log.read_text() == log_before, "no handler ran for the late delivery"
+    # Nothing is due for any worker; Python sees a repeat too; one record in both languages.
+    drained = rust_fed._out(rust_fed._rust(T0 + 86_400, 100, "drain"))[0]
+    assert drained == {"done": [], "failed": [], "dead": []}
+    assert rust_fed.store.arrive(parse_event(late), late, now=T0 + 800).verdict == "repeat"
+    record = rust_fed.store.get(call_id)
+    assert record is not None and "call.analyzed" in record.events_seen
+    got = rust_fed._rust(T0, 100, "get", call_id).communicate(timeout=120)[0]
+    assert got.strip() == record.to_json()

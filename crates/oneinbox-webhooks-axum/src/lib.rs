@@ -55,6 +55,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use oneinbox_webhooks::answer::{self, Answer, Handled, Log, LogLevel, Read, Received, Stored};
 use oneinbox_webhooks::auth::{ReceiveError, Receiver};
 use oneinbox_webhooks::inbox::Verdict;
+use oneinbox_webhooks::management::Call;
 use oneinbox_webhooks::CallRecord;
 use oneinbox_webhooks::{Event, KeyedEvent};
 use oneinbox_webhooks_stores::{
@@ -317,6 +318,15 @@ impl Store for NoStore {
         match *self {}
     }
     async fn get(&self, _: &str) -> Result<Option<CallRecord>, StoreError> {
+        match *self {}
+    }
+    async fn open_calls(&self, _: i64, _: usize) -> Result<Vec<(String, i64)>, StoreError> {
+        match *self {}
+    }
+    async fn apply_call(&self, _: &Call, _: i64) -> Result<Option<CallRecord>, StoreError> {
+        match *self {}
+    }
+    async fn settle(&self, _: &str) -> Result<(), StoreError> {
         match *self {}
     }
 }

@@ -20,6 +20,7 @@ use http_body_util::BodyExt;
 use libtest_mimic::{Arguments, Failed, Trial};
 use oneinbox_webhooks::auth::Receiver;
 use oneinbox_webhooks::inbox::Verdict;
+use oneinbox_webhooks::management::Call;
 use oneinbox_webhooks::testing::{make_delivery, make_event, DeliveryOptions};
 use oneinbox_webhooks::{CallRecord, KeyedEvent, ParseOptions};
 use oneinbox_webhooks_axum::{Logger, Webhook};
@@ -145,6 +146,15 @@ impl Store for Scripted {
     }
     async fn get(&self, _: &str) -> Result<Option<CallRecord>, StoreError> {
         Ok(None)
+    }
+    async fn open_calls(&self, _: i64, _: usize) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(Vec::new())
+    }
+    async fn apply_call(&self, _: &Call, _: i64) -> Result<Option<CallRecord>, StoreError> {
+        Ok(None)
+    }
+    async fn settle(&self, _: &str) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 

@@ -54,6 +54,7 @@ use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use oneinbox_webhooks::inbox::{prune_before, Kept, MemoryInbox, Policy, State, Verdict};
+use oneinbox_webhooks::management::Call;
 use oneinbox_webhooks::{
     CallAnalyzed, CallEnded, CallFailed, CallRecord, CallRecordingAvailable, CallStarted, Event,
     KeyedEvent, Ledger, ParseOptions, TranscriptFinal, TranscriptPartial, ValidationError,
@@ -176,7 +177,10 @@ impl fmt::Debug for DeadLetter {
 /// Where deliveries and call records are kept. Every time is Unix milliseconds; each method
 /// is one atomic step of the core's inbox state machine.
 pub trait Store: Send + Sync + 'static {
-    /// A copy of a delivery arrived: claim it (or not) and fold it into its call's record.
+    /// A copy of a delivery arrived: claim it (or not) and fold it into its call's record. A
+    /// new delivery whose event's handlers already ran through reconciliation
+    /// ([`CallRecord::covers`], asked of the record before the fold) is written done without
+    /// running: [`Verdict::Repeat`] ([`oneinbox_webhooks::inbox::Input::Covered`]).
     fn arrive(
         &self,
         event: &KeyedEvent,
@@ -239,6 +243,30 @@ pub trait Store: Send + Sync + 'static {
         &self,
         call_id: &str,
     ) -> impl Future<Output = Result<Option<CallRecord>, StoreError>> + Send;
+
+    /// The open calls ([`oneinbox_webhooks::reconcile::is_open`]) whose record last changed at
+    /// or before `changed_before_ms`, the oldest change first, at most `limit`:
+    /// `(call_id, changed_at)`. What a reconciler (Python's or Node's `reconcile`) lists; every
+    /// arrival that changes a record keeps this index, in the keys and tables the Python and
+    /// Node stores use.
+    fn open_calls(
+        &self,
+        changed_before_ms: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
+
+    /// Folds a snapshot of a call (`GET /v1/calls/{id}`, see [`CallRecord::apply_call`]) into
+    /// its stored record; a change counts as the record's last change at `now`. The record, or
+    /// `None` when no delivery of the call arrived (nothing is stored then).
+    fn apply_call(
+        &self,
+        call: &Call,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<CallRecord>, StoreError>> + Send;
+
+    /// Drops `call_id` from the open calls (a reconciler found nothing missing); a later
+    /// change of its record lists it again while it is open.
+    fn settle(&self, call_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The store that keeps everything in this process: the core's [`MemoryInbox`] and [`Ledger`]
@@ -371,6 +399,27 @@ impl Store for MemoryStore {
 
     async fn get(&self, call_id: &str) -> Result<Option<CallRecord>, StoreError> {
         Ok(self.with(|_, ledger| ledger.get(call_id).cloned()))
+    }
+
+    async fn open_calls(
+        &self,
+        changed_before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(self.with(|inbox, _| inbox.open_calls(changed_before_ms, limit)))
+    }
+
+    async fn apply_call(&self, call: &Call, now: i64) -> Result<Option<CallRecord>, StoreError> {
+        Ok(self.with(|inbox, ledger| {
+            inbox
+                .apply_call(ledger, call, now)
+                .map(|(_, record)| CallRecord::clone(&record))
+        }))
+    }
+
+    async fn settle(&self, call_id: &str) -> Result<(), StoreError> {
+        self.with(|inbox, _| inbox.settle(call_id));
+        Ok(())
     }
 }
 

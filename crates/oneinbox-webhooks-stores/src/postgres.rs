@@ -1,6 +1,8 @@
 //! [`PostgresStore`]: the inbox and the call records over PostgreSQL, in the tables of the
-//! Python and Node stores (`oneinbox_inbox`, `oneinbox_calls`; the DDL is [`schema`]), so that
-//! workers in the three languages share one database.
+//! Python and Node stores (`oneinbox_inbox`, `oneinbox_calls`, `oneinbox_open_calls`; the DDL
+//! is [`schema`]), with the same stored forms and the same reconciliation rules (a delivery
+//! whose event reconciliation already ran is done without running; every change of a record
+//! keeps the open calls' index), so that workers in the three languages share one database.
 //!
 //! Each change is one transaction that locks the delivery's row (`SELECT … FOR UPDATE`), asks
 //! the core's [`Policy::step`] and writes the step; an insert that meets a concurrent one
@@ -10,6 +12,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use oneinbox_webhooks::inbox::{prune_before, Input, Policy, Row, State, Step, Verdict};
+use oneinbox_webhooks::management::Call;
+use oneinbox_webhooks::reconcile::is_open;
 use oneinbox_webhooks::{CallRecord, KeyedEvent};
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, NoTls, Transaction};
@@ -24,7 +28,7 @@ pub fn schema() -> Vec<String> {
 
 /// The key of the advisory lock that serializes the migration (Python's and Node's too).
 const MIGRATION_LOCK: i64 = 0x6F6E_6569;
-use crate::sql::COLUMNS;
+use crate::sql::{CLOSE, COLUMNS, OPEN, OPEN_CALLS};
 const RETRIES: usize = 5;
 
 /// Runs `$body` (which reads the transaction `$tx`) in one transaction, committed when it
@@ -137,14 +141,18 @@ async fn read(tx: &Transaction<'_>, key: &str) -> Result<Option<Row>, Failure> {
     }
 }
 
-async fn record_of(tx: &Transaction<'_>, call_id: &str) -> Result<Option<CallRecord>, Failure> {
-    let found = tx
-        .query_opt(
-            "SELECT record FROM oneinbox_calls WHERE call_id = $1",
-            &[&call_id],
-        )
-        .await?;
-    match found {
+/// The stored record of `call_id`, locked (`FOR UPDATE`) when `lock`.
+async fn record_of(
+    tx: &Transaction<'_>,
+    call_id: &str,
+    lock: bool,
+) -> Result<Option<CallRecord>, Failure> {
+    let sql = if lock {
+        "SELECT record FROM oneinbox_calls WHERE call_id = $1 FOR UPDATE"
+    } else {
+        "SELECT record FROM oneinbox_calls WHERE call_id = $1"
+    };
+    match tx.query_opt(sql, &[&call_id]).await? {
         Some(r) => {
             let json: String = r.try_get(0)?;
             Ok(Some(
@@ -155,16 +163,37 @@ async fn record_of(tx: &Transaction<'_>, call_id: &str) -> Result<Option<CallRec
     }
 }
 
-/// Folds `event` into its call's stored record (locked) and writes it back.
-async fn fold(tx: &Transaction<'_>, event: &KeyedEvent) -> Result<CallRecord, Failure> {
+/// The record of a call, changed at `now`: keeps it among the open calls while it is open.
+async fn touch(tx: &Transaction<'_>, record: &CallRecord, now: i64) -> Result<(), Failure> {
+    let call_id = record.call_id();
+    if is_open(record) {
+        tx.execute(OPEN, &[&call_id, &now]).await?;
+    } else {
+        tx.execute(CLOSE, &[&call_id]).await?;
+    }
+    Ok(())
+}
+
+/// Writes a changed record back, with the open calls' index.
+async fn write_record(tx: &Transaction<'_>, record: &CallRecord, now: i64) -> Result<(), Failure> {
+    tx.execute(
+        "UPDATE oneinbox_calls SET record = $1 WHERE call_id = $2",
+        &[&record.to_json(), &record.call_id()],
+    )
+    .await?;
+    touch(tx, record, now).await
+}
+
+/// Folds `event` into its call's stored record (`stored`: as read, locked) and writes it back,
+/// with the open calls' index.
+async fn fold(
+    tx: &Transaction<'_>,
+    event: &KeyedEvent,
+    stored: Option<CallRecord>,
+    now: i64,
+) -> Result<CallRecord, Failure> {
     let call_id = event.call_id();
-    let found = tx
-        .query_opt(
-            "SELECT record FROM oneinbox_calls WHERE call_id = $1 FOR UPDATE",
-            &[&call_id],
-        )
-        .await?;
-    let Some(found) = found else {
+    let Some(mut record) = stored else {
         let mut record = CallRecord::new(call_id);
         record.apply_keyed(event);
         let inserted = tx
@@ -174,20 +203,14 @@ async fn fold(tx: &Transaction<'_>, event: &KeyedEvent) -> Result<CallRecord, Fa
                 &[&call_id, &record.to_json()],
             )
             .await?;
-        return if inserted == 1 {
-            Ok(record)
-        } else {
-            Err(Failure::Raced)
-        };
+        if inserted != 1 {
+            return Err(Failure::Raced);
+        }
+        touch(tx, &record, now).await?;
+        return Ok(record);
     };
-    let json: String = found.try_get(0)?;
-    let mut record = CallRecord::from_json(json.as_bytes()).map_err(StoreError::new)?;
     if record.apply_keyed(event).changed {
-        tx.execute(
-            "UPDATE oneinbox_calls SET record = $1 WHERE call_id = $2",
-            &[&record.to_json(), &call_id],
-        )
-        .await?;
+        write_record(tx, &record, now).await?;
     }
     Ok(record)
 }
@@ -271,7 +294,20 @@ impl Store for PostgresStore {
         let (key, call_id, name) = (event.key(), event.call_id(), event.name());
         let (step, record) = in_transaction!(self, |tx| {
             let found = read(&tx, key).await?;
-            let step = policy.step(found.as_ref(), &Input::Arrive, now);
+            // A new delivery: its call's record (locked) says whether reconciliation ran it.
+            let stored = match found {
+                None => record_of(&tx, call_id, true).await?,
+                Some(_) => None,
+            };
+            let covered = stored
+                .as_ref()
+                .is_some_and(|record| record.covers(name, key));
+            let input = if covered {
+                Input::Covered
+            } else {
+                Input::Arrive
+            };
+            let step = policy.step(found.as_ref(), &input, now);
             let record = match (&step.row, &found) {
                 (Some(r), None) => {
                     let sql = format!(
@@ -294,13 +330,13 @@ impl Store for PostgresStore {
                     if tx.execute(&sql, &values).await? != 1 {
                         return Err(Failure::Raced);
                     }
-                    fold(&tx, event).await?
+                    fold(&tx, event, stored, now).await?
                 }
                 (row, _) => {
                     if let Some(r) = row {
                         write(&tx, key, r).await?;
                     }
-                    record_of(&tx, call_id)
+                    record_of(&tx, call_id, false)
                         .await?
                         .unwrap_or_else(|| CallRecord::new(call_id))
                 }
@@ -446,6 +482,41 @@ impl Store for PostgresStore {
     }
 
     async fn get(&self, call_id: &str) -> Result<Option<CallRecord>, StoreError> {
-        in_transaction!(self, |tx| record_of(&tx, call_id).await)
+        in_transaction!(self, |tx| record_of(&tx, call_id, false).await)
+    }
+
+    async fn open_calls(
+        &self,
+        changed_before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        in_transaction!(self, |tx| {
+            let rows = tx.query(OPEN_CALLS, &[&changed_before_ms, &limit]).await?;
+            let mut calls = Vec::with_capacity(rows.len());
+            for r in rows {
+                calls.push((r.try_get(0)?, r.try_get(1)?));
+            }
+            Ok(calls)
+        })
+    }
+
+    async fn apply_call(&self, call: &Call, now: i64) -> Result<Option<CallRecord>, StoreError> {
+        in_transaction!(self, |tx| {
+            let Some(mut record) = record_of(&tx, &call.id, true).await? else {
+                return Ok(None);
+            };
+            if record.apply_call(call).changed {
+                write_record(&tx, &record, now).await?;
+            }
+            Ok(Some(record))
+        })
+    }
+
+    async fn settle(&self, call_id: &str) -> Result<(), StoreError> {
+        in_transaction!(self, |tx| {
+            tx.execute(CLOSE, &[&call_id]).await?;
+            Ok(())
+        })
     }
 }

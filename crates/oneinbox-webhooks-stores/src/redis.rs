@@ -4,13 +4,18 @@
 //!
 //! Each change reads the delivery's hash (and, for a new delivery, its call's hash), asks the
 //! core's [`Policy::step`] and writes with the core's compare-and-set script; when another
-//! worker wrote in between, it reads again.
+//! worker wrote in between, it reads again. As in Python and Node, a new delivery whose event
+//! reconciliation already ran ([`CallRecord::covers`]) is written done without running
+//! ([`Input::Covered`]), and every change of a record keeps the open calls' set
+//! `{prefix}open` (the script's sixth key; [`inbox::redis::RECORD`] for a snapshot).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use oneinbox_webhooks::inbox::{self, prune_before, Input, Policy, Row, State, Step, Verdict};
+use oneinbox_webhooks::management::Call;
+use oneinbox_webhooks::reconcile::is_open;
 use oneinbox_webhooks::{CallRecord, KeyedEvent};
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncCommands, Script};
@@ -43,6 +48,7 @@ pub struct RedisStore {
     policy: Policy,
     ttl_seconds: Option<u64>,
     write: Arc<Script>,
+    record: Arc<Script>,
     prune: Arc<Script>,
 }
 
@@ -118,6 +124,7 @@ impl RedisStore {
             policy: Policy::default(),
             ttl_seconds: None,
             write: Arc::new(Script::new(inbox::redis::WRITE)),
+            record: Arc::new(Script::new(inbox::redis::RECORD)),
             prune: Arc::new(Script::new(inbox::redis::PRUNE)),
         }
     }
@@ -156,14 +163,16 @@ impl RedisStore {
         self.conn.clone().hgetall(key).await.map_err(failed)
     }
 
-    /// The core's compare-and-set write; whether it was written.
+    /// The core's compare-and-set write; whether it was written. `record`: the call's hash,
+    /// its version as read, the record's JSON (`""`: unchanged), the open flag ([`open_flag`])
+    /// and the call id.
     async fn write(
         &self,
         key: &str,
         version: &str,
         row: &Row,
         new: Option<(&str, &str, &[u8])>,
-        record: Option<(&str, &str, &str)>,
+        record: Option<(&str, &str, &str, &str, &str)>,
     ) -> Result<bool, StoreError> {
         let mut invocation = self.write.prepare_invoke();
         invocation
@@ -183,12 +192,15 @@ impl RedisStore {
             .arg(call_id)
             .arg(event)
             .arg(body);
-        if let Some((record_key, record_version, text)) = record {
+        if let Some((record_key, record_version, text, open, call_id)) = record {
             invocation
                 .key(record_key)
+                .key(self.set("open"))
                 .arg(record_version)
                 .arg(text)
-                .arg(blank(self.ttl_seconds));
+                .arg(blank(self.ttl_seconds))
+                .arg(open)
+                .arg(call_id);
         }
         let written: i64 = invocation
             .invoke_async(&mut self.conn.clone())
@@ -221,6 +233,16 @@ impl RedisStore {
     }
 }
 
+/// Whether a write lists the call as open (`"1"`), drops it (`"0"`) or leaves it (`""`: the
+/// record did not change), as the Python and Node stores write it.
+fn open_flag(changed: bool, record: &CallRecord) -> &'static str {
+    match (changed, is_open(record)) {
+        (false, _) => "",
+        (true, true) => "1",
+        (true, false) => "0",
+    }
+}
+
 fn busy() -> StoreError {
     StoreError::new(format!(
         "RedisStore: {TRIES} concurrent writers in a row on one delivery"
@@ -243,15 +265,28 @@ impl Store for RedisStore {
             let record_version = text(&stored, "v").unwrap_or_default();
             let mut record = record_of(&stored, call_id)?;
             let current = row(&fields)?;
-            let step = self.policy.step(current.as_ref(), &Input::Arrive, now);
+            // A new delivery of an event that reconciliation already ran: a repeat, folded in.
+            let input = if current.is_none() && record.covers(event.name(), key) {
+                Input::Covered
+            } else {
+                Input::Arrive
+            };
+            let step = self.policy.step(current.as_ref(), &input, now);
             let written = match (&step.row, &current) {
                 (Some(new), None) => {
-                    let text = match record.apply_keyed(event).changed {
+                    let changed = record.apply_keyed(event).changed;
+                    let text = match changed {
                         true => record.to_json(),
                         false => String::new(),
                     };
                     let delivery = (call_id, event.name(), body);
-                    let folded = (record_key.as_str(), record_version.as_str(), text.as_str());
+                    let folded = (
+                        record_key.as_str(),
+                        record_version.as_str(),
+                        text.as_str(),
+                        open_flag(changed, &record),
+                        call_id,
+                    );
                     self.write(key, &version, new, Some(delivery), Some(folded))
                         .await?
                 }
@@ -387,5 +422,61 @@ impl Store for RedisStore {
                 .map_err(StoreError::new),
             None => Ok(None),
         }
+    }
+
+    async fn open_calls(
+        &self,
+        changed_before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let limit = isize::try_from(limit).unwrap_or(isize::MAX);
+        self.conn
+            .clone()
+            .zrangebyscore_limit_withscores(self.set("open"), "-inf", changed_before_ms, 0, limit)
+            .await
+            .map_err(failed)
+    }
+
+    async fn apply_call(&self, call: &Call, now: i64) -> Result<Option<CallRecord>, StoreError> {
+        let record_key = self.record_key(&call.id);
+        for _ in 0..TRIES {
+            let stored = self.hash(&record_key).await?;
+            let Some(json) = stored.get("record") else {
+                return Ok(None);
+            };
+            let mut record = CallRecord::from_json(json).map_err(StoreError::new)?;
+            if !record.apply_call(call).changed {
+                return Ok(Some(record));
+            }
+            let written: i64 = self
+                .record
+                .key(&record_key)
+                .key(self.set("open"))
+                .arg(text(&stored, "v").unwrap_or_default())
+                .arg(record.to_json())
+                .arg(blank(self.ttl_seconds))
+                .arg(open_flag(true, &record))
+                .arg(&call.id)
+                .arg(now)
+                .invoke_async(&mut self.conn.clone())
+                .await
+                .map_err(failed)?;
+            if written == 1 {
+                return Ok(Some(record));
+            }
+        }
+        Err(StoreError::new(format!(
+            "RedisStore: {TRIES} concurrent writers in a row on one record"
+        )))
+    }
+
+    async fn settle(&self, call_id: &str) -> Result<(), StoreError> {
+        let _: i64 = self
+            .conn
+            .clone()
+            .zrem(self.set("open"), call_id)
+            .await
+            .map_err(failed)?;
+        Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! [`SqliteStore`]: the inbox and the call records in one SQLite file, in the tables of the
-//! Python `SQLiteStore` (`oneinbox_inbox`, `oneinbox_calls`), so a Rust and a Python process
-//! share one file. WAL mode; each change is one `BEGIN IMMEDIATE` transaction (one writer at a
+//! Python `SQLiteStore` (`oneinbox_inbox`, `oneinbox_calls`, `oneinbox_open_calls`), so a Rust
+//! and a Python process share one file. WAL mode; each change is one `BEGIN IMMEDIATE` transaction (one writer at a
 //! time), run on tokio's blocking threads.
 
 use std::fmt;
@@ -9,10 +9,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use oneinbox_webhooks::inbox::{prune_before, Input, Policy, Row, State, Step, Verdict};
+use oneinbox_webhooks::management::Call;
+use oneinbox_webhooks::reconcile::is_open;
 use oneinbox_webhooks::{CallRecord, KeyedEvent};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::sql::{schema, COLUMNS};
+use crate::sql::{schema, CLOSE, COLUMNS, OPEN, OPEN_CALLS};
 use crate::{Arrival, DeadLetter, Delivery, Store, StoreError};
 
 /// How long a change waits for another process's lock unless told otherwise.
@@ -99,10 +101,27 @@ fn record_of(tx: &Transaction<'_>, call_id: &str) -> Result<Option<CallRecord>, 
         .transpose()
 }
 
-/// Folds `event` into its call's stored record and writes it back.
-fn fold(tx: &Transaction<'_>, event: &KeyedEvent) -> Result<CallRecord, StoreError> {
+/// The record of `call_id`, changed at `now`: keeps it among the open calls while it is open.
+fn touch(tx: &Transaction<'_>, record: &CallRecord, now: i64) -> Result<(), StoreError> {
+    let call_id = record.call_id();
+    if is_open(record) {
+        tx.execute(OPEN, params![call_id, now]).map_err(db)?;
+    } else {
+        tx.execute(CLOSE, params![call_id]).map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Folds `event` into its call's stored record (`stored`, as read) and writes it back, with
+/// the open calls' index.
+fn fold(
+    tx: &Transaction<'_>,
+    event: &KeyedEvent,
+    stored: Option<CallRecord>,
+    now: i64,
+) -> Result<CallRecord, StoreError> {
     let call_id = event.call_id();
-    match record_of(tx, call_id)? {
+    match stored {
         None => {
             let mut record = CallRecord::new(call_id);
             record.apply_keyed(event);
@@ -111,19 +130,26 @@ fn fold(tx: &Transaction<'_>, event: &KeyedEvent) -> Result<CallRecord, StoreErr
                 params![call_id, record.to_json()],
             )
             .map_err(db)?;
+            touch(tx, &record, now)?;
             Ok(record)
         }
         Some(mut record) => {
             if record.apply_keyed(event).changed {
-                tx.execute(
-                    "UPDATE oneinbox_calls SET record = ?1 WHERE call_id = ?2",
-                    params![record.to_json(), call_id],
-                )
-                .map_err(db)?;
+                write_record(tx, &record, now)?;
             }
             Ok(record)
         }
     }
+}
+
+/// Writes a changed record back, with the open calls' index.
+fn write_record(tx: &Transaction<'_>, record: &CallRecord, now: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE oneinbox_calls SET record = ?1 WHERE call_id = ?2",
+        params![record.to_json(), record.call_id()],
+    )
+    .map_err(db)?;
+    touch(tx, record, now)
 }
 
 fn step_on(
@@ -210,7 +236,20 @@ impl Store for SqliteStore {
         self.run(move |tx, policy| {
             let key = event.key();
             let found = read(tx, key)?;
-            let step = policy.step(found.as_ref(), &Input::Arrive, now);
+            // A new delivery: its call's record says whether reconciliation ran it.
+            let stored = match found {
+                None => record_of(tx, event.call_id())?,
+                Some(_) => None,
+            };
+            let covered = stored
+                .as_ref()
+                .is_some_and(|record| record.covers(event.name(), key));
+            let input = if covered {
+                Input::Covered
+            } else {
+                Input::Arrive
+            };
+            let step = policy.step(found.as_ref(), &input, now);
             let record = match (&step.row, &found) {
                 (Some(r), None) => {
                     let sql = format!(
@@ -233,7 +272,7 @@ impl Store for SqliteStore {
                         ],
                     )
                     .map_err(db)?;
-                    fold(tx, &event)?
+                    fold(tx, &event, stored, now)?
                 }
                 (row, _) => {
                     if let Some(r) = row {
@@ -415,5 +454,48 @@ impl Store for SqliteStore {
     async fn get(&self, call_id: &str) -> Result<Option<CallRecord>, StoreError> {
         let call_id = call_id.to_owned();
         self.run(move |tx, _| record_of(tx, &call_id)).await
+    }
+
+    async fn open_calls(
+        &self,
+        changed_before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |tx, _| {
+            let mut statement = tx.prepare_cached(OPEN_CALLS).map_err(db)?;
+            let calls = statement
+                .query_map(params![changed_before_ms, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(db)?
+                .collect::<Result<Vec<(String, i64)>, _>>()
+                .map_err(db)?;
+            Ok(calls)
+        })
+        .await
+    }
+
+    async fn apply_call(&self, call: &Call, now: i64) -> Result<Option<CallRecord>, StoreError> {
+        let call = call.clone();
+        self.run(move |tx, _| {
+            let Some(mut record) = record_of(tx, &call.id)? else {
+                return Ok(None);
+            };
+            if record.apply_call(&call).changed {
+                write_record(tx, &record, now)?;
+            }
+            Ok(Some(record))
+        })
+        .await
+    }
+
+    async fn settle(&self, call_id: &str) -> Result<(), StoreError> {
+        let call_id = call_id.to_owned();
+        self.run(move |tx, _| {
+            tx.execute(CLOSE, params![call_id]).map_err(db)?;
+            Ok(())
+        })
+        .await
     }
 }

@@ -8,6 +8,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use oneinbox_webhooks::inbox::{Policy, Verdict};
+use oneinbox_webhooks::management::Call;
+use oneinbox_webhooks::testing::make_event;
 use oneinbox_webhooks::{CallRecord, KeyedEvent, ParseOptions};
 use oneinbox_webhooks_stores::{drain, HandlerError, Handlers, MemoryStore, Store};
 
@@ -31,6 +33,148 @@ async fn every_scenario<S: Store>(make: Make<'_, S>) {
     dead_letters_replay(&make(Policy::new(60_000, 1).unwrap()).await).await;
     prune_keeps_records(&make(Policy::default()).await).await;
     release_makes_it_due_now(&make(Policy::default()).await).await;
+    a_real_delivery_after_reconciliation_is_a_repeat(&make(Policy::default()).await).await;
+    a_synthesized_event_after_the_real_one_is_a_repeat(&make(Policy::default()).await).await;
+    open_calls_follow_the_records(&make(Policy::default()).await).await;
+}
+
+/// A delivery of `name` for `call_id`; `reconciled`: synthesized from a snapshot (its key is
+/// `<name>:<call_id>:reconciled`).
+fn delivery(name: &str, call_id: &str, reconciled: bool) -> (KeyedEvent, Vec<u8>) {
+    let mut fields = serde_json::json!({ "call_id": call_id });
+    if reconciled {
+        fields["reconciled"] = serde_json::Value::Bool(true);
+    }
+    let body = make_event(name, &fields).expect("a valid event");
+    let parsed = ParseOptions::default().parse(&body).expect("a valid event");
+    let event = KeyedEvent::new(&parsed);
+    assert_eq!(
+        event.key().ends_with(":reconciled"),
+        reconciled,
+        "{}",
+        event.key()
+    );
+    (event, body)
+}
+
+/// Arrives and, when it runs, finishes at once; the verdict of the arrival.
+async fn arrive_and_run<S: Store>(
+    store: &S,
+    (e, body): &(KeyedEvent, Vec<u8>),
+    now: i64,
+) -> Verdict {
+    let arrival = store.arrive(e, body, now).await.unwrap();
+    if let Some(delivery) = arrival.delivery {
+        assert_eq!(
+            store.finish(&delivery, None, now).await.unwrap(),
+            Verdict::Done
+        );
+    }
+    arrival.verdict
+}
+
+/// A reconciler (Python's or Node's) ran `call.ended` from a snapshot through this store; its
+/// late real delivery is a repeat: written done, its handlers not run, nothing due.
+async fn a_real_delivery_after_reconciliation_is_a_repeat<S: Store>(store: &S) {
+    let started = delivery("call.started", "call_r", false);
+    assert_eq!(
+        arrive_and_run(store, &started, T0).await,
+        Verdict::Run { attempt: 1 }
+    );
+    let synthesized = delivery("call.ended", "call_r", true);
+    assert_eq!(
+        arrive_and_run(store, &synthesized, T0 + 1).await,
+        Verdict::Run { attempt: 1 }
+    );
+    let (real, body) = delivery("call.ended", "call_r", false);
+    let late = store.arrive(&real, &body, T0 + 2).await.unwrap();
+    assert_eq!(late.verdict, Verdict::Repeat);
+    assert!(late.delivery.is_none());
+    assert!(store.due(T0 + 86_400_000, 10).await.unwrap().is_empty());
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = ran.clone();
+    let handlers = Handlers::new().on_any(move |_| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { Ok(()) }
+    });
+    let report = drain(store, &handlers, T0 + 86_400_000, 10).await.unwrap();
+    assert!(report.done.is_empty());
+    assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // OneInbox's retry of it is a repeat too.
+    assert_eq!(
+        store.arrive(&real, &body, T0 + 3).await.unwrap().verdict,
+        Verdict::Repeat
+    );
+    // Its record was folded in: it has seen the real delivery.
+    let record = store.get("call_r").await.unwrap().unwrap();
+    assert!(record.events_seen().contains("call.ended"));
+}
+
+/// A reconciler worked from an older record while the real delivery came: the synthesized
+/// event is then a repeat.
+async fn a_synthesized_event_after_the_real_one_is_a_repeat<S: Store>(store: &S) {
+    let real = delivery("call.ended", "call_s", false);
+    assert_eq!(
+        arrive_and_run(store, &real, T0).await,
+        Verdict::Run { attempt: 1 }
+    );
+    let (synthesized, body) = delivery("call.ended", "call_s", true);
+    let arrival = store.arrive(&synthesized, &body, T0 + 1).await.unwrap();
+    assert_eq!(arrival.verdict, Verdict::Repeat);
+    assert!(arrival.delivery.is_none());
+    assert!(store.due(T0 + 86_400_000, 10).await.unwrap().is_empty());
+}
+
+/// The open calls' index: listed by the arrival that started the call, at its time; dropped
+/// on settle; listed again by a snapshot that changes the record; dropped when it fails.
+async fn open_calls_follow_the_records<S: Store>(store: &S) {
+    let started = delivery("call.started", "call_o", false);
+    arrive_and_run(store, &started, T0).await;
+    assert_eq!(
+        store.open_calls(T0, 10).await.unwrap(),
+        [("call_o".to_owned(), T0)]
+    );
+    assert!(store.open_calls(T0 - 1, 10).await.unwrap().is_empty());
+    assert!(store.open_calls(T0, 0).await.unwrap().is_empty());
+    store.settle("call_o").await.unwrap();
+    assert!(store.open_calls(T0 + 10, 10).await.unwrap().is_empty());
+
+    let call =
+        Call::from_json(br#"{"id":"call_o","status":"in_progress","duration_seconds":7}"#).unwrap();
+    let record = store.apply_call(&call, T0 + 5).await.unwrap().unwrap();
+    let seconds = record.duration_seconds().map(|n| n.to_string());
+    assert_eq!(seconds.as_deref(), Some("7"));
+    assert_eq!(store.get("call_o").await.unwrap(), Some(record));
+    assert_eq!(
+        store.open_calls(T0 + 10, 10).await.unwrap(),
+        [("call_o".to_owned(), T0 + 5)]
+    );
+    // The same snapshot again changes nothing: the last change stays.
+    store.apply_call(&call, T0 + 6).await.unwrap().unwrap();
+    assert_eq!(
+        store.open_calls(T0 + 10, 10).await.unwrap(),
+        [("call_o".to_owned(), T0 + 5)]
+    );
+    // No delivery of a call: nothing is stored.
+    let unknown = Call::from_json(br#"{"id":"call_none","status":"completed"}"#).unwrap();
+    assert!(store.apply_call(&unknown, T0).await.unwrap().is_none());
+    assert!(store.get("call_none").await.unwrap().is_none());
+
+    // A second call, listed after the first; a failure closes the first.
+    arrive_and_run(store, &delivery("call.started", "call_p", false), T0 + 7).await;
+    assert_eq!(
+        store.open_calls(T0 + 10, 10).await.unwrap(),
+        [("call_o".to_owned(), T0 + 5), ("call_p".to_owned(), T0 + 7)]
+    );
+    assert_eq!(
+        store.open_calls(T0 + 10, 1).await.unwrap(),
+        [("call_o".to_owned(), T0 + 5)]
+    );
+    arrive_and_run(store, &delivery("call.failed", "call_o", false), T0 + 8).await;
+    assert_eq!(
+        store.open_calls(T0 + 10, 10).await.unwrap(),
+        [("call_p".to_owned(), T0 + 7)]
+    );
 }
 
 async fn failed_runs_again_then_repeats<S: Store>(store: &S) {
