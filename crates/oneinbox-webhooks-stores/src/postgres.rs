@@ -299,14 +299,7 @@ impl Store for PostgresStore {
                 None => record_of(&tx, call_id, true).await?,
                 Some(_) => None,
             };
-            let covered = stored
-                .as_ref()
-                .is_some_and(|record| record.covers(name, key));
-            let input = if covered {
-                Input::Covered
-            } else {
-                Input::Arrive
-            };
+            let input = Input::arrival(stored.as_ref(), name, key);
             let step = policy.step(found.as_ref(), &input, now);
             let record = match (&step.row, &found) {
                 (Some(r), None) => {

@@ -266,11 +266,7 @@ impl Store for RedisStore {
             let mut record = record_of(&stored, call_id)?;
             let current = row(&fields)?;
             // A new delivery of an event that reconciliation already ran: a repeat, folded in.
-            let input = if current.is_none() && record.covers(event.name(), key) {
-                Input::Covered
-            } else {
-                Input::Arrive
-            };
+            let input = Input::arrival(Some(&record), event.name(), key);
             let step = self.policy.step(current.as_ref(), &input, now);
             let written = match (&step.row, &current) {
                 (Some(new), None) => {

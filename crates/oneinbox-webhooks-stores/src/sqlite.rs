@@ -241,14 +241,7 @@ impl Store for SqliteStore {
                 None => record_of(tx, event.call_id())?,
                 Some(_) => None,
             };
-            let covered = stored
-                .as_ref()
-                .is_some_and(|record| record.covers(event.name(), key));
-            let input = if covered {
-                Input::Covered
-            } else {
-                Input::Arrive
-            };
+            let input = Input::arrival(stored.as_ref(), event.name(), key);
             let step = policy.step(found.as_ref(), &input, now);
             let record = match (&step.row, &found) {
                 (Some(r), None) => {

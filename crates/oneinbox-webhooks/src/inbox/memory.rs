@@ -105,14 +105,8 @@ impl MemoryInbox {
         now: i64,
     ) -> (Verdict, Arc<CallRecord>) {
         let key = event.key();
-        let covered = ledger
-            .get(event.call_id())
-            .is_some_and(|record| record.covers(event.name(), key));
-        let input = if covered {
-            Input::Covered
-        } else {
-            Input::Arrive
-        };
+        let input = Input::arrival(ledger.get(event.call_id()), event.name(), key);
+        let covered = input == Input::Covered;
         let step = self
             .policy
             .step(self.kept.get(key).map(|k| &k.row), &input, now);

@@ -179,6 +179,20 @@ pub enum Input<'a> {
     Replay,
 }
 
+impl Input<'_> {
+    /// The input of a copy of a delivery that arrived, from its call's record as it was before
+    /// the copy is folded in (`None`: no record yet): [`Input::Covered`] when the record says
+    /// the event's handlers already ran ([`CallRecord::covers`](crate::CallRecord::covers)),
+    /// else [`Input::Arrive`]. Every store asks this one question.
+    pub fn arrival(record: Option<&crate::CallRecord>, name: &str, key: &str) -> Input<'static> {
+        if record.is_some_and(|r| r.covers(name, key)) {
+            Input::Covered
+        } else {
+            Input::Arrive
+        }
+    }
+}
+
 /// What a step means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
