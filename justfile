@@ -11,7 +11,7 @@ demo: build-python build-node
     .venv/bin/python examples/demo.py
 
 # everything CI runs
-test: fmt-check check-generated clippy check-deps lint-python lint-js lint-workflows test-rust test-python test-node fuzz-smoke test-dist demo
+test: fmt-check check-generated clippy check-deps lint-python lint-js lint-workflows docs-check test-rust test-python test-node test-snippets fuzz-smoke test-dist demo
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
@@ -19,6 +19,18 @@ test-rust:
     cargo test --workspace --doc
     cargo test -p oneinbox-webhooks-stores --all-features --all-targets
     cargo test -p oneinbox-webhooks-client --features testing
+
+# build the documentation site (mkdocs.yml, pages in docs/) into target/site
+docs: venv
+    NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build
+
+# build the documentation site strictly: a broken link or anchor, or a page missing from the nav, fails
+docs-check: venv
+    NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet
+
+# run every code block of README.md and docs/ (tools/snippets.py): Python under pytest, JS with node, TS with tsc --strict then node, Rust as doc tests of crates/oneinbox-webhooks-docs, the quickstarts served and sent 400/401/204 cases
+test-snippets: build-python build-node
+    .venv/bin/python tools/snippets.py
 
 # build the Rust worker binary (Redis and Postgres stores) that the three-language store test launches
 build-rust-worker:
@@ -115,8 +127,8 @@ bench-python ABI="": venv
 
 # Python style: ruff's lint rules and formatting over the package, its tests, benchmarks and examples (ruff.toml)
 lint-python: venv
-    .venv/bin/ruff check bindings/python examples
-    .venv/bin/ruff format --check bindings/python examples
+    .venv/bin/ruff check bindings/python examples tools
+    .venv/bin/ruff format --check bindings/python examples tools
 
 # JavaScript and TypeScript style: biome's recommended lint rules and formatting over the hand-written JS/TS and examples (bindings/node/biome.json)
 lint-js:

@@ -1,7 +1,7 @@
 // The inbox and the call records over SQL: the Node mirror of the Python package's _sql.py, with
 // the same statements and the same steps (PostgresStore, postgres.js, runs them over `pg`).
 //
-// Two tables (their DDL is in README.md; the store creates them if missing):
+// Two tables (their DDL is in docs/reference.md; the store creates them if missing):
 // - `oneinbox_inbox`: one row per delivery, by its dedupe key: the call, the event name, the raw
 //   body, and the inbox row (`state`, `attempts`, `due_at`, `last_error`, `updated_at`; times in
 //   Unix milliseconds). A worker asks for `due_at <= now`.

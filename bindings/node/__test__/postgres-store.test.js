@@ -242,7 +242,7 @@ test('8 workers on one new database: each delivery is new exactly once; all read
   }
 })
 
-test('the tables are made on first use or by migrate, with the DDL in README.md', async () => {
+test('the tables are made on first use or by migrate, with the DDL in docs/reference.md', async () => {
   const { store, db } = await newStore('client')
   const tables = "SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'oneinbox_%'"
   assert.equal((await db.query(tables)).rows[0].n, 0)
@@ -250,7 +250,7 @@ test('the tables are made on first use or by migrate, with the DDL in README.md'
   // oneinbox_inbox, oneinbox_calls and oneinbox_open_calls
   assert.equal((await db.query(tables)).rows[0].n, 3)
   await store.migrate()
-  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8')
+  const readme = fs.readFileSync(path.join(REPO, 'docs', 'reference.md'), 'utf8')
   const block = readme.split('<!-- postgres-ddl: begin')[1].split('<!-- postgres-ddl: end')[0]
   const sql = block.split('```sql\n')[1].split('```')[0]
   assert.equal(

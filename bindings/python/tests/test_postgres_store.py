@@ -535,10 +535,12 @@ def test_an_async_store_takes_a_connection_or_a_pool(postgres_dsn: str) -> None:
     asyncio.run(main())
 
 
-def test_the_readme_shows_the_ddl_the_store_runs() -> None:
+def test_the_reference_shows_the_ddl_the_store_runs() -> None:
     from oneinbox_webhooks._sql import POSTGRES
 
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "docs" / "reference.md").read_text(
+        encoding="utf-8"
+    )
     block = readme.split("<!-- postgres-ddl: begin")[1].split("<!-- postgres-ddl: end")[0]
     sql = block.split("```sql\n")[1].split("```")[0]
     assert sql == "".join(f"{statement};\n" for statement in POSTGRES.schema())

@@ -450,33 +450,3 @@ async fn the_key_is_never_in_debug_or_errors() {
     assert_no_key(&err.to_string());
     assert_no_key(&format!("{err:?}"));
 }
-
-#[test]
-fn the_readme_example_is_the_crate_doc_test() {
-    let lib = include_str!("../src/lib.rs");
-    let readme = include_str!("../../../README.md");
-    let doc: String = lib
-        .split("//! ```no_run\n")
-        .nth(1)
-        .and_then(|rest| rest.split("//! ```\n").next())
-        .unwrap()
-        .lines()
-        .map(|l| {
-            format!(
-                "{}\n",
-                l.strip_prefix("//! ")
-                    .unwrap_or(l.trim_start_matches("//!"))
-            )
-        })
-        .collect();
-    let example = readme
-        .split("### Sending requests from Rust")
-        .nth(1)
-        .and_then(|rest| rest.split("```rust,ignore\n").nth(1))
-        .and_then(|rest| rest.split("```\n").next())
-        .unwrap();
-    assert_eq!(
-        example, doc,
-        "README's client example differs from src/lib.rs's doc test"
-    );
-}

@@ -104,8 +104,3 @@ pub use parse::{
     parse_event, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, MAX_DEPTH_CEILING,
 };
 pub use record::{dedupe_key, Applied, CallRecord, CallStatus, KeyedEvent, Ledger};
-
-/// The README's Rust examples, compiled and run as doc tests.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -1,7 +1,7 @@
 """The inbox and the call records over SQL, written once for every SQL store (``SQLiteStore``,
 ``PostgresStore``): the statements, and the read-step-write of each change in one transaction.
 
-Two tables (their DDL is in README.md; each store creates them if missing):
+Two tables (their DDL is in docs/reference.md; each store creates them if missing):
 
 - ``oneinbox_inbox``: one row per delivery, by its dedupe key: the call, the event name, the raw
   body, and the inbox row (``state``, ``attempts``, ``due_at``, ``last_error``,

@@ -405,7 +405,7 @@ class SQLiteStore(_SqlStore):
     The file is put in WAL mode and waits up to ``timeout`` seconds for a lock; each thread of
     each process opens its own connection (after a ``fork`` too). The tables are
     ``oneinbox_inbox`` (one row per delivery, with its raw body and inbox state) and
-    ``oneinbox_calls`` (each call's folded record), created if missing (DDL in README.md):
+    ``oneinbox_calls`` (each call's folded record), created if missing (DDL in docs/reference.md):
     recording a delivery reads and writes one record, whatever the number of the call's
     deliveries. ``lease`` and ``max_attempts`` set the inbox. Needs SQLite 3.24 or later and
     a local file system (SQLite's locks do not work over NFS). Its calls block: the async
@@ -499,7 +499,7 @@ class PostgresStore(_SqlStore):
     ``target`` is a DSN (``"postgresql://user@host/db"``: the store opens one connection per
     thread of each process), a ``psycopg.Connection`` (one transaction at a time; give it in
     autocommit mode) or a ``psycopg_pool.ConnectionPool``. The tables (``oneinbox_inbox``,
-    ``oneinbox_calls``; DDL in README.md) are created on first use, or by :meth:`migrate`. Each
+    ``oneinbox_calls``; DDL in docs/reference.md) are created on first use, or by :meth:`migrate`. Each
     change is one transaction that locks the rows it reads. ``lease`` and ``max_attempts`` set
     the inbox. Its calls block: :class:`AsyncPostgresStore` is the one to await.
 
