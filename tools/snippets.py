@@ -31,7 +31,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -151,7 +150,7 @@ class Services:
                 self.missing[var] = f"{var}: {str(err).splitlines()[0]}"
                 continue
             self._servers.append(server)
-            url = getattr(server, "url", None) or getattr(server, "dsn")
+            url = getattr(server, "url", None) or server.dsn
             self.env[var] = url
 
     def close(self) -> None:
@@ -166,7 +165,9 @@ def block_env(services: Services, port: int | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(services.env)
     env["ONEINBOX_URL_TOKEN"] = new_url_token()
-    env["ONEINBOX_SIGNING_SECRET"] = "whsec_" + __import__("base64").b64encode(os.urandom(24)).decode()
+    env["ONEINBOX_SIGNING_SECRET"] = (
+        "whsec_" + __import__("base64").b64encode(os.urandom(24)).decode()
+    )
     env["PATH"] = f"{PYTHON.parent}:{env.get('PATH', '')}"
     if port is not None:
         env["PORT"] = str(port)
@@ -208,7 +209,9 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> Outcome:
     return Outcome(done.returncode == 0, out)
 
 
-def program(block: Block, cwd: Path, modules: Path, tsc_out: Path) -> tuple[list[str], Path] | Outcome:
+def program(
+    block: Block, cwd: Path, modules: Path, tsc_out: Path
+) -> tuple[list[str], Path] | Outcome:
     """The command that runs `block` (its file written into cwd), or the outcome of a failed
     type check."""
     if block.lang == "python":
@@ -228,9 +231,22 @@ def program(block: Block, cwd: Path, modules: Path, tsc_out: Path) -> tuple[list
         source.write_text(block.code)
         tsc = NODE / "node_modules" / "typescript" / "bin" / "tsc"
         checked = run(
-            ["node", str(tsc), "--strict", "--target", "es2022", "--module", "nodenext",
-             "--moduleResolution", "nodenext", "--outDir", str(tsc_out), str(source)],
-            cwd, dict(os.environ),
+            [
+                "node",
+                str(tsc),
+                "--strict",
+                "--target",
+                "es2022",
+                "--module",
+                "nodenext",
+                "--moduleResolution",
+                "nodenext",
+                "--outDir",
+                str(tsc_out),
+                str(source),
+            ],
+            cwd,
+            dict(os.environ),
         )
         if not checked.ok:
             return Outcome(False, "tsc --strict:\n" + checked.output)
@@ -278,7 +294,9 @@ def check_quickstart(port: int, env: dict[str, str]) -> list[str]:
     status, body = post(add_url_token(base, token), b'{"event":"call.ended"}', json_type)
     issues = json.loads(body).get("issues", []) if status == 400 and body else []
     if status != 400 or not any(i.get("path") == "/call_id" for i in issues):
-        problems.append(f"a body without call_id: {status} {body[:300]!r} (want 400 with the issues)")
+        problems.append(
+            f"a body without call_id: {status} {body[:300]!r} (want 400 with the issues)"
+        )
     good = make_event("call.ended", call_id="call_snippets")
     status, body = post(add_url_token(base, "wrong" + token), good, json_type)
     if status != 401:
@@ -294,12 +312,20 @@ def serve(cmd: list[str], block: Block, cwd: Path, env: dict[str, str], port: in
     log = cwd / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
             start_new_session=True,
         )
     try:
         if not wait_for(port, proc, time.monotonic() + TIMEOUT):
-            return Outcome(False, f"the server did not listen on PORT={port}\n{log.read_text(errors='replace')}")
+            return Outcome(
+                False,
+                f"the server did not listen on PORT={port}\n{log.read_text(errors='replace')}",
+            )
         problems = check_quickstart(port, env) if block.name.startswith("quickstart-") else []
     finally:
         if proc.poll() is None:
@@ -311,10 +337,12 @@ def serve(cmd: list[str], block: Block, cwd: Path, env: dict[str, str], port: in
                 proc.wait()
     if problems:
         return Outcome(False, "\n".join(problems) + "\n" + log.read_text(errors="replace"))
-    return Outcome(True, f"answered 400, 401, 204" if block.name.startswith("quickstart-") else "")
+    return Outcome(True, "answered 400, 401, 204" if block.name.startswith("quickstart-") else "")
 
 
-def run_block(block: Block, services: Services, modules: Path, rust_bins: dict[str, Path]) -> Outcome:
+def run_block(
+    block: Block, services: Services, modules: Path, rust_bins: dict[str, Path]
+) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="snippet-") as tmp:
         cwd = Path(tmp) / "cwd"
         cwd.mkdir()
@@ -344,36 +372,65 @@ def rust_doctests(blocks: list[Block]) -> tuple[dict[str, Outcome], dict[str, Pa
     lib = (DOCS_CRATE / "src" / "lib.rs").read_text(encoding="utf-8")
     outcomes: dict[str, Outcome] = {}
     for block in blocks:
-        rel = os.path.relpath(block.path, DOCS_CRATE / "src")
-        if f'include_str!("{rel}")' not in lib:
-            outcomes[block.where] = Outcome(False, f"{rel} is not included by {DOCS_CRATE}/src/lib.rs")
+        rel = block.path.relative_to(REPO).as_posix()
+        if f'"/{rel}"))]' not in lib:
+            outcomes[block.where] = Outcome(
+                False, f"{rel} is not included by {DOCS_CRATE}/src/lib.rs"
+            )
     done = subprocess.run(
-        ["cargo", "test", "-p", "oneinbox-webhooks-docs", "--features", "snippets", "--doc", "--", "--test-threads", "2"],
-        cwd=REPO, capture_output=True, text=True,
+        [
+            "cargo",
+            "test",
+            "-p",
+            "oneinbox-webhooks-docs",
+            "--features",
+            "snippets",
+            "--doc",
+            "--",
+            "--test-threads",
+            "2",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     out = done.stdout + done.stderr
-    # "src/lib.rs - Quickstart (line 57) ... ok": the line is the fence's line in the page.
-    results: dict[tuple[str, int], str] = {}
-    for m in re.finditer(r"^test src/lib\.rs - (\w+) \(line (\d+)\)(?: - compile)? \.\.\. (\w+)", out, re.M):
-        results[(m.group(1), int(m.group(2)))] = m.group(3)
-    items = dict(re.findall(r'include_str!\("([^"]+)"\)\]\s*#\[cfg\(doctest\)\]\s*pub struct (\w+);', lib))
+    # "src/lib.rs - Quickstart (line 57) ... ok": rustdoc's line is the page's line moved by
+    # where the item is in lib.rs, so each page's results are matched to its blocks in order.
+    results: dict[str, list[tuple[int, str]]] = {}
+    for m in re.finditer(
+        r"^test \S*src/lib\.rs - (\w+) \(line (\d+)\)(?: - compile)? \.\.\. (\w+)", out, re.M
+    ):
+        results.setdefault(m.group(1), []).append((int(m.group(2)), m.group(3)))
+    items = dict(re.findall(r'"/([^"]+)"\)\)\]\s*pub struct (\w+);', lib))
+    by_item: dict[str, list[Block]] = {}
     for block in blocks:
-        if block.where in outcomes:
+        if block.where not in outcomes:
+            by_item.setdefault(items.get(block.path.relative_to(REPO).as_posix(), ""), []).append(
+                block
+            )
+    for item, page_blocks in by_item.items():
+        ran = sorted(results.get(item, []))
+        if len(ran) != len(page_blocks):
+            for block in page_blocks:
+                outcomes[block.where] = Outcome(
+                    False,
+                    f"{len(page_blocks)} blocks, {len(ran)} doc tests of {item}\n{out[-5000:]}",
+                )
             continue
-        item = items.get(os.path.relpath(block.path, DOCS_CRATE / "src"), "")
-        verdict = results.get((item, block.line))
-        if verdict is None:
-            outcomes[block.where] = Outcome(False, f"no doc test {item} (line {block.line}) ran\n{out[-4000:]}")
-        elif verdict == "ok":
-            outcomes[block.where] = Outcome(True)
-        else:
-            outcomes[block.where] = Outcome(False, f"doc test {item} (line {block.line}): {verdict}\n{out[-6000:]}")
+        for block, (line, verdict) in zip(sorted(page_blocks, key=lambda b: b.line), ran):
+            ok = verdict == "ok"
+            outcomes[block.where] = Outcome(
+                ok, "" if ok else f"doc test {item} (line {line}): {verdict}\n{out[-6000:]}"
+            )
     bins: dict[str, Path] = {}
     served = [b for b in blocks if "serve" in b.marks and "skip" not in b.marks]
     for block in served:
         built = subprocess.run(
             ["cargo", "build", "-q", "-p", "oneinbox-webhooks-docs", "--bin", block.name],
-            cwd=REPO, capture_output=True, text=True,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
         )
         if built.returncode != 0:
             outcomes[block.where] = Outcome(False, built.stderr[-6000:])
@@ -405,14 +462,17 @@ def check_markers(block: Block) -> str | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=[], help="block names or page paths")
-    parser.add_argument("--lang", nargs="*", default=[], help="only these languages (python js ts rust shell)")
+    parser.add_argument(
+        "--lang", nargs="*", default=[], help="only these languages (python js ts rust shell)"
+    )
     parser.add_argument("--no-rust", action="store_true", help="leave out the Rust doc tests")
     args = parser.parse_args()
 
     blocks = [b for p in pages() for b in blocks_of(p)]
     if args.only:
         blocks = [
-            b for b in blocks
+            b
+            for b in blocks
             if b.name in args.only or any(str(b.path).endswith(o) for o in args.only)
         ]
     if args.lang:
@@ -470,7 +530,10 @@ def main() -> int:
                 for b in rust:
                     skip(b, "--no-rust")
             elif rust:
-                print(f"rust: {len(rust)} blocks as doc tests of {DOCS_CRATE.relative_to(REPO)}", flush=True)
+                print(
+                    f"rust: {len(rust)} blocks as doc tests of {DOCS_CRATE.relative_to(REPO)}",
+                    flush=True,
+                )
                 rust_outcomes, rust_bins = rust_doctests(rust)
             for block in runnable:
                 needs = [v for v in services.missing if v in block.code]
@@ -494,7 +557,8 @@ def main() -> int:
     print("\nsnippets per language (README.md and docs/):")
     for lang in langs:
         c = counts[lang]
-        print(f"  {lang:7} {c['run']:3} run, {c['passed']:3} passed, {c['failed']:3} failed, {c['skipped']:3} skipped")
+        run_, ok, bad, skipped = c["run"], c["passed"], c["failed"], c["skipped"]
+        print(f"  {lang:7} {run_:3} run, {ok:3} passed, {bad:3} failed, {skipped:3} skipped")
     for line in skips:
         print(f"  skipped: {line}")
     passed = sum(c["passed"] for c in counts.values())

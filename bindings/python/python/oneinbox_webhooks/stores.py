@@ -499,9 +499,10 @@ class PostgresStore(_SqlStore):
     ``target`` is a DSN (``"postgresql://user@host/db"``: the store opens one connection per
     thread of each process), a ``psycopg.Connection`` (one transaction at a time; give it in
     autocommit mode) or a ``psycopg_pool.ConnectionPool``. The tables (``oneinbox_inbox``,
-    ``oneinbox_calls``; DDL in docs/reference.md) are created on first use, or by :meth:`migrate`. Each
-    change is one transaction that locks the rows it reads. ``lease`` and ``max_attempts`` set
-    the inbox. Its calls block: :class:`AsyncPostgresStore` is the one to await.
+    ``oneinbox_calls``; DDL in docs/reference.md) are created on first use, or by
+    :meth:`migrate`. Each change is one transaction that locks the rows it reads. ``lease``
+    and ``max_attempts`` set the inbox. Its calls block: :class:`AsyncPostgresStore` is the one
+    to await.
 
     A handler whose own writes go to the same database makes them commit together with the
     delivery's *done* mark, so they happen exactly once::
