@@ -16,7 +16,8 @@ Every block gets ``ONEINBOX_API_KEY`` and ``ONEINBOX_BASE_URL`` (a fake OneInbox
 ``ONEINBOX_REDIS_URL`` / ``ONEINBOX_POSTGRES_URL`` when those servers can be started here (a
 block that names one is skipped, and counted, when it cannot). A block marked ``serve`` is started
 with ``PORT`` set, waited for, then stopped; a served block named ``quickstart-*`` is sent a bad
-body (400 with the issues), a bad token (401) and a good delivery (204) first.
+body (400 with the issues), a bad token (401) and a good delivery (204) first, then `send` plays
+a whole call into it (every answer 204).
 """
 
 from __future__ import annotations
@@ -283,7 +284,8 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
 
 
 def check_quickstart(port: int, env: dict[str, str]) -> list[str]:
-    """A bad body (400 with the issues), a bad token (401), a good delivery (204)."""
+    """A bad body (400 with the issues), a bad token (401), a good delivery (204), then `send`
+    plays a whole call (204 each)."""
     from oneinbox_webhooks import add_url_token
     from oneinbox_webhooks.testing import make_delivery, make_event
 
@@ -305,6 +307,11 @@ def check_quickstart(port: int, env: dict[str, str]) -> list[str]:
     status, body = post(d.url, d.body, dict(d.headers))
     if status != 204:
         problems.append(f"a good delivery: {status} {body[:300]!r} (want 204)")
+    # A whole call, as the quickstart's next step plays it: every answer 204.
+    sent = run([str(PYTHON), "-m", "oneinbox_webhooks", "send", "--to", base], REPO, env)
+    statuses = re.findall(r"^[a-z.]+ +(\d{3}) ", sent.output, re.M)
+    if not sent.ok or not statuses or set(statuses) != {"204"}:
+        problems.append(f"`send --to {base}`: every answer 204 wanted, got:\n{sent.output}")
     return problems
 
 
@@ -337,7 +344,7 @@ def serve(cmd: list[str], block: Block, cwd: Path, env: dict[str, str], port: in
                 proc.wait()
     if problems:
         return Outcome(False, "\n".join(problems) + "\n" + log.read_text(errors="replace"))
-    return Outcome(True, "answered 400, 401, 204" if block.name.startswith("quickstart-") else "")
+    return Outcome(True)
 
 
 def run_block(
