@@ -30,6 +30,7 @@ docs-check: venv
 
 # run every code block of README.md and docs/ (tools/snippets.py): Python under pytest, JS with node, TS with tsc --strict then node, Rust as doc tests of crates/oneinbox-webhooks-docs, the quickstarts served and sent 400/401/204 cases
 test-snippets: build-python build-node
+    .venv/bin/python -m pytest -q -p no:cacheprovider tools/test_snippets.py
     .venv/bin/python tools/snippets.py
 
 # build the Rust worker binary (Redis and Postgres stores) that the three-language store test launches
