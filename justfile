@@ -6,9 +6,13 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @just --list
 
-# the main job: play one simulated OneInbox call into a FastAPI and an Express receiver (examples/) and check that both keep the same call record
-demo: build-python build-node
+# the main job: play one simulated OneInbox call into a FastAPI, an Express and an axum receiver (examples/) and check that the three keep the same call record
+demo: build-python build-node build-rust-receiver
     .venv/bin/python examples/demo.py
+
+# build the demo's axum receiver (crates/oneinbox-webhooks-axum/examples/receiver.rs)
+build-rust-receiver:
+    cargo build -p oneinbox-webhooks-axum --example receiver
 
 # everything CI runs
 test: fmt-check check-generated clippy check-deps lint-python lint-js lint-workflows test-rust test-python test-node fuzz-smoke test-dist demo
