@@ -15,13 +15,14 @@ build-rust-receiver:
     cargo build -p oneinbox-webhooks-axum --example receiver
 
 # everything CI runs
-test: fmt-check check-generated clippy check-deps lint-python lint-js lint-workflows test-rust test-python test-node fuzz-smoke test-dist demo
+test: fmt-check check-generated clippy doc-check check-deps lint-python lint-js lint-workflows test-rust test-python test-node fuzz-smoke test-dist demo
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
     cargo test --workspace --all-targets
     cargo test --workspace --doc
     cargo test -p oneinbox-webhooks-stores --all-features --all-targets
+    cargo test -p oneinbox-webhooks-stores --all-features --doc
     cargo test -p oneinbox-webhooks-client --features testing
 
 # build the Rust worker binary (Redis and Postgres stores) that the three-language store test launches
@@ -147,6 +148,10 @@ fmt:
 clippy:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p oneinbox-webhooks-client --all-targets --features testing -- -D warnings
+
+# build the API docs of the four Rust crates with every feature, warnings denied (broken or private links, missing docs)
+doc-check:
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features -p oneinbox-webhooks -p oneinbox-webhooks-client -p oneinbox-webhooks-axum -p oneinbox-webhooks-stores
 
 # fail if the core's dependency tree gains a binding library, an HTTP client or an async runtime, or the reqwest client's default tree gains OpenSSL
 check-deps:
