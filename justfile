@@ -148,6 +148,7 @@ fmt:
 clippy:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p oneinbox-webhooks-client --all-targets --features testing -- -D warnings
+    cargo clippy -p oneinbox-webhooks-stores --all-features --all-targets -- -D warnings
 
 # build the API docs of the four Rust crates with every feature, warnings denied (broken or private links, missing docs)
 doc-check:

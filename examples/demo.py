@@ -5,9 +5,10 @@ Starts the FastAPI receiver (examples/python_receiver.py, SQLite store), the Exp
 (crates/oneinbox-webhooks-axum/examples/receiver.rs, memory store, built by the recipe) on free
 loopback ports, plays a call into each with the `send` command (every event of the guide, one
 duplicate delivery, one out-of-order pair), sends a forged delivery without the URL token, then
-reads the call's record from each receiver and checks that the three are byte-identical. Then, when deliveries go missing: the fake OneInbox plays
-50 calls with seeded faults and a receiver outage into a third receiver; the delivery doctor
-names what went wrong, and `doctor --reconcile` recovers the lost events from the calls API.
+reads the call's record from each receiver and checks that the three are byte-identical.
+Then, when deliveries go missing: the fake OneInbox plays 50 calls with seeded faults and a
+receiver outage into another receiver; the delivery doctor names what went wrong, and
+`doctor --reconcile` recovers the lost events from the calls API.
 Exits 0 when everything behaved as described.
 """
 
@@ -122,10 +123,10 @@ def missing_deliveries(work: Path, token: str) -> bool:
     faults = Faults(drop=0.05, duplicate=0.1, shuffle=0.5, delay=0.2, max_delay_ms=20_000)
     fake = FakeOneInbox(key, seed=26, faults=faults)
     try:
-        wait_ready("third", f"{url}/calls/none", proc)
+        wait_ready("fourth", f"{url}/calls/none", proc)
         step(
             f"When deliveries go missing: {MISSING_CALLS} calls with faults",
-            "The fake OneInbox plays 50 calls into a third receiver (FastAPI, SQLiteStore) as",
+            "The fake OneInbox plays 50 calls into a fourth receiver (FastAPI, SQLiteStore) as",
             "OneInbox would: seeded faults drop 5% of the deliveries for good, send 10% twice,",
             "shuffle and delay some; and the receiver is down for three hours, longer than",
             "OneInbox retries (10 s, 1 min, 5 min, 30 min, 2 h), so those deliveries are lost.",
@@ -192,6 +193,8 @@ def missing_deliveries(work: Path, token: str) -> bool:
 
 
 def main() -> int:
+    if not RUST_RECEIVER.is_file():
+        raise SystemExit(f"{RUST_RECEIVER} is missing: `just demo` builds it")
     token = secrets.token_urlsafe(24)
     work = Path(tempfile.mkdtemp(prefix="oneinbox-demo-"))
     # Node finds the package and Express as an installed app would.

@@ -35,9 +35,12 @@ fn say(event: &Event) {
         ),
         Event::TranscriptPartial(e) => format!("{} messages so far", e.messages.len()),
         Event::TranscriptFinal(e) => format!(
-            "{} messages, last: {:?}",
+            "{} messages, last: '{}'",
             e.messages.len(),
-            e.messages.last().and_then(|m| m.content.as_deref()).unwrap_or("")
+            e.messages
+                .last()
+                .and_then(|m| m.content.as_deref())
+                .unwrap_or("")
         ),
         Event::CallEnded(e) => format!(
             "{} after {} s: {}",
@@ -56,12 +59,20 @@ fn say(event: &Event) {
         ),
         other => format!("(an event this receiver does not know: {})", other.name()),
     };
-    println!("  [rust]   {:<25} {}  {what}", event.name(), event.call_id());
+    println!(
+        "  [rust]   {:<25} {}  {what}",
+        event.name(),
+        event.call_id()
+    );
 }
 
 async fn call_record(State(store): State<Arc<MemoryStore>>, Path(id): Path<String>) -> Response {
     match store.get(&id).await {
-        Ok(Some(record)) => ([(header::CONTENT_TYPE, "application/json")], record.to_json()).into_response(),
+        Ok(Some(record)) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            record.to_json(),
+        )
+            .into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
     }

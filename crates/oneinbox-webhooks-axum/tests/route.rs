@@ -418,7 +418,11 @@ async fn at_most_once_a_failure_after_the_202_is_only_logged() {
         .await
         .unwrap();
     assert_eq!(answer.status(), StatusCode::ACCEPTED);
-    assert_eq!(store.state(&key()), Some(State::Done), "recorded before the 202");
+    assert_eq!(
+        store.state(&key()),
+        Some(State::Done),
+        "recorded before the 202"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(store.state(&key()), Some(State::Done));
     assert_eq!(

@@ -395,7 +395,11 @@ async fn a_locked_row_leaves_other_deliveries_free(dsn: &str, max_connections: u
 
     use oneinbox_webhooks_stores::postgres::PostgresStore;
 
-    let store = Arc::new(PostgresStore::connect_with(dsn, max_connections).await.unwrap());
+    let store = Arc::new(
+        PostgresStore::connect_with(dsn, max_connections)
+            .await
+            .unwrap(),
+    );
     let (a, body_a) = event("call_pool_a", 1);
     let first = store.arrive(&a, &body_a, T0).await.unwrap();
     assert_eq!(first.verdict, Verdict::Run { attempt: 1 });
@@ -436,7 +440,11 @@ async fn a_locked_row_leaves_other_deliveries_free(dsn: &str, max_connections: u
 
     locker.batch_execute("COMMIT").await.unwrap();
     let copy = blocked.await.unwrap().unwrap();
-    assert!(matches!(copy.verdict, Verdict::Busy { .. }), "the first claim's lease is live: {:?}", copy.verdict);
+    assert!(
+        matches!(copy.verdict, Verdict::Busy { .. }),
+        "the first claim's lease is live: {:?}",
+        copy.verdict
+    );
     if !went_on {
         // Its turn came after the blocked one's.
         let arrival = store.arrive(&b, &body_b, T0).await.unwrap();
@@ -506,7 +514,10 @@ async fn postgres_pool_many_concurrent_arrivals_each_run_once() {
         .await
         .unwrap();
     let open: i64 = row.get(0);
-    assert!((1..=4).contains(&open), "{open} connections for a pool of 4");
+    assert!(
+        (1..=4).contains(&open),
+        "{open} connections for a pool of 4"
+    );
     for i in 0..20u32 {
         let record = store.get(&format!("call_many_{i}")).await.unwrap().unwrap();
         assert_eq!(

@@ -36,7 +36,8 @@ fn three_failed(dir: &Path) -> Vec<String> {
     let mut paths = Vec::new();
     for n in 1..=3 {
         let path = dir.join(format!("{n}.json"));
-        let body = format!(r#"{{"event":"call.ended","call_id":"call_sig_{n}","duration_seconds":{n}}}"#);
+        let body =
+            format!(r#"{{"event":"call.ended","call_id":"call_sig_{n}","duration_seconds":{n}}}"#);
         std::fs::write(&path, body).unwrap();
         paths.push(path);
     }
@@ -45,7 +46,11 @@ fn three_failed(dir: &Path) -> Vec<String> {
         .args(&paths)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -77,7 +82,10 @@ fn stops_on(signal: &str) {
             break line.split(' ').nth(1).unwrap().to_owned();
         }
         assert!(Instant::now() < deadline, "no handler started");
-        assert!(child.try_wait().unwrap().is_none(), "the worker exited early");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the worker exited early"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let kill = Command::new("kill")
@@ -88,7 +96,10 @@ fn stops_on(signal: &str) {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains(&format!("SIG{signal}: taking no new delivery")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("SIG{signal}: taking no new delivery")),
+        "{stderr}"
+    );
 
     // The running delivery finished (ok) and nothing else was started.
     let runs = std::fs::read_to_string(&log).unwrap();

@@ -30,11 +30,10 @@ use oneinbox_webhooks_stores::postgres::PostgresStore;
 use oneinbox_webhooks_stores::redis::RedisStore;
 use oneinbox_webhooks_stores::sqlite::SqliteStore;
 use oneinbox_webhooks_stores::{
-    drain, drain_until, error_text, now_ms, DrainReport, HandlerError, Handlers, Store,
-    StoreError,
+    drain, drain_until, error_text, now_ms, DrainReport, HandlerError, Handlers, Store, StoreError,
 };
-use tokio::sync::Notify;
 use serde_json::json;
+use tokio::sync::Notify;
 
 struct Options {
     store: String,
