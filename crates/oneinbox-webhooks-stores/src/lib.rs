@@ -37,6 +37,7 @@
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod reconcile;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
