@@ -276,7 +276,10 @@ pub trait Store: Send + Sync + 'static {
     /// reconciliation covered is not new.
     ///
     /// Provided as [`Store::arrive`] then, on [`Verdict::Run`], [`Store::finish`] at once:
-    /// the row is done with one attempt counted.
+    /// the row is done with one attempt counted (the Python and Node SQL stores' `record`
+    /// writes it done with none; both read back the same in every language). A store that
+    /// fails between the two steps leaves the delivery claimed: its lease runs out and a
+    /// worker runs it, so that delivery is at least once after all.
     fn record(
         &self,
         event: &KeyedEvent,
