@@ -6,18 +6,23 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @just --list
 
-# the main job: play one simulated OneInbox call into a FastAPI and an Express receiver (examples/) and check that both keep the same call record
-demo: build-python build-node
+# the main job: play one simulated OneInbox call into a FastAPI, an Express and an axum receiver (examples/) and check that the three keep the same call record
+demo: build-python build-node build-rust-receiver
     .venv/bin/python examples/demo.py
 
+# build the demo's axum receiver (crates/oneinbox-webhooks-axum/examples/receiver.rs)
+build-rust-receiver:
+    cargo build -p oneinbox-webhooks-axum --example receiver
+
 # everything CI runs
-test: fmt-check check-generated clippy check-deps lint-python lint-js lint-workflows docs-check test-rust test-python test-node test-snippets fuzz-smoke test-dist demo
+test: fmt-check check-generated clippy doc-check check-deps lint-python lint-js lint-workflows docs-check test-rust test-python test-node test-snippets fuzz-smoke test-dist demo
 
 # run the Rust tests (unit, fixtures, integration, doc tests)
 test-rust:
     cargo test --workspace --all-targets
     cargo test --workspace --doc
     cargo test -p oneinbox-webhooks-stores --all-features --all-targets
+    cargo test -p oneinbox-webhooks-stores --all-features --doc
     cargo test -p oneinbox-webhooks-client --features testing
 
 # build the documentation site (mkdocs.yml, pages in docs/) into target/site
@@ -156,6 +161,11 @@ fmt:
 clippy:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p oneinbox-webhooks-client --all-targets --features testing -- -D warnings
+    cargo clippy -p oneinbox-webhooks-stores --all-features --all-targets -- -D warnings
+
+# build the API docs of the four Rust crates with every feature, warnings denied (broken or private links, missing docs)
+doc-check:
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features -p oneinbox-webhooks -p oneinbox-webhooks-client -p oneinbox-webhooks-axum -p oneinbox-webhooks-stores
 
 # fail if the core's dependency tree gains a binding library, an HTTP client or an async runtime, or the reqwest client's default tree gains OpenSSL
 check-deps:

@@ -1,12 +1,14 @@
-"""`just demo`: one simulated OneInbox call played into two real receivers.
+"""`just demo`: one simulated OneInbox call played into three real receivers.
 
-Starts the FastAPI receiver (examples/python_receiver.py, SQLite store) and the Express receiver
-(examples/node_receiver.js, memory store) on free loopback ports, plays a call into both with
-the `send` command (every event of the guide, one duplicate delivery, one out-of-order pair),
-sends a forged delivery without the URL token, then reads the call's record from each receiver
-and checks that the two are identical. Then, when deliveries go missing: the fake OneInbox plays
-50 calls with seeded faults and a receiver outage into a third receiver; the delivery doctor
-names what went wrong, and `doctor --reconcile` recovers the lost events from the calls API.
+Starts the FastAPI receiver (examples/python_receiver.py, SQLite store), the Express receiver
+(examples/node_receiver.js, memory store) and the axum receiver
+(crates/oneinbox-webhooks-axum/examples/receiver.rs, memory store, built by the recipe) on free
+loopback ports, plays a call into each with the `send` command (every event of the guide, one
+duplicate delivery, one out-of-order pair), sends a forged delivery without the URL token, then
+reads the call's record from each receiver and checks that the three are byte-identical.
+Then, when deliveries go missing: the fake OneInbox plays 50 calls with seeded faults and a
+receiver outage into another receiver; the delivery doctor names what went wrong, and
+`doctor --reconcile` recovers the lost events from the calls API.
 Exits 0 when everything behaved as described.
 """
 
@@ -26,6 +28,10 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# Built by `just demo` (cargo build -p oneinbox-webhooks-axum --example receiver).
+RUST_RECEIVER = (
+    Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target") / "debug" / "examples" / "receiver"
+)
 CALL = "call_demo_" + secrets.token_hex(3)
 FAILED_CALL = "call_demo_" + secrets.token_hex(3)
 # A connected call with transcript.final before transcript.partial (an out-of-order pair);
@@ -117,10 +123,10 @@ def missing_deliveries(work: Path, token: str) -> bool:
     faults = Faults(drop=0.05, duplicate=0.1, shuffle=0.5, delay=0.2, max_delay_ms=20_000)
     fake = FakeOneInbox(key, seed=26, faults=faults)
     try:
-        wait_ready("third", f"{url}/calls/none", proc)
+        wait_ready("fourth", f"{url}/calls/none", proc)
         step(
             f"When deliveries go missing: {MISSING_CALLS} calls with faults",
-            "The fake OneInbox plays 50 calls into a third receiver (FastAPI, SQLiteStore) as",
+            "The fake OneInbox plays 50 calls into a fourth receiver (FastAPI, SQLiteStore) as",
             "OneInbox would: seeded faults drop 5% of the deliveries for good, send 10% twice,",
             "shuffle and delay some; and the receiver is down for three hours, longer than",
             "OneInbox retries (10 s, 1 min, 5 min, 30 min, 2 h), so those deliveries are lost.",
@@ -187,13 +193,15 @@ def missing_deliveries(work: Path, token: str) -> bool:
 
 
 def main() -> int:
+    if not RUST_RECEIVER.is_file():
+        raise SystemExit(f"{RUST_RECEIVER} is missing: `just demo` builds it")
     token = secrets.token_urlsafe(24)
     work = Path(tempfile.mkdtemp(prefix="oneinbox-demo-"))
     # Node finds the package and Express as an installed app would.
     modules = work / "node_modules"
     modules.mkdir()
     (modules / "oneinbox-webhooks").symlink_to(REPO / "bindings" / "node", target_is_directory=True)
-    py_port, node_port = free_port(), free_port()
+    py_port, node_port, rust_port = free_port(), free_port(), free_port()
     base_env = {**os.environ, "ONEINBOX_URL_TOKEN": token, "PYTHONUNBUFFERED": "1"}
     receivers = {
         "python": subprocess.Popen(
@@ -210,18 +218,24 @@ def main() -> int:
                 ),
             },
         ),
+        "rust": subprocess.Popen(
+            [str(RUST_RECEIVER)],
+            env={**base_env, "PORT": str(rust_port)},
+        ),
     }
     urls = {
         "python": f"http://127.0.0.1:{py_port}",
         "node": f"http://127.0.0.1:{node_port}",
+        "rust": f"http://127.0.0.1:{rust_port}",
     }
     ok = True
     try:
         step(
-            "Starting two receivers",
+            "Starting three receivers",
             f"python: FastAPI + uvicorn, SQLiteStore   {urls['python']}/webhooks/oneinbox",
             f"node:   Express, MemoryStore             {urls['node']}/webhooks/oneinbox",
-            "Both accept only deliveries that carry the secret URL token.",
+            f"rust:   axum, MemoryStore                {urls['rust']}/webhooks/oneinbox",
+            "Each accepts only deliveries that carry the secret URL token.",
         )
         for name, proc in receivers.items():
             wait_ready(name, f"{urls[name]}/calls/none", proc)
@@ -256,7 +270,7 @@ def main() -> int:
 
         step(
             "A forged delivery (no valid URL token)",
-            "Both receivers answer 401 and run nothing; send exits 1, as it should.",
+            "Every receiver answers 401 and runs nothing; send exits 1, as it should.",
         )
         for name in receivers:
             status = send(
@@ -286,10 +300,12 @@ def main() -> int:
                 print(
                     f"     {key:<17} {json.dumps(value) if not isinstance(value, str) else value}"
                 )
-        same = len(records) == 2 and records["python"] == records["node"]
+        same = len(records) == len(receivers) and len(set(records.values())) == 1
         step(
             "Result",
-            "The two records are identical, byte for byte." if same else "The two records DIFFER.",
+            "The three records (python, node, rust) are identical, byte for byte."
+            if same
+            else "The records DIFFER.",
         )
         ok &= same
         ok &= missing_deliveries(work, token)

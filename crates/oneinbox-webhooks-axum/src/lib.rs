@@ -15,6 +15,9 @@
 //! - [`WebhookLayer`]: the route as a [`tower::Layer`] in front of any service.
 //! - [`Webhook::without_store`]: the handlers of every authenticated delivery run, nothing
 //!   kept (as the other adapters without a store).
+//! - [`Webhook::at_most_once`]: the delivery is recorded done before its handlers run, as
+//!   Python's `at_most_once=True` and Node's `atMostOnce: true`: a handler that fails or
+//!   outlives a 202 is not run again (OneInbox's retry is answered 204), which loses that work.
 //!
 //! ```
 //! use axum::Router;
@@ -275,6 +278,7 @@ impl<S> fmt::Debug for Webhook<S> {
             .field("receiver", &self.inner.receiver)
             .field("handlers", &self.inner.handlers)
             .field("ack_timeout", &self.inner.ack_timeout)
+            .field("at_most_once", &self.inner.at_most_once)
             .finish_non_exhaustive()
     }
 }
@@ -284,6 +288,7 @@ struct Inner<S> {
     handlers: Handlers,
     store: Option<Arc<S>>,
     ack_timeout: Option<Duration>,
+    at_most_once: bool,
     logger: Logger,
 }
 
@@ -372,6 +377,7 @@ impl<S: Store> Webhook<S> {
                 handlers,
                 store,
                 ack_timeout: Some(DEFAULT_ACK_TIMEOUT),
+                at_most_once: false,
                 logger: trace_logger(),
             }),
         }
@@ -385,6 +391,7 @@ impl<S: Store> Webhook<S> {
                 handlers: shared.handlers.clone(),
                 store: shared.store.clone(),
                 ack_timeout: shared.ack_timeout,
+                at_most_once: shared.at_most_once,
                 logger: shared.logger.clone(),
             },
         };
@@ -398,6 +405,16 @@ impl<S: Store> Webhook<S> {
     /// recorded); `None`: wait for them however long they take.
     pub fn ack_timeout(self, timeout: Option<Duration>) -> Self {
         self.change(|inner| inner.ack_timeout = timeout)
+    }
+
+    /// At most once (`false` by default): each new delivery is recorded done
+    /// ([`Store::record`]) before its handlers run, and a copy recorded before is answered 204
+    /// without running them, as Python's `at_most_once=True` and Node's `atMostOnce: true`.
+    /// The trade-off: a handler that fails (answered 500) or fails after a 202 is not run
+    /// again, neither by OneInbox's retry nor by a worker; that work is lost (the failure is
+    /// only logged). The default, at least once, runs it again until it completes.
+    pub fn at_most_once(self, at_most_once: bool) -> Self {
+        self.change(|inner| inner.at_most_once = at_most_once)
     }
 
     /// Log through `logger` instead of `tracing`.
@@ -441,7 +458,19 @@ impl<S: Store> Webhook<S> {
         let keyed = KeyedEvent::new(&event);
         let (name, call_id) = (keyed.name().to_owned(), keyed.call_id().to_owned());
         let mut delivery = None;
-        if let Some(store) = &inner.store {
+        if let (Some(store), true) = (&inner.store, inner.at_most_once) {
+            let stored = match store.record(&keyed, &body, now_ms()).await {
+                Ok(recorded) if recorded.new => Stored::New,
+                Ok(_) => Stored::Repeat,
+                Err(error) => {
+                    let answer = no_body(answer::after_store(&name, &call_id, Stored::Failed));
+                    return response(told(answer, logger, Some(&error)));
+                }
+            };
+            if let Some(answer) = answer::after_store(&name, &call_id, stored) {
+                return response(told(answer, logger, None));
+            }
+        } else if let Some(store) = &inner.store {
             let arrival = match store.arrive(&keyed, &body, now_ms()).await {
                 Ok(arrival) => arrival,
                 Err(error) => {
@@ -458,16 +487,17 @@ impl<S: Store> Webhook<S> {
             }
             delivery = arrival.delivery;
         }
+        // Only a delivery kept in the inbox (at least once) is due again after a failure.
+        let late_failure = match &delivery {
+            Some(_) => answer::late_failure_due,
+            None => answer::late_failure,
+        };
         // The handlers run in a task of their own: they go on (and their end is recorded)
         // after a 202, or when the client goes away before the answer.
         let job = run(self.inner.clone(), event, delivery);
         let (tx, mut rx) = tokio::sync::oneshot::channel();
         let late = self.inner.clone();
         let (late_name, late_call) = (name.clone(), call_id.clone());
-        let late_failure = match inner.store {
-            Some(_) => answer::late_failure_due,
-            None => answer::late_failure,
-        };
         tokio::spawn(async move {
             // Nobody waits for the answer any more: a failure is told to the log.
             if let Err(Err(error)) = tx.send(job.await) {

@@ -2,7 +2,9 @@
 //! `oneshot`, one named case per file: each case becomes a real request (method, headers, a
 //! body of the case's length, a URL token or a signature that authenticates or not as the
 //! case says), a store that answers as the case's store or claim step says, and handlers that
-//! return, fail or outlast the ack timeout. The response's status, headers and body, and the
+//! return, fail or outlast the ack timeout. A case with a `store` step (at most once: the
+//! delivery recorded before its handlers) runs the route made `at_most_once`; one with a
+//! `claim` step, the inbox. The response's status, headers and body, and the
 //! lines logged, must be the case's answer, byte for byte.
 //!
 //! A few cases describe what cannot happen to this route; they are listed in `NOT_HERE` with
@@ -31,7 +33,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 /// Cases that describe another framework's situation, and why.
-const NOT_HERE: [(&str, &str); 7] = [
+const NOT_HERE: [(&str, &str); 5] = [
     (
         "method-missing-405.json",
         "an http::Request always has a method",
@@ -51,14 +53,6 @@ const NOT_HERE: [(&str, &str); 7] = [
     (
         "invalid-too-large-413.json",
         "the route reads with the receiver's own limit, so reading stops first",
-    ),
-    (
-        "store-repeat-204.json",
-        "the route keeps an inbox; at-most-once recording is not offered",
-    ),
-    (
-        "log-line-cuts-a-long-call-id.json",
-        "a store repeat: at-most-once recording, as above",
     ),
 ];
 
@@ -272,6 +266,7 @@ fn run(path: &Path) -> Result<(), Failed> {
 
     let arrive = match (&f["store"], &f["claim"]) {
         (Value::String(s), _) if s == "failed" => None,
+        (Value::String(s), _) if s == "repeat" => Some(Verdict::Repeat),
         (_, Value::Object(c)) => Some(
             Verdict::from_name(
                 c["verdict"].as_str().unwrap_or(""),
@@ -311,7 +306,9 @@ fn run(path: &Path) -> Result<(), Failed> {
             webhook.ack_timeout(Some(ACK)).logger(logger).route(),
         )
     } else {
-        let webhook = Webhook::new(receiver, handlers, Scripted { arrive });
+        // `store` is the at-most-once step (Store::record, over the scripted arrive).
+        let webhook = Webhook::new(receiver, handlers, Scripted { arrive })
+            .at_most_once(f.get("store").is_some());
         Router::new().route(
             "/hook",
             webhook.ack_timeout(Some(ACK)).logger(logger).route(),

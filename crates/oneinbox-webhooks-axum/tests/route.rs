@@ -355,3 +355,78 @@ async fn without_a_store_every_copy_runs_its_handlers() {
     }
     assert_eq!(runs.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn at_most_once_records_before_the_handlers_and_never_runs_a_failed_one_again() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (logger, lines) = logs();
+    let webhook = Webhook::new(receiver(), counting(&runs, 1), MemoryStore::default())
+        .at_most_once(true)
+        .logger(logger);
+    let store = webhook.store().unwrap().clone();
+    let app = Router::new().route("/hook", webhook.route());
+
+    // The handler fails: 500, but the delivery was recorded done before it ran.
+    let first = app
+        .clone()
+        .oneshot(post_to("/hook?token=tok_1", BODY))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(store.state(&key()), Some(State::Done));
+    assert!(store.get("call_1").await.unwrap().is_some());
+
+    // OneInbox's retry is a repeat: 204, the handler not run again (the work is lost).
+    let retry = app
+        .clone()
+        .oneshot(post_to("/hook?token=tok_1", BODY))
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), StatusCode::NO_CONTENT);
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        lines.lock().unwrap().as_slice(),
+        [
+            "oneinbox-webhooks: a handler of \"call.ended\" of call \"call_1\" failed; answered 500",
+            "oneinbox-webhooks: \"call.ended\" of call \"call_1\" was recorded before (a retry); answered 204 without running its handlers",
+        ]
+    );
+    // Nothing is due for a worker.
+    let report = drain(&*store, &counting(&runs, 0), now_ms() + 3_600_000, 10)
+        .await
+        .unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn at_most_once_a_failure_after_the_202_is_only_logged() {
+    let (logger, lines) = logs();
+    let slow = Handlers::new().on("call.ended", |_| async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Err::<(), HandlerError>("late boom".into())
+    });
+    let webhook = Webhook::new(receiver(), slow, MemoryStore::default())
+        .at_most_once(true)
+        .ack_timeout(Some(Duration::from_millis(20)))
+        .logger(logger);
+    let store = webhook.store().unwrap().clone();
+    let app = Router::new().route("/hook", webhook.route());
+
+    let answer = app
+        .oneshot(post_to("/hook?token=tok_1", BODY))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        store.state(&key()),
+        Some(State::Done),
+        "recorded before the 202"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(store.state(&key()), Some(State::Done));
+    assert_eq!(
+        lines.lock().unwrap().as_slice(),
+        ["oneinbox-webhooks: a handler of \"call.ended\" of call \"call_1\" failed after the delivery was answered 202; OneInbox will not retry it"]
+    );
+}

@@ -37,6 +37,7 @@
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod reconcile;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
@@ -267,6 +268,48 @@ pub trait Store: Send + Sync + 'static {
     /// Drops `call_id` from the open calls (a reconciler found nothing missing); a later
     /// change of its record lists it again while it is open.
     fn settle(&self, call_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// At most once (Python's `store.record`, Node's `store.record`): the delivery is written
+    /// done as it arrives, before any handler runs, and folded into its call's record.
+    /// [`Recorded::new`] says whether its handlers run now; they never run again, whether
+    /// they fail or not. A copy already kept (done, running, failed or dead) or one that
+    /// reconciliation covered is not new.
+    ///
+    /// Provided as [`Store::arrive`] then, on [`Verdict::Run`], [`Store::finish`] at once:
+    /// the row is done with one attempt counted (the Python and Node SQL stores' `record`
+    /// writes it done with none; both read back the same in every language). A store that
+    /// fails between the two steps leaves the delivery claimed: its lease runs out and a
+    /// worker runs it, so that delivery is at least once after all.
+    fn record(
+        &self,
+        event: &KeyedEvent,
+        body: &[u8],
+        now: i64,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send {
+        async move {
+            let arrival = self.arrive(event, body, now).await?;
+            let new = match &arrival.delivery {
+                Some(delivery) if matches!(arrival.verdict, Verdict::Run { .. }) => {
+                    self.finish(delivery, None, now).await?;
+                    true
+                }
+                _ => false,
+            };
+            Ok(Recorded {
+                new,
+                record: arrival.record,
+            })
+        }
+    }
+}
+
+/// What [`Store::record`] did with a delivery (at most once).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// Recorded now for the first time: run its handlers (once).
+    pub new: bool,
+    /// The call's record with the delivery folded in.
+    pub record: Arc<CallRecord>,
 }
 
 /// The store that keeps everything in this process: the core's [`MemoryInbox`] and [`Ledger`]
@@ -660,8 +703,44 @@ pub async fn drain<S: Store>(
     now: i64,
     limit: usize,
 ) -> Result<DrainReport, StoreError> {
+    drain_until(store, handlers, now, limit, || false).await
+}
+
+/// [`drain`] that takes no further delivery once `stopped()` is true (asked before each
+/// claim): the running delivery finishes and is recorded, and the ones not yet taken stay
+/// due, unclaimed, for the next worker. A claim is taken only just before its run, so a
+/// worker stopped this way leaves no lease behind. The worker binary stops so on SIGTERM
+/// and SIGINT.
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use oneinbox_webhooks_stores::{drain_until, Handlers, MemoryStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let stop = AtomicBool::new(true); // e.g. set by a signal handler
+/// let report = drain_until(&MemoryStore::default(), &Handlers::new(), 0, 100, || {
+///     stop.load(Ordering::SeqCst)
+/// })
+/// .await
+/// .unwrap();
+/// assert!(report.is_empty());
+/// # });
+/// ```
+pub async fn drain_until<S: Store>(
+    store: &S,
+    handlers: &Handlers,
+    now: i64,
+    limit: usize,
+    stopped: impl Fn() -> bool,
+) -> Result<DrainReport, StoreError> {
     let mut report = DrainReport::default();
+    if stopped() {
+        return Ok(report);
+    }
     for key in store.due(now, limit).await? {
+        if stopped() {
+            break;
+        }
         let (verdict, delivery) = store.take(&key, now).await?;
         if verdict == Verdict::Dead {
             report.dead.push(key.clone());

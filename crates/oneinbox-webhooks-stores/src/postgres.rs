@@ -6,17 +6,19 @@
 //!
 //! Each change is one transaction that locks the delivery's row (`SELECT … FOR UPDATE`), asks
 //! the core's [`Policy::step`] and writes the step; an insert that meets a concurrent one
-//! starts the change again.
+//! starts the change again. The store keeps a small pool of connections (at most
+//! [`DEFAULT_MAX_CONNECTIONS`] unless told otherwise), so concurrent deliveries run their
+//! transactions side by side instead of one after the other.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use oneinbox_webhooks::inbox::{prune_before, Input, Policy, Row, State, Step, Verdict};
 use oneinbox_webhooks::management::Call;
 use oneinbox_webhooks::reconcile::is_open;
 use oneinbox_webhooks::{CallRecord, KeyedEvent};
-use tokio::sync::{Mutex, MutexGuard};
-use tokio_postgres::{Client, NoTls, Transaction};
+use tokio::sync::{OnceCell, Semaphore, SemaphorePermit};
+use tokio_postgres::{Client, Config, NoTls, Transaction};
 
 use crate::{Arrival, DeadLetter, Delivery, Store, StoreError};
 
@@ -35,8 +37,8 @@ const RETRIES: usize = 5;
 /// gives a value, made again (up to 5 times) when an insert raced, rolled back on a failure.
 macro_rules! in_transaction {
     ($store:expr, |$tx:ident| $body:expr) => {{
-        let mut guard = $store.ready().await?;
-        let client = &mut guard.0;
+        let mut conn = $store.ready().await?;
+        let client = conn.client()?;
         let mut result = Err(StoreError::new(
             "PostgresStore: concurrent inserts of one delivery, 5 times in a row",
         ));
@@ -60,19 +62,134 @@ macro_rules! in_transaction {
     }};
 }
 
-/// The store over one PostgreSQL database. It holds one connection and runs one transaction
-/// at a time on it; make one store per concurrent worker for more.
+/// How many connections a [`PostgresStore`] opens at most unless told otherwise
+/// ([`PostgresStore::connect_with`]).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10;
+
+/// The store over one PostgreSQL database, with a pool of connections: each step takes an
+/// idle connection (or opens one, up to the pool's size; past it, waits for one) for its
+/// transaction and gives it back after, so steps of concurrent deliveries do not wait for
+/// one another. A connection found closed is dropped and a new one opened.
 ///
 /// ```no_run
 /// use oneinbox_webhooks_stores::postgres::PostgresStore;
 ///
 /// # async fn f() -> Result<(), oneinbox_webhooks_stores::StoreError> {
 /// let store = PostgresStore::connect("postgresql://app@127.0.0.1/app").await?;
+/// // Or at most 4 connections:
+/// let small = PostgresStore::connect_with("postgresql://app@127.0.0.1/app", 4).await?;
 /// # Ok(()) }
 /// ```
 pub struct PostgresStore {
-    client: Mutex<(Client, bool)>,
+    pool: Pool,
     policy: Policy,
+}
+
+/// The connections: the idle ones, and a permit per connection in use or idle.
+struct Pool {
+    /// How to open another (`None`: the store was made over one client, [`PostgresStore::new`]).
+    config: Option<Config>,
+    idle: std::sync::Mutex<Vec<Client>>,
+    permits: Semaphore,
+    /// Set once the tables are made.
+    migrated: OnceCell<()>,
+}
+
+/// A connection taken from the pool; given back when dropped, unless it closed.
+struct Conn<'a> {
+    client: Option<Client>,
+    pool: &'a Pool,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Conn<'_> {
+    /// The client (there from creation until drop).
+    fn client(&mut self) -> Result<&mut Client, StoreError> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| StoreError::new("PostgresStore: a connection used after its return"))
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take().filter(|c| !c.is_closed()) {
+            self.pool.idle().push(client);
+        }
+    }
+}
+
+/// The error of a failed connection: its message may quote the DSN (a password included),
+/// so only its kind.
+fn cannot_connect(error: &tokio_postgres::Error) -> StoreError {
+    let kind = if error.as_db_error().is_some() {
+        "refused"
+    } else {
+        "failed"
+    };
+    StoreError::new(format!(
+        "cannot connect to PostgreSQL with the store's DSN ({kind})"
+    ))
+}
+
+async fn open(config: &Config) -> Result<Client, StoreError> {
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| cannot_connect(&e))?;
+    tokio::spawn(async move {
+        // The connection ends when the client is dropped; an error shows on the next query.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+impl Pool {
+    fn new(config: Option<Config>, clients: Vec<Client>, max: usize) -> Self {
+        Pool {
+            config,
+            idle: std::sync::Mutex::new(clients),
+            permits: Semaphore::new(max.max(1)),
+            migrated: OnceCell::new(),
+        }
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Client>> {
+        // Only pushes and pops under the lock: a panic cannot leave it half-changed.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// An idle connection that is still open, else a new one.
+    async fn get(&self) -> Result<Conn<'_>, StoreError> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::new("PostgresStore: the pool is closed"))?;
+        let idle = loop {
+            let Some(client) = self.idle().pop() else {
+                break None;
+            };
+            if !client.is_closed() {
+                break Some(client);
+            }
+        };
+        let client = match (idle, &self.config) {
+            (Some(client), _) => client,
+            (None, Some(config)) => open(config).await?,
+            (None, None) => {
+                return Err(StoreError::new(
+                    "PostgresStore: its one connection closed (made with PostgresStore::new; \
+                     PostgresStore::connect opens new ones)",
+                ))
+            }
+        };
+        Ok(Conn {
+            client: Some(client),
+            pool: self,
+            _permit: permit,
+        })
+    }
 }
 
 impl fmt::Debug for PostgresStore {
@@ -216,30 +333,31 @@ async fn fold(
 }
 
 impl PostgresStore {
-    /// Connects to the database at `dsn` (without TLS: a local or private-network server).
+    /// Connects to the database at `dsn` (without TLS: a local or private-network server),
+    /// with a pool of at most [`DEFAULT_MAX_CONNECTIONS`] connections. The first connection is
+    /// opened now, so a wrong DSN fails here; the others when concurrent steps need them.
     pub async fn connect(dsn: &str) -> Result<Self, StoreError> {
-        let (client, connection) = tokio_postgres::connect(dsn, NoTls).await.map_err(|e| {
-            // Its message may quote the DSN (a password included): keep only its kind.
-            let kind = if e.as_db_error().is_some() {
-                "refused"
-            } else {
-                "failed"
-            };
-            StoreError::new(format!(
-                "cannot connect to PostgreSQL with the store's DSN ({kind})"
-            ))
-        })?;
-        tokio::spawn(async move {
-            // The connection ends when the client is dropped; an error shows on the next query.
-            let _ = connection.await;
-        });
-        Ok(PostgresStore::new(client))
+        PostgresStore::connect_with(dsn, DEFAULT_MAX_CONNECTIONS).await
     }
 
-    /// The store over a connected client.
+    /// [`PostgresStore::connect`] with a pool of at most `max_connections` connections (1:
+    /// every step waits for the one before).
+    pub async fn connect_with(dsn: &str, max_connections: usize) -> Result<Self, StoreError> {
+        let config: Config = dsn.parse().map_err(|_| {
+            StoreError::new("cannot connect to PostgreSQL with the store's DSN (not a DSN)")
+        })?;
+        let first = open(&config).await?;
+        Ok(PostgresStore {
+            pool: Pool::new(Some(config), vec![first], max_connections),
+            policy: Policy::default(),
+        })
+    }
+
+    /// The store over one connected client: one transaction at a time, and no other
+    /// connection opened (if it closes, every step fails).
     pub fn new(client: Client) -> Self {
         PostgresStore {
-            client: Mutex::new((client, false)),
+            pool: Pool::new(None, vec![client], 1),
             policy: Policy::default(),
         }
     }
@@ -250,24 +368,26 @@ impl PostgresStore {
         self
     }
 
-    /// The connection, locked, with the tables made on first use.
-    async fn ready(&self) -> Result<MutexGuard<'_, (Client, bool)>, StoreError> {
-        let mut guard = self.client.lock().await;
-        let (client, migrated) = &mut *guard;
-        if !*migrated {
-            let tx = client.transaction().await.map_err(StoreError::new)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-                .await
-                .map_err(StoreError::new)?;
-            for statement in schema() {
-                tx.batch_execute(&statement)
+    /// A connection of the pool, with the tables made on first use.
+    async fn ready(&self) -> Result<Conn<'_>, StoreError> {
+        let mut conn = self.pool.get().await?;
+        let client = conn.client()?;
+        self.pool
+            .migrated
+            .get_or_try_init(|| async move {
+                let tx = client.transaction().await.map_err(StoreError::new)?;
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
                     .await
                     .map_err(StoreError::new)?;
-            }
-            tx.commit().await.map_err(StoreError::new)?;
-            *migrated = true;
-        }
-        Ok(guard)
+                for statement in schema() {
+                    tx.batch_execute(&statement)
+                        .await
+                        .map_err(StoreError::new)?;
+                }
+                tx.commit().await.map_err(StoreError::new)
+            })
+            .await?;
+        Ok(conn)
     }
 
     async fn change(&self, key: &str, input: Input<'_>, now: i64) -> Result<Step, StoreError> {

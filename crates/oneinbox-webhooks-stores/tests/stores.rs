@@ -384,3 +384,145 @@ async fn sqlite_store() {
     .await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Another session holds the row lock of one delivery: a step on that delivery waits for it;
+/// with a pool, a step on another delivery goes on meanwhile on another connection, and with
+/// one connection it waits behind the blocked one. `true` when the other step went through.
+#[cfg(feature = "postgres")]
+async fn a_locked_row_leaves_other_deliveries_free(dsn: &str, max_connections: usize) -> bool {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use oneinbox_webhooks_stores::postgres::PostgresStore;
+
+    let store = Arc::new(
+        PostgresStore::connect_with(dsn, max_connections)
+            .await
+            .unwrap(),
+    );
+    let (a, body_a) = event("call_pool_a", 1);
+    let first = store.arrive(&a, &body_a, T0).await.unwrap();
+    assert_eq!(first.verdict, Verdict::Run { attempt: 1 });
+
+    let (locker, connection) = tokio_postgres::connect(dsn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    locker.batch_execute("BEGIN").await.unwrap();
+    let locked = locker
+        .query(
+            "SELECT key FROM oneinbox_inbox WHERE key = $1 FOR UPDATE",
+            &[&a.key()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(locked.len(), 1);
+
+    let blocked = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let (a, body_a) = event("call_pool_a", 1);
+            store.arrive(&a, &body_a, T0 + 1).await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!blocked.is_finished(), "the step on the locked row waits");
+
+    let (b, body_b) = event("call_pool_b", 2);
+    let other = tokio::time::timeout(Duration::from_secs(3), store.arrive(&b, &body_b, T0)).await;
+    let went_on = match other {
+        Ok(arrival) => {
+            assert_eq!(arrival.unwrap().verdict, Verdict::Run { attempt: 1 });
+            true
+        }
+        Err(_) => false,
+    };
+
+    locker.batch_execute("COMMIT").await.unwrap();
+    let copy = blocked.await.unwrap().unwrap();
+    assert!(
+        matches!(copy.verdict, Verdict::Busy { .. }),
+        "the first claim's lease is live: {:?}",
+        copy.verdict
+    );
+    if !went_on {
+        // Its turn came after the blocked one's.
+        let arrival = store.arrive(&b, &body_b, T0).await.unwrap();
+        assert_eq!(arrival.verdict, Verdict::Run { attempt: 1 });
+    }
+    went_on
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_pool_runs_concurrent_deliveries_side_by_side() {
+    let Some(server) = servers::Postgres::start() else {
+        return;
+    };
+    assert!(
+        a_locked_row_leaves_other_deliveries_free(&server.new_database(), 10).await,
+        "with a pool, the other delivery's step does not wait"
+    );
+    assert!(
+        !a_locked_row_leaves_other_deliveries_free(&server.new_database(), 1).await,
+        "with one connection, it waits behind the blocked step"
+    );
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_pool_many_concurrent_arrivals_each_run_once() {
+    use std::sync::Arc;
+
+    use oneinbox_webhooks_stores::postgres::PostgresStore;
+
+    let Some(server) = servers::Postgres::start() else {
+        return;
+    };
+    let dsn = server.new_database();
+    let store = Arc::new(PostgresStore::connect_with(&dsn, 4).await.unwrap());
+    // 40 tasks: 20 deliveries, each arriving twice at once.
+    let tasks: Vec<_> = (0..40u32)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (e, body) = event(&format!("call_many_{}", i % 20), i % 20);
+                store.arrive(&e, &body, T0).await.unwrap().verdict
+            })
+        })
+        .collect();
+    let mut runs = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Verdict::Run { attempt: 1 } => runs += 1,
+            Verdict::Busy { .. } => {}
+            other => panic!("unexpected verdict {other:?}"),
+        }
+    }
+    assert_eq!(runs, 20, "each delivery claimed once");
+
+    let (client, connection) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    let open: i64 = row.get(0);
+    assert!(
+        (1..=4).contains(&open),
+        "{open} connections for a pool of 4"
+    );
+    for i in 0..20u32 {
+        let record = store.get(&format!("call_many_{i}")).await.unwrap().unwrap();
+        assert_eq!(
+            record.duration_seconds().map(ToString::to_string),
+            Some(i.to_string())
+        );
+    }
+}

@@ -7,13 +7,13 @@
 //! for every value it accepts, so the host's strings and objects are made straight from the
 //! bytes in one pass; the core still owns every rule and every issue.
 //!
-//! The core reads the body once ([`crate::pass`]) and calls the builder in document order for
-//! every value it accepts: plain JSON values with the scalar, [`Builder::array`] and
-//! [`Builder::object`] methods, and the objects of the contract (an event, `analysis`, a
-//! message) with [`Builder::record`] ([`Builder::item`] for the items of a list, then
-//! [`Builder::list`]), which gets one slot per field of the contract's [`Shape`]. So a
-//! builder needs no field list of its own. Once an issue is found nothing more is built
-//! (the body is invalid; the pass goes on only to report every issue), and
+//! The core reads the body once (its private `pass` module) and calls the builder in
+//! document order for every value it accepts: plain JSON values with the scalar,
+//! [`Builder::array`] and [`Builder::object`] methods, and the objects of the contract (an
+//! event, `analysis`, a message) with [`Builder::record`] ([`Builder::item`] for the items
+//! of a list, then [`Builder::list`]), which gets one slot per field of the contract's
+//! [`Shape`]. So a builder needs no field list of its own. Once an issue is found nothing
+//! more is built (the body is invalid; the pass goes on only to report every issue), and
 //! values already made are dropped: a builder should make values and nothing else (no side
 //! effects that must happen once).
 //!

@@ -1,8 +1,9 @@
 //! The event contract, written once: every documented event, its fields, and the rules of
 //! each field.
 //!
-//! The description is the [`contract!`](crate::contract) macro below. It hands the list to
-//! any macro, so each thing that needs the fields is made from this one list:
+//! The description is the `contract!` macro in this module's source (hidden from these
+//! docs). It hands the list to any macro, so each thing that needs the fields is made from
+//! this one list:
 //!
 //! - the Rust types ([`crate::events`]: the structs, [`Event`](crate::Event), [`Kind`]);
 //! - the table the parser runs on ([`Kind::shape`], [`ANALYSIS`], [`MESSAGE`]: one

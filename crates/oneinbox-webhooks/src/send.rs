@@ -13,7 +13,7 @@
 //! 1. a call id `call_<16 hex digits>` (drawn even when `call_id` is given, so the rest of the
 //!    plan does not depend on it);
 //! 2. a message id `msg_<16 hex digits>` per event, in the order of the events (the given names,
-//!    or a whole call: [`CALL_SEQUENCE`](crate::testing::CALL_SEQUENCE));
+//!    or a whole call: [`CALL_SEQUENCE`]);
 //! 3. `min(duplicates, events)` distinct events sent twice, each repeat right after its original
 //!    (a partial Fisher–Yates draw over the event positions), then, for more duplicates than
 //!    events, one more repeat of a drawn event at the end for each of the rest;

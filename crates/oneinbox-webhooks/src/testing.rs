@@ -179,7 +179,7 @@ pub struct DeliveryOptions {
     /// The receiver's URL, as registered with OneInbox.
     pub url: String,
     /// The secret URL token, added to the URL's query as `token=` (see
-    /// [`add_url_token`](crate::auth::add_url_token)).
+    /// [`add_url_token`]).
     pub url_token: Option<String>,
     /// The `whsec_` signing secret: the delivery then carries Standard Webhooks headers.
     pub signing_secret: Option<String>,

@@ -4,9 +4,11 @@
 //!
 //! ```text
 //! oneinbox-webhooks-worker --store URL [--prefix P] [--name NAME] [--log FILE] [--fail]
-//!                          [--now MS] [--limit N] [--interval SECONDS] COMMAND
+//!                          [--slow MS] [--now MS] [--limit N] [--interval SECONDS] COMMAND
 //!
-//!   run              drain every --interval seconds (1 by default) until killed
+//!   run              drain every --interval seconds (1 by default) until SIGTERM or SIGINT:
+//!                    then it takes no new delivery, finishes the running one (its end
+//!                    recorded), and exits 0; deliveries not taken stay due, unclaimed
 //!   drain            drain once; print {"done":[…],"failed":[…],"dead":[…]}
 //!   arrive FILE…     each body arrives as at a receiver; its handler runs now (and fails
 //!                    with --fail); print {"key":…,"verdict":…,"finished":…} per body
@@ -14,10 +16,13 @@
 //! ```
 //!
 //! `--store`: `redis://host:port/db`, `postgresql://user@host:port/db` or `sqlite:PATH`. The handler appends
-//! `NAME KEY ok|failed` to `--log` (one write per line) for every run.
+//! `NAME KEY ok|failed` to `--log` (one write per line) for every run; with `--slow MS` it
+//! first appends `NAME KEY started` and takes MS milliseconds.
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use oneinbox_webhooks::{dedupe_key, KeyedEvent, ParseOptions};
@@ -25,9 +30,10 @@ use oneinbox_webhooks_stores::postgres::PostgresStore;
 use oneinbox_webhooks_stores::redis::RedisStore;
 use oneinbox_webhooks_stores::sqlite::SqliteStore;
 use oneinbox_webhooks_stores::{
-    drain, error_text, now_ms, DrainReport, HandlerError, Handlers, Store, StoreError,
+    drain, drain_until, error_text, now_ms, DrainReport, HandlerError, Handlers, Store, StoreError,
 };
 use serde_json::json;
+use tokio::sync::Notify;
 
 struct Options {
     store: String,
@@ -35,6 +41,7 @@ struct Options {
     name: String,
     log: Option<String>,
     fail: bool,
+    slow: Option<u64>,
     now: Option<i64>,
     limit: usize,
     interval: f64,
@@ -42,7 +49,7 @@ struct Options {
 }
 
 const USAGE: &str = "usage: oneinbox-webhooks-worker --store URL [--prefix P] [--name NAME] \
-[--log FILE] [--fail] [--now MS] [--limit N] [--interval SECONDS] (run | drain | arrive FILE… | get CALL_ID…)";
+[--log FILE] [--fail] [--slow MS] [--now MS] [--limit N] [--interval SECONDS] (run | drain | arrive FILE… | get CALL_ID…)";
 
 fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
@@ -52,6 +59,7 @@ fn options() -> Result<Options, String> {
         name: "rust".into(),
         log: None,
         fail: false,
+        slow: None,
         now: None,
         limit: 100,
         interval: 1.0,
@@ -65,6 +73,7 @@ fn options() -> Result<Options, String> {
             "--name" => o.name = value("--name")?,
             "--log" => o.log = Some(value("--log")?),
             "--fail" => o.fail = true,
+            "--slow" => o.slow = Some(value("--slow")?.parse().map_err(|_| "--slow: ms")?),
             "--now" => o.now = Some(value("--now")?.parse().map_err(|_| "--now: Unix ms")?),
             "--limit" => o.limit = value("--limit")?.parse().map_err(|_| "--limit: a count")?,
             "--interval" => {
@@ -89,28 +98,83 @@ fn options() -> Result<Options, String> {
 
 /// The handlers: every event appends `NAME KEY ok|failed` to the log, failing with `--fail`.
 fn handlers(o: &Options) -> Handlers {
-    let (name, log, fail) = (o.name.clone(), o.log.clone(), o.fail);
+    let (name, log, fail, slow) = (o.name.clone(), o.log.clone(), o.fail, o.slow);
     Handlers::new().on_any(move |event| {
-        let line = format!(
-            "{name} {} {}\n",
-            dedupe_key(&event),
-            if fail { "failed" } else { "ok" }
-        );
+        let key = dedupe_key(&event);
+        let line = format!("{name} {key} {}\n", if fail { "failed" } else { "ok" });
+        let started = format!("{name} {key} started\n");
         let log = log.clone();
         async move {
-            if let Some(path) = log {
-                let mut file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)?;
-                file.write_all(line.as_bytes())?;
+            if let Some(ms) = slow {
+                append(log.as_deref(), &started)?;
+                tokio::time::sleep(Duration::from_millis(ms)).await;
             }
+            append(log.as_deref(), &line)?;
             if fail {
                 return Err::<(), HandlerError>("the handler failed (--fail)".into());
             }
             Ok(())
         }
     })
+}
+
+/// Appends `line` to the file at `path` (if any) in one write.
+fn append(path: Option<&str>, line: &str) -> std::io::Result<()> {
+    if let Some(path) = path {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        file.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Set once SIGTERM or SIGINT arrives (Ctrl-C elsewhere than on Unix); `notify` wakes the
+/// run loop from its sleep.
+struct Stop {
+    stopped: Arc<AtomicBool>,
+    notify: Arc<Notify>,
+}
+
+impl Stop {
+    fn on_signals() -> std::io::Result<Self> {
+        let stop = Stop {
+            stopped: Arc::new(AtomicBool::new(false)),
+            notify: Arc::new(Notify::new()),
+        };
+        let (stopped, notify) = (stop.stopped.clone(), stop.notify.clone());
+        #[cfg(unix)]
+        let signalled = {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = signal(SignalKind::terminate())?;
+            let mut int = signal(SignalKind::interrupt())?;
+            async move {
+                tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let signalled = async {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        };
+        tokio::spawn(async move {
+            let name = signalled.await;
+            eprintln!(
+                "oneinbox-webhooks-worker: {name}: taking no new delivery; the running one finishes, then exit"
+            );
+            stopped.store(true, Ordering::SeqCst);
+            notify.notify_one();
+        });
+        Ok(stop)
+    }
+
+    fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
 }
 
 fn report_json(report: &DrainReport) -> serde_json::Value {
@@ -129,13 +193,20 @@ async fn command<S: Store>(store: S, o: Options) -> Result<(), StoreError> {
             "{}",
             report_json(&drain(&store, &handlers, now(), o.limit).await?)
         ),
-        "run" => loop {
-            let report = drain(&store, &handlers, now(), o.limit).await?;
-            if !report.is_empty() {
-                println!("{}", report_json(&report));
+        "run" => {
+            let stop = Stop::on_signals().map_err(StoreError::new)?;
+            while !stop.stopped() {
+                let report = drain_until(&store, &handlers, now(), o.limit, || stop.stopped());
+                let report = report.await?;
+                if !report.is_empty() {
+                    println!("{}", report_json(&report));
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs_f64(o.interval)) => {}
+                    () = stop.notify.notified() => {}
+                }
             }
-            tokio::time::sleep(Duration::from_secs_f64(o.interval)).await;
-        },
+        }
         "arrive" => {
             for path in rest {
                 let body = std::fs::read(path).map_err(StoreError::new)?;

@@ -32,7 +32,7 @@
 //! ```
 
 mod checks;
-mod play;
+pub mod play;
 
 pub use play::{
     Faults, Outcome, Outgoing, PlayCall, LIFECYCLE, MAX_ATTEMPTS, MAX_DELAY_MS,

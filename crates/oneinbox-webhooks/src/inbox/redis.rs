@@ -69,8 +69,8 @@ elseif ARGV[4] == '0' then redis.call('ZREM', KEYS[2], ARGV[5]) end
 return 1
 "#;
 
-/// Drops the done deliveries (and with ARGV[2] = `"1"` the dead letters) whose time is at or
-/// before ARGV[1] (Unix ms). KEYS: done, dead. ARGV[3]: the prefix. Answers how many.
+/// Drops the done deliveries (and with `ARGV[2] = "1"` the dead letters) whose time is at or
+/// before `ARGV[1]` (Unix ms). `KEYS`: done, dead. `ARGV[3]`: the prefix. Answers how many.
 pub const PRUNE: &str = r#"
 local dropped = 0
 local function drop(set)
