@@ -837,7 +837,13 @@ mod tests {
             Err(e) => e
                 .issues()
                 .iter()
-                .map(|i| (i.code.as_str().to_owned(), i.path.clone(), i.message.clone()))
+                .map(|i| {
+                    (
+                        i.code.as_str().to_owned(),
+                        i.path.clone(),
+                        i.message.clone(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -863,19 +869,36 @@ mod tests {
     fn configure_names_the_variable_and_reports_every_issue() {
         let found = issues(Api::configure(None, None, env(None, Some("ftp://x"))));
         assert_eq!(found.len(), 2, "{found:?}");
-        assert_eq!((found[0].0.as_str(), found[0].1.as_str()), ("missing_field", "/api_key"));
+        assert_eq!(
+            (found[0].0.as_str(), found[0].1.as_str()),
+            ("missing_field", "/api_key")
+        );
         assert!(found[0].2.contains("`api_key`") && found[0].2.contains("ONEINBOX_API_KEY"));
-        assert_eq!((found[1].0.as_str(), found[1].1.as_str()), ("invalid_value", "/base_url"));
+        assert_eq!(
+            (found[1].0.as_str(), found[1].1.as_str()),
+            ("invalid_value", "/base_url")
+        );
         assert!(found[1].2.contains("ONEINBOX_BASE_URL"), "{}", found[1].2);
 
-        let found = issues(Api::configure(None, None, env(Some("oi_pk_SECRETKEY"), None)));
+        let found = issues(Api::configure(
+            None,
+            None,
+            env(Some("oi_pk_SECRETKEY"), None),
+        ));
         assert_eq!(found.len(), 1);
         assert!(found[0].2.contains("publishable") && found[0].2.contains("ONEINBOX_API_KEY"));
         assert!(!found[0].2.contains("SECRETKEY"));
         // A bad argument is the argument's issue: no variable named.
-        let found = issues(Api::configure(Some(String::new()), Some("x".into()), env(None, None)));
+        let found = issues(Api::configure(
+            Some(String::new()),
+            Some("x".into()),
+            env(None, None),
+        ));
         assert_eq!(found.len(), 2);
-        assert!(found.iter().all(|i| !i.2.contains("ONEINBOX_")), "{found:?}");
+        assert!(
+            found.iter().all(|i| !i.2.contains("ONEINBOX_")),
+            "{found:?}"
+        );
         let shown = format!("{:?}", env(Some("oi_sk_SECRETKEY"), None));
         assert!(!shown.contains("SECRETKEY"), "{shown}");
     }
