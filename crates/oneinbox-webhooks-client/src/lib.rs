@@ -25,8 +25,7 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Error> {
-//!     // The key from ONEINBOX_API_KEY (and the base URL from ONEINBOX_BASE_URL, if set).
-//!     let client = Client::from_env()?;
+//!     let client = Client::new(std::env::var("ONEINBOX_API_KEY").unwrap_or_default())?;
 //!     let hook = client
 //!         .create_webhook(&CreateWebhook {
 //!             name: "Call events".into(),
