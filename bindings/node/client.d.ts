@@ -7,7 +7,10 @@ export type FetchLike = (url: string, init: RequestInit) => Promise<Response>
 
 /** Options of {@link Client}; unknown names are refused. */
 export interface ClientOptions {
-  /** Default `https://api.oneinbox.ai`; `http` is allowed (a local fake, a proxy). */
+  /**
+   * Default: the environment variable `ONEINBOX_BASE_URL`, else `https://api.oneinbox.ai`;
+   * `http` is allowed (a local fake, a proxy).
+   */
   baseUrl?: string
   /**
    * Milliseconds each attempt may take, reading the answer included (`AbortSignal.timeout`).
@@ -66,7 +69,12 @@ export class TransportError extends OneInboxError {
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the class gets its management methods from the contract at load time
 export class Client {
-  constructor(apiKey: string, options?: ClientOptions)
+  /**
+   * `apiKey` and `options.baseUrl` not given are read from the environment variables
+   * `ONEINBOX_API_KEY` and `ONEINBOX_BASE_URL`; with no key anywhere it throws a `UsageError`
+   * (`missing_field` at `/api_key`) naming the argument and the variable.
+   */
+  constructor(apiKey?: string, options?: ClientOptions)
   readonly baseUrl: string
   /** The sans-I/O `Api` the client builds its requests with. */
   readonly api: Api

@@ -31,6 +31,8 @@ const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 /** @param {import('./internal.js').ClientDeps} deps */
 module.exports = function clientModule({
   DEFAULT_MAX_RETRIES,
+  API_KEY_VAR,
+  BASE_URL_VAR,
   Api,
   ApiError,
   OneInboxError,
@@ -160,7 +162,10 @@ module.exports = function clientModule({
   }
 
   /**
-   * Sends management requests with `fetch`: `createWebhook`, `listWebhooks`, `updateWebhook`,
+   * Sends management requests with `fetch`. `apiKey` and `options.baseUrl` not given are read
+   * from the environment variables `ONEINBOX_API_KEY` and `ONEINBOX_BASE_URL` (the core's rule:
+   * an argument wins, an empty variable is unset, a missing key is a `UsageError` naming both).
+   * Methods: `createWebhook`, `listWebhooks`, `updateWebhook`,
    * `deleteWebhook`, `testWebhook`, `listDeliveries`, `iterDeliveries`, `createCall`, `getCall`,
    * `listCalls` and `iterCalls`.
    * Arguments are checked by the native `Api` before anything is sent (`UsageError`). A non-2xx
@@ -189,7 +194,7 @@ module.exports = function clientModule({
     #random
 
     /**
-     * @param {string} apiKey
+     * @param {string} [apiKey] default: the environment variable `ONEINBOX_API_KEY`
      * @param {import('./client').ClientOptions} [options]
      */
     constructor(apiKey, options) {
@@ -197,7 +202,9 @@ module.exports = function clientModule({
       const issues = []
       const opts = argumentObject(options, 'new Client(apiKey, options)', CLIENT_OPTIONS, issues, { optional: true })
       throwIfIssues(issues)
-      if (typeof apiKey !== 'string') throw new TypeError(`new Client: apiKey must be a string, got ${describeType(apiKey)}`)
+      if (apiKey !== undefined && typeof apiKey !== 'string') {
+        throw new TypeError(`new Client: apiKey must be a string or undefined, got ${describeType(apiKey)}`)
+      }
       const fetchFn = opts.fetch === undefined ? globalThis.fetch : opts.fetch
       if (typeof fetchFn !== 'function') {
         throw new TypeError(
@@ -220,9 +227,16 @@ module.exports = function clientModule({
       const timeoutMs = opts.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : hostLimit('timeoutMs', opts.timeoutMs, issues)
       const maxRetries = opts.maxRetries === undefined ? DEFAULT_MAX_RETRIES : hostLimit('maxRetries', opts.maxRetries, issues)
       throwIfIssues(issues)
-      // The Api checks baseUrl (a TypeError for anything but a string).
-      const baseUrl = /** @type {string} */ (opts.baseUrl)
-      this.#api = opts.baseUrl === undefined ? new Api(apiKey) : new Api(apiKey, { baseUrl })
+      // Not given: the environment's values. Which wins and how they are checked is the core's
+      // rule (Api.configure, as for every client); it checks baseUrl (a TypeError for anything
+      // but a string).
+      const baseUrl = /** @type {string | undefined} */ (opts.baseUrl)
+      this.#api = Api.configure({
+        apiKey,
+        baseUrl,
+        envApiKey: process.env[API_KEY_VAR],
+        envBaseUrl: process.env[BASE_URL_VAR],
+      })
       // Checked above to be functions; what they do is the caller's (ClientOptions).
       this.#fetch = /** @type {import('./client').FetchLike} */ (fetchFn)
       // Beyond what a timer can wait (about 24.8 days; `Infinity`): no timeout.

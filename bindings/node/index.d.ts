@@ -267,6 +267,12 @@ export declare function answerLateFailure(event: string, callId: string): Native
  */
 export declare function answerLateFailureDue(event: string, callId: string): NativeLog
 
+/** The environment variable a client reads its API key from when it is given none. */
+export declare const API_KEY_VAR: string
+
+/** The environment variable a client reads its base URL from when it is given none. */
+export declare const BASE_URL_VAR: string
+
 /** `CallRecord::from_json(bytes)`, or the `ValidationError`'s issues. */
 export declare function callRecordFromJson(bytes: Uint8Array): NativeCallRecord | Array<NativeIssue>
 
@@ -278,6 +284,12 @@ export declare function callSequence(): Array<string>
  * option, the environment variable (`send::choose_secret`).
  */
 export declare function chooseSecret(name: string, option?: string | undefined | null, file?: string | undefined | null, env?: string | undefined | null): NativeChosenSecret
+
+/**
+ * The `Api` of a client (the core's `Api::configure`): the arguments given, else the values
+ * of `ONEINBOX_API_KEY` / `ONEINBOX_BASE_URL` that `client.js` read, else the default base URL.
+ */
+export declare function configureApi(apiKey?: string | undefined | null, baseUrl?: string | undefined | null, envApiKey?: string | undefined | null, envBaseUrl?: string | undefined | null): NativeApi | Array<NativeIssue>
 
 /**
  * `dedupe_key(event)` of the JSON text of an event object (`ParseOptions::dedupe_key`: made

@@ -166,6 +166,8 @@ const LEDGER_INTERNALS = Symbol('oneinbox-webhooks Ledger internals')
  * What oneinbox.js hands client.js's factory (it requires client.js after defining them).
  * @typedef {object} ClientDeps
  * @property {number} DEFAULT_MAX_RETRIES
+ * @property {string} API_KEY_VAR
+ * @property {string} BASE_URL_VAR
  * @property {typeof import('./oneinbox').Api} Api (its methods are defined from the contract at load)
  * @property {typeof import('./errors.js').ApiError} ApiError
  * @property {typeof import('./errors.js').OneInboxError} OneInboxError

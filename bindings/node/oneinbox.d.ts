@@ -272,6 +272,17 @@ export interface ApiOptions {
 }
 
 /**
+ * What {@link Api.configure} makes an `Api` from: the arguments a client was given, and the
+ * values of `ONEINBOX_API_KEY` / `ONEINBOX_BASE_URL` it read (`undefined` when unset).
+ */
+export interface ApiSettings {
+  apiKey?: string
+  baseUrl?: string
+  envApiKey?: string
+  envBaseUrl?: string
+}
+
+/**
  * The management API, sans I/O. Each method checks its arguments (throwing {@link UsageError}
  * listing every problem; a wrong type is a `TypeError`) and returns a {@link PreparedRequest}.
  * The API key never shows in `util.inspect` or `JSON.stringify`.
@@ -279,6 +290,13 @@ export interface ApiOptions {
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the class gets its management methods from the contract at load time
 export class Api {
   constructor(apiKey: string, options?: ApiOptions)
+  /**
+   * The `Api` of a client: `apiKey` / `baseUrl` if given, else `envApiKey` / `envBaseUrl`
+   * (an empty value is unset), else the default base URL. A missing key is a
+   * {@link UsageError} (`missing_field` at `/api_key`) naming the argument and the variable;
+   * a bad value read from a variable names that variable.
+   */
+  static configure(settings?: ApiSettings): Api
   readonly baseUrl: string
   toJSON(): { baseUrl: string; apiKey: '[redacted]' }
 }

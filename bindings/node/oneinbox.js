@@ -559,13 +559,20 @@ class PreparedRequest {
  * listing every problem) and returns a `PreparedRequest`. The API key stays inside the native
  * addon; `util.inspect` and `JSON.stringify` show `[redacted]`.
  */
+// Passed as `apiKey` by `Api.configure` to wrap a native Api it has made (never exported).
+const FROM_NATIVE = Symbol('Api from a native Api')
+
 class Api {
   #native
   /**
-   * @param {string} apiKey
-   * @param {import('./oneinbox').ApiOptions} [options]
+   * @param {string | symbol} apiKey
+   * @param {import('./oneinbox').ApiOptions | import('./index').NativeApi} [options]
    */
   constructor(apiKey, options) {
+    if (apiKey === FROM_NATIVE) {
+      this.#native = /** @type {import('./index').NativeApi} */ (options)
+      return
+    }
     if (typeof apiKey !== 'string') throw new TypeError(`new Api: apiKey must be a string, got ${describeType(apiKey)}`)
     /** @type {Issue[]} */
     const issues = []
@@ -573,6 +580,27 @@ class Api {
     const baseUrl = stringArg(opts.baseUrl, 'baseUrl', '/base_url', issues, { optional: true })
     throwIfIssues(issues)
     this.#native = valueOrThrow(callNative(() => native.newApi(apiKey, baseUrl)))
+  }
+
+  /**
+   * The `Api` of a client: the `apiKey` / `baseUrl` given, else the values of
+   * `ONEINBOX_API_KEY` / `ONEINBOX_BASE_URL` the caller read (`envApiKey`, `envBaseUrl`), else
+   * the default base URL. The rule is the core's (`Api::configure`); issues name the variable a
+   * bad value came from.
+   * @param {import('./oneinbox').ApiSettings} [settings]
+   */
+  static configure(settings) {
+    /** @type {Issue[]} */
+    const issues = []
+    const names = ['apiKey', 'baseUrl', 'envApiKey', 'envBaseUrl']
+    const opts = argumentObject(settings, 'Api.configure(settings)', names, issues, { optional: true })
+    const apiKey = stringArg(opts.apiKey, 'apiKey', '/api_key', issues, { optional: true })
+    const baseUrl = stringArg(opts.baseUrl, 'baseUrl', '/base_url', issues, { optional: true })
+    const envApiKey = stringArg(opts.envApiKey, 'envApiKey', '/api_key', issues, { optional: true })
+    const envBaseUrl = stringArg(opts.envBaseUrl, 'envBaseUrl', '/base_url', issues, { optional: true })
+    throwIfIssues(issues)
+    const made = valueOrThrow(callNative(() => native.configureApi(apiKey, baseUrl, envApiKey, envBaseUrl)))
+    return new Api(FROM_NATIVE, made)
   }
 
   /** The base URL requests go to, without a trailing slash. */
@@ -1004,6 +1032,8 @@ const { CallRecord, Ledger, dedupeKey, ReconcilePolicy, synthesize, recordIsOpen
 const clientModule = /** @type {import('./internal.js').ClientFactory} */ (/** @type {unknown} */ (require('./client.js')))
 const { Client, TransportError } = clientModule({
   DEFAULT_MAX_RETRIES: native.DEFAULT_MAX_RETRIES,
+  API_KEY_VAR: native.API_KEY_VAR,
+  BASE_URL_VAR: native.BASE_URL_VAR,
   // Api's endpoint methods are defined from the management contract when this file loads.
   Api: /** @type {typeof import('./oneinbox').Api} */ (/** @type {unknown} */ (Api)),
   ApiError,

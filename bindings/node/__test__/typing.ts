@@ -418,6 +418,13 @@ async function clientTypes(): Promise<void> {
   new Client('k', { timeoutMs: '10s' })
   // @ts-expect-error iterDeliveries is an async iterable, not an array
   client.iterDeliveries('wh_1').map((d: DeliveryRecord) => d.id)
+  // The key and base URL may come from ONEINBOX_API_KEY / ONEINBOX_BASE_URL.
+  const fromEnv: Client = new Client()
+  const fromEnvWithOptions: Client = new Client(undefined, { maxRetries: 0 })
+  const configured: Api = Api.configure({ apiKey: 'oi_sk_k', envBaseUrl: process.env.ONEINBOX_BASE_URL })
+  // @ts-expect-error settings are camelCase
+  Api.configure({ api_key: 'k' })
+  console.log(fromEnv.baseUrl, fromEnvWithOptions.maxRetries, configured.baseUrl)
   console.log(notAwaited)
 }
 clientTypes()

@@ -56,6 +56,7 @@ pub use inbox::{
     INBOX_DEFAULT_LEASE_MS, INBOX_DEFAULT_MAX_ATTEMPTS, REDIS_PRUNE_SCRIPT, REDIS_WRITE_SCRIPT,
 };
 pub use inbox::{NativeOpenCall, REDIS_RECORD_SCRIPT};
+pub use management::{configure_api, API_KEY_VAR, BASE_URL_VAR};
 pub use management::{
     management_endpoints, new_api, retry_after, NativeApi, NativeEndpoint, NativeFailure,
     NativeParsed, NativePrepared, NativeRequest, NativeRetryStep, DEFAULT_MAX_RETRIES,

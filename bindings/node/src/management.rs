@@ -52,6 +52,33 @@ pub fn new_api(
     })
 }
 
+/// The `Api` of a client (the core's `Api::configure`): the arguments given, else the values
+/// of `ONEINBOX_API_KEY` / `ONEINBOX_BASE_URL` that `client.js` read, else the default base URL.
+#[napi(js_name = "configureApi")]
+pub fn configure_api(
+    api_key: Option<String>,
+    base_url: Option<String>,
+    env_api_key: Option<String>,
+    env_base_url: Option<String>,
+) -> napi::Result<Either<NativeApi, Vec<NativeIssue>>> {
+    guard(|| {
+        let env = management::ClientEnv {
+            api_key: env_api_key,
+            base_url: env_base_url,
+        };
+        let api = Api::configure(api_key, base_url, env);
+        Ok(or_issues(api, |api| NativeApi { api }))
+    })
+}
+
+/// The environment variable a client reads its API key from when it is given none.
+#[napi]
+pub const API_KEY_VAR: &str = management::API_KEY_VAR;
+
+/// The environment variable a client reads its base URL from when it is given none.
+#[napi]
+pub const BASE_URL_VAR: &str = management::BASE_URL_VAR;
+
 /// One endpoint of the management contract, as `oneinbox.js` defines the `Api` method for it.
 #[napi(object, js_name = "NativeEndpoint")]
 pub struct NativeEndpoint {

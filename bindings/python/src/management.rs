@@ -489,6 +489,29 @@ impl Api {
         })
     }
 
+    /// The `Api` of a client: the arguments given, else the values of `ONEINBOX_API_KEY` /
+    /// `ONEINBOX_BASE_URL` that the caller read (`env_api_key`, `env_base_url`), else the
+    /// default base URL; the core's rule (`Api::configure`), issues naming the variable.
+    #[staticmethod]
+    #[pyo3(signature = (*, api_key = None, base_url = None, env_api_key = None, env_base_url = None))]
+    fn configure(
+        py: Python<'_>,
+        api_key: Option<String>,
+        base_url: Option<String>,
+        env_api_key: Option<String>,
+        env_base_url: Option<String>,
+    ) -> PyResult<Self> {
+        guard(py, || {
+            let env = m::ClientEnv {
+                api_key: env_api_key,
+                base_url: env_base_url,
+            };
+            m::Api::configure(api_key, base_url, env)
+                .map(|inner| Api { inner })
+                .map_err(|e| to_py_err(py, e))
+        })
+    }
+
     /// The base URL requests go to, without a trailing slash.
     #[getter]
     fn base_url(&self, py: Python<'_>) -> PyResult<String> {
@@ -824,5 +847,7 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("BACKOFF_CAP", m::BACKOFF_CAP.as_secs_f64())?;
     module.add("RETRY_AFTER_CAP", m::RETRY_AFTER_CAP.as_secs_f64())?;
     module.add("DEFAULT_MAX_RETRIES", m::DEFAULT_MAX_RETRIES)?;
-    module.add("DEFAULT_BASE_URL", m::DEFAULT_BASE_URL)
+    module.add("DEFAULT_BASE_URL", m::DEFAULT_BASE_URL)?;
+    module.add("API_KEY_VAR", m::API_KEY_VAR)?;
+    module.add("BASE_URL_VAR", m::BASE_URL_VAR)
 }

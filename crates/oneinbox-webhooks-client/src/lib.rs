@@ -69,6 +69,10 @@ use oneinbox_webhooks::{UsageError, ValidationError};
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+/// The environment a client reads (`ONEINBOX_API_KEY`, `ONEINBOX_BASE_URL`), for
+/// [`ClientBuilder::build_with_env`].
+pub use oneinbox_webhooks::management::ClientEnv;
+
 /// How long one attempt may take, from connecting to reading the whole answer, unless
 /// [`ClientBuilder::timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -136,10 +140,21 @@ impl From<ResponseError> for Error {
     }
 }
 
+/// An API key that `Debug` never shows.
+#[derive(Clone)]
+struct Redacted(String);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
 /// Options for a [`Client`]: [`Client::builder`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
-    api_key: String,
+    // `Debug` shows `None` or `Some("[redacted]")`, never the key.
+    api_key: Option<Redacted>,
     base_url: Option<String>,
     timeout: Duration,
     max_retries: u32,
@@ -168,12 +183,18 @@ impl ClientBuilder {
     }
 
     /// Checks the key and base URL (an [`Error::Usage`] that never quotes the key) and makes
-    /// the client.
+    /// the client. A key or base URL not given is read from the environment variable
+    /// `ONEINBOX_API_KEY` or `ONEINBOX_BASE_URL` ([`Api::configure`]'s rule: an empty variable
+    /// is unset; with no key anywhere the issue names the argument and the variable).
     pub fn build(self) -> Result<Client, Error> {
-        let mut api = Api::new(self.api_key)?;
-        if let Some(base) = self.base_url {
-            api = api.with_base_url(base)?;
-        }
+        let env = ClientEnv::read_with(|name| std::env::var(name).ok());
+        self.build_with_env(env)
+    }
+
+    /// [`ClientBuilder::build`] with the environment's values given rather than read (tests,
+    /// or configuration that comes from elsewhere).
+    pub fn build_with_env(self, env: ClientEnv) -> Result<Client, Error> {
+        let api = Api::configure(self.api_key.map(|k| k.0), self.base_url, env)?;
         let http = reqwest::Client::builder()
             // Never: a redirect would re-send the API key and the body to the Location.
             .redirect(reqwest::redirect::Policy::none())
@@ -221,15 +242,32 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `https://api.oneinbox.ai` with the default timeout and retries.
+    /// A client with this key, for `ONEINBOX_BASE_URL` if set, else `https://api.oneinbox.ai`,
+    /// with the default timeout and retries.
     pub fn new(api_key: impl Into<String>) -> Result<Client, Error> {
         Client::builder(api_key).build()
+    }
+
+    /// A client whose key (and base URL, if set) come from the environment variables
+    /// `ONEINBOX_API_KEY` and `ONEINBOX_BASE_URL`: an [`Error::Usage`] naming both the
+    /// argument and the variable when there is no key.
+    pub fn from_env() -> Result<Client, Error> {
+        Client::builder_from_env().build()
     }
 
     /// Options before making the client: base URL, timeout, retries.
     pub fn builder(api_key: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
-            api_key: api_key.into(),
+            api_key: Some(Redacted(api_key.into())),
+            ..Client::builder_from_env()
+        }
+    }
+
+    /// Options before making a client whose key comes from `ONEINBOX_API_KEY` (read by
+    /// [`ClientBuilder::build`]).
+    pub fn builder_from_env() -> ClientBuilder {
+        ClientBuilder {
+            api_key: None,
             base_url: None,
             timeout: DEFAULT_TIMEOUT,
             max_retries: DEFAULT_MAX_RETRIES,

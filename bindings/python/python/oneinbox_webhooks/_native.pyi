@@ -18,8 +18,10 @@ from typing import (
 from typing_extensions import NotRequired, TypeAlias, TypedDict
 
 __all__ = [
+    "API_KEY_VAR",
     "BACKOFF_BASE",
     "BACKOFF_CAP",
+    "BASE_URL_VAR",
     "CALL_SEQUENCE",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
@@ -555,6 +557,10 @@ class CallRecord:
 # ---- management -------------------------------------------------------------------------
 
 DEFAULT_BASE_URL: str
+API_KEY_VAR: str
+"""``ONEINBOX_API_KEY``: where a client reads its API key when given none."""
+BASE_URL_VAR: str
+"""``ONEINBOX_BASE_URL``: where a client reads its base URL when given none."""
 BACKOFF_BASE: float
 """Seconds: the first retry waits up to this long (full jitter), doubling each retry."""
 BACKOFF_CAP: float
@@ -796,6 +802,16 @@ class PreparedRequest(Generic[_T]):
 @final
 class Api:
     def __new__(cls, api_key: str, *, base_url: str = "https://api.oneinbox.ai") -> Api: ...
+    @staticmethod
+    def configure(
+        *,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        env_api_key: Optional[str] = None,
+        env_base_url: Optional[str] = None,
+    ) -> Api:
+        """The ``Api`` of a client: the arguments given, else the environment's values (read by
+        the caller), else the default base URL. Issues name the variable a bad value came from."""
     @property
     def base_url(self) -> str: ...
     # @generated begin: Api builders (just generate, from the core's management/contract.rs)

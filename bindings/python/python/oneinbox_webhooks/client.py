@@ -12,6 +12,11 @@
         for call in client.iter_calls(status="completed"):
             print(call.id, call.outcome)
 
+``api_key`` and ``base_url`` not given are read from the environment variables
+``ONEINBOX_API_KEY`` and ``ONEINBOX_BASE_URL`` (the base URL defaults to
+``https://api.oneinbox.ai``); with no key anywhere, or a bad value in a variable, the client
+raises ``UsageError`` naming the argument and the variable.
+
 ``AsyncClient`` has the same methods, awaited (``async for`` over ``iter_deliveries``). httpx
 is an optional dependency: ``pip install "oneinbox-webhooks[httpx]"``. Importing this module
 never imports httpx; making a client without it raises ``ImportError``.
@@ -42,6 +47,7 @@ The API key is only ever in the ``Authorization`` header: never in ``repr``, mes
 from __future__ import annotations
 
 import logging
+import os
 import random as _random
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
@@ -49,9 +55,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 from ._native import (
+    API_KEY_VAR,
     BACKOFF_BASE,
     BACKOFF_CAP,
-    DEFAULT_BASE_URL,
+    BASE_URL_VAR,
     DEFAULT_MAX_RETRIES,
     RETRY_AFTER_CAP,
     Api,
@@ -126,8 +133,8 @@ class _Policy:
 
     def __init__(
         self,
-        api_key: str,
-        base_url: str,
+        api_key: Optional[str],
+        base_url: Optional[str],
         timeout: Optional[float],
         max_retries: int,
         random: Optional[Callable[[], float]],
@@ -136,7 +143,14 @@ class _Policy:
             raise ValueError("max_retries must be an int >= 0")
         if timeout is not None and not timeout > 0:
             raise ValueError("timeout must be a number of seconds > 0, or None")
-        self._api = Api(api_key, base_url=base_url)
+        # Not given: the environment's values; which wins and how they are checked is the
+        # core's rule (Api.configure), as for every client.
+        self._api = Api.configure(
+            api_key=api_key,
+            base_url=base_url,
+            env_api_key=os.environ.get(API_KEY_VAR),
+            env_base_url=os.environ.get(BASE_URL_VAR),
+        )
         self._timeout = timeout
         self._max_retries = max_retries
         self._random: Callable[[], float] = random if random is not None else _random.random
@@ -217,9 +231,9 @@ class Client(_Policy):
 
     def __init__(
         self,
-        api_key: str,
+        api_key: Optional[str] = None,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: Optional[str] = None,
         timeout: Optional[float] = 10.0,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: Optional[httpx.Client] = None,
@@ -465,9 +479,9 @@ class AsyncClient(_Policy):
 
     def __init__(
         self,
-        api_key: str,
+        api_key: Optional[str] = None,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: Optional[str] = None,
         timeout: Optional[float] = 10.0,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: Optional[httpx.AsyncClient] = None,

@@ -24,6 +24,51 @@ pub const DEFAULT_BASE_URL: &str = "https://api.oneinbox.ai";
 /// conflict; the SDK accepts both readings and sends what it is given).
 pub use crate::events::EVENT_NAMES;
 
+/// The environment variable a client reads its API key from when it is given none.
+pub const API_KEY_VAR: &str = "ONEINBOX_API_KEY";
+
+/// The environment variable a client reads its base URL from when it is given none.
+pub const BASE_URL_VAR: &str = "ONEINBOX_BASE_URL";
+
+/// The values of [`API_KEY_VAR`] and [`BASE_URL_VAR`] as a client read them (`None` when unset),
+/// for [`Api::configure`]. The core reads no environment: the client does, and hands the
+/// values in. `Debug` never shows the key.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ClientEnv {
+    /// The value of `ONEINBOX_API_KEY`.
+    pub api_key: Option<String>,
+    /// The value of `ONEINBOX_BASE_URL`.
+    pub base_url: Option<String>,
+}
+
+impl ClientEnv {
+    /// Reads both variables with `lookup` (the client's own: `|name| std::env::var(name).ok()`).
+    pub fn read_with(lookup: impl Fn(&str) -> Option<String>) -> ClientEnv {
+        ClientEnv {
+            api_key: lookup(API_KEY_VAR),
+            base_url: lookup(BASE_URL_VAR),
+        }
+    }
+}
+
+impl fmt::Debug for ClientEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientEnv")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// An issue about a value read from the environment variable `var`: its message says so.
+fn from_variable(issue: Issue, var: &str) -> Issue {
+    let message = format!(
+        "{} (read from the environment variable {var})",
+        issue.message
+    );
+    Issue { message, ..issue }
+}
+
 /// Everything outside RFC 3986 unreserved characters is percent-encoded in an id.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -198,6 +243,81 @@ impl Api {
             key: self.key,
             base: url.as_str().trim_end_matches('/').to_owned(),
         })
+    }
+
+    /// The `Api` of a client, from the arguments it was given and, for what was not given,
+    /// the environment as the caller read it ([`ClientEnv`]): the one rule every client (Python,
+    /// Node, Rust) follows.
+    ///
+    /// An argument given wins over its variable; an empty variable counts as unset. With no
+    /// key at all the issue is `missing_field` at `/api_key`, naming the argument and
+    /// [`API_KEY_VAR`]; without a base URL it is [`DEFAULT_BASE_URL`]. A value read from a
+    /// variable is checked as [`Api::new`] and [`Api::with_base_url`] check it, and its issue
+    /// names the variable. Every issue is reported at once; none quotes the key or the URL.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::management::{Api, ClientEnv};
+    ///
+    /// let env = ClientEnv {
+    ///     api_key: Some("oi_sk_from_env".into()),
+    ///     base_url: Some("http://127.0.0.1:8080".into()),
+    /// };
+    /// let api = Api::configure(None, None, env.clone())?;
+    /// assert_eq!(api.base_url(), "http://127.0.0.1:8080");
+    /// // An argument wins over its variable.
+    /// let api = Api::configure(None, Some("https://staging.example".into()), env)?;
+    /// assert_eq!(api.base_url(), "https://staging.example");
+    ///
+    /// let err = Api::configure(None, None, ClientEnv::default()).unwrap_err();
+    /// assert!(err.to_string().contains("ONEINBOX_API_KEY"));
+    /// # Ok::<(), oneinbox_webhooks::UsageError>(())
+    /// ```
+    pub fn configure(
+        api_key: Option<String>,
+        base_url: Option<String>,
+        env: ClientEnv,
+    ) -> Result<Api, UsageError> {
+        let set = |v: Option<String>| v.filter(|v| !v.is_empty());
+        let mut issues = Vec::new();
+        let key = match (api_key, set(env.api_key)) {
+            (Some(key), _) => {
+                issues.extend(check_api_key(&key));
+                key
+            }
+            (None, Some(key)) => {
+                issues.extend(check_api_key(&key).map(|i| from_variable(i, API_KEY_VAR)));
+                key
+            }
+            (None, None) => {
+                issues.push(Issue::new(
+                    IssueCode::MissingField,
+                    "/api_key",
+                    format!(
+                        "no API key: pass `api_key` or set the environment variable \
+                         {API_KEY_VAR} to a secret API key (`oi_sk_...`)"
+                    ),
+                ));
+                String::new()
+            }
+        };
+        let checked = |base: &str| {
+            check_url(base, "base_url", "/base_url", false, true)
+                .map(|url| url.as_str().trim_end_matches('/').to_owned())
+        };
+        let base = match (base_url, set(env.base_url)) {
+            (Some(base), _) => checked(&base),
+            (None, Some(base)) => checked(&base).map_err(|i| from_variable(i, BASE_URL_VAR)),
+            (None, None) => Ok(DEFAULT_BASE_URL.to_owned()),
+        };
+        let base = base.unwrap_or_else(|issue| {
+            issues.push(issue);
+            String::new()
+        });
+        if issues.is_empty() {
+            Ok(Api { key, base })
+        } else {
+            Err(UsageError::new(issues))
+        }
     }
 
     /// The base URL requests go to, without a trailing slash.
@@ -702,5 +822,84 @@ mod tests {
             next.map(|n| n.request().url.clone()).as_deref(),
             Some("https://api.oneinbox.ai/v1/webhooks/wh/deliveries?offset=4")
         );
+    }
+
+    fn env(key: Option<&str>, base: Option<&str>) -> ClientEnv {
+        ClientEnv {
+            api_key: key.map(str::to_owned),
+            base_url: base.map(str::to_owned),
+        }
+    }
+
+    fn issues(r: Result<Api, UsageError>) -> Vec<(String, String, String)> {
+        match r {
+            Ok(api) => panic!("expected issues, got {api:?}"),
+            Err(e) => e
+                .issues()
+                .iter()
+                .map(|i| {
+                    (
+                        i.code.as_str().to_owned(),
+                        i.path.clone(),
+                        i.message.clone(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn configure_takes_arguments_first_then_the_environment_then_the_default() {
+        let from_env = env(Some("oi_sk_env_KEY"), Some("http://127.0.0.1:9/v1/"));
+        let given = |k: &str| Some(k.to_owned());
+        let api = Api::configure(None, None, from_env.clone()).map_err(|e| e.to_string());
+        assert_eq!(api.as_ref().map(Api::base_url), Ok("http://127.0.0.1:9/v1"));
+        assert_eq!(api.map(|a| a.key), Ok("oi_sk_env_KEY".to_owned()));
+        let api = Api::configure(given("oi_sk_arg"), given("https://x.example"), from_env)
+            .map_err(|e| e.to_string());
+        assert_eq!(api.as_ref().map(Api::base_url), Ok("https://x.example"));
+        assert_eq!(api.map(|a| a.key), Ok("oi_sk_arg".to_owned()));
+        // Empty variables are unset; no base URL anywhere is the default.
+        let api = Api::configure(given("oi_sk_arg"), None, env(Some(""), Some("")))
+            .map_err(|e| e.to_string());
+        assert_eq!(api.map(|a| a.base), Ok(DEFAULT_BASE_URL.to_owned()));
+    }
+
+    #[test]
+    fn configure_names_the_variable_and_reports_every_issue() {
+        let found = issues(Api::configure(None, None, env(None, Some("ftp://x"))));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            (found[0].0.as_str(), found[0].1.as_str()),
+            ("missing_field", "/api_key")
+        );
+        assert!(found[0].2.contains("`api_key`") && found[0].2.contains("ONEINBOX_API_KEY"));
+        assert_eq!(
+            (found[1].0.as_str(), found[1].1.as_str()),
+            ("invalid_value", "/base_url")
+        );
+        assert!(found[1].2.contains("ONEINBOX_BASE_URL"), "{}", found[1].2);
+
+        let found = issues(Api::configure(
+            None,
+            None,
+            env(Some("oi_pk_SECRETKEY"), None),
+        ));
+        assert_eq!(found.len(), 1);
+        assert!(found[0].2.contains("publishable") && found[0].2.contains("ONEINBOX_API_KEY"));
+        assert!(!found[0].2.contains("SECRETKEY"));
+        // A bad argument is the argument's issue: no variable named.
+        let found = issues(Api::configure(
+            Some(String::new()),
+            Some("x".into()),
+            env(None, None),
+        ));
+        assert_eq!(found.len(), 2);
+        assert!(
+            found.iter().all(|i| !i.2.contains("ONEINBOX_")),
+            "{found:?}"
+        );
+        let shown = format!("{:?}", env(Some("oi_sk_SECRETKEY"), None));
+        assert!(!shown.contains("SECRETKEY"), "{shown}");
     }
 }

@@ -48,7 +48,7 @@ mod response;
 mod retry;
 mod webhooks;
 
-pub use api::{Api, DEFAULT_BASE_URL, EVENT_NAMES};
+pub use api::{Api, ClientEnv, API_KEY_VAR, BASE_URL_VAR, DEFAULT_BASE_URL, EVENT_NAMES};
 pub use calls::{Call, CallPage, CreateCall, ListCalls};
 pub use contract::WEBHOOK_STATUSES;
 pub use request::{AnyPrepared, AnyResponse, HttpRequest, Method, Prepared};
