@@ -373,7 +373,9 @@ def run_block(
 # ---- Rust: doc tests of the docs crate ------------------------------------------------------
 
 
-def rust_doctests(blocks: list[Block]) -> tuple[dict[str, Outcome], dict[str, Path]]:
+def rust_doctests(
+    blocks: list[Block], services: Services
+) -> tuple[dict[str, Outcome], dict[str, Path]]:
     """Runs the docs crate's doc tests (one per Rust block of every page) and builds the served
     blocks' binaries. Returns each block's outcome by `where`, and the binaries by name."""
     lib = (DOCS_CRATE / "src" / "lib.rs").read_text(encoding="utf-8")
@@ -398,6 +400,7 @@ def rust_doctests(blocks: list[Block]) -> tuple[dict[str, Outcome], dict[str, Pa
             "2",
         ],
         cwd=REPO,
+        env=block_env(services),
         capture_output=True,
         text=True,
     )
@@ -541,7 +544,7 @@ def main() -> int:
                     f"rust: {len(rust)} blocks as doc tests of {DOCS_CRATE.relative_to(REPO)}",
                     flush=True,
                 )
-                rust_outcomes, rust_bins = rust_doctests(rust)
+                rust_outcomes, rust_bins = rust_doctests(rust, services)
             for block in runnable:
                 needs = [v for v in services.missing if v in block.code]
                 if needs:
