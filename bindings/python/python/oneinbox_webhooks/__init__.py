@@ -72,6 +72,8 @@ from ._native import (
     verify_signature,
     verify_url_token,
 )
+from ._access_log import UrlTokenFilter, redact_access_logs
+from ._native import signing_secret_from_bytes as _signing_secret_from_bytes
 from .router import Router
 
 
@@ -83,6 +85,15 @@ def new_url_token() -> str:
     ``Receiver(url_tokens=[token])`` or ``verify_url_token(request_url, [token])``.
     """
     return base64.urlsafe_b64encode(_secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+
+
+def new_signing_secret() -> str:
+    """A new Standard Webhooks signing secret for your tests and your own senders: ``whsec_``
+    and 32 random bytes from ``secrets.token_bytes`` in base64 (the core's format, which every
+    verifier accepts: ``Receiver(signing_secrets=[...])``, ``sign``, ``make_delivery``,
+    ``send --signing-secret``).
+    """
+    return _signing_secret_from_bytes(_secrets.token_bytes(32))
 
 
 __all__ = [
@@ -107,6 +118,7 @@ __all__ = [
     "Router",
     "Secret",
     "UnknownEvent",
+    "UrlTokenFilter",
     "UsageError",
     "ValidationError",
     "Verification",
@@ -115,8 +127,10 @@ __all__ = [
     "add_url_token",
     "dedupe_key",
     "diagnose",
+    "new_signing_secret",
     "new_url_token",
     "parse_event",
+    "redact_access_logs",
     "redact_url_token",
     "retry_after",
     "sign",
