@@ -413,6 +413,42 @@ def test_unauthenticated_is_401_saying_why(
     assert calls.events == []
 
 
+def test_a_flood_of_refusals_logs_ten_then_a_summary(
+    driver: Driver, keys: Secrets, calls: Calls, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 28: the core's RefusalLog keeps a flood of forged deliveries out of the logs (10
+    # lines per reason per minute, each adapter its own count); another reason is counted apart.
+    driver.mount(keys.receiver(), calls.router, store=MemoryStore())
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        for _ in range(25):
+            assert post(driver, _forged(keys, "wrong token")).status == 401
+        assert post(driver, _forged(keys, "no token")).status == 401
+    lines = [r.getMessage() for r in caplog.records if r.name == LOGGER]
+    line = "oneinbox-webhooks: delivery not authenticated ({}); answered 401"
+    assert lines == [line.format("token_mismatch")] * 10 + [line.format("missing_token")]
+
+
+def test_an_adapter_without_a_store_warns_once_when_made(
+    driver: Driver, keys: Secrets, calls: Calls, caplog: pytest.LogCaptureFixture
+) -> None:
+    from oneinbox_webhooks._native import answer_no_store_warning
+
+    _, line = answer_no_store_warning()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        driver.mount(keys.receiver(), calls.router)
+        for _ in range(2):
+            assert post(driver, keys.deliver(make_event("call.ended"))).status == 204
+    assert [r.getMessage() for r in caplog.records if r.name == LOGGER] == [line]
+    assert "handlers again" in line
+    driver.close()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        driver.mount(keys.receiver(), calls.router, store=MemoryStore())
+    assert [r for r in caplog.records if r.name == LOGGER] == []
+
+
 def test_authentication_comes_before_validation(
     driver: Driver, keys: Secrets, calls: Calls
 ) -> None:

@@ -27,9 +27,7 @@ def test_all_refusals_fixtures_are_collected() -> None:
 def test_refusals_fixture(path: Path) -> None:
     f = load(path)
     assert not list(FORMAT.iter_errors(f))
-    limit = (
-        _native.RefusalLog(f["burst"], f["window_ms"]) if "burst" in f else _native.RefusalLog()
-    )
+    limit = _native.RefusalLog(f["burst"], f["window_ms"]) if "burst" in f else _native.RefusalLog()
     for i, step in enumerate(f["steps"]):
         got = limit.admit(step["reason"], step.get("level", "warn"), step["line"], step["now_ms"])
         assert [{"level": level, "line": line} for level, line in got] == step["logged"], i

@@ -21,6 +21,8 @@ plays a call's deliveries into a running receiver.
 import base64
 import secrets as _secrets
 
+from ._access_log import UrlTokenFilter, redact_access_logs
+
 # @generated begin: event imports (just generate, from crates/oneinbox-webhooks/src/contract.rs)
 from ._events import (
     Analysis,
@@ -72,7 +74,6 @@ from ._native import (
     verify_signature,
     verify_url_token,
 )
-from ._access_log import UrlTokenFilter, redact_access_logs
 from ._native import signing_secret_from_bytes as _signing_secret_from_bytes
 from .router import Router
 

@@ -96,7 +96,6 @@ _LEVELS = {
 }
 
 
-
 def _log(level: str, line: str, error: BaseException | None = None) -> None:
     """Logs the core's line at its level, with the exception caught (if any)."""
     if level in _LEVELS:

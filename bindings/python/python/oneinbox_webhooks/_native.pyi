@@ -54,9 +54,9 @@ __all__ = [
     "Overdue",
     "PreparedRequest",
     "Receiver",
-    "RefusalLog",
     "ReconcilePolicy",
     "Recorded",
+    "RefusalLog",
     "RetryStep",
     "Secret",
     "UnknownEvent",
@@ -1117,7 +1117,8 @@ def refusal_reason(body: bytes) -> Optional[str]:
 class RefusalLog:
     """The core's per-reason limit on the log lines of refused deliveries (401, 415)."""
 
-    def __init__(self, burst: int = 10, window_ms: int = 60000) -> None: ...
+    def __new__(cls, burst: int = ..., window_ms: int = ...) -> RefusalLog:
+        """At most `burst` lines per reason per `window_ms` (default: 10 per 60000 ms)."""
     def admit(
         self, reason: str, level: _LogLevel, line: str, now_ms: int
     ) -> list[tuple[_LogLevel, str]]:
