@@ -39,11 +39,11 @@ pub use args::{
     host_arg, pointer_token, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS,
     MAX_ARGUMENT_DEPTH,
 };
+pub use auth::signing_secret_from_bytes;
 pub use auth::{
     add_url_token, new_receiver, redact_url_token, sign, verify_signature, verify_url_token,
     NativeReceiver, NativeVerification,
 };
-pub use auth::signing_secret_from_bytes;
 pub use doctor::{doctor_diagnose, doctor_render, NativeDiagnosed};
 pub use errors::NativeIssue;
 #[cfg(feature = "test-panic")]

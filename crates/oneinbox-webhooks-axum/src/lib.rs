@@ -472,10 +472,11 @@ impl<S: Store> Webhook<S> {
     pub async fn respond(&self, request: Request) -> Response {
         let inner = &self.inner;
         let logger = &inner.logger;
-        let Verified { event, body } = match verify(&inner.receiver, request, logger, &inner.refusals).await {
-            Ok(verified) => verified,
-            Err(answer) => return response(answer),
-        };
+        let Verified { event, body } =
+            match verify(&inner.receiver, request, logger, &inner.refusals).await {
+                Ok(verified) => verified,
+                Err(answer) => return response(answer),
+            };
         let keyed = KeyedEvent::new(&event);
         let (name, call_id) = (keyed.name().to_owned(), keyed.call_id().to_owned());
         let mut delivery = None;

@@ -437,7 +437,9 @@ fn unsupported_media_type(received: Option<&str>) -> Answer {
         UNSUPPORTED_MEDIA_TYPE,
         &message,
         serde_json::json!({"accepted": ACCEPTED_CONTENT_TYPES, "received": received}),
-        format!("{PREFIX}delivery refused ({UNSUPPORTED_MEDIA_TYPE}): {what}, not JSON; answered 415"),
+        format!(
+            "{PREFIX}delivery refused ({UNSUPPORTED_MEDIA_TYPE}): {what}, not JSON; answered 415"
+        ),
     )
 }
 

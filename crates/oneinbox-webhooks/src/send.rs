@@ -117,7 +117,13 @@ impl PlannedDelivery {
 /// assert_eq!(sent_line("call.started", "401", 3.25, Some("token_mismatch"), false),
 ///            "call.started                 401      3.2 ms  token_mismatch");
 /// ```
-pub fn sent_line(event: &str, status: &str, millis: f64, reason: Option<&str>, repeat: bool) -> String {
+pub fn sent_line(
+    event: &str,
+    status: &str,
+    millis: f64,
+    reason: Option<&str>,
+    repeat: bool,
+) -> String {
     let reason = reason.map(|r| format!("  {r}")).unwrap_or_default();
     let again = if repeat { "  (again)" } else { "" };
     format!("{event:<26} {status:>5} {millis:8.1} ms{reason}{again}")
