@@ -757,6 +757,39 @@ mod tests {
     }
 
     #[test]
+    fn refusal_reasons() {
+        for (body, reason) in [
+            (&b""[..], None),
+            (b"not json", None),
+            (b"[]", None),
+            (br#"{"error":""}"#, None),
+            (br#"{"issues":[]}"#, None),
+            (br#"{"issues":[{"path":"/a"}]}"#, None),
+            (br#"{"error":"a\nb"}"#, Some("a b".to_owned())),
+            (br#"{"issues":[{"code":"invalid_json","path":""}]}"#, Some("invalid_json".to_owned())),
+        ] {
+            assert_eq!(refusal_reason(body), reason, "{}", String::from_utf8_lossy(body));
+        }
+        let long = format!(r#"{{"error":"{}"}}"#, "e".repeat(100));
+        let reason = refusal_reason(long.as_bytes()).unwrap();
+        assert_eq!(reason.chars().count(), 81);
+        assert!(reason.ends_with('…'));
+        // The adapters' own refusals read back as their reason.
+        for answer in [
+            before_body(&Request {
+                method: Some("POST"),
+                content_type: None,
+                content_length: None,
+                max_body_bytes: 1,
+            }),
+            after_receive(Received::Unauthenticated(VerificationCode::TokenMismatch)),
+        ] {
+            let answer = answer.unwrap();
+            assert_eq!(refusal_reason(&answer.body).as_deref(), answer.reason);
+        }
+    }
+
+    #[test]
     fn names_round_trip() {
         for s in Stored::ALL {
             assert_eq!(s.as_str().parse::<Stored>(), Ok(*s));
