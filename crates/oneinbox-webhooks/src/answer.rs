@@ -766,9 +766,17 @@ mod tests {
             (br#"{"issues":[]}"#, None),
             (br#"{"issues":[{"path":"/a"}]}"#, None),
             (br#"{"error":"a\nb"}"#, Some("a b".to_owned())),
-            (br#"{"issues":[{"code":"invalid_json","path":""}]}"#, Some("invalid_json".to_owned())),
+            (
+                br#"{"issues":[{"code":"invalid_json","path":""}]}"#,
+                Some("invalid_json".to_owned()),
+            ),
         ] {
-            assert_eq!(refusal_reason(body), reason, "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                refusal_reason(body),
+                reason,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
         let long = format!(r#"{{"error":"{}"}}"#, "e".repeat(100));
         let reason = refusal_reason(long.as_bytes()).unwrap();
