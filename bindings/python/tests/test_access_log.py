@@ -1,6 +1,7 @@
 """Access logs without URL tokens (issue 28): ``UrlTokenFilter`` / ``redact_access_logs()`` on
-the records uvicorn, gunicorn and Werkzeug really write for a request whose URL carries the
-token (each server run or called as it is in production), and nothing else changed."""
+the records uvicorn, gunicorn, Werkzeug and Django's runserver really write for a request whose
+URL carries the token (each server run or called as it is in production), and nothing else
+changed."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ class Capture(logging.Handler):
 @pytest.fixture
 def capture() -> Iterator[Capture]:
     handler = Capture()
-    loggers = [logging.getLogger(n) for n in ("uvicorn.access", "gunicorn.access", "werkzeug")]
+    names = ("uvicorn.access", "gunicorn.access", "werkzeug", "django.server")
+    loggers = [logging.getLogger(n) for n in names]
     before = [(lg.level, list(lg.filters)) for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)
@@ -56,7 +58,7 @@ def test_redact_access_logs_adds_one_filter_once() -> None:
         assert sum(isinstance(f, UrlTokenFilter) for f in logger.filters) == 1
         assert first in logging.getLogger("gunicorn.access").filters
     finally:
-        for name in ("uvicorn.access", "gunicorn.access", "werkzeug"):
+        for name in ("uvicorn.access", "gunicorn.access", "werkzeug", "django.server"):
             logging.getLogger(name).filters[:] = [
                 f for f in logging.getLogger(name).filters if not isinstance(f, UrlTokenFilter)
             ]
@@ -138,3 +140,15 @@ def test_werkzeug_access_log(capture: Capture) -> None:
     [line] = [x for x in capture.lines if "/webhooks/oneinbox" in x]
     assert TOKEN not in line  # the request line may be coloured: match inside it
     assert "POST /webhooks/oneinbox?token=[redacted] HTTP/1.1" in line and line.endswith(" 204 -")
+
+
+def test_django_runserver_log(capture: Capture) -> None:
+    from django.core.servers.basehttp import WSGIRequestHandler
+
+    # runserver's request handler logs the request line through its own log_message.
+    handler = WSGIRequestHandler.__new__(WSGIRequestHandler)
+    handler.request = None
+    handler.requestline = f"POST /webhooks/oneinbox?token={TOKEN} HTTP/1.1"
+    handler.log_request(204, 0)
+    [line] = [x for x in capture.lines if "/webhooks/oneinbox" in x]
+    assert line == '"POST /webhooks/oneinbox?token=[redacted] HTTP/1.1" 204 0'

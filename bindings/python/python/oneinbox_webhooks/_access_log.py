@@ -2,7 +2,8 @@
 (the core's ``redact_url_token``) in every record of a server's access logger.
 
 ``redact_access_logs()`` adds it to the access loggers of uvicorn (``uvicorn.access``), gunicorn
-(``gunicorn.access``) and Werkzeug (``werkzeug``, Flask's development server); or add
+(``gunicorn.access``), Werkzeug (``werkzeug``, Flask's development server) and Django's
+development server (``django.server``); or add
 ``UrlTokenFilter()`` to any logger or handler yourself (``logging.config`` takes it as a filter
 ``"()": "oneinbox_webhooks.UrlTokenFilter"``). Importing this module imports no server.
 """
@@ -17,7 +18,7 @@ from ._native import redact_url_token
 
 __all__ = ["ACCESS_LOGGERS", "UrlTokenFilter", "redact_access_logs"]
 
-ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access", "werkzeug")
+ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access", "werkzeug", "django.server")
 """The loggers ``redact_access_logs()`` filters by default."""
 
 
@@ -46,8 +47,8 @@ class UrlTokenFilter(logging.Filter):
 
 def redact_access_logs(*names: str) -> UrlTokenFilter:
     """Adds one ``UrlTokenFilter`` to each named logger (default: ``ACCESS_LOGGERS``, the access
-    loggers of uvicorn, gunicorn and Werkzeug), once; returns it. Call it before the server
-    starts (uvicorn's ``log_config`` replaces handlers, not logger filters)."""
+    loggers of uvicorn, gunicorn, Werkzeug and Django's runserver), once; returns it. Call it
+    before the server starts (uvicorn's ``log_config`` replaces handlers, not logger filters)."""
     found: UrlTokenFilter | None = None
     loggers = [logging.getLogger(name) for name in names or ACCESS_LOGGERS]
     for logger in loggers:
