@@ -7,11 +7,14 @@ import type { Store } from './stores.js'
  * Where an adapter reports what it cannot answer with detail: a handler or store failure (the
  * event name and call id, then the error), a body another middleware already read. `console`
  * fits. The request URL (it carries the URL token), headers and secrets are never passed.
- * A logger that also has `info` gets a line for each refused delivery (401, 400), and one with
+ * A logger that also has `warn` gets a line for each 401 and 415 with its reason (e.g.
+ * `token_mismatch`; at most 10 per reason per minute, then a summary) and, once, the warning
+ * of an adapter made without a store; one with `info` a line for each 400, and one with
  * `debug` a line for each retry acknowledged; the levels are the core's answer table.
  */
 export interface WebhookLogger {
   error(message: string, error?: unknown): void
+  warn?(message: string, error?: unknown): void
   info?(message: string, error?: unknown): void
   debug?(message: string, error?: unknown): void
 }
@@ -21,12 +24,15 @@ export interface WebhookLogger {
  *
  * Each delivery is answered: 204 once authenticated, parsed, recorded (with a `store`; a delivery
  * the store has seen before is answered 204 without running its handlers again) and handled;
- * 400 `{"issues":[{code,path,message}]}` for an invalid payload; 401 (no detail) when
- * authentication fails; 413 over the receiver's `maxBodyBytes` (from Content-Length before
- * reading, and while reading); 415 unless the Content-Type is `application/json` or
- * `application/<name>+json`; 405 (`Allow: POST`) for another method; 500 (no detail, logged) when a
- * handler or the store fails; 202 when the handlers take longer than `ackTimeoutMs` (they go on,
- * and a later failure is logged). Only the 400 has a body.
+ * 400 `{"issues":[{code,path,message}]}` for an invalid payload; 401
+ * `{"error":<code>,"message":...}` when authentication fails (logged at warn with the code);
+ * 413 over the receiver's `maxBodyBytes` (from Content-Length before reading, and while
+ * reading); 415 unless the Content-Type is `application/json` or `application/<name>+json`
+ * (a JSON body naming the accepted types and the one received; logged at warn); 405
+ * (`Allow: POST`) for another method; 500 (no detail, logged) when a handler or the store fails;
+ * 202 when the handlers take longer than `ackTimeoutMs` (they go on, and a later failure is
+ * logged). Without a `store`, the adapter warns once when it is made: retried deliveries run
+ * their handlers again.
  */
 export interface WebhookOptions {
   /** Authenticates and parses each delivery (its `maxBodyBytes` is the adapter's size limit). */
@@ -51,7 +57,7 @@ export interface WebhookOptions {
    * Default 5000, below OneInbox's retry window; `null` waits however long they take.
    */
   ackTimeoutMs?: number | null
-  /** Default: `console.error` for error lines only (Fastify: the instance's logger). */
+  /** Default: `console.error` for error lines and `console.warn` for warn lines (Fastify: the instance's logger). */
   logger?: WebhookLogger
 }
 
@@ -59,7 +65,7 @@ export interface WebhookOptions {
 // package exports no `./adapter-core` subpath. Declared here so that `checkJs` types the
 // adapters' calls.
 
-/** An answer as an adapter sends it; only a 400 has a body. */
+/** An answer as an adapter sends it; only a 400, 401 or 415 has a body. */
 export interface Reply {
   readonly status: number
   /** `[name, value]` pairs, in order. */
@@ -75,6 +81,8 @@ export interface Core {
   readonly maxBodyBytes: number
   /** 405, 415 or 413 (from Content-Length) before the body is read, or `null`: read it. */
   precheck(method: unknown, contentType: unknown, length: unknown): Reply | null
+  /** Logs the core's warning for an adapter made without a store (done by `createCore`). */
+  warnNoStore(): void
   /** 413 for a body found too long while reading it. */
   tooLarge(): Reply
   /** The answer for a body stream that failed or closed early. */

@@ -9,7 +9,7 @@
 //     maxBodyBytes -> 413 (connection closed)
 //   reading: past maxBodyBytes -> 413 (reading stops); the stream failed -> 400; read by
 //     another middleware first -> 500, logged with the fix
-//   Receiver.receive: AuthenticationError -> 401; ValidationError -> 400
+//   Receiver.receive: AuthenticationError -> 401 {"error":<code>,"message"}, logged (warn); ValidationError -> 400
 //     {"issues":[{code,path,message}]} (or 413 for too_large); anything else -> 500, logged
 //   with a store that has an inbox (arrive/finish, e.g. MemoryStore), at least once:
 //     store.arrive -> the core's answer to its verdict (answerAfterClaim): completed before ->
@@ -23,10 +23,14 @@
 //     running after it -> 202 (it finishes; a late failure is logged, and with an inbox the
 //     delivery is due again)
 //
-// Only the 400 has a body, as in the Python adapters (oneinbox_webhooks/_adapter.py). Each
-// answer says what to log and at which level: `error` lines go to the logger's error method,
-// `info` and `debug` ones to its method of that name if it has one. They name the event and
-// the call id, never the request URL (it carries the URL token), a header or a secret.
+// The 400, 401 and 415 have a JSON body saying why, as in the Python adapters
+// (oneinbox_webhooks/_adapter.py). Each answer says what to log and at which level: `error`
+// lines go to the logger's error method, `warn`, `info` and `debug` ones to its method of that
+// name if it has one (the default logger has `error` and `warn`). The 401 and 415 lines go
+// through the core's refusal limit (10 per reason per minute, then one summary line), one per
+// adapter. They name the event and the call id, never the request URL (it
+// carries the URL token), a header or a secret. An adapter made without a store logs the core's
+// warning once (warn), when it is made: a retried delivery runs its handlers again.
 'use strict'
 
 const { AuthenticationError, ValidationError } = require('./errors.js')
@@ -45,12 +49,13 @@ const DEFAULT_ACK_TIMEOUT_MS = 5000
 const MAX_TIMER_MS = 2 ** 31 - 1
 const TIMED_OUT = Symbol('timed out')
 
-// Without a logger option only error lines are written (to stderr), as Python's logging does
-// by default.
+// Without a logger option only error and warn lines are written (to stderr), as Python's
+// logging does by default.
 /** @type {WebhookLogger} */
 const DEFAULT_LOGGER = Object.freeze({
   error: (/** @type {string} */ message, /** @type {unknown} */ error) =>
     error === undefined ? console.error(message) : console.error(message, error),
+  warn: (/** @type {string} */ message) => console.warn(message),
 })
 
 /**
@@ -150,7 +155,7 @@ function createCore(options, where, known) {
   // At least once over the store's inbox, unless asked otherwise or the store has none.
   const inbox = store !== undefined && store !== null && !atMostOnce && hasMethod(store, 'arrive') && hasMethod(store, 'finish')
   // Each has the method it is called through (checked above); what it does is the caller's.
-  return new Core({
+  const core = new Core({
     receiver: /** @type {Pick<import('./oneinbox').Receiver, 'receive'>} */ (receiver),
     router: /** @type {Pick<import('./oneinbox').Router, 'dispatch'>} */ (router),
     store: /** @type {Pick<import('./stores').Store, 'record'> | undefined} */ (store ?? undefined),
@@ -160,6 +165,8 @@ function createCore(options, where, known) {
     logger,
     maxBodyBytes,
   })
+  if (store === undefined || store === null) core.warnNoStore()
+  return core
 }
 
 /**
@@ -195,6 +202,9 @@ class Core {
     this.ackTimeoutMs = ackTimeoutMs
     this.logger = logger
     this.maxBodyBytes = maxBodyBytes
+    // The log lines of refused deliveries (401, 415) allowed so far (10 per reason per minute,
+    // then a summary): a flood of forged deliveries cannot fill the logs.
+    this.refusals = native.newRefusalLog()
   }
 
   /**
@@ -242,12 +252,21 @@ class Core {
    * @returns {Reply}
    */
   #told(answer, error) {
-    this.#log(answer.logLevel, answer.logLine, error)
+    if (answer.reason == null) this.#log(answer.logLevel, answer.logLine, error)
+    else
+      for (const log of this.refusals.admit(answer.reason, answer.logLevel, answer.logLine, Date.now()))
+        this.#log(log.level, log.line, error)
     return reply(answer)
   }
 
+  /** Logs the core's warning for an adapter made without a store (once, when it is made). */
+  warnNoStore() {
+    const log = native.answerNoStoreWarning()
+    this.#log(log.level, log.line)
+  }
+
   /**
-   * @param {string} level `none`, `debug`, `info` or `error`
+   * @param {string} level `none`, `debug`, `info`, `warn` or `error`
    * @param {string} line
    * @param {unknown} [error]
    */

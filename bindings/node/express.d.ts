@@ -18,3 +18,15 @@ export type { WebhookLogger, WebhookOptions } from './adapter-core.js'
 export function webhookMiddleware(
   options: WebhookOptions,
 ): (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => Promise<void>
+
+/**
+ * The request's URL (`originalUrl`, else `url`) with the URL token redacted, for access logs:
+ * `morgan.token('url', redactedUrl)`.
+ */
+export function redactedUrl(req: IncomingMessage & { originalUrl?: string }): string
+
+/**
+ * pino-http's `req` serializer with the URL token redacted (`url`, and a `token` query
+ * parameter): `pinoHttp({ serializers: { req: redactRequest } })`.
+ */
+export function redactRequest<R extends { url?: string; query?: unknown }>(req: R): R

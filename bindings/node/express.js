@@ -4,6 +4,7 @@
 'use strict'
 
 const { createCore, readNodeStream } = require('./adapter-core.js')
+const { redactUrlToken } = require('./oneinbox.js')
 
 const OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger', 'atMostOnce']
 
@@ -83,4 +84,29 @@ function webhookMiddleware(options) {
   }
 }
 
-module.exports = { webhookMiddleware }
+/**
+ * The request's URL (Express's `originalUrl`, else `url`) with the URL token redacted: morgan's
+ * `url` token, `morgan.token('url', redactedUrl)`.
+ * @param {import('node:http').IncomingMessage & { originalUrl?: string }} req
+ */
+function redactedUrl(req) {
+  return redactUrlToken(req.originalUrl ?? req.url ?? '')
+}
+
+/**
+ * pino-http's `req` serializer with the URL token redacted: the serialized request with `url`
+ * through `redactUrlToken` and a `token` query parameter as `[redacted]`.
+ * `pinoHttp({ serializers: { req: redactRequest } })`.
+ * @template {{ url?: string, query?: unknown }} R
+ * @param {R} req
+ * @returns {R}
+ */
+function redactRequest(req) {
+  const out = { ...req }
+  if (typeof out.url === 'string') out.url = redactUrlToken(out.url)
+  const query = out.query
+  if (query !== null && typeof query === 'object' && 'token' in query) out.query = { ...query, token: '[redacted]' }
+  return out
+}
+
+module.exports = { redactRequest, redactedUrl, webhookMiddleware }

@@ -1,5 +1,5 @@
 // Types of `oneinbox-webhooks/fastify` (hand-written, next to fastify.js).
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { WebhookOptions } from './adapter-core.js'
 
 export type { WebhookLogger, WebhookOptions } from './adapter-core.js'
@@ -21,3 +21,16 @@ export interface OneInboxFastifyOptions extends WebhookOptions {
  */
 export declare const oneinboxWebhooks: FastifyPluginAsync<OneInboxFastifyOptions>
 export default oneinboxWebhooks
+
+/**
+ * Fastify's request serializer with the URL token redacted, for the access log ("incoming
+ * request" lines): `Fastify({ logger: { serializers: { req: requestSerializer } } })`.
+ */
+export declare function requestSerializer(request: FastifyRequest): {
+  method: string
+  url: string
+  version: string | string[] | undefined
+  host: string
+  remoteAddress: string
+  remotePort: number | undefined
+}

@@ -6,6 +6,7 @@
 'use strict'
 
 const { createCore, readNodeStream } = require('./adapter-core.js')
+const { redactUrlToken } = require('./oneinbox.js')
 
 const CORE_OPTIONS = ['receiver', 'router', 'store', 'ackTimeoutMs', 'logger', 'atMostOnce']
 // Options Fastify itself gives every plugin through `register(plugin, options)`.
@@ -31,9 +32,26 @@ function send(reply, answer) {
  * @returns {import('./adapter-core').WebhookLogger}
  */
 function fastifyLogger(log) {
-  /** @type {(name: 'error' | 'info' | 'debug') => (message: string, error?: unknown) => void} */
+  /** @type {(name: 'error' | 'warn' | 'info' | 'debug') => (message: string, error?: unknown) => void} */
   const level = (name) => (message, error) => (error === undefined ? log[name](message) : log[name]({ err: error }, message))
-  return { error: level('error'), info: level('info'), debug: level('debug') }
+  return { error: level('error'), warn: level('warn'), info: level('info'), debug: level('debug') }
+}
+
+/**
+ * Fastify's request serializer with the URL token redacted: the fields of Fastify's own
+ * (`method`, `url`, `version`, `host`, `remoteAddress`, `remotePort`), `url` through
+ * `redactUrlToken`. `Fastify({ logger: { serializers: { req: requestSerializer } } })`.
+ * @param {import('fastify').FastifyRequest} request
+ */
+function requestSerializer(request) {
+  return {
+    method: request.method,
+    url: redactUrlToken(request.url),
+    version: request.headers?.['accept-version'],
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  }
 }
 
 /**
@@ -94,3 +112,4 @@ async function oneinboxWebhooks(fastify, options) {
 module.exports = oneinboxWebhooks
 module.exports.oneinboxWebhooks = oneinboxWebhooks
 module.exports.default = oneinboxWebhooks
+module.exports.requestSerializer = requestSerializer

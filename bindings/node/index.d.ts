@@ -228,6 +228,15 @@ export declare class NativeReconcilePolicy {
   overdue(record: NativeCallRecord, changedAt: number, now: number): NativeOverdue | null
 }
 
+/** The core's per-reason limit on the log lines of refused deliveries (401, 415). */
+export declare class NativeRefusalLog {
+  /**
+   * The lines to log now for a refusal of `reason` whose answer says to log `level`/`line`,
+   * at `nowMs` (empty: suppressed).
+   */
+  admit(reason: string, level: string, line: string, nowMs: number): Array<NativeLog>
+}
+
 /** `add_url_token(url, token)`. */
 export declare function addUrlToken(url: string, token: string): string | Array<NativeIssue>
 
@@ -266,6 +275,9 @@ export declare function answerLateFailure(event: string, callId: string): Native
  * delivery is due again).
  */
 export declare function answerLateFailureDue(event: string, callId: string): NativeLog
+
+/** What an adapter made without a store logs once. */
+export declare function answerNoStoreWarning(): NativeLog
 
 /** The environment variable a client reads its API key from when it is given none. */
 export declare const API_KEY_VAR: string
@@ -376,14 +388,19 @@ export interface NativeAnswer {
   status: number
   /** `[name, value]` pairs, in order. */
   headers: Array<Array<string>>
-  /** The body; absent when it is empty (every answer but a 400 for an invalid payload). */
+  /** The body; absent when it is empty (every answer but a 400, 401 or 415). */
   body?: Buffer
   /** The body was not read to its end: close the connection where the server allows it. */
   closeConnection: boolean
-  /** `none`, `debug`, `info` or `error`. */
+  /** `none`, `debug`, `info`, `warn` or `error`. */
   logLevel: string
   /** What to log: one line with no URL, header or secret (empty for `none`). */
   logLine: string
+  /**
+   * A 401's or 415's reason code (`token_mismatch`, `unsupported_media_type`), the key its
+   * log line is rate-limited under; absent for other answers.
+   */
+  reason?: string
 }
 
 /**
@@ -562,11 +579,11 @@ export interface NativeLedger {
 }
 
 /**
- * What to log: `level` is `none`, `debug`, `info` or `error`; `line` is one line with no URL,
- * header or secret (empty for `none`).
+ * What to log: `level` is `none`, `debug`, `info`, `warn` or `error`; `line` is one line with
+ * no URL, header or secret (empty for `none`).
  */
 export interface NativeLog {
-  /** `none`, `debug`, `info` or `error`. */
+  /** `none`, `debug`, `info`, `warn` or `error`. */
   level: string
   /** The line. */
   line: string
@@ -767,6 +784,9 @@ export declare function newReceiver(options: unknown, secretClass: Function): Na
  */
 export declare function newReconcilePolicy(json: string): NativeReconcilePolicy | Array<NativeIssue>
 
+/** A limit of `burst` lines per reason per `windowMs` (defaults: 10 per 60000 ms). */
+export declare function newRefusalLog(burst?: number | undefined | null, windowMs?: number | undefined | null): NativeRefusalLog
+
 /**
  * `parseEvent`'s options (`undefined` or `null` for the defaults) converted and checked: the
  * limits to validate with, or the `UsageError`'s issues (the core's rule for each limit). A
@@ -868,14 +888,29 @@ export declare const REDIS_RECORD_SCRIPT: string
 /** The inbox's Redis write script (compare and set), the same text Python sends. */
 export declare const REDIS_WRITE_SCRIPT: string
 
+/** The reason a receiver gave in its answer's `body` (the core's `refusal_reason`), or `null`. */
+export declare function refusalReason(body: Uint8Array): string | null
+
 /**
  * `retry_after(headers, now)`: seconds to wait from a `Retry-After` header, or `null`.
  * `now` is Unix seconds.
  */
 export declare function retryAfter(names: Array<string>, values: Array<string>, now: number): number | null
 
+/** The line `send` prints for a delivery it sent (the core's `send::sent_line`). */
+export declare function sendSentLine(event: string, status: string, millis: number, reason: string | undefined | null, repeat: boolean): string
+
+/** The last line of `send` (the core's `send::summary_line`; the URL's token redacted). */
+export declare function sendSummaryLine(deliveries: number, to: string, answered: number): string
+
 /** `sign(secret, msg_id, timestamp, body)`: the `webhook-signature` header value. */
 export declare function sign(secret: string, msgId: string, timestamp: number, body: Uint8Array): string | Array<NativeIssue>
+
+/**
+ * A `whsec_` signing secret from 32 random bytes (`newSigningSecret()` passes
+ * `crypto.randomBytes(32)`); `null` for another length.
+ */
+export declare function signingSecretFromBytes(data: Uint8Array): string | null
 
 /**
  * The events the snapshot (the JSON text of a call) shows happened and `record` lacks, or

@@ -378,6 +378,12 @@ export function verifyUrlToken(url: string | URL, secrets: Secrets): Verificatio
 export function newUrlToken(): string
 
 /**
+ * A new Standard Webhooks signing secret (`whsec_` and 32 bytes from `crypto.randomBytes` in
+ * base64), accepted by `Receiver`, `sign`, `makeDelivery` and `send --signing-secret`.
+ */
+export function newSigningSecret(): string
+
+/**
  * Options of {@link Receiver}; unknown names are refused. Declared with their checks by the
  * addon (src/options.rs); a secret may also be a {@link Secret}.
  */

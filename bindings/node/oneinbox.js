@@ -879,6 +879,15 @@ function newUrlToken() {
 }
 
 /**
+ * A fresh Standard Webhooks signing secret for tests and your own senders: `whsec_` and 32
+ * bytes from `crypto.randomBytes` in base64 (the core's format, which every verifier accepts).
+ */
+function newSigningSecret() {
+  // 32 bytes: the addon gives the secret for exactly this length.
+  return /** @type {string} */ (native.signingSecretFromBytes(crypto.randomBytes(32)))
+}
+
+/**
  * Authenticates deliveries (URL token and/or Standard Webhooks signature, as configured) and
  * parses them. Unknown option names are refused, so a misspelt option cannot silently turn
  * authentication off. It fails closed: without `urlTokens` or `signingSecrets` (e.g. both read
@@ -1064,6 +1073,7 @@ module.exports = {
   redactUrlToken,
   verifyUrlToken,
   newUrlToken,
+  newSigningSecret,
   Receiver,
   Router,
   MissingHandlersError,

@@ -8,6 +8,7 @@ const { describe, it } = require('node:test')
 const { Receiver, Router, ValidationError, parseEvent } = require('../oneinbox.js')
 const { MemoryStore, currentDelivery } = require('../stores.js')
 const { PATH, TOKEN, SECRET, TARGETS, delivery, event, recordingLogger, endless, stalled, once } = require('./helpers/adapters.js')
+const native = require('../index.js')
 
 const SMALL_LIMIT = 1024
 
@@ -46,6 +47,12 @@ function assertNoSecrets(logger) {
 async function withEndpoint(target, options, fn) {
   const logger = options.logger ?? recordingLogger()
   const endpoint = await target.start({ ...options, logger })
+  if (Array.isArray(logger.calls)) {
+    // What the adapter logged when it was made: the core's warning, once, when it has no store.
+    const startup = logger.calls.splice(0).map((c) => [c.level, c.args[0]])
+    const noStore = options.store === undefined || options.store === null
+    assert.deepEqual(startup, noStore ? [['warn', native.answerNoStoreWarning().line]] : [])
+  }
   try {
     await fn(endpoint, logger)
   } finally {
@@ -162,31 +169,36 @@ const ROWS = [
     },
   },
   {
-    name: '401 with no detail when authentication fails; no handler runs',
+    name: '401 saying why when authentication fails (body and warn line, never a secret); no handler runs',
     async run(target) {
       const { router, seen } = countingRouter()
       await withEndpoint(target, { receiver: receiver(), router }, async (endpoint, logger) => {
         const body = event('call.ended')
+        // Issue 28: the reason is in the body and in a warn line (10 per reason per minute).
         const cases = {
-          'wrong token': delivery(body, { token: 'not-the-token' }),
-          'wrong secret': delivery(body, { secret: `whsec_${Buffer.alloc(24, 7).toString('base64')}` }),
+          'wrong token': [delivery(body, { token: 'not-the-token' }), 'token_mismatch'],
+          'wrong secret': [delivery(body, { secret: `whsec_${Buffer.alloc(24, 7).toString('base64')}` }), 'no_matching_signature'],
         }
         const noToken = delivery(body)
         noToken.path = PATH
-        cases['no token'] = noToken
+        cases['no token'] = [noToken, 'missing_token']
         const tampered = delivery(body)
         tampered.body = Buffer.from(body.toString('utf8').replace('Appointment Booked', 'Refund Issued'))
-        cases['a body changed after signing'] = tampered
+        cases['a body changed after signing'] = [tampered, 'no_matching_signature']
         const unsigned = delivery(body)
         unsigned.headers = unsigned.headers.filter(([n]) => !n.startsWith('webhook-'))
-        cases['no signature'] = unsigned
-        for (const [what, d] of Object.entries(cases)) {
+        cases['no signature'] = [unsigned, 'missing_header']
+        for (const [what, [d, code]] of Object.entries(cases)) {
           const res = await endpoint.send(...sendArgs(d))
           assert.equal(res.status, 401, what)
-          assert.equal(await res.text(), '', what)
+          assert.equal(res.headers.get('content-type'), 'application/json', what)
+          assert.equal((await res.json()).error, code, what)
         }
         assert.equal(seen.length, 0)
-        assert.equal(logger.calls.length, 0)
+        assert.deepEqual(
+          logger.calls.map((c) => [c.level, ...c.args]),
+          Object.values(cases).map(([, code]) => ['warn', `oneinbox-webhooks: delivery not authenticated (${code}); answered 401`]),
+        )
       })
     },
   },
@@ -268,7 +280,11 @@ const ROWS = [
           const d = delivery(event('call.ended'))
           const res = await endpoint.send(d.path, post(d, withHeader(d.headers, 'content-type', type)))
           assert.equal(res.status, 415, String(type))
-          assert.equal(await res.text(), '', String(type))
+          // Issue 28: the body says what is accepted and what came.
+          const explained = await res.json()
+          assert.equal(explained.error, 'unsupported_media_type', String(type))
+          assert.deepEqual(explained.accepted, ['application/json', 'application/<name>+json'])
+          assert.equal(explained.received, type ?? null, String(type))
         }
         assert.equal(seen.length, 0)
       })
@@ -627,7 +643,10 @@ describe('express with express.json() mounted first', () => {
       const plusJson = await endpoint.send(d.path, post(d, withHeader(d.headers, 'content-type', 'application/vnd.oneinbox+json')))
       assert.equal(plusJson.status, 204)
       assert.equal(seen.length, 1)
-      assert.equal(logger.calls.length, 0)
+      assert.deepEqual(
+        logger.calls.filter((c) => c.level === 'error'),
+        [],
+      ) // warn: no store, a 415
     } finally {
       await endpoint.close()
     }
@@ -730,8 +749,9 @@ describe('fetch handler: Request specifics', () => {
     const res = await handler(request)
     assert.equal(res.status, 500)
     assert.equal(seen.length, 0)
-    assert.equal(logger.calls.length, 1)
-    assert.match(logger.calls[0].args[0], /already read/)
+    const errors = logger.calls.filter((c) => c.level === 'error') // besides the no-store warning
+    assert.equal(errors.length, 1)
+    assert.match(errors[0].args[0], /already read/)
     assertNoSecrets(logger)
   })
 

@@ -33,6 +33,7 @@ function asFixture(answer) {
     body_text: answer.body === undefined || answer.body === null ? '' : answer.body.toString('utf8'),
     close_connection: answer.closeConnection,
     log: { level: answer.logLevel, line: answer.logLine },
+    ...(answer.reason == null ? {} : { reason: answer.reason }),
   }
 }
 
@@ -114,7 +115,7 @@ const LATER = {
 function levelLogger() {
   const lines = []
   const at = (level) => (line) => lines.push([level, line])
-  return { lines, error: at('error'), info: at('info'), debug: at('debug') }
+  return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') }
 }
 
 for (const target of TARGETS) {

@@ -33,6 +33,7 @@ test('exports exactly the public API', () => {
     'addUrlToken',
     'dedupeKey',
     'diagnose',
+    'newSigningSecret',
     'newUrlToken',
     'parseEvent',
     'recordIsOpen',

@@ -226,6 +226,29 @@ test('URL tokens: newUrlToken is 32 random bytes in base64url; add and verify ro
   assert.equal(verifyUrlToken('/hooks', a).code, 'missing_token')
 })
 
+test('newSigningSecret: whsec_ and 32 random bytes in padded base64, accepted by every verifier', () => {
+  const { newSigningSecret, Receiver: R } = require('..')
+  const native = require('../index.js')
+  const { Webhook: StandardWebhook } = require('standardwebhooks')
+  const made = new Set(Array.from({ length: 50 }, () => newSigningSecret()))
+  assert.equal(made.size, 50)
+  for (const s of made) {
+    assert.match(s, /^whsec_[A-Za-z0-9+/]{43}=$/)
+    assert.equal(Buffer.from(s.slice(6), 'base64').length, 32)
+  }
+  const secret = [...made][0]
+  const now = Math.floor(Date.now() / 1000)
+  const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(now), 'webhook-signature': sign(secret, 'msg_1', now, BODY) }
+  assert.deepEqual(new R({ signingSecrets: [secret] }).receive(BODY, { headers, now }), JSON.parse(BODY))
+  assert.ok(verifySignature(headers, BODY, [secret], { now }).ok)
+  // The Standard Webhooks reference library verifies what this package signs with it.
+  assert.deepEqual(new StandardWebhook(secret).verify(BODY, headers), JSON.parse(BODY))
+  // The format is the core's: the addon's for exactly 32 bytes.
+  const bytes = Buffer.from(Array.from({ length: 32 }, (_, i) => i))
+  assert.equal(native.signingSecretFromBytes(bytes), `whsec_${bytes.toString('base64')}`)
+  assert.equal(native.signingSecretFromBytes(Buffer.alloc(31)), null)
+})
+
 test('Receiver: authenticates, then parses; AuthenticationError carries the verification', () => {
   const token = newUrlToken()
   const receiver = new Receiver({ urlTokens: [token], signingSecrets: [SECRET] })

@@ -146,7 +146,7 @@ test('a forged delivery (wrong token) gets 401 and exit 1; so does a missing sig
     const forged = await run(['send', '--to', r.url, '--url-token', 'tok_wrong', '--signing-secret', WHSEC, 'call.ended'])
     assert.equal(forged.code, 1)
     assert.match(lines(forged.stdout)[0], /^call\.ended\s+401\s/)
-    assert.match(forged.stderr, /1 deliveries to .*: 0 answered 2xx/)
+    assert.match(forged.stderr, /^1 delivery to .*: 0 answered 2xx\n$/) // issue 28: not "1 deliveries"
     const unsigned = await run(['send', '--to', r.url, '--url-token', TOKEN, 'call.ended', 'call.failed'])
     assert.equal(unsigned.code, 1)
     assert.deepEqual(
@@ -166,8 +166,31 @@ test('an unreachable receiver is exit 1 with an error line; the URL token is not
   const { code, stdout, stderr } = await run(['send', '--to', r.url, '--url-token', TOKEN, '--timeout', '5', 'call.ended'])
   assert.equal(code, 1)
   assert.match(stdout, /^call\.ended\s+error: .*ECONNREFUSED/)
-  assert.match(stderr, /^1 deliveries to http:\/\/127\.0\.0\.1:\d+\/webhooks\/oneinbox: 0 answered 2xx\n$/)
+  assert.match(stderr, /^1 delivery to http:\/\/127\.0\.0\.1:\d+\/webhooks\/oneinbox: 0 answered 2xx\n$/)
   noSecrets(stdout, stderr)
+})
+
+test('send prints the reason the adapter gave (its 401 body), after the time', async () => {
+  const { webhookMiddleware } = require('../express.js')
+  const { Router, newSigningSecret } = require('../oneinbox.js')
+  const { MemoryStore } = require('../stores.js')
+  const middleware = webhookMiddleware({ receiver: new Receiver({ urlTokens: [TOKEN] }), router: new Router(), store: new MemoryStore() })
+  const server = http.createServer((req, res) => middleware(req, res))
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${server.address().port}/webhooks/oneinbox`
+  try {
+    const forged = await run(['send', '--to', url, '--url-token', 'tok_wrong', 'call.ended'])
+    assert.equal(forged.code, 1)
+    assert.match(lines(forged.stdout)[0], /^call\.ended\s+401\s+\d+\.\d ms {2}token_mismatch$/)
+    const signed = await run(['send', '--to', url, '--signing-secret', newSigningSecret(), 'call.ended'])
+    assert.match(lines(signed.stdout)[0], /^call\.ended\s+401\s+\d+\.\d ms {2}missing_token$/)
+    const ok = await run(['send', '--to', url, '--url-token', TOKEN, 'call.ended'])
+    assert.equal(ok.code, 0)
+    assert.match(lines(ok.stdout)[0], /^call\.ended\s+204\s+\d+\.\d ms$/)
+    assert.match(ok.stderr, /^1 delivery to .*: 1 answered 2xx\n$/)
+  } finally {
+    await new Promise((r) => server.close(r))
+  }
 })
 
 test('--dry-run --seed 7 call.started call.ended prints the shared plan (the same lines as Python)', async () => {

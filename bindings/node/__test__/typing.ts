@@ -75,6 +75,7 @@ import {
   Secret,
   type Webhook,
   newUrlToken,
+  newSigningSecret,
   sign,
   verifySignature,
   verifyUrlToken,
@@ -621,3 +622,16 @@ async function reconcileTypes(router: Router): Promise<number> {
   return events.length + report.checked + (report.recovered['call.analyzed'] ?? 0)
 }
 void reconcileTypes
+
+// Issue 28: test secrets and access logs without URL tokens.
+import { redactRequest, redactedUrl } from 'oneinbox-webhooks/express'
+import { requestSerializer } from 'oneinbox-webhooks/fastify'
+import type { IncomingMessage } from 'node:http'
+{
+  const secret: string = newSigningSecret()
+  const signature: string = sign(secret, 'msg_1', 1, '{}')
+  const url: string = redactedUrl({ url: '/h?token=x' } as IncomingMessage)
+  const req: { url: string; method: string } = redactRequest({ url: '/h?token=x', method: 'POST' })
+  const logged: { url: string } = requestSerializer({} as import('fastify').FastifyRequest)
+  void [signature, url, req, logged]
+}

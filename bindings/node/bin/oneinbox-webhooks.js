@@ -269,7 +269,8 @@ function describeError(err, redactUrlToken) {
  */
 async function send(args, out, err) {
   const { OneInboxError, UsageError, redactUrlToken } = require('../oneinbox.js')
-  const { planSend } = require('../native.js')
+  const native = require('../native.js')
+  const { planSend } = native
   const { makeDelivery, makeEvent } = require('../testing.js')
   // The plan from the core; the random seed (8 bytes) is used when --seed is absent.
   const plan = planSend(args.events, args.callId, args.seed, args.duplicates, args.shuffle, crypto.randomBytes(8))
@@ -307,20 +308,24 @@ async function send(args, out, err) {
     const started = performance.now()
     let status
     let ok = false
+    /** @type {string | null} */
+    let reason = null
     try {
       const res = await fetch(d.url, { method: 'POST', headers: d.headers, body: d.body, signal: AbortSignal.timeout(args.timeoutMs) })
-      await res.arrayBuffer()
+      const answer = Buffer.from(await res.arrayBuffer())
       status = String(res.status)
       ok = res.status >= 200 && res.status < 300
+      // The reason the receiver gave in its answer's body (the core reads it), if any.
+      if (!ok) reason = native.refusalReason(answer)
     } catch (e) {
       const timedOut = e instanceof Error && e.name === 'TimeoutError'
       status = `error: ${timedOut ? `timed out after ${args.timeoutMs} ms` : describeError(e, redactUrlToken)}`
     }
     const ms = performance.now() - started
     if (!ok) failures++
-    out.write(`${(d.event ?? '?').padEnd(26)} ${status.padStart(5)} ${ms.toFixed(1).padStart(8)} ms${again ? '  (again)' : ''}\n`)
+    out.write(`${native.sendSentLine(d.event ?? '?', status, ms, reason, again)}\n`)
   }
-  err.write(`${deliveries.length} deliveries to ${redactUrlToken(to)}: ${deliveries.length - failures} answered 2xx\n`)
+  err.write(`${native.sendSummaryLine(deliveries.length, to, deliveries.length - failures)}\n`)
   return failures > 0 ? 1 : 0
 }
 

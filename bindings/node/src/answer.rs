@@ -10,11 +10,11 @@ use oneinbox_webhooks::{Issue, IssueCode};
 
 use crate::errors::{guard, NativeIssue};
 
-/// What to log: `level` is `none`, `debug`, `info` or `error`; `line` is one line with no URL,
-/// header or secret (empty for `none`).
+/// What to log: `level` is `none`, `debug`, `info`, `warn` or `error`; `line` is one line with
+/// no URL, header or secret (empty for `none`).
 #[napi(object, js_name = "NativeLog")]
 pub struct NativeLog {
-    /// `none`, `debug`, `info` or `error`.
+    /// `none`, `debug`, `info`, `warn` or `error`.
     pub level: String,
     /// The line.
     pub line: String,
@@ -36,14 +36,17 @@ pub struct NativeAnswer {
     pub status: u32,
     /// `[name, value]` pairs, in order.
     pub headers: Vec<Vec<String>>,
-    /// The body; absent when it is empty (every answer but a 400 for an invalid payload).
+    /// The body; absent when it is empty (every answer but a 400, 401 or 415).
     pub body: Option<Buffer>,
     /// The body was not read to its end: close the connection where the server allows it.
     pub close_connection: bool,
-    /// `none`, `debug`, `info` or `error`.
+    /// `none`, `debug`, `info`, `warn` or `error`.
     pub log_level: String,
     /// What to log: one line with no URL, header or secret (empty for `none`).
     pub log_line: String,
+    /// A 401's or 415's reason code (`token_mismatch`, `unsupported_media_type`), the key its
+    /// log line is rate-limited under; absent for other answers.
+    pub reason: Option<String>,
 }
 
 impl From<a::Answer> for NativeAnswer {
@@ -59,6 +62,7 @@ impl From<a::Answer> for NativeAnswer {
             close_connection: answer.close_connection,
             log_level: answer.log.level.as_str().to_owned(),
             log_line: answer.log.line,
+            reason: answer.reason.map(str::to_owned),
         }
     }
 }
@@ -202,4 +206,62 @@ pub fn answer_after_claim(
 #[napi(js_name = "answerLateFailureDue")]
 pub fn answer_late_failure_due(event: String, call_id: String) -> napi::Result<NativeLog> {
     guard(|| Ok(a::late_failure_due(&event, &call_id).into()))
+}
+
+/// The core's per-reason limit on the log lines of refused deliveries (401, 415).
+#[napi(js_name = "NativeRefusalLog")]
+pub struct NativeRefusalLog {
+    inner: a::RefusalLog,
+}
+
+/// A limit of `burst` lines per reason per `windowMs` (defaults: 10 per 60000 ms).
+#[napi(js_name = "newRefusalLog")]
+pub fn new_refusal_log(burst: Option<u32>, window_ms: Option<f64>) -> NativeRefusalLog {
+    NativeRefusalLog {
+        inner: a::RefusalLog::new(
+            burst.unwrap_or(a::RefusalLog::DEFAULT_BURST),
+            // `as` saturates: NaN and negatives are 0 (taken as 1 ms), Infinity the longest.
+            window_ms.map_or(a::RefusalLog::DEFAULT_WINDOW_MS, |w| w as u64),
+        ),
+    }
+}
+
+#[napi]
+impl NativeRefusalLog {
+    /// The lines to log now for a refusal of `reason` whose answer says to log `level`/`line`,
+    /// at `nowMs` (empty: suppressed).
+    #[napi]
+    pub fn admit(
+        &mut self,
+        reason: String,
+        level: String,
+        line: String,
+        now_ms: f64,
+    ) -> napi::Result<Vec<NativeLog>> {
+        guard(|| {
+            let level = a::LogLevel::ALL
+                .into_iter()
+                .find(|l| l.as_str() == level)
+                .ok_or_else(|| unknown("log level", &level))?;
+            let log = a::Log { level, line };
+            Ok(self
+                .inner
+                .admit(&reason, &log, now_ms as u64)
+                .into_iter()
+                .map(NativeLog::from)
+                .collect())
+        })
+    }
+}
+
+/// What an adapter made without a store logs once.
+#[napi(js_name = "answerNoStoreWarning")]
+pub fn answer_no_store_warning() -> NativeLog {
+    a::no_store_warning().into()
+}
+
+/// The reason a receiver gave in its answer's `body` (the core's `refusal_reason`), or `null`.
+#[napi(js_name = "refusalReason")]
+pub fn refusal_reason(body: &[u8]) -> napi::Result<Option<String>> {
+    guard(|| Ok(a::refusal_reason(body)))
 }

@@ -94,6 +94,17 @@ pub fn add_url_token(url: String, token: String) -> napi::Result<Either<String, 
     guard(|| Ok(or_issues(auth::add_url_token(&url, &token), |s| s)))
 }
 
+/// A `whsec_` signing secret from 32 random bytes (`newSigningSecret()` passes
+/// `crypto.randomBytes(32)`); `null` for another length.
+#[napi(js_name = "signingSecretFromBytes")]
+pub fn signing_secret_from_bytes(data: &[u8]) -> napi::Result<Option<String>> {
+    guard(|| {
+        Ok(<&[u8; auth::SIGNING_SECRET_BYTES]>::try_from(data)
+            .ok()
+            .map(auth::signing_secret_from_bytes))
+    })
+}
+
 /// `redact_url_token(text)`.
 #[napi(js_name = "redactUrlToken")]
 pub fn redact_url_token(text: String) -> napi::Result<String> {

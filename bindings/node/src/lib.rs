@@ -34,10 +34,12 @@ pub use answer::{
     answer_after_store, answer_before_body, answer_late_failure, answer_late_failure_due,
     NativeAnswer, NativeLog,
 };
+pub use answer::{answer_no_store_warning, new_refusal_log, refusal_reason, NativeRefusalLog};
 pub use args::{
     host_arg, pointer_token, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_TOLERANCE_SECONDS,
     MAX_ARGUMENT_DEPTH,
 };
+pub use auth::signing_secret_from_bytes;
 pub use auth::{
     add_url_token, new_receiver, redact_url_token, sign, verify_signature, verify_url_token,
     NativeReceiver, NativeVerification,
@@ -75,3 +77,4 @@ pub use testing::{
     call_sequence, choose_secret, make_call, make_delivery, make_event, plan_send,
     NativeChosenSecret, NativePlannedDelivery, NativeSendPlan, NativeSimulatedDelivery,
 };
+pub use testing::{send_sent_line, send_summary_line};

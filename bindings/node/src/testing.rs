@@ -118,6 +118,24 @@ pub struct NativeSendPlan {
     pub issues: Option<Vec<NativeIssue>>,
 }
 
+/// The line `send` prints for a delivery it sent (the core's `send::sent_line`).
+#[napi(js_name = "sendSentLine")]
+pub fn send_sent_line(
+    event: String,
+    status: String,
+    millis: f64,
+    reason: Option<String>,
+    repeat: bool,
+) -> String {
+    oneinbox_webhooks::send::sent_line(&event, &status, millis, reason.as_deref(), repeat)
+}
+
+/// The last line of `send` (the core's `send::summary_line`; the URL's token redacted).
+#[napi(js_name = "sendSummaryLine")]
+pub fn send_summary_line(deliveries: u32, to: String, answered: u32) -> String {
+    oneinbox_webhooks::send::summary_line(deliveries as usize, &to, answered as usize)
+}
+
 /// The plan of the `send` command's arguments as typed (`seed` and `duplicates` as their
 /// text); `random_seed` (8 bytes, big-endian) is the seed when `seed` is `null`.
 #[napi(js_name = "planSend")]

@@ -13,8 +13,9 @@ use pyo3::types::{PyBytes, PyTuple};
 use crate::errors::guard;
 
 /// The reply to a delivery and what to log about it: `status`, `headers` (pairs, in order),
-/// `body` (empty but for a 400), `close_connection` (the body was not read to its end),
-/// `log_level` (`"none"`, `"debug"`, `"info"` or `"error"`) and `log_line`.
+/// `body` (JSON for a 400, 401 or 415; else empty), `close_connection` (the body was not read
+/// to its end), `log_level` (`"none"`, `"debug"`, `"info"`, `"warn"` or `"error"`), `log_line`
+/// and `reason` (a 401's or 415's reason code, else `None`).
 #[pyclass(module = "oneinbox_webhooks", frozen, eq)]
 #[derive(PartialEq, Eq)]
 pub struct Answer {
@@ -28,6 +29,8 @@ pub struct Answer {
     log_level: &'static str,
     #[pyo3(get)]
     log_line: String,
+    #[pyo3(get)]
+    reason: Option<&'static str>,
 }
 
 impl From<a::Answer> for Answer {
@@ -39,6 +42,7 @@ impl From<a::Answer> for Answer {
             close_connection: answer.close_connection,
             log_level: answer.log.level.as_str(),
             log_line: answer.log.line,
+            reason: answer.reason,
         }
     }
 }
@@ -240,9 +244,74 @@ pub fn answer_late_failure_due(
     })
 }
 
+/// The lines of refused deliveries to log: the core's per-reason limit (`RefusalLog`), one per
+/// adapter; safe to share between threads.
+#[pyclass(module = "oneinbox_webhooks", frozen)]
+pub struct RefusalLog {
+    inner: std::sync::Mutex<a::RefusalLog>,
+}
+
+#[pymethods]
+impl RefusalLog {
+    #[new]
+    #[pyo3(signature = (burst = a::RefusalLog::DEFAULT_BURST, window_ms = a::RefusalLog::DEFAULT_WINDOW_MS))]
+    fn new(burst: u32, window_ms: u64) -> Self {
+        RefusalLog {
+            inner: std::sync::Mutex::new(a::RefusalLog::new(burst, window_ms)),
+        }
+    }
+
+    /// `[(log_level, log_line)]` to log now for a refusal of `reason` whose answer says to log
+    /// `(level, line)`, at `now_ms` (empty: suppressed).
+    fn admit(
+        &self,
+        py: Python<'_>,
+        reason: &str,
+        level: &str,
+        line: String,
+        now_ms: u64,
+    ) -> PyResult<Vec<(&'static str, String)>> {
+        guard(py, || {
+            let level = a::LogLevel::ALL
+                .into_iter()
+                .find(|l| l.as_str() == level)
+                .ok_or_else(|| unknown("log level", level))?;
+            let log = a::Log { level, line };
+            let lines = match self.inner.lock() {
+                Ok(mut limit) => limit.admit(reason, &log, now_ms),
+                Err(_) => vec![log],
+            };
+            Ok(lines
+                .into_iter()
+                .map(|l| (l.level.as_str(), l.line))
+                .collect())
+        })
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "RefusalLog()"
+    }
+}
+
+/// `(log_level, log_line)` an adapter made without a store logs once.
+#[pyfunction]
+pub fn answer_no_store_warning() -> (&'static str, String) {
+    let log = a::no_store_warning();
+    (log.level.as_str(), log.line)
+}
+
+/// The reason a receiver gave with its answer's `body` (see the core's `refusal_reason`).
+#[pyfunction]
+pub fn refusal_reason(py: Python<'_>, body: &[u8]) -> PyResult<Option<String>> {
+    guard(py, || Ok(a::refusal_reason(body)))
+}
+
 /// Adds `Answer` and the `answer_*` functions to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Answer>()?;
+    m.add_class::<RefusalLog>()?;
+    m.add_function(wrap_pyfunction!(answer_no_store_warning, m)?)?;
+    m.add_function(wrap_pyfunction!(refusal_reason, m)?)?;
     m.add_function(wrap_pyfunction!(answer_before_body, m)?)?;
     m.add_function(wrap_pyfunction!(answer_after_read, m)?)?;
     m.add_function(wrap_pyfunction!(answer_after_receive, m)?)?;

@@ -36,6 +36,22 @@ pub fn redact_url_token(py: Python<'_>, text: String) -> PyResult<String> {
     guard(py, || Ok(a::redact_url_token(&text)))
 }
 
+/// `signing_secret_from_bytes(data)`: a `whsec_` signing secret from 32 random bytes (the core's
+/// format; `new_signing_secret()` passes `secrets.token_bytes(32)`).
+#[pyfunction]
+pub fn signing_secret_from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<String> {
+    guard(py, || {
+        let bytes: &[u8; a::SIGNING_SECRET_BYTES] = data.try_into().map_err(|_| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "signing_secret_from_bytes needs {} bytes, got {}",
+                a::SIGNING_SECRET_BYTES,
+                data.len()
+            ))
+        })?;
+        Ok(a::signing_secret_from_bytes(bytes))
+    })
+}
+
 /// Sets (or replaces) the `token` query parameter of `url`, percent-encoded, keeping the rest
 /// of the URL.
 #[pyfunction]
@@ -225,6 +241,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Receiver>()?;
     m.add_function(wrap_pyfunction!(add_url_token, m)?)?;
     m.add_function(wrap_pyfunction!(redact_url_token, m)?)?;
+    m.add_function(wrap_pyfunction!(signing_secret_from_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(verify_url_token, m)?)?;
     m.add_function(wrap_pyfunction!(verify_signature, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;

@@ -123,7 +123,28 @@ pub fn choose_secret(
     })
 }
 
+/// The line `send` prints for a delivery it sent (`send::sent_line`).
+#[pyfunction]
+#[pyo3(signature = (event, status, millis, reason, repeat))]
+pub fn send_sent_line(
+    event: &str,
+    status: &str,
+    millis: f64,
+    reason: Option<&str>,
+    repeat: bool,
+) -> String {
+    oneinbox_webhooks::send::sent_line(event, status, millis, reason, repeat)
+}
+
+/// The last line of `send` (`send::summary_line`; the URL's token redacted).
+#[pyfunction]
+pub fn send_summary_line(deliveries: usize, to: &str, answered: usize) -> String {
+    oneinbox_webhooks::send::summary_line(deliveries, to, answered)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(send_sent_line, m)?)?;
+    m.add_function(wrap_pyfunction!(send_summary_line, m)?)?;
     m.add_function(wrap_pyfunction!(make_event, m)?)?;
     m.add_function(wrap_pyfunction!(make_call, m)?)?;
     m.add_function(wrap_pyfunction!(make_delivery, m)?)?;

@@ -177,11 +177,26 @@ class DjangoDriver(Driver):
     def send(self, method: str, url: str, body: bytes, headers: dict[str, str]) -> Reply:
         split = urlsplit(url)
         others = {k: v for k, v in headers.items() if k.lower() != "content-type"}
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
         target = split.path + ("?" + split.query if split.query else "")
-        r = self._client.generic(
-            method, target, data=body, content_type=content_type, headers=others
-        )
+        if content_type is None:
+            # Client.generic always sets CONTENT_TYPE; a WSGI server leaves it out when the
+            # request has none, as this environ does.
+            from django.test.client import FakePayload
+
+            environ = {
+                "REQUEST_METHOD": method,
+                "PATH_INFO": split.path,
+                "QUERY_STRING": split.query,
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": FakePayload(body),
+                **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in others.items()},
+            }
+            r = self._client.request(**environ)
+        else:
+            r = self._client.generic(
+                method, target, data=body, content_type=content_type, headers=others
+            )
         return Reply(r.status_code, {k.lower(): v for k, v in r.items()}, r.content)
 
     def close(self) -> None:
@@ -365,23 +380,73 @@ def _forged(keys: Secrets, kind: str) -> Delivery:
 
 
 @pytest.mark.parametrize(
-    "kind",
+    ("kind", "code"),
     [
-        "no token",
-        "wrong token",
-        "no signature",
-        "another secret",
-        "body changed",
-        "stale timestamp",
+        ("no token", "missing_token"),
+        ("wrong token", "token_mismatch"),
+        ("no signature", "missing_header"),
+        ("another secret", "no_matching_signature"),
+        ("body changed", "no_matching_signature"),
+        ("stale timestamp", "timestamp_too_old"),
     ],
 )
-def test_unauthenticated_is_401_without_detail(
-    driver: Driver, keys: Secrets, calls: Calls, kind: str
+def test_unauthenticated_is_401_saying_why(
+    driver: Driver,
+    keys: Secrets,
+    calls: Calls,
+    kind: str,
+    code: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    # Issue 28: a 401 names its reason in its body and in a WARNING, never a token or secret.
     driver.mount(keys.receiver(), calls.router)
-    reply = post(driver, _forged(keys, kind))
-    assert (reply.status, reply.body) == (401, b"")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="oneinbox_webhooks"):
+        reply = post(driver, _forged(keys, kind))
+    assert reply.status == 401
+    assert json.loads(reply.body)["error"] == code
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        f"oneinbox-webhooks: delivery not authenticated ({code}); answered 401"
+    ]
+    for secret in (keys.token, keys.signing_secret):
+        assert secret.encode() not in reply.body and secret not in caplog.text
     assert calls.events == []
+
+
+def test_a_flood_of_refusals_logs_ten_then_a_summary(
+    driver: Driver, keys: Secrets, calls: Calls, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 28: the core's RefusalLog keeps a flood of forged deliveries out of the logs (10
+    # lines per reason per minute, each adapter its own count); another reason is counted apart.
+    driver.mount(keys.receiver(), calls.router, store=MemoryStore())
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        for _ in range(25):
+            assert post(driver, _forged(keys, "wrong token")).status == 401
+        assert post(driver, _forged(keys, "no token")).status == 401
+    lines = [r.getMessage() for r in caplog.records if r.name == LOGGER]
+    line = "oneinbox-webhooks: delivery not authenticated ({}); answered 401"
+    assert lines == [line.format("token_mismatch")] * 10 + [line.format("missing_token")]
+
+
+def test_an_adapter_without_a_store_warns_once_when_made(
+    driver: Driver, keys: Secrets, calls: Calls, caplog: pytest.LogCaptureFixture
+) -> None:
+    from oneinbox_webhooks._native import answer_no_store_warning
+
+    _, line = answer_no_store_warning()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        driver.mount(keys.receiver(), calls.router)
+        for _ in range(2):
+            assert post(driver, keys.deliver(make_event("call.ended"))).status == 204
+    assert [r.getMessage() for r in caplog.records if r.name == LOGGER] == [line]
+    assert "handlers again" in line
+    driver.close()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        driver.mount(keys.receiver(), calls.router, store=MemoryStore())
+    assert [r for r in caplog.records if r.name == LOGGER] == []
 
 
 def test_authentication_comes_before_validation(
@@ -390,7 +455,7 @@ def test_authentication_comes_before_validation(
     driver.mount(keys.receiver(), calls.router)
     invalid = b'{"event":"call.ended","duration_seconds":"long"}'
     reply = post(driver, make_delivery(invalid, url=URL))  # neither token nor signature
-    assert (reply.status, reply.body) == (401, b"")
+    assert reply.status == 401 and json.loads(reply.body)["error"] == "missing_token"
 
 
 # ---- 400 ----------------------------------------------------------------------------------
@@ -564,7 +629,12 @@ def test_non_json_content_type_is_415(
     if content_type:
         headers["content-type"] = content_type
     reply = driver.send("POST", delivery.url, delivery.body, headers)
-    assert (reply.status, reply.body) == (415, b"")
+    # Issue 28: a 415 says what is accepted and what came.
+    assert reply.status == 415 and reply.headers["content-type"] == "application/json"
+    explained = json.loads(reply.body)
+    assert explained["error"] == "unsupported_media_type"
+    assert explained["accepted"] == ["application/json", "application/<name>+json"]
+    assert explained["received"] == (content_type or None)
     assert calls.events == []
 
 
@@ -1107,7 +1177,12 @@ def test_answers_fixtures_end_to_end(
     for header, value in expected["headers"]:
         assert reply.headers[header.lower()] == value
     assert reply.body == expected["body_text"].encode("utf-8")
-    logged = [(r.levelname.lower(), r.getMessage()) for r in caplog.records if r.name == LOGGER]
+    # The core's `warn` is Python's WARNING.
+    logged = [
+        ("warn" if r.levelno == logging.WARNING else r.levelname.lower(), r.getMessage())
+        for r in caplog.records
+        if r.name == LOGGER
+    ]
     log = expected["log"]
     assert logged == ([] if log["level"] == "none" else [(log["level"], log["line"])])
 
@@ -1242,6 +1317,6 @@ def test_django_body_read_by_a_middleware_is_500_naming_the_fix(
         driver.close()
     assert (reply.status_code, reply.content) == (500, b"")
     assert calls.events == []
-    [record] = [r for r in caplog.records if r.name == LOGGER]
+    [record] = [r for r in caplog.records if r.name == LOGGER and r.levelno == logging.ERROR]
     assert "body was read before" in record.getMessage() and "request.body" in record.getMessage()
     assert_no_secrets(caplog, keys)

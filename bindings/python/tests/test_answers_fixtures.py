@@ -35,6 +35,7 @@ def as_fixture(answer: _native.Answer) -> dict[str, Any]:
         "body_text": answer.body.decode("utf-8"),
         "close_connection": answer.close_connection,
         "log": {"level": answer.log_level, "line": answer.log_line},
+        **({} if answer.reason is None else {"reason": answer.reason}),
     }
 
 

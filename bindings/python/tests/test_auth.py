@@ -6,6 +6,8 @@ Receiver, errors, secrecy)."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import pickle
 import time
@@ -249,6 +251,32 @@ def test_new_url_token() -> None:
     assert verify_url_token(url, [t]).ok
 
 
+def test_new_signing_secret_is_accepted_by_every_verifier() -> None:
+    from oneinbox_webhooks._native import signing_secret_from_bytes
+
+    made = {ow.new_signing_secret() for _ in range(50)}
+    assert len(made) == 50
+    for secret in made:
+        assert secret.startswith("whsec_") and len(secret) == 50
+        assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
+    secret = made.pop()
+    ts = int(time.time())
+    h = signed_headers(ts, secret)
+    event = Receiver(signing_secrets=[secret]).receive(BODY, headers=h, now=ts)
+    assert isinstance(event, CallStarted)
+    assert verify_signature(h, BODY, [secret], now=ts).ok
+    # The Standard Webhooks reference verifiers decode with padding required, as here.
+    key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    mac = hmac.new(key, f"{h['webhook-id']}.{ts}.".encode() + BODY, hashlib.sha256).digest()
+    assert h["webhook-signature"] == "v1," + base64.b64encode(mac).decode("ascii")
+    # The format rule is the core's: standard base64 of the 32 bytes, padded.
+    assert signing_secret_from_bytes(bytes(range(32))) == "whsec_" + base64.b64encode(
+        bytes(range(32))
+    ).decode("ascii")
+    with pytest.raises(ValueError, match="needs 32 bytes, got 31"):
+        signing_secret_from_bytes(bytes(31))
+
+
 def test_receiver_token_then_signature_then_body() -> None:
     token = new_url_token()
     r = Receiver(url_tokens=[token], signing_secrets=[WHSEC])
@@ -346,6 +374,9 @@ def test_exports() -> None:
         "verify_signature",
         "sign",
         "new_url_token",
+        "new_signing_secret",
+        "UrlTokenFilter",
+        "redact_access_logs",
     ]:
         assert name in ow.__all__
     assert ow.DEFAULT_TOLERANCE_SECONDS == 300

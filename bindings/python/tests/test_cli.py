@@ -188,6 +188,36 @@ def test_a_forged_delivery_gets_401(fastapi_receiver: tuple[str, Received]) -> N
     assert received.events == []
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="FastAPI and uvicorn need Python 3.11")
+def test_send_prints_the_reason_the_adapter_gave() -> None:
+    # Issue 28: `send` prints why a receiver refused (the adapter's 401 body), and says
+    # "1 delivery", not "1 deliveries".
+    from fastapi import FastAPI
+    from uvicorn_server import UvicornServer
+
+    from oneinbox_webhooks import Router, new_signing_secret
+    from oneinbox_webhooks.fastapi import webhook_router
+
+    app = FastAPI()
+    app.include_router(webhook_router(Receiver(url_tokens=[TOKEN]), Router()))
+    server = UvicornServer(app)
+    try:
+        url = server.origin + PATH
+        status, lines, err = run("send", "--to", url, "--url-token", "forged", "call.ended")
+        assert status == 1
+        assert lines[0].split()[:2] == ["call.ended", "401"]
+        assert lines[0].endswith(" ms  token_mismatch")
+        assert err == f"1 delivery to {url}: 0 answered 2xx\n"
+        args = ["send", "--to", url, "--signing-secret", new_signing_secret(), "call.ended"]
+        status, lines, _ = run(*args)
+        assert status == 1 and lines[0].endswith(" ms  missing_token")
+        status, lines, err = run("send", "--to", url, "--url-token", TOKEN, "call.ended")
+        assert status == 0 and lines[0].endswith(" ms")  # 204: no reason
+        assert err.startswith("1 delivery to ") and err.endswith(": 1 answered 2xx\n")
+    finally:
+        server.close()
+
+
 # ---- a stdlib receiver ----------------------------------------------------------------------
 
 

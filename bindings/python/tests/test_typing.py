@@ -4,6 +4,7 @@ pytest runs it, so the annotations and the runtime agree."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Optional, TypeVar, Union
@@ -31,13 +32,16 @@ from oneinbox_webhooks import (
     TranscriptFinal,
     TranscriptPartial,
     UnknownEvent,
+    UrlTokenFilter,
     UsageError,
     ValidationError,
     Verification,
     Webhook,
     add_url_token,
+    new_signing_secret,
     new_url_token,
     parse_event,
+    redact_access_logs,
     retry_after,
     sign,
     verify_signature,
@@ -169,6 +173,14 @@ def test_management_types() -> None:
     ).after_failure(0, 2, sent=True, cause="ReadTimeout", draw=0.5)
     message: Optional[str] = lost.message
     assert lost.wait is None and message is not None and "may have been placed" in message
+
+
+def test_secret_and_access_log_types() -> None:
+    secret: str = new_signing_secret()
+    assert sign(secret, "m", 1, b"{}").startswith("v1,")
+    installed: UrlTokenFilter = redact_access_logs("typing.test.access")
+    assert isinstance(installed, logging.Filter)
+    logging.getLogger("typing.test.access").removeFilter(installed)
 
 
 def test_auth_types() -> None:

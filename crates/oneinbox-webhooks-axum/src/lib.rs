@@ -43,7 +43,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -55,7 +55,9 @@ use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use oneinbox_webhooks::answer::{self, Answer, Handled, Log, LogLevel, Read, Received, Stored};
+use oneinbox_webhooks::answer::{
+    self, Answer, Handled, Log, LogLevel, Read, Received, RefusalLog, Stored,
+};
 use oneinbox_webhooks::auth::{ReceiveError, Receiver};
 use oneinbox_webhooks::inbox::Verdict;
 use oneinbox_webhooks::management::Call;
@@ -86,6 +88,7 @@ fn trace(log: &Log, error: Option<&(dyn std::error::Error + 'static)>) {
         LogLevel::None => {}
         LogLevel::Debug => tracing::debug!(target: "oneinbox_webhooks", error, "{line}"),
         LogLevel::Info => tracing::info!(target: "oneinbox_webhooks", error, "{line}"),
+        LogLevel::Warn => tracing::warn!(target: "oneinbox_webhooks", error, "{line}"),
         LogLevel::Error => tracing::error!(target: "oneinbox_webhooks", error, "{line}"),
     }
 }
@@ -163,7 +166,7 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let receiver = Receiver::from_ref(state);
-        verify(&receiver, request, &trace_logger())
+        verify(&receiver, request, &trace_logger(), &REFUSALS)
             .await
             .map_err(Rejection)
     }
@@ -172,6 +175,14 @@ where
 fn trace_logger() -> Logger {
     Arc::new(trace)
 }
+
+/// The log lines of refusals (401, 415) the [`Verified`] extractor allowed so far, for the
+/// whole process (a [`Webhook`] keeps its own): the core's default limit, 10 lines per reason
+/// per minute, then a summary.
+static REFUSALS: Mutex<RefusalLog> = Mutex::new(RefusalLog::new(
+    RefusalLog::DEFAULT_BURST,
+    RefusalLog::DEFAULT_WINDOW_MS,
+));
 
 /// Logs an answer's line, then gives it back.
 fn told(
@@ -185,11 +196,28 @@ fn told(
     answer
 }
 
+/// Logs an answer's line, a refusal's (401, 415) as `refusals` allows, then gives it back.
+fn refused(answer: Answer, logger: &Logger, refusals: &Mutex<RefusalLog>) -> Answer {
+    let Some(reason) = answer.reason else {
+        return told(answer, logger, None);
+    };
+    let now = u64::try_from(now_ms()).unwrap_or(0);
+    let lines = match refusals.lock() {
+        Ok(mut limit) => limit.admit(reason, &answer.log, now),
+        Err(_) => vec![answer.log.clone()],
+    };
+    for log in &lines {
+        logger(log, None);
+    }
+    answer
+}
+
 /// Steps 1 to 3 of the answer table: the verified delivery, or the answer.
 async fn verify(
     receiver: &Receiver,
     request: Request,
     logger: &Logger,
+    refusals: &Mutex<RefusalLog>,
 ) -> Result<Verified, Answer> {
     let max = receiver.parse_options().max_body_bytes;
     let (parts, body) = request.into_parts();
@@ -206,7 +234,7 @@ async fn verify(
         max_body_bytes: max,
     };
     if let Some(answer) = answer::before_body(&before) {
-        return Err(told(answer, logger, None));
+        return Err(refused(answer, logger, refusals));
     }
     let body = match Limited::new(body, max).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -242,15 +270,18 @@ async fn verify(
         Err(ReceiveError::Unauthenticated(verification)) => Err(received(
             Received::Unauthenticated(verification.code),
             logger,
+            refusals,
         )),
-        Err(ReceiveError::Invalid(error)) => {
-            Err(received(Received::Invalid(error.issues()), logger))
-        }
+        Err(ReceiveError::Invalid(error)) => Err(received(
+            Received::Invalid(error.issues()),
+            logger,
+            refusals,
+        )),
     }
 }
 
-fn received(received: Received<'_>, logger: &Logger) -> Answer {
-    told(no_body(answer::after_receive(received)), logger, None)
+fn received(received: Received<'_>, logger: &Logger, refusals: &Mutex<RefusalLog>) -> Answer {
+    refused(no_body(answer::after_receive(received)), logger, refusals)
 }
 
 /// The answer of a step that always answers for this input (a 500 if it ever did not).
@@ -290,6 +321,8 @@ struct Inner<S> {
     ack_timeout: Option<Duration>,
     at_most_once: bool,
     logger: Logger,
+    /// The log lines of refusals allowed so far (this webhook's own limit).
+    refusals: Arc<Mutex<RefusalLog>>,
 }
 
 /// The store of a [`Webhook`] made [`without_store`](Webhook::without_store): there is none
@@ -339,8 +372,11 @@ impl Store for NoStore {
 impl Webhook<NoStore> {
     /// An endpoint that keeps nothing: the handlers of every authenticated delivery run (a
     /// retry of one that completed runs them again), and a failure after the 202 is only
-    /// logged, as the Python and Node adapters do without a store.
+    /// logged, as the Python and Node adapters do without a store. Like them, it logs the
+    /// core's [`NO_STORE_WARNING`](answer::NO_STORE_WARNING) once, when it is made (`tracing`,
+    /// warn).
     pub fn without_store(receiver: Receiver, handlers: Handlers) -> Self {
+        trace(&answer::no_store_warning(), None);
         Webhook::make(receiver, handlers, None)
     }
 }
@@ -379,6 +415,7 @@ impl<S: Store> Webhook<S> {
                 ack_timeout: Some(DEFAULT_ACK_TIMEOUT),
                 at_most_once: false,
                 logger: trace_logger(),
+                refusals: Arc::default(),
             }),
         }
     }
@@ -393,6 +430,7 @@ impl<S: Store> Webhook<S> {
                 ack_timeout: shared.ack_timeout,
                 at_most_once: shared.at_most_once,
                 logger: shared.logger.clone(),
+                refusals: shared.refusals.clone(),
             },
         };
         f(&mut inner);
@@ -451,10 +489,11 @@ impl<S: Store> Webhook<S> {
     pub async fn respond(&self, request: Request) -> Response {
         let inner = &self.inner;
         let logger = &inner.logger;
-        let Verified { event, body } = match verify(&inner.receiver, request, logger).await {
-            Ok(verified) => verified,
-            Err(answer) => return response(answer),
-        };
+        let Verified { event, body } =
+            match verify(&inner.receiver, request, logger, &inner.refusals).await {
+                Ok(verified) => verified,
+                Err(answer) => return response(answer),
+            };
         let keyed = KeyedEvent::new(&event);
         let (name, call_id) = (keyed.name().to_owned(), keyed.call_id().to_owned());
         let mut delivery = None;

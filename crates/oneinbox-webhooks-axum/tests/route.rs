@@ -79,14 +79,34 @@ async fn a_forged_delivery_gets_401_and_runs_nothing() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert!(response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .is_empty());
+    // Issue 28: the 401 says why (the verification code), never the token.
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"], "token_mismatch");
+    assert!(!body.to_string().contains("guess"));
     assert_eq!(runs.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_flood_of_refusals_logs_ten_lines_per_reason() {
+    let (logger, lines) = logs();
+    let webhook = Webhook::new(
+        receiver(),
+        counting(&Arc::default(), 0),
+        MemoryStore::default(),
+    )
+    .logger(logger);
+    let app = Router::new().route("/hook", webhook.route());
+    for _ in 0..25 {
+        let response = app
+            .clone()
+            .oneshot(post_to("/hook?token=guess", BODY))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let line = "oneinbox-webhooks: delivery not authenticated (token_mismatch); answered 401";
+    assert_eq!(*lines.lock().unwrap(), vec![line.to_owned(); 10]);
 }
 
 #[tokio::test]

@@ -9,13 +9,13 @@
 //! | step | input | answer |
 //! |---|---|---|
 //! | [`before_body`] | a method other than `POST` (any case) | 405, `Allow: POST` |
-//! | | a `Content-Type` that is not JSON ([`is_json_content_type`]) | 415 |
+//! | | a `Content-Type` that is not JSON ([`is_json_content_type`]) | 415 with a JSON body saying what is accepted and what came, logged (warn) |
 //! | | a `Content-Length` over `max_body_bytes` | 413, connection closed |
 //! | [`after_read`] | reading stopped past `max_body_bytes` | 413, connection closed |
 //! | | a whole body longer than `max_body_bytes` | 413 |
 //! | | the body stream failed or closed early | 400, no body |
 //! | | something else read the body first | 500, logged (error) with the fix |
-//! | [`after_receive`] | not authenticated | 401, logged (info) with the code |
+//! | [`after_receive`] | not authenticated | 401 `{"error":<code>,"message":…}`, logged (warn) with the code |
 //! | | an invalid payload over the limit (`too_large`) | 413 |
 //! | | an invalid payload | 400 `{"issues":[{code,path,message}]}`, logged (info) |
 //! | | an unexpected failure | 500, logged (error) |
@@ -26,7 +26,11 @@
 //! | | still running after the ack timeout | 202 (they go on) |
 //! | [`late_failure`] | one failed after the 202 | logged (error) |
 //!
-//! Only the 400 for an invalid payload has a body. A log line names the event and its call id
+//! The refusals a sender can fix say why in their body: the 400 for an invalid payload
+//! (`{"issues":[…]}`), the 401 and the 415 (`{"error":<reason>,"message":…}`, the reason also in
+//! [`Answer::reason`]); [`refusal_reason`] reads it back (the `send` command prints it). The 401
+//! and 415 are logged at [`LogLevel::Warn`]; an adapter passes them through a [`RefusalLog`] so
+//! that a flood of them cannot fill the logs. A log line names the event and its call id
 //! (quoted, cut to 80 characters), never the request URL (it carries the URL token), a header
 //! or a secret. The table is held by the fixtures in `tests/fixtures/answers/`, which the core
 //! and both bindings run.
@@ -55,6 +59,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+mod limit;
+pub use limit::RefusalLog;
+
 use crate::auth::VerificationCode;
 use crate::inbox::Verdict;
 use crate::text::preview;
@@ -74,25 +81,31 @@ pub enum LogLevel {
     Debug,
     /// A refused delivery: the sender's problem, worth seeing while setting up.
     Info,
+    /// A refused delivery that points at a setup mistake (401: the token or secret differs;
+    /// 415: not JSON), shown by default logging; rate-limited by [`RefusalLog`]. Python logs it
+    /// at `WARNING`, Node with the logger's `warn` method, Rust with `tracing::warn!`.
+    Warn,
     /// Something the operator has to fix or look at (a failing store or handler).
     Error,
 }
 
 impl LogLevel {
     /// Every level.
-    pub const ALL: [LogLevel; 4] = [
+    pub const ALL: [LogLevel; 5] = [
         LogLevel::None,
         LogLevel::Debug,
         LogLevel::Info,
+        LogLevel::Warn,
         LogLevel::Error,
     ];
 
-    /// `none`, `debug`, `info` or `error`.
+    /// `none`, `debug`, `info`, `warn` or `error`.
     pub const fn as_str(self) -> &'static str {
         match self {
             LogLevel::None => "none",
             LogLevel::Debug => "debug",
             LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
             LogLevel::Error => "error",
         }
     }
@@ -136,13 +149,17 @@ pub struct Answer {
     pub status: u16,
     /// The response headers, in this order (names as written here; HTTP ignores their case).
     pub headers: Vec<(&'static str, String)>,
-    /// The response body; empty for every answer but the 400 for an invalid payload.
+    /// The response body: JSON for the 400 of an invalid payload, the 401 and the 415; empty
+    /// for every other answer.
     pub body: Vec<u8>,
     /// The body was not read to its end: a server that can should close the connection
     /// rather than read the rest (`Connection: close` where the framework allows it).
     pub close_connection: bool,
     /// What to log.
     pub log: Log,
+    /// For a refusal the sender can fix and whose log line a [`RefusalLog`] limits (401, 415):
+    /// its stable reason code, e.g. `token_mismatch` or `unsupported_media_type`.
+    pub reason: Option<&'static str>,
 }
 
 impl Answer {
@@ -153,7 +170,30 @@ impl Answer {
             body: Vec::new(),
             close_connection: false,
             log: Log::none(),
+            reason: None,
         }
+    }
+
+    /// A refusal with a JSON body `{"error": reason, "message": message, ...more}`, logged at
+    /// warn.
+    fn refused(
+        status: u16,
+        reason: &'static str,
+        message: &str,
+        more: serde_json::Value,
+        line: String,
+    ) -> Self {
+        let mut body = serde_json::json!({"error": reason, "message": message});
+        if let (Some(body), serde_json::Value::Object(more)) = (body.as_object_mut(), more) {
+            body.extend(more);
+        }
+        let mut answer = Answer::new(status).logged(LogLevel::Warn, line);
+        answer
+            .headers
+            .push(("Content-Type", "application/json".to_owned()));
+        answer.body = serde_json::to_vec(&body).unwrap_or_default();
+        answer.reason = Some(reason);
+        answer
     }
 
     fn logged(mut self, level: LogLevel, line: String) -> Self {
@@ -314,7 +354,7 @@ pub fn before_body(request: &Request<'_>) -> Option<Answer> {
         return Some(answer);
     }
     if !request.content_type.is_some_and(is_json_content_type) {
-        return Some(Answer::new(415));
+        return Some(unsupported_media_type(request.content_type));
     }
     match request.content_length.and_then(declared_length) {
         Some(n) if n > request.max_body_bytes as u64 => Some(too_large(true)),
@@ -374,6 +414,44 @@ fn declared_length(value: &str) -> Option<u64> {
     }))
 }
 
+/// The reason code of a 415.
+pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+
+/// The content types a receiver accepts, as the 415's body lists them.
+pub const ACCEPTED_CONTENT_TYPES: [&str; 2] = ["application/json", "application/<name>+json"];
+
+/// 415: the body lists the accepted types and the one received (cut to 80 characters; `null`
+/// when the header is absent).
+fn unsupported_media_type(received: Option<&str>) -> Answer {
+    let what = match received {
+        None => "no Content-Type".to_owned(),
+        Some(t) if t.trim_matches(is_ows).is_empty() => "an empty Content-Type".to_owned(),
+        Some(t) => format!("Content-Type {}", preview(t)),
+    };
+    let received = received.map(cut);
+    let message = format!(
+        "a delivery must be JSON: send Content-Type: application/json (or application/<name>+json); received {what}"
+    );
+    Answer::refused(
+        415,
+        UNSUPPORTED_MEDIA_TYPE,
+        &message,
+        serde_json::json!({"accepted": ACCEPTED_CONTENT_TYPES, "received": received}),
+        format!(
+            "{PREFIX}delivery refused ({UNSUPPORTED_MEDIA_TYPE}): {what}, not JSON; answered 415"
+        ),
+    )
+}
+
+/// `text` cut to 80 characters (with `…`), one line.
+fn cut(text: &str) -> String {
+    let mut out: String = text.chars().take(80).collect();
+    if text.chars().nth(80).is_some() {
+        out.push('…');
+    }
+    one_line(&out)
+}
+
 fn too_large(close_connection: bool) -> Answer {
     let mut answer = Answer::new(413);
     answer.close_connection = close_connection;
@@ -407,8 +485,11 @@ pub fn after_read(read: Read<'_>, max_body_bytes: usize) -> Option<Answer> {
 pub fn after_receive(received: Received<'_>) -> Option<Answer> {
     match received {
         Received::Event => None,
-        Received::Unauthenticated(code) => Some(Answer::new(401).logged(
-            LogLevel::Info,
+        Received::Unauthenticated(code) => Some(Answer::refused(
+            401,
+            code.as_str(),
+            &format!("the delivery was not authenticated ({code}): check the webhook's URL token or signing secret"),
+            serde_json::Value::Null,
             format!("{PREFIX}delivery not authenticated ({code}); answered 401"),
         )),
         Received::Invalid(issues) if issues.iter().any(|i| i.code == IssueCode::TooLarge) => {
@@ -560,6 +641,56 @@ pub fn late_failure_due(event: &str, call_id: &str) -> Log {
     )
 }
 
+/// What an adapter made without a store logs once, when it is made (at warn): it cannot tell a
+/// retried delivery from a new one, so a retry runs the handlers again.
+pub const NO_STORE_WARNING: &str = "oneinbox-webhooks: this webhook has no store, so a delivery \
+OneInbox retries (after a timeout, a 5xx or a lost answer) runs its handlers again; give it a \
+store (MemoryStore in one process; SQLite, Redis or Postgres when shared) to run them once per \
+delivery";
+
+/// [`NO_STORE_WARNING`] at [`LogLevel::Warn`].
+pub fn no_store_warning() -> Log {
+    Log::new(LogLevel::Warn, NO_STORE_WARNING.to_owned())
+}
+
+/// The reason a receiver gave for refusing a delivery, read from its answer as the adapters
+/// make it (the `send` command prints it after the status): the `error` of a JSON body
+/// `{"error": …}` (401, 415), or for `{"issues": […]}` (400) the first issue's code, then
+/// ` at <path>` unless the path is the whole body (`""`), then ` (and N more)`. `None` for a
+/// body that is neither (empty, not JSON). One line, each part cut to 80 characters.
+///
+/// ```
+/// use oneinbox_webhooks::answer::refusal_reason;
+///
+/// assert_eq!(refusal_reason(br#"{"error":"token_mismatch","message":"x"}"#).as_deref(), Some("token_mismatch"));
+/// let issues = br#"{"issues":[{"code":"invalid_json","path":"","message":"x"}]}"#;
+/// assert_eq!(refusal_reason(issues).as_deref(), Some("invalid_json"));
+/// let issues = br#"{"issues":[{"code":"missing_field","path":"/call_id","message":"x"},{"code":"wrong_type","path":"/a","message":"y"}]}"#;
+/// assert_eq!(refusal_reason(issues).as_deref(), Some("missing_field at /call_id (and 1 more)"));
+/// assert_eq!(refusal_reason(b""), None);
+/// ```
+pub fn refusal_reason(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if let Some(error) = value.get("error").and_then(serde_json::Value::as_str) {
+        return (!error.is_empty()).then(|| cut(error));
+    }
+    let issues = value.get("issues")?.as_array()?;
+    let first = issues.first()?;
+    let code = first.get("code")?.as_str()?;
+    let mut reason = cut(code);
+    match first.get("path").and_then(serde_json::Value::as_str) {
+        Some(path) if !path.is_empty() => {
+            reason.push_str(" at ");
+            reason.push_str(&cut(path));
+        }
+        _ => {}
+    }
+    if issues.len() > 1 {
+        reason.push_str(&format!(" (and {} more)", issues.len() - 1));
+    }
+    Some(reason)
+}
+
 /// `text` with every control character (line breaks included) replaced by a space, so that a
 /// log line stays one line.
 fn one_line(text: &str) -> String {
@@ -623,6 +754,47 @@ mod tests {
         assert!(log.line.len() < 300);
         let read = after_read(Read::AlreadyRead { fix: "a\r\nb" }, 1).unwrap();
         assert!(read.log.line.ends_with("Fix: a  b"));
+    }
+
+    #[test]
+    fn refusal_reasons() {
+        for (body, reason) in [
+            (&b""[..], None),
+            (b"not json", None),
+            (b"[]", None),
+            (br#"{"error":""}"#, None),
+            (br#"{"issues":[]}"#, None),
+            (br#"{"issues":[{"path":"/a"}]}"#, None),
+            (br#"{"error":"a\nb"}"#, Some("a b".to_owned())),
+            (
+                br#"{"issues":[{"code":"invalid_json","path":""}]}"#,
+                Some("invalid_json".to_owned()),
+            ),
+        ] {
+            assert_eq!(
+                refusal_reason(body),
+                reason,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let long = format!(r#"{{"error":"{}"}}"#, "e".repeat(100));
+        let reason = refusal_reason(long.as_bytes()).unwrap();
+        assert_eq!(reason.chars().count(), 81);
+        assert!(reason.ends_with('…'));
+        // The adapters' own refusals read back as their reason.
+        for answer in [
+            before_body(&Request {
+                method: Some("POST"),
+                content_type: None,
+                content_length: None,
+                max_body_bytes: 1,
+            }),
+            after_receive(Received::Unauthenticated(VerificationCode::TokenMismatch)),
+        ] {
+            let answer = answer.unwrap();
+            assert_eq!(refusal_reason(&answer.body).as_deref(), answer.reason);
+        }
     }
 
     #[test]

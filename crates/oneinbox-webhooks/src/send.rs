@@ -106,6 +106,46 @@ impl PlannedDelivery {
     }
 }
 
+/// The line `send` prints for a delivery it sent: the event padded to 26 characters, the
+/// status (or `error: …`) right-aligned in 5, the milliseconds it took (one decimal, in 8),
+/// `ms`, then the reason the receiver gave ([`refusal_reason`](crate::answer::refusal_reason)
+/// of its answer's body), if any, and `  (again)` for a repeat.
+///
+/// ```
+/// use oneinbox_webhooks::send::sent_line;
+///
+/// assert_eq!(sent_line("call.started", "401", 3.25, Some("token_mismatch"), false),
+///            "call.started                 401      3.2 ms  token_mismatch");
+/// ```
+pub fn sent_line(
+    event: &str,
+    status: &str,
+    millis: f64,
+    reason: Option<&str>,
+    repeat: bool,
+) -> String {
+    let reason = reason.map(|r| format!("  {r}")).unwrap_or_default();
+    let again = if repeat { "  (again)" } else { "" };
+    format!("{event:<26} {status:>5} {millis:8.1} ms{reason}{again}")
+}
+
+/// The last line of `send` (on stderr): `N deliver{y,ies} to <url>: M answered 2xx`, the URL
+/// with its token redacted.
+///
+/// ```
+/// use oneinbox_webhooks::send::summary_line;
+///
+/// assert_eq!(summary_line(1, "http://localhost/hooks?token=s3cr3t", 0),
+///            "1 delivery to http://localhost/hooks?token=[redacted]: 0 answered 2xx");
+/// ```
+pub fn summary_line(deliveries: usize, to: &str, answered: usize) -> String {
+    format!(
+        "{deliveries} deliver{} to {}: {answered} answered 2xx",
+        if deliveries == 1 { "y" } else { "ies" },
+        crate::text::redact_url_tokens(to)
+    )
+}
+
 /// The deliveries of `options` in sending order. Unknown event names (path `/events/<i>`), an
 /// empty call id (`/call_id`) and more than [`MAX_DUPLICATES`] duplicates (`/duplicates`) are
 /// issues of one [`UsageError`].

@@ -30,15 +30,19 @@ fn log_json(log: &Log) -> Value {
     json!({"level": log.level.as_str(), "line": log.line})
 }
 
-/// The answer in the fixtures' form.
+/// The answer in the fixtures' form (`reason` only when there is one).
 fn answer_json(a: &Answer) -> Value {
-    json!({
+    let mut v = json!({
         "status": a.status,
         "headers": a.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
         "body_text": String::from_utf8(a.body.clone()).unwrap_or_else(|_| "(not UTF-8)".into()),
         "close_connection": a.close_connection,
         "log": log_json(&a.log),
-    })
+    });
+    if let (Some(reason), Some(map)) = (a.reason, v.as_object_mut()) {
+        map.insert("reason".into(), json!(reason));
+    }
+    v
 }
 
 /// Runs the steps; the answer and the name of the step that gave it.

@@ -21,6 +21,8 @@ plays a call's deliveries into a running receiver.
 import base64
 import secrets as _secrets
 
+from ._access_log import UrlTokenFilter, redact_access_logs
+
 # @generated begin: event imports (just generate, from crates/oneinbox-webhooks/src/contract.rs)
 from ._events import (
     Analysis,
@@ -72,6 +74,7 @@ from ._native import (
     verify_signature,
     verify_url_token,
 )
+from ._native import signing_secret_from_bytes as _signing_secret_from_bytes
 from .router import Router
 
 
@@ -83,6 +86,15 @@ def new_url_token() -> str:
     ``Receiver(url_tokens=[token])`` or ``verify_url_token(request_url, [token])``.
     """
     return base64.urlsafe_b64encode(_secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+
+
+def new_signing_secret() -> str:
+    """A new Standard Webhooks signing secret for your tests and your own senders: ``whsec_``
+    and 32 random bytes from ``secrets.token_bytes`` in base64 (the core's format, which every
+    verifier accepts: ``Receiver(signing_secrets=[...])``, ``sign``, ``make_delivery``,
+    ``send --signing-secret``).
+    """
+    return _signing_secret_from_bytes(_secrets.token_bytes(32))
 
 
 __all__ = [
@@ -107,6 +119,7 @@ __all__ = [
     "Router",
     "Secret",
     "UnknownEvent",
+    "UrlTokenFilter",
     "UsageError",
     "ValidationError",
     "Verification",
@@ -115,8 +128,10 @@ __all__ = [
     "add_url_token",
     "dedupe_key",
     "diagnose",
+    "new_signing_secret",
     "new_url_token",
     "parse_event",
+    "redact_access_logs",
     "redact_url_token",
     "retry_after",
     "sign",

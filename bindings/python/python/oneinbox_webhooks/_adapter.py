@@ -8,10 +8,14 @@ the table in ``crates/oneinbox-webhooks/src/answer.rs`` and ``tests/fixtures/ans
 
 - 405 (``Allow: POST``) for any method but POST;
 - 415 unless the content type is ``application/json`` (parameters allowed) or an
-  ``application/<name>+json`` type;
+  ``application/<name>+json`` type, with a JSON body naming the accepted types and the one
+  received, logged at WARNING;
 - 413 when ``Content-Length`` (before the body is read) or the body is over the receiver's
   ``max_body_bytes``;
-- 401, with no detail, when ``Receiver.receive`` does not authenticate the delivery;
+- 401 ``{"error": <code>, "message": ...}`` when ``Receiver.receive`` does not authenticate the
+  delivery, logged at WARNING with the code (e.g. ``token_mismatch``); the 401 and 415 lines go
+  through the core's ``RefusalLog`` (10 per reason per minute, then one summary line), one per
+  adapter;
 - 400 ``{"issues": [{"code", "path", "message"}]}`` when the payload is invalid;
 - with a store, the delivery arrives in its inbox (``oneinbox_webhooks.inbox``): a delivery
   whose handlers completed before is answered 204 without running them again, one that another
@@ -26,7 +30,8 @@ the table in ``crates/oneinbox-webhooks/src/answer.rs`` and ``tests/fixtures/ans
 This file does the I/O between the steps: threads, the event loop, the store and the router.
 Each answer says what to log, at which level, on the ``oneinbox_webhooks`` logger (with the
 exception caught, if any): never the request URL (it carries the URL token), a header or a
-secret, only the event name and call id.
+secret, only the event name and call id. An adapter made without a store logs the core's
+warning once, when it is made: a retried delivery runs its handlers again.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import contextvars
 import logging
 import math
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -44,6 +50,7 @@ from ._native import (
     Answer,
     AuthenticationError,
     Receiver,
+    RefusalLog,
     ValidationError,
     answer_after_claim,
     answer_after_handlers,
@@ -53,6 +60,7 @@ from ._native import (
     answer_before_body,
     answer_late_failure,
     answer_late_failure_due,
+    answer_no_store_warning,
 )
 from .inbox import (
     Arrival,
@@ -80,7 +88,12 @@ DEFAULT_ACK_TIMEOUT = 5.0
 """Seconds a handler may take before the delivery is answered 202 (OneInbox then does not
 retry it) while the handler goes on."""
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "error": logging.ERROR}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def _log(level: str, line: str, error: BaseException | None = None) -> None:
@@ -93,6 +106,17 @@ def _log(level: str, line: str, error: BaseException | None = None) -> None:
 def _told(answer: Answer, error: BaseException | None = None) -> Answer:
     """``answer``, once its log line is logged."""
     _log(answer.log_level, answer.log_line, error)
+    return answer
+
+
+def _refused(answer: Answer, refusals: RefusalLog) -> Answer:
+    """``answer``, once its log line is logged; a refusal's (401, 415) as ``refusals`` allows,
+    so that a flood of them cannot fill the logs."""
+    if answer.reason is None:
+        return _told(answer)
+    now_ms = time.time_ns() // 1_000_000
+    for level, line in refusals.admit(answer.reason, answer.log_level, answer.log_line, now_ms):
+        _log(level, line)
     return answer
 
 
@@ -170,7 +194,15 @@ class Webhook:
     """One webhook endpoint: authenticates with ``receiver``, records with ``store`` (if any),
     dispatches with ``router``. ``framework`` names the adapter in error messages."""
 
-    __slots__ = ("_ack_timeout", "_inbox", "_receiver", "_router", "_store", "_store_awaited")
+    __slots__ = (
+        "_ack_timeout",
+        "_inbox",
+        "_receiver",
+        "_refusals",
+        "_router",
+        "_store",
+        "_store_awaited",
+    )
 
     def __init__(
         self,
@@ -207,6 +239,9 @@ class Webhook:
         self._router = router
         self._store = store
         self._ack_timeout = _check_ack_timeout(ack_timeout)
+        self._refusals = RefusalLog()  # 10 log lines per reason per minute, then a summary
+        if store is None:
+            _log(*answer_no_store_warning())
 
     @property
     def max_body_bytes(self) -> int:
@@ -223,7 +258,7 @@ class Webhook:
         """405, 415 or 413 from the request line and headers alone; ``None``: read the body."""
         length = None if content_length is None else str(content_length)
         answer = answer_before_body(method, content_type, length, self.max_body_bytes)
-        return None if answer is None else _told(answer)
+        return None if answer is None else _refused(answer, self._refusals)
 
     def over_limit(self) -> Answer:
         """413 for a body found longer than ``max_body_bytes`` while reading it."""
@@ -242,7 +277,8 @@ class Webhook:
         try:
             return self._receiver.receive(body, headers=headers, url=query)
         except AuthenticationError as err:
-            return _told(answer_after_receive("unauthenticated", code=err.verification.code))
+            answer = answer_after_receive("unauthenticated", code=err.verification.code)
+            return _refused(answer, self._refusals)
         except ValidationError as err:
             return _told(answer_after_receive("invalid", issues=err.issues))
         except Exception as err:  # a bug, not the sender's: answered 500 and logged

@@ -58,6 +58,7 @@ __all__ = [
     "Receiver",
     "ReconcilePolicy",
     "Recorded",
+    "RefusalLog",
     "RetryStep",
     "Secret",
     "UnknownEvent",
@@ -77,6 +78,7 @@ __all__ = [
     "answer_before_body",
     "answer_late_failure",
     "answer_late_failure_due",
+    "answer_no_store_warning",
     "choose_secret",
     "dedupe_key",
     "inbox_backoff_ms",
@@ -87,8 +89,12 @@ __all__ = [
     "plan_send",
     "record_is_open",
     "redact_url_token",
+    "refusal_reason",
     "retry_after",
+    "send_sent_line",
+    "send_summary_line",
     "sign",
+    "signing_secret_from_bytes",
     "synthesize",
     "verify_signature",
     "verify_url_token",
@@ -1014,6 +1020,9 @@ def add_url_token(url: str, token: str) -> str: ...
 def redact_url_token(text: str) -> str:
     """``text`` with every ``token=`` query value replaced by ``[redacted]`` (for logs)."""
 
+def signing_secret_from_bytes(data: bytes) -> str:
+    """``whsec_`` and 32 bytes in base64 (``ValueError`` for another length)."""
+
 def verify_url_token(request_url_or_query: str, secrets: _Secrets) -> Verification: ...
 def verify_signature(
     headers: _Headers,
@@ -1028,7 +1037,7 @@ def _verification(ok: bool, code: str, matched_secret: Optional[int]) -> Verific
 
 # ---- the answer to a delivery (the core's `answer` module; used by `_adapter.py`) ---------
 
-_LogLevel: TypeAlias = Literal["none", "debug", "info", "error"]
+_LogLevel: TypeAlias = Literal["none", "debug", "info", "warn", "error"]
 
 @final
 class Answer:
@@ -1046,6 +1055,10 @@ class Answer:
     def log_level(self) -> _LogLevel: ...
     @property
     def log_line(self) -> str: ...
+    @property
+    def reason(self) -> Optional[str]:
+        """A 401's or 415's reason code (``token_mismatch``, ``unsupported_media_type``), the
+        key its log line is rate-limited under; ``None`` for other answers."""
     def __eq__(self, other: object, /) -> bool: ...
 
 def answer_before_body(
@@ -1108,6 +1121,24 @@ def answer_after_claim(
 
 def answer_late_failure_due(event: str, call_id: str) -> tuple[_LogLevel, str]:
     """``(log_level, log_line)`` for a handler that failed after a 202, with an inbox."""
+
+def answer_no_store_warning() -> tuple[_LogLevel, str]:
+    """``(log_level, log_line)`` an adapter made without a store logs once."""
+
+def refusal_reason(body: bytes) -> Optional[str]:
+    """The reason a receiver gave in its answer's body (``token_mismatch``,
+    ``invalid_json``, ``missing_field at /call_id (and 1 more)``), or ``None``."""
+
+@final
+class RefusalLog:
+    """The core's per-reason limit on the log lines of refused deliveries (401, 415)."""
+
+    def __new__(cls, burst: int = ..., window_ms: int = ...) -> RefusalLog:
+        """At most `burst` lines per reason per `window_ms` (default: 10 per 60000 ms)."""
+    def admit(
+        self, reason: str, level: _LogLevel, line: str, now_ms: int
+    ) -> list[tuple[_LogLevel, str]]:
+        """The lines to log now for this refusal (empty: suppressed)."""
 
 # The core's `testing` module (wrapped by `oneinbox_webhooks.testing`).
 CALL_SEQUENCE: list[str]
@@ -1207,6 +1238,14 @@ class FakeOneInbox:
         """Records an attempt's outcome: a ``status`` (and ``body``), else an ``error``."""
     def deliveries_for_call(self, call_id: str) -> list[dict[str, Any]]:
         """The history of the deliveries to a call's own URL, newest first."""
+
+def send_sent_line(
+    event: str, status: str, millis: float, reason: Optional[str], repeat: bool
+) -> str:
+    """The line ``send`` prints for a delivery it sent."""
+
+def send_summary_line(deliveries: int, to: str, answered: int) -> str:
+    """The last line of ``send``, the URL's token redacted."""
 
 def plan_send(
     events: list[str],

@@ -45,7 +45,15 @@ from collections.abc import Mapping, Sequence
 from typing import NoReturn, Optional, TextIO
 
 from . import _doctor_cli, reconcile_command, worker
-from ._native import OneInboxError, choose_secret, plan_send, redact_url_token
+from ._native import (
+    OneInboxError,
+    choose_secret,
+    plan_send,
+    redact_url_token,
+    refusal_reason,
+    send_sent_line,
+    send_summary_line,
+)
 from .testing import make_delivery, make_event
 
 __all__ = ["main"]
@@ -153,20 +161,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[str, bool]:
-    """The status (or ``error: …``) and whether it was 2xx."""
+def _post(
+    url: str, body: bytes, headers: dict[str, str], timeout: float
+) -> tuple[str, bool, Optional[str]]:
+    """The status (or ``error: …``), whether it was 2xx, and the reason the receiver gave in
+    its answer's body (``refusal_reason``), if any."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            response.read()
+            answer: bytes = response.read()
             status: int = response.status
     except urllib.error.HTTPError as err:
-        err.read()
+        answer = err.read()
         status = err.code
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
-        return f"error: {redact_url_token(str(reason))}", False
-    return str(status), 200 <= status < 300
+        return f"error: {redact_url_token(str(reason))}", False, None
+    ok = 200 <= status < 300
+    return str(status), ok, None if ok else refusal_reason(answer)
 
 
 def _send(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -201,16 +213,11 @@ def _send(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             msg_id=msg_id,
         )
         started = time.perf_counter()
-        status, ok = _post(delivery.url, delivery.body, delivery.headers, args.timeout)
+        status, ok, reason = _post(delivery.url, delivery.body, delivery.headers, args.timeout)
         millis = (time.perf_counter() - started) * 1000
         failures += not ok
-        note = "  (again)" if again else ""
-        print(f"{delivery.event or '?':<26} {status:>5} {millis:8.1f} ms{note}", file=out)
-    answered = len(plan) - failures
-    print(
-        f"{len(plan)} deliveries to {redact_url_token(args.to)}: {answered} answered 2xx",
-        file=err,
-    )
+        print(send_sent_line(delivery.event or "?", status, millis, reason, again), file=out)
+    print(send_summary_line(len(plan), args.to, len(plan) - failures), file=err)
     return 1 if failures else 0
 
 

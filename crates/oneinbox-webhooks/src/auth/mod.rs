@@ -26,7 +26,10 @@ mod signature;
 pub(crate) mod token;
 
 pub use receiver::{ReceiveError, Receiver, UNAUTHENTICATED_WARNING};
-pub use signature::{sign, verify_signature, SigningSecret, DEFAULT_TOLERANCE_SECONDS};
+pub use signature::{
+    sign, signing_secret_from_bytes, verify_signature, SigningSecret, DEFAULT_TOLERANCE_SECONDS,
+    SIGNING_SECRET_BYTES,
+};
 pub use token::{add_url_token, redact_url_token, verify_url_token};
 
 use std::fmt;

@@ -64,6 +64,33 @@ impl SigningSecret {
     }
 }
 
+/// The length in bytes of a signing secret made by [`signing_secret_from_bytes`].
+pub const SIGNING_SECRET_BYTES: usize = 32;
+
+/// A `whsec_` signing secret from 32 random bytes: `whsec_` and the bytes in standard, padded
+/// base64 (50 characters in all), the form Standard Webhooks verifiers decode (this crate's,
+/// and the reference libraries', which require the padding). The randomness comes from the
+/// caller (the core draws none): Python's `new_signing_secret()` and Node's
+/// `newSigningSecret()` pass 32 bytes from the operating system's CSPRNG.
+///
+/// ```
+/// use oneinbox_webhooks::auth::{sign, signing_secret_from_bytes, verify_signature};
+///
+/// let secret = signing_secret_from_bytes(&[7; 32]);
+/// assert!(secret.starts_with("whsec_") && secret.len() == 50);
+/// let signature = sign(&secret, "msg_1", 1_780_000_000, b"{}")?;
+/// let headers = [
+///     ("webhook-id", "msg_1"),
+///     ("webhook-timestamp", "1780000000"),
+///     ("webhook-signature", signature.as_str()),
+/// ];
+/// assert!(verify_signature(&headers, b"{}", &[secret.as_str()], 1_780_000_000, 300)?.ok);
+/// # Ok::<(), oneinbox_webhooks::UsageError>(())
+/// ```
+pub fn signing_secret_from_bytes(bytes: &[u8; SIGNING_SECRET_BYTES]) -> String {
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
+
 impl fmt::Debug for SigningSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SigningSecret([redacted])")
