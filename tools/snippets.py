@@ -161,14 +161,12 @@ class Services:
 
 
 def block_env(services: Services, port: int | None = None) -> dict[str, str]:
-    from oneinbox_webhooks import new_url_token
+    from oneinbox_webhooks import new_signing_secret, new_url_token
 
     env = dict(os.environ)
     env.update(services.env)
     env["ONEINBOX_URL_TOKEN"] = new_url_token()
-    env["ONEINBOX_SIGNING_SECRET"] = (
-        "whsec_" + __import__("base64").b64encode(os.urandom(24)).decode()
-    )
+    env["ONEINBOX_SIGNING_SECRET"] = new_signing_secret()
     env["PATH"] = f"{PYTHON.parent}:{env.get('PATH', '')}"
     if port is not None:
         env["PORT"] = str(port)
@@ -342,8 +340,16 @@ def serve(cmd: list[str], block: Block, cwd: Path, env: dict[str, str], port: in
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+    logged = log.read_text(errors="replace")
+    if block.name.startswith("quickstart-"):
+        # What a newcomer reads: the forged delivery's WARNING names its reason, and neither the
+        # access log nor any other line shows the URL token.
+        if "token_mismatch" not in logged:
+            problems.append("the wrong token's 401 was not logged with its reason (token_mismatch)")
+        if env["ONEINBOX_URL_TOKEN"] in logged:
+            problems.append("the server's output shows the URL token")
     if problems:
-        return Outcome(False, "\n".join(problems) + "\n" + log.read_text(errors="replace"))
+        return Outcome(False, "\n".join(problems) + "\n" + logged)
     return Outcome(True)
 
 
