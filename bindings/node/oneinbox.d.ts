@@ -2,6 +2,7 @@
 // types (`CallStarted`, ..., `Analysis`, `Message`, `KnownEventName`, `Event`) are generated from
 // the contract into events.generated.d.ts and re-exported here. Payload fields keep their wire
 // names (snake_case); functions and options are camelCase.
+/// <reference types="node" />
 
 import type { Analysis, Event, KnownEventName, Message } from './events.generated'
 import type { ApiMethods } from './management.generated'
