@@ -155,7 +155,11 @@ pub fn names_module(first_line: &str) -> String {
     for (name, shape) in contract::OBJECTS
         .iter()
         .map(|s| (s.name.to_owned(), *s))
-        .chain(Kind::ALL.iter().map(|k| (format!("'{}'", k.name()), k.shape())))
+        .chain(
+            Kind::ALL
+                .iter()
+                .map(|k| (format!("'{}'", k.name()), k.shape())),
+        )
     {
         let nested: Vec<String> = shape
             .fields
