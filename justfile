@@ -224,8 +224,13 @@ check-node-generated: build-node
 # Node: build, every fixture + ajv cross-check + API tests, tsc over the typed usage file and (checkJs, strict) over the hand-written JS (the packed tarballs: test-dist)
 test-node: build-node check-node-generated
     cd bindings/node && node --test __test__/
-    cd bindings/node && npx tsc -p __test__/tsconfig.json
+    just tsc-node
     cd bindings/node && npx tsc -p tsconfig.checkjs.json
+
+# type-check the typed usage file (every entry point) and a consumer of the main entry alone with TypeScript 5.9, the newest 6 and 7 (devDependencies typescript, typescript-6, typescript-7), strict, resolving the package by its name and with no `types` in tsconfig
+tsc-node:
+    test -d bindings/node/node_modules || just setup-node
+    cd bindings/node && for ts in typescript typescript-6 typescript-7; do node node_modules/$ts/bin/tsc --version; for p in __test__/tsconfig.json __test__/consumer/tsconfig.json; do node node_modules/$ts/bin/tsc -p $p; done; done
 
 # Node benchmark: parseEvent(Buffer) against JSON.parse + ajv and zod v4 safeParse
 bench-node: build-node

@@ -1,5 +1,6 @@
 // Types shared by the framework adapters `oneinbox-webhooks/express`, `/fastify` and `/fetch`
 // (hand-written, next to adapter-core.js).
+/// <reference types="node" />
 import type { HeadersLike, Receiver, Router } from './oneinbox.js'
 import type { Store } from './stores.js'
 

@@ -1,4 +1,5 @@
 // Types of the HTTP client of `oneinbox-webhooks` (client.js), re-exported by oneinbox.d.ts.
+/// <reference types="node" />
 import type { ClientMethods } from './management.generated'
 import type { Api, Call, Delivery, ListCallsArgs, ListDeliveriesArgs, OneInboxError, PreparedRequest } from './oneinbox'
 

@@ -5,14 +5,12 @@
 
 import type { JsonValue, UnknownEvent } from './oneinbox'
 
-// Only what is marked `export` is exported (a .d.ts without an export statement exports all).
-// biome-ignore lint/complexity/noUselessEmptyExport: not useless in a declaration file
-export {}
-
-/** Members the contract does not list (kept in lenient mode). */
-interface Extra {
-  readonly [member: string]: unknown
-}
+/**
+ * The members of a payload object that the contract does not list, as sent: lenient mode keeps
+ * them, strict mode rejects them. `extra` is not enumerable, so `JSON.stringify(event)` still
+ * writes every member where it was sent, and `event.extra` reads the unlisted ones by name.
+ */
+export type ExtraMembers = { readonly [member: string]: JsonValue }
 
 /**
  * The `analysis` object of `call.ended`.
@@ -21,7 +19,7 @@ interface Extra {
  * `extracted_data`. Strict mode requires `summary` and allows those two; lenient mode keeps any
  * other member in `extra`.
  */
-export interface Analysis extends Extra {
+export interface Analysis {
   /** The summary of the call. */
   summary?: string | null
   /** The outcome, when the analysis carries one. May be absent or null in strict mode too. */
@@ -31,18 +29,22 @@ export interface Analysis extends Extra {
    * too.
    */
   extracted_data?: { [key: string]: JsonValue } | null
+  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
+  readonly extra: ExtraMembers
 }
 
 /** One turn of a conversation. */
-export interface Message extends Extra {
+export interface Message {
   /** Who spoke: `agent` or `user` (other values are kept as sent in lenient mode). */
   role?: 'agent' | 'user' | (string & {}) | null
   /** What was said. */
   content?: string | null
+  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
+  readonly extra: ExtraMembers
 }
 
 /** `call.started`: the call connected and the agent began the session. */
-export interface CallStarted extends Extra {
+export interface CallStarted {
   event: 'call.started'
   /** The call this event belongs to (a non-empty string). */
   call_id: string
@@ -60,10 +62,12 @@ export interface CallStarted extends Extra {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
+  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
+  readonly extra: ExtraMembers
 }
 
 /** `call.ended`: the call ended (agent or caller hung up). Carries the outcome and summary. */
-export interface CallEnded extends Extra {
+export interface CallEnded {
   event: 'call.ended'
   /** The call this event belongs to (a non-empty string). */
   call_id: string
@@ -89,10 +93,12 @@ export interface CallEnded extends Extra {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
+  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
+  readonly extra: ExtraMembers
 }
 
 /** `call.analyzed`: the AI analysis (summary, outcome) is ready after the call. */
-export interface CallAnalyzed extends Extra {
+export interface CallAnalyzed {
   event: 'call.analyzed'
   /** The call this event belongs to (a non-empty string). */
   call_id: string
@@ -108,10 +114,12 @@ export interface CallAnalyzed extends Extra {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
+  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
+  readonly extra: ExtraMembers
 }
 
 /** `call.failed`: the call failed to connect. */
-export interface CallFailed extends Extra {
+export interface CallFailed {
   event: 'call.failed'
   /** The call this event belongs to (a non-empty string). */
   call_id: string
@@ -129,10 +137,12 @@ export interface CallFailed extends Extra {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
+  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
+  readonly extra: ExtraMembers
 }
 
 /** `call.recording.available`: the recording is processed and ready. */
-export interface CallRecordingAvailable extends Extra {
+export interface CallRecordingAvailable {
   event: 'call.recording.available'
   /** The call this event belongs to (a non-empty string). */
   call_id: string
@@ -144,10 +154,12 @@ export interface CallRecordingAvailable extends Extra {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
+  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
+  readonly extra: ExtraMembers
 }
 
 /** `transcript.partial`: a partial transcript during a live call; later updates may change it. */
-export interface TranscriptPartial extends Extra {
+export interface TranscriptPartial {
   event: 'transcript.partial'
   /** The call this transcript belongs to (a non-empty string). */
   call_id: string
@@ -159,10 +171,12 @@ export interface TranscriptPartial extends Extra {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
+  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
+  readonly extra: ExtraMembers
 }
 
 /** `transcript.final`: the full transcript, sent after `call.ended`. */
-export interface TranscriptFinal extends Extra {
+export interface TranscriptFinal {
   event: 'transcript.final'
   /** The call this transcript belongs to (a non-empty string). */
   call_id: string
@@ -174,6 +188,8 @@ export interface TranscriptFinal extends Extra {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
+  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
+  readonly extra: ExtraMembers
 }
 
 /** The names of the seven documented events. */

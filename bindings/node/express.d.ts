@@ -1,4 +1,5 @@
 // Types of `oneinbox-webhooks/express` (hand-written, next to express.js).
+/// <reference types="node" />
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { WebhookOptions } from './adapter-core.js'
 

@@ -1,4 +1,5 @@
 // Types of `oneinbox-webhooks/fetch` (hand-written, next to fetch.js).
+/// <reference types="node" />
 import type { WebhookOptions } from './adapter-core.js'
 
 export type { WebhookLogger, WebhookOptions } from './adapter-core.js'

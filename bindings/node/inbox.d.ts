@@ -1,4 +1,5 @@
 // The inbox's state machine: one method a change of a delivery's row. Times are Unix ms.
+/// <reference types="node" />
 
 /** Where one delivery stands. */
 export type InboxState = 'claimed' | 'done' | 'failed' | 'dead'

@@ -2,8 +2,9 @@
 // types (`CallStarted`, ..., `Analysis`, `Message`, `KnownEventName`, `Event`) are generated from
 // the contract into events.generated.d.ts and re-exported here. Payload fields keep their wire
 // names (snake_case); functions and options are camelCase.
+/// <reference types="node" />
 
-import type { Analysis, Event, KnownEventName, Message } from './events.generated'
+import type { Analysis, Event, ExtraMembers, KnownEventName, Message } from './events.generated'
 import type { ApiMethods } from './management.generated'
 import type { ParseOptions as NativeParseOptions, ReceiverOptions as NativeReceiverOptions } from './index'
 
@@ -29,10 +30,15 @@ interface Extra {
  */
 export type UnknownEventName = '(unknown event)'
 
-/** An event this version does not know (lenient mode only), kept whole. */
-export interface UnknownEvent extends Extra {
+/**
+ * An event this version does not know (lenient mode only), kept whole: its members other than
+ * `event` and `call_id` are read through `extra`.
+ */
+export interface UnknownEvent {
   event: UnknownEventName
   call_id: string
+  /** The whole payload, `event` and `call_id` included (as the Python binding's `UnknownEvent.extra`). */
+  readonly extra: ExtraMembers
 }
 
 /** Options of {@link parseEvent} (declared with their checks by the addon, src/options.rs). */

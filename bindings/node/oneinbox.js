@@ -13,6 +13,7 @@ const native = require('./native.js')
 
 const { DEFAULT_TOLERANCE_SECONDS, MAX_ARGUMENT_DEPTH } = native
 const { OneInboxError, ValidationError, UsageError, ApiError, AuthenticationError } = require('./errors.js')
+const { withExtra } = require('./extra.js')
 const {
   describeType,
   isPlainObject,
@@ -120,7 +121,7 @@ function buildEvent(bytes, text) {
   if (text === undefined) {
     text = Buffer.isBuffer(bytes) ? bytes.toString() : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()
   }
-  return JSON.parse(text)
+  return withExtra(JSON.parse(text))
 }
 
 /**

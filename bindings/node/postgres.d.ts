@@ -1,4 +1,5 @@
 // Types of PostgresStore (postgres.js), re-exported by `oneinbox-webhooks/stores`. Times are Unix ms.
+/// <reference types="node" />
 import type { CallRecord, Event } from './oneinbox.js'
 import type { InboxPolicy, InboxRow, InboxStep } from './inbox.js'
 import type { Recorded } from './stores.js'

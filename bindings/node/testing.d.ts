@@ -1,5 +1,6 @@
 // Types of `oneinbox-webhooks/testing` (testing.js): event factories, deliveries as OneInbox
 // makes them, and a fake OneInbox management API for your tests.
+/// <reference types="node" />
 import type { Client, ClientOptions } from './client'
 import type { JsonValue, KnownEventName, Secret } from './oneinbox'
 

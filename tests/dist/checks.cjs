@@ -11,6 +11,9 @@ module.exports = function check(ow, how) {
   const event = ow.parseEvent(Buffer.from('{"event":"call.ended","call_id":"call_1","duration_seconds":42}'))
   assert.equal(event.event, 'call.ended')
   assert.equal(event.duration_seconds, 42)
+  // Members the contract does not list: in place for JSON.stringify, by name in `extra`.
+  const extra = ow.parseEvent('{"event":"call.ended","call_id":"call_1","sentiment":"happy"}')
+  assert.deepEqual([extra.extra, JSON.stringify(extra)], [{ sentiment: 'happy' }, '{"event":"call.ended","call_id":"call_1","sentiment":"happy"}'])
   assert.throws(
     () => ow.parseEvent('{"event":"call.failed","reason":7}'),
     (err) => err instanceof ow.ValidationError && err instanceof ow.OneInboxError &&

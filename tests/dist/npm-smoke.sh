@@ -4,17 +4,18 @@
 #   - an empty project installs MAIN_TGZ and PLATFORM_TGZ offline with an empty cache (the
 #     package has no runtime dependencies; npm skips the other platforms' optional
 #     dependencies), once as usual and once with --ignore-scripts; `require` and `import` both
-#     pass the smoke test (checks.cjs), and with TSC_JS (typescript's bin/tsc) and TYPE_ROOTS (a
-#     folder holding @types/node) `tsc --noEmit` checks smoke.ts against the package's types;
+#     pass the smoke test (checks.cjs); with NODE_MODULES (bindings/node/node_modules: it holds
+#     typescript, typescript-6, typescript-7, @types/node and undici-types) the project gets
+#     @types/node as a user's `npm i -D @types/node` would, and `tsc --noEmit` of TypeScript 5.9,
+#     6 and 7 checks smoke.ts against the package's types, strict, with no `types` in tsconfig;
 #   - an empty project installs MAIN_TGZ alone: loading it fails with an error that names the
 #     platform package this machine needs.
-# Usage: tests/dist/npm-smoke.sh MAIN_TGZ PLATFORM_TGZ [TSC_JS TYPE_ROOTS]
+# Usage: tests/dist/npm-smoke.sh MAIN_TGZ PLATFORM_TGZ [NODE_MODULES]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 main_tgz=$1
 platform_tgz=$2
-tsc=${3:-}
-type_roots=${4:-}
+dev_modules=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 platform_pkg=$(tar -xzOf "$platform_tgz" package/package.json | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).name')
@@ -42,7 +43,10 @@ for scripts in run ignore; do
         test -f "node_modules/$platform_pkg/package.json"
         node smoke.cjs
         node smoke.mjs
-        if [ -n "$tsc" ]; then
+        if [ -n "$dev_modules" ]; then
+            mkdir -p node_modules/@types
+            cp -r "$dev_modules/@types/node" node_modules/@types/node
+            cp -r "$dev_modules/undici-types" node_modules/undici-types
             cat >tsconfig.json <<EOF
 {
   "compilerOptions": {
@@ -51,15 +55,15 @@ for scripts in run ignore; do
     "module": "nodenext",
     "moduleResolution": "nodenext",
     "target": "es2022",
-    "skipLibCheck": false,
-    "types": ["node"],
-    "typeRoots": ["$type_roots"]
+    "skipLibCheck": false
   },
   "files": ["smoke.ts"]
 }
 EOF
-            node "$tsc" -p tsconfig.json
-            echo "tsc --noEmit: the package's types check smoke.ts"
+            for ts in typescript typescript-6 typescript-7; do
+                node "$dev_modules/$ts/bin/tsc" -p tsconfig.json
+                echo "tsc $(node "$dev_modules/$ts/bin/tsc" --version) --noEmit --strict: the package's types check smoke.ts"
+            done
         fi
         echo "npm install ($scripts install scripts) of main + $platform_pkg: require and import work"
     )

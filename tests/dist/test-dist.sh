@@ -8,12 +8,15 @@
 #     manylinux cp310-abi3 wheel on CPython 3.10 and later (cp39-abi3 on 3.9).
 #   - npm (tests/dist/npm-smoke.sh): an empty project installs the main tarball and this
 #     platform's tarball, offline, once as usual and once with --ignore-scripts; require and
-#     import both pass the smoke test, and tsc --noEmit checks a typed file against the
-#     package's types. The main tarball alone installs too, and loading it names the missing
+#     import both pass the smoke test, and tsc --noEmit (TypeScript 5.9, 6 and 7, strict, no
+#     `types` in tsconfig) checks a typed file against the package's types. The main tarball alone installs too, and loading it names the missing
 #     platform package.
 #   - The tarballs hold what they should: no addon and no install script in the main one,
 #     optionalDependencies on every platform package at its version; os, cpu and libc on the
 #     platform one, whose addon needs no glibc newer than 2.17 (as manylinux2014).
+#   - Every artifact holds LICENSE-MIT, LICENSE-APACHE and its metadata; the npm ones a README
+#     (tests/dist/check_artifacts.py); every published crate's `cargo package --list` names
+#     both licenses and the README.
 # With Rust: the sdist builds and installs in another fresh venv (maturin from PyPI, no
 # build isolation, no other index), and passes the smoke test.
 set -euo pipefail
@@ -81,6 +84,9 @@ print(f"{addon.name}: needs glibc {'.'.join(map(str, glibc))} or later (manylinu
 EOF
 echo "npm tarballs: main $(wc -l <"$tmp/main.txt") files, no addon, no install script; $(basename "$platform_tgz"): os/cpu/libc set"
 
+# ---- licenses, READMEs and metadata in every artifact -------------------------------------------
+"$root/.venv/bin/python" tests/dist/check_artifacts.py "$dist"
+
 # ---- no Rust toolchain from here on -------------------------------------------------------
 norust_path=
 IFS=: read -ra dirs <<<"$PATH"
@@ -115,9 +121,17 @@ fi
     done
 
     # npm: empty projects, offline (tests/dist/npm-smoke.sh).
-    bash tests/dist/npm-smoke.sh "$main_tgz" "$platform_tgz" \
-        "$root/bindings/node/node_modules/typescript/bin/tsc" "$root/bindings/node/node_modules/@types"
+    bash tests/dist/npm-smoke.sh "$main_tgz" "$platform_tgz" "$root/bindings/node/node_modules"
 )
+
+# ---- with Rust: every published crate packs its licenses and README ----------------------------
+for crate in $(cargo metadata --no-deps --format-version 1 | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).packages.filter((p) => p.publish === null).map((p) => p.name).join(" ")'); do
+    listed=$(cargo package -p "$crate" --list --allow-dirty --quiet)
+    for f in LICENSE-MIT LICENSE-APACHE README.md; do
+        grep -qx "$f" <<<"$listed" || { echo "cargo package -p $crate does not ship $f" >&2; exit 1; }
+    done
+    echo "$crate: cargo package ships LICENSE-MIT, LICENSE-APACHE and README.md"
+done
 
 # ---- with Rust: the sdist builds and installs --------------------------------------------------
 maturin=$(sed -n 's/^maturin==//p' bindings/python/requirements-dev.txt)

@@ -209,7 +209,8 @@ try {
     console.log(missing, err.code === 'ERR_ONEINBOX_MISSING_HANDLERS')
   }
 }
-const endedType: EventMap['call.ended'] = { event: 'call.ended', call_id: 'c' }
+// A hand-made event names its `extra` (parsed ones always carry it).
+const endedType: EventMap['call.ended'] = { event: 'call.ended', call_id: 'c', extra: {} }
 console.log(endedType)
 // @ts-expect-error a handler for call.ended cannot take a CallStarted
 router.on('call.ended', (e: CallStarted) => e.created_at)
@@ -634,4 +635,37 @@ import type { IncomingMessage } from 'node:http'
   const req: { url: string; method: string } = redactRequest({ url: '/h?token=x', method: 'POST' })
   const logged: { url: string } = requestSerializer({} as import('fastify').FastifyRequest)
   void [signature, url, req, logged]
+}
+
+import type { ExtraMembers, JsonValue } from 'oneinbox-webhooks'
+
+// Known events are closed types: a misspelt or unlisted member is a compile error, and the
+// members the contract does not list are read through `extra` (lenient mode keeps them).
+{
+  const e = parseEvent('{"event":"call.ended","call_id":"c","sentiment":"happy"}')
+  if (e.event === 'call.ended') {
+    // @ts-expect-error call.ended has no `messages` (a misspelt or unlisted field)
+    console.log(e.messages)
+    // @ts-expect-error misspelt: `outcome`
+    console.log(e.outcom)
+    const sentiment: JsonValue | undefined = e.extra.sentiment
+    const summaryExtra: JsonValue | undefined = e.analysis?.extra.tone
+    // @ts-expect-error extra is read-only
+    e.extra.sentiment = 'sad'
+    console.log(sentiment, summaryExtra)
+  } else if (e.event === 'transcript.final') {
+    const first = e.messages[0]
+    // @ts-expect-error misspelt: `content`
+    console.log(first?.contnet)
+    console.log(first?.extra.confidence)
+  } else if (e.event !== 'call.started' && e.event !== 'call.analyzed' && e.event !== 'call.failed') {
+    if (e.event !== 'call.recording.available' && e.event !== 'transcript.partial') {
+      // lenient mode's unknown events: their own type, the whole payload in `extra`
+      const unknown: UnknownEvent = e
+      const extra: ExtraMembers = unknown.extra
+      // @ts-expect-error an unknown event's other members are in `extra`
+      console.log(unknown.transfer_to)
+      console.log(extra.transfer_to)
+    }
+  }
 }

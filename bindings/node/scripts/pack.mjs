@@ -7,7 +7,9 @@
 //       version. No addon and no install script: npm installs only the platform package that
 //       matches the machine (`os`, `cpu`, `libc`), and the loader requires it.
 //   oneinbox-webhooks-<platform>-<version>.tgz  one per addon: the `.node` file, with `os`,
-//       `cpu` and `libc` set (napi create-npm-dirs writes these package.json files).
+//       `cpu` and `libc` set (napi create-npm-dirs writes these package.json files), a short
+//       README and the licenses (the main package carries both too: LICENSE-MIT and
+//       LICENSE-APACHE are copied from the repository root).
 //
 // Usage (Linux or macOS): node bindings/node/scripts/pack.mjs ARTIFACTS_DIR OUT_DIR [--all]
 //   ARTIFACTS_DIR holds `oneinbox-webhooks.<platform>.node` files, at any depth, and no loader
@@ -74,6 +76,25 @@ try {
 
   // npm/<platform>/package.json for every target, with os, cpu and libc.
   run(napi, ['create-npm-dirs'], pkg)
+
+  // The licenses in every package (the repository root holds them; "files" names them), and
+  // a short README in each platform package that points to the main one.
+  const licenses = ['LICENSE-MIT', 'LICENSE-APACHE']
+  for (const f of licenses) fs.copyFileSync(path.join(nodeDir, '..', '..', f), path.join(pkg, f))
+  for (const t of targets) {
+    const dir = path.join(pkg, 'npm', t.platformArchABI)
+    for (const f of licenses) fs.copyFileSync(path.join(pkg, f), path.join(dir, f))
+    const platformPath = path.join(dir, 'package.json')
+    const platform = JSON.parse(fs.readFileSync(platformPath, 'utf8'))
+    platform.files = [...platform.files, 'README.md', ...licenses]
+    fs.writeFileSync(platformPath, `${JSON.stringify(platform, null, 2)}\n`)
+    fs.writeFileSync(
+      path.join(dir, 'README.md'),
+      `# ${platform.name}\n\nThe prebuilt ${t.triple} addon of [${manifest.name}](https://www.npmjs.com/package/${manifest.name}). ` +
+        `Install ${manifest.name}, not this package: npm picks the platform package that fits the machine.\n\n` +
+        `Licensed under either of MIT (LICENSE-MIT) or Apache-2.0 (LICENSE-APACHE), at your option.\n`,
+    )
+  }
 
   // Which targets have their addon.
   /** @type {Set<string>} */

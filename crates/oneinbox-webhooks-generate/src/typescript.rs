@@ -1,6 +1,10 @@
 //! The Node package's side of the contract: `events.generated.d.ts` (the event interfaces,
 //! `KnownEventName` and `Event`, re-exported by the hand-written `oneinbox.d.ts`) and
-//! `events.generated.js` (`KNOWN_EVENTS`, for `router.js`).
+//! `events.generated.js` (`KNOWN_EVENTS`, for `router.js`; `MEMBERS` and `NESTED`, for
+//! `extra.js`, which gives each parsed object its `extra`).
+//!
+//! The interfaces are closed: a member the contract does not list is not a property of the type
+//! (a misspelt field is a compile error) but of `extra`, as in the Python binding.
 //!
 //! Written as biome formats them (`bindings/node/biome.json`: single quotes, no semicolons,
 //! two spaces, 140 columns), so `just lint-js` passes over them.
@@ -47,7 +51,7 @@ fn member(f: &FieldSpec) -> String {
 /// The interface of an event or nested object.
 fn interface(name: &str, shape: &Shape) -> String {
     let mut out = text::jsdoc(shape.doc, 0);
-    out += &format!("export interface {name} extends Extra {{\n");
+    out += &format!("export interface {name} {{\n");
     if shape.kind.is_some() {
         out += &format!("  event: '{}'\n", shape.name);
     }
@@ -55,6 +59,8 @@ fn interface(name: &str, shape: &Shape) -> String {
         out += &text::jsdoc(&text::field_doc(f), 2);
         out += &format!("  {}\n", member(f));
     }
+    out += "  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */\n";
+    out += "  readonly extra: ExtraMembers\n";
     out += "}\n";
     out
 }
@@ -74,28 +80,17 @@ fn union(name: &str, members: &[String]) -> String {
 
 /// `events.generated.d.ts`, whole.
 pub fn declarations(first_line: &str) -> String {
-    let uses_json = contract::OBJECTS
-        .iter()
-        .copied()
-        .chain(Kind::ALL.iter().map(|k| k.shape()))
-        .any(|s| s.fields.iter().any(|f| matches!(f.ty, Type::Object)));
-    let imports = if uses_json {
-        "JsonValue, UnknownEvent"
-    } else {
-        "UnknownEvent"
-    };
     let mut out = format!("{first_line}\n");
     out += "// The event types of `oneinbox-webhooks`, re-exported by oneinbox.d.ts. Payload fields keep their\n";
     out += "// wire names. A field without `?` is always there; in lenient mode (the default) the others may\n";
     out += "// be absent or `null`, and strict mode requires them unless their comment says otherwise.\n\n";
-    out += &format!("import type {{ {imports} }} from './oneinbox'\n\n");
-    // Without an export statement, a declaration file exports every declaration (`Extra` too).
-    out += "// Only what is marked `export` is exported (a .d.ts without an export statement exports all).\n";
-    out +=
-        "// biome-ignore lint/complexity/noUselessEmptyExport: not useless in a declaration file\n";
-    out += "export {}\n\n";
-    out += "/** Members the contract does not list (kept in lenient mode). */\n";
-    out += "interface Extra {\n  readonly [member: string]: unknown\n}\n";
+    out += "import type { JsonValue, UnknownEvent } from './oneinbox'\n\n";
+    out += "/**\n";
+    out += " * The members of a payload object that the contract does not list, as sent: lenient mode keeps\n";
+    out += " * them, strict mode rejects them. `extra` is not enumerable, so `JSON.stringify(event)` still\n";
+    out += " * writes every member where it was sent, and `event.extra` reads the unlisted ones by name.\n";
+    out += " */\n";
+    out += "export type ExtraMembers = { readonly [member: string]: JsonValue }\n";
     for &shape in contract::OBJECTS {
         out += "\n";
         out += &interface(shape.name, shape);
@@ -129,7 +124,8 @@ pub fn names_module(first_line: &str) -> String {
         .map(|k| format!("'{}'", k.name()))
         .collect();
     let mut out = format!("{first_line}\n");
-    out += "// The names of the contract's events, for router.js (their types: events.generated.d.ts).\n";
+    out += "// The names and members of the contract's events, for router.js and extra.js (their types:\n";
+    out += "// events.generated.d.ts).\n";
     out += "'use strict'\n\n";
     out += &format!(
         "/** The names of the {} documented events, in the guide's order. */\n",
@@ -145,6 +141,60 @@ pub fn names_module(first_line: &str) -> String {
         }
         out += "])\n";
     }
-    out += "\nmodule.exports = { KNOWN_EVENTS }\n";
+    out += "\n/** The members the contract lists, per event name and nested object (`extra.js` keeps the others). */\n";
+    out += "const MEMBERS = Object.freeze({\n";
+    for &shape in contract::OBJECTS {
+        out += &members_line(shape.name, &[], shape);
+    }
+    for &kind in Kind::ALL {
+        out += &members_line(&format!("'{}'", kind.name()), &["event"], kind.shape());
+    }
+    out += "})\n";
+    out += "\n/** The members holding nested objects the contract describes: [member, object name, a list of them]. */\n";
+    out += "const NESTED = Object.freeze({\n";
+    for (name, shape) in contract::OBJECTS
+        .iter()
+        .map(|s| (s.name.to_owned(), *s))
+        .chain(
+            Kind::ALL
+                .iter()
+                .map(|k| (format!("'{}'", k.name()), k.shape())),
+        )
+    {
+        let nested: Vec<String> = shape
+            .fields
+            .iter()
+            .filter_map(|f| match f.ty {
+                Type::Record(inner) => Some(format!("['{}', '{}', false]", f.name, inner.name)),
+                Type::List(inner) => Some(format!("['{}', '{}', true]", f.name, inner.name)),
+                _ => None,
+            })
+            .collect();
+        if !nested.is_empty() {
+            out += &format!("  {name}: [{}],\n", nested.join(", "));
+        }
+    }
+    out += "})\n";
+    out += "\nmodule.exports = { KNOWN_EVENTS, MEMBERS, NESTED }\n";
+    out
+}
+
+/// `  name: new Set([...]),` for [`names_module`]'s `MEMBERS`, wrapped as biome wraps it.
+fn members_line(name: &str, first: &[&str], shape: &Shape) -> String {
+    let names: Vec<String> = first
+        .iter()
+        .copied()
+        .chain(shape.fields.iter().map(|f| f.name))
+        .map(|n| format!("'{n}'"))
+        .collect();
+    let one = format!("  {name}: new Set([{}]),", names.join(", "));
+    if one.chars().count() <= LINE_WIDTH {
+        return format!("{one}\n");
+    }
+    let mut out = format!("  {name}: new Set([\n");
+    for n in &names {
+        out += &format!("    {n},\n");
+    }
+    out += "  ]),\n";
     out
 }

@@ -8,8 +8,8 @@ const router = new Router()
 router.on('call.ended', (e: CallStarted) => e.created_at) // E: TS2345 Type '"call.ended"' is not assignable to type '"call.started"'
 router.on('call.failed', (e: CallEnded) => e.outcome) // E: TS2345 Type 'CallFailed' is not assignable to type 'CallEnded'
 router.on('call.endd', (e) => e) // E: TS2345 '"call.endd"' is not assignable to parameter of type
-router.on('call.ended', (e) => e.recording_url.length) // E: TS18046 'e.recording_url' is of type 'unknown'
-router.on('transcript.final', (e) => e.outcome.trim()) // E: TS18046 'e.outcome' is of type 'unknown'
+router.on('call.ended', (e) => e.recording_url.length) // E: TS2339 Property 'recording_url' does not exist on type 'CallEnded'
+router.on('transcript.final', (e) => e.outcome.trim()) // E: TS2339 Property 'outcome' does not exist on type 'TranscriptFinal'
 router.onUnknown((e: CallEnded) => e.outcome) // E: TS2345 Type 'UnknownEvent' is not assignable to type 'CallEnded'
 router.onAny((e: UnknownEvent) => e.event) // E: TS2345 Type 'Event' is not assignable to type 'UnknownEvent'
 new Router({ exhaustive: 'yes' }) // E: TS2322 Type 'string' is not assignable to type 'boolean | undefined'

@@ -6,7 +6,7 @@ import { createClient } from 'redis'
 declare const body: Buffer
 const store: Store = new MemoryStore()
 
-new RedisStore({}) // E: TS2345 Argument of type '{}' is not assignable to parameter of type 'NodeRedisClient | IoRedisClient'
+new RedisStore({}) // E: TS2345 Argument of type '{}' is not assignable to parameter of type '
 new RedisStore(createClient(), { ttl_seconds: 60 }) // E: TS2561 'ttl_seconds' does not exist in type 'RedisStoreOptions'
 new RedisStore(createClient(), { ttlSeconds: '60' }) // E: TS2322 Type 'string' is not assignable to type 'number'
 store.record(body) // E: TS2345 is not assignable to parameter of type 'Event'
