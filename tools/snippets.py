@@ -1,4 +1,4 @@
-"""Runs every code block of README.md and docs/**/*.md (the convention: ARCHITECTURE.md,
+"""Runs every code block of README.md, the packages' READMEs and docs/**/*.md (the convention: ARCHITECTURE.md,
 "Runnable docs", which lists the languages and the markers).
 
     .venv/bin/python tools/snippets.py [--only NAME_OR_PATH ...] [--no-rust]
@@ -73,7 +73,11 @@ class Block:
 
 
 def pages() -> list[Path]:
-    return [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    packages = [
+        REPO / "bindings" / "python" / "README.md",
+        REPO / "bindings" / "node" / "README.md",
+    ]
+    return [REPO / "README.md", *packages, *sorted((REPO / "docs").rglob("*.md"))]
 
 
 def parse_marks(text: str) -> dict[str, str]:
