@@ -1,5 +1,5 @@
-"""Runs every code block of README.md, the packages' READMEs and docs/**/*.md (the convention: ARCHITECTURE.md,
-"Runnable docs", which lists the languages and the markers).
+"""Runs every code block of README.md, the packages' READMEs and docs/**/*.md (the convention:
+ARCHITECTURE.md, "Runnable docs", which lists the languages and the markers).
 
     .venv/bin/python tools/snippets.py [--only NAME_OR_PATH ...] [--no-rust]
 
