@@ -320,14 +320,14 @@ class FakeOneInbox extends Player {
   }
 
   /**
-   * The request as the global fetch reads its arguments (`new Request`: an absolute URL, no body
-   * on GET or HEAD, the signal), answered by `handle`.
+   * The request as the global fetch reads its arguments (`new Request`: no body on GET or HEAD,
+   * the signal; a path alone is taken as before, the path decides), answered by `handle`.
    * @param {string | URL | Request} input
    * @param {RequestInit} [init]
    * @returns {Promise<Response>}
    */
   async #fetch(input, init) {
-    const request = new Request(input, init)
+    const request = new Request(typeof input === 'string' ? new URL(input, OFFLINE_URL) : input, init)
     if (request.signal.aborted) throw request.signal.reason
     const body = request.body === null ? null : Buffer.from(await request.arrayBuffer())
     const response = this.handle({ method: request.method, url: request.url, headers: [...request.headers], body })
