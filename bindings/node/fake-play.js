@@ -6,13 +6,7 @@
 'use strict'
 
 const { KNOWN_EVENTS } = require('./events.generated.js')
-const { UsageError } = require('./errors.js')
-const { callNative, describeType, optionsArg, valueOrThrow } = require('./internal.js')
-
-/** @param {import('./index').NativeIssue[]} issues */
-function throwIssues(issues) {
-  if (issues.length > 0) throw new UsageError(issues)
-}
+const { callNative, describeType, optionsArg, throwIssues, valueOrThrow } = require('./internal.js')
 
 /**
  * @param {unknown} v
@@ -38,7 +32,7 @@ function failure(err) {
   return String(e?.cause?.message ?? e?.message ?? e) || 'error'
 }
 
-/** The play side of a `FakeOneInbox`: its clock, and the calls it plays. */
+/** The play side of a `FakeOneInbox` (its base class): its clock, and the calls it plays. */
 class Player {
   /** @type {import('./index').NativeFakeOneInbox} */
   #machine
@@ -68,14 +62,14 @@ class Player {
   }
 
   /** The fake's clock (ms): the wall clock (or `startMs`) plus how far settling moved it. */
-  nowMs() {
+  get now() {
     return (this.#startMs ?? Date.now()) + this.#skewMs
   }
 
   /** @param {number} dueMs */
   #reach(dueMs) {
-    this.#skewMs += Math.max(0, dueMs - this.nowMs())
-    return this.nowMs()
+    this.#skewMs += Math.max(0, dueMs - this.now)
+    return this.now
   }
 
   /**
@@ -86,7 +80,7 @@ class Player {
     const opts = optionsArg(options, 'addWebhook(url, options)', ['events', 'name'])
     const events = /** @type {string[]} */ (opts.events ?? [...KNOWN_EVENTS])
     const name = text(opts.name, 'options.name') ?? 'fake'
-    const now = Math.floor(this.nowMs() / 1000)
+    const now = Math.floor(this.now / 1000)
     return JSON.parse(valueOrThrow(callNative(() => this.#machine.addWebhook(name, String(url), events, now))))
   }
 
@@ -101,7 +95,7 @@ class Player {
       webhookUrl: text(o.webhookUrl, 'webhookUrl'),
       failure: text(o.failure, 'failure'),
     }
-    return JSON.parse(valueOrThrow(callNative(() => this.#machine.playCall(call, this.nowMs()))))
+    return JSON.parse(valueOrThrow(callNative(() => this.#machine.playCall(call, this.now))))
   }
 
   /**
@@ -110,7 +104,7 @@ class Player {
    */
   outage(urlPrefix, window) {
     const w = optionsArg(window, 'outage(urlPrefix, window)', ['start', 'duration'])
-    const from = this.nowMs() + Math.round(Number(w.start ?? 0) * 1000)
+    const from = this.now + Math.round(Number(w.start ?? 0) * 1000)
     const until = from + Math.round(Number(w.duration) * 1000)
     throwIssues(callNative(() => this.#machine.addOutage(String(urlPrefix ?? ''), from, until)))
   }
@@ -139,7 +133,7 @@ class Player {
         } catch (err) {
           outcome = [null, null, failure(err)]
         }
-        throwIssues(callNative(() => this.#machine.report(a.attemptId, ...outcome, this.nowMs())))
+        throwIssues(callNative(() => this.#machine.report(a.attemptId, ...outcome, this.now)))
         sent += 1
       }
     }

@@ -52,16 +52,4 @@ async function serve(handle, port, host) {
   return { server, url: `http://${name}:${address.port}` }
 }
 
-// Stops listening and ends kept-alive connections.
-/**
- * @param {http.Server} server
- * @returns {Promise<void>}
- */
-function stop(server) {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections?.()
-  })
-}
-
-module.exports = { serve, stop }
+module.exports = { serve }

@@ -10,15 +10,14 @@ const { inspect } = require('node:util')
 const { Client } = require('./oneinbox.js')
 const { UsageError } = require('./errors.js')
 const native = require('./native.js')
-const { describeType, isPlainObject, isIterable, callNative, optionsArg } = require('./internal.js')
-const { serve, stop } = require('./fake-server.js')
+const { describeType, isPlainObject, isIterable, callNative, optionsArg, throwIssues } = require('./internal.js')
+const { serve } = require('./fake-server.js')
 const { Player } = require('./fake-play.js')
 
 const DEFAULT_API_KEY = 'oi_sk_test_fake'
 // The base URL of a fake that does not listen: `fake.fetch` answers for it. `.invalid` never
 // resolves, so a request sent there by another fetch fails at once instead of leaving the machine.
 const OFFLINE_URL = 'http://fake.oneinbox.invalid'
-/** @typedef {import('./index').NativeIssue} Issue */
 
 /**
  * The seed as the addon takes it: 8 bytes, big-endian (random when not given).
@@ -95,28 +94,6 @@ function headerPairs(headers) {
   return pairs
 }
 
-/**
- * @param {unknown} body
- * @returns {Promise<Buffer | null>}
- */
-async function bodyBytes(body) {
-  if (body === undefined || body === null) return null
-  if (typeof body === 'string') return Buffer.from(body, 'utf8')
-  if (body instanceof ArrayBuffer) return Buffer.from(body)
-  if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  if (body instanceof URLSearchParams) return Buffer.from(body.toString(), 'utf8')
-  if (typeof Blob !== 'undefined' && body instanceof Blob) return Buffer.from(await body.arrayBuffer())
-  // A ReadableStream or another body: let Response read it.
-  return Buffer.from(await new Response(/** @type {ConstructorParameters<typeof Response>[0]} */ (body)).arrayBuffer())
-}
-
-// The error the global fetch (undici) rejects with when the connection closes without an answer.
-function connectionClosed() {
-  const cause = /** @type {Error & { code?: string }} */ (new Error('other side closed'))
-  cause.code = 'UND_ERR_SOCKET'
-  return new TypeError('fetch failed', { cause })
-}
-
 // `times`: a number (the core checks it is a whole number of 1 or more).
 /**
  * @param {unknown} times
@@ -128,17 +105,13 @@ function timesArg(times) {
   return times
 }
 
-/** @param {Issue[]} issues */
-function throwIssues(issues) {
-  if (issues.length > 0) throw new UsageError(issues)
-}
-
 /**
  * An in-memory OneInbox management API for tests, with the real request and response shapes
  * and errors. Reach it without a socket through `fake.fetch` (or `fake.client()`, or
- * `fake.handle()`), or over HTTP with `await fake.listen(0)`.
+ * `fake.handle()`), or over HTTP with `await fake.listen(0)`. It plays calls as its base class,
+ * `Player` (fake-play.js: `addWebhook`, `playCall`, `outage`, `deliveriesForCall`, `settle`, `now`).
  */
-class FakeOneInbox {
+class FakeOneInbox extends Player {
   /** @type {string} */
   #apiKey
   /** @type {import('./index').NativeFakeOneInbox} */
@@ -148,8 +121,6 @@ class FakeOneInbox {
   /** @type {import('node:http').Server | null} */
   #server = null
   #url = OFFLINE_URL
-  /** @type {Player} */
-  #player
 
   /** @param {import('./testing').FakeOptions} [options] */
   constructor(options) {
@@ -158,17 +129,21 @@ class FakeOneInbox {
     const apiKey = opts.apiKey ?? DEFAULT_API_KEY
     if (typeof apiKey !== 'string' || apiKey === '')
       throw new TypeError(`new FakeOneInbox: options.apiKey must be a non-empty string, got ${describeType(apiKey)}`)
-    this.#apiKey = apiKey
     const seed = seedBytes(opts.seed)
-    this.#machine = callNative(() => new native.NativeFakeOneInbox(apiKey, seed))
-    const faults = /** @type {import('./testing').Faults | undefined} */ (opts.faults)
-    const secret = /** @type {string | undefined} */ (opts.signingSecret)
-    this.#player = new Player(this.#machine, faults, secret, opts.startMs)
+    const machine = callNative(() => new native.NativeFakeOneInbox(apiKey, seed))
+    super(
+      machine,
+      /** @type {import('./testing').Faults | undefined} */ (opts.faults),
+      /** @type {string | undefined} */ (opts.signingSecret),
+      opts.startMs,
+    )
+    this.#apiKey = apiKey
+    this.#machine = machine
     /**
      * A fetch-compatible function answering from this fake, without a socket (any host; the
      * path decides): `new Client(fake.apiKey, { baseUrl: fake.url, fetch: fake.fetch })`.
+     * @type {(input: string | URL | Request, init?: RequestInit) => Promise<Response>}
      */
-    /** @type {(input: string | URL | Request, init?: RequestInit) => Promise<Response>} */
     const fetch = (input, init) => this.#fetch(input, init)
     Object.defineProperty(this, 'fetch', { value: fetch, enumerable: false })
   }
@@ -296,8 +271,8 @@ class FakeOneInbox {
     const method = String(request.method ?? 'GET')
     const given = request.body ?? null
     /** @type {Buffer | null} */
-    let body = null
-    if (given !== null) body = Buffer.isBuffer(given) ? given : typeof given === 'string' ? Buffer.from(given, 'utf8') : Buffer.from(given)
+    const body =
+      given === null ? null : Buffer.isBuffer(given) ? given : typeof given === 'string' ? Buffer.from(given, 'utf8') : Buffer.from(given)
     const pairs = headerPairs(/** @type {import('./testing').FakeRequest['headers']} */ (request.headers))
     const target = String(request.url ?? '/')
     const answer = callNative(() => this.#machine.handle(method, target, pairs, body, this.#nowSeconds()))
@@ -306,33 +281,7 @@ class FakeOneInbox {
   }
 
   #nowSeconds() {
-    return Math.floor(this.#player.nowMs() / 1000)
-  }
-
-  // ---- playing calls (fake-play.js; documented in testing.d.ts) ----
-  /** The fake's clock in ms (ahead of `Date.now()` once `settle()` moved it). */
-  get now() {
-    return this.#player.nowMs()
-  }
-  /** @param {string} url @param {{ events?: string[], name?: string }} [options] */
-  addWebhook(url, options) {
-    return this.#player.addWebhook(url, options)
-  }
-  /** @param {import('./testing').PlayCallOptions} [options] */
-  playCall(options) {
-    return this.#player.playCall(options)
-  }
-  /** @param {string} urlPrefix @param {{ start?: number, duration: number }} window seconds */
-  outage(urlPrefix, window) {
-    this.#player.outage(urlPrefix, window)
-  }
-  /** @param {string} callId */
-  deliveriesForCall(callId) {
-    return this.#player.deliveriesForCall(callId)
-  }
-  /** @param {{ timeout?: number }} [options] ms per attempt */
-  settle(options) {
-    return this.#player.settle(options)
+    return Math.floor(this.now / 1000)
   }
 
   /** Listens on 127.0.0.1 (`port` 0: a free one) and resolves to the base URL, `http://127.0.0.1:PORT`. */
@@ -350,7 +299,10 @@ class FakeOneInbox {
     if (server === null) return
     this.#server = null
     this.#url = OFFLINE_URL
-    await stop(server)
+    await new Promise((resolve) => {
+      server.close(() => resolve(undefined))
+      server.closeAllConnections?.()
+    })
   }
 
   toJSON() {
@@ -368,36 +320,20 @@ class FakeOneInbox {
   }
 
   /**
+   * The request as the global fetch reads its arguments (`new Request`: no body on GET or HEAD,
+   * the signal; a path alone is taken as before, the path decides), answered by `handle`.
    * @param {string | URL | Request} input
    * @param {RequestInit} [init]
    * @returns {Promise<Response>}
    */
   async #fetch(input, init) {
-    /** @type {string} */
-    let url
-    /** @type {string} */
-    let method
-    /** @type {ConstructorParameters<typeof Headers>[0] | undefined} */
-    let headers
-    /** @type {Buffer | null} */
-    let body
-    let signal = init?.signal
-    if (typeof Request !== 'undefined' && input instanceof Request) {
-      url = input.url
-      method = init?.method ?? input.method
-      headers = init?.headers ?? input.headers
-      if (init?.body !== undefined) body = await bodyBytes(init.body)
-      else body = method === 'GET' || method === 'HEAD' ? null : Buffer.from(await input.arrayBuffer())
-      signal ??= input.signal
-    } else {
-      url = input instanceof URL ? input.href : String(input)
-      method = init?.method ?? 'GET'
-      headers = init?.headers
-      body = await bodyBytes(init?.body)
-    }
-    if (signal?.aborted) throw signal.reason
-    const response = this.handle({ method, url, headers: headerPairs(headers), body })
-    if (response === null) throw connectionClosed()
+    const request = new Request(typeof input === 'string' ? new URL(input, OFFLINE_URL) : input, init)
+    if (request.signal.aborted) throw request.signal.reason
+    const body = request.body === null ? null : Buffer.from(await request.arrayBuffer())
+    const response = this.handle({ method: request.method, url: request.url, headers: [...request.headers], body })
+    // No answer: reject as the global fetch (undici) does when the connection closes.
+    if (response === null)
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) })
     const status = response.status
     const noBody = status === 204 || status === 205 || status === 304
     return new Response(noBody ? null : response.body, { status, headers: response.headers })

@@ -82,6 +82,14 @@ function valueOrThrow(result) {
 }
 
 /**
+ * Throws the issues a native call returned (none: it went through).
+ * @param {Issue[]} issues
+ */
+function throwIssues(issues) {
+  if (issues.length > 0) throw new UsageError(issues)
+}
+
+/**
  * A JSON Pointer token (RFC 6901), escaped by the core.
  * @param {string | number} key
  * @returns {string}
@@ -217,6 +225,7 @@ module.exports = {
   rethrow,
   callNative,
   valueOrThrow,
+  throwIssues,
   pointerToken,
   usageIssue,
   argumentObject,

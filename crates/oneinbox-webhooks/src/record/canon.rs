@@ -48,7 +48,7 @@ impl ParseOptions {
     }
 
     /// The event's tree, name and call id.
-    fn tree(&self, body: &[u8]) -> Result<(Tree, Cow<'static, str>, String), ValidationError> {
+    fn tree(&self, body: &[u8]) -> Result<(Tree, Cow<'static, str>, Arc<str>), ValidationError> {
         let mut canon = Canon::default();
         match self.parse_with(body, &mut canon) {
             Ok(tree) => Ok((tree, canon.name, canon.call_id)),
@@ -228,7 +228,7 @@ impl Tree {
 #[derive(Default)]
 struct Canon {
     name: Cow<'static, str>,
-    call_id: String,
+    call_id: Arc<str>,
 }
 
 impl Builder for Canon {
@@ -279,7 +279,7 @@ impl Builder for Canon {
             if let Some(v) = slot.take() {
                 if shape.kind.is_some() && field.name == "call_id" {
                     if let Tree::Str(id) = &v {
-                        self.call_id = id.clone();
+                        self.call_id = Arc::from(id.as_str());
                     }
                 }
                 members.push((Cow::Borrowed(field.name), v));
@@ -292,7 +292,7 @@ impl Builder for Canon {
     }
     fn unknown_event(&mut self, parts: UnknownParts<Tree>) -> Result<Tree, Infallible> {
         self.name = Cow::Owned(parts.event.into_string());
-        self.call_id = parts.call_id.into_string();
+        self.call_id = Arc::from(parts.call_id.into_string());
         Ok(parts.payload)
     }
 }

@@ -70,7 +70,7 @@ impl Serialize for CallRecord {
     /// The JSON form: see [`CallRecord`] and `schemas/call-record.schema.json`.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(MEMBERS.len()))?;
-        map.serialize_entry("call_id", &self.call_id)?;
+        map.serialize_entry("call_id", &*self.call_id)?;
         map.serialize_entry("status", &self.status())?;
         for (slot, field) in self.slots.iter().zip(Field::ALL) {
             map.serialize_entry(field.name(), &slot.as_ref().and_then(Slot::value))?;

@@ -3,6 +3,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use super::{CallRecord, KeyedEvent};
 
 /// What an in-memory store keeps: per call, the dedupe keys of the deliveries seen and the
@@ -25,14 +27,15 @@ use super::{CallRecord, KeyedEvent};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ledger {
-    calls: HashMap<String, Entry>,
+    /// Keyed by the call id the call's record keeps (one string).
+    calls: HashMap<Arc<str>, Entry>,
 }
 
 /// What the ledger keeps of one call.
 #[derive(Debug, Clone, PartialEq)]
 struct Entry {
     /// The keys share their events' strings.
-    keys: HashSet<Arc<str>>,
+    keys: Keys,
     /// Shared with the copies handed out ([`Ledger::record_shared`]): a change copies it
     /// only while a copy is held.
     record: Arc<CallRecord>,
@@ -63,17 +66,16 @@ impl Ledger {
     fn claim(&mut self, event: &KeyedEvent) -> (bool, &Arc<CallRecord>) {
         let entry = self
             .calls
-            .entry(event.call_id().to_owned())
+            .entry(Arc::clone(event.shared_call_id()))
             .or_insert_with(|| Entry {
-                keys: HashSet::new(),
-                record: Arc::new(CallRecord::new(event.call_id())),
+                keys: Keys::default(),
+                record: Arc::new(CallRecord::with_id(Arc::clone(event.shared_call_id()))),
             });
-        let new = !entry.keys.contains(event.key());
+        let new = entry.keys.insert(event.shared_key());
         // A real delivery of an event whose handlers ran through reconciliation is folded, and
         // reported as a repeat.
         let covered = new && entry.record.covers(event.name(), event.key());
         if new {
-            entry.keys.insert(Arc::clone(event.shared_key()));
             Arc::make_mut(&mut entry.record).apply_keyed(event);
         }
         (new && !covered, &entry.record)
@@ -86,7 +88,7 @@ impl Ledger {
         &mut self,
         call: &crate::management::Call,
     ) -> Option<(bool, Arc<CallRecord>)> {
-        let entry = self.calls.get_mut(&call.id)?;
+        let entry = self.calls.get_mut(call.id.as_str())?;
         let changed = Arc::make_mut(&mut entry.record).apply_call(call).changed;
         Some((changed, Arc::clone(&entry.record)))
     }
@@ -111,6 +113,73 @@ impl Ledger {
     /// Whether no delivery was recorded.
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty()
+    }
+}
+
+/// The dedupe keys of one call's deliveries. Most calls see a few, kept inline and compared
+/// one by one (no allocation, no hashing of a 90-byte key); a long call's go into a set.
+#[derive(Debug, Clone, Default)]
+enum Keys {
+    #[default]
+    None,
+    Few(SmallVec<[Arc<str>; FEW]>),
+    Many(HashSet<Arc<str>>),
+}
+
+/// The most keys [`Keys::Few`] holds.
+const FEW: usize = 4;
+
+impl Keys {
+    /// Adds `key`: whether it was not there yet.
+    fn insert(&mut self, key: &Arc<str>) -> bool {
+        match self {
+            Keys::None => {
+                *self = Keys::Few(SmallVec::from_elem(Arc::clone(key), 1));
+                true
+            }
+            Keys::Few(few) if few.iter().any(|k| **k == **key) => false,
+            Keys::Few(few) if few.len() < FEW => {
+                few.push(Arc::clone(key));
+                true
+            }
+            Keys::Few(few) => {
+                let mut many: HashSet<Arc<str>> = few.drain(..).collect();
+                many.insert(Arc::clone(key));
+                *self = Keys::Many(many);
+                true
+            }
+            Keys::Many(many) => !many.contains(key) && many.insert(Arc::clone(key)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Keys::None => 0,
+            Keys::Few(few) => few.len(),
+            Keys::Many(many) => many.len(),
+        }
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        match self {
+            Keys::None => false,
+            Keys::Few(few) => few.iter().any(|k| &**k == key),
+            Keys::Many(many) => many.contains(key),
+        }
+    }
+}
+
+/// The same set of keys, however held.
+impl PartialEq for Keys {
+    fn eq(&self, other: &Keys) -> bool {
+        let keys = |k: &Keys| -> Vec<Arc<str>> {
+            match k {
+                Keys::None => Vec::new(),
+                Keys::Few(few) => few.to_vec(),
+                Keys::Many(many) => many.iter().cloned().collect(),
+            }
+        };
+        self.len() == other.len() && keys(self).iter().all(|k| other.contains(k))
     }
 }
 
@@ -158,6 +227,38 @@ mod tests {
             crate::CallStatus::Completed
         );
         assert_eq!(mine.status(), crate::CallStatus::Failed);
+    }
+
+    /// A long call: its keys move from the inline list to a set, and a repeat is a repeat
+    /// either way; ledgers holding the same keys in either form are equal.
+    #[test]
+    fn a_long_call_keeps_every_key() {
+        let opts = ParseOptions::default();
+        let ended = |i: usize| {
+            let body = format!(r#"{{"event":"call.ended","call_id":"c","seq":{i}}}"#);
+            KeyedEvent::parse(&opts, body.as_bytes()).unwrap()
+        };
+        let mut ledger = Ledger::new();
+        for round in 0..2 {
+            for i in 0..3 * FEW {
+                assert_eq!(ledger.record(&ended(i)).0, round == 0, "{round} {i}");
+            }
+        }
+        let mut few = Keys::default();
+        let mut many = Keys::default();
+        for i in 0..FEW {
+            assert!(few.insert(ended(i).shared_key()));
+        }
+        for i in (0..FEW).rev() {
+            assert!(many.insert(ended(i).shared_key()));
+        }
+        assert_eq!(few, many);
+        let extra = ended(FEW);
+        assert!(many.insert(extra.shared_key()) && matches!(many, Keys::Many(_)));
+        assert_ne!(few, many);
+        assert!(few.insert(extra.shared_key()));
+        assert_eq!(few, many);
+        assert!(!few.insert(extra.shared_key()));
     }
 
     /// Every call fixture: a delivery is new exactly when its key was not seen before, and

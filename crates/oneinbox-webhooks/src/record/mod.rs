@@ -481,7 +481,8 @@ fn message_of(map: &Map<String, Value>) -> Message {
 /// field name to dedupe key, for the fields that have a value).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRecord {
-    call_id: String,
+    /// Shared with the ledger that keeps the record and the events applied.
+    call_id: Arc<str>,
     events_seen: BTreeSet<String>,
     slots: [Option<Slot>; FIELDS],
     /// The greatest status a `Call` snapshot showed.
@@ -493,8 +494,13 @@ pub struct CallRecord {
 impl CallRecord {
     /// An empty record of the call `call_id`: status `unknown`, no values, no events seen.
     pub fn new(call_id: impl Into<String>) -> Self {
+        CallRecord::with_id(Arc::from(call_id.into()))
+    }
+
+    /// [`new`](CallRecord::new), keeping the shared call id of an event.
+    pub(crate) fn with_id(call_id: Arc<str>) -> Self {
         CallRecord {
-            call_id: call_id.into(),
+            call_id,
             events_seen: BTreeSet::new(),
             slots: Default::default(),
             snapshot_status: CallStatus::Unknown,
@@ -507,7 +513,7 @@ impl CallRecord {
     /// is added to `events_seen` and offers its values to the fields it supplies (see the
     /// rules on [`CallRecord`]).
     pub fn apply(&mut self, event: &Event) -> Applied {
-        if event.call_id() != self.call_id {
+        if event.call_id() != &*self.call_id {
             return self.ignore(event.call_id());
         }
         self.apply_keyed(&KeyedEvent::new(event))
@@ -516,7 +522,7 @@ impl CallRecord {
     /// [`apply`](CallRecord::apply) of the event `event` was made from, reusing its key and
     /// values (the record shares them): the same result and the same record.
     pub fn apply_keyed(&mut self, event: &KeyedEvent) -> Applied {
-        if event.call_id != self.call_id {
+        if *event.call_id != *self.call_id {
             return self.ignore(&event.call_id);
         }
         let (name, key) = (&*event.name, event.shared_key());
@@ -686,7 +692,7 @@ impl CallRecord {
     /// `failed`), `recording_url` and `transcript` (its `messages`, when they are objects and
     /// not empty; never final).
     pub fn apply_call(&mut self, call: &Call) -> Applied {
-        if call.id != self.call_id {
+        if *call.id != *self.call_id {
             return self.ignore(&call.id);
         }
         let status = call
