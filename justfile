@@ -133,8 +133,8 @@ bench-python ABI="": venv
 
 # Python style: ruff's lint rules and formatting over the package, its tests, benchmarks and examples (ruff.toml)
 lint-python: venv
-    .venv/bin/ruff check bindings/python examples tools
-    .venv/bin/ruff format --check bindings/python examples tools
+    .venv/bin/ruff check bindings/python examples tools tests/dist
+    .venv/bin/ruff format --check bindings/python examples tools tests/dist
 
 # JavaScript and TypeScript style: biome's recommended lint rules and formatting over the hand-written JS/TS and examples (bindings/node/biome.json)
 lint-js:

@@ -285,9 +285,11 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         return e.code, e.read()
 
 
-def check_quickstart(port: int, env: dict[str, str]) -> list[str]:
+def check_quickstart(
+    port: int, env: dict[str, str], send: list[str] | None = None, cwd: Path = REPO
+) -> list[str]:
     """A bad body (400 with the issues), a bad token (401), a good delivery (204), then `send`
-    plays a whole call (204 each)."""
+    (`send`, default this Python's `-m oneinbox_webhooks send`) plays a whole call (204 each)."""
     from oneinbox_webhooks import add_url_token
     from oneinbox_webhooks.testing import make_delivery, make_event
 
@@ -310,14 +312,22 @@ def check_quickstart(port: int, env: dict[str, str]) -> list[str]:
     if status != 204:
         problems.append(f"a good delivery: {status} {body[:300]!r} (want 204)")
     # A whole call, as the quickstart's next step plays it: every answer 204.
-    sent = run([str(PYTHON), "-m", "oneinbox_webhooks", "send", "--to", base], REPO, env)
+    command = send if send is not None else [str(PYTHON), "-m", "oneinbox_webhooks", "send"]
+    sent = run([*command, "--to", base], cwd, env)
     statuses = re.findall(r"^[a-z.]+ +(\d{3}) ", sent.output, re.M)
     if not sent.ok or not statuses or set(statuses) != {"204"}:
         problems.append(f"`send --to {base}`: every answer 204 wanted, got:\n{sent.output}")
     return problems
 
 
-def serve(cmd: list[str], block: Block, cwd: Path, env: dict[str, str], port: int) -> Outcome:
+def serve(
+    cmd: list[str],
+    block: Block,
+    cwd: Path,
+    env: dict[str, str],
+    port: int,
+    send: list[str] | None = None,
+) -> Outcome:
     log = cwd / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -335,7 +345,8 @@ def serve(cmd: list[str], block: Block, cwd: Path, env: dict[str, str], port: in
                 False,
                 f"the server did not listen on PORT={port}\n{log.read_text(errors='replace')}",
             )
-        problems = check_quickstart(port, env) if block.name.startswith("quickstart-") else []
+        quickstart = block.name.startswith("quickstart-")
+        problems = check_quickstart(port, env, send, cwd) if quickstart else []
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -1,4 +1,4 @@
-"""What every artifact in target/dist must hold (`just test-dist`): the licenses, a README, metadata.
+"""What every artifact in target/dist holds (`just test-dist`): the licenses, a README, metadata.
 
 Usage: python tests/dist/check_artifacts.py DIST_DIR
 
@@ -20,8 +20,9 @@ import json
 import pathlib
 import sys
 import tarfile
-import tomllib
 import zipfile
+
+import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LICENSES = {name: (ROOT / name).read_bytes() for name in ("LICENSE-MIT", "LICENSE-APACHE")}
@@ -51,7 +52,10 @@ def check_core_metadata(artifact: pathlib.Path, raw: bytes) -> None:
             fail(artifact, f"no {field}")
     if len(meta.get_payload()) < 200:
         fail(artifact, "no README as its long description")
-    links = {u.split(",", 1)[0].strip(): u.split(",", 1)[1].strip() for u in meta.get_all("Project-URL") or []}
+    links = {
+        u.split(",", 1)[0].strip(): u.split(",", 1)[1].strip()
+        for u in meta.get_all("Project-URL") or []
+    }
     for name in URLS:
         if not links.get(name, "").startswith("https://"):
             fail(artifact, f"no {name} link (has {sorted(links)})")
@@ -60,7 +64,9 @@ def check_core_metadata(artifact: pathlib.Path, raw: bytes) -> None:
 def check_wheel(whl: pathlib.Path) -> None:
     with zipfile.ZipFile(whl) as z:
         names = z.namelist()
-        (dist_info,) = {n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")}
+        (dist_info,) = {
+            n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")
+        }
         prefix = f"{dist_info}/licenses/"
         check_licenses(whl, {n[len(prefix) :]: z.read(n) for n in names if n.startswith(prefix)})
         check_core_metadata(whl, z.read(f"{dist_info}/METADATA"))
@@ -97,7 +103,11 @@ def check_npm(tgz: pathlib.Path) -> None:
         fail(tgz, f"license is {pkg.get('license')!r}")
     if not pkg.get("description") or not pkg.get("keywords"):
         fail(tgz, "no description or keywords")
-    for field, url in (("homepage", pkg.get("homepage")), ("repository", (pkg.get("repository") or {}).get("url")), ("bugs", (pkg.get("bugs") or {}).get("url"))):
+    for field, url in (
+        ("homepage", pkg.get("homepage")),
+        ("repository", (pkg.get("repository") or {}).get("url")),
+        ("bugs", (pkg.get("bugs") or {}).get("url")),
+    ):
         if not str(url).startswith("https://"):
             fail(tgz, f"no {field} link")
 

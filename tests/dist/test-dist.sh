@@ -17,6 +17,8 @@
 #   - Every artifact holds LICENSE-MIT, LICENSE-APACHE and its metadata; the npm ones a README
 #     (tests/dist/check_artifacts.py); every published crate's `cargo package --list` names
 #     both licenses and the README.
+# A newcomer's path from the artifacts (tests/dist/newcomer.py): the README's FastAPI and Express
+# quickstarts, served from the wheel and the tarballs, answer 400/401/204 and log token_mismatch.
 # With Rust: the sdist builds and installs in another fresh venv (maturin from PyPI, no
 # build isolation, no other index), and passes the smoke test.
 set -euo pipefail
@@ -122,6 +124,12 @@ fi
 
     # npm: empty projects, offline (tests/dist/npm-smoke.sh).
     bash tests/dist/npm-smoke.sh "$main_tgz" "$platform_tgz" "$root/bindings/node/node_modules"
+
+    # A newcomer's first hour: the README's FastAPI and Express quickstarts, copied as printed,
+    # served from the wheel and the tarballs, answer 400/401/204, log the forged delivery's
+    # reason and never the URL token, and take a whole call from `send` (tests/dist/newcomer.py).
+    first_python=${pythons%% *}
+    "$tmp/venv-$first_python/bin/python" tests/dist/newcomer.py "$main_tgz" "$platform_tgz"
 )
 
 # ---- with Rust: every published crate packs its licenses and README ----------------------------
