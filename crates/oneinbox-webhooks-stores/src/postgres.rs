@@ -6,9 +6,9 @@
 //!
 //! Each change is one transaction that locks the delivery's row (`SELECT … FOR UPDATE`), asks
 //! the core's [`Policy::step`] and writes the step; an insert that meets a concurrent one
-//! starts the change again. The store keeps a small pool of connections (at most
-//! [`DEFAULT_MAX_CONNECTIONS`] unless told otherwise), so concurrent deliveries run their
-//! transactions side by side instead of one after the other.
+//! starts the change again. The store keeps a small pool of connections (`deadpool-postgres`,
+//! at most [`DEFAULT_MAX_CONNECTIONS`] unless told otherwise), so concurrent deliveries run
+//! their transactions side by side instead of one after the other.
 
 use std::fmt;
 use std::sync::Arc;
