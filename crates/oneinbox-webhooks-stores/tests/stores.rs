@@ -646,3 +646,38 @@ async fn redis_record_writes_the_python_row() {
     assert_eq!(fields.get("updated_at"), Some(&T0.to_string()));
     assert!(!fields.contains_key("due_at") && !fields.contains_key("last_error"));
 }
+
+/// The server closes the pool's connections (a restart, an idle timeout, an operator's
+/// `pg_terminate_backend`): the next steps open new ones instead of failing.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_pool_replaces_closed_connections() {
+    use oneinbox_webhooks_stores::postgres::PostgresStore;
+
+    let Some(server) = servers::Postgres::start() else {
+        return;
+    };
+    let dsn = server.new_database();
+    let store = PostgresStore::connect_with(&dsn, 2).await.unwrap();
+    let (a, body_a) = event("call_closed_a", 1);
+    assert!(store.record(&a, &body_a, T0).await.unwrap().new);
+
+    let (admin, connection) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let ended = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!ended.is_empty(), "the pool's connection was open");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let (b, body_b) = event("call_closed_b", 2);
+    assert!(store.record(&b, &body_b, T0).await.unwrap().new);
+    assert!(store.get("call_closed_a").await.unwrap().is_some());
+}
