@@ -1,6 +1,7 @@
 // parseEvent's argument handling, the Error classes, the panic guard, and worker threads.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')

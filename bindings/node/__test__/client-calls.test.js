@@ -2,6 +2,7 @@
 // global fetch): the filters, every page iterCalls follows, and a 404 as a typed ApiError.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { ApiError, Client, UsageError } = require('..')

@@ -4,6 +4,7 @@
 // never shown. Waits are recorded, never slept.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const util = require('node:util')

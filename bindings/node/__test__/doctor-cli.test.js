@@ -4,6 +4,7 @@
 // core's diagnosis of the same input, and the API key never printed.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
@@ -137,6 +138,27 @@ test('could not check: exit 1', async () => {
     r = await run(fake, ['--reconcile', '--store', 'memory:', '--router', './no-such-router-here.js'])
     assert.equal(r.code, 1)
     assert.match(r.err, /no-such-router-here/)
+  } finally {
+    await fake.close()
+  }
+})
+
+test('the key and base URL follow the rule of every client (Api.configure), messages included', async () => {
+  const { fake } = await setUp()
+  try {
+    let err = ''
+    const io = { stdout: { write: () => {} }, stderr: { write: (t) => (err += t) } }
+    const bad = { ONEINBOX_API_KEY: 'oi_pk_live_PUBLISHABLE', ONEINBOX_BASE_URL: 'ftp://files' }
+    assert.equal(await main(['doctor'], { ...io, env: bad }), 1)
+    const lines = err.trim().split('\n')
+    assert.equal(lines.length, 2)
+    assert.ok(lines.every((line) => line.startsWith('oneinbox-webhooks doctor: error: ')))
+    assert.match(lines[0], /ONEINBOX_API_KEY/)
+    assert.match(lines[1], /ONEINBOX_BASE_URL/)
+    assert.ok(!err.includes('PUBLISHABLE'))
+    // The base URL from the environment when no --base-url: the fake answers.
+    const env = { ONEINBOX_API_KEY: KEY, ONEINBOX_BASE_URL: fake.url }
+    assert.equal(await main(['doctor'], { ...io, env }), 2)
   } finally {
     await fake.close()
   }

@@ -4,6 +4,7 @@
 // over MemoryStore, here through the fetch adapter).
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test, before, after, describe } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')

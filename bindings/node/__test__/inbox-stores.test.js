@@ -4,6 +4,7 @@
 // (RedisStore and PostgresStore get their inbox elsewhere; the crash test needs one of them.)
 'use strict'
 
+require('./helpers/no-client-env.js')
 const assert = require('node:assert/strict')
 const { test } = require('node:test')
 

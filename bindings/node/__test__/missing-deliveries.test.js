@@ -7,6 +7,7 @@
 // and each call's handlers ran once per event.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')

@@ -3,6 +3,7 @@
 // database with it (the .venv's Python, built by `just build-python`).
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { execFileSync } = require('node:child_process')

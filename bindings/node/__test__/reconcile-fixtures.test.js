@@ -2,6 +2,7 @@
 // (overdue, missing), recordIsOpen, synthesize, CallRecord.applyCall and CallRecord.covers.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')

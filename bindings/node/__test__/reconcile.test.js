@@ -5,6 +5,7 @@
 // counted and the run goes on. Python's twin: bindings/python/tests/test_reconcile.py.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { after, before, test } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')

@@ -2,6 +2,7 @@
 // verdicts as Python's RedisStore (bindings/python/tests/test_inbox_stores.py), over the same keys.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test, before, after, describe } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')

@@ -4,6 +4,7 @@
 // printed, whether the password is right or wrong; the worker loop outlives a dropped connection.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')

@@ -2,6 +2,7 @@
 // afterStatus / afterFailure, the core's retry driver that the Client asks after a failed attempt.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')

@@ -4,6 +4,7 @@
 // printed.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { execFile } = require('node:child_process')

@@ -4,6 +4,7 @@
 // sequential fold gives.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')

@@ -2,6 +2,7 @@
 // redis-server started by the test. stores-workers.test.js has the multi-worker test.
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test, before, after, describe } = require('node:test')
 const assert = require('node:assert/strict')
 const { execFileSync } = require('node:child_process')

@@ -6,6 +6,7 @@
 // fake.fetch with every input form; listening for any HTTP client).
 'use strict'
 
+require('./helpers/no-client-env.js')
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')

@@ -114,12 +114,15 @@ async function doctor(argv, out, err, env, reconcile) {
     out.write(USAGE)
     return 0
   }
-  const key = env.ONEINBOX_API_KEY
-  if (key === undefined || key === '') {
-    err.write(`${PROG} doctor: error: set ONEINBOX_API_KEY to your OneInbox API key (oi_sk_...)\n`)
+  let key, baseUrl
+  try {
+    ;({ key, baseUrl } = apiSettings(values['base-url'], env))
+  } catch (e) {
+    const { UsageError } = require('../oneinbox.js')
+    if (!(e instanceof UsageError)) throw e
+    for (const issue of e.issues) err.write(`${PROG} doctor: error: ${issue.message}\n`)
     return 1
   }
-  const baseUrl = values['base-url'] || env.ONEINBOX_BASE_URL || DEFAULT_BASE_URL
   const { Client, renderDiagnosis, redactUrlToken, OneInboxError } = require('../oneinbox.js')
   let d
   try {
@@ -140,4 +143,21 @@ async function doctor(argv, out, err, env, reconcile) {
   return d.healthy ? 0 : 2
 }
 
-module.exports = { doctor }
+/**
+ * The API key and base URL of a command's client (doctor, reconcile): `--base-url`, else the
+ * environment's ONEINBOX_API_KEY / ONEINBOX_BASE_URL, by the clients' one rule
+ * (`Api.configure`; its UsageError names the variable a missing or bad value came from).
+ * @param {string | undefined} baseUrl
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {{ key: string, baseUrl: string }}
+ */
+function apiSettings(baseUrl, env) {
+  const { Api } = require('../oneinbox.js')
+  const { API_KEY_VAR, BASE_URL_VAR } = require('../native.js')
+  const envApiKey = env[API_KEY_VAR]
+  const api = Api.configure({ baseUrl: baseUrl || undefined, envApiKey, envBaseUrl: env[BASE_URL_VAR] })
+  // Configured: the key is the environment's (no argument gives one), and not empty.
+  return { key: envApiKey ?? '', baseUrl: api.baseUrl }
+}
+
+module.exports = { apiSettings, doctor }

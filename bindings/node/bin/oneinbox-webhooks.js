@@ -702,10 +702,15 @@ async function reconcileCommand(argv, out, err, env, callIds) {
     store = values.store ?? env.ONEINBOX_STORE_URL
     if (store === undefined || store === '') throw new Usage('--store URL is required (or $ONEINBOX_STORE_URL)')
     if (values.router === undefined) throw new Usage('--router FILE is required')
-    const apiKey = env.ONEINBOX_API_KEY
-    if (apiKey === undefined || apiKey === '') throw new Usage('$ONEINBOX_API_KEY is required')
-    const { Client } = require('..')
-    const client = new Client(apiKey, { baseUrl: values['base-url'] || env.ONEINBOX_BASE_URL || undefined })
+    const { Client, UsageError } = require('..')
+    let settings
+    try {
+      settings = require('./doctor.js').apiSettings(values['base-url'], env)
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e
+      throw new Usage(e.issues.map((issue) => issue.message).join('; '))
+    }
+    const client = new Client(settings.key, { baseUrl: settings.baseUrl })
     const router = await loadRouter(values.router)
     const opened = await openStore(store)
     try {

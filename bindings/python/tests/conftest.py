@@ -11,6 +11,15 @@ from postgres_server import PostgresServer
 from redis_server import RedisServer
 
 
+@pytest.fixture(autouse=True)
+def _no_client_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unsets ONEINBOX_API_KEY and ONEINBOX_BASE_URL for every test: a client reads them when
+    not given a key or base URL, so a developer's exported values would point the tests (and
+    the commands they run in subprocesses) at another server. Tests that want them set them."""
+    for name in ("ONEINBOX_API_KEY", "ONEINBOX_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A real redis-server on a free loopback port for the whole session (tests/redis_server.py);

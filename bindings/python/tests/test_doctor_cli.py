@@ -138,6 +138,23 @@ def test_could_not_check_exit_1(fake: FakeOneInbox) -> None:
     code, out, err = run(fake, "--webhook-id", "wh_nope")
     assert (code, out) == (1, "")
     assert "wh_nope" in err
+
+
+def test_the_key_and_base_url_follow_the_clients_rule(fake: FakeOneInbox) -> None:
+    """doctor reads ONEINBOX_API_KEY / ONEINBOX_BASE_URL by Api.configure, as every client
+    does: its messages are the rule's, naming the variable a bad value came from."""
+    out, err = io.StringIO(), io.StringIO()
+    env = {"ONEINBOX_API_KEY": "oi_pk_live_PUBLISHABLE", "ONEINBOX_BASE_URL": "ftp://files"}
+    assert main(["doctor"], stdout=out, stderr=err, environ=env) == 1
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 2 and all(line.startswith("doctor: error: ") for line in lines)
+    assert "ONEINBOX_API_KEY" in lines[0] and "ONEINBOX_BASE_URL" in lines[1]
+    assert "PUBLISHABLE" not in err.getvalue()
+    # The base URL from the environment when no --base-url: the fake answers.
+    hooks(fake)
+    assert fake.url is not None
+    env = {"ONEINBOX_API_KEY": KEY, "ONEINBOX_BASE_URL": fake.url}
+    assert main(["doctor"], stdout=out, stderr=err, environ=env) == 2
     code, out, err = run(fake, key="oi_sk_test_wrong_key")
     assert (code, out) == (1, "")
     assert "could not check" in err and "oi_sk_test_wrong_key" not in err

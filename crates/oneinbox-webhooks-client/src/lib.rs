@@ -25,7 +25,8 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Error> {
-//!     let client = Client::new(std::env::var("ONEINBOX_API_KEY").unwrap_or_default())?;
+//!     // The key from ONEINBOX_API_KEY, the base URL from ONEINBOX_BASE_URL if set.
+//!     let client = Client::from_env()?;
 //!     let hook = client
 //!         .create_webhook(&CreateWebhook {
 //!             name: "Call events".into(),

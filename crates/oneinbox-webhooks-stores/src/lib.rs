@@ -275,11 +275,14 @@ pub trait Store: Send + Sync + 'static {
     /// they fail or not. A copy already kept (done, running, failed or dead) or one that
     /// reconciliation covered is not new.
     ///
-    /// Provided as [`Store::arrive`] then, on [`Verdict::Run`], [`Store::finish`] at once:
-    /// the row is done with one attempt counted (the Python and Node SQL stores' `record`
-    /// writes it done with none; both read back the same in every language). A store that
-    /// fails between the two steps leaves the delivery claimed: its lease runs out and a
-    /// worker runs it, so that delivery is at least once after all.
+    /// The SQLite, Redis and Postgres stores write it in one step, as the Python and Node
+    /// stores do: a new delivery's row done with no attempt counted (the row of
+    /// [`oneinbox_webhooks::inbox::Input::Covered`]), so a shared store reads the same
+    /// whichever language recorded. Provided (for [`MemoryStore`] and stores of your own) as
+    /// [`Store::arrive`] then, on [`Verdict::Run`], [`Store::finish`] at once: the row is done
+    /// with one attempt counted; a store that fails between the two steps leaves the delivery
+    /// claimed, its lease runs out and a worker runs it, so that delivery is at least once
+    /// after all.
     fn record(
         &self,
         event: &KeyedEvent,
@@ -300,6 +303,36 @@ pub trait Store: Send + Sync + 'static {
                 record: arrival.record,
             })
         }
+    }
+}
+
+/// The step of a delivery's arrival and whether it is new (its handlers run): claimed to run
+/// ([`Store::arrive`]: `once` false), or at most once ([`Store::record`]): a new delivery
+/// written done with no attempt counted, as Python's and Node's `record` write it (the row of
+/// `oneinbox_webhooks::inbox::Input::Covered`), and a kept one left as it is. `record` is the call's stored record
+/// (asked whether reconciliation covered the event), `found` the delivery's row.
+#[cfg(any(feature = "sqlite", feature = "redis", feature = "postgres"))]
+pub(crate) fn arrival_step(
+    policy: &Policy,
+    found: Option<&oneinbox_webhooks::inbox::Row>,
+    record: Option<&CallRecord>,
+    event: &KeyedEvent,
+    now: i64,
+    once: bool,
+) -> (oneinbox_webhooks::inbox::Step, bool) {
+    use oneinbox_webhooks::inbox::{Input, Step};
+    let input = Input::arrival(record, event.name(), event.key());
+    let new = found.is_none() && matches!(input, Input::Arrive);
+    match (once, found) {
+        (false, _) => (policy.step(found, &input, now), new),
+        (true, None) => (policy.step(None, &Input::Covered, now), new),
+        (true, Some(_)) => (
+            Step {
+                row: None,
+                verdict: Verdict::Repeat,
+            },
+            false,
+        ),
     }
 }
 

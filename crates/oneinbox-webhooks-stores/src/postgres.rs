@@ -6,21 +6,22 @@
 //!
 //! Each change is one transaction that locks the delivery's row (`SELECT … FOR UPDATE`), asks
 //! the core's [`Policy::step`] and writes the step; an insert that meets a concurrent one
-//! starts the change again. The store keeps a small pool of connections (at most
-//! [`DEFAULT_MAX_CONNECTIONS`] unless told otherwise), so concurrent deliveries run their
-//! transactions side by side instead of one after the other.
+//! starts the change again. The store keeps a small pool of connections (`deadpool-postgres`,
+//! at most [`DEFAULT_MAX_CONNECTIONS`] unless told otherwise), so concurrent deliveries run
+//! their transactions side by side instead of one after the other.
 
 use std::fmt;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
+use deadpool_postgres::{Manager, PoolError};
 use oneinbox_webhooks::inbox::{prune_before, Input, Policy, Row, State, Step, Verdict};
 use oneinbox_webhooks::management::Call;
 use oneinbox_webhooks::reconcile::is_open;
 use oneinbox_webhooks::{CallRecord, KeyedEvent};
-use tokio::sync::{OnceCell, Semaphore, SemaphorePermit};
+use tokio::sync::{Mutex, MutexGuard, OnceCell};
 use tokio_postgres::{Client, Config, NoTls, Transaction};
 
-use crate::{Arrival, DeadLetter, Delivery, Store, StoreError};
+use crate::{arrival_step, Arrival, DeadLetter, Delivery, Recorded, Store, StoreError};
 
 /// The statements that make the tables and indexes, as the Python and Node stores make them
 /// (run on first use, under an advisory lock).
@@ -38,7 +39,7 @@ const RETRIES: usize = 5;
 macro_rules! in_transaction {
     ($store:expr, |$tx:ident| $body:expr) => {{
         let mut conn = $store.ready().await?;
-        let client = conn.client()?;
+        let client = conn.client();
         let mut result = Err(StoreError::new(
             "PostgresStore: concurrent inserts of one delivery, 5 times in a row",
         ));
@@ -66,10 +67,10 @@ macro_rules! in_transaction {
 /// ([`PostgresStore::connect_with`]).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10;
 
-/// The store over one PostgreSQL database, with a pool of connections: each step takes an
-/// idle connection (or opens one, up to the pool's size; past it, waits for one) for its
-/// transaction and gives it back after, so steps of concurrent deliveries do not wait for
-/// one another. A connection found closed is dropped and a new one opened.
+/// The store over one PostgreSQL database, with a pool of connections (`deadpool-postgres`):
+/// each step takes an idle connection (or opens one, up to the pool's size; past it, waits for
+/// one) for its transaction and gives it back after, so steps of concurrent deliveries do not
+/// wait for one another. A connection found closed is dropped and a new one opened.
 ///
 /// ```no_run
 /// use oneinbox_webhooks_stores::postgres::PostgresStore;
@@ -81,40 +82,31 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10;
 /// # Ok(()) }
 /// ```
 pub struct PostgresStore {
-    pool: Pool,
+    source: Source,
     policy: Policy,
-}
-
-/// The connections: the idle ones, and a permit per connection in use or idle.
-struct Pool {
-    /// How to open another (`None`: the store was made over one client, [`PostgresStore::new`]).
-    config: Option<Config>,
-    idle: std::sync::Mutex<Vec<Client>>,
-    permits: Semaphore,
     /// Set once the tables are made.
     migrated: OnceCell<()>,
 }
 
-/// A connection taken from the pool; given back when dropped, unless it closed.
-struct Conn<'a> {
-    client: Option<Client>,
-    pool: &'a Pool,
-    _permit: SemaphorePermit<'a>,
+/// Where the connections come from.
+enum Source {
+    /// A pool that opens connections to the DSN ([`PostgresStore::connect`]).
+    Pool(deadpool_postgres::Pool),
+    /// One client given by the caller ([`PostgresStore::new`]), used one step at a time.
+    One(Mutex<Client>),
+}
+
+/// A connection taken for one step: back to its pool (or unlocked) when dropped.
+enum Conn<'a> {
+    Pooled(Box<deadpool_postgres::Object>),
+    One(MutexGuard<'a, Client>),
 }
 
 impl Conn<'_> {
-    /// The client (there from creation until drop).
-    fn client(&mut self) -> Result<&mut Client, StoreError> {
-        self.client
-            .as_mut()
-            .ok_or_else(|| StoreError::new("PostgresStore: a connection used after its return"))
-    }
-}
-
-impl Drop for Conn<'_> {
-    fn drop(&mut self) {
-        if let Some(client) = self.client.take().filter(|c| !c.is_closed()) {
-            self.pool.idle().push(client);
+    fn client(&mut self) -> &mut Client {
+        match self {
+            Conn::Pooled(object) => object,
+            Conn::One(guard) => guard,
         }
     }
 }
@@ -132,63 +124,25 @@ fn cannot_connect(error: &tokio_postgres::Error) -> StoreError {
     ))
 }
 
-async fn open(config: &Config) -> Result<Client, StoreError> {
-    let (client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| cannot_connect(&e))?;
-    tokio::spawn(async move {
-        // The connection ends when the client is dropped; an error shows on the next query.
-        let _ = connection.await;
-    });
-    Ok(client)
-}
-
-impl Pool {
-    fn new(config: Option<Config>, clients: Vec<Client>, max: usize) -> Self {
-        Pool {
-            config,
-            idle: std::sync::Mutex::new(clients),
-            permits: Semaphore::new(max.max(1)),
-            migrated: OnceCell::new(),
-        }
-    }
-
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Client>> {
-        // Only pushes and pops under the lock: a panic cannot leave it half-changed.
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// An idle connection that is still open, else a new one.
+impl Source {
     async fn get(&self) -> Result<Conn<'_>, StoreError> {
-        let permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| StoreError::new("PostgresStore: the pool is closed"))?;
-        let idle = loop {
-            let Some(client) = self.idle().pop() else {
-                break None;
-            };
-            if !client.is_closed() {
-                break Some(client);
+        match self {
+            Source::Pool(pool) => match pool.get().await {
+                Ok(object) => Ok(Conn::Pooled(Box::new(object))),
+                Err(PoolError::Backend(error)) => Err(cannot_connect(&error)),
+                Err(error) => Err(StoreError::new(format!("PostgresStore: {error}"))),
+            },
+            Source::One(client) => {
+                let guard = client.lock().await;
+                if guard.is_closed() {
+                    return Err(StoreError::new(
+                        "PostgresStore: its one connection closed (made with \
+                         PostgresStore::new; PostgresStore::connect opens new ones)",
+                    ));
+                }
+                Ok(Conn::One(guard))
             }
-        };
-        let client = match (idle, &self.config) {
-            (Some(client), _) => client,
-            (None, Some(config)) => open(config).await?,
-            (None, None) => {
-                return Err(StoreError::new(
-                    "PostgresStore: its one connection closed (made with PostgresStore::new; \
-                     PostgresStore::connect opens new ones)",
-                ))
-            }
-        };
-        Ok(Conn {
-            client: Some(client),
-            pool: self,
-            _permit: permit,
-        })
+        }
     }
 }
 
@@ -346,19 +300,27 @@ impl PostgresStore {
         let config: Config = dsn.parse().map_err(|_| {
             StoreError::new("cannot connect to PostgreSQL with the store's DSN (not a DSN)")
         })?;
-        let first = open(&config).await?;
-        Ok(PostgresStore {
-            pool: Pool::new(Some(config), vec![first], max_connections),
+        let pool = deadpool_postgres::Pool::builder(Manager::new(config, NoTls))
+            .max_size(max_connections.max(1))
+            .build()
+            .map_err(|e| StoreError::new(format!("PostgresStore: {e}")))?;
+        let store = PostgresStore {
+            source: Source::Pool(pool),
             policy: Policy::default(),
-        })
+            migrated: OnceCell::new(),
+        };
+        // The first connection now (kept in the pool), so a wrong DSN fails here.
+        drop(store.source.get().await?);
+        Ok(store)
     }
 
     /// The store over one connected client: one transaction at a time, and no other
     /// connection opened (if it closes, every step fails).
     pub fn new(client: Client) -> Self {
         PostgresStore {
-            pool: Pool::new(None, vec![client], 1),
+            source: Source::One(Mutex::new(client)),
             policy: Policy::default(),
+            migrated: OnceCell::new(),
         }
     }
 
@@ -370,10 +332,9 @@ impl PostgresStore {
 
     /// A connection of the pool, with the tables made on first use.
     async fn ready(&self) -> Result<Conn<'_>, StoreError> {
-        let mut conn = self.pool.get().await?;
-        let client = conn.client()?;
-        self.pool
-            .migrated
+        let mut conn = self.source.get().await?;
+        let client = conn.client();
+        self.migrated
             .get_or_try_init(|| async move {
                 let tx = client.transaction().await.map_err(StoreError::new)?;
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
@@ -403,24 +364,27 @@ impl PostgresStore {
     }
 }
 
-impl Store for PostgresStore {
-    async fn arrive(
+impl PostgresStore {
+    /// [`Store::arrive`] (`once` false) or [`Store::record`] (`once`), and whether the
+    /// delivery is new ([`crate::arrival_step`]).
+    async fn arrival(
         &self,
         event: &KeyedEvent,
         body: &[u8],
         now: i64,
-    ) -> Result<Arrival, StoreError> {
+        once: bool,
+    ) -> Result<(Arrival, bool), StoreError> {
         let policy = self.policy;
         let (key, call_id, name) = (event.key(), event.call_id(), event.name());
-        let (step, record) = in_transaction!(self, |tx| {
+        let (step, record, new) = in_transaction!(self, |tx| {
             let found = read(&tx, key).await?;
             // A new delivery: its call's record (locked) says whether reconciliation ran it.
             let stored = match found {
                 None => record_of(&tx, call_id, true).await?,
                 Some(_) => None,
             };
-            let input = Input::arrival(stored.as_ref(), name, key);
-            let step = policy.step(found.as_ref(), &input, now);
+            let (step, new) =
+                arrival_step(&policy, found.as_ref(), stored.as_ref(), event, now, once);
             let record = match (&step.row, &found) {
                 (Some(r), None) => {
                     let sql = format!(
@@ -454,7 +418,7 @@ impl Store for PostgresStore {
                         .unwrap_or_else(|| CallRecord::new(call_id))
                 }
             };
-            Ok((step, record))
+            Ok((step, record, new))
         })?;
         let delivery = match step.verdict {
             Verdict::Run { attempt } => Some(Delivery {
@@ -466,11 +430,36 @@ impl Store for PostgresStore {
             }),
             _ => None,
         };
-        Ok(Arrival {
+        let arrival = Arrival {
             verdict: step.verdict,
             key: key.to_owned(),
             delivery,
             record: Arc::new(record),
+        };
+        Ok((arrival, new))
+    }
+}
+
+impl Store for PostgresStore {
+    async fn arrive(
+        &self,
+        event: &KeyedEvent,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Arrival, StoreError> {
+        Ok(self.arrival(event, body, now, false).await?.0)
+    }
+
+    async fn record(
+        &self,
+        event: &KeyedEvent,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Recorded, StoreError> {
+        let (arrival, new) = self.arrival(event, body, now, true).await?;
+        Ok(Recorded {
+            new,
+            record: arrival.record,
         })
     }
 

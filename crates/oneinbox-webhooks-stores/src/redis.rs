@@ -20,7 +20,7 @@ use oneinbox_webhooks::{CallRecord, KeyedEvent};
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncCommands, Script};
 
-use crate::{Arrival, DeadLetter, Delivery, Store, StoreError};
+use crate::{arrival_step, Arrival, DeadLetter, Delivery, Recorded, Store, StoreError};
 
 /// The prefix of every key unless told otherwise (as in Python and Node).
 pub const DEFAULT_PREFIX: &str = "oneinbox:";
@@ -249,13 +249,16 @@ fn busy() -> StoreError {
     ))
 }
 
-impl Store for RedisStore {
-    async fn arrive(
+impl RedisStore {
+    /// [`Store::arrive`] (`once` false) or [`Store::record`] (`once`), and whether the
+    /// delivery is new ([`crate::arrival_step`]).
+    async fn arrival(
         &self,
         event: &KeyedEvent,
         body: &[u8],
         now: i64,
-    ) -> Result<Arrival, StoreError> {
+        once: bool,
+    ) -> Result<(Arrival, bool), StoreError> {
         let (key, call_id) = (event.key(), event.call_id());
         let record_key = self.record_key(call_id);
         for _ in 0..TRIES {
@@ -266,8 +269,14 @@ impl Store for RedisStore {
             let mut record = record_of(&stored, call_id)?;
             let current = row(&fields)?;
             // A new delivery of an event that reconciliation already ran: a repeat, folded in.
-            let input = Input::arrival(Some(&record), event.name(), key);
-            let step = self.policy.step(current.as_ref(), &input, now);
+            let (step, new) = arrival_step(
+                &self.policy,
+                current.as_ref(),
+                Some(&record),
+                event,
+                now,
+                once,
+            );
             let written = match (&step.row, &current) {
                 (Some(new), None) => {
                     let changed = record.apply_keyed(event).changed;
@@ -300,15 +309,40 @@ impl Store for RedisStore {
                     }),
                     _ => None,
                 };
-                return Ok(Arrival {
+                let arrival = Arrival {
                     verdict: step.verdict,
                     key: key.to_owned(),
                     delivery,
                     record: Arc::new(record),
-                });
+                };
+                return Ok((arrival, new));
             }
         }
         Err(busy())
+    }
+}
+
+impl Store for RedisStore {
+    async fn arrive(
+        &self,
+        event: &KeyedEvent,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Arrival, StoreError> {
+        Ok(self.arrival(event, body, now, false).await?.0)
+    }
+
+    async fn record(
+        &self,
+        event: &KeyedEvent,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Recorded, StoreError> {
+        let (arrival, new) = self.arrival(event, body, now, true).await?;
+        Ok(Recorded {
+            new,
+            record: arrival.record,
+        })
     }
 
     async fn finish(

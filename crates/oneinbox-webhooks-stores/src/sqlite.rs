@@ -15,7 +15,7 @@ use oneinbox_webhooks::{CallRecord, KeyedEvent};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::sql::{schema, CLOSE, COLUMNS, OPEN, OPEN_CALLS};
-use crate::{Arrival, DeadLetter, Delivery, Store, StoreError};
+use crate::{arrival_step, Arrival, DeadLetter, Delivery, Recorded, Store, StoreError};
 
 /// How long a change waits for another process's lock unless told otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -225,13 +225,16 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    async fn arrive(
+impl SqliteStore {
+    /// [`Store::arrive`] (`once` false) or [`Store::record`] (`once`), and whether the
+    /// delivery is new ([`crate::arrival_step`]).
+    async fn arrival(
         &self,
         event: &KeyedEvent,
         body: &[u8],
         now: i64,
-    ) -> Result<Arrival, StoreError> {
+        once: bool,
+    ) -> Result<(Arrival, bool), StoreError> {
         let (event, body) = (event.clone(), body.to_vec());
         self.run(move |tx, policy| {
             let key = event.key();
@@ -241,8 +244,8 @@ impl Store for SqliteStore {
                 None => record_of(tx, event.call_id())?,
                 Some(_) => None,
             };
-            let input = Input::arrival(stored.as_ref(), event.name(), key);
-            let step = policy.step(found.as_ref(), &input, now);
+            let (step, new) =
+                arrival_step(&policy, found.as_ref(), stored.as_ref(), &event, now, once);
             let record = match (&step.row, &found) {
                 (Some(r), None) => {
                     let sql = format!(
@@ -285,14 +288,39 @@ impl Store for SqliteStore {
                 }),
                 _ => None,
             };
-            Ok(Arrival {
+            let arrival = Arrival {
                 verdict: step.verdict,
                 key: key.to_owned(),
                 delivery,
                 record: Arc::new(record),
-            })
+            };
+            Ok((arrival, new))
         })
         .await
+    }
+}
+
+impl Store for SqliteStore {
+    async fn arrive(
+        &self,
+        event: &KeyedEvent,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Arrival, StoreError> {
+        Ok(self.arrival(event, body, now, false).await?.0)
+    }
+
+    async fn record(
+        &self,
+        event: &KeyedEvent,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Recorded, StoreError> {
+        let (arrival, new) = self.arrival(event, body, now, true).await?;
+        Ok(Recorded {
+            new,
+            record: arrival.record,
+        })
     }
 
     async fn finish(

@@ -36,7 +36,44 @@ async fn every_scenario<S: Store>(make: Make<'_, S>) {
     a_real_delivery_after_reconciliation_is_a_repeat(&make(Policy::default()).await).await;
     a_synthesized_event_after_the_real_one_is_a_repeat(&make(Policy::default()).await).await;
     open_calls_follow_the_records(&make(Policy::default()).await).await;
+    record_is_at_most_once(&make(Policy::default()).await).await;
 }
+
+/// `record` (the axum route's at-most-once mode): a new delivery is new once, written done
+/// (never due, a repeat for OneInbox's retries); a delivery that reconciliation already ran is
+/// folded in but not new.
+async fn record_is_at_most_once<S: Store>(store: &S) {
+    let (e, body) = event("call_once", 7);
+    let first = store.record(&e, &body, T0).await.unwrap();
+    assert!(first.new);
+    assert_eq!(first.record.call_id(), "call_once");
+    assert!(!store.record(&e, &body, T0 + 1).await.unwrap().new);
+    assert_eq!(
+        store.arrive(&e, &body, T0 + 2).await.unwrap().verdict,
+        Verdict::Repeat
+    );
+    assert!(store.due(T0 + 86_400_000, 10).await.unwrap().is_empty());
+
+    let synthesized = delivery("call.ended", "call_once_r", true);
+    assert_eq!(
+        arrive_and_run(store, &synthesized, T0).await,
+        Verdict::Run { attempt: 1 }
+    );
+    let (real, body) = delivery("call.ended", "call_once_r", false);
+    let covered = store.record(&real, &body, T0 + 1).await.unwrap();
+    assert!(!covered.new, "reconciliation ran its handlers");
+    assert!(covered.record.events_seen().contains("call.ended"));
+}
+
+/// The inbox row `record` writes for a new delivery in the SQL stores, as Python's `_sql.py`
+/// and Node's `sql.js` write it: `(state, attempts, due_at, last_error, created_at,
+/// updated_at)` = `('done', 0, NULL, NULL, now, now)`, so a shared database reads the same
+/// whichever language recorded.
+const RECORDED_ROW: (&str, i32, Option<i64>, Option<&str>, i64, i64) =
+    ("done", 0, None, None, T0, T0);
+
+const ROW_SQL: &str = "SELECT state, attempts, due_at, last_error, created_at, updated_at \
+                       FROM oneinbox_inbox WHERE key = $1";
 
 /// A delivery of `name` for `call_id`; `reconciled`: synthesized from a snapshot (its key is
 /// `<name>:<call_id>:reconciled`).
@@ -525,4 +562,122 @@ async fn postgres_pool_many_concurrent_arrivals_each_run_once() {
             Some(i.to_string())
         );
     }
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_record_writes_the_python_row() {
+    use oneinbox_webhooks_stores::sqlite::SqliteStore;
+    let dir = std::env::temp_dir().join(format!("oneinbox-sqlite-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("inbox.sqlite3");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let (e, body) = event("call_row", 3);
+    assert!(store.record(&e, &body, T0).await.unwrap().new);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let row: (String, i32, Option<i64>, Option<String>, i64, i64) = conn
+        .query_row(ROW_SQL, [e.key()], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(
+        (row.0.as_str(), row.1, row.2, row.3.as_deref(), row.4, row.5),
+        RECORDED_ROW
+    );
+    drop((conn, store));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_record_writes_the_python_row() {
+    use oneinbox_webhooks_stores::postgres::PostgresStore;
+    let Some(server) = servers::Postgres::start() else {
+        return;
+    };
+    let dsn = server.new_database();
+    let store = PostgresStore::connect(&dsn).await.unwrap();
+    let (e, body) = event("call_row", 3);
+    assert!(store.record(&e, &body, T0).await.unwrap().new);
+    let (client, connection) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let r = client.query_one(ROW_SQL, &[&e.key()]).await.unwrap();
+    let row: (String, i32, Option<i64>, Option<String>, i64, i64) =
+        (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+    assert_eq!(
+        (row.0.as_str(), row.1, row.2, row.3.as_deref(), row.4, row.5),
+        RECORDED_ROW
+    );
+}
+
+/// The Redis form of the same row (Python's `_redis.py`, Node's `redis.js`): the delivery's
+/// hash holds `state` done and `attempts` 0, and no `due_at` or `last_error`.
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn redis_record_writes_the_python_row() {
+    use oneinbox_webhooks_stores::redis::RedisStore;
+    let Some(server) = servers::Redis::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url)
+        .await
+        .unwrap()
+        .with_prefix("rec:");
+    let (e, body) = event("call_row", 3);
+    assert!(store.record(&e, &body, T0).await.unwrap().new);
+    let client = redis::Client::open(server.url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let fields: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+        .arg(format!("rec:d:{}", e.key()))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(fields.get("state").map(String::as_str), Some("done"));
+    assert_eq!(fields.get("attempts").map(String::as_str), Some("0"));
+    assert_eq!(fields.get("updated_at"), Some(&T0.to_string()));
+    assert!(!fields.contains_key("due_at") && !fields.contains_key("last_error"));
+}
+
+/// The server closes the pool's connections (a restart, an idle timeout, an operator's
+/// `pg_terminate_backend`): the next steps open new ones instead of failing.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_pool_replaces_closed_connections() {
+    use oneinbox_webhooks_stores::postgres::PostgresStore;
+
+    let Some(server) = servers::Postgres::start() else {
+        return;
+    };
+    let dsn = server.new_database();
+    let store = PostgresStore::connect_with(&dsn, 2).await.unwrap();
+    let (a, body_a) = event("call_closed_a", 1);
+    assert!(store.record(&a, &body_a, T0).await.unwrap().new);
+
+    let (admin, connection) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let ended = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!ended.is_empty(), "the pool's connection was open");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let (b, body_b) = event("call_closed_b", 2);
+    assert!(store.record(&b, &body_b, T0).await.unwrap().new);
+    assert!(store.get("call_closed_a").await.unwrap().is_some());
 }

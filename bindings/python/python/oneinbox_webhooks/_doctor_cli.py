@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from typing import Any, Optional, TextIO
 
 from . import reconcile_command
-from ._native import DEFAULT_BASE_URL, Diagnosis, OneInboxError, diagnose, redact_url_token
+from ._native import (
+    DEFAULT_BASE_URL,
+    Diagnosis,
+    OneInboxError,
+    UsageError,
+    diagnose,
+    redact_url_token,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -83,11 +90,12 @@ def _check(client: Any, args: argparse.Namespace) -> Diagnosis:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO, env: Mapping[str, str]) -> int:
     """Runs ``doctor``; returns the exit status."""
-    key = env.get("ONEINBOX_API_KEY") or None
-    if key is None:
-        print("doctor: error: set ONEINBOX_API_KEY to your OneInbox API key (oi_sk_...)", file=err)
+    try:
+        key, base_url = reconcile_command.api_settings(args.base_url, env)
+    except UsageError as problem:
+        for issue in problem.issues:
+            print(f"doctor: error: {issue.message}", file=err)
         return 1
-    base_url = args.base_url or env.get("ONEINBOX_BASE_URL") or DEFAULT_BASE_URL
     try:
         from .client import Client
 

@@ -22,10 +22,25 @@ from collections.abc import Mapping
 from typing import Any, Optional, TextIO
 
 from . import worker
+from ._errors import UsageError
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "api_settings", "run"]
 
 PROG = "python -m oneinbox_webhooks reconcile"
+
+
+def api_settings(base_url: Optional[str], env: Mapping[str, str]) -> tuple[str, str]:
+    """The API key and base URL of a command's client: ``--base-url``, else the environment's
+    ``ONEINBOX_API_KEY`` / ``ONEINBOX_BASE_URL``, by the clients' one rule (``Api.configure``;
+    its ``UsageError`` names the variable a missing or bad value came from)."""
+    from ._native import API_KEY_VAR, BASE_URL_VAR, Api
+
+    key = env.get(API_KEY_VAR)
+    api = Api.configure(
+        base_url=base_url or None, env_api_key=key, env_base_url=env.get(BASE_URL_VAR)
+    )
+    # Configured: the key is the environment's (no argument gives one), and not empty.
+    return key or "", api.base_url
 
 
 def add_parser(commands: Any) -> None:
@@ -88,20 +103,20 @@ def run(
     from .inbox import reconcile
 
     try:
-        key = env.get("ONEINBOX_API_KEY")
-        if not key:
-            raise worker.WorkerError("$ONEINBOX_API_KEY is required")
+        key, base_url = api_settings(args.base_url, env)
         if not args.router:
             raise worker.WorkerError("--router is required")
         router = worker.load_router(args.router)
         store = worker.open_store(args.store)
         if not callable(getattr(store, "open_calls", None)):
             raise worker.WorkerError(f"--store: {type(store).__name__} cannot list open calls")
-        from ._native import DEFAULT_BASE_URL
         from .client import Client
 
-        base_url = args.base_url or env.get("ONEINBOX_BASE_URL") or DEFAULT_BASE_URL
         client = Client(key, base_url=base_url)
+    except UsageError as problem:
+        for issue in problem.issues:
+            print(f"{PROG}: error: {issue.message}", file=err)
+        return 1
     except (worker.WorkerError, ImportError, ValueError) as problem:
         print(f"{PROG}: error: {problem}", file=err)
         return 1
