@@ -18,6 +18,8 @@ from __future__ import annotations
 import email.parser
 import json
 import pathlib
+import posixpath
+import re
 import sys
 import tarfile
 import zipfile
@@ -110,6 +112,24 @@ def check_npm(tgz: pathlib.Path) -> None:
     ):
         if not str(url).startswith("https://"):
             fail(tgz, f"no {field} link")
+    check_requires(tgz)
+
+
+REQUIRE = re.compile(r"""require\(\s*['"](\.{1,2}/[^'"]+)['"]\s*\)""")
+
+
+def check_requires(tgz: pathlib.Path) -> None:
+    """Every relative `require` of a packed JavaScript file names a file the tarball holds."""
+    with tarfile.open(tgz) as t:
+        names = {m.name for m in t.getmembers() if m.isfile()}
+        # index.js is napi's loader: it tries each platform's addon and a WASI build in turn.
+        for name in sorted(n for n in names if n.endswith(".js") and n != "package/index.js"):
+            f = t.extractfile(name)
+            text = f.read().decode() if f is not None else ""
+            for target in REQUIRE.findall(text):
+                path = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+                if path not in names and f"{path}.js" not in names:
+                    fail(tgz, f"{name} requires {target}, which the package does not hold")
 
 
 def check_crate(crate: pathlib.Path) -> None:
