@@ -8,7 +8,8 @@ import type { JsonValue, UnknownEvent } from './oneinbox'
 /**
  * The members of a payload object that the contract does not list, as sent: lenient mode keeps
  * them, strict mode rejects them. `extra` is not enumerable, so `JSON.stringify(event)` still
- * writes every member where it was sent, and `event.extra` reads the unlisted ones by name.
+ * writes every member where it was sent, and `event.extra` reads the unlisted ones by name. An
+ * object without unlisted members has no `extra` (`event.extra?.region`).
  */
 export type ExtraMembers = { readonly [member: string]: JsonValue }
 
@@ -29,8 +30,8 @@ export interface Analysis {
    * too.
    */
   extracted_data?: { [key: string]: JsonValue } | null
-  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
-  readonly extra: ExtraMembers
+  /** Members the contract does not list, as sent: only on an object that has some (lenient mode; never in strict mode). */
+  readonly extra?: ExtraMembers
 }
 
 /** One turn of a conversation. */
@@ -39,8 +40,8 @@ export interface Message {
   role?: 'agent' | 'user' | (string & {}) | null
   /** What was said. */
   content?: string | null
-  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
-  readonly extra: ExtraMembers
+  /** Members the contract does not list, as sent: only on an object that has some (lenient mode; never in strict mode). */
+  readonly extra?: ExtraMembers
 }
 
 /** `call.started`: the call connected and the agent began the session. */
@@ -62,8 +63,8 @@ export interface CallStarted {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
-  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
-  readonly extra: ExtraMembers
+  /** Members the contract does not list, as sent: only on an object that has some (lenient mode; never in strict mode). */
+  readonly extra?: ExtraMembers
 }
 
 /** `call.ended`: the call ended (agent or caller hung up). Carries the outcome and summary. */
@@ -93,8 +94,8 @@ export interface CallEnded {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
-  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
-  readonly extra: ExtraMembers
+  /** Members the contract does not list, as sent: only on an object that has some (lenient mode; never in strict mode). */
+  readonly extra?: ExtraMembers
 }
 
 /** `call.analyzed`: the AI analysis (summary, outcome) is ready after the call. */
@@ -114,8 +115,8 @@ export interface CallAnalyzed {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
-  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
-  readonly extra: ExtraMembers
+  /** Members the contract does not list, as sent: only on an object that has some (lenient mode; never in strict mode). */
+  readonly extra?: ExtraMembers
 }
 
 /** `call.failed`: the call failed to connect. */
@@ -137,8 +138,8 @@ export interface CallFailed {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
-  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
-  readonly extra: ExtraMembers
+  /** Members the contract does not list, as sent: only on an object that has some (lenient mode; never in strict mode). */
+  readonly extra?: ExtraMembers
 }
 
 /** `call.recording.available`: the recording is processed and ready. */
@@ -154,8 +155,8 @@ export interface CallRecordingAvailable {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
-  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
-  readonly extra: ExtraMembers
+  /** Members the contract does not list, as sent: only on an object that has some (lenient mode; never in strict mode). */
+  readonly extra?: ExtraMembers
 }
 
 /** `transcript.partial`: a partial transcript during a live call; later updates may change it. */
@@ -171,8 +172,8 @@ export interface TranscriptPartial {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
-  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
-  readonly extra: ExtraMembers
+  /** Members the contract does not list, as sent: only on an object that has some (lenient mode; never in strict mode). */
+  readonly extra?: ExtraMembers
 }
 
 /** `transcript.final`: the full transcript, sent after `call.ended`. */
@@ -188,8 +189,8 @@ export interface TranscriptFinal {
    * `<event>:<call_id>:reconciled`). May be absent or null in strict mode too.
    */
   reconciled?: boolean | null
-  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */
-  readonly extra: ExtraMembers
+  /** Members the contract does not list, as sent: only on an object that has some (lenient mode; never in strict mode). */
+  readonly extra?: ExtraMembers
 }
 
 /** The names of the seven documented events. */

@@ -1,7 +1,9 @@
 // `extra` on a parsed event (oneinbox.js calls `withExtra` on the object `JSON.parse` built from
-// a body the core has validated): the members the contract does not list for that event, or for
-// its nested `analysis` and messages, as in the Python binding and the core. The table of listed
-// members is generated from the contract (events.generated.js).
+// a body the core has validated, and only when the core said some object of it has members the
+// contract does not list): those members, on each object that has some (the event, its nested
+// `analysis`, a message), as in the Python binding and the core. An object without such members
+// has no `extra` (defining a property costs more than parsing a small event). The table of
+// listed members is generated from the contract (events.generated.js).
 //
 // `extra` is a non-enumerable property, so the object stays the payload as sent: `JSON.stringify`
 // (which dedupe keys and call records read), spreading and `assert.deepEqual` see every member
@@ -17,8 +19,6 @@ const { KNOWN_EVENTS, MEMBERS, NESTED } = /** @type {{ KNOWN_EVENTS: readonly st
 
 const KNOWN = new Set(KNOWN_EVENTS)
 
-const NONE = Object.freeze({})
-
 /**
  * @param {unknown} value
  * @returns {value is Record<string, unknown>}
@@ -28,21 +28,22 @@ function isObject(value) {
 }
 
 /**
- * Gives `value` (a payload object of the shape `shape`) its `extra`, and its nested objects theirs.
+ * Gives `value` (a payload object of the shape `shape`) its `extra` when it has unlisted members,
+ * and its nested objects theirs.
  * @param {Record<string, unknown>} value
  * @param {string} shape
  */
 function attach(value, shape) {
   const listed = /** @type {ReadonlySet<string>} */ (MEMBERS[shape])
-  /** @type {Record<string, unknown>} */
-  let extra = NONE
+  /** @type {Record<string, unknown> | undefined} */
+  let extra
   for (const name in value) {
     if (!listed.has(name)) {
-      if (extra === NONE) extra = {}
+      extra ??= {}
       extra[name] = value[name]
     }
   }
-  define(value, extra)
+  if (extra !== undefined) define(value, extra)
   for (const [member, inner, list] of NESTED[shape] ?? []) {
     const nested = value[member]
     if (list && Array.isArray(nested)) {

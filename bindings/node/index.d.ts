@@ -204,10 +204,12 @@ export declare class NativeReceiver {
   get maxDepth(): number
   /**
    * `Receiver::receive`: `null` when the delivery authenticates and the body is a valid
-   * event (`oneinbox.js` then builds it with `JSON.parse`), the failed verification when it
-   * does not authenticate, or the body's issues.
+   * event (`oneinbox.js` then builds it with `JSON.parse`), `true` when it is valid and has
+   * members the contract does not list (`oneinbox.js` then adds `extra`; see
+   * `ParseOptions::validate_unlisted`), the failed verification when it does not
+   * authenticate, or the body's issues.
    */
-  receive(body: Uint8Array, names: Array<string>, values: Array<string>, url: string | undefined | null, now: number): NativeVerification | Array<NativeIssue> | null
+  receive(body: Uint8Array, names: Array<string>, values: Array<string>, url: string | undefined | null, now: number): NativeVerification | Array<NativeIssue> | boolean | null
 }
 
 /** The core's `ReconcilePolicy`. */
@@ -920,13 +922,15 @@ export declare function signingSecretFromBytes(data: Uint8Array): string | null
 export declare function synthesize(record: NativeCallRecord, callJson: string): Array<NativeSynthesized> | Array<NativeIssue>
 
 /**
- * Validates a webhook body with the core's `ParseOptions::validate` (the verdict and issues of
- * `ParseOptions::parse`, without building the event). Returns `null` when the body
- * is a valid event, otherwise every issue found. `maxBodyBytes` and `maxDepth` are
+ * Validates a webhook body with the core's `ParseOptions::validate_unlisted` (the verdict and
+ * issues of `ParseOptions::parse`, without building the event). Returns `null` when the body
+ * is a valid event whose members the contract all lists, `true` when it is valid and some
+ * object of it has members the contract does not list (or the event is unknown: `oneinbox.js`
+ * then adds `extra`), otherwise every issue found. `maxBodyBytes` and `maxDepth` are
  * non-negative integers (checked by the caller, `oneinbox.js`). The typed reference entry;
  * `oneinbox.js` calls `validateEventFast` (`fast.rs`), which the tests check against this.
  */
-export declare function validateEvent(body: Uint8Array, strict: boolean, maxBodyBytes: number, maxDepth: number): Array<NativeIssue> | null
+export declare function validateEvent(body: Uint8Array, strict: boolean, maxBodyBytes: number, maxDepth: number): Array<NativeIssue> | boolean | null
 
 /** `verify_signature(headers, body, secrets, now, tolerance)`. */
 export declare function verifySignature(names: Array<string>, values: Array<string>, body: Uint8Array, secrets: Array<string>, now: number, tolerance: number): NativeVerification | Array<NativeIssue>

@@ -8,8 +8,8 @@
 /**
  * The generated exports, and `validateEventFast`, registered by hand (src/fast.rs).
  * @typedef {typeof import('./index') & {
- *   validateEventFast(body: Uint8Array, strict?: boolean, maxBodyBytes?: number, maxDepth?: number): import('./index').NativeIssue[] | null,
- *   validateEventFast(body: Uint8Array, options: unknown, strict: unknown, maxBodyBytes: unknown, maxDepth: unknown): import('./index').NativeIssue[] | null | undefined,
+ *   validateEventFast(body: Uint8Array, strict?: boolean, maxBodyBytes?: number, maxDepth?: number): import('./index').NativeIssue[] | true | null,
+ *   validateEventFast(body: Uint8Array, options: unknown, strict: unknown, maxBodyBytes: unknown, maxDepth: unknown): import('./index').NativeIssue[] | true | null | undefined,
  * }} Native
  */
 

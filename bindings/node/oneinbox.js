@@ -112,16 +112,20 @@ function rawBody(body, fn) {
 
 // Builds the event from bytes the core has already validated. `toString()` without arguments
 // decodes UTF-8 by Node's shortest road (no encoding name to look up, no range to check).
+// `unlisted` is the core's word that some object of it has members the contract does not list
+// (or the event is unknown): only then is `extra` added, where there are such members.
 /**
  * @param {Uint8Array} bytes
  * @param {string | undefined} text
+ * @param {boolean} unlisted
  * @returns {import('./oneinbox').Event}
  */
-function buildEvent(bytes, text) {
+function buildEvent(bytes, text, unlisted) {
   if (text === undefined) {
     text = Buffer.isBuffer(bytes) ? bytes.toString() : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()
   }
-  return withExtra(JSON.parse(text))
+  const event = JSON.parse(text)
+  return unlisted ? withExtra(event) : event
 }
 
 /**
@@ -139,8 +143,9 @@ function parseEvent(body, options) {
   } catch (err) {
     rethrow(err)
   }
-  if (issues !== null) throw new ValidationError(issues)
-  return buildEvent(bytes, text)
+  if (issues === null) return buildEvent(bytes, text, false)
+  if (issues === true) return buildEvent(bytes, text, true)
+  throw new ValidationError(issues)
 }
 
 /**
@@ -172,8 +177,9 @@ function parseEventWith(body, options) {
     const limits = valueOrThrow(callNative(() => native.parseOptions(options)))
     issues = callNative(() => native.validateEventFast(bytes, limits.strict, limits.maxBodyBytes, limits.maxDepth))
   }
-  if (issues !== null) throw new ValidationError(issues)
-  return buildEvent(bytes, text)
+  if (issues === null) return buildEvent(bytes, text, false)
+  if (issues === true) return buildEvent(bytes, text, true)
+  throw new ValidationError(issues)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -940,11 +946,10 @@ class Receiver {
     }
     const now = unixSeconds(r.now, 'now', nowSeconds)
     const outcome = callNative(() => this.#native.receive(bytes, names, values, url ?? undefined, now))
-    if (outcome !== null) {
-      if (Array.isArray(outcome)) throw new ValidationError(outcome)
-      throw new AuthenticationError(verification(outcome))
-    }
-    return buildEvent(bytes, text)
+    // `null`, or `true` when the event has unlisted members (napi types it `boolean`).
+    if (outcome === null || typeof outcome === 'boolean') return buildEvent(bytes, text, outcome === true)
+    if (Array.isArray(outcome)) throw new ValidationError(outcome)
+    throw new AuthenticationError(verification(outcome))
   }
 
   toJSON() {

@@ -30,18 +30,36 @@ test('a known event keeps its unlisted members in extra, and in place', () => {
   assert.equal(dedupeKey(e), dedupeKey(JSON.parse(body)))
 })
 
-test('extra is frozen, and empty (one shared frozen object) when nothing is unlisted', () => {
+test('extra is frozen, and absent when nothing is unlisted', () => {
   const e = parseEvent(makeEvent('call.started'), { strict: true })
-  assert.deepEqual(e.extra, {})
-  assert.ok(Object.isFrozen(e.extra))
-  assert.throws(() => {
-    e.extra = {}
-  }, TypeError)
+  assert.equal(e.extra, undefined)
+  assert.ok(!Object.hasOwn(e, 'extra'))
+  const lenient = parseEvent('{"event":"call.ended","call_id":"c","analysis":{"summary":"s","extracted_data":{"x":1}}}')
+  assert.ok(!Object.hasOwn(lenient, 'extra'))
+  assert.ok(!Object.hasOwn(lenient.analysis, 'extra'))
   const f = parseEvent('{"event":"call.ended","call_id":"c","x":1}')
   assert.ok(Object.isFrozen(f.extra))
   assert.throws(() => {
     f.extra.x = 2
   }, TypeError)
+  assert.throws(() => {
+    f.extra = {}
+  }, TypeError)
+})
+
+test('only the objects that have unlisted members get extra', () => {
+  const inAnalysis = parseEvent('{"event":"call.ended","call_id":"c","analysis":{"summary":"s","tone":"warm"}}')
+  assert.ok(!Object.hasOwn(inAnalysis, 'extra'))
+  assert.deepEqual({ ...inAnalysis.analysis.extra }, { tone: 'warm' })
+  const onTop = parseEvent('{"event":"call.ended","call_id":"c","x":1,"analysis":{"summary":"s"}}')
+  assert.deepEqual({ ...onTop.extra }, { x: 1 })
+  assert.ok(!Object.hasOwn(onTop.analysis, 'extra'))
+  const inMessage = parseEvent(
+    '{"event":"transcript.partial","call_id":"c","messages":[{"role":"agent","content":"a"},{"role":"user","content":"b","ts":1}]}',
+  )
+  assert.ok(!Object.hasOwn(inMessage, 'extra'))
+  assert.ok(!Object.hasOwn(inMessage.messages[0], 'extra'))
+  assert.deepEqual({ ...inMessage.messages[1].extra }, { ts: 1 })
 })
 
 test('each message of a transcript has its own extra', () => {
@@ -56,10 +74,8 @@ test('each message of a transcript has its own extra', () => {
   }
   const e = parseEvent(JSON.stringify(body))
   assert.deepEqual({ ...e.extra }, { language: 'en' })
-  assert.deepEqual(
-    e.messages.map((m) => ({ ...m.extra })),
-    [{ confidence: 0.9 }, {}],
-  )
+  assert.deepEqual({ ...e.messages[0].extra }, { confidence: 0.9 })
+  assert.equal(e.messages[1].extra, undefined)
   assert.deepEqual(e, body)
 })
 
@@ -87,4 +103,8 @@ test('Receiver.receive gives the same extra', () => {
   const e = receiver.receive(JSON.stringify(ENDED), { url: addUrlToken('https://example.com/hooks', token) })
   assert.deepEqual({ ...e.extra }, { sentiment: 'happy', transfer: null })
   assert.deepEqual({ ...e.analysis.extra }, { tone: 'warm', scores: [1, 2] })
+  const listed = receiver.receive(makeEvent('call.started'), { url: addUrlToken('https://example.com/hooks', token) })
+  assert.ok(!Object.hasOwn(listed, 'extra'))
+  const unknown = receiver.receive('{"event":"call.paused","call_id":"c"}', { url: addUrlToken('https://example.com/hooks', token) })
+  assert.deepEqual({ ...unknown.extra }, { event: 'call.paused', call_id: 'c' })
 })

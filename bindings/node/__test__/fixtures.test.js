@@ -1,6 +1,7 @@
 // Every shared fixture in tests/fixtures/events as its own named test: the lenient and strict
-// verdicts of parseEvent, and (where a schema can say anything) the strict verdict of ajv over
-// schemas/events, with the same exclusions as the Rust runner (tests/event_fixtures.rs).
+// verdicts of parseEvent, `extra` on the objects with unlisted members only, and (where a schema
+// can say anything) the strict verdict of ajv over schemas/events, with the same exclusions as
+// the Rust runner (tests/event_fixtures.rs).
 'use strict'
 
 const { test } = require('node:test')
@@ -10,6 +11,7 @@ const path = require('node:path')
 const Ajv2020 = require('ajv/dist/2020').default
 const addFormats = require('ajv-formats').default
 const { parseEvent, ValidationError } = require('..')
+const { MEMBERS } = require('../events.generated.js')
 
 const root = path.join(__dirname, '..', '..', '..')
 const fixtureDir = path.join(root, 'tests', 'fixtures', 'events')
@@ -52,6 +54,31 @@ function verdict(body, options) {
   }
 }
 
+/**
+ * Checks `extra` on an accepted lenient event: each object of it (the event, `analysis`, each
+ * message) has `extra` exactly when the payload `sent` (the body as `JSON.parse` reads it) has
+ * members the contract does not list there, and then holds those; an unknown event's is the whole
+ * payload.
+ */
+function checkExtra(event, sent) {
+  const known = MEMBERS[sent.event] !== undefined && VARIANTS[sent.event] !== undefined
+  const pairs = [[event, sent, known ? MEMBERS[sent.event] : new Set()]]
+  const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+  if (sent.event === 'call.ended' && isObject(sent.analysis)) pairs.push([event.analysis, sent.analysis, MEMBERS.Analysis])
+  if (sent.event.startsWith('transcript.') && Array.isArray(sent.messages)) {
+    for (const [i, m] of sent.messages.entries()) pairs.push([event.messages[i], m, MEMBERS.Message])
+  }
+  for (const [got, payload, listed] of pairs) {
+    const unlisted = Object.fromEntries(Object.entries(payload).filter(([k]) => !listed.has(k)))
+    if (Object.keys(unlisted).length === 0) {
+      assert.ok(!Object.hasOwn(got, 'extra'), `no extra expected on ${JSON.stringify(payload).slice(0, 80)}`)
+    } else {
+      assert.deepEqual({ ...got.extra }, unlisted)
+      assert.ok(Object.isFrozen(got.extra))
+    }
+  }
+}
+
 const ajv = new Ajv2020({ strict: false, allErrors: true })
 addFormats(ajv)
 for (const file of fs
@@ -83,6 +110,7 @@ for (const file of files) {
     for (const mode of ['lenient', 'strict']) {
       const got = verdict(body, { ...limits, strict: mode === 'strict' })
       assert.deepEqual(got, fixture[mode], `${mode} verdict`)
+      if ('variant' in got) checkExtra(parseEvent(body, { ...limits, strict: mode === 'strict' }), JSON.parse(body.toString('utf8')))
       // The same body passed as a string (when it is text) gives the same verdict.
       if ('body_base64' in fixture === false) {
         assert.deepEqual(

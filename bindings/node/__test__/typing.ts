@@ -209,8 +209,8 @@ try {
     console.log(missing, err.code === 'ERR_ONEINBOX_MISSING_HANDLERS')
   }
 }
-// A hand-made event names its `extra` (parsed ones always carry it).
-const endedType: EventMap['call.ended'] = { event: 'call.ended', call_id: 'c', extra: {} }
+// A hand-made event needs no `extra` (a parsed one has it only when some members are unlisted).
+const endedType: EventMap['call.ended'] = { event: 'call.ended', call_id: 'c' }
 console.log(endedType)
 // @ts-expect-error a handler for call.ended cannot take a CallStarted
 router.on('call.ended', (e: CallStarted) => e.created_at)
@@ -648,16 +648,20 @@ import type { ExtraMembers, JsonValue } from 'oneinbox-webhooks'
     console.log(e.messages)
     // @ts-expect-error misspelt: `outcome`
     console.log(e.outcom)
-    const sentiment: JsonValue | undefined = e.extra.sentiment
-    const summaryExtra: JsonValue | undefined = e.analysis?.extra.tone
-    // @ts-expect-error extra is read-only
-    e.extra.sentiment = 'sad'
+    const sentiment: JsonValue | undefined = e.extra?.sentiment
+    const summaryExtra: JsonValue | undefined = e.analysis?.extra?.tone
+    // @ts-expect-error extra is there only when some members are unlisted
+    console.log(e.extra.sentiment)
+    if (e.extra) {
+      // @ts-expect-error extra is read-only
+      e.extra.sentiment = 'sad'
+    }
     console.log(sentiment, summaryExtra)
   } else if (e.event === 'transcript.final') {
     const first = e.messages[0]
     // @ts-expect-error misspelt: `content`
     console.log(first?.contnet)
-    console.log(first?.extra.confidence)
+    console.log(first?.extra?.confidence)
   } else if (e.event !== 'call.started' && e.event !== 'call.analyzed' && e.event !== 'call.failed') {
     if (e.event !== 'call.recording.available' && e.event !== 'transcript.partial') {
       // lenient mode's unknown events: their own type, the whole payload in `extra`

@@ -7,7 +7,7 @@
 //! Outcomes are values (`NativeVerification`); misuse comes back as the `UsageError`'s issues.
 //! Secrets stay in Rust values whose `Debug` is redacted and are never put in a message.
 
-use napi::bindgen_prelude::{Either, Env, Function, Unknown};
+use napi::bindgen_prelude::{Either, Either3, Env, Function, Unknown};
 use napi_derive::napi;
 use oneinbox_webhooks::auth::{self, ReceiveError, Receiver, Verification};
 use oneinbox_webhooks::UsageError;
@@ -228,8 +228,10 @@ impl NativeReceiver {
     }
 
     /// `Receiver::receive`: `null` when the delivery authenticates and the body is a valid
-    /// event (`oneinbox.js` then builds it with `JSON.parse`), the failed verification when it
-    /// does not authenticate, or the body's issues.
+    /// event (`oneinbox.js` then builds it with `JSON.parse`), `true` when it is valid and has
+    /// members the contract does not list (`oneinbox.js` then adds `extra`; see
+    /// `ParseOptions::validate_unlisted`), the failed verification when it does not
+    /// authenticate, or the body's issues.
     #[napi]
     pub fn receive(
         &self,
@@ -238,19 +240,24 @@ impl NativeReceiver {
         values: Vec<String>,
         url: Option<String>,
         now: f64,
-    ) -> napi::Result<Option<Either<NativeVerification, Vec<NativeIssue>>>> {
+    ) -> napi::Result<Option<Either3<NativeVerification, Vec<NativeIssue>, bool>>> {
         guard(|| {
             let headers = pairs(&names, &values);
-            Ok(
-                match self
-                    .inner
-                    .receive(body, &headers, url.as_deref(), now as i64)
-                {
-                    Ok(_) => None,
-                    Err(ReceiveError::Unauthenticated(v)) => Some(Either::A(verification(v))),
-                    Err(ReceiveError::Invalid(e)) => Some(Either::B(issues_to_js(e.into_issues()))),
-                },
-            )
+            // `Receiver::receive` without building the event: JS builds it from the bytes.
+            let verdict = self
+                .inner
+                .authenticate(body, &headers, url.as_deref(), now as i64)
+                .map_err(ReceiveError::Unauthenticated)
+                .and_then(|()| {
+                    let opts = self.inner.parse_options();
+                    opts.validate_unlisted(body).map_err(ReceiveError::Invalid)
+                });
+            Ok(match verdict {
+                Ok(false) => None,
+                Ok(true) => Some(Either3::C(true)),
+                Err(ReceiveError::Unauthenticated(v)) => Some(Either3::A(verification(v))),
+                Err(ReceiveError::Invalid(e)) => Some(Either3::B(issues_to_js(e.into_issues()))),
+            })
         })
     }
 }

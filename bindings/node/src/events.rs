@@ -5,14 +5,17 @@
 //! The JavaScript layer then lets V8 build the event with `JSON.parse` over the same,
 //! already-validated bytes, which is far cheaper than building the objects through N-API.
 
+use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 use oneinbox_webhooks::ParseOptions;
 
 use crate::errors::{guard, issues_to_js, NativeIssue};
 
-/// Validates a webhook body with the core's `ParseOptions::validate` (the verdict and issues of
-/// `ParseOptions::parse`, without building the event). Returns `null` when the body
-/// is a valid event, otherwise every issue found. `maxBodyBytes` and `maxDepth` are
+/// Validates a webhook body with the core's `ParseOptions::validate_unlisted` (the verdict and
+/// issues of `ParseOptions::parse`, without building the event). Returns `null` when the body
+/// is a valid event whose members the contract all lists, `true` when it is valid and some
+/// object of it has members the contract does not list (or the event is unknown: `oneinbox.js`
+/// then adds `extra`), otherwise every issue found. `maxBodyBytes` and `maxDepth` are
 /// non-negative integers (checked by the caller, `oneinbox.js`). The typed reference entry;
 /// `oneinbox.js` calls `validateEventFast` (`fast.rs`), which the tests check against this.
 #[napi(js_name = "validateEvent")]
@@ -21,16 +24,17 @@ pub fn validate_event(
     strict: bool,
     max_body_bytes: f64,
     max_depth: f64,
-) -> napi::Result<Option<Vec<NativeIssue>>> {
+) -> napi::Result<Option<Either<Vec<NativeIssue>, bool>>> {
     guard(|| {
         let opts = ParseOptions {
             strict,
             max_body_bytes: to_usize(max_body_bytes),
             max_depth: to_usize(max_depth),
         };
-        Ok(match opts.validate(body) {
-            Ok(_) => None,
-            Err(err) => Some(issues_to_js(err.into_issues())),
+        Ok(match opts.validate_unlisted(body) {
+            Ok(false) => None,
+            Ok(true) => Some(Either::B(true)),
+            Err(err) => Some(Either::A(issues_to_js(err.into_issues()))),
         })
     })
 }

@@ -8,7 +8,9 @@
 //! `napi_get_cb_info`, one `napi_get_typedarray_info`, one call per option given (for
 //! `parseEvent`'s options, the members `oneinbox.js` read, each kept only when it is of its
 //! type and within the core's rule; anything else answers `undefined`, and `oneinbox.js` has
-//! `parseOptions` (`options.rs`) report it), the core's `validate`, and `null` back.
+//! `parseOptions` (`options.rs`) report it), the core's `validate_unlisted`, and `null` back
+//! (`true` when the event has members the contract does not list: `oneinbox.js` adds `extra`
+//! only then).
 //! Options left `undefined` take the core's defaults.
 //! It goes through the same panic guard as every export, and its failure path converts the
 //! issues with the same function (`issues_to_js`). It is the only `unsafe` code of the binding.
@@ -144,7 +146,7 @@ unsafe fn options_members(env: sys::napi_env, argv: &[sys::napi_value; 5]) -> Op
 }
 
 /// `validateEventFast(body: Uint8Array, strict?: boolean, maxBodyBytes?: number,
-/// maxDepth?: number): NativeIssue[] | null`, or `validateEventFast(body, options, strict,
+/// maxDepth?: number): NativeIssue[] | true | null` (`true`: valid, with unlisted members), or `validateEventFast(body, options, strict,
 /// maxBodyBytes, maxDepth)` with `parseEvent`'s options and their members, which answers
 /// `undefined` for options it does not take as they are (see `options_members`).
 unsafe extern "C" fn validate_event_fast(
@@ -212,12 +214,16 @@ unsafe extern "C" fn validate_event_fast(
     if argc == 4 {
         opts.max_depth = unsafe { get_limit(env, argv[3]) }.unwrap_or(opts.max_depth);
     }
-    let verdict = guard(|| Ok(opts.validate(body)));
+    let verdict = guard(|| Ok(opts.validate_unlisted(body)));
     let mut result = ptr::null_mut();
     match verdict {
         // SAFETY: `env` is live; `result` is a valid out-pointer.
-        Ok(Ok(())) => unsafe {
+        Ok(Ok(false)) => unsafe {
             sys::napi_get_null(env, &mut result);
+        },
+        // SAFETY: `env` is live; `result` is a valid out-pointer.
+        Ok(Ok(true)) => unsafe {
+            sys::napi_get_boolean(env, true, &mut result);
         },
         // SAFETY: `env` is live; the conversion builds plain objects in it.
         Ok(Err(err)) => {

@@ -59,8 +59,8 @@ fn interface(name: &str, shape: &Shape) -> String {
         out += &text::jsdoc(&text::field_doc(f), 2);
         out += &format!("  {}\n", member(f));
     }
-    out += "  /** Members the contract does not list, as sent (lenient mode; always empty in strict mode). */\n";
-    out += "  readonly extra: ExtraMembers\n";
+    out += "  /** Members the contract does not list, as sent: only on an object that has some (lenient mode; never in strict mode). */\n";
+    out += "  readonly extra?: ExtraMembers\n";
     out += "}\n";
     out
 }
@@ -88,7 +88,8 @@ pub fn declarations(first_line: &str) -> String {
     out += "/**\n";
     out += " * The members of a payload object that the contract does not list, as sent: lenient mode keeps\n";
     out += " * them, strict mode rejects them. `extra` is not enumerable, so `JSON.stringify(event)` still\n";
-    out += " * writes every member where it was sent, and `event.extra` reads the unlisted ones by name.\n";
+    out += " * writes every member where it was sent, and `event.extra` reads the unlisted ones by name. An\n";
+    out += " * object without unlisted members has no `extra` (`event.extra?.region`).\n";
     out += " */\n";
     out += "export type ExtraMembers = { readonly [member: string]: JsonValue }\n";
     for &shape in contract::OBJECTS {

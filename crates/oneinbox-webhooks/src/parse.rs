@@ -108,8 +108,31 @@ impl ParseOptions {
     /// assert_eq!(err.issues()[0].path, "/call_id");
     /// ```
     pub fn validate(&self, body: &[u8]) -> Result<(), ValidationError> {
-        match self.run(body, &mut Nothing) {
-            Ok(()) => Ok(()),
+        self.validate_unlisted(body).map(|_| ())
+    }
+
+    /// Validates one webhook body exactly as [`ParseOptions::validate`] does (same verdict,
+    /// same issues) and says whether the event has unlisted members: `true` when some object
+    /// of the event (the event, its `analysis`, a message) has members the contract does not
+    /// list, or the event is unknown. Only lenient mode can answer `true`: strict mode rejects
+    /// both. A binding that adds `extra` on its own uses it to skip that work when there is
+    /// nothing to add.
+    ///
+    /// ```
+    /// use oneinbox_webhooks::ParseOptions;
+    ///
+    /// let opts = ParseOptions::default();
+    /// let listed = br#"{"event":"call.failed","call_id":"call_1"}"#;
+    /// assert_eq!(opts.validate_unlisted(listed).unwrap(), false);
+    /// let unlisted = br#"{"event":"call.failed","call_id":"call_1","region":"eu"}"#;
+    /// assert_eq!(opts.validate_unlisted(unlisted).unwrap(), true);
+    /// let unknown = br#"{"event":"call.paused","call_id":"call_1"}"#;
+    /// assert_eq!(opts.validate_unlisted(unknown).unwrap(), true);
+    /// ```
+    pub fn validate_unlisted(&self, body: &[u8]) -> Result<bool, ValidationError> {
+        let mut nothing = Nothing::default();
+        match self.run(body, &mut nothing) {
+            Ok(()) => Ok(nothing.unlisted),
             Err(BuildError::Invalid(e)) => Err(e),
             Err(BuildError::Host(never)) => match never {},
         }
@@ -317,5 +340,62 @@ mod tests {
         }
         // The faults were all met (empty, both BOMs, NUL first or second).
         assert!(faults > 100, "{faults}");
+    }
+
+    /// `validate_unlisted` of `body` in lenient mode, with `validate`'s verdict checked equal.
+    fn unlisted(body: &str) -> Result<bool, ValidationError> {
+        let opts = ParseOptions::default();
+        let flag = opts.validate_unlisted(body.as_bytes());
+        assert_eq!(
+            flag.as_ref().err(),
+            opts.validate(body.as_bytes()).err().as_ref(),
+            "{body}"
+        );
+        flag
+    }
+
+    #[test]
+    fn validate_unlisted_is_false_when_the_contract_lists_every_member() {
+        for body in [
+            r#"{"event":"call.failed","call_id":"call_1","reason":"busy"}"#,
+            r#"{"event":"call.ended","call_id":"c","analysis":{"summary":"s","extracted_data":{"any":{"thing":1}}}}"#,
+            r#"{"event":"transcript.final","call_id":"c","messages":[{"role":"agent","content":"hi"}]}"#,
+            r#"{"event":"call.ended","call_id":"c","analysis":null,"duration_seconds":null}"#,
+        ] {
+            assert_eq!(unlisted(body), Ok(false), "{body}");
+        }
+    }
+
+    #[test]
+    fn validate_unlisted_is_true_for_an_unlisted_member_of_any_object_or_an_unknown_event() {
+        for body in [
+            r#"{"event":"call.failed","call_id":"call_1","region":"eu"}"#,
+            r#"{"event":"call.failed","call_id":"call_1","region":null}"#,
+            r#"{"event":"call.ended","call_id":"c","analysis":{"summary":"s","score":3}}"#,
+            r#"{"event":"transcript.partial","call_id":"c","messages":[{"role":"user","content":"a"},{"role":"agent","content":"b","ts":1}]}"#,
+            r#"{"event":"call.paused","call_id":"c"}"#,
+        ] {
+            assert_eq!(unlisted(body), Ok(true), "{body}");
+        }
+    }
+
+    #[test]
+    fn validate_unlisted_reports_the_issues_of_validate() {
+        // An unlisted member beside an issue: the issue, not the flag.
+        let err = unlisted(r#"{"event":"call.failed","region":"eu"}"#).unwrap_err();
+        assert_eq!(err.issues()[0].path, "/call_id");
+        // Strict mode rejects what lenient mode flags.
+        let strict = ParseOptions {
+            strict: true,
+            ..ParseOptions::default()
+        };
+        for body in [
+            &br#"{"event":"call.failed","call_id":"call_1","region":"eu"}"#[..],
+            br#"{"event":"call.paused","call_id":"c"}"#,
+        ] {
+            let flag = strict.validate_unlisted(body);
+            assert!(flag.is_err(), "{flag:?}");
+            assert_eq!(flag.err(), strict.validate(body).err());
+        }
     }
 }

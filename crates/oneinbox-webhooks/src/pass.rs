@@ -61,8 +61,14 @@ pub(crate) fn run_value<B: Builder + ?Sized>(
     pass.conclude(text, result)
 }
 
-/// The builder of `validate`: makes nothing, so the pass only checks.
-pub(crate) struct Nothing;
+/// The builder of `validate`: makes nothing, so the pass only checks. It notes whether some
+/// object of the event has members the contract does not list, or the event is unknown
+/// (`validate_unlisted`).
+#[derive(Default)]
+pub(crate) struct Nothing {
+    /// Some record had `extra`, or the event is unknown.
+    pub(crate) unlisted: bool,
+}
 
 impl Builder for Nothing {
     type Value = ();
@@ -96,11 +102,13 @@ impl Builder for Nothing {
         &mut self,
         _: &'static Shape,
         _: &mut [Option<()>],
-        _: Option<()>,
+        extra: Option<()>,
     ) -> Result<(), Self::Error> {
+        self.unlisted |= extra.is_some();
         Ok(())
     }
     fn unknown_event(&mut self, _: UnknownParts<()>) -> Result<(), Self::Error> {
+        self.unlisted = true;
         Ok(())
     }
 }

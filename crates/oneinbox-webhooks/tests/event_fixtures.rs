@@ -42,6 +42,20 @@ fn verdict(result: &Result<Event, ValidationError>) -> Value {
     }
 }
 
+/// Whether some object of the event has members the contract does not list, or the event
+/// is unknown: what `validate_unlisted` must say of it.
+fn has_unlisted(event: &Event) -> bool {
+    let messages = |m: &[oneinbox_webhooks::Message]| m.iter().any(|m| !m.extra.is_empty());
+    !event.extra().is_empty()
+        || matches!(event, Event::Unknown(_))
+        || match event {
+            Event::CallEnded(e) => e.analysis.as_ref().is_some_and(|a| !a.extra.is_empty()),
+            Event::TranscriptPartial(e) => messages(&e.messages),
+            Event::TranscriptFinal(e) => messages(&e.messages),
+            _ => false,
+        }
+}
+
 fn options(fixture: &Value, strict: bool) -> ParseOptions {
     let mut opts = ParseOptions {
         strict,
@@ -75,6 +89,25 @@ fn run(
         let checked = opts.validate(&body);
         if checked.as_ref().err() != result.as_ref().err() {
             return Err(format!("{mode}: validate() disagrees with parse(): {checked:?}").into());
+        }
+        // `validate_unlisted` too, and its flag says whether the parsed event has `extra`
+        // somewhere (the event, its analysis, a message), or is unknown.
+        let unlisted = opts.validate_unlisted(&body);
+        if unlisted.as_ref().err() != result.as_ref().err() {
+            return Err(format!(
+                "{mode}: validate_unlisted() disagrees with parse(): {unlisted:?}"
+            )
+            .into());
+        }
+        if let (Ok(flag), Ok(event)) = (&unlisted, &result) {
+            if *flag != has_unlisted(event) {
+                return Err(
+                    format!("{mode}: validate_unlisted() says {flag} for {event:?}").into(),
+                );
+            }
+            if *flag && mode == "strict" {
+                return Err("strict: validate_unlisted() says true".into());
+            }
         }
         // A builder gets the same verdict, and builds what `parse` parsed: the same value
         // whether the fast pass built it or the parsed event was walked, and the same as the
