@@ -362,6 +362,31 @@ def test_an_unreachable_receiver_exits_1() -> None:
     assert json.dumps(lines)  # plain text lines
 
 
+def test_a_receiver_that_does_not_speak_http_is_an_error_line_not_a_traceback() -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+
+    def answer_garbage() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")  # a port that speaks something else
+
+    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread.start()
+    try:
+        status, lines, err = run(
+            "send", "--to", f"http://127.0.0.1:{port}/h", "--url-token", TOKEN, "call.ended"
+        )
+    finally:
+        thread.join(timeout=5)
+        server.close()
+    assert status == 1 and lines[0].split()[:2] == ["call.ended", "error:"], lines
+    secrets_absent(*lines, err)
+
+
 # ---- secrets: never in an error; option > file > environment --------------------------------
 
 

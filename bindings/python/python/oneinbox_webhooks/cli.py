@@ -34,6 +34,7 @@ Node command asks too. The file and the environment keep secrets out of the proc
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import re
 import secrets
@@ -174,7 +175,9 @@ def _post(
     except urllib.error.HTTPError as err:
         answer = err.read()
         status = err.code
-    except (urllib.error.URLError, OSError) as err:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
+        # HTTPException: an answer that is not HTTP (BadStatusLine from a port that speaks
+        # something else), reported as a line like a refused connection, as Node's send does.
         reason = getattr(err, "reason", err)
         return f"error: {redact_url_token(str(reason))}", False, None
     ok = 200 <= status < 300

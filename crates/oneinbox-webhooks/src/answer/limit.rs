@@ -79,6 +79,12 @@ impl RefusalLog {
             return vec![log.clone()];
         };
         let mut out = Vec::new();
+        if now_ms < slot.started_ms {
+            // A clock that went back (a wall clock stepped by NTP): the same window, now
+            // started no later than `now_ms`, so it ends at most one window from now instead
+            // of staying shut until the clock catches up.
+            slot.started_ms = now_ms;
+        }
         if now_ms.saturating_sub(slot.started_ms) >= window_ms {
             if slot.suppressed > 0 {
                 out.push(summary(slot, now_ms, burst, window_ms));
