@@ -14,6 +14,7 @@ module.exports = function check(ow, how) {
   // Members the contract does not list: in place for JSON.stringify, by name in `extra`.
   const extra = ow.parseEvent('{"event":"call.ended","call_id":"call_1","sentiment":"happy"}')
   assert.deepEqual([extra.extra, JSON.stringify(extra)], [{ sentiment: 'happy' }, '{"event":"call.ended","call_id":"call_1","sentiment":"happy"}'])
+  assert.equal(event.extra, undefined) // nothing unlisted: no `extra` (it costs a parse nothing)
   assert.throws(
     () => ow.parseEvent('{"event":"call.failed","reason":7}'),
     (err) => err instanceof ow.ValidationError && err instanceof ow.OneInboxError &&

@@ -5,7 +5,7 @@ import { Api, Receiver, parseEvent, type Event, type JsonValue, type PreparedReq
 const event: Event = parseEvent('{"event":"call.ended","call_id":"call_1"}')
 if (event.event === 'call.ended') {
   const duration: number | null | undefined = event.duration_seconds
-  const sentiment: JsonValue | undefined = event.extra.sentiment
+  const sentiment: JsonValue | undefined = event.extra?.sentiment
   void [duration, sentiment]
   // @ts-expect-error known events are closed: a misspelt field does not compile
   void event.duration_second
