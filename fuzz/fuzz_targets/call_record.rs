@@ -2,7 +2,8 @@
 //! read two ways: as a record's JSON form (`from_json` must reject it or read a record that
 //! writes itself back unchanged), and as event bodies separated by 0x1E bytes, each parsed in
 //! lenient mode: folding the events that parse in reverse order, or in two halves merged,
-//! gives the same record as folding them in order, and that record round-trips through JSON.
+//! gives the same record as folding them in order, and that record round-trips through JSON;
+//! the key made from a body in one pass is the key of the event parsed from it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -33,17 +34,24 @@ fuzz_target!(|data: &[u8]| {
         max_depth: 16,
         ..ParseOptions::default()
     };
-    let events: Vec<Event> = data
+    let bodies: Vec<&[u8]> = data
         .split(|&b| b == 0x1e)
-        .filter_map(|body| opts.parse(body).ok())
+        .filter(|body| opts.parse(body).is_ok())
         .collect();
+    let events: Vec<Event> = bodies.iter().filter_map(|b| opts.parse(b).ok()).collect();
     let Some(first) = events.first() else { return };
     let call_id = first.call_id().to_owned();
-    for e in &events {
+    for (e, body) in events.iter().zip(&bodies) {
         let key = dedupe_key(e);
         assert!(
             key.len() > 64 && key.starts_with(e.name()),
             "malformed key {key}"
+        );
+        // The key a store makes from the body in one pass is the key of its event.
+        assert_eq!(
+            opts.dedupe_key(body).as_deref(),
+            Ok(key.as_str()),
+            "the key of the body differs"
         );
     }
     let record = fold(&call_id, &events);

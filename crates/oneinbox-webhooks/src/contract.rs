@@ -229,13 +229,34 @@ pub struct Shape {
     pub required_lenient: u32,
     /// The fields required in strict mode.
     pub required_strict: u32,
+    /// Its members in the order RFC 8785 writes them (see [`Shape::canonical`]).
+    pub(crate) canonical: [u8; MAX_MEMBERS],
+    /// How many entries of `canonical` count.
+    pub(crate) canonical_len: u8,
 }
+
+/// The most members a shape's object has: every field and an event's `event`.
+pub(crate) const MAX_MEMBERS: usize = 33;
 
 impl Shape {
     /// The index in [`Shape::fields`] of the field named `key`.
     #[inline]
     pub fn index(&self, key: &str) -> Option<usize> {
         self.fields.iter().position(|f| same(f.name, key))
+    }
+
+    /// Stands for an event's `event` member in [`Shape::canonical`].
+    pub(crate) const EVENT_MEMBER: u8 = u8::MAX;
+
+    /// Its members in the order RFC 8785 writes them, by their names' UTF-16 code units
+    /// (the names are ASCII, so by bytes): indexes into [`Shape::fields`], and
+    /// [`Shape::EVENT_MEMBER`] for an event's `event` member. Worked out once, at compile
+    /// time, so the dedupe key sorts no documented member.
+    #[inline]
+    pub(crate) fn canonical(&self) -> &[u8] {
+        self.canonical
+            .get(..usize::from(self.canonical_len))
+            .unwrap_or_default()
     }
 
     /// The set of the fields required in this mode (bit `i` for `fields[i]`).
@@ -252,12 +273,67 @@ impl Shape {
 impl Shape {
     /// The shape with its required sets worked out from its fields.
     const fn new(shape: Shape) -> Shape {
+        let (canonical, canonical_len) = canonical_order(shape.fields, shape.kind.is_some());
         Shape {
             required_lenient: required_mask(shape.fields, false),
             required_strict: required_mask(shape.fields, true),
+            canonical,
+            canonical_len,
             ..shape
         }
     }
+}
+
+/// [`Shape::canonical`] of an object with these fields (and an `event` member first when
+/// `event`): an insertion sort by name, at compile time. A name that is not ASCII (whose
+/// byte order might not be its UTF-16 order) fails the build.
+// Evaluated at compile time only (`Shape::new` in const items): an index out of bounds fails
+// the build, never a host.
+#[allow(clippy::indexing_slicing)]
+const fn canonical_order(fields: &[FieldSpec], event: bool) -> ([u8; MAX_MEMBERS], u8) {
+    const fn name(fields: &[FieldSpec], member: u8) -> &'static [u8] {
+        if member == Shape::EVENT_MEMBER {
+            b"event"
+        } else {
+            fields[member as usize].name.as_bytes()
+        }
+    }
+    const fn less(a: &[u8], b: &[u8]) -> bool {
+        let mut i = 0;
+        while i < a.len() && i < b.len() {
+            assert!(a[i] < 0x80 && b[i] < 0x80, "a contract name is not ASCII");
+            if a[i] != b[i] {
+                return a[i] < b[i];
+            }
+            i += 1;
+        }
+        a.len() < b.len()
+    }
+    assert!(fields.len() < MAX_MEMBERS);
+    let mut order = [0u8; MAX_MEMBERS];
+    let mut n = 0;
+    if event {
+        order[0] = Shape::EVENT_MEMBER;
+        n = 1;
+    }
+    let mut i = 0;
+    while i < fields.len() {
+        order[n] = i as u8;
+        n += 1;
+        i += 1;
+    }
+    let mut a = 1;
+    while a < n {
+        let mut b = a;
+        while b > 0 && less(name(fields, order[b]), name(fields, order[b - 1])) {
+            let t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+            b -= 1;
+        }
+        a += 1;
+    }
+    (order, n as u8)
 }
 
 /// `a == b` for short strings such as field names: two overlapping word loads instead of a
@@ -560,6 +636,8 @@ macro_rules! table {
                     doc: concat!($($edoc, "\n"),*),
                     required_lenient: 0,
                     required_strict: 0,
+                    canonical: [0; MAX_MEMBERS],
+                    canonical_len: 0,
                     fields: &[$(
                         $spec.field(
                             stringify!($field),
@@ -580,6 +658,8 @@ macro_rules! table {
                     doc: concat!($($odoc, "\n"),*),
                     required_lenient: 0,
                     required_strict: 0,
+                    canonical: [0; MAX_MEMBERS],
+                    canonical_len: 0,
                     fields: &[$(
                         $ospec.field(
                             stringify!($ofield),

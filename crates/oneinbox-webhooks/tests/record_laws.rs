@@ -1,13 +1,14 @@
 //! Property tests of `CallRecord` and `dedupe_key` over generated sets of small events: the
 //! record is a join-semilattice (apply commutative, idempotent and associative; merge equal to
 //! the record of the union), `changed` tells the truth, the JSON form round-trips, and the
-//! dedupe key ignores spelling (member order, whitespace, `87` against `87.0`).
+//! dedupe key ignores spelling (member order, whitespace, `87` against `87.0`), and the key and
+//! record made from a body in one pass are those of the event parsed from it.
 //!
 //! Snapshots (`Call`s folded with `apply_call`) and events synthesized by reconciliation
 //! (`"reconciled": true`, whose key names no content) are interleaved with the events: the laws
 //! hold for them too, and no snapshot moves the status backwards.
 //!
-//! 12,000 cases in all (5,000 + 5,000 + 2,000); the values come from small pools so that
+//! 14,000 cases in all (5,000 + 5,000 + 2,000 + 2,000); the values come from small pools so that
 //! events collide and conflict often.
 
 use oneinbox_webhooks::management::Call;
@@ -15,7 +16,7 @@ use oneinbox_webhooks::{
     dedupe_key, parse_event, Analysis, CallAnalyzed, CallEnded, CallFailed, CallRecordingAvailable,
     CallStarted, Event, Message, TranscriptFinal, TranscriptPartial, UnknownEvent,
 };
-use oneinbox_webhooks::{Applied, CallRecord, CallStatus, Role};
+use oneinbox_webhooks::{Applied, CallRecord, CallStatus, KeyedEvent, ParseOptions, Role};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::Config;
@@ -467,6 +468,108 @@ proptest! {
         let mut record = fold([&e]);
         prop_assert!(!record.apply(&again).changed);
         prop_assert_eq!(&record, &fold([&again]));
+    }
+}
+
+/// An unknown member's name: sorted by UTF-16 code units, which differ from bytes and code
+/// points for these (an escape, a name that is a prefix of another, two scripts, a surrogate
+/// pair against a character above it), and names that documented members have.
+fn awkward_name() -> impl Strategy<Value = String> {
+    select(
+        &[
+            "a",
+            "ab",
+            "B",
+            "z",
+            "a\n",
+            "\"q",
+            "\u{e9}",
+            "\u{fb33}",
+            "\u{1f600}",
+            "\u{1}",
+            "summary",
+            "outcome",
+            "role",
+            "event",
+            "call_id",
+        ][..],
+    )
+    .prop_map(String::from)
+}
+
+/// Any JSON value, a few levels deep, with awkward names and numbers spelt as floats.
+fn awkward_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..3).prop_map(Value::from),
+        Just(json!(1.5)),
+        Just(json!(1e21)),
+        Just(json!(-0.0)),
+        Just(json!(u64::MAX)),
+        select(&["", "x", "a\"b", "\u{1f600}", "\t"][..]).prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((awkward_name(), inner), 0..4)
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+        ]
+    })
+}
+
+/// Adds `extra` to the wire object `wire` (and to its `analysis` object and first message,
+/// when it has them), for members it does not have.
+fn with_unknown(wire: &mut Value, extra: &[(String, Value)]) {
+    let put = |v: &mut Value| {
+        if let Value::Object(map) = v {
+            for (k, x) in extra {
+                map.entry(k.clone()).or_insert_with(|| x.clone());
+            }
+        }
+    };
+    if let Some(analysis) = wire.get_mut("analysis") {
+        put(analysis);
+    }
+    if let Some(first) = wire.get_mut("messages").and_then(|m| m.get_mut(0)) {
+        put(first);
+    }
+    put(wire);
+}
+
+proptest! {
+    #![proptest_config(config(2_000))]
+
+    /// The key and record a store makes from a body in one pass (`ParseOptions::dedupe_key`,
+    /// `KeyedEvent::parse`, no event made) are those of the event `parse_event` makes of it,
+    /// whatever unknown members, names and numbers it holds, in either mode.
+    #[test]
+    fn the_key_from_the_body_is_the_key_of_its_event(
+        e in event(),
+        extra in prop::collection::vec((awkward_name(), awkward_value()), 0..4),
+        strict in any::<bool>(),
+    ) {
+        let mut wire: Value = serde_json::from_slice(&e.to_json()).expect("json");
+        with_unknown(&mut wire, &extra);
+        let body = serde_json::to_string_pretty(&respell(&wire)).expect("json");
+        let opts = ParseOptions { strict, ..ParseOptions::default() };
+        match opts.parse(body.as_bytes()) {
+            Ok(event) => {
+                let key = dedupe_key(&event);
+                prop_assert_eq!(opts.dedupe_key(body.as_bytes()), Ok(key.clone()));
+                let keyed = KeyedEvent::parse(&opts, body.as_bytes()).expect("parses");
+                prop_assert_eq!(keyed.key(), key.as_str());
+                let mut from_body = CallRecord::new(event.call_id());
+                let mut from_event = from_body.clone();
+                prop_assert_eq!(from_body.apply_keyed(&keyed), from_event.apply(&event));
+                prop_assert_eq!(from_body.to_json(), from_event.to_json());
+                prop_assert_eq!(from_body, from_event);
+            }
+            Err(err) => {
+                prop_assert_eq!(opts.dedupe_key(body.as_bytes()), Err(err.clone()));
+                prop_assert_eq!(KeyedEvent::parse(&opts, body.as_bytes()).err(), Some(err));
+            }
+        }
     }
 }
 

@@ -1,26 +1,33 @@
 //! The dedupe key (and what a record reads) of a body, made during its one parse.
 //!
 //! A builder ([`Canon`]) receives the values the pass accepts and keeps them as a light tree
-//! ([`Tree`]: static member names, no map, no hashing), which is written as canonical text
-//! (RFC 8785) for the key. That text is the one [`dedupe_key`](super::dedupe_key) hashes for
-//! the event the same parse makes: a documented field that is `null` or absent is left out,
-//! as the event's wire form leaves it out, and an unknown event is its payload. The tests
-//! hold the two to the same key for every fixture.
+//! ([`Tree`]: no map, no hashing, no allocation per string: every string is a span of one
+//! text the builder keeps), which is written as canonical text (RFC 8785) for the key. The
+//! documented members of an object come already in canonical order (worked out at compile
+//! time, [`Shape::canonical`]), so only unknown members are ever sorted. That text is the
+//! one [`dedupe_key`](super::dedupe_key) hashes for the event the same parse makes: a
+//! documented field that is `null` or absent is left out, as the event's wire form leaves it
+//! out, and an unknown event is its payload. The tests hold the two to the same key for
+//! every fixture.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use compact_str::CompactString;
 
 use serde_json::{Number, Value};
 use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
 use super::key::{
-    canonical_owned, key_text, member_cmp, reconciled_key, write_number, write_str, KeyedEvent,
-    RECONCILED,
+    canonical_owned, hex_of, member_cmp, write_number, write_str, KeyedEvent, RECONCILED,
+    RECONCILED_SUFFIX,
 };
-use super::{analysis_member, Field, Val};
+use super::{analysis_member, Field, Val, Values};
 use crate::build::{BuildError, Builder, Members, Shape, UnknownParts};
+use crate::contract::{Kind, MAX_MEMBERS};
 use crate::events::Analysis;
 use crate::{ParseOptions, ValidationError};
 
@@ -43,15 +50,18 @@ impl ParseOptions {
     ///
     /// The [`ValidationError`] `parse` returns for `body`.
     pub fn dedupe_key(&self, body: &[u8]) -> Result<String, ValidationError> {
-        let (tree, name, call_id) = self.tree(body)?;
-        Ok(tree_key(&tree, &name, &call_id, body.len()))
+        let (tree, canon) = self.tree(body)?;
+        Ok(tree_key(&tree, &canon, body.len(), |k| k.to_owned()))
     }
 
-    /// The event's tree, name and call id.
-    fn tree(&self, body: &[u8]) -> Result<(Tree, Cow<'static, str>, Arc<str>), ValidationError> {
-        let mut canon = Canon::default();
+    /// The event's tree, and the builder (its text, the event's name and call id).
+    fn tree(&self, body: &[u8]) -> Result<(Tree, Canon), ValidationError> {
+        let mut canon = Canon {
+            text: String::with_capacity(body.len()),
+            ..Canon::default()
+        };
         match self.parse_with(body, &mut canon) {
-            Ok(tree) => Ok((tree, canon.name, canon.call_id)),
+            Ok(tree) => Ok((tree, canon)),
             Err(BuildError::Invalid(e)) => Err(e),
             Err(BuildError::Host(never)) => match never {},
         }
@@ -83,63 +93,159 @@ impl KeyedEvent {
     ///
     /// The [`ValidationError`] `parse` returns for `body`.
     pub fn parse(opts: &ParseOptions, body: &[u8]) -> Result<KeyedEvent, ValidationError> {
-        let (tree, name, call_id) = opts.tree(body)?;
-        let key = tree_key(&tree, &name, &call_id, body.len());
-        let mut members = match tree {
-            Tree::Object(members) => members,
-            _ => Vec::new(),
-        };
-        // Only the members a record reads are made into values.
-        let values = Field::values_of(&name, |field, member| {
-            let at = members.iter().position(|(m, _)| m == member)?;
-            members.swap_remove(at).1.into_val(field)
-        });
+        let (tree, canon) = opts.tree(body)?;
+        let key = tree_key(&tree, &canon, body.len(), |k| Arc::from(k));
+        let text = &canon.text;
+        // Only the members a record reads are made into values: each documented member's
+        // field is known by its index in the event's shape, no name is compared.
+        let mut values = Values::default();
+        if let Tree::Record(shape, members, _) = tree {
+            if let Some(fields) = shape.kind.map(record_fields) {
+                for (member, tree) in members {
+                    if let Some(&Some((field, at))) = fields.get(usize::from(member)) {
+                        if let Some(slot) = values.0.get_mut(at) {
+                            *slot = tree.into_val(field, text);
+                        }
+                    }
+                }
+            }
+        }
         Ok(KeyedEvent {
-            name,
-            call_id,
+            name: canon.name,
+            call_id: canon.call_id,
             values: Arc::new(values),
-            key: Arc::from(key),
+            key,
         })
     }
 }
 
-/// The dedupe key of the event `tree` (see [`dedupe_key`](super::dedupe_key)).
-fn tree_key(tree: &Tree, name: &str, call_id: &str, size_hint: usize) -> String {
-    let reconciled = matches!(tree, Tree::Object(members)
-        if members.iter().any(|(k, v)| k == RECONCILED && matches!(v, Tree::Bool(true))));
-    if reconciled {
-        reconciled_key(name, call_id)
-    } else {
-        key_text(name, call_id, digest(tree, size_hint).as_ref())
-    }
+/// Per member of a shape (by its index in [`Shape::fields`]), the record field it supplies and
+/// that field's place in [`Values`].
+type FieldTable = [Option<(Field, usize)>; MAX_MEMBERS];
+
+/// For each member of the event `kind`'s shape (by its index in [`Shape::fields`]), the
+/// record field it supplies and that field's place in [`Values`] (see [`Field::sources`]).
+fn record_fields(kind: Kind) -> &'static FieldTable {
+    static TABLES: OnceLock<Vec<FieldTable>> = OnceLock::new();
+    let tables = TABLES.get_or_init(|| {
+        Kind::ALL
+            .iter()
+            .map(|kind| {
+                let mut table = [None; MAX_MEMBERS];
+                for (slot, spec) in table.iter_mut().zip(kind.shape().fields) {
+                    *slot = Field::ALL.iter().enumerate().find_map(|(at, field)| {
+                        let (member, _) = field.source(kind.name())?;
+                        (member == spec.name).then_some((*field, at))
+                    });
+                }
+                table
+            })
+            .collect()
+    });
+    let at = Kind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or_default();
+    tables.get(at).unwrap_or(&[None; MAX_MEMBERS])
 }
 
-/// The SHA-256 of the canonical text of `tree`.
-fn digest(tree: &Tree, size_hint: usize) -> impl AsRef<[u8]> {
-    let mut text = Vec::with_capacity(size_hint);
-    tree.write(&mut text);
-    Sha256::digest(&text)
+/// The dedupe key of the event `tree` (see [`dedupe_key`](super::dedupe_key)), made into a
+/// `String` or an `Arc<str>` by `make` (from a buffer on the stack: one allocation either way).
+fn tree_key<K>(tree: &Tree, canon: &Canon, size_hint: usize, make: impl FnOnce(&str) -> K) -> K {
+    let text = canon.text.as_str();
+    let mut key: SmallVec<[u8; 160]> = SmallVec::new();
+    key.extend_from_slice(canon.name.as_bytes());
+    key.push(b':');
+    key.extend_from_slice(canon.call_id.as_bytes());
+    if tree.has_true(RECONCILED, text) {
+        key.extend_from_slice(RECONCILED_SUFFIX.as_bytes());
+    } else {
+        let mut out = Vec::with_capacity(size_hint);
+        tree.write(text, &mut out);
+        key.push(b':');
+        key.extend_from_slice(&hex_of(Sha256::digest(&out).as_ref()));
+    }
+    // Made of two strings and ASCII.
+    make(std::str::from_utf8(&key).unwrap_or_default())
 }
+
+/// Where a string is in the builder's text.
+type Span = Range<usize>;
 
 /// A JSON value as the builder keeps it.
 #[derive(Debug)]
-pub(crate) enum Tree {
+enum Tree {
     Null,
     Bool(bool),
     I64(i64),
     U64(u64),
     F64(f64),
-    Str(String),
+    /// A string: a span of the builder's text.
+    Str(Span),
     /// A string the contract names (an event's name).
     Static(&'static str),
     Array(Vec<Tree>),
-    /// Members in document order (sorted when written).
-    Object(Vec<(Cow<'static, str>, Tree)>),
+    /// An object the contract does not describe: its members, named by spans, in document
+    /// order (sorted when written).
+    Object(Vec<(Span, Tree)>),
+    /// An object of the contract: its documented members in canonical order, each named by
+    /// its index in the shape's fields ([`Shape::EVENT_MEMBER`] for an event's `event`), and
+    /// its other members in document order.
+    Record(&'static Shape, Vec<(u8, Tree)>, Vec<(Span, Tree)>),
+}
+
+/// The name of the documented member `member` of `shape` (see [`Shape::canonical`]).
+fn member_name(shape: &'static Shape, member: u8) -> &'static str {
+    if member == Shape::EVENT_MEMBER {
+        "event"
+    } else {
+        shape
+            .fields
+            .get(usize::from(member))
+            .map_or("", |field| field.name)
+    }
+}
+
+/// A member's name as written: a contract name (an identifier, nothing to escape) or a
+/// string of the body.
+#[derive(Clone, Copy)]
+enum Written<'a> {
+    Plain(&'static str),
+    Text(&'a str),
+}
+
+impl<'a> Written<'a> {
+    fn as_str(self) -> &'a str {
+        match self {
+            Written::Plain(s) => s,
+            Written::Text(s) => s,
+        }
+    }
 }
 
 impl Tree {
-    /// Appends the canonical text.
-    fn write(&self, out: &mut Vec<u8>) {
+    /// Whether this is an object whose member `name` is `true`.
+    fn has_true(&self, name: &str, text: &str) -> bool {
+        let is_true = |v: &Tree| matches!(v, Tree::Bool(true));
+        let other = |members: &[(Span, Tree)]| {
+            members
+                .iter()
+                .any(|(k, v)| text.get(k.clone()) == Some(name) && is_true(v))
+        };
+        match self {
+            Tree::Object(members) => other(members),
+            Tree::Record(shape, members, extra) => {
+                members
+                    .iter()
+                    .any(|(k, v)| member_name(shape, *k) == name && is_true(v))
+                    || other(extra)
+            }
+            _ => false,
+        }
+    }
+
+    /// Appends the canonical text; `text` is the builder's.
+    fn write(&self, text: &str, out: &mut Vec<u8>) {
         match self {
             Tree::Null => out.extend_from_slice(b"null"),
             Tree::Bool(true) => out.extend_from_slice(b"true"),
@@ -148,7 +254,7 @@ impl Tree {
             Tree::I64(v) => write_number(*v as f64, out),
             Tree::U64(v) => write_number(*v as f64, out),
             Tree::F64(v) => write_number(*v, out),
-            Tree::Str(s) => write_str(s, out),
+            Tree::Str(span) => write_str(text.get(span.clone()).unwrap_or_default(), out),
             Tree::Static(s) => write_str(s, out),
             Tree::Array(items) => {
                 out.push(b'[');
@@ -156,79 +262,180 @@ impl Tree {
                     if i > 0 {
                         out.push(b',');
                     }
-                    item.write(out);
+                    item.write(text, out);
                 }
                 out.push(b']');
             }
+            Tree::Record(shape, members, extra) if extra.is_empty() => write_members(
+                members
+                    .iter()
+                    .map(|(k, v)| (Written::Plain(member_name(shape, *k)), v)),
+                text,
+                out,
+            ),
+            Tree::Record(shape, members, extra) => {
+                let mut all: SmallVec<[(Written<'_>, &Tree); 16]> = members
+                    .iter()
+                    .map(|(k, v)| (Written::Plain(member_name(shape, *k)), v))
+                    .chain(extra.iter().map(|(k, v)| (written(k, text), v)))
+                    .collect();
+                all.sort_unstable_by(|a, b| member_cmp(a.0.as_str(), b.0.as_str()));
+                write_members(all.into_iter(), text, out);
+            }
             Tree::Object(members) => {
-                let mut sorted: SmallVec<[&(Cow<'static, str>, Tree); 16]> =
-                    members.iter().collect();
-                sorted.sort_unstable_by(|a, b| member_cmp(&a.0, &b.0));
-                out.push(b'{');
-                for (i, (k, v)) in sorted.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write_str(k, out);
-                    out.push(b':');
-                    v.write(out);
-                }
-                out.push(b'}');
+                let mut sorted: SmallVec<[(Written<'_>, &Tree); 16]> =
+                    members.iter().map(|(k, v)| (written(k, text), v)).collect();
+                sorted.sort_unstable_by(|a, b| member_cmp(a.0.as_str(), b.0.as_str()));
+                write_members(sorted.into_iter(), text, out);
             }
         }
     }
 
     /// The value `field` of a record takes from this member ([`Field::value_of`] of its
-    /// JSON value); an analysis is read straight from its members, with no map made first.
-    fn into_val(self, field: Field) -> Option<Val> {
+    /// JSON value); a string is taken as it is, and an analysis read straight from its
+    /// members, with no map made first. `text` is the builder's.
+    fn into_val(self, field: Field, text: &str) -> Option<Val> {
         match (field, self) {
-            (Field::Analysis, Tree::Object(mut members)) => {
-                members.sort_unstable_by(|a, b| member_cmp(&a.0, &b.0));
+            // Its documented members only: already in canonical order.
+            (Field::Analysis, Tree::Record(shape, members, extra)) if extra.is_empty() => {
                 let mut analysis = Analysis::default();
                 for (k, v) in members {
-                    analysis_member(&mut analysis, k, canonical_owned(v.into_value()));
+                    let name = Cow::Borrowed(member_name(shape, k));
+                    analysis_member(&mut analysis, name, canonical_owned(v.into_value(text)));
                 }
                 Some(Val::Analysis(Box::new(analysis)))
             }
-            (field, tree) => field.value_of(tree.into_value()),
+            (Field::Analysis, tree @ (Tree::Record(..) | Tree::Object(_))) => {
+                let mut analysis = Analysis::default();
+                for (k, v) in tree.into_sorted_members(text) {
+                    analysis_member(&mut analysis, k, canonical_owned(v.into_value(text)));
+                }
+                Some(Val::Analysis(Box::new(analysis)))
+            }
+            (Field::Analysis | Field::DurationSeconds | Field::Transcript, tree) => {
+                field.value_of(tree.into_value(text))
+            }
+            (_, Tree::Str(span)) => Some(Val::Str(CompactString::new(
+                text.get(span).unwrap_or_default(),
+            ))),
+            (_, Tree::Static(s)) => Some(Val::Str(CompactString::const_new(s))),
+            (_, _) => None,
         }
     }
 
-    /// The `serde_json` value (what the event's wire form holds).
-    fn into_value(self) -> Value {
+    /// The members of an object in canonical order (none for anything else).
+    fn into_sorted_members(self, text: &str) -> Vec<(Cow<'_, str>, Tree)> {
+        let (mut all, sorted): (Vec<(Cow<'_, str>, Tree)>, bool) = match self {
+            Tree::Record(shape, members, extra) => (
+                members
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Borrowed(member_name(shape, k)), v))
+                    .chain(extra.into_iter().map(|(k, v)| (span_name(k, text), v)))
+                    .collect(),
+                false,
+            ),
+            Tree::Object(members) => (
+                members
+                    .into_iter()
+                    .map(|(k, v)| (span_name(k, text), v))
+                    .collect(),
+                false,
+            ),
+            _ => (Vec::new(), true),
+        };
+        if !sorted {
+            all.sort_by(|a, b| member_cmp(&a.0, &b.0));
+        }
+        all
+    }
+
+    /// The `serde_json` value (what the event's wire form holds); `text` is the builder's.
+    fn into_value(self, text: &str) -> Value {
         match self {
             Tree::Null => Value::Null,
             Tree::Bool(b) => Value::Bool(b),
             Tree::I64(v) => Value::from(v),
             Tree::U64(v) => Value::from(v),
             Tree::F64(v) => Number::from_f64(v).map_or(Value::Null, Value::Number),
-            Tree::Str(s) => Value::String(s),
+            Tree::Str(span) => Value::String(text.get(span).unwrap_or_default().to_owned()),
             Tree::Static(s) => Value::String(s.to_owned()),
-            Tree::Array(items) => Value::Array(items.into_iter().map(Tree::into_value).collect()),
-            Tree::Object(members) => Value::Object(
-                members
+            Tree::Array(items) => Value::Array(
+                items
                     .into_iter()
-                    .map(|(k, v)| (k.into_owned(), v.into_value()))
+                    .map(|item| item.into_value(text))
+                    .collect(),
+            ),
+            tree @ (Tree::Record(..) | Tree::Object(_)) => Value::Object(
+                tree.into_sorted_members(text)
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v.into_value(text)))
                     .collect(),
             ),
         }
     }
 
-    fn into_string(self) -> String {
+    /// The string a string value holds (keys and the name and call id of an event are
+    /// strings).
+    fn as_str<'a>(&'a self, text: &'a str) -> &'a str {
         match self {
-            Tree::Str(s) => s,
-            Tree::Static(s) => s.to_owned(),
-            // Keys and the name and call id of an event are strings.
-            _ => String::new(),
+            Tree::Str(span) => text.get(span.clone()).unwrap_or_default(),
+            Tree::Static(s) => s,
+            _ => "",
         }
     }
 }
 
-/// The builder; the event's name and call id once the event is made.
+/// A member name of the body, as written.
+fn written<'a>(span: &Span, text: &'a str) -> Written<'a> {
+    Written::Text(text.get(span.clone()).unwrap_or_default())
+}
+
+/// A member name of the body.
+fn span_name(span: Span, text: &str) -> Cow<'_, str> {
+    Cow::Borrowed(text.get(span).unwrap_or_default())
+}
+
+/// Appends `{"name":value,...}` for members in canonical order.
+fn write_members<'a>(
+    members: impl Iterator<Item = (Written<'a>, &'a Tree)>,
+    text: &str,
+    out: &mut Vec<u8>,
+) {
+    out.push(b'{');
+    for (i, (k, v)) in members.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match k {
+            Written::Plain(name) => {
+                out.push(b'"');
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'"');
+            }
+            Written::Text(name) => write_str(name, out),
+        }
+        out.push(b':');
+        v.write(text, out);
+    }
+    out.push(b'}');
+}
+
+/// The builder: the text its strings are spans of; the event's name and call id once the
+/// event is made.
 #[derive(Default)]
 struct Canon {
+    text: String,
     name: Cow<'static, str>,
     call_id: Arc<str>,
+}
+
+impl Canon {
+    /// Keeps `v` in the text.
+    fn span(&mut self, v: &str) -> Span {
+        let start = self.text.len();
+        self.text.push_str(v);
+        start..self.text.len()
+    }
 }
 
 impl Builder for Canon {
@@ -251,7 +458,7 @@ impl Builder for Canon {
         Ok(Tree::F64(v))
     }
     fn str(&mut self, v: &str) -> Result<Tree, Infallible> {
-        Ok(Tree::Str(v.to_owned()))
+        Ok(Tree::Str(self.span(v)))
     }
     fn array(&mut self, items: Vec<Tree>) -> Result<Tree, Infallible> {
         Ok(Tree::Array(items))
@@ -260,7 +467,11 @@ impl Builder for Canon {
         Ok(Tree::Object(
             members
                 .into_iter()
-                .map(|(k, v)| (Cow::Owned(k.into_string()), v))
+                .map(|(k, v)| match k {
+                    Tree::Str(span) => (span, v),
+                    // Keys are strings.
+                    _ => (0..0, v),
+                })
                 .collect(),
         ))
     }
@@ -270,29 +481,32 @@ impl Builder for Canon {
         values: &mut [Option<Tree>],
         extra: Option<Tree>,
     ) -> Result<Tree, Infallible> {
-        let mut members = Vec::with_capacity(values.len() + 1);
         if let Some(kind) = shape.kind {
             self.name = Cow::Borrowed(kind.name());
-            members.push((Cow::Borrowed("event"), Tree::Static(kind.name())));
-        }
-        for (field, slot) in shape.fields.iter().zip(values.iter_mut()) {
-            if let Some(v) = slot.take() {
-                if shape.kind.is_some() && field.name == "call_id" {
-                    if let Tree::Str(id) = &v {
-                        self.call_id = Arc::from(id.as_str());
-                    }
-                }
-                members.push((Cow::Borrowed(field.name), v));
+            // An event's `call_id` is its first field.
+            if let Some(Some(Tree::Str(id))) = values.first() {
+                self.call_id = Arc::from(self.text.get(id.clone()).unwrap_or_default());
             }
         }
-        if let Some(Tree::Object(more)) = extra {
-            members.extend(more);
+        let mut members = Vec::with_capacity(values.len() + 1);
+        for &member in shape.canonical() {
+            if member == Shape::EVENT_MEMBER {
+                if let Some(kind) = shape.kind {
+                    members.push((member, Tree::Static(kind.name())));
+                }
+            } else if let Some(v) = values.get_mut(usize::from(member)).and_then(Option::take) {
+                members.push((member, v));
+            }
         }
-        Ok(Tree::Object(members))
+        let extra = match extra {
+            Some(Tree::Object(more)) => more,
+            _ => Vec::new(),
+        };
+        Ok(Tree::Record(shape, members, extra))
     }
     fn unknown_event(&mut self, parts: UnknownParts<Tree>) -> Result<Tree, Infallible> {
-        self.name = Cow::Owned(parts.event.into_string());
-        self.call_id = Arc::from(parts.call_id.into_string());
+        self.name = Cow::Owned(parts.event.as_str(&self.text).to_owned());
+        self.call_id = Arc::from(parts.call_id.as_str(&self.text));
         Ok(parts.payload)
     }
 }
@@ -351,6 +565,26 @@ mod tests {
             }
         }
         assert!(keyed > 200, "{keyed}");
+    }
+
+    /// The builder reads an event's call id as its first field, and every documented member
+    /// a record reads has its field in the table.
+    #[test]
+    fn call_id_is_first_and_every_record_member_is_in_the_table() {
+        use super::{record_fields, Kind};
+        for kind in Kind::ALL {
+            assert_eq!(kind.shape().fields[0].name, "call_id", "{kind:?}");
+            let table = record_fields(*kind);
+            let mut found = 0;
+            for field in super::Field::ALL {
+                if let Some((member, _)) = field.source(kind.name()) {
+                    let at = kind.shape().index(member).expect("a documented member");
+                    assert_eq!(table[at].map(|(f, _)| f), Some(field), "{kind:?} {member}");
+                    found += 1;
+                }
+            }
+            assert_eq!(table.iter().flatten().count(), found, "{kind:?}");
+        }
     }
 
     #[test]

@@ -170,20 +170,29 @@ pub(crate) fn is_reconciled_key(key: &str) -> bool {
 
 /// `<name>:<call_id>:<64 lowercase hex digits of digest>`.
 pub(crate) fn key_text(name: &str, call_id: &str, digest: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut key = String::with_capacity(name.len() + call_id.len() + 2 + HASH_HEX_LEN);
     key.push_str(name);
     key.push(':');
     key.push_str(call_id);
     key.push(':');
-    for byte in digest {
-        for nibble in [byte >> 4, byte & 0xf] {
-            key.push(char::from(
-                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
-            ));
+    key.push_str(std::str::from_utf8(&hex_of(digest)).unwrap_or_default());
+    key
+}
+
+/// The 64 lowercase hex digits of a SHA-256 digest.
+pub(crate) fn hex_of(digest: &[u8]) -> [u8; HASH_HEX_LEN] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = [b'0'; HASH_HEX_LEN];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
+        let digits = (
+            HEX.get(usize::from(byte >> 4)),
+            HEX.get(usize::from(byte & 0xf)),
+        );
+        if let ([hi, lo], (Some(h), Some(l))) = (pair, digits) {
+            (*hi, *lo) = (*h, *l);
         }
     }
-    key
+    hex
 }
 
 /// Appends the RFC 8785 (JCS) text of `v` to `out`: members sorted by their UTF-16 code
@@ -229,10 +238,19 @@ fn write_canonical_map(map: &Map<String, Value>, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// A finite number as ECMAScript writes it (RFC 8785).
+/// A finite number as ECMAScript writes it (RFC 8785). A whole number below 2^53 (every
+/// duration, count and timestamp an event carries) is its digits, which `itoa` writes
+/// without the shortest-double search (`-0` is `0`, as ECMAScript writes it).
 pub(crate) fn write_number(f: f64, out: &mut Vec<u8>) {
-    out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
+    if f.trunc() == f && f.abs() < EXACT {
+        out.extend_from_slice(itoa::Buffer::new().format(f as i64).as_bytes());
+    } else {
+        out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
+    }
 }
+
+/// 2^53: every whole number below it is a double exactly.
+pub(crate) const EXACT: f64 = 9_007_199_254_740_992.0;
 
 /// A JSON string with serde_json's escapes, which are RFC 8785's.
 pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
@@ -374,6 +392,34 @@ pub(crate) fn canonical_map(map: &Map<String, Value>) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole-number shortcut writes what the shortest-double search writes.
+    #[test]
+    fn whole_numbers_are_written_as_ecmascript_writes_them() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            87.0,
+            1e15,
+            EXACT - 1.0,
+            -(EXACT - 1.0),
+        ];
+        values.extend(
+            (0..64).map(|i| f64::from(1u32 << (i % 31)) * if i % 2 == 0 { 3.0 } else { -7.0 }),
+        );
+        values.extend([EXACT, EXACT + 2.0, 1e21, 1e300, 0.5, -2.5, 1e-7, f64::MAX]);
+        for f in values {
+            let mut out = Vec::new();
+            write_number(f, &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                ryu_js::Buffer::new().format_finite(f),
+                "{f}"
+            );
+        }
+    }
     use crate::parse_event;
 
     /// The word-at-a-time check answers as the byte-at-a-time one, for every byte at every
