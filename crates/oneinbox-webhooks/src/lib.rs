@@ -103,4 +103,4 @@ pub use management::{
 pub use parse::{
     parse_event, ParseOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH, MAX_DEPTH_CEILING,
 };
-pub use record::{dedupe_key, Applied, CallRecord, CallStatus, KeyedEvent, Ledger};
+pub use record::{dedupe_key, Applied, CallRecord, CallStatus, EventsSeen, KeyedEvent, Ledger};

@@ -284,7 +284,7 @@ impl ReconcilePolicy {
         let end = (status != CallStatus::Completed).then_some("call.ended");
         end.into_iter()
             .chain(self.expect.iter().copied())
-            .filter(|name| !seen.contains(*name))
+            .filter(|name| !seen.contains(name))
             .collect()
     }
 

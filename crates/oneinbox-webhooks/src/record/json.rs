@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
@@ -38,7 +39,7 @@ const MEMBERS: [&str; 16] = [
 impl Serialize for Val {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Val::Str(v) => v.serialize(s),
+            Val::Str(v) => s.serialize_str(v),
             Val::Num(v) => v.serialize(s),
             Val::Analysis(v) => v.serialize(s),
             Val::Messages(v) => v.serialize(s),
@@ -291,7 +292,7 @@ fn read_value(issues: &mut Issues, field: Field, path: &str, v: &Value) -> Optio
             issues.wrong_type(path, name, "an array of messages or null", v);
             None
         }
-        (_, Value::String(s)) => Some(Some(Val::Str(s.clone()))),
+        (_, Value::String(s)) => Some(Some(Val::Str(CompactString::new(s)))),
         (_, _) => {
             issues.wrong_type(path, name, "a string or null", v);
             None
@@ -499,7 +500,7 @@ fn check_rules(issues: &mut Issues, parts: &Parts) {
 /// The record from parts read without any issue.
 fn build(parts: Parts) -> Option<CallRecord> {
     let mut record = CallRecord::new(parts.call_id?);
-    record.events_seen = parts.events_seen?;
+    record.events_seen = parts.events_seen?.into_iter().collect();
     record.snapshot_status = parts.snapshot_status?;
     record.reconciled = parts.reconciled?;
     let snapshot = snapshot_key(&record.call_id);

@@ -27,6 +27,7 @@ mod canon;
 mod json;
 mod key;
 mod ledger;
+mod seen;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -34,11 +35,14 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use serde_json::{Map, Number, Value};
 
 pub use key::{dedupe_key, KeyedEvent};
 pub use ledger::Ledger;
+pub use seen::EventsSeen;
 
+use crate::contract::same;
 use crate::error::{Issue, IssueCode, UsageError};
 use crate::events::{Analysis, Event, Message, Role};
 use crate::management::Call;
@@ -224,7 +228,9 @@ fn snapshot_key(call_id: &str) -> String {
 /// A value of the record.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Val {
-    Str(String),
+    /// Inline up to 24 bytes (ids, phone numbers and outcomes usually are): no allocation of
+    /// its own, so a record a store keeps per call is a few allocations, not one per value.
+    Str(CompactString),
     Num(Number),
     /// Boxed: an analysis is large, and most values are strings.
     Analysis(Box<Analysis>),
@@ -327,7 +333,7 @@ impl Field {
     fn source(self, name: &str) -> Option<(&'static str, u8)> {
         self.sources()
             .iter()
-            .find(|(event, _, _)| *event == name)
+            .find(|(event, _, _)| same(event, name))
             .map(|&(_, member, rank)| (member, rank))
     }
 
@@ -372,7 +378,7 @@ impl Field {
                 .collect::<Option<Vec<Message>>>()
                 .map(Val::Messages),
             (Field::Transcript, _) => None,
-            (_, Value::String(s)) => Some(Val::Str(s)),
+            (_, Value::String(s)) => Some(Val::Str(CompactString::from(s))),
             (_, _) => None,
         }
     }
@@ -483,7 +489,7 @@ fn message_of(map: &Map<String, Value>) -> Message {
 pub struct CallRecord {
     /// Shared with the ledger that keeps the record and the events applied.
     call_id: Arc<str>,
-    events_seen: BTreeSet<String>,
+    events_seen: EventsSeen,
     slots: [Option<Slot>; FIELDS],
     /// The greatest status a `Call` snapshot showed.
     snapshot_status: CallStatus,
@@ -501,7 +507,7 @@ impl CallRecord {
     pub(crate) fn with_id(call_id: Arc<str>) -> Self {
         CallRecord {
             call_id,
-            events_seen: BTreeSet::new(),
+            events_seen: EventsSeen::default(),
             slots: Default::default(),
             snapshot_status: CallStatus::Unknown,
             reconciled: BTreeSet::new(),
@@ -539,7 +545,8 @@ impl CallRecord {
             .zip(&values.0)
             .enumerate()
         {
-            let (Some(value), Some((_, event_rank))) = (value, field.source(name)) else {
+            let Some(value) = value else { continue };
+            let Some((_, event_rank)) = field.source(name) else {
                 continue;
             };
             let candidate = Slot {
@@ -589,7 +596,7 @@ impl CallRecord {
             )]));
         }
         let mut changed = false;
-        for name in &other.events_seen {
+        for name in other.events_seen.iter() {
             changed |= self.see(name);
         }
         for name in &other.reconciled {
@@ -611,11 +618,7 @@ impl CallRecord {
 
     /// Adds `name` to `events_seen`; whether it was new.
     fn see(&mut self, name: &str) -> bool {
-        if self.events_seen.contains(name) {
-            false
-        } else {
-            self.events_seen.insert(name.to_owned())
-        }
+        self.events_seen.insert(name)
     }
 
     fn slot(&self, field: Field) -> Option<&Slot> {
@@ -628,7 +631,7 @@ impl CallRecord {
 
     fn str_field(&self, field: Field) -> Option<&str> {
         match self.slot(field).and_then(Slot::value) {
-            Some(Val::Str(s)) => Some(s),
+            Some(Val::Str(s)) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -646,7 +649,7 @@ impl CallRecord {
 
     /// The status the applied events alone give (delivered or reconciled, no snapshot).
     pub fn events_status(&self) -> CallStatus {
-        CallStatus::of(self.events_seen.iter().map(String::as_str))
+        CallStatus::of(self.events_seen.iter())
     }
 
     /// The greatest status a `Call` snapshot applied with
@@ -799,7 +802,7 @@ impl CallRecord {
     }
 
     /// The names of the events applied (unknown events included), sorted by code point.
-    pub fn events_seen(&self) -> &BTreeSet<String> {
+    pub fn events_seen(&self) -> &EventsSeen {
         &self.events_seen
     }
 
@@ -841,13 +844,13 @@ impl CallRecord {
 
 /// The values a snapshot gives each field (see [`CallRecord::apply_call`]).
 fn snapshot_values(call: &Call, status: CallStatus) -> Values {
-    let text = |v: &Option<String>| v.clone().map(Val::Str);
+    let text = |v: &Option<String>| v.as_deref().map(|s| Val::Str(CompactString::new(s)));
     let analysis = call.analysis.as_ref();
     let of_analysis = |member: &str| {
         analysis
             .and_then(|a| a.get(member))
             .and_then(Value::as_str)
-            .map(|s| Val::Str(s.to_owned()))
+            .map(|s| Val::Str(CompactString::new(s)))
     };
     let mut messages = call
         .messages
