@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
@@ -422,7 +423,7 @@ impl CallRecord {
     /// The names of the events applied, sorted (a new list on every access).
     #[getter]
     fn events_seen(&self) -> Vec<String> {
-        self.inner.events_seen().iter().cloned().collect()
+        self.inner.events_seen().iter().map(str::to_owned).collect()
     }
 
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -445,7 +446,7 @@ impl CallRecord {
                 .inner
                 .events_seen()
                 .iter()
-                .map(|name| short(name))
+                .map(&short)
                 .collect::<PyResult<Vec<String>>>()?;
             Ok(format!(
                 "CallRecord(call_id={}, status='{}', events_seen=[{}])",
@@ -465,15 +466,55 @@ impl CallRecord {
 pub struct Recorded {
     #[pyo3(get)]
     new: bool,
-    #[pyo3(get)]
-    record: Py<CallRecord>,
+    /// The ``CallRecord`` object, made on first read (a receiver that only looks at ``new``
+    /// makes none); the same object on every read.
+    record: PyOnceLock<Py<CallRecord>>,
+    /// What it is made of: the record a store handed out (shared until either changes), or
+    /// `None` when the object was given.
+    shared: Option<Arc<core::CallRecord>>,
+}
+
+impl Recorded {
+    /// What a store says of a delivery: whether it is new, and the call's record.
+    pub(crate) fn of(new: bool, record: Arc<core::CallRecord>) -> Self {
+        Recorded {
+            new,
+            record: PyOnceLock::new(),
+            shared: Some(record),
+        }
+    }
+
+    /// The ``CallRecord`` object.
+    fn record_of<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, CallRecord>> {
+        let record = self.record.get_or_try_init(py, || {
+            // `shared` is `None` only when the object was given, and then it is set.
+            let inner = self
+                .shared
+                .clone()
+                .unwrap_or_else(|| Arc::new(core::CallRecord::new("")));
+            Py::new(py, CallRecord { inner })
+        })?;
+        Ok(record.bind(py))
+    }
 }
 
 #[pymethods]
 impl Recorded {
     #[new]
-    fn py_new(new: bool, record: Py<CallRecord>) -> Self {
-        Recorded { new, record }
+    fn py_new(py: Python<'_>, new: bool, record: Py<CallRecord>) -> Self {
+        let lock = PyOnceLock::new();
+        let _ = lock.set(py, record);
+        Recorded {
+            new,
+            record: lock,
+            shared: None,
+        }
+    }
+
+    /// The call's record with this delivery included (a copy of its own).
+    #[getter]
+    fn record(&self, py: Python<'_>) -> PyResult<Py<CallRecord>> {
+        self.record_of(py).map(|r| r.clone().unbind())
     }
 
     #[classattr]
@@ -487,7 +528,7 @@ impl Recorded {
                 Ok(other) => {
                     let other = other.get();
                     let equal =
-                        other.new == self.new && other.record.bind(py).eq(self.record.bind(py))?;
+                        other.new == self.new && other.record_of(py)?.eq(self.record_of(py)?)?;
                     PyBool::new(py, equal).to_owned().into_any().unbind()
                 }
                 Err(_) => py.NotImplemented(),
@@ -508,7 +549,7 @@ impl Recorded {
             Ok(format!(
                 "Recorded(new={}, record={})",
                 if self.new { "True" } else { "False" },
-                self.record.bind(py).repr()?.to_cow()?
+                self.record_of(py)?.repr()?.to_cow()?
             ))
         })
     }
@@ -561,10 +602,7 @@ impl Ledger {
             let (new, inner) = with_keyed(py, "Ledger.record", event, |k| {
                 slf.get().lock().record_shared(k)
             })?;
-            Ok(Recorded {
-                new,
-                record: Py::new(py, CallRecord { inner })?,
-            })
+            Ok(Recorded::of(new, inner))
         })
     }
 
