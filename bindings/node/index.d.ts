@@ -356,10 +356,12 @@ export declare function inboxBackoffMs(attempt: number): number
 export declare function ledgerGet(ledger: NativeLedger, callId: string): NativeCallRecord | null
 
 /**
- * `ledger.record` of the JSON text of an event object, or the issues that stop the text
- * from being an event.
+ * `ledger.record` of the JSON text of an event object: for a new delivery the call's record
+ * with it (an `External`, shared with the ledger until either changes; no object around it,
+ * as most deliveries are new), for a repeat a `NativeRepeat`, or the issues that stop the
+ * text from being an event.
  */
-export declare function ledgerRecord(ledger: NativeLedger, eventJson: string): NativeRecorded | Array<NativeIssue>
+export declare function ledgerRecord(ledger: NativeLedger, eventJson: string): NativeCallRecord | NativeRepeat | Array<NativeIssue>
 
 /** The number of calls seen. */
 export declare function ledgerSize(ledger: NativeLedger): number
@@ -648,14 +650,6 @@ export interface NativePlayCall {
   failure?: string
 }
 
-/** What `ledger.record` did: whether the delivery is new, and the call's record with it. */
-export interface NativeRecorded {
-  /** Whether the delivery's dedupe key is new for its call. */
-  new: boolean
-  /** The call's record with the delivery (shared with the ledger until either changes). */
-  record: NativeCallRecord
-}
-
 /** A request the fake received (the key itself is never kept). */
 export interface NativeRecordedRequest {
   /** The method, upper-case. */
@@ -668,6 +662,12 @@ export interface NativeRecordedRequest {
   body?: Buffer
   /** Whether it carried `Authorization: Bearer <the fake's key>`. */
   authorized: boolean
+}
+
+/** What `ledger.record` says of a delivery it saw before: the call's record (unchanged by it). */
+export interface NativeRepeat {
+  /** The call's record (shared with the ledger until either changes). */
+  record: NativeCallRecord
 }
 
 /** The request as plain data, ready for `fetch(url, { method, headers, body })`. */

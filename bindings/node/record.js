@@ -5,7 +5,7 @@
 // so keys and records are byte for byte those of the Rust core and of the Python binding.
 'use strict'
 
-const { inspect } = require('node:util')
+const { inspect, types } = require('node:util')
 const { LEDGER_INTERNALS } = require('./internal.js')
 
 // `ValidationError`, `UsageError`, `callNative` (which turns a Rust panic into a OneInboxError)
@@ -350,9 +350,12 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       const handle = this.#native
       const r = callNative(() => native.ledgerRecord(handle, text))
       if (Array.isArray(r)) throw new ValidationError(r)
-      // The record is shared with the ledger until either changes.
-      const record = new CallRecord(WRAP, r.record, event.call_id)
-      return Object.freeze({ new: r.new, record })
+      // A new delivery's record comes bare (the common case: no object made around it), a
+      // repeat's in a `NativeRepeat`. The record is shared with the ledger until either changes.
+      const fresh = types.isExternal(r)
+      const handleOf = fresh ? /** @type {NativeCallRecord} */ (r) : /** @type {import('./index').NativeRepeat} */ (r).record
+      const record = new CallRecord(WRAP, handleOf, event.call_id)
+      return Object.freeze({ new: fresh, record })
     }
 
     /**

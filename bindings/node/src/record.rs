@@ -11,7 +11,7 @@
 use std::cell::{RefCell, RefMut};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Either, External};
+use napi::bindgen_prelude::{Either, Either3, External};
 use napi_derive::napi;
 use oneinbox_webhooks::{self as core, KeyedEvent, ParseOptions};
 
@@ -188,22 +188,22 @@ pub fn new_ledger() -> napi::Result<NativeLedger> {
     guard(|| Ok(External::new(RefCell::new(core::Ledger::new()))))
 }
 
-/// What `ledger.record` did: whether the delivery is new, and the call's record with it.
-#[napi(object, object_from_js = false, js_name = "NativeRecorded")]
-pub struct NativeRecorded {
-    /// Whether the delivery's dedupe key is new for its call.
-    pub new: bool,
-    /// The call's record with the delivery (shared with the ledger until either changes).
+/// What `ledger.record` says of a delivery it saw before: the call's record (unchanged by it).
+#[napi(object, object_from_js = false, js_name = "NativeRepeat")]
+pub struct NativeRepeat {
+    /// The call's record (shared with the ledger until either changes).
     pub record: NativeCallRecord,
 }
 
-/// `ledger.record` of the JSON text of an event object, or the issues that stop the text
-/// from being an event.
+/// `ledger.record` of the JSON text of an event object: for a new delivery the call's record
+/// with it (an `External`, shared with the ledger until either changes; no object around it,
+/// as most deliveries are new), for a repeat a `NativeRepeat`, or the issues that stop the
+/// text from being an event.
 #[napi(js_name = "ledgerRecord")]
 pub fn ledger_record(
     ledger: &NativeLedger,
     event_json: String,
-) -> napi::Result<Either<NativeRecorded, Vec<NativeIssue>>> {
+) -> napi::Result<Either3<NativeCallRecord, NativeRepeat, Vec<NativeIssue>>> {
     guard(|| {
         Ok(match KeyedEvent::parse(&TEXT, event_json.as_bytes()) {
             Ok(event) => {
@@ -211,12 +211,15 @@ pub fn ledger_record(
                     .try_borrow_mut()
                     .map_err(|_| napi::Error::from_reason("the Ledger is in use"))?;
                 let (new, record) = ledger.record_shared(&event);
-                Either::A(NativeRecorded {
-                    new,
-                    record: shared(record),
-                })
+                if new {
+                    Either3::A(shared(record))
+                } else {
+                    Either3::B(NativeRepeat {
+                        record: shared(record),
+                    })
+                }
             }
-            Err(e) => Either::B(issues_to_js(e.into_issues())),
+            Err(e) => Either3::C(issues_to_js(e.into_issues())),
         })
     })
 }
