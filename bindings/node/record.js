@@ -5,7 +5,7 @@
 // so keys and records are byte for byte those of the Rust core and of the Python binding.
 'use strict'
 
-const { inspect, types } = require('node:util')
+const { inspect } = require('node:util')
 const { LEDGER_INTERNALS } = require('./internal.js')
 
 // `ValidationError`, `UsageError`, `callNative` (which turns a Rust panic into a OneInboxError)
@@ -352,8 +352,11 @@ module.exports = function makeRecord({ native, ValidationError, UsageError, call
       if (Array.isArray(r)) throw new ValidationError(r)
       // A new delivery's record comes bare (the common case: no object made around it), a
       // repeat's in a `NativeRepeat`. The record is shared with the ledger until either changes.
-      const fresh = types.isExternal(r)
-      const handleOf = fresh ? /** @type {NativeCallRecord} */ (r) : /** @type {import('./index').NativeRepeat} */ (r).record
+      // Told apart by shape, not by `util.types.isExternal`: an External of the WASI build is
+      // a plain object.
+      const repeat = /** @type {Partial<import('./index').NativeRepeat>} */ (r).record
+      const fresh = repeat === undefined
+      const handleOf = repeat ?? /** @type {NativeCallRecord} */ (r)
       const record = new CallRecord(WRAP, handleOf, event.call_id)
       return Object.freeze({ new: fresh, record })
     }

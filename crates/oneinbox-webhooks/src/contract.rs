@@ -285,8 +285,8 @@ impl Shape {
 }
 
 /// [`Shape::canonical`] of an object with these fields (and an `event` member first when
-/// `event`): an insertion sort by name, at compile time. A name that is not ASCII (whose
-/// byte order might not be its UTF-16 order) fails the build.
+/// `event`): an insertion sort by name, at compile time. Two names whose first differing
+/// byte is not ASCII (where byte order might not be UTF-16 order) fail the build.
 // Evaluated at compile time only (`Shape::new` in const items): an index out of bounds fails
 // the build, never a host.
 #[allow(clippy::indexing_slicing)]

@@ -24,7 +24,7 @@ use crate::contract::Kind;
 /// assert_eq!(seen.len(), 2);
 /// # Ok::<(), oneinbox_webhooks::ValidationError>(())
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct EventsSeen {
     /// Bit `i` for `Kind::ALL[i]`.
     known: u8,
@@ -74,7 +74,12 @@ impl EventsSeen {
     }
 
     /// The names, in code point order.
-    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator + '_ {
+        self.names().into_iter()
+    }
+
+    /// The names, sorted.
+    fn names(&self) -> SmallVec<[&str; 8]> {
         let mut names: SmallVec<[&str; 8]> = Kind::ALL
             .iter()
             .enumerate()
@@ -83,7 +88,17 @@ impl EventsSeen {
             .chain(self.other.iter().map(String::as_str))
             .collect();
         names.sort_unstable();
-        names.into_iter()
+        names
+    }
+}
+
+impl<'a> IntoIterator for &'a EventsSeen {
+    type Item = &'a str;
+    type IntoIter = smallvec::IntoIter<[&'a str; 8]>;
+
+    /// [`EventsSeen::iter`].
+    fn into_iter(self) -> Self::IntoIter {
+        self.names().into_iter()
     }
 }
 
@@ -147,6 +162,8 @@ mod tests {
         }
         let expected: BTreeSet<&str> = names.into_iter().collect();
         assert!(seen.iter().eq(expected.iter().copied()));
+        assert!((&seen).into_iter().rev().eq(expected.iter().rev().copied()));
+        assert_eq!(seen.iter().len(), names.len());
         assert_eq!(seen.len(), names.len());
         assert_eq!(
             seen,
