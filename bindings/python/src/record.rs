@@ -469,9 +469,10 @@ pub struct Recorded {
     /// The ``CallRecord`` object, made on first read (a receiver that only looks at ``new``
     /// makes none); the same object on every read.
     record: PyOnceLock<Py<CallRecord>>,
-    /// What it is made of: the record a store handed out (shared until either changes), or
+    /// What it is made of: the record a store handed out (shared until either changes),
+    /// given up once the object is made (so a changed copy never keeps the store's alive), or
     /// `None` when the object was given.
-    shared: Option<Arc<core::CallRecord>>,
+    shared: Mutex<Option<Arc<core::CallRecord>>>,
 }
 
 impl Recorded {
@@ -480,8 +481,14 @@ impl Recorded {
         Recorded {
             new,
             record: PyOnceLock::new(),
-            shared: Some(record),
+            shared: Mutex::new(Some(record)),
         }
+    }
+
+    /// The record it is made of, while the object is not made.
+    fn shared(&self) -> std::sync::MutexGuard<'_, Option<Arc<core::CallRecord>>> {
+        // Never poisoned: nothing that can panic runs while it is held.
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The ``CallRecord`` object.
@@ -489,11 +496,14 @@ impl Recorded {
         let record = self.record.get_or_try_init(py, || {
             // `shared` is `None` only when the object was given, and then it is set.
             let inner = self
-                .shared
+                .shared()
                 .clone()
                 .unwrap_or_else(|| Arc::new(core::CallRecord::new("")));
             Py::new(py, CallRecord { inner })
         })?;
+        // Given up only once the object is stored: another thread making it at the same time
+        // still finds the record, or finds the object stored and has its own dropped.
+        *self.shared() = None;
         Ok(record.bind(py))
     }
 }
@@ -507,7 +517,7 @@ impl Recorded {
         Recorded {
             new,
             record: lock,
-            shared: None,
+            shared: Mutex::new(None),
         }
     }
 

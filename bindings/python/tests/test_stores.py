@@ -128,9 +128,15 @@ def test_a_recorded_record_is_a_copy(make_store: Callable[[], Store]) -> None:
     assert isinstance(recorded, Recorded)
     with pytest.raises(dataclasses.FrozenInstanceError):
         recorded.new = False  # type: ignore[misc]
+    # The record object is made on first read, and is the same object on every read: a
+    # change to it stays in it.
+    assert recorded.record is recorded.record
     recorded.record.apply(EVENTS[1])
+    assert recorded.record == fold(EVENTS[:2])
     got = store.get(CALL_ID)
     assert got is not None and got == fold(EVENTS[:1])
+    given = fold(EVENTS[:1])
+    assert Recorded(True, given).record is given
     got.apply(EVENTS[2])
     assert store.get(CALL_ID) == fold(EVENTS[:1])
     with pytest.raises(TypeError, match="call_id must be a str"):
