@@ -9,6 +9,7 @@ use oneinbox_webhooks::host::{self, HostNumber};
 use oneinbox_webhooks::management::{self as m, contract, AnyPrepared, AnyResponse};
 use oneinbox_webhooks::{Issue as CoreIssue, IssueCode, UsageError};
 use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 use serde::Serialize;
@@ -491,20 +492,22 @@ impl Api {
 
     /// The `Api` of a client: the arguments given, else the values of `ONEINBOX_API_KEY` /
     /// `ONEINBOX_BASE_URL` that the caller read (`env_api_key`, `env_base_url`), else the
-    /// default base URL; the core's rule (`Api::configure`), issues naming the variable.
+    /// default base URL; the core's rule (`Api::configure`), issues naming the variable. A
+    /// variable's value that is not UTF-8 (`os.environ` holds its bytes as lone surrogates) is
+    /// read as Node reads it, each such byte as U+FFFD, so the core's verdict is Node's.
     #[staticmethod]
     #[pyo3(signature = (*, api_key = None, base_url = None, env_api_key = None, env_base_url = None))]
     fn configure(
         py: Python<'_>,
         api_key: Option<String>,
         base_url: Option<String>,
-        env_api_key: Option<String>,
-        env_base_url: Option<String>,
+        env_api_key: Option<Bound<'_, PyString>>,
+        env_base_url: Option<Bound<'_, PyString>>,
     ) -> PyResult<Self> {
         guard(py, || {
             let env = m::ClientEnv {
-                api_key: env_api_key,
-                base_url: env_base_url,
+                api_key: env_api_key.as_ref().map(env_value).transpose()?,
+                base_url: env_base_url.as_ref().map(env_value).transpose()?,
             };
             m::Api::configure(api_key, base_url, env)
                 .map(|inner| Api { inner })
@@ -850,4 +853,17 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("DEFAULT_BASE_URL", m::DEFAULT_BASE_URL)?;
     module.add("API_KEY_VAR", m::API_KEY_VAR)?;
     module.add("BASE_URL_VAR", m::BASE_URL_VAR)
+}
+
+/// The value of an environment variable as `os.environ` gives it: its bytes that are not
+/// UTF-8 (kept as lone surrogates, `surrogateescape`) each read as U+FFFD, as Node reads them.
+fn env_value(value: &Bound<'_, PyString>) -> PyResult<String> {
+    if let Ok(text) = value.to_cow() {
+        return Ok(text.into_owned());
+    }
+    let py = value.py();
+    let bytes = value
+        .call_method1(intern!(py, "encode"), ("utf-8", "surrogateescape"))
+        .or_else(|_| value.call_method1(intern!(py, "encode"), ("utf-8", "surrogatepass")))?;
+    Ok(String::from_utf8_lossy(bytes.cast::<PyBytes>()?.as_bytes()).into_owned())
 }

@@ -94,3 +94,21 @@ def test_async_client_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
             return list(await client.list_webhooks())
 
     assert asyncio.run(run()) == []
+
+
+@pytest.mark.parametrize("var", ["ONEINBOX_API_KEY", "ONEINBOX_BASE_URL"])
+def test_a_value_that_is_not_utf8_is_a_usage_error_as_in_node(
+    monkeypatch: pytest.MonkeyPatch, var: str
+) -> None:
+    # os.environ keeps bytes that are not UTF-8 as lone surrogates; Node reads each as
+    # U+FFFD. Either way the core's verdict is the same typed error, never UnicodeEncodeError.
+    if var == "ONEINBOX_BASE_URL":
+        monkeypatch.setenv("ONEINBOX_API_KEY", KEY)
+    monkeypatch.setenv(var, "http://h\udcff/" if var == "ONEINBOX_BASE_URL" else "oi_sk_\udcff")
+    with pytest.raises(UsageError) as raised:
+        Client()
+    monkeypatch.setenv(var, "http://h\ufffd/" if var == "ONEINBOX_BASE_URL" else "oi_sk_\ufffd")
+    with pytest.raises(UsageError) as as_node:
+        Client()
+    assert raised.value.issues == as_node.value.issues
+    assert var in raised.value.issues[0].message
