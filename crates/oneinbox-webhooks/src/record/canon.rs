@@ -18,12 +18,10 @@ use std::sync::{Arc, OnceLock};
 use compact_str::CompactString;
 
 use serde_json::{Number, Value};
-use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
 use super::key::{
-    canonical_owned, hex_of, member_cmp, write_number, write_str, KeyedEvent, RECONCILED,
-    RECONCILED_SUFFIX,
+    canonical_owned, make_key, member_cmp, write_number, write_str, KeyedEvent, RECONCILED,
 };
 use super::{analysis_member, Field, Val, Values};
 use crate::build::{BuildError, Builder, Members, Shape, UnknownParts};
@@ -153,20 +151,12 @@ fn record_fields(kind: Kind) -> &'static FieldTable {
 /// `String` or an `Arc<str>` by `make` (from a buffer on the stack: one allocation either way).
 fn tree_key<K>(tree: &Tree, canon: &Canon, size_hint: usize, make: impl FnOnce(&str) -> K) -> K {
     let text = canon.text.as_str();
-    let mut key: SmallVec<[u8; 160]> = SmallVec::new();
-    key.extend_from_slice(canon.name.as_bytes());
-    key.push(b':');
-    key.extend_from_slice(canon.call_id.as_bytes());
-    if tree.has_true(RECONCILED, text) {
-        key.extend_from_slice(RECONCILED_SUFFIX.as_bytes());
-    } else {
+    let canonical = (!tree.has_true(RECONCILED, text)).then(|| {
         let mut out = Vec::with_capacity(size_hint);
         tree.write(text, &mut out);
-        key.push(b':');
-        key.extend_from_slice(&hex_of(Sha256::digest(&out).as_ref()));
-    }
-    // Made of two strings and ASCII.
-    make(std::str::from_utf8(&key).unwrap_or_default())
+        out
+    });
+    make_key(&canon.name, &canon.call_id, canonical.as_deref(), make)
 }
 
 /// Where a string is in the builder's text.

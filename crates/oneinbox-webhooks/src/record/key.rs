@@ -143,12 +143,12 @@ pub(crate) fn wire(event: &Event) -> Map<String, Value> {
 
 /// The dedupe key of the event `name` of call `call_id` whose wire JSON is `wire`.
 pub(crate) fn key_of(name: &str, call_id: &str, wire: &Map<String, Value>) -> String {
-    if wire.get(RECONCILED) == Some(&Value::Bool(true)) {
-        return reconciled_key(name, call_id);
-    }
-    let mut canonical = Vec::with_capacity(256);
-    write_canonical_map(wire, &mut canonical);
-    key_text(name, call_id, &Sha256::digest(&canonical))
+    let canonical = (wire.get(RECONCILED) != Some(&Value::Bool(true))).then(|| {
+        let mut canonical = Vec::with_capacity(256);
+        write_canonical_map(wire, &mut canonical);
+        canonical
+    });
+    make_key(name, call_id, canonical.as_deref(), str::to_owned)
 }
 
 /// The member that marks an event synthesized by reconciliation (`"reconciled": true`).
@@ -157,30 +157,39 @@ pub(crate) const RECONCILED: &str = "reconciled";
 /// The last part of the key of an event synthesized by reconciliation.
 pub(crate) const RECONCILED_SUFFIX: &str = ":reconciled";
 
-/// `<name>:<call_id>:reconciled`: the one key of the event `name` of call `call_id`
-/// synthesized by reconciliation, whatever its content.
-pub(crate) fn reconciled_key(name: &str, call_id: &str) -> String {
-    format!("{name}:{call_id}{RECONCILED_SUFFIX}")
-}
-
 /// Whether `key` is the key of an event synthesized by reconciliation.
 pub(crate) fn is_reconciled_key(key: &str) -> bool {
     key.ends_with(RECONCILED_SUFFIX)
 }
 
-/// `<name>:<call_id>:<64 lowercase hex digits of digest>`.
-pub(crate) fn key_text(name: &str, call_id: &str, digest: &[u8]) -> String {
-    let mut key = String::with_capacity(name.len() + call_id.len() + 2 + HASH_HEX_LEN);
-    key.push_str(name);
-    key.push(':');
-    key.push_str(call_id);
-    key.push(':');
-    key.push_str(std::str::from_utf8(&hex_of(digest)).unwrap_or_default());
-    key
+/// The dedupe key of the event `name` of call `call_id`, the one place its format is written:
+/// `<name>:<call_id>:<64 lowercase hex digits of the SHA-256 of canonical>`, or, for an event
+/// synthesized by reconciliation (`canonical` is `None`), `<name>:<call_id>:reconciled`, the
+/// one key of that call and event whatever its content. Made into a `String` or an `Arc<str>`
+/// by `make`, from a buffer on the stack (one allocation either way).
+pub(crate) fn make_key<K>(
+    name: &str,
+    call_id: &str,
+    canonical: Option<&[u8]>,
+    make: impl FnOnce(&str) -> K,
+) -> K {
+    let mut key: SmallVec<[u8; 160]> = SmallVec::new();
+    key.extend_from_slice(name.as_bytes());
+    key.push(b':');
+    key.extend_from_slice(call_id.as_bytes());
+    match canonical {
+        Some(canonical) => {
+            key.push(b':');
+            key.extend_from_slice(&hex_of(&Sha256::digest(canonical)));
+        }
+        None => key.extend_from_slice(RECONCILED_SUFFIX.as_bytes()),
+    }
+    // Made of two strings and ASCII.
+    make(std::str::from_utf8(&key).unwrap_or_default())
 }
 
 /// The 64 lowercase hex digits of a SHA-256 digest.
-pub(crate) fn hex_of(digest: &[u8]) -> [u8; HASH_HEX_LEN] {
+fn hex_of(digest: &[u8]) -> [u8; HASH_HEX_LEN] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hex = [b'0'; HASH_HEX_LEN];
     for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
